@@ -1,0 +1,122 @@
+# kmem — build, test, fuzz, bench, install.
+#
+#   make            build everything into build/
+#   make run        install missing packages, build, start kmemtop on this machine
+#   make test       install missing packages, build (plain and ASan/UBSan), run every test
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS
+#   make bench      run every benchmark and print one table
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC       ?= gcc
+BUILD    ?= build
+SAN      ?=
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+CPPFLAGS += -D_GNU_SOURCE -DKMEM_VERSION='"$(VERSION)"' -Isrc/lib -MMD -MP
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+LIB_SRC      := $(sort $(wildcard src/lib/*.c))
+KMEMTOP_SRC  := $(sort $(wildcard src/kmemtop/*.c))
+EXPORTER_SRC := $(sort $(wildcard src/exporter/*.c))
+UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB       := $(BUILD)/libkmem.a
+KMEMTOP   := $(BUILD)/kmemtop
+EXPORTER  := $(if $(EXPORTER_SRC),$(BUILD)/kmem_exporter)
+UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+REPLAYS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/replay_%,$(FUZZ_SRC))
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+# Exporter objects other than main.c are linked into exporter unit tests.
+EXPORTER_LIBOBJ := $(call obj,$(filter-out src/exporter/main.c,$(EXPORTER_SRC)))
+KMEMTOP_LIBOBJ  := $(call obj,$(filter-out src/kmemtop/main.c,$(KMEMTOP_SRC)))
+
+LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm
+LIBS_EXPORTER := -lmicrohttpd -lyaml -lcrypt -lcap -lz -lm -lpthread
+LIBS_TEST     := -lcmocka
+
+.PHONY: all run test check fuzz bench install deps clean format format-check
+all: $(KMEMTOP) $(BUILD)/slabtop $(EXPORTER) $(UNITS) $(REPLAYS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(KMEMTOP): $(call obj,$(KMEMTOP_SRC)) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_KMEMTOP)
+
+$(BUILD)/slabtop: $(KMEMTOP)
+	ln -sf kmemtop $@
+
+$(BUILD)/kmem_exporter: $(call obj,$(EXPORTER_SRC)) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_EXPORTER)
+
+# Unit tests link the library and the non-main objects of both front ends.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(EXPORTER_LIBOBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_KMEMTOP) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+
+# Each fuzz target is also built with a plain main() that replays files (the corpus).
+$(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+# libFuzzer builds (clang) live apart from the gcc objects.
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -lm
+
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	$(KMEMTOP)
+
+test check: deps
+	$(MAKE) all
+	$(MAKE) all BUILD=build-san SAN=1
+	tests/run.sh
+
+FUZZ_SECONDS ?= 30
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/new/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/crash- \
+	    $(BUILD)/fuzz/new/$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
+
+bench: deps all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(KMEMTOP) $(DESTDIR)$(PREFIX)/bin/kmemtop
+	ln -sf kmemtop $(DESTDIR)$(PREFIX)/bin/kmem-slabtop
+	$(if $(EXPORTER),install -m 755 $(EXPORTER) $(DESTDIR)$(PREFIX)/sbin/kmem_exporter)
+	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
+	for m in man/*.8; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

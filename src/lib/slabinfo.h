@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /proc/slabinfo: versions 2.0 and 2.1, SLUB and SLAB layouts, SLAB's
+ * "(statistics)" variant (extra columns, ignored), repeated cache names.
+ */
+#ifndef KMEM_SLABINFO_H
+#define KMEM_SLABINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KMEM_SLAB_NAME_MAX 129 /* 128 bytes and the NUL, as procps */
+
+struct kmem_slab {
+    char name[KMEM_SLAB_NAME_MAX];
+    unsigned dup;        /* 0 for the first line of this name, n for the n-th repeat */
+    unsigned line;       /* line number in the file (1-based) */
+    uint64_t active_objs;
+    uint64_t num_objs;
+    uint64_t objsize;
+    uint64_t objperslab;
+    uint64_t pagesperslab;
+    uint64_t limit, batchcount, sharedfactor; /* tunables (0 under SLUB) */
+    uint64_t active_slabs, num_slabs, sharedavail;
+    /* Change since the previous snapshot, matched by (name, dup). */
+    bool has_prev;
+    int64_t delta_objs;  /* num_objs now - before */
+    int64_t delta_bytes; /* slab bytes now - before */
+};
+
+struct kmem_slabinfo {
+    unsigned major, minor;
+    bool statistics; /* "(statistics)" header */
+    size_t n, cap;
+    struct kmem_slab *v;
+    /* Name index (open addressing, indices + 1; 0 = empty), rebuilt per parse. */
+    uint32_t *htab;
+    size_t hcap;
+};
+
+/* Index of the cache (@name, @dup) in @si, or -1. */
+long kmem_slabinfo_find(const struct kmem_slabinfo *si, const char *name, unsigned dup);
+
+/* Errors from the pure parser: what went wrong and on which line. */
+struct kmem_parse_error {
+    unsigned line; /* 1-based; 0 when not tied to a line */
+    const char *what;
+};
+
+/*
+ * Parse a whole /proc/slabinfo image. @out keeps its array between calls.
+ * Returns 0, -EINVAL (malformed; @perr says where), or -ENOMEM.
+ */
+int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
+                        struct kmem_parse_error *perr);
+void kmem_slabinfo_release(struct kmem_slabinfo *si);
+
+/* Fill has_prev/delta_* of @cur from @prev (either may be empty). */
+void kmem_slabinfo_diff(struct kmem_slabinfo *cur, const struct kmem_slabinfo *prev,
+                        uint64_t page_size);
+
+/* Derived figures, 64-bit, saturating instead of wrapping. */
+static inline uint64_t kmem_mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+static inline uint64_t kmem_slab_bytes(const struct kmem_slab *s, uint64_t page_size)
+{
+    return kmem_mul_sat(kmem_mul_sat(s->num_slabs, s->pagesperslab), page_size);
+}
+static inline uint64_t kmem_slab_active_bytes(const struct kmem_slab *s)
+{
+    return kmem_mul_sat(s->active_objs, s->objsize);
+}
+
+#endif
