@@ -243,8 +243,7 @@ int kmem_ctx_set_capture(struct kmem_ctx *ctx, const char *dir)
     if (!dir)
         return 0;
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-        return kmem_err(ctx, errno, "cannot create capture directory %s: %s", dir,
-                        strerror(errno));
+        return kmem_err(ctx, errno, "cannot create capture directory %s: %s", dir, strerror(errno));
     ctx->capture_dir = realpath(dir, NULL);
     if (!ctx->capture_dir)
         return kmem_err(ctx, errno, "cannot resolve capture directory %s: %s", dir,

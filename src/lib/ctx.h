@@ -28,16 +28,16 @@ enum kmem_hot_file {
 };
 
 struct kmem_ctx {
-    char *root;     /* as given */
-    char *rootabs;  /* realpath of root, for capture */
+    char *root;    /* as given */
+    char *rootabs; /* realpath of root, for capture */
     int rootfd;
     char err[512];
     char *capture_dir;
     struct kmem_file hot[KMEM_F_COUNT];
     struct kmem_buf buf; /* scratch for every read */
     struct kmem_snapshot snap[2];
-    int cur;    /* index of the current snapshot in snap[] */
-    int nsnaps; /* how many collections so far */
+    int cur;       /* index of the current snapshot in snap[] */
+    int nsnaps;    /* how many collections so far */
     void *cg_priv; /* cgroup reader state that outlives snapshots */
 };
 

@@ -40,8 +40,8 @@ struct kmem_status {
 };
 
 struct kmem_snapshot {
-    struct timespec when;    /* CLOCK_MONOTONIC */
-    unsigned flags;          /* KMEM_COLLECT_* that were asked for */
+    struct timespec when; /* CLOCK_MONOTONIC */
+    unsigned flags;       /* KMEM_COLLECT_* that were asked for */
     struct kmem_status slab_status;
     struct kmem_slabinfo slab;
     struct kmem_status node_status;

@@ -213,8 +213,7 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
             return fail(perr, line, "expected \": slabdata\"");
         err = parse_numbers(&q, lend, (uint64_t *const[]){&s->active_slabs, &s->num_slabs}, 2);
         if (err)
-            return fail(perr, line,
-                        err == -ERANGE ? "number too large" : "expected slab counts");
+            return fail(perr, line, err == -ERANGE ? "number too large" : "expected slab counts");
         /* sharedavail, and SLAB's statistics columns after it, are optional. */
         s->sharedavail = 0;
         if (kmem_parse_u64(&q, lend, &s->sharedavail) == -ERANGE)
@@ -247,7 +246,8 @@ void kmem_slabinfo_diff(struct kmem_slabinfo *cur, const struct kmem_slabinfo *p
         const struct kmem_slab *o = NULL;
         long j;
 
-        if (prev && i < prev->n && prev->v[i].dup == s->dup && strcmp(prev->v[i].name, s->name) == 0)
+        if (prev && i < prev->n && prev->v[i].dup == s->dup &&
+            strcmp(prev->v[i].name, s->name) == 0)
             o = &prev->v[i];
         else if ((j = kmem_slabinfo_find(prev, s->name, s->dup)) >= 0)
             o = &prev->v[j];

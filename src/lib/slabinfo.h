@@ -14,8 +14,8 @@
 
 struct kmem_slab {
     char name[KMEM_SLAB_NAME_MAX];
-    unsigned dup;        /* 0 for the first line of this name, n for the n-th repeat */
-    unsigned line;       /* line number in the file (1-based) */
+    unsigned dup;  /* 0 for the first line of this name, n for the n-th repeat */
+    unsigned line; /* line number in the file (1-based) */
     uint64_t active_objs;
     uint64_t num_objs;
     uint64_t objsize;

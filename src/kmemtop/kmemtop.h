@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KMEMTOP_H
+#define KMEMTOP_H
+
+#include <stdbool.h>
+
+#include "kmem.h"
+#include "views.h"
+
+enum kt_view { KT_VIEW_SLABS, KT_VIEW_CGROUPS, KT_VIEW_NODE, KT_VIEW_COUNT };
+
+struct kt_opts {
+    bool slabtop_mode; /* invoked as "slabtop": procps-ng 4.0.2 behaviour */
+    const char *prog;  /* short program name for messages */
+    bool once;
+    long delay; /* seconds */
+    char sort;  /* slab sort key */
+    const char *root;
+    enum kt_view view;
+    bool report, json;
+    const char *capture;
+};
+
+/* Interactive ncurses loop (tui.c). Returns the exit status. */
+int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Line sinks: every kmemtop renderer writes lines through a sink, so the same
+ * code draws the ncurses views and prints the -o / --report output.
+ */
+#ifndef KMEMTOP_OUT_H
+#define KMEMTOP_OUT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+enum kt_attr {
+    KT_NORMAL = 0,
+    KT_HEADING = 1, /* reverse video on screen */
+    KT_BOLD = 2,
+};
+
+struct kt_sink {
+    /* Print one line (no trailing newline in fmt). Returns false when the
+     * sink is full (screen rows used up): stop rendering. */
+    bool (*line)(struct kt_sink *s, enum kt_attr attr, const char *fmt, va_list ap);
+    int width;     /* columns available; 0 = unlimited (stdout) */
+    int rows_left; /* lines that still fit; -1 = unlimited */
+    FILE *f;       /* for stdout sinks */
+};
+
+__attribute__((format(printf, 3, 4))) static inline bool
+kt_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, ...)
+{
+    va_list ap;
+    bool ok;
+
+    va_start(ap, fmt);
+    ok = s->line(s, attr, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+/* A sink that writes to @f with a newline after each line. */
+void kt_sink_file(struct kt_sink *s, FILE *f);
+
+/* "12.3M", "512K", "4.0G": human size with 1024 units, in @buf. */
+const char *kt_human(char *buf, size_t len, double bytes);
+/* "+12.3M" / "-4K" / "0": signed change. */
+const char *kt_human_delta(char *buf, size_t len, double bytes);
+
+#endif
