@@ -1,0 +1,460 @@
+#!/bin/sh
+# Checks of everything under deploy/ and man/: Prometheus rules (promtool
+# check + unit tests), the scrape config, the Grafana dashboard, the
+# Kubernetes manifests, the systemd unit, the Dockerfile, the man pages, and
+# that every flag the deployment files pass to kmem_exporter is accepted by
+# the program.
+. "$(dirname "$0")/../lib.sh"
+cd "$TOP" || exit 1
+D=deploy
+T=$(tmpdir)
+trap 'rm -rf "$T"' EXIT
+
+# ------------------------------------------------------------- Prometheus
+check "promtool check rules deploy/prometheus/rules.yml" \
+    sh -c "promtool check rules $D/prometheus/rules.yml >$T/out 2>&1 || { cat $T/out; exit 1; }"
+check "promtool test rules deploy/prometheus/rules_test.yml" \
+    sh -c "promtool test rules $D/prometheus/rules_test.yml >$T/out 2>&1 || { cat $T/out; exit 1; }"
+
+# Each alert of rules.yml has a unit test that expects it to fire and one
+# eval where it must stay silent (exp_alerts: []).
+alerts_tested() {
+    python3 - "$D/prometheus/rules.yml" "$D/prometheus/rules_test.yml" <<'EOF'
+import sys, yaml
+rules = yaml.safe_load(open(sys.argv[1]))
+tests = yaml.safe_load(open(sys.argv[2]))
+alerts = {r["alert"] for g in rules["groups"] for r in g["rules"] if "alert" in r}
+fires, silent = set(), set()
+for t in tests["tests"]:
+    for a in t.get("alert_rule_test", []):
+        (fires if a.get("exp_alerts") else silent).add(a["alertname"])
+bad = sorted((alerts - fires) | (alerts - silent))
+for a in bad:
+    print("alert without a firing and a silent test:", a)
+sys.exit(1 if bad or len(alerts) < 6 else 0)
+EOF
+}
+check "every alert is unit-tested firing and silent" alerts_tested
+
+# Debian's Prometheus is built without Kubernetes service discovery, so its
+# promtool rejects kubernetes_sd_configs. Check the file as is where that is
+# supported, else a copy with kubernetes_sd_configs swapped for an empty
+# static_configs (every other field is still checked).
+check_config() {
+    if promtool check config "$D/prometheus/prometheus.yml" >"$T/out" 2>&1; then
+        return 0
+    fi
+    grep -q 'field kubernetes_sd_configs not found' "$T/out" || { cat "$T/out"; return 1; }
+    mkdir -p "$T/prom" && cp "$D/prometheus/rules.yml" "$T/prom/" &&
+        python3 - "$D/prometheus/prometheus.yml" "$T/prom/prometheus.yml" <<'EOF' &&
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+for sc in c["scrape_configs"]:
+    if sc.pop("kubernetes_sd_configs", None) is not None:
+        sc.setdefault("static_configs", []).append({"targets": []})
+yaml.safe_dump(c, open(sys.argv[2], "w"))
+EOF
+        promtool check config "$T/prom/prometheus.yml" >"$T/out" 2>&1 || { cat "$T/out"; return 1; }
+}
+check "promtool check config deploy/prometheus/prometheus.yml" check_config
+
+# The Kubernetes job keeps exactly the Service of deploy/kubernetes, and its
+# job label is the one the alerts and the dashboard use.
+scrape_matches_service() {
+    python3 - "$D/prometheus/prometheus.yml" "$D/kubernetes/service.yaml" <<'EOF'
+import re, sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+svc = yaml.safe_load(open(sys.argv[2]))
+ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+port = [p["name"] for p in svc["spec"]["ports"]]
+jobs = [s for s in c["scrape_configs"] if "kubernetes_sd_configs" in s]
+assert len(jobs) == 1, "one Kubernetes scrape job"
+j = jobs[0]
+assert j["job_name"] == "kmem", j["job_name"]
+sd = j["kubernetes_sd_configs"][0]
+assert sd["role"] == "endpoints" and ns in sd["namespaces"]["names"], sd
+keep = [r for r in j["relabel_configs"] if r.get("action") == "keep"]
+assert keep, "no keep rule"
+r = keep[0]
+value = ";".join({"__meta_kubernetes_service_name": name,
+                  "__meta_kubernetes_endpoint_port_name": port[0]}[l] for l in r["source_labels"])
+assert re.fullmatch(r["regex"], value), (r["regex"], value)
+for s in c["scrape_configs"]:
+    for sc in s.get("static_configs", []):
+        for t in sc["targets"]:
+            assert t.endswith(":9465"), t
+    if "kubernetes_sd_configs" not in s:
+        assert any(r.get("target_label") == "job" and r.get("replacement") == "kmem"
+                   for r in s.get("relabel_configs", [])), s["job_name"] + " does not set job=kmem"
+EOF
+}
+check "scrape config keeps the kmem Service and labels job=kmem" scrape_matches_service
+
+# ------------------------------------------------- metric names in queries
+ALLOWED="kmem_slab_objects kmem_slab_active_objects kmem_slab_object_size_bytes
+kmem_slab_objects_per_slab kmem_slab_pages_per_slab kmem_slab_slabs kmem_slab_size_bytes
+kmem_slab_active_bytes kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
+kmem_cgroup_kernel_component_bytes container_memory_kernel_usage kmem_collector_success
+kmem_collector_duration_seconds kmem_exporter_build_info up"
+export ALLOWED
+
+# promql_names.py MODE FILE: print every metric name used by the PromQL of
+# FILE (MODE rules: rules.yml exprs; grafana: every "expr" and variable query
+# of a dashboard; self: run the extractor's own tests), one per line as
+# "name<TAB>where". Exits 1 if an expression uses no metric at all.
+cat >"$T/promql_names.py" <<'EOF'
+import json, re, sys, yaml
+
+KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or",
+            "unless", "bool", "offset", "inf", "nan", "start", "end"}
+
+def names(expr):
+    s = expr
+    s = re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`', '""', s)  # strings
+    s = re.sub(r'\{[^{}]*\}', ' ', s)           # label matchers (after strings are gone)
+    s = re.sub(r'\[[^\[\]]*\]', ' ', s)         # ranges and subqueries
+    s = re.sub(r'\$\{[^}]*\}|\$\w+', ' ', s)    # Grafana variables
+    s = re.sub(r'\b(by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)', r' ', s)
+    s = re.sub(r'\blabel_values\s*\(([^(),]*),[^()]*\)', r'(\1)', s)  # label_values(metric, label)
+    s = re.sub(r'\blabel_values\s*\(\s*\w+\s*\)', ' ', s)            # label_values(label)
+    s = re.sub(r'\boffset\s+-?\w+', ' ', s)
+    s = re.sub(r'@\s*(start|end)\s*\(\s*\)|@\s*-?[\d.]+', ' ', s)
+    out = set()
+    for m in re.finditer(r'(?<![\w.:])[A-Za-z_:][\w:]*', s):
+        tok, rest = m.group(0), s[m.end():]
+        if re.match(r'\s*\(', rest):            # a function or aggregation
+            continue
+        if tok.lower() in KEYWORDS:
+            continue
+        out.add(tok)
+    return out
+
+def selftest():
+    cases = {
+        'sum by (kind) (rate(foo_bar{a="b",c=~"x|y"}[5m])) and on(x) baz': {"foo_bar", "baz"},
+        'topk(10, delta(kmem_slab_size_bytes{job="$job"}[$window] @ end()))': {"kmem_slab_size_bytes"},
+        'a > ignoring (kind) 0.5 * sum without (kind) (b) unless c offset 5m': {"a", "b", "c"},
+        'label_values(kmem_exporter_build_info{job="$job"}, instance)': {"kmem_exporter_build_info"},
+        'label_values(job)': set(),
+        'count(up == 0) or vector(0) > bool 1e9 + 0x10': {"up"},
+        'node:kmem_kernel_bytes:sum / 1024': {"node:kmem_kernel_bytes:sum"},
+        'max_over_time(x[1h:5m]) - avg_over_time(y[${__range}])': {"x", "y"},
+        'z{__name__=~"foo.*", l="sum(bar)"}': {"z"},
+    }
+    bad = 0
+    for e, want in cases.items():
+        got = names(e)
+        if got != want:
+            print("extractor: %r -> %s, expected %s" % (e, sorted(got), sorted(want)))
+            bad = 1
+    return bad
+
+def exprs(mode, path):
+    if mode == "rules":
+        for g in yaml.safe_load(open(path))["groups"]:
+            for r in g["rules"]:
+                yield r.get("record") or r.get("alert"), r["expr"]
+    else:
+        d = json.load(open(path))
+        def walk(o, where):
+            if isinstance(o, dict):
+                w = o.get("title", where)
+                for k, v in o.items():
+                    if k == "expr" and isinstance(v, str):
+                        yield w, v
+                    else:
+                        yield from walk(v, w)
+            elif isinstance(o, list):
+                for v in o:
+                    yield from walk(v, where)
+        yield from walk(d.get("panels", []), "panels")
+        for v in d.get("templating", {}).get("list", []):
+            if v.get("type") == "query":
+                q = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
+                yield "$" + v["name"], q
+
+mode = sys.argv[1]
+if mode == "self":
+    sys.exit(selftest())
+empty = 0
+n = 0
+for where, e in exprs(mode, sys.argv[2]):
+    n += 1
+    ns = names(e)
+    if not ns:
+        print("no metric in %s: %s" % (where, e), file=sys.stderr)
+        empty = 1
+    for x in sorted(ns):
+        print("%s\t%s" % (x, where))
+if n == 0:
+    print("no expressions found", file=sys.stderr)
+    empty = 1
+sys.exit(empty)
+EOF
+
+check "PromQL name extractor passes its own tests" python3 "$T/promql_names.py" self
+
+# check_names DESC MODE FILE [EXTRA_ALLOWED]: every metric name used is allowed
+check_names() {
+    if ! python3 "$T/promql_names.py" "$2" "$3" >"$T/names"; then
+        not_ok "$1 (an expression without a metric name, or none found)"
+        return
+    fi
+    bad=$(awk -F'\t' -v allowed="$ALLOWED $4" '
+        BEGIN { n = split(allowed, a, /[ \n]+/); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
+        !($1 in ok) { print $1 " (" $2 ")" }' "$T/names" | sort -u | tr '\n' ' ')
+    if [ -n "$bad" ]; then not_ok "$1: not a kmem family: $bad"; else ok "$1"; fi
+}
+RECORDED=$(python3 -c 'import sys, yaml
+print(" ".join(r["record"] for g in yaml.safe_load(open(sys.argv[1]))["groups"]
+               for r in g["rules"] if "record" in r))' "$D/prometheus/rules.yml")
+check_names "rules.yml uses only kmem metric families (and its own recorded series)" \
+    rules "$D/prometheus/rules.yml" "$RECORDED"
+
+# ------------------------------------------------------------------ Grafana
+G=$D/grafana/kmem.json
+check "grafana dashboard is valid JSON" sh -c "jq -e . $G >/dev/null"
+check_eq "grafana dashboard schemaVersion" 39 "$(jq -r .schemaVersion "$G")"
+check_eq "every panel and variable uses the \${DS_PROMETHEUS} datasource" "" \
+    "$(jq -r '[.. | objects | select(has("datasource")) | .datasource
+              | select(type == "object") | .uid | select(. != "${DS_PROMETHEUS}")] | unique | join(" ")' "$G")"
+check_eq "dashboard has the DS_PROMETHEUS datasource variable" "prometheus" \
+    "$(jq -r '.templating.list[] | select(.name == "DS_PROMETHEUS" and .type == "datasource") | .query' "$G")"
+check_eq "panel ids are unique" "" \
+    "$(jq -r '[.. | objects | select(has("gridPos")) | .id] | group_by(.) | map(select(length > 1) | .[0]) | join(" ")' "$G")"
+check_names "dashboard queries use only kmem metric families" grafana "$G"
+for fam in kmem_node_kernel_bytes kmem_slab_size_bytes kmem_cgroup_kernel_bytes \
+    container_memory_kernel_usage kmem_collector_success; do
+    check "dashboard has a panel on $fam" grep -q "^$fam	" "$T/names"
+done
+
+# Every dashboard query parses as PromQL: promtool checks them as recording
+# rules, with the Grafana variables replaced by sample values.
+dash_promql_parses() {
+    jq -r '.. | .expr? // empty | gsub("\n"; " ")' "$G" | python3 -c '
+import sys, yaml
+rules = []
+for i, l in enumerate(sys.stdin):
+    e = (l.strip().replace("$job", "kmem").replace("$instance", ".*")
+         .replace("$window", "6h").replace("$cgroup", "/"))
+    if e:
+        rules.append({"record": "dashboard:expr_%d" % i, "expr": e})
+yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, open(sys.argv[1], "w"))
+' "$T/dash_rules.yml" && promtool check rules "$T/dash_rules.yml" >"$T/out" 2>&1 || { cat "$T/out"; return 1; }
+}
+check "every dashboard query parses (promtool)" dash_promql_parses
+
+# --------------------------------------------------------------- Kubernetes
+K=$D/kubernetes
+for f in "$K"/*.yaml; do
+    check "$f parses as YAML" python3 -c 'import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))' "$f"
+done
+check_eq "kustomization.yaml lists every manifest" \
+    "$(cd "$K" && ls *.yaml | grep -vx kustomization.yaml | sort | tr '\n' ' ')" \
+    "$(python3 -c 'import sys, yaml; print(" ".join(sorted(yaml.safe_load(open(sys.argv[1]))["resources"])), end=" ")' "$K/kustomization.yaml")"
+if command -v kubectl >/dev/null 2>&1; then
+    check "kubectl kustomize deploy/kubernetes renders" sh -c "kubectl kustomize $K >/dev/null"
+else
+    ok "kubectl kustomize deploy/kubernetes renders # SKIP kubectl is not installed (not packaged in Debian 12)"
+fi
+
+daemonset_contract() {
+    python3 - "$K" <<'EOF'
+import sys, yaml
+K = sys.argv[1]
+ld = lambda f: yaml.safe_load(open("%s/%s" % (K, f)))
+ns, sa, ds, svc = ld("namespace.yaml"), ld("serviceaccount.yaml"), ld("daemonset.yaml"), ld("service.yaml")
+errs = []
+def want(cond, msg):
+    if not cond:
+        errs.append(msg)
+N = ns["metadata"]["name"]
+for o in (sa, ds, svc):
+    want(o["metadata"]["namespace"] == N, "%s not in namespace %s" % (o["kind"], N))
+want(ds["kind"] == "DaemonSet" and ds["apiVersion"] == "apps/v1", "DaemonSet apps/v1")
+pod = ds["spec"]["template"]["spec"]
+want(ds["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items(),
+     "selector does not match the pod labels")
+want(svc["spec"]["selector"].items() <= ds["spec"]["template"]["metadata"]["labels"].items(),
+     "Service selector does not match the pod labels")
+want(pod["serviceAccountName"] == sa["metadata"]["name"], "service account")
+want(pod.get("hostPID") is False, "hostPID must be false")
+want(pod.get("priorityClassName") is None, "no priorityClassName")
+want({"operator": "Exists"} in pod.get("tolerations", []), "toleration operator Exists")
+want(pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", "pod seccomp RuntimeDefault")
+[c] = pod["containers"]
+argv = c["command"] + c.get("args", [])
+want(argv[0].endswith("kmem_exporter"), "runs kmem_exporter")
+want(" ".join(argv[1:]) == "--root /host --web.listen-address :9465", "args: %s" % argv[1:])
+sc = c["securityContext"]
+want(sc["runAsUser"] == 0, "runAsUser 0")
+want(sc["readOnlyRootFilesystem"] is True, "readOnlyRootFilesystem")
+want(sc["allowPrivilegeEscalation"] is False, "allowPrivilegeEscalation false")
+want(sc.get("privileged") in (None, False), "not privileged")
+want(sc["capabilities"] == {"drop": ["ALL"], "add": ["DAC_READ_SEARCH"]}, "capabilities %s" % sc["capabilities"])
+want(sc["seccompProfile"]["type"] == "RuntimeDefault", "container seccomp RuntimeDefault")
+want(c["resources"] == {"requests": {"cpu": "10m", "memory": "8Mi"},
+                        "limits": {"cpu": "100m", "memory": "32Mi"}}, "resources %s" % c["resources"])
+ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+want(ports.get("metrics") == 9465, "container port metrics 9465")
+for probe in ("livenessProbe", "readinessProbe"):
+    h = c[probe]["httpGet"]
+    want(h["path"] == "/metrics" and h["port"] in ("metrics", 9465), "%s httpGet /metrics" % probe)
+vols = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
+mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+for host in ("/proc", "/sys", "/var/log"):
+    m = mounts.get("/host" + host)
+    want(m is not None and vols.get(m["name"]) == host and m.get("readOnly") is True,
+         "%s mounted read-only at /host%s" % (host, host))
+want(svc["spec"]["clusterIP"] == "None", "Service is headless")
+[sp] = svc["spec"]["ports"]
+want(sp["name"] == "metrics" and sp["port"] == 9465 and sp["targetPort"] in ("metrics", 9465), "Service port")
+a = svc["metadata"].get("annotations", {})
+want(a.get("prometheus.io/scrape") == "true" and a.get("prometheus.io/port") == "9465", "prometheus.io annotations")
+want(c["image"] == "kmem:latest", "image placeholder kmem:latest")
+for e in errs:
+    print(e)
+sys.exit(1 if errs else 0)
+EOF
+}
+check "DaemonSet and Service follow the deployment contract" daemonset_contract
+
+# ------------------------------------------------------------------ systemd
+U=$D/systemd/kmem_exporter.service
+for d in DynamicUser=yes AmbientCapabilities=CAP_DAC_READ_SEARCH CapabilityBoundingSet=CAP_DAC_READ_SEARCH \
+    NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes \
+    ProtectKernelTunables=yes ProtectKernelModules=yes ProtectControlGroups=yes \
+    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" MemoryDenyWriteExecute=yes \
+    SystemCallFilter=@system-service LockPersonality=yes RestrictRealtime=yes RestrictNamespaces=yes; do
+    check "systemd unit sets $d" grep -qx "$d" "$U"
+done
+check "systemd unit does not set ProcSubset=pid or PrivateUsers (they break reading /proc/slabinfo)" \
+    sh -c "! grep -Eq '^(ProcSubset=pid|PrivateUsers=(yes|true|1))' $U"
+if command -v systemd-analyze >/dev/null 2>&1; then
+    # verify wants ExecStart to exist and Documentation= man pages installed:
+    # point ExecStart at a stand-in and MANPATH at man/.
+    verify_unit() {
+        mkdir -p "$T/unit" "$T/man/man1" "$T/man/man8" &&
+            cp man/*.1 "$T/man/man1/" && cp man/*.8 "$T/man/man8/" &&
+            ln -sf /bin/true "$T/unit/kmem_exporter" &&
+            sed "s|^ExecStart=/usr/local/sbin/kmem_exporter|ExecStart=$T/unit/kmem_exporter|" "$U" \
+                >"$T/unit/kmem_exporter.service" &&
+            MANPATH="$T/man" systemd-analyze verify "$T/unit/kmem_exporter.service" >"$T/out" 2>&1 &&
+            ! grep . "$T/out" || { cat "$T/out"; return 1; }
+    }
+    check "systemd-analyze verify kmem_exporter.service" verify_unit
+    check "systemd-analyze security: exposure at most 2.0 (OK)" \
+        sh -c "systemd-analyze security --offline=yes --threshold=20 $U >/dev/null 2>&1"
+else
+    check "systemd unit has [Unit] [Service] [Install] and only Key=value lines" \
+        awk '/^(#|$)/ { next } /^\[(Unit|Service|Install)\]$/ { s[$0] = 1; next }
+             !/^[A-Za-z]+=/ { bad = 1 } END { exit bad || length(s) != 3 }' "$U"
+fi
+
+# ---------------------------------------------------------------- Dockerfile
+F=$D/Dockerfile
+check "Dockerfile: build stage from debian:12, runtime from debian:12-slim" \
+    sh -c "grep -q '^FROM debian:12 AS build' $F && grep -q '^FROM debian:12-slim' $F"
+check "Dockerfile: builds build/kmemtop and build/kmem_exporter" grep -q 'make .*build/kmemtop build/kmem_exporter' "$F"
+check "Dockerfile: slabtop link and kmem_exporter entrypoint" \
+    sh -c "grep -q 'ln -s kmemtop /usr/bin/slabtop' $F && grep -q '^ENTRYPOINT \[\"/usr/bin/kmem_exporter\"\]' $F"
+# The build stage's packages are ones scripts/deps.sh installs for the build too.
+build_pkgs_known() {
+    pkgs=$(sed -n '/^FROM debian:12 AS build/,/^FROM/p' "$F" | sed -n '/apt-get install/,/rm -rf/p' |
+        tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|rm|rf|&&|-y')
+    deps=$(sed -n '/^PKGS="/,/"$/p' scripts/deps.sh | tr ' "=' '\n\n\n')
+    r=0
+    for p in $pkgs; do echo "$deps" | grep -qx "$p" || { echo "$p not in scripts/deps.sh"; r=1; }; done
+    [ -n "$pkgs" ] && return $r
+}
+check "Dockerfile build packages are in scripts/deps.sh" build_pkgs_known
+# Every library the programs link directly comes from a package the runtime
+# stage installs, or from one every Debian image has (Priority: required).
+runtime_libs() {
+    rt=$(sed -n '/^FROM debian:12-slim/,$p' "$F" | sed -n '/apt-get install/,/rm -rf/p')
+    rtdeps=$(for p in $(echo "$rt" | tr ' \\' '\n\n' | grep -E '^lib|^zlib'); do
+        apt-cache depends "$p" 2>/dev/null | sed -n 's/^ *\(Pre\)\{0,1\}Depends: \([^ :]*\).*/\2/p'
+    done | sort -u)
+    r=0
+    for prog in kmemtop kmem_exporter; do
+        [ -x "$B/$prog" ] || { echo "$B/$prog is not built"; r=1; continue; }
+        for so in $(readelf -d "$B/$prog" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+            path=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64|64bit|=>/ { print $NF; exit }')
+            pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
+            [ -n "$pkg" ] || pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
+            [ -n "$pkg" ] || { echo "$prog: $so: no package"; r=1; continue; }
+            echo "$rt" | grep -qw -- "$pkg" && continue
+            # ... or a dependency of one it installs (libc6, libtinfo6)
+            echo "$rtdeps" | grep -qx -- "$pkg" && continue
+            echo "$prog needs $so from $pkg, not installed by the runtime stage"; r=1
+        done
+    done
+    return $r
+}
+check "Dockerfile runtime stage installs every library the programs link" runtime_libs
+
+# ----------------------------------------------------------- the port 9465
+check "port 9465 everywhere (DaemonSet, Service, systemd, Dockerfile, man page)" sh -c "
+    grep -q ':9465' $K/daemonset.yaml && grep -q 'port: 9465' $K/service.yaml &&
+    grep -q -- '--web.listen-address=:9465' $U && grep -q '^EXPOSE 9465' $F &&
+    grep -q ':9465' man/kmem_exporter.8"
+
+# ------------------------------------------------------------------ man pages
+for m in man/*.1 man/*.8; do
+    check "$m renders with man -l without warnings" \
+        sh -c "out=\$(MANWIDTH=80 man -l '$m' 2>&1 >/dev/null); [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
+    check "$m: groff -man -ww -z is silent" \
+        sh -c "out=\$(groff -man -ww -z '$m' 2>&1); [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
+done
+for o in -o --once -s --sort -d --delay --root --cgroups --report --json --capture -h -V \
+    'SLABTOP COMPATIBILITY' /proc/slabinfo /proc/meminfo /proc/vmstat /proc/zoneinfo /sys/fs/cgroup /var/log/pods; do
+    check "kmemtop(1) documents $o" sh -c "MANWIDTH=200 man -l man/kmemtop.1 2>/dev/null | grep -qF -- '$o'"
+done
+for o in --web.listen-address --web.telemetry-path --web.config.file --root --path.procfs --path.sysfs \
+    --once --textfile --collect.min-interval --collector.slabinfo.include --collector.slabinfo.exclude \
+    --run-as --web.timestamps; do
+    check "kmem_exporter(8) documents $o" sh -c "MANWIDTH=200 man -l man/kmem_exporter.8 2>/dev/null | grep -qF -- '$o'"
+done
+
+# -------------------------------------- the program accepts the deploy flags
+# Run the exporter with exactly the flags the DaemonSet, the systemd unit and
+# the image pass, plus --once, on the shared fixture (--root replaced by it).
+deploy_argvs() {
+    python3 - "$K/daemonset.yaml" "$U" "$F" <<'EOF'
+import json, shlex, sys, yaml
+ds = yaml.safe_load(open(sys.argv[1]))
+c = ds["spec"]["template"]["spec"]["containers"][0]
+print("daemonset\t" + shlex.join((c["command"] + c.get("args", []))[1:]))
+for l in open(sys.argv[2]):
+    if l.startswith("ExecStart="):
+        print("systemd\t" + shlex.join(shlex.split(l.split("=", 1)[1])[1:]))
+for l in open(sys.argv[3]):
+    if l.startswith("CMD "):
+        print("Dockerfile CMD\t" + shlex.join(json.loads(l[4:])))
+EOF
+}
+deploy_argvs >"$T/argvs" || not_ok "extract the exporter arguments from the deployment files"
+while IFS='	' read -r where args; do
+    eval "set -- $args"
+    fixed=""
+    saw_root=0
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --root) fixed="$fixed --root '$SHARED_FIXTURE'"; saw_root=1; shift ;;
+        --root=*) fixed="$fixed --root='$SHARED_FIXTURE'"; saw_root=1 ;;
+        *) fixed="$fixed '$1'" ;;
+        esac
+        shift
+    done
+    [ $saw_root = 1 ] || fixed="$fixed --root '$SHARED_FIXTURE'"
+    run_exporter() {
+        [ -x "$B/kmem_exporter" ] || { echo "$B/kmem_exporter is not built"; return 1; }
+        eval "timeout 30 '$B/kmem_exporter' $fixed --once" >"$T/expo" 2>"$T/err" ||
+            { echo "exit $?:"; cat "$T/err"; return 1; }
+        grep -q '^kmem_exporter_build_info' "$T/expo" || { echo "no kmem_exporter_build_info"; return 1; }
+    }
+    check "kmem_exporter accepts the $where arguments ($args) with --once" run_exporter
+done <"$T/argvs"
+check_eq "three sets of deployment arguments checked" 3 "$(wc -l <"$T/argvs")"
+
+finish
