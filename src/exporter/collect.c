@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/* Shared collection: contexts, min-interval reuse, refcounted expositions. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collect.h"
+
+#define EXPO_MAX ((size_t)256 << 20) /* refuse to render more than 256 MiB */
+
+struct kx_blob {
+    atomic_uint refs;
+    pthread_mutex_t gz_lock;
+    char *text;
+    size_t len;
+    char *gz;
+    size_t gzlen;
+    bool ok;
+    char msg[400];
+};
+
+static const unsigned part_flag[KX_COL_COUNT] = {
+    [KX_COL_SLABINFO] = KMEM_COLLECT_SLAB,
+    [KX_COL_NODE] = KMEM_COLLECT_NODE,
+    [KX_COL_CGROUP] = KMEM_COLLECT_CGROUPS,
+};
+
+struct kx_collector {
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    struct kx_collector_opts o;
+    char *root;
+    struct kmem_ctx *ctx[KX_COL_COUNT];
+    struct kx_blob *cur;     /* NULL before the first collection */
+    struct timespec cur_at;  /* CLOCK_MONOTONIC start of cur's collection */
+    bool busy;               /* a collection is running */
+    unsigned long gen;       /* bumped when a collection ends */
+    int last_err;            /* result of the last collection */
+    struct kx_buf out;       /* reused render buffer (its capacity) */
+    char logged[KX_COL_COUNT][320]; /* last message logged per part */
+};
+
+const char *kx_blob_text(const struct kx_blob *b, size_t *len)
+{
+    *len = b->len;
+    return b->text;
+}
+
+bool kx_blob_ok(const struct kx_blob *b, const char **msg)
+{
+    if (msg)
+        *msg = b->msg;
+    return b->ok;
+}
+
+void kx_blob_get(struct kx_blob *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+void kx_blob_put(struct kx_blob *b)
+{
+    if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    pthread_mutex_destroy(&b->gz_lock);
+    free(b->text);
+    free(b->gz);
+    free(b);
+}
+
+int kx_blob_gzip(struct kx_blob *b, const char **data, size_t *len)
+{
+    int r = 0;
+    pthread_mutex_lock(&b->gz_lock);
+    if (!b->gz)
+        r = kx_gzip(b->text, b->len, &b->gz, &b->gzlen);
+    *data = b->gz;
+    *len = b->gzlen;
+    pthread_mutex_unlock(&b->gz_lock);
+    return r;
+}
+
+int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *o, char *err,
+                     size_t errlen)
+{
+    struct kx_collector *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->o = *o;
+    c->root = strdup(o->root ? o->root : "/");
+    if (!c->root) {
+        free(c);
+        return -ENOMEM;
+    }
+    c->o.root = c->root;
+    if (!c->o.render.page_size)
+        c->o.render.page_size = kmem_page_size();
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->done, NULL);
+    kx_buf_init(&c->out, EXPO_MAX);
+    for (int i = 0; i < KX_COL_COUNT; i++) {
+        int r = kmem_ctx_new(&c->ctx[i], c->root, err, errlen);
+        if (r) {
+            kx_collector_free(c);
+            return r;
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+void kx_collector_free(struct kx_collector *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        kmem_ctx_free(c->ctx[i]);
+    kx_blob_put(c->cur);
+    kx_buf_free(&c->out);
+    pthread_cond_destroy(&c->done);
+    pthread_mutex_destroy(&c->lock);
+    free(c->root);
+    free(c);
+}
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Run one collection and render it into a new blob. Called with busy set and
+ * the lock released: the contexts are used by one thread at a time. */
+static int collect_render(struct kx_collector *c, struct kx_blob **out)
+{
+    struct kx_collection col = {0};
+    struct kmem_status status[KX_COL_COUNT];
+    struct timespec wall;
+
+    clock_gettime(CLOCK_REALTIME, &wall);
+    col.when_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    for (int i = 0; i < KX_COL_COUNT; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int r = kmem_collect(c->ctx[i], part_flag[i]);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        const struct kmem_snapshot *s = kmem_current(c->ctx[i]);
+        const struct kmem_status *st = NULL;
+        if (s)
+            st = i == KX_COL_SLABINFO ? &s->slab_status
+                 : i == KX_COL_NODE   ? &s->node_status
+                                      : &s->cgroup_status;
+        if (st)
+            status[i] = *st;
+        else
+            memset(&status[i], 0, sizeof(status[i]));
+        if (r && status[i].err == 0) {
+            status[i].err = r;
+            snprintf(status[i].msg, sizeof(status[i].msg), "%s", kmem_strerror(c->ctx[i]));
+        }
+        if (status[i].err == 0 && s) {
+            if (i == KX_COL_SLABINFO)
+                col.slab = &s->slab;
+            else if (i == KX_COL_NODE)
+                col.node = &s->node;
+            else
+                col.cgroups = &s->cgroups;
+        }
+        col.part[i].status = &status[i];
+        col.part[i].seconds = since(&t0, &t1);
+    }
+
+    struct kx_blob *b = calloc(1, sizeof(*b));
+    if (!b)
+        return -ENOMEM;
+    atomic_init(&b->refs, 1);
+    pthread_mutex_init(&b->gz_lock, NULL);
+    b->ok = true;
+    for (int i = 0; i < KX_COL_COUNT; i++) {
+        const char *m = status[i].err ? status[i].msg : "";
+        if (status[i].err && b->ok) {
+            b->ok = false;
+            snprintf(b->msg, sizeof(b->msg), "collector %s: %s", kx_collector_name[i],
+                     m[0] ? m : strerror(-status[i].err));
+        }
+        if (c->o.log_errors && strcmp(c->logged[i], m) != 0) {
+            if (m[0])
+                fprintf(stderr, "kmem_exporter: collector %s failed: %s\n", kx_collector_name[i],
+                        m);
+            else
+                fprintf(stderr, "kmem_exporter: collector %s works again\n",
+                        kx_collector_name[i]);
+            snprintf(c->logged[i], sizeof(c->logged[i]), "%s", m);
+        }
+    }
+
+    kx_buf_reset(&c->out);
+    int r = kx_render(&c->out, &col, &c->o.render);
+    if (r == 0) {
+        /* Copy out at the exact size: the scratch buffer keeps its capacity
+         * for the next render, the blob holds no slack. */
+        b->text = malloc(c->out.len + 1);
+        if (b->text) {
+            memcpy(b->text, c->out.data, c->out.len + 1);
+            b->len = c->out.len;
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    if (c->out.err) /* the buffer freed itself; start afresh next time */
+        kx_buf_init(&c->out, EXPO_MAX);
+    if (r) {
+        kx_blob_put(b);
+        return r;
+    }
+    *out = b;
+    return 0;
+}
+
+static int run_collection(struct kx_collector *c, struct kx_blob **out)
+{
+    /* Called with the lock held and busy clear. */
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    c->busy = true;
+    pthread_mutex_unlock(&c->lock);
+    struct kx_blob *b = NULL;
+    int r = collect_render(c, &b);
+    pthread_mutex_lock(&c->lock);
+    c->busy = false;
+    c->gen++;
+    c->last_err = r;
+    if (r == 0) {
+        kx_blob_put(c->cur);
+        c->cur = b;
+        c->cur_at = start;
+        kx_blob_get(b);
+        *out = b;
+    }
+    pthread_cond_broadcast(&c->done);
+    return r;
+}
+
+int kx_collector_get(struct kx_collector *c, struct kx_blob **out)
+{
+    int r;
+    struct timespec now;
+
+    *out = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->busy) {
+        /* Share the collection that is running. */
+        unsigned long gen = c->gen;
+        while (c->busy && c->gen == gen)
+            pthread_cond_wait(&c->done, &c->lock);
+        r = c->last_err;
+        if (r == 0 && c->cur) {
+            kx_blob_get(c->cur);
+            *out = c->cur;
+        } else if (r == 0) {
+            r = -EAGAIN;
+        }
+        pthread_mutex_unlock(&c->lock);
+        return r;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (c->cur && c->o.min_interval > 0 && since(&c->cur_at, &now) < c->o.min_interval) {
+        kx_blob_get(c->cur);
+        *out = c->cur;
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
+    r = run_collection(c, out);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+int kx_collector_refresh(struct kx_collector *c, struct kx_blob **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&c->lock);
+    while (c->busy)
+        pthread_cond_wait(&c->done, &c->lock);
+    int r = run_collection(c, out);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}

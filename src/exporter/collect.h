@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared collection. One collector owns the kmem contexts (one per part, so
+ * that each part is timed and fails on its own) and the last rendered
+ * exposition (a refcounted blob). A blob younger than min_interval is
+ * reused; scrapes that arrive while a collection runs wait for it and share
+ * its bytes (and its gzip form, compressed once).
+ */
+#ifndef KX_COLLECT_H
+#define KX_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "metrics.h"
+
+/* An immutable rendered exposition, shared by reference. */
+struct kx_blob;
+
+const char *kx_blob_text(const struct kx_blob *b, size_t *len);
+/* The gzip form, made on first use. 0 or -errno. */
+int kx_blob_gzip(struct kx_blob *b, const char **data, size_t *len);
+/* True if every collector succeeded; else the first failure's message. */
+bool kx_blob_ok(const struct kx_blob *b, const char **msg);
+void kx_blob_get(struct kx_blob *b);
+void kx_blob_put(struct kx_blob *b);
+
+struct kx_collector;
+
+struct kx_collector_opts {
+    const char *root;    /* "/" for the live machine */
+    double min_interval; /* seconds; 0 = collect on every request */
+    struct kx_render_opts render;
+    bool log_errors; /* print collector failures on stderr (when they change) */
+};
+
+int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *o, char *err,
+                     size_t errlen);
+void kx_collector_free(struct kx_collector *c);
+
+/* The current exposition (a reference: kx_blob_put() it). 0 or -errno. */
+int kx_collector_get(struct kx_collector *c, struct kx_blob **out);
+
+/* Collect and render now, ignoring min_interval (benchmarks, --once). */
+int kx_collector_refresh(struct kx_collector *c, struct kx_blob **out);
+
+#endif

@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kmem_exporter: Prometheus exporter of kernel memory (slab caches, node
+ * kinds, memory cgroups). Flags and setup; the rest lives in collect.c
+ * (shared collection), metrics.c (families), expo.c (text format), http.c
+ * (server), webconfig.c/auth.c (web config, basic auth), privs.c (--run-as).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <malloc.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "http.h"
+#include "privs.h"
+#include "webconfig.h"
+
+#ifndef KMEM_VERSION
+#define KMEM_VERSION "unknown"
+#endif
+
+#define PROG "kmem_exporter"
+#define DEFAULT_LISTEN ":9465"
+
+struct options {
+    const char *listen;
+    const char *path;
+    const char *web_config;
+    const char *root;
+    const char *procfs;
+    const char *sysfs;
+    bool once;
+    const char *textfile;
+    double min_interval;
+    const char *include;
+    const char *exclude;
+    const char *run_as;
+    bool timestamps;
+    unsigned max_conns;
+    unsigned max_conns_per_ip;
+    long bench; /* hidden: N collect+render cycles, then CPU figures */
+};
+
+enum flag_kind { F_STR, F_BOOL, F_SECONDS, F_UINT, F_LONG };
+
+struct flag {
+    const char *name;
+    enum flag_kind kind;
+    size_t off;
+    const char *arg, *help;
+    bool hidden;
+};
+
+#define OFF(f) offsetof(struct options, f)
+static const struct flag flags[] = {
+    {"web.listen-address", F_STR, OFF(listen), "HOST:PORT",
+     "Address on which to expose metrics and the landing page (default " DEFAULT_LISTEN ").", 0},
+    {"web.telemetry-path", F_STR, OFF(path), "PATH",
+     "Path under which to expose metrics (default /metrics).", 0},
+    {"web.config.file", F_STR, OFF(web_config), "FILE",
+     "exporter-toolkit web configuration: TLS and basic authentication.", 0},
+    {"web.timestamps", F_BOOL, OFF(timestamps), NULL,
+     "Put millisecond timestamps on container_memory_kernel_usage samples, as cAdvisor does.",
+     0},
+    {"web.max-connections", F_UINT, OFF(max_conns), "N",
+     "Maximum number of open HTTP connections (default 64).", 0},
+    {"web.max-connections-per-ip", F_UINT, OFF(max_conns_per_ip), "N",
+     "Maximum number of open HTTP connections from one address (default 16).", 0},
+    {"root", F_STR, OFF(root), "DIR", "Read DIR/proc, DIR/sys and DIR/var/log instead of /.", 0},
+    {"path.procfs", F_STR, OFF(procfs), "DIR", "procfs mountpoint (default ROOT/proc).", 0},
+    {"path.sysfs", F_STR, OFF(sysfs), "DIR", "sysfs mountpoint (default ROOT/sys).", 0},
+    {"once", F_BOOL, OFF(once), NULL, "Write one exposition to stdout and exit.", 0},
+    {"textfile", F_STR, OFF(textfile), "FILE",
+     "Write one exposition atomically to FILE (for node_exporter's textfile collector) and "
+     "exit.",
+     0},
+    {"collect.min-interval", F_SECONDS, OFF(min_interval), "SECONDS",
+     "Reuse a collection younger than this for further scrapes (default 1; 0 = never).", 0},
+    {"collector.slabinfo.include", F_STR, OFF(include), "REGEX",
+     "Only export slab caches whose name matches this anchored POSIX ERE.", 0},
+    {"collector.slabinfo.exclude", F_STR, OFF(exclude), "REGEX",
+     "Do not export slab caches whose name matches this anchored POSIX ERE.", 0},
+    {"run-as", F_STR, OFF(run_as), "USER",
+     "After binding the port, switch to USER keeping only CAP_DAC_READ_SEARCH.", 0},
+    {"bench", F_LONG, OFF(bench), "N", "Run N collections and print their CPU cost.", 1},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: " PROG " [<flags>]\n\n"
+            "Prometheus exporter of Linux kernel memory: slab caches, node kernel memory by\n"
+            "kind, kernel memory of memory cgroups (container_memory_kernel_usage).\n\n"
+            "Flags:\n"
+            "  -h, --help                     Show this help and exit.\n"
+            "      --version                  Show the version and exit.\n");
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        const struct flag *fl = &flags[i];
+        if (fl->hidden)
+            continue;
+        char left[64];
+        if (fl->kind == F_BOOL)
+            snprintf(left, sizeof(left), "--[no-]%s", fl->name);
+        else
+            snprintf(left, sizeof(left), "--%s=%s", fl->name, fl->arg);
+        fprintf(f, "      %-*s %s\n", 40, left, fl->help);
+    }
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, PROG ": error: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, ", try --help\n\n");
+    usage(stderr);
+    return 2;
+}
+
+/* "1", "0.5", "1s", "500ms", "2m". */
+static int parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !isfinite(v) || v < 0)
+        return -EINVAL;
+    if (!strcmp(end, "ms"))
+        v /= 1000;
+    else if (!strcmp(end, "m"))
+        v *= 60;
+    else if (*end && strcmp(end, "s"))
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int set_flag(struct options *o, const struct flag *fl, const char *v)
+{
+    char *p = (char *)o + fl->off;
+    char *end;
+    switch (fl->kind) {
+    case F_STR:
+        *(const char **)p = v;
+        return 0;
+    case F_BOOL:
+        return 0;
+    case F_SECONDS:
+        return parse_seconds(v, (double *)p);
+    case F_UINT: {
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (!*v || *end || errno || n == 0 || n > 100000 || *v == '-')
+            return -EINVAL;
+        *(unsigned *)p = (unsigned)n;
+        return 0;
+    }
+    case F_LONG: {
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || errno || n <= 0)
+            return -EINVAL;
+        *(long *)p = n;
+        return 0;
+    }
+    }
+    return -EINVAL;
+}
+
+/* 0 to go on, or an exit status (+1 so that 0 can mean "exit 0"). */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 1;
+        }
+        if (!strcmp(a, "--version")) {
+            printf(PROG ", version " KMEM_VERSION "\n");
+            return 1;
+        }
+        if (strncmp(a, "--", 2) || !a[2])
+            return 1 + usage_error("unexpected argument '%s'", a);
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        bool negated = false;
+        const struct flag *fl = NULL;
+        for (int pass = 0; pass < 2 && !fl; pass++) {
+            const char *n = name;
+            size_t l = nlen;
+            if (pass == 1) {
+                if (nlen <= 3 || strncmp(name, "no-", 3))
+                    break;
+                n += 3;
+                l -= 3;
+            }
+            for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+                if (strlen(flags[k].name) == l && !strncmp(flags[k].name, n, l) &&
+                    (pass == 0 || flags[k].kind == F_BOOL)) {
+                    fl = &flags[k];
+                    negated = pass == 1;
+                }
+            }
+        }
+        if (!fl)
+            return 1 + usage_error("unknown long flag '%s'", a);
+        if (fl->kind == F_BOOL) {
+            if (eq) {
+                if (!strcmp(eq + 1, "true"))
+                    *(bool *)((char *)o + fl->off) = !negated;
+                else if (!strcmp(eq + 1, "false"))
+                    *(bool *)((char *)o + fl->off) = negated;
+                else
+                    return 1 + usage_error("flag '--%s' takes true or false, not '%s'", fl->name,
+                                           eq + 1);
+            } else {
+                *(bool *)((char *)o + fl->off) = !negated;
+            }
+            continue;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        if (!v) {
+            if (i + 1 >= argc)
+                return 1 + usage_error("expected argument for flag '--%s'", fl->name);
+            v = argv[++i];
+        }
+        if (set_flag(o, fl, v))
+            return 1 + usage_error("invalid value '%s' for flag '--%s'", v, fl->name);
+    }
+    if (o->once && o->textfile)
+        return 1 + usage_error("--once and --textfile are exclusive");
+    return 0;
+}
+
+/* ---- --path.procfs / --path.sysfs ---- */
+
+/*
+ * libkmem reads everything below one root. With --path.procfs/--path.sysfs,
+ * use their common parent when they are siblings named proc and sys there;
+ * else build a private directory of symlinks (proc, sys, var) as the root.
+ */
+static char tmp_root[64];
+
+static void tmp_root_cleanup(void)
+{
+    if (!tmp_root[0])
+        return;
+    static const char *const link_name[] = {"proc", "sys", "var"};
+    for (int i = 0; i < 3; i++) {
+        char p[128];
+        snprintf(p, sizeof(p), "%s/%s", tmp_root, link_name[i]);
+        unlink(p);
+    }
+    rmdir(tmp_root);
+    tmp_root[0] = '\0';
+}
+
+static int resolve_root(const struct options *o, char *out, size_t outlen, char *err,
+                        size_t errlen)
+{
+    const char *root = o->root ? o->root : "/";
+    if (!o->procfs && !o->sysfs) {
+        snprintf(out, outlen, "%s", root);
+        return 0;
+    }
+    char rootreal[PATH_MAX], preal[PATH_MAX], sreal[PATH_MAX], tmp[PATH_MAX + 8];
+    if (!realpath(root, rootreal)) {
+        snprintf(err, errlen, "--root %.512s: %s", root, strerror(errno));
+        return -errno;
+    }
+    const char *sep = strcmp(rootreal, "/") ? "/" : "";
+    snprintf(tmp, sizeof(tmp), "%s%sproc", rootreal, sep);
+    const char *procfs = o->procfs ? o->procfs : tmp;
+    if (!realpath(procfs, preal)) {
+        snprintf(err, errlen, "--path.procfs %.512s: %s", procfs, strerror(errno));
+        return -errno;
+    }
+    snprintf(tmp, sizeof(tmp), "%s%ssys", rootreal, sep);
+    const char *sysfs = o->sysfs ? o->sysfs : tmp;
+    if (!realpath(sysfs, sreal)) {
+        snprintf(err, errlen, "--path.sysfs %.512s: %s", sysfs, strerror(errno));
+        return -errno;
+    }
+    char pdir[PATH_MAX], sdir[PATH_MAX];
+    snprintf(pdir, sizeof(pdir), "%s", preal);
+    snprintf(sdir, sizeof(sdir), "%s", sreal);
+    char *pbase = strrchr(pdir, '/'), *sbase = strrchr(sdir, '/');
+    *pbase++ = '\0';
+    *sbase++ = '\0';
+    const char *pparent = pdir[0] ? pdir : "/";
+    const char *sparent = sdir[0] ? sdir : "/";
+    if (!strcmp(pbase, "proc") && !strcmp(sbase, "sys") && !strcmp(pparent, sparent) &&
+        (!o->root || !strcmp(pparent, rootreal))) {
+        snprintf(out, outlen, "%s", pparent);
+        return 0;
+    }
+    snprintf(tmp_root, sizeof(tmp_root), "%s", "/tmp/kmem_exporter.XXXXXX");
+    if (!mkdtemp(tmp_root)) {
+        int e = errno;
+        tmp_root[0] = '\0';
+        snprintf(err, errlen, "cannot make a directory for --path.procfs/--path.sysfs: %s",
+                 strerror(e));
+        return -e;
+    }
+    atexit(tmp_root_cleanup);
+    char link[128], var[PATH_MAX + 8];
+    snprintf(var, sizeof(var), "%s%svar", rootreal, sep);
+    const char *target[] = {preal, sreal, var};
+    static const char *const link_name[] = {"proc", "sys", "var"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(link, sizeof(link), "%s/%s", tmp_root, link_name[i]);
+        if (symlink(target[i], link)) {
+            int e = errno;
+            snprintf(err, errlen, "symlink %s -> %.512s: %s", link, target[i], strerror(e));
+            return -e;
+        }
+    }
+    snprintf(out, outlen, "%s", tmp_root);
+    return 0;
+}
+
+/* ---- one-shot outputs ---- */
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Temp file in the same directory, fsync, rename, fsync the directory. */
+static int write_textfile(const char *path, const char *data, size_t len)
+{
+    char *d1 = strdup(path), *d2 = strdup(path);
+    char *tmp = NULL;
+    int r = 0, fd = -1;
+    if (!d1 || !d2)
+        goto out_nomem;
+    const char *dir = dirname(d1), *base = basename(d2);
+    /* A hidden name: node_exporter only reads *.prom files. */
+    if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
+        tmp = NULL;
+        goto out_nomem;
+    }
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = -errno;
+        goto out_free;
+    }
+    r = write_all(fd, data, len);
+    if (!r && fchmod(fd, 0644))
+        r = -errno;
+    if (!r && fsync(fd))
+        r = -errno;
+    if (close(fd) && !r)
+        r = -errno;
+    if (!r && rename(tmp, path))
+        r = -errno;
+    if (r) {
+        unlink(tmp);
+        goto out_free;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    goto out_free;
+out_nomem:
+    r = -ENOMEM;
+out_free:
+    free(tmp);
+    free(d1);
+    free(d2);
+    return r;
+}
+
+static int run_once(struct kx_collector *c, const char *textfile)
+{
+    struct kx_blob *b;
+    int r = kx_collector_refresh(c, &b);
+    if (r) {
+        fprintf(stderr, PROG ": rendering failed: %s\n", strerror(-r));
+        return 1;
+    }
+    size_t len;
+    const char *text = kx_blob_text(b, &len);
+    if (textfile)
+        r = write_textfile(textfile, text, len);
+    else
+        r = write_all(STDOUT_FILENO, text, len);
+    if (r)
+        fprintf(stderr, PROG ": writing %s: %s\n", textfile ? textfile : "stdout", strerror(-r));
+    const char *msg;
+    bool ok = kx_blob_ok(b, &msg);
+    if (!ok)
+        fprintf(stderr, PROG ": %s\n", msg);
+    kx_blob_put(b);
+    return r || !ok ? 1 : 0;
+}
+
+static int run_bench(struct kx_collector *c, long n)
+{
+    struct rusage r0, r1;
+    size_t bytes = 0;
+    getrusage(RUSAGE_SELF, &r0);
+    for (long i = 0; i < n; i++) {
+        struct kx_blob *b;
+        int r = kx_collector_refresh(c, &b);
+        if (r) {
+            fprintf(stderr, PROG ": bench: %s\n", strerror(-r));
+            return 1;
+        }
+        kx_blob_text(b, &bytes);
+        kx_blob_put(b);
+    }
+    getrusage(RUSAGE_SELF, &r1);
+    double u = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
+               (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6;
+    double s = (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+               (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+    printf("cycles=%ld user_s=%.6f sys_s=%.6f cpu_per_cycle_ms=%.4f bytes=%zu maxrss_kib=%ld\n",
+           n, u, s, (u + s) * 1000 / (double)n, bytes, r1.ru_maxrss);
+    return 0;
+}
+
+/* ---- the server ---- */
+
+static int metrics_body(void *cls, bool gzip, struct kx_body *out, char *err, size_t errlen)
+{
+    struct kx_collector *c = cls;
+    struct kx_blob *b;
+    int r = kx_collector_get(c, &b);
+    if (r) {
+        snprintf(err, errlen, "collection failed: %s", strerror(-r));
+        return r;
+    }
+    out->data = kx_blob_text(b, &out->len);
+    out->gzip = false;
+    if (gzip && kx_blob_gzip(b, &out->data, &out->len) == 0)
+        out->gzip = true;
+    else
+        out->data = kx_blob_text(b, &out->len);
+    out->release = (void (*)(void *))kx_blob_put;
+    out->ref = b;
+    return 0;
+}
+
+static int serve(const struct options *o, struct kx_collector *c, const struct kx_webconfig *web,
+                 struct kx_auth *auth, int fd)
+{
+    char err[512];
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by the server threads */
+
+    struct kx_http_opts ho = {
+        .listen_fd = fd,
+        .telemetry_path = o->path,
+        .web = web,
+        .auth = auth,
+        .conn_limit = o->max_conns,
+        .per_ip_limit = o->max_conns_per_ip,
+        .timeout_s = 10,
+        .conn_memory_limit = 32 * 1024,
+        .threads = 2,
+        .metrics = metrics_body,
+        .metrics_cls = c,
+    };
+    struct kx_http *h;
+    if (kx_http_start(&h, &ho, err, sizeof(err))) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, PROG ": version %s listening on %s (port %d, %s%s), metrics at %s\n",
+            KMEM_VERSION, o->listen, kx_http_port(fd), web && web->tls ? "TLS" : "plain HTTP",
+            auth && kx_auth_enabled(auth) ? ", basic auth" : "", o->path);
+    int sig = 0;
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+        fprintf(stderr, PROG ": SIGHUP ignored: restart to reload the web configuration\n");
+    fprintf(stderr, PROG ": signal %d, stopping\n", sig);
+    kx_http_stop(h);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {
+        .listen = DEFAULT_LISTEN,
+        .path = "/metrics",
+        .min_interval = 1,
+        .max_conns = 64,
+        .max_conns_per_ip = 16,
+    };
+    char err[1024] = "";
+    int status = 1;
+    struct kx_webconfig web;
+    struct kx_filter filter;
+    struct kx_auth *auth = NULL;
+    struct kx_collector *c = NULL;
+    int fd = -1;
+
+    int pr = parse_args(argc, argv, &o);
+    if (pr)
+        return pr - 1;
+    if (o.path[0] != '/')
+        return usage_error("--web.telemetry-path '%s' must start with '/'", o.path);
+
+    signal(SIGPIPE, SIG_IGN);
+    /* Two malloc arenas are plenty for two server threads and bound RSS. */
+    mallopt(M_ARENA_MAX, 2);
+
+    kx_webconfig_init(&web);
+    if (kx_filter_init(&filter, o.include, o.exclude, err, sizeof(err))) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return 2;
+    }
+    bool server = !o.once && !o.textfile && !o.bench;
+    if (server && o.web_config && kx_webconfig_load(o.web_config, &web, err, sizeof(err))) {
+        fprintf(stderr, PROG ": %s\n", err);
+        goto out_free;
+    }
+    if (kx_auth_new(&auth, &web)) {
+        fprintf(stderr, PROG ": out of memory\n");
+        goto out_free;
+    }
+    char root[PATH_MAX];
+    if (resolve_root(&o, root, sizeof(root), err, sizeof(err))) {
+        fprintf(stderr, PROG ": %s\n", err);
+        goto out_free;
+    }
+    struct kx_collector_opts co = {
+        .root = root,
+        .min_interval = o.bench ? 0 : o.min_interval,
+        .render =
+            {
+                .filter = &filter,
+                /* node_exporter's textfile collector rejects timestamps, and
+                 * its own process_* series would collide with ours. */
+                .timestamps = o.timestamps && !o.textfile,
+                .process = server || o.bench,
+            },
+        .log_errors = server,
+    };
+    int r = kx_collector_new(&c, &co, err, sizeof(err));
+    if (r) {
+        fprintf(stderr, PROG ": %s\n", err[0] ? err : strerror(-r));
+        goto out_free;
+    }
+    if (o.bench) {
+        status = run_bench(c, o.bench);
+        goto out_free;
+    }
+    if (!server) {
+        status = run_once(c, o.textfile);
+        goto out_free;
+    }
+
+    fd = kx_http_listen(o.listen, err, sizeof(err));
+    if (fd < 0) {
+        fprintf(stderr, PROG ": %s\n", err);
+        goto out_free;
+    }
+    if (o.run_as) {
+        uid_t uid;
+        gid_t gid;
+        if (tmp_root[0] && kx_privs_lookup(o.run_as, &uid, &gid, err, sizeof(err)) == 0 &&
+            chown(tmp_root, uid, gid) != 0)
+            fprintf(stderr, PROG ": warning: chown %s: %s\n", tmp_root, strerror(errno));
+        if (kx_privs_drop(o.run_as, err, sizeof(err))) {
+            fprintf(stderr, PROG ": %s\n", err);
+            goto out_free;
+        }
+    }
+    status = serve(&o, c, &web, auth, fd);
+    fd = -1; /* the server closed it */
+
+out_free:
+    if (fd >= 0)
+        close(fd);
+    kx_collector_free(c);
+    kx_auth_free(auth);
+    kx_filter_free(&filter);
+    kx_webconfig_free(&web);
+    return status;
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+/* Metric logic: snapshot -> families of SPEC.md. */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+#ifndef KMEM_VERSION
+#define KMEM_VERSION "unknown"
+#endif
+
+const char *const kx_collector_name[KX_COL_COUNT] = {
+    [KX_COL_SLABINFO] = "slabinfo",
+    [KX_COL_NODE] = "node",
+    [KX_COL_CGROUP] = "cgroup",
+};
+
+/* ---- slab cache filter ---- */
+
+static int compile_anchored(regex_t *re, const char *src, const char *flag, char *err,
+                            size_t errlen)
+{
+    size_t n = strlen(src) + 8;
+    char *pat = malloc(n);
+    if (!pat)
+        return -ENOMEM;
+    /* POSIX ERE has no (?:...); a plain group anchors the same way. */
+    snprintf(pat, n, "^(%s)$", src);
+    int r = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
+    free(pat);
+    if (r) {
+        char msg[128];
+        regerror(r, re, msg, sizeof(msg));
+        snprintf(err, errlen, "%s: invalid regular expression '%s': %s", flag, src, msg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int kx_filter_init(struct kx_filter *f, const char *include, const char *exclude, char *err,
+                   size_t errlen)
+{
+    memset(f, 0, sizeof(*f));
+    if (include) {
+        int r = compile_anchored(&f->include, include, "--collector.slabinfo.include", err,
+                                 errlen);
+        if (r)
+            return r;
+        f->has_include = true;
+    }
+    if (exclude) {
+        int r = compile_anchored(&f->exclude, exclude, "--collector.slabinfo.exclude", err,
+                                 errlen);
+        if (r) {
+            kx_filter_free(f);
+            return r;
+        }
+        f->has_exclude = true;
+    }
+    return 0;
+}
+
+void kx_filter_free(struct kx_filter *f)
+{
+    if (f->has_include)
+        regfree(&f->include);
+    if (f->has_exclude)
+        regfree(&f->exclude);
+    f->has_include = f->has_exclude = false;
+}
+
+bool kx_filter_match(const struct kx_filter *f, const char *cache)
+{
+    if (!f)
+        return true;
+    if (f->has_include && regexec(&f->include, cache, 0, NULL, 0) != 0)
+        return false;
+    if (f->has_exclude && regexec(&f->exclude, cache, 0, NULL, 0) == 0)
+        return false;
+    return true;
+}
+
+void kx_cache_label(const struct kmem_slab *s, char *out, size_t outlen)
+{
+    if (s->dup == 0)
+        snprintf(out, outlen, "%s", s->name);
+    else
+        snprintf(out, outlen, "%s#%u", s->name, s->dup);
+}
+
+/* ---- families ---- */
+
+enum slab_family {
+    SF_OBJECTS,
+    SF_ACTIVE_OBJECTS,
+    SF_OBJECT_SIZE,
+    SF_OBJECTS_PER_SLAB,
+    SF_PAGES_PER_SLAB,
+    SF_SLABS,
+    SF_SIZE_BYTES,
+    SF_ACTIVE_BYTES,
+    SF_COUNT
+};
+
+static const struct {
+    const char *name, *help;
+} slab_family[SF_COUNT] = {
+    [SF_OBJECTS] = {"kmem_slab_objects", "Objects allocated in the slab cache (num_objs in "
+                                         "/proc/slabinfo)."},
+    [SF_ACTIVE_OBJECTS] = {"kmem_slab_active_objects",
+                           "Objects in use in the slab cache (active_objs in /proc/slabinfo)."},
+    [SF_OBJECT_SIZE] = {"kmem_slab_object_size_bytes",
+                        "Size of one object of the slab cache, with metadata (objsize)."},
+    [SF_OBJECTS_PER_SLAB] = {"kmem_slab_objects_per_slab",
+                             "Objects per slab of the cache (objperslab)."},
+    [SF_PAGES_PER_SLAB] = {"kmem_slab_pages_per_slab",
+                           "Pages per slab of the cache (pagesperslab)."},
+    [SF_SLABS] = {"kmem_slab_slabs", "Slabs of the cache (num_slabs)."},
+    [SF_SIZE_BYTES] = {"kmem_slab_size_bytes",
+                       "Memory held by the slab cache: num_slabs x pagesperslab x page size."},
+    [SF_ACTIVE_BYTES] = {"kmem_slab_active_bytes",
+                         "Memory of the objects in use: active_objs x objsize."},
+};
+static_assert(sizeof(slab_family) / sizeof(slab_family[0]) == SF_COUNT, "slab_family table");
+
+static uint64_t slab_value(const struct kmem_slab *s, enum slab_family f, uint64_t page_size)
+{
+    switch (f) {
+    case SF_OBJECTS:
+        return s->num_objs;
+    case SF_ACTIVE_OBJECTS:
+        return s->active_objs;
+    case SF_OBJECT_SIZE:
+        return s->objsize;
+    case SF_OBJECTS_PER_SLAB:
+        return s->objperslab;
+    case SF_PAGES_PER_SLAB:
+        return s->pagesperslab;
+    case SF_SLABS:
+        return s->num_slabs;
+    case SF_SIZE_BYTES:
+        return kmem_slab_bytes(s, page_size);
+    case SF_ACTIVE_BYTES:
+        return kmem_slab_active_bytes(s);
+    case SF_COUNT:
+        break;
+    }
+    return 0;
+}
+
+/* The label text of every selected cache, escaped once and reused by the
+ * eight families: "{cache=\"...\"} " pieces in one scratch buffer. */
+struct slab_labels {
+    struct kx_buf text;
+    size_t *off; /* n + 1 offsets; off[i] == off[i + 1] when not selected */
+};
+
+static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo *si,
+                             const struct kx_filter *filter)
+{
+    kx_buf_init(&sl->text, (size_t)64 << 20);
+    sl->off = calloc(si->n + 1, sizeof(*sl->off));
+    if (!sl->off)
+        return -ENOMEM;
+    char label[KMEM_SLAB_NAME_MAX + 16];
+    for (size_t i = 0; i < si->n; i++) {
+        const struct kmem_slab *s = &si->v[i];
+        sl->off[i] = sl->text.len;
+        if (!kx_filter_match(filter, s->name))
+            continue;
+        kx_cache_label(s, label, sizeof(label));
+        kx_buf_add(&sl->text, "{cache=\"", 8);
+        kx_expo_escape_label(&sl->text, label);
+        kx_buf_add(&sl->text, "\"} ", 3);
+    }
+    sl->off[si->n] = sl->text.len;
+    return sl->text.err;
+}
+
+static void slab_labels_free(struct slab_labels *sl)
+{
+    kx_buf_free(&sl->text);
+    free(sl->off);
+}
+
+static int render_slab(struct kx_buf *b, const struct kmem_slabinfo *si,
+                       const struct kx_render_opts *o)
+{
+    struct slab_labels sl = {0};
+    int r = 0;
+
+    if (si) {
+        r = slab_labels_build(&sl, si, o->filter);
+        if (r)
+            goto out_free;
+    }
+    for (int f = 0; f < SF_COUNT; f++) {
+        kx_expo_family(b, slab_family[f].name, slab_family[f].help, "gauge");
+        if (!si)
+            continue;
+        size_t nlen = strlen(slab_family[f].name);
+        for (size_t i = 0; i < si->n; i++) {
+            size_t len = sl.off[i + 1] - sl.off[i];
+            if (len == 0)
+                continue;
+            kx_buf_add(b, slab_family[f].name, nlen);
+            kx_buf_add(b, sl.text.data + sl.off[i], len);
+            kx_buf_add_u64(b, slab_value(&si->v[i], (enum slab_family)f, o->page_size));
+            kx_buf_addc(b, '\n');
+        }
+    }
+    r = b->err;
+out_free:
+    slab_labels_free(&sl);
+    return r;
+}
+
+static void render_node(struct kx_buf *b, const struct kmem_node *node)
+{
+    kx_expo_family(b, "kmem_node_kernel_bytes",
+                   "Kernel memory of the node by kind; kinds do not overlap, so their sum is "
+                   "the node's kernel memory (unaccounted: what no counter explains).",
+                   "gauge");
+    if (!node)
+        return;
+    for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++) {
+        struct kx_label l = {"kind", kmem_node_kind_name[k]};
+        kx_expo_sample_u64(b, "kmem_node_kernel_bytes", &l, 1, node->kind[k], KX_NO_TIMESTAMP);
+    }
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
+                           const struct kx_render_opts *o, int64_t when_ms)
+{
+    kx_expo_family(b, "kmem_cgroup_kernel_bytes",
+                   "Kernel memory charged to the memory cgroup (v1 memory.kmem.usage_in_bytes, "
+                   "v2 memory.stat kernel).",
+                   "gauge");
+    for (size_t i = 0; cgs && i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[i];
+        struct kx_label l[] = {
+            {"cgroup", nz(cg->path)},
+            {"pod", nz(cg->pod_name)},
+            {"namespace", nz(cg->namespace_name)},
+            {"container", nz(cg->container_name)},
+        };
+        kx_expo_sample_u64(b, "kmem_cgroup_kernel_bytes", l, 4, cg->kernel, KX_NO_TIMESTAMP);
+    }
+
+    kx_expo_family(b, "kmem_cgroup_kernel_component_bytes",
+                   "Parts of the kernel memory charged to the cgroup, as the kernel reports "
+                   "them (sock and tcp are charged but not part of the kernel figure).",
+                   "gauge");
+    for (size_t i = 0; cgs && i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[i];
+        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++) {
+            if (!(cg->comp_present & (UINT32_C(1) << k)))
+                continue;
+            struct kx_label l[] = {{"cgroup", nz(cg->path)}, {"kind", kmem_cg_kind_name[k]}};
+            kx_expo_sample_u64(b, "kmem_cgroup_kernel_component_bytes", l, 2, cg->comp[k],
+                               KX_NO_TIMESTAMP);
+        }
+    }
+
+    kx_expo_family(b, "container_memory_kernel_usage", "Size of kernel memory allocated in bytes.",
+                   "gauge");
+    for (size_t i = 0; cgs && i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[i];
+        struct kx_label l[] = {
+            {"container", nz(cg->container_name)}, {"id", nz(cg->path)},
+            {"image", ""},
+            {"name", nz(cg->container_id)},        {"namespace", nz(cg->namespace_name)},
+            {"pod", nz(cg->pod_name)},
+        };
+        kx_expo_sample_u64(b, "container_memory_kernel_usage", l, 6, cg->kernel,
+                           o->timestamps ? when_ms : KX_NO_TIMESTAMP);
+    }
+}
+
+static void render_collectors(struct kx_buf *b, const struct kx_collection *c)
+{
+    kx_expo_family(b, "kmem_collector_success",
+                   "1 if the collector's files were read and parsed in this scrape, else 0.",
+                   "gauge");
+    for (int i = 0; i < KX_COL_COUNT; i++) {
+        struct kx_label l = {"collector", kx_collector_name[i]};
+        const struct kmem_status *st = c->part[i].status;
+        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0,
+                           KX_NO_TIMESTAMP);
+    }
+    kx_expo_family(b, "kmem_collector_duration_seconds",
+                   "Time the collector took in this scrape.", "gauge");
+    for (int i = 0; i < KX_COL_COUNT; i++) {
+        struct kx_label l = {"collector", kx_collector_name[i]};
+        kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->part[i].seconds,
+                              KX_NO_TIMESTAMP);
+    }
+    kx_expo_family(b, "kmem_exporter_build_info",
+                   "A metric with a constant '1' value labeled by the version of kmem_exporter.",
+                   "gauge");
+    struct kx_label v = {"version", KMEM_VERSION};
+    kx_expo_sample_u64(b, "kmem_exporter_build_info", &v, 1, 1, KX_NO_TIMESTAMP);
+}
+
+static void render_process(struct kx_buf *b)
+{
+    struct kx_process p;
+    if (kx_process_read(&p) != 0)
+        return; /* never fail a scrape for self metrics */
+    kx_expo_family(b, "process_cpu_seconds_total",
+                   "Total user and system CPU time spent in seconds.", "counter");
+    kx_expo_sample_double(b, "process_cpu_seconds_total", NULL, 0, p.cpu_seconds,
+                          KX_NO_TIMESTAMP);
+    kx_expo_family(b, "process_resident_memory_bytes", "Resident memory size in bytes.",
+                   "gauge");
+    kx_expo_sample_u64(b, "process_resident_memory_bytes", NULL, 0, p.rss_bytes,
+                       KX_NO_TIMESTAMP);
+    kx_expo_family(b, "process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge");
+    kx_expo_sample_u64(b, "process_virtual_memory_bytes", NULL, 0, p.vsize_bytes,
+                       KX_NO_TIMESTAMP);
+    kx_expo_family(b, "process_start_time_seconds",
+                   "Start time of the process since unix epoch in seconds.", "gauge");
+    kx_expo_sample_double(b, "process_start_time_seconds", NULL, 0, p.start_time_seconds,
+                          KX_NO_TIMESTAMP);
+    kx_expo_family(b, "process_open_fds", "Number of open file descriptors.", "gauge");
+    kx_expo_sample_u64(b, "process_open_fds", NULL, 0, p.open_fds, KX_NO_TIMESTAMP);
+    kx_expo_family(b, "process_max_fds", "Maximum number of open file descriptors.", "gauge");
+    kx_expo_sample_u64(b, "process_max_fds", NULL, 0, p.max_fds, KX_NO_TIMESTAMP);
+}
+
+int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_render_opts *o)
+{
+    int r = render_slab(b, c->slab, o);
+    if (r)
+        return r;
+    render_node(b, c->node);
+    render_cgroups(b, c->cgroups, o, c->when_ms);
+    render_collectors(b, c);
+    if (o->process)
+        render_process(b);
+    return b->err;
+}
+
+/* ---- process_* self metrics (always the real /proc/self) ---- */
+
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t got = 0;
+    while (got + 1 < len) {
+        ssize_t n = read(fd, buf + got, len - 1 - got);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            return -e;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    return (ssize_t)got;
+}
+
+static pthread_once_t btime_once = PTHREAD_ONCE_INIT;
+static uint64_t btime_s;
+
+static void btime_init(void)
+{
+    char buf[16384];
+    if (read_small("/proc/stat", buf, sizeof(buf)) < 0)
+        return;
+    const char *p = strstr(buf, "\nbtime ");
+    if (p)
+        btime_s = strtoull(p + 7, NULL, 10);
+}
+
+int kx_process_read(struct kx_process *p)
+{
+    char buf[1024];
+    memset(p, 0, sizeof(*p));
+    if (read_small("/proc/self/stat", buf, sizeof(buf)) < 0)
+        return -EIO;
+    /* The command may hold spaces and parentheses: fields start after the last ')'. */
+    const char *s = strrchr(buf, ')');
+    if (!s)
+        return -EINVAL;
+    s++;
+    uint64_t field[64] = {0};
+    int nf = 3; /* field 3 is the state letter */
+    while (*s && nf < 64) {
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        char *end;
+        field[nf] = strtoull(s, &end, 10);
+        if (end == s) /* state letter */
+            end = (char *)s + 1;
+        while (*end && *end != ' ')
+            end++;
+        s = end;
+        nf++;
+    }
+    if (nf < 25)
+        return -EINVAL;
+    long tck = sysconf(_SC_CLK_TCK);
+    long pg = sysconf(_SC_PAGESIZE);
+    if (tck <= 0)
+        tck = 100;
+    p->cpu_seconds = (double)(field[14] + field[15]) / (double)tck;
+    p->vsize_bytes = field[23];
+    p->rss_bytes = field[24] * (uint64_t)(pg > 0 ? pg : 4096);
+    pthread_once(&btime_once, btime_init);
+    p->start_time_seconds = (double)btime_s + (double)field[22] / (double)tck;
+
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        const struct dirent *de;
+        uint64_t n = 0;
+        while ((de = readdir(d)) != NULL)
+            if (de->d_name[0] != '.')
+                n++;
+        closedir(d);
+        p->open_fds = n > 0 ? n - 1 : 0; /* minus the directory's own fd */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        p->max_fds = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+    p->ok = true;
+    return 0;
+}
