@@ -416,6 +416,22 @@ for o in --web.listen-address --web.telemetry-path --web.config.file --root --pa
     check "kmem_exporter(8) documents $o" sh -c "MANWIDTH=200 man -l man/kmem_exporter.8 2>/dev/null | grep -qF -- '$o'"
 done
 
+# Every option that the programs' --help lists is in their man page.
+help_documented() { # PROG MANPAGE
+    [ -x "$B/$1" ] || { echo "$B/$1 is not built"; return 1; }
+    "$B/$1" --help >"$T/help" 2>&1 || { echo "$1 --help failed"; return 1; }
+    opts=$(grep -oE -- '(^| )--?(\[no-\])?[a-zA-Z][a-z0-9.-]*' "$T/help" | sed 's/ //; s/\[no-\]//' | sort -u)
+    [ -n "$opts" ] || { echo "no options in $1 --help"; return 1; }
+    MANWIDTH=200 man -l "$2" 2>/dev/null >"$T/man.txt"
+    r=0
+    for o in $opts; do
+        grep -qE -- "(^|[^a-z.-])$o([^a-z.-]|\$)" "$T/man.txt" || { echo "$o is not in $2"; r=1; }
+    done
+    return $r
+}
+check "every option of kmemtop --help is in kmemtop(1)" help_documented kmemtop man/kmemtop.1
+check "every option of kmem_exporter --help is in kmem_exporter(8)" help_documented kmem_exporter man/kmem_exporter.8
+
 # -------------------------------------- the program accepts the deploy flags
 # Run the exporter with exactly the flags the DaemonSet, the systemd unit and
 # the image pass, plus --once, on the shared fixture (--root replaced by it).
