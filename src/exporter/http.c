@@ -282,11 +282,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     struct kx_http *h = cls;
     (void)version;
     (void)upload_data;
-    (void)req_cls;
+    static int marker;
 
-    /* Answer on the first call: a GET has no body to wait for, and any
-     * body of another method is discarded with the connection. */
-    *upload_data_size = 0;
+    /* First call: headers only. Answer once the (discarded) body is read,
+     * so that the connection can be kept alive. */
+    if (*req_cls == NULL) {
+        *req_cls = &marker;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
         struct MHD_Response *r = MHD_create_response_from_buffer(
             19, (void *)"Method Not Allowed\n", MHD_RESPMEM_PERSISTENT);
@@ -416,6 +423,8 @@ int kx_http_start(struct kx_http **out, const struct kx_http_opts *o, char *err,
                                                                     : MHD_USE_POLL;
     struct MHD_OptionItem opt[16];
     int n = 0;
+    opt[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)logger, h};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, o->listen_fd, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL};
@@ -424,8 +433,6 @@ int kx_http_start(struct kx_http **out, const struct kx_http_opts *o, char *err,
                                        (intptr_t)o->conn_memory_limit, NULL};
     if (o->threads > 1)
         opt[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL};
-    opt[n++] =
-        (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)logger, h};
     if (o->web && o->web->tls) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             snprintf(err, errlen, "TLS is configured but libmicrohttpd was built without it");

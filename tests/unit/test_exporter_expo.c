@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/* kmem_exporter: exposition writer, escaping, cache labels, filters, rendering. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "../../src/exporter/expo.h"
+#include "../../src/exporter/http.h"
+#include "../../src/exporter/metrics.h"
+
+/* ---- escaping ---- */
+
+static const struct {
+    const char *in, *label, *help;
+} esc_cases[] = {
+    {"plain", "plain", "plain"},
+    {"", "", ""},
+    {"back\\slash", "back\\\\slash", "back\\\\slash"},
+    {"say \"hi\"", "say \\\"hi\\\"", "say \"hi\""},
+    {"two\nlines", "two\\nlines", "two\\nlines"},
+    {"\\\"\n", "\\\\\\\"\\n", "\\\\\"\\n"},
+    {"tab\there", "tab\there", "tab\there"},
+    {"caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9"},                    /* valid UTF-8 kept */
+    {"\xe2\x82\xac euro", "\xe2\x82\xac euro", "\xe2\x82\xac euro"},  /* 3 bytes */
+    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},     /* 4 bytes */
+    {"bad\xff", "bad\xef\xbf\xbd", "bad\xef\xbf\xbd"},                /* invalid byte */
+    {"\xc3", "\xef\xbf\xbd", "\xef\xbf\xbd"},                         /* truncated */
+    {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", "\xef\xbf\xbd\xef\xbf\xbd"}, /* overlong */
+    {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+     "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
+};
+
+static void test_escape(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(esc_cases) / sizeof(esc_cases[0]); i++) {
+        struct kx_buf b;
+        kx_buf_init(&b, 1024);
+        assert_int_equal(kx_expo_escape_label(&b, esc_cases[i].in), 0);
+        kx_buf_addc(&b, '\0');
+        assert_string_equal(b.data, esc_cases[i].label);
+        kx_buf_reset(&b);
+        assert_int_equal(kx_expo_escape_help(&b, esc_cases[i].in), 0);
+        assert_string_equal(b.data, esc_cases[i].help);
+        kx_buf_free(&b);
+    }
+}
+
+static void test_sample_lines(void **state)
+{
+    (void)state;
+    struct kx_buf b;
+    kx_buf_init(&b, 4096);
+    struct kx_label l[] = {{"a", "x\"y"}, {"b", NULL}};
+    kx_expo_family(&b, "m", "Help with \\ and\nnewline.", "gauge");
+    kx_expo_sample_u64(&b, "m", l, 2, UINT64_MAX, KX_NO_TIMESTAMP);
+    kx_expo_sample_u64(&b, "m", NULL, 0, 0, 1700000000123);
+    kx_expo_sample_double(&b, "m", l, 1, 0.5, KX_NO_TIMESTAMP);
+    kx_expo_sample_double(&b, "m", NULL, 0, NAN, KX_NO_TIMESTAMP);
+    kx_expo_sample_double(&b, "m", NULL, 0, -INFINITY, KX_NO_TIMESTAMP);
+    kx_expo_sample_double(&b, "m", NULL, 0, 1e-9, KX_NO_TIMESTAMP);
+    kx_expo_sample_double(&b, "m", NULL, 0, 3.0, -5);
+    assert_int_equal(b.err, 0);
+    assert_string_equal(b.data, "# HELP m Help with \\\\ and\\nnewline.\n"
+                                "# TYPE m gauge\n"
+                                "m{a=\"x\\\"y\",b=\"\"} 18446744073709551615\n"
+                                "m 0 1700000000123\n"
+                                "m{a=\"x\\\"y\"} 0.5\n"
+                                "m NaN\n"
+                                "m -Inf\n"
+                                "m 1e-09\n"
+                                "m 3 -5\n");
+    kx_buf_free(&b);
+}
+
+static void test_buf_cap(void **state)
+{
+    (void)state;
+    struct kx_buf b;
+    kx_buf_init(&b, 10);
+    assert_int_equal(kx_buf_adds(&b, "0123456789"), 0);
+    assert_int_equal(b.len, 10);
+    /* Over the cap: the buffer frees itself and stays failed. */
+    assert_int_equal(kx_buf_addc(&b, 'x'), -E2BIG);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(kx_buf_adds(&b, "y"), -E2BIG);
+    assert_int_equal(kx_buf_printf(&b, "%d", 1), -E2BIG);
+    assert_null(kx_buf_take(&b, NULL));
+    kx_buf_reset(&b);
+    assert_int_equal(kx_buf_printf(&b, "%s-%d", "ab", 7), 0);
+    size_t len;
+    char *p = kx_buf_take(&b, &len);
+    assert_string_equal(p, "ab-7");
+    assert_int_equal(len, 4);
+    free(p);
+    /* A long printf goes through the grow path. */
+    kx_buf_init(&b, 1 << 20);
+    char big[600];
+    memset(big, 'z', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(kx_buf_printf(&b, "<%s>", big), 0);
+    assert_int_equal(b.len, sizeof(big) + 1);
+    kx_buf_free(&b);
+}
+
+static void test_gzip_roundtrip(void **state)
+{
+    (void)state;
+    char text[20000];
+    for (size_t i = 0; i < sizeof(text); i++)
+        text[i] = (char)('a' + i % 26);
+    char *gz;
+    size_t gzlen;
+    assert_int_equal(kx_gzip(text, sizeof(text), &gz, &gzlen), 0);
+    assert_true(gzlen < sizeof(text) / 4);
+    assert_int_equal((unsigned char)gz[0], 0x1f);
+    assert_int_equal((unsigned char)gz[1], 0x8b);
+    char back[sizeof(text)];
+    z_stream zs = {0};
+    assert_int_equal(inflateInit2(&zs, 31), Z_OK);
+    zs.next_in = (Bytef *)gz;
+    zs.avail_in = (uInt)gzlen;
+    zs.next_out = (Bytef *)back;
+    zs.avail_out = sizeof(back);
+    assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(zs.total_out, sizeof(text));
+    inflateEnd(&zs);
+    assert_memory_equal(back, text, sizeof(text));
+    free(gz);
+}
+
+static const struct {
+    const char *ae;
+    bool gzip;
+} ae_cases[] = {
+    {NULL, false},
+    {"", false},
+    {"gzip", true},
+    {"GZIP", true},
+    {"deflate, gzip;q=1.0, *;q=0.5", true},
+    {"gzip;q=0", false},
+    {"gzip; q=0.000", false},
+    {"gzip;q=0.001", true},
+    {"br", false},
+    {"*", true},
+    {"*;q=0", false},
+    {"identity, *;q=0.1", true},
+    {"gzip;q=0, *", false},
+    {"x-gzip", true},
+    {"gzipped", false},
+};
+
+static void test_accept_encoding(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(ae_cases) / sizeof(ae_cases[0]); i++) {
+        if (kx_accepts_gzip(ae_cases[i].ae) != ae_cases[i].gzip)
+            fail_msg("Accept-Encoding '%s': expected %d", ae_cases[i].ae ? ae_cases[i].ae : "(null)",
+                     ae_cases[i].gzip);
+    }
+}
+
+/* ---- filters ---- */
+
+static const struct {
+    const char *include, *exclude, *name;
+    bool match;
+} filter_cases[] = {
+    {NULL, NULL, "dentry", true},
+    {"kmalloc-.*", NULL, "kmalloc-64", true},
+    {"kmalloc-.*", NULL, "dentry", false},
+    {"kmalloc", NULL, "kmalloc-64", false}, /* anchored: the whole name */
+    {"kmalloc", NULL, "dma-kmalloc", false},
+    {".*kmalloc.*", NULL, "dma-kmalloc-8", true},
+    {"kmalloc-.*", "kmalloc-cg-.*", "kmalloc-cg-64", false},
+    {"kmalloc-.*", "kmalloc-cg-.*", "kmalloc-64", true},
+    {NULL, "dentry|inode_cache", "dentry", false},
+    {NULL, "dentry|inode_cache", "inode_cache", false},
+    {NULL, "dentry|inode_cache", "ext4_inode_cache", true}, /* alternation anchored as a group */
+    {"a|b", NULL, "ab", false},
+};
+
+static void test_filter(void **state)
+{
+    (void)state;
+    char err[256];
+    for (size_t i = 0; i < sizeof(filter_cases) / sizeof(filter_cases[0]); i++) {
+        struct kx_filter f;
+        assert_int_equal(
+            kx_filter_init(&f, filter_cases[i].include, filter_cases[i].exclude, err, sizeof(err)),
+            0);
+        if (kx_filter_match(&f, filter_cases[i].name) != filter_cases[i].match)
+            fail_msg("case %zu: include '%s' exclude '%s' name '%s'", i,
+                     filter_cases[i].include ? filter_cases[i].include : "",
+                     filter_cases[i].exclude ? filter_cases[i].exclude : "",
+                     filter_cases[i].name);
+        kx_filter_free(&f);
+    }
+    struct kx_filter f;
+    assert_int_equal(kx_filter_init(&f, "(", NULL, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "--collector.slabinfo.include"));
+    assert_int_equal(kx_filter_init(&f, NULL, "a[", err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "--collector.slabinfo.exclude"));
+}
+
+/* ---- rendering ---- */
+
+static struct kmem_slab mkslab(const char *name, unsigned dup, uint64_t active, uint64_t num,
+                               uint64_t objsize, uint64_t objperslab, uint64_t pages,
+                               uint64_t slabs)
+{
+    struct kmem_slab s;
+    memset(&s, 0, sizeof(s));
+    snprintf(s.name, sizeof(s.name), "%s", name);
+    s.dup = dup;
+    s.active_objs = active;
+    s.num_objs = num;
+    s.objsize = objsize;
+    s.objperslab = objperslab;
+    s.pagesperslab = pages;
+    s.active_slabs = s.num_slabs = slabs;
+    return s;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static char *render(const struct kx_collection *c, const struct kx_render_opts *o)
+{
+    struct kx_buf b;
+    kx_buf_init(&b, 1 << 24);
+    assert_int_equal(kx_render(&b, c, o), 0);
+    char *p = kx_buf_take(&b, NULL);
+    assert_non_null(p);
+    return p;
+}
+
+static const char *const all_families[] = {
+    "kmem_slab_objects",
+    "kmem_slab_active_objects",
+    "kmem_slab_object_size_bytes",
+    "kmem_slab_objects_per_slab",
+    "kmem_slab_pages_per_slab",
+    "kmem_slab_slabs",
+    "kmem_slab_size_bytes",
+    "kmem_slab_active_bytes",
+    "kmem_node_kernel_bytes",
+    "kmem_cgroup_kernel_bytes",
+    "kmem_cgroup_kernel_component_bytes",
+    "container_memory_kernel_usage",
+    "kmem_collector_success",
+    "kmem_collector_duration_seconds",
+    "kmem_exporter_build_info",
+};
+
+static void test_render_duplicates(void **state)
+{
+    (void)state;
+    struct kmem_slab v[] = {
+        mkslab("foo", 0, 10, 20, 64, 64, 1, 1),
+        mkslab("bar", 0, 1, 2, 128, 32, 2, 3),
+        mkslab("foo", 1, 30, 40, 64, 64, 1, 2),
+        mkslab("foo", 2, 50, 60, 64, 64, 1, 3),
+        mkslab("we\"ird\\", 0, 1, 1, 8, 512, 1, 1),
+    };
+    struct kmem_slabinfo si = {.major = 2, .minor = 1, .n = 5, .cap = 5, .v = v};
+    struct kmem_status ok = {0};
+    struct kx_collection c = {.slab = &si};
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        c.part[i].status = &ok;
+    struct kx_render_opts o = {.page_size = 4096};
+    char *out = render(&c, &o);
+
+    assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"foo\"} 20\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"foo#1\"} 40\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"foo#2\"} 60\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_active_objects{cache=\"foo#1\"} 30\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"we\\\"ird\\\\\"} 1\n"));
+    /* Derived bytes: slabs x pages x page size, active x objsize. */
+    assert_non_null(strstr(out, "\nkmem_slab_size_bytes{cache=\"bar\"} 24576\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_active_bytes{cache=\"foo#2\"} 3200\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_slabs{cache=\"foo#2\"} 3\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_pages_per_slab{cache=\"bar\"} 2\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_objects_per_slab{cache=\"bar\"} 32\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_object_size_bytes{cache=\"bar\"} 128\n"));
+    /* Every line exported, no series twice. */
+    assert_int_equal(count(out, "\nkmem_slab_objects{"), 5);
+    assert_int_equal(count(out, "{cache=\"foo\"}"), 8);
+    for (size_t f = 0; f < sizeof(all_families) / sizeof(all_families[0]); f++) {
+        char h[128], t[128];
+        snprintf(h, sizeof(h), "# HELP %s ", all_families[f]);
+        snprintf(t, sizeof(t), "# TYPE %s gauge\n", all_families[f]);
+        assert_int_equal(count(out, h), 1);
+        assert_int_equal(count(out, t), 1);
+    }
+    assert_null(strstr(out, "process_"));
+    free(out);
+
+    char label[KMEM_SLAB_NAME_MAX + 16];
+    kx_cache_label(&v[2], label, sizeof(label));
+    assert_string_equal(label, "foo#1");
+    kx_cache_label(&v[0], label, sizeof(label));
+    assert_string_equal(label, "foo");
+}
+
+static void test_render_filter(void **state)
+{
+    (void)state;
+    struct kmem_slab v[] = {
+        mkslab("kmalloc-64", 0, 1, 1, 64, 64, 1, 1),
+        mkslab("kmalloc-cg-64", 0, 1, 1, 64, 64, 1, 1),
+        mkslab("dentry", 0, 1, 1, 192, 21, 1, 1),
+    };
+    struct kmem_slabinfo si = {.n = 3, .cap = 3, .v = v};
+    struct kmem_status ok = {0};
+    struct kx_collection c = {.slab = &si};
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        c.part[i].status = &ok;
+    struct kx_filter f;
+    char err[128];
+    assert_int_equal(kx_filter_init(&f, "kmalloc-.*", "kmalloc-cg-.*", err, sizeof(err)), 0);
+    struct kx_render_opts o = {.page_size = 4096, .filter = &f};
+    char *out = render(&c, &o);
+    assert_int_equal(count(out, "{cache=\"kmalloc-64\"}"), 8);
+    assert_int_equal(count(out, "kmalloc-cg-64"), 0);
+    assert_int_equal(count(out, "dentry"), 0);
+    free(out);
+    kx_filter_free(&f);
+}
+
+static void test_render_parts(void **state)
+{
+    (void)state;
+    struct kmem_node node;
+    memset(&node, 0, sizeof(node));
+    for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
+        node.kind[k] = 1000 + (uint64_t)k;
+    struct kmem_cgroup cg[2];
+    memset(cg, 0, sizeof(cg));
+    cg[0].path = "/";
+    cg[0].kernel = 5000;
+    cg[1].path = "/kubepods.slice/pod/cri-containerd-abc.scope";
+    cg[1].kernel = 700;
+    cg[1].pod_name = "web-1";
+    cg[1].namespace_name = "prod";
+    cg[1].container_name = "nginx";
+    cg[1].container_id = "abc";
+    cg[1].comp[KMEM_CG_KERNEL_STACK] = 16384;
+    cg[1].comp[KMEM_CG_SOCK] = 99;
+    cg[1].comp_present = (1u << KMEM_CG_KERNEL_STACK) | (1u << KMEM_CG_SOCK);
+    struct kmem_cgroups cgs = {.layout = KMEM_CG_V2, .n = 2, .v = cg};
+
+    /* The slab collector failed: its families stay (HELP/TYPE), without series. */
+    struct kmem_status ok = {0}, bad = {.err = -EACCES, .msg = "permission denied"};
+    struct kx_collection c = {.node = &node, .cgroups = &cgs, .when_ms = 1700000000123};
+    c.part[KX_COL_SLABINFO].status = &bad;
+    c.part[KX_COL_NODE].status = &ok;
+    c.part[KX_COL_CGROUP].status = &ok;
+    c.part[KX_COL_SLABINFO].seconds = 0.25;
+    struct kx_render_opts o = {.page_size = 4096, .timestamps = true, .process = true};
+    char *out = render(&c, &o);
+
+    assert_non_null(strstr(out, "# TYPE kmem_slab_objects gauge\n# HELP kmem_slab_active_objects"));
+    assert_non_null(strstr(out, "kmem_collector_success{collector=\"slabinfo\"} 0\n"));
+    assert_non_null(strstr(out, "kmem_collector_success{collector=\"node\"} 1\n"));
+    assert_non_null(strstr(out, "kmem_collector_success{collector=\"cgroup\"} 1\n"));
+    assert_non_null(strstr(out, "kmem_collector_duration_seconds{collector=\"slabinfo\"} 0.25\n"));
+    for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++) {
+        char line[128];
+        snprintf(line, sizeof(line), "kmem_node_kernel_bytes{kind=\"%s\"} %d\n",
+                 kmem_node_kind_name[k], 1000 + k);
+        assert_non_null(strstr(out, line));
+    }
+    assert_non_null(strstr(out, "kmem_cgroup_kernel_bytes{cgroup=\"/\",pod=\"\",namespace=\"\","
+                                "container=\"\"} 5000\n"));
+    assert_non_null(strstr(out, "kmem_cgroup_kernel_bytes{cgroup=\"/kubepods.slice/pod/"
+                                "cri-containerd-abc.scope\",pod=\"web-1\",namespace=\"prod\","
+                                "container=\"nginx\"} 700\n"));
+    assert_non_null(strstr(out, "kmem_cgroup_kernel_component_bytes{cgroup=\"/kubepods.slice/pod/"
+                                "cri-containerd-abc.scope\",kind=\"kernel_stack\"} 16384\n"));
+    assert_non_null(strstr(out, ",kind=\"sock\"} 99\n"));
+    assert_int_equal(count(out, "\nkmem_cgroup_kernel_component_bytes{"), 2);
+    assert_non_null(strstr(out, "container_memory_kernel_usage{container=\"nginx\",id=\"/kubepods."
+                                "slice/pod/cri-containerd-abc.scope\",image=\"\",name=\"abc\","
+                                "namespace=\"prod\",pod=\"web-1\"} 700 1700000000123\n"));
+    assert_non_null(strstr(out, "container_memory_kernel_usage{container=\"\",id=\"/\",image=\"\","
+                                "name=\"\",namespace=\"\",pod=\"\"} 5000 1700000000123\n"));
+    assert_non_null(strstr(out, "kmem_exporter_build_info{version=\"" KMEM_VERSION "\"} 1\n"));
+    /* Timestamps only on the cAdvisor family. */
+    assert_null(strstr(out, "} 700 1700000000123\nkmem"));
+    assert_non_null(strstr(out, "# TYPE process_cpu_seconds_total counter\n"));
+    assert_non_null(strstr(out, "\nprocess_resident_memory_bytes "));
+    assert_non_null(strstr(out, "\nprocess_open_fds "));
+    assert_non_null(strstr(out, "\nprocess_start_time_seconds "));
+    /* The exposition ends with the last family. */
+    const char *last = strstr(out, "# TYPE process_max_fds");
+    assert_non_null(last);
+    assert_null(strstr(last, "\n#"));
+    free(out);
+}
+
+static void test_process(void **state)
+{
+    (void)state;
+    struct kx_process p;
+    assert_int_equal(kx_process_read(&p), 0);
+    assert_true(p.ok);
+    assert_true(p.rss_bytes > 0);
+    assert_true(p.vsize_bytes >= p.rss_bytes);
+    assert_true(p.open_fds >= 3);
+    assert_true(p.max_fds >= p.open_fds);
+    assert_true(p.start_time_seconds > 1e9);
+    assert_true(p.cpu_seconds >= 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_sample_lines),
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_gzip_roundtrip),
+        cmocka_unit_test(test_accept_encoding),
+        cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_render_duplicates),
+        cmocka_unit_test(test_render_filter),
+        cmocka_unit_test(test_render_parts),
+        cmocka_unit_test(test_process),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

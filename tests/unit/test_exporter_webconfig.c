@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/* kmem_exporter: web configuration parsing (good files and each error), bcrypt. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../src/exporter/auth.h"
+#include "../../src/exporter/webconfig.h"
+
+/* Made with `htpasswd -nbBC 10 user pass` when this test was written. */
+#define HASH_USER_PASS "$2y$10$5yspOl2Q/tObyGKSdUHvUO7KwxyN2C8BXTVtQ4YNZHjVYD3oRBYU2"
+
+static int parse(const char *text, struct kx_webconfig *c, char *err, size_t errlen)
+{
+    return kx_webconfig_parse(text, strlen(text), "web.yml", c, err, errlen);
+}
+
+static void test_empty_and_defaults(void **state)
+{
+    (void)state;
+    static const char *const empties[] = {"", "\n", "# only a comment\n", "---\n", "~\n",
+                                          "tls_server_config:\nbasic_auth_users:\n"};
+    for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
+        struct kx_webconfig c;
+        char err[256];
+        if (parse(empties[i], &c, err, sizeof(err)))
+            fail_msg("'%s': %s", empties[i], err);
+        assert_false(c.tls);
+        assert_int_equal(c.nusers, 0);
+        assert_int_equal(c.client_auth, KX_NO_CLIENT_CERT);
+        assert_int_equal(c.min_version, 12);
+        assert_int_equal(c.max_version, 13);
+        kx_webconfig_free(&c);
+    }
+}
+
+static void test_full(void **state)
+{
+    (void)state;
+    const char *text = "# kmem web config\n"
+                       "tls_server_config:\n"
+                       "  cert_file: tls.crt\n"
+                       "  key_file: \"/etc/kmem/tls.key\"\n"
+                       "  client_auth_type: RequireAndVerifyClientCert\n"
+                       "  client_ca_file: ca.crt\n"
+                       "  min_version: TLS13\n"
+                       "  max_version: TLS13\n"
+                       "  prefer_server_cipher_suites: false\n"
+                       "http_server_config:\n"
+                       "  http2: false\n"
+                       "  headers:\n"
+                       "    X-Frame-Options: deny\n"
+                       "    Content-Security-Policy: \"default-src 'self'\"\n"
+                       "    X-XSS-Protection: ''\n"
+                       "basic_auth_users:\n"
+                       "  prometheus: " HASH_USER_PASS "\n"
+                       "  'other user': '" HASH_USER_PASS "'\n";
+    struct kx_webconfig c;
+    char err[256];
+    if (parse(text, &c, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_true(c.tls);
+    assert_string_equal(c.cert_file, "tls.crt");
+    assert_string_equal(c.key_file, "/etc/kmem/tls.key");
+    assert_string_equal(c.client_ca_file, "ca.crt");
+    assert_null(c.cert);
+    assert_int_equal(c.client_auth, KX_REQUIRE_AND_VERIFY_CLIENT_CERT);
+    assert_int_equal(c.min_version, 13);
+    assert_int_equal(c.max_version, 13);
+    assert_false(c.prefer_server_cipher_suites);
+    assert_false(c.http2);
+    assert_int_equal(c.nheaders, 2); /* the blank one is unset */
+    assert_string_equal(c.headers[0].name, "X-Frame-Options");
+    assert_string_equal(c.headers[0].value, "deny");
+    assert_string_equal(c.headers[1].value, "default-src 'self'");
+    assert_int_equal(c.nusers, 2);
+    assert_string_equal(c.users[0].name, "prometheus");
+    assert_string_equal(c.users[0].hash, HASH_USER_PASS);
+    assert_string_equal(c.users[1].name, "other user");
+    kx_webconfig_free(&c);
+}
+
+static void test_inline_pem_and_flow(void **state)
+{
+    (void)state;
+    const char *text = "tls_server_config: {cert: \"-----BEGIN CERTIFICATE-----\\nX\\n\", "
+                       "key_file: k}\n"
+                       "basic_auth_users: {}\n";
+    struct kx_webconfig c;
+    char err[256];
+    if (parse(text, &c, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_true(c.tls);
+    assert_string_equal(c.cert, "-----BEGIN CERTIFICATE-----\nX\n");
+    assert_string_equal(c.key_file, "k");
+    kx_webconfig_free(&c);
+
+    text = "tls_server_config:\n"
+           "  cert_file: c\n"
+           "  key: |\n"
+           "    -----BEGIN PRIVATE KEY-----\n"
+           "    Y\n"
+           "basic_auth_users:\n";
+    if (parse(text, &c, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_string_equal(c.key, "-----BEGIN PRIVATE KEY-----\nY\n");
+    kx_webconfig_free(&c);
+}
+
+struct bad_case {
+    const char *text;
+    unsigned line; /* 0: no line in the message */
+    const char *what;
+};
+
+static const struct bad_case bad[] = {
+    {"tls_server_config:\n  cert_file: a\n  key_file: b\n  bogus: 1\n", 4,
+     "unknown key \"bogus\" in tls_server_config"},
+    {"foo: bar\n", 1, "unknown key \"foo\""},
+    {"basic_auth_users:\n  u: " HASH_USER_PASS "\nextra:\n", 3, "unknown key \"extra\""},
+    {"http_server_config:\n  http3: true\n", 2, "unknown key \"http3\" in http_server_config"},
+    {"http_server_config:\n  http2: maybe\n", 2, "not a boolean"},
+    {"http_server_config:\n  headers:\n    Server: kmem\n", 3, "can not be configured"},
+    {"http_server_config:\n  headers:\n    X-Frame-Options: allow\n", 3, "invalid value"},
+    {"tls_server_config:\n  cert_file: a\n", 1, "missing key_file"},
+    {"tls_server_config:\n  key_file: a\n", 1, "missing cert_file"},
+    {"tls_server_config:\n  cert_file: a\n  cert: b\n  key_file: c\n", 1, "mutually exclusive"},
+    {"tls_server_config:\n  cert_file: a\n  key_file: c\n  client_auth_type: Sometimes\n", 4,
+     "unknown value \"Sometimes\""},
+    {"tls_server_config:\n  cert_file: a\n  key_file: c\n  client_ca_file: ca\n", 1,
+     "without a client authentication policy"},
+    {"tls_server_config:\n  cert_file: a\n  key_file: c\n  client_auth_type: "
+     "RequireAndVerifyClientCert\n",
+     1, "needs client_ca_file"},
+    {"tls_server_config:\n  client_auth_type: RequireAnyClientCert\n", 1, "need TLS"},
+    {"tls_server_config:\n  cert_file: a\n  key_file: c\n  min_version: TLS14\n", 4,
+     "unknown TLS version"},
+    {"tls_server_config:\n  cert_file: a\n  key_file: c\n  min_version: TLS13\n  max_version: "
+     "TLS12\n",
+     1, "min_version is above max_version"},
+    {"tls_server_config:\n  cert_file: a\n  key_file: c\n  cipher_suites: [X]\n", 4,
+     "not supported"},
+    {"tls_server_config:\n  cert_file: [a, b]\n", 2, "cert_file must be a string"},
+    {"tls_server_config:\n  cert_file: a\n  cert_file: b\n", 3, "duplicate key \"cert_file\""},
+    {"tls_server_config: yes\n", 1, "tls_server_config must be a mapping"},
+    {"basic_auth_users:\n  alice: secret\n", 2, "is not a bcrypt hash"},
+    {"basic_auth_users:\n  alice: $2y$10$short\n", 2, "is not a bcrypt hash"},
+    {"basic_auth_users:\n  alice:\n", 2, "is not a bcrypt hash"},
+    {"basic_auth_users:\n  a: " HASH_USER_PASS "\n  a: " HASH_USER_PASS "\n", 3,
+     "duplicate user \"a\""},
+    {"basic_auth_users:\n  'a:b': " HASH_USER_PASS "\n", 2, "contains ':'"},
+    {"basic_auth_users:\n  [a]: x\n", 2, "keys of basic_auth_users must be strings"},
+    {"basic_auth_users: [a, b]\n", 1, "must be a mapping"},
+    {"- a\n- b\n", 1, "must be a mapping"},
+    {"just a string\n", 1, "must be a mapping"},
+    {"x: &a 1\ny: *a\n", 0, NULL}, /* unknown key first: still an error */
+    {"basic_auth_users: &u {}\ntls_server_config: *u\n", 2, "aliases are not supported"},
+    {"tls_server_config:\n  cert_file: 'unterminated\n", 3, "invalid YAML"},
+    {"tls_server_config:\n\tcert_file: a\n", 2, "invalid YAML"},
+    {"a: 1\n---\nb: 2\n", 1, "unknown key"},
+    {"basic_auth_users: {}\n---\nbasic_auth_users: {}\n", 2, "only one YAML document"},
+    {"tls_server_config:\n  cert_file: \"a\\0b\"\n", 2, "NUL byte"},
+};
+
+static void test_errors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct kx_webconfig c;
+        char err[512] = "";
+        int r = parse(bad[i].text, &c, err, sizeof(err));
+        if (r != -EINVAL)
+            fail_msg("case %zu: expected -EINVAL, got %d (%s)", i, r, err);
+        if (strncmp(err, "web.yml", 7))
+            fail_msg("case %zu: message does not name the file: %s", i, err);
+        if (bad[i].line) {
+            char want[32];
+            snprintf(want, sizeof(want), "web.yml:%u: ", bad[i].line);
+            if (strncmp(err, want, strlen(want)))
+                fail_msg("case %zu: expected line %u: %s", i, bad[i].line, err);
+        }
+        if (bad[i].what && !strstr(err, bad[i].what))
+            fail_msg("case %zu: expected '%s' in: %s", i, bad[i].what, err);
+        kx_webconfig_free(&c);
+    }
+}
+
+static void test_load_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kx-webconfig-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p[256];
+    FILE *f;
+    snprintf(p, sizeof(p), "%s/tls.crt", dir);
+    assert_non_null(f = fopen(p, "w"));
+    fputs("CERT PEM\n", f);
+    fclose(f);
+    snprintf(p, sizeof(p), "%s/tls.key", dir);
+    assert_non_null(f = fopen(p, "w"));
+    fputs("KEY PEM\n", f);
+    fclose(f);
+    snprintf(p, sizeof(p), "%s/web.yml", dir);
+    assert_non_null(f = fopen(p, "w"));
+    fprintf(f, "tls_server_config:\n  cert_file: tls.crt\n  key_file: %s/tls.key\n", dir);
+    fclose(f);
+
+    struct kx_webconfig c;
+    char err[512];
+    if (kx_webconfig_load(p, &c, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_string_equal(c.cert, "CERT PEM\n"); /* relative to the config's directory */
+    assert_string_equal(c.key, "KEY PEM\n");
+    kx_webconfig_free(&c);
+
+    /* A missing PEM file names the config, the key and the path. */
+    assert_non_null(f = fopen(p, "w"));
+    fputs("tls_server_config:\n  cert_file: nope.crt\n  key_file: tls.key\n", f);
+    fclose(f);
+    assert_int_equal(kx_webconfig_load(p, &c, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "web.yml: cannot read cert_file"));
+    assert_non_null(strstr(err, "nope.crt"));
+    kx_webconfig_free(&c);
+
+    char missing[300];
+    snprintf(missing, sizeof(missing), "%s/absent.yml", dir);
+    assert_int_equal(kx_webconfig_load(missing, &c, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "absent.yml"));
+    kx_webconfig_free(&c);
+
+    static const char *const names[] = {"tls.crt", "tls.key", "web.yml"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+static void test_bcrypt(void **state)
+{
+    (void)state;
+    assert_true(kx_crypt_verify("pass", HASH_USER_PASS));
+    assert_false(kx_crypt_verify("Pass", HASH_USER_PASS));
+    assert_false(kx_crypt_verify("", HASH_USER_PASS));
+    /* $2b$ is the same algorithm under another name. */
+    char h2b[] = HASH_USER_PASS;
+    h2b[2] = 'b';
+    assert_true(kx_crypt_verify("pass", h2b));
+    assert_false(kx_crypt_verify("pass", "not a hash"));
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_auth(void **state)
+{
+    (void)state;
+    struct kx_webconfig c;
+    char err[256];
+    assert_int_equal(parse("basic_auth_users:\n  user: " HASH_USER_PASS "\n", &c, err, sizeof(err)),
+                     0);
+    struct kx_auth *a;
+    assert_int_equal(kx_auth_new(&a, &c), 0);
+    assert_true(kx_auth_enabled(a));
+    assert_false(kx_auth_check(a, "user", "wrong"));
+    assert_false(kx_auth_check(a, "nobody", "pass"));
+    assert_false(kx_auth_check(a, NULL, NULL));
+    double t0 = now();
+    assert_true(kx_auth_check(a, "user", "pass"));
+    double first = now() - t0;
+    t0 = now();
+    assert_true(kx_auth_check(a, "user", "pass")); /* from the cache */
+    double second = now() - t0;
+    assert_true(second < first);
+    assert_false(kx_auth_check(a, "user", "pass2")); /* the cache is not a bypass */
+    assert_true(kx_auth_check(a, "user", "pass"));
+    kx_auth_free(a);
+    kx_webconfig_free(&c);
+
+    /* No users: everything passes. */
+    assert_int_equal(kx_auth_new(&a, NULL), 0);
+    assert_false(kx_auth_enabled(a));
+    assert_true(kx_auth_check(a, NULL, NULL));
+    kx_auth_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_and_defaults),
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_inline_pem_and_flow),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_load_files),
+        cmocka_unit_test(test_bcrypt),
+        cmocka_unit_test(test_auth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
