@@ -1,0 +1,59 @@
+# Helpers shared by the exporter_*.sh integration tests (sourced after
+# tests/lib.sh; not a test itself, so not executable).
+E="$B/kmem_exporter"
+_pids=""
+
+# A TCP port free on 127.0.0.1 right now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# spawn LOG CMD...: start CMD in the background with output in LOG; sets $spawned.
+spawn() {
+    _log=$1
+    shift
+    "$@" >"$_log" 2>&1 &
+    spawned=$!
+    _pids="$_pids $spawned"
+}
+
+stop_all() {
+    for _p in $_pids; do
+        kill "$_p" 2>/dev/null
+    done
+    for _p in $_pids; do
+        wait "$_p" 2>/dev/null
+    done
+    _pids=""
+}
+
+# wait_url URL [SECONDS] [CURL OPTIONS...]: until the URL answers 200.
+wait_url() {
+    _u=$1
+    _n=$(( ${2:-10} * 10 ))
+    shift
+    [ $# -gt 0 ] && shift
+    while [ "$_n" -gt 0 ]; do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$@" "$_u")" = 200 ] && return 0
+        sleep 0.1
+        _n=$((_n - 1))
+    done
+    return 1
+}
+
+# Every family of SPEC.md, in exposition order.
+FAMILIES="kmem_slab_objects kmem_slab_active_objects kmem_slab_object_size_bytes
+kmem_slab_objects_per_slab kmem_slab_pages_per_slab kmem_slab_slabs kmem_slab_size_bytes
+kmem_slab_active_bytes kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
+kmem_cgroup_kernel_component_bytes container_memory_kernel_usage kmem_collector_success
+kmem_collector_duration_seconds kmem_exporter_build_info"
+
+# has_families FILE: every family has HELP and TYPE gauge in FILE.
+has_families() {
+    for _f in $FAMILIES; do
+        grep -q "^# HELP $_f " "$1" && grep -q "^# TYPE $_f gauge\$" "$1" || {
+            echo "# missing family $_f"
+            return 1
+        }
+    done
+}

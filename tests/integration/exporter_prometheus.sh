@@ -1,0 +1,82 @@
+#!/bin/sh
+# kmem_exporter scraped by a real Prometheus: one exporter on the shared
+# fixture (--root), one on the live machine; promtool accepts the live
+# output; Prometheus (Debian's /usr/bin/prometheus) scrapes both every 1 s
+# until up == 1 and every family is stored. Loopback only; cleans up.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/exporter_lib.sh"
+T=$(tmpdir)
+trap 'stop_all; rm -rf "$T"' EXIT INT TERM
+
+PF=$(free_port)
+spawn "$T/fixture.log" "$E" --web.listen-address "127.0.0.1:$PF" --root "$SHARED_FIXTURE"
+PL=$(free_port)
+spawn "$T/live.log" "$E" --web.listen-address "127.0.0.1:$PL"
+check "fixture exporter answers" wait_url "http://127.0.0.1:$PF/metrics"
+check "live exporter answers" wait_url "http://127.0.0.1:$PL/metrics"
+
+curl -s "http://127.0.0.1:$PF/metrics" >"$T/fixture.txt"
+curl -s "http://127.0.0.1:$PL/metrics" >"$T/live.txt"
+check "promtool check metrics: live" sh -c "promtool check metrics <'$T/live.txt' >'$T/promtool.out' 2>&1"
+sed 's/^/# /' "$T/promtool.out"
+check "promtool check metrics: fixture" sh -c "promtool check metrics <'$T/fixture.txt'"
+check "every family with HELP and TYPE (live)" has_families "$T/live.txt"
+check "every family with HELP and TYPE (fixture)" has_families "$T/fixture.txt"
+n_fix=$(awk 'NR > 2' "$SHARED_FIXTURE/proc/slabinfo" | wc -l)
+check_eq "one kmem_slab_objects series per fixture slabinfo line" "$n_fix" \
+    "$(grep -c '^kmem_slab_objects{' "$T/fixture.txt")"
+check "live scrape has slab series" grep -q '^kmem_slab_objects{cache="' "$T/live.txt"
+check "live: every collector succeeded" sh -c \
+    "[ \$(grep -c '^kmem_collector_success{.*} 1\$' '$T/live.txt') -eq 3 ]"
+check "live: process metrics" grep -q '^process_resident_memory_bytes ' "$T/live.txt"
+check_eq "content type" "text/plain; version=0.0.4; charset=utf-8" \
+    "$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$PL/metrics")"
+check "gzip when asked" sh -c "curl -s -H 'Accept-Encoding: gzip' 'http://127.0.0.1:$PL/metrics' | gunzip -c | grep -q '^kmem_slab_objects{'"
+
+PP=$(free_port)
+mkdir -p "$T/data"
+cat >"$T/prometheus.yml" <<EOC
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: kmem_fixture
+    static_configs:
+      - targets: ['127.0.0.1:$PF']
+  - job_name: kmem_live
+    static_configs:
+      - targets: ['127.0.0.1:$PL']
+EOC
+spawn "$T/prometheus.log" /usr/bin/prometheus --config.file="$T/prometheus.yml" \
+    --storage.tsdb.path="$T/data" --web.listen-address="127.0.0.1:$PP"
+api="http://127.0.0.1:$PP/api/v1/query"
+q() { curl -s --get --data-urlencode "query=$1" "$api" | jq -r '.data.result[].value[1]' 2>/dev/null; }
+
+up_ok=no
+i=0
+while [ $i -lt 600 ]; do
+    if [ "$(q 'up{job="kmem_live"}')" = 1 ] && [ "$(q 'up{job="kmem_fixture"}')" = 1 ]; then
+        up_ok=yes
+        break
+    fi
+    sleep 0.1
+    i=$((i + 1))
+done
+check_eq "Prometheus: up == 1 for both exporters" yes "$up_ok"
+[ "$up_ok" = yes ] || tail -20 "$T/prometheus.log" | sed 's/^/# /'
+
+for job in kmem_live kmem_fixture; do
+    missing=""
+    for f in $FAMILIES; do
+        [ -n "$(q "count($f{job=\"$job\"})")" ] || missing="$missing $f"
+    done
+    check_eq "Prometheus stored every family ($job)" "" "$missing"
+done
+check_eq "Prometheus: fixture value (bio-312 objects)" 12 \
+    "$(q 'kmem_slab_objects{job="kmem_fixture",cache="bio-312"}')"
+check_eq "Prometheus: all collectors succeed on the fixture" 3 \
+    "$(q 'sum(kmem_collector_success{job="kmem_fixture"})')"
+nk=$(q 'count(kmem_node_kernel_bytes{job="kmem_live"})')
+check "Prometheus: at least 8 node kinds (got $nk)" test "${nk:-0}" -ge 8
+finish
