@@ -1,0 +1,97 @@
+#!/bin/sh
+# Scrapes during cgroup churn: live v1 memory cgroups are created and removed
+# under /sys/fs/cgroup/memory/kmem-test-churn-PID as fast as possible (for
+# ~20 s) while parallel clients scrape kmem_exporter with
+# --collect.min-interval 0. Every scrape is complete (200, ends with the last
+# family, the cgroup collector did not fail), and a sample of them passes
+# `promtool check metrics` and has no duplicate series. Cleans up in a trap.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/exporter_lib.sh"
+M=/sys/fs/cgroup/memory
+CG=$M/kmem-test-churn-$$
+SECONDS_CHURN=20
+WORKERS=4
+T=$(tmpdir)
+churn_pid=
+cleanup() {
+    [ -n "$churn_pid" ] && kill "$churn_pid" 2>/dev/null && wait "$churn_pid" 2>/dev/null
+    stop_all
+    if [ -d "$CG" ]; then
+        find "$CG" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+        rmdir "$CG" 2>/dev/null
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+if [ "$(id -u)" -ne 0 ] || [ ! -f "$M/memory.kmem.usage_in_bytes" ]; then
+    not_ok "exporter_churn needs root and a v1 memory controller at $M"
+    finish
+fi
+mkdir "$CG" || { not_ok "mkdir $CG"; finish; }
+
+P=$(free_port)
+spawn "$T/exporter.log" "$E" --web.listen-address "127.0.0.1:$P" --collect.min-interval 0
+check "exporter answers" wait_url "http://127.0.0.1:$P/metrics"
+
+end=$(($(date +%s) + SECONDS_CHURN))
+(
+    i=0
+    while [ "$(date +%s)" -lt "$end" ]; do
+        i=$((i + 1))
+        mkdir -p "$CG/c$i/nested"
+        [ $i -gt 8 ] && rmdir "$CG/c$((i - 8))/nested" "$CG/c$((i - 8))"
+    done
+    echo "$i" >"$T/churned"
+) &
+churn_pid=$!
+
+# worker N: scrape until the churn ends; one line per scrape in $T/wN.
+worker() {
+    n=0
+    while [ "$(date +%s)" -lt "$end" ]; do
+        n=$((n + 1))
+        f="$T/s$1"
+        code=$(curl -s -m 10 -o "$f" -w '%{http_code}' "http://127.0.0.1:$P/metrics")
+        last=$(tail -n 1 "$f" | cut -d' ' -f1)
+        cgok=$(grep -c '^kmem_collector_success{collector="cgroup"} 1$' "$f")
+        echo "$code $last $cgok" >>"$T/w$1"
+        if [ $((n % 40)) -eq 1 ]; then
+            cp "$f" "$T/sample-$1-$n"
+        fi
+    done
+}
+w=1
+while [ $w -le $WORKERS ]; do
+    worker $w &
+    eval "wp$w=\$!"
+    w=$((w + 1))
+done
+w=1
+while [ $w -le $WORKERS ]; do
+    eval "wait \$wp$w"
+    w=$((w + 1))
+done
+wait "$churn_pid"
+churn_pid=
+
+total=$(cat "$T"/w* | wc -l)
+good=$(cat "$T"/w* | grep -c '^200 process_max_fds 1$')
+check "hundreds of scrapes ($total)" test "$total" -ge 200
+check_eq "every scrape complete (200, ends with process_max_fds, cgroup collector ok)" \
+    "$total" "$good"
+[ "$good" = "$total" ] && : || cat "$T"/w* | grep -v '^200 process_max_fds 1$' | sort | uniq -c | head | sed 's/^/# /'
+check "cgroups churned ($(cat "$T/churned" 2>/dev/null) created)" test "$(cat "$T/churned" 2>/dev/null || echo 0)" -ge 100
+bad=0
+nsamp=0
+for s in "$T"/sample-*; do
+    nsamp=$((nsamp + 1))
+    promtool check metrics <"$s" >"$T/promtool.out" 2>&1 || { bad=$((bad + 1)); head -3 "$T/promtool.out" | sed 's/^/# /'; }
+    d=$(grep -v '^#' "$s" | sed 's/ [^ ]*$//' | sort | uniq -d | head -3)
+    [ -z "$d" ] || { bad=$((bad + 1)); echo "# duplicate series: $d"; }
+done
+check "sampled scrapes valid for promtool, no duplicate series ($nsamp samples)" \
+    test "$bad" -eq 0 -a "$nsamp" -ge 4
+check "churn cgroups were seen in scrapes" sh -c "grep -qh 'kmem-test-churn-$$/c' '$T'/sample-*"
+check "exporter still running" kill -0 "$(echo $_pids | awk '{print $1}')"
+finish
