@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* "key value [kB]" tables: /proc/meminfo, /proc/vmstat. */
+#include <errno.h>
+#include <string.h>
+
+#include "kv.h"
+#include "parse.h"
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/*
+ * Find @key in the table, starting at *hint: the kernel prints its keys in
+ * a fixed order, so the slot after the last match is nearly always the next
+ * one (netdata's ARL idea). Returns the slot or -1.
+ */
+static int kv_lookup(const struct kmem_kv_table *t, const char *key, size_t klen, unsigned *hint)
+{
+    for (unsigned i = 0; i < t->n; i++) {
+        unsigned s = (*hint + i) % t->n;
+        const char *name = t->names[s];
+
+        if (name && strncmp(name, key, klen) == 0 && name[klen] == '\0') {
+            *hint = (s + 1) % t->n;
+            return (int)s;
+        }
+    }
+    return -1;
+}
+
+static int kv_fail(struct kmem_parse_error *err, unsigned line, const char *what)
+{
+    err->line = line;
+    err->what = what;
+    return -EINVAL;
+}
+
+int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, uint64_t *v,
+                  uint64_t *present, struct kmem_parse_error *err)
+{
+    const char *p = buf, *end = buf + len;
+    unsigned line = 0, hint = 0;
+
+    err->line = 0;
+    err->what = NULL;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *q, *key, *unit;
+        size_t klen;
+        uint64_t val;
+        int slot, rc;
+
+        if (!eol)
+            eol = end;
+        line++;
+        q = kmem_skip_blanks(p, eol);
+        p = eol < end ? eol + 1 : end;
+        if (q == eol)
+            continue; /* blank line */
+
+        key = q;
+        while (q < eol && !is_blank(*q))
+            q++;
+        klen = (size_t)(q - key);
+        if (t->colon) {
+            if (klen < 2 || key[klen - 1] != ':')
+                return kv_fail(err, line, "expected \"Key: value\"");
+            klen--;
+        }
+        if (memchr(key, '\0', klen))
+            return kv_fail(err, line, "NUL byte in a key");
+
+        rc = kmem_parse_u64(&q, eol, &val);
+        if (rc == -ERANGE)
+            return kv_fail(err, line, "number too large for 64 bits");
+        if (rc)
+            return kv_fail(err, line, "expected an unsigned number after the key");
+
+        q = kmem_skip_blanks(q, eol);
+        unit = q;
+        while (q < eol && !is_blank(*q))
+            q++;
+        if (q > unit) {
+            if (!t->kb_unit || q - unit != 2 || memcmp(unit, "kB", 2) != 0)
+                return kv_fail(err, line, "unexpected text after the number");
+            if (val > UINT64_MAX / 1024)
+                return kv_fail(err, line, "kB value too large for 64 bits of bytes");
+            val *= 1024;
+        }
+        if (kmem_skip_blanks(q, eol) != eol)
+            return kv_fail(err, line, "unexpected text after the number");
+
+        slot = kv_lookup(t, key, klen, &hint);
+        if (slot >= 0) {
+            v[slot] = val;
+            *present |= UINT64_C(1) << slot;
+        }
+    }
+    return 0;
+}

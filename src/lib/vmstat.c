@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* /proc/vmstat: "key value" lines (pages unless the name says otherwise). */
+#include <string.h>
+
+#include "kv.h"
+
+static const char *const vmstat_names[] = {
+    [KMEM_VM_NR_FREE_PAGES] = "nr_free_pages",
+    [KMEM_VM_NR_SLAB_RECLAIMABLE] = "nr_slab_reclaimable",
+    [KMEM_VM_NR_SLAB_UNRECLAIMABLE] = "nr_slab_unreclaimable",
+    [KMEM_VM_NR_KERNEL_STACK] = "nr_kernel_stack",
+    [KMEM_VM_NR_PAGE_TABLE_PAGES] = "nr_page_table_pages",
+    [KMEM_VM_NR_SEC_PAGE_TABLE_PAGES] = "nr_sec_page_table_pages",
+    [KMEM_VM_NR_MEMMAP_PAGES] = "nr_memmap_pages",
+    [KMEM_VM_NR_MEMMAP_BOOT_PAGES] = "nr_memmap_boot_pages",
+    [KMEM_VM_NR_KERNEL_MISC_RECLAIMABLE] = "nr_kernel_misc_reclaimable",
+    [KMEM_VM_NR_ZSPAGES] = "nr_zspages",
+};
+static_assert(sizeof(vmstat_names) / sizeof(vmstat_names[0]) == KMEM_VM_COUNT,
+              "vmstat_names table");
+
+static const struct kmem_kv_table vmstat_table = {
+    .names = vmstat_names,
+    .n = KMEM_VM_COUNT,
+    .colon = false,
+    .kb_unit = false,
+};
+
+int kmem_vmstat_parse_ex(const char *buf, size_t len, struct kmem_vmstat *out,
+                         struct kmem_parse_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    return kmem_kv_parse(&vmstat_table, buf, len, out->v, &out->present, err);
+}
+
+int kmem_vmstat_parse(const char *buf, size_t len, struct kmem_vmstat *out, unsigned *line)
+{
+    struct kmem_parse_error err;
+    int rc = kmem_vmstat_parse_ex(buf, len, out, &err);
+
+    if (line)
+        *line = err.line;
+    return rc;
+}

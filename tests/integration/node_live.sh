@@ -1,0 +1,94 @@
+#!/bin/sh
+# Node kernel memory on the live machine and on the shared fixture: the
+# figures libkmem collects (printed by `test_node` with KMEM_NODE_DUMP=1)
+# against /proc read by awk, and the unexplained rest must be sane.
+. "$(dirname "$0")/../lib.sh"
+T="$B/tests/test_node"
+[ -x "$T" ] || { not_ok "node: $T not built"; finish; }
+
+# kB value of a /proc/meminfo field, as bytes.
+mi() { awk -v k="$1:" '$1 == k { print $2 * 1024; f = 1 } END { if (!f) print 0 }' "$2/proc/meminfo"; }
+dump_get() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+
+# Live figures move between reads: retry until one collection matches a
+# /proc/meminfo read taken right after it (up to 10 times), parsed by awk.
+wd=$(tmpdir)  # (lib.sh check() uses $d)
+matched=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    mkdir -p "$wd/live/proc"
+    # The copy is read by the collecting process itself: its own page tables
+    # and slab objects (large under ASan) are gone once it exits.
+    if ! KMEM_NODE_DUMP=1 KMEM_NODE_MEMINFO_COPY="$wd/live/proc/meminfo" "$T" >"$wd/dump" \
+        2>"$wd/err"; then
+        not_ok "node: live collection failed: $(cat "$wd/err")"
+        break
+    fi
+    sr=$(mi SReclaimable "$wd/live"); su=$(mi SUnreclaim "$wd/live")
+    ks=$(mi KernelStack "$wd/live"); pt=$(mi PageTables "$wd/live"); pc=$(mi Percpu "$wd/live")
+    if [ "$(dump_get kind_slab_reclaimable "$wd/dump")" = "$sr" ] &&
+        [ "$(dump_get kind_slab_unreclaimable "$wd/dump")" = "$su" ] &&
+        [ "$(dump_get kind_kernel_stack "$wd/dump")" = "$ks" ] &&
+        [ "$(dump_get kind_pagetables "$wd/dump")" = "$pt" ] &&
+        [ "$(dump_get kind_percpu "$wd/dump")" = "$pc" ]; then
+        matched=1
+        break
+    fi
+    sleep 0.2
+done
+check "node: live kinds equal /proc/meminfo (SReclaimable, SUnreclaim, KernelStack, PageTables, Percpu)" [ "$matched" = 1 ]
+
+total=$(dump_get kernel_total "$wd/dump")
+sum=$(awk '/^kind_/ { s += $2 } END { printf "%.0f", s }' "$wd/dump")
+check_eq "node: live kinds sum to kernel_total" "$total" "$sum"
+uns=$(dump_get unaccounted_signed "$wd/dump")
+memtotal=$(dump_get memtotal "$wd/dump")
+check "node: live unaccounted is not negative ($uns)" [ "${uns:-x}" -ge 0 ]
+check "node: live unaccounted under 10% of MemTotal ($uns of $memtotal)" \
+    [ "$uns" -lt $((memtotal / 10)) ]
+check_eq "node: live stacks decided from /proc/vmallocinfo" "vmallocinfo" \
+    "$(dump_get vmap_stack_source "$wd/dump")"
+if grep -Eq 'kernel_clone|alloc_thread_stack_node|copy_process|dup_task_struct' /proc/vmallocinfo; then
+    check_eq "node: live vmap'd stacks" 1 "$(dump_get vmap_stack "$wd/dump")"
+fi
+
+# Per-CPU free pages: awk's own count of pageset "count:" lines (after "cpu:").
+pcp_awk() {
+    awk '$1 == "cpu:" { want = 1; next } want && $1 == "count:" { s += $2; want = 0 }
+        /^Node/ { want = 0 } END { print s + 0 }' /proc/zoneinfo
+}
+# The lists change all the time: compare with awk's sums just before and
+# after a collection, with slack (the parser's exact behaviour is covered by
+# the unit tests and the fixture below).
+p1=$(pcp_awk)
+KMEM_NODE_DUMP=1 "$T" >"$wd/dump2" 2>/dev/null
+p2=$(pcp_awk)
+got=$(dump_get percpu_free_pages "$wd/dump2")
+lo=$p1; hi=$p2; [ "$p2" -lt "$p1" ] && { lo=$p2; hi=$p1; }
+check "node: live per-CPU free pages near awk's sum ($got, awk $p1..$p2)" \
+    [ "${got:-x}" -ge $((lo * 3 / 4 - 512)) -a "${got:-x}" -le $((hi * 5 / 4 + 512)) ]
+ps=$(getconf PAGESIZE)
+mm=$(awk -v ps="$ps" '$1 == "nr_memmap_pages" || $1 == "nr_memmap_boot_pages" { s += $2 }
+    END { printf "%.0f", s * ps }' /proc/vmstat)
+check_eq "node: live memmap bytes" "$mm" "$(dump_get memmap_bytes "$wd/dump")"
+
+# The shared fixture through the same binary: exact figures.
+if [ -d "$SHARED_FIXTURE" ]; then
+    KMEM_NODE_DUMP=1 KMEM_NODE_ROOT="$SHARED_FIXTURE" "$T" >"$wd/fix" 2>"$wd/err"
+    check "node: fixture collection" [ $? -eq 0 ]
+    check_eq "node: fixture slab_reclaimable" "$(mi SReclaimable "$SHARED_FIXTURE")" \
+        "$(dump_get kind_slab_reclaimable "$wd/fix")"
+    check_eq "node: fixture percpu free pages" 12246 "$(dump_get percpu_free_pages "$wd/fix")"
+    if [ "$ps" = 4096 ]; then
+        check_eq "node: fixture unaccounted" $((15684 * 1024)) "$(dump_get kind_unaccounted "$wd/fix")"
+    fi
+fi
+
+# A broken root gives a message naming the file and line.
+mkdir -p "$wd/bad/proc"
+cp "$SHARED_FIXTURE/proc/vmstat" "$SHARED_FIXTURE/proc/zoneinfo" "$wd/bad/proc/" 2>/dev/null
+printf 'MemTotal: 1 kB\nMemFree: oops kB\n' >"$wd/bad/proc/meminfo"
+KMEM_NODE_DUMP=1 KMEM_NODE_ROOT="$wd/bad" "$T" >/dev/null 2>"$wd/err"
+check "node: parse error names file and line" grep -q "$wd/bad/proc/meminfo:2:" "$wd/err"
+
+rm -rf "$wd"
+finish
