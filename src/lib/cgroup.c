@@ -1,9 +1,805 @@
-/* TEMPORARY placeholder: the cgroup reader is being written (owner: cgroup helper). */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory cgroups: layout detection from the tree under the root, a walk of
+ * every memory cgroup with directory fds, the kernel memory charged to each,
+ * Kubernetes identity, and the change since the previous snapshot.
+ *
+ * Storage: each snapshot's kmem_cgroups.priv holds its cgroup array and a
+ * string arena, grown geometrically and reused by every later collection into
+ * that snapshot, so a steady state allocates nothing. While walking, strings
+ * are arena offsets (the arena may move); they become pointers at the end.
+ * The reader state in ctx->cg_priv (file buffer, path buffer, directory
+ * stack, Kubernetes name maps) outlives snapshots.
+ */
+#include <assert.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "ctx.h"
-const char *const kmem_cg_layout_name[] = {"none", "v1", "v2", "hybrid"};
-const char *const kmem_cg_kind_name[KMEM_CG_KIND_COUNT] = {"slab_reclaimable", "slab_unreclaimable", "kernel_stack", "pagetables", "sec_pagetables", "percpu", "vmalloc", "other", "sock", "tcp"};
-int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap) { snap->cgroups.n = 0; return kmem_err(ctx, ENOSYS, "cgroup reader not built yet"); }
-void kmem_cgroups_release(struct kmem_cgroups *cgs) { (void)cgs; }
-void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev) { (void)cur; (void)prev; }
-void kmem_cgroups_ctx_release(struct kmem_ctx *ctx) { (void)ctx; }
+#include "parse.h"
+
+const char *const kmem_cg_layout_name[] = {
+    [KMEM_CG_NONE] = "none",
+    [KMEM_CG_V1] = "v1",
+    [KMEM_CG_V2] = "v2",
+    [KMEM_CG_HYBRID] = "hybrid",
+};
+static_assert(sizeof(kmem_cg_layout_name) / sizeof(kmem_cg_layout_name[0]) == KMEM_CG_HYBRID + 1,
+              "kmem_cg_layout_name table");
+
+const char *const kmem_cg_kind_name[KMEM_CG_KIND_COUNT] = {
+    [KMEM_CG_SLAB_RECLAIMABLE] = "slab_reclaimable",
+    [KMEM_CG_SLAB_UNRECLAIMABLE] = "slab_unreclaimable",
+    [KMEM_CG_KERNEL_STACK] = "kernel_stack",
+    [KMEM_CG_PAGETABLES] = "pagetables",
+    [KMEM_CG_SEC_PAGETABLES] = "sec_pagetables",
+    [KMEM_CG_PERCPU] = "percpu",
+    [KMEM_CG_VMALLOC] = "vmalloc",
+    [KMEM_CG_OTHER] = "other",
+    [KMEM_CG_SOCK] = "sock",
+    [KMEM_CG_TCP] = "tcp",
+};
+static_assert(sizeof(kmem_cg_kind_name) / sizeof(kmem_cg_kind_name[0]) == KMEM_CG_KIND_COUNT,
+              "kmem_cg_kind_name table");
+
+/* ---- v2 memory.stat ----------------------------------------------------- */
+
+#define KIND_KERNEL KMEM_CG_KIND_COUNT /* pseudo-kind for the "kernel" line */
+
+/* memory.stat keys we use, bound to their slot; every other key is skipped. */
+static const struct {
+    const char *key;
+    unsigned kind;
+} memstat_keys[] = {
+    {"kernel", KIND_KERNEL},
+    {"kernel_stack", KMEM_CG_KERNEL_STACK},
+    {"pagetables", KMEM_CG_PAGETABLES},
+    {"sec_pagetables", KMEM_CG_SEC_PAGETABLES},
+    {"percpu", KMEM_CG_PERCPU},
+    {"sock", KMEM_CG_SOCK},
+    {"vmalloc", KMEM_CG_VMALLOC},
+    {"slab_reclaimable", KMEM_CG_SLAB_RECLAIMABLE},
+    {"slab_unreclaimable", KMEM_CG_SLAB_UNRECLAIMABLE},
+};
+
+/* The parts that "kernel" contains (sock is charged, but outside "kernel"). */
+static const unsigned kernel_parts[] = {
+    KMEM_CG_SLAB_RECLAIMABLE, KMEM_CG_SLAB_UNRECLAIMABLE, KMEM_CG_KERNEL_STACK,
+    KMEM_CG_PAGETABLES,       KMEM_CG_SEC_PAGETABLES,     KMEM_CG_PERCPU,
+    KMEM_CG_VMALLOC,
+};
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg, unsigned *line)
+{
+    const char *p = buf, *end = buf + len;
+    bool have_kernel = false;
+    uint64_t kernel = 0, parts = 0;
+    unsigned ln = 0;
+
+    cg->kernel = 0;
+    cg->kernel_approx = false;
+    cg->comp_present = 0;
+    for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
+        cg->comp[k] = 0;
+    *line = 0;
+    while (p < end) {
+        const char *tok, *q;
+        size_t tlen;
+        uint64_t v;
+        size_t k;
+
+        ln++;
+        q = p;
+        if (!kmem_next_token(&q, end, &tok, &tlen))
+            goto next; /* blank line */
+        for (k = 0; k < sizeof(memstat_keys) / sizeof(memstat_keys[0]); k++)
+            if (kmem_tok_eq(tok, tlen, memstat_keys[k].key))
+                break;
+        if (k == sizeof(memstat_keys) / sizeof(memstat_keys[0]))
+            goto next; /* a key we do not use: every kernel adds some */
+        if (kmem_parse_u64(&q, end, &v) != 0)
+            goto out_bad;
+        q = kmem_skip_blanks(q, end);
+        if (q < end && *q != '\n' && *q != '\0')
+            goto out_bad;
+        if (memstat_keys[k].kind == KIND_KERNEL) {
+            kernel = v;
+            have_kernel = true;
+        } else {
+            cg->comp[memstat_keys[k].kind] = v;
+            cg->comp_present |= 1u << memstat_keys[k].kind;
+        }
+    next:
+        if (!kmem_next_line(&p, end))
+            break;
+    }
+    for (size_t i = 0; i < sizeof(kernel_parts) / sizeof(kernel_parts[0]); i++)
+        parts = sat_add(parts, cg->comp[kernel_parts[i]]);
+    if (have_kernel) {
+        cg->kernel = kernel;
+        cg->comp[KMEM_CG_OTHER] = kernel > parts ? kernel - parts : 0;
+        cg->comp_present |= 1u << KMEM_CG_OTHER;
+    } else {
+        /* Before Linux 5.18: no "kernel" line; the parts are a lower bound. */
+        cg->kernel = parts;
+        cg->kernel_approx = true;
+    }
+    return 0;
+
+out_bad:
+    *line = ln;
+    return -EINVAL;
+}
+
+/* A file holding one decimal number (v1 *_in_bytes, v2 memory.current). */
+static int parse_single_u64(const char *buf, size_t len, uint64_t *out)
+{
+    const char *p = buf, *end = buf + len;
+    int err = kmem_parse_u64(&p, end, out);
+
+    if (err)
+        return err;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n'))
+        p++;
+    return p == end ? 0 : -EINVAL;
+}
+
+/* ---- storage ------------------------------------------------------------ */
+
+enum { S_PATH, S_UID, S_QOS, S_CID, S_RUNTIME, S_NS, S_POD, S_CONTAINER, S_COUNT };
+
+struct cg_offs {
+    size_t s[S_COUNT]; /* arena offsets; 0 is "" */
+};
+
+/* Per snapshot, in kmem_cgroups.priv. */
+struct cg_store {
+    struct kmem_cgroup *v;
+    struct cg_offs *offs;
+    size_t cap, ocap;
+    char *arena;
+    size_t alen, acap;
+    uint32_t *index;  /* open addressing by path hash: 1 + position in v, 0 empty */
+    size_t icap;      /* allocated slots */
+    size_t isize;     /* slots in use (a power of 2) */
+    size_t indexed_n; /* n the index was built for */
+};
+
+/* Per context, in ctx->cg_priv. */
+struct cg_frame {
+    DIR *dir;
+    size_t pathlen;
+};
+
+struct cg_reader {
+    struct kmem_buf buf;
+    char path[(KMEM_CG_MAX_DEPTH + 1) * 256 + 2];
+    struct cg_frame stack[KMEM_CG_MAX_DEPTH + 1];
+    struct kmem_kube_names *names;
+    bool names_loaded;
+};
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    size_t nc = *cap ? *cap : 64;
+    void *p;
+
+    if (n <= *cap)
+        return 0;
+    while (nc < n)
+        nc *= 2;
+    p = realloc(*v, nc * size);
+    if (!p)
+        return -ENOMEM;
+    *v = p;
+    *cap = nc;
+    return 0;
+}
+
+/* Grow the array @ptr (with *@capp elements) to hold @n, through a void * temporary. */
+#define GROW(err, ptr, capp, n)                                                                    \
+    do {                                                                                           \
+        void *grow_p_ = (ptr);                                                                     \
+        (err) = grow(&grow_p_, (capp), (n), sizeof(*(ptr)));                                       \
+        (ptr) = grow_p_;                                                                           \
+    } while (0)
+
+static int arena_add(struct cg_store *st, const char *s, size_t len, size_t *off)
+{
+    void *a = st->arena;
+    int err;
+
+    if (len == 0) {
+        *off = 0;
+        return 0;
+    }
+    err = grow(&a, &st->acap, st->alen + len + 1, 1);
+    if (err)
+        return err;
+    st->arena = a;
+    memcpy(st->arena + st->alen, s, len);
+    st->arena[st->alen + len] = '\0';
+    *off = st->alen;
+    st->alen += len + 1;
+    return 0;
+}
+
+static int arena_str(struct cg_store *st, const char *s, size_t *off)
+{
+    return arena_add(st, s ? s : "", s ? strlen(s) : 0, off);
+}
+
+void kmem_cgroups_release(struct kmem_cgroups *cgs)
+{
+    struct cg_store *st = cgs->priv;
+
+    if (st) {
+        free(st->v);
+        free(st->offs);
+        free(st->arena);
+        free(st->index);
+        free(st);
+    }
+    memset(cgs, 0, sizeof(*cgs));
+}
+
+void kmem_cgroups_ctx_release(struct kmem_ctx *ctx)
+{
+    struct cg_reader *r = ctx->cg_priv;
+
+    if (!r)
+        return;
+    free(r->buf.data);
+    kmem_kube_names_free(r->names);
+    free(r);
+    ctx->cg_priv = NULL;
+}
+
+/* ---- diff --------------------------------------------------------------- */
+
+static uint64_t hash_path(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    while (*s) {
+        h ^= (unsigned char)*s++;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int build_index(struct cg_store *st, size_t n)
+{
+    size_t size = 16;
+
+    st->indexed_n = (size_t)-1;
+    while (size < 2 * n)
+        size *= 2;
+    if (size > st->icap) {
+        uint32_t *p = realloc(st->index, size * sizeof(*p));
+
+        if (!p)
+            return -ENOMEM;
+        st->index = p;
+        st->icap = size;
+    }
+    st->isize = size;
+    memset(st->index, 0, size * sizeof(*st->index));
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)hash_path(st->v[i].path) & (size - 1);
+
+        while (st->index[h])
+            h = (h + 1) & (size - 1);
+        st->index[h] = (uint32_t)(i + 1);
+    }
+    st->indexed_n = n;
+    return 0;
+}
+
+static const struct kmem_cgroup *find_path(const struct kmem_cgroups *cgs, const char *path)
+{
+    const struct cg_store *st = cgs->priv;
+    size_t h = (size_t)hash_path(path) & (st->isize - 1);
+
+    while (st->index[h]) {
+        const struct kmem_cgroup *c = &cgs->v[st->index[h] - 1];
+
+        if (strcmp(c->path, path) == 0)
+            return c;
+        h = (h + 1) & (st->isize - 1);
+    }
+    return NULL;
+}
+
+void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev)
+{
+    const struct cg_store *pst = prev ? prev->priv : NULL;
+    bool usable = pst && prev->n && pst->v == prev->v && pst->indexed_n == prev->n;
+
+    for (size_t i = 0; i < cur->n; i++) {
+        struct kmem_cgroup *c = &cur->v[i];
+        const struct kmem_cgroup *p = NULL;
+
+        c->has_prev = false;
+        c->delta_kernel = 0;
+        if (!usable)
+            continue;
+        /* Walks of an unchanged tree list cgroups in the same order. */
+        if (i < prev->n && strcmp(prev->v[i].path, c->path) == 0)
+            p = &prev->v[i];
+        else
+            p = find_path(prev, c->path);
+        if (!p)
+            continue;
+        c->has_prev = true;
+        c->delta_kernel = (int64_t)(c->kernel - p->kernel);
+    }
+}
+
+/* ---- layout ------------------------------------------------------------- */
+
+static bool lists_memory(const struct kmem_buf *b)
+{
+    const char *p = b->data, *end = b->data + b->len, *tok;
+    size_t len;
+
+    for (;;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n'))
+            p++;
+        if (p >= end || !kmem_next_token(&p, end, &tok, &len))
+            return false;
+        if (kmem_tok_eq(tok, len, "memory"))
+            return true;
+    }
+}
+
+static bool is_dir_at(int fd, const char *rel)
+{
+    struct stat st;
+
+    return fstatat(fd, rel, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* From the tree under the root, never the mount table. Sets *mount. */
+static enum kmem_cg_layout detect_layout(struct kmem_ctx *ctx, struct cg_reader *r,
+                                         const char **mount)
+{
+    bool unified;
+
+    *mount = NULL;
+    if (kmem_read_at(ctx, ctx->rootfd, "sys/fs/cgroup/cgroup.controllers", &r->buf) == 0 &&
+        lists_memory(&r->buf)) {
+        *mount = "sys/fs/cgroup";
+        return KMEM_CG_V2;
+    }
+    /* Reading it (rather than a stat) also captures it, so a capture of a
+     * hybrid machine still shows the unified tree. */
+    unified =
+        kmem_read_at(ctx, ctx->rootfd, "sys/fs/cgroup/unified/cgroup.controllers", &r->buf) == 0;
+    if (unified && lists_memory(&r->buf)) {
+        *mount = "sys/fs/cgroup/unified";
+        return KMEM_CG_V2;
+    }
+    if (!is_dir_at(ctx->rootfd, "sys/fs/cgroup/memory"))
+        return KMEM_CG_NONE;
+    *mount = "sys/fs/cgroup/memory";
+    if (unified || is_dir_at(ctx->rootfd, "sys/fs/cgroup/unified"))
+        return KMEM_CG_HYBRID;
+    return KMEM_CG_V1;
+}
+
+/* ---- reading one cgroup ------------------------------------------------- */
+
+static bool vanished(int err)
+{
+    return err == -ENOENT || err == -ENODEV || err == -ESTALE;
+}
+
+struct walk {
+    struct kmem_ctx *ctx;
+    struct cg_reader *r;
+    struct kmem_cgroups *cgs;
+    struct cg_store *st;
+    const char *mount;
+    bool v2;
+    /* Where a failure happened, for the root's message. */
+    const char *bad_file;
+    unsigned bad_line;
+};
+
+/*
+ * Read the counters of the cgroup open at @fd into @cg. 0, or -errno from
+ * the kernel, or -EINVAL for content that does not parse (w->bad_*).
+ */
+static int read_counters(struct walk *w, int fd, struct kmem_cgroup *cg)
+{
+    struct kmem_buf *b = &w->r->buf;
+    uint64_t v;
+    int err;
+
+    w->bad_file = NULL;
+    w->bad_line = 0;
+    if (w->v2) {
+        w->bad_file = "memory.stat";
+        err = kmem_read_at(w->ctx, fd, "memory.stat", b);
+        if (err)
+            return err;
+        err = kmem_cg_memstat_parse(b->data, b->len, cg, &w->bad_line);
+        if (err)
+            return err;
+        w->bad_file = "memory.current";
+        err = kmem_read_at(w->ctx, fd, "memory.current", b);
+        if (err == -ENOENT)
+            return 0;
+        if (err)
+            return err;
+        err = parse_single_u64(b->data, b->len, &cg->usage);
+        return err ? -EINVAL : 0;
+    }
+    w->bad_file = "memory.kmem.usage_in_bytes";
+    err = kmem_read_at(w->ctx, fd, w->bad_file, b);
+    if (err)
+        return err;
+    if (parse_single_u64(b->data, b->len, &cg->kernel))
+        return -EINVAL;
+    w->bad_file = "memory.kmem.tcp.usage_in_bytes";
+    err = kmem_read_at(w->ctx, fd, w->bad_file, b);
+    if (!err) {
+        if (parse_single_u64(b->data, b->len, &v))
+            return -EINVAL;
+        cg->comp[KMEM_CG_TCP] = v;
+        cg->comp_present |= 1u << KMEM_CG_TCP;
+    } else if (err != -ENOENT) {
+        return err;
+    }
+    w->bad_file = "memory.usage_in_bytes";
+    err = kmem_read_at(w->ctx, fd, w->bad_file, b);
+    if (err == -ENOENT)
+        return 0;
+    if (err)
+        return err;
+    return parse_single_u64(b->data, b->len, &cg->usage) ? -EINVAL : 0;
+}
+
+/* Append an entry for the cgroup at r->path; its counters are read by the caller. */
+static int add_cgroup(struct walk *w, int depth, struct kmem_cgroup **out)
+{
+    struct cg_store *st = w->st;
+    struct kmem_cgroup *cg;
+    struct cg_offs *o;
+    size_t n = w->cgs->n;
+    int err;
+
+    GROW(err, st->v, &st->cap, n + 1);
+    if (!err)
+        GROW(err, st->offs, &st->ocap, n + 1);
+    if (err)
+        return err;
+    cg = &st->v[n];
+    o = &st->offs[n];
+    memset(cg, 0, sizeof(*cg));
+    memset(o, 0, sizeof(*o));
+    cg->depth = depth;
+    *out = cg;
+    return arena_str(st, w->r->path, &o->s[S_PATH]);
+}
+
+/* Kubernetes identity and names for the entry just added. */
+static int add_identity(struct walk *w, struct kmem_cgroup *cg)
+{
+    struct cg_offs *o = &w->st->offs[w->cgs->n];
+    struct cg_reader *r = w->r;
+    const char *ns, *pod, *container;
+    struct kmem_kube_id id;
+    int err;
+
+    if (!strstr(r->path, "kubepods") || !kmem_kube_parse_path(r->path, &id))
+        return 0;
+    if (!r->names_loaded) {
+        if (!r->names) {
+            r->names = kmem_kube_names_new();
+            if (!r->names)
+                return -ENOMEM;
+        }
+        err = kmem_kube_names_load(w->ctx, r->names);
+        if (err)
+            return err;
+        r->names_loaded = true;
+    }
+    kmem_kube_names_lookup(r->names, &id, &ns, &pod, &container);
+    cg->kube_conmon = id.conmon;
+    err = arena_str(w->st, id.pod_uid, &o->s[S_UID]);
+    if (!err)
+        err = arena_str(w->st, id.qos, &o->s[S_QOS]);
+    if (!err)
+        err = arena_str(w->st, id.container_id, &o->s[S_CID]);
+    if (!err)
+        err = arena_str(w->st, id.runtime, &o->s[S_RUNTIME]);
+    if (!err)
+        err = arena_str(w->st, ns, &o->s[S_NS]);
+    if (!err)
+        err = arena_str(w->st, pod, &o->s[S_POD]);
+    if (!err)
+        err = arena_str(w->st, container, &o->s[S_CONTAINER]);
+    return err;
+}
+
+static int root_error(struct walk *w, int err, const char *what)
+{
+    char rel[512], shown[1024];
+    const char *hint;
+
+    if (what)
+        snprintf(rel, sizeof(rel), "%s/%s", w->mount, what);
+    else
+        snprintf(rel, sizeof(rel), "%s", w->mount);
+    kmem_display_path(w->ctx, rel, shown, sizeof(shown));
+    if (err == -EINVAL && w->bad_line)
+        return kmem_err(w->ctx, err, "cannot parse %s line %u: expected \"key value\"", shown,
+                        w->bad_line);
+    if (err == -EINVAL)
+        return kmem_err(w->ctx, err, "cannot parse %s: expected a number of bytes", shown);
+    hint = kmem_errno_hint(err);
+    if (err == -ENOENT && !w->v2 && what)
+        hint = " (kernel memory accounting is off: CONFIG_MEMCG_KMEM or cgroup.memory=nokmem)";
+    else if (err == -ENOENT)
+        hint = " (is the cgroup filesystem mounted under this root?)";
+    return kmem_err(w->ctx, err, "cannot read %s: %s%s", shown, strerror(-err), hint);
+}
+
+/* Open the child @name of @parent_fd and read it. 1 if added, 0 if skipped, -errno fatal. */
+static int visit_child(struct walk *w, int parent_fd, const char *name, int depth, int *fdout)
+{
+    struct kmem_cgroup *cg;
+    int fd, err;
+
+    *fdout = -1;
+    fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        err = -errno;
+        if (err == -ENOTDIR)
+            return 0; /* a file (d_type was unknown) */
+        if (vanished(err))
+            w->cgs->n_vanished++;
+        else
+            w->cgs->n_errors++;
+        return 0;
+    }
+    if (depth > KMEM_CG_MAX_DEPTH) {
+        w->cgs->n_errors++;
+        close(fd);
+        return 0;
+    }
+    err = add_cgroup(w, depth, &cg);
+    if (!err) {
+        err = read_counters(w, fd, cg);
+        if (err == -ENOMEM)
+            goto out_close;
+        if (err) {
+            if (vanished(err))
+                w->cgs->n_vanished++;
+            else
+                w->cgs->n_errors++;
+            close(fd);
+            return 0;
+        }
+        err = add_identity(w, cg);
+    }
+    if (err)
+        goto out_close;
+    w->cgs->n++;
+    *fdout = fd;
+    return 1;
+
+out_close:
+    close(fd);
+    return err;
+}
+
+static bool skip_entry(const struct dirent *de)
+{
+    if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+        return true;
+    return de->d_name[0] == '.' &&
+           (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0'));
+}
+
+/* Push a directory to list; takes @fd. 0 or -errno (the fd is closed on error). */
+static int push_dir(struct walk *w, int *sp, int fd, size_t pathlen)
+{
+    DIR *d = fdopendir(fd);
+
+    if (!d) {
+        int err = -errno;
+
+        close(fd);
+        return err;
+    }
+    w->r->stack[*sp].dir = d;
+    w->r->stack[*sp].pathlen = pathlen;
+    (*sp)++;
+    return 0;
+}
+
+static int walk_tree(struct walk *w, int hfd)
+{
+    struct cg_reader *r = w->r;
+    int sp = 0, err = 0;
+
+    err = push_dir(w, &sp, hfd, 1);
+    if (err)
+        return root_error(w, err, NULL);
+    while (sp > 0) {
+        struct cg_frame *f = &r->stack[sp - 1];
+        struct dirent *de;
+        size_t nlen, plen;
+        int cfd, added;
+
+        errno = 0;
+        de = readdir(f->dir);
+        if (!de) {
+            if (errno && !vanished(-errno))
+                w->cgs->n_errors++;
+            closedir(f->dir);
+            sp--;
+            continue;
+        }
+        if (skip_entry(de))
+            continue;
+        nlen = strlen(de->d_name);
+        plen = f->pathlen;
+        /* r->path[0, plen) is the parent's path ("/" for the root); frames
+         * below only ever write past their own prefix. */
+        if (plen + 1 + nlen + 1 > sizeof(r->path)) {
+            w->cgs->n_errors++;
+            continue;
+        }
+        if (plen > 1)
+            r->path[plen++] = '/';
+        memcpy(r->path + plen, de->d_name, nlen + 1);
+        added = visit_child(w, dirfd(f->dir), de->d_name, sp, &cfd);
+        if (added < 0) {
+            err = added;
+            break;
+        }
+        if (added) {
+            /* depth sp <= KMEM_CG_MAX_DEPTH (visit_child), so stack[sp] exists */
+            err = push_dir(w, &sp, cfd, plen + nlen);
+            if (err == -ENOMEM)
+                break;
+            if (err) {
+                w->cgs->n_errors++;
+                err = 0;
+            }
+        }
+    }
+    while (sp > 0)
+        closedir(r->stack[--sp].dir);
+    if (err)
+        return kmem_err(w->ctx, err, "reading memory cgroups: %s", strerror(-err));
+    return 0;
+}
+
+/* v2: the root has no memory.current, and nothing is charged to it: its
+ * kernel memory is what its children hold (docs/cgroups.md). */
+static void sum_children_into_root(struct kmem_cgroups *cgs)
+{
+    struct kmem_cgroup *root = &cgs->v[0];
+
+    for (size_t i = 1; i < cgs->n; i++) {
+        const struct kmem_cgroup *c = &cgs->v[i];
+
+        if (c->depth != 1)
+            continue;
+        root->kernel = sat_add(root->kernel, c->kernel);
+        root->usage = sat_add(root->usage, c->usage);
+        root->kernel_approx |= c->kernel_approx;
+        root->comp_present |= c->comp_present;
+        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
+            root->comp[k] = sat_add(root->comp[k], c->comp[k]);
+    }
+}
+
+static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
+{
+    for (size_t i = 0; i < cgs->n; i++) {
+        struct kmem_cgroup *c = &st->v[i];
+        const size_t *s = st->offs[i].s;
+
+        c->path = st->arena + s[S_PATH];
+        c->pod_uid = st->arena + s[S_UID];
+        c->qos = st->arena + s[S_QOS];
+        c->container_id = st->arena + s[S_CID];
+        c->runtime = st->arena + s[S_RUNTIME];
+        c->namespace_name = st->arena + s[S_NS];
+        c->pod_name = st->arena + s[S_POD];
+        c->container_name = st->arena + s[S_CONTAINER];
+    }
+}
+
+int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
+{
+    struct kmem_cgroups *cgs = &snap->cgroups;
+    struct cg_reader *r = ctx->cg_priv;
+    struct walk w = {.ctx = ctx, .cgs = cgs};
+    struct kmem_cgroup *root;
+    struct cg_store *st;
+    char shown[512];
+    int hfd, err;
+
+    cgs->n = 0;
+    cgs->n_vanished = 0;
+    cgs->n_errors = 0;
+    cgs->layout = KMEM_CG_NONE;
+    cgs->mount = NULL;
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return kmem_err(ctx, ENOMEM, "out of memory");
+        ctx->cg_priv = r;
+    }
+    if (!cgs->priv) {
+        cgs->priv = calloc(1, sizeof(struct cg_store));
+        if (!cgs->priv)
+            return kmem_err(ctx, ENOMEM, "out of memory");
+    }
+    st = cgs->priv;
+    st->indexed_n = (size_t)-1;
+    r->names_loaded = false;
+    w.r = r;
+    w.st = st;
+
+    cgs->layout = detect_layout(ctx, r, &w.mount);
+    if (cgs->layout == KMEM_CG_NONE)
+        return kmem_err(ctx, ENOENT, "no memory cgroup hierarchy under %s",
+                        kmem_display_path(ctx, "sys/fs/cgroup", shown, sizeof(shown)));
+    cgs->mount = w.mount;
+    w.v2 = cgs->layout == KMEM_CG_V2;
+
+    /* The root ("/"), then every cgroup below it, depth first. */
+    GROW(err, st->arena, &st->acap, 1);
+    if (err)
+        return kmem_err(ctx, err, "out of memory");
+    st->arena[0] = '\0'; /* offset 0: "" */
+    st->alen = 1;
+    snprintf(r->path, sizeof(r->path), "/");
+    hfd = kmem_open_dir(ctx, -1, w.mount);
+    if (hfd < 0)
+        return root_error(&w, hfd, NULL);
+    err = add_cgroup(&w, 0, &root);
+    if (err) {
+        close(hfd);
+        return kmem_err(ctx, err, "out of memory");
+    }
+    if (!w.v2) {
+        err = read_counters(&w, hfd, root);
+        if (err) {
+            close(hfd);
+            return root_error(&w, err, w.bad_file);
+        }
+    }
+    cgs->n = 1;
+    err = walk_tree(&w, hfd);
+    if (err) {
+        cgs->n = 0;
+        return err;
+    }
+    cgs->v = st->v;
+    if (w.v2)
+        sum_children_into_root(cgs);
+    fix_pointers(cgs, st);
+    if (build_index(st, cgs->n))
+        st->indexed_n = (size_t)-1;
+    return 0;
+}

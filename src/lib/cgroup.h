@@ -38,11 +38,11 @@ enum kmem_cg_kind {
 extern const char *const kmem_cg_kind_name[KMEM_CG_KIND_COUNT]; /* "slab_reclaimable", ... */
 
 struct kmem_cgroup {
-    const char *path;      /* "/" or "/kubepods.slice/..." (inside the memory hierarchy) */
-    int depth;             /* 0 for the root */
-    uint64_t kernel;       /* bytes charged to the cgroup (hierarchical) */
-    bool kernel_approx;    /* v2 without "kernel": sum of the parts */
-    uint64_t usage;        /* v1 memory.usage_in_bytes, v2 memory.current */
+    const char *path;   /* "/" or "/kubepods.slice/..." (inside the memory hierarchy) */
+    int depth;          /* 0 for the root */
+    uint64_t kernel;    /* bytes charged to the cgroup (hierarchical) */
+    bool kernel_approx; /* v2 without "kernel": sum of the parts */
+    uint64_t usage;     /* v1 memory.usage_in_bytes, v2 memory.current */
     uint64_t comp[KMEM_CG_KIND_COUNT];
     uint32_t comp_present; /* bit (1 << kind) when the kernel reported it */
     /* Kubernetes identity; "" when not a pod / container cgroup. */
@@ -53,6 +53,7 @@ struct kmem_cgroup {
     const char *namespace_name;
     const char *pod_name;
     const char *container_name;
+    bool kube_conmon; /* CRI-O conmon cgroup of a pod: pod identity, no container */
     /* Change since the previous snapshot (same path). */
     bool has_prev;
     int64_t delta_kernel;
@@ -63,22 +64,49 @@ struct kmem_cgroups {
     const char *mount; /* relative to root, e.g. "sys/fs/cgroup/memory" */
     size_t n;
     struct kmem_cgroup *v; /* v[0] is the root of the hierarchy */
+    size_t n_vanished;     /* cgroups removed during the walk (skipped silently) */
+    size_t n_errors;       /* cgroups skipped on another error (or too deep) */
     void *priv;            /* storage owned by the reader */
 };
+
+/* Deepest cgroup level walked (the root is level 0); deeper ones are counted in n_errors. */
+#define KMEM_CG_MAX_DEPTH 64
 
 /* Pure parsers and helpers (no I/O), for tests and fuzzing. */
 
 /* v2 memory.stat into comp[] / kernel. 0 or -EINVAL with *line set. */
 int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg, unsigned *line);
 
-/* Kubernetes identity from a cgroup path: fills pod_uid/qos/container_id/runtime
- * into the caller's buffers. Returns true if the path is a pod or container. */
+/*
+ * Kubernetes identity from a cgroup path: fills pod_uid/qos/container_id/runtime
+ * into the caller's buffers. Returns true if the path is a pod cgroup or a
+ * direct child of one (a container, or CRI-O's conmon: conmon set, container_id
+ * ""). Otherwise returns false and leaves every field "" (docs/cgroups.md).
+ */
 struct kmem_kube_id {
     char pod_uid[64];
     char qos[16];
     char container_id[128];
     char runtime[16];
+    bool conmon;
 };
 bool kmem_kube_parse_path(const char *path, struct kmem_kube_id *id);
+
+/*
+ * Internal to libkmem: Kubernetes names from ROOT/var/log/pods and
+ * ROOT/var/log/containers (directory listings only, no file reads).
+ */
+struct kmem_ctx;
+struct kmem_kube_names;
+struct kmem_kube_names *kmem_kube_names_new(void);
+void kmem_kube_names_free(struct kmem_kube_names *kn);
+/* Rebuild the maps from the tree under ctx's root; missing dirs give empty maps. 0 or -ENOMEM. */
+int kmem_kube_names_load(struct kmem_ctx *ctx, struct kmem_kube_names *kn);
+/*
+ * Names for an identified cgroup: *ns and *pod for its pod (NULL if unknown),
+ * *container for a container cgroup (NULL if unknown). Valid until the next load.
+ */
+void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_kube_id *id,
+                            const char **ns, const char **pod, const char **container);
 
 #endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Fuzz target: the cgroup v2 memory.stat parser on arbitrary bytes. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmem.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* An exact-size heap copy, so a read past the end is caught. */
+    char *buf = malloc(size ? size : 1);
+    struct kmem_cgroup cg;
+    unsigned line = 0;
+    uint64_t parts = 0;
+
+    if (!buf)
+        return 0;
+    if (size)
+        memcpy(buf, data, size);
+    memset(&cg, 0, sizeof(cg));
+    if (kmem_cg_memstat_parse(buf, size, &cg, &line) == 0) {
+        /* Invariants: "other" only with an exact kernel; approx is the parts' sum. */
+        if (cg.kernel_approx && (cg.comp_present & (1u << KMEM_CG_OTHER)))
+            abort();
+        for (int k = KMEM_CG_SLAB_RECLAIMABLE; k <= KMEM_CG_VMALLOC; k++)
+            parts = parts > UINT64_MAX - cg.comp[k] ? UINT64_MAX : parts + cg.comp[k];
+        if (cg.kernel_approx && cg.kernel != parts)
+            abort();
+        if (!cg.kernel_approx && cg.comp[KMEM_CG_OTHER] > cg.kernel)
+            abort();
+    } else if (line == 0) {
+        abort(); /* a parse error always names its line */
+    }
+    free(buf);
+    return 0;
+}

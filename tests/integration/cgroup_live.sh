@@ -1,0 +1,71 @@
+#!/bin/sh
+# Live cgroup v1 test (root): create memory cgroups kmem-test-PID/{a,b}, charge
+# kernel memory to "a" (directories: dentries and inodes), and check that the
+# reader's kernel value for /kmem-test-PID/a equals memory.kmem.usage_in_bytes
+# and grew by at least the dentries created. Cleans up in a trap.
+. "$(dirname "$0")/../lib.sh"
+M=/sys/fs/cgroup/memory
+NDIRS=2000
+DENTRY=192 # bytes per dentry object (slabinfo objsize); inodes come on top
+T=$(test "$(id -u)" -eq 0 && tmpdir)
+CG=kmem-test-$$
+pid=
+
+if [ "$(id -u)" -ne 0 ]; then
+    not_ok "cgroup_live must run as root"
+    finish
+fi
+if [ ! -f "$M/memory.kmem.usage_in_bytes" ]; then
+    not_ok "no cgroup v1 memory controller with kmem accounting at $M"
+    finish
+fi
+if [ ! -x "$B/tests/test_cgroup" ]; then
+    not_ok "missing $B/tests/test_cgroup (run make)"
+    finish
+fi
+
+# Where this script's own processes live in the memory hierarchy.
+ORIG=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    for c in a b; do
+        [ -f "$M/$CG/$c/cgroup.procs" ] || continue
+        for p in $(cat "$M/$CG/$c/cgroup.procs"); do
+            echo "$p" >"$M$ORIG/cgroup.procs" 2>/dev/null || echo "$p" >"$M/cgroup.procs"
+        done
+    done
+    rm -rf "$T"
+    rmdir "$M/$CG/a" "$M/$CG/b" "$M/$CG" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+mkdir -p "$M/$CG/a" "$M/$CG/b"
+check "created $M/$CG/{a,b}" test -f "$M/$CG/a/memory.kmem.usage_in_bytes"
+base=$(cat "$M/$CG/a/memory.kmem.usage_in_bytes")
+
+# A shell that moves itself into "a", creates the directories (its children
+# inherit the cgroup), then idles so the charge is static.
+sh -c "echo \$\$ >'$M/$CG/a/cgroup.procs' && cd '$T' && seq 1 $NDIRS | xargs mkdir && touch '$T/done' && exec sleep 600" &
+pid=$!
+i=0
+while [ ! -f "$T/done" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+check "charging process finished" test -f "$T/done"
+check_eq "charging process is in /$CG/a" "$pid" "$(cat "$M/$CG/a/cgroup.procs")"
+sleep 0.5
+after=$(cat "$M/$CG/a/memory.kmem.usage_in_bytes")
+min=$((base + NDIRS * DENTRY))
+echo "# /$CG/a memory.kmem.usage_in_bytes: before $base, after $NDIRS mkdirs $after (min expected $min)"
+check "kernel memory charged to /$CG/a grew by >= $NDIRS dentries" test "$after" -ge "$min"
+
+out=$(KMEM_TOP="$TOP" KMEM_LIVE_CGROUP="/$CG/a" KMEM_LIVE_MIN_BYTES="$min" \
+    "$B/tests/test_cgroup" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+check_eq "reader's kernel value for /$CG/a equals memory.kmem.usage_in_bytes" 0 "$rc"
+echo "$out" | grep -q "live /$CG/a: kmem" && ok "live test ran" || not_ok "live test did not run"
+
+# "b" has no tasks: the reader sees it with exactly the file's value.
+out=$(KMEM_TOP="$TOP" KMEM_LIVE_CGROUP="/$CG/b" "$B/tests/test_cgroup" 2>&1)
+check_eq "reader's kernel value for /$CG/b equals the file" 0 "$?"
+finish

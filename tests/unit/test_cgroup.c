@@ -1,0 +1,921 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cgroup reader: memory.stat parsing, every fixture tree with exact
+ * values, vanished and broken cgroups, diffs, capture, and (when
+ * KMEM_LIVE_CGROUP is set by tests/integration/cgroup_live.sh) the live
+ * kernel's v1 counters.
+ *
+ * Fixture values are hand-computed: each leaf cgroup has the parts listed in
+ * the tables below; every parent holds the sum of its children; memory.current
+ * (v2) = anon + file + kernel + sock of the fixture's memory.stat.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kmem.h"
+
+#define BIT(k) (1u << (k))
+#define V2_ALL                                                                                     \
+    (BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_SLAB_UNRECLAIMABLE) | BIT(KMEM_CG_KERNEL_STACK) | \
+     BIT(KMEM_CG_PAGETABLES) | BIT(KMEM_CG_SEC_PAGETABLES) | BIT(KMEM_CG_PERCPU) |                 \
+     BIT(KMEM_CG_VMALLOC) | BIT(KMEM_CG_OTHER) | BIT(KMEM_CG_SOCK))
+#define V2_515                                                                                     \
+    (BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_SLAB_UNRECLAIMABLE) | BIT(KMEM_CG_KERNEL_STACK) | \
+     BIT(KMEM_CG_PAGETABLES) | BIT(KMEM_CG_PERCPU) | BIT(KMEM_CG_SOCK))
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static const char *top(void)
+{
+    const char *t = getenv("KMEM_TOP");
+
+    return t && *t ? t : ".";
+}
+
+static char *fixture(const char *name)
+{
+    static char path[4096];
+
+    snprintf(path, sizeof(path), "%s/tests/fixtures/%s", top(), name);
+    return path;
+}
+
+static struct kmem_ctx *open_root(const char *root)
+{
+    struct kmem_ctx *ctx = NULL;
+    char err[512];
+
+    if (kmem_ctx_new(&ctx, root, err, sizeof(err)) != 0)
+        fail_msg("kmem_ctx_new(%s): %s", root, err);
+    return ctx;
+}
+
+static const struct kmem_cgroups *collect(struct kmem_ctx *ctx)
+{
+    int err = kmem_collect(ctx, KMEM_COLLECT_CGROUPS);
+
+    if (err)
+        fail_msg("kmem_collect: %d %s", err, kmem_strerror(ctx));
+    return &kmem_current(ctx)->cgroups;
+}
+
+static const struct kmem_cgroup *find(const struct kmem_cgroups *cgs, const char *path)
+{
+    for (size_t i = 0; i < cgs->n; i++)
+        if (strcmp(cgs->v[i].path, path) == 0)
+            return &cgs->v[i];
+    fail_msg("no cgroup %s among %zu", path, cgs->n);
+    return NULL;
+}
+
+static bool has(const struct kmem_cgroups *cgs, const char *path)
+{
+    for (size_t i = 0; i < cgs->n; i++)
+        if (strcmp(cgs->v[i].path, path) == 0)
+            return true;
+    return false;
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    if (system(cmd) != 0)
+        fail_msg("command failed: %s", cmd);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f)
+        fail_msg("cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A private copy of a fixture tree in a temp dir (removed by the caller). */
+static char *copy_fixture(const char *name, char *dir, size_t len)
+{
+    snprintf(dir, len, "%s/kmem-cgtest.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(dir))
+        fail_msg("mkdtemp");
+    sh("cp -a '%s/.' '%s/'", fixture(name), dir);
+    return dir;
+}
+
+/* ---- memory.stat parser ------------------------------------------------- */
+
+struct memstat_case {
+    const char *name;
+    const char *text;
+    int err;
+    unsigned line;
+    uint64_t kernel;
+    bool approx;
+    uint32_t present;
+    uint64_t comp[KMEM_CG_KIND_COUNT];
+};
+
+static const struct memstat_case memstat_cases[] = {
+    {"6.x full",
+     "anon 100\nfile 200\nkernel 1000\nkernel_stack 16\npagetables 32\n"
+     "sec_pagetables 8\npercpu 4\nsock 77\nvmalloc 2\nslab_reclaimable 300\n"
+     "slab_unreclaimable 500\nslab 800\npgfault 9\n",
+     0,
+     0,
+     1000,
+     false,
+     V2_ALL,
+     {[KMEM_CG_SLAB_RECLAIMABLE] = 300,
+      [KMEM_CG_SLAB_UNRECLAIMABLE] = 500,
+      [KMEM_CG_KERNEL_STACK] = 16,
+      [KMEM_CG_PAGETABLES] = 32,
+      [KMEM_CG_SEC_PAGETABLES] = 8,
+      [KMEM_CG_PERCPU] = 4,
+      [KMEM_CG_VMALLOC] = 2,
+      [KMEM_CG_OTHER] = 138,
+      [KMEM_CG_SOCK] = 77}},
+    {"5.15 no kernel",
+     "anon 1\nkernel_stack 16384\npagetables 4096\npercpu 96\nsock 5\n"
+     "slab_reclaimable 8192\nslab_unreclaimable 4096\n",
+     0,
+     0,
+     32864,
+     true,
+     V2_515 & ~0u,
+     {[KMEM_CG_SLAB_RECLAIMABLE] = 8192,
+      [KMEM_CG_SLAB_UNRECLAIMABLE] = 4096,
+      [KMEM_CG_KERNEL_STACK] = 16384,
+      [KMEM_CG_PAGETABLES] = 4096,
+      [KMEM_CG_PERCPU] = 96,
+      [KMEM_CG_SOCK] = 5}},
+    {"kernel below parts: other clamps at 0",
+     "kernel 10\nslab_reclaimable 20\n",
+     0,
+     0,
+     10,
+     false,
+     BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_OTHER),
+     {[KMEM_CG_SLAB_RECLAIMABLE] = 20}},
+    {"kernel only", "kernel 4096", 0, 0, 4096, false, BIT(KMEM_CG_OTHER), {[KMEM_CG_OTHER] = 4096}},
+    {"empty", "", 0, 0, 0, true, 0, {0}},
+    {"blank lines, tabs, no final newline",
+     "\n\nkernel\t 50\n  \npercpu 20",
+     0,
+     0,
+     50,
+     false,
+     BIT(KMEM_CG_PERCPU) | BIT(KMEM_CG_OTHER),
+     {[KMEM_CG_PERCPU] = 20, [KMEM_CG_OTHER] = 30}},
+    {"unknown keys and junk values skipped",
+     "future_key abc\nkernel_stack_x 1\nkernel 7\n",
+     0,
+     0,
+     7,
+     false,
+     BIT(KMEM_CG_OTHER),
+     {[KMEM_CG_OTHER] = 7}},
+    {"max u64",
+     "kernel 18446744073709551615\n",
+     0,
+     0,
+     UINT64_MAX,
+     false,
+     BIT(KMEM_CG_OTHER),
+     {[KMEM_CG_OTHER] = UINT64_MAX}},
+    {"parts saturate",
+     "slab_reclaimable 18446744073709551615\nslab_unreclaimable 5\n",
+     0,
+     0,
+     UINT64_MAX,
+     true,
+     BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_SLAB_UNRECLAIMABLE),
+     {[KMEM_CG_SLAB_RECLAIMABLE] = UINT64_MAX, [KMEM_CG_SLAB_UNRECLAIMABLE] = 5}},
+    {.name = "overflow",
+     .text = "anon 1\nkernel 18446744073709551616\n",
+     .err = -EINVAL,
+     .line = 2},
+    {.name = "missing value", .text = "anon 1\nfile 2\npercpu\n", .err = -EINVAL, .line = 3},
+    {.name = "negative", .text = "kernel -5\n", .err = -EINVAL, .line = 1},
+    {.name = "trailing garbage", .text = "kernel 5 6\n", .err = -EINVAL, .line = 1},
+    {.name = "glued garbage", .text = "kernel 5kB\n", .err = -EINVAL, .line = 1},
+};
+
+static void test_memstat_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(memstat_cases) / sizeof(memstat_cases[0]); i++) {
+        const struct memstat_case *c = &memstat_cases[i];
+        struct kmem_cgroup cg;
+        unsigned line = 99;
+        int err;
+
+        memset(&cg, 0xa5, sizeof(cg));
+        err = kmem_cg_memstat_parse(c->text, strlen(c->text), &cg, &line);
+        if (err != c->err || line != c->line)
+            fail_msg("%s: err %d line %u, want %d line %u", c->name, err, line, c->err, c->line);
+        if (err)
+            continue;
+        if (cg.kernel != c->kernel || cg.kernel_approx != c->approx ||
+            cg.comp_present != c->present)
+            fail_msg("%s: kernel %llu approx %d present %#x", c->name,
+                     (unsigned long long)cg.kernel, cg.kernel_approx, cg.comp_present);
+        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
+            if (cg.comp[k] != c->comp[k])
+                fail_msg("%s: %s = %llu, want %llu", c->name, kmem_cg_kind_name[k],
+                         (unsigned long long)cg.comp[k], (unsigned long long)c->comp[k]);
+    }
+}
+
+static void test_memstat_nul_inside(void **state)
+{
+    static const char text[] = "kernel 9\0\nkernel_stack 4\n";
+    struct kmem_cgroup cg;
+    unsigned line;
+
+    (void)state;
+    assert_int_equal(kmem_cg_memstat_parse(text, sizeof(text) - 1, &cg, &line), 0);
+    assert_int_equal(cg.kernel, 9);
+    assert_int_equal(cg.comp[KMEM_CG_KERNEL_STACK], 4);
+}
+
+/* ---- v2 fixtures -------------------------------------------------------- */
+
+/* Leaf or summed values of one v2 cgroup: kernel parts, then other, sock, current. */
+struct v2_expect {
+    const char *path;
+    uint64_t r, u, ks, pt, sp, pc, vm, other, sock, current;
+    uint64_t kernel;
+    const char *uid, *qos, *cid, *runtime, *ns, *pod, *container;
+    bool conmon;
+};
+
+#define SC_B  "/kubepods.slice/kubepods-burstable.slice"
+#define SC_PB SC_B "/kubepods-burstable-pod1b2c3d4e_5f60_4a7b_8c9d_0e1f2a3b4c5d.slice"
+#define SC_E  "/kubepods.slice/kubepods-besteffort.slice"
+#define SC_PE SC_E "/kubepods-besteffort-poda0b1c2d3_e4f5_4607_8899_aabbccddeeff.slice"
+#define SC_PG "/kubepods.slice/kubepods-pod0f1e2d3c_4b5a_4968_8776_655443322110.slice"
+#define UID_B "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
+#define UID_E "a0b1c2d3-e4f5-4607-8899-aabbccddeeff"
+#define UID_G "0f1e2d3c-4b5a-4968-8776-655443322110"
+#define ID(xx)                                                                                     \
+    xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx xx
+#define NOKUBE "", "", "", "", "", "", "", false
+
+static const struct v2_expect sc_expect[] = {
+    {"/", 18063360 + 14680064, 3096576 + 7340032, 311296 + 1769472, 4603904 + 3670016, 8192,
+     61440 + 229376, 28672 + 98304, 90112 + 458752, 1232896 + 122880, 727650304, 54509568, NOKUBE},
+    {"/system.slice", 14680064, 7340032, 1769472, 3670016, 0, 229376, 98304, 458752, 122880,
+     280027136, 28246016, NOKUBE},
+    {"/system.slice/containerd.service", 8388608, 4194304, 1048576, 2097152, 0, 131072, 65536,
+     262144, 40960, 173514752, 16187392, NOKUBE},
+    {"/system.slice/kubelet.service", 6291456, 3145728, 720896, 1572864, 0, 98304, 32768, 196608,
+     81920, 106512384, 12058624, NOKUBE},
+    {"/kubepods.slice", 18063360, 3096576, 311296, 4603904, 8192, 61440, 28672, 90112, 1232896,
+     447623168, 26263552, NOKUBE},
+    {SC_B, 1081344, 589824, 81920, 282624, 0, 20480, 8192, 16384, 4096, 18100224, 2080768, NOKUBE},
+    {SC_PB, 1081344,  589824,  81920, 282624,      0,  20480, 8192,      16384,
+     4096,  18100224, 2080768, UID_B, "burstable", "", "",    "default", "web-7d4b9c8f6d-x2x9k",
+     "",    false},
+    {SC_PB "/cri-containerd-" ID("b1") ".scope",
+     1048576,
+     524288,
+     65536,
+     262144,
+     0,
+     16384,
+     8192,
+     12288,
+     4096,
+     17670144,
+     1937408,
+     UID_B,
+     "burstable",
+     ID("b1"),
+     "containerd",
+     "default",
+     "web-7d4b9c8f6d-x2x9k",
+     "nginx",
+     false},
+    /* the sandbox (pause) container has no log: no container name */
+    {SC_PB "/cri-containerd-" ID("b2") ".scope",
+     32768,
+     65536,
+     16384,
+     20480,
+     0,
+     4096,
+     0,
+     4096,
+     0,
+     430080,
+     143360,
+     UID_B,
+     "burstable",
+     ID("b2"),
+     "containerd",
+     "default",
+     "web-7d4b9c8f6d-x2x9k",
+     "",
+     false},
+    {SC_E, 204800, 409600, 32768, 126976, 0, 8192, 4096, 8192, 0, 2252800, 794624, NOKUBE},
+    {SC_PE,   204800, 409600, 32768,        126976, 0,  8192,          4096,          8192, 0,
+     2252800, 794624, UID_E,  "besteffort", "",     "", "kube-system", "debug-tools", "",   false},
+    {SC_PE "/cri-containerd-" ID("e1") ".scope",
+     204800,
+     409600,
+     32768,
+     126976,
+     0,
+     8192,
+     4096,
+     8192,
+     0,
+     2252800,
+     794624,
+     UID_E,
+     "besteffort",
+     ID("e1"),
+     "containerd",
+     "kube-system",
+     "debug-tools",
+     "shell-tools",
+     false},
+    {SC_PG, 16777216, 2097152,      196608,         4194304,  8192,  32768,
+     16384, 65536,    1228800,      427270144,      23388160, UID_G, "guaranteed",
+     "",    "",       "monitoring", "prometheus-0", "",       false},
+    {SC_PG "/cri-containerd-" ID("c7") ".scope",
+     16777216,
+     2097152,
+     196608,
+     4194304,
+     8192,
+     32768,
+     16384,
+     65536,
+     1228800,
+     427270144,
+     23388160,
+     UID_G,
+     "guaranteed",
+     ID("c7"),
+     "containerd",
+     "monitoring",
+     "prometheus-0",
+     "prometheus",
+     false},
+};
+
+#define CR_P   SC_B "/kubepods-burstable-pod5e6f7a8b_9c0d_4e1f_a2b3_c4d5e6f70819.slice"
+#define UID_C  "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f70819"
+#define CR_SUM 2117632, 1089536, 81920, 425984, 0, 20480, 8192, 24576, 8192, 45953024, 3768320
+
+static const struct v2_expect crio_expect[] = {
+    {"/", CR_SUM, NOKUBE},
+    {"/kubepods.slice", CR_SUM, NOKUBE},
+    {SC_B, CR_SUM, NOKUBE},
+    {CR_P, CR_SUM, UID_C, "burstable", "", "", "default", "redis-0", "", false},
+    {CR_P "/crio-" ID("c1") ".scope",
+     2097152,
+     1048576,
+     49152,
+     409600,
+     0,
+     12288,
+     8192,
+     20480,
+     8192,
+     45596672,
+     3645440,
+     UID_C,
+     "burstable",
+     ID("c1"),
+     "crio",
+     "default",
+     "redis-0",
+     "redis",
+     false},
+    /* conmon: the pod's identity, no container */
+    {CR_P "/crio-conmon-" ID("c1") ".scope",
+     12288,
+     24576,
+     16384,
+     8192,
+     0,
+     4096,
+     0,
+     4096,
+     0,
+     200704,
+     69632,
+     UID_C,
+     "burstable",
+     "",
+     "crio",
+     "default",
+     "redis-0",
+     "",
+     true},
+    {CR_P "/crio-" ID("c0") ".scope",
+     8192,
+     16384,
+     16384,
+     8192,
+     0,
+     4096,
+     0,
+     0,
+     0,
+     155648,
+     53248,
+     UID_C,
+     "burstable",
+     ID("c0"),
+     "crio",
+     "default",
+     "redis-0",
+     "",
+     false},
+};
+
+#define NK_POD   "/kubepods/besteffort/pod77777777-8888-4999-aaaa-bbbbbbbbbbbb"
+#define UID_N    "77777777-8888-4999-aaaa-bbbbbbbbbbbb"
+#define NK_K8S   524288, 131072, 16384, 65536, 0, 4096, 0, 0, 0, 3887104, 741376
+#define NK_SSHD  1048576, 262144, 32768, 131072, 0, 8192, 0, 0, 0, 7774208, 1482752
+#define NK_ROOTV 5767168, 1441792, 212992, 983040, 0, 36864, 0, 0, 12288, 112263168, 8441856
+
+static const struct v2_expect nokernel_expect[] = {
+    {"/", NK_ROOTV, NOKUBE},
+    {"/system.slice", NK_SSHD, NOKUBE},
+    {"/system.slice/sshd.service", NK_SSHD, NOKUBE},
+    {"/user.slice", 4194304, 1048576, 163840, 786432, 0, 24576, 0, 0, 12288, 100601856, 6217728,
+     NOKUBE},
+    {"/kubepods", NK_K8S, NOKUBE},
+    {"/kubepods/besteffort", NK_K8S, NOKUBE},
+    {NK_POD, NK_K8S, UID_N, "besteffort", "", "", "batch", "report-28391", "", false},
+    {NK_POD "/" ID("d1"), NK_K8S, UID_N, "besteffort", ID("d1"), "", "batch", "report-28391",
+     "report", false},
+};
+
+static void check_v2(const struct kmem_cgroups *cgs, const struct v2_expect *e, size_t n,
+                     bool approx)
+{
+    assert_int_equal(cgs->layout, KMEM_CG_V2);
+    assert_string_equal(cgs->mount, "sys/fs/cgroup");
+    assert_int_equal(cgs->n, n);
+    assert_int_equal(cgs->n_vanished, 0);
+    assert_int_equal(cgs->n_errors, 0);
+    assert_string_equal(cgs->v[0].path, "/");
+    assert_int_equal(cgs->v[0].depth, 0);
+    for (size_t i = 0; i < n; i++) {
+        const struct kmem_cgroup *c = find(cgs, e[i].path);
+        const uint64_t want[KMEM_CG_KIND_COUNT] = {
+            [KMEM_CG_SLAB_RECLAIMABLE] = e[i].r, [KMEM_CG_SLAB_UNRECLAIMABLE] = e[i].u,
+            [KMEM_CG_KERNEL_STACK] = e[i].ks,    [KMEM_CG_PAGETABLES] = e[i].pt,
+            [KMEM_CG_SEC_PAGETABLES] = e[i].sp,  [KMEM_CG_PERCPU] = e[i].pc,
+            [KMEM_CG_VMALLOC] = e[i].vm,         [KMEM_CG_OTHER] = approx ? 0 : e[i].other,
+            [KMEM_CG_SOCK] = e[i].sock,
+        };
+
+        if (c->kernel != e[i].kernel)
+            fail_msg("%s: kernel %llu want %llu", e[i].path, (unsigned long long)c->kernel,
+                     (unsigned long long)e[i].kernel);
+        assert_int_equal(c->usage, e[i].current);
+        assert_int_equal(c->kernel_approx, approx);
+        assert_int_equal(c->comp_present, approx ? V2_515 : V2_ALL);
+        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
+            if (c->comp[k] != want[k])
+                fail_msg("%s: %s = %llu, want %llu", e[i].path, kmem_cg_kind_name[k],
+                         (unsigned long long)c->comp[k], (unsigned long long)want[k]);
+        assert_string_equal(c->pod_uid, e[i].uid);
+        assert_string_equal(c->qos, e[i].qos);
+        assert_string_equal(c->container_id, e[i].cid);
+        assert_string_equal(c->runtime, e[i].runtime);
+        assert_string_equal(c->namespace_name, e[i].ns);
+        assert_string_equal(c->pod_name, e[i].pod);
+        assert_string_equal(c->container_name, e[i].container);
+        assert_int_equal(c->kube_conmon, e[i].conmon);
+    }
+}
+
+static void test_v2_systemd_containerd(void **state)
+{
+    struct kmem_ctx *ctx = open_root(fixture("v2-systemd-containerd"));
+    const struct kmem_cgroups *cgs = collect(ctx);
+
+    (void)state;
+    check_v2(cgs, sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]), false);
+    for (size_t i = 0; i < cgs->n; i++)
+        assert_false(cgs->v[i].has_prev);
+    assert_int_equal(find(cgs, SC_PB)->depth, 3);
+    assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b1") ".scope")->depth, 4);
+    /* The whole snapshot reads the tree too (other parts are tested elsewhere). */
+    kmem_collect(ctx, KMEM_COLLECT_ALL);
+    assert_int_equal(kmem_current(ctx)->cgroup_status.err, 0);
+    assert_int_equal(kmem_current(ctx)->cgroups.n, 14);
+    kmem_ctx_free(ctx);
+}
+
+static void test_v2_crio(void **state)
+{
+    struct kmem_ctx *ctx = open_root(fixture("v2-crio"));
+
+    (void)state;
+    check_v2(collect(ctx), crio_expect, sizeof(crio_expect) / sizeof(crio_expect[0]), false);
+    kmem_ctx_free(ctx);
+}
+
+static void test_v2_no_kernel_stat(void **state)
+{
+    struct kmem_ctx *ctx = open_root(fixture("v2-no-kernel-stat"));
+
+    (void)state;
+    check_v2(collect(ctx), nokernel_expect, sizeof(nokernel_expect) / sizeof(nokernel_expect[0]),
+             true);
+    kmem_ctx_free(ctx);
+}
+
+/* ---- v1 fixtures -------------------------------------------------------- */
+
+struct v1_expect {
+    const char *path;
+    uint64_t kernel, tcp, usage;
+    const char *uid, *qos, *cid, *ns, *pod, *container;
+};
+
+#define V1_PA  "/kubepods/burstable/pod3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b"
+#define V1_PG  "/kubepods/pod9a8b7c6d-5e4f-4321-8fed-cba987654321"
+#define UID_A  "3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b"
+#define UID_G1 "9a8b7c6d-5e4f-4321-8fed-cba987654321"
+#define NOK1   "", "", "", "", "", ""
+
+static const struct v1_expect v1_expect[] = {
+    {"/", 25616384, 0, 2147483648, NOK1},
+    {"/kubepods", 16179200, 262144, 611319808, NOK1},
+    {"/kubepods/burstable", 3596288, 16384, 74448896, NOK1},
+    {"/kubepods/besteffort", 0, 0, 0, NOK1},
+    {V1_PA, 3596288, 16384, 74448896, UID_A, "burstable", "", "shop", "api-5f6d8c7b9-qwert", ""},
+    {V1_PA "/" ID("a1"), 3403776, 16384, 73400320, UID_A, "burstable", ID("a1"), "shop",
+     "api-5f6d8c7b9-qwert", "api"},
+    {V1_PA "/" ID("a0"), 192512, 0, 1048576, UID_A, "burstable", ID("a0"), "shop",
+     "api-5f6d8c7b9-qwert", ""},
+    {V1_PG, 12582912, 245760, 536870912, UID_G1, "guaranteed", "", "kube-system", "etcd-node1", ""},
+    {V1_PG "/" ID("e7"), 12582912, 245760, 536870912, UID_G1, "guaranteed", ID("e7"), "kube-system",
+     "etcd-node1", "etcd"},
+    {"/system.slice", 9437184, 0, 157286400, NOK1},
+    {"/system.slice/docker.service", 9437184, 0, 157286400, NOK1},
+};
+
+static void check_v1(const struct kmem_cgroups *cgs)
+{
+    size_t n = sizeof(v1_expect) / sizeof(v1_expect[0]);
+
+    assert_int_equal(cgs->layout, KMEM_CG_V1);
+    assert_string_equal(cgs->mount, "sys/fs/cgroup/memory");
+    assert_int_equal(cgs->n, n);
+    assert_int_equal(cgs->n_vanished + cgs->n_errors, 0);
+    assert_string_equal(cgs->v[0].path, "/");
+    for (size_t i = 0; i < n; i++) {
+        const struct v1_expect *e = &v1_expect[i];
+        const struct kmem_cgroup *c = find(cgs, e->path);
+
+        assert_int_equal(c->kernel, e->kernel);
+        assert_int_equal(c->usage, e->usage);
+        assert_false(c->kernel_approx);
+        assert_int_equal(c->comp_present, BIT(KMEM_CG_TCP));
+        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
+            assert_int_equal(c->comp[k], k == KMEM_CG_TCP ? e->tcp : 0);
+        assert_string_equal(c->pod_uid, e->uid);
+        assert_string_equal(c->qos, e->qos);
+        assert_string_equal(c->container_id, e->cid);
+        assert_string_equal(c->runtime, "");
+        assert_string_equal(c->namespace_name, e->ns);
+        assert_string_equal(c->pod_name, e->pod);
+        assert_string_equal(c->container_name, e->container);
+    }
+}
+
+static void test_v1_cgroupfs(void **state)
+{
+    struct kmem_ctx *ctx = open_root(fixture("v1-cgroupfs"));
+
+    (void)state;
+    check_v1(collect(ctx));
+    kmem_ctx_free(ctx);
+}
+
+/* The shared capture of this machine: hybrid, v1 memory beside a cgroup2 tree. */
+static void test_shared_hybrid(void **state)
+{
+    char root[4096], path[8192];
+    const struct kmem_cgroups *cgs;
+    struct kmem_ctx *ctx;
+
+    (void)state;
+    snprintf(root, sizeof(root), "%s/../shared/fixtures/debian12-linux6.18-hybrid", top());
+    if (access(root, F_OK) != 0)
+        snprintf(root, sizeof(root), "%s", fixture("debian12-linux6.18-hybrid"));
+    ctx = open_root(root);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->layout, KMEM_CG_HYBRID);
+    assert_string_equal(kmem_cg_layout_name[cgs->layout], "hybrid");
+    assert_string_equal(cgs->mount, "sys/fs/cgroup/memory");
+    assert_int_equal(cgs->n, 7);
+    assert_int_equal(cgs->n_vanished + cgs->n_errors, 0);
+    assert_string_equal(cgs->v[0].path, "/");
+    assert_int_equal(cgs->v[0].kernel, 71958528);
+    assert_int_equal(cgs->v[0].usage, 931524608);
+    assert_int_equal(find(cgs, "/process_api")->kernel, 71069696);
+    /* Every cgroup equals its memory.kmem.usage_in_bytes. */
+    for (size_t i = 0; i < cgs->n; i++) {
+        unsigned long long want = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/sys/fs/cgroup/memory%s/memory.kmem.usage_in_bytes", root,
+                 cgs->v[i].path);
+        f = fopen(path, "r");
+        assert_non_null(f);
+        assert_int_equal(fscanf(f, "%llu", &want), 1);
+        fclose(f);
+        assert_int_equal(cgs->v[i].kernel, want);
+        assert_string_equal(cgs->v[i].pod_uid, "");
+    }
+    kmem_ctx_free(ctx);
+}
+
+/* ---- layouts and failures ----------------------------------------------- */
+
+static void test_no_hierarchy(void **state)
+{
+    char dir[256];
+    struct kmem_ctx *ctx;
+    int err;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/kmem-cgtest.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    sh("mkdir -p %s/sys/fs/cgroup/cpu && echo 'cpu io' > %s/sys/fs/cgroup/cgroup.controllers", dir,
+       dir);
+    ctx = open_root(dir);
+    err = kmem_collect(ctx, KMEM_COLLECT_CGROUPS);
+    assert_int_equal(err, -ENOENT);
+    assert_non_null(strstr(kmem_strerror(ctx), "no memory cgroup hierarchy under"));
+    assert_non_null(strstr(kmem_strerror(ctx), "/sys/fs/cgroup"));
+    assert_int_equal(kmem_current(ctx)->cgroups.layout, KMEM_CG_NONE);
+    assert_int_equal(kmem_current(ctx)->cgroups.n, 0);
+    kmem_ctx_free(ctx);
+    sh("rm -rf %s", dir);
+}
+
+/* cgroup2 with memory mounted at sys/fs/cgroup/unified (rare hybrid variant). */
+static void test_v2_at_unified(void **state)
+{
+    char dir[256], p[512];
+    const struct kmem_cgroups *cgs;
+    struct kmem_ctx *ctx;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/kmem-cgtest.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    sh("mkdir -p %s/sys/fs/cgroup/unified/a %s/sys/fs/cgroup/cpu", dir, dir);
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup/unified/cgroup.controllers", dir);
+    write_file(p, "io memory pids\n");
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup/unified/a/memory.stat", dir);
+    write_file(p, "anon 0\nkernel 8192\nslab_unreclaimable 4096\n");
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup/unified/a/memory.current", dir);
+    write_file(p, "65536\n");
+    ctx = open_root(dir);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->layout, KMEM_CG_V2);
+    assert_string_equal(cgs->mount, "sys/fs/cgroup/unified");
+    assert_int_equal(cgs->n, 2);
+    assert_int_equal(cgs->v[0].kernel, 8192);
+    assert_int_equal(find(cgs, "/a")->comp[KMEM_CG_OTHER], 4096);
+    assert_int_equal(find(cgs, "/a")->usage, 65536);
+    kmem_ctx_free(ctx);
+    sh("rm -rf %s", dir);
+}
+
+/* An unreadable hierarchy root is an error naming the file, with a hint. */
+static void test_root_unreadable(void **state)
+{
+    char dir[256];
+    struct kmem_ctx *ctx;
+
+    (void)state;
+    copy_fixture("v1-cgroupfs", dir, sizeof(dir));
+    sh("rm %s/sys/fs/cgroup/memory/memory.kmem.usage_in_bytes", dir);
+    ctx = open_root(dir);
+    assert_int_equal(kmem_collect(ctx, KMEM_COLLECT_CGROUPS), -ENOENT);
+    assert_non_null(strstr(kmem_strerror(ctx), "sys/fs/cgroup/memory/memory.kmem.usage_in_bytes"));
+    assert_non_null(strstr(kmem_strerror(ctx), "CONFIG_MEMCG_KMEM"));
+    assert_int_equal(kmem_current(ctx)->cgroups.n, 0);
+    sh("echo 12x > %s/sys/fs/cgroup/memory/memory.kmem.usage_in_bytes", dir);
+    assert_int_equal(kmem_collect(ctx, KMEM_COLLECT_CGROUPS), -EINVAL);
+    assert_non_null(strstr(kmem_strerror(ctx), "cannot parse"));
+    kmem_ctx_free(ctx);
+    sh("rm -rf %s", dir);
+}
+
+/* Cgroups that vanish (files gone, dir removed) are skipped, not errors. */
+static void test_vanished(void **state)
+{
+    const char *leaf = SC_PB "/cri-containerd-" ID("b2") ".scope";
+    char dir[256];
+    const struct kmem_cgroups *cgs;
+    struct kmem_ctx *ctx;
+
+    (void)state;
+    copy_fixture("v2-systemd-containerd", dir, sizeof(dir));
+    ctx = open_root(dir);
+    assert_int_equal(collect(ctx)->n, 14);
+    /* A cgroup being removed: its files are gone before its directory. */
+    sh("rm '%s/sys/fs/cgroup%s/memory.stat'", dir, leaf);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 13);
+    assert_int_equal(cgs->n_vanished, 1);
+    assert_int_equal(cgs->n_errors, 0);
+    assert_false(has(cgs, leaf));
+    /* Whole subtree removed between collections. */
+    sh("rm -rf '%s/sys/fs/cgroup%s'", dir, SC_E);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 10);
+    assert_int_equal(cgs->n_vanished, 1);
+    assert_int_equal(kmem_current(ctx)->cgroup_status.err, 0);
+    /* Garbage in a known key is an error on that cgroup only: skipped and counted. */
+    sh("echo 'kernel lots' > '%s/sys/fs/cgroup/system.slice/kubelet.service/memory.stat'", dir);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 9);
+    assert_int_equal(cgs->n_errors, 1);
+    /* The root still sums the (hierarchical) children it saw. */
+    assert_int_equal(cgs->v[0].kernel, 28246016 + 26263552);
+    kmem_ctx_free(ctx);
+    sh("rm -rf %s", dir);
+}
+
+/* Deltas across two collections; new cgroups have no previous value. */
+static void test_diff(void **state)
+{
+    const char *leaf = V1_PA "/" ID("a1");
+    char dir[256], p[1024];
+    const struct kmem_cgroups *cgs;
+    const struct kmem_cgroup *c;
+    struct kmem_ctx *ctx;
+
+    (void)state;
+    copy_fixture("v1-cgroupfs", dir, sizeof(dir));
+    ctx = open_root(dir);
+    cgs = collect(ctx);
+    for (size_t i = 0; i < cgs->n; i++)
+        assert_false(cgs->v[i].has_prev);
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup/memory%s/memory.kmem.usage_in_bytes", dir, leaf);
+    write_file(p, "3412992\n"); /* +9216 */
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup/memory/memory.kmem.usage_in_bytes", dir);
+    write_file(p, "25600000\n"); /* -16384 */
+    sh("rm -rf '%s/sys/fs/cgroup/memory/system.slice/docker.service'", dir);
+    sh("cp -a '%s/sys/fs/cgroup/memory/kubepods/besteffort' '%s/sys/fs/cgroup/memory/kubepods/new'",
+       dir, dir);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 11);
+    c = find(cgs, leaf);
+    assert_true(c->has_prev);
+    assert_int_equal(c->delta_kernel, 9216);
+    assert_true(cgs->v[0].has_prev);
+    assert_int_equal(cgs->v[0].delta_kernel, -16384);
+    c = find(cgs, "/kubepods/new");
+    assert_false(c->has_prev);
+    c = find(cgs, "/kubepods/besteffort");
+    assert_true(c->has_prev);
+    assert_int_equal(c->delta_kernel, 0);
+    assert_false(has(cgs, "/system.slice/docker.service"));
+    /* The previous snapshot is still intact. */
+    assert_int_equal(kmem_previous(ctx)->cgroups.n, 11);
+    assert_true(has(&kmem_previous(ctx)->cgroups, "/system.slice/docker.service"));
+    kmem_ctx_free(ctx);
+    sh("rm -rf %s", dir);
+}
+
+/* Steady state: every other collection reuses the same arrays. */
+static void test_reuse(void **state)
+{
+    struct kmem_ctx *ctx = open_root(fixture("v2-systemd-containerd"));
+    const struct kmem_cgroup *v[4];
+
+    (void)state;
+    for (int i = 0; i < 4; i++)
+        v[i] = collect(ctx)->v;
+    assert_ptr_equal(v[0], v[2]);
+    assert_ptr_equal(v[1], v[3]);
+    check_v2(&kmem_current(ctx)->cgroups, sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]),
+             false);
+    kmem_ctx_free(ctx);
+}
+
+/* --capture copies what was read (names included) so --root reproduces it. */
+static void test_capture(void **state)
+{
+    char dir[256];
+    struct kmem_ctx *ctx;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/kmem-cgtest.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    ctx = open_root(fixture("v2-systemd-containerd"));
+    assert_int_equal(kmem_ctx_set_capture(ctx, dir), 0);
+    collect(ctx);
+    kmem_ctx_free(ctx);
+    ctx = open_root(dir);
+    check_v2(collect(ctx), sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]), false);
+    kmem_ctx_free(ctx);
+    sh("rm -rf %s", dir);
+}
+
+/* ---- live (tests/integration/cgroup_live.sh) ---------------------------- */
+
+static uint64_t read_u64(const char *path)
+{
+    unsigned long long v = 0;
+    FILE *f = fopen(path, "r");
+
+    if (!f || fscanf(f, "%llu", &v) != 1)
+        fail_msg("cannot read %s", path);
+    fclose(f);
+    return v;
+}
+
+static void test_live(void **state)
+{
+    const char *cg = getenv("KMEM_LIVE_CGROUP");
+    const char *min = getenv("KMEM_LIVE_MIN_BYTES");
+    char file[4096];
+    struct kmem_ctx *ctx;
+    uint64_t got = 0, want = 0;
+    int tries;
+
+    (void)state;
+    if (!cg || !*cg) {
+        print_message("KMEM_LIVE_CGROUP not set: run tests/integration/cgroup_live.sh\n");
+        return;
+    }
+    snprintf(file, sizeof(file), "/sys/fs/cgroup/memory%s/memory.kmem.usage_in_bytes", cg);
+    ctx = open_root("/");
+    for (tries = 0; tries < 5; tries++) {
+        const struct kmem_cgroups *cgs = collect(ctx);
+
+        assert_true(cgs->layout == KMEM_CG_V1 || cgs->layout == KMEM_CG_HYBRID);
+        got = find(cgs, cg)->kernel;
+        want = read_u64(file);
+        if (got == want)
+            break;
+        usleep(200000);
+    }
+    print_message("live %s: kmem %llu, file %llu, tries %d\n", cg, (unsigned long long)got,
+                  (unsigned long long)want, tries + 1);
+    assert_int_equal(got, want);
+    if (min && *min)
+        assert_true(got >= strtoull(min, NULL, 10));
+    kmem_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_memstat_table),
+        cmocka_unit_test(test_memstat_nul_inside),
+        cmocka_unit_test(test_v2_systemd_containerd),
+        cmocka_unit_test(test_v2_crio),
+        cmocka_unit_test(test_v2_no_kernel_stat),
+        cmocka_unit_test(test_v1_cgroupfs),
+        cmocka_unit_test(test_shared_hybrid),
+        cmocka_unit_test(test_no_hierarchy),
+        cmocka_unit_test(test_v2_at_unified),
+        cmocka_unit_test(test_root_unreadable),
+        cmocka_unit_test(test_vanished),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_capture),
+        cmocka_unit_test(test_live),
+    };
+
+    /* Driven by tests/integration/cgroup_live.sh: only the live check. */
+    if (getenv("KMEM_LIVE_CGROUP"))
+        cmocka_set_test_filter("test_live");
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
