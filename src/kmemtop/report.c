@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmemtop --report: a plain-text explanation of where the node's kernel
+ * memory went, for a reader who never heard of slab. Every number printed is
+ * taken or derived exactly from the snapshot; byte counts are printed in full
+ * (with a human size beside them) so that they can be checked.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "views.h"
+
+#ifndef KMEM_VERSION
+#define KMEM_VERSION "0.0.0"
+#endif
+
+#define TOP_N 10
+#define H     24
+
+/* One line of plain English per kind, and where its figure comes from. */
+static const char *const kind_help[KMEM_NODE_KIND_COUNT] = {
+    [KMEM_NODE_SLAB_RECLAIMABLE] =
+        "slab caches the kernel can empty when memory runs short, mostly "
+        "the names and inodes of files it has seen (SReclaimable)",
+    [KMEM_NODE_SLAB_UNRECLAIMABLE] = "slab caches in use that cannot just be dropped: processes, "
+                                     "open files, sockets, network buffers (SUnreclaim)",
+    [KMEM_NODE_KERNEL_STACK] = "the stack every thread uses while it runs kernel code "
+                               "(KernelStack + ShadowCallStack)",
+    [KMEM_NODE_PAGETABLES] = "page tables, the maps from each program's addresses to real memory "
+                             "(PageTables)",
+    [KMEM_NODE_SEC_PAGETABLES] = "the same maps for virtual machines (KVM) and IOMMUs "
+                                 "(SecPageTables)",
+    [KMEM_NODE_VMALLOC] = "memory the kernel maps into one contiguous range for itself: module "
+                          "code, large tables, BPF programs (VmallocUsed without the stacks "
+                          "counted in kernel_stack)",
+    [KMEM_NODE_PERCPU] = "a copy of some kernel counters and structures for every CPU (Percpu)",
+    [KMEM_NODE_OTHER_RECLAIMABLE] = "other memory the kernel can give back on demand, outside "
+                                    "slab (KReclaimable - SReclaimable)",
+    [KMEM_NODE_ZSWAP] = "compressed copies of swapped-out pages kept in RAM by zswap (Zswap)",
+    [KMEM_NODE_ZRAM] = "compressed RAM disks (zram), e.g. swap on zram (vmstat nr_zspages x page "
+                       "size - Zswap)",
+    [KMEM_NODE_UNACCOUNTED] = "what no counter explains: pages drivers and subsystems took "
+                              "straight from the page allocator (see the formula below)",
+};
+static_assert(sizeof(kind_help) / sizeof(kind_help[0]) == KMEM_NODE_KIND_COUNT, "kind_help");
+
+struct rep {
+    FILE *f;
+    const struct kmem_snapshot *snap;
+    bool node_ok, slab_ok, cg_ok;
+};
+
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static const char *hum(char *buf, uint64_t v)
+{
+    return kt_human(buf, H, (double)v);
+}
+
+/* @s with control bytes written as \xNN, so that names cannot drive the terminal. */
+static void put_name(FILE *f, const char *s, int width)
+{
+    int n = 0;
+
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c < 0x20 || c == 0x7f) {
+            n += fprintf(f, "\\x%02x", c);
+        } else {
+            fputc(c, f);
+            n++;
+        }
+    }
+    for (; n < width; n++)
+        fputc(' ', f);
+}
+
+/* @s with control bytes replaced by '?', into @out (for text that is wrapped). */
+static const char *plain(char *out, size_t len, const char *s)
+{
+    size_t o = 0;
+
+    for (; s && *s && o + 1 < len; s++)
+        out[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+    out[o] = '\0';
+    return out;
+}
+
+/*
+ * @text wrapped at WRAP columns: the first line after @first, the others after
+ * @indent spaces. Words longer than a line are not cut.
+ */
+#define WRAP 88
+static void wrap(FILE *f, const char *first, int indent, const char *text)
+{
+    int col = fprintf(f, "%s", first);
+    bool line_empty = true; /* no word on this line yet */
+
+    for (const char *p = text; *p;) {
+        int len;
+
+        while (*p == ' ')
+            p++;
+        len = (int)strcspn(p, " ");
+        if (len == 0)
+            break;
+        if (!line_empty && col + 1 + len > WRAP) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+            line_empty = true;
+        }
+        if (!line_empty) {
+            fputc(' ', f);
+            col++;
+        }
+        col += fprintf(f, "%.*s", len, p);
+        line_empty = false;
+        p += len;
+    }
+    fputc('\n', f);
+}
+
+static void section(struct rep *r, const char *title)
+{
+    fprintf(r->f, "\n%s\n", title);
+    for (const char *p = title; *p; p++)
+        fputc('-', r->f);
+    fputc('\n', r->f);
+}
+
+/* The part's error (its message already says what to do), or "not collected". */
+static void missing(struct rep *r, unsigned part, const struct kmem_status *st, const char *what)
+{
+    if (!(r->snap->flags & part))
+        fprintf(r->f, "  %s: not collected.\n", what);
+    else
+        fprintf(r->f, "  %s are not available: %s\n", what,
+                st->msg[0] ? st->msg : strerror(st->err < 0 ? -st->err : st->err));
+}
+
+static void intro(struct rep *r)
+{
+    section(r, "What kernel memory is");
+    fputs("  Most of a machine's memory goes to programs (their own data, the RSS that ps and\n"
+          "  top show) and to the page cache (file contents kept in RAM, given back on\n"
+          "  demand). Kernel memory is what the kernel allocates for itself to run the\n"
+          "  machine: a record for every open file, process and network connection, the\n"
+          "  stacks its threads run on, the tables that map each program's memory, buffers\n"
+          "  for drivers. No program's RSS includes it and much of it cannot be given back\n"
+          "  on demand, so when it grows (a leak, millions of cached file names, many\n"
+          "  sockets) memory seems to vanish. Containers are charged for the kernel memory\n"
+          "  they cause, which counts against their memory limit.\n",
+          r->f);
+}
+
+/* The answer first: total, the largest kind and cache, what nothing explains or owns. */
+static void summary(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    const struct kmem_slabinfo *si = &r->snap->slab;
+    char text[1024], h[H], h2[H];
+    size_t len = 0;
+
+    if (!r->node_ok && !r->slab_ok)
+        return;
+    section(r, "In short");
+    if (r->node_ok) {
+        int big = 0;
+
+        for (int k = 1; k < KMEM_NODE_KIND_COUNT; k++)
+            if (n->kind[k] > n->kind[big])
+                big = k;
+        len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                "The kernel uses %s (%" PRIu64 " bytes), %.1f%% of MemTotal. "
+                                "The largest kind is %s: %s (%.1f%%).",
+                                hum(h, n->kernel_total), n->kernel_total,
+                                pct(n->kernel_total, n->mi.v[KMEM_MI_MEMTOTAL]),
+                                kmem_node_kind_name[big], hum(h2, n->kind[big]),
+                                pct(n->kind[big], n->kernel_total));
+    }
+    if (r->slab_ok && si->n > 0 && len < sizeof(text)) {
+        char name[KMEM_SLAB_NAME_MAX];
+        size_t big = 0;
+
+        for (size_t i = 1; i < si->n; i++)
+            if (kmem_slab_bytes(&si->v[i], kmem_page_size()) >
+                kmem_slab_bytes(&si->v[big], kmem_page_size()))
+                big = i;
+        len +=
+            (size_t)snprintf(text + len, sizeof(text) - len, "%sThe largest slab cache is %s: %s.",
+                             len ? " " : "", plain(name, sizeof(name), si->v[big].name),
+                             hum(h, kmem_slab_bytes(&si->v[big], kmem_page_size())));
+    }
+    if (r->node_ok && len < sizeof(text)) {
+        uint64_t un = n->kind[KMEM_NODE_UNACCOUNTED];
+
+        len += (size_t)snprintf(text + len, sizeof(text) - len, " No counter explains %s (%.1f%%).",
+                                hum(h, un), pct(un, n->kernel_total));
+    }
+    if (r->node_ok && r->cg_ok && r->snap->cgroups.n > 0 && len < sizeof(text)) {
+        uint64_t ch = r->snap->cgroups.v[0].kernel;
+        uint64_t not_charged = n->kernel_total > ch ? n->kernel_total - ch : 0;
+
+        snprintf(text + len, sizeof(text) - len,
+                 " Cgroups are charged %s; %s (%.1f%%) belongs to no cgroup.", hum(h, ch),
+                 hum(h2, not_charged), pct(not_charged, n->kernel_total));
+    }
+    wrap(r->f, "  ", 2, text);
+}
+
+static void kinds(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    uint64_t memtotal = n->mi.v[KMEM_MI_MEMTOTAL];
+    char h[H], h2[H];
+
+    section(r, "Kernel memory by kind");
+    if (!r->node_ok) {
+        missing(r, KMEM_COLLECT_NODE, &r->snap->node_status, "Node counters");
+        return;
+    }
+    fprintf(r->f, "  The kinds do not overlap: they add up to the total.\n\n");
+    fprintf(r->f, "  %-20s %15s %8s %7s\n", "kind", "bytes", "size", "share");
+    for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
+        fprintf(r->f, "  %-20s %15" PRIu64 " %8s %6.1f%%\n", kmem_node_kind_name[k], n->kind[k],
+                hum(h, n->kind[k]), pct(n->kind[k], n->kernel_total));
+    fprintf(r->f, "  %-20s %15" PRIu64 " %8s %6.1f%%\n", "total", n->kernel_total,
+            hum(h, n->kernel_total), n->kernel_total ? 100.0 : 0.0);
+    fprintf(r->f, "\n  Kernel memory is %.1f%% of MemTotal (%" PRIu64 " bytes, %s).\n",
+            pct(n->kernel_total, memtotal), memtotal, hum(h2, memtotal));
+    fprintf(r->f, "\n  What each kind is:\n");
+    for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++) {
+        char first[64], text[512];
+
+        snprintf(first, sizeof(first), "  %s: ", kmem_node_kind_name[k]);
+        snprintf(text, sizeof(text), "%s.", kind_help[k]);
+        wrap(r->f, first, 6, text);
+    }
+    {
+        const uint64_t *mi = n->mi.v;
+        uint64_t src =
+            n->vmap_stack_source < KMEM_VMAP_STACK_SOURCE_COUNT ? n->vmap_stack_source : 0;
+        char text[512];
+
+        if (n->vmap_stack)
+            snprintf(text, sizeof(text),
+                     "On this kernel thread stacks live in vmalloc space (CONFIG_VMAP_STACK, "
+                     "decided from: %s), so VmallocUsed includes them and vmalloc leaves them "
+                     "out: vmalloc = VmallocUsed - KernelStack - ShadowCallStack = %" PRIu64
+                     " - %" PRIu64 " - %" PRIu64 " = %" PRIu64 ".",
+                     kmem_vmap_stack_source_name[src], mi[KMEM_MI_VMALLOCUSED],
+                     mi[KMEM_MI_KERNELSTACK], mi[KMEM_MI_SHADOWCALLSTACK],
+                     n->kind[KMEM_NODE_VMALLOC]);
+        else
+            snprintf(text, sizeof(text),
+                     "On this kernel thread stacks are not in vmalloc space (decided from: %s): "
+                     "vmalloc = VmallocUsed - ShadowCallStack = %" PRIu64 " - %" PRIu64
+                     " = %" PRIu64 ".",
+                     kmem_vmap_stack_source_name[src], mi[KMEM_MI_VMALLOCUSED],
+                     mi[KMEM_MI_SHADOWCALLSTACK], n->kind[KMEM_NODE_VMALLOC]);
+        fputc('\n', r->f);
+        wrap(r->f, "  ", 2, text);
+    }
+}
+
+/* Slab caches by size, descending; ties keep file order. */
+static const struct kmem_slabinfo *sort_si;
+static int cmp_slab_size(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    uint64_t sa = kmem_slab_bytes(&sort_si->v[a], kmem_page_size());
+    uint64_t sb = kmem_slab_bytes(&sort_si->v[b], kmem_page_size());
+
+    if (sa != sb)
+        return sa > sb ? -1 : 1;
+    return a < b ? -1 : 1;
+}
+
+static void slabs(struct rep *r)
+{
+    const struct kmem_slabinfo *si = &r->snap->slab;
+    uint64_t page = kmem_page_size(), total = 0;
+    size_t *idx, shown;
+    char h[H];
+
+    section(r, "Largest slab caches");
+    if (!r->slab_ok) {
+        missing(r, KMEM_COLLECT_SLAB, &r->snap->slab_status, "Slab caches");
+        return;
+    }
+    for (size_t i = 0; i < si->n; i++) {
+        uint64_t b = kmem_slab_bytes(&si->v[i], page);
+
+        total = total > UINT64_MAX - b ? UINT64_MAX : total + b;
+    }
+    fputs("  The kernel allocates most of its small records (one per open file, socket,\n"
+          "  process, cached file name...) from slab caches: pools of equally sized objects\n"
+          "  of one type, carved out of whole pages, so that getting and freeing one is fast.\n"
+          "  A cache that keeps growing is the usual sign of a kernel memory leak.\n",
+          r->f);
+    fprintf(r->f,
+            "\n  /proc/slabinfo lists %zu caches using %" PRIu64 " bytes (%s) in slabs of %" PRIu64
+            "-byte pages",
+            si->n, total, hum(h, total), page);
+    if (r->node_ok)
+        fprintf(r->f, ";\n  /proc/meminfo counts Slab = %" PRIu64 " bytes",
+                r->snap->node.mi.v[KMEM_MI_SLAB]);
+    fputs(".\n", r->f);
+    if (si->n == 0)
+        return;
+    idx = malloc(si->n * sizeof(*idx));
+    if (!idx) {
+        fputs("  (out of memory sorting the caches)\n", r->f);
+        return;
+    }
+    for (size_t i = 0; i < si->n; i++)
+        idx[i] = i;
+    sort_si = si;
+    qsort(idx, si->n, sizeof(*idx), cmp_slab_size);
+    shown = si->n < TOP_N ? si->n : TOP_N;
+    fprintf(r->f, "\n  Top %zu by size:\n", shown);
+    fprintf(r->f, "  %15s %8s %12s %12s %8s  %s\n", "bytes", "size", "objects", "in use",
+            "obj size", "cache");
+    for (size_t i = 0; i < shown; i++) {
+        const struct kmem_slab *s = &si->v[idx[i]];
+        uint64_t b = kmem_slab_bytes(s, page);
+
+        fprintf(r->f, "  %15" PRIu64 " %8s %12" PRIu64 " %12" PRIu64 " %8" PRIu64 "  ", b,
+                hum(h, b), s->num_objs, s->active_objs, s->objsize);
+        put_name(r->f, s->name, 0);
+        if (s->dup)
+            fprintf(r->f, " (line %u, repeated name)", s->line);
+        fputc('\n', r->f);
+    }
+    free(idx);
+}
+
+static void percpu_free(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    char h[H];
+
+    section(r, "Per-CPU free pages");
+    if (!r->node_ok) {
+        missing(r, KMEM_COLLECT_NODE, &r->snap->node_status, "Node counters");
+        return;
+    }
+    fputs("  Each CPU keeps a small stock of free pages so that it can allocate without\n"
+          "  taking a lock. They are free, but MemFree does not count them, so they look\n"
+          "  used; the formula below subtracts them (/proc/zoneinfo, \"count:\" of each\n"
+          "  pageset).\n",
+          r->f);
+    fprintf(r->f,
+            "  per-CPU free pages = %" PRIu64 " pages x %" PRIu64 " bytes = %" PRIu64
+            " bytes (%s)\n",
+            n->percpu_free_pages, n->page_size, n->percpu_free_bytes, hum(h, n->percpu_free_bytes));
+}
+
+struct term {
+    const char *name;
+    uint64_t v;
+    const char *note;
+};
+
+static void unaccounted(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    const uint64_t *mi = n->mi.v;
+    struct term t[32];
+    size_t nt = 0;
+    int64_t sum;
+    bool overflow = false;
+    char h[H];
+
+    section(r, "The unaccounted rest");
+    if (!r->node_ok) {
+        missing(r, KMEM_COLLECT_NODE, &r->snap->node_status, "Node counters");
+        return;
+    }
+    fputs("  MemTotal is all the RAM the kernel manages. Take away what is free, what\n"
+          "  programs and the page cache use (the LRU lists), huge pages, and every kind of\n"
+          "  kernel memory that has a counter: what is left is memory the kernel uses but\n"
+          "  does not report, typically pages that drivers (network cards, GPUs, storage)\n"
+          "  and some subsystems take straight from the page allocator.\n\n",
+          r->f);
+    fputs("  unaccounted = MemTotal - MemFree - per-CPU free pages\n"
+          "              - (Active + Inactive + Unevictable) - huge pages\n"
+          "              - (every kind above except unaccounted)\n\n",
+          r->f);
+
+    t[nt++] = (struct term){"MemTotal", mi[KMEM_MI_MEMTOTAL], ""};
+    t[nt++] = (struct term){"MemFree", mi[KMEM_MI_MEMFREE], ""};
+    t[nt++] = (struct term){"per-CPU free pages", n->percpu_free_bytes, ""};
+    t[nt++] = (struct term){"Active + Inactive + Unevictable", n->lru_bytes, ""};
+    if (n->mi.present & (UINT64_C(1) << KMEM_MI_HUGETLB))
+        t[nt++] = (struct term){"Hugetlb", n->hugetlb_bytes, "huge pages of every size"};
+    else
+        t[nt++] = (struct term){"HugePages_Total x Hugepagesize", n->hugetlb_bytes, ""};
+    for (int k = 0; k < KMEM_NODE_UNACCOUNTED; k++)
+        t[nt++] = (struct term){kmem_node_kind_name[k], n->kind[k], ""};
+
+    fprintf(r->f, "  with this node's values, in bytes:\n");
+    sum = 0;
+    for (size_t i = 0; i < nt; i++) {
+        int64_t v = t[i].v > INT64_MAX ? INT64_MAX : (int64_t)t[i].v;
+
+        fprintf(r->f, "    %c %15" PRIu64 "  %s%s%s%s\n", i == 0 ? ' ' : '-', t[i].v, t[i].name,
+                *t[i].note ? " (" : "", t[i].note, *t[i].note ? ")" : "");
+        if (i == 0)
+            sum = v;
+        else if (__builtin_sub_overflow(sum, v, &sum))
+            overflow = true;
+    }
+    fprintf(r->f, "    = %15" PRId64 "  unaccounted", n->unaccounted_signed);
+    if (n->unaccounted_signed < 0)
+        fprintf(r->f, " (below zero: the counters overlap by %" PRIu64 " bytes; shown as 0)\n",
+                (uint64_t)(-(n->unaccounted_signed + 1)) + 1);
+    else
+        fprintf(r->f, " (%s, %.1f%% of kernel memory)\n", hum(h, (uint64_t)n->unaccounted_signed),
+                pct((uint64_t)n->unaccounted_signed, n->kernel_total));
+    if (overflow || sum != n->unaccounted_signed)
+        fprintf(r->f,
+                "  (note: these terms give %" PRId64 "; the node reader's own result is "
+                "shown)\n",
+                sum);
+}
+
+static void outside(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    char h[H];
+
+    section(r, "Memory outside MemTotal");
+    if (!r->node_ok) {
+        missing(r, KMEM_COLLECT_NODE, &r->snap->node_status, "Node counters");
+        return;
+    }
+    fputs("  Some RAM never appears in MemTotal: the kernel's own code and data, memory the\n"
+          "  firmware reserves, and most of the memmap, the table with one descriptor\n"
+          "  (struct page) for every page of RAM, set up at boot.\n",
+          r->f);
+    if (!(n->vm.present & (UINT64_C(1) << KMEM_VM_NR_MEMMAP_PAGES))) {
+        fputs("  This kernel does not report the memmap's size (/proc/vmstat nr_memmap_pages,\n"
+              "  Linux 6.11 and later).\n",
+              r->f);
+        return;
+    }
+    fprintf(r->f,
+            "  memmap = (nr_memmap_pages + nr_memmap_boot_pages) x page size\n"
+            "         = (%" PRIu64 " + %" PRIu64 ") x %" PRIu64 " = %" PRIu64 " bytes (%s)\n",
+            n->vm.v[KMEM_VM_NR_MEMMAP_PAGES], n->vm.v[KMEM_VM_NR_MEMMAP_BOOT_PAGES], n->page_size,
+            n->memmap_bytes, hum(h, n->memmap_bytes));
+    fprintf(r->f,
+            "  The boot part, nr_memmap_boot_pages x page size = %" PRIu64 " bytes (%s), is\n"
+            "  outside MemTotal. The part allocated later (nr_memmap_pages, e.g. memory\n"
+            "  hot-plug) is inside MemTotal; no other counter shows it, so it is part of\n"
+            "  unaccounted above.\n",
+            n->memmap_boot_bytes, hum(h, n->memmap_boot_bytes));
+}
+
+/* Display name: namespace/pod/container when known (the path is in --json), else the
+ * cgroup path. */
+static void put_cg_name(FILE *f, const struct kmem_cgroup *cg)
+{
+    const char *cid = cg->container_id ? cg->container_id : "";
+
+    if (cg->pod_name && *cg->pod_name) {
+        put_name(f, cg->namespace_name, 0);
+        fputc('/', f);
+        put_name(f, cg->pod_name, 0);
+        if (cg->container_name && *cg->container_name) {
+            fputc('/', f);
+            put_name(f, cg->container_name, 0);
+        } else if (*cid) {
+            fprintf(f, "/%.12s", cid);
+        } else if (cg->kube_conmon) {
+            fputs(" (conmon)", f);
+        }
+        return;
+    }
+    put_name(f, cg->path, 0);
+}
+
+static const struct kmem_cgroup *sort_cg;
+
+/* Path order where '/' comes before every other byte: a cgroup's descendants
+ * follow it directly. */
+static int cmp_tree(const void *pa, const void *pb)
+{
+    const unsigned char *a = (const unsigned char *)sort_cg[*(const size_t *)pa].path;
+    const unsigned char *b = (const unsigned char *)sort_cg[*(const size_t *)pb].path;
+
+    for (;; a++, b++) {
+        int ca = *a == '/' ? 1 : *a ? *a + 1 : 0;
+        int cb = *b == '/' ? 1 : *b ? *b + 1 : 0;
+
+        if (ca != cb || !ca)
+            return ca - cb;
+    }
+}
+
+static int cmp_kernel(const void *pa, const void *pb)
+{
+    const struct kmem_cgroup *a = &sort_cg[*(const size_t *)pa];
+    const struct kmem_cgroup *b = &sort_cg[*(const size_t *)pb];
+
+    if (a->kernel != b->kernel)
+        return a->kernel > b->kernel ? -1 : 1;
+    return strcmp(a->path, b->path);
+}
+
+static void cg_table(struct rep *r, const size_t *idx, size_t n, uint64_t whole)
+{
+    const struct kmem_cgroup *v = r->snap->cgroups.v;
+    char h[H];
+
+    fprintf(r->f, "  %15s %8s %7s  %s\n", "bytes", "size", "share", "cgroup");
+    for (size_t i = 0; i < n && i < TOP_N; i++) {
+        const struct kmem_cgroup *cg = &v[idx[i]];
+
+        fprintf(r->f, "  %15" PRIu64 " %7s%c %6.1f%%  ", cg->kernel, hum(h, cg->kernel),
+                cg->kernel_approx ? '~' : ' ', pct(cg->kernel, whole));
+        put_cg_name(r->f, cg);
+        fputc('\n', r->f);
+    }
+    if (n > TOP_N)
+        fprintf(r->f, "  ... and %zu more\n", n - TOP_N);
+}
+
+static void cgroups(struct rep *r)
+{
+    const struct kmem_cgroups *cgs = &r->snap->cgroups;
+    const struct kmem_node *node = &r->snap->node;
+    const struct kmem_cgroup *root;
+    size_t *idx, nleaf = 0, ntop = 0, *top;
+    bool approx = false;
+    char h[H];
+
+    section(r, "Charged to cgroups, and not");
+    if (!r->cg_ok) {
+        missing(r, KMEM_COLLECT_CGROUPS, &r->snap->cgroup_status, "Cgroups");
+        return;
+    }
+    if (cgs->layout == KMEM_CG_NONE || cgs->n == 0) {
+        fputs("  No memory cgroup hierarchy was found under sys/fs/cgroup: nothing is charged.\n",
+              r->f);
+        return;
+    }
+    root = &cgs->v[0];
+    for (size_t i = 0; i < cgs->n; i++)
+        approx |= cgs->v[i].kernel_approx;
+    {
+        char text[1024];
+
+        snprintf(text, sizeof(text),
+                 "Memory cgroups (layout %s, %zu cgroups under %s) group processes, e.g. one per "
+                 "service or container. The kernel charges each cgroup for the kernel memory its "
+                 "processes cause, and it counts against the cgroup's memory limit. Tasks in the "
+                 "root cgroup and kernel threads are never charged: their kernel memory belongs "
+                 "to no cgroup.",
+                 kmem_cg_layout_name[cgs->layout], cgs->n, cgs->mount ? cgs->mount : "?");
+        wrap(r->f, "  ", 2, text);
+        fputc('\n', r->f);
+    }
+    fprintf(r->f, "  %-20s %15" PRIu64 " bytes %8s  %s\n", "charged to cgroups", root->kernel,
+            hum(h, root->kernel),
+            cgs->layout == KMEM_CG_V2 ? "the root cgroup's \"kernel\" (the sum of its children)"
+                                      : "the root cgroup's memory.kmem.usage_in_bytes");
+    if (r->node_ok) {
+        uint64_t not_charged =
+            node->kernel_total > root->kernel ? node->kernel_total - root->kernel : 0;
+
+        fprintf(r->f,
+                "  %-20s %15" PRIu64 " bytes %8s  node kernel memory %" PRIu64 " - charged%s\n",
+                "not charged", not_charged, hum(h, not_charged), node->kernel_total,
+                node->kernel_total < root->kernel ? " (below 0: shown as 0)" : "");
+        fprintf(r->f, "  %.1f%% of the node's kernel memory is charged to some cgroup.\n",
+                pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
+                    node->kernel_total));
+    } else {
+        fputs("  (the part not charged needs the node counters, which are not available)\n", r->f);
+    }
+    if (approx)
+        fputs("  ~ marks cgroups whose memory.stat has no \"kernel\" line (before Linux 5.18):\n"
+              "    the sum of the parts the kernel does report.\n",
+              r->f);
+    if (cgs->n_errors)
+        fprintf(r->f, "  %zu cgroups could not be read and are left out.\n", cgs->n_errors);
+
+    idx = malloc(2 * cgs->n * sizeof(*idx));
+    if (!idx) {
+        fputs("  (out of memory sorting the cgroups)\n", r->f);
+        return;
+    }
+    top = idx + cgs->n;
+    /* Leaves: in tree order, a cgroup followed by one of its descendants is not one. */
+    for (size_t i = 0; i < cgs->n; i++)
+        idx[i] = i;
+    sort_cg = cgs->v;
+    qsort(idx, cgs->n, sizeof(*idx), cmp_tree);
+    for (size_t i = 0; i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[idx[i]];
+        size_t l = strlen(cg->path);
+        bool leaf = true;
+
+        if (cg->depth == 1)
+            top[ntop++] = idx[i];
+        if (i + 1 < cgs->n) {
+            const char *next = cgs->v[idx[i + 1]].path;
+
+            leaf = !(strncmp(next, cg->path, l) == 0 &&
+                     (next[l] == '/' || (l > 0 && cg->path[l - 1] == '/')));
+        }
+        if (leaf && cg->depth > 0)
+            idx[nleaf++] = idx[i];
+    }
+
+    section(r, "Top cgroups by kernel memory");
+    fputs("  Values are hierarchical: a cgroup's figure includes all of its descendants.\n"
+          "  Shares are of the memory charged to cgroups.\n",
+          r->f);
+    if (ntop) {
+        qsort(top, ntop, sizeof(*top), cmp_kernel);
+        fprintf(r->f, "\n  Top-level cgroups (the root's children):\n");
+        cg_table(r, top, ntop, root->kernel);
+    }
+    if (nleaf) {
+        qsort(idx, nleaf, sizeof(*idx), cmp_kernel);
+        fprintf(r->f, "\n  Leaf cgroups (containers, services; no double counting among "
+                      "them):\n");
+        cg_table(r, idx, nleaf, root->kernel);
+    } else {
+        fputs("\n  There is no cgroup below the root.\n", r->f);
+    }
+    free(idx);
+}
+
+int kt_report(FILE *f, const struct kmem_snapshot *snap)
+{
+    struct rep r = {
+        .f = f,
+        .snap = snap,
+        .slab_ok = (snap->flags & KMEM_COLLECT_SLAB) && !snap->slab_status.err,
+        .node_ok = (snap->flags & KMEM_COLLECT_NODE) && !snap->node_status.err,
+        .cg_ok = (snap->flags & KMEM_COLLECT_CGROUPS) && !snap->cgroup_status.err,
+    };
+
+    fprintf(f, "Kernel memory report (kmemtop %s)\n", KMEM_VERSION);
+    summary(&r);
+    intro(&r);
+    kinds(&r);
+    slabs(&r);
+    percpu_free(&r);
+    unaccounted(&r);
+    outside(&r);
+    cgroups(&r);
+    if (fflush(f) != 0 || ferror(f))
+        return -(errno ? errno : EIO);
+    return 0;
+}

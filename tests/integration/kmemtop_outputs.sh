@@ -1,0 +1,246 @@
+#!/bin/sh
+# kmemtop --json, --report, --cgroups -o and --capture on every fixture tree
+# and on this machine: the numbers are checked against the fixture's own
+# files (read here with awk, independently of libkmem), and a capture
+# replayed with --root must give the same document.
+. "$(dirname "$0")/../lib.sh"
+
+K="$B/kmemtop"
+T=$(tmpdir)
+trap 'rm -rf "$T"' EXIT INT TERM
+
+if [ ! -x "$K" ]; then
+    not_ok "kmemtop is built at $K"
+    finish
+fi
+command -v jq >/dev/null || { not_ok "jq is installed (make deps)"; finish; }
+
+# Value of a /proc/meminfo field in bytes (kB x 1024; HugePages_* as is), 0 if absent.
+mi() {
+    v=$(awk -v k="$2:" '$1 == k { print $2; u = $3; exit } END { }' "$1/proc/meminfo")
+    u=$(awk -v k="$2:" '$1 == k { print $3; exit }' "$1/proc/meminfo")
+    [ -n "$v" ] || { echo 0; return; }
+    if [ "$u" = kB ]; then echo $((v * 1024)); else echo "$v"; fi
+}
+has_mi() { grep -q "^$2:" "$1/proc/meminfo"; }
+max0() { if [ "$1" -lt 0 ]; then echo 0; else echo "$1"; fi; }
+jqr() { jq -r "$1" "$2"; }
+
+# Human size ("12M", "~4.0K", "512B") to bytes, for order checks.
+to_bytes() {
+    awk '{ v = $1; sub(/^~/, "", v); u = substr(v, length(v)); n = substr(v, 1, length(v) - 1);
+           m = index("BKMGTPE", u); if (m == 0) { print -1; next }
+           printf "%.0f\n", n * 1024 ^ (m - 1) }'
+}
+
+jqe() { jq -e "$1" "$2" >/dev/null; }
+
+# Every document written is validated against docs/kmem.schema.json at the
+# end, in one python3 run (python3-jsonschema).
+SCHEMA_LIST="$T/schema-list"
+: >"$SCHEMA_LIST"
+validate_all() {
+    python3 - "$TOP/docs/kmem.schema.json" "$SCHEMA_LIST" <<'EOF'
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    print("not ok - python3-jsonschema is installed (apt-get install python3-jsonschema)")
+    sys.exit(0)
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+print("ok - docs/kmem.schema.json is a valid draft 2020-12 schema")
+v = jsonschema.Draft202012Validator(schema)
+for line in open(sys.argv[2]):
+    name, path = line.rstrip("\n").split("\t", 1)
+    errs = sorted(v.iter_errors(json.load(open(path))), key=str)
+    if errs:
+        print("not ok - %s: --json matches docs/kmem.schema.json (%s at %s)"
+              % (name, errs[0].message[:200], "/".join(map(str, errs[0].absolute_path))))
+    else:
+        print("ok - %s: --json matches docs/kmem.schema.json" % name)
+EOF
+}
+
+check_tree() { # name dir
+    n=$1
+    F=$2
+    J="$T/$n.json"
+    R="$T/$n.report"
+    C="$T/$n.cgroups"
+
+    "$K" --root "$F" --json >"$J" 2>"$T/$n.err"
+    check "$n: --json prints one valid JSON document" jqe '.version == 1' "$J"
+    printf '%s\t%s\n' "$n" "$J" >>"$SCHEMA_LIST"
+    "$K" --root "$F" --report >"$R" 2>>"$T/$n.err"
+    check_eq "$n: --report exits 0" 0 $?
+
+    # ---- slab caches: one per line of the file
+    if [ -f "$F/proc/slabinfo" ]; then
+        want=$(($(grep -v '^#' "$F/proc/slabinfo" | grep -c .) - 1))
+        check_eq "$n: slab status ok" true "$(jqr .slab.status.ok "$J")"
+        check_eq "$n: one cache per line of proc/slabinfo" "$want" "$(jqr '.slab.caches | length' "$J")"
+        check_eq "$n: slab totals count the caches" "$want" "$(jqr .slab.totals.caches "$J")"
+        ps=$(jqr .page_size "$J")
+        bad=$(jq --argjson ps "$ps" '[.slab.caches[] | select(.size_bytes != .num_slabs * .pagesperslab * $ps or .active_bytes != .active_objs * .objsize)] | length' "$J")
+        check_eq "$n: cache byte figures are num_slabs x pagesperslab x page size" 0 "$bad"
+        first=$(awk '!/^#/ && NR > 1 && NF { print $1; exit }' "$F/proc/slabinfo")
+        [ -n "$first" ] && check_eq "$n: first cache in file order" "$first" "$(jqr '.slab.caches[0].name' "$J")"
+    else
+        check_eq "$n: missing proc/slabinfo is a slab error" false "$(jqr .slab.status.ok "$J")"
+    fi
+
+    # ---- node: kinds from meminfo, their sum, the unaccounted formula
+    if [ -f "$F/proc/meminfo" ]; then
+        check_eq "$n: node status ok" true "$(jqr .node.status.ok "$J")"
+        check_eq "$n: node kinds add up to kernel_total_bytes" "$(jqr .node.kernel_total_bytes "$J")" \
+            "$(jqr '[.node.kinds[]] | add' "$J")"
+        # Every meminfo field in the JSON is the file's value in bytes.
+        bad=0
+        for kv in $(jqr '.node.meminfo | to_entries[] | "\(.key)=\(.value)"' "$J"); do
+            k=${kv%%=*}
+            [ "$(mi "$F" "$k")" = "${kv#*=}" ] || { bad=$((bad + 1)); echo "# meminfo $k: json ${kv#*=}, file $(mi "$F" "$k")"; }
+        done
+        check_eq "$n: json meminfo equals proc/meminfo (bytes)" 0 "$bad"
+        check "$n: json meminfo has MemTotal" test "$(jqr '.node.meminfo.MemTotal' "$J")" != null
+        kind() { jqr ".node.kinds.$1" "$J"; }
+        check_eq "$n: slab_reclaimable = SReclaimable" "$(mi "$F" SReclaimable)" "$(kind slab_reclaimable)"
+        check_eq "$n: slab_unreclaimable = SUnreclaim" "$(mi "$F" SUnreclaim)" "$(kind slab_unreclaimable)"
+        check_eq "$n: kernel_stack = KernelStack + ShadowCallStack" \
+            $(($(mi "$F" KernelStack) + $(mi "$F" ShadowCallStack))) "$(kind kernel_stack)"
+        check_eq "$n: pagetables = PageTables" "$(mi "$F" PageTables)" "$(kind pagetables)"
+        check_eq "$n: sec_pagetables = SecPageTables" "$(mi "$F" SecPageTables)" "$(kind sec_pagetables)"
+        check_eq "$n: percpu = Percpu" "$(mi "$F" Percpu)" "$(kind percpu)"
+        check_eq "$n: zswap = Zswap" "$(mi "$F" Zswap)" "$(kind zswap)"
+        check_eq "$n: other_reclaimable = KReclaimable - SReclaimable" \
+            "$(max0 $(($(mi "$F" KReclaimable) - $(mi "$F" SReclaimable))))" "$(kind other_reclaimable)"
+        stk=0
+        [ "$(jqr .node.vmap_stack "$J")" = true ] && stk=$(mi "$F" KernelStack)
+        check_eq "$n: vmalloc = VmallocUsed - vmap'd stacks - ShadowCallStack" \
+            "$(max0 $(($(mi "$F" VmallocUsed) - stk - $(mi "$F" ShadowCallStack))))" "$(kind vmalloc)"
+        pcp=$(awk '$1 == "count:" { s += $2 } END { print s + 0 }' "$F/proc/zoneinfo" 2>/dev/null)
+        check_eq "$n: per-CPU free pages = sum of zoneinfo count:" "${pcp:-0}" "$(jqr .node.percpu_free_pages "$J")"
+        nps=$(jqr .node.node_page_size "$J")
+        if has_mi "$F" Hugetlb; then huge=$(mi "$F" Hugetlb); else
+            huge=$(($(mi "$F" HugePages_Total) * $(mi "$F" Hugepagesize))); fi
+        explained=$(jqr '[.node.kinds | to_entries[] | select(.key != "unaccounted") | .value] | add' "$J")
+        want=$(($(mi "$F" MemTotal) - $(mi "$F" MemFree) - ${pcp:-0} * nps \
+            - $(mi "$F" Active) - $(mi "$F" Inactive) - $(mi "$F" Unevictable) - huge - explained))
+        check_eq "$n: unaccounted_raw_bytes follows the formula" "$want" "$(jqr .node.unaccounted_raw_bytes "$J")"
+        check_eq "$n: unaccounted kind is the raw value clamped at 0" "$(max0 "$want")" "$(kind unaccounted)"
+        if grep -q '^nr_memmap_boot_pages ' "$F/proc/vmstat" 2>/dev/null; then
+            mm=$(awk '$1 == "nr_memmap_pages" || $1 == "nr_memmap_boot_pages" { s += $2 } END { print s }' "$F/proc/vmstat")
+            check_eq "$n: memmap_bytes = (nr_memmap_pages + nr_memmap_boot_pages) x page size" \
+                $((mm * nps)) "$(jqr .node.memmap_bytes "$J")"
+        fi
+
+        # --report: every kind line, the formula, the same numbers.
+        for k in $(jqr '.node.kinds | keys_unsorted[]' "$J"); do
+            got=$(awk -v k="$k" '$1 == k && $2 ~ /^[0-9]+$/ { print $2; exit }' "$R")
+            check_eq "$n: --report line for $k" "$(kind "$k")" "$got"
+        done
+        got=$(awk '$1 == "total" && $2 ~ /^[0-9]+$/ { print $2; exit }' "$R")
+        check_eq "$n: --report total" "$(jqr .node.kernel_total_bytes "$J")" "$got"
+        check "$n: --report prints the unaccounted formula" \
+            grep -q '^  unaccounted = MemTotal - MemFree - per-CPU free pages$' "$R"
+        got=$(awk '$1 == "=" && $3 == "unaccounted" { print $2; exit }' "$R")
+        check_eq "$n: --report unaccounted result" "$(jqr .node.unaccounted_raw_bytes "$J")" "$got"
+        got=$(awk '$2 == "MemTotal" && $1 ~ /^[0-9]+$/ { print $1; exit }' "$R")
+        check_eq "$n: --report formula starts from MemTotal" "$(mi "$F" MemTotal)" "$got"
+        check "$n: --report terms add up to the reader's result" sh -c "! grep -q 'note: these terms give' '$R'"
+        got=$(awk '/^  per-CPU free pages = / { print $5; exit }' "$R")
+        check_eq "$n: --report per-CPU free pages" "${pcp:-0}" "$got"
+    else
+        check_eq "$n: missing proc/meminfo is a node error" false "$(jqr .node.status.ok "$J")"
+        check "$n: --report says why the node part is missing" grep -q 'Node counters are not available: ' "$R"
+    fi
+
+    # ---- cgroups: values from the files, table order
+    if [ "$(jqr .cgroups.status.ok "$J")" = true ] && [ "$(jqr '.cgroups.items | length' "$J")" -gt 0 ]; then
+        layout=$(jqr .cgroups.layout "$J")
+        mount=$(jqr .cgroups.mount "$J")
+        ncg=$(jqr '.cgroups.items | length' "$J")
+        bad=0
+        checked=0
+        for pk in $(jqr '.cgroups.items[] | "\(.path | @base64)|\(.kernel_bytes)"' "$J"); do
+            path=$(echo "${pk%%|*}" | base64 -d)
+            got=${pk#*|}
+            dir="$F/$mount${path%/}"
+            case $layout in
+            v1 | hybrid)
+                want=$(cat "$dir/memory.kmem.usage_in_bytes" 2>/dev/null) ;;
+            v2)
+                want=$(awk '$1 == "kernel" { print $2 }' "$dir/memory.stat" 2>/dev/null) ;;
+            *) want= ;;
+            esac
+            [ -n "$want" ] || continue
+            checked=$((checked + 1))
+            [ "$want" = "$got" ] || { bad=$((bad + 1)); echo "# $path: json $got, file $want"; }
+        done
+        check_eq "$n: cgroup kernel_bytes equal the cgroup files ($checked checked)" 0 "$bad"
+        case $layout in v1 | hybrid)
+            check_eq "$n: every v1 cgroup has memory.kmem.usage_in_bytes" "$ncg" "$checked" ;;
+        esac
+
+        "$K" --root "$F" --cgroups -o >"$C" 2>>"$T/$n.err"
+        check_eq "$n: --cgroups -o exits 0" 0 $?
+        check_eq "$n: --cgroups -o first line" "cgroup layout $layout, $ncg memory cgroups" \
+            "$(head -1 "$C" | cut -d';' -f1)"
+        check_eq "$n: --cgroups -o has one row per cgroup" "$ncg" "$(($(wc -l <"$C") - 2))"
+        unsorted=$(tail -n +3 "$C" | to_bytes | awk 'NR > 1 && $1 > prev { bad++ } { prev = $1 } END { print bad + 0 }')
+        check_eq "$n: --cgroups -o is sorted by kernel memory, descending" 0 "$unsorted"
+        check_eq "$n: --cgroups -o starts with the root" "/" "$(sed -n 3p "$C" | awk '{ print $NF }')"
+        got=$(awk '/^  charged to cgroups / { print $4; exit }' "$R")
+        check_eq "$n: --report charged = root cgroup kernel" "$(jqr '.cgroups.items[0].kernel_bytes' "$J")" "$got"
+        if [ -f "$F/proc/meminfo" ]; then
+            want=$(max0 $(($(jqr .node.kernel_total_bytes "$J") - $(jqr '.cgroups.items[0].kernel_bytes' "$J"))))
+            got=$(awk '/^  not charged / { print $3; exit }' "$R")
+            check_eq "$n: --report not charged = node total - root cgroup" "$want" "$got"
+        fi
+        check "$n: --report lists top cgroups" grep -q '^Top cgroups by kernel memory' "$R"
+    fi
+
+    # ---- capture and replay: the same document
+    if [ -f "$F/proc/meminfo" ]; then
+        D="$T/capture-$n"
+        "$K" --root "$F" --capture "$D" --json >"$T/$n.cap.json" 2>>"$T/$n.err"
+        check_eq "$n: --capture exits 0" 0 $?
+        check "$n: --capture prints the same JSON as --json" cmp -s "$J" "$T/$n.cap.json"
+        "$K" --root "$D" --json >"$T/$n.replay.json" 2>>"$T/$n.err"
+        check "$n: --root CAPTURE --json is identical to the original" cmp -s "$J" "$T/$n.replay.json"
+        "$K" --root "$D" --report >"$T/$n.replay.report" 2>>"$T/$n.err"
+        check "$n: --root CAPTURE --report is identical to the original" cmp -s "$R" "$T/$n.replay.report"
+        if ! cmp -s "$J" "$T/$n.replay.json"; then
+            diff "$J" "$T/$n.replay.json" | head -20 | sed 's/^/# /'
+        fi
+    fi
+}
+
+# ---- every fixture tree
+[ -d "$SHARED_FIXTURE" ] && check_tree "$(basename "$SHARED_FIXTURE")" "$SHARED_FIXTURE"
+for F in "$FIXTURES"/*; do
+    [ -d "$F/proc" ] || [ -d "$F/sys" ] || continue
+    check_tree "$(basename "$F")" "$F"
+done
+
+# ---- this machine: capture once, then the capture must replay identically
+L="$T/live"
+"$K" --capture "$L" --json >"$T/live.json" 2>"$T/live.err"
+check_eq "live: --capture --json exits 0" 0 $?
+check "live: --capture --json is valid JSON, every part ok" jqe '.slab.status.ok and .node.status.ok and .cgroups.status.ok' "$T/live.json"
+"$K" --root "$L" --json >"$T/live.r1.json" 2>>"$T/live.err"
+"$K" --root "$L" --json >"$T/live.r2.json" 2>>"$T/live.err"
+check "live: the capture replays to the same JSON twice" cmp -s "$T/live.r1.json" "$T/live.r2.json"
+check "live: the replay equals what the capturing run printed" cmp -s "$T/live.json" "$T/live.r1.json"
+cmp -s "$T/live.json" "$T/live.r1.json" || diff "$T/live.json" "$T/live.r1.json" | head -20 | sed 's/^/# /'
+check_tree live-capture "$L"
+"$K" --report >"$T/live.report" 2>&1
+check_eq "live: --report exits 0" 0 $?
+check "live: --report has every section" sh -c "grep -q '^Kernel memory by kind' '$T/live.report' &&
+    grep -q '^Largest slab caches' '$T/live.report' && grep -q '^The unaccounted rest' '$T/live.report' &&
+    grep -q '^Charged to cgroups, and not' '$T/live.report'"
+
+validate_all >"$T/schema-result"
+cat "$T/schema-result"
+grep -q '^not ok' "$T/schema-result" && _fail=1
+finish
