@@ -64,9 +64,13 @@ void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap)
                  "per-CPU free pages", kt_human(a, sizeof(a), (double)n->percpu_free_bytes)))
         return;
     memmap_known = (n->vm.present & (UINT64_C(1) << KMEM_VM_NR_MEMMAP_PAGES)) != 0;
-    if (memmap_known)
+    if (memmap_known && n->memmap_boot_bytes >= n->memmap_bytes)
         kt_line(s, KT_NORMAL, "%-20s %8s         page descriptors, outside MemTotal", "memmap",
                 kt_human(a, sizeof(a), (double)n->memmap_bytes));
+    else if (memmap_known)
+        kt_line(s, KT_NORMAL, "%-20s %8s         page descriptors, %s of it outside MemTotal",
+                "memmap", kt_human(a, sizeof(a), (double)n->memmap_bytes),
+                kt_human(b, sizeof(b), (double)n->memmap_boot_bytes));
     else
         kt_line(s, KT_NORMAL, "%-20s %8s         not reported by this kernel (Linux 6.11+)",
                 "memmap", "-");

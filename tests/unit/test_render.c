@@ -576,6 +576,40 @@ static void test_report_cgroups(void **state)
     free(out);
 }
 
+static void test_report_edge_cases(void **state)
+{
+    struct kmem_snapshot s;
+    char want[256];
+    char *out;
+
+    (void)state;
+    /* Counters that explain more than MemTotal: the raw value, and 0 in the kinds. */
+    make_snap(&s);
+    s.node.mi.v[KMEM_MI_MEMFREE] = 15000 * MiB;
+    kmem_node_compute(&s.node, 4096);
+    assert_true(s.node.unaccounted_signed < 0);
+    out = report_of(&s);
+    snprintf(want, sizeof(want),
+             "    = %15" PRId64 "  unaccounted (below zero: the counters overlap by %" PRId64
+             " bytes; shown as 0)\n",
+             s.node.unaccounted_signed, -s.node.unaccounted_signed);
+    assert_contains(out, want);
+    assert_lacks(out, "note: these terms give");
+    free(out);
+
+    /* No memory controller; no slab caches; a kernel without the memmap counters. */
+    make_snap(&s);
+    s.cgroups.layout = KMEM_CG_NONE;
+    s.cgroups.n = 0;
+    s.slab.n = 0;
+    s.node.vm.present = 0;
+    out = report_of(&s);
+    assert_contains(out, "No memory cgroup hierarchy was found under sys/fs/cgroup");
+    assert_contains(out, "  /proc/slabinfo lists 0 caches using 0 bytes");
+    assert_contains(out, "This kernel does not report the memmap's size");
+    free(out);
+}
+
 static void test_report_missing_parts(void **state)
 {
     struct kmem_snapshot s;
@@ -825,6 +859,12 @@ static void test_cgroup_table_v1_limits_errors(void **state)
     assert_contains(out, "  .../web-1/nginx\n");
     free(out);
 
+    s.cgroups.layout = KMEM_CG_NONE;
+    s.cgroups.n = 0;
+    out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 0, NULL);
+    assert_string_equal(out, "cgroup layout none, 0 memory cgroups\n");
+    free(out);
+
     s.cgroup_status.err = -EACCES;
     snprintf(s.cgroup_status.msg, sizeof(s.cgroup_status.msg),
              "cannot open /sys/fs/cgroup: Permission denied (run as root)");
@@ -890,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_report_kinds_and_formula),
         cmocka_unit_test(test_report_slabs),
         cmocka_unit_test(test_report_cgroups),
+        cmocka_unit_test(test_report_edge_cases),
         cmocka_unit_test(test_report_missing_parts),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_errors),
