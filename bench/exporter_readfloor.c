@@ -112,7 +112,8 @@ int main(int argc, char **argv)
     double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
                           r0.ru_stime.tv_sec) +
                  (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
-                          r0.ru_stime.tv_usec) / 1e6;
+                          r0.ru_stime.tv_usec) /
+                     1e6;
     printf("%.4f %u\n", cpu * 1000 / (double)n, ncg);
     return 0;
 }

@@ -35,12 +35,12 @@ struct kx_collector {
     struct kx_collector_opts o;
     char *root;
     struct kmem_ctx *ctx[KX_COL_COUNT];
-    struct kx_blob *cur;     /* NULL before the first collection */
-    struct timespec cur_at;  /* CLOCK_MONOTONIC start of cur's collection */
-    bool busy;               /* a collection is running */
-    unsigned long gen;       /* bumped when a collection ends */
-    int last_err;            /* result of the last collection */
-    struct kx_buf out;       /* reused render buffer (its capacity) */
+    struct kx_blob *cur;            /* NULL before the first collection */
+    struct timespec cur_at;         /* CLOCK_MONOTONIC start of cur's collection */
+    bool busy;                      /* a collection is running */
+    unsigned long gen;              /* bumped when a collection ends */
+    int last_err;                   /* result of the last collection */
+    struct kx_buf out;              /* reused render buffer (its capacity) */
     char logged[KX_COL_COUNT][320]; /* last message logged per part */
 };
 
@@ -191,8 +191,7 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
                 fprintf(stderr, "kmem_exporter: collector %s failed: %s\n", kx_collector_name[i],
                         m);
             else
-                fprintf(stderr, "kmem_exporter: collector %s works again\n",
-                        kx_collector_name[i]);
+                fprintf(stderr, "kmem_exporter: collector %s works again\n", kx_collector_name[i]);
             snprintf(c->logged[i], sizeof(c->logged[i]), "%s", m);
         }
     }

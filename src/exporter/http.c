@@ -94,15 +94,14 @@ int kx_http_listen(const char *address, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        snprintf(err, errlen, "--web.listen-address %s: cannot listen: %s", address,
-                 strerror(e));
+        snprintf(err, errlen, "--web.listen-address %s: cannot listen: %s", address, strerror(e));
         return -e;
     }
     return fd;
 
 out_syntax:
-    snprintf(err, errlen,
-             "--web.listen-address '%s': expected HOST:PORT, [IPV6]:PORT or :PORT", address);
+    snprintf(err, errlen, "--web.listen-address '%s': expected HOST:PORT, [IPV6]:PORT or :PORT",
+             address);
     return -EINVAL;
 }
 
@@ -295,8 +294,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            19, (void *)"Method Not Allowed\n", MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r = MHD_create_response_from_buffer(19, (void *)"Method Not Allowed\n",
+                                                                 MHD_RESPMEM_PERSISTENT);
         if (!r)
             return MHD_NO;
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -316,8 +315,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     if (!check_auth(h, conn)) {
         static const char text[] = "Unauthorized\n";
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
         if (!r)
             return MHD_NO;
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -329,8 +328,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (!strcmp(url, h->path))
         return serve_metrics(h, conn);
     if (!strcmp(url, "/")) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(h->landing_len, h->landing,
-                                                                 MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(h->landing_len, h->landing, MHD_RESPMEM_PERSISTENT);
         if (!r)
             return MHD_NO;
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
@@ -362,8 +361,11 @@ static char *html_escape(const char *s)
     if (!out)
         return NULL;
     for (; *s; s++) {
-        const char *rep = *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;"
-                          : *s == '"' ? "&quot;" : NULL;
+        const char *rep = *s == '<'   ? "&lt;"
+                          : *s == '>' ? "&gt;"
+                          : *s == '&' ? "&amp;"
+                          : *s == '"' ? "&quot;"
+                                      : NULL;
         if (rep) {
             strcpy(o, rep);
             o += strlen(rep);
@@ -419,12 +421,10 @@ int kx_http_start(struct kx_http **out, const struct kx_http_opts *o, char *err,
     h->o.telemetry_path = h->path;
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL
-                                                                    : MHD_USE_POLL;
+    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
     struct MHD_OptionItem opt[16];
     int n = 0;
-    opt[n++] =
-        (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)logger, h};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)logger, h};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, o->listen_fd, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL};
@@ -458,8 +458,7 @@ int kx_http_start(struct kx_http **out, const struct kx_http_opts *o, char *err,
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
     h->starting = true;
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opt,
-                            MHD_OPTION_END);
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
     h->starting = false;
     if (!h->d) {
         snprintf(err, errlen, "cannot start the HTTP server%s",

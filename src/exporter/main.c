@@ -29,7 +29,7 @@
 #define KMEM_VERSION "unknown"
 #endif
 
-#define PROG "kmem_exporter"
+#define PROG           "kmem_exporter"
 #define DEFAULT_LISTEN ":9465"
 
 struct options {
@@ -70,8 +70,7 @@ static const struct flag flags[] = {
     {"web.config.file", F_STR, OFF(web_config), "FILE",
      "exporter-toolkit web configuration: TLS and basic authentication.", 0},
     {"web.timestamps", F_BOOL, OFF(timestamps), NULL,
-     "Put millisecond timestamps on container_memory_kernel_usage samples, as cAdvisor does.",
-     0},
+     "Put millisecond timestamps on container_memory_kernel_usage samples, as cAdvisor does.", 0},
     {"web.max-connections", F_UINT, OFF(max_conns), "N",
      "Maximum number of open HTTP connections (default 64).", 0},
     {"web.max-connections-per-ip", F_UINT, OFF(max_conns_per_ip), "N",
@@ -97,13 +96,12 @@ static const struct flag flags[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: " PROG " [<flags>]\n\n"
-            "Prometheus exporter of Linux kernel memory: slab caches, node kernel memory by\n"
-            "kind, kernel memory of memory cgroups (container_memory_kernel_usage).\n\n"
-            "Flags:\n"
-            "  -h, --help                     Show this help and exit.\n"
-            "      --version                  Show the version and exit.\n");
+    fprintf(f, "usage: " PROG " [<flags>]\n\n"
+               "Prometheus exporter of Linux kernel memory: slab caches, node kernel memory by\n"
+               "kind, kernel memory of memory cgroups (container_memory_kernel_usage).\n\n"
+               "Flags:\n"
+               "  -h, --help                     Show this help and exit.\n"
+               "      --version                  Show the version and exit.\n");
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         const struct flag *fl = &flags[i];
         if (fl->hidden)
@@ -271,8 +269,7 @@ static void tmp_root_cleanup(void)
     tmp_root[0] = '\0';
 }
 
-static int resolve_root(const struct options *o, char *out, size_t outlen, char *err,
-                        size_t errlen)
+static int resolve_root(const struct options *o, char *out, size_t outlen, char *err, size_t errlen)
 {
     const char *root = o->root ? o->root : "/";
     if (!o->procfs && !o->sysfs) {
@@ -442,8 +439,8 @@ static int run_bench(struct kx_collector *c, long n)
                (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6;
     double s = (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
                (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
-    printf("cycles=%ld user_s=%.6f sys_s=%.6f cpu_per_cycle_ms=%.4f bytes=%zu maxrss_kib=%ld\n",
-           n, u, s, (u + s) * 1000 / (double)n, bytes, r1.ru_maxrss);
+    printf("cycles=%ld user_s=%.6f sys_s=%.6f cpu_per_cycle_ms=%.4f bytes=%zu maxrss_kib=%ld\n", n,
+           u, s, (u + s) * 1000 / (double)n, bytes, r1.ru_maxrss);
     return 0;
 }
 

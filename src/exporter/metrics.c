@@ -51,15 +51,13 @@ int kx_filter_init(struct kx_filter *f, const char *include, const char *exclude
 {
     memset(f, 0, sizeof(*f));
     if (include) {
-        int r = compile_anchored(&f->include, include, "--collector.slabinfo.include", err,
-                                 errlen);
+        int r = compile_anchored(&f->include, include, "--collector.slabinfo.include", err, errlen);
         if (r)
             return r;
         f->has_include = true;
     }
     if (exclude) {
-        int r = compile_anchored(&f->exclude, exclude, "--collector.slabinfo.exclude", err,
-                                 errlen);
+        int r = compile_anchored(&f->exclude, exclude, "--collector.slabinfo.exclude", err, errlen);
         if (r) {
             kx_filter_free(f);
             return r;
@@ -281,9 +279,11 @@ static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
         struct kx_label l[] = {
-            {"container", nz(cg->container_name)}, {"id", nz(cg->path)},
+            {"container", nz(cg->container_name)},
+            {"id", nz(cg->path)},
             {"image", ""},
-            {"name", nz(cg->container_id)},        {"namespace", nz(cg->namespace_name)},
+            {"name", nz(cg->container_id)},
+            {"namespace", nz(cg->namespace_name)},
             {"pod", nz(cg->pod_name)},
         };
         kx_expo_sample_u64(b, "container_memory_kernel_usage", l, 6, cg->kernel,
@@ -299,11 +299,10 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c)
     for (int i = 0; i < KX_COL_COUNT; i++) {
         struct kx_label l = {"collector", kx_collector_name[i]};
         const struct kmem_status *st = c->part[i].status;
-        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0,
-                           KX_NO_TIMESTAMP);
+        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0, KX_NO_TIMESTAMP);
     }
-    kx_expo_family(b, "kmem_collector_duration_seconds",
-                   "Time the collector took in this scrape.", "gauge");
+    kx_expo_family(b, "kmem_collector_duration_seconds", "Time the collector took in this scrape.",
+                   "gauge");
     for (int i = 0; i < KX_COL_COUNT; i++) {
         struct kx_label l = {"collector", kx_collector_name[i]};
         kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->part[i].seconds,
@@ -323,15 +322,11 @@ static void render_process(struct kx_buf *b)
         return; /* never fail a scrape for self metrics */
     kx_expo_family(b, "process_cpu_seconds_total",
                    "Total user and system CPU time spent in seconds.", "counter");
-    kx_expo_sample_double(b, "process_cpu_seconds_total", NULL, 0, p.cpu_seconds,
-                          KX_NO_TIMESTAMP);
-    kx_expo_family(b, "process_resident_memory_bytes", "Resident memory size in bytes.",
-                   "gauge");
-    kx_expo_sample_u64(b, "process_resident_memory_bytes", NULL, 0, p.rss_bytes,
-                       KX_NO_TIMESTAMP);
+    kx_expo_sample_double(b, "process_cpu_seconds_total", NULL, 0, p.cpu_seconds, KX_NO_TIMESTAMP);
+    kx_expo_family(b, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge");
+    kx_expo_sample_u64(b, "process_resident_memory_bytes", NULL, 0, p.rss_bytes, KX_NO_TIMESTAMP);
     kx_expo_family(b, "process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge");
-    kx_expo_sample_u64(b, "process_virtual_memory_bytes", NULL, 0, p.vsize_bytes,
-                       KX_NO_TIMESTAMP);
+    kx_expo_sample_u64(b, "process_virtual_memory_bytes", NULL, 0, p.vsize_bytes, KX_NO_TIMESTAMP);
     kx_expo_family(b, "process_start_time_seconds",
                    "Start time of the process since unix epoch in seconds.", "gauge");
     kx_expo_sample_double(b, "process_start_time_seconds", NULL, 0, p.start_time_seconds,

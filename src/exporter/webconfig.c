@@ -123,8 +123,7 @@ static bool is_null(const struct wp *w)
     if (w->ev.type != YAML_SCALAR_EVENT || w->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
     const char *s = scalar(w);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
 static int expect_scalar(struct wp *w, const char *what)
@@ -282,8 +281,7 @@ static int parse_tls(struct wp *w)
             if (!strcmp(scalar(w), tls_key_name[k]))
                 break;
         if (k == TK_COUNT)
-            return fail(w, &w->ev.start_mark, "unknown key \"%s\" in tls_server_config",
-                        scalar(w));
+            return fail(w, &w->ev.start_mark, "unknown key \"%s\" in tls_server_config", scalar(w));
         r = once(w, &seen, (unsigned)k, tls_key_name[k]);
         if (r)
             return r;
@@ -385,8 +383,7 @@ static int parse_headers(struct wp *w)
         if ((!strcmp(allowed_header[h], "X-Frame-Options") && strcasecmp(v, "deny") &&
              strcasecmp(v, "sameorigin")) ||
             (!strcmp(allowed_header[h], "X-Content-Type-Options") && strcasecmp(v, "nosniff"))) {
-            r = fail(w, &w->ev.start_mark, "header %s: invalid value \"%s\"", allowed_header[h],
-                     v);
+            r = fail(w, &w->ev.start_mark, "header %s: invalid value \"%s\"", allowed_header[h], v);
             free(v);
             return r;
         }
@@ -500,8 +497,9 @@ static int validate(struct wp *w, const yaml_mark_t *tls_mark)
     if (c->key && c->key_file)
         return fail(w, m, "tls_server_config: key and key_file are mutually exclusive");
     if (c->client_ca && c->client_ca_file)
-        return fail(w, m, "tls_server_config: client_ca and client_ca_file are mutually "
-                          "exclusive");
+        return fail(w, m,
+                    "tls_server_config: client_ca and client_ca_file are mutually "
+                    "exclusive");
     bool have_cert = c->cert || c->cert_file, have_key = c->key || c->key_file;
     bool have_ca = c->client_ca || c->client_ca_file;
     c->tls = have_cert || have_key;
@@ -510,11 +508,13 @@ static int validate(struct wp *w, const yaml_mark_t *tls_mark)
     if (c->tls && !have_key)
         return fail(w, m, "tls_server_config: missing key_file");
     if (!c->tls && (have_ca || c->client_auth != KX_NO_CLIENT_CERT))
-        return fail(w, m, "tls_server_config: client certificates need TLS: set cert_file and "
-                          "key_file");
+        return fail(w, m,
+                    "tls_server_config: client certificates need TLS: set cert_file and "
+                    "key_file");
     if (have_ca && c->client_auth == KX_NO_CLIENT_CERT)
-        return fail(w, m, "tls_server_config: a client CA is configured without a client "
-                          "authentication policy (set client_auth_type)");
+        return fail(w, m,
+                    "tls_server_config: a client CA is configured without a client "
+                    "authentication policy (set client_auth_type)");
     if (!have_ca && (c->client_auth == KX_VERIFY_CLIENT_CERT_IF_GIVEN ||
                      c->client_auth == KX_REQUIRE_AND_VERIFY_CLIENT_CERT))
         return fail(w, m, "tls_server_config: client_auth_type %s needs client_ca_file",
@@ -724,8 +724,7 @@ int kx_webconfig_load(const char *path, struct kx_webconfig *c, char *err, size_
     if (!r && c->key_file)
         r = load_pem(path, base, "key_file", c->key_file, &c->key, err, errlen);
     if (!r && c->client_ca_file)
-        r = load_pem(path, base, "client_ca_file", c->client_ca_file, &c->client_ca, err,
-                     errlen);
+        r = load_pem(path, base, "client_ca_file", c->client_ca_file, &c->client_ca, err, errlen);
     free(dir);
     return r;
 }

@@ -29,11 +29,11 @@ static const struct {
     {"two\nlines", "two\\nlines", "two\\nlines"},
     {"\\\"\n", "\\\\\\\"\\n", "\\\\\"\\n"},
     {"tab\there", "tab\there", "tab\there"},
-    {"caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9"},                    /* valid UTF-8 kept */
-    {"\xe2\x82\xac euro", "\xe2\x82\xac euro", "\xe2\x82\xac euro"},  /* 3 bytes */
-    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},     /* 4 bytes */
-    {"bad\xff", "bad\xef\xbf\xbd", "bad\xef\xbf\xbd"},                /* invalid byte */
-    {"\xc3", "\xef\xbf\xbd", "\xef\xbf\xbd"},                         /* truncated */
+    {"caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9"},                        /* valid UTF-8 kept */
+    {"\xe2\x82\xac euro", "\xe2\x82\xac euro", "\xe2\x82\xac euro"},      /* 3 bytes */
+    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},         /* 4 bytes */
+    {"bad\xff", "bad\xef\xbf\xbd", "bad\xef\xbf\xbd"},                    /* invalid byte */
+    {"\xc3", "\xef\xbf\xbd", "\xef\xbf\xbd"},                             /* truncated */
     {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", "\xef\xbf\xbd\xef\xbf\xbd"}, /* overlong */
     {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
@@ -165,8 +165,8 @@ static void test_accept_encoding(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(ae_cases) / sizeof(ae_cases[0]); i++) {
         if (kx_accepts_gzip(ae_cases[i].ae) != ae_cases[i].gzip)
-            fail_msg("Accept-Encoding '%s': expected %d", ae_cases[i].ae ? ae_cases[i].ae : "(null)",
-                     ae_cases[i].gzip);
+            fail_msg("Accept-Encoding '%s': expected %d",
+                     ae_cases[i].ae ? ae_cases[i].ae : "(null)", ae_cases[i].gzip);
     }
 }
 
@@ -202,8 +202,7 @@ static void test_filter(void **state)
         if (kx_filter_match(&f, filter_cases[i].name) != filter_cases[i].match)
             fail_msg("case %zu: include '%s' exclude '%s' name '%s'", i,
                      filter_cases[i].include ? filter_cases[i].include : "",
-                     filter_cases[i].exclude ? filter_cases[i].exclude : "",
-                     filter_cases[i].name);
+                     filter_cases[i].exclude ? filter_cases[i].exclude : "", filter_cases[i].name);
         kx_filter_free(&f);
     }
     struct kx_filter f;
@@ -272,10 +271,8 @@ static void test_render_duplicates(void **state)
 {
     (void)state;
     struct kmem_slab v[] = {
-        mkslab("foo", 0, 10, 20, 64, 64, 1, 1),
-        mkslab("bar", 0, 1, 2, 128, 32, 2, 3),
-        mkslab("foo", 1, 30, 40, 64, 64, 1, 2),
-        mkslab("foo", 2, 50, 60, 64, 64, 1, 3),
+        mkslab("foo", 0, 10, 20, 64, 64, 1, 1),     mkslab("bar", 0, 1, 2, 128, 32, 2, 3),
+        mkslab("foo", 1, 30, 40, 64, 64, 1, 2),     mkslab("foo", 2, 50, 60, 64, 64, 1, 3),
         mkslab("we\"ird\\", 0, 1, 1, 8, 512, 1, 1),
     };
     struct kmem_slabinfo si = {.major = 2, .minor = 1, .n = 5, .cap = 5, .v = v};

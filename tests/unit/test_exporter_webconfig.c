@@ -28,8 +28,8 @@ static int parse(const char *text, struct kx_webconfig *c, char *err, size_t err
 static void test_empty_and_defaults(void **state)
 {
     (void)state;
-    static const char *const empties[] = {"", "\n", "# only a comment\n", "---\n", "~\n",
-                                          "tls_server_config:\nbasic_auth_users:\n"};
+    static const char *const empties[] = {
+        "", "\n", "# only a comment\n", "---\n", "~\n", "tls_server_config:\nbasic_auth_users:\n"};
     for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
         struct kx_webconfig c;
         char err[256];
