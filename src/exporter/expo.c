@@ -64,7 +64,7 @@ static int buf_grow(struct kx_buf *b, size_t n)
     return 0;
 }
 
-int kx_buf_add(struct kx_buf *b, const void *p, size_t n)
+int kx_buf_add_slow(struct kx_buf *b, const void *p, size_t n)
 {
     int r = buf_grow(b, n);
     if (r)
@@ -79,11 +79,6 @@ int kx_buf_add(struct kx_buf *b, const void *p, size_t n)
 int kx_buf_adds(struct kx_buf *b, const char *s)
 {
     return kx_buf_add(b, s, strlen(s));
-}
-
-int kx_buf_addc(struct kx_buf *b, char c)
-{
-    return kx_buf_add(b, &c, 1);
 }
 
 int kx_buf_printf(struct kx_buf *b, const char *fmt, ...)

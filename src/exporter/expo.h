@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct kx_buf {
     char *data;
@@ -26,11 +27,61 @@ void kx_buf_init(struct kx_buf *b, size_t max);
 void kx_buf_free(struct kx_buf *b);
 /* Empty the buffer, keeping its allocation (and clearing the error). */
 void kx_buf_reset(struct kx_buf *b);
-int kx_buf_add(struct kx_buf *b, const void *p, size_t n);
+int kx_buf_add_slow(struct kx_buf *b, const void *p, size_t n);
 int kx_buf_adds(struct kx_buf *b, const char *s);
-int kx_buf_addc(struct kx_buf *b, char c);
+
+/* Append @n bytes; the common case (room left) stays inline. */
+static inline int kx_buf_add(struct kx_buf *b, const void *p, size_t n)
+{
+    if (b->err == 0 && n < b->cap - b->len && b->len + n <= b->max) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return kx_buf_add_slow(b, p, n);
+}
+
+static inline int kx_buf_addc(struct kx_buf *b, char c)
+{
+    return kx_buf_add(b, &c, 1);
+}
 int kx_buf_printf(struct kx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int kx_buf_add_u64(struct kx_buf *b, uint64_t v);
+
+/* "@a@l@v\n" (name, label text, value): one sample line, one room check. */
+static inline int kx_buf_line_u64(struct kx_buf *b, const char *a, size_t alen, const char *l,
+                                  size_t llen, uint64_t v)
+{
+    size_t need = alen + llen + 22;
+    char digits[20], *d = digits + sizeof(digits), *p;
+
+    if (b->err || need >= b->cap - b->len || b->len + need > b->max) {
+        int r = kx_buf_add(b, a, alen);
+        if (!r)
+            r = kx_buf_add(b, l, llen);
+        if (!r)
+            r = kx_buf_add_u64(b, v);
+        if (!r)
+            r = kx_buf_add(b, "\n", 1);
+        return r;
+    }
+    do {
+        *--d = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    p = b->data + b->len;
+    memcpy(p, a, alen);
+    p += alen;
+    memcpy(p, l, llen);
+    p += llen;
+    memcpy(p, d, (size_t)(digits + sizeof(digits) - d));
+    p += digits + sizeof(digits) - d;
+    *p++ = '\n';
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
+    return 0;
+}
 int kx_buf_add_i64(struct kx_buf *b, int64_t v);
 /* A float in Go/Prometheus style: NaN, +Inf, -Inf or the shortest "%.17g". */
 int kx_buf_add_double(struct kx_buf *b, double v);

@@ -89,6 +89,12 @@ bool kx_filter_match(const struct kx_filter *f, const char *cache)
 
 void kx_cache_label(const struct kmem_slab *s, char *out, size_t outlen)
 {
+    size_t n = strnlen(s->name, sizeof(s->name));
+
+    if (s->dup == 0 && n < outlen) { /* the common case, on every scrape */
+        memcpy(out, s->name, n + 1);
+        return;
+    }
     if (s->dup == 0)
         snprintf(out, outlen, "%s", s->name);
     else
@@ -210,10 +216,8 @@ static int render_slab(struct kx_buf *b, const struct kmem_slabinfo *si,
             size_t len = sl.off[i + 1] - sl.off[i];
             if (len == 0)
                 continue;
-            kx_buf_add(b, slab_family[f].name, nlen);
-            kx_buf_add(b, sl.text.data + sl.off[i], len);
-            kx_buf_add_u64(b, slab_value(&si->v[i], (enum slab_family)f, o->page_size));
-            kx_buf_addc(b, '\n');
+            kx_buf_line_u64(b, slab_family[f].name, nlen, sl.text.data + sl.off[i], len,
+                            slab_value(&si->v[i], (enum slab_family)f, o->page_size));
         }
     }
     r = b->err;

@@ -188,6 +188,11 @@ struct cg_reader {
     struct cg_frame stack[KMEM_CG_MAX_DEPTH + 1];
     struct kmem_kube_names *names;
     bool names_loaded;
+    /* The layout does not change while a machine runs: detected once, and
+     * again when its hierarchy cannot be opened or while capturing. */
+    bool layout_known;
+    enum kmem_cg_layout layout;
+    const char *mount;
 };
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -760,7 +765,12 @@ int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
     w.r = r;
     w.st = st;
 
-    cgs->layout = detect_layout(ctx, r, &w.mount);
+    if (!r->layout_known || ctx->capture_dir) {
+        r->layout = detect_layout(ctx, r, &r->mount);
+        r->layout_known = r->layout != KMEM_CG_NONE;
+    }
+    cgs->layout = r->layout;
+    w.mount = r->mount;
     if (cgs->layout == KMEM_CG_NONE)
         return kmem_err(ctx, ENOENT, "no memory cgroup hierarchy under %s",
                         kmem_display_path(ctx, "sys/fs/cgroup", shown, sizeof(shown)));
@@ -775,8 +785,10 @@ int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
     st->alen = 1;
     snprintf(r->path, sizeof(r->path), "/");
     hfd = kmem_open_dir(ctx, -1, w.mount);
-    if (hfd < 0)
+    if (hfd < 0) {
+        r->layout_known = false;
         return root_error(&w, hfd, NULL);
+    }
     err = add_cgroup(&w, 0, &root);
     if (err) {
         close(hfd);

@@ -16,13 +16,15 @@ static bool is_blank(char c)
  * a fixed order, so the slot after the last match is nearly always the next
  * one (netdata's ARL idea). Returns the slot or -1.
  */
-static int kv_lookup(const struct kmem_kv_table *t, const char *key, size_t klen, unsigned *hint)
+static int kv_lookup(const struct kmem_kv_table *t, const size_t *lens, const char *key,
+                     size_t klen, unsigned *hint)
 {
     for (unsigned i = 0; i < t->n; i++) {
         unsigned s = (*hint + i) % t->n;
         const char *name = t->names[s];
 
-        if (name && strncmp(name, key, klen) == 0 && name[klen] == '\0') {
+        /* lengths first: most keys of a kernel file are not in the table */
+        if (lens[s] == klen && memcmp(name, key, klen) == 0) {
             *hint = (s + 1) % t->n;
             return (int)s;
         }
@@ -42,7 +44,10 @@ int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, ui
 {
     const char *p = buf, *end = buf + len;
     unsigned line = 0, hint = 0;
+    size_t lens[64];
 
+    for (unsigned i = 0; i < t->n && i < 64; i++)
+        lens[i] = t->names[i] ? strlen(t->names[i]) : SIZE_MAX;
     err->line = 0;
     err->what = NULL;
     while (p < end) {
@@ -92,7 +97,7 @@ int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, ui
         if (kmem_skip_blanks(q, eol) != eol)
             return kv_fail(err, line, "unexpected text after the number");
 
-        slot = kv_lookup(t, key, klen, &hint);
+        slot = kv_lookup(t, lens, key, klen, &hint);
         if (slot >= 0) {
             v[slot] = val;
             *present |= UINT64_C(1) << slot;

@@ -82,21 +82,124 @@ static int fail(struct kmem_parse_error *perr, unsigned line, const char *what)
     return -EINVAL;
 }
 
-/* Expect the literal word @w as the next token. */
-static bool expect_word(const char **p, const char *end, const char *w)
+/*
+ * Line parsing. Every line handed to parse_cache_line() ends with '\n' (the
+ * last line of a file without one is copied and given one), so the scans
+ * below stop at that sentinel without bounds checks: this loop is most of
+ * the CPU of a refresh.
+ */
+static inline const char *skip_blanks(const char *p)
 {
-    const char *tok;
-    size_t len;
-
-    return kmem_next_token(p, end, &tok, &len) && kmem_tok_eq(tok, len, w);
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
 }
 
-static int parse_numbers(const char **p, const char *end, uint64_t *const *dst, size_t n)
+static inline bool ends_token(char c)
 {
-    for (size_t i = 0; i < n; i++) {
-        int err = kmem_parse_u64(p, end, dst[i]);
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+static int number(const char **pp, uint64_t *out)
+{
+    const char *p = skip_blanks(*pp), *start = p;
+    uint64_t v = 0;
+
+    while ((unsigned char)(*p - '0') < 10) {
+        v = v * 10 + (uint64_t)(*p - '0');
+        p++;
+    }
+    if (p == start || !ends_token(*p))
+        return -EINVAL;
+    if (p - start > 19) { /* may have wrapped: redo with overflow checks */
+        const char *q = start;
+        int err = kmem_parse_u64(&q, p, &v);
         if (err)
             return err;
+    }
+    *pp = p;
+    *out = v;
+    return 0;
+}
+
+static int numbers(const char **p, uint64_t *const *dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int err = number(p, dst[i]);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* The word @w (compared byte by byte, so the sentinel stops it) as a token. */
+static bool word(const char **pp, const char *w)
+{
+    const char *p = skip_blanks(*pp);
+
+    while (*w && *p == *w) {
+        p++;
+        w++;
+    }
+    if (*w || !ends_token(*p))
+        return false;
+    *pp = p;
+    return true;
+}
+
+/* One cache line [p, lend) with *lend == '\n'. 0, or -EINVAL/-ERANGE with *what. */
+static int parse_cache_line(const char *p, struct kmem_slab *s, const char **what)
+{
+    const char *q = skip_blanks(p), *name = q;
+    size_t tlen;
+    int err;
+
+    while (!ends_token(*q) && *q)
+        q++;
+    tlen = (size_t)(q - name);
+    if (tlen == 0) {
+        *what = "empty line";
+        return -EINVAL;
+    }
+    if (tlen >= KMEM_SLAB_NAME_MAX) {
+        *what = "cache name longer than 128 bytes";
+        return -EINVAL;
+    }
+    memcpy(s->name, name, tlen);
+    s->name[tlen] = '\0';
+    s->has_prev = false;
+    s->delta_objs = s->delta_bytes = 0;
+    err = numbers(&q,
+                  (uint64_t *const[]){&s->active_objs, &s->num_objs, &s->objsize, &s->objperslab,
+                                      &s->pagesperslab},
+                  5);
+    if (err) {
+        *what = err == -ERANGE ? "number too large" : "expected 5 numbers after the name";
+        return err;
+    }
+    if (!word(&q, ":") || !word(&q, "tunables")) {
+        *what = "expected \": tunables\"";
+        return -EINVAL;
+    }
+    err = numbers(&q, (uint64_t *const[]){&s->limit, &s->batchcount, &s->sharedfactor}, 3);
+    if (err) {
+        *what = err == -ERANGE ? "number too large" : "expected 3 tunables";
+        return err;
+    }
+    if (!word(&q, ":") || !word(&q, "slabdata")) {
+        *what = "expected \": slabdata\"";
+        return -EINVAL;
+    }
+    err = numbers(&q, (uint64_t *const[]){&s->active_slabs, &s->num_slabs}, 2);
+    if (err) {
+        *what = err == -ERANGE ? "number too large" : "expected slab counts";
+        return err;
+    }
+    /* sharedavail, and SLAB's statistics columns after it, are optional. */
+    s->sharedavail = 0;
+    if (number(&q, &s->sharedavail) == -ERANGE) {
+        *what = "number too large";
+        return -ERANGE;
     }
     return 0;
 }
@@ -157,9 +260,9 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
         p = lend;
     }
     while (p < end && *p == '\n') {
-        const char *lend, *tok, *q;
+        char tail[4096];
+        const char *lend, *what = NULL;
         struct kmem_slab *s;
-        size_t tlen;
 
         p++;
         line++;
@@ -186,38 +289,18 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
             out->cap = cap;
         }
         s = &out->v[out->n];
-        q = p;
-        if (!kmem_next_token(&q, lend, &tok, &tlen))
-            return fail(perr, line, "empty line");
-        if (tlen >= KMEM_SLAB_NAME_MAX)
-            return fail(perr, line, "cache name longer than 128 bytes");
-        memcpy(s->name, tok, tlen);
-        s->name[tlen] = '\0';
         s->line = line;
-        s->has_prev = false;
-        s->delta_objs = s->delta_bytes = 0;
-        err = parse_numbers(&q, lend,
-                            (uint64_t *const[]){&s->active_objs, &s->num_objs, &s->objsize,
-                                                &s->objperslab, &s->pagesperslab},
-                            5);
+        if (lend == end) { /* the last line has no newline: give it one */
+            if ((size_t)(end - p) >= sizeof(tail))
+                return fail(perr, line, "line too long");
+            memcpy(tail, p, (size_t)(end - p));
+            tail[end - p] = '\n';
+            err = parse_cache_line(tail, s, &what);
+        } else {
+            err = parse_cache_line(p, s, &what);
+        }
         if (err)
-            return fail(perr, line,
-                        err == -ERANGE ? "number too large" : "expected 5 numbers after the name");
-        if (!expect_word(&q, lend, ":") || !expect_word(&q, lend, "tunables"))
-            return fail(perr, line, "expected \": tunables\"");
-        err = parse_numbers(&q, lend,
-                            (uint64_t *const[]){&s->limit, &s->batchcount, &s->sharedfactor}, 3);
-        if (err)
-            return fail(perr, line, err == -ERANGE ? "number too large" : "expected 3 tunables");
-        if (!expect_word(&q, lend, ":") || !expect_word(&q, lend, "slabdata"))
-            return fail(perr, line, "expected \": slabdata\"");
-        err = parse_numbers(&q, lend, (uint64_t *const[]){&s->active_slabs, &s->num_slabs}, 2);
-        if (err)
-            return fail(perr, line, err == -ERANGE ? "number too large" : "expected slab counts");
-        /* sharedavail, and SLAB's statistics columns after it, are optional. */
-        s->sharedavail = 0;
-        if (kmem_parse_u64(&q, lend, &s->sharedavail) == -ERANGE)
-            return fail(perr, line, "number too large");
+            return fail(perr, line, what);
         out->n++;
         p = lend;
     }
