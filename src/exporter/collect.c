@@ -40,7 +40,7 @@ struct kx_collector {
     bool busy;                      /* a collection is running */
     unsigned long gen;              /* bumped when a collection ends */
     int last_err;                   /* result of the last collection */
-    struct kx_buf out;              /* reused render buffer (its capacity) */
+    size_t last_len;                /* size of the last exposition, to size the next */
     char logged[KX_COL_COUNT][320]; /* last message logged per part */
 };
 
@@ -101,7 +101,6 @@ int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *
         c->o.render.page_size = kmem_page_size();
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->done, NULL);
-    kx_buf_init(&c->out, EXPO_MAX);
     for (int i = 0; i < KX_COL_COUNT; i++) {
         int r = kmem_ctx_new(&c->ctx[i], c->root, err, errlen);
         if (r) {
@@ -120,7 +119,6 @@ void kx_collector_free(struct kx_collector *c)
     for (int i = 0; i < KX_COL_COUNT; i++)
         kmem_ctx_free(c->ctx[i]);
     kx_blob_put(c->cur);
-    kx_buf_free(&c->out);
     pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->lock);
     free(c->root);
@@ -196,21 +194,20 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
         }
     }
 
-    kx_buf_reset(&c->out);
-    int r = kx_render(&c->out, &col, &c->o.render);
+    /* Render straight into the blob's own buffer, sized from the last one,
+     * so there is no second copy of the exposition to keep resident. */
+    struct kx_buf text;
+    kx_buf_init(&text, EXPO_MAX);
+    kx_buf_reserve(&text, c->last_len + c->last_len / 8 + 4096);
+    int r = kx_render(&text, &col, &c->o.render);
     if (r == 0) {
-        /* Copy out at the exact size: the scratch buffer keeps its capacity
-         * for the next render, the blob holds no slack. */
-        b->text = malloc(c->out.len + 1);
-        if (b->text) {
-            memcpy(b->text, c->out.data, c->out.len + 1);
-            b->len = c->out.len;
-        } else {
-            r = -ENOMEM;
-        }
+        b->text = kx_buf_take(&text, &b->len);
+        if (!b->text)
+            r = text.err ? text.err : -ENOMEM;
+        else
+            c->last_len = b->len;
     }
-    if (c->out.err) /* the buffer freed itself; start afresh next time */
-        kx_buf_init(&c->out, EXPO_MAX);
+    kx_buf_free(&text);
     if (r) {
         kx_blob_put(b);
         return r;

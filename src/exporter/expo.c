@@ -64,6 +64,11 @@ static int buf_grow(struct kx_buf *b, size_t n)
     return 0;
 }
 
+int kx_buf_reserve(struct kx_buf *b, size_t n)
+{
+    return buf_grow(b, n);
+}
+
 int kx_buf_add_slow(struct kx_buf *b, const void *p, size_t n)
 {
     int r = buf_grow(b, n);

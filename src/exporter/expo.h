@@ -28,6 +28,8 @@ void kx_buf_free(struct kx_buf *b);
 /* Empty the buffer, keeping its allocation (and clearing the error). */
 void kx_buf_reset(struct kx_buf *b);
 int kx_buf_add_slow(struct kx_buf *b, const void *p, size_t n);
+/* Make room for @n more bytes now (later appends up to that need no growth). */
+int kx_buf_reserve(struct kx_buf *b, size_t n);
 int kx_buf_adds(struct kx_buf *b, const char *s);
 
 /* Append @n bytes; the common case (room left) stays inline. */

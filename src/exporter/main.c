@@ -23,6 +23,7 @@
 #include "collect.h"
 #include "http.h"
 #include "privs.h"
+#include "trim.h"
 #include "webconfig.h"
 
 #ifndef KMEM_VERSION
@@ -498,6 +499,12 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
     fprintf(stderr, PROG ": version %s listening on %s (port %d, %s%s), metrics at %s\n",
             KMEM_VERSION, o->listen, kx_http_port(fd), web && web->tls ? "TLS" : "plain HTTP",
             auth && kx_auth_enabled(auth) ? ", basic auth" : "", o->path);
+    /* One collection warms every code path a scrape takes; then the pages
+     * only start-up needed are given back (trim.h). */
+    struct kx_blob *warm = NULL;
+    if (kx_collector_get(c, &warm) == 0)
+        kx_blob_put(warm);
+    kx_trim_rss();
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
         fprintf(stderr, PROG ": SIGHUP ignored: restart to reload the web configuration\n");
@@ -530,8 +537,12 @@ int main(int argc, char **argv)
         return usage_error("--web.telemetry-path '%s' must start with '/'", o.path);
 
     signal(SIGPIPE, SIG_IGN);
-    /* Two malloc arenas are plenty for two server threads and bound RSS. */
-    mallopt(M_ARENA_MAX, 2);
+    /* One malloc arena: the server threads allocate little (the exposition
+     * is shared), and every extra arena keeps its own free pages resident. */
+    mallopt(M_ARENA_MAX, 1);
+    /* Expositions (~100 KiB) get their own mappings, returned when freed. */
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 
     kx_webconfig_init(&web);
     if (kx_filter_init(&filter, o.include, o.exclude, err, sizeof(err))) {
