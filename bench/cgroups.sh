@@ -62,3 +62,8 @@ echo "rss:     $(get rss_kib_before) KiB -> $(get rss_kib_after) KiB over $ITERS
 ok=$(echo "$(get ratio)" | awk '{ print ($1 <= 1.5) ? "yes" : "no" }')
 flat=$(awk -v a="$(get rss_kib_before)" -v b="$(get rss_kib_after)" 'BEGIN { print (b - a <= 256) ? "yes" : "no" }')
 echo "within target: ratio $ok, rss flat $flat"
+# rows of bench/run.sh's table
+printf 'cgroup collection, %s cgroups (CPU ms)\t%s\t-\tread() %s\t%sx floor\n' \
+    "$(get cgroups_kmem)" "$(get kmem_ms_per_collection)" "$(get floor_ms_per_collection)" "$(get ratio)"
+printf 'cgroup collection RSS over %s collections (KiB)\t%s -> %s\t-\t-\tflat: %s\n' \
+    "$ITERS" "$(get rss_kib_before)" "$(get rss_kib_after)" "$flat"

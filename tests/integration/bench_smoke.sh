@@ -1,0 +1,14 @@
+#!/bin/bash
+# The benchmarks run as a smoke test (not a timed test): every figure of
+# bench/run.sh --smoke is printed, with numbers.
+. "$(dirname "$0")/../lib.sh"
+out=$("$TOP/bench/run.sh" --smoke 2>&1)
+st=$?
+echo "$out" | sed 's/^/# /'
+check_eq "bench/run.sh --smoke exits 0" 0 "$st"
+for fig in "slabtop -o, whole process" "slab refresh" "exporter collection" "exporter HTTP scrape" \
+    "exporter RSS" "cgroup collection, " "cgroup collection RSS"; do
+    line=$(echo "$out" | grep -F "$fig" | head -1)
+    if echo "$line" | grep -Eq "^$fig.* [0-9]+(\.[0-9]+)? "; then ok "figure: $fig"; else not_ok "figure: $fig ($line)"; fi
+done
+finish
