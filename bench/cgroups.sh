@@ -54,6 +54,23 @@ done
 out=$("$BIN" / "$ITERS")
 echo "$out" | sed 's/^/# /'
 get() { echo "$out" | sed -n "s/^$1 //p"; }
+
+# The whole exporter (collect + render of every family) over the same
+# cgroups, against the floor of read()ing every file it reads, interleaved.
+E=$BUILD/kmem_exporter
+FLOOR=$BUILD/bench/exporter_readfloor
+${CC:-cc} -O2 -std=c17 -D_GNU_SOURCE -o "$FLOOR" bench/exporter_readfloor.c
+if [ -x "$E" ]; then
+    ek=0; ef=0
+    for _ in 1 2 3; do
+        k=$("$E" --bench "$ITERS" | sed -n 's/.*cpu_per_cycle_ms=\([0-9.]*\).*/\1/p')
+        f=$("$FLOOR" / "$ITERS" | cut -d' ' -f1)
+        ek=$(awk -v a="$ek" -v b="$k" 'BEGIN { print a + b / 3 }')
+        ef=$(awk -v a="$ef" -v b="$f" 'BEGIN { print a + b / 3 }')
+    done
+    rss0=$("$E" --bench 2 | sed -n 's/.*maxrss_kib=\([0-9]*\).*/\1/p')
+    rss1=$("$E" --bench "$ITERS" | sed -n 's/.*maxrss_kib=\([0-9]*\).*/\1/p')
+fi
 echo "cgroups: $made created, $(get cgroups_kmem) walked (whole hierarchy)"
 echo "floor:   $(get floor_ms_per_collection) ms CPU per walk+read"
 echo "kmem:    $(get kmem_ms_per_collection) ms CPU per collection"
@@ -67,3 +84,8 @@ printf 'cgroup collection, %s cgroups (CPU ms)\t%s\t-\tread() %s\t%sx floor\n' \
     "$(get cgroups_kmem)" "$(get kmem_ms_per_collection)" "$(get floor_ms_per_collection)" "$(get ratio)"
 printf 'cgroup collection RSS over %s collections (KiB)\t%s -> %s\t-\t-\tflat: %s\n' \
     "$ITERS" "$(get rss_kib_before)" "$(get rss_kib_after)" "$flat"
+if [ -x "$E" ]; then
+    printf 'exporter collection, %s cgroups (CPU ms)\t%.3f\t-\tread() %.3f\t%.2fx floor\n' \
+        "$(get cgroups_kmem)" "$ek" "$ef" "$(awk -v a="$ek" -v b="$ef" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+    printf 'exporter max RSS, 2 vs %s collections (KiB)\t%s -> %s\t-\t-\t-\n' "$ITERS" "$rss0" "$rss1"
+fi
