@@ -4,8 +4,10 @@
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 B="$TOP/$KMEM_BUILD"
 FIXTURES="$TOP/tests/fixtures"
-SHARED_FIXTURE="$TOP/../shared/fixtures/debian12-linux6.18-hybrid"
-[ -d "$SHARED_FIXTURE" ] || SHARED_FIXTURE="$FIXTURES/debian12-linux6.18-hybrid"
+# The real capture of the development machine (a copy of
+# ../shared/fixtures/debian12-linux6.18-hybrid, kept in the repository so a
+# clean clone tests the same).
+SHARED_FIXTURE="$FIXTURES/debian12-linux6.18-hybrid"
 _fail=0
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; _fail=1; }

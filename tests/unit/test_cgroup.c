@@ -629,7 +629,7 @@ static void test_shared_hybrid(void **state)
     struct kmem_ctx *ctx;
 
     (void)state;
-    snprintf(root, sizeof(root), "%s/../shared/fixtures/debian12-linux6.18-hybrid", top());
+    snprintf(root, sizeof(root), "%s/tests/fixtures/debian12-linux6.18-hybrid", top());
     if (access(root, F_OK) != 0)
         snprintf(root, sizeof(root), "%s", fixture("debian12-linux6.18-hybrid"));
     ctx = open_root(root);

@@ -24,7 +24,7 @@ static const char *fixture_root(void)
     const char *t = getenv("KMEM_TOP");
     if (!t || !*t)
         t = ".";
-    snprintf(root, sizeof(root), "%s/../shared/fixtures/debian12-linux6.18-hybrid", t);
+    snprintf(root, sizeof(root), "%s/tests/fixtures/debian12-linux6.18-hybrid", t);
     if (access(root, F_OK) != 0)
         snprintf(root, sizeof(root), "%s/tests/fixtures/debian12-linux6.18-hybrid", t);
     return root;

@@ -571,7 +571,7 @@ static const char *fixture_root(char *buf, size_t len)
 {
     const char *top = getenv("KMEM_TOP");
 
-    snprintf(buf, len, "%s/../shared/fixtures/debian12-linux6.18-hybrid", top ? top : ".");
+    snprintf(buf, len, "%s/tests/fixtures/debian12-linux6.18-hybrid", top ? top : ".");
     return buf;
 }
 
