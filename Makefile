@@ -88,6 +88,7 @@ run: deps all
 	$(KMEMTOP)
 
 test check: deps
+	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) all BUILD=build-san SAN=1
 	tests/run.sh
@@ -114,7 +115,7 @@ install: all
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 format-check:
-	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') && echo "format: ok"
 
 clean:
 	rm -rf build build-san

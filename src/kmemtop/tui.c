@@ -95,7 +95,8 @@ static void draw(struct kmem_ctx *ctx, struct kt_opts *o, size_t **idx, size_t *
 {
     const struct kmem_snapshot *snap = kmem_current(ctx);
     /* procps leaves the last row empty (it shows rows - 8 caches) */
-    struct kt_sink sink = {.line = curses_line, .width = COLS, .rows_left = LINES > 1 ? LINES - 1 : 1};
+    struct kt_sink sink = {
+        .line = curses_line, .width = COLS, .rows_left = LINES > 1 ? LINES - 1 : 1};
 
     erase();
     move(0, 0);
