@@ -22,56 +22,6 @@
 #define KMEM_VERSION "0.0.0"
 #endif
 
-/* /proc/meminfo names of the fields kmem reads (values in bytes except HugePages_*). */
-static const char *const mi_name[KMEM_MI_COUNT] = {
-    [KMEM_MI_MEMTOTAL] = "MemTotal",
-    [KMEM_MI_MEMFREE] = "MemFree",
-    [KMEM_MI_MEMAVAILABLE] = "MemAvailable",
-    [KMEM_MI_BUFFERS] = "Buffers",
-    [KMEM_MI_CACHED] = "Cached",
-    [KMEM_MI_SWAPCACHED] = "SwapCached",
-    [KMEM_MI_ACTIVE] = "Active",
-    [KMEM_MI_INACTIVE] = "Inactive",
-    [KMEM_MI_UNEVICTABLE] = "Unevictable",
-    [KMEM_MI_ANONPAGES] = "AnonPages",
-    [KMEM_MI_MAPPED] = "Mapped",
-    [KMEM_MI_SHMEM] = "Shmem",
-    [KMEM_MI_KRECLAIMABLE] = "KReclaimable",
-    [KMEM_MI_SLAB] = "Slab",
-    [KMEM_MI_SRECLAIMABLE] = "SReclaimable",
-    [KMEM_MI_SUNRECLAIM] = "SUnreclaim",
-    [KMEM_MI_KERNELSTACK] = "KernelStack",
-    [KMEM_MI_SHADOWCALLSTACK] = "ShadowCallStack",
-    [KMEM_MI_PAGETABLES] = "PageTables",
-    [KMEM_MI_SECPAGETABLES] = "SecPageTables",
-    [KMEM_MI_VMALLOCTOTAL] = "VmallocTotal",
-    [KMEM_MI_VMALLOCUSED] = "VmallocUsed",
-    [KMEM_MI_PERCPU] = "Percpu",
-    [KMEM_MI_HUGEPAGES_TOTAL] = "HugePages_Total",
-    [KMEM_MI_HUGEPAGESIZE] = "Hugepagesize",
-    [KMEM_MI_HUGETLB] = "Hugetlb",
-    [KMEM_MI_ZSWAP] = "Zswap",
-    [KMEM_MI_ZSWAPPED] = "Zswapped",
-    [KMEM_MI_UNACCEPTED] = "Unaccepted",
-    [KMEM_MI_BALLOON] = "Balloon",
-};
-static_assert(sizeof(mi_name) / sizeof(mi_name[0]) == KMEM_MI_COUNT, "mi_name table");
-
-/* /proc/vmstat names (values as the kernel prints them: pages, kB for nr_kernel_stack). */
-static const char *const vm_name[KMEM_VM_COUNT] = {
-    [KMEM_VM_NR_FREE_PAGES] = "nr_free_pages",
-    [KMEM_VM_NR_SLAB_RECLAIMABLE] = "nr_slab_reclaimable",
-    [KMEM_VM_NR_SLAB_UNRECLAIMABLE] = "nr_slab_unreclaimable",
-    [KMEM_VM_NR_KERNEL_STACK] = "nr_kernel_stack",
-    [KMEM_VM_NR_PAGE_TABLE_PAGES] = "nr_page_table_pages",
-    [KMEM_VM_NR_SEC_PAGE_TABLE_PAGES] = "nr_sec_page_table_pages",
-    [KMEM_VM_NR_MEMMAP_PAGES] = "nr_memmap_pages",
-    [KMEM_VM_NR_MEMMAP_BOOT_PAGES] = "nr_memmap_boot_pages",
-    [KMEM_VM_NR_KERNEL_MISC_RECLAIMABLE] = "nr_kernel_misc_reclaimable",
-    [KMEM_VM_NR_ZSPAGES] = "nr_zspages",
-};
-static_assert(sizeof(vm_name) / sizeof(vm_name[0]) == KMEM_VM_COUNT, "vm_name table");
-
 /*
  * A small streaming writer. Containers opened as array elements are written
  * on one line (one cache or cgroup per line); the rest is indented.
@@ -394,12 +344,12 @@ static void json_node(struct jw *w, const struct kmem_snapshot *snap)
     jw_obj(w, "meminfo");
     for (int i = 0; i < KMEM_MI_COUNT; i++)
         if (n->mi.present & (UINT64_C(1) << i))
-            jw_u64(w, mi_name[i], n->mi.v[i]);
+            jw_u64(w, kmem_meminfo_name[i], n->mi.v[i]);
     jw_obj_end(w);
     jw_obj(w, "vmstat");
     for (int i = 0; i < KMEM_VM_COUNT; i++)
         if (n->vm.present & (UINT64_C(1) << i))
-            jw_u64(w, vm_name[i], n->vm.v[i]);
+            jw_u64(w, kmem_vmstat_name[i], n->vm.v[i]);
     jw_obj_end(w);
     jw_obj(w, "kinds");
     for (int i = 0; i < KMEM_NODE_KIND_COUNT; i++)

@@ -195,31 +195,6 @@ struct cg_reader {
     const char *mount;
 };
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    size_t nc = *cap ? *cap : 64;
-    void *p;
-
-    if (n <= *cap)
-        return 0;
-    while (nc < n)
-        nc *= 2;
-    p = realloc(*v, nc * size);
-    if (!p)
-        return -ENOMEM;
-    *v = p;
-    *cap = nc;
-    return 0;
-}
-
-/* Grow the array @ptr (with *@capp elements) to hold @n, through a void * temporary. */
-#define GROW(err, ptr, capp, n)                                                                    \
-    do {                                                                                           \
-        void *grow_p_ = (ptr);                                                                     \
-        (err) = grow(&grow_p_, (capp), (n), sizeof(*(ptr)));                                       \
-        (ptr) = grow_p_;                                                                           \
-    } while (0)
-
 static int arena_add(struct cg_store *st, const char *s, size_t len, size_t *off)
 {
     void *a = st->arena;
@@ -229,7 +204,7 @@ static int arena_add(struct cg_store *st, const char *s, size_t len, size_t *off
         *off = 0;
         return 0;
     }
-    err = grow(&a, &st->acap, st->alen + len + 1, 1);
+    err = kmem_grow(&a, &st->acap, st->alen + len + 1, 1);
     if (err)
         return err;
     st->arena = a;
@@ -486,9 +461,9 @@ static int add_cgroup(struct walk *w, int depth, struct kmem_cgroup **out)
     size_t n = w->cgs->n;
     int err;
 
-    GROW(err, st->v, &st->cap, n + 1);
+    KMEM_GROW(err, st->v, &st->cap, n + 1);
     if (!err)
-        GROW(err, st->offs, &st->ocap, n + 1);
+        KMEM_GROW(err, st->offs, &st->ocap, n + 1);
     if (err)
         return err;
     cg = &st->v[n];
@@ -778,7 +753,7 @@ int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
     w.v2 = cgs->layout == KMEM_CG_V2;
 
     /* The root ("/"), then every cgroup below it, depth first. */
-    GROW(err, st->arena, &st->acap, 1);
+    KMEM_GROW(err, st->arena, &st->acap, 1);
     if (err)
         return kmem_err(ctx, err, "out of memory");
     st->arena[0] = '\0'; /* offset 0: "" */

@@ -134,6 +134,26 @@ const char *kmem_strerror(const struct kmem_ctx *ctx)
     return ctx->err;
 }
 
+int kmem_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    size_t nc = *cap ? *cap : 32;
+    void *p;
+
+    if (n <= *cap)
+        return 0;
+    while (nc < n) {
+        if (nc > SIZE_MAX / 2 / size)
+            return -ENOMEM;
+        nc *= 2;
+    }
+    p = realloc(*v, nc * size);
+    if (!p)
+        return -ENOMEM;
+    *v = p;
+    *cap = nc;
+    return 0;
+}
+
 static int buf_reserve(struct kmem_buf *b, size_t need)
 {
     size_t cap = b->cap ? b->cap : 16384;

@@ -41,6 +41,17 @@ struct kmem_ctx {
     void *cg_priv; /* cgroup reader state that outlives snapshots */
 };
 
+/* Grow *v (*cap elements of @size) to hold @n, geometrically. 0 or -ENOMEM. */
+int kmem_grow(void **v, size_t *cap, size_t n, size_t size);
+
+/* kmem_grow() for a typed array pointer @ptr with *@capp elements. */
+#define KMEM_GROW(err, ptr, capp, n)                                                               \
+    do {                                                                                           \
+        void *grow_p_ = (ptr);                                                                     \
+        (err) = kmem_grow(&grow_p_, (capp), (n), sizeof(*(ptr)));                                  \
+        (ptr) = grow_p_;                                                                           \
+    } while (0)
+
 /* Record a message and return -abs(err). */
 int kmem_err(struct kmem_ctx *ctx, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -285,37 +285,11 @@ void kmem_kube_names_free(struct kmem_kube_names *kn)
     free(kn);
 }
 
-/* Grow *v (of *cap elements of @size) to hold @n; geometric. 0 or -ENOMEM. */
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    size_t nc = *cap ? *cap : 32;
-    void *p;
-
-    if (n <= *cap)
-        return 0;
-    while (nc < n)
-        nc *= 2;
-    p = realloc(*v, nc * size);
-    if (!p)
-        return -ENOMEM;
-    *v = p;
-    *cap = nc;
-    return 0;
-}
-
-/* Grow the array @ptr (with *@capp elements) to hold @n, through a void * temporary. */
-#define GROW(err, ptr, capp, n)                                                                    \
-    do {                                                                                           \
-        void *grow_p_ = (ptr);                                                                     \
-        (err) = grow(&grow_p_, (capp), (n), sizeof(*(ptr)));                                       \
-        (ptr) = grow_p_;                                                                           \
-    } while (0)
-
 /* Append [s, s + len) and a NUL; offset in *off. 0 or -ENOMEM. */
 static int kn_str(struct kmem_kube_names *kn, const char *s, size_t len, size_t *off)
 {
     void *a = kn->arena;
-    int err = grow(&a, &kn->acap, kn->alen + len + 1, 1);
+    int err = kmem_grow(&a, &kn->acap, kn->alen + len + 1, 1);
 
     if (err)
         return err;
@@ -353,7 +327,7 @@ static int load_pod_containers(struct kmem_ctx *ctx, struct kmem_kube_names *kn,
 
         if (de->d_name[0] == '.' || !maybe_dir(de))
             continue;
-        GROW(err, kn->pcs, &kn->cpcs, kn->npcs + 1);
+        KMEM_GROW(err, kn->pcs, &kn->cpcs, kn->npcs + 1);
         if (err)
             break;
         pc = &kn->pcs[kn->npcs];
@@ -398,7 +372,7 @@ static int load_pods(struct kmem_ctx *ctx, struct kmem_kube_names *kn)
         u2 = u1 ? strchr(u1 + 1, '_') : NULL;
         if (!u1 || !u2 || u1 == name || u2 == u1 + 1 || !u2[1] || strchr(u2 + 1, '_'))
             continue;
-        GROW(err, kn->pods, &kn->cpods, kn->npods + 1);
+        KMEM_GROW(err, kn->pods, &kn->cpods, kn->npods + 1);
         if (err)
             break;
         p = &kn->pods[kn->npods];
@@ -452,7 +426,7 @@ static int load_containers(struct kmem_ctx *ctx, struct kmem_kube_names *kn)
         }
         if (!u1 || !u2 || !dash || u1 == name || u2 == u1 + 1 || dash == u2 + 1 || dash + 1 == end)
             continue;
-        GROW(err, kn->ctrs, &kn->cctrs, kn->nctrs + 1);
+        KMEM_GROW(err, kn->ctrs, &kn->cctrs, kn->nctrs + 1);
         if (err)
             break;
         c = &kn->ctrs[kn->nctrs];

@@ -4,7 +4,7 @@
 
 #include "kv.h"
 
-static const char *const meminfo_names[] = {
+const char *const kmem_meminfo_name[KMEM_MI_COUNT] = {
     [KMEM_MI_MEMTOTAL] = "MemTotal",
     [KMEM_MI_MEMFREE] = "MemFree",
     [KMEM_MI_MEMAVAILABLE] = "MemAvailable",
@@ -36,11 +36,11 @@ static const char *const meminfo_names[] = {
     [KMEM_MI_UNACCEPTED] = "Unaccepted",
     [KMEM_MI_BALLOON] = "Balloon",
 };
-static_assert(sizeof(meminfo_names) / sizeof(meminfo_names[0]) == KMEM_MI_COUNT,
-              "meminfo_names table");
+static_assert(sizeof(kmem_meminfo_name) / sizeof(kmem_meminfo_name[0]) == KMEM_MI_COUNT,
+              "kmem_meminfo_name table");
 
 static const struct kmem_kv_table meminfo_table = {
-    .names = meminfo_names,
+    .names = kmem_meminfo_name,
     .n = KMEM_MI_COUNT,
     .colon = true,
     .kb_unit = true,

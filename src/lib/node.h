@@ -92,6 +92,9 @@ enum kmem_node_kind {
 
 /* "slab_reclaimable", ... (exported label values). */
 extern const char *const kmem_node_kind_name[KMEM_NODE_KIND_COUNT];
+/* The kernel's names of the fields above: "MemTotal", ..., "nr_free_pages", ... */
+extern const char *const kmem_meminfo_name[KMEM_MI_COUNT];
+extern const char *const kmem_vmstat_name[KMEM_VM_COUNT];
 
 /* Where the CONFIG_VMAP_STACK decision came from (see docs/node.md). */
 enum kmem_vmap_stack_source {

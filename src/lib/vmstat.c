@@ -4,7 +4,7 @@
 
 #include "kv.h"
 
-static const char *const vmstat_names[] = {
+const char *const kmem_vmstat_name[KMEM_VM_COUNT] = {
     [KMEM_VM_NR_FREE_PAGES] = "nr_free_pages",
     [KMEM_VM_NR_SLAB_RECLAIMABLE] = "nr_slab_reclaimable",
     [KMEM_VM_NR_SLAB_UNRECLAIMABLE] = "nr_slab_unreclaimable",
@@ -16,11 +16,11 @@ static const char *const vmstat_names[] = {
     [KMEM_VM_NR_KERNEL_MISC_RECLAIMABLE] = "nr_kernel_misc_reclaimable",
     [KMEM_VM_NR_ZSPAGES] = "nr_zspages",
 };
-static_assert(sizeof(vmstat_names) / sizeof(vmstat_names[0]) == KMEM_VM_COUNT,
-              "vmstat_names table");
+static_assert(sizeof(kmem_vmstat_name) / sizeof(kmem_vmstat_name[0]) == KMEM_VM_COUNT,
+              "kmem_vmstat_name table");
 
 static const struct kmem_kv_table vmstat_table = {
-    .names = vmstat_names,
+    .names = kmem_vmstat_name,
     .n = KMEM_VM_COUNT,
     .colon = false,
     .kb_unit = false,
