@@ -228,6 +228,23 @@ for fam in kmem_node_kernel_bytes kmem_slab_size_bytes kmem_cgroup_kernel_bytes 
     check "dashboard has a panel on $fam" grep -q "^$fam	" "$T/names"
 done
 
+# ... and every one of them is in a real scrape of kmem_exporter (v2 fixture
+# with Kubernetes pods, so the cgroup families have samples); `up` comes from
+# Prometheus itself. The same for the rules (minus their recorded series).
+in_real_scrape() { # names-file extra-ignored
+    "$B/kmem_exporter" --once --root "$FIXTURES/v2-systemd-containerd" >"$T/scrape" 2>/dev/null || return 1
+    missing=$(cut -f1 "$1" | sort -u | while read -r n; do
+        case " up $2 " in *" $n "*) continue ;; esac
+        grep -q "^$n[{ ]" "$T/scrape" || echo "$n"
+    done | tr '\n' ' ')
+    [ -z "$missing" ] || { echo "# not in the scrape: $missing"; return 1; }
+}
+check "every family the dashboard queries has samples in a real kmem_exporter scrape" \
+    in_real_scrape "$T/names" ""
+python3 "$T/promql_names.py" rules "$D/prometheus/rules.yml" >"$T/rnames" &&
+    check "every family the rules use has samples in a real kmem_exporter scrape" \
+        in_real_scrape "$T/rnames" "$RECORDED"
+
 # Every dashboard query parses as PromQL: promtool checks them as recording
 # rules, with the Grafana variables replaced by sample values.
 dash_promql_parses() {
