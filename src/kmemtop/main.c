@@ -259,7 +259,8 @@ int main(int argc, char **argv)
     int rc;
 
     o.prog = base ? base + 1 : argv[0];
-    o.slabtop_mode = strcmp(o.prog, "slabtop") == 0;
+    /* "kmem-slabtop" is the name `make install` uses beside procps's slabtop. */
+    o.slabtop_mode = strcmp(o.prog, "slabtop") == 0 || strcmp(o.prog, "kmem-slabtop") == 0;
     setlocale(LC_ALL, "");
     parse_opts(&o, argc, argv);
 
