@@ -203,7 +203,7 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o)
     }
     kt_slab_sort(&snap->slab, o->sort, idx);
     kt_sink_file(&sink, stdout);
-    kt_slab_render(&sink, &snap->slab, idx, false);
+    kt_slab_render(&sink, &snap->slab, idx, KT_CHANGE_NONE);
     free(idx);
     return EXIT_SUCCESS;
 }

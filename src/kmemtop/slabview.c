@@ -124,7 +124,7 @@ static void totals(const struct kmem_slabinfo *si, struct slab_totals *t)
 }
 
 void kt_slab_render(struct kt_sink *s, const struct kmem_slabinfo *si, const size_t *idx,
-                    bool with_change)
+                    enum kt_change_col change)
 {
     uint64_t ps = kmem_page_size();
     struct slab_totals t;
@@ -146,7 +146,7 @@ void kt_slab_render(struct kt_sink *s, const struct kmem_slabinfo *si, const siz
     kt_line(s, KT_NORMAL, " %-35s: %.2fK / %.2fK / %.2fK", "Minimum / Average / Maximum Object",
             (double)t.min_obj / 1024.0, (double)t.avg_obj / 1024.0, (double)t.max_obj / 1024.0);
     kt_line(s, KT_NORMAL, "%s", "");
-    if (with_change)
+    if (change != KT_CHANGE_NONE)
         kt_line(s, KT_HEADING, "%-88s",
                 "  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE    CHANGE NAME");
     else
@@ -156,11 +156,11 @@ void kt_slab_render(struct kt_sink *s, const struct kmem_slabinfo *si, const siz
         const struct kmem_slab *c = &si->v[idx ? idx[i] : i];
         bool more;
 
-        if (with_change) {
+        if (change != KT_CHANGE_NONE) {
             if (c->has_prev)
                 kt_human_delta(dbuf, sizeof(dbuf), (double)c->delta_bytes);
-            else
-                snprintf(dbuf, sizeof(dbuf), "new");
+            else /* blank on the first screen; "new" for a cache that appeared */
+                snprintf(dbuf, sizeof(dbuf), "%s", change == KT_CHANGE_FIRST ? "" : "new");
             more = kt_line(s, KT_NORMAL, "%6llu %6llu %3u%% %7.2fK %6llu %8llu %9lluK %9s %-23s",
                            (unsigned long long)c->num_objs, (unsigned long long)c->active_objs,
                            use_pct(c), (double)c->objsize / 1024.0,

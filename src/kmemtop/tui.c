@@ -54,16 +54,12 @@ static const char *const view_name[KT_VIEW_COUNT] = {
     [KT_VIEW_NODE] = "node",
 };
 
-static unsigned flags_for(enum kt_view v)
+/* kmemtop reads every part on every refresh, so that the change columns of
+ * each view stay relative to the last refresh whichever view was shown;
+ * slabtop reads only /proc/slabinfo, as procps does. */
+static unsigned flags_for(const struct kt_opts *o)
 {
-    switch (v) {
-    case KT_VIEW_CGROUPS:
-        return KMEM_COLLECT_CGROUPS;
-    case KT_VIEW_NODE:
-        return KMEM_COLLECT_NODE | KMEM_COLLECT_SLAB;
-    default:
-        return KMEM_COLLECT_SLAB;
-    }
+    return o->slabtop_mode ? KMEM_COLLECT_SLAB : KMEM_COLLECT_ALL;
 }
 
 static void draw_keys(const struct kt_opts *o, struct kt_sink *s)
@@ -116,7 +112,10 @@ static void draw(struct kmem_ctx *ctx, struct kt_opts *o, size_t **idx, size_t *
             *idx_cap = snap->slab.n;
         }
         kt_slab_sort(&snap->slab, o->sort, *idx);
-        kt_slab_render(&sink, &snap->slab, *idx, true);
+        kt_slab_render(&sink, &snap->slab, *idx,
+                       kmem_previous(ctx) && !kmem_previous(ctx)->slab_status.err
+                           ? KT_CHANGE_SHOW
+                           : KT_CHANGE_FIRST);
         break;
     case KT_VIEW_CGROUPS:
         kt_cgroup_render(&sink, snap,
@@ -170,7 +169,7 @@ int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o)
     int rc = EXIT_SUCCESS, err;
 
     /* Fail before touching the terminal, as procps does. */
-    err = kmem_collect(ctx, flags_for(o->view));
+    err = kmem_collect(ctx, flags_for(o));
     if (err && o->slabtop_mode) {
         fprintf(stderr, "%s: Unable to create slabinfo structure: %s\n", o->prog,
                 strerror(err == -EINVAL ? ERANGE : -err));
@@ -195,7 +194,7 @@ int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o)
             break;
         if (c == KEY_RESIZE)
             continue; /* redraw the same snapshot at the new size */
-        err = kmem_collect(ctx, flags_for(o->view));
+        err = kmem_collect(ctx, flags_for(o));
         if (err && o->slabtop_mode) {
             endwin();
             fprintf(stderr, "%s: Unable to get slabinfo node data: %s\n", o->prog,

@@ -13,9 +13,15 @@
 char kt_slab_sort_key(int c); /* normalised key, or 0 if not a sort key */
 /* Fill @idx (snapshot order) sorted by @key; stable (ties keep file order). */
 void kt_slab_sort(const struct kmem_slabinfo *si, char key, size_t *idx);
-/* procps-ng 4.0.2 slabtop summary + heading + rows; @with_change adds CHANGE. */
+/* The CHANGE column: none (procps's -o bytes), or since the previous refresh. */
+enum kt_change_col {
+    KT_CHANGE_NONE,
+    KT_CHANGE_FIRST /* no previous refresh yet */,
+    KT_CHANGE_SHOW
+};
+/* procps-ng 4.0.2 slabtop summary + heading + rows, with the CHANGE column if asked. */
 void kt_slab_render(struct kt_sink *s, const struct kmem_slabinfo *si, const size_t *idx,
-                    bool with_change);
+                    enum kt_change_col change);
 
 /* ---- cgroup view (cgview.c) ---- */
 enum kt_cg_sort { KT_CG_SORT_KERNEL, KT_CG_SORT_CHANGE, KT_CG_SORT_NAME };
