@@ -31,7 +31,7 @@
 #endif
 
 #define PROG           "kmem_exporter"
-#define DEFAULT_LISTEN ":9465"
+#define DEFAULT_LISTEN ":10465"
 
 struct options {
     const char *listen;

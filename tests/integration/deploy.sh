@@ -82,7 +82,7 @@ assert re.fullmatch(r["regex"], value), (r["regex"], value)
 for s in c["scrape_configs"]:
     for sc in s.get("static_configs", []):
         for t in sc["targets"]:
-            assert t.endswith(":9465"), t
+            assert t.endswith(":10465"), t
     if "kubernetes_sd_configs" not in s:
         assert any(r.get("target_label") == "job" and r.get("replacement") == "kmem"
                    for r in s.get("relabel_configs", [])), s["job_name"] + " does not set job=kmem"
@@ -302,7 +302,7 @@ want(pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", "pod 
 [c] = pod["containers"]
 argv = c["command"] + c.get("args", [])
 want(argv[0].endswith("kmem_exporter"), "runs kmem_exporter")
-want(" ".join(argv[1:]) == "--root /host --web.listen-address :9465", "args: %s" % argv[1:])
+want(" ".join(argv[1:]) == "--root /host --web.listen-address :10465", "args: %s" % argv[1:])
 sc = c["securityContext"]
 want(sc["runAsUser"] == 0, "runAsUser 0")
 want(sc["readOnlyRootFilesystem"] is True, "readOnlyRootFilesystem")
@@ -313,10 +313,10 @@ want(sc["seccompProfile"]["type"] == "RuntimeDefault", "container seccomp Runtim
 want(c["resources"] == {"requests": {"cpu": "10m", "memory": "8Mi"},
                         "limits": {"cpu": "100m", "memory": "32Mi"}}, "resources %s" % c["resources"])
 ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-want(ports.get("metrics") == 9465, "container port metrics 9465")
+want(ports.get("metrics") == 10465, "container port metrics 10465")
 for probe in ("livenessProbe", "readinessProbe"):
     h = c[probe]["httpGet"]
-    want(h["path"] == "/metrics" and h["port"] in ("metrics", 9465), "%s httpGet /metrics" % probe)
+    want(h["path"] == "/metrics" and h["port"] in ("metrics", 10465), "%s httpGet /metrics" % probe)
 vols = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
 mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
 for host in ("/proc", "/sys", "/var/log"):
@@ -325,9 +325,9 @@ for host in ("/proc", "/sys", "/var/log"):
          "%s mounted read-only at /host%s" % (host, host))
 want(svc["spec"]["clusterIP"] == "None", "Service is headless")
 [sp] = svc["spec"]["ports"]
-want(sp["name"] == "metrics" and sp["port"] == 9465 and sp["targetPort"] in ("metrics", 9465), "Service port")
+want(sp["name"] == "metrics" and sp["port"] == 10465 and sp["targetPort"] in ("metrics", 10465), "Service port")
 a = svc["metadata"].get("annotations", {})
-want(a.get("prometheus.io/scrape") == "true" and a.get("prometheus.io/port") == "9465", "prometheus.io annotations")
+want(a.get("prometheus.io/scrape") == "true" and a.get("prometheus.io/port") == "10465", "prometheus.io annotations")
 want(c["image"] == "kmem:latest", "image placeholder kmem:latest")
 for e in errs:
     print(e)
@@ -410,11 +410,14 @@ runtime_libs() {
 }
 check "Dockerfile runtime stage installs every library the programs link" runtime_libs
 
-# ----------------------------------------------------------- the port 9465
-check "port 9465 everywhere (DaemonSet, Service, systemd, Dockerfile, man page)" sh -c "
-    grep -q ':9465' $K/daemonset.yaml && grep -q 'port: 9465' $K/service.yaml &&
-    grep -q -- '--web.listen-address=:9465' $U && grep -q '^EXPOSE 9465' $F &&
-    grep -q ':9465' man/kmem_exporter.8"
+# ----------------------------------------------------------- the port 10465
+check "port 10465 everywhere (DaemonSet, Service, systemd, Dockerfile, man page)" sh -c "
+    grep -q ':10465' $K/daemonset.yaml && grep -q 'port: 10465' $K/service.yaml &&
+    grep -q -- '--web.listen-address=:10465' $U && grep -q '^EXPOSE 10465' $F &&
+    grep -q ':10465' man/kmem_exporter.8"
+default_port=$("$B/kmem_exporter" --help 2>&1 | sed -n 's/.*listen-address.*(default :\([0-9]*\)).*/\1/p')
+check "the exporter's default port ($default_port) is outside 9100-9999 (the Prometheus wiki's allocated range)" \
+    sh -c "[ -n '$default_port' ] && { [ '$default_port' -lt 9100 ] || [ '$default_port' -gt 9999 ]; } && [ '$default_port' = 10465 ]"
 
 # ------------------------------------------------------------------ man pages
 for m in man/*.1 man/*.8; do
