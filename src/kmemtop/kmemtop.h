@@ -21,6 +21,9 @@ struct kt_opts {
     const char *capture;
 };
 
+/* procps slabtop's message for a /proc/slabinfo that cannot be read (main.c). */
+void kt_slabtop_read_error(const struct kt_opts *o, int err);
+
 /* Interactive ncurses loop (tui.c). Returns the exit status. */
 int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o);
 

@@ -189,9 +189,8 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o)
     err = kmem_collect(ctx, KMEM_COLLECT_SLAB);
     snap = kmem_current(ctx);
     if (err) {
-        if (o->slabtop_mode) /* procps's words and errno */
-            fprintf(stderr, "%s: Unable to create slabinfo structure: %s\n", o->prog,
-                    strerror(err == -EINVAL ? ERANGE : -err));
+        if (o->slabtop_mode)
+            kt_slabtop_read_error(o, err);
         else
             fprintf(stderr, "%s: %s\n", o->prog, snap->slab_status.msg);
         return EXIT_FAILURE;

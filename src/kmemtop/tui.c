@@ -171,8 +171,7 @@ int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o)
     /* Fail before touching the terminal, as procps does. */
     err = kmem_collect(ctx, flags_for(o));
     if (err && o->slabtop_mode) {
-        fprintf(stderr, "%s: Unable to create slabinfo structure: %s\n", o->prog,
-                strerror(err == -EINVAL ? ERANGE : -err));
+        kt_slabtop_read_error(o, err);
         return EXIT_FAILURE;
     }
     if (!initscr()) {

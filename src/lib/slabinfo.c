@@ -248,8 +248,10 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
         perr->line = 0;
         perr->what = NULL;
     }
-    if (len == 0)
-        return fail(perr, 0, "the file is empty");
+    if (len == 0) {
+        fail(perr, 0, "the file is empty");
+        return -ENODATA;
+    }
     {
         const char *nl = memchr(p, '\n', len);
         const char *lend = nl ? nl : end;
@@ -351,7 +353,7 @@ int kmem_read_slabinfo(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
     if (err)
         return err;
     err = kmem_slabinfo_parse(ctx->buf.data, ctx->buf.len, &snap->slab, &perr);
-    if (err == -EINVAL)
+    if (err == -EINVAL || err == -ENODATA)
         return kmem_err(ctx, err, "%s:%u: %s",
                         kmem_display_path(ctx, "proc/slabinfo", shown, sizeof(shown)), perr.line,
                         perr.what);

@@ -50,7 +50,8 @@ struct kmem_parse_error {
 
 /*
  * Parse a whole /proc/slabinfo image. @out keeps its array between calls.
- * Returns 0, -EINVAL (malformed; @perr says where), or -ENOMEM.
+ * Returns 0, -EINVAL (malformed; @perr says where), -ENODATA (empty), or
+ * -ENOMEM.
  */
 int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
                         struct kmem_parse_error *perr);

@@ -72,6 +72,13 @@ for f in garbage short v1 blank truncated; do
     run kmem "$T/$f" -o
     same "bad file '$f': same message and status"
 done
+# an empty file: procps's message depends on the locale (a stale errno)
+: >"$T/empty"
+for loc in C C.UTF-8; do
+    LC_ALL=$loc run procps "$T/empty" -o
+    LC_ALL=$loc run kmem "$T/empty" -o
+    same "empty file under LC_ALL=$loc: same message and status"
+done
 
 # options: messages and exit codes
 for args in "-h" "--help" "-x" "--bogus" "-d abc" "-d 0" "-d -3" "-d 1x" "-d 99999999999999999999" \
