@@ -13,8 +13,9 @@ struct kt_opts {
     bool slabtop_mode; /* invoked as "slabtop": procps-ng 4.0.2 behaviour */
     const char *prog;  /* short program name for messages */
     bool once;
-    long delay; /* seconds */
-    char sort;  /* slab sort key */
+    long delay;   /* seconds */
+    char sort;    /* slab sort key */
+    char cg_sort; /* cgroup view: k kernel, g growth, n name */
     const char *root;
     enum kt_view view;
     bool report, json;

@@ -78,9 +78,9 @@ static void draw_keys(const struct kt_opts *o, struct kt_sink *s)
     else if (o->view == KT_VIEW_CGROUPS)
         snprintf(line + n, sizeof(line) - (size_t)n,
                  "| sort %s (k kernel, g growth, n name) | every %lds | q quit",
-                 cg_sort_name[o->sort == 'g'   ? 1
-                              : o->sort == 'n' ? 2
-                                               : 0],
+                 cg_sort_name[o->cg_sort == 'g'   ? 1
+                              : o->cg_sort == 'n' ? 2
+                                                  : 0],
                  o->delay);
     else
         snprintf(line + n, sizeof(line) - (size_t)n, "| every %lds | q quit", o->delay);
@@ -119,9 +119,9 @@ static void draw(struct kmem_ctx *ctx, struct kt_opts *o, size_t **idx, size_t *
         break;
     case KT_VIEW_CGROUPS:
         kt_cgroup_render(&sink, snap,
-                         o->sort == 'g'   ? KT_CG_SORT_CHANGE
-                         : o->sort == 'n' ? KT_CG_SORT_NAME
-                                          : KT_CG_SORT_KERNEL);
+                         o->cg_sort == 'g'   ? KT_CG_SORT_CHANGE
+                         : o->cg_sort == 'n' ? KT_CG_SORT_NAME
+                                             : KT_CG_SORT_KERNEL);
         break;
     default:
         kt_node_render(&sink, snap);
@@ -147,19 +147,15 @@ static bool handle_key(struct kt_opts *o, int c)
             return true;
         }
         if (o->view == KT_VIEW_CGROUPS && (c == 'k' || c == 'g' || c == 'n')) {
-            o->sort = (char)c;
+            o->cg_sort = (char)c;
             return true;
         }
     }
-    /* procps 4.x: reset to the default sort, then apply a sort key */
+    /* procps 4.x: reset to the default sort, then apply a sort key; 'g'
+     * (growth, the CHANGE column) is one more, in slabtop mode too. */
     o->sort = 'o';
-    if (c > 0 && c < 256) {
-        char k = kt_slab_sort_key(c);
-        if (k && !(o->slabtop_mode && k == 'g'))
-            o->sort = k;
-        else if (c == 'g' || c == 'G')
-            o->sort = 'g';
-    }
+    if (c > 0 && c < 256 && kt_slab_sort_key(c))
+        o->sort = kt_slab_sort_key(c);
     return true;
 }
 
