@@ -70,7 +70,7 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-    
+
     {"garbage header", "garbage\n", 1, "header"},
     {"version 1", "slabinfo - version: 1.1\n", 1, "unsupported"},
     {"header without minor", "slabinfo - version: 2\n", 1, "header"},
