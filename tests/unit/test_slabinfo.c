@@ -142,6 +142,19 @@ static void test_bad(void **state)
     }
 }
 
+/* An empty file is its own error (procps reports it differently). */
+static void test_empty(void **state)
+{
+    struct kmem_slabinfo si = {0};
+    struct kmem_parse_error perr;
+
+    (void)state;
+    assert_int_equal(kmem_slabinfo_parse("", 0, &si, &perr), -ENODATA);
+    assert_int_equal(perr.line, 0);
+    assert_non_null(strstr(perr.what, "empty"));
+    kmem_slabinfo_release(&si);
+}
+
 static void test_derived_saturate(void **state)
 {
     struct kmem_slab s = {.num_slabs = 10, .pagesperslab = 2, .active_objs = 7, .objsize = 100};
@@ -250,11 +263,9 @@ static void test_live(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),
-        cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_derived_saturate),
-        cmocka_unit_test(test_diff),
-        cmocka_unit_test(test_ctx_errors),
+        cmocka_unit_test(test_good),  cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_empty), cmocka_unit_test(test_derived_saturate),
+        cmocka_unit_test(test_diff),  cmocka_unit_test(test_ctx_errors),
         cmocka_unit_test(test_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
