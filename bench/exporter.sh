@@ -54,19 +54,22 @@ per_scrape() {
 }
 
 # In-process collection cost and its floor.
-# Interleaved in rounds so that both see the same machine; each figure is
-# the median over the rounds (the machine's noise is larger than the gap).
+# Interleaved in rounds so that both see the same machine. The figures are
+# the medians over the rounds, and the ratio is the median of the per-round
+# ratios (this VM's noise is larger than the gap).
 rounds=7
 [ "$N" -lt 50 ] && rounds=1
-ks="" fs=""
+ks="" fs="" rs=""
 for _ in $(seq "$rounds"); do
     k=$("$E" --bench "$N" | sed -n 's/.*cpu_per_cycle_ms=\([0-9.]*\).*/\1/p')
     read -r f ncg < <("$B/bench/exporter_readfloor" / "$N")
     ks="$ks $k" fs="$fs $f"
+    rs="$rs $(awk -v a="$k" -v b="$f" 'BEGIN { print (b > 0 ? a / b : 0) }')"
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 kx=$(echo "$ks" | median)
 floor=$(echo "$fs" | median)
+ratio=$(echo "$rs" | median)
 
 # Both servers over HTTP.
 pk=$(free_port)
@@ -87,9 +90,9 @@ nrss=$(rss_mib "$npid")
 klines=$(curl -s "http://127.0.0.1:$pk/metrics" | grep -vc '^#')
 nlines=$(curl -s "http://127.0.0.1:$pn/metrics" | grep -vc '^#')
 
-awk -v kx="$kx" -v fl="$floor" -v ns="$ns" -v ncg="$ncg" -v n="$N" 'BEGIN {
+awk -v kx="$kx" -v fl="$floor" -v ns="$ns" -v ncg="$ncg" -v n="$N" -v r="$ratio" 'BEGIN {
     printf "exporter collection, %d cgroups (CPU ms, N=%d)\t%.3f\tnode_exporter %.3f\tread() %.3f\t%.2fx floor, %.2fx node_exporter\n",
-        ncg, n, kx, ns, fl, (fl > 0 ? kx / fl : 0), (ns > 0 ? kx / ns : 0) }'
+        ncg, n, kx, ns, fl, r, (ns > 0 ? kx / ns : 0) }'
 awk -v ks="$ks" -v ns="$ns" -v fl="$floor" 'BEGIN {
     printf "exporter HTTP scrape (server CPU ms)\t%.3f\tnode_exporter %.3f\tread() %.3f\t%.2fx node_exporter\n",
         ks, ns, fl, (ns > 0 ? ks / ns : 0) }'
