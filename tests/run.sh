@@ -40,6 +40,17 @@ for s in tests/integration/*.sh; do
     KMEM_BUILD=build timeout 900 "$s" >"$log" 2>&1
     count "$s" "$log" $?
 done
+# The programs themselves under ASan/UBSan, on every fixture and the live machine.
+if [ -d build-san ]; then
+    for s in kmemtop_outputs slabtop_compat node_live cgroup_live exporter_node_exporter; do
+        KMEM_BUILD=build-san timeout 900 "tests/integration/$s.sh" >"$log" 2>&1
+        st=$?
+        if grep -q 'runtime error\|AddressSanitizer\|LeakSanitizer' "$log"; then
+            echo "not ok - sanitizer report in $s" >>"$log"
+        fi
+        count "build-san: $s" "$log" $st
+    done
+fi
 rm -f "$log"
 echo "tests: $pass passed, $fail failed"
 [ -n "$failed" ] && echo "failed:$failed"
