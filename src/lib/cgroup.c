@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "sat.h"
 #include "parse.h"
 
 const char *const kmem_cg_layout_name[] = {
@@ -75,11 +76,6 @@ static const unsigned kernel_parts[] = {
     KMEM_CG_VMALLOC,
 };
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg, unsigned *line)
 {
     const char *p = buf, *end = buf + len;
@@ -125,7 +121,7 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg, u
             break;
     }
     for (size_t i = 0; i < sizeof(kernel_parts) / sizeof(kernel_parts[0]); i++)
-        parts = sat_add(parts, cg->comp[kernel_parts[i]]);
+        parts = kmem_add_sat(parts, cg->comp[kernel_parts[i]]);
     if (have_kernel) {
         cg->kernel = kernel;
         cg->comp[KMEM_CG_OTHER] = kernel > parts ? kernel - parts : 0;
@@ -682,12 +678,12 @@ static void sum_children_into_root(struct kmem_cgroups *cgs)
 
         if (c->depth != 1)
             continue;
-        root->kernel = sat_add(root->kernel, c->kernel);
-        root->usage = sat_add(root->usage, c->usage);
+        root->kernel = kmem_add_sat(root->kernel, c->kernel);
+        root->usage = kmem_add_sat(root->usage, c->usage);
         root->kernel_approx |= c->kernel_approx;
         root->comp_present |= c->comp_present;
         for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
-            root->comp[k] = sat_add(root->comp[k], c->comp[k]);
+            root->comp[k] = kmem_add_sat(root->comp[k], c->comp[k]);
     }
 }
 

@@ -14,6 +14,7 @@
 #include "ctx.h"
 #include "kv.h"
 #include "parse.h"
+#include "sat.h"
 
 const char *const kmem_node_kind_name[] = {
     [KMEM_NODE_SLAB_RECLAIMABLE] = "slab_reclaimable",
@@ -43,16 +44,6 @@ static_assert(sizeof(kmem_vmap_stack_source_name) / sizeof(kmem_vmap_stack_sourc
 
 /* ---- arithmetic that saturates instead of wrapping -------------------- */
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static uint64_t sat_mul(uint64_t a, uint64_t b)
-{
-    return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
-}
-
 /* a - b, clamped at 0. */
 static uint64_t sub0(uint64_t a, uint64_t b)
 {
@@ -68,40 +59,41 @@ void kmem_node_compute(struct kmem_node *node, uint64_t page_size)
     uint64_t in_vmalloc, explained = 0, not_kernel, zspages;
 
     node->page_size = page_size;
-    node->percpu_free_bytes = sat_mul(node->percpu_free_pages, page_size);
-    node->memmap_boot_bytes = sat_mul(vm[KMEM_VM_NR_MEMMAP_BOOT_PAGES], page_size);
+    node->percpu_free_bytes = kmem_mul_sat(node->percpu_free_pages, page_size);
+    node->memmap_boot_bytes = kmem_mul_sat(vm[KMEM_VM_NR_MEMMAP_BOOT_PAGES], page_size);
     node->memmap_bytes =
-        sat_add(sat_mul(vm[KMEM_VM_NR_MEMMAP_PAGES], page_size), node->memmap_boot_bytes);
-    node->lru_bytes =
-        sat_add(sat_add(mi[KMEM_MI_ACTIVE], mi[KMEM_MI_INACTIVE]), mi[KMEM_MI_UNEVICTABLE]);
+        kmem_add_sat(kmem_mul_sat(vm[KMEM_VM_NR_MEMMAP_PAGES], page_size), node->memmap_boot_bytes);
+    node->lru_bytes = kmem_add_sat(kmem_add_sat(mi[KMEM_MI_ACTIVE], mi[KMEM_MI_INACTIVE]),
+                                   mi[KMEM_MI_UNEVICTABLE]);
     /* Hugetlb (4.16+) covers every huge page size; HugePages_* only the default. */
     if (node->mi.present & (UINT64_C(1) << KMEM_MI_HUGETLB))
         node->hugetlb_bytes = mi[KMEM_MI_HUGETLB];
     else
-        node->hugetlb_bytes = sat_mul(mi[KMEM_MI_HUGEPAGES_TOTAL], mi[KMEM_MI_HUGEPAGESIZE]);
+        node->hugetlb_bytes = kmem_mul_sat(mi[KMEM_MI_HUGEPAGES_TOTAL], mi[KMEM_MI_HUGEPAGESIZE]);
 
     kind[KMEM_NODE_SLAB_RECLAIMABLE] = mi[KMEM_MI_SRECLAIMABLE];
     kind[KMEM_NODE_SLAB_UNRECLAIMABLE] = mi[KMEM_MI_SUNRECLAIM];
-    kind[KMEM_NODE_KERNEL_STACK] = sat_add(mi[KMEM_MI_KERNELSTACK], mi[KMEM_MI_SHADOWCALLSTACK]);
+    kind[KMEM_NODE_KERNEL_STACK] =
+        kmem_add_sat(mi[KMEM_MI_KERNELSTACK], mi[KMEM_MI_SHADOWCALLSTACK]);
     kind[KMEM_NODE_PAGETABLES] = mi[KMEM_MI_PAGETABLES];
     kind[KMEM_NODE_SEC_PAGETABLES] = mi[KMEM_MI_SECPAGETABLES];
     /* VmallocUsed counts vmap'd thread stacks and (5.14+) shadow call stacks. */
     in_vmalloc =
-        sat_add(node->vmap_stack ? mi[KMEM_MI_KERNELSTACK] : 0, mi[KMEM_MI_SHADOWCALLSTACK]);
+        kmem_add_sat(node->vmap_stack ? mi[KMEM_MI_KERNELSTACK] : 0, mi[KMEM_MI_SHADOWCALLSTACK]);
     kind[KMEM_NODE_VMALLOC] = sub0(mi[KMEM_MI_VMALLOCUSED], in_vmalloc);
     kind[KMEM_NODE_PERCPU] = mi[KMEM_MI_PERCPU];
     kind[KMEM_NODE_OTHER_RECLAIMABLE] = sub0(mi[KMEM_MI_KRECLAIMABLE], mi[KMEM_MI_SRECLAIMABLE]);
     kind[KMEM_NODE_ZSWAP] = mi[KMEM_MI_ZSWAP];
     /* nr_zspages counts every zsmalloc page: zswap's pool and zram devices. */
-    zspages = sat_mul(vm[KMEM_VM_NR_ZSPAGES], page_size);
+    zspages = kmem_mul_sat(vm[KMEM_VM_NR_ZSPAGES], page_size);
     kind[KMEM_NODE_ZRAM] = sub0(zspages, mi[KMEM_MI_ZSWAP]);
 
     for (int k = 0; k < KMEM_NODE_UNACCOUNTED; k++)
-        explained = sat_add(explained, kind[k]);
+        explained = kmem_add_sat(explained, kind[k]);
     /* Memory in MemTotal that is not kernel memory: free, user/page cache, hugetlb. */
-    not_kernel = sat_add(sat_add(mi[KMEM_MI_MEMFREE], node->percpu_free_bytes),
-                         sat_add(node->lru_bytes, node->hugetlb_bytes));
-    not_kernel = sat_add(not_kernel, explained);
+    not_kernel = kmem_add_sat(kmem_add_sat(mi[KMEM_MI_MEMFREE], node->percpu_free_bytes),
+                              kmem_add_sat(node->lru_bytes, node->hugetlb_bytes));
+    not_kernel = kmem_add_sat(not_kernel, explained);
     if (mi[KMEM_MI_MEMTOTAL] >= not_kernel) {
         uint64_t rest = mi[KMEM_MI_MEMTOTAL] - not_kernel;
 
@@ -113,7 +105,7 @@ void kmem_node_compute(struct kmem_node *node, uint64_t page_size)
         kind[KMEM_NODE_UNACCOUNTED] = 0;
         node->unaccounted_signed = over > INT64_MAX ? -INT64_MAX : -(int64_t)over;
     }
-    node->kernel_total = sat_add(explained, kind[KMEM_NODE_UNACCOUNTED]);
+    node->kernel_total = kmem_add_sat(explained, kind[KMEM_NODE_UNACCOUNTED]);
 }
 
 /* ---- CONFIG_VMAP_STACK ------------------------------------------------- */

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sat.h"
+
 #define KMEM_SLAB_NAME_MAX 129 /* 128 bytes and the NUL, as procps */
 
 struct kmem_slab {
@@ -62,11 +64,6 @@ void kmem_slabinfo_diff(struct kmem_slabinfo *cur, const struct kmem_slabinfo *p
                         uint64_t page_size);
 
 /* Derived figures, 64-bit, saturating instead of wrapping. */
-static inline uint64_t kmem_mul_sat(uint64_t a, uint64_t b)
-{
-    uint64_t r;
-    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
 static inline uint64_t kmem_slab_bytes(const struct kmem_slab *s, uint64_t page_size)
 {
     return kmem_mul_sat(kmem_mul_sat(s->num_slabs, s->pagesperslab), page_size);
