@@ -23,18 +23,18 @@ struct kx_blob {
     char msg[400];
 };
 
-static const unsigned part_flag[KX_COL_COUNT] = {
-    [KX_COL_SLABINFO] = KMEM_COLLECT_SLAB,
-    [KX_COL_NODE] = KMEM_COLLECT_NODE,
-    [KX_COL_CGROUP] = KMEM_COLLECT_CGROUPS,
+/* The snapshot part each collector reports. */
+static const enum kmem_part part_of[KX_COL_COUNT] = {
+    [KX_COL_SLABINFO] = KMEM_PART_SLAB,
+    [KX_COL_NODE] = KMEM_PART_NODE,
+    [KX_COL_CGROUP] = KMEM_PART_CGROUPS,
 };
 
 struct kx_collector {
     pthread_mutex_t lock;
     pthread_cond_t done;
     struct kx_collector_opts o;
-    char *root;
-    struct kmem_ctx *ctx[KX_COL_COUNT];
+    struct kmem_ctx *ctx;
     struct kx_blob *cur;            /* NULL before the first collection */
     struct timespec cur_at;         /* CLOCK_MONOTONIC start of cur's collection */
     bool busy;                      /* a collection is running */
@@ -91,23 +91,17 @@ int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *
     if (!c)
         return -ENOMEM;
     c->o = *o;
-    c->root = strdup(o->root ? o->root : "/");
-    if (!c->root) {
-        free(c);
-        return -ENOMEM;
-    }
-    c->o.root = c->root;
     if (!c->o.render.page_size)
         c->o.render.page_size = kmem_page_size();
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->done, NULL);
-    for (int i = 0; i < KX_COL_COUNT; i++) {
-        int r = kmem_ctx_new(&c->ctx[i], c->root, err, errlen);
-        if (r) {
-            kx_collector_free(c);
-            return r;
-        }
+    int r = kmem_ctx_new_opts(&c->ctx, &o->paths, err, errlen);
+    if (r) {
+        kx_collector_free(c);
+        return r;
     }
+    /* The paths are the caller's; the context keeps its own copies. */
+    memset(&c->o.paths, 0, sizeof(c->o.paths));
     *out = c;
     return 0;
 }
@@ -116,12 +110,10 @@ void kx_collector_free(struct kx_collector *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < KX_COL_COUNT; i++)
-        kmem_ctx_free(c->ctx[i]);
+    kmem_ctx_free(c->ctx);
     kx_blob_put(c->cur);
     pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->lock);
-    free(c->root);
     free(c);
 }
 
@@ -140,24 +132,17 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
 
     clock_gettime(CLOCK_REALTIME, &wall);
     col.when_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    int r = kmem_collect(c->ctx, KMEM_COLLECT_ALL);
+    const struct kmem_snapshot *s = kmem_current(c->ctx);
     for (int i = 0; i < KX_COL_COUNT; i++) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        int r = kmem_collect(c->ctx[i], part_flag[i]);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        const struct kmem_snapshot *s = kmem_current(c->ctx[i]);
-        const struct kmem_status *st = NULL;
-        if (s)
-            st = i == KX_COL_SLABINFO ? &s->slab_status
-                 : i == KX_COL_NODE   ? &s->node_status
-                                      : &s->cgroup_status;
+        const struct kmem_status *st = s ? &s->status[part_of[i]] : NULL;
         if (st)
             status[i] = *st;
         else
             memset(&status[i], 0, sizeof(status[i]));
-        if (r && status[i].err == 0) {
+        if (r && !s) {
             status[i].err = r;
-            snprintf(status[i].msg, sizeof(status[i].msg), "%s", kmem_strerror(c->ctx[i]));
+            snprintf(status[i].msg, sizeof(status[i].msg), "%s", kmem_strerror(c->ctx));
         }
         if (status[i].err == 0 && s) {
             if (i == KX_COL_SLABINFO)
@@ -168,9 +153,8 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
                 col.cgroups = &s->cgroups;
         }
         col.part[i].status = &status[i];
-        col.part[i].seconds = since(&t0, &t1);
+        col.part[i].seconds = status[i].seconds;
     }
-
     struct kx_blob *b = calloc(1, sizeof(*b));
     if (!b)
         return -ENOMEM;
@@ -199,7 +183,7 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
     struct kx_buf text;
     kx_buf_init(&text, EXPO_MAX);
     kx_buf_reserve(&text, c->last_len + c->last_len / 8 + 4096);
-    int r = kx_render(&text, &col, &c->o.render);
+    r = kx_render(&text, &col, &c->o.render);
     if (r == 0) {
         b->text = kx_buf_take(&text, &b->len);
         if (!b->text)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared collection. One collector owns the kmem contexts (one per part, so
- * that each part is timed and fails on its own) and the last rendered
+ * Shared collection. One collector owns the kmem context (each part of its
+ * snapshot is timed and fails on its own) and the last rendered
  * exposition (a refcounted blob). A blob younger than min_interval is
  * reused; scrapes that arrive while a collection runs wait for it and share
  * its bytes (and its gzip form, compressed once).
@@ -28,8 +28,8 @@ void kx_blob_put(struct kx_blob *b);
 struct kx_collector;
 
 struct kx_collector_opts {
-    const char *root;    /* "/" for the live machine */
-    double min_interval; /* seconds; 0 = collect on every request */
+    struct kmem_ctx_opts paths; /* root, procfs, sysfs, pod logs (NULL: defaults) */
+    double min_interval;        /* seconds; 0 = collect on every request */
     struct kx_render_opts render;
     bool log_errors; /* print collector failures on stderr (when they change) */
 };

@@ -247,89 +247,29 @@ static int parse_args(int argc, char **argv, struct options *o)
     return 0;
 }
 
-/* ---- --path.procfs / --path.sysfs ---- */
+/* ---- --root / --path.procfs / --path.sysfs ---- */
 
-/*
- * libkmem reads everything below one root. With --path.procfs/--path.sysfs,
- * use their common parent when they are siblings named proc and sys there;
- * else build a private directory of symlinks (proc, sys, var) as the root.
- */
-static char tmp_root[64];
-
-static void tmp_root_cleanup(void)
+/* Each given directory must exist now: a typo should stop the start, not fail every scrape. */
+static int check_paths(const struct options *o, char *err, size_t errlen)
 {
-    if (!tmp_root[0])
-        return;
-    static const char *const link_name[] = {"proc", "sys", "var"};
-    for (int i = 0; i < 3; i++) {
-        char p[128];
-        snprintf(p, sizeof(p), "%s/%s", tmp_root, link_name[i]);
-        unlink(p);
-    }
-    rmdir(tmp_root);
-    tmp_root[0] = '\0';
-}
+    const struct {
+        const char *flag, *dir;
+    } dirs[] = {{"--root", o->root}, {"--path.procfs", o->procfs}, {"--path.sysfs", o->sysfs}};
+    struct stat st;
 
-static int resolve_root(const struct options *o, char *out, size_t outlen, char *err, size_t errlen)
-{
-    const char *root = o->root ? o->root : "/";
-    if (!o->procfs && !o->sysfs) {
-        snprintf(out, outlen, "%s", root);
-        return 0;
-    }
-    char rootreal[PATH_MAX], preal[PATH_MAX], sreal[PATH_MAX], tmp[PATH_MAX + 8];
-    if (!realpath(root, rootreal)) {
-        snprintf(err, errlen, "--root %.512s: %s", root, strerror(errno));
-        return -errno;
-    }
-    const char *sep = strcmp(rootreal, "/") ? "/" : "";
-    snprintf(tmp, sizeof(tmp), "%s%sproc", rootreal, sep);
-    const char *procfs = o->procfs ? o->procfs : tmp;
-    if (!realpath(procfs, preal)) {
-        snprintf(err, errlen, "--path.procfs %.512s: %s", procfs, strerror(errno));
-        return -errno;
-    }
-    snprintf(tmp, sizeof(tmp), "%s%ssys", rootreal, sep);
-    const char *sysfs = o->sysfs ? o->sysfs : tmp;
-    if (!realpath(sysfs, sreal)) {
-        snprintf(err, errlen, "--path.sysfs %.512s: %s", sysfs, strerror(errno));
-        return -errno;
-    }
-    char pdir[PATH_MAX], sdir[PATH_MAX];
-    snprintf(pdir, sizeof(pdir), "%s", preal);
-    snprintf(sdir, sizeof(sdir), "%s", sreal);
-    char *pbase = strrchr(pdir, '/'), *sbase = strrchr(sdir, '/');
-    *pbase++ = '\0';
-    *sbase++ = '\0';
-    const char *pparent = pdir[0] ? pdir : "/";
-    const char *sparent = sdir[0] ? sdir : "/";
-    if (!strcmp(pbase, "proc") && !strcmp(sbase, "sys") && !strcmp(pparent, sparent) &&
-        (!o->root || !strcmp(pparent, rootreal))) {
-        snprintf(out, outlen, "%s", pparent);
-        return 0;
-    }
-    snprintf(tmp_root, sizeof(tmp_root), "%s", "/tmp/kmem_exporter.XXXXXX");
-    if (!mkdtemp(tmp_root)) {
-        int e = errno;
-        tmp_root[0] = '\0';
-        snprintf(err, errlen, "cannot make a directory for --path.procfs/--path.sysfs: %s",
-                 strerror(e));
-        return -e;
-    }
-    atexit(tmp_root_cleanup);
-    char link[128], var[PATH_MAX + 8];
-    snprintf(var, sizeof(var), "%s%svar", rootreal, sep);
-    const char *target[] = {preal, sreal, var};
-    static const char *const link_name[] = {"proc", "sys", "var"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(link, sizeof(link), "%s/%s", tmp_root, link_name[i]);
-        if (symlink(target[i], link)) {
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        if (!dirs[i].dir)
+            continue;
+        if (stat(dirs[i].dir, &st) < 0) {
             int e = errno;
-            snprintf(err, errlen, "symlink %s -> %.512s: %s", link, target[i], strerror(e));
+            snprintf(err, errlen, "%s %.512s: %s", dirs[i].flag, dirs[i].dir, strerror(e));
             return -e;
         }
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s %.512s: not a directory", dirs[i].flag, dirs[i].dir);
+            return -ENOTDIR;
+        }
     }
-    snprintf(out, outlen, "%s", tmp_root);
     return 0;
 }
 
@@ -447,6 +387,11 @@ static int run_bench(struct kx_collector *c, long n)
 
 /* ---- the server ---- */
 
+static void blob_release(void *blob)
+{
+    kx_blob_put(blob);
+}
+
 static int metrics_body(void *cls, bool gzip, struct kx_body *out, char *err, size_t errlen)
 {
     struct kx_collector *c = cls;
@@ -462,7 +407,7 @@ static int metrics_body(void *cls, bool gzip, struct kx_body *out, char *err, si
         out->gzip = true;
     else
         out->data = kx_blob_text(b, &out->len);
-    out->release = (void (*)(void *))kx_blob_put;
+    out->release = blob_release;
     out->ref = b;
     return 0;
 }
@@ -558,13 +503,12 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": out of memory\n");
         goto out_free;
     }
-    char root[PATH_MAX];
-    if (resolve_root(&o, root, sizeof(root), err, sizeof(err))) {
+    if (check_paths(&o, err, sizeof(err))) {
         fprintf(stderr, PROG ": %s\n", err);
         goto out_free;
     }
     struct kx_collector_opts co = {
-        .root = root,
+        .paths = {.root = o.root, .procfs = o.procfs, .sysfs = o.sysfs},
         .min_interval = o.bench ? 0 : o.min_interval,
         .render =
             {
@@ -596,11 +540,6 @@ int main(int argc, char **argv)
         goto out_free;
     }
     if (o.run_as) {
-        uid_t uid;
-        gid_t gid;
-        if (tmp_root[0] && kx_privs_lookup(o.run_as, &uid, &gid, err, sizeof(err)) == 0 &&
-            chown(tmp_root, uid, gid) != 0)
-            fprintf(stderr, PROG ": warning: chown %s: %s\n", tmp_root, strerror(errno));
         if (kx_privs_drop(o.run_as, err, sizeof(err))) {
             fprintf(stderr, PROG ": %s\n", err);
             goto out_free;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "metrics.h"
 
 #ifndef KMEM_VERSION
@@ -356,28 +357,22 @@ int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_r
 
 /* ---- process_* self metrics (always the real /proc/self) ---- */
 
+/* The start of @path (at most @len - 1 bytes) into @buf, NUL-terminated. */
 static ssize_t read_small(const char *path, char *buf, size_t len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    size_t got = 0;
-    while (got + 1 < len) {
-        ssize_t n = read(fd, buf + got, len - 1 - got);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            return -e;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
+    struct kmem_buf b = {0};
+    int r = kmem_buf_read_file(&b, AT_FDCWD, path, 0);
+    size_t n;
+
+    if (r) {
+        free(b.data);
+        return r;
     }
-    close(fd);
-    buf[got] = '\0';
-    return (ssize_t)got;
+    n = b.len < len - 1 ? b.len : len - 1;
+    memcpy(buf, b.data, n);
+    buf[n] = '\0';
+    free(b.data);
+    return (ssize_t)n;
 }
 
 static pthread_once_t btime_once = PTHREAD_ONCE_INIT;

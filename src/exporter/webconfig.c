@@ -12,6 +12,7 @@
 
 #include <yaml.h>
 
+#include "buf.h"
 #include "webconfig.h"
 
 #define WEBCONFIG_MAX_FILE (1u << 20) /* config and PEM files */
@@ -618,61 +619,19 @@ int kx_webconfig_parse(const char *buf, size_t len, const char *name, struct kx_
 
 /* ---- loading files ---- */
 
+/* The whole regular file @path (never a FIFO or device) into *out, NUL-terminated. */
 static int read_file(const char *path, char **out, size_t *outlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
+    struct kmem_buf b = {0};
+    int r = kmem_buf_read_file(&b, AT_FDCWD, path, WEBCONFIG_MAX_FILE);
+
+    if (r) {
+        free(b.data);
+        return r;
     }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
-        return -ENOMEM;
-    }
-    for (;;) {
-        if (len + 1 >= cap) {
-            if (cap >= WEBCONFIG_MAX_FILE) {
-                free(buf);
-                close(fd);
-                return -EFBIG;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                close(fd);
-                return -ENOMEM;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            return -e;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    buf[len] = '\0';
-    *out = buf;
+    *out = b.data;
     if (outlen)
-        *outlen = len;
+        *outlen = b.len;
     return 0;
 }
 

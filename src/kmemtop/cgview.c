@@ -124,8 +124,8 @@ void kt_cgroup_render(struct kt_sink *s, const struct kmem_snapshot *snap, enum 
         kt_line(s, KT_NORMAL, "cgroups were not collected");
         return;
     }
-    if (snap->cgroup_status.err) {
-        kt_line(s, KT_NORMAL, "%s", snap->cgroup_status.msg);
+    if (snap->status[KMEM_PART_CGROUPS].err) {
+        kt_line(s, KT_NORMAL, "%s", snap->status[KMEM_PART_CGROUPS].msg);
         return;
     }
     layout = (unsigned)cgs->layout <= KMEM_CG_HYBRID ? kmem_cg_layout_name[cgs->layout] : "none";

@@ -272,7 +272,7 @@ static void json_slab(struct jw *w, const struct kmem_snapshot *snap)
     bool any_prev = false;
 
     jw_obj(w, "slab");
-    if (!json_status(w, snap, KMEM_COLLECT_SLAB, &snap->slab_status)) {
+    if (!json_status(w, snap, KMEM_COLLECT_SLAB, &snap->status[KMEM_PART_SLAB])) {
         jw_obj_end(w);
         return;
     }
@@ -337,7 +337,7 @@ static void json_node(struct jw *w, const struct kmem_snapshot *snap)
     const struct kmem_node *n = &snap->node;
 
     jw_obj(w, "node");
-    if (!json_status(w, snap, KMEM_COLLECT_NODE, &snap->node_status)) {
+    if (!json_status(w, snap, KMEM_COLLECT_NODE, &snap->status[KMEM_PART_NODE])) {
         jw_obj_end(w);
         return;
     }
@@ -409,7 +409,7 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
     size_t *idx = NULL;
 
     jw_obj(w, "cgroups");
-    if (!json_status(w, snap, KMEM_COLLECT_CGROUPS, &snap->cgroup_status)) {
+    if (!json_status(w, snap, KMEM_COLLECT_CGROUPS, &snap->status[KMEM_PART_CGROUPS])) {
         jw_obj_end(w);
         return;
     }

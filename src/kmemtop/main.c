@@ -192,7 +192,7 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o)
         if (o->slabtop_mode)
             kt_slabtop_read_error(o, err);
         else
-            fprintf(stderr, "%s: %s\n", o->prog, snap->slab_status.msg);
+            fprintf(stderr, "%s: %s\n", o->prog, snap->status[KMEM_PART_SLAB].msg);
         return EXIT_FAILURE;
     }
     idx = malloc((snap->slab.n ? snap->slab.n : 1) * sizeof(*idx));
@@ -213,7 +213,7 @@ static int print_cgroups_once(struct kmem_ctx *ctx, const struct kt_opts *o)
     int err = kmem_collect(ctx, KMEM_COLLECT_CGROUPS);
 
     if (err) {
-        fprintf(stderr, "%s: %s\n", o->prog, kmem_current(ctx)->cgroup_status.msg);
+        fprintf(stderr, "%s: %s\n", o->prog, kmem_current(ctx)->status[KMEM_PART_CGROUPS].msg);
         return EXIT_FAILURE;
     }
     kt_sink_file(&sink, stdout);
@@ -238,11 +238,13 @@ static int whole_snapshot(struct kmem_ctx *ctx, const struct kt_opts *o)
     else if (o->report)
         rc = kt_report(stdout, snap) ? EXIT_FAILURE : EXIT_SUCCESS;
     if (o->capture) {
-        const struct kmem_status *st[] = {&snap->slab_status, &snap->node_status,
-                                          &snap->cgroup_status};
-        for (size_t i = 0; i < 3; i++)
-            if (st[i]->err)
-                fprintf(stderr, "%s: warning: %s\n", o->prog, st[i]->msg);
+        if (kmem_capture_status(ctx)) {
+            fprintf(stderr, "%s: capture failed: %s\n", o->prog, kmem_strerror(ctx));
+            return EXIT_FAILURE;
+        }
+        for (int p = 0; p < KMEM_PART_COUNT; p++)
+            if (snap->status[p].err)
+                fprintf(stderr, "%s: warning: %s\n", o->prog, snap->status[p].msg);
         fprintf(stderr, "%s: captured into %s; replay with: kmemtop --root %s\n", o->prog,
                 o->capture, o->capture);
     }

@@ -23,8 +23,8 @@ void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap)
         kt_line(s, KT_NORMAL, "node counters were not collected");
         return;
     }
-    if (snap->node_status.err) {
-        kt_line(s, KT_NORMAL, "%s", snap->node_status.msg);
+    if (snap->status[KMEM_PART_NODE].err) {
+        kt_line(s, KT_NORMAL, "%s", snap->status[KMEM_PART_NODE].msg);
         return;
     }
     if (!kt_line(s, KT_NORMAL, "node kernel memory %s = %.1f%% of MemTotal %s",

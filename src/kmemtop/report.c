@@ -224,7 +224,7 @@ static void kinds(struct rep *r)
 
     section(r, "Kernel memory by kind");
     if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->node_status, "Node counters");
+        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
         return;
     }
     fprintf(r->f, "  The kinds do not overlap: they add up to the total.\n\n");
@@ -293,7 +293,7 @@ static void slabs(struct rep *r)
 
     section(r, "Largest slab caches");
     if (!r->slab_ok) {
-        missing(r, KMEM_COLLECT_SLAB, &r->snap->slab_status, "Slab caches");
+        missing(r, KMEM_COLLECT_SLAB, &r->snap->status[KMEM_PART_SLAB], "Slab caches");
         return;
     }
     for (size_t i = 0; i < si->n; i++) {
@@ -350,7 +350,7 @@ static void percpu_free(struct rep *r)
 
     section(r, "Per-CPU free pages");
     if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->node_status, "Node counters");
+        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
         return;
     }
     fputs("  Each CPU keeps a small stock of free pages so that it can allocate without\n"
@@ -382,7 +382,7 @@ static void unaccounted(struct rep *r)
 
     section(r, "The unaccounted rest");
     if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->node_status, "Node counters");
+        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
         return;
     }
     fputs("  MemTotal is all the RAM the kernel manages. Take away what is free, what\n"
@@ -440,7 +440,7 @@ static void outside(struct rep *r)
 
     section(r, "Memory outside MemTotal");
     if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->node_status, "Node counters");
+        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
         return;
     }
     fputs("  Some RAM never appears in MemTotal: the kernel's own code and data, memory the\n"
@@ -546,7 +546,7 @@ static void cgroups(struct rep *r)
 
     section(r, "Charged to cgroups, and not");
     if (!r->cg_ok) {
-        missing(r, KMEM_COLLECT_CGROUPS, &r->snap->cgroup_status, "Cgroups");
+        missing(r, KMEM_COLLECT_CGROUPS, &r->snap->status[KMEM_PART_CGROUPS], "Cgroups");
         return;
     }
     if (cgs->layout == KMEM_CG_NONE || cgs->n == 0) {
@@ -648,9 +648,9 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap)
     struct rep r = {
         .f = f,
         .snap = snap,
-        .slab_ok = (snap->flags & KMEM_COLLECT_SLAB) && !snap->slab_status.err,
-        .node_ok = (snap->flags & KMEM_COLLECT_NODE) && !snap->node_status.err,
-        .cg_ok = (snap->flags & KMEM_COLLECT_CGROUPS) && !snap->cgroup_status.err,
+        .slab_ok = (snap->flags & KMEM_COLLECT_SLAB) && !snap->status[KMEM_PART_SLAB].err,
+        .node_ok = (snap->flags & KMEM_COLLECT_NODE) && !snap->status[KMEM_PART_NODE].err,
+        .cg_ok = (snap->flags & KMEM_COLLECT_CGROUPS) && !snap->status[KMEM_PART_CGROUPS].err,
     };
 
     fprintf(f, "Kernel memory report (kmemtop %s)\n", KMEM_VERSION);

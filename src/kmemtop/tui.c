@@ -100,8 +100,8 @@ static void draw(struct kmem_ctx *ctx, struct kt_opts *o, size_t **idx, size_t *
         draw_keys(o, &sink);
     switch (o->view) {
     case KT_VIEW_SLABS:
-        if (snap->slab_status.err) {
-            kt_line(&sink, KT_NORMAL, "Slab caches: %s", snap->slab_status.msg);
+        if (snap->status[KMEM_PART_SLAB].err) {
+            kt_line(&sink, KT_NORMAL, "Slab caches: %s", snap->status[KMEM_PART_SLAB].msg);
             break;
         }
         if (snap->slab.n > *idx_cap) {
@@ -113,7 +113,7 @@ static void draw(struct kmem_ctx *ctx, struct kt_opts *o, size_t **idx, size_t *
         }
         kt_slab_sort(&snap->slab, o->sort, *idx);
         kt_slab_render(&sink, &snap->slab, *idx,
-                       kmem_previous(ctx) && !kmem_previous(ctx)->slab_status.err
+                       kmem_previous(ctx) && !kmem_previous(ctx)->status[KMEM_PART_SLAB].err
                            ? KT_CHANGE_SHOW
                            : KT_CHANGE_FIRST);
         break;

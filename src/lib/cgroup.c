@@ -8,8 +8,9 @@
  * string arena, grown geometrically and reused by every later collection into
  * that snapshot, so a steady state allocates nothing. While walking, strings
  * are arena offsets (the arena may move); they become pointers at the end.
- * The reader state in ctx->cg_priv (file buffer, path buffer, directory
- * stack, Kubernetes name maps) outlives snapshots.
+ * The reader state (struct kmem_cg_reader: file buffer, path buffer,
+ * directory stack, Kubernetes name maps) is owned by the snapshot module and
+ * outlives snapshots.
  */
 #include <assert.h>
 #include <dirent.h>
@@ -21,9 +22,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctx.h"
-#include "sat.h"
+#include "readers.h"
+#include "arena.h"
+#include "hindex.h"
+#include "kube.h"
 #include "parse.h"
+#include "sat.h"
 
 const char *const kmem_cg_layout_name[] = {
     [KMEM_CG_NONE] = "none",
@@ -76,7 +80,8 @@ static const unsigned kernel_parts[] = {
     KMEM_CG_VMALLOC,
 };
 
-int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg, unsigned *line)
+int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
+                          struct kmem_parse_error *err)
 {
     const char *p = buf, *end = buf + len;
     bool have_kernel = false;
@@ -88,7 +93,7 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg, u
     cg->comp_present = 0;
     for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
         cg->comp[k] = 0;
-    *line = 0;
+    kmem_parse_ok(err);
     while (p < end) {
         const char *tok, *q;
         size_t tlen;
@@ -134,21 +139,7 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg, u
     return 0;
 
 out_bad:
-    *line = ln;
-    return -EINVAL;
-}
-
-/* A file holding one decimal number (v1 *_in_bytes, v2 memory.current). */
-static int parse_single_u64(const char *buf, size_t len, uint64_t *out)
-{
-    const char *p = buf, *end = buf + len;
-    int err = kmem_parse_u64(&p, end, out);
-
-    if (err)
-        return err;
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n'))
-        p++;
-    return p == end ? 0 : -EINVAL;
+    return kmem_parse_fail(err, ln, "expected \"key value\"");
 }
 
 /* ---- storage ------------------------------------------------------------ */
@@ -164,21 +155,18 @@ struct cg_store {
     struct kmem_cgroup *v;
     struct cg_offs *offs;
     size_t cap, ocap;
-    char *arena;
-    size_t alen, acap;
-    uint32_t *index;  /* open addressing by path hash: 1 + position in v, 0 empty */
-    size_t icap;      /* allocated slots */
-    size_t isize;     /* slots in use (a power of 2) */
-    size_t indexed_n; /* n the index was built for */
+    struct kmem_arena arena;
+    struct kmem_hindex index; /* by path */
+    size_t indexed_n;         /* n the index was built for */
 };
 
-/* Per context, in ctx->cg_priv. */
+/* Per context, owned by the snapshot module. */
 struct cg_frame {
     DIR *dir;
     size_t pathlen;
 };
 
-struct cg_reader {
+struct kmem_cg_reader {
     struct kmem_buf buf;
     char path[(KMEM_CG_MAX_DEPTH + 1) * 256 + 2];
     struct cg_frame stack[KMEM_CG_MAX_DEPTH + 1];
@@ -191,31 +179,6 @@ struct cg_reader {
     const char *mount;
 };
 
-static int arena_add(struct cg_store *st, const char *s, size_t len, size_t *off)
-{
-    void *a = st->arena;
-    int err;
-
-    if (len == 0) {
-        *off = 0;
-        return 0;
-    }
-    err = kmem_grow(&a, &st->acap, st->alen + len + 1, 1);
-    if (err)
-        return err;
-    st->arena = a;
-    memcpy(st->arena + st->alen, s, len);
-    st->arena[st->alen + len] = '\0';
-    *off = st->alen;
-    st->alen += len + 1;
-    return 0;
-}
-
-static int arena_str(struct cg_store *st, const char *s, size_t *off)
-{
-    return arena_add(st, s ? s : "", s ? strlen(s) : 0, off);
-}
-
 void kmem_cgroups_release(struct kmem_cgroups *cgs)
 {
     struct cg_store *st = cgs->priv;
@@ -223,62 +186,36 @@ void kmem_cgroups_release(struct kmem_cgroups *cgs)
     if (st) {
         free(st->v);
         free(st->offs);
-        free(st->arena);
-        free(st->index);
+        kmem_arena_free(&st->arena);
+        kmem_hindex_free(&st->index);
         free(st);
     }
     memset(cgs, 0, sizeof(*cgs));
 }
 
-void kmem_cgroups_ctx_release(struct kmem_ctx *ctx)
+struct kmem_cg_reader *kmem_cg_reader_new(void)
 {
-    struct cg_reader *r = ctx->cg_priv;
+    return calloc(1, sizeof(struct kmem_cg_reader));
+}
 
+void kmem_cg_reader_free(struct kmem_cg_reader *r)
+{
     if (!r)
         return;
     free(r->buf.data);
     kmem_kube_names_free(r->names);
     free(r);
-    ctx->cg_priv = NULL;
 }
 
 /* ---- diff --------------------------------------------------------------- */
 
-static uint64_t hash_path(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-    while (*s) {
-        h ^= (unsigned char)*s++;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static int build_index(struct cg_store *st, size_t n)
 {
-    size_t size = 16;
-
     st->indexed_n = (size_t)-1;
-    while (size < 2 * n)
-        size *= 2;
-    if (size > st->icap) {
-        uint32_t *p = realloc(st->index, size * sizeof(*p));
-
-        if (!p)
-            return -ENOMEM;
-        st->index = p;
-        st->icap = size;
-    }
-    st->isize = size;
-    memset(st->index, 0, size * sizeof(*st->index));
-    for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)hash_path(st->v[i].path) & (size - 1);
-
-        while (st->index[h])
-            h = (h + 1) & (size - 1);
-        st->index[h] = (uint32_t)(i + 1);
-    }
+    if (kmem_hindex_reset(&st->index, n))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        kmem_hindex_add(&st->index, kmem_hash_str(st->v[i].path), i);
     st->indexed_n = n;
     return 0;
 }
@@ -286,15 +223,12 @@ static int build_index(struct cg_store *st, size_t n)
 static const struct kmem_cgroup *find_path(const struct kmem_cgroups *cgs, const char *path)
 {
     const struct cg_store *st = cgs->priv;
-    size_t h = (size_t)hash_path(path) & (st->isize - 1);
+    size_t it;
 
-    while (st->index[h]) {
-        const struct kmem_cgroup *c = &cgs->v[st->index[h] - 1];
-
-        if (strcmp(c->path, path) == 0)
-            return c;
-        h = (h + 1) & (st->isize - 1);
-    }
+    for (long i = kmem_hindex_first(&st->index, kmem_hash_str(path), &it); i >= 0;
+         i = kmem_hindex_next(&st->index, &it))
+        if (strcmp(cgs->v[i].path, path) == 0)
+            return &cgs->v[i];
     return NULL;
 }
 
@@ -348,29 +282,35 @@ static bool is_dir_at(int fd, const char *rel)
 }
 
 /* From the tree under the root, never the mount table. Sets *mount. */
-static enum kmem_cg_layout detect_layout(struct kmem_ctx *ctx, struct cg_reader *r,
+/*
+ * From the tree under the sysfs directory, never the mount table. Sets
+ * *mount to the hierarchy's path inside sysfs ("fs/cgroup/memory").
+ */
+static enum kmem_cg_layout detect_layout(struct kmem_io *io, struct kmem_cg_reader *r,
                                          const char **mount)
 {
+    int sys = kmem_io_dir(io, KMEM_DIR_SYS);
     bool unified;
 
     *mount = NULL;
-    if (kmem_read_at(ctx, ctx->rootfd, "sys/fs/cgroup/cgroup.controllers", &r->buf) == 0 &&
+    if (sys < 0)
+        return KMEM_CG_NONE;
+    if (kmem_read_at(io, sys, "fs/cgroup/cgroup.controllers", &r->buf) == 0 &&
         lists_memory(&r->buf)) {
-        *mount = "sys/fs/cgroup";
+        *mount = "fs/cgroup";
         return KMEM_CG_V2;
     }
     /* Reading it (rather than a stat) also captures it, so a capture of a
      * hybrid machine still shows the unified tree. */
-    unified =
-        kmem_read_at(ctx, ctx->rootfd, "sys/fs/cgroup/unified/cgroup.controllers", &r->buf) == 0;
+    unified = kmem_read_at(io, sys, "fs/cgroup/unified/cgroup.controllers", &r->buf) == 0;
     if (unified && lists_memory(&r->buf)) {
-        *mount = "sys/fs/cgroup/unified";
+        *mount = "fs/cgroup/unified";
         return KMEM_CG_V2;
     }
-    if (!is_dir_at(ctx->rootfd, "sys/fs/cgroup/memory"))
+    if (!is_dir_at(sys, "fs/cgroup/memory"))
         return KMEM_CG_NONE;
-    *mount = "sys/fs/cgroup/memory";
-    if (unified || is_dir_at(ctx->rootfd, "sys/fs/cgroup/unified"))
+    *mount = "fs/cgroup/memory";
+    if (unified || is_dir_at(sys, "fs/cgroup/unified"))
         return KMEM_CG_HYBRID;
     return KMEM_CG_V1;
 }
@@ -383,8 +323,8 @@ static bool vanished(int err)
 }
 
 struct walk {
-    struct kmem_ctx *ctx;
-    struct cg_reader *r;
+    struct kmem_io *io;
+    struct kmem_cg_reader *r;
     struct kmem_cgroups *cgs;
     struct cg_store *st;
     const char *mount;
@@ -401,6 +341,7 @@ struct walk {
 static int read_counters(struct walk *w, int fd, struct kmem_cgroup *cg)
 {
     struct kmem_buf *b = &w->r->buf;
+    struct kmem_parse_error perr;
     uint64_t v;
     int err;
 
@@ -408,31 +349,33 @@ static int read_counters(struct walk *w, int fd, struct kmem_cgroup *cg)
     w->bad_line = 0;
     if (w->v2) {
         w->bad_file = "memory.stat";
-        err = kmem_read_at(w->ctx, fd, "memory.stat", b);
+        err = kmem_read_at(w->io, fd, "memory.stat", b);
         if (err)
             return err;
-        err = kmem_cg_memstat_parse(b->data, b->len, cg, &w->bad_line);
-        if (err)
+        err = kmem_cg_memstat_parse(b->data, b->len, cg, &perr);
+        if (err) {
+            w->bad_line = perr.line;
             return err;
+        }
         w->bad_file = "memory.current";
-        err = kmem_read_at(w->ctx, fd, "memory.current", b);
+        err = kmem_read_at(w->io, fd, "memory.current", b);
         if (err == -ENOENT)
             return 0;
         if (err)
             return err;
-        err = parse_single_u64(b->data, b->len, &cg->usage);
+        err = kmem_parse_single_u64(b->data, b->len, &cg->usage);
         return err ? -EINVAL : 0;
     }
     w->bad_file = "memory.kmem.usage_in_bytes";
-    err = kmem_read_at(w->ctx, fd, w->bad_file, b);
+    err = kmem_read_at(w->io, fd, w->bad_file, b);
     if (err)
         return err;
-    if (parse_single_u64(b->data, b->len, &cg->kernel))
+    if (kmem_parse_single_u64(b->data, b->len, &cg->kernel))
         return -EINVAL;
     w->bad_file = "memory.kmem.tcp.usage_in_bytes";
-    err = kmem_read_at(w->ctx, fd, w->bad_file, b);
+    err = kmem_read_at(w->io, fd, w->bad_file, b);
     if (!err) {
-        if (parse_single_u64(b->data, b->len, &v))
+        if (kmem_parse_single_u64(b->data, b->len, &v))
             return -EINVAL;
         cg->comp[KMEM_CG_TCP] = v;
         cg->comp_present |= 1u << KMEM_CG_TCP;
@@ -440,12 +383,12 @@ static int read_counters(struct walk *w, int fd, struct kmem_cgroup *cg)
         return err;
     }
     w->bad_file = "memory.usage_in_bytes";
-    err = kmem_read_at(w->ctx, fd, w->bad_file, b);
+    err = kmem_read_at(w->io, fd, w->bad_file, b);
     if (err == -ENOENT)
         return 0;
     if (err)
         return err;
-    return parse_single_u64(b->data, b->len, &cg->usage) ? -EINVAL : 0;
+    return kmem_parse_single_u64(b->data, b->len, &cg->usage) ? -EINVAL : 0;
 }
 
 /* Append an entry for the cgroup at r->path; its counters are read by the caller. */
@@ -468,14 +411,14 @@ static int add_cgroup(struct walk *w, int depth, struct kmem_cgroup **out)
     memset(o, 0, sizeof(*o));
     cg->depth = depth;
     *out = cg;
-    return arena_str(st, w->r->path, &o->s[S_PATH]);
+    return kmem_arena_str(&st->arena, w->r->path, &o->s[S_PATH]);
 }
 
 /* Kubernetes identity and names for the entry just added. */
 static int add_identity(struct walk *w, struct kmem_cgroup *cg)
 {
     struct cg_offs *o = &w->st->offs[w->cgs->n];
-    struct cg_reader *r = w->r;
+    struct kmem_cg_reader *r = w->r;
     const char *ns, *pod, *container;
     struct kmem_kube_id id;
     int err;
@@ -488,26 +431,26 @@ static int add_identity(struct walk *w, struct kmem_cgroup *cg)
             if (!r->names)
                 return -ENOMEM;
         }
-        err = kmem_kube_names_load(w->ctx, r->names);
+        err = kmem_kube_names_load(w->io, r->names);
         if (err)
             return err;
         r->names_loaded = true;
     }
     kmem_kube_names_lookup(r->names, &id, &ns, &pod, &container);
     cg->kube_conmon = id.conmon;
-    err = arena_str(w->st, id.pod_uid, &o->s[S_UID]);
+    err = kmem_arena_str(&w->st->arena, id.pod_uid, &o->s[S_UID]);
     if (!err)
-        err = arena_str(w->st, id.qos, &o->s[S_QOS]);
+        err = kmem_arena_str(&w->st->arena, id.qos, &o->s[S_QOS]);
     if (!err)
-        err = arena_str(w->st, id.container_id, &o->s[S_CID]);
+        err = kmem_arena_str(&w->st->arena, id.container_id, &o->s[S_CID]);
     if (!err)
-        err = arena_str(w->st, id.runtime, &o->s[S_RUNTIME]);
+        err = kmem_arena_str(&w->st->arena, id.runtime, &o->s[S_RUNTIME]);
     if (!err)
-        err = arena_str(w->st, ns, &o->s[S_NS]);
+        err = kmem_arena_str(&w->st->arena, ns, &o->s[S_NS]);
     if (!err)
-        err = arena_str(w->st, pod, &o->s[S_POD]);
+        err = kmem_arena_str(&w->st->arena, pod, &o->s[S_POD]);
     if (!err)
-        err = arena_str(w->st, container, &o->s[S_CONTAINER]);
+        err = kmem_arena_str(&w->st->arena, container, &o->s[S_CONTAINER]);
     return err;
 }
 
@@ -520,18 +463,18 @@ static int root_error(struct walk *w, int err, const char *what)
         snprintf(rel, sizeof(rel), "%s/%s", w->mount, what);
     else
         snprintf(rel, sizeof(rel), "%s", w->mount);
-    kmem_display_path(w->ctx, rel, shown, sizeof(shown));
+    kmem_display_path(w->io, KMEM_DIR_SYS, rel, shown, sizeof(shown));
     if (err == -EINVAL && w->bad_line)
-        return kmem_err(w->ctx, err, "cannot parse %s line %u: expected \"key value\"", shown,
+        return kmem_err(w->io, err, "cannot parse %s line %u: expected \"key value\"", shown,
                         w->bad_line);
     if (err == -EINVAL)
-        return kmem_err(w->ctx, err, "cannot parse %s: expected a number of bytes", shown);
+        return kmem_err(w->io, err, "cannot parse %s: expected a number of bytes", shown);
     hint = kmem_errno_hint(err);
     if (err == -ENOENT && !w->v2 && what)
         hint = " (kernel memory accounting is off: CONFIG_MEMCG_KMEM or cgroup.memory=nokmem)";
     else if (err == -ENOENT)
         hint = " (is the cgroup filesystem mounted under this root?)";
-    return kmem_err(w->ctx, err, "cannot read %s: %s%s", shown, strerror(-err), hint);
+    return kmem_err(w->io, err, "cannot read %s: %s%s", shown, strerror(-err), hint);
 }
 
 /* Open the child @name of @parent_fd and read it. 1 if added, 0 if skipped, -errno fatal. */
@@ -610,7 +553,7 @@ static int push_dir(struct walk *w, int *sp, int fd, size_t pathlen)
 
 static int walk_tree(struct walk *w, int hfd)
 {
-    struct cg_reader *r = w->r;
+    struct kmem_cg_reader *r = w->r;
     int sp = 0, err = 0;
 
     err = push_dir(w, &sp, hfd, 1);
@@ -663,7 +606,7 @@ static int walk_tree(struct walk *w, int hfd)
     while (sp > 0)
         closedir(r->stack[--sp].dir);
     if (err)
-        return kmem_err(w->ctx, err, "reading memory cgroups: %s", strerror(-err));
+        return kmem_err(w->io, err, "reading memory cgroups: %s", strerror(-err));
     return 0;
 }
 
@@ -693,22 +636,20 @@ static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
         struct kmem_cgroup *c = &st->v[i];
         const size_t *s = st->offs[i].s;
 
-        c->path = st->arena + s[S_PATH];
-        c->pod_uid = st->arena + s[S_UID];
-        c->qos = st->arena + s[S_QOS];
-        c->container_id = st->arena + s[S_CID];
-        c->runtime = st->arena + s[S_RUNTIME];
-        c->namespace_name = st->arena + s[S_NS];
-        c->pod_name = st->arena + s[S_POD];
-        c->container_name = st->arena + s[S_CONTAINER];
+        c->path = st->arena.p + s[S_PATH];
+        c->pod_uid = st->arena.p + s[S_UID];
+        c->qos = st->arena.p + s[S_QOS];
+        c->container_id = st->arena.p + s[S_CID];
+        c->runtime = st->arena.p + s[S_RUNTIME];
+        c->namespace_name = st->arena.p + s[S_NS];
+        c->pod_name = st->arena.p + s[S_POD];
+        c->container_name = st->arena.p + s[S_CONTAINER];
     }
 }
 
-int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
+int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_cgroups *cgs)
 {
-    struct kmem_cgroups *cgs = &snap->cgroups;
-    struct cg_reader *r = ctx->cg_priv;
-    struct walk w = {.ctx = ctx, .cgs = cgs};
+    struct walk w = {.io = io, .cgs = cgs};
     struct kmem_cgroup *root;
     struct cg_store *st;
     char shown[512];
@@ -719,16 +660,10 @@ int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
     cgs->n_errors = 0;
     cgs->layout = KMEM_CG_NONE;
     cgs->mount = NULL;
-    if (!r) {
-        r = calloc(1, sizeof(*r));
-        if (!r)
-            return kmem_err(ctx, ENOMEM, "out of memory");
-        ctx->cg_priv = r;
-    }
     if (!cgs->priv) {
         cgs->priv = calloc(1, sizeof(struct cg_store));
         if (!cgs->priv)
-            return kmem_err(ctx, ENOMEM, "out of memory");
+            return kmem_err(io, ENOMEM, "out of memory");
     }
     st = cgs->priv;
     st->indexed_n = (size_t)-1;
@@ -736,26 +671,26 @@ int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
     w.r = r;
     w.st = st;
 
-    if (!r->layout_known || ctx->capture_dir) {
-        r->layout = detect_layout(ctx, r, &r->mount);
+    if (!r->layout_known || kmem_capturing(io)) {
+        r->layout = detect_layout(io, r, &r->mount);
         r->layout_known = r->layout != KMEM_CG_NONE;
     }
     cgs->layout = r->layout;
     w.mount = r->mount;
     if (cgs->layout == KMEM_CG_NONE)
-        return kmem_err(ctx, ENOENT, "no memory cgroup hierarchy under %s",
-                        kmem_display_path(ctx, "sys/fs/cgroup", shown, sizeof(shown)));
-    cgs->mount = w.mount;
+        return kmem_err(io, ENOENT, "no memory cgroup hierarchy under %s",
+                        kmem_display_path(io, KMEM_DIR_SYS, "fs/cgroup", shown, sizeof(shown)));
+    cgs->mount = cgs->layout == KMEM_CG_V2 && strcmp(w.mount, "fs/cgroup") == 0 ? "sys/fs/cgroup"
+                 : cgs->layout == KMEM_CG_V2 ? "sys/fs/cgroup/unified"
+                                             : "sys/fs/cgroup/memory";
     w.v2 = cgs->layout == KMEM_CG_V2;
 
     /* The root ("/"), then every cgroup below it, depth first. */
-    KMEM_GROW(err, st->arena, &st->acap, 1);
+    err = kmem_arena_reset(&st->arena);
     if (err)
-        return kmem_err(ctx, err, "out of memory");
-    st->arena[0] = '\0'; /* offset 0: "" */
-    st->alen = 1;
+        return kmem_err(io, err, "out of memory");
     snprintf(r->path, sizeof(r->path), "/");
-    hfd = kmem_open_dir(ctx, -1, w.mount);
+    hfd = kmem_open_dir(kmem_io_dir(io, KMEM_DIR_SYS), w.mount);
     if (hfd < 0) {
         r->layout_known = false;
         return root_error(&w, hfd, NULL);
@@ -763,7 +698,7 @@ int kmem_read_cgroups(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
     err = add_cgroup(&w, 0, &root);
     if (err) {
         close(hfd);
-        return kmem_err(ctx, err, "out of memory");
+        return kmem_err(io, err, "out of memory");
     }
     if (!w.v2) {
         err = read_counters(&w, hfd, root);

@@ -2,7 +2,7 @@
 /*
  * Memory cgroups: layout detection (v1, v2, hybrid) from the tree under the
  * root, a walk of every memory cgroup with directory fds, the kernel memory
- * charged to each, and Kubernetes identity from the path and /var/log.
+ * charged to each, with the Kubernetes identity of kube.h.
  */
 #ifndef KMEM_CGROUP_H
 #define KMEM_CGROUP_H
@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "parse_error.h"
 
 enum kmem_cg_layout {
     KMEM_CG_NONE,   /* no memory controller found */
@@ -74,39 +76,8 @@ struct kmem_cgroups {
 
 /* Pure parsers and helpers (no I/O), for tests and fuzzing. */
 
-/* v2 memory.stat into comp[] / kernel. 0 or -EINVAL with *line set. */
-int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg, unsigned *line);
-
-/*
- * Kubernetes identity from a cgroup path: fills pod_uid/qos/container_id/runtime
- * into the caller's buffers. Returns true if the path is a pod cgroup or a
- * direct child of one (a container, or CRI-O's conmon: conmon set, container_id
- * ""). Otherwise returns false and leaves every field "" (docs/cgroups.md).
- */
-struct kmem_kube_id {
-    char pod_uid[64];
-    char qos[16];
-    char container_id[128];
-    char runtime[16];
-    bool conmon;
-};
-bool kmem_kube_parse_path(const char *path, struct kmem_kube_id *id);
-
-/*
- * Internal to libkmem: Kubernetes names from ROOT/var/log/pods and
- * ROOT/var/log/containers (directory listings only, no file reads).
- */
-struct kmem_ctx;
-struct kmem_kube_names;
-struct kmem_kube_names *kmem_kube_names_new(void);
-void kmem_kube_names_free(struct kmem_kube_names *kn);
-/* Rebuild the maps from the tree under ctx's root; missing dirs give empty maps. 0 or -ENOMEM. */
-int kmem_kube_names_load(struct kmem_ctx *ctx, struct kmem_kube_names *kn);
-/*
- * Names for an identified cgroup: *ns and *pod for its pod (NULL if unknown),
- * *container for a container cgroup (NULL if unknown). Valid until the next load.
- */
-void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_kube_id *id,
-                            const char **ns, const char **pod, const char **container);
+/* v2 memory.stat into comp[] / kernel. 0 or -EINVAL with *err set (may be NULL). */
+int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
+                          struct kmem_parse_error *err);
 
 #endif

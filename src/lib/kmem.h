@@ -3,6 +3,12 @@
  * libkmem — read the kernel's memory counters into a snapshot.
  *
  * Data flows one way: kernel files -> readers -> snapshot -> renderers.
+ * Layers inside the library, bottom up: buf/arena/hindex/parse (one
+ * vocabulary), io (directories, hot files, capture, errors; knows no
+ * reader), the readers (slabinfo, meminfo/vmstat/zoneinfo -> node, cgroup,
+ * kube), and snapshot (this header's context: calls the readers, owns the
+ * two snapshots, hands each reader its previous data).
+ *
  * The library never prints and never exits. Actions return 0 or -errno; the
  * human-readable detail of the last failure (file, line, what to do) is kept
  * in the context and read with kmem_strerror().
@@ -19,42 +25,50 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base.h"
 #include "slabinfo.h"
 #include "node.h"
 #include "cgroup.h"
 
 struct kmem_ctx;
 
-/* What kmem_collect() reads. */
+/* The parts of a snapshot; each is read, timed and fails on its own. */
+enum kmem_part { KMEM_PART_SLAB, KMEM_PART_NODE, KMEM_PART_CGROUPS, KMEM_PART_COUNT };
+
+/* "slab", "node", "cgroups". */
+extern const char *const kmem_part_name[KMEM_PART_COUNT];
+
+/* What kmem_collect() reads: a mask of (1 << enum kmem_part). */
 enum kmem_collect_flags {
-    KMEM_COLLECT_SLAB = 1 << 0,
-    KMEM_COLLECT_NODE = 1 << 1,
-    KMEM_COLLECT_CGROUPS = 1 << 2,
+    KMEM_COLLECT_SLAB = 1 << KMEM_PART_SLAB,
+    KMEM_COLLECT_NODE = 1 << KMEM_PART_NODE,
+    KMEM_COLLECT_CGROUPS = 1 << KMEM_PART_CGROUPS,
     KMEM_COLLECT_ALL = KMEM_COLLECT_SLAB | KMEM_COLLECT_NODE | KMEM_COLLECT_CGROUPS,
 };
 
-/* Result of one part of a collection: 0 or -errno, with its message. */
+/* Result of one part of a collection: 0 or -errno, its message, its cost. */
 struct kmem_status {
     int err;
+    double seconds; /* wall time the part took (CLOCK_MONOTONIC) */
     char msg[512];
 };
 
 struct kmem_snapshot {
     struct timespec when; /* CLOCK_MONOTONIC */
     unsigned flags;       /* KMEM_COLLECT_* that were asked for */
-    struct kmem_status slab_status;
+    struct kmem_status status[KMEM_PART_COUNT];
     struct kmem_slabinfo slab;
-    struct kmem_status node_status;
     struct kmem_node node;
-    struct kmem_status cgroup_status;
     struct kmem_cgroups cgroups;
 };
 
 /*
- * Create a context reading below @root ("/" or NULL for the live machine).
- * Returns 0 or -errno; on failure *out is NULL and @errbuf (if not NULL)
- * holds the reason.
+ * Create a context. Returns 0 or -errno; on failure *out is NULL and
+ * @errbuf (if not NULL) holds the reason.
  */
+int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char *errbuf,
+                      size_t errlen);
+/* kmem_ctx_new_opts() with only a root ("/" or NULL for the live machine). */
 int kmem_ctx_new(struct kmem_ctx **out, const char *root, char *errbuf, size_t errlen);
 void kmem_ctx_free(struct kmem_ctx *ctx);
 
@@ -65,10 +79,16 @@ const char *kmem_ctx_root(const struct kmem_ctx *ctx);
 const char *kmem_strerror(const struct kmem_ctx *ctx);
 
 /*
- * Copy every file read from now on into @dir (same relative paths), so that
- * a context rooted at @dir reproduces what this one saw. NULL stops.
+ * Copy every file read from now on into @dir (same relative paths: proc/,
+ * sys/, var/log/), so that a context rooted at @dir reproduces what this one
+ * saw. @dir must not exist, or be an empty directory owned by the caller;
+ * it is made mode 0700 and files 0600 (/proc/slabinfo is 0400 on the host).
+ * Nothing below it is reached through a symlink. NULL stops.
  */
 int kmem_ctx_set_capture(struct kmem_ctx *ctx, const char *dir);
+
+/* 0 if every file of the capture so far was written, else -errno (message in kmem_strerror). */
+int kmem_capture_status(struct kmem_ctx *ctx);
 
 /*
  * Take a new snapshot; the current one becomes the previous one. Parts that
@@ -80,8 +100,5 @@ int kmem_collect(struct kmem_ctx *ctx, unsigned flags);
 const struct kmem_snapshot *kmem_current(const struct kmem_ctx *ctx);
 /* NULL before the second kmem_collect(). */
 const struct kmem_snapshot *kmem_previous(const struct kmem_ctx *ctx);
-
-/* System page size used for slab byte figures (from the running kernel). */
-uint64_t kmem_page_size(void);
 
 #endif

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctx.h"
+#include "readers.h"
+#include "arena.h"
+#include "kube.h"
 
 /* ---- path parsing ------------------------------------------------------- */
 
@@ -259,8 +261,7 @@ struct kn_pc { /* var/log/pods/<ns>_<pod>_<uid>/<container>/ */
 };
 
 struct kmem_kube_names {
-    char *arena; /* strings; entries hold offsets (the arena moves as it grows) */
-    size_t alen, acap;
+    struct kmem_arena arena; /* strings; entries hold offsets (the arena moves as it grows) */
     struct kn_pod *pods;
     size_t npods, cpods;
     struct kn_ctr *ctrs;
@@ -278,27 +279,17 @@ void kmem_kube_names_free(struct kmem_kube_names *kn)
 {
     if (!kn)
         return;
-    free(kn->arena);
+    kmem_arena_free(&kn->arena);
     free(kn->pods);
     free(kn->ctrs);
     free(kn->pcs);
     free(kn);
 }
 
-/* Append [s, s + len) and a NUL; offset in *off. 0 or -ENOMEM. */
+/* Append [s, s + len) to the names' arena; offset in *off. 0 or -ENOMEM. */
 static int kn_str(struct kmem_kube_names *kn, const char *s, size_t len, size_t *off)
 {
-    void *a = kn->arena;
-    int err = kmem_grow(&a, &kn->acap, kn->alen + len + 1, 1);
-
-    if (err)
-        return err;
-    kn->arena = a;
-    memcpy(kn->arena + kn->alen, s, len);
-    kn->arena[kn->alen + len] = '\0';
-    *off = kn->alen;
-    kn->alen += len + 1;
-    return 0;
+    return kmem_arena_add(&kn->arena, s, len, off);
 }
 
 static bool maybe_dir(const struct dirent *de)
@@ -307,7 +298,7 @@ static bool maybe_dir(const struct dirent *de)
 }
 
 /* List var/log/pods/<dir>/ for container names of pod @uid. */
-static int load_pod_containers(struct kmem_ctx *ctx, struct kmem_kube_names *kn, int podsfd,
+static int load_pod_containers(struct kmem_io *io, struct kmem_kube_names *kn, int podsfd,
                                const char *dirname, size_t uid)
 {
     int fd = openat(podsfd, dirname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -336,21 +327,21 @@ static int load_pod_containers(struct kmem_ctx *ctx, struct kmem_kube_names *kn,
         if (err)
             break;
         kn->npcs++;
-        if (ctx->capture_dir) {
+        if (kmem_capturing(io)) {
             char rel[2 * 256 + 16];
 
             /* Names only: an empty log file recreates the directory entry. */
             snprintf(rel, sizeof(rel), "%s/%s/0.log", dirname, de->d_name);
-            kmem_capture(ctx, podsfd, rel, "", 0);
+            kmem_capture(io, podsfd, rel, "", 0);
         }
     }
     closedir(d);
     return err;
 }
 
-static int load_pods(struct kmem_ctx *ctx, struct kmem_kube_names *kn)
+static int load_pods(struct kmem_io *io, struct kmem_kube_names *kn)
 {
-    int fd = kmem_open_dir(ctx, -1, "var/log/pods");
+    int fd = kmem_open_dir(kmem_io_dir(io, KMEM_DIR_PODLOGS), "pods");
     struct dirent *de;
     DIR *d;
     int err = 0;
@@ -384,7 +375,7 @@ static int load_pods(struct kmem_ctx *ctx, struct kmem_kube_names *kn)
         if (err)
             break;
         kn->npods++;
-        err = load_pod_containers(ctx, kn, dirfd(d), name, p->uid);
+        err = load_pod_containers(io, kn, dirfd(d), name, p->uid);
         if (err)
             break;
     }
@@ -392,9 +383,9 @@ static int load_pods(struct kmem_ctx *ctx, struct kmem_kube_names *kn)
     return err;
 }
 
-static int load_containers(struct kmem_ctx *ctx, struct kmem_kube_names *kn)
+static int load_containers(struct kmem_io *io, struct kmem_kube_names *kn)
 {
-    int fd = kmem_open_dir(ctx, -1, "var/log/containers");
+    int fd = kmem_open_dir(kmem_io_dir(io, KMEM_DIR_PODLOGS), "containers");
     struct dirent *de;
     DIR *d;
     int err = 0;
@@ -440,7 +431,7 @@ static int load_containers(struct kmem_ctx *ctx, struct kmem_kube_names *kn)
         if (err)
             break;
         kn->nctrs++;
-        kmem_capture(ctx, dirfd(d), name, "", 0);
+        kmem_capture(io, dirfd(d), name, "", 0);
     }
     closedir(d);
     return err;
@@ -466,22 +457,24 @@ static int cmp_pc(const void *a, const void *b, void *arena)
     return c ? c : strcmp((char *)arena + x->name, (char *)arena + y->name);
 }
 
-int kmem_kube_names_load(struct kmem_ctx *ctx, struct kmem_kube_names *kn)
+int kmem_kube_names_load(struct kmem_io *io, struct kmem_kube_names *kn)
 {
     int err;
 
-    kn->alen = 0;
+    err = kmem_arena_reset(&kn->arena);
+    if (err)
+        return err;
     kn->npods = kn->nctrs = kn->npcs = 0;
-    err = load_pods(ctx, kn);
+    err = load_pods(io, kn);
     if (!err)
-        err = load_containers(ctx, kn);
+        err = load_containers(io, kn);
     if (err) {
         kn->npods = kn->nctrs = kn->npcs = 0;
         return err;
     }
-    qsort_r(kn->pods, kn->npods, sizeof(*kn->pods), cmp_pod, kn->arena);
-    qsort_r(kn->ctrs, kn->nctrs, sizeof(*kn->ctrs), cmp_ctr, kn->arena);
-    qsort_r(kn->pcs, kn->npcs, sizeof(*kn->pcs), cmp_pc, kn->arena);
+    qsort_r(kn->pods, kn->npods, sizeof(*kn->pods), cmp_pod, kn->arena.p);
+    qsort_r(kn->ctrs, kn->nctrs, sizeof(*kn->ctrs), cmp_ctr, kn->arena.p);
+    qsort_r(kn->pcs, kn->npcs, sizeof(*kn->pcs), cmp_pc, kn->arena.p);
     return 0;
 }
 
@@ -495,7 +488,7 @@ static const void *kn_find(const struct kmem_kube_names *kn, const void *base, s
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const void *e = (const char *)base + mid * size;
-        int c = cmp(key, e, kn->arena);
+        int c = cmp(key, e, kn->arena.p);
 
         if (c == 0)
             return e;
@@ -543,8 +536,8 @@ void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_
     if (kn->npods)
         p = kn_find(kn, kn->pods, kn->npods, sizeof(*p), key_pod, id->pod_uid);
     if (p) {
-        *ns = kn->arena + p->ns;
-        *pod = kn->arena + p->pod;
+        *ns = kn->arena.p + p->ns;
+        *pod = kn->arena.p + p->pod;
     }
     if (!id->container_id[0] || !kn->nctrs)
         return;
@@ -555,14 +548,14 @@ void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_
         /* The log link must agree with the pod the path names (same pod name
          * reused by a new UID, e.g. a StatefulSet): same namespace and pod, and
          * the pod's own log directory has that container. */
-        struct pc_key k = {id->pod_uid, kn->arena + c->name};
+        struct pc_key k = {id->pod_uid, kn->arena.p + c->name};
 
-        if (strcmp(*ns, kn->arena + c->ns) != 0 || strcmp(*pod, kn->arena + c->pod) != 0 ||
+        if (strcmp(*ns, kn->arena.p + c->ns) != 0 || strcmp(*pod, kn->arena.p + c->pod) != 0 ||
             !kn_find(kn, kn->pcs, kn->npcs, sizeof(struct kn_pc), key_pc, &k))
             return;
     } else {
-        *ns = kn->arena + c->ns;
-        *pod = kn->arena + c->pod;
+        *ns = kn->arena.p + c->ns;
+        *pod = kn->arena.p + c->pod;
     }
-    *container = kn->arena + c->name;
+    *container = kn->arena.p + c->name;
 }

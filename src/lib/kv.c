@@ -6,11 +6,6 @@
 #include "kv.h"
 #include "parse.h"
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /*
  * Find @key in the table, starting at *hint: the kernel prints its keys in
  * a fixed order, so the slot after the last match is nearly always the next
@@ -32,13 +27,6 @@ static int kv_lookup(const struct kmem_kv_table *t, const size_t *lens, const ch
     return -1;
 }
 
-static int kv_fail(struct kmem_parse_error *err, unsigned line, const char *what)
-{
-    err->line = line;
-    err->what = what;
-    return -EINVAL;
-}
-
 int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, uint64_t *v,
                   uint64_t *present, struct kmem_parse_error *err)
 {
@@ -48,8 +36,7 @@ int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, ui
 
     for (unsigned i = 0; i < t->n && i < 64; i++)
         lens[i] = t->names[i] ? strlen(t->names[i]) : SIZE_MAX;
-    err->line = 0;
-    err->what = NULL;
+    kmem_parse_ok(err);
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *q, *key, *unit;
@@ -66,36 +53,36 @@ int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, ui
             continue; /* blank line */
 
         key = q;
-        while (q < eol && !is_blank(*q))
+        while (q < eol && !kmem_is_blank(*q))
             q++;
         klen = (size_t)(q - key);
         if (t->colon) {
             if (klen < 2 || key[klen - 1] != ':')
-                return kv_fail(err, line, "expected \"Key: value\"");
+                return kmem_parse_fail(err, line, "expected \"Key: value\"");
             klen--;
         }
         if (memchr(key, '\0', klen))
-            return kv_fail(err, line, "NUL byte in a key");
+            return kmem_parse_fail(err, line, "NUL byte in a key");
 
         rc = kmem_parse_u64(&q, eol, &val);
         if (rc == -ERANGE)
-            return kv_fail(err, line, "number too large for 64 bits");
+            return kmem_parse_fail(err, line, "number too large for 64 bits");
         if (rc)
-            return kv_fail(err, line, "expected an unsigned number after the key");
+            return kmem_parse_fail(err, line, "expected an unsigned number after the key");
 
         q = kmem_skip_blanks(q, eol);
         unit = q;
-        while (q < eol && !is_blank(*q))
+        while (q < eol && !kmem_is_blank(*q))
             q++;
         if (q > unit) {
             if (!t->kb_unit || q - unit != 2 || memcmp(unit, "kB", 2) != 0)
-                return kv_fail(err, line, "unexpected text after the number");
+                return kmem_parse_fail(err, line, "unexpected text after the number");
             if (val > UINT64_MAX / 1024)
-                return kv_fail(err, line, "kB value too large for 64 bits of bytes");
+                return kmem_parse_fail(err, line, "kB value too large for 64 bits of bytes");
             val *= 1024;
         }
         if (kmem_skip_blanks(q, eol) != eol)
-            return kv_fail(err, line, "unexpected text after the number");
+            return kmem_parse_fail(err, line, "unexpected text after the number");
 
         slot = kv_lookup(t, lens, key, klen, &hint);
         if (slot >= 0) {

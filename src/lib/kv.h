@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kmem.h"
+#include "parse_error.h"
+#include "node.h"
 
 /*
  * names[i] is the key stored in slot i (NULL: slot unused). Keys not in the
@@ -32,13 +33,5 @@ struct kmem_kv_table {
  */
 int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, uint64_t *v,
                   uint64_t *present, struct kmem_parse_error *err);
-
-/* The node parsers with the reason of a failure. */
-int kmem_meminfo_parse_ex(const char *buf, size_t len, struct kmem_meminfo *out,
-                          struct kmem_parse_error *err);
-int kmem_vmstat_parse_ex(const char *buf, size_t len, struct kmem_vmstat *out,
-                         struct kmem_parse_error *err);
-int kmem_zoneinfo_parse_ex(const char *buf, size_t len, uint64_t *pcp_pages,
-                           struct kmem_parse_error *err);
 
 #endif

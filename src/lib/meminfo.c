@@ -46,19 +46,9 @@ static const struct kmem_kv_table meminfo_table = {
     .kb_unit = true,
 };
 
-int kmem_meminfo_parse_ex(const char *buf, size_t len, struct kmem_meminfo *out,
-                          struct kmem_parse_error *err)
+int kmem_meminfo_parse(const char *buf, size_t len, struct kmem_meminfo *out,
+                       struct kmem_parse_error *err)
 {
     memset(out, 0, sizeof(*out));
     return kmem_kv_parse(&meminfo_table, buf, len, out->v, &out->present, err);
-}
-
-int kmem_meminfo_parse(const char *buf, size_t len, struct kmem_meminfo *out, unsigned *line)
-{
-    struct kmem_parse_error err;
-    int rc = kmem_meminfo_parse_ex(buf, len, out, &err);
-
-    if (line)
-        *line = err.line;
-    return rc;
 }

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctx.h"
+#include "readers.h"
 #include "kv.h"
 #include "parse.h"
 #include "sat.h"
@@ -168,19 +168,19 @@ static bool vmallocinfo_has_stacks(const char *buf, size_t len)
 }
 
 /* Kernel release of the root's kernel into @out; false if unknown. */
-static bool root_release(struct kmem_ctx *ctx, char *out, size_t outlen)
+static bool root_release(struct kmem_io *io, char *out, size_t outlen)
 {
     const char *p, *end, *tok = NULL;
     size_t len = 0;
 
-    if (kmem_read_at(ctx, ctx->rootfd, "proc/sys/kernel/osrelease", &ctx->buf) == 0) {
-        p = ctx->buf.data;
-        end = p + ctx->buf.len;
+    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "sys/kernel/osrelease", &io->buf) == 0) {
+        p = io->buf.data;
+        end = p + io->buf.len;
         kmem_next_token(&p, end, &tok, &len);
-    } else if (kmem_read_at(ctx, ctx->rootfd, "proc/version", &ctx->buf) == 0) {
+    } else if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "version", &io->buf) == 0) {
         /* "Linux version 6.18.44-foo (builder@host) ..." */
-        p = ctx->buf.data;
-        end = p + ctx->buf.len;
+        p = io->buf.data;
+        end = p + io->buf.len;
         for (int i = 0; i < 3; i++) {
             if (!kmem_next_token(&p, end, &tok, &len))
                 return false;
@@ -197,18 +197,18 @@ static bool root_release(struct kmem_ctx *ctx, char *out, size_t outlen)
 }
 
 /* 1 if CONFIG_VMAP_STACK=y in the root's boot/config-<release>, 0 if not, -1 unknown. */
-static int config_vmap_stack(struct kmem_ctx *ctx)
+static int config_vmap_stack(struct kmem_io *io)
 {
     char rel[128], path[160];
     const char *p, *end;
 
-    if (!root_release(ctx, rel, sizeof(rel)))
+    if (!root_release(io, rel, sizeof(rel)))
         return -1;
     snprintf(path, sizeof(path), "boot/config-%s", rel);
-    if (kmem_read_at(ctx, ctx->rootfd, path, &ctx->buf) != 0)
+    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_ROOT), path, &io->buf) != 0)
         return -1;
-    p = ctx->buf.data;
-    end = p + ctx->buf.len;
+    p = io->buf.data;
+    end = p + io->buf.len;
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         size_t ll;
@@ -234,23 +234,24 @@ static bool arch_default_vmap_stack(void)
 #endif
 }
 
-static void detect_vmap_stack(struct kmem_ctx *ctx, struct kmem_node *node)
+static void detect_vmap_stack(struct kmem_io *io, struct kmem_node *node,
+                              const struct kmem_node *prev)
 {
-    const struct kmem_node *prev = ctx->nsnaps ? &ctx->snap[ctx->cur].node : NULL;
     int cfg;
 
     /* A kernel's config does not change while it runs: decide once. */
-    if (prev && prev->vmap_stack_source != KMEM_VMAP_STACK_UNKNOWN && !ctx->capture_dir) {
+    if (prev && prev->vmap_stack_source != KMEM_VMAP_STACK_UNKNOWN && !kmem_capturing(io)) {
         node->vmap_stack_detected = prev->vmap_stack_detected;
         node->vmap_stack_source = prev->vmap_stack_source;
         return;
     }
-    if (kmem_read_at(ctx, ctx->rootfd, "proc/vmallocinfo", &ctx->buf) == 0 && ctx->buf.len) {
-        node->vmap_stack_detected = vmallocinfo_has_stacks(ctx->buf.data, ctx->buf.len);
+    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "vmallocinfo", &io->buf) == 0 &&
+        io->buf.len) {
+        node->vmap_stack_detected = vmallocinfo_has_stacks(io->buf.data, io->buf.len);
         node->vmap_stack_source = KMEM_VMAP_STACK_VMALLOCINFO;
         return;
     }
-    cfg = config_vmap_stack(ctx);
+    cfg = config_vmap_stack(io);
     if (cfg >= 0) {
         node->vmap_stack_detected = cfg;
         node->vmap_stack_source = KMEM_VMAP_STACK_CONFIG;
@@ -262,58 +263,57 @@ static void detect_vmap_stack(struct kmem_ctx *ctx, struct kmem_node *node)
 
 /* ---- the reader -------------------------------------------------------- */
 
-static int parse_failed(struct kmem_ctx *ctx, const char *relpath,
-                        const struct kmem_parse_error *perr)
+/* @name is the file's name inside the procfs directory ("meminfo"). */
+static int parse_failed(struct kmem_io *io, const char *name, const struct kmem_parse_error *perr)
 {
     char shown[PATH_MAX];
 
-    return kmem_err(ctx, EINVAL, "%s:%u: %s (not a Linux %s? a truncated capture?)",
-                    kmem_display_path(ctx, relpath, shown, sizeof(shown)), perr->line,
-                    perr->what ? perr->what : "parse error", relpath);
+    return kmem_err(io, EINVAL, "%s:%u: %s (not a Linux /proc/%s? a truncated capture?)",
+                    kmem_display_path(io, KMEM_DIR_PROC, name, shown, sizeof(shown)), perr->line,
+                    perr->what ? perr->what : "parse error", name);
 }
 
-static int missing_field(struct kmem_ctx *ctx, const char *relpath, const char *field)
+static int missing_field(struct kmem_io *io, const char *name, const char *field)
 {
     char shown[PATH_MAX];
 
-    return kmem_err(ctx, EINVAL, "%s: no \"%s\" line (not a Linux %s? a truncated capture?)",
-                    kmem_display_path(ctx, relpath, shown, sizeof(shown)), field, relpath);
+    return kmem_err(io, EINVAL, "%s: no \"%s\" line (not a Linux /proc/%s? a truncated capture?)",
+                    kmem_display_path(io, KMEM_DIR_PROC, name, shown, sizeof(shown)), field, name);
 }
 
-int kmem_read_node(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
+int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem_node *prev)
 {
-    struct kmem_node *node = &snap->node;
     struct kmem_parse_error perr;
     int err;
 
     kmem_node_release(node);
     memset(node, 0, sizeof(*node));
 
-    err = kmem_read_hot(ctx, KMEM_F_MEMINFO);
+    err = kmem_read_hot(io, KMEM_F_MEMINFO);
     if (err)
         return err;
-    if (kmem_meminfo_parse_ex(ctx->buf.data, ctx->buf.len, &node->mi, &perr))
-        return parse_failed(ctx, "proc/meminfo", &perr);
+    if (kmem_meminfo_parse(io->buf.data, io->buf.len, &node->mi, &perr))
+        return parse_failed(io, "meminfo", &perr);
     if (!(node->mi.present & (UINT64_C(1) << KMEM_MI_MEMTOTAL)))
-        return missing_field(ctx, "proc/meminfo", "MemTotal:");
+        return missing_field(io, "meminfo", "MemTotal:");
     if (!(node->mi.present & (UINT64_C(1) << KMEM_MI_MEMFREE)))
-        return missing_field(ctx, "proc/meminfo", "MemFree:");
+        return missing_field(io, "meminfo", "MemFree:");
 
-    err = kmem_read_hot(ctx, KMEM_F_VMSTAT);
+    err = kmem_read_hot(io, KMEM_F_VMSTAT);
     if (err)
         return err;
-    if (kmem_vmstat_parse_ex(ctx->buf.data, ctx->buf.len, &node->vm, &perr))
-        return parse_failed(ctx, "proc/vmstat", &perr);
+    if (kmem_vmstat_parse(io->buf.data, io->buf.len, &node->vm, &perr))
+        return parse_failed(io, "vmstat", &perr);
     if (!(node->vm.present & (UINT64_C(1) << KMEM_VM_NR_FREE_PAGES)))
-        return missing_field(ctx, "proc/vmstat", "nr_free_pages");
+        return missing_field(io, "vmstat", "nr_free_pages");
 
-    err = kmem_read_hot(ctx, KMEM_F_ZONEINFO);
+    err = kmem_read_hot(io, KMEM_F_ZONEINFO);
     if (err)
         return err;
-    if (kmem_zoneinfo_parse_ex(ctx->buf.data, ctx->buf.len, &node->percpu_free_pages, &perr))
-        return parse_failed(ctx, "proc/zoneinfo", &perr);
+    if (kmem_zoneinfo_parse(io->buf.data, io->buf.len, &node->percpu_free_pages, &perr))
+        return parse_failed(io, "zoneinfo", &perr);
 
-    detect_vmap_stack(ctx, node);
+    detect_vmap_stack(io, node, prev);
     /* Stacks cannot be inside VmallocUsed if it is smaller (it is 0 before 5.3). */
     node->vmap_stack = node->vmap_stack_detected &&
                        node->mi.v[KMEM_MI_VMALLOCUSED] >= node->mi.v[KMEM_MI_KERNELSTACK];

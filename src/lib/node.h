@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parse_error.h"
+
 /* /proc/meminfo fields kmem uses; values in bytes except HugePages_*. */
 enum kmem_meminfo_field {
     KMEM_MI_MEMTOTAL,
@@ -134,14 +136,17 @@ struct kmem_node {
 };
 
 /*
- * Pure parsers (no I/O), for tests and fuzzing. 0 or -EINVAL with *line set
- * (1-based; 0 when not tied to a line). Unknown keys are skipped; a key the
- * kernel repeats keeps its last value. They never read past buf + len.
+ * Pure parsers (no I/O), for tests and fuzzing. 0 or -EINVAL with *err set
+ * (may be NULL). Unknown keys are skipped; a key the kernel repeats keeps
+ * its last value. They never read past buf + len.
  */
-int kmem_meminfo_parse(const char *buf, size_t len, struct kmem_meminfo *out, unsigned *line);
-int kmem_vmstat_parse(const char *buf, size_t len, struct kmem_vmstat *out, unsigned *line);
+int kmem_meminfo_parse(const char *buf, size_t len, struct kmem_meminfo *out,
+                       struct kmem_parse_error *err);
+int kmem_vmstat_parse(const char *buf, size_t len, struct kmem_vmstat *out,
+                      struct kmem_parse_error *err);
 /* Sum of per-CPU pageset "count:" pages in /proc/zoneinfo. */
-int kmem_zoneinfo_parse(const char *buf, size_t len, uint64_t *pcp_pages, unsigned *line);
+int kmem_zoneinfo_parse(const char *buf, size_t len, uint64_t *pcp_pages,
+                        struct kmem_parse_error *err);
 
 /*
  * Compute kind[], kernel_total, unaccounted_signed, memmap_bytes,

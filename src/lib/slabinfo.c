@@ -11,75 +11,54 @@
  * procps does). Lines starting with '#' are comments. Numbers are 64-bit.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx.h"
+#include "readers.h"
 #include "parse.h"
 
-static uint32_t name_hash(const char *s)
+/* Index key of a (name, dup) pair: repeats of one name spread over the table. */
+static uint64_t key_hash(const char *name, unsigned dup)
 {
-    uint32_t h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h;
+    return kmem_hash_str(name) + (uint64_t)dup * 0x9e3779b97f4a7c15ull;
 }
 
-static int htab_reserve(struct kmem_slabinfo *si, size_t n)
+static long find_in(const struct kmem_slabinfo *si, const char *name, unsigned dup)
 {
-    size_t cap = si->hcap ? si->hcap : 512;
+    size_t it;
 
-    while (cap < n * 2)
-        cap *= 2;
-    if (cap != si->hcap) {
-        uint32_t *t = realloc(si->htab, cap * sizeof(*t));
-        if (!t)
-            return -ENOMEM;
-        si->htab = t;
-        si->hcap = cap;
-    }
-    memset(si->htab, 0, si->hcap * sizeof(*si->htab));
-    return 0;
-}
+    for (long i = kmem_hindex_first(&si->index, key_hash(name, dup), &it); i >= 0;
+         i = kmem_hindex_next(&si->index, &it)) {
+        const struct kmem_slab *s = &si->v[i];
 
-/* Insert slab @i; set its dup to the number of earlier slabs with its name. */
-static void htab_insert(struct kmem_slabinfo *si, size_t i)
-{
-    struct kmem_slab *s = &si->v[i];
-    size_t mask = si->hcap - 1, h = name_hash(s->name) & mask;
-
-    s->dup = 0;
-    while (si->htab[h]) {
-        if (strcmp(si->v[si->htab[h] - 1].name, s->name) == 0)
-            s->dup++;
-        h = (h + 1) & mask;
-    }
-    si->htab[h] = (uint32_t)(i + 1);
-}
-
-long kmem_slabinfo_find(const struct kmem_slabinfo *si, const char *name, unsigned dup)
-{
-    size_t mask, h;
-
-    if (!si || !si->hcap || !si->n)
-        return -1;
-    mask = si->hcap - 1;
-    for (h = name_hash(name) & mask; si->htab[h]; h = (h + 1) & mask) {
-        const struct kmem_slab *s = &si->v[si->htab[h] - 1];
         if (s->dup == dup && strcmp(s->name, name) == 0)
-            return (long)(si->htab[h] - 1);
+            return i;
     }
     return -1;
 }
 
-static int fail(struct kmem_parse_error *perr, unsigned line, const char *what)
+long kmem_slabinfo_find(const struct kmem_slabinfo *si, const char *name, unsigned dup)
 {
-    if (perr) {
-        perr->line = line;
-        perr->what = what;
-    }
-    return -EINVAL;
+    if (!si || !si->n)
+        return -1;
+    return find_in(si, name, dup);
+}
+
+/*
+ * Index slab @i and number it: dup = how many earlier lines have its name,
+ * counted on the first of them (repeats), so each line costs O(1).
+ */
+static void index_slab(struct kmem_slabinfo *si, size_t i)
+{
+    struct kmem_slab *s = &si->v[i];
+    long first = find_in(si, s->name, 0);
+
+    s->repeats = 0;
+    s->dup = 0;
+    if (first >= 0)
+        s->dup = ++si->v[first].repeats;
+    kmem_hindex_add(&si->index, key_hash(s->name, s->dup), i);
 }
 
 /*
@@ -88,73 +67,24 @@ static int fail(struct kmem_parse_error *perr, unsigned line, const char *what)
  * below stop at that sentinel without bounds checks: this loop is most of
  * the CPU of a refresh.
  */
-static inline const char *skip_blanks(const char *p)
-{
-    while (*p == ' ' || *p == '\t')
-        p++;
-    return p;
-}
-
-static inline bool ends_token(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n';
-}
-
-static int number(const char **pp, uint64_t *out)
-{
-    const char *p = skip_blanks(*pp), *start = p;
-    uint64_t v = 0;
-
-    while ((unsigned char)(*p - '0') < 10) {
-        v = v * 10 + (uint64_t)(*p - '0');
-        p++;
-    }
-    if (p == start || !ends_token(*p))
-        return -EINVAL;
-    if (p - start > 19) { /* may have wrapped: redo with overflow checks */
-        const char *q = start;
-        int err = kmem_parse_u64(&q, p, &v);
-        if (err)
-            return err;
-    }
-    *pp = p;
-    *out = v;
-    return 0;
-}
-
 static int numbers(const char **p, uint64_t *const *dst, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        int err = number(p, dst[i]);
+        int err = kmem_sent_u64(p, dst[i]);
         if (err)
             return err;
     }
     return 0;
-}
-
-/* The word @w (compared byte by byte, so the sentinel stops it) as a token. */
-static bool word(const char **pp, const char *w)
-{
-    const char *p = skip_blanks(*pp);
-
-    while (*w && *p == *w) {
-        p++;
-        w++;
-    }
-    if (*w || !ends_token(*p))
-        return false;
-    *pp = p;
-    return true;
 }
 
 /* One cache line [p, lend) with *lend == '\n'. 0, or -EINVAL/-ERANGE with *what. */
 static int parse_cache_line(const char *p, struct kmem_slab *s, const char **what)
 {
-    const char *q = skip_blanks(p), *name = q;
+    const char *q = kmem_sent_skip_blanks(p), *name = q;
     size_t tlen;
     int err;
 
-    while (!ends_token(*q) && *q)
+    while (!kmem_sent_ends_token(*q) && *q)
         q++;
     tlen = (size_t)(q - name);
     if (tlen == 0) {
@@ -177,7 +107,7 @@ static int parse_cache_line(const char *p, struct kmem_slab *s, const char **wha
         *what = err == -ERANGE ? "number too large" : "expected 5 numbers after the name";
         return err;
     }
-    if (!word(&q, ":") || !word(&q, "tunables")) {
+    if (!kmem_sent_word(&q, ":") || !kmem_sent_word(&q, "tunables")) {
         *what = "expected \": tunables\"";
         return -EINVAL;
     }
@@ -186,7 +116,7 @@ static int parse_cache_line(const char *p, struct kmem_slab *s, const char **wha
         *what = err == -ERANGE ? "number too large" : "expected 3 tunables";
         return err;
     }
-    if (!word(&q, ":") || !word(&q, "slabdata")) {
+    if (!kmem_sent_word(&q, ":") || !kmem_sent_word(&q, "slabdata")) {
         *what = "expected \": slabdata\"";
         return -EINVAL;
     }
@@ -197,7 +127,7 @@ static int parse_cache_line(const char *p, struct kmem_slab *s, const char **wha
     }
     /* sharedavail, and SLAB's statistics columns after it, are optional. */
     s->sharedavail = 0;
-    if (number(&q, &s->sharedavail) == -ERANGE) {
+    if (kmem_sent_u64(&q, &s->sharedavail) == -ERANGE) {
         *what = "number too large";
         return -ERANGE;
     }
@@ -244,21 +174,19 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
     int err;
 
     out->n = 0;
-    if (perr) {
-        perr->line = 0;
-        perr->what = NULL;
-    }
+    kmem_parse_ok(perr);
     if (len == 0) {
-        fail(perr, 0, "the file is empty");
+        kmem_parse_fail(perr, 0, "the file is empty");
         return -ENODATA;
     }
     {
         const char *nl = memchr(p, '\n', len);
         const char *lend = nl ? nl : end;
         if (parse_header(p, lend, out))
-            return fail(perr, 1, "not a slabinfo header (want \"slabinfo - version: 2.x\")");
+            return kmem_parse_fail(perr, 1,
+                                   "not a slabinfo header (want \"slabinfo - version: 2.x\")");
         if (out->major != 2)
-            return fail(perr, 1, "unsupported slabinfo version (kmem reads 2.x)");
+            return kmem_parse_fail(perr, 1, "unsupported slabinfo version (kmem reads 2.x)");
         p = lend;
     }
     while (p < end && *p == '\n') {
@@ -278,12 +206,12 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
             continue;
         }
         if (memchr(p, '\0', (size_t)(lend - p)))
-            return fail(perr, line, "NUL byte in line");
+            return kmem_parse_fail(perr, line, "NUL byte in line");
         if (out->n == out->cap) {
             size_t cap = out->cap ? out->cap * 2 : 256;
             struct kmem_slab *v;
             if (cap > UINT32_MAX / 2)
-                return fail(perr, line, "too many caches");
+                return kmem_parse_fail(perr, line, "too many caches");
             v = realloc(out->v, cap * sizeof(*v));
             if (!v)
                 return -ENOMEM;
@@ -294,7 +222,7 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
         s->line = line;
         if (lend == end) { /* the last line has no newline: give it one */
             if ((size_t)(end - p) >= sizeof(tail))
-                return fail(perr, line, "line too long");
+                return kmem_parse_fail(perr, line, "line too long");
             memcpy(tail, p, (size_t)(end - p));
             tail[end - p] = '\n';
             err = parse_cache_line(tail, s, &what);
@@ -302,24 +230,24 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
             err = parse_cache_line(p, s, &what);
         }
         if (err)
-            return fail(perr, line, what);
+            return kmem_parse_fail(perr, line, what);
         out->n++;
         p = lend;
     }
     if (p != end)
-        return fail(perr, line, "unexpected data");
-    err = htab_reserve(out, out->n);
+        return kmem_parse_fail(perr, line, "unexpected data");
+    err = kmem_hindex_reset(&out->index, out->n);
     if (err)
         return err;
     for (size_t i = 0; i < out->n; i++)
-        htab_insert(out, i);
+        index_slab(out, i);
     return 0;
 }
 
 void kmem_slabinfo_release(struct kmem_slabinfo *si)
 {
     free(si->v);
-    free(si->htab);
+    kmem_hindex_free(&si->index);
     memset(si, 0, sizeof(*si));
 }
 
@@ -343,23 +271,20 @@ void kmem_slabinfo_diff(struct kmem_slabinfo *cur, const struct kmem_slabinfo *p
     }
 }
 
-int kmem_read_slabinfo(struct kmem_ctx *ctx, struct kmem_snapshot *snap)
+int kmem_read_slabinfo(struct kmem_io *io, struct kmem_slabinfo *out)
 {
     struct kmem_parse_error perr;
     char shown[512];
     int err;
 
-    err = kmem_read_hot(ctx, KMEM_F_SLABINFO);
+    err = kmem_read_hot(io, KMEM_F_SLABINFO);
     if (err)
         return err;
-    err = kmem_slabinfo_parse(ctx->buf.data, ctx->buf.len, &snap->slab, &perr);
+    err = kmem_slabinfo_parse(io->buf.data, io->buf.len, out, &perr);
+    kmem_display_path(io, KMEM_DIR_PROC, "slabinfo", shown, sizeof(shown));
     if (err == -EINVAL || err == -ENODATA)
-        return kmem_err(ctx, err, "%s:%u: %s",
-                        kmem_display_path(ctx, "proc/slabinfo", shown, sizeof(shown)), perr.line,
-                        perr.what);
+        return kmem_err(io, err, "%s:%u: %s", shown, perr.line, perr.what);
     if (err)
-        return kmem_err(ctx, err, "reading %s: %s",
-                        kmem_display_path(ctx, "proc/slabinfo", shown, sizeof(shown)),
-                        strerror(-err));
+        return kmem_err(io, err, "reading %s: %s", shown, strerror(-err));
     return 0;
 }

@@ -10,14 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hindex.h"
+#include "parse_error.h"
 #include "sat.h"
 
 #define KMEM_SLAB_NAME_MAX 129 /* 128 bytes and the NUL, as procps */
 
 struct kmem_slab {
     char name[KMEM_SLAB_NAME_MAX];
-    unsigned dup;  /* 0 for the first line of this name, n for the n-th repeat */
-    unsigned line; /* line number in the file (1-based) */
+    unsigned dup;     /* 0 for the first line of this name, n for the n-th repeat */
+    unsigned line;    /* line number in the file (1-based) */
+    unsigned repeats; /* on the first line of a name: how many later lines repeat it */
     uint64_t active_objs;
     uint64_t num_objs;
     uint64_t objsize;
@@ -36,19 +39,11 @@ struct kmem_slabinfo {
     bool statistics; /* "(statistics)" header */
     size_t n, cap;
     struct kmem_slab *v;
-    /* Name index (open addressing, indices + 1; 0 = empty), rebuilt per parse. */
-    uint32_t *htab;
-    size_t hcap;
+    struct kmem_hindex index; /* by (name, dup), rebuilt per parse */
 };
 
 /* Index of the cache (@name, @dup) in @si, or -1. */
 long kmem_slabinfo_find(const struct kmem_slabinfo *si, const char *name, unsigned dup);
-
-/* Errors from the pure parser: what went wrong and on which line. */
-struct kmem_parse_error {
-    unsigned line; /* 1-based; 0 when not tied to a line */
-    const char *what;
-};
 
 /*
  * Parse a whole /proc/slabinfo image. @out keeps its array between calls.

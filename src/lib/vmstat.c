@@ -26,19 +26,9 @@ static const struct kmem_kv_table vmstat_table = {
     .kb_unit = false,
 };
 
-int kmem_vmstat_parse_ex(const char *buf, size_t len, struct kmem_vmstat *out,
-                         struct kmem_parse_error *err)
+int kmem_vmstat_parse(const char *buf, size_t len, struct kmem_vmstat *out,
+                      struct kmem_parse_error *err)
 {
     memset(out, 0, sizeof(*out));
     return kmem_kv_parse(&vmstat_table, buf, len, out->v, &out->present, err);
-}
-
-int kmem_vmstat_parse(const char *buf, size_t len, struct kmem_vmstat *out, unsigned *line)
-{
-    struct kmem_parse_error err;
-    int rc = kmem_vmstat_parse_ex(buf, len, out, &err);
-
-    if (line)
-        *line = err.line;
-    return rc;
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kv.h"
+#include "node.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,7 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *buf = malloc(size + 1);
     struct kmem_node node;
     struct kmem_parse_error perr;
-    unsigned line = 0;
     int rc;
 
     if (!buf)
@@ -43,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     buf[size] = '\0';
     memset(&node, 0, sizeof(node));
-    rc = kmem_meminfo_parse_ex(buf, size, &node.mi, &perr);
-    if (rc != kmem_meminfo_parse(buf, size, &node.mi, &line) || line != perr.line)
+    rc = kmem_meminfo_parse(buf, size, &node.mi, &perr);
+    if (rc != kmem_meminfo_parse(buf, size, &node.mi, NULL))
         abort();
     if (rc == 0) {
         node.percpu_free_pages = size;

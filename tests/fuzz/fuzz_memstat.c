@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* An exact-size heap copy, so a read past the end is caught. */
     char *buf = malloc(size ? size : 1);
     struct kmem_cgroup cg;
-    unsigned line = 0;
+    struct kmem_parse_error perr = {0, NULL};
     uint64_t parts = 0;
 
     if (!buf)
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size)
         memcpy(buf, data, size);
     memset(&cg, 0, sizeof(cg));
-    if (kmem_cg_memstat_parse(buf, size, &cg, &line) == 0) {
+    if (kmem_cg_memstat_parse(buf, size, &cg, &perr) == 0) {
         /* Invariants: "other" only with an exact kernel; approx is the parts' sum. */
         if (cg.kernel_approx && (cg.comp_present & (1u << KMEM_CG_OTHER)))
             abort();
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (!cg.kernel_approx && cg.comp[KMEM_CG_OTHER] > cg.kernel)
             abort();
-    } else if (line == 0) {
+    } else if (perr.line == 0 || !perr.what) {
         abort(); /* a parse error always names its line */
     }
     free(buf);

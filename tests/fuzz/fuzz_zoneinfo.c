@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kv.h"
+#include "node.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -13,15 +13,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *buf = malloc(size + 1);
     struct kmem_parse_error perr;
     uint64_t pages = 1, again = 2;
-    unsigned line = 0;
     int rc;
 
     if (!buf)
         return 0;
     memcpy(buf, data, size);
     buf[size] = '\0';
-    rc = kmem_zoneinfo_parse_ex(buf, size, &pages, &perr);
-    if (rc != kmem_zoneinfo_parse(buf, size, &again, &line) || line != perr.line)
+    rc = kmem_zoneinfo_parse(buf, size, &pages, &perr);
+    if (rc != kmem_zoneinfo_parse(buf, size, &again, NULL))
         abort();
     if (rc == 0 && pages != again)
         abort();

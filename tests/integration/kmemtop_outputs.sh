@@ -202,7 +202,7 @@ check_tree() { # name dir
 
     # ---- capture and replay: the same document
     if [ -f "$F/proc/meminfo" ]; then
-        D="$T/capture-$n"
+        D=$(mktemp -u "$T/capture-$n.XXXXXX")
         "$K" --root "$F" --capture "$D" --json >"$T/$n.cap.json" 2>>"$T/$n.err"
         check_eq "$n: --capture exits 0" 0 $?
         check "$n: --capture prints the same JSON as --json" cmp -s "$J" "$T/$n.cap.json"

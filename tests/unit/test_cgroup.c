@@ -224,13 +224,16 @@ static void test_memstat_table(void **state)
     for (size_t i = 0; i < sizeof(memstat_cases) / sizeof(memstat_cases[0]); i++) {
         const struct memstat_case *c = &memstat_cases[i];
         struct kmem_cgroup cg;
-        unsigned line = 99;
+        struct kmem_parse_error perr = {99, NULL};
         int err;
 
         memset(&cg, 0xa5, sizeof(cg));
-        err = kmem_cg_memstat_parse(c->text, strlen(c->text), &cg, &line);
-        if (err != c->err || line != c->line)
-            fail_msg("%s: err %d line %u, want %d line %u", c->name, err, line, c->err, c->line);
+        err = kmem_cg_memstat_parse(c->text, strlen(c->text), &cg, &perr);
+        if (err != c->err || perr.line != c->line)
+            fail_msg("%s: err %d line %u, want %d line %u", c->name, err, perr.line, c->err,
+                     c->line);
+        if (err && !perr.what)
+            fail_msg("%s: no reason given", c->name);
         if (err)
             continue;
         if (cg.kernel != c->kernel || cg.kernel_approx != c->approx ||
@@ -248,10 +251,9 @@ static void test_memstat_nul_inside(void **state)
 {
     static const char text[] = "kernel 9\0\nkernel_stack 4\n";
     struct kmem_cgroup cg;
-    unsigned line;
 
     (void)state;
-    assert_int_equal(kmem_cg_memstat_parse(text, sizeof(text) - 1, &cg, &line), 0);
+    assert_int_equal(kmem_cg_memstat_parse(text, sizeof(text) - 1, &cg, NULL), 0);
     assert_int_equal(cg.kernel, 9);
     assert_int_equal(cg.comp[KMEM_CG_KERNEL_STACK], 4);
 }
@@ -528,7 +530,7 @@ static void test_v2_systemd_containerd(void **state)
     assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b1") ".scope")->depth, 4);
     /* The whole snapshot reads the tree too (other parts are tested elsewhere). */
     kmem_collect(ctx, KMEM_COLLECT_ALL);
-    assert_int_equal(kmem_current(ctx)->cgroup_status.err, 0);
+    assert_int_equal(kmem_current(ctx)->status[KMEM_PART_CGROUPS].err, 0);
     assert_int_equal(kmem_current(ctx)->cgroups.n, 14);
     kmem_ctx_free(ctx);
 }
@@ -758,7 +760,7 @@ static void test_vanished(void **state)
     cgs = collect(ctx);
     assert_int_equal(cgs->n, 10);
     assert_int_equal(cgs->n_vanished, 1);
-    assert_int_equal(kmem_current(ctx)->cgroup_status.err, 0);
+    assert_int_equal(kmem_current(ctx)->status[KMEM_PART_CGROUPS].err, 0);
     /* Garbage in a known key is an error on that cgroup only: skipped and counted. */
     sh("echo 'kernel lots' > '%s/sys/fs/cgroup/system.slice/kubelet.service/memory.stat'", dir);
     cgs = collect(ctx);

@@ -32,7 +32,7 @@ static const char *fixture_root(void)
 
 static struct kx_collector *new_collector(const char *root, double min_interval)
 {
-    struct kx_collector_opts o = {.root = root, .min_interval = min_interval};
+    struct kx_collector_opts o = {.paths = {.root = root}, .min_interval = min_interval};
     struct kx_collector *c = NULL;
     char err[512] = "";
     if (kx_collector_new(&c, &o, err, sizeof(err)))

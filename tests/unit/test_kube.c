@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "kmem.h"
+#include "kube.h"
 
 #define UID  "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 #define UIDU "1b2c3d4e_5f60_4a7b_8c9d_0e1f2a3b4c5d"

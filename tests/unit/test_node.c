@@ -151,21 +151,19 @@ static void test_meminfo_parse(void **state)
         const struct mi_case *c = &mi_cases[i];
         size_t len = c->len ? c->len : strlen(c->text);
         struct kmem_meminfo mi;
-        struct kmem_parse_error perr;
-        unsigned line = 12345;
+        struct kmem_parse_error perr = {12345, NULL};
         int rc;
 
         print_message("meminfo: %s\n", c->name);
-        rc = kmem_meminfo_parse(c->text, len, &mi, &line);
+        rc = kmem_meminfo_parse(c->text, len, &mi, &perr);
         assert_int_equal(rc, c->rc);
-        assert_int_equal(kmem_meminfo_parse_ex(c->text, len, &mi, &perr), c->rc);
+        assert_int_equal(kmem_meminfo_parse(c->text, len, &mi, NULL), c->rc);
         if (rc) {
-            assert_int_equal(line, c->line);
             assert_int_equal(perr.line, c->line);
             assert_non_null(perr.what);
             continue;
         }
-        assert_int_equal(line, 0);
+        assert_int_equal(perr.line, 0);
         assert_int_equal(mi.present, c->present);
         for (unsigned j = 0; j < c->ne; j++)
             assert_int_equal(mi.v[c->e[j].f], c->e[j].v);
@@ -207,13 +205,13 @@ static void test_vmstat_parse(void **state)
     for (size_t i = 0; i < sizeof(vm_cases) / sizeof(vm_cases[0]); i++) {
         const struct vm_case *c = &vm_cases[i];
         struct kmem_vmstat vm;
-        unsigned line = 12345;
+        struct kmem_parse_error perr = {12345, NULL};
         int rc;
 
         print_message("vmstat: %s\n", c->name);
-        rc = kmem_vmstat_parse(c->text, strlen(c->text), &vm, &line);
+        rc = kmem_vmstat_parse(c->text, strlen(c->text), &vm, &perr);
         assert_int_equal(rc, c->rc);
-        assert_int_equal(line, c->rc ? c->line : 0);
+        assert_int_equal(perr.line, c->rc ? c->line : 0);
         if (rc)
             continue;
         assert_int_equal(vm.present, c->present);
@@ -302,13 +300,13 @@ static void test_zoneinfo_parse(void **state)
     for (size_t i = 0; i < sizeof(zi_cases) / sizeof(zi_cases[0]); i++) {
         const struct zi_case *c = &zi_cases[i];
         uint64_t pages = 777;
-        unsigned line = 12345;
+        struct kmem_parse_error perr = {12345, NULL};
         int rc;
 
         print_message("zoneinfo: %s\n", c->name);
-        rc = kmem_zoneinfo_parse(c->text, strlen(c->text), &pages, &line);
+        rc = kmem_zoneinfo_parse(c->text, strlen(c->text), &pages, &perr);
         assert_int_equal(rc, c->rc);
-        assert_int_equal(line, c->rc ? c->line : 0);
+        assert_int_equal(perr.line, c->rc ? c->line : 0);
         if (!rc)
             assert_int_equal(pages, c->pages);
     }
@@ -592,7 +590,7 @@ static void test_fixture(void **state)
     assert_int_equal(kmem_ctx_new(&ctx, fixture_root(root, sizeof(root)), err, sizeof(err)), 0);
     assert_int_equal(kmem_collect(ctx, KMEM_COLLECT_NODE), 0);
     n = &kmem_current(ctx)->node;
-    assert_int_equal(kmem_current(ctx)->node_status.err, 0);
+    assert_int_equal(kmem_current(ctx)->status[KMEM_PART_NODE].err, 0);
 
     assert_int_equal(n->mi.v[KMEM_MI_MEMTOTAL], 24684092 * KB);
     assert_int_equal(n->mi.v[KMEM_MI_HUGEPAGESIZE], 2048 * KB);
@@ -871,12 +869,12 @@ static void test_errors(void **state)
         }
         assert_int_equal(kmem_ctx_new(&ctx, dir, err, sizeof(err)), 0);
         assert_true(kmem_collect(ctx, KMEM_COLLECT_NODE) < 0);
-        msg = kmem_current(ctx)->node_status.msg;
+        msg = kmem_current(ctx)->status[KMEM_PART_NODE].msg;
         snprintf(want, sizeof(want), "%s/%s", dir, c->want);
         if (!strstr(msg, want))
             fail_msg("message \"%s\" lacks \"%s\"", msg, want);
         assert_string_equal(kmem_strerror(ctx), msg);
-        assert_true(kmem_current(ctx)->node_status.err < 0);
+        assert_true(kmem_current(ctx)->status[KMEM_PART_NODE].err < 0);
         kmem_ctx_free(ctx);
         rm_tree(dir);
     }

@@ -617,15 +617,17 @@ static void test_report_missing_parts(void **state)
 
     (void)state;
     make_snap(&s);
-    s.slab_status.err = -EACCES;
-    snprintf(s.slab_status.msg, sizeof(s.slab_status.msg),
+    s.status[KMEM_PART_SLAB].err = -EACCES;
+    snprintf(s.status[KMEM_PART_SLAB].msg, sizeof(s.status[KMEM_PART_SLAB].msg),
              "cannot open /proc/slabinfo: Permission denied (run as root or grant "
              "CAP_DAC_READ_SEARCH)");
     s.slab.n = 0;
-    s.node_status.err = -ENOENT;
-    snprintf(s.node_status.msg, sizeof(s.node_status.msg), "cannot open /x/proc/meminfo: nope");
-    s.cgroup_status.err = -ENOENT;
-    snprintf(s.cgroup_status.msg, sizeof(s.cgroup_status.msg), "no cgroup tree under /x");
+    s.status[KMEM_PART_NODE].err = -ENOENT;
+    snprintf(s.status[KMEM_PART_NODE].msg, sizeof(s.status[KMEM_PART_NODE].msg),
+             "cannot open /x/proc/meminfo: nope");
+    s.status[KMEM_PART_CGROUPS].err = -ENOENT;
+    snprintf(s.status[KMEM_PART_CGROUPS].msg, sizeof(s.status[KMEM_PART_CGROUPS].msg),
+             "no cgroup tree under /x");
     s.cgroups.n = 0;
     out = report_of(&s);
     assert_contains(out, "  Slab caches are not available: cannot open /proc/slabinfo: Permission "
@@ -637,8 +639,8 @@ static void test_report_missing_parts(void **state)
 
     /* Cgroups without node counters: charged is known, not-charged is not. */
     make_snap(&s);
-    s.node_status.err = -EIO;
-    snprintf(s.node_status.msg, sizeof(s.node_status.msg), "boom");
+    s.status[KMEM_PART_NODE].err = -EIO;
+    snprintf(s.status[KMEM_PART_NODE].msg, sizeof(s.status[KMEM_PART_NODE].msg), "boom");
     out = report_of(&s);
     assert_contains(out, "charged to cgroups");
     assert_contains(out, "the part not charged needs the node counters");
@@ -725,8 +727,9 @@ static void test_json_errors(void **state)
 
     (void)state;
     make_snap(&s);
-    s.node_status.err = -EACCES;
-    snprintf(s.node_status.msg, sizeof(s.node_status.msg), "cannot open \"/proc/meminfo\"\n");
+    s.status[KMEM_PART_NODE].err = -EACCES;
+    snprintf(s.status[KMEM_PART_NODE].msg, sizeof(s.status[KMEM_PART_NODE].msg),
+             "cannot open \"/proc/meminfo\"\n");
     s.flags &= ~(unsigned)KMEM_COLLECT_CGROUPS;
     out = json_of(&s);
     assert_valid_json(out);
@@ -865,8 +868,8 @@ static void test_cgroup_table_v1_limits_errors(void **state)
     assert_string_equal(out, "cgroup layout none, 0 memory cgroups\n");
     free(out);
 
-    s.cgroup_status.err = -EACCES;
-    snprintf(s.cgroup_status.msg, sizeof(s.cgroup_status.msg),
+    s.status[KMEM_PART_CGROUPS].err = -EACCES;
+    snprintf(s.status[KMEM_PART_CGROUPS].msg, sizeof(s.status[KMEM_PART_CGROUPS].msg),
              "cannot open /sys/fs/cgroup: Permission denied (run as root)");
     out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 0, NULL);
     assert_string_equal(out, "cannot open /sys/fs/cgroup: Permission denied (run as root)\n");
@@ -917,8 +920,9 @@ static void test_node_view(void **state)
     assert_contains(out, want);
     free(out);
 
-    s.node_status.err = -EACCES;
-    snprintf(s.node_status.msg, sizeof(s.node_status.msg), "cannot open /proc/zoneinfo: x");
+    s.status[KMEM_PART_NODE].err = -EACCES;
+    snprintf(s.status[KMEM_PART_NODE].msg, sizeof(s.status[KMEM_PART_NODE].msg),
+             "cannot open /proc/zoneinfo: x");
     out = view_of(&s, NODE, KT_CG_SORT_KERNEL, -1, 0, NULL);
     assert_string_equal(out, "cannot open /proc/zoneinfo: x\n");
     free(out);

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: MIT */
+/* The I/O layer: directories, hot files, whole-file reads, capture, errors. */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+
+const char *const kmem_dir_canon[KMEM_DIR_COUNT] = {
+    [KMEM_DIR_ROOT] = "",
+    [KMEM_DIR_PROC] = "proc",
+    [KMEM_DIR_SYS] = "sys",
+    [KMEM_DIR_PODLOGS] = "var/log",
+};
+static_assert(sizeof(kmem_dir_canon) / sizeof(kmem_dir_canon[0]) == KMEM_DIR_COUNT,
+              "kmem_dir_canon table");
+
+/* Hot files, relative to the procfs directory. */
+static const char *const hot_name[KMEM_F_COUNT] = {
+    [KMEM_F_SLABINFO] = "slabinfo",
+    [KMEM_F_MEMINFO] = "meminfo",
+    [KMEM_F_VMSTAT] = "vmstat",
+    [KMEM_F_ZONEINFO] = "zoneinfo",
+};
+static_assert(sizeof(hot_name) / sizeof(hot_name[0]) == KMEM_F_COUNT, "hot_name table");
+
+int kmem_err(struct kmem_io *io, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(io->err, sizeof(io->err), fmt, ap);
+    va_end(ap);
+    return err > 0 ? -err : err;
+}
+
+const char *kmem_display_path(const struct kmem_io *io, enum kmem_dir d, const char *rel, char *out,
+                              size_t outlen)
+{
+    const char *base = io->dirshown[d] ? io->dirshown[d] : "?";
+    size_t bl = strlen(base);
+
+    while (bl > 1 && base[bl - 1] == '/')
+        bl--;
+    if (!rel || !*rel)
+        snprintf(out, outlen, "%.*s", (int)bl, base);
+    else if (bl == 1 && base[0] == '/')
+        snprintf(out, outlen, "/%s", rel);
+    else
+        snprintf(out, outlen, "%.*s/%s", (int)bl, base, rel);
+    return out;
+}
+
+const char *kmem_errno_hint(int err)
+{
+    switch (err < 0 ? -err : err) {
+    case EACCES:
+    case EPERM:
+        return " (run as root or grant CAP_DAC_READ_SEARCH)";
+    case ENOENT:
+        return " (is /proc mounted, or does --root point at a captured tree?)";
+    case EINVAL:
+        return " (not a regular file: a FIFO or a device is never read)";
+    case EFBIG:
+        return " (larger than any kernel file kmem reads: 32 MiB)";
+    default:
+        return "";
+    }
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t al = strlen(a);
+    char *s;
+
+    while (al > 1 && a[al - 1] == '/')
+        al--;
+    if (!*b)
+        return strndup(a, al);
+    if (al == 1 && a[0] == '/')
+        al = 0;
+    s = malloc(al + 1 + strlen(b) + 1);
+    if (s)
+        sprintf(s, "%.*s/%s", (int)al, a, b);
+    return s;
+}
+
+int kmem_io_init(struct kmem_io *io, const struct kmem_ctx_opts *o, char *errbuf, size_t errlen)
+{
+    const char *given[KMEM_DIR_COUNT] = {[KMEM_DIR_ROOT] =
+                                             o && o->root && *o->root ? o->root : "/"};
+
+    memset(io, 0, sizeof(*io));
+    io->capfd = -1;
+    for (int i = 0; i < KMEM_F_COUNT; i++)
+        io->hotfd[i] = -1;
+    for (int d = 0; d < KMEM_DIR_COUNT; d++)
+        io->dirfd[d] = -ENOENT;
+    if (o) {
+        given[KMEM_DIR_PROC] = o->procfs;
+        given[KMEM_DIR_SYS] = o->sysfs;
+        given[KMEM_DIR_PODLOGS] = o->podlogs;
+    }
+    for (int d = 0; d < KMEM_DIR_COUNT; d++) {
+        char *path = given[d] && *given[d] ? strdup(given[d])
+                                           : join(given[KMEM_DIR_ROOT], kmem_dir_canon[d]);
+        int fd;
+
+        if (!path) {
+            if (errbuf)
+                snprintf(errbuf, errlen, "out of memory");
+            return -ENOMEM;
+        }
+        io->dirshown[d] = path;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        io->dirfd[d] = fd < 0 ? -errno : fd;
+        io->dirabs[d] = realpath(path, NULL);
+        if (d == KMEM_DIR_ROOT && fd < 0) {
+            int err = -errno;
+
+            if (errbuf)
+                snprintf(errbuf, errlen, "cannot open root directory %s: %s", path, strerror(-err));
+            return err;
+        }
+    }
+    return 0;
+}
+
+void kmem_io_release(struct kmem_io *io)
+{
+    for (int i = 0; i < KMEM_F_COUNT; i++)
+        if (io->hotfd[i] >= 0)
+            close(io->hotfd[i]);
+    for (int d = 0; d < KMEM_DIR_COUNT; d++) {
+        if (io->dirfd[d] >= 0)
+            close(io->dirfd[d]);
+        free(io->dirshown[d]);
+        free(io->dirabs[d]);
+    }
+    if (io->capfd >= 0)
+        close(io->capfd);
+    free(io->capdir);
+    free(io->buf.data);
+    memset(io, 0, sizeof(*io));
+    io->capfd = -1;
+}
+
+/* ---- capture ------------------------------------------------------------ */
+
+/* Keep the first capture failure: "@what @path: strerror" (or @why instead of strerror). */
+static void capture_fail(struct kmem_io *io, int err, const char *what, const char *path,
+                         const char *why)
+{
+    if (io->capture_err)
+        return;
+    io->capture_err = err > 0 ? -err : err;
+    snprintf(io->capture_msg, sizeof(io->capture_msg), "%s %.360s: %.100s", what, path,
+             why ? why : strerror(-io->capture_err));
+}
+
+/*
+ * Map an absolute path to its place in a captured tree ("proc/meminfo"):
+ * below the longest of the context's directories that contains it. NULL if
+ * none does (a symlink led outside the root).
+ */
+static const char *canonical(const struct kmem_io *io, const char *abs, char *out, size_t outlen)
+{
+    int best = -1;
+    size_t bestlen = 0;
+
+    for (int d = 0; d < KMEM_DIR_COUNT; d++) {
+        const char *a = io->dirabs[d];
+        size_t al;
+
+        if (!a)
+            continue;
+        al = strcmp(a, "/") == 0 ? 0 : strlen(a);
+        if (strncmp(abs, a, al) != 0 || (abs[al] != '/' && abs[al] != '\0'))
+            continue;
+        if (best < 0 || al > bestlen) {
+            best = d;
+            bestlen = al;
+        }
+    }
+    if (best < 0)
+        return NULL;
+    abs += bestlen;
+    while (*abs == '/')
+        abs++;
+    if (*kmem_dir_canon[best])
+        snprintf(out, outlen, "%s%s%s", kmem_dir_canon[best], *abs ? "/" : "", abs);
+    else
+        snprintf(out, outlen, "%s", abs);
+    return out;
+}
+
+static bool fd_path(int fd, char *out, size_t outlen)
+{
+    char link[64];
+    ssize_t n;
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    n = readlink(link, out, outlen - 1);
+    if (n < 0 || (size_t)n >= outlen - 1)
+        return false;
+    out[n] = '\0';
+    return true;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, data, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Write @rel below the capture directory: directories 0700, files 0600, no symlinks. */
+static void capture_write(struct kmem_io *io, const char *rel, const char *data, size_t len)
+{
+    char comp[NAME_MAX + 1];
+    char shown[PATH_MAX + 256];
+    const char *p = rel;
+    int cur = io->capfd, fd, err;
+
+    snprintf(shown, sizeof(shown), "%s/%s", io->capdir ? io->capdir : ".", rel);
+
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t cl;
+        int next;
+
+        if (!slash)
+            break;
+        cl = (size_t)(slash - p);
+        if (cl == 0 || cl > NAME_MAX) {
+            p = slash + 1;
+            continue;
+        }
+        memcpy(comp, p, cl);
+        comp[cl] = '\0';
+        if (mkdirat(cur, comp, 0700) < 0 && errno != EEXIST) {
+            capture_fail(io, errno, "cannot create a directory for", shown, NULL);
+            goto out;
+        }
+        next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            capture_fail(io, errno, "cannot open a directory for", shown, NULL);
+            goto out;
+        }
+        if (cur != io->capfd)
+            close(cur);
+        cur = next;
+        p = slash + 1;
+    }
+    fd = openat(cur, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        /* Read twice in one capture (e.g. the cgroup layout): ours, replace it. */
+        struct stat st;
+
+        fd = openat(cur, p, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) < 0)) {
+            close(fd);
+            fd = -1;
+            errno = EEXIST;
+        }
+    }
+    if (fd < 0) {
+        capture_fail(io, errno, "cannot create", shown, NULL);
+        goto out;
+    }
+    err = write_all(fd, data, len);
+    if (close(fd) < 0 && !err)
+        err = -errno;
+    if (err)
+        capture_fail(io, err, "cannot write", shown, NULL);
+out:
+    if (cur != io->capfd)
+        close(cur);
+}
+
+/* Capture the file open at @fd (its real path decides where it goes). */
+static void capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
+{
+    char abs[PATH_MAX], rel[PATH_MAX];
+
+    if (io->capfd < 0)
+        return;
+    if (!fd_path(fd, abs, sizeof(abs))) {
+        capture_fail(io, ENAMETOOLONG, "cannot name a file to capture", "", NULL);
+        return;
+    }
+    if (!canonical(io, abs, rel, sizeof(rel))) {
+        capture_fail(io, EXDEV, "refusing to copy", abs,
+                     "it lies outside the root (a symlink leads out of it)");
+        return;
+    }
+    capture_write(io, rel, data, len);
+}
+
+void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len)
+{
+    char abs[PATH_MAX], rel[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
+
+    if (io->capfd < 0)
+        return;
+    if (!fd_path(dirfd, abs, sizeof(abs))) {
+        capture_fail(io, ENAMETOOLONG, "cannot name the directory to capture of", name, NULL);
+        return;
+    }
+    snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name);
+    if (!canonical(io, full, rel, sizeof(rel))) {
+        capture_fail(io, EXDEV, "refusing to copy", full,
+                     "it lies outside the root (a symlink leads out of it)");
+        return;
+    }
+    capture_write(io, rel, data, len);
+}
+
+static bool dir_is_empty(int fd)
+{
+    int dup_fd = dup(fd);
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    struct dirent *de;
+    bool empty = true;
+
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return false;
+    }
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            empty = false;
+            break;
+        }
+    closedir(d);
+    return empty;
+}
+
+int kmem_io_set_capture(struct kmem_io *io, const char *dir)
+{
+    struct stat st;
+    int fd;
+
+    if (io->capfd >= 0)
+        close(io->capfd);
+    io->capfd = -1;
+    free(io->capdir);
+    io->capdir = NULL;
+    io->capture_err = 0;
+    io->capture_msg[0] = '\0';
+    if (!dir)
+        return 0;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return kmem_err(io, errno, "cannot create capture directory %s: %s", dir, strerror(errno));
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return kmem_err(io, errno, "cannot open capture directory %s: %s%s", dir, strerror(errno),
+                        errno == ELOOP || errno == ENOTDIR ? " (not a directory, or a symlink)"
+                                                           : "");
+    if (fstat(fd, &st) < 0) {
+        int err = errno;
+
+        close(fd);
+        return kmem_err(io, err, "cannot stat capture directory %s: %s", dir, strerror(err));
+    }
+    if (st.st_uid != geteuid()) {
+        close(fd);
+        return kmem_err(io, EPERM,
+                        "refusing to capture into %s: it belongs to uid %u, not to you (uid %u)",
+                        dir, (unsigned)st.st_uid, (unsigned)geteuid());
+    }
+    if (!dir_is_empty(fd)) {
+        close(fd);
+        return kmem_err(io, ENOTEMPTY,
+                        "refusing to capture into %s: it is not empty (name a new directory)", dir);
+    }
+    if (fchmod(fd, 0700) < 0) {
+        int err = errno;
+
+        close(fd);
+        return kmem_err(io, err, "cannot make capture directory %s private: %s", dir,
+                        strerror(err));
+    }
+    io->capdir = strdup(dir);
+    if (!io->capdir) {
+        close(fd);
+        return kmem_err(io, ENOMEM, "out of memory");
+    }
+    io->capfd = fd;
+    return 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+int kmem_read_hot(struct kmem_io *io, enum kmem_hot_file f)
+{
+    char shown[PATH_MAX];
+    int *fd = &io->hotfd[f];
+    int err;
+
+    if (*fd >= 0 && lseek(*fd, 0, SEEK_SET) < 0) {
+        /* Some /proc emulations are not seekable: reopen. */
+        close(*fd);
+        *fd = -1;
+    }
+    if (*fd < 0) {
+        int dfd = io->dirfd[KMEM_DIR_PROC];
+
+        *fd = dfd < 0 ? dfd : kmem_open_regular(dfd, hot_name[f], 0);
+        if (*fd < 0) {
+            err = *fd;
+            *fd = -1;
+            return kmem_err(io, err, "cannot open %s: %s%s",
+                            kmem_display_path(io, KMEM_DIR_PROC, hot_name[f], shown, sizeof(shown)),
+                            strerror(-err), kmem_errno_hint(err));
+        }
+    }
+    err = kmem_buf_read_fd(&io->buf, *fd, 0);
+    if (err) {
+        close(*fd);
+        *fd = -1;
+        return kmem_err(io, err, "cannot read %s: %s%s",
+                        kmem_display_path(io, KMEM_DIR_PROC, hot_name[f], shown, sizeof(shown)),
+                        strerror(-err), kmem_errno_hint(err));
+    }
+    capture_fd(io, *fd, io->buf.data, io->buf.len);
+    return 0;
+}
+
+int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_buf *buf)
+{
+    int fd, err;
+
+    if (dirfd < 0 && dirfd != AT_FDCWD)
+        return dirfd; /* a directory that could not be opened: its -errno */
+    fd = kmem_open_regular(dirfd, name, 0);
+    if (fd < 0)
+        return fd;
+    err = kmem_buf_read_fd(buf, fd, 0);
+    if (!err)
+        capture_fd(io, fd, buf->data, buf->len);
+    close(fd);
+    return err;
+}
+
+int kmem_open_dir(int dirfd, const char *relpath)
+{
+    int fd;
+
+    if (dirfd < 0)
+        return dirfd;
+    fd = openat(dirfd, relpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    return fd < 0 ? -errno : fd;
+}
+
+uint64_t kmem_page_size(void)
+{
+    static uint64_t ps;
+
+    if (!ps) {
+        long v = sysconf(_SC_PAGESIZE);
+        ps = v > 0 ? (uint64_t)v : 4096;
+    }
+    return ps;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to libkmem: the I/O layer every reader uses and that knows no
+ * reader. It holds the directories kmem reads from (the root, procfs, sysfs
+ * and the pod-log directory, each an open fd), the hot files kept open
+ * between reads, the scratch buffer, capture, and the last error message.
+ */
+#ifndef KMEM_IO_H
+#define KMEM_IO_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "buf.h"
+#include "base.h"
+
+/* The directories a context reads from; paths are relative to one of them. */
+enum kmem_dir {
+    KMEM_DIR_ROOT,    /* ROOT: boot/config-* */
+    KMEM_DIR_PROC,    /* ROOT/proc or --path.procfs */
+    KMEM_DIR_SYS,     /* ROOT/sys or --path.sysfs */
+    KMEM_DIR_PODLOGS, /* ROOT/var/log or the pod-log directory: pods/, containers/ */
+    KMEM_DIR_COUNT
+};
+
+/* Files re-read on every collection: opened once, re-read with lseek(0). */
+enum kmem_hot_file {
+    KMEM_F_SLABINFO,
+    KMEM_F_MEMINFO,
+    KMEM_F_VMSTAT,
+    KMEM_F_ZONEINFO,
+    KMEM_F_COUNT
+};
+
+struct kmem_io {
+    int dirfd[KMEM_DIR_COUNT];      /* -errno when the directory cannot be opened */
+    char *dirshown[KMEM_DIR_COUNT]; /* for messages: "/proc", "ROOT/proc", "--path.procfs" */
+    char *dirabs[KMEM_DIR_COUNT];   /* realpath (NULL if unknown): capture and containment */
+    int hotfd[KMEM_F_COUNT];
+    struct kmem_buf buf; /* scratch for every read of the readers */
+    char err[512];
+    /* Capture: every file read is copied below capfd (see kmem_io_set_capture). */
+    int capfd;
+    char *capdir; /* as given, for messages */
+    int capture_err;
+    char capture_msg[512];
+};
+
+/* Canonical directory names inside a tree: "", "proc", "sys", "var/log". */
+extern const char *const kmem_dir_canon[KMEM_DIR_COUNT];
+
+int kmem_io_init(struct kmem_io *io, const struct kmem_ctx_opts *o, char *errbuf, size_t errlen);
+void kmem_io_release(struct kmem_io *io);
+
+/* Record a message and return -abs(err): the one error setter of libkmem. */
+int kmem_err(struct kmem_io *io, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The display form of @rel inside directory @d, for messages. */
+const char *kmem_display_path(const struct kmem_io *io, enum kmem_dir d, const char *rel, char *out,
+                              size_t outlen);
+
+/* Advice for an errno when opening kernel files ("run as root ..."), or "". */
+const char *kmem_errno_hint(int err);
+
+/*
+ * Read a hot file whole into io->buf (NUL-terminated). Opens it once, then
+ * lseek(0) and re-reads; reopens on ESPIPE. 0 or -errno with message.
+ */
+int kmem_read_hot(struct kmem_io *io, enum kmem_hot_file f);
+
+/* The fd of directory @d, or -errno when it could not be opened. */
+static inline int kmem_io_dir(const struct kmem_io *io, enum kmem_dir d)
+{
+    return io->dirfd[d];
+}
+
+/*
+ * Read @name relative to @dirfd whole into @buf (NUL-terminated): regular
+ * files only, never blocking. Returns 0 or -errno WITHOUT recording a
+ * message (callers decide: a vanished cgroup is not an error). If
+ * capturing, the file is copied.
+ */
+int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_buf *buf);
+
+/* Open a directory relative to @dirfd (O_DIRECTORY|O_NOFOLLOW). fd or -errno. */
+int kmem_open_dir(int dirfd, const char *relpath);
+
+/* Record @name in directory @dirfd with contents @data in the capture (no-op if off). */
+void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len);
+
+static inline bool kmem_capturing(const struct kmem_io *io)
+{
+    return io->capfd >= 0;
+}
+
+/* Start capturing into @dir (new or empty, owned by the caller); NULL stops. 0 or -errno. */
+int kmem_io_set_capture(struct kmem_io *io, const char *dir);
+
+#endif

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot layer: the public context. It owns the I/O layer, the two
+ * snapshots (current and previous) and the readers' long-lived state, calls
+ * each reader with its previous data, and times and records every part.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kmem.h"
+#include "readers.h"
+
+const char *const kmem_part_name[KMEM_PART_COUNT] = {
+    [KMEM_PART_SLAB] = "slab",
+    [KMEM_PART_NODE] = "node",
+    [KMEM_PART_CGROUPS] = "cgroups",
+};
+static_assert(sizeof(kmem_part_name) / sizeof(kmem_part_name[0]) == KMEM_PART_COUNT,
+              "kmem_part_name table");
+
+struct kmem_ctx {
+    struct kmem_io io;
+    char *root; /* as given */
+    struct kmem_snapshot snap[2];
+    int cur;    /* index of the current snapshot in snap[] */
+    int nsnaps; /* how many collections so far */
+    struct kmem_cg_reader *cg;
+};
+
+int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char *errbuf,
+                      size_t errlen)
+{
+    const char *root = o && o->root && *o->root ? o->root : "/";
+    struct kmem_ctx *ctx;
+    int err;
+
+    *out = NULL;
+    ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        if (errbuf)
+            snprintf(errbuf, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    err = kmem_io_init(&ctx->io, o, errbuf, errlen);
+    if (!err) {
+        ctx->root = strdup(root);
+        ctx->cg = kmem_cg_reader_new();
+        if (!ctx->root || !ctx->cg) {
+            err = -ENOMEM;
+            if (errbuf)
+                snprintf(errbuf, errlen, "out of memory");
+        }
+    }
+    if (err) {
+        kmem_ctx_free(ctx);
+        return err;
+    }
+    *out = ctx;
+    return 0;
+}
+
+int kmem_ctx_new(struct kmem_ctx **out, const char *root, char *errbuf, size_t errlen)
+{
+    struct kmem_ctx_opts o = {.root = root};
+
+    return kmem_ctx_new_opts(out, &o, errbuf, errlen);
+}
+
+void kmem_ctx_free(struct kmem_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    for (int i = 0; i < 2; i++) {
+        kmem_slabinfo_release(&ctx->snap[i].slab);
+        kmem_node_release(&ctx->snap[i].node);
+        kmem_cgroups_release(&ctx->snap[i].cgroups);
+    }
+    kmem_cg_reader_free(ctx->cg);
+    kmem_io_release(&ctx->io);
+    free(ctx->root);
+    free(ctx);
+}
+
+const char *kmem_ctx_root(const struct kmem_ctx *ctx)
+{
+    return ctx->root;
+}
+
+const char *kmem_strerror(const struct kmem_ctx *ctx)
+{
+    return ctx->io.err;
+}
+
+int kmem_ctx_set_capture(struct kmem_ctx *ctx, const char *dir)
+{
+    return kmem_io_set_capture(&ctx->io, dir);
+}
+
+int kmem_capture_status(struct kmem_ctx *ctx)
+{
+    if (!ctx->io.capture_err)
+        return 0;
+    return kmem_err(&ctx->io, ctx->io.capture_err, "%s", ctx->io.capture_msg);
+}
+
+static double elapsed(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Run one reader for part @p of @next, with @prev its previous snapshot (or NULL). */
+static int read_part(struct kmem_ctx *ctx, enum kmem_part p, struct kmem_snapshot *next,
+                     const struct kmem_snapshot *prev)
+{
+    struct kmem_status *st = &next->status[p];
+    struct timespec t0, t1;
+    int err = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    switch (p) {
+    case KMEM_PART_SLAB:
+        err = kmem_read_slabinfo(&ctx->io, &next->slab);
+        if (err)
+            next->slab.n = 0;
+        kmem_slabinfo_diff(&next->slab, prev ? &prev->slab : NULL, kmem_page_size());
+        break;
+    case KMEM_PART_NODE:
+        err = kmem_read_node(&ctx->io, &next->node,
+                             prev && !prev->status[KMEM_PART_NODE].err &&
+                                     (prev->flags & KMEM_COLLECT_NODE)
+                                 ? &prev->node
+                                 : NULL);
+        break;
+    case KMEM_PART_CGROUPS:
+        err = kmem_read_cgroups(&ctx->io, ctx->cg, &next->cgroups);
+        kmem_cgroups_diff(&next->cgroups, prev ? &prev->cgroups : NULL);
+        break;
+    case KMEM_PART_COUNT:
+        break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    st->err = err;
+    st->seconds = elapsed(&t0, &t1);
+    if (err)
+        snprintf(st->msg, sizeof(st->msg), "%s", ctx->io.err);
+    return err;
+}
+
+int kmem_collect(struct kmem_ctx *ctx, unsigned flags)
+{
+    struct kmem_snapshot *next = &ctx->snap[ctx->cur ^ 1];
+    const struct kmem_snapshot *prev = ctx->nsnaps ? &ctx->snap[ctx->cur] : NULL;
+    int first = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &next->when);
+    next->flags = flags;
+    memset(next->status, 0, sizeof(next->status));
+    next->slab.n = 0;
+    next->cgroups.n = 0;
+    for (int p = 0; p < KMEM_PART_COUNT; p++) {
+        int err;
+
+        if (!(flags & (1u << p)))
+            continue;
+        err = read_part(ctx, (enum kmem_part)p, next, prev);
+        if (err && !first)
+            first = err;
+    }
+    ctx->cur ^= 1;
+    ctx->nsnaps++;
+    for (int p = 0; p < KMEM_PART_COUNT && first; p++)
+        if (next->status[p].err) {
+            kmem_err(&ctx->io, first, "%s", next->status[p].msg);
+            break;
+        }
+    return first;
+}
+
+const struct kmem_snapshot *kmem_current(const struct kmem_ctx *ctx)
+{
+    return ctx->nsnaps ? &ctx->snap[ctx->cur] : NULL;
+}
+
+const struct kmem_snapshot *kmem_previous(const struct kmem_ctx *ctx)
+{
+    return ctx->nsnaps > 1 ? &ctx->snap[ctx->cur ^ 1] : NULL;
+}
