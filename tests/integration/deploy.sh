@@ -370,15 +370,48 @@ fi
 
 # ---------------------------------------------------------------- Dockerfile
 F=$D/Dockerfile
-check "Dockerfile: build stage from debian:12, runtime from debian:12-slim" \
-    sh -c "grep -q '^FROM debian:12 AS build' $F && grep -q '^FROM debian:12-slim' $F"
+# The base images are set in one place: ARG DEBIAN (before the first FROM),
+# whose :12 and :12-slim the two stages use; no other FROM names a registry.
+check_eq "Dockerfile: stages FROM \${DEBIAN}:12 (build) and \${DEBIAN}:12-slim, DEBIAN an ARG defaulting to debian" \
+    'ARG DEBIAN=debian|FROM ${DEBIAN}:12 AS build|FROM ${DEBIAN}:12-slim' \
+    "$(grep -E '^(FROM|ARG DEBIAN)' "$F" | tr '\n' '|' | sed 's/|$//')"
+# .dockerignore (podman, buildah, the classic builder) and
+# Dockerfile.dockerignore (BuildKit prefers it) are the same file, and keep
+# .git and local build trees out of the context (image.sh checks the result).
+check "deploy/Dockerfile.dockerignore is a copy of .dockerignore" cmp -s .dockerignore "$F.dockerignore"
+dockerignore_excludes() {
+    python3 - .dockerignore <<'EOF2'
+import fnmatch, sys
+pats = [l.strip() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+def ignored(path):  # last matching pattern wins; a directory pattern covers its contents
+    verdict = False
+    for p in pats:
+        neg = p.startswith("!")
+        q = p[1:] if neg else p
+        q = q.rstrip("/")
+        parts = path.split("/")
+        hit = any(fnmatch.fnmatchcase("/".join(parts[:i]), q) or
+                  (q.startswith("**/") and fnmatch.fnmatchcase("/".join(parts[:i]), q[3:]))
+                  for i in range(1, len(parts) + 1))
+        if hit:
+            verdict = not neg
+    return verdict
+bad = [p for p in (".git", ".git/HEAD", "build/kmemtop", "build-san/kmemtop", "tests/fixtures/x",
+                   "src/lib/x.o") if not ignored(p)]
+bad += ["kept out: " + p for p in ("Makefile", "VERSION", "src/lib/kmem.h", "src/exporter/main.c") if ignored(p)]
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+EOF2
+}
+check ".dockerignore keeps .git, build trees and tests out, and Makefile, VERSION, src in" dockerignore_excludes
 check "Dockerfile: builds build/kmemtop and build/kmem_exporter" grep -q 'make .*build/kmemtop build/kmem_exporter' "$F"
 check "Dockerfile: slabtop link and kmem_exporter entrypoint" \
     sh -c "grep -q 'ln -s kmemtop /usr/bin/slabtop' $F && grep -q '^ENTRYPOINT \[\"/usr/bin/kmem_exporter\"\]' $F"
 # The build stage's packages are ones scripts/deps.sh installs for the build too.
 build_pkgs_known() {
-    pkgs=$(sed -n '/^FROM debian:12 AS build/,/^FROM/p' "$F" | sed -n '/apt-get install/,/rm -rf/p' |
-        tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|rm|rf|&&|-y')
+    pkgs=$(sed -n '/^FROM .* AS build/,/^FROM/p' "$F" | sed -n '/apt-get install/,/rm -rf/p' |
+        tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|clean|rm|rf|&&|-y')
     deps=$(sed -n '/^PKGS="/,/"$/p' scripts/deps.sh | tr ' "=' '\n\n\n')
     r=0
     for p in $pkgs; do echo "$deps" | grep -qx "$p" || { echo "$p not in scripts/deps.sh"; r=1; }; done
@@ -388,7 +421,7 @@ check "Dockerfile build packages are in scripts/deps.sh" build_pkgs_known
 # Every library the programs link directly comes from a package the runtime
 # stage installs, or from one every Debian image has (Priority: required).
 runtime_libs() {
-    rt=$(sed -n '/^FROM debian:12-slim/,$p' "$F" | sed -n '/apt-get install/,/rm -rf/p')
+    rt=$(sed -n '/^FROM .*:12-slim/,$p' "$F" | sed -n '/apt-get install/,/rm -rf/p')
     rtdeps=$(for p in $(echo "$rt" | tr ' \\' '\n\n' | grep -E '^lib|^zlib'); do
         apt-cache depends "$p" 2>/dev/null | sed -n 's/^ *\(Pre\)\{0,1\}Depends: \([^ :]*\).*/\2/p'
     done | sort -u)
