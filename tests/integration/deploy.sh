@@ -36,6 +36,100 @@ EOF
 }
 check "every alert is unit-tested firing and silent" alerts_tested
 
+# Every alert links its runbook: one common prefix ending in docs/runbooks.md,
+# the anchor of the alert's section there; every section is an alert's and
+# says what it means, how to investigate (with kmemtop) and what to do.
+runbooks() {
+    python3 - "$D/prometheus/rules.yml" docs/runbooks.md <<'EOF'
+import re, sys, yaml
+rules = yaml.safe_load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+def anchor(h):  # GitHub's heading anchors
+    return re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+sections = {}
+for m in re.finditer(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", text, re.M | re.S):
+    sections[anchor(m.group(1))] = m.group(2)
+errs, prefixes = [], set()
+alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+for r in alerts:
+    url = r.get("annotations", {}).get("runbook_url", "")
+    m = re.fullmatch(r"(https?://\S+/docs/runbooks\.md)#([\w-]+)", url)
+    if not m:
+        errs.append("%s: runbook_url %r is not <URL>/docs/runbooks.md#<anchor>" % (r["alert"], url))
+        continue
+    prefixes.add(m.group(1))
+    if m.group(2) != r["alert"].lower():
+        errs.append("%s: anchor %s, expected %s" % (r["alert"], m.group(2), r["alert"].lower()))
+    body = sections.get(m.group(2))
+    if body is None:
+        errs.append("%s: no section #%s in docs/runbooks.md" % (r["alert"], m.group(2)))
+        continue
+    for part in ("**Meaning.**", "**Investigate.**", "**Act.**", "kmemtop"):
+        if part not in body:
+            errs.append("%s: its runbook has no %s" % (r["alert"], part))
+if len(prefixes) > 1:
+    errs.append("runbook_url prefixes differ: %s" % sorted(prefixes))
+stale = set(k for k in sections if k.startswith("kmem")) - {r["alert"].lower() for r in alerts}
+errs += ["docs/runbooks.md: section #%s has no alert" % k for k in sorted(stale)]
+for e in errs:
+    print(e)
+sys.exit(1 if errs or not alerts else 0)
+EOF
+}
+check "every alert has a runbook_url to its section of docs/runbooks.md (meaning, kmemtop, what to do)" runbooks
+
+# `cluster`: where one Prometheus holds several clusters, nothing of two
+# clusters is summed or joined together. Every by()/on() of the rules keeps
+# cluster; the dashboard has a cluster variable, selects on it everywhere,
+# and keeps cluster in every by()/on() that names a node, namespace or pod.
+cluster_label() {
+    python3 - "$D/prometheus/rules.yml" "$D/grafana/kmem.json" <<'EOF'
+import json, re, sys, yaml
+CLAUSE = re.compile(r"\b(by|on)\s*\(([^()]*)\)")
+errs = []
+for g in yaml.safe_load(open(sys.argv[1]))["groups"]:
+    for r in g["rules"]:
+        for kw, labels in CLAUSE.findall(r["expr"]):
+            if "cluster" not in [l.strip() for l in labels.split(",")]:
+                errs.append("rules.yml %s: %s (%s) without cluster" % (r.get("record") or r["alert"], kw, labels))
+d = json.load(open(sys.argv[2]))
+var = {v["name"]: v for v in d["templating"]["list"]}
+c = var.get("cluster")
+if not c or c["type"] != "query" or not c.get("includeAll") or c.get("allValue") != ".*":
+    errs.append("dashboard: no cluster variable (query, includeAll, allValue .*)")
+order = [v["name"] for v in d["templating"]["list"]]
+if "cluster" in order and order.index("cluster") > order.index("job"):
+    errs.append("dashboard: the cluster variable comes after job")
+exprs = []
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "expr" and isinstance(v, str):
+                exprs.append(v)
+            else:
+                walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(d["panels"])
+for n in ("job", "instance", "cgroup"):
+    q = var[n]["query"]["query"] if isinstance(var[n]["query"], dict) else var[n]["query"]
+    exprs.append(q)
+for e in exprs:
+    for sel in re.findall(r"\{[^{}]*\}", e):
+        if ("$job" in sel or "$instance" in sel) and 'cluster=~"$cluster"' not in sel:
+            errs.append("dashboard: selector %s without cluster=~\"$cluster\"" % sel)
+    for kw, labels in CLAUSE.findall(e):
+        ls = [l.strip() for l in labels.split(",")]
+        if set(ls) & {"instance", "node", "namespace", "pod"} and "cluster" not in ls:
+            errs.append("dashboard: %s (%s) without cluster in %s" % (kw, labels, e))
+for e in errs:
+    print(e)
+sys.exit(1 if errs else 0)
+EOF
+}
+check "rules and dashboard keep the cluster label apart (by/on, the \$cluster variable)" cluster_label
+
 # Debian's Prometheus is built without Kubernetes service discovery, so its
 # promtool rejects kubernetes_sd_configs. Check the file as is where that is
 # supported, else a copy with kubernetes_sd_configs swapped for an empty
@@ -252,7 +346,7 @@ dash_promql_parses() {
 import sys, yaml
 rules = []
 for i, l in enumerate(sys.stdin):
-    e = (l.strip().replace("$job", "kmem").replace("$instance", ".*")
+    e = (l.strip().replace("$job", "kmem").replace("$instance", ".*").replace("$cluster", ".*")
          .replace("$window", "6h").replace("$cgroup", "/"))
     if e:
         rules.append({"record": "dashboard:expr_%d" % i, "expr": e})
