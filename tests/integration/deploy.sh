@@ -155,7 +155,7 @@ check "promtool check config deploy/prometheus/prometheus.yml" check_config
 # The Kubernetes job keeps exactly the Service of deploy/kubernetes, and its
 # job label is the one the alerts and the dashboard use.
 scrape_matches_service() {
-    python3 - "$D/prometheus/prometheus.yml" "$D/kubernetes/service.yaml" <<'EOF'
+    python3 - "$D/prometheus/prometheus.yml" "$D/kubernetes/base/service.yaml" <<'EOF'
 import re, sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
 svc = yaml.safe_load(open(sys.argv[2]))
@@ -356,31 +356,73 @@ yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, open(sys.arg
 check "every dashboard query parses (promtool)" dash_promql_parses
 
 # --------------------------------------------------------------- Kubernetes
+# deploy/kubernetes: base/ (the manifests, the image in `images:`),
+# components/ (servicemonitor, podmonitor, prometheusrule), overlays/ (base +
+# components), kustomization.yaml (plain = base).
 K=$D/kubernetes
-for f in "$K"/*.yaml; do
+KB=$K/base
+for f in $(find "$K" -name '*.yaml' | sort); do
     check "$f parses as YAML" python3 -c 'import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))' "$f"
 done
-check_eq "kustomization.yaml lists every manifest" \
-    "$(cd "$K" && ls *.yaml | grep -vx kustomization.yaml | sort | tr '\n' ' ')" \
-    "$(python3 -c 'import sys, yaml; print(" ".join(sorted(yaml.safe_load(open(sys.argv[1]))["resources"])), end=" ")' "$K/kustomization.yaml")"
+# Each kustomization (base, components) lists every manifest next to it.
+for kdir in "$KB" "$K"/components/*; do
+    check_eq "$kdir/kustomization.yaml lists every manifest of its directory" \
+        "$(cd "$kdir" && ls *.yaml | grep -vx kustomization.yaml | sort | tr '\n' ' ')" \
+        "$(python3 -c 'import sys, yaml; print(" ".join(sorted(yaml.safe_load(open(sys.argv[1]))["resources"])), end=" ")' "$kdir/kustomization.yaml")"
+done
+check_eq "components are kind: Component" "" \
+    "$(for c in "$K"/components/*/kustomization.yaml; do grep -q '^kind: Component$' "$c" || echo "$c"; done)"
+# The image is set in one place: images: of base/kustomization.yaml; the
+# DaemonSet names only "kmem", and nothing else sets an image.
+check_eq "the image is set only by images: in base/kustomization.yaml" \
+    "$KB/kustomization.yaml" \
+    "$(grep -rlE '^ *(images|newName|newTag|digest):' "$K" | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the DaemonSet's image is the bare name kmem that images: rewrites" "kmem" \
+    "$(sed -n 's/^ *image: *//p' "$KB/daemonset.yaml")"
+
+# The PrometheusRule is generated from rules.yml, and is up to date.
+PR=$K/components/prometheusrule/prometheusrule.yaml
+check "prometheusrule.yaml is what scripts/gen-prometheusrule.sh makes of rules.yml (else run it again)" \
+    sh -c "scripts/gen-prometheusrule.sh >'$T/prometheusrule.yaml' && diff -u '$PR' '$T/prometheusrule.yaml'"
+check "gen-prometheusrule.sh refuses a rules file with another top-level key" \
+    sh -c "printf 'groups: []\nfoo: 1\n' >'$T/bad_rules.yml'; ! scripts/gen-prometheusrule.sh '$T/bad_rules.yml' >/dev/null 2>&1"
+
+# Render every variant as `kubectl apply -k` would, then check them together.
 if command -v kubectl >/dev/null 2>&1; then
-    check "kubectl kustomize deploy/kubernetes renders" sh -c "kubectl kustomize $K >/dev/null"
+    variants="plain=$K base=$KB"
+    for o in "$K"/overlays/*/; do
+        o=${o%/}
+        variants="$variants ${o##*/}=$o"
+    done
+    rendered=""
+    for v in $variants; do
+        name=${v%%=*}
+        dir=${v#*=}
+        check "kubectl kustomize $dir renders" \
+            sh -c "kubectl kustomize '$dir' >'$T/render-$name.yaml' 2>'$T/kustomize.err' || { cat '$T/kustomize.err'; exit 1; }"
+        rendered="$rendered $name=$T/render-$name.yaml"
+    done
+    check "at least two overlays (ServiceMonitor and PodMonitor)" test "$(ls -d "$K"/overlays/*/ | wc -l)" -ge 2
+    # shellcheck disable=SC2086
+    python3 tests/integration/kustomize_check.py "$D/prometheus/rules.yml" "$D/prometheus/prometheus.yml" \
+        "$KB/kustomization.yaml" $rendered || not_ok "kustomize_check.py found errors (above)"
 else
-    ok "kubectl kustomize deploy/kubernetes renders # SKIP kubectl is not installed (not packaged in Debian 12)"
+    ok "kubectl kustomize renders every variant # SKIP kubectl is not installed (not packaged in Debian 12)"
 fi
 
 daemonset_contract() {
-    python3 - "$K" <<'EOF'
+    python3 - "$KB" <<'EOF'
 import sys, yaml
 K = sys.argv[1]
 ld = lambda f: yaml.safe_load(open("%s/%s" % (K, f)))
-ns, sa, ds, svc = ld("namespace.yaml"), ld("serviceaccount.yaml"), ld("daemonset.yaml"), ld("service.yaml")
+ns, sa, ds, svc, rq = (ld("namespace.yaml"), ld("serviceaccount.yaml"), ld("daemonset.yaml"),
+                       ld("service.yaml"), ld("resourcequota.yaml"))
 errs = []
 def want(cond, msg):
     if not cond:
         errs.append(msg)
 N = ns["metadata"]["name"]
-for o in (sa, ds, svc):
+for o in (sa, ds, svc, rq):
     want(o["metadata"]["namespace"] == N, "%s not in namespace %s" % (o["kind"], N))
 want(ds["kind"] == "DaemonSet" and ds["apiVersion"] == "apps/v1", "DaemonSet apps/v1")
 pod = ds["spec"]["template"]["spec"]
@@ -390,7 +432,13 @@ want(svc["spec"]["selector"].items() <= ds["spec"]["template"]["metadata"]["labe
      "Service selector does not match the pod labels")
 want(pod["serviceAccountName"] == sa["metadata"]["name"], "service account")
 want(pod.get("hostPID") is False, "hostPID must be false")
-want(pod.get("priorityClassName") is None, "no priorityClassName")
+want(pod.get("hostNetwork") in (None, False), "hostNetwork must be false")
+want(pod.get("priorityClassName") == "system-node-critical", "priorityClassName system-node-critical")
+# GKE admits the critical classes outside kube-system only with a quota on them.
+scopes = rq["spec"]["scopeSelector"]["matchExpressions"]
+want(any(e["scopeName"] == "PriorityClass" and e["operator"] == "In" and
+         pod.get("priorityClassName") in e["values"] for e in scopes),
+     "ResourceQuota scoped to the DaemonSet's priority class")
 want({"operator": "Exists"} in pod.get("tolerations", []), "toleration operator Exists")
 want(pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", "pod seccomp RuntimeDefault")
 [c] = pod["containers"]
@@ -410,25 +458,29 @@ ports = {p["name"]: p["containerPort"] for p in c["ports"]}
 want(ports.get("metrics") == 10465, "container port metrics 10465")
 for probe in ("livenessProbe", "readinessProbe"):
     h = c[probe]["httpGet"]
-    want(h["path"] == "/metrics" and h["port"] in ("metrics", 10465), "%s httpGet /metrics" % probe)
+    want(h["path"] in ("/metrics", "/-/healthy", "/-/ready") and h["port"] in ("metrics", 10465),
+         "%s httpGet /metrics (or /-/healthy, /-/ready)" % probe)
+# Exactly these host paths, read-only, at /host<path>: not all of /var/log.
 vols = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
 mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
-for host in ("/proc", "/sys", "/var/log"):
+HOST = ("/proc", "/sys", "/var/log/pods", "/var/log/containers")
+want(sorted(vols.values()) == sorted(HOST), "hostPath volumes %s, want %s" % (sorted(vols.values()), HOST))
+for host in HOST:
     m = mounts.get("/host" + host)
     want(m is not None and vols.get(m["name"]) == host and m.get("readOnly") is True,
          "%s mounted read-only at /host%s" % (host, host))
+want(len(mounts) == len(HOST), "only the host mounts: %s" % sorted(mounts))
 want(svc["spec"]["clusterIP"] == "None", "Service is headless")
 [sp] = svc["spec"]["ports"]
 want(sp["name"] == "metrics" and sp["port"] == 10465 and sp["targetPort"] in ("metrics", 10465), "Service port")
 a = svc["metadata"].get("annotations", {})
 want(a.get("prometheus.io/scrape") == "true" and a.get("prometheus.io/port") == "10465", "prometheus.io annotations")
-want(c["image"] == "kmem:latest", "image placeholder kmem:latest")
 for e in errs:
     print(e)
 sys.exit(1 if errs else 0)
 EOF
 }
-check "DaemonSet and Service follow the deployment contract" daemonset_contract
+check "DaemonSet, Service and ResourceQuota follow the deployment contract" daemonset_contract
 
 # ------------------------------------------------------------------ systemd
 U=$D/systemd/kmem_exporter.service
@@ -539,7 +591,7 @@ check "Dockerfile runtime stage installs every library the programs link" runtim
 
 # ----------------------------------------------------------- the port 10465
 check "port 10465 everywhere (DaemonSet, Service, systemd, Dockerfile, man page)" sh -c "
-    grep -q ':10465' $K/daemonset.yaml && grep -q 'port: 10465' $K/service.yaml &&
+    grep -q ':10465' $KB/daemonset.yaml && grep -q 'port: 10465' $KB/service.yaml &&
     grep -q -- '--web.listen-address=:10465' $U && grep -q '^EXPOSE 10465' $F &&
     grep -q ':10465' man/kmem_exporter.8"
 default_port=$("$B/kmem_exporter" --help 2>&1 | sed -n 's/.*listen-address.*(default :\([0-9]*\)).*/\1/p')
@@ -583,7 +635,7 @@ check "every option of kmem_exporter --help is in kmem_exporter(8)" help_documen
 # Run the exporter with exactly the flags the DaemonSet, the systemd unit and
 # the image pass, plus --once, on the shared fixture (--root replaced by it).
 deploy_argvs() {
-    python3 - "$K/daemonset.yaml" "$U" "$F" <<'EOF'
+    python3 - "$KB/daemonset.yaml" "$U" "$F" <<'EOF'
 import json, shlex, sys, yaml
 ds = yaml.safe_load(open(sys.argv[1]))
 c = ds["spec"]["template"]["spec"]["containers"][0]
