@@ -66,7 +66,7 @@ export CONTAINERS_CONF="$T/containers.conf"
 # This machine's Debian sources for bookworm (main, updates, security), in
 # one-line form, whatever format /etc/apt uses.
 debian_sources() {
-    apt-get indextargets --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(IDENTIFIER)' |
+    apt-get indextargets --no-release-info --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(IDENTIFIER)' |
         awk '$1 == "deb" && $4 == "Packages" && $3 ~ /^bookworm(-updates|-security)?$/ {
                  print "deb " $2 " " $3 " main" }' | sort -u -k3,3
 }
@@ -97,7 +97,7 @@ make_base() {
 }
 # One base build at a time on this machine (parallel test runs share it).
 t0=$(date +%s)
-exec 9>/run/lock/kmem-image-base.lock
+mkdir -p /run/lock && exec 9>/run/lock/kmem-image-base.lock
 flock 9
 check "base image $BASE:12 and :12-slim (mmdebstrap minbase, cached in podman's store)" make_base
 flock -u 9
