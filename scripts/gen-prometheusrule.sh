@@ -14,7 +14,7 @@ rules=${1:-$(dirname "$0")/../deploy/prometheus/rules.yml}
 # rules.yml must be a comment header and one top-level key, groups:, last.
 keys=$(grep -E '^[^#[:space:]]' "$rules" | sed 's/:.*//')
 if [ "$keys" != groups ]; then
-    echo "gen-prometheusrule: $rules: expected one top-level key, groups: (found: $(echo $keys))" >&2
+    echo "gen-prometheusrule: $rules: expected one top-level key, groups: (found: $(echo "$keys" | tr "\n" " "))" >&2
     exit 1
 fi
 cat <<'HEAD'

@@ -220,6 +220,7 @@ addr=$(podman port "$CTR" "$METRICS_PORT/tcp" 2>/dev/null | head -1)
 echo "# $CTR: container port $METRICS_PORT published at $addr"
 
 probe_ok() { # "PATH PORT" [SECONDS]: until it answers 200, as the kubelet's httpGet
+    # shellcheck disable=SC2086 # "PATH PORT" splits into two arguments
     set -- $1 "${2:-20}"
     n=$(($3 * 10))
     while [ $n -gt 0 ]; do
