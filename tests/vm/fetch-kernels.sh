@@ -91,6 +91,10 @@ fetch() { # suite
     echo "$suite $(cat "$d/release") $d"
 }
 
+# One fetch at a time (two test runs may share the cache).
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9
 rc=0
 for s in $SUITES; do
     fetch "$s" || rc=1
