@@ -86,15 +86,8 @@ static void test_human_table(void **state)
 }
 
 static const struct human_case delta_cases[] = {
-    {0, "0"},
-    {1, "+1B"},
-    {-1, "-1B"},
-    {1536, "+1.5K"},
-    {-1536, "-1.5K"},
-    {1 * MiB, "+1.0M"},
-    {-12 * MiB, "-12M"},
-    {1048575, "+1.0M"},
-    {-10239, "-10K"},
+    {0, "0"},           {1, "+1B"},          {-1, "-1B"},        {1536, "+1.5K"},  {-1536, "-1.5K"},
+    {1 * MiB, "+1.0M"}, {-12 * MiB, "-12M"}, {1048575, "+1.0M"}, {-10239, "-10K"},
 };
 
 static void test_human_delta_table(void **state)
