@@ -188,6 +188,8 @@ static const struct {
     {NULL, "dentry|inode_cache", "inode_cache", false},
     {NULL, "dentry|inode_cache", "ext4_inode_cache", true}, /* alternation anchored as a group */
     {"a|b", NULL, "ab", false},
+    {NULL, "", "dentry", true}, /* an empty exclude excludes nothing */
+    {"(?i)DENTRY", NULL, "dentry", true},
 };
 
 static void test_filter(void **state)
@@ -210,6 +212,30 @@ static void test_filter(void **state)
     assert_non_null(strstr(err, "--collector.slabinfo.include"));
     assert_int_equal(kx_filter_init(&f, NULL, "a[", err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "--collector.slabinfo.exclude"));
+
+    /* Issue 14: refused at start-up rather than a way around the anchors, an
+     * automaton of gigabytes, back-references taking seconds per name, or a
+     * silently empty scrape. */
+    static const struct {
+        const char *include, *exclude, *msg;
+    } refused[] = {
+        {"dentry)|(inode", NULL, "unexpected )"},
+        {NULL, "dentry)|(inode", "unexpected )"},
+        {".{0,255}{0,255}", NULL, "invalid nested repetition operator"},
+        {"(.{0,255}){0,255}", NULL, "expression too large"},
+        {"(.*)(.*)(.*)(.*)(.*)(.*)(.*)\\7\\6\\5\\4\\3\\2\\1x", NULL,
+         "back-references are not supported"},
+        {"", NULL, "matches no cache"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        err[0] = '\0';
+        if (kx_filter_init(&f, refused[i].include, refused[i].exclude, err, sizeof(err)) != -EINVAL)
+            fail_msg("refused case %zu was accepted", i);
+        if (!strstr(err, refused[i].msg) ||
+            !strstr(err, refused[i].include ? "--collector.slabinfo.include '"
+                                            : "--collector.slabinfo.exclude '"))
+            fail_msg("refused case %zu: %s", i, err);
+    }
 }
 
 /* ---- rendering ---- */
