@@ -73,18 +73,30 @@ bool kx_filter_match(const struct kx_filter *f, const char *cache)
     return true;
 }
 
+/* True if @name ends in '#' and one or more digits: it could be taken for a
+ * generated "name#n", so it gets its own index too. */
+static bool looks_generated(const char *name, size_t n)
+{
+    size_t i = n;
+    while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+        i--;
+    return i < n && i > 0 && name[i - 1] == '#';
+}
+
 void kx_cache_label(const struct kmem_slab *s, char *out, size_t outlen)
 {
     size_t n = strnlen(s->name, sizeof(s->name));
 
-    if (s->dup == 0 && n < outlen) { /* the common case, on every scrape */
+    /* The common case, on every scrape: a first line whose name cannot be
+     * mistaken for a generated one. */
+    if (s->dup == 0 && n < outlen && !looks_generated(s->name, n)) {
         memcpy(out, s->name, n + 1);
         return;
     }
-    if (s->dup == 0)
-        snprintf(out, outlen, "%s", s->name);
+    if (s->dup == 0 && !looks_generated(s->name, n))
+        snprintf(out, outlen, "%.*s", (int)n, s->name);
     else
-        snprintf(out, outlen, "%s#%u", s->name, s->dup);
+        snprintf(out, outlen, "%.*s#%u", (int)n, s->name, s->dup);
 }
 
 /* ---- families ---- */

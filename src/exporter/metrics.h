@@ -28,8 +28,14 @@ int kx_filter_init(struct kx_filter *f, const char *include, const char *exclude
 void kx_filter_free(struct kx_filter *f);
 bool kx_filter_match(const struct kx_filter *f, const char *cache);
 
-/* The series value of the cache label: "name", or "name#n" for the n-th
- * repeat of a name (struct kmem_slab.dup = n), so that no two collide. */
+/*
+ * The series value of the cache label: "name", or "name#n" for the n-th
+ * repeat of a name (struct kmem_slab.dup = n). A name that itself ends in
+ * '#' and digits always gets "#dup" appended ("dup#1" -> "dup#1#0"), so the
+ * mapping is one-to-one: a label ending in #digits is a generated one, and
+ * stripping that suffix gives back the name and the index. @outlen must be
+ * at least KMEM_SLAB_NAME_MAX + 11.
+ */
 void kx_cache_label(const struct kmem_slab *s, char *out, size_t outlen);
 
 /* One collector's part of a collection. */
