@@ -554,6 +554,11 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s\n", err);
         goto out_free;
     }
+    for (const char *w = web.warnings; w && *w;) {
+        int n = (int)strcspn(w, "\n");
+        fprintf(stderr, PROG ": warning: %.*s\n", n, w);
+        w += n + (w[n] == '\n');
+    }
     if (kx_auth_new(&auth, &web)) {
         fprintf(stderr, PROG ": out of memory\n");
         goto out_free;
