@@ -85,7 +85,9 @@ static const struct flag flags[] = {
      "exit.",
      0},
     {"collect.min-interval", F_SECONDS, OFF(min_interval), "SECONDS",
-     "Reuse a collection younger than this for further scrapes (default 1; 0 = never).", 0},
+     "Reuse a collection younger than this for further scrapes (default 1; 0 = never; at most "
+     "1h).",
+     0},
     {"collector.slabinfo.include", F_STR, OFF(include), "REGEX",
      "Only export slab caches whose whole name matches this regular expression (RE2 syntax).", 0},
     {"collector.slabinfo.exclude", F_STR, OFF(exclude), "REGEX",
@@ -130,19 +132,28 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* "1", "0.5", "1s", "500ms", "2m". */
+#define MAX_SECONDS 3600 /* longest --collect.min-interval: an hour */
+
+/* "1", "0.5", "1s", "500ms", "2m", "1h": a decimal number (no sign, no hex,
+ * no inf or nan) and a unit, at most MAX_SECONDS. */
 static int parse_seconds(const char *s, double *out)
 {
     char *end;
+    if (!((*s >= '0' && *s <= '9') || *s == '.'))
+        return -EINVAL;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v) || v < 0)
+    if (end == s || errno || !isfinite(v) || v < 0 || strpbrk(s, "xXpPnNiI"))
         return -EINVAL;
     if (!strcmp(end, "ms"))
         v /= 1000;
     else if (!strcmp(end, "m"))
         v *= 60;
+    else if (!strcmp(end, "h"))
+        v *= 3600;
     else if (*end && strcmp(end, "s"))
+        return -EINVAL;
+    if (!isfinite(v) || v > MAX_SECONDS)
         return -EINVAL;
     *out = v;
     return 0;
@@ -240,7 +251,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             v = argv[++i];
         }
         if (set_flag(o, fl, v))
-            return 1 + usage_error("invalid value '%s' for flag '--%s'", v, fl->name);
+            return 1 + usage_error("invalid value '%s' for flag '--%s'%s", v, fl->name,
+                                   fl->kind == F_SECONDS
+                                       ? " (a duration from 0 to 1h, such as 1, 0.5, 500ms, 2m)"
+                                       : "");
     }
     if (o->once && o->textfile)
         return 1 + usage_error("--once and --textfile are exclusive");
@@ -535,6 +549,13 @@ int main(int argc, char **argv)
         return pr - 1;
     if (o.path[0] != '/')
         return usage_error("--web.telemetry-path '%s' must start with '/'", o.path);
+    uid_t run_uid;
+    gid_t run_gid;
+    if (o.run_as && kx_privs_lookup(o.run_as, &run_uid, &run_gid, err, sizeof(err)) == 0 &&
+        run_uid == 0)
+        return usage_error("--run-as %s: that is uid 0, which keeps root's files writable; name "
+                           "an unprivileged user such as nobody",
+                           o.run_as);
 
     signal(SIGPIPE, SIG_IGN);
     /* One malloc arena: the server threads allocate little (the exposition
