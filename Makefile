@@ -42,7 +42,7 @@ EXPORTER_LIBOBJ := $(call obj,$(filter-out src/exporter/main.c,$(EXPORTER_SRC)))
 KMEMTOP_LIBOBJ  := $(call obj,$(filter-out src/kmemtop/main.c,$(KMEMTOP_SRC)))
 
 LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm
-LIBS_EXPORTER := -lmicrohttpd -lyaml -lcrypt -lcap -lz -lm -lpthread
+LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread
 LIBS_TEST     := -lcmocka
 
 .PHONY: all run test check fuzz bench install deps clean format format-check

@@ -475,6 +475,105 @@ static void test_auth(void **state)
     kx_auth_free(a);
 }
 
+/* CPU time of one kx_auth_check(), in ms. */
+static double auth_cpu_ms(struct kx_auth *a, const char *user, const char *pass)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    assert_false(kx_auth_check(a, user, pass));
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    return (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median CPU time of a wrong password for @user, interleaved runs. */
+static void auth_medians(struct kx_auth *a, const char *known, const char *unknown,
+                         const char *pass, int runs, double *mk, double *mu)
+{
+    double k[15], u[15];
+    assert_true(runs <= 15);
+    for (int i = 0; i < runs; i++) {
+        k[i] = auth_cpu_ms(a, known, pass);
+        u[i] = auth_cpu_ms(a, unknown, pass);
+    }
+    qsort(k, (size_t)runs, sizeof(double), cmp_double);
+    qsort(u, (size_t)runs, sizeof(double), cmp_double);
+    *mk = k[runs / 2];
+    *mu = u[runs / 2];
+}
+
+/*
+ * Issue 14: an unknown user must cost what a known one costs, or the answer
+ * time tells which user names exist. Before: a cost-4 user answered in 1 ms
+ * and an unknown one in 52 ms (the dummy hash had cost 10); a known user
+ * with a long password paid a SHA-256-crypt of all of it on top of bcrypt.
+ * Measured in CPU time of this thread, so a busy machine does not matter.
+ */
+static void test_auth_timing(void **state)
+{
+    (void)state;
+    static char longpass[501]; /* crypt(3) takes up to 512 bytes */
+    memset(longpass, 'p', sizeof(longpass) - 1);
+    const char *const passes[] = {"wrong", longpass};
+    const char *const hashes[] = {HASH_COST4, HASH_USER_PASS};
+    for (int h = 0; h < 2; h++) {
+        char text[256];
+        snprintf(text, sizeof(text), "basic_auth_users:\n  user: %s\n", hashes[h]);
+        struct kx_webconfig c;
+        char err[256];
+        assert_int_equal(parse(text, &c, err, sizeof(err)), 0);
+        struct kx_auth *a;
+        assert_int_equal(kx_auth_new(&a, &c), 0);
+        for (int p = 0; p < 2; p++) {
+            double mk, mu;
+            auth_medians(a, "user", "nobody", passes[p], h == 0 ? 15 : 5, &mk, &mu);
+            double diff = mk > mu ? mk - mu : mu - mk, big = mk > mu ? mk : mu;
+            print_message("# cost %s, %zu-byte password: known user %.2f ms, unknown %.2f ms\n",
+                          h == 0 ? "4" : "10", strlen(passes[p]), mk, mu);
+            if (diff > 0.25 + 0.03 * big)
+                fail_msg("cost %s, %zu-byte password: known user %.2f ms, unknown %.2f ms",
+                         h == 0 ? "4" : "10", strlen(passes[p]), mk, mu);
+        }
+        kx_auth_free(a);
+        kx_webconfig_free(&c);
+    }
+}
+
+/* The two halves the server uses: the cheap one on its thread, bcrypt on
+ * another; a good password is remembered, so the next check is cheap. */
+static void test_auth_split(void **state)
+{
+    (void)state;
+    struct kx_webconfig c;
+    char err[256];
+    assert_int_equal(parse("basic_auth_users:\n  user: " HASH_USER_PASS "\n", &c, err, sizeof(err)),
+                     0);
+    struct kx_auth *a;
+    assert_int_equal(kx_auth_new(&a, &c), 0);
+    struct kx_auth_job job;
+    assert_int_equal(kx_auth_begin(a, "user", "pass", &job), KX_AUTH_VERIFY);
+    assert_true(kx_auth_verify(a, &job));
+    assert_int_equal(kx_auth_begin(a, "user", "pass", &job), KX_AUTH_PASS);
+    assert_int_equal(kx_auth_begin(a, "user", "wrong", &job), KX_AUTH_VERIFY);
+    assert_false(kx_auth_verify(a, &job));
+    assert_int_equal(kx_auth_begin(a, "nobody", "pass", &job), KX_AUTH_VERIFY);
+    assert_false(kx_auth_verify(a, &job));
+    assert_int_equal(kx_auth_begin(a, NULL, NULL, &job), KX_AUTH_FAIL);
+    /* bcrypt reads 72 bytes: so does the cache (no bypass past them). */
+    char p72[100];
+    memset(p72, 'x', sizeof(p72) - 1);
+    p72[99] = '\0';
+    assert_int_equal(kx_auth_begin(a, "user", p72, &job), KX_AUTH_VERIFY);
+    assert_false(kx_auth_verify(a, &job));
+    kx_auth_free(a);
+    kx_webconfig_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_load_warnings),
         cmocka_unit_test(test_bcrypt),
         cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_auth_timing),
+        cmocka_unit_test(test_auth_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
