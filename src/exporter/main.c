@@ -73,9 +73,9 @@ static const struct flag flags[] = {
     {"web.timestamps", F_BOOL, OFF(timestamps), NULL,
      "Put millisecond timestamps on container_memory_kernel_usage samples, as cAdvisor does.", 0},
     {"web.max-connections", F_UINT, OFF(max_conns), "N",
-     "Maximum number of open HTTP connections (default 64).", 0},
+     "Maximum number of open HTTP connections (default 512).", 0},
     {"web.max-connections-per-ip", F_UINT, OFF(max_conns_per_ip), "N",
-     "Maximum number of open HTTP connections from one address (default 16).", 0},
+     "Maximum number of open HTTP connections from one address (default 8).", 0},
     {"root", F_STR, OFF(root), "DIR", "Read DIR/proc, DIR/sys and DIR/var/log instead of /.", 0},
     {"path.procfs", F_STR, OFF(procfs), "DIR", "procfs mountpoint (default ROOT/proc).", 0},
     {"path.sysfs", F_STR, OFF(sysfs), "DIR", "sysfs mountpoint (default ROOT/sys).", 0},
@@ -500,6 +500,7 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
         .conn_limit = o->max_conns,
         .per_ip_limit = o->max_conns_per_ip,
         .timeout_s = 10,
+        .header_timeout_ms = 5000,
         .conn_memory_limit = 32 * 1024,
         .threads = 2,
         .metrics = metrics_body,
@@ -533,8 +534,8 @@ int main(int argc, char **argv)
         .listen = DEFAULT_LISTEN,
         .path = "/metrics",
         .min_interval = 1,
-        .max_conns = 64,
-        .max_conns_per_ip = 16,
+        .max_conns = 512,
+        .max_conns_per_ip = 8,
     };
     char err[1024] = "";
     int status = 1;
