@@ -259,7 +259,8 @@ static int escape(struct parser *p, struct cset *cls, bool in_class)
             size_t j = p->i + 1;
             int digits = 0;
             while (j < p->n && hexval((unsigned char)p->s[j]) >= 0 && digits < 8) {
-                v = v * 16 + hexval((unsigned char)p->s[j]);
+                if (v <= 0xff) /* beyond a byte it is refused below; no overflow */
+                    v = v * 16 + hexval((unsigned char)p->s[j]);
                 j++;
                 digits++;
             }
