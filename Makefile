@@ -77,7 +77,7 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/repl
 
 # libFuzzer builds (clang) live apart from the gcc objects.
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(EXPORTER_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -lm
 
