@@ -526,7 +526,12 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
         fprintf(stderr, PROG ": SIGHUP ignored: restart to reload the web configuration\n");
-    fprintf(stderr, PROG ": signal %d, stopping\n", sig);
+    unsigned long cut, busy;
+    kx_http_stats(h, &cut, &busy);
+    fprintf(stderr,
+            PROG ": signal %d, stopping (%lu connections cut at the request deadline, "
+                 "%lu password checks refused as too many)\n",
+            sig, cut, busy);
     kx_http_stop(h);
     return 0;
 }
