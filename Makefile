@@ -48,7 +48,7 @@ EXPORTER_LIBOBJ := $(call obj,$(filter-out src/exporter/main.c,$(EXPORTER_SRC)))
 KMEMTOP_LIBOBJ  := $(call obj,$(filter-out src/kmemtop/main.c,$(KMEMTOP_SRC)))
 
 LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm
-LIBS_EXPORTER := -lmicrohttpd -lyaml -lcrypt -lcap -lz -lm -lpthread
+LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread
 LIBS_TEST     := -lcmocka
 
 .PHONY: all run test check fuzz bench install deps clean format format-check
@@ -83,7 +83,7 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/repl
 
 # libFuzzer builds (clang) live apart from the gcc objects.
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(EXPORTER_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -lm
 

@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -19,8 +22,42 @@
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 
+/* One client connection (MHD's socket context). */
+struct conn {
+    int fd;
+    struct sockaddr_storage addr; /* the client's, for the per-address queue limit */
+    socklen_t addrlen;
+    struct timespec deadline; /* for reading the current request */
+    struct conn *prev, *next; /* in kx_http.reading while a request is being read */
+    bool reading;             /* in that list */
+    enum { AUTH_NONE, AUTH_PENDING, AUTH_DONE } auth;
+    bool auth_ok;
+};
+
+/* A password check waiting for the verifier thread. */
+struct auth_job {
+    struct conn *c;
+    struct MHD_Connection *mc;
+    bool suspended; /* MHD_suspend_connection() returned: it may be resumed */
+    struct kx_auth_job job;
+};
+
 struct kx_http {
     struct MHD_Daemon *d;
+    pthread_mutex_t lock; /* the lists below, the queue, the counters */
+    pthread_cond_t wake_watchdog, wake_verifier;
+    bool lock_ready, threads_started, stopping;
+    pthread_t watchdog, verifier;
+    struct conn *head, *tail; /* reading a request, in deadline order */
+    struct auth_job queue[KX_HTTP_AUTH_QUEUE];
+    unsigned nqueue;         /* jobs in queue[0..nqueue) */
+    struct auth_job running; /* the job being verified (c NULL when none) */
+    /* Addresses whose last password check failed, most recent kept: their
+     * checks wait behind those of other addresses, so that a flood from a
+     * few addresses delays a new login by one check at most. */
+    struct conn failed[64];
+    unsigned nfailed_next;
+    unsigned long expired, auth_refused;
     struct kx_http_opts o;
     char *path;
     char *landing;
@@ -85,7 +122,7 @@ int kx_http_listen(const char *address, char *err, size_t errlen)
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
             if (v6 && !host[0])
                 setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-            if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
+            if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1024)) {
                 e = errno;
                 close(fd);
                 fd = -1;
@@ -255,23 +292,309 @@ static const char *client_cert_problem(struct kx_http *h, struct MHD_Connection 
     return NULL;
 }
 
-static bool check_auth(struct kx_http *h, struct MHD_Connection *conn)
+/* ---- the request deadline ---- */
+
+static void add_ms(struct timespec *t, unsigned ms)
+{
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (t->tv_nsec >= 1000000000) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000;
+    }
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* With h->lock held. */
+static void unlink_reading(struct kx_http *h, struct conn *c)
+{
+    if (!c->reading)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        h->tail = c->prev;
+    c->prev = c->next = NULL;
+    c->reading = false;
+}
+
+/* A request starts being read now: its deadline is now + header_timeout_ms.
+ * Every deadline is the same span from a later time, so appending keeps the
+ * list in deadline order. */
+static void start_reading(struct kx_http *h, struct conn *c)
+{
+    pthread_mutex_lock(&h->lock);
+    unlink_reading(h, c);
+    clock_gettime(CLOCK_MONOTONIC, &c->deadline);
+    add_ms(&c->deadline, h->o.header_timeout_ms);
+    c->prev = h->tail;
+    if (h->tail)
+        h->tail->next = c;
+    else
+        h->head = c;
+    h->tail = c;
+    c->reading = true;
+    if (h->head == c)
+        pthread_cond_signal(&h->wake_watchdog);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void done_reading(struct kx_http *h, struct conn *c)
+{
+    pthread_mutex_lock(&h->lock);
+    unlink_reading(h, c);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/*
+ * Shut down the socket of each connection past its deadline. MHD then reads
+ * end-of-file and closes it. The fd is still open here: MHD calls
+ * on_connection(CLOSED), which takes h->lock, before it closes the socket.
+ */
+static void *watchdog_main(void *arg)
+{
+    struct kx_http *h = arg;
+    pthread_mutex_lock(&h->lock);
+    while (!h->stopping) {
+        struct conn *c = h->head;
+        if (!c) {
+            pthread_cond_wait(&h->wake_watchdog, &h->lock);
+            continue;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (before(&now, &c->deadline)) {
+            struct timespec until = c->deadline;
+            pthread_cond_timedwait(&h->wake_watchdog, &h->lock, &until);
+            continue;
+        }
+        unlink_reading(h, c);
+        if (c->fd >= 0)
+            shutdown(c->fd, SHUT_RDWR);
+        h->expired++;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct kx_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn *c = calloc(1, sizeof(*c));
+        if (!c)
+            return; /* no deadline for this one: the idle timeout still holds */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c->fd = ci ? ci->connect_fd : -1;
+        ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr) {
+            c->addrlen = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                : sizeof(struct sockaddr_in);
+            memcpy(&c->addr, ci->client_addr, c->addrlen);
+        }
+        *socket_context = c;
+        start_reading(h, c);
+        return;
+    }
+    struct conn *c = *socket_context;
+    if (!c)
+        return;
+    done_reading(h, c);
+    free(c);
+    *socket_context = NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* A response was sent (or the request dropped): the next request's deadline
+ * counts from now. */
+static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct kx_http *h = cls;
+    (void)req_cls;
+    (void)toe;
+    struct conn *c = conn_of(mc);
+    if (!c)
+        return;
+    c->auth = AUTH_NONE;
+    start_reading(h, c);
+}
+
+/* ---- password checks off the server threads ---- */
+
+static bool same_address(const struct conn *a, const struct conn *b)
+{
+    if (a->addr.ss_family != b->addr.ss_family)
+        return false;
+    if (a->addr.ss_family == AF_INET)
+        return !memcmp(&((const struct sockaddr_in *)&a->addr)->sin_addr,
+                       &((const struct sockaddr_in *)&b->addr)->sin_addr, sizeof(struct in_addr));
+    if (a->addr.ss_family == AF_INET6)
+        return !memcmp(&((const struct sockaddr_in6 *)&a->addr)->sin6_addr,
+                       &((const struct sockaddr_in6 *)&b->addr)->sin6_addr,
+                       sizeof(struct in6_addr));
+    return false;
+}
+
+/* With h->lock held. */
+static int find_failed(const struct kx_http *h, const struct conn *c)
+{
+    for (int i = 0; i < (int)(sizeof(h->failed) / sizeof(h->failed[0])); i++)
+        if (same_address(&h->failed[i], c))
+            return i;
+    return -1;
+}
+
+static void note_result(struct kx_http *h, const struct conn *c, bool ok)
+{
+    int i = find_failed(h, c);
+    if (ok && i >= 0) {
+        memset(&h->failed[i], 0, sizeof(h->failed[i]));
+    } else if (!ok && i < 0) {
+        struct conn *f = &h->failed[h->nfailed_next++ % (sizeof(h->failed) / sizeof(h->failed[0]))];
+        memset(f, 0, sizeof(*f));
+        f->addr = c->addr;
+        f->addrlen = c->addrlen;
+    }
+}
+
+/* The next job to verify: the first suspended one from an address without a
+ * recent failure, else the first suspended one; or nqueue. */
+static unsigned next_job(const struct kx_http *h)
+{
+    unsigned any = h->nqueue;
+    for (unsigned i = 0; i < h->nqueue; i++) {
+        if (!h->queue[i].suspended)
+            continue;
+        if (find_failed(h, h->queue[i].c) < 0)
+            return i;
+        if (any == h->nqueue)
+            any = i;
+    }
+    return any;
+}
+
+static void *verifier_main(void *arg)
+{
+    struct kx_http *h = arg;
+    pthread_mutex_lock(&h->lock);
+    for (;;) {
+        /* Only jobs whose connection is suspended (an instant after they are
+         * queued); when stopping, every job is answered "no" at once. */
+        unsigned i = next_job(h);
+        if (i == h->nqueue) {
+            if (h->stopping && h->nqueue == 0)
+                break;
+            pthread_cond_wait(&h->wake_verifier, &h->lock);
+            continue;
+        }
+        h->running = h->queue[i];
+        memmove(&h->queue[i], &h->queue[i + 1], (h->nqueue - i - 1) * sizeof(h->queue[0]));
+        h->nqueue--;
+        explicit_bzero(&h->queue[h->nqueue], sizeof(h->queue[0]));
+        bool stopping = h->stopping;
+        pthread_mutex_unlock(&h->lock);
+        bool ok = !stopping && kx_auth_verify(h->o.auth, &h->running.job);
+        explicit_bzero(&h->running.job, sizeof(h->running.job));
+        pthread_mutex_lock(&h->lock);
+        struct conn *c = h->running.c;
+        struct MHD_Connection *mc = h->running.mc;
+        h->running.c = NULL;
+        c->auth_ok = ok;
+        c->auth = AUTH_DONE;
+        if (!stopping)
+            note_result(h, c, ok);
+        pthread_mutex_unlock(&h->lock);
+        MHD_resume_connection(mc);
+        pthread_mutex_lock(&h->lock);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+/* Queue the slow half of a check and suspend the connection: 0, or -EBUSY
+ * when the queue is full or this address already has a check waiting. */
+static int queue_check(struct kx_http *h, struct conn *c, struct MHD_Connection *mc,
+                       const struct kx_auth_job *job)
+{
+    pthread_mutex_lock(&h->lock);
+    bool busy = h->stopping || h->nqueue == KX_HTTP_AUTH_QUEUE ||
+                (h->running.c && same_address(h->running.c, c));
+    for (unsigned i = 0; i < h->nqueue && !busy; i++)
+        busy = same_address(h->queue[i].c, c);
+    if (busy) {
+        h->auth_refused++;
+        pthread_mutex_unlock(&h->lock);
+        return -EBUSY;
+    }
+    struct auth_job *q = &h->queue[h->nqueue++];
+    q->c = c;
+    q->mc = mc;
+    q->suspended = false;
+    q->job = *job;
+    c->auth = AUTH_PENDING;
+    pthread_mutex_unlock(&h->lock);
+
+    /* Resuming a connection that is not suspended yet is undefined: the
+     * verifier takes the job only once this is done. */
+    MHD_suspend_connection(mc);
+    pthread_mutex_lock(&h->lock);
+    for (unsigned i = 0; i < h->nqueue; i++)
+        if (h->queue[i].c == c)
+            h->queue[i].suspended = true;
+    pthread_cond_signal(&h->wake_verifier);
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
+enum auth_outcome { AUTH_OUT_OK, AUTH_OUT_DENIED, AUTH_OUT_SUSPENDED, AUTH_OUT_BUSY };
+
+static enum auth_outcome check_auth(struct kx_http *h, struct conn *c, struct MHD_Connection *mc)
 {
     if (!kx_auth_enabled(h->o.auth))
-        return true;
+        return AUTH_OUT_OK;
+    if (c && c->auth == AUTH_DONE) { /* resumed after the verifier */
+        c->auth = AUTH_NONE;
+        return c->auth_ok ? AUTH_OUT_OK : AUTH_OUT_DENIED;
+    }
     char *pass = NULL;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    char *user = MHD_basic_auth_get_username_password(conn, &pass);
+    char *user = MHD_basic_auth_get_username_password(mc, &pass);
 #pragma GCC diagnostic pop
-    bool ok = user && pass && kx_auth_check(h->o.auth, user, pass);
+    struct kx_auth_job job;
+    enum kx_auth_verdict v = kx_auth_begin(h->o.auth, user, pass, &job);
     if (pass) {
         explicit_bzero(pass, strlen(pass));
         MHD_free(pass);
     }
     if (user)
         MHD_free(user);
-    return ok;
+    enum auth_outcome out = v == KX_AUTH_PASS ? AUTH_OUT_OK : AUTH_OUT_DENIED;
+    if (v == KX_AUTH_VERIFY) {
+        if (!c) /* no socket context (out of memory): check here */
+            out = kx_auth_verify(h->o.auth, &job) ? AUTH_OUT_OK : AUTH_OUT_DENIED;
+        else
+            out = queue_check(h, c, mc, &job) == 0 ? AUTH_OUT_SUSPENDED : AUTH_OUT_BUSY;
+    }
+    explicit_bzero(&job, sizeof(job));
+    return out;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -293,6 +616,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_data_size = 0;
         return MHD_YES;
     }
+    struct conn *c = conn_of(conn);
+    if (c)
+        done_reading(h, c); /* the whole request is in: its deadline is met */
     if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
         struct MHD_Response *r = MHD_create_response_from_buffer(19, (void *)"Method Not Allowed\n",
                                                                  MHD_RESPMEM_PERSISTENT);
@@ -313,7 +639,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return reply(h, conn, MHD_HTTP_FORBIDDEN, "text/plain; charset=utf-8", msg);
         }
     }
-    if (!check_auth(h, conn)) {
+    enum auth_outcome auth = check_auth(h, c, conn);
+    if (auth == AUTH_OUT_SUSPENDED)
+        return MHD_YES; /* called again when the verifier resumes it */
+    if (auth == AUTH_OUT_BUSY) {
+        static const char text[] = "Too many password checks in progress; try again\n";
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        add_headers(h, r);
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_TOO_MANY_REQUESTS, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (auth == AUTH_OUT_DENIED) {
         static const char text[] = "Unauthorized\n";
         struct MHD_Response *r =
             MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
@@ -409,23 +751,110 @@ static int make_priorities(struct kx_http *h)
     return h->priorities ? 0 : -ENOMEM;
 }
 
+/* Enough descriptors for every connection, the listening socket, epoll,
+ * the collector's files and some slack. */
+static int fit_fd_limit(unsigned conns, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)conns + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        snprintf(err, errlen,
+                 "--web.max-connections %u needs %lu open files, but the hard limit is %lu "
+                 "(ulimit -Hn; systemd: LimitNOFILE=)",
+                 conns, (unsigned long)need, (unsigned long)rl.rlim_max);
+        return -EMFILE;
+    }
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl)) {
+        snprintf(err, errlen, "--web.max-connections %u: cannot raise RLIMIT_NOFILE to %lu: %s",
+                 conns, (unsigned long)need, strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
+static int start_threads(struct kx_http *h)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->wake_watchdog, &ca);
+    pthread_cond_init(&h->wake_verifier, NULL);
+    pthread_condattr_destroy(&ca);
+    h->lock_ready = true;
+    h->threads_started = true;
+    if (pthread_create(&h->watchdog, NULL, watchdog_main, h))
+        return -EAGAIN;
+    if (pthread_create(&h->verifier, NULL, verifier_main, h)) {
+        pthread_mutex_lock(&h->lock);
+        h->stopping = true;
+        pthread_cond_signal(&h->wake_watchdog);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->watchdog, NULL);
+        h->threads_started = false;
+        return -EAGAIN;
+    }
+    return 0;
+}
+
+static void stop_threads(struct kx_http *h)
+{
+    if (!h->threads_started)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->stopping = true;
+    pthread_cond_broadcast(&h->wake_watchdog);
+    pthread_cond_broadcast(&h->wake_verifier);
+    pthread_mutex_unlock(&h->lock);
+    /* The verifier first: it resumes every suspended connection (answered
+     * 401), since MHD may not be stopped with one suspended. */
+    pthread_join(h->verifier, NULL);
+    pthread_join(h->watchdog, NULL);
+    h->threads_started = false;
+}
+
+void kx_http_stats(struct kx_http *h, unsigned long *expired, unsigned long *auth_refused)
+{
+    pthread_mutex_lock(&h->lock);
+    *expired = h->expired;
+    *auth_refused = h->auth_refused;
+    pthread_mutex_unlock(&h->lock);
+}
+
 int kx_http_start(struct kx_http **out, const struct kx_http_opts *o, char *err, size_t errlen)
 {
+    int fr = fit_fd_limit(o->conn_limit, err, errlen);
+    if (fr)
+        return fr;
     struct kx_http *h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
     h->o = *o;
+    if (!h->o.header_timeout_ms)
+        h->o.header_timeout_ms = 5000;
     h->path = strdup(o->telemetry_path && o->telemetry_path[0] ? o->telemetry_path : "/metrics");
     if (!h->path || make_landing(h))
         goto out_nomem;
     h->o.telemetry_path = h->path;
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (start_threads(h)) {
+        snprintf(err, errlen, "cannot start the HTTP server's threads");
+        goto out_inval;
+    }
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
-    struct MHD_OptionItem opt[16];
+    struct MHD_OptionItem opt[20];
     int n = 0;
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(void *)logger, h};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, o->listen_fd, NULL};
+    opt[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)(void *)on_connection, h};
+    opt[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)(void *)on_completed, h};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, NULL};
@@ -480,8 +909,14 @@ void kx_http_stop(struct kx_http *h)
 {
     if (!h)
         return;
+    stop_threads(h);
     if (h->d)
         MHD_stop_daemon(h->d);
+    if (h->lock_ready) {
+        pthread_cond_destroy(&h->wake_watchdog);
+        pthread_cond_destroy(&h->wake_verifier);
+        pthread_mutex_destroy(&h->lock);
+    }
     free(h->path);
     free(h->landing);
     free(h->priorities);

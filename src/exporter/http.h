@@ -3,6 +3,16 @@
  * The HTTP server (libmicrohttpd): routing, limits, TLS, basic auth, gzip
  * negotiation. It holds no metric logic: the exposition comes from a body
  * provider that the caller supplies.
+ *
+ * Against clients that hold connections or CPU (issue 14):
+ *  - a deadline for reading each request (headers and body), counted from
+ *    the connection or the previous response, whatever the client sends
+ *    meanwhile: a watchdog thread shuts down the sockets that miss it;
+ *  - connection limits in all and per address (the caller's);
+ *  - bcrypt off the server threads: a password that is not the cached good
+ *    one is checked on one verifier thread, the connection suspended
+ *    meanwhile; at most KX_HTTP_AUTH_QUEUE checks wait, one per client
+ *    address, and beyond that the answer is 429 at once.
  */
 #ifndef KX_HTTP_H
 #define KX_HTTP_H
@@ -35,6 +45,8 @@ struct kx_http_opts {
     unsigned conn_limit;            /* all connections */
     unsigned per_ip_limit;          /* connections from one address */
     unsigned timeout_s;             /* idle connection timeout */
+    unsigned header_timeout_ms;     /* a request must be read within this of the
+                                     * connection or the previous response */
     size_t conn_memory_limit;       /* per connection (caps the request header size) */
     unsigned threads;               /* worker threads */
     kx_body_fn metrics;
@@ -42,6 +54,8 @@ struct kx_http_opts {
 };
 
 struct kx_http;
+
+#define KX_HTTP_AUTH_QUEUE 16 /* password checks waiting for the verifier */
 
 /*
  * Bind and listen on "HOST:PORT", "[V6]:PORT" or ":PORT" (all addresses,
@@ -51,8 +65,14 @@ int kx_http_listen(const char *address, char *err, size_t errlen);
 /* Port the socket is bound to (for ":0"). */
 int kx_http_port(int fd);
 
+/* Start serving. Raises RLIMIT_NOFILE to fit conn_limit if it can, or
+ * fails saying so. */
 int kx_http_start(struct kx_http **out, const struct kx_http_opts *o, char *err, size_t errlen);
 void kx_http_stop(struct kx_http *h);
+
+/* Sockets shut down for missing the request deadline, password checks
+ * refused with 429 (for tests and logs). */
+void kx_http_stats(struct kx_http *h, unsigned long *expired, unsigned long *auth_refused);
 
 /* True if an Accept-Encoding header value accepts gzip (q > 0). */
 bool kx_accepts_gzip(const char *accept_encoding);

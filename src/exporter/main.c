@@ -73,9 +73,9 @@ static const struct flag flags[] = {
     {"web.timestamps", F_BOOL, OFF(timestamps), NULL,
      "Put millisecond timestamps on container_memory_kernel_usage samples, as cAdvisor does.", 0},
     {"web.max-connections", F_UINT, OFF(max_conns), "N",
-     "Maximum number of open HTTP connections (default 64).", 0},
+     "Maximum number of open HTTP connections (default 512).", 0},
     {"web.max-connections-per-ip", F_UINT, OFF(max_conns_per_ip), "N",
-     "Maximum number of open HTTP connections from one address (default 16).", 0},
+     "Maximum number of open HTTP connections from one address (default 8).", 0},
     {"root", F_STR, OFF(root), "DIR", "Read DIR/proc, DIR/sys and DIR/var/log instead of /.", 0},
     {"path.procfs", F_STR, OFF(procfs), "DIR", "procfs mountpoint (default ROOT/proc).", 0},
     {"path.sysfs", F_STR, OFF(sysfs), "DIR", "sysfs mountpoint (default ROOT/sys).", 0},
@@ -85,11 +85,13 @@ static const struct flag flags[] = {
      "exit.",
      0},
     {"collect.min-interval", F_SECONDS, OFF(min_interval), "SECONDS",
-     "Reuse a collection younger than this for further scrapes (default 1; 0 = never).", 0},
+     "Reuse a collection younger than this for further scrapes (default 1; 0 = never; at most "
+     "1h).",
+     0},
     {"collector.slabinfo.include", F_STR, OFF(include), "REGEX",
-     "Only export slab caches whose name matches this anchored POSIX ERE.", 0},
+     "Only export slab caches whose whole name matches this regular expression (RE2 syntax).", 0},
     {"collector.slabinfo.exclude", F_STR, OFF(exclude), "REGEX",
-     "Do not export slab caches whose name matches this anchored POSIX ERE.", 0},
+     "Do not export slab caches whose whole name matches this regular expression.", 0},
     {"run-as", F_STR, OFF(run_as), "USER",
      "After binding the port, switch to USER keeping only CAP_DAC_READ_SEARCH.", 0},
     {"bench", F_LONG, OFF(bench), "N", "Run N collections and print their CPU cost.", 1},
@@ -130,19 +132,28 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* "1", "0.5", "1s", "500ms", "2m". */
+#define MAX_SECONDS 3600 /* longest --collect.min-interval: an hour */
+
+/* "1", "0.5", "1s", "500ms", "2m", "1h": a decimal number (no sign, no hex,
+ * no inf or nan) and a unit, at most MAX_SECONDS. */
 static int parse_seconds(const char *s, double *out)
 {
     char *end;
+    if (!((*s >= '0' && *s <= '9') || *s == '.'))
+        return -EINVAL;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v) || v < 0)
+    if (end == s || errno || !isfinite(v) || v < 0 || strpbrk(s, "xXpPnNiI"))
         return -EINVAL;
     if (!strcmp(end, "ms"))
         v /= 1000;
     else if (!strcmp(end, "m"))
         v *= 60;
+    else if (!strcmp(end, "h"))
+        v *= 3600;
     else if (*end && strcmp(end, "s"))
+        return -EINVAL;
+    if (!isfinite(v) || v > MAX_SECONDS)
         return -EINVAL;
     *out = v;
     return 0;
@@ -240,7 +251,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             v = argv[++i];
         }
         if (set_flag(o, fl, v))
-            return 1 + usage_error("invalid value '%s' for flag '--%s'", v, fl->name);
+            return 1 + usage_error("invalid value '%s' for flag '--%s'%s", v, fl->name,
+                                   fl->kind == F_SECONDS
+                                       ? " (a duration from 0 to 1h, such as 1, 0.5, 500ms, 2m)"
+                                       : "");
     }
     if (o->once && o->textfile)
         return 1 + usage_error("--once and --textfile are exclusive");
@@ -431,7 +445,11 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
         .conn_limit = o->max_conns,
         .per_ip_limit = o->max_conns_per_ip,
         .timeout_s = 10,
-        .conn_memory_limit = 32 * 1024,
+        .header_timeout_ms = 5000,
+        /* Over 32 KiB, libmicrohttpd maps each connection's memory with
+         * mmap(2), returned at close; at 32 KiB or less it mallocs it, and
+         * a burst of 512 connections leaves ~16 MiB of heap resident. */
+        .conn_memory_limit = 36 * 1024,
         .threads = 2,
         .metrics = metrics_body,
         .metrics_cls = c,
@@ -453,7 +471,12 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
         fprintf(stderr, PROG ": SIGHUP ignored: restart to reload the web configuration\n");
-    fprintf(stderr, PROG ": signal %d, stopping\n", sig);
+    unsigned long cut, busy;
+    kx_http_stats(h, &cut, &busy);
+    fprintf(stderr,
+            PROG ": signal %d, stopping (%lu connections cut at the request deadline, "
+                 "%lu password checks refused as too many)\n",
+            sig, cut, busy);
     kx_http_stop(h);
     return 0;
 }
@@ -464,8 +487,8 @@ int main(int argc, char **argv)
         .listen = DEFAULT_LISTEN,
         .path = "/metrics",
         .min_interval = 1,
-        .max_conns = 64,
-        .max_conns_per_ip = 16,
+        .max_conns = 512,
+        .max_conns_per_ip = 8,
     };
     char err[1024] = "";
     int status = 1;
@@ -480,6 +503,13 @@ int main(int argc, char **argv)
         return pr - 1;
     if (o.path[0] != '/')
         return usage_error("--web.telemetry-path '%s' must start with '/'", o.path);
+    uid_t run_uid;
+    gid_t run_gid;
+    if (o.run_as && kx_privs_lookup(o.run_as, &run_uid, &run_gid, err, sizeof(err)) == 0 &&
+        run_uid == 0)
+        return usage_error("--run-as %s: that is uid 0, which keeps root's files writable; name "
+                           "an unprivileged user such as nobody",
+                           o.run_as);
 
     signal(SIGPIPE, SIG_IGN);
     /* One malloc arena: the server threads allocate little (the exposition
@@ -498,6 +528,11 @@ int main(int argc, char **argv)
     if (server && o.web_config && kx_webconfig_load(o.web_config, &web, err, sizeof(err))) {
         fprintf(stderr, PROG ": %s\n", err);
         goto out_free;
+    }
+    for (const char *w = web.warnings; w && *w;) {
+        int n = (int)strcspn(w, "\n");
+        fprintf(stderr, PROG ": warning: %.*s\n", n, w);
+        w += n + (w[n] == '\n');
     }
     if (kx_auth_new(&auth, &web)) {
         fprintf(stderr, PROG ": out of memory\n");

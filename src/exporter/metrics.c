@@ -27,79 +27,77 @@ const char *const kx_collector_name[KX_COL_COUNT] = {
 
 /* ---- slab cache filter ---- */
 
-static int compile_anchored(regex_t *re, const char *src, const char *flag, char *err,
-                            size_t errlen)
+static int compile(struct kx_re **re, const char *src, const char *flag, char *err, size_t errlen)
 {
-    size_t n = strlen(src) + 8;
-    char *pat = malloc(n);
-    if (!pat)
-        return -ENOMEM;
-    /* POSIX ERE has no (?:...); a plain group anchors the same way. */
-    snprintf(pat, n, "^(%s)$", src);
-    int r = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
-    free(pat);
-    if (r) {
-        char msg[128];
-        regerror(r, re, msg, sizeof(msg));
-        snprintf(err, errlen, "%s: invalid regular expression '%s': %s", flag, src, msg);
-        return -EINVAL;
-    }
-    return 0;
+    char msg[256];
+    int r = kx_re_compile(re, src, msg, sizeof(msg));
+    if (r)
+        snprintf(err, errlen, "%s '%.200s': %s", flag, src, msg);
+    return r;
 }
 
 int kx_filter_init(struct kx_filter *f, const char *include, const char *exclude, char *err,
                    size_t errlen)
 {
     memset(f, 0, sizeof(*f));
-    if (include) {
-        int r = compile_anchored(&f->include, include, "--collector.slabinfo.include", err, errlen);
-        if (r)
-            return r;
-        f->has_include = true;
+    if (include && !include[0]) {
+        snprintf(err, errlen,
+                 "--collector.slabinfo.include '': an empty expression matches no cache; "
+                 "leave the flag out to export every cache");
+        return -EINVAL;
     }
-    if (exclude) {
-        int r = compile_anchored(&f->exclude, exclude, "--collector.slabinfo.exclude", err, errlen);
-        if (r) {
-            kx_filter_free(f);
-            return r;
-        }
-        f->has_exclude = true;
-    }
-    return 0;
+    int r =
+        include ? compile(&f->include, include, "--collector.slabinfo.include", err, errlen) : 0;
+    if (!r && exclude)
+        r = compile(&f->exclude, exclude, "--collector.slabinfo.exclude", err, errlen);
+    if (r)
+        kx_filter_free(f);
+    return r;
 }
 
 void kx_filter_free(struct kx_filter *f)
 {
-    if (f->has_include)
-        regfree(&f->include);
-    if (f->has_exclude)
-        regfree(&f->exclude);
-    f->has_include = f->has_exclude = false;
+    kx_re_free(f->include);
+    kx_re_free(f->exclude);
+    f->include = f->exclude = NULL;
 }
 
 bool kx_filter_match(const struct kx_filter *f, const char *cache)
 {
     if (!f)
         return true;
-    if (f->has_include && regexec(&f->include, cache, 0, NULL, 0) != 0)
+    size_t len = strlen(cache);
+    if (f->include && !kx_re_match(f->include, cache, len))
         return false;
-    if (f->has_exclude && regexec(&f->exclude, cache, 0, NULL, 0) == 0)
+    if (f->exclude && kx_re_match(f->exclude, cache, len))
         return false;
     return true;
+}
+
+/* True if @name ends in '#' and one or more digits: it could be taken for a
+ * generated "name#n", so it gets its own index too. */
+static bool looks_generated(const char *name, size_t n)
+{
+    size_t i = n;
+    while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+        i--;
+    return i < n && i > 0 && name[i - 1] == '#';
 }
 
 void kx_cache_label(const struct kmem_slab *s, char *out, size_t outlen)
 {
     size_t n = strnlen(s->name, sizeof(s->name));
 
-    if (s->dup == 0 && n < outlen) { /* the common case, on every scrape */
+    /* The common case, on every scrape: a first line whose name cannot be
+     * mistaken for a generated one. */
+    if (s->dup == 0 && n < outlen && !looks_generated(s->name, n)) {
         memcpy(out, s->name, n + 1);
         return;
     }
-    if (s->dup == 0)
-        snprintf(out, outlen, "%s", s->name);
+    if (s->dup == 0 && !looks_generated(s->name, n))
+        snprintf(out, outlen, "%.*s", (int)n, s->name);
     else
-        snprintf(out, outlen, "%s#%u", s->name, s->dup);
+        snprintf(out, outlen, "%.*s#%u", (int)n, s->name, s->dup);
 }
 
 /* ---- families ---- */

@@ -7,28 +7,35 @@
 #ifndef KX_METRICS_H
 #define KX_METRICS_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "kmem.h"
 #include "expo.h"
+#include "match.h"
 
 /* Which slab caches get series: include (default all) minus exclude. */
 struct kx_filter {
-    bool has_include, has_exclude;
-    regex_t include, exclude;
+    struct kx_re *include, *exclude; /* NULL: not given */
 };
 
-/* Compile the two POSIX EREs, anchored like Prometheus (^(?:re)$). NULL
- * means "not given". On error: -EINVAL and a message in @err. */
+/* Compile the two expressions (match.h: RE2 syntax, bounded, matching whole
+ * names like Prometheus' ^(?:re)$). NULL means "not given". An empty include
+ * is refused (it would match no cache); an empty exclude excludes nothing.
+ * On error: -EINVAL (or -ENOMEM) and a message naming the flag in @err. */
 int kx_filter_init(struct kx_filter *f, const char *include, const char *exclude, char *err,
                    size_t errlen);
 void kx_filter_free(struct kx_filter *f);
 bool kx_filter_match(const struct kx_filter *f, const char *cache);
 
-/* The series value of the cache label: "name", or "name#n" for the n-th
- * repeat of a name (struct kmem_slab.dup = n), so that no two collide. */
+/*
+ * The series value of the cache label: "name", or "name#n" for the n-th
+ * repeat of a name (struct kmem_slab.dup = n). A name that itself ends in
+ * '#' and digits always gets "#dup" appended ("dup#1" -> "dup#1#0"), so the
+ * mapping is one-to-one: a label ending in #digits is a generated one, and
+ * stripping that suffix gives back the name and the index. @outlen must be
+ * at least KMEM_SLAB_NAME_MAX + 11.
+ */
 void kx_cache_label(const struct kmem_slab *s, char *out, size_t outlen);
 
 /* One collector's part of a collection. */

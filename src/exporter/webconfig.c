@@ -59,7 +59,29 @@ void kx_webconfig_free(struct kx_webconfig *c)
         free(c->headers[i].value);
     }
     free(c->headers);
+    free(c->warnings);
     kx_webconfig_init(c);
+}
+
+static void warn(struct kx_webconfig *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Add a line to c->warnings (dropped if memory runs out: only a warning). */
+static void warn(struct kx_webconfig *c, const char *fmt, ...)
+{
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    size_t old = c->warnings ? strlen(c->warnings) : 0;
+    char *w = realloc(c->warnings, old + strlen(line) + 2);
+    if (!w)
+        return;
+    if (old)
+        w[old++] = '\n';
+    strcpy(w + old, line);
+    c->warnings = w;
 }
 
 /* ---- event cursor ---- */
@@ -377,9 +399,15 @@ static int parse_headers(struct wp *w)
             free(v);
             continue;
         }
-        if (strpbrk(v, "\r\n")) {
-            free(v);
-            return fail(w, &w->ev.start_mark, "header %s: value spans lines", allowed_header[h]);
+        for (const unsigned char *ch = (const unsigned char *)v; *ch; ch++) {
+            /* RFC 9110 field values: visible characters, space, tab. */
+            if ((*ch < 0x20 && *ch != '\t') || *ch == 0x7f) {
+                r = fail(w, &w->ev.start_mark,
+                         "header %s: the value holds a control character (byte 0x%02x)",
+                         allowed_header[h], *ch);
+                free(v);
+                return r;
+            }
         }
         if ((!strcmp(allowed_header[h], "X-Frame-Options") && strcasecmp(v, "deny") &&
              strcasecmp(v, "sameorigin")) ||
@@ -430,6 +458,11 @@ static int parse_http(struct wp *w)
     return r;
 }
 
+static int bcrypt_cost(const char *h)
+{
+    return (h[4] - '0') * 10 + (h[5] - '0');
+}
+
 /* $2a$, $2b$ or $2y$, two-digit cost, 53 characters of bcrypt base64. */
 static bool is_bcrypt(const char *h)
 {
@@ -473,6 +506,13 @@ static int parse_users(struct wp *w)
                      "basic_auth_users: the password of \"%s\" is not a bcrypt hash "
                      "(make one with: htpasswd -nBC 10 \"\" | tr -d ':\\n')",
                      name);
+        else if (!r && bcrypt_cost(hash) > KX_BCRYPT_MAX_COST)
+            r = fail(w, &w->ev.start_mark,
+                     "basic_auth_users: the hash of \"%s\" has bcrypt cost %d, above the "
+                     "maximum of %d (each failed login would hold a CPU for ~%d s; make one "
+                     "with: htpasswd -nBC 10 \"\" | tr -d ':\\n')",
+                     name, bcrypt_cost(hash), KX_BCRYPT_MAX_COST,
+                     1 << (bcrypt_cost(hash) - KX_BCRYPT_MAX_COST));
         struct kx_user *nu = r ? NULL : realloc(c->users, (c->nusers + 1) * sizeof(*nu));
         if (!nu) {
             free(name);
@@ -522,6 +562,17 @@ static int validate(struct wp *w, const yaml_mark_t *tls_mark)
                     kx_client_auth_name[c->client_auth]);
     if (c->min_version > c->max_version)
         return fail(w, m, "tls_server_config: min_version is above max_version");
+    for (size_t i = 1; i < c->nusers; i++) {
+        if (bcrypt_cost(c->users[i].hash) != bcrypt_cost(c->users[0].hash)) {
+            warn(c,
+                 "%s: basic_auth_users have different bcrypt costs (%d for \"%s\", %d for "
+                 "\"%s\"): a wrong password is answered faster for some users, which tells "
+                 "that those names exist; give every user the same cost",
+                 w->name, bcrypt_cost(c->users[0].hash), c->users[0].name,
+                 bcrypt_cost(c->users[i].hash), c->users[i].name);
+            break;
+        }
+    }
     return 0;
 }
 
@@ -619,14 +670,51 @@ int kx_webconfig_parse(const char *buf, size_t len, const char *name, struct kx_
 
 /* ---- loading files ---- */
 
-/* The whole regular file @path (never a FIFO or device) into *out, NUL-terminated. */
-static int read_file(const char *path, char **out, size_t *outlen)
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a file";
+}
+
+/*
+ * Read a regular file whole. Opened with O_NONBLOCK so that a FIFO cannot
+ * hang the start (open(2) of a FIFO waits for a writer), then refused unless
+ * it is a regular file; the reading is libkmem's one whole-file reader. On
+ * error -errno and, in @why, a reason for humans.
+ */
+static int read_file(const char *path, char **out, size_t *outlen, struct stat *st, char *why,
+                     size_t whylen)
 {
     struct kmem_buf b = {0};
-    int r = kmem_buf_read_file(&b, AT_FDCWD, path, WEBCONFIG_MAX_FILE);
-
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(why, whylen, "%s", strerror(e));
+        return -e;
+    }
+    if (fstat(fd, st) < 0) {
+        int e = errno;
+        snprintf(why, whylen, "%s", strerror(e));
+        close(fd);
+        return -e;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        snprintf(why, whylen, "%s, not a regular file", file_kind(st->st_mode));
+        close(fd);
+        return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
+    }
+    int r = kmem_buf_read_fd(&b, fd, WEBCONFIG_MAX_FILE);
+    close(fd);
     if (r) {
         free(b.data);
+        if (r == -EFBIG)
+            snprintf(why, whylen, "larger than %u bytes", WEBCONFIG_MAX_FILE);
+        else
+            snprintf(why, whylen, "%s", strerror(-r));
         return r;
     }
     *out = b.data;
@@ -635,40 +723,99 @@ static int read_file(const char *path, char **out, size_t *outlen)
     return 0;
 }
 
-/* Read the PEM file @rel (relative to @dir unless absolute) into *pem. */
-static int load_pem(const char *cfgpath, const char *dir, const char *key, const char *rel,
-                    char **pem, char *err, size_t errlen)
+/* True if @pem has a "-----BEGIN <label>-----" line (@label may be a suffix,
+ * as "PRIVATE KEY" for "EC PRIVATE KEY") followed by its END line. */
+static bool pem_has(const char *pem, const char *label)
 {
-    char path[4096];
+    size_t ll = strlen(label);
+    for (const char *p = strstr(pem, "-----BEGIN "); p; p = strstr(p + 1, "-----BEGIN ")) {
+        const char *name = p + 11, *close = strstr(name, "-----");
+        if (!close || (size_t)(close - name) < ll || memchr(name, '\n', (size_t)(close - name)))
+            continue;
+        if (memcmp(close - ll, label, ll) || (close - ll != name && close[-ll - 1] != ' '))
+            continue;
+        char end[96];
+        snprintf(end, sizeof(end), "-----END %.*s-----", (int)(close - name), name);
+        if (strstr(close, end))
+            return true;
+    }
+    return false;
+}
+
+/* Read the PEM file @rel (relative to @dir unless absolute) into *pem. */
+static int load_pem(struct kx_webconfig *c, const char *cfgpath, const char *dir, const char *key,
+                    const char *rel, char **pem, char *err, size_t errlen)
+{
+    char path[4096], why[256];
+    struct stat st;
     if (rel[0] == '/' || !dir)
         snprintf(path, sizeof(path), "%s", rel);
     else
         snprintf(path, sizeof(path), "%s/%s", dir, rel);
     char *data = NULL;
-    int r = read_file(path, &data, NULL);
+    int r = read_file(path, &data, NULL, &st, why, sizeof(why));
     if (r) {
-        snprintf(err, errlen, "%s: cannot read %s %s: %s", cfgpath, key, path, strerror(-r));
+        snprintf(err, errlen, "%s: cannot read %s %s: %s", cfgpath, key, path, why);
         return r;
     }
+    if (st.st_mode & S_IWOTH)
+        warn(c, "%s %s is writable by other users (chmod o-w)", key, path);
+    if (!strcmp(key, "key_file") && (st.st_mode & S_IROTH))
+        warn(c, "%s %s is readable by other users: the private key is exposed (chmod o-r)", key,
+             path);
     free(*pem);
     *pem = data;
     return 0;
 }
 
+/* The PEM contents (from files or inline) hold what they are for. */
+static int check_pems(const struct kx_webconfig *c, const char *cfgpath, const char *dir, char *err,
+                      size_t errlen)
+{
+    const struct {
+        const char *pem, *file, *key, *label, *what;
+    } want[] = {
+        {c->cert, c->cert_file, "cert", "CERTIFICATE", "certificate"},
+        {c->key, c->key_file, "key", "PRIVATE KEY", "private key"},
+        {c->client_ca, c->client_ca_file, "client_ca", "CERTIFICATE", "certificate"},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        if (!want[i].pem || pem_has(want[i].pem, want[i].label))
+            continue;
+        if (want[i].file)
+            snprintf(err, errlen,
+                     "%s: %s_file %s%s%s holds no %s (a PEM \"-----BEGIN %s-----\" block)", cfgpath,
+                     want[i].key, want[i].file[0] == '/' || !dir ? "" : dir,
+                     want[i].file[0] == '/' || !dir ? "" : "/", want[i].file, want[i].what,
+                     want[i].label);
+        else
+            snprintf(err, errlen, "%s: %s holds no %s (a PEM \"-----BEGIN %s-----\" block)",
+                     cfgpath, want[i].key, want[i].what, want[i].label);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int kx_webconfig_load(const char *path, struct kx_webconfig *c, char *err, size_t errlen)
 {
-    char *buf = NULL;
+    char *buf = NULL, why[256];
     size_t len = 0;
+    struct stat st;
     kx_webconfig_init(c);
-    int r = read_file(path, &buf, &len);
+    int r = read_file(path, &buf, &len, &st, why, sizeof(why));
     if (r) {
-        snprintf(err, errlen, "%s: cannot read the web configuration: %s", path, strerror(-r));
+        snprintf(err, errlen, "%s: cannot read the web configuration: %s", path, why);
         return r;
     }
     r = kx_webconfig_parse(buf, len, path, c, err, errlen);
     free(buf);
     if (r)
         return r;
+    if (st.st_mode & S_IWOTH)
+        warn(c,
+             "%s is writable by other users: anyone can change the TLS and password "
+             "settings (chmod o-w)",
+             path);
 
     /* exporter-toolkit resolves relative paths from the config file's directory. */
     char *dir = strdup(path);
@@ -679,11 +826,14 @@ int kx_webconfig_load(const char *path, struct kx_webconfig *c, char *err, size_
         *(slash == dir ? slash + 1 : slash) = '\0';
     const char *base = slash ? dir : NULL;
     if (!r && c->cert_file)
-        r = load_pem(path, base, "cert_file", c->cert_file, &c->cert, err, errlen);
+        r = load_pem(c, path, base, "cert_file", c->cert_file, &c->cert, err, errlen);
     if (!r && c->key_file)
-        r = load_pem(path, base, "key_file", c->key_file, &c->key, err, errlen);
+        r = load_pem(c, path, base, "key_file", c->key_file, &c->key, err, errlen);
     if (!r && c->client_ca_file)
-        r = load_pem(path, base, "client_ca_file", c->client_ca_file, &c->client_ca, err, errlen);
+        r = load_pem(c, path, base, "client_ca_file", c->client_ca_file, &c->client_ca, err,
+                     errlen);
+    if (!r)
+        r = check_pems(c, path, base, err, errlen);
     free(dir);
     return r;
 }

@@ -8,6 +8,10 @@
  *   basic_auth_users: user -> bcrypt hash
  *
  * Unknown keys, wrong types and values are errors naming the file and line.
+ * Header values may not hold control characters; bcrypt costs above
+ * KX_BCRYPT_MAX_COST are refused. Files are opened without blocking and must
+ * be regular files (a FIFO would hang the start); the PEM ones must hold a
+ * certificate (cert, client CA) or a private key (key).
  * The parser works from memory (kx_webconfig_parse) so that it can be fuzzed;
  * kx_webconfig_load() reads the file, parses, then loads the PEM files the
  * config names (paths relative to the config file's directory).
@@ -31,6 +35,10 @@ extern const char *const kx_client_auth_name[KX_CLIENT_AUTH_COUNT];
 /* TLS versions: 10 = TLS 1.0 ... 13 = TLS 1.3. */
 #define KX_TLS_MIN_DEFAULT 12
 #define KX_TLS_MAX_DEFAULT 13
+
+/* Highest bcrypt cost accepted in basic_auth_users: one check at cost 14
+ * takes ~1 s of CPU here (cost 10: ~70 ms), and each cost step doubles it. */
+#define KX_BCRYPT_MAX_COST 14
 
 struct kx_user {
     char *name;
@@ -56,6 +64,9 @@ struct kx_webconfig {
     struct kx_user *users;
     size_t nheaders;
     struct kx_header *headers;
+    /* Lines ("FILE is writable by other users", ...) for the caller to log
+     * at start-up, separated by '\n'; NULL if none. */
+    char *warnings;
 };
 
 void kx_webconfig_init(struct kx_webconfig *c);
@@ -64,7 +75,8 @@ void kx_webconfig_init(struct kx_webconfig *c);
  * initialised (free it either way). */
 int kx_webconfig_parse(const char *buf, size_t len, const char *name, struct kx_webconfig *c,
                        char *err, size_t errlen);
-/* Read and parse @path, then read the PEM files it names. */
+/* Read and parse @path, then read the PEM files it names. Files writable
+ * by other users (and a key readable by them) are reported in c->warnings. */
 int kx_webconfig_load(const char *path, struct kx_webconfig *c, char *err, size_t errlen);
 void kx_webconfig_free(struct kx_webconfig *c);
 

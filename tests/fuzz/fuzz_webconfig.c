@@ -101,8 +101,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < c.nusers; i++)
             if (!c.users[i].name || !c.users[i].hash || strlen(c.users[i].hash) != 60)
                 abort();
-        for (size_t i = 0; i < c.nheaders; i++)
-            if (!c.headers[i].value[0] || strpbrk(c.headers[i].value, "\r\n"))
+        for (size_t i = 0; i < c.nheaders; i++) {
+            if (!c.headers[i].value[0])
+                abort();
+            for (const unsigned char *ch = (const unsigned char *)c.headers[i].value; *ch; ch++)
+                if ((*ch < 0x20 && *ch != '\t') || *ch == 0x7f)
+                    abort(); /* no control characters reach a response */
+        }
+        for (size_t i = 0; i < c.nusers; i++)
+            if ((c.users[i].hash[4] - '0') * 10 + (c.users[i].hash[5] - '0') > KX_BCRYPT_MAX_COST)
                 abort();
     } else if (r != -EINVAL && r != -ENOMEM) {
         abort();

@@ -188,6 +188,8 @@ static const struct {
     {NULL, "dentry|inode_cache", "inode_cache", false},
     {NULL, "dentry|inode_cache", "ext4_inode_cache", true}, /* alternation anchored as a group */
     {"a|b", NULL, "ab", false},
+    {NULL, "", "dentry", true}, /* an empty exclude excludes nothing */
+    {"(?i)DENTRY", NULL, "dentry", true},
 };
 
 static void test_filter(void **state)
@@ -210,6 +212,30 @@ static void test_filter(void **state)
     assert_non_null(strstr(err, "--collector.slabinfo.include"));
     assert_int_equal(kx_filter_init(&f, NULL, "a[", err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "--collector.slabinfo.exclude"));
+
+    /* Issue 14: refused at start-up rather than a way around the anchors, an
+     * automaton of gigabytes, back-references taking seconds per name, or a
+     * silently empty scrape. */
+    static const struct {
+        const char *include, *exclude, *msg;
+    } refused[] = {
+        {"dentry)|(inode", NULL, "unexpected )"},
+        {NULL, "dentry)|(inode", "unexpected )"},
+        {".{0,255}{0,255}", NULL, "invalid nested repetition operator"},
+        {"(.{0,255}){0,255}", NULL, "expression too large"},
+        {"(.*)(.*)(.*)(.*)(.*)(.*)(.*)\\7\\6\\5\\4\\3\\2\\1x", NULL,
+         "back-references are not supported"},
+        {"", NULL, "matches no cache"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        err[0] = '\0';
+        if (kx_filter_init(&f, refused[i].include, refused[i].exclude, err, sizeof(err)) != -EINVAL)
+            fail_msg("refused case %zu was accepted", i);
+        if (!strstr(err, refused[i].msg) ||
+            !strstr(err, refused[i].include ? "--collector.slabinfo.include '"
+                                            : "--collector.slabinfo.exclude '"))
+            fail_msg("refused case %zu: %s", i, err);
+    }
 }
 
 /* ---- rendering ---- */
@@ -313,6 +339,54 @@ static void test_render_duplicates(void **state)
     assert_string_equal(label, "foo#1");
     kx_cache_label(&v[0], label, sizeof(label));
     assert_string_equal(label, "foo");
+}
+
+/* Issue 14: caches "dup", "dup", "dup#1" exported cache="dup#1" twice. A name
+ * that itself ends in #<digits> always gets its index appended, so that no
+ * generated label can equal a real name. */
+static void test_render_duplicates_collision_free(void **state)
+{
+    (void)state;
+    struct kmem_slab v[] = {
+        mkslab("dup", 0, 1, 1, 8, 1, 1, 1),     mkslab("dup", 1, 2, 2, 8, 1, 1, 1),
+        mkslab("dup#1", 0, 3, 3, 8, 1, 1, 1),   mkslab("dup#1", 1, 4, 4, 8, 1, 1, 1),
+        mkslab("dup#1#0", 0, 5, 5, 8, 1, 1, 1), mkslab("a#", 0, 6, 6, 8, 1, 1, 1),
+        mkslab("a#", 1, 7, 7, 8, 1, 1, 1),      mkslab("#2", 0, 8, 8, 8, 1, 1, 1),
+        mkslab("x#y", 0, 9, 9, 8, 1, 1, 1),
+    };
+    size_t n = sizeof(v) / sizeof(v[0]);
+    struct kmem_slabinfo si = {.major = 2, .minor = 1, .n = n, .cap = n, .v = v};
+    struct kmem_status ok = {0};
+    struct kx_collection c = {.slab = &si};
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        c.part[i].status = &ok;
+    struct kx_render_opts o = {.page_size = 4096};
+    char *out = render(&c, &o);
+    static const char *const want[] = {
+        "{cache=\"dup\"} 1\n",     "{cache=\"dup#1\"} 2\n",     "{cache=\"dup#1#0\"} 3\n",
+        "{cache=\"dup#1#1\"} 4\n", "{cache=\"dup#1#0#0\"} 5\n", "{cache=\"a#\"} 6\n",
+        "{cache=\"a##1\"} 7\n",    "{cache=\"#2#0\"} 8\n",      "{cache=\"x#y\"} 9\n",
+    };
+    for (size_t i = 0; i < n; i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "\nkmem_slab_objects%s", want[i]);
+        if (count(out, line) != 1)
+            fail_msg("expected once: kmem_slab_objects%s", want[i]);
+    }
+    /* No two lines of a family share a label set. */
+    char labels[16][KMEM_SLAB_NAME_MAX + 32];
+    size_t nl = 0;
+    for (const char *p = strstr(out, "\nkmem_slab_objects{"); p && nl < 16;
+         p = strstr(p + 1, "\nkmem_slab_objects{")) {
+        const char *e = strchr(p + 1, '}');
+        snprintf(labels[nl], sizeof(labels[nl]), "%.*s", (int)(e - p), p);
+        for (size_t k = 0; k < nl; k++)
+            if (!strcmp(labels[k], labels[nl]))
+                fail_msg("series twice: %s}", labels[nl] + 1);
+        nl++;
+    }
+    assert_int_equal(nl, n);
+    free(out);
 }
 
 static void test_render_filter(void **state)
@@ -435,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_accept_encoding),
         cmocka_unit_test(test_filter),
         cmocka_unit_test(test_render_duplicates),
+        cmocka_unit_test(test_render_duplicates_collision_free),
         cmocka_unit_test(test_render_filter),
         cmocka_unit_test(test_render_parts),
         cmocka_unit_test(test_process),

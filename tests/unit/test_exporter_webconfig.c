@@ -19,6 +19,12 @@
 
 /* Made with `htpasswd -nbBC 10 user pass` when this test was written. */
 #define HASH_USER_PASS "$2y$10$5yspOl2Q/tObyGKSdUHvUO7KwxyN2C8BXTVtQ4YNZHjVYD3oRBYU2"
+/* `htpasswd -nbBC 4 user pass` and `htpasswd -nbBC 15 u p`. */
+#define HASH_COST4  "$2y$04$RnbgHiFELsrY1191jNrki.uLW9gOacfGt3er.9g1zOXKLRAz/FD7i"
+#define HASH_COST15 "$2y$15$5RnMuvkNWUMHxf0tqhLheuGPSUfomVc7Iauk/lMgj.CJ2PhLADnce"
+
+#define PEM_CERT "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+#define PEM_KEY  "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
 
 static int parse(const char *text, struct kx_webconfig *c, char *err, size_t errlen)
 {
@@ -170,6 +176,13 @@ static const struct bad_case bad[] = {
     {"a: 1\n---\nb: 2\n", 1, "unknown key"},
     {"basic_auth_users: {}\n---\nbasic_auth_users: {}\n", 2, "only one YAML document"},
     {"tls_server_config:\n  cert_file: \"a\\0b\"\n", 2, "NUL byte"},
+    /* issue 14 */
+    {"basic_auth_users:\n  u: " HASH_COST15 "\n", 2, "bcrypt cost 15, above the maximum of 14"},
+    {"http_server_config:\n  headers:\n    Content-Security-Policy: \"a\\x01b\"\n", 3,
+     "control character"},
+    {"http_server_config:\n  headers:\n    Strict-Transport-Security: \"max-age=1\\x7f\"\n", 3,
+     "control character"},
+    {"http_server_config:\n  headers:\n    X-XSS-Protection: \"0\\e\"\n", 3, "control character"},
 };
 
 static void test_errors(void **state)
@@ -204,11 +217,11 @@ static void test_load_files(void **state)
     FILE *f;
     snprintf(p, sizeof(p), "%s/tls.crt", dir);
     assert_non_null(f = fopen(p, "w"));
-    fputs("CERT PEM\n", f);
+    fputs(PEM_CERT, f);
     fclose(f);
     snprintf(p, sizeof(p), "%s/tls.key", dir);
     assert_non_null(f = fopen(p, "w"));
-    fputs("KEY PEM\n", f);
+    fputs(PEM_KEY, f);
     fclose(f);
     snprintf(p, sizeof(p), "%s/web.yml", dir);
     assert_non_null(f = fopen(p, "w"));
@@ -219,8 +232,8 @@ static void test_load_files(void **state)
     char err[512];
     if (kx_webconfig_load(p, &c, err, sizeof(err)))
         fail_msg("%s", err);
-    assert_string_equal(c.cert, "CERT PEM\n"); /* relative to the config's directory */
-    assert_string_equal(c.key, "KEY PEM\n");
+    assert_string_equal(c.cert, PEM_CERT); /* relative to the config's directory */
+    assert_string_equal(c.key, PEM_KEY);
     kx_webconfig_free(&c);
 
     /* A missing PEM file names the config, the key and the path. */
@@ -240,6 +253,170 @@ static void test_load_files(void **state)
 
     static const char *const names[] = {"tls.crt", "tls.key", "web.yml"};
     for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static double now(void);
+
+/* Load @text as DIR/web.yml; the error (or "") in @err. Fails the test if
+ * loading takes a second or more (a FIFO would block forever). */
+static int load_text(const char *dir, const char *text, struct kx_webconfig *c, char *err,
+                     size_t errlen)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/web.yml", dir);
+    write_file(p, text, 0600);
+    err[0] = '\0';
+    double t0 = now();
+    int r = kx_webconfig_load(p, c, err, errlen);
+    assert_true(now() - t0 < 1);
+    return r;
+}
+
+/* Issue 14: FIFOs and other non-regular files are refused at once, naming
+ * the file; a client CA without a certificate stops the start. */
+static void test_load_special_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kx-webconfig-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p[256], fifo[256], err[512];
+    struct kx_webconfig c;
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(p, sizeof(p), "%s/tls.crt", dir);
+    write_file(p, PEM_CERT, 0644);
+    snprintf(p, sizeof(p), "%s/tls.key", dir);
+    write_file(p, PEM_KEY, 0600);
+    snprintf(p, sizeof(p), "%s/empty.pem", dir);
+    write_file(p, "# no certificate here\n", 0644);
+
+    /* The config itself a FIFO, a directory, a character device. */
+    double t0 = now();
+    assert_int_equal(kx_webconfig_load(fifo, &c, err, sizeof(err)), -EINVAL);
+    assert_true(now() - t0 < 1);
+    assert_non_null(strstr(err, fifo));
+    assert_non_null(strstr(err, "a FIFO, not a regular file"));
+    kx_webconfig_free(&c);
+    assert_int_equal(kx_webconfig_load(dir, &c, err, sizeof(err)), -EISDIR);
+    assert_non_null(strstr(err, "a directory"));
+    kx_webconfig_free(&c);
+    assert_int_equal(kx_webconfig_load("/dev/null", &c, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "/dev/null: cannot read the web configuration: a character "
+                                "device, not a regular file"));
+    kx_webconfig_free(&c);
+
+    static const struct {
+        const char *text, *msg;
+    } bad_files[] = {
+        {"tls_server_config:\n  cert_file: fifo\n  key_file: tls.key\n",
+         "cannot read cert_file KX/fifo: a FIFO, not a regular file"},
+        {"tls_server_config:\n  cert_file: tls.crt\n  key_file: fifo\n",
+         "cannot read key_file KX/fifo: a FIFO"},
+        {"tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n"
+         "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: fifo\n",
+         "cannot read client_ca_file KX/fifo: a FIFO"},
+        {"tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n"
+         "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: empty.pem\n",
+         "client_ca_file KX/empty.pem holds no certificate"},
+        {"tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n"
+         "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: tls.key\n",
+         "client_ca_file KX/tls.key holds no certificate"},
+        {"tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n"
+         "  client_auth_type: RequireAnyClientCert\n  client_ca: \"not a PEM\"\n",
+         "client_ca holds no certificate"},
+        {"tls_server_config:\n  cert_file: empty.pem\n  key_file: tls.key\n",
+         "cert_file KX/empty.pem holds no certificate"},
+        {"tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.crt\n",
+         "key_file KX/tls.crt holds no private key"},
+    };
+    for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+        char want[256];
+        const char *kx = strstr(bad_files[i].msg, "KX");
+        if (kx)
+            snprintf(want, sizeof(want), "%.*s%s%s", (int)(kx - bad_files[i].msg), bad_files[i].msg,
+                     dir, kx + 2);
+        else
+            snprintf(want, sizeof(want), "%s", bad_files[i].msg);
+        if (load_text(dir, bad_files[i].text, &c, err, sizeof(err)) == 0)
+            fail_msg("case %zu loaded", i);
+        if (!strstr(err, want) || !strstr(err, "web.yml"))
+            fail_msg("case %zu: expected '%s' in '%s'", i, want, err);
+        kx_webconfig_free(&c);
+    }
+
+    static const char *const names[] = {"fifo", "tls.crt", "tls.key", "empty.pem", "web.yml"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+/* Issue 14: what loads but deserves a word at start-up. */
+static void test_load_warnings(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kx-webconfig-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p[256], err[512];
+    struct kx_webconfig c;
+    snprintf(p, sizeof(p), "%s/tls.crt", dir);
+    write_file(p, PEM_CERT, 0644);
+    snprintf(p, sizeof(p), "%s/tls.key", dir);
+    write_file(p, PEM_KEY, 0600);
+
+    /* A clean config: no warnings. */
+    assert_int_equal(load_text(dir,
+                               "tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n"
+                               "basic_auth_users:\n  a: " HASH_USER_PASS "\n",
+                               &c, err, sizeof(err)),
+                     0);
+    assert_null(c.warnings);
+    kx_webconfig_free(&c);
+
+    /* Writable by others: the config and the files it names. */
+    snprintf(p, sizeof(p), "%s/web.yml", dir);
+    write_file(p, "tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n", 0666);
+    assert_int_equal(kx_webconfig_load(p, &c, err, sizeof(err)), 0);
+    assert_non_null(c.warnings);
+    assert_non_null(strstr(c.warnings, "web.yml is writable by other users"));
+    kx_webconfig_free(&c);
+    chmod(p, 0600);
+    snprintf(p, sizeof(p), "%s/tls.crt", dir);
+    chmod(p, 0646);
+    snprintf(p, sizeof(p), "%s/tls.key", dir);
+    chmod(p, 0604);
+    snprintf(p, sizeof(p), "%s/web.yml", dir);
+    assert_int_equal(kx_webconfig_load(p, &c, err, sizeof(err)), 0);
+    assert_non_null(c.warnings);
+    assert_non_null(strstr(c.warnings, "tls.crt is writable by other users"));
+    assert_non_null(strstr(c.warnings, "tls.key is readable by other users"));
+    kx_webconfig_free(&c);
+
+    /* Users with different bcrypt costs: timing tells which names exist. */
+    assert_int_equal(load_text(dir,
+                               "basic_auth_users:\n  a: " HASH_USER_PASS "\n  b: " HASH_COST4 "\n",
+                               &c, err, sizeof(err)),
+                     0);
+    assert_non_null(c.warnings);
+    assert_non_null(strstr(c.warnings, "different bcrypt costs"));
+    kx_webconfig_free(&c);
+
+    static const char *const names[] = {"tls.crt", "tls.key", "web.yml"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
         unlink(p);
     }
@@ -298,6 +475,97 @@ static void test_auth(void **state)
     kx_auth_free(a);
 }
 
+/* CPU time of one kx_auth_check(), in ms. */
+static double auth_cpu_ms(struct kx_auth *a, const char *user, const char *pass)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    assert_false(kx_auth_check(a, user, pass));
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    return (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+/* Least CPU time of a wrong password for a known and an unknown user, over
+ * interleaved runs: the least is what the work costs, while other load on
+ * the machine (cache, sibling hyperthread) only ever adds to it. */
+static void auth_minimums(struct kx_auth *a, const char *known, const char *unknown,
+                          const char *pass, int runs, double *mk, double *mu)
+{
+    *mk = *mu = 1e9;
+    for (int i = 0; i < runs; i++) {
+        double k = auth_cpu_ms(a, known, pass), u = auth_cpu_ms(a, unknown, pass);
+        *mk = k < *mk ? k : *mk;
+        *mu = u < *mu ? u : *mu;
+    }
+}
+
+/*
+ * Issue 14: an unknown user must cost what a known one costs, or the answer
+ * time tells which user names exist. Before: a cost-4 user answered in 1 ms
+ * and an unknown one in 52 ms (the dummy hash had cost 10); a known user
+ * with a long password paid a SHA-256-crypt of all of it on top of bcrypt.
+ * Measured in CPU time of this thread, so a busy machine does not matter.
+ */
+static void test_auth_timing(void **state)
+{
+    (void)state;
+    static char longpass[501]; /* crypt(3) takes up to 512 bytes */
+    memset(longpass, 'p', sizeof(longpass) - 1);
+    const char *const passes[] = {"wrong", longpass};
+    const char *const hashes[] = {HASH_COST4, HASH_USER_PASS};
+    for (int h = 0; h < 2; h++) {
+        char text[256];
+        snprintf(text, sizeof(text), "basic_auth_users:\n  user: %s\n", hashes[h]);
+        struct kx_webconfig c;
+        char err[256];
+        assert_int_equal(parse(text, &c, err, sizeof(err)), 0);
+        struct kx_auth *a;
+        assert_int_equal(kx_auth_new(&a, &c), 0);
+        for (int p = 0; p < 2; p++) {
+            double mk, mu;
+            auth_minimums(a, "user", "nobody", passes[p], h == 0 ? 15 : 9, &mk, &mu);
+            double diff = mk > mu ? mk - mu : mu - mk, big = mk > mu ? mk : mu;
+            print_message("# cost %s, %zu-byte password: known user %.2f ms, unknown %.2f ms\n",
+                          h == 0 ? "4" : "10", strlen(passes[p]), mk, mu);
+            if (diff > 0.25 + 0.03 * big)
+                fail_msg("cost %s, %zu-byte password: known user %.2f ms, unknown %.2f ms",
+                         h == 0 ? "4" : "10", strlen(passes[p]), mk, mu);
+        }
+        kx_auth_free(a);
+        kx_webconfig_free(&c);
+    }
+}
+
+/* The two halves the server uses: the cheap one on its thread, bcrypt on
+ * another; a good password is remembered, so the next check is cheap. */
+static void test_auth_split(void **state)
+{
+    (void)state;
+    struct kx_webconfig c;
+    char err[256];
+    assert_int_equal(parse("basic_auth_users:\n  user: " HASH_USER_PASS "\n", &c, err, sizeof(err)),
+                     0);
+    struct kx_auth *a;
+    assert_int_equal(kx_auth_new(&a, &c), 0);
+    struct kx_auth_job job;
+    assert_int_equal(kx_auth_begin(a, "user", "pass", &job), KX_AUTH_VERIFY);
+    assert_true(kx_auth_verify(a, &job));
+    assert_int_equal(kx_auth_begin(a, "user", "pass", &job), KX_AUTH_PASS);
+    assert_int_equal(kx_auth_begin(a, "user", "wrong", &job), KX_AUTH_VERIFY);
+    assert_false(kx_auth_verify(a, &job));
+    assert_int_equal(kx_auth_begin(a, "nobody", "pass", &job), KX_AUTH_VERIFY);
+    assert_false(kx_auth_verify(a, &job));
+    assert_int_equal(kx_auth_begin(a, NULL, NULL, &job), KX_AUTH_FAIL);
+    /* bcrypt reads 72 bytes: so does the cache (no bypass past them). */
+    char p72[100];
+    memset(p72, 'x', sizeof(p72) - 1);
+    p72[99] = '\0';
+    assert_int_equal(kx_auth_begin(a, "user", p72, &job), KX_AUTH_VERIFY);
+    assert_false(kx_auth_verify(a, &job));
+    kx_auth_free(a);
+    kx_webconfig_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,8 +574,12 @@ int main(void)
         cmocka_unit_test(test_inline_pem_and_flow),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_load_files),
+        cmocka_unit_test(test_load_special_files),
+        cmocka_unit_test(test_load_warnings),
         cmocka_unit_test(test_bcrypt),
         cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_auth_timing),
+        cmocka_unit_test(test_auth_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
