@@ -18,22 +18,20 @@ struct cg_sort_ctx {
     enum kt_cg_sort sort;
 };
 
-/* qsort_r is a GNU extension; a file-scope pointer keeps this plain C17. */
-static struct cg_sort_ctx sort_ctx;
-
 static int cmp_path(const struct kmem_cgroup *a, const struct kmem_cgroup *b)
 {
     return strcmp(a->path ? a->path : "", b->path ? b->path : "");
 }
 
-static int cmp_cg(const void *pa, const void *pb)
+static int cmp_cg(const void *pa, const void *pb, void *arg)
 {
-    const struct kmem_cgroup *a = &sort_ctx.v[*(const size_t *)pa];
-    const struct kmem_cgroup *b = &sort_ctx.v[*(const size_t *)pb];
+    const struct cg_sort_ctx *sc = arg;
+    const struct kmem_cgroup *a = &sc->v[*(const size_t *)pa];
+    const struct kmem_cgroup *b = &sc->v[*(const size_t *)pb];
     int64_t da, db;
     int c;
 
-    if (sort_ctx.sort == KT_CG_SORT_CHANGE) {
+    if (sc->sort == KT_CG_SORT_CHANGE) {
         /* Without a previous value the change counts as 0. */
         da = a->has_prev ? a->delta_kernel : 0;
         db = b->has_prev ? b->delta_kernel : 0;
@@ -41,24 +39,13 @@ static int cmp_cg(const void *pa, const void *pb)
             return da > db ? -1 : 1;
     }
     /* Kernel memory orders the kernel sort and breaks ties of the change sort. */
-    if (sort_ctx.sort != KT_CG_SORT_NAME && a->kernel != b->kernel)
+    if (sc->sort != KT_CG_SORT_NAME && a->kernel != b->kernel)
         return a->kernel > b->kernel ? -1 : 1;
     c = cmp_path(a, b);
     if (c)
         return c;
     /* Keep snapshot order for equal paths: qsort is not stable. */
     return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
-}
-
-/* Copy @s into @out replacing control bytes (terminal escapes) with '?'. */
-static const char *printable(char *out, size_t len, const char *s)
-{
-    size_t o = 0;
-
-    for (; s && *s && o + 1 < len; s++)
-        out[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-    out[o] = '\0';
-    return out;
 }
 
 static bool has(const struct kmem_cgroup *cg, enum kmem_cg_kind k)
@@ -74,45 +61,6 @@ static const char *comp_cell(char *buf, size_t len, const struct kmem_cgroup *cg
     return kt_human(buf, len, (double)cg->comp[k]);
 }
 
-/* NAMESPACE/POD/CONTAINER when the names are known, else the pod UID and the
- * short container ID, else the cgroup path. */
-static const char *row_name(char *buf, size_t len, const struct kmem_cgroup *cg)
-{
-    const char *cid = cg->container_id ? cg->container_id : "";
-    char raw[4096];
-
-    if (cg->pod_name && *cg->pod_name) {
-        if (cg->container_name && *cg->container_name)
-            snprintf(raw, sizeof(raw), "%s/%s/%s", cg->namespace_name ? cg->namespace_name : "",
-                     cg->pod_name, cg->container_name);
-        else if (*cid)
-            snprintf(raw, sizeof(raw), "%s/%s/%.12s", cg->namespace_name ? cg->namespace_name : "",
-                     cg->pod_name, cid);
-        else
-            snprintf(raw, sizeof(raw), "%s/%s%s", cg->namespace_name ? cg->namespace_name : "",
-                     cg->pod_name, cg->kube_conmon ? " (conmon)" : "");
-    } else if (cg->pod_uid && *cg->pod_uid) {
-        if (*cid)
-            snprintf(raw, sizeof(raw), "pod %s/%.12s", cg->pod_uid, cid);
-        else
-            snprintf(raw, sizeof(raw), "pod %s%s", cg->pod_uid, cg->kube_conmon ? " (conmon)" : "");
-    } else {
-        snprintf(raw, sizeof(raw), "%s", cg->path ? cg->path : "?");
-    }
-    return printable(buf, len, raw);
-}
-
-/* On a screen, a name too long keeps its end (where paths differ). */
-static const char *fit(const char *name, int avail, char *buf, size_t len)
-{
-    size_t n = strlen(name);
-
-    if (avail <= 3 || n <= (size_t)avail)
-        return name;
-    snprintf(buf, len, "...%s", name + n - (size_t)(avail - 3));
-    return buf;
-}
-
 void kt_cgroup_render(struct kt_sink *s, const struct kmem_snapshot *snap, enum kt_cg_sort sort)
 {
     const struct kmem_cgroups *cgs = &snap->cgroups;
@@ -120,14 +68,8 @@ void kt_cgroup_render(struct kt_sink *s, const struct kmem_snapshot *snap, enum 
     bool v1, any_approx = false, any_kube = false;
     size_t *idx;
 
-    if (!(snap->flags & KMEM_COLLECT_CGROUPS)) {
-        kt_line(s, KT_NORMAL, "cgroups were not collected");
+    if (kt_part_missing(s, snap, KMEM_PART_CGROUPS))
         return;
-    }
-    if (snap->status[KMEM_PART_CGROUPS].err) {
-        kt_line(s, KT_NORMAL, "%s", snap->status[KMEM_PART_CGROUPS].msg);
-        return;
-    }
     layout = (unsigned)cgs->layout <= KMEM_CG_HYBRID ? kmem_cg_layout_name[cgs->layout] : "none";
     v1 = cgs->layout == KMEM_CG_V1 || cgs->layout == KMEM_CG_HYBRID;
     for (size_t i = 0; i < cgs->n; i++) {
@@ -152,9 +94,7 @@ void kt_cgroup_render(struct kt_sink *s, const struct kmem_snapshot *snap, enum 
     }
     for (size_t i = 0; i < cgs->n; i++)
         idx[i] = i;
-    sort_ctx.v = cgs->v;
-    sort_ctx.sort = sort;
-    qsort(idx, cgs->n, sizeof(*idx), cmp_cg);
+    qsort_r(idx, cgs->n, sizeof(*idx), cmp_cg, &(struct cg_sort_ctx){.v = cgs->v, .sort = sort});
 
     for (size_t r = 0; r < cgs->n; r++) {
         const struct kmem_cgroup *cg = &cgs->v[idx[r]];
@@ -180,8 +120,8 @@ void kt_cgroup_render(struct kt_sink *s, const struct kmem_snapshot *snap, enum 
         stack = comp_cell(b1, sizeof(b1), cg, KMEM_CG_KERNEL_STACK);
         pgt = comp_cell(b2, sizeof(b2), cg, KMEM_CG_PAGETABLES);
         oth = comp_cell(b3, sizeof(b3), cg, v1 ? KMEM_CG_TCP : KMEM_CG_OTHER);
-        row_name(name, sizeof(name), cg);
-        shown = s->width > 0 ? fit(name, s->width - (6 * 9 + 1), cut, sizeof(cut)) : name;
+        kt_cg_name(name, sizeof(name), cg, KT_ESC_QMARK);
+        shown = s->width > 0 ? kt_fit_tail(cut, sizeof(cut), name, s->width - (6 * 9 + 1)) : name;
         if (!kt_line(s, KT_NORMAL, "%8s %8s %8s %8s %8s %8s  %s", kern, chg, slab, stack, pgt, oth,
                      shown))
             break;

@@ -64,35 +64,28 @@ static int cmp_key(const struct kmem_slab *a, const struct kmem_slab *b, char ke
     }
 }
 
-/* Stable merge sort of indices (ties keep file order, as glibc's qsort does). */
-static void merge_sort(const struct kmem_slab *v, size_t *idx, size_t *tmp, size_t n, char key)
-{
-    size_t mid = n / 2, i = 0, j = mid, k = 0;
+struct slab_sort_ctx {
+    const struct kmem_slab *v;
+    char key;
+};
 
-    if (n < 2)
-        return;
-    merge_sort(v, idx, tmp, mid, key);
-    merge_sort(v, idx + mid, tmp, n - mid, key);
-    while (i < mid && j < n)
-        tmp[k++] = cmp_key(&v[idx[j]], &v[idx[i]], key) < 0 ? idx[j++] : idx[i++];
-    while (i < mid)
-        tmp[k++] = idx[i++];
-    while (j < n)
-        tmp[k++] = idx[j++];
-    memcpy(idx, tmp, n * sizeof(*idx));
+/* Ties keep file order, as glibc's merge-sorting qsort does in procps. */
+static int cmp_idx(const void *pa, const void *pb, void *arg)
+{
+    const struct slab_sort_ctx *sc = arg;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int c = cmp_key(&sc->v[a], &sc->v[b], sc->key);
+
+    if (c)
+        return c;
+    return a < b ? -1 : a > b;
 }
 
 void kt_slab_sort(const struct kmem_slabinfo *si, char key, size_t *idx)
 {
-    size_t *tmp;
-
     for (size_t i = 0; i < si->n; i++)
         idx[i] = i;
-    tmp = malloc((si->n ? si->n : 1) * sizeof(*tmp));
-    if (!tmp)
-        return; /* file order is still a valid (unsorted) answer */
-    merge_sort(si->v, idx, tmp, si->n, key);
-    free(tmp);
+    qsort_r(idx, si->n, sizeof(*idx), cmp_idx, &(struct slab_sort_ctx){.v = si->v, .key = key});
 }
 
 struct slab_totals {

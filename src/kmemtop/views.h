@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "common.h"
 #include "kmem.h"
 #include "out.h"
 
