@@ -152,6 +152,11 @@ void kt_put_printable(FILE *f, const char *str)
     }
 }
 
+bool kt_match(const char *hay, const char *needle)
+{
+    return !needle || !*needle || (hay && strcasestr(hay, needle));
+}
+
 size_t kt_text_width(const char *s)
 {
     size_t w = 0;

@@ -60,6 +60,9 @@ size_t kt_printable(char *out, size_t len, const char *s, enum kt_esc how);
 /* kt_printable(KT_ESC_HEX) of @s to @f, of any length. */
 void kt_put_printable(FILE *f, const char *s);
 
+/* A filter: true when @needle ("" or NULL: anything) is in @hay, case ignored. */
+bool kt_match(const char *hay, const char *needle);
+
 /* Number of characters (code points) of valid UTF-8 @s: its width on screen. */
 size_t kt_text_width(const char *s);
 

@@ -16,6 +16,7 @@ enum kt_attr {
     KT_NORMAL = 0,
     KT_HEADING = 1, /* reverse video on screen */
     KT_BOLD = 2,
+    KT_SELECTED = 3, /* the cursor's row */
 };
 
 struct kt_sink {

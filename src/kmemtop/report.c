@@ -556,7 +556,28 @@ static void cgroups(struct rep *r)
     free(idx);
 }
 
-int kt_report(FILE *f, const struct kmem_snapshot *snap)
+/* Which machine a capture read back with --root describes. */
+static void capture_header(FILE *f, const struct kmem_capture_meta *m)
+{
+    if (!m)
+        return;
+    fputs("Read from a capture: taken ", f);
+    kt_put_printable(f, *m->date ? m->date : "(date unknown)");
+    fputs(" on host ", f);
+    kt_put_printable(f, *m->hostname ? m->hostname : "unknown");
+    fputs(", Linux ", f);
+    kt_put_printable(f, *m->kernel ? m->kernel : "unknown");
+    fputs(", by kmem ", f);
+    kt_put_printable(f, *m->version ? m->version : "unknown");
+    fputs("\n", f);
+    if (*m->command) {
+        fputs("  with: ", f);
+        kt_put_printable(f, m->command);
+        fputs("\n", f);
+    }
+}
+
+int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_capture_meta *meta)
 {
     struct rep r = {
         .f = f,
@@ -567,6 +588,7 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap)
     };
 
     fprintf(f, "Kernel memory report (kmemtop %s)\n", KMEM_VERSION);
+    capture_header(f, meta);
     summary(&r);
     intro(&r);
     kinds(&r);

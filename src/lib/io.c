@@ -332,6 +332,88 @@ void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *d
     capture_write(io, rel, data, len);
 }
 
+void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, size_t len)
+{
+    if (io->capfd >= 0)
+        capture_write(io, rel, data, len);
+}
+
+/* Deepest directory kmem removes below a capture (cgroup trees are at most 64 deep). */
+#define CLEAR_MAX_DEPTH 256
+
+/*
+ * Remove everything below the directory open at @fd (which stays): symlinks
+ * are removed, never followed; a directory on another filesystem (a mount
+ * point) stops it. 0 or -errno with @what naming the entry that failed.
+ */
+static int clear_dir(int fd, dev_t dev, int depth, char *what, size_t wlen)
+{
+    int dup_fd = dup(fd), err = 0;
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    bool again = true;
+
+    if (!d) {
+        err = -errno;
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return err;
+    }
+    /* Entries removed while reading may hide others: read until a pass finds none. */
+    while (again && !err) {
+        struct dirent *de;
+
+        again = false;
+        rewinddir(d);
+        while (!err && (de = readdir(d))) {
+            struct stat st;
+            int sub;
+
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            again = true;
+            snprintf(what, wlen, "%s", de->d_name);
+            if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                err = errno == ENOENT ? 0 : -errno;
+                continue;
+            }
+            if (!S_ISDIR(st.st_mode)) {
+                if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+                    err = -errno;
+                continue;
+            }
+            if (st.st_dev != dev) {
+                err = -EXDEV; /* a mount point: not ours to empty */
+                continue;
+            }
+            if (depth >= CLEAR_MAX_DEPTH) {
+                err = -ELOOP;
+                continue;
+            }
+            sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                err = -errno;
+                continue;
+            }
+            {
+                size_t l = strlen(what);
+
+                if (l + 1 < wlen)
+                    what[l++] = '/';
+                what[l] = '\0';
+                err = clear_dir(sub, dev, depth + 1, what + l, wlen - l);
+            }
+            close(sub);
+            if (!err) {
+                snprintf(what, wlen, "%s", de->d_name);
+                if (unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                    err = -errno;
+            }
+        }
+    }
+    closedir(d);
+    return err;
+}
+
 static bool dir_is_empty(int fd)
 {
     int dup_fd = dup(fd);
@@ -353,8 +435,9 @@ static bool dir_is_empty(int fd)
     return empty;
 }
 
-int kmem_io_set_capture(struct kmem_io *io, const char *dir)
+int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
 {
+    char what[PATH_MAX];
     struct stat st;
     int fd;
 
@@ -387,9 +470,31 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir)
                         dir, (unsigned)st.st_uid, (unsigned)geteuid());
     }
     if (!dir_is_empty(fd)) {
-        close(fd);
-        return kmem_err(io, ENOTEMPTY,
-                        "refusing to capture into %s: it is not empty (name a new directory)", dir);
+        struct stat meta;
+        int err;
+
+        if (!replace) {
+            close(fd);
+            return kmem_err(io, ENOTEMPTY,
+                            "refusing to capture into %s: it is not empty (name a new directory)",
+                            dir);
+        }
+        if (fstatat(fd, KMEM_CAPTURE_META, &meta, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(meta.st_mode)) {
+            close(fd);
+            return kmem_err(io, ENOTEMPTY,
+                            "refusing to replace %s: it holds no " KMEM_CAPTURE_META
+                            ", so it is not a kmem capture (remove it yourself)",
+                            dir);
+        }
+        what[0] = '\0';
+        err = clear_dir(fd, st.st_dev, 0, what, sizeof(what));
+        if (err) {
+            close(fd);
+            return kmem_err(io, err, "cannot empty capture directory %s: %s/%s: %s%s", dir, dir,
+                            what, strerror(-err),
+                            err == -EXDEV ? " (a mount point; not removed)" : "");
+        }
     }
     if (fchmod(fd, 0700) < 0) {
         int err = errno;

@@ -101,6 +101,10 @@ static void fill_components(void)
 {
     struct kmem_cgroup *b = &cgs[2];
 
+    for (size_t i = 0; i < NCG; i++) { /* tests may change them */
+        memset(cgs[i].comp, 0, sizeof(cgs[i].comp));
+        cgs[i].comp_present = 0;
+    }
     b->comp[KMEM_CG_SLAB_RECLAIMABLE] = 6 * MiB;
     b->comp[KMEM_CG_SLAB_UNRECLAIMABLE] = 4 * MiB;
     b->comp[KMEM_CG_KERNEL_STACK] = 3 * MiB;
@@ -182,7 +186,7 @@ static char *report_of(const struct kmem_snapshot *s)
     FILE *f = open_memstream(&buf, &len);
 
     assert_non_null(f);
-    assert_int_equal(kt_report(f, s), 0);
+    assert_int_equal(kt_report(f, s, NULL), 0);
     fclose(f);
     return buf;
 }
@@ -904,7 +908,7 @@ static void test_cgroup_table(void **state)
     assert_int_equal(headings, 1);
     assert_string_equal(line_starting(out, "cgroup layout", got, sizeof(got)),
                         "cgroup layout v2, 7 memory cgroups; ~ = no \"kernel\" in memory.stat, "
-                        "sum of the parts");
+                        "sum of the parts; - = not available on this cgroup version");
     assert_int_equal(count_lines(out), 2 + (int)NCG);
     /* Sorted by kernel memory, descending. */
     assert_int_equal(row_of(out, "  /"), 2);
@@ -953,11 +957,26 @@ static void test_cgroup_table_v1_limits_errors(void **state)
 
     (void)state;
     make_snap(&s);
+    /* v1 reports no breakdown: its empty columns are hidden, TCP is shown. */
     s.cgroups.layout = KMEM_CG_HYBRID;
+    for (size_t i = 0; i < NCG; i++) {
+        cgs[i].comp_present = UINT32_C(1) << KMEM_CG_TCP;
+        cgs[i].comp[KMEM_CG_TCP] = i * 4096;
+    }
     out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 0, NULL);
-    assert_contains(out, "cgroup layout hybrid, 7 memory cgroups");
-    assert_contains(out, "     TCP  NAMESPACE/POD/CONTAINER or CGROUP");
+    assert_contains(out, "cgroup layout hybrid, 7 memory cgroups; ~ = no \"kernel\" in "
+                         "memory.stat, sum of the parts\n");
+    assert_contains(out, "  KERNEL   CHANGE      TCP  NAMESPACE/POD/CONTAINER or CGROUP\n");
+    assert_contains(out, "     20M    +1.0M     8.0K  /a/b\n");
     free(out);
+    /* -o without a previous sample: no CHANGE column. */
+    for (size_t i = 0; i < NCG; i++)
+        cgs[i].has_prev = false;
+    out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 0, NULL);
+    assert_contains(out, "  KERNEL      TCP  NAMESPACE/POD/CONTAINER or CGROUP\n");
+    free(out);
+    make_snap(&s);
+    cgs[1].has_prev = cgs[2].has_prev = cgs[3].has_prev = true;
 
     /* A full screen stops the table. */
     out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, 4, 0, NULL);
@@ -965,8 +984,8 @@ static void test_cgroup_table_v1_limits_errors(void **state)
     free(out);
 
     /* A narrow screen keeps the end of long names. */
-    out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 70, NULL);
-    assert_contains(out, "  .../web-1/nginx\n");
+    out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 24, NULL);
+    assert_contains(out, "    5.0M  ...web-1/nginx\n");
     free(out);
 
     s.cgroups.layout = KMEM_CG_NONE;
