@@ -437,7 +437,7 @@ static void render(struct kt_sink *s, const struct kmem_snapshot *snap, enum kt_
             goto out;
     }
     kt_heading(line, sizeof(line), cg_cols, CC_COUNT, mask,
-               tree       ? " CGROUP TREE (pods and containers by name)"
+               tree       ? " CGROUP TREE"
                : any_kube ? " NAMESPACE/POD/CONTAINER or CGROUP"
                           : " CGROUP");
     if (!kt_line(s, KT_HEADING, "%s", line))

@@ -341,12 +341,39 @@ void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, siz
 /* Deepest directory kmem removes below a capture (cgroup trees are at most 64 deep). */
 #define CLEAR_MAX_DEPTH 256
 
+/* The mount a directory entry is on: its device and, where statx says, its mount id. */
+struct mount_key {
+    dev_t dev;
+    uint64_t mnt_id;
+    bool have_id;
+};
+
+static void mount_key_of(int dirfd, const char *name, const struct stat *st, struct mount_key *k)
+{
+    struct statx sx;
+
+    k->dev = st->st_dev;
+    k->have_id = statx(dirfd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH), STATX_MNT_ID,
+                       &sx) == 0 &&
+                 (sx.stx_mask & STATX_MNT_ID);
+    k->mnt_id = k->have_id ? sx.stx_mnt_id : 0;
+}
+
+/* A bind mount of the same filesystem has the same device: the mount id tells. */
+static bool same_mount(const struct mount_key *a, const struct mount_key *b)
+{
+    return a->dev == b->dev && (!a->have_id || !b->have_id || a->mnt_id == b->mnt_id);
+}
+
 /*
  * Remove everything below the directory open at @fd (which stays): symlinks
  * are removed, never followed; a directory on another filesystem (a mount
- * point) stops it. 0 or -errno with @what naming the entry that failed.
+ * point) stops it. With @dry, only look: a first pass finds what would stop
+ * the removal before anything is removed. 0 or -errno with @what naming the
+ * entry that failed.
  */
-static int clear_dir(int fd, dev_t dev, int depth, char *what, size_t wlen)
+static int clear_dir(int fd, const struct mount_key *top, int depth, bool dry, char *what,
+                     size_t wlen)
 {
     int dup_fd = dup(fd), err = 0;
     DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
@@ -364,24 +391,27 @@ static int clear_dir(int fd, dev_t dev, int depth, char *what, size_t wlen)
 
         again = false;
         rewinddir(d);
+        /* A dry pass reads once; a real one until nothing is left. */
         while (!err && (de = readdir(d))) {
+            struct mount_key mk;
             struct stat st;
             int sub;
 
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
-            again = true;
+            again = !dry;
             snprintf(what, wlen, "%s", de->d_name);
             if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 err = errno == ENOENT ? 0 : -errno;
                 continue;
             }
             if (!S_ISDIR(st.st_mode)) {
-                if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+                if (!dry && unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
                     err = -errno;
                 continue;
             }
-            if (st.st_dev != dev) {
+            mount_key_of(fd, de->d_name, &st, &mk);
+            if (!same_mount(&mk, top)) {
                 err = -EXDEV; /* a mount point: not ours to empty */
                 continue;
             }
@@ -400,10 +430,10 @@ static int clear_dir(int fd, dev_t dev, int depth, char *what, size_t wlen)
                 if (l + 1 < wlen)
                     what[l++] = '/';
                 what[l] = '\0';
-                err = clear_dir(sub, dev, depth + 1, what + l, wlen - l);
+                err = clear_dir(sub, top, depth + 1, dry, what + l, wlen - l);
             }
             close(sub);
-            if (!err) {
+            if (!err && !dry) {
                 snprintf(what, wlen, "%s", de->d_name);
                 if (unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
                     err = -errno;
@@ -470,6 +500,7 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
                         dir, (unsigned)st.st_uid, (unsigned)geteuid());
     }
     if (!dir_is_empty(fd)) {
+        struct mount_key top;
         struct stat meta;
         int err;
 
@@ -488,7 +519,10 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
                             dir);
         }
         what[0] = '\0';
-        err = clear_dir(fd, st.st_dev, 0, what, sizeof(what));
+        mount_key_of(fd, "", &st, &top);
+        err = clear_dir(fd, &top, 0, true, what, sizeof(what));
+        if (!err)
+            err = clear_dir(fd, &top, 0, false, what, sizeof(what));
         if (err) {
             close(fd);
             return kmem_err(io, err, "cannot empty capture directory %s: %s/%s: %s%s", dir, dir,
