@@ -42,7 +42,8 @@ for s in tests/integration/*.sh; do
 done
 # The programs themselves under ASan/UBSan, on every fixture and the live machine.
 if [ -d build-san ]; then
-    for s in kmemtop_outputs slabtop_compat node_live cgroup_live exporter_node_exporter; do
+    for s in kmemtop_outputs kmemtop_options kmemtop_tui slabtop_compat node_live cgroup_live \
+        exporter_node_exporter; do
         KMEM_BUILD=build-san timeout 900 "tests/integration/$s.sh" >"$log" 2>&1
         st=$?
         if grep -q 'runtime error\|AddressSanitizer\|LeakSanitizer' "$log"; then

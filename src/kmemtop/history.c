@@ -207,9 +207,9 @@ int kt_hist_record(struct kt_history *h, const struct kmem_snapshot *snap)
 
     for (int p = 0; p < KT_HIST_PARTS; p++) {
         if (!part_ok(snap, p)) {
-            if (p == KT_HIST_SLAB)
+            if (p == KT_HIST_SLAB && h->slab)
                 memset(h->slab, 0, h->slab_cap * sizeof(*h->slab));
-            else
+            else if (p == KT_HIST_CG && h->cg)
                 memset(h->cg, 0, h->cg_cap * sizeof(*h->cg));
             continue;
         }

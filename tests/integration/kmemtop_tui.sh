@@ -20,7 +20,13 @@ CG="$T/cg"
 cp -r "$FIXTURES/v2-systemd-containerd" "$CG"
 SLAB="$R/proc/slabinfo"
 
+# Sanitizer reports of a kmemtop inside tmux would only reach its pane: to files.
+mkdir -p "$T/san" && chmod 1777 "$T/san"
+export ASAN_OPTIONS="log_path=$T/san/asan" UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1"
 tm() { tmux -L "$SOCK" "$@"; }
+# A session that outlives every kmemtop: the server stays up between them
+# (a new session racing a server that is shutting down fails).
+tm new-session -d -s keep "sleep 100000"
 screen() { tm capture-pane -p -t "$S"; }
 # start W H CMD...: kmemtop in a fresh W x H terminal
 start() {
@@ -205,4 +211,9 @@ check "not root: the slab view says what it needs" has 'only root can read (mode
 check "not root: ... and how to get it" has 'setcap cap_dac_read_search+ep'
 check "not root: ... and where to look meanwhile" has 'The cgroup view (2) and the node view (3)'
 keys q
+tm kill-session -t "$S" 2>/dev/null
+
+reports=$(ls "$T/san")
+check_eq "no sanitizer report from any kmemtop run here" "" "$reports"
+[ -n "$reports" ] && head -40 "$T"/san/* | sed 's/^/# /'
 finish
