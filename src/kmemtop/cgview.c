@@ -302,20 +302,13 @@ static void cg_cell(const struct cg_render *r, size_t i, enum cg_col col, char *
                  kt_human(tmp, sizeof(tmp), (double)cg->kernel));
         break;
     case CC_CHANGE:
-        if (cg->has_prev)
-            kt_human_delta(buf, len, (double)cg->delta_kernel);
-        else if (r->sc && r->sc->have_prev)
-            snprintf(buf, len, "new");
-        break;
     case CC_GROWTH:
-        if (g && g->has_base)
-            kt_human_delta(buf, len, (double)g->base);
-        else if (g)
-            snprintf(buf, len, "new");
-        break;
     case CC_RATE:
-        if (g && g->has_rate)
-            kt_human_delta(buf, len, g->per_min);
+        kt_growth_cell(buf, len,
+                       col == CC_CHANGE   ? KT_COL_CHANGE
+                       : col == CC_GROWTH ? KT_COL_GROWTH
+                                          : KT_COL_RATE,
+                       cg->has_prev, cg->delta_kernel, r->sc && r->sc->have_prev, g);
         break;
     case CC_SHARE:
         snprintf(buf, len, "%.1f%%", kt_pct(cg->kernel, r->cgs->v[0].kernel));

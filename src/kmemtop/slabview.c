@@ -307,20 +307,13 @@ static void slab_cell(const struct slab_row_ctx *r, size_t i, enum slab_col col,
             (double)(bytes > kmem_slab_active_bytes(c) ? bytes - kmem_slab_active_bytes(c) : 0));
         break;
     case SC_CHANGE:
-        if (c->has_prev)
-            kt_human_delta(buf, len, (double)c->delta_bytes);
-        else if (r->sc->have_prev)
-            snprintf(buf, len, "new");
-        break;
     case SC_GROWTH:
-        if (g && g->has_base)
-            kt_human_delta(buf, len, (double)g->base);
-        else if (g)
-            snprintf(buf, len, "new");
-        break;
     case SC_RATE:
-        if (g && g->has_rate)
-            kt_human_delta(buf, len, g->per_min);
+        kt_growth_cell(buf, len,
+                       col == SC_CHANGE   ? KT_COL_CHANGE
+                       : col == SC_GROWTH ? KT_COL_GROWTH
+                                          : KT_COL_RATE,
+                       c->has_prev, c->delta_bytes, r->sc->have_prev, g);
         break;
     case SC_COUNT:
         break;

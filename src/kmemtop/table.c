@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common.h"
 #include "table.h"
 
 uint32_t kt_cols_fit(const struct kt_col *c, int n, uint32_t avail, int width, int name_cols)
@@ -48,6 +49,30 @@ void kt_heading(char *line, size_t len, const struct kt_col *c, int n, uint32_t 
         if (mask & (UINT32_C(1) << i))
             kt_cell(line, len, &pos, &c[i], c[i].head);
     snprintf(line + pos, len - pos, "%s", name_head);
+}
+
+void kt_growth_cell(char *buf, size_t len, enum kt_growth_col col, bool has_prev, int64_t delta,
+                    bool screen_prev, const struct kt_grow *g)
+{
+    buf[0] = '\0';
+    switch (col) {
+    case KT_COL_CHANGE:
+        if (has_prev)
+            kt_human_delta(buf, len, (double)delta);
+        else if (screen_prev)
+            snprintf(buf, len, "new");
+        break;
+    case KT_COL_GROWTH:
+        if (g && g->has_base)
+            kt_human_delta(buf, len, (double)g->base);
+        else if (g)
+            snprintf(buf, len, "new");
+        break;
+    case KT_COL_RATE:
+        if (g && g->has_rate)
+            kt_human_delta(buf, len, g->per_min);
+        break;
+    }
 }
 
 struct kt_window kt_window_fit(const struct kt_sink *s, size_t n, struct kt_scroll *sc, bool cursor)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "history.h"
 #include "out.h"
 
 struct kt_col {
@@ -35,6 +36,21 @@ void kt_cell(char *line, size_t len, size_t *pos, const struct kt_col *col, cons
 /* The heading line of the columns in @mask, then @name_head. */
 void kt_heading(char *line, size_t len, const struct kt_col *c, int n, uint32_t mask,
                 const char *name_head);
+
+/* The growth columns every list of the screen has (slab caches, cgroups). */
+enum kt_growth_col {
+    KT_COL_CHANGE, /* since the last refresh: @delta when @has_prev */
+    KT_COL_GROWTH, /* since the baseline: @g */
+    KT_COL_RATE,   /* per minute: @g */
+};
+
+/*
+ * One growth cell: a signed human size, "new" for an entry that was not
+ * there before (when there was a before: @screen_prev for CHANGE, the
+ * history's baseline for GROWTH), else empty.
+ */
+void kt_growth_cell(char *buf, size_t len, enum kt_growth_col col, bool has_prev, int64_t delta,
+                    bool screen_prev, const struct kt_grow *g);
 
 /* Scrolling state of a list, kept by the TUI between draws. */
 struct kt_scroll {
