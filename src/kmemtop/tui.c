@@ -379,14 +379,19 @@ static bool scroll_key(struct tui *t, int c)
 static void view_key(struct tui *t, int c)
 {
     enum kt_cg_sort cs;
+    char key = 0;
 
     if (t->view == KT_VIEW_SLABS) {
         if (c == 'B')
-            t->o->sort = 'b'; /* b is the baseline */
+            key = 'b'; /* b is the baseline */
         else if (c == 'G' || c == 'r')
-            t->o->sort = (char)c;
-        else if (c > 0 && c < 256 && c != 'b' && islower(c) && kt_slab_sort_key(c))
-            t->o->sort = kt_slab_sort_key(c);
+            key = (char)c;
+        else if (c > 0 && c < 256 && c != 'b' && islower(c))
+            key = kt_slab_sort_key(c);
+        if (key && key != t->o->sort) {
+            t->o->sort = key;
+            t->scroll[t->view].top = 0; /* a new order starts at its top */
+        }
         return;
     }
     if (t->view != KT_VIEW_CGROUPS)
