@@ -414,12 +414,19 @@ static void render(struct kt_sink *s, const struct kmem_snapshot *snap, enum kt_
     } else {
         mask = kt_cols_fit(cg_cols, CC_COUNT, mask, 0, 0);
     }
+    /* The legends: on the first line for -o (scripts read its start), on a
+     * line of their own on a screen, where 80 columns must show them. */
     if (!kt_line(s, KT_NORMAL, "cgroup layout %s, %zu memory cgroup%s%s%s",
                  (unsigned)cgs->layout <= KMEM_CG_HYBRID ? kmem_cg_layout_name[cgs->layout]
                                                          : "none",
                  cgs->n, cgs->n == 1 ? "" : "s",
-                 any_approx ? "; ~ = no \"kernel\" in memory.stat, sum of the parts" : "",
-                 lacks & mask ? "; - = not available on this cgroup version" : ""))
+                 !sc && any_approx ? "; ~ = no \"kernel\" in memory.stat, sum of the parts" : "",
+                 !sc && (lacks & mask) ? "; - = not available on this cgroup version" : ""))
+        goto out;
+    if (sc && (any_approx || (lacks & mask)) &&
+        !kt_line(s, KT_NORMAL, "%s%s%s", lacks & mask ? "- = not on this cgroup version" : "",
+                 any_approx && (lacks & mask) ? "; " : "",
+                 any_approx ? "~ = sum of the parts (no \"kernel\" in memory.stat)" : ""))
         goto out;
     if (cgs->n == 0)
         goto out;

@@ -449,6 +449,13 @@ static void test_cgroup_tree(void **state)
     scroll = (struct kt_scroll){0};
     free(st.sel);
     st.sel = NULL;
+    /* A cgroup without a part shown: "-", and its legend on a line of its own. */
+    cg_v[6].comp_present = 0;
+    out = cg_screen(&s, 50, 24, NULL, &scroll, &st);
+    assert_contains(out, "cgroup layout v1, 7 memory cgroups\n- = not on this cgroup version\n");
+    assert_contains(out, "       - ");
+    cg_v[6].comp_present = UINT32_C(1) << KMEM_CG_TCP;
+    free(out);
     out = cg_screen(&s, 50, 6, NULL, &scroll, &st);
     assert_int_equal(count_lines(out), 6);
     assert_contains(out, "-- 4 more below (arrows, PgDn, End) --\n");
