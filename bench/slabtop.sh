@@ -9,7 +9,8 @@ B=${KMEM_BUILD:-build}
 runs=200; iters=3000
 [ "${1:-}" = "--smoke" ] && { runs=5; iters=50; }
 cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/lib -Isrc/kmemtop -o "$B/slab_refresh" bench/slab_refresh.c \
-    "$B/obj/src/kmemtop/slabview.o" "$B/obj/src/kmemtop/out.o" "$B/libkmem.a" -lm
+    "$B/obj/src/kmemtop/slabview.o" "$B/obj/src/kmemtop/out.o" "$B/obj/src/kmemtop/common.o" \
+    "$B/obj/src/kmemtop/table.o" "$B/libkmem.a" -lm
 
 cc -O2 -o "$B/cpu_of" bench/cpu_of.c
 # interleave the two in rounds so both see the same machine
