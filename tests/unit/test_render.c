@@ -18,6 +18,7 @@
 
 #include "kmem.h"
 #include "../../src/kmemtop/views.h"
+#include "textcheck.h"
 
 #define MiB (UINT64_C(1) << 20)
 
@@ -248,34 +249,6 @@ static char *view_of(const struct kmem_snapshot *snap, enum which w, enum kt_cg_
     return buf;
 }
 
-/* The line of @text that starts with @prefix, copied into @out ("" if none). */
-static const char *line_starting(const char *text, const char *prefix, char *out, size_t len)
-{
-    size_t pl = strlen(prefix);
-
-    for (const char *p = text; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t ll = e ? (size_t)(e - p) : strlen(p);
-
-        if (ll >= pl && memcmp(p, prefix, pl) == 0) {
-            snprintf(out, len, "%.*s", (int)ll, p);
-            return out;
-        }
-        p = e ? e + 1 : NULL;
-    }
-    snprintf(out, len, "%s", "");
-    return out;
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 /* ---- a minimal JSON validator (RFC 8259 syntax, UTF-8 text) ------------- */
 
 struct jp {
@@ -422,18 +395,6 @@ static void assert_valid_json(const char *doc)
     assert_true(jp_value(&j));
     jp_ws(&j);
     assert_int_equal(*j.p, '\0');
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-    if (!strstr(hay, needle))
-        fail_msg("missing: %s\n--- in ---\n%s", needle, hay);
-}
-
-static void assert_lacks(const char *hay, const char *needle)
-{
-    if (strstr(hay, needle))
-        fail_msg("unexpected: %s", needle);
 }
 
 /* ---- shared helpers (common.c) ------------------------------------------ */
@@ -875,25 +836,6 @@ static void test_json_utf8_edges(void **state)
 }
 
 /* ---- cgroup table ------------------------------------------------------ */
-
-/* Row index of the first line ending with @suffix, or -1. */
-static int row_of(const char *text, const char *suffix)
-{
-    size_t sl = strlen(suffix);
-    int row = 0;
-
-    for (const char *p = text; *p; row++) {
-        const char *e = strchr(p, '\n');
-        size_t ll = e ? (size_t)(e - p) : strlen(p);
-
-        if (ll >= sl && memcmp(p + ll - sl, suffix, sl) == 0)
-            return row;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return -1;
-}
 
 static void test_cgroup_table(void **state)
 {

@@ -18,6 +18,7 @@
 
 #include "kmem.h"
 #include "../../src/kmemtop/views.h"
+#include "textcheck.h"
 
 /* ---- a screen-like sink: @rows lines of @width columns ------------------ */
 
@@ -52,27 +53,6 @@ static char *screen_close(struct screen *sc)
 {
     fclose(sc->f);
     return sc->buf;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-    if (!strstr(hay, needle))
-        fail_msg("missing: %s\n--- in ---\n%s", needle, hay);
-}
-
-static void assert_lacks(const char *hay, const char *needle)
-{
-    if (strstr(hay, needle))
-        fail_msg("unexpected: %s\n--- in ---\n%s", needle, hay);
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
 }
 
 /* ---- snapshots ------------------------------------------------------------ */
@@ -351,25 +331,6 @@ static char *cg_screen(const struct kmem_snapshot *snap, int width, int rows, co
     screen_open(&sc, width, rows);
     kt_cgroup_screen(&sc.s, snap, KT_CG_SORT_KERNEL, &o, st);
     return screen_close(&sc);
-}
-
-/* Row of the line that ends with @suffix, or -1. */
-static int row_of(const char *text, const char *suffix)
-{
-    size_t sl = strlen(suffix);
-    int row = 0;
-
-    for (const char *p = text; *p; row++) {
-        const char *e = strchr(p, '\n');
-        size_t ll = e ? (size_t)(e - p) : strlen(p);
-
-        if (ll >= sl && memcmp(p + ll - sl, suffix, sl) == 0)
-            return row;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return -1;
 }
 
 static void test_cgroup_tree(void **state)
