@@ -10,7 +10,8 @@ T=$(tmpdir)
 chmod 755 "$T" # the unprivileged run below reads the fixture copy
 SOCK="kmem-tui-$$"
 S=kt
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+# kill-server can leave the socket file behind: remove it too.
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$T"' EXIT INT TERM
 command -v tmux >/dev/null || { not_ok "tmux is installed (scripts/deps.sh)"; finish; }
 [ -x "$K" ] || { not_ok "kmemtop is built at $K"; finish; }
 
