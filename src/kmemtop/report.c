@@ -54,44 +54,9 @@ struct rep {
     bool node_ok, slab_ok, cg_ok;
 };
 
-static double pct(uint64_t part, uint64_t whole)
-{
-    return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
 static const char *hum(char *buf, uint64_t v)
 {
     return kt_human(buf, H, (double)v);
-}
-
-/* @s with control bytes written as \xNN, so that names cannot drive the terminal. */
-static void put_name(FILE *f, const char *s, int width)
-{
-    int n = 0;
-
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c < 0x20 || c == 0x7f) {
-            n += fprintf(f, "\\x%02x", c);
-        } else {
-            fputc(c, f);
-            n++;
-        }
-    }
-    for (; n < width; n++)
-        fputc(' ', f);
-}
-
-/* @s with control bytes replaced by '?', into @out (for text that is wrapped). */
-static const char *plain(char *out, size_t len, const char *s)
-{
-    size_t o = 0;
-
-    for (; s && *s && o + 1 < len; s++)
-        out[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-    out[o] = '\0';
-    return out;
 }
 
 /*
@@ -182,9 +147,9 @@ static void summary(struct rep *r)
                                 "The kernel uses %s (%" PRIu64 " bytes), %.1f%% of MemTotal. "
                                 "The largest kind is %s: %s (%.1f%%).",
                                 hum(h, n->kernel_total), n->kernel_total,
-                                pct(n->kernel_total, n->mi.v[KMEM_MI_MEMTOTAL]),
+                                kt_pct(n->kernel_total, n->mi.v[KMEM_MI_MEMTOTAL]),
                                 kmem_node_kind_name[big], hum(h2, n->kind[big]),
-                                pct(n->kind[big], n->kernel_total));
+                                kt_pct(n->kind[big], n->kernel_total));
     }
     if (r->slab_ok && si->n > 0 && len < sizeof(text)) {
         char name[KMEM_SLAB_NAME_MAX];
@@ -194,16 +159,16 @@ static void summary(struct rep *r)
             if (kmem_slab_bytes(&si->v[i], kmem_page_size()) >
                 kmem_slab_bytes(&si->v[big], kmem_page_size()))
                 big = i;
-        len +=
-            (size_t)snprintf(text + len, sizeof(text) - len, "%sThe largest slab cache is %s: %s.",
-                             len ? " " : "", plain(name, sizeof(name), si->v[big].name),
-                             hum(h, kmem_slab_bytes(&si->v[big], kmem_page_size())));
+        len += (size_t)snprintf(
+            text + len, sizeof(text) - len, "%sThe largest slab cache is %s: %s.", len ? " " : "",
+            (kt_printable(name, sizeof(name), si->v[big].name, KT_ESC_QMARK), name),
+            hum(h, kmem_slab_bytes(&si->v[big], kmem_page_size())));
     }
     if (r->node_ok && len < sizeof(text)) {
         uint64_t un = n->kind[KMEM_NODE_UNACCOUNTED];
 
         len += (size_t)snprintf(text + len, sizeof(text) - len, " No counter explains %s (%.1f%%).",
-                                hum(h, un), pct(un, n->kernel_total));
+                                hum(h, un), kt_pct(un, n->kernel_total));
     }
     if (r->node_ok && r->cg_ok && r->snap->cgroups.n > 0 && len < sizeof(text)) {
         uint64_t ch = r->snap->cgroups.v[0].kernel;
@@ -211,7 +176,7 @@ static void summary(struct rep *r)
 
         snprintf(text + len, sizeof(text) - len,
                  " Cgroups are charged %s; %s (%.1f%%) belongs to no cgroup.", hum(h, ch),
-                 hum(h2, not_charged), pct(not_charged, n->kernel_total));
+                 hum(h2, not_charged), kt_pct(not_charged, n->kernel_total));
     }
     wrap(r->f, "  ", 2, text);
 }
@@ -231,11 +196,11 @@ static void kinds(struct rep *r)
     fprintf(r->f, "  %-20s %15s %8s %7s\n", "kind", "bytes", "size", "share");
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
         fprintf(r->f, "  %-20s %15" PRIu64 " %8s %6.1f%%\n", kmem_node_kind_name[k], n->kind[k],
-                hum(h, n->kind[k]), pct(n->kind[k], n->kernel_total));
+                hum(h, n->kind[k]), kt_pct(n->kind[k], n->kernel_total));
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s %6.1f%%\n", "total", n->kernel_total,
             hum(h, n->kernel_total), n->kernel_total ? 100.0 : 0.0);
     fprintf(r->f, "\n  Kernel memory is %.1f%% of MemTotal (%" PRIu64 " bytes, %s).\n",
-            pct(n->kernel_total, memtotal), memtotal, hum(h2, memtotal));
+            kt_pct(n->kernel_total, memtotal), memtotal, hum(h2, memtotal));
     fprintf(r->f, "\n  What each kind is:\n");
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++) {
         char first[64], text[512];
@@ -272,12 +237,12 @@ static void kinds(struct rep *r)
 }
 
 /* Slab caches by size, descending; ties keep file order. */
-static const struct kmem_slabinfo *sort_si;
-static int cmp_slab_size(const void *pa, const void *pb)
+static int cmp_slab_size(const void *pa, const void *pb, void *arg)
 {
+    const struct kmem_slabinfo *si = arg;
     size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    uint64_t sa = kmem_slab_bytes(&sort_si->v[a], kmem_page_size());
-    uint64_t sb = kmem_slab_bytes(&sort_si->v[b], kmem_page_size());
+    uint64_t sa = kmem_slab_bytes(&si->v[a], kmem_page_size());
+    uint64_t sb = kmem_slab_bytes(&si->v[b], kmem_page_size());
 
     if (sa != sb)
         return sa > sb ? -1 : 1;
@@ -323,8 +288,7 @@ static void slabs(struct rep *r)
     }
     for (size_t i = 0; i < si->n; i++)
         idx[i] = i;
-    sort_si = si;
-    qsort(idx, si->n, sizeof(*idx), cmp_slab_size);
+    qsort_r(idx, si->n, sizeof(*idx), cmp_slab_size, (void *)si);
     shown = si->n < TOP_N ? si->n : TOP_N;
     fprintf(r->f, "\n  Top %zu by size:\n", shown);
     fprintf(r->f, "  %15s %8s %12s %12s %8s  %s\n", "bytes", "size", "objects", "in use",
@@ -335,7 +299,7 @@ static void slabs(struct rep *r)
 
         fprintf(r->f, "  %15" PRIu64 " %8s %12" PRIu64 " %12" PRIu64 " %8" PRIu64 "  ", b,
                 hum(h, b), s->num_objs, s->active_objs, s->objsize);
-        put_name(r->f, s->name, 0);
+        kt_put_printable(r->f, s->name);
         if (s->dup)
             fprintf(r->f, " (line %u, repeated name)", s->line);
         fputc('\n', r->f);
@@ -425,7 +389,7 @@ static void unaccounted(struct rep *r)
                 (uint64_t)(-(n->unaccounted_signed + 1)) + 1);
     else
         fprintf(r->f, " (%s, %.1f%% of kernel memory)\n", hum(h, (uint64_t)n->unaccounted_signed),
-                pct((uint64_t)n->unaccounted_signed, n->kernel_total));
+                kt_pct((uint64_t)n->unaccounted_signed, n->kernel_total));
     if (overflow || sum != n->unaccounted_signed)
         fprintf(r->f,
                 "  (note: these terms give %" PRId64 "; the node reader's own result is "
@@ -466,51 +430,11 @@ static void outside(struct rep *r)
             n->memmap_boot_bytes, hum(h, n->memmap_boot_bytes));
 }
 
-/* Display name: namespace/pod/container when known (the path is in --json), else the
- * cgroup path. */
-static void put_cg_name(FILE *f, const struct kmem_cgroup *cg)
+static int cmp_kernel(const void *pa, const void *pb, void *arg)
 {
-    const char *cid = cg->container_id ? cg->container_id : "";
-
-    if (cg->pod_name && *cg->pod_name) {
-        put_name(f, cg->namespace_name, 0);
-        fputc('/', f);
-        put_name(f, cg->pod_name, 0);
-        if (cg->container_name && *cg->container_name) {
-            fputc('/', f);
-            put_name(f, cg->container_name, 0);
-        } else if (*cid) {
-            fprintf(f, "/%.12s", cid);
-        } else if (cg->kube_conmon) {
-            fputs(" (conmon)", f);
-        }
-        return;
-    }
-    put_name(f, cg->path, 0);
-}
-
-static const struct kmem_cgroup *sort_cg;
-
-/* Path order where '/' comes before every other byte: a cgroup's descendants
- * follow it directly. */
-static int cmp_tree(const void *pa, const void *pb)
-{
-    const unsigned char *a = (const unsigned char *)sort_cg[*(const size_t *)pa].path;
-    const unsigned char *b = (const unsigned char *)sort_cg[*(const size_t *)pb].path;
-
-    for (;; a++, b++) {
-        int ca = *a == '/' ? 1 : *a ? *a + 1 : 0;
-        int cb = *b == '/' ? 1 : *b ? *b + 1 : 0;
-
-        if (ca != cb || !ca)
-            return ca - cb;
-    }
-}
-
-static int cmp_kernel(const void *pa, const void *pb)
-{
-    const struct kmem_cgroup *a = &sort_cg[*(const size_t *)pa];
-    const struct kmem_cgroup *b = &sort_cg[*(const size_t *)pb];
+    const struct kmem_cgroup *v = arg;
+    const struct kmem_cgroup *a = &v[*(const size_t *)pa];
+    const struct kmem_cgroup *b = &v[*(const size_t *)pb];
 
     if (a->kernel != b->kernel)
         return a->kernel > b->kernel ? -1 : 1;
@@ -520,16 +444,15 @@ static int cmp_kernel(const void *pa, const void *pb)
 static void cg_table(struct rep *r, const size_t *idx, size_t n, uint64_t whole)
 {
     const struct kmem_cgroup *v = r->snap->cgroups.v;
-    char h[H];
+    char h[H], name[4096];
 
     fprintf(r->f, "  %15s %8s %7s  %s\n", "bytes", "size", "share", "cgroup");
     for (size_t i = 0; i < n && i < TOP_N; i++) {
         const struct kmem_cgroup *cg = &v[idx[i]];
 
         fprintf(r->f, "  %15" PRIu64 " %7s%c %6.1f%%  ", cg->kernel, hum(h, cg->kernel),
-                cg->kernel_approx ? '~' : ' ', pct(cg->kernel, whole));
-        put_cg_name(r->f, cg);
-        fputc('\n', r->f);
+                cg->kernel_approx ? '~' : ' ', kt_pct(cg->kernel, whole));
+        fprintf(r->f, "%s\n", kt_cg_name(name, sizeof(name), cg, KT_ESC_HEX));
     }
     if (n > TOP_N)
         fprintf(r->f, "  ... and %zu more\n", n - TOP_N);
@@ -583,8 +506,8 @@ static void cgroups(struct rep *r)
                 "not charged", not_charged, hum(h, not_charged), node->kernel_total,
                 node->kernel_total < root->kernel ? " (below 0: shown as 0)" : "");
         fprintf(r->f, "  %.1f%% of the node's kernel memory is charged to some cgroup.\n",
-                pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
-                    node->kernel_total));
+                kt_pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
+                       node->kernel_total));
     } else {
         fputs("  (the part not charged needs the node counters, which are not available)\n", r->f);
     }
@@ -602,23 +525,13 @@ static void cgroups(struct rep *r)
     }
     top = idx + cgs->n;
     /* Leaves: in tree order, a cgroup followed by one of its descendants is not one. */
-    for (size_t i = 0; i < cgs->n; i++)
-        idx[i] = i;
-    sort_cg = cgs->v;
-    qsort(idx, cgs->n, sizeof(*idx), cmp_tree);
+    kt_cg_tree_order(cgs->v, cgs->n, idx);
     for (size_t i = 0; i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[idx[i]];
-        size_t l = strlen(cg->path);
-        bool leaf = true;
+        bool leaf = i + 1 == cgs->n || !kt_cg_is_ancestor(cg->path, cgs->v[idx[i + 1]].path);
 
         if (cg->depth == 1)
             top[ntop++] = idx[i];
-        if (i + 1 < cgs->n) {
-            const char *next = cgs->v[idx[i + 1]].path;
-
-            leaf = !(strncmp(next, cg->path, l) == 0 &&
-                     (next[l] == '/' || (l > 0 && cg->path[l - 1] == '/')));
-        }
         if (leaf && cg->depth > 0)
             idx[nleaf++] = idx[i];
     }
@@ -628,12 +541,12 @@ static void cgroups(struct rep *r)
           "  Shares are of the memory charged to cgroups.\n",
           r->f);
     if (ntop) {
-        qsort(top, ntop, sizeof(*top), cmp_kernel);
+        qsort_r(top, ntop, sizeof(*top), cmp_kernel, (void *)cgs->v);
         fprintf(r->f, "\n  Top-level cgroups (the root's children):\n");
         cg_table(r, top, ntop, root->kernel);
     }
     if (nleaf) {
-        qsort(idx, nleaf, sizeof(*idx), cmp_kernel);
+        qsort_r(idx, nleaf, sizeof(*idx), cmp_kernel, (void *)cgs->v);
         fprintf(r->f, "\n  Leaf cgroups (containers, services; no double counting among "
                       "them):\n");
         cg_table(r, idx, nleaf, root->kernel);
@@ -643,17 +556,39 @@ static void cgroups(struct rep *r)
     free(idx);
 }
 
-int kt_report(FILE *f, const struct kmem_snapshot *snap)
+/* Which machine a capture read back with --root describes. */
+static void capture_header(FILE *f, const struct kmem_capture_meta *m)
+{
+    if (!m)
+        return;
+    fputs("Read from a capture: taken ", f);
+    kt_put_printable(f, *m->date ? m->date : "(date unknown)");
+    fputs(" on host ", f);
+    kt_put_printable(f, *m->hostname ? m->hostname : "unknown");
+    fputs(", Linux ", f);
+    kt_put_printable(f, *m->kernel ? m->kernel : "unknown");
+    fputs(", by kmem ", f);
+    kt_put_printable(f, *m->version ? m->version : "unknown");
+    fputs("\n", f);
+    if (*m->command) {
+        fputs("  with: ", f);
+        kt_put_printable(f, m->command);
+        fputs("\n", f);
+    }
+}
+
+int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_capture_meta *meta)
 {
     struct rep r = {
         .f = f,
         .snap = snap,
-        .slab_ok = (snap->flags & KMEM_COLLECT_SLAB) && !snap->status[KMEM_PART_SLAB].err,
-        .node_ok = (snap->flags & KMEM_COLLECT_NODE) && !snap->status[KMEM_PART_NODE].err,
-        .cg_ok = (snap->flags & KMEM_COLLECT_CGROUPS) && !snap->status[KMEM_PART_CGROUPS].err,
+        .slab_ok = kt_part_ok(snap, KMEM_PART_SLAB),
+        .node_ok = kt_part_ok(snap, KMEM_PART_NODE),
+        .cg_ok = kt_part_ok(snap, KMEM_PART_CGROUPS),
     };
 
     fprintf(f, "Kernel memory report (kmemtop %s)\n", KMEM_VERSION);
+    capture_header(f, meta);
     summary(&r);
     intro(&r);
     kinds(&r);

@@ -558,7 +558,7 @@ check "Dockerfile: slabtop link and kmem_exporter entrypoint" \
 build_pkgs_known() {
     pkgs=$(sed -n '/^FROM .* AS build/,/^FROM/p' "$F" | sed -n '/apt-get install/,/rm -rf/p' |
         tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|clean|rm|rf|&&|-y')
-    deps=$(sed -n '/^PKGS="/,/"$/p' scripts/deps.sh | tr ' "=' '\n\n\n')
+    deps=$(sed -n '/^[A-Z_]*PKGS="/,/"$/p' scripts/deps.sh | tr ' "=' '\n\n\n')
     r=0
     for p in $pkgs; do echo "$deps" | grep -qx "$p" || { echo "$p not in scripts/deps.sh"; r=1; }; done
     [ -n "$pkgs" ] && return $r
