@@ -179,7 +179,10 @@ void kt_cgroup_render(struct kt_sink *s, const struct kmem_snapshot *snap, enum 
         }
         stack = comp_cell(b1, sizeof(b1), cg, KMEM_CG_KERNEL_STACK);
         pgt = comp_cell(b2, sizeof(b2), cg, KMEM_CG_PAGETABLES);
-        oth = comp_cell(b3, sizeof(b3), cg, v1 ? KMEM_CG_TCP : KMEM_CG_OTHER);
+        if (v1)
+            oth = cg->has_sock ? kt_human(b3, sizeof(b3), (double)cg->sock) : "-";
+        else
+            oth = comp_cell(b3, sizeof(b3), cg, KMEM_CG_OTHER);
         row_name(name, sizeof(name), cg);
         shown = s->width > 0 ? fit(name, s->width - (6 * 9 + 1), cut, sizeof(cut)) : name;
         if (!kt_line(s, KT_NORMAL, "%8s %8s %8s %8s %8s %8s  %s", kern, chg, slab, stack, pgt, oth,

@@ -106,10 +106,11 @@ static void fill_components(void)
     b->comp[KMEM_CG_KERNEL_STACK] = 3 * MiB;
     b->comp[KMEM_CG_PAGETABLES] = 2 * MiB;
     b->comp[KMEM_CG_OTHER] = 5 * MiB;
-    b->comp[KMEM_CG_SOCK] = 7 * MiB;
     b->comp_present = (1u << KMEM_CG_SLAB_RECLAIMABLE) | (1u << KMEM_CG_SLAB_UNRECLAIMABLE) |
                       (1u << KMEM_CG_KERNEL_STACK) | (1u << KMEM_CG_PAGETABLES) |
-                      (1u << KMEM_CG_OTHER) | (1u << KMEM_CG_SOCK);
+                      (1u << KMEM_CG_OTHER);
+    b->has_sock = true;
+    b->sock = 7 * MiB;
     for (size_t i = 0; i < NCG; i++)
         if (!cgs[i].pod_uid) {
             cgs[i].pod_uid = cgs[i].qos = cgs[i].container_id = cgs[i].runtime = "";
@@ -701,10 +702,17 @@ static void test_json(void **state)
     /* Cgroups. */
     assert_contains(out, "\"layout\": \"v2\"");
     assert_contains(out, "{\"path\": \"/a/b\", \"depth\": 2, \"kernel_bytes\": 20971520, "
-                         "\"approx\": false, \"usage_bytes\": 0, \"components\": "
+                         "\"approx\": false, \"lower_bound\": false, \"upper_bound_bytes\": null, "
+                         "\"usage_bytes\": 0, \"components\": "
                          "{\"slab_reclaimable\": 6291456, \"slab_unreclaimable\": 4194304, "
-                         "\"kernel_stack\": 3145728, \"pagetables\": 2097152, \"other\": 5242880, "
-                         "\"sock\": 7340032}, \"pod_uid\": null,");
+                         "\"kernel_stack\": 3145728, \"pagetables\": 2097152, \"other\": 5242880}, "
+                         "\"components_excess_bytes\": 0, \"sock_bytes\": 7340032, "
+                         "\"dying_descendants\": null, \"pod_uid\": null,");
+    assert_contains(out, "\"kernel_exact\": false,");
+    assert_contains(out, "\"dying\": null,");
+    assert_contains(out, "\"dying_source\": null,");
+    assert_contains(out, "\"possible_cpus\": null,");
+    assert_contains(out, "\"container\": \"nginx\", \"attempt\": 0, \"conmon\": false");
     assert_contains(out, "\"delta_kernel_bytes\": 1048576}");
     assert_contains(out, "\"delta_kernel_bytes\": -2097152}");
     assert_contains(out, "\"path\": \"/evil\\u001b[2J\"");
