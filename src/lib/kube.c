@@ -318,18 +318,12 @@ static int log_attempt(const char *name)
  */
 static int container_attempt(int podfd, const char *name)
 {
-    int fd = openat(podfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = kmem_opendir(podfd, name);
     struct dirent *de;
     int best = -1;
-    DIR *d;
 
-    if (fd < 0)
+    if (!d)
         return -1;
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -1;
-    }
     while ((de = readdir(d))) {
         int n = log_attempt(de->d_name);
 
