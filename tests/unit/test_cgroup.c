@@ -895,6 +895,10 @@ static void test_shared_hybrid(void **state)
     assert_int_equal(cgs->v[0].kernel, 71958528);
     assert_int_equal(cgs->v[0].usage, 931524608);
     assert_int_equal(find(cgs, "/process_api")->kernel, 71069696);
+    /* Removed cgroups: /proc/cgroups num_cgroups of memory minus the 7 walked. */
+    assert_int_equal(cgs->dying_source, KMEM_CG_DYING_PROC_CGROUPS);
+    assert_int_equal(cgs->dying, 49 - 7);
+    assert_true(cgs->kernel_exact);
     /* Every cgroup equals its memory.kmem.usage_in_bytes. */
     for (size_t i = 0; i < cgs->n; i++) {
         unsigned long long want = 0;
@@ -1148,6 +1152,17 @@ static void test_live(void **state)
     print_message("live %s: kmem %llu, file %llu, tries %d\n", cg, (unsigned long long)got,
                   (unsigned long long)want, tries + 1);
     assert_int_equal(got, want);
+    {
+        const struct kmem_cgroups *cgs = &kmem_current(ctx)->cgroups;
+        const struct kmem_cgroup *c = find(cgs, cg);
+
+        /* v1: one part, "other", all of it; memory.kmem.tcp is sock, apart. */
+        assert_int_equal(c->comp_present, BIT(KMEM_CG_OTHER));
+        assert_int_equal(c->comp[KMEM_CG_OTHER], c->kernel);
+        assert_true(c->has_sock);
+        assert_true(cgs->kernel_exact);
+        assert_int_equal(cgs->dying_source, KMEM_CG_DYING_PROC_CGROUPS);
+    }
     if (min && *min)
         assert_true(got >= strtoull(min, NULL, 10));
     kmem_ctx_free(ctx);
