@@ -618,12 +618,10 @@ static void exactness(struct rep *r, const struct kmem_cgroups *cgs, bool approx
 #define DYING_SLAB_BYTES       (16 * 1024)
 #define DYING_PERCPU_CPU_BYTES 1900
 
-static const struct kmem_cgroup *sort_dying_v;
-
-static int cmp_dying(const void *pa, const void *pb)
+static int cmp_dying(const void *pa, const void *pb, void *v)
 {
-    const struct kmem_cgroup *a = &sort_dying_v[*(const size_t *)pa];
-    const struct kmem_cgroup *b = &sort_dying_v[*(const size_t *)pb];
+    const struct kmem_cgroup *a = (const struct kmem_cgroup *)v + *(const size_t *)pa;
+    const struct kmem_cgroup *b = (const struct kmem_cgroup *)v + *(const size_t *)pb;
 
     if (a->dying != b->dying)
         return a->dying > b->dying ? -1 : 1;
@@ -688,8 +686,7 @@ static void dying(struct rep *r)
         if (cgs->v[i].depth == 1 && cgs->v[i].has_dying && cgs->v[i].dying)
             idx[n++] = i;
     if (n) {
-        sort_dying_v = cgs->v;
-        qsort(idx, n, sizeof(*idx), cmp_dying);
+        qsort_r(idx, n, sizeof(*idx), cmp_dying, cgs->v);
         fputs("\n  Below the top-level cgroups with the most:\n", r->f);
         for (size_t i = 0; i < n && i < TOP_N; i++) {
             fprintf(r->f, "  %15" PRIu64 "  ", cgs->v[idx[i]].dying);

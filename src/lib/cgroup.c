@@ -247,47 +247,39 @@ int kmem_cg_proc_cgroups_parse(const char *buf, size_t len, uint64_t *num)
     return -ENOENT;
 }
 
-/* Digits at *p (at most 7: CPU numbers), advancing *p. false if none. */
-static bool cpu_number(const char **p, const char *end, unsigned *out)
-{
-    unsigned v = 0, n = 0;
-
-    while (*p < end && **p >= '0' && **p <= '9' && n < 8) {
-        v = v * 10 + (unsigned)(**p - '0');
-        (*p)++;
-        n++;
-    }
-    *out = v;
-    return n > 0 && n < 8;
-}
-
 unsigned kmem_cg_cpulist_count(const char *buf, size_t len)
 {
     const char *p = buf, *end = buf + len;
-    unsigned count = 0;
+    uint64_t count = 0;
 
+    while (end > p && (end[-1] == '\n' || end[-1] == '\0' || kmem_is_blank(end[-1])))
+        end--;
     for (;;) {
-        unsigned lo, hi;
+        /* One range, "N" or "N-M", up to the next ',': each number with the
+         * parse cursor bounded to its own characters. */
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        const char *dash = memchr(p, '-', (size_t)(stop - p));
+        uint64_t lo, hi;
 
-        if (!cpu_number(&p, end, &lo))
+        if (kmem_parse_u64(&p, dash ? dash : stop, &lo) || p != (dash ? dash : stop))
             return 0;
         hi = lo;
-        if (p < end && *p == '-') {
-            p++;
-            if (!cpu_number(&p, end, &hi) || hi < lo)
+        if (dash) {
+            p = dash + 1;
+            if (kmem_parse_u64(&p, stop, &hi) || p != stop || hi < lo)
                 return 0;
         }
-        count += hi - lo + 1;
-        if (count > 1u << 24)
+        if (hi - lo >= (1u << 24))
             return 0;
-        if (p < end && *p == ',') {
-            p++;
-            continue;
-        }
-        break;
+        count += hi - lo + 1;
+        if (count > (1u << 24))
+            return 0;
+        if (!comma)
+            break;
+        p = comma + 1;
     }
-    p = kmem_skip_blanks(p, end);
-    return p == end || *p == '\n' || *p == '\0' ? count : 0;
+    return (unsigned)count;
 }
 
 /* ---- storage ------------------------------------------------------------ */

@@ -355,6 +355,68 @@ static void test_memstat_nul_inside(void **state)
     assert_int_equal(cg.comp[KMEM_CG_KERNEL_STACK], 4);
 }
 
+/* ---- cgroup.stat, /proc/cgroups, CPU lists ----------------------------- */
+
+static void test_cgstat_table(void **state)
+{
+    static const struct {
+        const char *text;
+        int err;
+        uint64_t dying;
+        enum kmem_cg_dying_source src;
+    } cases[] = {
+        {"nr_descendants 13\nnr_dying_descendants 7\n", 0, 7, KMEM_CG_DYING_DESCENDANTS},
+        /* 6.12+: the memory controller's own count wins, wherever it is */
+        {"nr_descendants 6\nnr_dying_descendants 4\nnr_subsys_memory 7\n"
+         "nr_dying_subsys_memory 3\n",
+         0, 3, KMEM_CG_DYING_SUBSYS_MEMORY},
+        {"nr_dying_subsys_memory 0\nnr_dying_descendants 9\n", 0, 0, KMEM_CG_DYING_SUBSYS_MEMORY},
+        {"nr_dying_subsys_cpu 5\nnr_descendants 1\n", 0, 0, KMEM_CG_DYING_NONE},
+        {"", 0, 0, KMEM_CG_DYING_NONE},
+        {"nr_dying_descendants 18446744073709551615", 0, UINT64_MAX, KMEM_CG_DYING_DESCENDANTS},
+        {"nr_dying_descendants x\n", -EINVAL, 0, KMEM_CG_DYING_NONE},
+        {"nr_dying_descendants 1 2\n", -EINVAL, 0, KMEM_CG_DYING_NONE},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum kmem_cg_dying_source src = KMEM_CG_DYING_PROC_CGROUPS;
+        struct kmem_parse_error perr;
+        uint64_t dying = 99;
+        int err = kmem_cg_cgstat_parse(cases[i].text, strlen(cases[i].text), &dying, &src, &perr);
+
+        if (err != cases[i].err || dying != cases[i].dying || src != cases[i].src)
+            fail_msg("case %zu: err %d dying %llu source %d", i, err, (unsigned long long)dying,
+                     (int)src);
+    }
+}
+
+static void test_proc_cgroups_and_cpulist(void **state)
+{
+    static const char proc[] = "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+                               "cpuset\t3\t3\t1\nmemory\t4\t96\t1\npids\t8\t3\t1\n";
+    static const struct {
+        const char *text;
+        unsigned want;
+    } cpus[] = {
+        {"0-1\n", 2},  {"0\n", 1},  {"0-3,8-15\n", 12},  {"0,2,4\n", 3}, {"0-7", 8},
+        {"", 0},       {"\n", 0},   {"3-1\n", 0},        {"0-\n", 0},    {"-1\n", 0},
+        {"0,,1\n", 0}, {"1x\n", 0}, {"0-16777216\n", 0},
+    };
+    uint64_t num = 1;
+
+    (void)state;
+    assert_int_equal(kmem_cg_proc_cgroups_parse(proc, strlen(proc), &num), 0);
+    assert_int_equal(num, 96);
+    assert_int_equal(kmem_cg_proc_cgroups_parse("cpu 1 3 1\n", 10, &num), -ENOENT);
+    assert_int_equal(num, 0);
+    assert_int_equal(kmem_cg_proc_cgroups_parse("memory 4 x 1\n", 13, &num), -EINVAL);
+    for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++)
+        if (kmem_cg_cpulist_count(cpus[i].text, strlen(cpus[i].text)) != cpus[i].want)
+            fail_msg("cpu list '%s': %u, want %u", cpus[i].text,
+                     kmem_cg_cpulist_count(cpus[i].text, strlen(cpus[i].text)), cpus[i].want);
+}
+
 /* ---- v2 fixtures -------------------------------------------------------- */
 
 /* Leaf or summed values of one v2 cgroup: kernel parts, then other, sock, current. */
@@ -1173,6 +1235,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memstat_table),
         cmocka_unit_test(test_memstat_nul_inside),
+        cmocka_unit_test(test_cgstat_table),
+        cmocka_unit_test(test_proc_cgroups_and_cpulist),
         cmocka_unit_test(test_v2_systemd_containerd),
         cmocka_unit_test(test_v2_crio),
         cmocka_unit_test(test_v2_no_kernel_stat),
