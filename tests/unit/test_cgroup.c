@@ -9,6 +9,7 @@
  * the tables below; every parent holds the sum of its children; memory.current
  * (v2) = anon + file + kernel + sock of the fixture's memory.stat.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -978,6 +979,98 @@ static void test_shared_hybrid(void **state)
     kmem_ctx_free(ctx);
 }
 
+/* ---- every tree: the parts add up ---------------------------------------- */
+
+/*
+ * Every fixture tree and every real tree the VM tests captured (5.10, 6.1,
+ * 6.12): for every cgroup, the parts present add up exactly to its kernel
+ * value; a v2 root with its own memory.stat is read from it (not a lower
+ * bound) and holds at least what its children hold; kernel_exact follows the
+ * root's "kernel" line.
+ */
+static void check_tree(const char *root)
+{
+    char p[8192];
+    const struct kmem_cgroups *cgs;
+    struct kmem_ctx *ctx;
+    uint64_t top = 0;
+
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup", root);
+    if (access(p, F_OK) != 0)
+        return; /* a slab-only fixture */
+    ctx = open_root(root);
+    if (kmem_collect(ctx, KMEM_COLLECT_CGROUPS) != 0) {
+        kmem_ctx_free(ctx);
+        return; /* trees without a memory hierarchy are tested elsewhere */
+    }
+    cgs = &kmem_current(ctx)->cgroups;
+    for (size_t i = 0; i < cgs->n; i++) {
+        const struct kmem_cgroup *c = &cgs->v[i];
+
+        if (parts_sum(c) != c->kernel)
+            fail_msg("%s: %s: parts add up to %llu, kernel %llu", root, c->path,
+                     (unsigned long long)parts_sum(c), (unsigned long long)c->kernel);
+        if (c->depth == 1)
+            top += c->kernel;
+        if (c->has_upper_bound && c->kernel_upper_bound < c->kernel)
+            fail_msg("%s: %s: upper bound below kernel", root, c->path);
+    }
+    if (cgs->layout == KMEM_CG_V2) {
+        FILE *f;
+        char line[256];
+        bool has_stat, has_kernel = false;
+
+        snprintf(p, sizeof(p), "%s/sys/fs/cgroup/memory.stat", root);
+        f = fopen(p, "r");
+        has_stat = f != NULL;
+        while (f && fgets(line, sizeof(line), f))
+            has_kernel |= strncmp(line, "kernel ", 7) == 0;
+        if (f)
+            fclose(f);
+        if (cgs->v[0].kernel_lower_bound == has_stat)
+            fail_msg("%s: root lower_bound %d with a root memory.stat %d", root,
+                     cgs->v[0].kernel_lower_bound, has_stat);
+        if (cgs->kernel_exact != has_kernel)
+            fail_msg("%s: kernel_exact %d, root memory.stat kernel line %d", root,
+                     cgs->kernel_exact, has_kernel);
+        if (cgs->v[0].kernel < top)
+            fail_msg("%s: the root %llu below its children %llu", root,
+                     (unsigned long long)cgs->v[0].kernel, (unsigned long long)top);
+    }
+    kmem_ctx_free(ctx);
+}
+
+static void check_trees_in(const char *dir)
+{
+    char path[4096];
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    if (!d)
+        fail_msg("cannot list %s", dir);
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        check_tree(path);
+        n++;
+    }
+    closedir(d);
+    assert_true(n > 0);
+}
+
+static void test_every_tree_parts_add_up(void **state)
+{
+    char dir[4096];
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/tests/fixtures", top());
+    check_trees_in(dir);
+    snprintf(dir, sizeof(dir), "%s/tests/vm/trees", top());
+    check_trees_in(dir);
+}
+
 /* ---- layouts and failures ----------------------------------------------- */
 
 static void test_no_hierarchy(void **state)
@@ -1244,6 +1337,7 @@ int main(void)
         cmocka_unit_test(test_v2_upper_bound),
         cmocka_unit_test(test_v1_cgroupfs),
         cmocka_unit_test(test_shared_hybrid),
+        cmocka_unit_test(test_every_tree_parts_add_up),
         cmocka_unit_test(test_no_hierarchy),
         cmocka_unit_test(test_v2_at_unified),
         cmocka_unit_test(test_root_unreadable),
