@@ -47,6 +47,7 @@ struct options {
     const char *exclude;
     const char *run_as;
     bool timestamps;
+    const char *cadvisor_compat;
     unsigned max_conns;
     unsigned max_conns_per_ip;
     long bench; /* hidden: N collect+render cycles, then CPU figures */
@@ -92,6 +93,10 @@ static const struct flag flags[] = {
      "Only export slab caches whose whole name matches this regular expression (RE2 syntax).", 0},
     {"collector.slabinfo.exclude", F_STR, OFF(exclude), "REGEX",
      "Do not export slab caches whose whole name matches this regular expression.", 0},
+    {"collector.cadvisor-compat", F_STR, OFF(cadvisor_compat), "auto|always|never",
+     "When to emit container_memory_kernel_usage: auto (default) only on cgroup v2, where "
+     "the kubelet reports 0.",
+     0},
     {"run-as", F_STR, OFF(run_as), "USER",
      "After binding the port, switch to USER keeping only CAP_DAC_READ_SEARCH.", 0},
     {"bench", F_LONG, OFF(bench), "N", "Run N collections and print their CPU cost.", 1},
@@ -519,6 +524,12 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 64 * 1024);
     mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 
+    enum kx_cadvisor_compat compat = KX_CADVISOR_AUTO;
+    if (o.cadvisor_compat && kx_cadvisor_compat_parse(o.cadvisor_compat, &compat))
+        return usage_error("invalid value '%s' for flag '--collector.cadvisor-compat' (auto, "
+                           "always or never)",
+                           o.cadvisor_compat);
+
     kx_webconfig_init(&web);
     if (kx_filter_init(&filter, o.include, o.exclude, err, sizeof(err))) {
         fprintf(stderr, PROG ": %s\n", err);
@@ -552,6 +563,7 @@ int main(int argc, char **argv)
                  * its own process_* series would collide with ours. */
                 .timestamps = o.timestamps && !o.textfile,
                 .process = server || o.bench,
+                .cadvisor_compat = compat,
             },
         .log_errors = server,
     };

@@ -58,17 +58,16 @@ static int col_kind(enum cg_col c)
         return KMEM_CG_VMALLOC;
     case CC_OTHER:
         return KMEM_CG_OTHER;
-    case CC_TCP:
-        return KMEM_CG_TCP;
-    case CC_SOCK:
-        return KMEM_CG_SOCK;
     default:
-        return -1;
+        return -1; /* TCP and SOCK: cg->sock, outside the kernel components */
     }
 }
 
 #define SLAB_BITS                                                                                  \
     ((UINT32_C(1) << KMEM_CG_SLAB_RECLAIMABLE) | (UINT32_C(1) << KMEM_CG_SLAB_UNRECLAIMABLE))
+/* Present-bit of the socket memory (v2 sock, v1 memory.kmem.tcp), beside the kinds' bits. */
+#define SOCK_BIT (UINT32_C(1) << 31)
+static_assert(KMEM_CG_KIND_COUNT < 31, "SOCK_BIT is above every kind's bit");
 
 /* The kind bits a column needs (0: always shown). */
 static uint32_t col_bits(enum cg_col c)
@@ -77,6 +76,8 @@ static uint32_t col_bits(enum cg_col c)
 
     if (c == CC_SLAB)
         return SLAB_BITS;
+    if (c == CC_TCP || c == CC_SOCK)
+        return SOCK_BIT;
     return k < 0 ? 0 : UINT32_C(1) << k;
 }
 
@@ -280,7 +281,7 @@ struct cg_render {
 
 static bool has(const struct kmem_cgroup *cg, uint32_t bits)
 {
-    return (cg->comp_present & bits) != 0;
+    return ((cg->comp_present | (cg->has_sock ? SOCK_BIT : 0)) & bits) != 0;
 }
 
 static void cg_cell(const struct cg_render *r, size_t i, enum cg_col col, char *buf, size_t len)
@@ -325,6 +326,10 @@ static void cg_cell(const struct cg_render *r, size_t i, enum cg_col col, char *
     case CC_USAGE:
         kt_human(buf, len, (double)cg->usage);
         break;
+    case CC_TCP:
+    case CC_SOCK:
+        kt_human(buf, len, (double)cg->sock);
+        break;
     default:
         if (k >= 0)
             kt_human(buf, len, (double)cg->comp[k]);
@@ -346,7 +351,7 @@ static uint32_t available(const struct cg_render *r, uint32_t *lacks)
 
     *lacks = 0;
     for (size_t i = 0; i < cgs->n; i++) {
-        any |= cgs->v[i].comp_present;
+        any |= cgs->v[i].comp_present | (cgs->v[i].has_sock ? SOCK_BIT : 0);
         any_prev |= cgs->v[i].has_prev;
         for (int c = 0; c < CC_COUNT; c++)
             if (col_bits((enum cg_col)c) && !has(&cgs->v[i], col_bits((enum cg_col)c)))
@@ -358,6 +363,12 @@ static uint32_t available(const struct cg_render *r, uint32_t *lacks)
         if (bits && !(any & bits))
             continue;
         if ((c == CC_GROWTH || c == CC_RATE) && !(r->sc && r->sc->hist))
+            continue;
+        /* The same figure under its name on each version: TCP (v1), SOCK (v2). */
+        if (c == (cgs->layout == KMEM_CG_V2 ? CC_TCP : CC_SOCK))
+            continue;
+        /* v1 has no breakdown: its one part, "other", is the whole of KERNEL. */
+        if (c == CC_OTHER && cgs->layout != KMEM_CG_V2)
             continue;
         if (c == CC_CHANGE && !r->sc && !any_prev)
             continue; /* -o without a previous sample */

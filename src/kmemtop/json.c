@@ -358,6 +358,18 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
     jw_str_or_null(w, "mount", cgs->mount);
     jw_u64(w, "skipped_vanished", cgs->n_vanished);
     jw_u64(w, "skipped_errors", cgs->n_errors);
+    jw_bool(w, "kernel_exact", cgs->kernel_exact);
+    if (cgs->dying_source != KMEM_CG_DYING_NONE) {
+        jw_u64(w, "dying", cgs->dying);
+        jw_str(w, "dying_source", kmem_cg_dying_source_name[cgs->dying_source]);
+    } else {
+        jw_null(w, "dying");
+        jw_null(w, "dying_source");
+    }
+    if (cgs->possible_cpus)
+        jw_u64(w, "possible_cpus", cgs->possible_cpus);
+    else
+        jw_null(w, "possible_cpus");
     if (cgs->n) {
         idx = malloc(cgs->n * sizeof(*idx));
         if (idx)
@@ -373,12 +385,26 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
         jw_i64(w, "depth", cg->depth);
         jw_u64(w, "kernel_bytes", cg->kernel);
         jw_bool(w, "approx", cg->kernel_approx);
+        jw_bool(w, "lower_bound", cg->kernel_lower_bound);
+        if (cg->has_upper_bound)
+            jw_u64(w, "upper_bound_bytes", cg->kernel_upper_bound);
+        else
+            jw_null(w, "upper_bound_bytes");
         jw_u64(w, "usage_bytes", cg->usage);
         jw_obj(w, "components");
         for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
             if (cg->comp_present & (UINT32_C(1) << k))
                 jw_u64(w, kmem_cg_kind_name[k], cg->comp[k]);
         jw_obj_end(w);
+        jw_u64(w, "components_excess_bytes", cg->comp_excess);
+        if (cg->has_sock)
+            jw_u64(w, "sock_bytes", cg->sock);
+        else
+            jw_null(w, "sock_bytes");
+        if (cg->has_dying)
+            jw_u64(w, "dying_descendants", cg->dying);
+        else
+            jw_null(w, "dying_descendants");
         jw_str_or_null(w, "pod_uid", cg->pod_uid);
         jw_str_or_null(w, "qos", cg->qos);
         jw_str_or_null(w, "container_id", cg->container_id);
@@ -386,6 +412,10 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
         jw_str_or_null(w, "namespace", cg->namespace_name);
         jw_str_or_null(w, "pod", cg->pod_name);
         jw_str_or_null(w, "container", cg->container_name);
+        if (cg->container_name && *cg->container_name && cg->container_attempt >= 0)
+            jw_i64(w, "attempt", cg->container_attempt);
+        else
+            jw_null(w, "attempt");
         jw_bool(w, "conmon", cg->kube_conmon);
         if (cg->has_prev)
             jw_i64(w, "delta_kernel_bytes", cg->delta_kernel);

@@ -111,10 +111,11 @@ static void fill_components(void)
     b->comp[KMEM_CG_KERNEL_STACK] = 3 * MiB;
     b->comp[KMEM_CG_PAGETABLES] = 2 * MiB;
     b->comp[KMEM_CG_OTHER] = 5 * MiB;
-    b->comp[KMEM_CG_SOCK] = 7 * MiB;
     b->comp_present = (1u << KMEM_CG_SLAB_RECLAIMABLE) | (1u << KMEM_CG_SLAB_UNRECLAIMABLE) |
                       (1u << KMEM_CG_KERNEL_STACK) | (1u << KMEM_CG_PAGETABLES) |
-                      (1u << KMEM_CG_OTHER) | (1u << KMEM_CG_SOCK);
+                      (1u << KMEM_CG_OTHER);
+    b->has_sock = true;
+    b->sock = 7 * MiB;
     for (size_t i = 0; i < NCG; i++)
         if (!cgs[i].pod_uid) {
             cgs[i].pod_uid = cgs[i].qos = cgs[i].container_id = cgs[i].runtime = "";
@@ -647,6 +648,91 @@ static void test_report_cgroups(void **state)
     free(out);
 }
 
+/* @s with wrapped lines joined ("\n" and the indentation that follows become one space). */
+static char *unwrap(const char *s)
+{
+    char *out = malloc(strlen(s) + 1), *o = out;
+
+    assert_non_null(out);
+    while (*s) {
+        if (*s == '\n') {
+            while (*s == '\n' || *s == ' ')
+                s++;
+            *o++ = ' ';
+            continue;
+        }
+        *o++ = *s++;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Exactness, the root's parts and removed cgroups in --report. */
+static void test_report_cgroup_exactness_and_dying(void **state)
+{
+    struct kmem_snapshot s;
+    char want[512];
+    char *out, *flat;
+
+    (void)state;
+    make_snap(&s);
+    /* /a/c is estimated: the whole is not exact. */
+    out = report_of(&s);
+    flat = unwrap(out);
+    assert_contains(flat, "Estimated: this kernel's memory.stat has no \"kernel\" line");
+    assert_contains(flat, "memory.current - pages on its LRU lists - sock");
+    assert_contains(out, "Unknown: this kernel shows no count");
+    free(flat);
+    free(out);
+
+    s.cgroups.kernel_exact = true;
+    cgs[0].comp[KMEM_CG_SLAB_RECLAIMABLE] = 30 * MiB;
+    cgs[0].comp[KMEM_CG_OTHER] = 20 * MiB;
+    cgs[0].comp_present = (1u << KMEM_CG_SLAB_RECLAIMABLE) | (1u << KMEM_CG_OTHER);
+    cgs[0].has_sock = true;
+    cgs[0].sock = 3 * MiB;
+    s.cgroups.dying = 10;
+    s.cgroups.dying_source = KMEM_CG_DYING_SUBSYS_MEMORY;
+    s.cgroups.possible_cpus = 4;
+    cgs[1].has_dying = true;
+    cgs[1].dying = 7;
+    out = report_of(&s);
+    assert_contains(out, "the root cgroup's memory.stat \"kernel\"");
+    assert_contains(out, "Exact: every cgroup figure is the kernel's own counter");
+    assert_contains(out, "By kind (the parts add up to the charged total):");
+    snprintf(want, sizeof(want), "    %-20s %15" PRIu64 " bytes", "slab_reclaimable", 30 * MiB);
+    assert_contains(out, want);
+    snprintf(want, sizeof(want), "    %-20s %15" PRIu64 " bytes", "sock", 3 * MiB);
+    assert_contains(out, want);
+    assert_contains(out, "outside kernel memory");
+    snprintf(want, sizeof(want), "  %-20s %15d  root cgroup.stat nr_dying_subsys_memory\n",
+             "removed, still held", 10);
+    assert_contains(out, want);
+    /* 10 x (16384 + 4 x 1900) */
+    snprintf(want, sizeof(want), "  %-20s %15d bytes", "they pin about", 10 * (16384 + 4 * 1900));
+    assert_contains(out, want);
+    assert_contains(out, "estimate: 10 x (16384 + 4 CPUs x 1900)");
+    assert_contains(out, "Below the top-level cgroups with the most:\n                7  /a\n");
+    free(out);
+
+    /* The v2 root without its own memory.stat: a lower bound. */
+    cgs[0].kernel_lower_bound = true;
+    s.cgroups.kernel_exact = false;
+    s.cgroups.dying = 0;
+    out = report_of(&s);
+    flat = unwrap(out);
+    assert_contains(out, "the sum of the root's children (a lower bound)");
+    assert_contains(flat, "\"not charged\" may be too high");
+    assert_contains(out, "None: no removed memory cgroup is held.");
+    free(flat);
+    free(out);
+    memset(&cgs[0].comp, 0, sizeof(cgs[0].comp));
+    cgs[0].comp_present = 0;
+    cgs[0].has_sock = false;
+    cgs[0].kernel_lower_bound = false;
+    cgs[1].has_dying = false;
+}
+
 static void test_report_edge_cases(void **state)
 {
     struct kmem_snapshot s;
@@ -772,10 +858,17 @@ static void test_json(void **state)
     /* Cgroups. */
     assert_contains(out, "\"layout\": \"v2\"");
     assert_contains(out, "{\"path\": \"/a/b\", \"depth\": 2, \"kernel_bytes\": 20971520, "
-                         "\"approx\": false, \"usage_bytes\": 0, \"components\": "
+                         "\"approx\": false, \"lower_bound\": false, \"upper_bound_bytes\": null, "
+                         "\"usage_bytes\": 0, \"components\": "
                          "{\"slab_reclaimable\": 6291456, \"slab_unreclaimable\": 4194304, "
-                         "\"kernel_stack\": 3145728, \"pagetables\": 2097152, \"other\": 5242880, "
-                         "\"sock\": 7340032}, \"pod_uid\": null,");
+                         "\"kernel_stack\": 3145728, \"pagetables\": 2097152, \"other\": 5242880}, "
+                         "\"components_excess_bytes\": 0, \"sock_bytes\": 7340032, "
+                         "\"dying_descendants\": null, \"pod_uid\": null,");
+    assert_contains(out, "\"kernel_exact\": false,");
+    assert_contains(out, "\"dying\": null,");
+    assert_contains(out, "\"dying_source\": null,");
+    assert_contains(out, "\"possible_cpus\": null,");
+    assert_contains(out, "\"container\": \"nginx\", \"attempt\": 0, \"conmon\": false");
     assert_contains(out, "\"delta_kernel_bytes\": 1048576}");
     assert_contains(out, "\"delta_kernel_bytes\": -2097152}");
     assert_contains(out, "\"path\": \"/evil\\u001b[2J\"");
@@ -902,8 +995,9 @@ static void test_cgroup_table_v1_limits_errors(void **state)
     /* v1 reports no breakdown: its empty columns are hidden, TCP is shown. */
     s.cgroups.layout = KMEM_CG_HYBRID;
     for (size_t i = 0; i < NCG; i++) {
-        cgs[i].comp_present = UINT32_C(1) << KMEM_CG_TCP;
-        cgs[i].comp[KMEM_CG_TCP] = i * 4096;
+        cgs[i].comp_present = 0;
+        cgs[i].has_sock = true;
+        cgs[i].sock = i * 4096;
     }
     out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 0, NULL);
     assert_contains(out, "cgroup layout hybrid, 7 memory cgroups; ~ = no \"kernel\" in "
@@ -1004,6 +1098,7 @@ int main(void)
         cmocka_unit_test(test_report_kinds_and_formula),
         cmocka_unit_test(test_report_slabs),
         cmocka_unit_test(test_report_cgroups),
+        cmocka_unit_test(test_report_cgroup_exactness_and_dying),
         cmocka_unit_test(test_report_edge_cases),
         cmocka_unit_test(test_report_missing_parts),
         cmocka_unit_test(test_json),

@@ -347,7 +347,8 @@ static void test_cgroup_tree(void **state)
     s.cgroups.n = NCG;
     s.cgroups.v = cg_v;
     for (size_t i = 0; i < NCG; i++) {
-        cg_v[i].comp_present = UINT32_C(1) << KMEM_CG_TCP;
+        cg_v[i].comp_present = 0;
+        cg_v[i].has_sock = true;
         if (!cg_v[i].pod_uid)
             cg_v[i].pod_uid = cg_v[i].container_id = cg_v[i].namespace_name = cg_v[i].pod_name =
                 cg_v[i].container_name = "";
@@ -411,11 +412,11 @@ static void test_cgroup_tree(void **state)
     free(st.sel);
     st.sel = NULL;
     /* A cgroup without a part shown: "-", and its legend on a line of its own. */
-    cg_v[6].comp_present = 0;
+    cg_v[6].has_sock = false;
     out = cg_screen(&s, 50, 24, NULL, &scroll, &st);
     assert_contains(out, "cgroup layout v1, 7 memory cgroups\n- = not on this cgroup version\n");
     assert_contains(out, "       - ");
-    cg_v[6].comp_present = UINT32_C(1) << KMEM_CG_TCP;
+    cg_v[6].has_sock = true;
     free(out);
     out = cg_screen(&s, 50, 6, NULL, &scroll, &st);
     assert_int_equal(count_lines(out), 6);
