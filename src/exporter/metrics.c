@@ -375,6 +375,19 @@ static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
                                KX_NO_TIMESTAMP);
     }
 
+    if (cgs) {
+        /* What the walk left out: removed during it (normal churn), or not
+         * readable / deeper than the walk goes (then the collector fails). */
+        struct kx_label lv = {"reason", "vanished"}, le = {"reason", "error"};
+        kx_expo_family(b, "kmem_cgroups_skipped",
+                       "Memory cgroups not in this scrape: removed while it ran (vanished), or "
+                       "unreadable or nested deeper than 64 levels (error; "
+                       "kmem_collector_success{collector=\"cgroup\"} is then 0).",
+                       "gauge");
+        kx_expo_sample_u64(b, "kmem_cgroups_skipped", &lv, 1, cgs->n_vanished, KX_NO_TIMESTAMP);
+        kx_expo_sample_u64(b, "kmem_cgroups_skipped", &le, 1, cgs->n_errors, KX_NO_TIMESTAMP);
+    }
+
     if (!cadvisor_family(cgs, o))
         return;
     kx_expo_family(b, "container_memory_kernel_usage", "Size of kernel memory allocated in bytes.",
@@ -404,7 +417,11 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c)
     for (int i = 0; i < KX_COL_COUNT; i++) {
         struct kx_label l = {"collector", kx_collector_name[i]};
         const struct kmem_status *st = c->part[i].status;
-        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0, KX_NO_TIMESTAMP);
+        bool ok = st && st->err == 0;
+        /* A cgroup walk that skipped cgroups on errors is not a success. */
+        if (i == KX_COL_CGROUP && c->cgroups && c->cgroups->n_errors)
+            ok = false;
+        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, ok, KX_NO_TIMESTAMP);
     }
     kx_expo_family(b, "kmem_collector_duration_seconds", "Time the collector took in this scrape.",
                    "gauge");
