@@ -2,7 +2,7 @@
 # Install the Debian 12 packages that building and testing kmem need, if missing.
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
-libncurses-dev libcmocka-dev libmicrohttpd-dev libyaml-dev libcap-dev libcrypt-dev zlib1g-dev
+libbpf-dev bpftool llvm libncurses-dev libcmocka-dev libmicrohttpd-dev libyaml-dev libcap-dev libcrypt-dev zlib1g-dev
 procps prometheus prometheus-node-exporter curl jq tmux util-linux apache2-utils hyperfine
 man-db groff-base iproute2 python3 python3-yaml python3-jsonschema openssl
 bsdextrautils systemd gzip"

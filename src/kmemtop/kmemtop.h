@@ -20,6 +20,11 @@ struct kt_opts {
     enum kt_view view;
     bool report, json;
     const char *capture;
+    /* --alloc SECONDS (allocview.c); 0 when not asked */
+    double alloc_seconds;
+    bool alloc_counts;      /* --alloc-counts: no live-object tracking */
+    unsigned alloc_keys;    /* --alloc-keys N (0: default) */
+    unsigned alloc_objects; /* --alloc-objects N (0: default) */
 };
 
 /* procps slabtop's message for a /proc/slabinfo that cannot be read (main.c). */

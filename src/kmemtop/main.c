@@ -13,10 +13,22 @@
 #include <unistd.h>
 
 #include "kmemtop.h"
+#include "allocview.h"
 
 #define DEFAULT_DELAY 3
 
-enum { OPT_ROOT = 256, OPT_CGROUPS, OPT_NODE, OPT_REPORT, OPT_JSON, OPT_CAPTURE };
+enum {
+    OPT_ROOT = 256,
+    OPT_CGROUPS,
+    OPT_NODE,
+    OPT_REPORT,
+    OPT_JSON,
+    OPT_CAPTURE,
+    OPT_ALLOC,
+    OPT_ALLOC_COUNTS,
+    OPT_ALLOC_KEYS,
+    OPT_ALLOC_OBJECTS,
+};
 
 static void usage_slabtop(FILE *out, const char *prog)
 {
@@ -58,13 +70,19 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "     --json          print the whole snapshot as one JSON document\n"
             "     --capture <dir> copy every file kmem reads into <dir> (for --root)\n"
             "     --root <dir>    read <dir>/proc and <dir>/sys instead of /proc and /sys\n"
+            "     --alloc <secs>  trace slab allocations per cgroup and cache with BPF for\n"
+            "                     <secs> seconds, then print them (with --json: one document)\n"
+            "     --alloc-counts  with --alloc: counts only, no live-object tracking (cheaper)\n"
+            "     --alloc-objects <n>  live objects tracked (default 262144)\n"
+            "     --alloc-keys <n>     (cgroup, cache) pairs counted (default 65536)\n"
             " -h, --help          display this help and exit\n"
             " -V, --version       output version information and exit\n"
             "\nSort keys (as slabtop): a active objects, b objects per slab, c cache size,\n"
             " l slabs, v active slabs, n name, o objects (default), p pages per slab,\n"
             " s object size, u utilization; g growth since the last refresh.\n"
-            "\nInteractive keys: 1 slabs, 2 cgroups, 3 node, TAB next view, sort keys,\n"
-            " g growth, q quit. Invoked as 'slabtop' it behaves as procps-ng slabtop.\n",
+            "\nInteractive keys: 1 slabs, 2 cgroups, 3 node, 4 allocations (BPF), TAB next\n"
+            " view, sort keys, g growth, q quit. Invoked as 'slabtop' it behaves as\n"
+            " procps-ng slabtop.\n",
             prog);
 }
 
@@ -102,6 +120,36 @@ static long parse_delay(const struct kt_opts *o, const char *s)
     exit(EXIT_FAILURE);
 }
 
+/* --alloc SECONDS: a positive number, at most a day. */
+static double parse_seconds(const struct kt_opts *o, const char *s)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 86400) {
+        fprintf(stderr, "%s: --alloc: '%s' is not a number of seconds in (0, 86400]\n", o->prog, s);
+        exit(EXIT_FAILURE);
+    }
+    return v;
+}
+
+/* A map size: 1 .. 2^26 entries. */
+static unsigned parse_count(const struct kt_opts *o, const char *opt, const char *s)
+{
+    char *end = NULL;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v < 1 || v > (1UL << 26)) {
+        fprintf(stderr, "%s: %s: '%s' is not a number in 1..%lu\n", o->prog, opt, s, 1UL << 26);
+        exit(EXIT_FAILURE);
+    }
+    return (unsigned)v;
+}
+
 static void parse_opts(struct kt_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -116,6 +164,10 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"report", no_argument, NULL, OPT_REPORT},
         {"json", no_argument, NULL, OPT_JSON},
         {"capture", required_argument, NULL, OPT_CAPTURE},
+        {"alloc", required_argument, NULL, OPT_ALLOC},
+        {"alloc-counts", no_argument, NULL, OPT_ALLOC_COUNTS},
+        {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
+        {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -167,6 +219,18 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_CAPTURE:
             o->capture = optarg;
+            break;
+        case OPT_ALLOC:
+            o->alloc_seconds = parse_seconds(o, optarg);
+            break;
+        case OPT_ALLOC_COUNTS:
+            o->alloc_counts = true;
+            break;
+        case OPT_ALLOC_KEYS:
+            o->alloc_keys = parse_count(o, "--alloc-keys", optarg);
+            break;
+        case OPT_ALLOC_OBJECTS:
+            o->alloc_objects = parse_count(o, "--alloc-objects", optarg);
             break;
         default:
             usage(o, stderr);
@@ -267,7 +331,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", o.prog, err);
         return EXIT_FAILURE;
     }
-    if (o.report || o.json || o.capture)
+    if (o.alloc_seconds > 0)
+        rc = kt_alloc_once(ctx, &o);
+    else if (o.report || o.json || o.capture)
         rc = whole_snapshot(ctx, &o);
     else if (o.once && o.view == KT_VIEW_CGROUPS)
         rc = print_cgroups_once(ctx, &o);

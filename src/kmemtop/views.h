@@ -33,5 +33,6 @@ void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap);
 /* ---- whole-snapshot outputs ---- */
 int kt_report(FILE *f, const struct kmem_snapshot *snap); /* report.c */
 int kt_json(FILE *f, const struct kmem_snapshot *snap);   /* json.c */
+void kt_json_string(FILE *f, const char *s);              /* json.c: one escaped string */
 
 #endif

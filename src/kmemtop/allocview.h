@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* kmemtop's front end of the allocation tracer (allocview.c). */
+#ifndef KMEMTOP_ALLOCVIEW_H
+#define KMEMTOP_ALLOCVIEW_H
+
+#include "alloc.h"
+#include "kmemtop.h"
+
+/*
+ * The table of a trace: a summary, then one row per (cgroup, cache), sorted by
+ * @sort: 'n' net growth since the start, 'c' change since @prev, 'r' allocation
+ * rate since @prev. @interactive: the screen's columns (rates, change).
+ * @live: objects still tracked, when counted (NULL: not shown).
+ */
+void kt_alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
+                     const struct kmem_alloc_table *prev, char sort, bool interactive,
+                     const uint64_t *live);
+
+/* kmemtop --alloc SECONDS [--json]: trace, print, exit status. */
+int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o);
+
+#endif
