@@ -9,9 +9,11 @@
  * current->active_memcg when set, else the task's cgroup in the memory
  * hierarchy (v1 or v2). Allocations in interrupt context are charged to no
  * task; they get their own pseudo-cgroup. With live-object tracking, each
- * object allocated since the start is remembered (address -> key) in an LRU
- * hash, so that its free is credited to the cgroup that allocated it,
- * whichever task frees it (RCU callbacks, kworkers).
+ * object allocated since the start is remembered (address -> key) in a hash,
+ * so that its free is credited to the cgroup that allocated it, whichever
+ * task frees it (RCU callbacks, kworkers). The hash is not an LRU on purpose:
+ * an LRU evicts first the objects nobody touches - the long-lived ones a leak
+ * hunt is after; when this one is full, new objects go unfollowed (counted).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,6 +21,8 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kmem_alloc.h"
+
+#define EEXIST 17
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -39,7 +43,7 @@ struct {
 } stats SEC(".maps");
 
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 262144);
     __type(key, __u64);
     __type(value, struct kmem_alloc_obj);
@@ -202,10 +206,10 @@ static __always_inline void on_alloc(const void *ptr, __u64 cache, const struct 
     struct kmem_alloc_val *v = stats_of(&k, s);
     struct kmem_alloc_obj o, *old;
     __u64 p = (__u64)ptr;
+    long err;
 
     if (!v)
         return;
-    count(KMEM_ALLOC_EVENTS);
     __sync_fetch_and_add(&v->allocs, 1);
     __sync_fetch_and_add(&v->bytes_alloc, size);
     if (accounted) {
@@ -217,8 +221,13 @@ static __always_inline void on_alloc(const void *ptr, __u64 cache, const struct 
     o.key = k;
     o.size = size;
     o.accounted = accounted;
-    if (bpf_map_update_elem(&objs, &p, &o, BPF_NOEXIST) == 0)
+    err = bpf_map_update_elem(&objs, &p, &o, BPF_NOEXIST);
+    if (err == 0)
         return;
+    if (err != -EEXIST) { /* the table is full: this object is not followed */
+        count(KMEM_ALLOC_NOT_TRACKED);
+        return;
+    }
     /* Still tracked at this address: its free was not traced (bulk frees,
      * kfree_rcu batches), but it was freed. Credit it now. */
     old = bpf_map_lookup_elem(&objs, &p);
@@ -246,7 +255,6 @@ static __always_inline void on_free(const void *ptr, __u64 cache, const struct k
 
             bpf_map_delete_elem(&objs, &p);
             credit_free(&copy);
-            count(KMEM_ALLOC_EVENTS);
             return;
         }
         k.cgid = KMEM_ALLOC_CG_UNTRACKED;
@@ -256,7 +264,6 @@ static __always_inline void on_free(const void *ptr, __u64 cache, const struct k
     v = stats_of(&k, s);
     if (!v)
         return;
-    count(KMEM_ALLOC_EVENTS);
     __sync_fetch_and_add(&v->frees, 1);
     __sync_fetch_and_add(&v->bytes_freed, size);
 }
@@ -267,38 +274,27 @@ static __always_inline bool no_object(const void *ptr)
     return (__u64)ptr <= 16;
 }
 
-SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
-             gfp_t gfp, int node)
-{
-    __u32 size;
-    bool acc;
-
-    if (no_object(ptr) || !s)
-        return 0;
-    size = BPF_CORE_READ(s, size);
-    acc = (gfp & gfp_account) || (BPF_CORE_READ(s, flags) & slab_account);
-    on_alloc(ptr, (__u64)s, s, size, acc);
-    return 0;
-}
-
-SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+static __always_inline void do_cache_alloc(const void *ptr, struct kmem_cache *s, gfp_t gfp)
 {
     if (no_object(ptr) || !s)
-        return 0;
-    on_free(ptr, (__u64)s, s, BPF_CORE_READ(s, size));
-    return 0;
+        return;
+    /* Direct loads through the BTF pointer: no helper call per event. */
+    on_alloc(ptr, (__u64)s, s, s->size, (gfp & gfp_account) || (s->flags & slab_account));
 }
 
-SEC("tp_btf/kmalloc")
-int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
-             size_t bytes_alloc, gfp_t gfp)
+static __always_inline void do_cache_free(const void *ptr, const struct kmem_cache *s)
+{
+    if (no_object(ptr) || !s)
+        return;
+    on_free(ptr, (__u64)s, s, s->size);
+}
+
+static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_t gfp)
 {
     __u64 type, cls = bytes_alloc;
 
     if (no_object(ptr))
-        return 0;
+        return;
     /* The kernel's kmalloc_type(): DMA, then reclaimable, then accounted. */
     if (gfp & gfp_dma)
         type = KMEM_ALLOC_KM_DMA;
@@ -314,14 +310,189 @@ int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req
     }
     on_alloc(ptr, KMEM_ALLOC_KMALLOC | type << 32 | (cls & 0xffffffff), NULL, (__u32)bytes_alloc,
              (gfp & gfp_account) != 0);
+}
+
+static __always_inline void do_kfree(const void *ptr)
+{
+    if (no_object(ptr))
+        return;
+    on_free(ptr, KMEM_ALLOC_KFREE, NULL, 0);
+}
+
+/*
+ * Two programs per tracepoint. The kernel runs a program at most once per
+ * CPU at a time: an event in an interrupt that arrives while the program runs
+ * for a task on that CPU is skipped (recursion_misses) - typically an RCU
+ * callback's free. So the first program marks itself busy on the CPU while it
+ * runs, and the second one handles only the events that arrive while the
+ * first is busy: exactly those the kernel skips for the first.
+ */
+enum { BUSY_CACHE_ALLOC, BUSY_CACHE_FREE, BUSY_KMALLOC, BUSY_KFREE, BUSY_COUNT };
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, BUSY_COUNT);
+    __type(key, __u32);
+    __type(value, __u32);
+} busy SEC(".maps");
+
+static __always_inline __u32 *busy_flag(__u32 which)
+{
+    return bpf_map_lookup_elem(&busy, &which);
+}
+
+#define FIRST(which, call)                                                                         \
+    do {                                                                                           \
+        __u32 *b = busy_flag(which);                                                               \
+        if (b)                                                                                     \
+            *b = 1;                                                                                \
+        call;                                                                                      \
+        if (b)                                                                                     \
+            *b = 0;                                                                                \
+    } while (0)
+
+#define NESTED(which, call)                                                                        \
+    do {                                                                                           \
+        __u32 *b = busy_flag(which);                                                               \
+        if (b && *b)                                                                               \
+            call;                                                                                  \
+    } while (0)
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+             gfp_t gfp, int node)
+{
+    FIRST(BUSY_CACHE_ALLOC, do_cache_alloc(ptr, s, gfp));
+    return 0;
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(kmem_cache_alloc_nested, unsigned long call_site, const void *ptr,
+             struct kmem_cache *s, gfp_t gfp, int node)
+{
+    NESTED(BUSY_CACHE_ALLOC, do_cache_alloc(ptr, s, gfp));
+    return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+{
+    FIRST(BUSY_CACHE_FREE, do_cache_free(ptr, s));
+    return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr,
+             const struct kmem_cache *s)
+{
+    NESTED(BUSY_CACHE_FREE, do_cache_free(ptr, s));
+    return 0;
+}
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+             size_t bytes_alloc, gfp_t gfp)
+{
+    FIRST(BUSY_KMALLOC, do_kmalloc(ptr, bytes_alloc, gfp));
+    return 0;
+}
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kmalloc_nested, unsigned long call_site, const void *ptr, size_t bytes_req,
+             size_t bytes_alloc, gfp_t gfp)
+{
+    NESTED(BUSY_KMALLOC, do_kmalloc(ptr, bytes_alloc, gfp));
     return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
 {
-    if (no_object(ptr))
+    FIRST(BUSY_KFREE, do_kfree(ptr));
+    return 0;
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
+{
+    NESTED(BUSY_KFREE, do_kfree(ptr));
+    return 0;
+}
+
+/*
+ * Paths without a tracepoint, followed where the kernel has the function:
+ * bulk allocations and frees (networking, the maple tree, kfree_bulk() of
+ * kfree_rcu() batches), and kfree_rcu() itself (kvfree_call_rcu(): the object
+ * is dead for its owner from then on; with slab sheaves, Linux 6.18, it never
+ * reaches kfree()). The loader leaves out whichever does not exist.
+ */
+#define BULK_MAX 4096
+
+struct bulk_ctx {
+    void **p;
+    const struct kmem_cache *s;
+    __u64 cache;
+    __u32 size;
+    bool accounted;
+    bool alloc;
+};
+
+static long bulk_one(__u32 i, void *data)
+{
+    struct bulk_ctx *c = data;
+    void *obj = NULL;
+
+    bpf_probe_read_kernel(&obj, sizeof(obj), &c->p[i]);
+    if (no_object(obj))
         return 0;
-    on_free(ptr, KMEM_ALLOC_KFREE, NULL, 0);
+    if (c->alloc)
+        on_alloc(obj, c->cache, c->s, c->size, c->accounted);
+    else
+        on_free(obj, c->cache, c->s, c->size);
+    return 0;
+}
+
+SEC("fexit/kmem_cache_alloc_bulk_noprof")
+int BPF_PROG(kmem_cache_alloc_bulk, struct kmem_cache *s, gfp_t gfp, size_t size, void **p, int ret)
+{
+    struct bulk_ctx c = {.p = p, .s = s, .cache = (__u64)s, .alloc = true};
+
+    if (!s || ret <= 0)
+        return 0;
+    c.size = s->size;
+    c.accounted = (gfp & gfp_account) || (s->flags & slab_account);
+    bpf_loop(ret < BULK_MAX ? ret : BULK_MAX, bulk_one, &c, 0);
+    return 0;
+}
+
+SEC("fentry/kmem_cache_free_bulk")
+int BPF_PROG(kmem_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
+{
+    /* s is NULL for kfree_bulk(): each object's own cache, unknown here. */
+    struct bulk_ctx c = {.p = p, .s = s, .cache = s ? (__u64)s : KMEM_ALLOC_KFREE};
+
+    if (s)
+        c.size = s->size;
+    bpf_loop(size < BULK_MAX ? size : BULK_MAX, bulk_one, &c, 0);
+    return 0;
+}
+
+SEC("fentry/kvfree_call_rcu")
+int BPF_PROG(kvfree_call_rcu, struct callback_head *head, void *ptr)
+{
+    __u64 p = (__u64)ptr;
+    struct kmem_alloc_obj *o;
+
+    /* Objects allocated during the trace only: a kfree_rcu() of an older one
+     * (or of vmalloc memory) is not known to be slab, so it is not counted. */
+    if (!track || no_object(ptr))
+        return 0;
+    o = bpf_map_lookup_elem(&objs, &p);
+    if (o) {
+        struct kmem_alloc_obj copy = *o;
+
+        bpf_map_delete_elem(&objs, &p);
+        credit_free(&copy);
+    }
     return 0;
 }

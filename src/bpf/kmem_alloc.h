@@ -60,9 +60,9 @@ struct kmem_alloc_cache {
 
 /* Global counters (a per-CPU array indexed by these). */
 enum kmem_alloc_counter {
-    KMEM_ALLOC_EVENTS,     /* tracepoint hits that were counted */
-    KMEM_ALLOC_STATS_FULL, /* events dropped: the (cgroup, cache) table was full */
-    KMEM_ALLOC_REUSED,     /* allocation at an address still tracked: free not traced */
+    KMEM_ALLOC_STATS_FULL,  /* events dropped: the (cgroup, cache) table was full */
+    KMEM_ALLOC_REUSED,      /* allocation at an address still tracked: free not traced */
+    KMEM_ALLOC_NOT_TRACKED, /* allocations not followed: the live-object table was full */
     KMEM_ALLOC_COUNTER_COUNT
 };
 

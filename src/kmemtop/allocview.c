@@ -168,12 +168,29 @@ static bool render_summary(struct kt_sink *s, const struct kmem_alloc_table *t, 
                  t->seconds,
                  t->tracking ? "live objects tracked (frees credited to the allocating cgroup)"
                              : "counts only (frees credited to the freeing task's cgroup)",
-                 t->events, t->dropped ? "" : ", none lost"))
+                 t->events, t->dropped || t->missed ? "" : ", none lost"))
         return false;
     if (t->dropped &&
         !kt_line(s, KT_NORMAL,
                  "  %" PRIu64 " events lost: the (cgroup, cache) table was full (--alloc-keys)",
                  t->dropped))
+        return false;
+    if (t->missed && !kt_line(s, KT_NORMAL,
+                              "  %" PRIu64 " events missed: an interrupt's allocation or free "
+                              "while the tracer ran on that CPU",
+                              t->missed))
+        return false;
+    if (t->not_tracked && !kt_line(s, KT_NORMAL,
+                                   "  %" PRIu64 " allocations not followed: the live-object "
+                                   "table was full (--alloc-objects)",
+                                   t->not_tracked))
+        return false;
+    if (!t->bulk_traced &&
+        !kt_line(s, KT_NORMAL,
+                 "  bulk frees and kfree_rcu() are not traced on this kernel (no fentry): "
+                 "%s",
+                 t->tracking ? "such a free is credited when its address is reused"
+                             : "their frees are missing"))
         return false;
     if (!t->tracking)
         return true;
@@ -265,8 +282,10 @@ static int alloc_json(FILE *f, const struct kmem_alloc_table *t, uint64_t live, 
     fprintf(f, "  \"cgroup_layout\": \"%s\",\n", layout);
     fprintf(f,
             "  \"events\": %" PRIu64 ",\n  \"events_lost\": %" PRIu64
-            ",\n  \"frees_seen_at_reuse\": %" PRIu64 ",\n",
-            t->events, t->dropped, t->reused);
+            ",\n  \"frees_seen_at_reuse\": %" PRIu64 ",\n  \"events_missed\": %" PRIu64
+            ",\n  \"not_tracked\": %" PRIu64 ",\n  \"bulk_traced\": %s,\n",
+            t->events, t->dropped, t->reused, t->missed, t->not_tracked,
+            t->bulk_traced ? "true" : "false");
     if (t->tracking)
         fprintf(f, "  \"live_objects\": %" PRIu64 ",\n", live);
     fprintf(f, "  \"bpf_map_bytes\": %" PRIu64 ",\n  \"entries\": [", map_bytes);
@@ -363,6 +382,8 @@ int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o)
     }
     /* Names of the cgroups that exist now, in case they are removed before the end. */
     resolve(a, ctx, &t, o, false);
+    fprintf(stderr, "%s: tracing slab allocations for %g s (Ctrl-C stops early)\n", o->prog,
+            o->alloc_seconds);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);

@@ -48,6 +48,7 @@ struct kmem_alloc {
     struct kmem_alloc_bpf *skel;
 #endif
     bool tracking;
+    bool extras; /* bulk and kfree_rcu() paths followed (fentry/fexit) */
     struct timespec start;
     char err[512];
     struct cache_name *caches; /* sorted by key */
@@ -388,6 +389,8 @@ static const char *const tracepoints[] = {"kmem_cache_alloc", "kmem_cache_free",
 
 struct kernel_bits {
     uint64_t gfp_account, gfp_reclaimable, gfp_dma, slab_account;
+    const char *alloc_bulk; /* kmem_cache_alloc_bulk_noprof (6.10+) or kmem_cache_alloc_bulk */
+    bool free_bulk, kvfree_call_rcu;
 };
 
 /* BTF present, the four tracepoints with their 6.1+ arguments; flag bits. */
@@ -399,12 +402,13 @@ static int check_kernel(struct kernel_bits *kb, char *err, size_t errlen)
 
     btf = btf__load_vmlinux_btf();
     if (!btf) {
-        int e = errno ? errno : ENOENT;
+        const char *why =
+            access("/sys/kernel/btf/vmlinux", R_OK) != 0 ? strerror(errno) : "not a valid BTF file";
 
         seterr(err, errlen,
-               "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); tracing allocations "
-               "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-               strerror(e));
+               "this kernel has no usable BTF (/sys/kernel/btf/vmlinux: %s); tracing "
+               "allocations needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+               why);
         return -ENOTSUP;
     }
     for (size_t i = 0; i < sizeof(tracepoints) / sizeof(tracepoints[0]); i++) {
@@ -435,60 +439,52 @@ static int check_kernel(struct kernel_bits *kb, char *err, size_t errlen)
     kb->gfp_reclaimable = v >= 0 && v < 64 ? UINT64_C(1) << v : 0x10;
     v = enum_value(btf, "___GFP_DMA_BIT");
     kb->gfp_dma = v >= 0 && v < 64 ? UINT64_C(1) << v : 0x01;
+    /* Functions for the fentry/fexit programs, where they exist. */
+    kb->alloc_bulk = NULL;
+    if (btf__find_by_name_kind(btf, "kmem_cache_alloc_bulk_noprof", BTF_KIND_FUNC) > 0)
+        kb->alloc_bulk = "kmem_cache_alloc_bulk_noprof";
+    else if (btf__find_by_name_kind(btf, "kmem_cache_alloc_bulk", BTF_KIND_FUNC) > 0)
+        kb->alloc_bulk = "kmem_cache_alloc_bulk";
+    kb->free_bulk = btf__find_by_name_kind(btf, "kmem_cache_free_bulk", BTF_KIND_FUNC) > 0;
+    kb->kvfree_call_rcu = btf__find_by_name_kind(btf, "kvfree_call_rcu", BTF_KIND_FUNC) > 0;
     v = enum_value(btf, "_SLAB_ACCOUNT");
     kb->slab_account = v >= 0 && v < 64 ? UINT64_C(1) << v : 0x04000000;
     btf__free(btf);
     return 0;
 }
 
-int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, char *err,
-                    size_t errlen)
+/* Open, size, load and attach the skeleton; @extras: the fentry/fexit programs too. */
+static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
+                       const struct kernel_bits *kb, bool extras, char *err, size_t errlen)
 {
-    struct kmem_alloc_opts def = {0};
-    struct kernel_bits kb;
-    struct kmem_alloc *a;
+    struct kmem_alloc_bpf *sk;
     long page = sysconf(_SC_PAGESIZE);
     int rc;
 
-    *out = NULL;
-    if (!o)
-        o = &def;
-    rc = check_kernel(&kb, err, errlen);
-    if (rc)
-        return rc;
-    if (!privileged()) {
-        seterr(err, errlen,
-               "tracing allocations with BPF needs root, or CAP_BPF and CAP_PERFMON "
-               "(CAP_SYS_ADMIN before Linux 5.8)");
-        return -EPERM;
-    }
-    a = calloc(1, sizeof(*a));
-    if (!a) {
-        seterr(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    a->tracking = !o->counts_only;
-    a->ncpus = libbpf_num_possible_cpus();
     libbpf_last[0] = '\0';
-    libbpf_set_print(libbpf_print);
-    a->skel = kmem_alloc_bpf__open();
-    if (!a->skel) {
+    sk = kmem_alloc_bpf__open();
+    if (!sk) {
         rc = -errno;
         seterr(err, errlen, "cannot open the BPF tracer: %s", strerror(errno));
-        goto out_free;
+        return rc;
     }
-    a->skel->rodata->track = a->tracking;
-    a->skel->rodata->gfp_account = kb.gfp_account;
-    a->skel->rodata->gfp_reclaimable = kb.gfp_reclaimable;
-    a->skel->rodata->gfp_dma = kb.gfp_dma;
-    a->skel->rodata->slab_account = kb.slab_account;
-    a->skel->rodata->kmalloc_max = (__u32)(page > 0 ? page * 2 : 8192);
-    bpf_map__set_max_entries(a->skel->maps.stats,
-                             o->max_keys ? o->max_keys : KMEM_ALLOC_DEFAULT_KEYS);
+    sk->rodata->track = a->tracking;
+    sk->rodata->gfp_account = kb->gfp_account;
+    sk->rodata->gfp_reclaimable = kb->gfp_reclaimable;
+    sk->rodata->gfp_dma = kb->gfp_dma;
+    sk->rodata->slab_account = kb->slab_account;
+    sk->rodata->kmalloc_max = (__u32)(page > 0 ? page * 2 : 8192);
+    bpf_map__set_max_entries(sk->maps.stats, o->max_keys ? o->max_keys : KMEM_ALLOC_DEFAULT_KEYS);
     bpf_map__set_max_entries(
-        a->skel->maps.objs,
+        sk->maps.objs,
         a->tracking ? (o->max_objects ? o->max_objects : KMEM_ALLOC_DEFAULT_OBJECTS) : 1);
-    rc = kmem_alloc_bpf__load(a->skel);
+    bpf_program__set_autoload(sk->progs.kmem_cache_alloc_bulk, extras && kb->alloc_bulk);
+    if (extras && kb->alloc_bulk)
+        bpf_program__set_attach_target(sk->progs.kmem_cache_alloc_bulk, 0, kb->alloc_bulk);
+    bpf_program__set_autoload(sk->progs.kmem_cache_free_bulk, extras && kb->free_bulk);
+    bpf_program__set_autoload(sk->progs.kvfree_call_rcu,
+                              extras && kb->kvfree_call_rcu && a->tracking);
+    rc = kmem_alloc_bpf__load(sk);
     if (rc) {
         rc = rc < 0 ? rc : -EINVAL;
         if (rc == -EPERM || rc == -EACCES)
@@ -500,26 +496,66 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
         else
             seterr(err, errlen, "cannot load the BPF tracer: %s%s%s", strerror(-rc),
                    libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
-        goto out_destroy;
+        kmem_alloc_bpf__destroy(sk);
+        return rc;
     }
-    rc = kmem_alloc_bpf__attach(a->skel);
+    rc = kmem_alloc_bpf__attach(sk);
     if (rc) {
         rc = rc < 0 ? rc : -EINVAL;
         seterr(err, errlen, "cannot attach the BPF tracer to the slab tracepoints: %s%s%s",
                strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
-        goto out_destroy;
+        kmem_alloc_bpf__destroy(sk);
+        return rc;
+    }
+    a->skel = sk;
+    a->extras = extras && (kb->alloc_bulk || kb->free_bulk || kb->kvfree_call_rcu);
+    return 0;
+}
+
+int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, char *err,
+                    size_t errlen)
+{
+    struct kmem_alloc_opts def = {0};
+    struct kernel_bits kb;
+    struct kmem_alloc *a;
+    int rc;
+
+    *out = NULL;
+    if (!o)
+        o = &def;
+    libbpf_set_print(libbpf_print);
+    rc = check_kernel(&kb, err, errlen);
+    if (!rc && !privileged()) {
+        seterr(err, errlen,
+               "tracing allocations with BPF needs root, or CAP_BPF and CAP_PERFMON "
+               "(CAP_SYS_ADMIN before Linux 5.8)");
+        rc = -EPERM;
+    }
+    if (rc) {
+        libbpf_set_print(NULL);
+        return rc;
+    }
+    a = calloc(1, sizeof(*a));
+    if (!a) {
+        libbpf_set_print(NULL);
+        seterr(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    a->tracking = !o->counts_only;
+    a->ncpus = libbpf_num_possible_cpus();
+    /* fentry/fexit (trampolines) are missing on some kernels and arches, or
+     * refused by a security module: then without them. */
+    rc = load_tracer(a, o, &kb, true, err, errlen);
+    if (rc)
+        rc = load_tracer(a, o, &kb, false, err, errlen);
+    libbpf_set_print(NULL);
+    if (rc) {
+        free(a);
+        return rc;
     }
     clock_gettime(CLOCK_MONOTONIC, &a->start);
-    libbpf_set_print(NULL);
     *out = a;
     return 0;
-
-out_destroy:
-    kmem_alloc_bpf__destroy(a->skel);
-out_free:
-    libbpf_set_print(NULL);
-    free(a);
-    return rc;
 }
 
 void kmem_alloc_close(struct kmem_alloc *a)
@@ -669,6 +705,7 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
 
     t->n = 0;
     t->tracking = a->tracking;
+    t->bulk_traced = a->extras;
     clock_gettime(CLOCK_MONOTONIC, &now);
     t->seconds =
         (double)(now.tv_sec - a->start.tv_sec) + (double)(now.tv_nsec - a->start.tv_nsec) / 1e9;
@@ -715,9 +752,32 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
         in = &batch;
     }
     merge_same_name(t);
+    t->events = 0;
+    for (size_t i = 0; i < t->n; i++)
+        t->events += t->v[i].allocs + t->v[i].frees;
+    /* Events the kernel skipped: a program already running on that CPU (an
+     * interrupt's allocation during the tracer's own run in a task). */
+    {
+        const struct bpf_program *progs[] = {
+            a->skel->progs.kmem_cache_alloc_nested, a->skel->progs.kmem_cache_free_nested,
+            a->skel->progs.kmalloc_nested,          a->skel->progs.kfree_nested,
+            a->skel->progs.kmem_cache_alloc_bulk,   a->skel->progs.kmem_cache_free_bulk,
+            a->skel->progs.kvfree_call_rcu};
+
+        t->missed = 0;
+        for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+            struct bpf_prog_info info;
+            __u32 len = sizeof(info);
+            int pfd = bpf_program__fd(progs[i]);
+
+            memset(&info, 0, sizeof(info));
+            if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &info, &len) == 0)
+                t->missed += info.recursion_misses;
+        }
+    }
     /* Per-CPU counters. */
     {
-        uint64_t *dst[] = {&t->events, &t->dropped, &t->reused};
+        uint64_t *dst[] = {&t->dropped, &t->reused, &t->not_tracked};
         int cfd = bpf_map__fd(a->skel->maps.counters);
 
         for (__u32 k = 0; k < KMEM_ALLOC_COUNTER_COUNT; k++) {

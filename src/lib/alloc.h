@@ -55,11 +55,14 @@ struct kmem_alloc_entry {
 struct kmem_alloc_table {
     size_t n, cap;
     struct kmem_alloc_entry *v;
-    double seconds;   /* since the tracer was attached */
-    bool tracking;    /* live-object tracking was on */
-    uint64_t events;  /* tracepoint hits counted */
-    uint64_t dropped; /* hits lost: the (cgroup, cache) table was full */
-    uint64_t reused;  /* allocations at a tracked address: that free was not traced */
+    double seconds;       /* since the tracer was attached */
+    bool tracking;        /* live-object tracking was on */
+    bool bulk_traced;     /* bulk allocations/frees and kfree_rcu() followed (fentry/fexit) */
+    uint64_t events;      /* tracepoint hits counted */
+    uint64_t dropped;     /* hits lost: the (cgroup, cache) table was full */
+    uint64_t reused;      /* allocations at a tracked address: that free was not traced */
+    uint64_t not_tracked; /* allocations not followed: the live-object table was full */
+    uint64_t missed; /* events the kernel skipped: the tracer was already running on that CPU */
 };
 
 /* Net bytes still live of what @e allocated (tracking) or allocated - freed (counts only). */
