@@ -107,7 +107,7 @@ static const char *const setting_name[SETTINGS] = {"none", "counts", "tracking"}
 
 static int overhead(int rounds, int files, int sockets, const char *dir)
 {
-    double *ratio[2][SETTINGS], base_ms[2][SETTINGS];
+    double *ratio[2][SETTINGS], base_ms[2][SETTINGS], events[2] = {0, 0};
 
     for (int l = 0; l < 2; l++)
         for (int s = 0; s < SETTINGS; s++) {
@@ -132,8 +132,17 @@ static int overhead(int rounds, int files, int sockets, const char *dir)
                 fprintf(stderr, "alloc_bench: %s\n", err);
                 return 1;
             }
-            cpu[0][s] = load_files(dir, files);
-            cpu[1][s] = load_sockets(sockets);
+            for (int l = 0; l < 2; l++) {
+                struct kmem_alloc_table t = {0};
+
+                /* The tracer is read around each load: events of the load (plus the machine's). */
+                if (a && kmem_alloc_read(a, &t) == 0)
+                    events[l] -= (double)t.events / rounds / 2;
+                cpu[l][s] = l ? load_sockets(sockets) : load_files(dir, files);
+                if (a && kmem_alloc_read(a, &t) == 0)
+                    events[l] += (double)t.events / rounds / 2;
+                kmem_alloc_table_free(&t);
+            }
             kmem_alloc_close(a);
         }
         for (int l = 0; l < 2; l++)
@@ -142,6 +151,8 @@ static int overhead(int rounds, int files, int sockets, const char *dir)
                 base_ms[l][s] += cpu[l][s] * 1000 / rounds;
             }
     }
+    for (int l = 0; l < 2; l++)
+        printf("%s_events %.0f\n", l ? "sockets" : "files", events[l]);
     for (int l = 0; l < 2; l++)
         for (int s = 0; s < SETTINGS; s++)
             printf("%s_%s_ms %.1f\n%s_%s_ratio %.3f\n", l ? "sockets" : "files", setting_name[s],
@@ -207,13 +218,13 @@ static int refresh(int cgroups, int caches, int iters)
     kmem_collect(ctx, KMEM_COLLECT_CGROUPS);
     t0 = thread_cpu();
     for (int i = 0; i < iters; i++) {
-        if (kmem_alloc_read(a, &t) ||
-            kmem_alloc_resolve(a, ctx, kmem_current(ctx), &t)) {
+        if (kmem_alloc_read(a, &t) || kmem_alloc_resolve(a, ctx, kmem_current(ctx), &t)) {
             fprintf(stderr, "alloc_bench: %s\n", kmem_alloc_strerror(a));
             return 1;
         }
     }
     cpu = (thread_cpu() - t0) / iters;
+
     printf("refresh_entries %zu\nrefresh_ms %.2f\nmap_bytes %llu\n", t.n, cpu * 1000,
            (unsigned long long)kmem_alloc_map_bytes(a));
     kmem_alloc_table_free(&t);

@@ -10,7 +10,7 @@ smoke=${1:-}
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 status=0
-for b in bench/slabtop.sh bench/cgroups.sh bench/exporter.sh; do
+for b in bench/slabtop.sh bench/cgroups.sh bench/exporter.sh bench/alloc.sh; do
     [ -x "$b" ] || continue
     if ! "$b" $smoke >>"$rows" 2>"$rows.err"; then
         echo "bench: $b failed:" >&2

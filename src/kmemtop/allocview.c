@@ -91,7 +91,7 @@ static int cmp_row_rate(const void *pa, const void *pb)
     return cmp_row_common(a, b);
 }
 
-/* The entry of @prev with @e's (cgroup, cache): prev is sorted by both. */
+/* The entry of @prev with @e's (cgroup, cache): tables are sorted by kmem_alloc_entry_cmp(). */
 static const struct kmem_alloc_entry *find_prev(const struct kmem_alloc_table *prev,
                                                 const struct kmem_alloc_entry *e)
 {
@@ -100,7 +100,7 @@ static const struct kmem_alloc_entry *find_prev(const struct kmem_alloc_table *p
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const struct kmem_alloc_entry *p = &prev->v[mid];
-        int c = p->cgid != e->cgid ? (p->cgid < e->cgid ? -1 : 1) : strcmp(p->cache, e->cache);
+        int c = kmem_alloc_entry_cmp(p->cgid, p->cache, e->cgid, e->cache);
 
         if (c == 0)
             return p;

@@ -29,11 +29,11 @@
 #include "kmem_alloc.skel.h"
 #endif
 
-/* A cache key and its name (a string of its own: tables point to it). */
+/* A cache key and its name (interned: tables point to it). */
 struct cache_name {
     uint64_t key;
     uint32_t size;
-    char *name;
+    const char *name;
 };
 
 /* A memory cgroup id and its identity (strings owned here). */
@@ -53,6 +53,8 @@ struct kmem_alloc {
     char err[512];
     struct cache_name *caches; /* sorted by key */
     size_t n_caches, cap_caches;
+    char **names; /* every cache name once, sorted */
+    size_t n_names, cap_names;
     struct cg_name *cgs; /* sorted by id */
     size_t n_cgs, cap_cgs;
     char **old; /* replaced strings: tables may still point to them */
@@ -261,25 +263,59 @@ static size_t cache_find(const struct kmem_alloc *a, uint64_t key, bool *found)
     return lo;
 }
 
+/* The one copy of @name: equal names are one pointer, so tables compare caches
+ * by pointer (the kmalloc-64 of kmalloc() and of kmem_cache_alloc() merge). */
+static const char *intern(struct kmem_alloc *a, const char *name)
+{
+    size_t lo = 0, hi = a->n_names;
+    char *copy;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(a->names[mid], name);
+
+        if (c == 0)
+            return a->names[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (a->n_names == a->cap_names) {
+        size_t cap = a->cap_names ? a->cap_names * 2 : 256;
+        char **p = realloc(a->names, cap * sizeof(*p));
+
+        if (!p)
+            return NULL;
+        a->names = p;
+        a->cap_names = cap;
+    }
+    copy = strdup(name);
+    if (!copy)
+        return NULL;
+    memmove(&a->names[lo + 1], &a->names[lo], (a->n_names - lo) * sizeof(*a->names));
+    a->names[lo] = copy;
+    a->n_names++;
+    return copy;
+}
+
 static struct cache_name *cache_insert(struct kmem_alloc *a, uint64_t key, const char *name)
 {
     bool found;
     size_t i = cache_find(a, key, &found);
-    char *copy;
+    const char *in;
 
     if (found)
         return &a->caches[i];
-    copy = strdup(name);
-    if (!copy)
+    in = intern(a, name);
+    if (!in)
         return NULL;
     if (a->n_caches == a->cap_caches) {
         size_t cap = a->cap_caches ? a->cap_caches * 2 : 256;
         struct cache_name *p = realloc(a->caches, cap * sizeof(*p));
 
-        if (!p) {
-            free(copy);
+        if (!p)
             return NULL;
-        }
         a->caches = p;
         a->cap_caches = cap;
     }
@@ -287,7 +323,7 @@ static struct cache_name *cache_insert(struct kmem_alloc *a, uint64_t key, const
     a->n_caches++;
     memset(&a->caches[i], 0, sizeof(a->caches[i]));
     a->caches[i].key = key;
-    a->caches[i].name = copy;
+    a->caches[i].name = in;
     return &a->caches[i];
 }
 
@@ -570,9 +606,10 @@ void kmem_alloc_close(struct kmem_alloc *a)
         free(a->cgs[i].ctr);
     }
     free(a->cgs);
-    for (size_t i = 0; i < a->n_caches; i++)
-        free(a->caches[i].name);
     free(a->caches);
+    for (size_t i = 0; i < a->n_names; i++)
+        free(a->names[i]);
+    free(a->names);
     for (size_t i = 0; i < a->n_old; i++)
         free(a->old[i]);
     free(a->old);
@@ -653,42 +690,69 @@ static int table_push(struct kmem_alloc_table *t, struct kmem_alloc_entry **e)
     return 0;
 }
 
-static int cmp_entry(const void *pa, const void *pb)
-{
-    const struct kmem_alloc_entry *a = pa, *b = pb;
+/* What is sorted: small records, not the entries themselves (200000 entries
+ * of 130 bytes sorted in place cost more than reading them from the kernel). */
+struct sort_rec {
+    uint64_t cgid;
+    const char *cache;
+    size_t i;
+};
 
-    if (a->cgid != b->cgid)
-        return a->cgid < b->cgid ? -1 : 1;
-    return strcmp(a->cache, b->cache);
+static int cmp_rec(const void *pa, const void *pb)
+{
+    const struct sort_rec *a = pa, *b = pb;
+    int c = kmem_alloc_entry_cmp(a->cgid, a->cache, b->cgid, b->cache);
+
+    return c ? c : (a->i < b->i ? -1 : a->i > b->i);
 }
 
-/* Sort by (cgroup, cache name) and fold entries of one cache seen under two
+static void add_entry(struct kmem_alloc_entry *d, const struct kmem_alloc_entry *e)
+{
+    d->allocs += e->allocs;
+    d->frees += e->frees;
+    d->bytes_alloc += e->bytes_alloc;
+    d->bytes_freed += e->bytes_freed;
+    d->acc_allocs += e->acc_allocs;
+    d->acc_bytes += e->acc_bytes;
+    if (!d->objsize)
+        d->objsize = e->objsize;
+}
+
+/* Sort by kmem_alloc_entry_cmp() and fold entries of one cache seen under two
  * keys: a kmalloc cache reached both through kmalloc() (a size class) and
  * through kmem_cache_alloc() on the cache itself. */
-static void merge_same_name(struct kmem_alloc_table *t)
+static int merge_same_name(struct kmem_alloc_table *t)
 {
+    struct kmem_alloc_entry *out;
+    struct sort_rec *r;
     size_t o = 0;
 
     if (t->n < 2)
-        return;
-    qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
-    for (size_t i = 1; i < t->n; i++) {
-        struct kmem_alloc_entry *d = &t->v[o], *e = &t->v[i];
-
-        if (cmp_entry(d, e) != 0) {
-            t->v[++o] = *e;
-            continue;
-        }
-        d->allocs += e->allocs;
-        d->frees += e->frees;
-        d->bytes_alloc += e->bytes_alloc;
-        d->bytes_freed += e->bytes_freed;
-        d->acc_allocs += e->acc_allocs;
-        d->acc_bytes += e->acc_bytes;
-        if (!d->objsize)
-            d->objsize = e->objsize;
+        return 0;
+    r = malloc(t->n * sizeof(*r));
+    out = malloc(t->cap * sizeof(*out));
+    if (!r || !out) {
+        free(r);
+        free(out);
+        return -ENOMEM;
     }
+    for (size_t i = 0; i < t->n; i++)
+        r[i] = (struct sort_rec){t->v[i].cgid, t->v[i].cache, i};
+    qsort(r, t->n, sizeof(*r), cmp_rec);
+    out[0] = t->v[r[0].i];
+    for (size_t i = 1; i < t->n; i++) {
+        const struct kmem_alloc_entry *e = &t->v[r[i].i];
+
+        if (kmem_alloc_entry_cmp(out[o].cgid, out[o].cache, e->cgid, e->cache) == 0)
+            add_entry(&out[o], e);
+        else
+            out[++o] = *e;
+    }
+    free(r);
+    free(t->v);
+    t->v = out;
     t->n = o + 1;
+    return 0;
 }
 
 #define BATCH 4096
@@ -751,7 +815,11 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
             break;
         in = &batch;
     }
-    merge_same_name(t);
+    rc = merge_same_name(t);
+    if (rc) {
+        seterr(a->err, sizeof(a->err), "out of memory");
+        goto out;
+    }
     t->events = 0;
     for (size_t i = 0; i < t->n; i++)
         t->events += t->v[i].allocs + t->v[i].frees;

@@ -65,6 +65,20 @@ struct kmem_alloc_table {
     uint64_t missed; /* events the kernel skipped: the tracer was already running on that CPU */
 };
 
+/*
+ * Order of the entries of a table: by cgroup id, then cache. Cache names of
+ * one tracer are interned (one pointer per name), so the pointers compare.
+ */
+static inline int kmem_alloc_entry_cmp(uint64_t cg_a, const char *cache_a, uint64_t cg_b,
+                                       const char *cache_b)
+{
+    if (cg_a != cg_b)
+        return cg_a < cg_b ? -1 : 1;
+    if (cache_a != cache_b)
+        return (uintptr_t)cache_a < (uintptr_t)cache_b ? -1 : 1;
+    return 0;
+}
+
 /* Net bytes still live of what @e allocated (tracking) or allocated - freed (counts only). */
 static inline int64_t kmem_alloc_net(const struct kmem_alloc_entry *e)
 {
@@ -85,7 +99,7 @@ const char *kmem_alloc_strerror(const struct kmem_alloc *a);
 
 /*
  * Read every (cgroup, cache) entry so far into @t (reusing its storage),
- * sorted by (cgid, cache name); a cache counted under two keys (kmalloc()
+ * sorted by kmem_alloc_entry_cmp(); a cache counted under two keys (kmalloc()
  * and kmem_cache_alloc() of a kmalloc cache) is one entry. 0 or -errno.
  */
 int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t);
