@@ -430,3 +430,83 @@ out:
     kmem_alloc_close(a);
     return rc ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+/* ---- the interactive view ---- */
+
+struct kt_allocview {
+    struct kmem_alloc *a; /* NULL: not running */
+    struct kmem_alloc_table cur, prev;
+    bool have_cur, have_prev;
+    bool failed; /* the tracer could not start: msg says why (not retried) */
+    char msg[512];
+};
+
+struct kt_allocview *kt_allocview_new(void)
+{
+    return calloc(1, sizeof(struct kt_allocview));
+}
+
+void kt_allocview_leave(struct kt_allocview *v)
+{
+    if (!v)
+        return;
+    kmem_alloc_close(v->a);
+    v->a = NULL;
+    kmem_alloc_table_free(&v->cur);
+    kmem_alloc_table_free(&v->prev);
+    v->have_cur = v->have_prev = false;
+}
+
+void kt_allocview_free(struct kt_allocview *v)
+{
+    kt_allocview_leave(v);
+    free(v);
+}
+
+void kt_allocview_enter(struct kt_allocview *v, const struct kt_opts *o)
+{
+    struct kmem_alloc_opts ao = tracer_opts(o);
+
+    if (!v || v->a || v->failed)
+        return;
+    if (kmem_alloc_open(&v->a, &ao, v->msg, sizeof(v->msg)))
+        v->failed = true;
+}
+
+void kt_allocview_refresh(struct kt_allocview *v, struct kmem_ctx *ctx)
+{
+    struct kmem_alloc_table tmp;
+
+    if (!v || !v->a)
+        return;
+    /* The previous read becomes prev; its storage is reused for the new one. */
+    tmp = v->prev;
+    v->prev = v->cur;
+    v->have_prev = v->have_cur;
+    v->cur = tmp;
+    if (kmem_alloc_read(v->a, &v->cur)) {
+        snprintf(v->msg, sizeof(v->msg), "%s", kmem_alloc_strerror(v->a));
+        v->have_cur = false;
+        return;
+    }
+    kmem_alloc_resolve(v->a, ctx, kmem_current(ctx), &v->cur);
+    v->have_cur = true;
+}
+
+void kt_allocview_draw(struct kt_allocview *v, struct kt_sink *s, char sort)
+{
+    if (!v) {
+        kt_line(s, KT_NORMAL, "out of memory");
+        return;
+    }
+    if (v->failed) {
+        kt_line(s, KT_NORMAL, "Allocations: %s", v->msg);
+        kt_line(s, KT_NORMAL, "(every other view works without BPF)");
+        return;
+    }
+    if (!v->have_cur) {
+        kt_line(s, KT_NORMAL, "Allocations: tracing started; first figures at the next refresh");
+        return;
+    }
+    kt_alloc_render(s, &v->cur, v->have_prev ? &v->prev : NULL, sort, true, NULL);
+}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kmemtop.h"
+#include "allocview.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -52,6 +53,7 @@ static const char *const view_name[KT_VIEW_COUNT] = {
     [KT_VIEW_SLABS] = "slabs",
     [KT_VIEW_CGROUPS] = "cgroups",
     [KT_VIEW_NODE] = "node",
+    [KT_VIEW_ALLOC] = "allocations",
 };
 
 /* kmemtop reads every part on every refresh, so that the change columns of
@@ -82,12 +84,20 @@ static void draw_keys(const struct kt_opts *o, struct kt_sink *s)
                               : o->cg_sort == 'n' ? 2
                                                   : 0],
                  o->delay);
+    else if (o->view == KT_VIEW_ALLOC)
+        snprintf(line + n, sizeof(line) - (size_t)n,
+                 "| sort %s (n net, c change, r rate) | every %lds | q quit",
+                 o->alloc_sort == 'c'   ? "change"
+                 : o->alloc_sort == 'r' ? "rate"
+                                        : "net",
+                 o->delay);
     else
         snprintf(line + n, sizeof(line) - (size_t)n, "| every %lds | q quit", o->delay);
     kt_line(s, KT_BOLD, "%s", line);
 }
 
-static void draw(struct kmem_ctx *ctx, struct kt_opts *o, size_t **idx, size_t *idx_cap)
+static void draw(struct kmem_ctx *ctx, struct kt_opts *o, size_t **idx, size_t *idx_cap,
+                 struct kt_allocview *av)
 {
     const struct kmem_snapshot *snap = kmem_current(ctx);
     /* procps leaves the last row empty (it shows rows - 8 caches) */
@@ -123,6 +133,9 @@ static void draw(struct kmem_ctx *ctx, struct kt_opts *o, size_t **idx, size_t *
                          : o->cg_sort == 'n' ? KT_CG_SORT_NAME
                                              : KT_CG_SORT_KERNEL);
         break;
+    case KT_VIEW_ALLOC:
+        kt_allocview_draw(av, &sink, o->alloc_sort);
+        break;
     default:
         kt_node_render(&sink, snap);
         break;
@@ -150,6 +163,10 @@ static bool handle_key(struct kt_opts *o, int c)
             o->cg_sort = (char)c;
             return true;
         }
+        if (o->view == KT_VIEW_ALLOC && (c == 'n' || c == 'c' || c == 'r')) {
+            o->alloc_sort = (char)c;
+            return true;
+        }
     }
     /* procps 4.x: reset to the default sort, then apply a sort key; 'g'
      * (growth, the CHANGE column) is one more, in slabtop mode too. */
@@ -163,6 +180,8 @@ int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o)
 {
     size_t *idx = NULL, idx_cap = 0;
     int rc = EXIT_SUCCESS, err;
+    /* The BPF tracer of the allocations view: loaded only while it is shown. */
+    struct kt_allocview *av = o->slabtop_mode ? NULL : kt_allocview_new();
 
     /* Fail before touching the terminal, as procps does. */
     err = kmem_collect(ctx, flags_for(o));
@@ -182,7 +201,11 @@ int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o)
     for (;;) {
         int c;
 
-        draw(ctx, o, &idx, &idx_cap);
+        if (av && o->view == KT_VIEW_ALLOC)
+            kt_allocview_enter(av, o);
+        else
+            kt_allocview_leave(av);
+        draw(ctx, o, &idx, &idx_cap, av);
         timeout((int)(o->delay > 86400 ? 86400000 : o->delay * 1000));
         c = getch();
         if (interrupted || !handle_key(o, c))
@@ -190,6 +213,8 @@ int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o)
         if (c == KEY_RESIZE)
             continue; /* redraw the same snapshot at the new size */
         err = kmem_collect(ctx, flags_for(o));
+        if (av && o->view == KT_VIEW_ALLOC)
+            kt_allocview_refresh(av, ctx);
         if (err && o->slabtop_mode) {
             endwin();
             fprintf(stderr, "%s: Unable to get slabinfo node data: %s\n", o->prog,
@@ -200,5 +225,6 @@ int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o)
     }
     endwin();
     free(idx);
+    kt_allocview_free(av);
     return rc;
 }
