@@ -900,6 +900,41 @@ out:
     return rc;
 }
 
+int kmem_alloc_forget(struct kmem_alloc *a, const uint64_t *gone, size_t n)
+{
+    int fd = bpf_map__fd(a->skel->maps.stats);
+    struct kmem_alloc_key key, next, *prev = NULL;
+
+    if (!n)
+        return 0;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        bool del = false;
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (gone[mid] == next.cgid) {
+                del = true;
+                break;
+            }
+            if (gone[mid] < next.cgid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        /* get_next_key of a deleted key starts over: prev stays at the last key kept. */
+        if (del) {
+            if (bpf_map_delete_elem(fd, &next) != 0 && errno != ENOENT)
+                return -errno;
+            continue;
+        }
+        key = next;
+        prev = &key;
+    }
+    return 0;
+}
+
 /* "memlock:" of a map fd in /proc/self/fdinfo: the bytes the kernel charges for it. */
 static uint64_t map_memlock(int fd)
 {
@@ -968,6 +1003,14 @@ int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n)
 {
     (void)a;
     *n = 0;
+    return -ENOTSUP;
+}
+
+int kmem_alloc_forget(struct kmem_alloc *a, const uint64_t *gone, size_t n)
+{
+    (void)a;
+    (void)gone;
+    (void)n;
     return -ENOTSUP;
 }
 

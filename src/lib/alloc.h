@@ -112,6 +112,14 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t);
 int kmem_alloc_resolve(struct kmem_alloc *a, struct kmem_ctx *ctx, const struct kmem_snapshot *snap,
                        struct kmem_alloc_table *t);
 
+/*
+ * Delete from the tracer every entry of the cgroups @gone (n ids, sorted), so
+ * that a long-running tracer (the exporter) on a node with pod churn does not
+ * fill its table with removed cgroups. Later frees of their objects are not
+ * counted. 0 or -errno.
+ */
+int kmem_alloc_forget(struct kmem_alloc *a, const uint64_t *gone, size_t n);
+
 /* Objects currently in the live-object table (walks it: seconds for a full table). */
 int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n);
 

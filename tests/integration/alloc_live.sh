@@ -26,7 +26,8 @@ NFILES=20000
 TOL=$((NFILES / 100))
 T=$(test "$(id -u)" -eq 0 && tmpdir)
 CG=kmem-alloc-$$
-idle= long= short= work=
+idle= long= short= work= exp=
+PORT=$((20000 + $$ % 20000))
 
 if [ "$(id -u)" -ne 0 ]; then
     not_ok "alloc_live must run as root"
@@ -39,8 +40,8 @@ fi
 
 ORIG=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
 cleanup() {
-    for p in $idle $long $short $work; do kill "$p" 2>/dev/null; done
-    for p in $idle $long $short $work; do wait "$p" 2>/dev/null; done
+    for p in $idle $long $short $work $exp; do kill "$p" 2>/dev/null; done
+    for p in $idle $long $short $work $exp; do wait "$p" 2>/dev/null; done
     for c in a b; do
         [ -f "$M/$CG/$c/cgroup.procs" ] || continue
         for p in $(cat "$M/$CG/$c/cgroup.procs"); do
@@ -98,6 +99,18 @@ check "long tracer attached" wait_for "$T/long.err" tracing
 "$B/kmemtop" --alloc 300 --json >"$T/short.json" 2>"$T/short.err" &
 short=$!
 check "short tracer attached" wait_for "$T/short.err" tracing
+# The exporter's collector too (top 1000 pairs: a's are surely among them).
+"$B/kmem_exporter" --web.listen-address "127.0.0.1:$PORT" --collector.alloc \
+    --collector.alloc.top 1000 2>"$T/exp.err" &
+exp=$!
+check "exporter with --collector.alloc listening" wait_for "$T/exp.err" listening
+# scrape NAME: the exposition into $T/NAME.prom; "a"'s dentry series into $T/NAME.a
+scrape() {
+    curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/$1.prom"
+    grep "cgroup=\"/$CG/a\".*cache=\"dentry\"" "$T/$1.prom" >"$T/$1.a"
+    sed 's/^/# /' "$T/$1.a"
+}
+val() { sed -n "s/^$1{.*} //p" "$T/$2.a"; }
 
 # "a": create the files, say so, wait for the go, remove them, unmount.
 sh -c "echo \$\$ >'$M/$CG/a/cgroup.procs' && exec unshare -m sh -c '
@@ -117,11 +130,28 @@ kill -INT "$short"
 wait "$short"
 check_eq "short tracer exit status" 0 "$?"
 short=
+scrape created
+check "exporter: a allocated >= $NFILES dentries" \
+    test "$(val kmem_alloc_objects_allocated_total created)" -ge $NFILES
+check "exporter: a's dentries are live (>= $((NFILES - TOL)) x 192 bytes)" \
+    test "$(val kmem_alloc_live_bytes created)" -ge $(((NFILES - TOL) * 192))
 echo go >"$T/go"
 wait "$work"
 check_eq "a removed its files and unmounted the tmpfs" 0 "$?"
 work=
 sleep 3 # RCU callbacks (inodes are freed after a grace period) and deferred umount work
+scrape removed
+check "exporter: a's dentry counter kept growing" \
+    test "$(val kmem_alloc_objects_allocated_total removed)" -ge "$(val kmem_alloc_objects_allocated_total created)"
+check "exporter: a's live dentry bytes back to ~0 (<= $TOL x 192)" \
+    test "$(val kmem_alloc_live_bytes removed)" -le $((TOL * 192))
+check "exporter: no allocation series for b" sh -c "! grep -q '^kmem_alloc_.*cgroup=\"/$CG/b\"' '$T/removed.prom'"
+check "exporter: promtool check metrics" sh -c "promtool check metrics <'$T/removed.prom'"
+check "exporter: kmem_collector_success{collector=\"alloc\"} 1" \
+    grep -qx 'kmem_collector_success{collector="alloc"} 1' "$T/removed.prom"
+kill "$exp"
+wait "$exp"
+exp=
 kill -INT "$long"
 wait "$long"
 check_eq "long tracer exit status" 0 "$?"
