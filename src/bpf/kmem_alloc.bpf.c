@@ -9,11 +9,12 @@
  * current->active_memcg when set, else the task's cgroup in the memory
  * hierarchy (v1 or v2). Allocations in interrupt context are charged to no
  * task; they get their own pseudo-cgroup. With live-object tracking, each
- * object allocated since the start is remembered (address -> key) in a hash,
- * so that its free is credited to the cgroup that allocated it, whichever
- * task frees it (RCU callbacks, kworkers). The hash is not an LRU on purpose:
- * an LRU evicts first the objects nobody touches - the long-lived ones a leak
- * hunt is after; when this one is full, new objects go unfollowed (counted).
+ * object allocated since the start is remembered (address -> owner) in a
+ * lock-free table, so that its free is credited to the cgroup that allocated
+ * it, whichever task frees it (RCU callbacks, kworkers). Not an LRU on
+ * purpose: an LRU evicts first the objects nobody touches - the long-lived
+ * ones a leak hunt is after; when a bucket is full, the new object goes
+ * unfollowed (counted).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,8 +22,6 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kmem_alloc.h"
-
-#define EEXIST 17
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -42,11 +41,14 @@ struct {
     __type(value, struct kmem_alloc_val);
 } stats SEC(".maps");
 
+/* Buckets of the live-object table: 2^obj_bits of them (set by the loader). */
+const volatile __u32 obj_bits = 15;
+
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 262144);
-    __type(key, __u64);
-    __type(value, struct kmem_alloc_obj);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 32768);
+    __type(key, __u32);
+    __type(value, struct kmem_alloc_bucket);
 } objs SEC(".maps");
 
 struct {
@@ -199,14 +201,83 @@ static __always_inline void credit_free(const struct kmem_alloc_obj *o)
     __sync_fetch_and_add(&v->bytes_freed, o->size);
 }
 
+static __always_inline struct kmem_alloc_bucket *bucket_of(__u64 p)
+{
+    /* Fibonacci hashing of the address (objects are at least 8-byte aligned). */
+    __u32 i = (__u32)(((p >> 3) * 0x9E3779B97F4A7C15ULL) >> (64 - obj_bits));
+
+    return bpf_map_lookup_elem(&objs, &i);
+}
+
+/* The slot of @p in @b, or KMEM_ALLOC_WAYS. Loops exit at the first match:
+ * the verifier then sees a path per slot, not one per combination of slots. */
+static __always_inline __u32 slot_of(const struct kmem_alloc_bucket *b, __u64 p)
+{
+    __u32 i;
+
+#pragma clang loop unroll(full)
+    for (i = 0; i < KMEM_ALLOC_WAYS; i++)
+        if (*(volatile const __u64 *)&b->ptr[i] == p)
+            break;
+    return i;
+}
+
+/* Remember @o at @p. A slot still holding @p is an object whose free was not
+ * traced (bulk frees, kfree_rcu batches): it was freed; credit it now. */
+static __always_inline void track_alloc(__u64 p, const struct kmem_alloc_obj *o)
+{
+    struct kmem_alloc_bucket *b = bucket_of(p);
+    __u32 i;
+
+    if (!b)
+        return;
+    i = slot_of(b, p);
+    if (i < KMEM_ALLOC_WAYS) {
+        struct kmem_alloc_obj prev = b->own[i];
+
+        credit_free(&prev);
+        count(KMEM_ALLOC_REUSED);
+        b->own[i] = *o;
+        return;
+    }
+    /* Take a free slot; another CPU may take the same one first: then the next. */
+#pragma clang loop unroll(full)
+    for (i = 0; i < KMEM_ALLOC_WAYS; i++)
+        if (*(volatile const __u64 *)&b->ptr[i] == 0 &&
+            __sync_val_compare_and_swap(&b->ptr[i], 0, p) == 0)
+            break;
+    if (i < KMEM_ALLOC_WAYS)
+        b->own[i] = *o;
+    else
+        count(KMEM_ALLOC_NOT_TRACKED); /* the bucket is full: this object is not followed */
+}
+
+/* Forget @p and credit its free to its owner: true if it was followed. */
+static __always_inline bool track_free(__u64 p)
+{
+    struct kmem_alloc_bucket *b = bucket_of(p);
+    struct kmem_alloc_obj o;
+    __u32 i;
+
+    if (!b)
+        return false;
+    i = slot_of(b, p);
+    if (i >= KMEM_ALLOC_WAYS)
+        return false;
+    o = b->own[i];
+    /* Fully ordered: the owner is read before the slot is handed back. */
+    if (__sync_val_compare_and_swap(&b->ptr[i], p, 0) != p)
+        return false;
+    credit_free(&o);
+    return true;
+}
+
 static __always_inline void on_alloc(const void *ptr, __u64 cache, const struct kmem_cache *s,
                                      __u32 size, bool accounted)
 {
     struct kmem_alloc_key k = {.cgid = current_memcg_id(), .cache = cache};
     struct kmem_alloc_val *v = stats_of(&k, s);
-    struct kmem_alloc_obj o, *old;
-    __u64 p = (__u64)ptr;
-    long err;
+    struct kmem_alloc_obj o;
 
     if (!v)
         return;
@@ -221,23 +292,7 @@ static __always_inline void on_alloc(const void *ptr, __u64 cache, const struct 
     o.key = k;
     o.size = size;
     o.accounted = accounted;
-    err = bpf_map_update_elem(&objs, &p, &o, BPF_NOEXIST);
-    if (err == 0)
-        return;
-    if (err != -EEXIST) { /* the table is full: this object is not followed */
-        count(KMEM_ALLOC_NOT_TRACKED);
-        return;
-    }
-    /* Still tracked at this address: its free was not traced (bulk frees,
-     * kfree_rcu batches), but it was freed. Credit it now. */
-    old = bpf_map_lookup_elem(&objs, &p);
-    if (old) {
-        struct kmem_alloc_obj prev = *old;
-
-        credit_free(&prev);
-        count(KMEM_ALLOC_REUSED);
-    }
-    bpf_map_update_elem(&objs, &p, &o, BPF_ANY);
+    track_alloc((__u64)ptr, &o);
 }
 
 static __always_inline void on_free(const void *ptr, __u64 cache, const struct kmem_cache *s,
@@ -245,18 +300,10 @@ static __always_inline void on_free(const void *ptr, __u64 cache, const struct k
 {
     struct kmem_alloc_key k = {.cache = cache};
     struct kmem_alloc_val *v;
-    __u64 p = (__u64)ptr;
 
     if (track) {
-        struct kmem_alloc_obj *o = bpf_map_lookup_elem(&objs, &p);
-
-        if (o) {
-            struct kmem_alloc_obj copy = *o;
-
-            bpf_map_delete_elem(&objs, &p);
-            credit_free(&copy);
+        if (track_free((__u64)ptr))
             return;
-        }
         k.cgid = KMEM_ALLOC_CG_UNTRACKED;
     } else {
         k.cgid = current_memcg_id();
@@ -480,19 +527,9 @@ int BPF_PROG(kmem_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
 SEC("fentry/kvfree_call_rcu")
 int BPF_PROG(kvfree_call_rcu, struct callback_head *head, void *ptr)
 {
-    __u64 p = (__u64)ptr;
-    struct kmem_alloc_obj *o;
-
     /* Objects allocated during the trace only: a kfree_rcu() of an older one
      * (or of vmalloc memory) is not known to be slab, so it is not counted. */
-    if (!track || no_object(ptr))
-        return 0;
-    o = bpf_map_lookup_elem(&objs, &p);
-    if (o) {
-        struct kmem_alloc_obj copy = *o;
-
-        bpf_map_delete_elem(&objs, &p);
-        credit_free(&copy);
-    }
+    if (track && !no_object(ptr))
+        track_free((__u64)ptr);
     return 0;
 }

@@ -51,6 +51,20 @@ struct kmem_alloc_obj {
     __u32 accounted;
 };
 
+/*
+ * The live-object table: an array of buckets of KMEM_ALLOC_WAYS slots, the
+ * bucket chosen by a hash of the address; slots are taken and given back with
+ * compare-and-swap on ptr (0: free), without locks. A full bucket means the
+ * object is not followed (counted). 16 ways: below ~40% load (100000 live
+ * objects in the default 262144 slots), a full bucket is a 1 in 10^4 event.
+ */
+#define KMEM_ALLOC_WAYS 16
+
+struct kmem_alloc_bucket {
+    __u64 ptr[KMEM_ALLOC_WAYS];
+    struct kmem_alloc_obj own[KMEM_ALLOC_WAYS];
+};
+
 /* A named cache, filled in when first seen (the loader cannot read kernel memory). */
 struct kmem_alloc_cache {
     char name[KMEM_ALLOC_CACHE_NAME];

@@ -511,9 +511,16 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
     sk->rodata->slab_account = kb->slab_account;
     sk->rodata->kmalloc_max = (__u32)(page > 0 ? page * 2 : 8192);
     bpf_map__set_max_entries(sk->maps.stats, o->max_keys ? o->max_keys : KMEM_ALLOC_DEFAULT_KEYS);
-    bpf_map__set_max_entries(
-        sk->maps.objs,
-        a->tracking ? (o->max_objects ? o->max_objects : KMEM_ALLOC_DEFAULT_OBJECTS) : 1);
+    /* The live-object table: 2^bits buckets of KMEM_ALLOC_WAYS slots. */
+    {
+        uint32_t want = o->max_objects ? o->max_objects : KMEM_ALLOC_DEFAULT_OBJECTS;
+        uint32_t bits = 1;
+
+        while (bits < 26 && ((uint32_t)KMEM_ALLOC_WAYS << bits) < want)
+            bits++;
+        sk->rodata->obj_bits = bits;
+        bpf_map__set_max_entries(sk->maps.objs, a->tracking ? UINT32_C(1) << bits : 1);
+    }
     bpf_program__set_autoload(sk->progs.kmem_cache_alloc_bulk, extras && kb->alloc_bulk);
     if (extras && kb->alloc_bulk)
         bpf_program__set_attach_target(sk->progs.kmem_cache_alloc_bulk, 0, kb->alloc_bulk);
@@ -866,8 +873,8 @@ out:
 int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n)
 {
     int fd = bpf_map__fd(a->skel->maps.objs);
-    __u64 *keys, batch = 0, *in = NULL;
-    struct kmem_alloc_obj *vals;
+    struct kmem_alloc_bucket *vals;
+    __u32 *keys, batch = 0, *in = NULL;
     int rc = 0;
 
     *n = 0;
@@ -889,7 +896,9 @@ int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n)
                    strerror(errno));
             break;
         }
-        *n += count;
+        for (__u32 i = 0; i < count; i++)
+            for (int w = 0; w < KMEM_ALLOC_WAYS; w++)
+                *n += vals[i].ptr[w] != 0;
         if (r < 0)
             break;
         in = &batch;

@@ -170,6 +170,12 @@ check "short: a's shmem inodes are live (net $4 >= $NFILES - $TOL)" test "${4:-0
 set -- $(summary "$T/short.json" "/$CG/b")
 check_eq "short: b has no allocations" 0 "${5:-x}"
 
+python3 - "$T/long.json" <<'EOF' | sed 's/^/# long trace: /'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print({k: d[k] for k in ("events", "events_lost", "events_missed", "not_tracked", "frees_seen_at_reuse", "live_objects")},
+      "untracked dentry frees:", sum(e["frees"] for e in d["untracked_frees"] if e["cache"] == "dentry"))
+EOF
 set -- $(summary "$T/long.json" "/$CG/a")
 echo "# long trace, /$CG/a: dentry allocs $1 net $2; shmem_inode_cache allocs $3 net $4; $5 entries, net $6 B of $7 B"
 check "long: a allocated >= $NFILES dentries ($1)" test "${1:-0}" -ge $NFILES
