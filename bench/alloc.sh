@@ -5,7 +5,8 @@
 #
 # 1. Overhead on allocation-heavy loads, in one process, rounds interleaved:
 #    create + remove FILES files on a private tmpfs, and SOCKETS AF_UNIX
-#    socket pairs passing 100 bytes each; without the tracer, with counts
+#    socket pairs passing 100 bytes each; and on a mixed one (BUILDS
+#    compilations of one source file); without the tracer, with counts
 #    only (--alloc-counts), with live-object tracking (the default). Figure:
 #    the median over the rounds of the load's CPU with / without the tracer,
 #    and the cost per traced event derived from it.
@@ -17,8 +18,8 @@
 # Prints a summary, then tab-separated rows for bench/run.sh.
 set -e
 cd "$(dirname "$0")/.."
-ROUNDS=7 FILES=100000 SOCKETS=20000 ITERS=20
-if [ "${1:-}" = "--smoke" ]; then ROUNDS=3 FILES=20000 SOCKETS=5000 ITERS=3; fi
+ROUNDS=7 FILES=100000 SOCKETS=20000 BUILDS=3 ITERS=20
+if [ "${1:-}" = "--smoke" ]; then ROUNDS=3 FILES=20000 SOCKETS=5000 BUILDS=1 ITERS=3; fi
 [ "$(id -u)" -eq 0 ] || { echo "bench/alloc.sh: must run as root" >&2; exit 1; }
 BUILD=${KMEM_BUILD:-build}
 [ -f "$BUILD/libkmem.a" ] || make "$BUILD/libkmem.a" >/dev/null
@@ -31,7 +32,7 @@ ${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc/lib -Isrc/bpf -
 # A private tmpfs in a private mount namespace: nothing to clean up.
 T=$(mktemp -d "${TMPDIR:-/tmp}/kmem-alloc-bench.XXXXXX")
 trap 'rmdir "$T" 2>/dev/null || true' EXIT
-out=$(unshare -m sh -c "mount -t tmpfs -o size=1g kmem-alloc-bench '$T' && exec '$BIN' overhead $ROUNDS $FILES $SOCKETS '$T'")
+out=$(unshare -m sh -c "mount -t tmpfs -o size=1g kmem-alloc-bench '$T' && exec '$BIN' overhead $ROUNDS $FILES $SOCKETS $BUILDS '$T'")
 ref=$("$BIN" refresh 1000 200 "$ITERS")
 get() { printf '%s\n%s\n' "$out" "$ref" | sed -n "s/^$1 //p"; }
 # ns per traced event: (CPU with - CPU without) / events, per load and setting
@@ -41,8 +42,8 @@ ns() {
 }
 pct() { awk -v r="$1" 'BEGIN { printf "%+.0f%%", (r - 1) * 100 }'; }
 
-echo "loads: $FILES tmpfs files created+removed, $SOCKETS socket pairs; median of $ROUNDS rounds"
-for l in files sockets; do
+echo "loads: $FILES tmpfs files created+removed, $SOCKETS socket pairs, $BUILDS x cc -O2 src/lib/cgroup.c; median of $ROUNDS rounds"
+for l in files sockets build; do
     echo "$l: none $(get ${l}_none_ms) ms, counts $(get ${l}_counts_ms) ms ($(pct "$(get ${l}_counts_ratio)"), $(ns $l counts) ns/event)," \
         "tracking $(get ${l}_tracking_ms) ms ($(pct "$(get ${l}_tracking_ratio)"), $(ns $l tracking) ns/event); $(get ${l}_events) events"
 done
@@ -50,8 +51,8 @@ echo "maps at 1000 cgroups x 200 caches: $(get map_bytes) bytes; refresh of $(ge
 echo "targets: counts only <= 3%, tracking <= 10% (see docs/alloc.md for what is measured)"
 
 # rows of bench/run.sh's table: figure, kmem, peer, floor, ratio
-for l in files sockets; do
-    name=$([ $l = files ] && echo "tmpfs files" || echo "socket pairs")
+for l in files sockets build; do
+    case $l in files) name="tmpfs files" ;; sockets) name="socket pairs" ;; *) name="cc -O2 (mixed)" ;; esac
     for s in counts tracking; do
         printf 'alloc tracer overhead, %s, %s (CPU ms)\t%s\t-\tno tracer %s\t%sx (%s ns/event)\n' \
             "$name" "$s" "$(get ${l}_${s}_ms)" "$(get ${l}_none_ms)" "$(get ${l}_${s}_ratio)" "$(ns $l $s)"

@@ -2,9 +2,10 @@
 /*
  * Costs of the allocation tracer (bench/alloc.sh runs this as root).
  *
- *   alloc_bench overhead ROUNDS FILES SOCKETS DIR
- *       An allocation-heavy load - create then remove FILES files in DIR (a
- *       tmpfs), and SOCKETS AF_UNIX socket pairs that each pass 100 bytes -
+ *   alloc_bench overhead ROUNDS FILES SOCKETS BUILDS DIR
+ *       Allocation-heavy loads - create then remove FILES files in DIR (a
+ *       tmpfs), SOCKETS AF_UNIX socket pairs that each pass 100 bytes - and a
+ *       mixed one, BUILDS compilations of src/lib/cgroup.c (children's CPU),
  *       run without the tracer, with counts only and with live-object
  *       tracking, in that rotating order each round. Prints per load and
  *       setting the median over the rounds of (CPU of the load with the
@@ -23,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +92,33 @@ static double load_sockets(int n)
     return thread_cpu() - t0;
 }
 
+/* A compiler run, N times: a mixed load, mostly user space (the CPU of the children). */
+static double load_build(int n)
+{
+    struct rusage ru;
+    double t0, t1;
+
+    getrusage(RUSAGE_CHILDREN, &ru);
+    t0 = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        int st;
+
+        if (pid == 0) {
+            execlp("cc", "cc", "-std=c17", "-D_GNU_SOURCE", "-O2", "-Isrc/lib", "-c",
+                   "src/lib/cgroup.c", "-o", "/dev/null", (char *)NULL);
+            _exit(127);
+        }
+        if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            die("cc src/lib/cgroup.c");
+    }
+    getrusage(RUSAGE_CHILDREN, &ru);
+    t1 = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return t1 - t0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -105,11 +135,19 @@ static double median(double *v, int n)
 enum { NONE, COUNTS, TRACK, SETTINGS };
 static const char *const setting_name[SETTINGS] = {"none", "counts", "tracking"};
 
-static int overhead(int rounds, int files, int sockets, const char *dir)
-{
-    double *ratio[2][SETTINGS], base_ms[2][SETTINGS], events[2] = {0, 0};
+#define LOADS 3
+static const char *const load_name[LOADS] = {"files", "sockets", "build"};
 
-    for (int l = 0; l < 2; l++)
+static double run_load(int l, int files, int sockets, int builds, const char *dir)
+{
+    return l == 0 ? load_files(dir, files) : l == 1 ? load_sockets(sockets) : load_build(builds);
+}
+
+static int overhead(int rounds, int files, int sockets, int builds, const char *dir)
+{
+    double *ratio[LOADS][SETTINGS], base_ms[LOADS][SETTINGS], events[LOADS] = {0, 0, 0};
+
+    for (int l = 0; l < LOADS; l++)
         for (int s = 0; s < SETTINGS; s++) {
             ratio[l][s] = calloc((size_t)rounds, sizeof(double));
             base_ms[l][s] = 0;
@@ -117,10 +155,10 @@ static int overhead(int rounds, int files, int sockets, const char *dir)
                 die("calloc");
         }
     /* Warm up the caches and the dcache hash once. */
-    load_files(dir, files);
-    load_sockets(sockets);
+    for (int l = 0; l < LOADS; l++)
+        run_load(l, files, sockets, 1, dir);
     for (int r = 0; r < rounds; r++) {
-        double cpu[2][SETTINGS];
+        double cpu[LOADS][SETTINGS];
 
         for (int k = 0; k < SETTINGS; k++) {
             int s = (r + k) % SETTINGS;
@@ -132,32 +170,31 @@ static int overhead(int rounds, int files, int sockets, const char *dir)
                 fprintf(stderr, "alloc_bench: %s\n", err);
                 return 1;
             }
-            for (int l = 0; l < 2; l++) {
+            for (int l = 0; l < LOADS; l++) {
                 struct kmem_alloc_table t = {0};
 
                 /* The tracer is read around each load: events of the load (plus the machine's). */
                 if (a && kmem_alloc_read(a, &t) == 0)
                     events[l] -= (double)t.events / rounds / 2;
-                cpu[l][s] = l ? load_sockets(sockets) : load_files(dir, files);
+                cpu[l][s] = run_load(l, files, sockets, builds, dir);
                 if (a && kmem_alloc_read(a, &t) == 0)
                     events[l] += (double)t.events / rounds / 2;
                 kmem_alloc_table_free(&t);
             }
             kmem_alloc_close(a);
         }
-        for (int l = 0; l < 2; l++)
+        for (int l = 0; l < LOADS; l++)
             for (int s = 0; s < SETTINGS; s++) {
                 ratio[l][s][r] = cpu[l][s] / cpu[l][NONE];
                 base_ms[l][s] += cpu[l][s] * 1000 / rounds;
             }
     }
-    for (int l = 0; l < 2; l++)
-        printf("%s_events %.0f\n", l ? "sockets" : "files", events[l]);
-    for (int l = 0; l < 2; l++)
+    for (int l = 0; l < LOADS; l++)
+        printf("%s_events %.0f\n", load_name[l], events[l]);
+    for (int l = 0; l < LOADS; l++)
         for (int s = 0; s < SETTINGS; s++)
-            printf("%s_%s_ms %.1f\n%s_%s_ratio %.3f\n", l ? "sockets" : "files", setting_name[s],
-                   base_ms[l][s], l ? "sockets" : "files", setting_name[s],
-                   median(ratio[l][s], rounds));
+            printf("%s_%s_ms %.1f\n%s_%s_ratio %.3f\n", load_name[l], setting_name[s],
+                   base_ms[l][s], load_name[l], setting_name[s], median(ratio[l][s], rounds));
     return 0;
 }
 
@@ -235,11 +272,11 @@ static int refresh(int cgroups, int caches, int iters)
 
 int main(int argc, char **argv)
 {
-    if (argc == 6 && strcmp(argv[1], "overhead") == 0)
-        return overhead(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5]);
+    if (argc == 7 && strcmp(argv[1], "overhead") == 0)
+        return overhead(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), argv[6]);
     if (argc == 5 && strcmp(argv[1], "refresh") == 0)
         return refresh(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-    fprintf(stderr, "usage: alloc_bench overhead ROUNDS FILES SOCKETS DIR\n"
+    fprintf(stderr, "usage: alloc_bench overhead ROUNDS FILES SOCKETS BUILDS DIR\n"
                     "       alloc_bench refresh CGROUPS CACHES ITERATIONS\n");
     return 2;
 }
