@@ -223,14 +223,15 @@ static __always_inline __u32 slot_of(const struct kmem_alloc_bucket *b, __u64 p)
 }
 
 /* Remember @o at @p. A slot still holding @p is an object whose free was not
- * traced (bulk frees, kfree_rcu batches): it was freed; credit it now. */
-static __always_inline void track_alloc(__u64 p, const struct kmem_alloc_obj *o)
+ * traced (bulk frees, kfree_rcu batches): it was freed; credit it now.
+ * False when the bucket is full: the object is not followed. */
+static __always_inline bool track_alloc(__u64 p, const struct kmem_alloc_obj *o)
 {
     struct kmem_alloc_bucket *b = bucket_of(p);
     __u32 i;
 
     if (!b)
-        return;
+        return false;
     i = slot_of(b, p);
     if (i < KMEM_ALLOC_WAYS) {
         struct kmem_alloc_obj prev = b->own[i];
@@ -238,7 +239,7 @@ static __always_inline void track_alloc(__u64 p, const struct kmem_alloc_obj *o)
         credit_free(&prev);
         count(KMEM_ALLOC_REUSED);
         b->own[i] = *o;
-        return;
+        return true;
     }
     /* Take a free slot; another CPU may take the same one first: then the next. */
 #pragma clang loop unroll(full)
@@ -246,10 +247,12 @@ static __always_inline void track_alloc(__u64 p, const struct kmem_alloc_obj *o)
         if (*(volatile const __u64 *)&b->ptr[i] == 0 &&
             __sync_val_compare_and_swap(&b->ptr[i], 0, p) == 0)
             break;
-    if (i < KMEM_ALLOC_WAYS)
-        b->own[i] = *o;
-    else
-        count(KMEM_ALLOC_NOT_TRACKED); /* the bucket is full: this object is not followed */
+    if (i >= KMEM_ALLOC_WAYS) {
+        count(KMEM_ALLOC_NOT_TRACKED);
+        return false;
+    }
+    b->own[i] = *o;
+    return true;
 }
 
 /* Forget @p and credit its free to its owner: true if it was followed. */
@@ -292,7 +295,11 @@ static __always_inline void on_alloc(const void *ptr, __u64 cache, const struct 
     o.key = k;
     o.size = size;
     o.accounted = accounted;
-    track_alloc((__u64)ptr, &o);
+    if (!track_alloc((__u64)ptr, &o)) {
+        /* Its free will not be credited: keep it out of the net growth. */
+        __sync_fetch_and_add(&v->nf_allocs, 1);
+        __sync_fetch_and_add(&v->nf_bytes, size);
+    }
 }
 
 static __always_inline void on_free(const void *ptr, __u64 cache, const struct kmem_cache *s,
@@ -370,46 +377,46 @@ static __always_inline void do_kfree(const void *ptr)
  * Two programs per tracepoint. The kernel runs a program at most once per
  * CPU at a time: an event in an interrupt that arrives while the program runs
  * for a task on that CPU is skipped (recursion_misses) - typically an RCU
- * callback's free. So the first program marks itself busy on the CPU while it
- * runs, and the second one handles only the events that arrive while the
- * first is busy: exactly those the kernel skips for the first.
+ * callback's free. The first program (attached first, so called first)
+ * claims each event it handles by its address, per CPU; the second one, run
+ * right after for the same event, handles every event the first did not
+ * claim: those that arrived while the first was running, including in the
+ * kernel's code around it, where a "busy" flag would leave a window.
  */
-enum { BUSY_CACHE_ALLOC, BUSY_CACHE_FREE, BUSY_KMALLOC, BUSY_KFREE, BUSY_COUNT };
+enum { CLAIM_CACHE_ALLOC, CLAIM_CACHE_FREE, CLAIM_KMALLOC, CLAIM_KFREE, CLAIM_COUNT };
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, BUSY_COUNT);
+    __uint(max_entries, CLAIM_COUNT);
     __type(key, __u32);
-    __type(value, __u32);
-} busy SEC(".maps");
+    __type(value, __u64);
+} claim SEC(".maps");
 
-static __always_inline __u32 *busy_flag(__u32 which)
-{
-    return bpf_map_lookup_elem(&busy, &which);
-}
-
-#define FIRST(which, call)                                                                         \
+#define FIRST(which, ptr, call)                                                                    \
     do {                                                                                           \
-        __u32 *b = busy_flag(which);                                                               \
-        if (b)                                                                                     \
-            *b = 1;                                                                                \
+        __u32 k_ = which;                                                                          \
+        __u64 *c_ = bpf_map_lookup_elem(&claim, &k_);                                              \
+        if (c_)                                                                                    \
+            *c_ = (__u64)(ptr);                                                                    \
         call;                                                                                      \
-        if (b)                                                                                     \
-            *b = 0;                                                                                \
     } while (0)
 
-#define NESTED(which, call)                                                                        \
+#define NESTED(which, ptr, call)                                                                   \
     do {                                                                                           \
-        __u32 *b = busy_flag(which);                                                               \
-        if (b && *b)                                                                               \
-            call;                                                                                  \
+        __u32 k_ = which;                                                                          \
+        __u64 *c_ = bpf_map_lookup_elem(&claim, &k_);                                              \
+        if (c_ && *c_ == (__u64)(ptr)) {                                                           \
+            *c_ = 0;                                                                               \
+            break;                                                                                 \
+        }                                                                                          \
+        call;                                                                                      \
     } while (0)
 
 SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
              gfp_t gfp, int node)
 {
-    FIRST(BUSY_CACHE_ALLOC, do_cache_alloc(ptr, s, gfp));
+    FIRST(CLAIM_CACHE_ALLOC, ptr, do_cache_alloc(ptr, s, gfp));
     return 0;
 }
 
@@ -417,14 +424,14 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kmem_cache_alloc_nested, unsigned long call_site, const void *ptr,
              struct kmem_cache *s, gfp_t gfp, int node)
 {
-    NESTED(BUSY_CACHE_ALLOC, do_cache_alloc(ptr, s, gfp));
+    NESTED(CLAIM_CACHE_ALLOC, ptr, do_cache_alloc(ptr, s, gfp));
     return 0;
 }
 
 SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
 {
-    FIRST(BUSY_CACHE_FREE, do_cache_free(ptr, s));
+    FIRST(CLAIM_CACHE_FREE, ptr, do_cache_free(ptr, s));
     return 0;
 }
 
@@ -432,7 +439,7 @@ SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr,
              const struct kmem_cache *s)
 {
-    NESTED(BUSY_CACHE_FREE, do_cache_free(ptr, s));
+    NESTED(CLAIM_CACHE_FREE, ptr, do_cache_free(ptr, s));
     return 0;
 }
 
@@ -440,7 +447,7 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
              size_t bytes_alloc, gfp_t gfp)
 {
-    FIRST(BUSY_KMALLOC, do_kmalloc(ptr, bytes_alloc, gfp));
+    FIRST(CLAIM_KMALLOC, ptr, do_kmalloc(ptr, bytes_alloc, gfp));
     return 0;
 }
 
@@ -448,21 +455,21 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_nested, unsigned long call_site, const void *ptr, size_t bytes_req,
              size_t bytes_alloc, gfp_t gfp)
 {
-    NESTED(BUSY_KMALLOC, do_kmalloc(ptr, bytes_alloc, gfp));
+    NESTED(CLAIM_KMALLOC, ptr, do_kmalloc(ptr, bytes_alloc, gfp));
     return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
 {
-    FIRST(BUSY_KFREE, do_kfree(ptr));
+    FIRST(CLAIM_KFREE, ptr, do_kfree(ptr));
     return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
 {
-    NESTED(BUSY_KFREE, do_kfree(ptr));
+    NESTED(CLAIM_KFREE, ptr, do_kfree(ptr));
     return 0;
 }
 

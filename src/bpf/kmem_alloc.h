@@ -42,6 +42,8 @@ struct kmem_alloc_val {
     __u64 bytes_freed;
     __u64 acc_allocs; /* allocations charged to the memory cgroup (SLAB_ACCOUNT / __GFP_ACCOUNT) */
     __u64 acc_bytes;
+    __u64 nf_allocs; /* allocations not followed (live-object table full): never credited a free */
+    __u64 nf_bytes;
 };
 
 /* One live object allocated since the trace started (live-object tracking). */

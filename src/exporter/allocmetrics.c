@@ -301,7 +301,7 @@ static uint64_t value(const struct kmem_alloc_entry *e, enum fam f)
     case F_ACC_BYTES:
         return e->acc_bytes;
     default:
-        return e->bytes_alloc > e->bytes_freed ? e->bytes_alloc - e->bytes_freed : 0;
+        return kmem_alloc_net(e) > 0 ? (uint64_t)kmem_alloc_net(e) : 0;
     }
 }
 

@@ -181,8 +181,8 @@ static bool render_summary(struct kt_sink *s, const struct kmem_alloc_table *t, 
                               t->missed))
         return false;
     if (t->not_tracked && !kt_line(s, KT_NORMAL,
-                                   "  %" PRIu64 " allocations not followed: the live-object "
-                                   "table was full (--alloc-objects)",
+                                   "  %" PRIu64 " allocations not followed (the live-object "
+                                   "table was full: --alloc-objects); not in NET",
                                    t->not_tracked))
         return false;
     if (!t->bulk_traced &&
@@ -240,13 +240,13 @@ void kt_alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
             else
                 chg[0] = '\0';
             ok = kt_line(s, KT_NORMAL, "%8s %8s %9" PRId64 " %9.0f %9.0f %4s %-22s %s", net, chg,
-                         (int64_t)(e->allocs - e->frees), r[i].arate, r[i].frate, acct_cell(e),
-                         e->cache, name);
+                         kmem_alloc_net_objects(e), r[i].arate, r[i].frate, acct_cell(e), e->cache,
+                         name);
         } else {
             ok = kt_line(s, KT_NORMAL,
                          "%8s %9" PRId64 " %10" PRIu64 " %10" PRIu64 " %9s %7" PRIu32
                          " %4s %-22s %s",
-                         net, (int64_t)(e->allocs - e->frees), e->allocs, e->frees,
+                         net, kmem_alloc_net_objects(e), e->allocs, e->frees,
                          kt_human(al, sizeof(al), (double)e->bytes_alloc), e->objsize, acct_cell(e),
                          e->cache, name);
         }
@@ -306,11 +306,11 @@ static int alloc_json(FILE *f, const struct kmem_alloc_table *t, uint64_t live, 
                 ", \"bytes_allocated\": %" PRIu64 ", \"bytes_freed\": %" PRIu64
                 ", \"net_bytes\": %" PRId64 ", \"net_objects\": %" PRId64
                 ", \"accounted\": %s, \"accounted_allocs\": %" PRIu64
-                ", \"accounted_bytes\": %" PRIu64 "}",
+                ", \"accounted_bytes\": %" PRIu64 ", \"not_followed\": %" PRIu64 "}",
                 e->objsize, e->allocs, e->frees, e->bytes_alloc, e->bytes_freed, r[i].net,
-                (int64_t)(e->allocs - e->frees),
+                kmem_alloc_net_objects(e),
                 e->allocs && e->acc_allocs == e->allocs ? "true" : "false", e->acc_allocs,
-                e->acc_bytes);
+                e->acc_bytes, e->nf_allocs);
     }
     fputs(n ? "\n  ],\n  \"untracked_frees\": [" : "],\n  \"untracked_frees\": [", f);
     first = true;

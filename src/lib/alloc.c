@@ -721,6 +721,8 @@ static void add_entry(struct kmem_alloc_entry *d, const struct kmem_alloc_entry 
     d->bytes_freed += e->bytes_freed;
     d->acc_allocs += e->acc_allocs;
     d->acc_bytes += e->acc_bytes;
+    d->nf_allocs += e->nf_allocs;
+    d->nf_bytes += e->nf_bytes;
     if (!d->objsize)
         d->objsize = e->objsize;
 }
@@ -812,6 +814,8 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
             e->bytes_freed = vals[i].bytes_freed;
             e->acc_allocs = vals[i].acc_allocs;
             e->acc_bytes = vals[i].acc_bytes;
+            e->nf_allocs = vals[i].nf_allocs;
+            e->nf_bytes = vals[i].nf_bytes;
             c = cache_of(a, e->cache_key, &reload);
             e->cache = c ? c->name : "?";
             e->objsize = c ? c->size : 0;

@@ -46,6 +46,7 @@ struct kmem_alloc_entry {
     uint64_t allocs, frees;
     uint64_t bytes_alloc, bytes_freed;
     uint64_t acc_allocs, acc_bytes; /* charged to the memory cgroup (SLAB_ACCOUNT, __GFP_ACCOUNT) */
+    uint64_t nf_allocs, nf_bytes;   /* allocations not followed (table full): not in the net */
     /* Identity, after kmem_alloc_resolve(); pointers never NULL. */
     const char *cgroup; /* path in the memory hierarchy, "(interrupt)", "(cgroup id N)" */
     const char *pod_name, *namespace_name, *container_name; /* "" when not a pod */
@@ -79,10 +80,20 @@ static inline int kmem_alloc_entry_cmp(uint64_t cg_a, const char *cache_a, uint6
     return 0;
 }
 
-/* Net bytes still live of what @e allocated (tracking) or allocated - freed (counts only). */
+/*
+ * Net growth: bytes allocated during the trace and still live - of the objects
+ * followed (tracking: those not followed could never be credited their free),
+ * or allocated - freed (counts only).
+ */
 static inline int64_t kmem_alloc_net(const struct kmem_alloc_entry *e)
 {
-    return (int64_t)(e->bytes_alloc - e->bytes_freed);
+    return (int64_t)(e->bytes_alloc - e->nf_bytes - e->bytes_freed);
+}
+
+/* The same in objects. */
+static inline int64_t kmem_alloc_net_objects(const struct kmem_alloc_entry *e)
+{
+    return (int64_t)(e->allocs - e->nf_allocs - e->frees);
 }
 
 /*

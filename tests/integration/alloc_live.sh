@@ -15,11 +15,13 @@
 #                both caches is back within TOL objects of 0; "b" nothing.
 #
 # TOL: the tmpfs files' dentries and inodes are all freed once the tmpfs is
-# unmounted, so the expected net is exactly 0; the tolerance (1% of NFILES)
-# absorbs the few objects the shell and rm themselves leave in the dcache and
-# inode caches (directory lookups of /bin/rm, the ld.so cache, ...) and an RCU
-# callback still pending when the trace stops. The total net bytes of "a" over
-# all caches must also be under 5% of what it allocated.
+# unmounted, so the expected net is exactly 0 (measured 0-3 here); the
+# tolerance (1% of NFILES) absorbs an event missed in an interrupt within an
+# interrupt and an RCU callback still pending when the trace stops (the test
+# asks for an rcu_barrier() and waits up to 20 s for the frees). Objects the
+# tracer could not follow (its table full on a busy machine) are not in the
+# net; the short trace counts them in. The total net bytes of "a" over all
+# caches must also be under 5% of what it allocated.
 . "$(dirname "$0")/../lib.sh"
 M=/sys/fs/cgroup/memory
 NFILES=20000
@@ -67,7 +69,8 @@ wait_for() {
 }
 
 # summary JSON CGROUP: "<dentry allocs> <dentry net objs> <shmem allocs> <shmem net objs>
-# <entries of cgroup> <net bytes of cgroup> <bytes allocated by cgroup>"
+# <entries of cgroup> <net bytes of cgroup> <bytes allocated by cgroup>
+# <dentry + shmem allocations not followed (live-object table full)>"
 summary() {
     python3 - "$1" "$2" <<'EOF'
 import json, sys
@@ -77,7 +80,8 @@ def get(cache, k):
     return sum(e[k] for e in mine if e["cache"] == cache)
 print(get("dentry", "allocs"), get("dentry", "net_objects"),
       get("shmem_inode_cache", "allocs"), get("shmem_inode_cache", "net_objects"),
-      len(mine), sum(e["net_bytes"] for e in mine), sum(e["bytes_allocated"] for e in mine))
+      len(mine), sum(e["net_bytes"] for e in mine), sum(e["bytes_allocated"] for e in mine),
+      get("dentry", "not_followed") + get("shmem_inode_cache", "not_followed"))
 EOF
 }
 
@@ -99,8 +103,9 @@ check "long tracer attached" wait_for "$T/long.err" tracing
 "$B/kmemtop" --alloc 300 --json >"$T/short.json" 2>"$T/short.err" &
 short=$!
 check "short tracer attached" wait_for "$T/short.err" tracing
-# The exporter's collector too (top 1000 pairs: a's are surely among them).
-"$B/kmem_exporter" --web.listen-address "127.0.0.1:$PORT" --collector.alloc \
+# The exporter's collector too (top 1000 pairs: a's are surely among them; no reuse
+# of a collection younger than 1 s: each scrape below must see the moment).
+"$B/kmem_exporter" --web.listen-address "127.0.0.1:$PORT" --collect.min-interval 0 --collector.alloc \
     --collector.alloc.top 1000 2>"$T/exp.err" &
 exp=$!
 check "exporter with --collector.alloc listening" wait_for "$T/exp.err" listening
@@ -139,7 +144,20 @@ echo go >"$T/go"
 wait "$work"
 check_eq "a removed its files and unmounted the tmpfs" 0 "$?"
 work=
-sleep 3 # RCU callbacks (inodes are freed after a grace period) and deferred umount work
+# Dentries and inodes are freed in RCU callbacks, which this kernel may batch
+# for seconds (CONFIG_RCU_LAZY): ask for an rcu_barrier() where the kernel
+# offers one, and wait (at most 20 s) until the exporter sees a's dentries go.
+echo 1 >/sys/module/rcutree/parameters/do_rcu_barrier 2>/dev/null
+i=0
+while [ $i -lt 40 ]; do
+    scrape removed >/dev/null
+    v=$(val kmem_alloc_live_bytes removed)
+    [ -n "$v" ] && [ "$v" -le $((TOL * 192)) ] && break
+    sleep 0.5
+    i=$((i + 1))
+done
+echo "# waited $((i / 2)) s for the RCU frees"
+sleep 1
 scrape removed
 check "exporter: a's dentry counter kept growing" \
     test "$(val kmem_alloc_objects_allocated_total removed)" -ge "$(val kmem_alloc_objects_allocated_total created)"
@@ -162,11 +180,14 @@ check "short trace is valid JSON" python3 -c "import json,sys; json.load(open(sy
 check "long trace is valid JSON" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$T/long.json"
 
 set -- $(summary "$T/short.json" "/$CG/a")
-echo "# short trace, /$CG/a: dentry allocs $1 net $2; shmem_inode_cache allocs $3 net $4; $5 entries, net $6 B of $7 B"
+echo "# short trace, /$CG/a: dentry allocs $1 net $2; shmem_inode_cache allocs $3 net $4; $5 entries, net $6 B of $7 B; not followed $8"
 check "short: a allocated >= $NFILES dentries ($1)" test "${1:-0}" -ge $NFILES
 check "short: a allocated >= $NFILES shmem inodes ($3)" test "${3:-0}" -ge $NFILES
-check "short: a's dentries are live (net $2 >= $NFILES - $TOL)" test "${2:-0}" -ge $((NFILES - TOL))
-check "short: a's shmem inodes are live (net $4 >= $NFILES - $TOL)" test "${4:-0}" -ge $((NFILES - TOL))
+# Objects not followed (a full table on a busy machine) are left out of the net: counted apart.
+check "short: a's dentries are live (net $2 + not followed >= $NFILES - $TOL)" \
+    test $((${2:-0} + ${8:-0})) -ge $((NFILES - TOL))
+check "short: a's shmem inodes are live (net $4 + not followed >= $NFILES - $TOL)" \
+    test $((${4:-0} + ${8:-0})) -ge $((NFILES - TOL))
 set -- $(summary "$T/short.json" "/$CG/b")
 check_eq "short: b has no allocations" 0 "${5:-x}"
 
@@ -177,7 +198,7 @@ print({k: d[k] for k in ("events", "events_lost", "events_missed", "not_tracked"
       "untracked dentry frees:", sum(e["frees"] for e in d["untracked_frees"] if e["cache"] == "dentry"))
 EOF
 set -- $(summary "$T/long.json" "/$CG/a")
-echo "# long trace, /$CG/a: dentry allocs $1 net $2; shmem_inode_cache allocs $3 net $4; $5 entries, net $6 B of $7 B"
+echo "# long trace, /$CG/a: dentry allocs $1 net $2; shmem_inode_cache allocs $3 net $4; $5 entries, net $6 B of $7 B; not followed $8"
 check "long: a allocated >= $NFILES dentries ($1)" test "${1:-0}" -ge $NFILES
 check "long: a allocated >= $NFILES shmem inodes ($3)" test "${3:-0}" -ge $NFILES
 check "long: a's dentry growth back to ~0 (|$2| <= $TOL)" test "${2#-}" -le $TOL
