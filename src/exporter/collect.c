@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "collect.h"
+#include "allocmetrics.h"
 
 #define EXPO_MAX ((size_t)256 << 20) /* refuse to render more than 256 MiB */
 
@@ -42,6 +43,7 @@ struct kx_collector {
     int last_err;                   /* result of the last collection */
     size_t last_len;                /* size of the last exposition, to size the next */
     char logged[KX_COL_COUNT][320]; /* last message logged per part */
+    char alloc_logged[320];         /* the same for --collector.alloc */
 };
 
 const char *kx_blob_text(const struct kx_blob *b, size_t *len)
@@ -155,6 +157,28 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
         col.part[i].status = &status[i];
         col.part[i].seconds = status[i].seconds;
     }
+
+    /* --collector.alloc: after the cgroups, whose snapshot names its cgroup ids. */
+    struct kmem_status alloc_status;
+    if (c->o.alloc) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        kx_alloc_collect(c->o.alloc, c->ctx, kmem_current(c->ctx), &alloc_status);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        col.alloc = c->o.alloc;
+        col.alloc_part.status = &alloc_status;
+        col.alloc_part.seconds = since(&t0, &t1);
+        char m[320];
+        snprintf(m, sizeof(m), "%.319s", alloc_status.msg);
+        if (c->o.log_errors && strcmp(c->alloc_logged, m) != 0) {
+            if (alloc_status.err)
+                fprintf(stderr, "kmem_exporter: collector alloc failed: %s\n", alloc_status.msg);
+            else
+                fprintf(stderr, "kmem_exporter: collector alloc works again\n");
+            memcpy(c->alloc_logged, m, sizeof(m));
+        }
+    }
+
     struct kx_blob *b = calloc(1, sizeof(*b));
     if (!b)
         return -ENOMEM;
@@ -176,6 +200,11 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
                 fprintf(stderr, "kmem_exporter: collector %s works again\n", kx_collector_name[i]);
             snprintf(c->logged[i], sizeof(c->logged[i]), "%s", m);
         }
+    }
+
+    if (c->o.alloc && alloc_status.err && b->ok) {
+        b->ok = false;
+        snprintf(b->msg, sizeof(b->msg), "collector alloc: %.380s", alloc_status.msg);
     }
 
     /* Render straight into the blob's own buffer, sized from the last one,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "allocmetrics.h"
 #include "http.h"
 #include "privs.h"
 #include "trim.h"
@@ -50,7 +51,10 @@ struct options {
     const char *cadvisor_compat;
     unsigned max_conns;
     unsigned max_conns_per_ip;
-    long bench; /* hidden: N collect+render cycles, then CPU figures */
+    long bench;         /* hidden: N collect+render cycles, then CPU figures */
+    bool alloc;         /* --collector.alloc */
+    unsigned alloc_top; /* --collector.alloc.top */
+    bool alloc_counts;  /* --collector.alloc.counts-only */
 };
 
 enum flag_kind { F_STR, F_BOOL, F_SECONDS, F_UINT, F_LONG };
@@ -97,6 +101,16 @@ static const struct flag flags[] = {
      "When to emit container_memory_kernel_usage: auto (default) only on cgroup v2, where "
      "the kubelet reports 0.",
      0},
+    {"collector.alloc", F_BOOL, OFF(alloc), NULL,
+     "Trace slab allocations per memory cgroup and cache with BPF (off by default; needs root "
+     "or CAP_BPF+CAP_PERFMON, Linux 6.1+ with BTF).",
+     0},
+    {"collector.alloc.top", F_UINT, OFF(alloc_top), "N",
+     "Series for the N (cgroup, cache) pairs that allocated the most bytes; the rest summed per "
+     "cgroup as cache=\"other\" (default 100).",
+     0},
+    {"collector.alloc.counts-only", F_BOOL, OFF(alloc_counts), NULL,
+     "No live-object tracking: cheaper, frees counted for the freeing task's cgroup.", 0},
     {"run-as", F_STR, OFF(run_as), "USER",
      "After binding the port, switch to USER keeping only CAP_DAC_READ_SEARCH.", 0},
     {"bench", F_LONG, OFF(bench), "N", "Run N collections and print their CPU cost.", 1},
@@ -501,6 +515,7 @@ int main(int argc, char **argv)
     struct kx_filter filter;
     struct kx_auth *auth = NULL;
     struct kx_collector *c = NULL;
+    struct kx_alloc *alloc = NULL;
     int fd = -1;
 
     int pr = parse_args(argc, argv, &o);
@@ -515,6 +530,10 @@ int main(int argc, char **argv)
         return usage_error("--run-as %s: that is uid 0, which keeps root's files writable; name "
                            "an unprivileged user such as nobody",
                            o.run_as);
+    /* Reading the tracer's maps after the drop would need CAP_BPF kept. */
+    if (o.alloc && o.run_as)
+        return usage_error("--collector.alloc cannot be combined with --run-as (reading the "
+                           "BPF maps needs CAP_BPF)");
 
     signal(SIGPIPE, SIG_IGN);
     /* One malloc arena: the server threads allocate little (the exposition
@@ -567,6 +586,17 @@ int main(int argc, char **argv)
             },
         .log_errors = server,
     };
+    if (o.alloc) {
+        /* A tracer that cannot load is reported per scrape (kmem_collector_success 0). */
+        if (kx_alloc_new(&alloc, o.alloc_top, o.alloc_counts, err, sizeof(err))) {
+            fprintf(stderr, PROG ": out of memory\n");
+            goto out_free;
+        }
+        if (err[0])
+            fprintf(stderr, PROG ": warning: --collector.alloc: %s\n", err);
+        err[0] = '\0';
+        co.alloc = alloc;
+    }
     int r = kx_collector_new(&c, &co, err, sizeof(err));
     if (r) {
         fprintf(stderr, PROG ": %s\n", err[0] ? err : strerror(-r));
@@ -599,6 +629,7 @@ out_free:
     if (fd >= 0)
         close(fd);
     kx_collector_free(c);
+    kx_alloc_free(alloc);
     kx_auth_free(auth);
     kx_filter_free(&filter);
     kx_webconfig_free(&web);

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "metrics.h"
+#include "allocmetrics.h"
 
 #ifndef KMEM_VERSION
 #define KMEM_VERSION "unknown"
@@ -423,11 +424,21 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c)
             ok = false;
         kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, ok, KX_NO_TIMESTAMP);
     }
+    if (c->alloc) {
+        struct kx_label l = {"collector", "alloc"};
+        const struct kmem_status *st = c->alloc_part.status;
+        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0, KX_NO_TIMESTAMP);
+    }
     kx_expo_family(b, "kmem_collector_duration_seconds", "Time the collector took in this scrape.",
                    "gauge");
     for (int i = 0; i < KX_COL_COUNT; i++) {
         struct kx_label l = {"collector", kx_collector_name[i]};
         kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->part[i].seconds,
+                              KX_NO_TIMESTAMP);
+    }
+    if (c->alloc) {
+        struct kx_label l = {"collector", "alloc"};
+        kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->alloc_part.seconds,
                               KX_NO_TIMESTAMP);
     }
     kx_expo_family(b, "kmem_exporter_build_info",
@@ -466,6 +477,8 @@ int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_r
         return r;
     render_node(b, c->node);
     render_cgroups(b, c->cgroups, o, c->when_ms);
+    if (c->alloc)
+        kx_alloc_render(c->alloc, b);
     render_collectors(b, c);
     if (o->process)
         render_process(b);

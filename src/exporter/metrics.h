@@ -54,6 +54,9 @@ struct kx_collection {
     const struct kmem_cgroups *cgroups;
     struct kx_part part[KX_COL_COUNT];
     int64_t when_ms; /* wall-clock time of the collection */
+    /* --collector.alloc (allocmetrics.h): NULL when the collector is off. */
+    struct kx_alloc *alloc;
+    struct kx_part alloc_part;
 };
 
 /*

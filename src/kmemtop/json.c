@@ -445,3 +445,9 @@ int kt_json(FILE *f, const struct kmem_snapshot *snap)
         return -(errno ? errno : EIO);
     return 0;
 }
+
+/* A JSON string with the escaping above, for the other JSON documents (--alloc). */
+void kt_json_string(FILE *f, const char *s)
+{
+    jw_string_raw(f, s ? s : "");
+}
