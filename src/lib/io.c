@@ -230,8 +230,13 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Write @rel below the capture directory: directories 0700, files 0600, no symlinks. */
-static void capture_write(struct kmem_io *io, const char *rel, const char *data, size_t len)
+/*
+ * Write @rel below the capture directory: directories 0700, files 0600,
+ * nothing reached through a symlink. With @link, @rel becomes a symlink to
+ * @link instead (a name in the same directory: sys/kernel/slab aliases).
+ */
+static void capture_write(struct kmem_io *io, const char *rel, const char *data, size_t len,
+                          const char *link)
 {
     char comp[NAME_MAX + 1];
     char shown[PATH_MAX + 256];
@@ -267,6 +272,11 @@ static void capture_write(struct kmem_io *io, const char *rel, const char *data,
             close(cur);
         cur = next;
         p = slash + 1;
+    }
+    if (link) {
+        if (symlinkat(link, cur, p) < 0 && errno != EEXIST)
+            capture_fail(io, errno, "cannot create the link", shown, NULL);
+        goto out;
     }
     fd = openat(cur, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST) {
@@ -310,7 +320,7 @@ static void capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
                      "it lies outside the root (a symlink leads out of it)");
         return;
     }
-    capture_write(io, rel, data, len);
+    capture_write(io, rel, data, len, NULL);
 }
 
 void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len)
@@ -329,7 +339,31 @@ void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *d
                      "it lies outside the root (a symlink leads out of it)");
         return;
     }
-    capture_write(io, rel, data, len);
+    capture_write(io, rel, data, len, NULL);
+}
+
+void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const char *target)
+{
+    char abs[PATH_MAX], rel[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
+
+    if (io->capfd < 0)
+        return;
+    if (!*target || strchr(target, '/') || !strcmp(target, ".") || !strcmp(target, "..")) {
+        capture_fail(io, EXDEV, "refusing to copy the link", name,
+                     "only links to a name in the same directory are copied");
+        return;
+    }
+    if (!fd_path(dirfd, abs, sizeof(abs))) {
+        capture_fail(io, ENAMETOOLONG, "cannot name the directory to capture of", name, NULL);
+        return;
+    }
+    snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name);
+    if (!canonical(io, full, rel, sizeof(rel))) {
+        capture_fail(io, EXDEV, "refusing to copy", full,
+                     "it lies outside the root (a symlink leads out of it)");
+        return;
+    }
+    capture_write(io, rel, NULL, 0, target);
 }
 
 static bool dir_is_empty(int fd)

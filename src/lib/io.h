@@ -88,6 +88,8 @@ int kmem_open_dir(int dirfd, const char *relpath);
 
 /* Record @name in directory @dirfd with contents @data in the capture (no-op if off). */
 void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len);
+/* Record @name in directory @dirfd as a symlink to @target, a name in the same directory. */
+void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const char *target);
 
 static inline bool kmem_capturing(const struct kmem_io *io)
 {
