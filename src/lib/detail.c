@@ -105,10 +105,16 @@ int kmem_read_detail(struct kmem_io *io, struct kmem_detail *out, uint64_t page_
 
     memset(out, 0, sizeof(*out));
 
+    /*
+     * A file that is not there (an older capture, a tree with only some
+     * files) leaves its figures out without failing the part; one that
+     * cannot be read (not root) fails it, with what to do.
+     */
     err = read_proc(io, "vmallocinfo");
     if (err) {
         out->vmalloc.err = err;
-        first = fail_read(io, first, "vmallocinfo", err);
+        if (err != -ENOENT)
+            first = fail_read(io, first, "vmallocinfo", err);
     } else if ((err = kmem_vmallocinfo_parse(io->buf.data, io->buf.len, page_size, &out->vmalloc,
                                              &perr))) {
         out->vmalloc.err = err;
@@ -119,18 +125,17 @@ int kmem_read_detail(struct kmem_io *io, struct kmem_detail *out, uint64_t page_
     err = read_proc(io, "iomem");
     if (err) {
         out->iomem.err = err;
-        first = fail_read(io, first, "iomem", err);
+        if (err != -ENOENT)
+            first = fail_read(io, first, "iomem", err);
     } else if (kmem_iomem_parse(io->buf.data, io->buf.len, &out->iomem, &perr)) {
         out->iomem.err = -EINVAL;
         first = fail_parse(io, first, "iomem", &perr);
-    } else if (out->iomem.err == -EPERM && !first) {
-        char shown[PATH_MAX];
-
-        first = kmem_err(io, EPERM,
-                         "%s: every address reads 0 (run as root: the kernel shows physical "
-                         "addresses only to CAP_SYS_ADMIN)",
-                         kmem_display_path(io, KMEM_DIR_PROC, "iomem", shown, sizeof(shown)));
     }
+    /*
+     * Every address reading 0 (not CAP_SYS_ADMIN, e.g. the exporter after
+     * --run-as) is not an error of the part: iomem.err says so and the
+     * memory outside MemTotal is then not totalled.
+     */
 
     /* Optional: only kernels built with CONFIG_MEM_ALLOC_PROFILING have it. */
     err = read_proc(io, "allocinfo");
