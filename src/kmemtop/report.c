@@ -571,11 +571,15 @@ static void outside(struct rep *r)
         return;
     fputc('\n', r->f);
     if (!o->known) {
-        fprintf(r->f,
-                "  The RAM installed (/proc/iomem \"System RAM\") is not known: /proc/iomem is "
-                "%s.\n  Without it the part outside MemTotal cannot be totalled; the parts "
-                "below are\n  what the other files show.\n",
-                io->err ? detail_why(io->err) : "not collected");
+        char text[512];
+
+        snprintf(text, sizeof(text),
+                 "The RAM installed (/proc/iomem \"System RAM\") is not known: /proc/iomem is "
+                 "%s. Without it the part outside MemTotal cannot be totalled; the parts below "
+                 "are what the other files show.",
+                 io->err ? detail_why(io->err) : "not collected");
+        wrap(r->f, "  ", 2, text);
+        fputc('\n', r->f);
     } else {
         fprintf(r->f,
                 "  outside = System RAM (/proc/iomem) - MemTotal = %" PRIu64 " - %" PRIu64
@@ -621,12 +625,17 @@ static void outside(struct rep *r)
                 hum(h, n->kind[KMEM_NODE_UNACCOUNTED] + o->part[KMEM_OUT_UNEXPLAINED]),
                 n->kind[KMEM_NODE_UNACCOUNTED], o->part[KMEM_OUT_UNEXPLAINED]);
     }
-    if (n->boot.err)
-        fprintf(r->f,
-                "\n  The kernel log was not readable (%s): boot hash tables, the freed parts of\n"
-                "  the kernel image and the per-CPU first chunk are not known. Run as root or\n"
-                "  grant CAP_SYSLOG.\n",
-                strerror(n->boot.err < 0 ? -n->boot.err : n->boot.err));
+    if (n->boot.err) {
+        char text[512];
+
+        snprintf(text, sizeof(text),
+                 "The kernel log was not readable (%s): boot hash tables, the freed parts of the "
+                 "kernel image and the per-CPU first chunk are not known. Run as root or grant "
+                 "CAP_SYSLOG.",
+                 strerror(n->boot.err < 0 ? -n->boot.err : n->boot.err));
+        fputc('\n', r->f);
+        wrap(r->f, "  ", 2, text);
+    }
     if (n->boot.n_hash) {
         fputs("\n  Boot hash tables (kernel log; boot: outside MemTotal, pages: the hash_tables\n"
               "  kind, vmalloc: inside vmalloc):\n",
@@ -889,12 +898,23 @@ static void advice(struct rep *r)
             said++;
         }
     }
-    if (detail && (r->snap->status[KMEM_PART_DETAIL].err || n->boot.err)) {
+    if (detail &&
+        (r->snap->status[KMEM_PART_DETAIL].err || d->vmalloc.err || d->iomem.err || n->boot.err)) {
+        char what[128] = "";
+
+        if (d->vmalloc.err)
+            strcat(what, ", /proc/vmallocinfo");
+        if (d->iomem.err)
+            strcat(what, ", /proc/iomem");
+        if (n->boot.err)
+            strcat(what, ", the kernel log");
+        if (r->snap->status[KMEM_PART_DETAIL].err && !*what)
+            strcat(what, ", the detail files");
         snprintf(text, sizeof(text),
-                 "Some figures are missing (%s%s%s): run kmemtop as root for the vmalloc "
-                 "callers and the memory outside MemTotal.",
-                 d->vmalloc.err ? "vmallocinfo " : "", d->iomem.err ? "iomem " : "",
-                 n->boot.err ? "kernel log" : "");
+                 "Some figures are missing (%s): run kmemtop as root (the kernel log needs "
+                 "CAP_SYSLOG when dmesg_restrict is set) for the vmalloc callers and the memory "
+                 "outside MemTotal.",
+                 what + 2);
         wrap(r->f, "  - ", 4, text);
         said++;
     }

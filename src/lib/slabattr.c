@@ -43,6 +43,11 @@ static bool same_list(const struct kmem_slabinfo *a, const struct kmem_slabinfo 
     return true;
 }
 
+static int cmp_link(const void *a, const void *b)
+{
+    return strcmp(((const struct link *)a)->name, ((const struct link *)b)->name);
+}
+
 /* Every symlink of sys/kernel/slab and its target's name (a ":flags-size" directory). */
 static int read_links(int dir, struct link **out, size_t *n)
 {
@@ -87,6 +92,9 @@ static int read_links(int dir, struct link **out, size_t *n)
         (*n)++;
     }
     closedir(d);
+    /* readdir() order differs between sysfs and a copy of it: name order, for one output. */
+    if (*n)
+        qsort(*out, *n, sizeof(**out), cmp_link);
     return err;
 }
 

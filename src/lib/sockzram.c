@@ -98,13 +98,24 @@ void kmem_read_sockstat(struct kmem_io *io, struct kmem_sockstat *out, uint64_t 
     int proc = kmem_io_dir(io, KMEM_DIR_PROC);
 
     memset(out, 0, sizeof(*out));
-    /* Optional: a missing or odd file leaves the note out, never fails the node. */
-    if (kmem_read_at(io, proc, "net/sockstat", &io->buf) == 0 &&
-        kmem_sockstat_parse(io->buf.data, io->buf.len, false, out, NULL) != 0)
-        out->present = false;
-    if (kmem_read_at(io, proc, "net/sockstat6", &io->buf) == 0 &&
-        kmem_sockstat_parse(io->buf.data, io->buf.len, true, out, NULL) != 0)
-        out->v6_present = false;
+    /*
+     * Optional: a missing or odd file leaves the note out, never fails the
+     * node. proc/net is a link to proc/self/net: the copy is captured under
+     * proc/net, where a replay reads it.
+     */
+    for (int v6 = 0; v6 < 2; v6++) {
+        const char *name = v6 ? "net/sockstat6" : "net/sockstat";
+
+        if (proc < 0 || kmem_buf_read_file(&io->buf, proc, name, 0) != 0)
+            continue;
+        kmem_capture(io, proc, name, io->buf.data, io->buf.len);
+        if (kmem_sockstat_parse(io->buf.data, io->buf.len, v6, out, NULL) != 0) {
+            if (v6)
+                out->v6_present = false;
+            else
+                out->present = false;
+        }
+    }
     out->mem_bytes =
         kmem_add_sat(kmem_mul_sat(kmem_add_sat(out->tcp_mem_pages, out->udp_mem_pages), page_size),
                      kmem_add_sat(out->frag_bytes, out->frag6_bytes));
