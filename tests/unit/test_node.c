@@ -1084,6 +1084,10 @@ static int dump(void)
     printf("hugetlb_bytes %" PRIu64 "\n", n->hugetlb_bytes);
     printf("page_size %" PRIu64 "\n", n->page_size);
     printf("vmap_stack %d\n", n->vmap_stack);
+    printf("stack_in_slab %d\n", n->stack_in_slab);
+    printf("scs_in_slab %d\n", n->scs_in_slab);
+    printf("percpu_first_chunk_bytes %" PRIu64 "\n", n->percpu_first_chunk_bytes);
+    printf("isolated_bytes %" PRIu64 "\n", n->isolated_bytes);
     printf("vmap_stack_source %s\n", kmem_vmap_stack_source_name[n->vmap_stack_source]);
     printf("memtotal %" PRIu64 "\n", n->mi.v[KMEM_MI_MEMTOTAL]);
     printf("memfree %" PRIu64 "\n", n->mi.v[KMEM_MI_MEMFREE]);
