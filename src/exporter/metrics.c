@@ -313,6 +313,12 @@ static void render_node_extra(struct kx_buf *b, const struct kmem_node *node)
 /* The node's detail: outside MemTotal, vmalloc callers, allocinfo (read at most once a minute). */
 static void render_detail(struct kx_buf *b, const struct kmem_detail *d)
 {
+    kx_expo_family(b, "kmem_node_detail_age_seconds",
+                   "Seconds since /proc/vmallocinfo, /proc/iomem and /proc/allocinfo were read "
+                   "(at most once a minute; the figures below are from then).",
+                   "gauge");
+    if (d)
+        kx_expo_sample_double(b, "kmem_node_detail_age_seconds", NULL, 0, d->age, KX_NO_TIMESTAMP);
     kx_expo_family(b, "kmem_node_outside_bytes",
                    "RAM outside MemTotal by part (System RAM from /proc/iomem - MemTotal): "
                    "memmap, kernel_image, crash_kernel, boot_hash_tables, percpu_first_chunk, "

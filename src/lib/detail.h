@@ -116,6 +116,7 @@ struct kmem_outside {
 
 struct kmem_detail {
     bool reused; /* copied from an earlier collection (read at most once a minute) */
+    double age;  /* seconds since the files were read (0 when read by this collection) */
     struct kmem_vmallocinfo vmalloc;
     struct kmem_iomem iomem;
     struct kmem_allocinfo alloc;

@@ -134,6 +134,7 @@ static int read_detail(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
         elapsed(&ctx->detail_at, t0) < ctx->detail_interval) {
         next->detail = ctx->last;
         next->detail.reused = true;
+        next->detail.age = elapsed(&ctx->detail_at, t0);
         snprintf(st->msg, sizeof(st->msg), "%s", ctx->last_status.msg);
         return ctx->last_status.err;
     }
