@@ -5,7 +5,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
 libncurses-dev libcmocka-dev libmicrohttpd-dev libyaml-dev libcap-dev libcrypt-dev zlib1g-dev
 procps prometheus prometheus-node-exporter curl jq tmux util-linux apache2-utils hyperfine
 man-db groff-base iproute2 python3 python3-yaml python3-jsonschema openssl
-bsdextrautils systemd gzip"
+bsdextrautils systemd gzip
+podman buildah mmdebstrap runc"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

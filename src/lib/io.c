@@ -514,3 +514,16 @@ uint64_t kmem_page_size(void)
     }
     return ps;
 }
+
+DIR *kmem_opendir(int dirfd, const char *relpath)
+{
+    int fd = kmem_open_dir(dirfd, relpath);
+    DIR *d;
+
+    if (fd < 0)
+        return NULL;
+    d = fdopendir(fd);
+    if (!d)
+        close(fd);
+    return d;
+}

@@ -8,6 +8,7 @@
 #ifndef KMEM_IO_H
 #define KMEM_IO_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -85,6 +86,9 @@ int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_bu
 
 /* Open a directory relative to @dirfd (O_DIRECTORY|O_NOFOLLOW). fd or -errno. */
 int kmem_open_dir(int dirfd, const char *relpath);
+
+/* opendir() of @relpath below @dirfd (no symlink as the last component); NULL on error. */
+DIR *kmem_opendir(int dirfd, const char *relpath);
 
 /* Record @name in directory @dirfd with contents @data in the capture (no-op if off). */
 void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len);

@@ -301,18 +301,12 @@ static bool maybe_dir(const struct dirent *de)
 static int load_pod_containers(struct kmem_io *io, struct kmem_kube_names *kn, int podsfd,
                                const char *dirname, size_t uid)
 {
-    int fd = openat(podsfd, dirname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = kmem_opendir(podsfd, dirname);
     struct dirent *de;
-    DIR *d;
     int err = 0;
 
-    if (fd < 0)
+    if (!d)
         return 0;
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     while ((de = readdir(d))) {
         struct kn_pc *pc;
 
@@ -341,18 +335,12 @@ static int load_pod_containers(struct kmem_io *io, struct kmem_kube_names *kn, i
 
 static int load_pods(struct kmem_io *io, struct kmem_kube_names *kn)
 {
-    int fd = kmem_open_dir(kmem_io_dir(io, KMEM_DIR_PODLOGS), "pods");
+    DIR *d = kmem_opendir(kmem_io_dir(io, KMEM_DIR_PODLOGS), "pods");
     struct dirent *de;
-    DIR *d;
     int err = 0;
 
-    if (fd < 0)
+    if (!d)
         return 0;
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     while ((de = readdir(d))) {
         const char *name = de->d_name, *u1, *u2;
         struct kn_pod *p;
@@ -385,18 +373,12 @@ static int load_pods(struct kmem_io *io, struct kmem_kube_names *kn)
 
 static int load_containers(struct kmem_io *io, struct kmem_kube_names *kn)
 {
-    int fd = kmem_open_dir(kmem_io_dir(io, KMEM_DIR_PODLOGS), "containers");
+    DIR *d = kmem_opendir(kmem_io_dir(io, KMEM_DIR_PODLOGS), "containers");
     struct dirent *de;
-    DIR *d;
     int err = 0;
 
-    if (fd < 0)
+    if (!d)
         return 0;
-    d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     while ((de = readdir(d))) {
         const char *name = de->d_name, *u1, *u2, *dash, *end;
         size_t len = strlen(name);

@@ -36,6 +36,100 @@ EOF
 }
 check "every alert is unit-tested firing and silent" alerts_tested
 
+# Every alert links its runbook: one common prefix ending in docs/runbooks.md,
+# the anchor of the alert's section there; every section is an alert's and
+# says what it means, how to investigate (with kmemtop) and what to do.
+runbooks() {
+    python3 - "$D/prometheus/rules.yml" docs/runbooks.md <<'EOF'
+import re, sys, yaml
+rules = yaml.safe_load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+def anchor(h):  # GitHub's heading anchors
+    return re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+sections = {}
+for m in re.finditer(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", text, re.M | re.S):
+    sections[anchor(m.group(1))] = m.group(2)
+errs, prefixes = [], set()
+alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+for r in alerts:
+    url = r.get("annotations", {}).get("runbook_url", "")
+    m = re.fullmatch(r"(https?://\S+/docs/runbooks\.md)#([\w-]+)", url)
+    if not m:
+        errs.append("%s: runbook_url %r is not <URL>/docs/runbooks.md#<anchor>" % (r["alert"], url))
+        continue
+    prefixes.add(m.group(1))
+    if m.group(2) != r["alert"].lower():
+        errs.append("%s: anchor %s, expected %s" % (r["alert"], m.group(2), r["alert"].lower()))
+    body = sections.get(m.group(2))
+    if body is None:
+        errs.append("%s: no section #%s in docs/runbooks.md" % (r["alert"], m.group(2)))
+        continue
+    for part in ("**Meaning.**", "**Investigate.**", "**Act.**", "kmemtop"):
+        if part not in body:
+            errs.append("%s: its runbook has no %s" % (r["alert"], part))
+if len(prefixes) > 1:
+    errs.append("runbook_url prefixes differ: %s" % sorted(prefixes))
+stale = set(k for k in sections if k.startswith("kmem")) - {r["alert"].lower() for r in alerts}
+errs += ["docs/runbooks.md: section #%s has no alert" % k for k in sorted(stale)]
+for e in errs:
+    print(e)
+sys.exit(1 if errs or not alerts else 0)
+EOF
+}
+check "every alert has a runbook_url to its section of docs/runbooks.md (meaning, kmemtop, what to do)" runbooks
+
+# `cluster`: where one Prometheus holds several clusters, nothing of two
+# clusters is summed or joined together. Every by()/on() of the rules keeps
+# cluster; the dashboard has a cluster variable, selects on it everywhere,
+# and keeps cluster in every by()/on() that names a node, namespace or pod.
+cluster_label() {
+    python3 - "$D/prometheus/rules.yml" "$D/grafana/kmem.json" <<'EOF'
+import json, re, sys, yaml
+CLAUSE = re.compile(r"\b(by|on)\s*\(([^()]*)\)")
+errs = []
+for g in yaml.safe_load(open(sys.argv[1]))["groups"]:
+    for r in g["rules"]:
+        for kw, labels in CLAUSE.findall(r["expr"]):
+            if "cluster" not in [l.strip() for l in labels.split(",")]:
+                errs.append("rules.yml %s: %s (%s) without cluster" % (r.get("record") or r["alert"], kw, labels))
+d = json.load(open(sys.argv[2]))
+var = {v["name"]: v for v in d["templating"]["list"]}
+c = var.get("cluster")
+if not c or c["type"] != "query" or not c.get("includeAll") or c.get("allValue") != ".*":
+    errs.append("dashboard: no cluster variable (query, includeAll, allValue .*)")
+order = [v["name"] for v in d["templating"]["list"]]
+if "cluster" in order and order.index("cluster") > order.index("job"):
+    errs.append("dashboard: the cluster variable comes after job")
+exprs = []
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "expr" and isinstance(v, str):
+                exprs.append(v)
+            else:
+                walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(d["panels"])
+for n in ("job", "instance", "cgroup"):
+    q = var[n]["query"]["query"] if isinstance(var[n]["query"], dict) else var[n]["query"]
+    exprs.append(q)
+for e in exprs:
+    for sel in re.findall(r"\{[^{}]*\}", e):
+        if ("$job" in sel or "$instance" in sel) and 'cluster=~"$cluster"' not in sel:
+            errs.append("dashboard: selector %s without cluster=~\"$cluster\"" % sel)
+    for kw, labels in CLAUSE.findall(e):
+        ls = [l.strip() for l in labels.split(",")]
+        if set(ls) & {"instance", "node", "namespace", "pod"} and "cluster" not in ls:
+            errs.append("dashboard: %s (%s) without cluster in %s" % (kw, labels, e))
+for e in errs:
+    print(e)
+sys.exit(1 if errs else 0)
+EOF
+}
+check "rules and dashboard keep the cluster label apart (by/on, the \$cluster variable)" cluster_label
+
 # Debian's Prometheus is built without Kubernetes service discovery, so its
 # promtool rejects kubernetes_sd_configs. Check the file as is where that is
 # supported, else a copy with kubernetes_sd_configs swapped for an empty
@@ -61,7 +155,7 @@ check "promtool check config deploy/prometheus/prometheus.yml" check_config
 # The Kubernetes job keeps exactly the Service of deploy/kubernetes, and its
 # job label is the one the alerts and the dashboard use.
 scrape_matches_service() {
-    python3 - "$D/prometheus/prometheus.yml" "$D/kubernetes/service.yaml" <<'EOF'
+    python3 - "$D/prometheus/prometheus.yml" "$D/kubernetes/base/service.yaml" <<'EOF'
 import re, sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
 svc = yaml.safe_load(open(sys.argv[2]))
@@ -252,7 +346,7 @@ dash_promql_parses() {
 import sys, yaml
 rules = []
 for i, l in enumerate(sys.stdin):
-    e = (l.strip().replace("$job", "kmem").replace("$instance", ".*")
+    e = (l.strip().replace("$job", "kmem").replace("$instance", ".*").replace("$cluster", ".*")
          .replace("$window", "6h").replace("$cgroup", "/"))
     if e:
         rules.append({"record": "dashboard:expr_%d" % i, "expr": e})
@@ -262,31 +356,73 @@ yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}, open(sys.arg
 check "every dashboard query parses (promtool)" dash_promql_parses
 
 # --------------------------------------------------------------- Kubernetes
+# deploy/kubernetes: base/ (the manifests, the image in `images:`),
+# components/ (servicemonitor, podmonitor, prometheusrule), overlays/ (base +
+# components), kustomization.yaml (plain = base).
 K=$D/kubernetes
-for f in "$K"/*.yaml; do
+KB=$K/base
+for f in $(find "$K" -name '*.yaml' | sort); do
     check "$f parses as YAML" python3 -c 'import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))' "$f"
 done
-check_eq "kustomization.yaml lists every manifest" \
-    "$(cd "$K" && ls *.yaml | grep -vx kustomization.yaml | sort | tr '\n' ' ')" \
-    "$(python3 -c 'import sys, yaml; print(" ".join(sorted(yaml.safe_load(open(sys.argv[1]))["resources"])), end=" ")' "$K/kustomization.yaml")"
+# Each kustomization (base, components) lists every manifest next to it.
+for kdir in "$KB" "$K"/components/*; do
+    check_eq "$kdir/kustomization.yaml lists every manifest of its directory" \
+        "$(cd "$kdir" && ls *.yaml | grep -vx kustomization.yaml | sort | tr '\n' ' ')" \
+        "$(python3 -c 'import sys, yaml; print(" ".join(sorted(yaml.safe_load(open(sys.argv[1]))["resources"])), end=" ")' "$kdir/kustomization.yaml")"
+done
+check_eq "components are kind: Component" "" \
+    "$(for c in "$K"/components/*/kustomization.yaml; do grep -q '^kind: Component$' "$c" || echo "$c"; done)"
+# The image is set in one place: images: of base/kustomization.yaml; the
+# DaemonSet names only "kmem", and nothing else sets an image.
+check_eq "the image is set only by images: in base/kustomization.yaml" \
+    "$KB/kustomization.yaml" \
+    "$(grep -rlE '^ *(images|newName|newTag|digest):' "$K" | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the DaemonSet's image is the bare name kmem that images: rewrites" "kmem" \
+    "$(sed -n 's/^ *image: *//p' "$KB/daemonset.yaml")"
+
+# The PrometheusRule is generated from rules.yml, and is up to date.
+PR=$K/components/prometheusrule/prometheusrule.yaml
+check "prometheusrule.yaml is what scripts/gen-prometheusrule.sh makes of rules.yml (else run it again)" \
+    sh -c "scripts/gen-prometheusrule.sh >'$T/prometheusrule.yaml' && diff -u '$PR' '$T/prometheusrule.yaml'"
+check "gen-prometheusrule.sh refuses a rules file with another top-level key" \
+    sh -c "printf 'groups: []\nfoo: 1\n' >'$T/bad_rules.yml'; ! scripts/gen-prometheusrule.sh '$T/bad_rules.yml' >/dev/null 2>&1"
+
+# Render every variant as `kubectl apply -k` would, then check them together.
 if command -v kubectl >/dev/null 2>&1; then
-    check "kubectl kustomize deploy/kubernetes renders" sh -c "kubectl kustomize $K >/dev/null"
+    variants="plain=$K base=$KB"
+    for o in "$K"/overlays/*/; do
+        o=${o%/}
+        variants="$variants ${o##*/}=$o"
+    done
+    rendered=""
+    for v in $variants; do
+        name=${v%%=*}
+        dir=${v#*=}
+        check "kubectl kustomize $dir renders" \
+            sh -c "kubectl kustomize '$dir' >'$T/render-$name.yaml' 2>'$T/kustomize.err' || { cat '$T/kustomize.err'; exit 1; }"
+        rendered="$rendered $name=$T/render-$name.yaml"
+    done
+    check "at least two overlays (ServiceMonitor and PodMonitor)" test "$(ls -d "$K"/overlays/*/ | wc -l)" -ge 2
+    # shellcheck disable=SC2086
+    python3 tests/integration/kustomize_check.py "$D/prometheus/rules.yml" "$D/prometheus/prometheus.yml" \
+        "$KB/kustomization.yaml" $rendered || not_ok "kustomize_check.py found errors (above)"
 else
-    ok "kubectl kustomize deploy/kubernetes renders # SKIP kubectl is not installed (not packaged in Debian 12)"
+    ok "kubectl kustomize renders every variant # SKIP kubectl is not installed (not packaged in Debian 12)"
 fi
 
 daemonset_contract() {
-    python3 - "$K" <<'EOF'
+    python3 - "$KB" <<'EOF'
 import sys, yaml
 K = sys.argv[1]
 ld = lambda f: yaml.safe_load(open("%s/%s" % (K, f)))
-ns, sa, ds, svc = ld("namespace.yaml"), ld("serviceaccount.yaml"), ld("daemonset.yaml"), ld("service.yaml")
+ns, sa, ds, svc, rq = (ld("namespace.yaml"), ld("serviceaccount.yaml"), ld("daemonset.yaml"),
+                       ld("service.yaml"), ld("resourcequota.yaml"))
 errs = []
 def want(cond, msg):
     if not cond:
         errs.append(msg)
 N = ns["metadata"]["name"]
-for o in (sa, ds, svc):
+for o in (sa, ds, svc, rq):
     want(o["metadata"]["namespace"] == N, "%s not in namespace %s" % (o["kind"], N))
 want(ds["kind"] == "DaemonSet" and ds["apiVersion"] == "apps/v1", "DaemonSet apps/v1")
 pod = ds["spec"]["template"]["spec"]
@@ -296,7 +432,13 @@ want(svc["spec"]["selector"].items() <= ds["spec"]["template"]["metadata"]["labe
      "Service selector does not match the pod labels")
 want(pod["serviceAccountName"] == sa["metadata"]["name"], "service account")
 want(pod.get("hostPID") is False, "hostPID must be false")
-want(pod.get("priorityClassName") is None, "no priorityClassName")
+want(pod.get("hostNetwork") in (None, False), "hostNetwork must be false")
+want(pod.get("priorityClassName") == "system-node-critical", "priorityClassName system-node-critical")
+# GKE admits the critical classes outside kube-system only with a quota on them.
+scopes = rq["spec"]["scopeSelector"]["matchExpressions"]
+want(any(e["scopeName"] == "PriorityClass" and e["operator"] == "In" and
+         pod.get("priorityClassName") in e["values"] for e in scopes),
+     "ResourceQuota scoped to the DaemonSet's priority class")
 want({"operator": "Exists"} in pod.get("tolerations", []), "toleration operator Exists")
 want(pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", "pod seccomp RuntimeDefault")
 [c] = pod["containers"]
@@ -316,25 +458,29 @@ ports = {p["name"]: p["containerPort"] for p in c["ports"]}
 want(ports.get("metrics") == 10465, "container port metrics 10465")
 for probe in ("livenessProbe", "readinessProbe"):
     h = c[probe]["httpGet"]
-    want(h["path"] == "/metrics" and h["port"] in ("metrics", 10465), "%s httpGet /metrics" % probe)
+    want(h["path"] in ("/metrics", "/-/healthy", "/-/ready") and h["port"] in ("metrics", 10465),
+         "%s httpGet /metrics (or /-/healthy, /-/ready)" % probe)
+# Exactly these host paths, read-only, at /host<path>: not all of /var/log.
 vols = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
 mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
-for host in ("/proc", "/sys", "/var/log"):
+HOST = ("/proc", "/sys", "/var/log/pods", "/var/log/containers")
+want(sorted(vols.values()) == sorted(HOST), "hostPath volumes %s, want %s" % (sorted(vols.values()), HOST))
+for host in HOST:
     m = mounts.get("/host" + host)
     want(m is not None and vols.get(m["name"]) == host and m.get("readOnly") is True,
          "%s mounted read-only at /host%s" % (host, host))
+want(len(mounts) == len(HOST), "only the host mounts: %s" % sorted(mounts))
 want(svc["spec"]["clusterIP"] == "None", "Service is headless")
 [sp] = svc["spec"]["ports"]
 want(sp["name"] == "metrics" and sp["port"] == 10465 and sp["targetPort"] in ("metrics", 10465), "Service port")
 a = svc["metadata"].get("annotations", {})
 want(a.get("prometheus.io/scrape") == "true" and a.get("prometheus.io/port") == "10465", "prometheus.io annotations")
-want(c["image"] == "kmem:latest", "image placeholder kmem:latest")
 for e in errs:
     print(e)
 sys.exit(1 if errs else 0)
 EOF
 }
-check "DaemonSet and Service follow the deployment contract" daemonset_contract
+check "DaemonSet, Service and ResourceQuota follow the deployment contract" daemonset_contract
 
 # ------------------------------------------------------------------ systemd
 U=$D/systemd/kmem_exporter.service
@@ -370,15 +516,48 @@ fi
 
 # ---------------------------------------------------------------- Dockerfile
 F=$D/Dockerfile
-check "Dockerfile: build stage from debian:12, runtime from debian:12-slim" \
-    sh -c "grep -q '^FROM debian:12 AS build' $F && grep -q '^FROM debian:12-slim' $F"
+# The base images are set in one place: ARG DEBIAN (before the first FROM),
+# whose :12 and :12-slim the two stages use; no other FROM names a registry.
+check_eq "Dockerfile: stages FROM \${DEBIAN}:12 (build) and \${DEBIAN}:12-slim, DEBIAN an ARG defaulting to debian" \
+    'ARG DEBIAN=debian|FROM ${DEBIAN}:12 AS build|FROM ${DEBIAN}:12-slim' \
+    "$(grep -E '^(FROM|ARG DEBIAN)' "$F" | tr '\n' '|' | sed 's/|$//')"
+# .dockerignore (podman, buildah, the classic builder) and
+# Dockerfile.dockerignore (BuildKit prefers it) are the same file, and keep
+# .git and local build trees out of the context (image.sh checks the result).
+check "deploy/Dockerfile.dockerignore is a copy of .dockerignore" cmp -s .dockerignore "$F.dockerignore"
+dockerignore_excludes() {
+    python3 - .dockerignore <<'EOF2'
+import fnmatch, sys
+pats = [l.strip() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+def ignored(path):  # last matching pattern wins; a directory pattern covers its contents
+    verdict = False
+    for p in pats:
+        neg = p.startswith("!")
+        q = p[1:] if neg else p
+        q = q.rstrip("/")
+        parts = path.split("/")
+        hit = any(fnmatch.fnmatchcase("/".join(parts[:i]), q) or
+                  (q.startswith("**/") and fnmatch.fnmatchcase("/".join(parts[:i]), q[3:]))
+                  for i in range(1, len(parts) + 1))
+        if hit:
+            verdict = not neg
+    return verdict
+bad = [p for p in (".git", ".git/HEAD", "build/kmemtop", "build-san/kmemtop", "tests/fixtures/x",
+                   "src/lib/x.o") if not ignored(p)]
+bad += ["kept out: " + p for p in ("Makefile", "VERSION", "src/lib/kmem.h", "src/exporter/main.c") if ignored(p)]
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+EOF2
+}
+check ".dockerignore keeps .git, build trees and tests out, and Makefile, VERSION, src in" dockerignore_excludes
 check "Dockerfile: builds build/kmemtop and build/kmem_exporter" grep -q 'make .*build/kmemtop build/kmem_exporter' "$F"
 check "Dockerfile: slabtop link and kmem_exporter entrypoint" \
     sh -c "grep -q 'ln -s kmemtop /usr/bin/slabtop' $F && grep -q '^ENTRYPOINT \[\"/usr/bin/kmem_exporter\"\]' $F"
 # The build stage's packages are ones scripts/deps.sh installs for the build too.
 build_pkgs_known() {
-    pkgs=$(sed -n '/^FROM debian:12 AS build/,/^FROM/p' "$F" | sed -n '/apt-get install/,/rm -rf/p' |
-        tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|rm|rf|&&|-y')
+    pkgs=$(sed -n '/^FROM .* AS build/,/^FROM/p' "$F" | sed -n '/apt-get install/,/rm -rf/p' |
+        tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|clean|rm|rf|&&|-y')
     deps=$(sed -n '/^PKGS="/,/"$/p' scripts/deps.sh | tr ' "=' '\n\n\n')
     r=0
     for p in $pkgs; do echo "$deps" | grep -qx "$p" || { echo "$p not in scripts/deps.sh"; r=1; }; done
@@ -388,7 +567,7 @@ check "Dockerfile build packages are in scripts/deps.sh" build_pkgs_known
 # Every library the programs link directly comes from a package the runtime
 # stage installs, or from one every Debian image has (Priority: required).
 runtime_libs() {
-    rt=$(sed -n '/^FROM debian:12-slim/,$p' "$F" | sed -n '/apt-get install/,/rm -rf/p')
+    rt=$(sed -n '/^FROM .*:12-slim/,$p' "$F" | sed -n '/apt-get install/,/rm -rf/p')
     rtdeps=$(for p in $(echo "$rt" | tr ' \\' '\n\n' | grep -E '^lib|^zlib'); do
         apt-cache depends "$p" 2>/dev/null | sed -n 's/^ *\(Pre\)\{0,1\}Depends: \([^ :]*\).*/\2/p'
     done | sort -u)
@@ -412,7 +591,7 @@ check "Dockerfile runtime stage installs every library the programs link" runtim
 
 # ----------------------------------------------------------- the port 10465
 check "port 10465 everywhere (DaemonSet, Service, systemd, Dockerfile, man page)" sh -c "
-    grep -q ':10465' $K/daemonset.yaml && grep -q 'port: 10465' $K/service.yaml &&
+    grep -q ':10465' $KB/daemonset.yaml && grep -q 'port: 10465' $KB/service.yaml &&
     grep -q -- '--web.listen-address=:10465' $U && grep -q '^EXPOSE 10465' $F &&
     grep -q ':10465' man/kmem_exporter.8"
 default_port=$("$B/kmem_exporter" --help 2>&1 | sed -n 's/.*listen-address.*(default :\([0-9]*\)).*/\1/p')
@@ -456,7 +635,7 @@ check "every option of kmem_exporter --help is in kmem_exporter(8)" help_documen
 # Run the exporter with exactly the flags the DaemonSet, the systemd unit and
 # the image pass, plus --once, on the shared fixture (--root replaced by it).
 deploy_argvs() {
-    python3 - "$K/daemonset.yaml" "$U" "$F" <<'EOF'
+    python3 - "$KB/daemonset.yaml" "$U" "$F" <<'EOF'
 import json, shlex, sys, yaml
 ds = yaml.safe_load(open(sys.argv[1]))
 c = ds["spec"]["template"]["spec"]["containers"][0]

@@ -297,9 +297,9 @@ static void test_live(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),  cmocka_unit_test(test_bad),
-        cmocka_unit_test(test_empty), cmocka_unit_test(test_derived_saturate),
-        cmocka_unit_test(test_diff),  cmocka_unit_test(test_ctx_errors),
+        cmocka_unit_test(test_good),         cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_empty),        cmocka_unit_test(test_derived_saturate),
+        cmocka_unit_test(test_diff),         cmocka_unit_test(test_ctx_errors),
         cmocka_unit_test(test_many_repeats), cmocka_unit_test(test_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
