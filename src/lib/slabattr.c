@@ -51,20 +51,15 @@ static int cmp_link(const void *a, const void *b)
 /* Every symlink of sys/kernel/slab and its target's name (a ":flags-size" directory). */
 static int read_links(int dir, struct link **out, size_t *n)
 {
+    DIR *d = kmem_opendir(dir, ".");
     size_t cap = 0;
-    int dfd = dup(dir), err = 0;
+    int err = 0;
     const struct dirent *de;
-    DIR *d;
 
     *out = NULL;
     *n = 0;
-    if (dfd < 0)
+    if (!d)
         return -errno;
-    d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return -errno;
-    }
     while ((de = readdir(d))) {
         char target[PATH_MAX];
         const char *base;

@@ -159,20 +159,14 @@ static int cmp_dev(const void *a, const void *b)
 
 void kmem_read_zram(struct kmem_io *io, struct kmem_zram *out)
 {
-    int blk = kmem_open_dir(kmem_io_dir(io, KMEM_DIR_SYS), "block");
+    DIR *d = kmem_opendir(kmem_io_dir(io, KMEM_DIR_SYS), "block");
     struct kmem_zram_dev all[64];
     unsigned n = 0;
     const struct dirent *de;
-    DIR *d;
 
     memset(out, 0, sizeof(*out));
-    if (blk < 0)
+    if (!d)
         return;
-    d = fdopendir(blk);
-    if (!d) {
-        close(blk);
-        return;
-    }
     while ((de = readdir(d))) {
         struct kmem_zram_dev dev = {0};
         char rel[NAME_MAX + 16];
