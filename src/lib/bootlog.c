@@ -299,9 +299,15 @@ int kmem_read_bootlog(struct kmem_io *io, struct kmem_bootlog *out)
 
     memset(out, 0, sizeof(*out));
     out->read = true;
-    fd = root < 0 ? root : openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        fd = root < 0 ? root : -errno;
+    if (io->kmsg_fd >= 0) { /* opened with the context (kmem_io_preopen) */
+        fd = io->kmsg_fd;
+        io->kmsg_fd = -1;
+    } else {
+        fd = root < 0 ? root
+                      : openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            fd = root < 0 ? root : -errno;
+    }
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
         err = read_kmsg(fd, out, &keep);
     } else if (fd >= 0 && S_ISREG(st.st_mode)) {

@@ -122,7 +122,8 @@ int kmem_read_detail(struct kmem_io *io, struct kmem_detail *out, uint64_t page_
                                : fail_parse(io, first, "vmallocinfo", &perr);
     }
 
-    err = read_proc(io, "iomem");
+    /* A hot file, opened with the context: see kmem_io_preopen(). */
+    err = kmem_read_hot(io, KMEM_F_IOMEM);
     if (err) {
         out->iomem.err = err;
         if (err != -ENOENT)

@@ -24,10 +24,8 @@ static_assert(sizeof(kmem_dir_canon) / sizeof(kmem_dir_canon[0]) == KMEM_DIR_COU
 
 /* Hot files, relative to the procfs directory. */
 static const char *const hot_name[KMEM_F_COUNT] = {
-    [KMEM_F_SLABINFO] = "slabinfo",
-    [KMEM_F_MEMINFO] = "meminfo",
-    [KMEM_F_VMSTAT] = "vmstat",
-    [KMEM_F_ZONEINFO] = "zoneinfo",
+    [KMEM_F_SLABINFO] = "slabinfo", [KMEM_F_MEMINFO] = "meminfo", [KMEM_F_VMSTAT] = "vmstat",
+    [KMEM_F_ZONEINFO] = "zoneinfo", [KMEM_F_IOMEM] = "iomem",
 };
 static_assert(sizeof(hot_name) / sizeof(hot_name[0]) == KMEM_F_COUNT, "hot_name table");
 
@@ -99,6 +97,7 @@ int kmem_io_init(struct kmem_io *io, const struct kmem_ctx_opts *o, char *errbuf
 
     memset(io, 0, sizeof(*io));
     io->capfd = -1;
+    io->kmsg_fd = -1;
     for (int i = 0; i < KMEM_F_COUNT; i++)
         io->hotfd[i] = -1;
     for (int d = 0; d < KMEM_DIR_COUNT; d++)
@@ -138,6 +137,8 @@ void kmem_io_release(struct kmem_io *io)
     for (int i = 0; i < KMEM_F_COUNT; i++)
         if (io->hotfd[i] >= 0)
             close(io->hotfd[i]);
+    if (io->kmsg_fd >= 0)
+        close(io->kmsg_fd);
     for (int d = 0; d < KMEM_DIR_COUNT; d++) {
         if (io->dirfd[d] >= 0)
             close(io->dirfd[d]);
@@ -150,6 +151,7 @@ void kmem_io_release(struct kmem_io *io)
     free(io->buf.data);
     memset(io, 0, sizeof(*io));
     io->capfd = -1;
+    io->kmsg_fd = -1;
 }
 
 /* ---- capture ------------------------------------------------------------ */
@@ -476,6 +478,22 @@ int kmem_read_hot(struct kmem_io *io, enum kmem_hot_file f)
     }
     capture_fd(io, *fd, io->buf.data, io->buf.len);
     return 0;
+}
+
+void kmem_io_preopen(struct kmem_io *io)
+{
+    int proc = io->dirfd[KMEM_DIR_PROC], root = io->dirfd[KMEM_DIR_ROOT];
+
+    if (io->hotfd[KMEM_F_IOMEM] < 0 && proc >= 0) {
+        int fd = kmem_open_regular(proc, hot_name[KMEM_F_IOMEM], 0);
+
+        io->hotfd[KMEM_F_IOMEM] = fd < 0 ? -1 : fd;
+    }
+    if (io->kmsg_fd < 0 && root >= 0) {
+        int fd = openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+        io->kmsg_fd = fd < 0 ? -1 : fd;
+    }
 }
 
 int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_buf *buf)

@@ -66,6 +66,7 @@ int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char
         return err;
     }
     ctx->detail_interval = 60;
+    kmem_io_preopen(&ctx->io);
     *out = ctx;
     return 0;
 }

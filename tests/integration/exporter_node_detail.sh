@@ -90,5 +90,23 @@ if [ "$(id -u)" = 0 ]; then
         not_ok "live: exporter answers"
     fi
     kill "$pid" 2>/dev/null
+
+    # --run-as: iomem and the kernel log were opened before the privileges went.
+    port=$(free_port)
+    spawn "$T/ra.log" "$X" --web.listen-address "127.0.0.1:$port" --run-as nobody
+    pid=$spawned
+    if wait_url "http://127.0.0.1:$port/metrics" 10; then
+        curl -s "http://127.0.0.1:$port/metrics" >"$T/ra"
+        check_eq "--run-as nobody: System RAM still known" "$(value "$T/s1" kmem_node_system_ram_bytes)" \
+            "$(value "$T/ra" kmem_node_system_ram_bytes)"
+        check_eq "--run-as nobody: the hash_tables kind from the kernel log" \
+            "$(value "$T/s1" 'kmem_node_kernel_bytes{kind="hash_tables"}')" \
+            "$(value "$T/ra" 'kmem_node_kernel_bytes{kind="hash_tables"}')"
+        check_eq "--run-as nobody: node_detail collector succeeds" 1 \
+            "$(value "$T/ra" 'kmem_collector_success{collector="node_detail"}')"
+    else
+        not_ok "--run-as nobody: exporter answers"
+    fi
+    kill "$pid" 2>/dev/null
 fi
 finish
