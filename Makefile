@@ -20,6 +20,12 @@ CPPFLAGS += -D_GNU_SOURCE -DKMEM_VERSION='"$(VERSION)"' -Isrc/lib -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=address,undefined
+# gcc's shared libubsan ignores UBSAN_OPTIONS=log_path next to libasan (the
+# report goes to stderr); linked statically it writes the report file that
+# tests/run.sh looks for.
+ifeq ($(findstring clang,$(CC)),)
+LDFLAGS  += -static-libasan -static-libubsan
+endif
 endif
 
 LIB_SRC      := $(sort $(wildcard src/lib/*.c))

@@ -6,13 +6,19 @@
 # Creates CGROUPS (default 1000; --smoke: 100) memory cgroups under
 # /sys/fs/cgroup/memory/kmem-bench-PID (removed on exit), then compares the
 # CPU per kmem_collect(KMEM_COLLECT_CGROUPS) with the floor: the same walk
-# plus open + read + close of the three files kmem reads per cgroup. Target:
-# ratio <= 1.5, RSS flat across collections.
+# plus open + read + close of the three files kmem reads per cgroup; and the
+# whole exporter (collect + render) against the floor of the files it reads.
+# Targets: ratio <= 1.5x floor for both, RSS flat (<= 256 KiB of growth)
+# across collections. Full mode: 3 interleaved rounds, median ratio with its
+# range (bench/lib.sh).
 set -e
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 N=1000
 ITERS=50
-if [ "$1" = "--smoke" ]; then N=100; ITERS=5; shift; fi
+ROUNDS=3
+SMOKE=
+if [ "$1" = "--smoke" ]; then N=100; ITERS=5; ROUNDS=1; SMOKE=1; shift; fi
 [ -n "$1" ] && N=$1
 [ -n "$2" ] && ITERS=$2
 [ "$N" -ge 10 ] && [ "$N" -le 20000 ] || { echo "CGROUPS must be 10..20000" >&2; exit 2; }
@@ -51,41 +57,52 @@ while [ $g -lt $groups ] && [ $made -lt "$N" ]; do
     g=$((g + 1))
 done
 
-out=$("$BIN" / "$ITERS")
-echo "$out" | sed 's/^/# /'
-get() { echo "$out" | sed -n "s/^$1 //p"; }
+# Rounds of the library bench (RSS growth: median of the rounds, with range).
+ks="" fs="" rs="" gs=""
+for _ in $(seq "$ROUNDS"); do
+    out=$("$BIN" / "$ITERS")
+    echo "$out" | sed 's/^/# /' >&2
+    get() { echo "$out" | sed -n "s/^$1 //p"; }
+    ks="$ks $(get kmem_ms_per_collection)" fs="$fs $(get floor_ms_per_collection)"
+    rs="$rs $(ratio_of "$(get kmem_ms_per_collection)" "$(get floor_ms_per_collection)")"
+    gs="$gs $(($(get rss_kib_after) - $(get rss_kib_before)))"
+    [ -n "${rss_row:-}" ] || rss_row="$(get rss_kib_before) -> $(get rss_kib_after)"
+    ncg=$(get cgroups_kmem)
+done
 
 # The whole exporter (collect + render of every family) over the same
 # cgroups, against the floor of read()ing every file it reads, interleaved.
 E=$BUILD/kmem_exporter
 FLOOR=$BUILD/bench/exporter_readfloor
 ${CC:-cc} -O2 -std=c17 -D_GNU_SOURCE -o "$FLOOR" bench/exporter_readfloor.c
+eks="" efs="" ers=""
 if [ -x "$E" ]; then
-    ek=0; ef=0
-    for _ in 1 2 3; do
+    for _ in $(seq "$ROUNDS"); do
         k=$("$E" --bench "$ITERS" | sed -n 's/.*cpu_per_cycle_ms=\([0-9.]*\).*/\1/p')
         f=$("$FLOOR" / "$ITERS" | cut -d' ' -f1)
-        ek=$(awk -v a="$ek" -v b="$k" 'BEGIN { print a + b / 3 }')
-        ef=$(awk -v a="$ef" -v b="$f" 'BEGIN { print a + b / 3 }')
+        eks="$eks $k" efs="$efs $f" ers="$ers $(ratio_of "$k" "$f")"
     done
     rss0=$("$E" --bench 2 | sed -n 's/.*maxrss_kib=\([0-9]*\).*/\1/p')
     rss1=$("$E" --bench "$ITERS" | sed -n 's/.*maxrss_kib=\([0-9]*\).*/\1/p')
 fi
-echo "cgroups: $made created, $(get cgroups_kmem) walked (whole hierarchy)"
-echo "floor:   $(get floor_ms_per_collection) ms CPU per walk+read"
-echo "kmem:    $(get kmem_ms_per_collection) ms CPU per collection"
-echo "ratio:   $(get ratio) (target <= 1.5)"
-echo "rss:     $(get rss_kib_before) KiB -> $(get rss_kib_after) KiB over $ITERS collections (maxrss $(get maxrss_kib_before) -> $(get maxrss_kib_after))"
-ok=$(echo "$(get ratio)" | awk '{ print ($1 <= 1.5) ? "yes" : "no" }')
-flat=$(awk -v a="$(get rss_kib_before)" -v b="$(get rss_kib_after)" 'BEGIN { print (b - a <= 256) ? "yes" : "no" }')
-echo "within target: ratio $ok, rss flat $flat"
-# rows of bench/run.sh's table
-printf 'cgroup collection, %s cgroups (CPU ms)\t%s\t-\tread() %s\t%sx floor\n' \
-    "$(get cgroups_kmem)" "$(get kmem_ms_per_collection)" "$(get floor_ms_per_collection)" "$(get ratio)"
-printf 'cgroup collection RSS over %s collections (KiB)\t%s -> %s\t-\t-\tflat: %s\n' \
-    "$ITERS" "$(get rss_kib_before)" "$(get rss_kib_after)" "$flat"
+echo "cgroups: $made created, $ncg walked (whole hierarchy)" >&2
+med() { stats "$@" | cut -d' ' -f1; }
+# shellcheck disable=SC2086
+r=$(stats $rs)
+# shellcheck disable=SC2086
+row "cgroup collection, $ncg cgroups (CPU ms)" "$(med $ks)" - "read() $(med $fs)" \
+    "$(ratio_cell "$r" floor)" "<= 1.5x floor" "$(verdict "${r%% *}" 1.5)"
+# shellcheck disable=SC2086
+set -- $(stats $gs)
+if [ "$2" = "$3" ]; then g=$(printf '%+d KiB' "$1"); else g=$(printf '%+d KiB (%+d..%+d)' "$1" "$2" "$3"); fi
+row "cgroup collection RSS over $ITERS collections (KiB)" "$rss_row" - - "$g" \
+    "flat (<= +256 KiB)" "$(verdict "$1" 256)"
 if [ -x "$E" ]; then
-    printf 'exporter collection, %s cgroups (CPU ms)\t%.3f\t-\tread() %.3f\t%.2fx floor\n' \
-        "$(get cgroups_kmem)" "$ek" "$ef" "$(awk -v a="$ek" -v b="$ef" 'BEGIN { print (b > 0 ? a / b : 0) }')"
-    printf 'exporter max RSS, 2 vs %s collections (KiB)\t%s -> %s\t-\t-\t-\n' "$ITERS" "$rss0" "$rss1"
+    # shellcheck disable=SC2086
+    r=$(stats $ers)
+    # shellcheck disable=SC2086
+    row "exporter collection, $ncg cgroups (CPU ms)" "$(f3 "$(med $eks)")" - "read() $(f3 "$(med $efs)")" \
+        "$(ratio_cell "$r" floor)" "<= 1.5x floor" "$(verdict "${r%% *}" 1.5)"
+    row "exporter max RSS, 2 vs $ITERS collections (KiB)" "$rss0 -> $rss1" - - "$(printf '%+d KiB' $((rss1 - rss0)))" \
+        "flat (<= +256 KiB)" "$(verdict $((rss1 - rss0)) 256)"
 fi

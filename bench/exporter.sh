@@ -1,20 +1,26 @@
 #!/bin/bash
 # kmem_exporter benchmarks (issue 4), as rows of bench/run.sh's table
-# (figure, kmem, peer, floor, ratio), on the live machine:
+# (bench/lib.sh), on the live machine:
 #  - CPU per collection: N in-process collect+render cycles (the hidden
 #    --bench N flag, getrusage) vs the floor (bench/exporter_readfloor.c:
 #    read() of slabinfo, meminfo, vmstat, zoneinfo and the cgroup files, no
-#    parsing) and vs node_exporter (--collector.disable-defaults
-#    --collector.slabinfo --collector.meminfo) CPU per scrape;
+#    parsing). In-process, so it is compared with the floor only;
 #  - CPU per HTTP scrape of each server (utime+stime of /proc/PID/stat across
-#    N scrapes; kmem with --collect.min-interval 0, so every scrape collects);
-#  - RSS of each server after the N scrapes.
+#    N scrapes; kmem with --collect.min-interval 0, so every scrape collects)
+#    vs node_exporter (--collector.disable-defaults --collector.slabinfo
+#    --collector.meminfo) scraped the same way: HTTP against HTTP;
+#  - RSS of each server after the scrapes.
+# Targets: collection <= 1.5x its floor; an HTTP scrape and the RSS at most
+# node_exporter's (<= 1.0x). Full mode: interleaved rounds, median ratio with
+# its range.
 #   bench/exporter.sh [--smoke]     (--smoke: a few iterations, quick)
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 B=${KMEM_BUILD:-build}
 N=200
-[ "${1:-}" = "--smoke" ] && N=10
+SMOKE=
+[ "${1:-}" = "--smoke" ] && { N=10; SMOKE=1; }
 E=$B/kmem_exporter
 NE=/usr/bin/prometheus-node-exporter
 [ -x "$E" ] || make "$E" >/dev/null
@@ -43,9 +49,8 @@ cpu_ms() {
     awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000 / hz }' "/proc/$1/stat"
 }
 rss_mib() { awk '$1 == "VmRSS:" { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-# per_scrape PID URL: mean CPU ms of PID per scrape of URL over N scrapes.
-per_scrape() {
-    curl -s -o /dev/null "$2" # warm up
+# scrape_cpu PID URL: mean CPU ms of PID per scrape of URL over N scrapes.
+scrape_cpu() {
     local a b
     a=$(cpu_ms "$1")
     for _ in $(seq "$N"); do curl -s -o /dev/null "$2"; done
@@ -66,12 +71,8 @@ for _ in $(seq "$rounds"); do
     ks="$ks $k" fs="$fs $f"
     rs="$rs $(awk -v a="$k" -v b="$f" 'BEGIN { print (b > 0 ? a / b : 0) }')"
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-kx=$(echo "$ks" | median)
-floor=$(echo "$fs" | median)
-ratio=$(echo "$rs" | median)
 
-# Both servers over HTTP.
+# Both servers over HTTP, scraped in interleaved rounds.
 pk=$(free_port)
 "$E" --web.listen-address "127.0.0.1:$pk" --collect.min-interval 0 >/dev/null 2>&1 &
 kpid=$!
@@ -83,20 +84,35 @@ npid=$!
 pids="$pids $npid"
 wait_url "http://127.0.0.1:$pk/metrics"
 wait_url "http://127.0.0.1:$pn/metrics"
-ks=$(per_scrape "$kpid" "http://127.0.0.1:$pk/metrics")
-ns=$(per_scrape "$npid" "http://127.0.0.1:$pn/metrics")
+ku="http://127.0.0.1:$pk/metrics"
+nu="http://127.0.0.1:$pn/metrics"
+curl -s -o /dev/null "$ku" # warm up
+curl -s -o /dev/null "$nu"
+hks="" hns="" hrs=""
+hrounds=5
+[ -n "$SMOKE" ] && hrounds=1
+for _ in $(seq "$hrounds"); do
+    k=$(scrape_cpu "$kpid" "$ku")
+    n=$(scrape_cpu "$npid" "$nu")
+    hks="$hks $k" hns="$hns $n" hrs="$hrs $(ratio_of "$k" "$n")"
+done
 krss=$(rss_mib "$kpid")
 nrss=$(rss_mib "$npid")
-klines=$(curl -s "http://127.0.0.1:$pk/metrics" | grep -vc '^#')
-nlines=$(curl -s "http://127.0.0.1:$pn/metrics" | grep -vc '^#')
+klines=$(curl -s "$ku" | grep -vc '^#')
+nlines=$(curl -s "$nu" | grep -vc '^#')
 
-awk -v kx="$kx" -v fl="$floor" -v ns="$ns" -v ncg="$ncg" -v n="$N" -v r="$ratio" 'BEGIN {
-    printf "exporter collection, %d cgroups (CPU ms, N=%d)\t%.3f\tnode_exporter %.3f\tread() %.3f\t%.2fx floor, %.2fx node_exporter\n",
-        ncg, n, kx, ns, fl, r, (ns > 0 ? kx / ns : 0) }'
-awk -v ks="$ks" -v ns="$ns" -v fl="$floor" 'BEGIN {
-    printf "exporter HTTP scrape (server CPU ms)\t%.3f\tnode_exporter %.3f\tread() %.3f\t%.2fx node_exporter\n",
-        ks, ns, fl, (ns > 0 ? ks / ns : 0) }'
-awk -v k="$krss" -v p="$nrss" -v n="$N" 'BEGIN {
-    printf "exporter RSS after %d scrapes (MiB)\t%.1f\tnode_exporter %.1f\t-\t%.2fx node_exporter\n",
-        n, k, p, (p > 0 ? k / p : 0) }'
-printf 'exporter samples per scrape\t%s\tnode_exporter %s\t-\t-\n' "$klines" "$nlines"
+med() { stats "$@" | cut -d' ' -f1; }
+# shellcheck disable=SC2086
+r=$(stats $rs)
+# shellcheck disable=SC2086
+row "exporter collection, $ncg cgroups (CPU ms, N=$N)" "$(f3 "$(med $ks)")" - "read() $(f3 "$(med $fs)")" \
+    "$(ratio_cell "$r" floor)" "<= 1.5x floor" "$(verdict "${r%% *}" 1.5)"
+# shellcheck disable=SC2086
+r=$(stats $hrs)
+# shellcheck disable=SC2086
+row "exporter HTTP scrape (server CPU ms)" "$(f3 "$(med $hks)")" "node_exporter $(f3 "$(med $hns)")" - \
+    "$(ratio_cell "$r" node_exporter)" "<= 1.0x node_exporter" "$(verdict "${r%% *}" 1.0)"
+r=$(ratio_of "$krss" "$nrss")
+row "exporter RSS after $((hrounds * N)) scrapes (MiB)" "$krss" "node_exporter $nrss" - \
+    "$(ratio_cell "$r $r $r" node_exporter)" "<= 1.0x node_exporter" "$(verdict "$r" 1.0)"
+row "exporter samples per scrape" "$klines" "node_exporter $nlines" - - - -

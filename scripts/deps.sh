@@ -6,7 +6,8 @@ libncurses-dev libcmocka-dev libmicrohttpd-dev libyaml-dev libcap-dev libcrypt-d
 procps prometheus prometheus-node-exporter curl jq tmux util-linux apache2-utils hyperfine
 man-db groff-base iproute2 python3 python3-yaml python3-jsonschema openssl
 bsdextrautils systemd gzip
-podman buildah mmdebstrap runc"
+podman buildah mmdebstrap runc
+qemu-system-x86 busybox-static cpio"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -1,57 +1,161 @@
 #!/bin/sh
-# Run every test of kmem: unit tests and fuzz-corpus replays in the plain and
-# the ASan/UBSan build, then the integration scripts. Prints a closing line
-# "tests: N passed, M failed" and exits non-zero if anything failed.
+# Run every test of kmem, in two passes:
+#   1. plain build (build/): every unit test and fuzz-corpus replay, then every
+#      integration script;
+#   2. ASan+UBSan build (build-san/): every unit test and replay again, then the
+#      integration scripts that drive kmemtop, the readers and the exporter
+#      (SAN_SCRIPTS). Sanitizers write their reports to files in one directory
+#      (ASAN_OPTIONS/UBSAN_OPTIONS log_path), so a report from a program whose
+#      stderr went to a temp file or a server log is still seen: any report
+#      file is a failure of the test that ran.
+# Counting: each "ok " line is a pass, "ok ... # SKIP" a skip, "not ok " a
+# failure. A test that exits non-zero, or prints no "ok"/"not ok" at all, is a
+# failure; so is a missing build directory, a missing unit/replay binary, or a
+# tests/integration/*.sh that is not executable (sourced helpers are named
+# *.lib.sh and are not tests). Prints totals per pass and the closing line
+# "tests: N passed, M failed, K skipped"; exits non-zero if anything failed.
 cd "$(dirname "$0")/.." || exit 1
-pass=0
-fail=0
+SAN_SCRIPTS="kmemtop_outputs slabtop_compat node_live cgroup_live exporter_node_exporter"
+pass=0 fail=0 skip=0     # whole run
+ppass=0 pfail=0 pskip=0 # current pass
 failed=""
+summary=""
 log=$(mktemp)
-count() { # name, log file, exit status
-    p=$(grep -c '^ok ' "$2")
+sanlog=""
+trap 'rm -f "$log"; [ -n "$sanlog" ] && rm -rf "$sanlog"' EXIT
+trap 'exit 1' INT TERM
+
+# count NAME LOG STATUS: add LOG's assertions to the totals and print a line.
+count() {
+    s=$(grep -ci '^ok .*#[[:space:]]*skip' "$2")
+    p=$(($(grep -c '^ok ' "$2") - s))
     f=$(grep -c '^not ok ' "$2")
-    if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $1 exited with status $3" >>"$2"; fi
-    [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$3" -eq 0 ] && p=1
-    pass=$((pass + p))
-    fail=$((fail + f))
+    if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "not ok - $1 exited with status $3" >>"$2"
+    fi
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
+        f=1
+        echo "not ok - $1 printed no assertions (no 'ok' or 'not ok' line)" >>"$2"
+    fi
+    ppass=$((ppass + p))
+    pfail=$((pfail + f))
+    pskip=$((pskip + s))
     if [ "$f" -ne 0 ]; then
         failed="$failed $1"
-        echo "FAIL $1"; grep '^not ok' "$2" | head -20 | sed 's/^/    /'; tail -20 "$2" | grep -v '^ok' | sed 's/^/    | /'
+        echo "FAIL $1"
+        grep '^not ok' "$2" | head -20 | sed 's/^/    /'
+        tail -20 "$2" | grep -v '^ok' | sed 's/^/    | /'
+    elif [ "$s" -ne 0 ]; then
+        echo "pass $1 ($p, $s skipped)"
+        grep -i '^ok .*#[[:space:]]*skip' "$2" | head -5 | sed 's/^/    /'
     else
         echo "pass $1 ($p)"
     fi
 }
-for build in build build-san; do
-    [ -d "$build" ] || continue
-    for t in "$build"/tests/*; do
-        [ -x "$t" ] || continue
-        CMOCKA_MESSAGE_OUTPUT=TAP KMEM_TOP=$(pwd) timeout 300 "$t" >"$log" 2>&1
-        count "$t" "$log" $?
+# missing NAME WHY: a test that should exist and does not.
+missing() {
+    echo "not ok - $2" >"$log"
+    count "$1" "$log" 0
+}
+# sanitizer_reports NAME: fail NAME's log if a sanitizer wrote a report.
+sanitizer_reports() {
+    [ -n "$sanlog" ] || return 0
+    for r in "$sanlog"/*; do
+        [ -e "$r" ] || continue
+        echo "not ok - sanitizer report in $1 (${r##*/})" >>"$log"
+        head -30 "$r" >>"$log"
+        rm -f "$r"
     done
-    for r in "$build"/fuzz/replay_*; do
-        [ -x "$r" ] || continue
-        name=${r##*/replay_fuzz_}
-        timeout 300 "$r" tests/fuzz/corpus/"$name" >"$log" 2>&1
-        count "$r" "$log" $?
+    if grep -q 'runtime error\|AddressSanitizer\|LeakSanitizer' "$log"; then
+        echo "not ok - sanitizer report in the output of $1" >>"$log"
+    fi
+}
+# run_bin NAME CMD...: a unit test or a replay.
+run_bin() {
+    n=$1
+    shift
+    CMOCKA_MESSAGE_OUTPUT=TAP KMEM_TOP=$(pwd) timeout 300 "$@" >"$log" 2>&1
+    st=$?
+    sanitizer_reports "$n"
+    count "$n" "$log" $st
+}
+# run_script BUILD SCRIPT: an integration script against BUILD.
+run_script() {
+    n=$2
+    [ "$1" = build ] || n="$1: $2"
+    if [ ! -e "$2" ]; then
+        missing "$n" "$2 exists"
+        return
+    fi
+    if [ ! -x "$2" ]; then
+        missing "$n" "$2 is executable (tests are; sourced helpers are named *.lib.sh)"
+        return
+    fi
+    KMEM_BUILD=$1 timeout 900 "$2" >"$log" 2>&1
+    st=$?
+    sanitizer_reports "$n"
+    count "$n" "$log" $st
+}
+# binaries BUILD: every unit test and replay the sources say BUILD must have.
+binaries() {
+    for c in tests/unit/test_*.c; do
+        t="$1/tests/$(basename "$c" .c)"
+        if [ -x "$t" ]; then run_bin "$t" "$t"; else missing "$t" "$t is built (from $c)"; fi
     done
-done
-for s in tests/integration/*.sh; do
-    [ -x "$s" ] || continue
-    KMEM_BUILD=build timeout 900 "$s" >"$log" 2>&1
-    count "$s" "$log" $?
-done
-# The programs themselves under ASan/UBSan, on every fixture and the live machine.
-if [ -d build-san ]; then
-    for s in kmemtop_outputs slabtop_compat node_live cgroup_live exporter_node_exporter; do
-        KMEM_BUILD=build-san timeout 900 "tests/integration/$s.sh" >"$log" 2>&1
-        st=$?
-        if grep -q 'runtime error\|AddressSanitizer\|LeakSanitizer' "$log"; then
-            echo "not ok - sanitizer report in $s" >>"$log"
+    for c in tests/fuzz/fuzz_*.c; do
+        name=$(basename "$c" .c)
+        r="$1/fuzz/replay_$name"
+        if [ ! -x "$r" ]; then
+            missing "$r" "$r is built (from $c)"
+        elif [ ! -d "tests/fuzz/corpus/${name#fuzz_}" ]; then
+            missing "$r" "tests/fuzz/corpus/${name#fuzz_} exists"
+        else
+            run_bin "$r" "$r" "tests/fuzz/corpus/${name#fuzz_}"
         fi
-        count "build-san: $s" "$log" $st
     done
+}
+# end_pass LABEL: print the pass's totals and add them to the run's.
+end_pass() {
+    line="$1: $ppass passed, $pfail failed, $pskip skipped"
+    echo "== $line"
+    summary="$summary$line
+"
+    pass=$((pass + ppass)) fail=$((fail + pfail)) skip=$((skip + pskip))
+    ppass=0 pfail=0 pskip=0
+}
+
+echo "== pass 1: plain build (build/)"
+if [ -d build ]; then
+    binaries build
+    for s in tests/integration/*.sh; do
+        case $s in *.lib.sh) continue ;; esac
+        run_script build "$s"
+    done
+else
+    missing build "build/ exists (make all)"
 fi
-rm -f "$log"
-echo "tests: $pass passed, $fail failed"
+end_pass "pass 1, plain build (build/)"
+
+echo "== pass 2: ASan+UBSan build (build-san/)"
+if [ -d build-san ]; then
+    sanlog=$(mktemp -d)
+    chmod 1777 "$sanlog" # programs that drop privileges write reports too
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$sanlog/asan"
+    UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$sanlog/ubsan:print_stacktrace=1"
+    LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}log_path=$sanlog/lsan"
+    export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+    binaries build-san
+    for s in $SAN_SCRIPTS; do
+        run_script build-san "tests/integration/$s.sh"
+    done
+    unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+else
+    missing build-san "build-san/ exists (make all BUILD=build-san SAN=1)"
+fi
+end_pass "pass 2, ASan+UBSan build (build-san/)"
+
+printf '%s' "$summary"
 [ -n "$failed" ] && echo "failed:$failed"
+echo "tests: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -25,14 +25,16 @@ const char *kt_human(char *buf, size_t len, double bytes)
     static const char unit[] = "BKMGTPE";
     int u = 0;
 
-    while (fabs(bytes) >= 1024 && u < 6) {
+    /* Thresholds are where the printed value rounds up: 1048575 bytes is
+     * "1.0M", not "1024K"; 10239 bytes is "10K", not "10.0K". */
+    while (fabs(bytes) >= 1023.5 && u < 6) {
         bytes /= 1024;
         u++;
     }
-    if (u == 0)
+    if (u == 0 || fabs(bytes) >= 9.95)
         snprintf(buf, len, "%.0f%c", bytes, unit[u]);
     else
-        snprintf(buf, len, fabs(bytes) < 10 ? "%.1f%c" : "%.0f%c", bytes, unit[u]);
+        snprintf(buf, len, "%.1f%c", bytes, unit[u]);
     return buf;
 }
 

@@ -10,5 +10,6 @@ for fig in "slabtop -o, whole process" "slab refresh" "exporter collection" "exp
     "exporter RSS" "cgroup collection, " "cgroup collection RSS"; do
     line=$(echo "$out" | grep -F "$fig" | head -1)
     if echo "$line" | grep -Eq "^$fig.* [0-9]+(\.[0-9]+)? "; then ok "figure: $fig"; else not_ok "figure: $fig ($line)"; fi
+    if echo "$line" | grep -Eq " (<= [0-9.]+x [a-z_]+|flat \(<= \+[0-9]+ KiB\))\s*$"; then ok "target: $fig"; else not_ok "target: $fig ($line)"; fi
 done
 finish

@@ -5,7 +5,7 @@
 # address gets through; afterwards a normal scrape is fast and complete, the
 # idle client was timed out, and VmRSS stays under 16 MiB.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/exporter_lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
 T=$(tmpdir)
 trap 'stop_all; rm -rf "$T"' EXIT INT TERM
 RSS_MAX_KB=16384

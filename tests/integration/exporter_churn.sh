@@ -6,7 +6,7 @@
 # family, the cgroup collector did not fail), and a sample of them passes
 # `promtool check metrics` and has no duplicate series. Cleans up in a trap.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/exporter_lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
 M=/sys/fs/cgroup/memory
 CG=$M/kmem-test-churn-$$
 SECONDS_CHURN=20

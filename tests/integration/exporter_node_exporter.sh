@@ -7,7 +7,7 @@
 # alone (a private symlink root). On the live machine the static columns
 # (object size, objects and pages per slab) must agree too.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/exporter_lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
 T=$(tmpdir)
 trap 'stop_all; rm -rf "$T"' EXIT INT TERM
 NE=/usr/bin/prometheus-node-exporter

@@ -4,7 +4,7 @@
 # output; Prometheus (Debian's /usr/bin/prometheus) scrapes both every 1 s
 # until up == 1 and every family is stored. Loopback only; cleans up.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/exporter_lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
 T=$(tmpdir)
 trap 'stop_all; rm -rf "$T"' EXIT INT TERM
 

@@ -7,7 +7,7 @@
 # exactly CAP_DAC_READ_SEARCH, the uid is nobody's, and a live scrape still
 # has the slab series (/proc/slabinfo is 0400 root).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/exporter_lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
 T=$(tmpdir)
 trap 'stop_all; rm -rf "$T"' EXIT INT TERM
 

@@ -1,0 +1,102 @@
+#!/bin/sh
+# Fetch the Debian cloud kernels the VM tests boot, once, into a cache outside
+# the repository (KMEM_VM_CACHE, default /var/cache/kmem-vm):
+#
+#   bullseye            Debian 11, 5.10
+#   bookworm            Debian 12, 6.1
+#   bookworm-backports  Debian 12 backports, 6.12
+#
+# For each suite: a private apt configuration (sources, lists and cache under
+# the cache directory; /etc/apt is never touched) pointing at the Debian mirror
+# of this machine's own apt sources, then `apt-get download` of the image
+# package that linux-image-cloud-amd64 depends on, unpacked with dpkg-deb -x.
+# A suite already unpacked is not fetched again (no network needed then).
+# Only the kernel image and its config are kept: the tests need no module.
+#
+# Usage: fetch-kernels.sh [SUITE...]   (default: all three)
+# Prints one line per suite: SUITE RELEASE DIR (DIR holds vmlinuz and config).
+set -eu
+CACHE=${KMEM_VM_CACHE:-/var/cache/kmem-vm}
+SUITES=${*:-bullseye bookworm bookworm-backports}
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+
+# The Debian mirror of this machine: the first URI of a deb source whose suite
+# is bookworm (deb822 .sources files, then one-line .list files).
+mirror() {
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk 'BEGIN { RS = ""; FS = "\n" }
+        {
+            uris = ""; suites = ""; types = ""
+            for (i = 1; i <= NF; i++) {
+                if ($i ~ /^URIs:/) { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
+                if ($i ~ /^Suites:/) { suites = " " $i " " }
+                if ($i ~ /^Types:/) { types = $i }
+            }
+            if (types ~ /[ \t]deb([ \t]|$)/ && suites ~ /[ \t]bookworm[ \t]/) {
+                split(uris, u, /[ \t]+/); print u[1]; exit
+            }
+        }' "$f"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        sed -n 's/^deb[ \t]\+\(\[[^]]*\][ \t]\+\)\?\([^ \t]\+\)[ \t]\+bookworm[ \t].*/\2/p' "$f"
+    done
+}
+
+fetch() { # suite
+    suite=$1
+    d=$CACHE/kernels/$suite
+    if [ -f "$d/vmlinuz" ] && [ -f "$d/release" ]; then
+        echo "$suite $(cat "$d/release") $d"
+        return 0
+    fi
+    uri=$(mirror | head -n 1)
+    if [ -z "$uri" ]; then
+        echo "fetch-kernels: no Debian bookworm mirror in /etc/apt/sources.list{,.d}" >&2
+        return 1
+    fi
+    a=$CACHE/apt/$suite
+    mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/debs" "$a/preferences.d"
+    echo "deb [signed-by=$KEYRING] $uri $suite main" >"$a/sources.list"
+    set -- -o Dir::Etc::sourcelist="$a/sources.list" -o Dir::Etc::sourceparts=- \
+        -o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" \
+        -o Dir::Etc::preferences="$a/preferences" -o Dir::Etc::preferencesparts="$a/preferences.d" \
+        -o APT::Sandbox::User=root -o Acquire::Languages=none
+    echo "fetch-kernels: $suite from $uri" >&2
+    apt-get -q "$@" update >&2
+    # The real image package behind the meta-package, e.g.
+    # linux-image-6.1.0-37-cloud-amd64 (backports: 6.12.x+bpo-cloud-amd64).
+    pkg=$(apt-cache "$@" depends linux-image-cloud-amd64 |
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\(-unsigned\)\?\)$/\1/p' | head -n 1)
+    if [ -z "$pkg" ]; then
+        echo "fetch-kernels: $suite: linux-image-cloud-amd64 has no image dependency" >&2
+        return 1
+    fi
+    if ! ls "$a/debs/${pkg}_"*.deb >/dev/null 2>&1; then
+        rm -f "$a/debs"/*.deb
+        (cd "$a/debs" && apt-get -q "$@" download "$pkg" >&2)
+    fi
+    rm -rf "$d.new"
+    mkdir -p "$d.new"
+    dpkg-deb -x "$a/debs"/*.deb "$d.new/root"
+    cp "$d.new"/root/boot/vmlinuz-* "$d.new/vmlinuz"
+    cp "$d.new"/root/boot/config-* "$d.new/config"
+    ls "$d.new/root/lib/modules" >"$d.new/release"
+    # No module is needed (serial, tmpfs, cgroups, unix and inet sockets are
+    # built in): keep only the kernel and its config; the .deb stays in apt/.
+    rm -rf "$d.new/root"
+    rm -rf "$d"
+    mv "$d.new" "$d"
+    echo "$suite $(cat "$d/release") $d"
+}
+
+# One fetch at a time (two test runs may share the cache).
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9
+rc=0
+for s in $SUITES; do
+    fetch "$s" || rc=1
+done
+exit $rc

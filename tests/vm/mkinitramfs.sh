@@ -1,0 +1,47 @@
+#!/bin/sh
+# Build the VM initramfs from the current build:
+#   mkinitramfs.sh BUILD OUT
+# OUT/base.cpio: busybox-static, BUILD/kmemtop and BUILD/kmem_exporter with
+# every library ldd lists (and the dynamic loader), the charge helper
+# (tests/vm/charge.c, static) and /vmlib.sh. OUT/<scenario>.cpio: base.cpio
+# followed by a small archive holding tests/vm/guest/<scenario>.sh as /init
+# (the kernel unpacks concatenated newc archives in order).
+set -eu
+B=$1
+OUT=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+R=$OUT/root
+for p in "$B/kmemtop" "$B/kmem_exporter" /bin/busybox; do
+    [ -x "$p" ] || { echo "mkinitramfs: missing $p" >&2; exit 1; }
+done
+rm -rf "$R" "$OUT"/*.cpio
+mkdir -p "$R/bin" "$R/kmem" "$R/proc" "$R/sys" "$R/dev" "$R/tmp" "$R/run" "$R/var/log" "$R/etc"
+cp /bin/busybox "$R/bin/busybox"
+for a in $(/bin/busybox --list); do
+    [ "$a" = busybox ] || ln -s busybox "$R/bin/$a"
+done
+cp "$B/kmemtop" "$B/kmem_exporter" "$R/kmem/"
+ln -s kmemtop "$R/kmem/slabtop"
+for l in $(ldd "$B/kmemtop" "$B/kmem_exporter" |
+    awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u); do
+    mkdir -p "$R$(dirname "$l")"
+    cp -L "$l" "$R$l"
+done
+${CC:-gcc} -static -O2 -Wall -Wextra -Werror -pthread -o "$R/kmem/charge" "$HERE/charge.c"
+cp "$HERE/guest/vmlib.sh" "$R/vmlib.sh"
+echo "root:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"
+echo "root:x:0:" >"$R/etc/group"
+(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$OUT/base.cpio"
+for s in "$HERE"/guest/*.sh; do
+    name=${s##*/}
+    name=${name%.sh}
+    [ "$name" = vmlib ] && continue
+    rm -rf "$OUT/init.$name"
+    mkdir -p "$OUT/init.$name"
+    cp "$s" "$OUT/init.$name/init"
+    chmod 755 "$OUT/init.$name/init"
+    (cd "$OUT/init.$name" && echo init | cpio -o -H newc -R 0:0 --quiet) >"$OUT/init.cpio"
+    cat "$OUT/base.cpio" "$OUT/init.cpio" >"$OUT/$name.cpio"
+    rm -rf "$OUT/init.$name" "$OUT/init.cpio"
+done
+rm -rf "$R"
