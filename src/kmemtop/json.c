@@ -664,6 +664,7 @@ static void json_detail(struct jw *w, const struct kmem_snapshot *snap)
         jw_null(w, "unexplained_raw_bytes");
     }
     jw_bool(w, "kernel_image_from_span", o->image_from_span);
+    jw_bool(w, "memmap_estimated", o->memmap_estimated);
     jw_u64(w, "kernel_image_named_bytes", o->image_named);
     if (o->known && (snap->flags & KMEM_COLLECT_NODE) && !snap->status[KMEM_PART_NODE].err)
         jw_u64(w, "unexplained_total_bytes",

@@ -588,7 +588,9 @@ static void outside(struct rep *r)
     }
     fprintf(r->f, "  %-20s %15s %8s  %s\n", "part", "bytes", "size", "from");
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "memmap", o->part[KMEM_OUT_MEMMAP],
-            hum(h, o->part[KMEM_OUT_MEMMAP]), "nr_memmap_boot_pages x page size");
+            hum(h, o->part[KMEM_OUT_MEMMAP]),
+            o->memmap_estimated ? "estimated: System RAM pages x 64 bytes (no nr_memmap_boot_pages)"
+                                : "nr_memmap_boot_pages x page size");
     if (io->err == 0 && io->kernel_seen) {
         char from[256];
 

@@ -39,6 +39,17 @@ void kmem_outside_compute(struct kmem_outside *o, const struct kmem_node *node,
     if (iomem && iomem->err == 0 && iomem->ram_ranges) {
         o->known = node != NULL;
         o->system_ram = iomem->system_ram;
+        /*
+         * Before 6.11 no counter gives the memmap: one struct page (64 bytes
+         * on 64-bit kernels without debug options, 32 on 32-bit) per page of
+         * System RAM is the estimate.
+         */
+        if (node && !(node->vm.present & (UINT64_C(1) << KMEM_VM_NR_MEMMAP_BOOT_PAGES)) &&
+            node->page_size) {
+            o->part[KMEM_OUT_MEMMAP] =
+                kmem_mul_sat(iomem->system_ram / node->page_size, sizeof(void *) == 8 ? 64 : 32);
+            o->memmap_estimated = true;
+        }
         o->part[KMEM_OUT_CRASH_KERNEL] = iomem->crash_kernel;
         if (iomem->kernel_seen) {
             uint64_t named =

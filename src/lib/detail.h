@@ -110,8 +110,10 @@ struct kmem_outside {
     uint64_t total;                     /* system_ram - memtotal (0 when unknown) */
     uint64_t part[KMEM_OUT_PART_COUNT]; /* the parts; unexplained clamped at 0 */
     int64_t unexplained_signed;
-    bool image_from_span; /* kernel_image = span of the four ranges - freed (kernel log) */
-    uint64_t image_named; /* code + rodata + data + bss */
+    bool image_from_span;  /* kernel_image = span of the four ranges - freed (kernel log) */
+    bool memmap_estimated; /* no nr_memmap_boot_pages (before 6.11): System RAM pages x struct page
+                            */
+    uint64_t image_named;  /* code + rodata + data + bss */
 };
 
 struct kmem_detail {

@@ -386,8 +386,8 @@ static void read_boot_facts(struct kmem_io *io, struct kmem_node *node,
         node->boot.possible_cpus = kmem_cpulist_count(io->buf.data, io->buf.len);
 }
 
-/* meminfo Slab against the sum of /proc/slabinfo (and its reclaimable part). */
-static void slab_gap(struct kmem_node *node, const struct kmem_slabinfo *slab, uint64_t page_size)
+void kmem_node_slab_gap(struct kmem_node *node, const struct kmem_slabinfo *slab,
+                        uint64_t page_size)
 {
     uint64_t sum = 0, recl = 0, unrecl = 0;
     bool split = slab->attrs_ok;
@@ -473,8 +473,6 @@ int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem
     read_boot_facts(io, node, prev);
     kmem_read_zram(io, &node->zram);
     kmem_read_sockstat(io, &node->sock, kmem_page_size());
-    if (slab && slab->n)
-        slab_gap(node, slab, kmem_page_size());
     kmem_node_compute(node, kmem_page_size());
     return 0;
 }

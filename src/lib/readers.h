@@ -32,6 +32,13 @@ int kmem_read_slab_attrs(struct kmem_io *io, struct kmem_slabinfo *cur,
 int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem_node *prev,
                    const struct kmem_slabinfo *slab);
 void kmem_node_release(struct kmem_node *node);
+/*
+ * meminfo Slab against the sum of @slab (this collection's /proc/slabinfo)
+ * and, when every cache's sys/kernel/slab attributes are known, its
+ * reclaimable part and the large kmallocs (docs/node.md, "The slab gap").
+ */
+void kmem_node_slab_gap(struct kmem_node *node, const struct kmem_slabinfo *slab,
+                        uint64_t page_size);
 
 /* Sub-readers of the node (never fail the node: what is missing stays 0). */
 /* The kernel log: ROOT/dev/kmsg, else ROOT/var/log/dmesg. 0 or -errno (also in out->err). */

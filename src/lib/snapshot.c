@@ -163,9 +163,6 @@ static int read_part(struct kmem_ctx *ctx, enum kmem_part p, struct kmem_snapsho
         if (err)
             next->slab.n = 0;
         kmem_slabinfo_diff(&next->slab, prev ? &prev->slab : NULL, kmem_page_size());
-        if (!err && (next->flags & KMEM_COLLECT_SLAB_ATTRS))
-            kmem_read_slab_attrs(&ctx->io, &next->slab,
-                                 prev && (prev->flags & KMEM_COLLECT_SLAB) ? &prev->slab : NULL);
         break;
     case KMEM_PART_NODE:
         err = kmem_read_node(
@@ -219,6 +216,25 @@ int kmem_collect(struct kmem_ctx *ctx, unsigned flags)
         err = read_part(ctx, (enum kmem_part)p, next, prev);
         if (err && !first)
             first = err;
+    }
+    /*
+     * The sys/kernel/slab attributes last: a first sweep makes the kernel
+     * allocate dentries and inodes for the files it reads (reclaimable
+     * slab), which must not land between the reads of /proc/slabinfo and
+     * /proc/meminfo. Then the slab gap, split by those attributes.
+     */
+    if ((flags & KMEM_COLLECT_SLAB) && !next->status[KMEM_PART_SLAB].err) {
+        if (flags & KMEM_COLLECT_SLAB_ATTRS) {
+            struct timespec t0, t1;
+
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            kmem_read_slab_attrs(&ctx->io, &next->slab,
+                                 prev && (prev->flags & KMEM_COLLECT_SLAB) ? &prev->slab : NULL);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            next->status[KMEM_PART_SLAB].seconds += elapsed(&t0, &t1);
+        }
+        if ((flags & KMEM_COLLECT_NODE) && !next->status[KMEM_PART_NODE].err && next->slab.n)
+            kmem_node_slab_gap(&next->node, &next->slab, kmem_page_size());
     }
     /* Outside MemTotal: this collection's node with the (possibly reused) iomem. */
     if ((flags & KMEM_COLLECT_DETAIL))

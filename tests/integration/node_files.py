@@ -278,7 +278,11 @@ if det["status"]["ok"]:
         eq("outside: known", True, o["known"])
         eq("outside: total = System RAM - MemTotal", max(0, ram - m("MemTotal")), o["total_bytes"])
         parts = o["parts"]
-        eq("outside: memmap = nr_memmap_boot_pages x page size", vm.get("nr_memmap_boot_pages", 0) * ps, parts["memmap"])
+        if "nr_memmap_boot_pages" in vm:
+            eq("outside: memmap = nr_memmap_boot_pages x page size", vm["nr_memmap_boot_pages"] * ps, parts["memmap"])
+        else:
+            eq("outside: memmap estimated as System RAM pages x 64 bytes", ram // ps * 64, parts["memmap"])
+        eq("outside: memmap_estimated iff no nr_memmap_boot_pages", "nr_memmap_boot_pages" not in vm, o["memmap_estimated"])
         named = sum(k.values())
         img = named
         if span and freed and (max(span) - min(span) + 1) - freed >= named:

@@ -519,6 +519,15 @@ static void test_outside(void **state)
     io.err = 0;
     kmem_outside_compute(&o, NULL, &io);
     assert_false(o.known);
+    /* before 6.11 (no nr_memmap_boot_pages): one 64-byte struct page per page of System RAM */
+    n.page_size = 4096;
+    kmem_outside_compute(&o, &n, &io);
+    assert_true(o.memmap_estimated);
+    assert_int_equal(o.part[KMEM_OUT_MEMMAP], io.system_ram / 4096 * 64);
+    n.vm.present |= UINT64_C(1) << KMEM_VM_NR_MEMMAP_BOOT_PAGES;
+    kmem_outside_compute(&o, &n, &io);
+    assert_false(o.memmap_estimated);
+    assert_int_equal(o.part[KMEM_OUT_MEMMAP], 98304 * 4096);
 }
 
 /* ---- readers on a tree -------------------------------------------------------------- */
