@@ -4,7 +4,7 @@
 # capture of this machine), a valid exposition (promtool), and the detail
 # files read at most once a minute by a running exporter.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/exporter_lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
 X="$B/kmem_exporter"
 K="$B/kmemtop"
 T=$(tmpdir)
