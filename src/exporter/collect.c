@@ -29,6 +29,7 @@ static const enum kmem_part part_of[KX_COL_COUNT] = {
     [KX_COL_SLABINFO] = KMEM_PART_SLAB,
     [KX_COL_NODE] = KMEM_PART_NODE,
     [KX_COL_CGROUP] = KMEM_PART_CGROUPS,
+    [KX_COL_NODE_DETAIL] = KMEM_PART_DETAIL,
 };
 
 struct kx_collector {
@@ -151,6 +152,8 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
                 col.slab = &s->slab;
             else if (i == KX_COL_NODE)
                 col.node = &s->node;
+            else if (i == KX_COL_NODE_DETAIL)
+                col.detail = &s->detail;
             else
                 col.cgroups = &s->cgroups;
         }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ const char *const kx_collector_name[KX_COL_COUNT] = {
     [KX_COL_SLABINFO] = "slabinfo",
     [KX_COL_NODE] = "node",
     [KX_COL_CGROUP] = "cgroup",
+    [KX_COL_NODE_DETAIL] = "node_detail",
 };
 
 /* ---- slab cache filter ---- */
@@ -224,6 +226,132 @@ static int render_slab(struct kx_buf *b, const struct kmem_slabinfo *si,
 out_free:
     slab_labels_free(&sl);
     return r;
+}
+
+/* kmem_slab_info and kmem_slab_aliases: sys/kernel/slab attributes of the selected caches. */
+static void render_slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
+                             const struct kx_render_opts *o)
+{
+    static const char *const tri[] = {"unknown", "false", "true"};
+    char label[KMEM_SLAB_NAME_MAX + 16], order[8];
+
+    kx_expo_family(b, "kmem_slab_info",
+                   "Static attributes of the slab cache from /sys/kernel/slab (read when the "
+                   "cache list changes): reclaimable (reclaim_account), accounted (SLAB_ACCOUNT), "
+                   "merged (shares a ':flags-size' directory), order.",
+                   "gauge");
+    for (size_t i = 0; si && i < si->n; i++) {
+        const struct kmem_slab *s = &si->v[i];
+
+        if (!s->attr.known || !kx_filter_match(o->filter, s->name))
+            continue;
+        kx_cache_label(s, label, sizeof(label));
+        snprintf(order, sizeof(order), "%u", s->attr.order);
+        struct kx_label l[] = {
+            {"cache", label},
+            {"reclaimable", s->attr.reclaimable ? "true" : "false"},
+            {"accounted", tri[s->attr.accounted + 1]},
+            {"merged", s->attr.merged ? "true" : "false"},
+            {"order", order},
+        };
+        kx_expo_sample_u64(b, "kmem_slab_info", l, 5, 1, KX_NO_TIMESTAMP);
+    }
+    kx_expo_family(b, "kmem_slab_aliases",
+                   "Other caches merged into the slab cache (sys/kernel/slab/<cache>/aliases).",
+                   "gauge");
+    for (size_t i = 0; si && i < si->n; i++) {
+        const struct kmem_slab *s = &si->v[i];
+
+        if (!s->attr.known || !kx_filter_match(o->filter, s->name))
+            continue;
+        kx_cache_label(s, label, sizeof(label));
+        struct kx_label l = {"cache", label};
+        kx_expo_sample_u64(b, "kmem_slab_aliases", &l, 1, s->attr.aliases, KX_NO_TIMESTAMP);
+    }
+}
+
+/* Cheap node figures beside the kinds: the slab gap, sockets, zram devices. */
+static void render_node_extra(struct kx_buf *b, const struct kmem_node *node)
+{
+    kx_expo_family(b, "kmem_node_slab_gap_bytes",
+                   "meminfo Slab minus the sum of /proc/slabinfo: mostly kmalloc() larger than "
+                   "two pages, counted in SUnreclaim but held by no cache.",
+                   "gauge");
+    if (node && node->slab_gap_known)
+        kx_expo_sample_double(b, "kmem_node_slab_gap_bytes", NULL, 0, (double)node->slab_gap,
+                              KX_NO_TIMESTAMP);
+    kx_expo_family(b, "kmem_node_socket_memory_bytes",
+                   "Socket buffers (/proc/net/sockstat TCP and UDP mem pages, FRAG memory); "
+                   "overlaps slab and unaccounted.",
+                   "gauge");
+    if (node && node->sock.present)
+        kx_expo_sample_u64(b, "kmem_node_socket_memory_bytes", NULL, 0, node->sock.mem_bytes,
+                           KX_NO_TIMESTAMP);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } zf[] = {
+        {"kmem_zram_memory_used_bytes", "Memory the zram device uses (mm_stat mem_used_total).",
+         offsetof(struct kmem_zram_dev, mem_used)},
+        {"kmem_zram_original_data_bytes", "Data stored in the zram device, uncompressed.",
+         offsetof(struct kmem_zram_dev, orig_data)},
+        {"kmem_zram_compressed_data_bytes", "Data stored in the zram device, compressed.",
+         offsetof(struct kmem_zram_dev, compr_data)},
+    };
+    for (size_t f = 0; f < sizeof(zf) / sizeof(zf[0]); f++) {
+        kx_expo_family(b, zf[f].name, zf[f].help, "gauge");
+        for (unsigned i = 0; node && i < node->zram.n; i++) {
+            struct kx_label l = {"device", node->zram.dev[i].name};
+            kx_expo_sample_u64(b, zf[f].name, &l, 1,
+                               *(const uint64_t *)((const char *)&node->zram.dev[i] + zf[f].off),
+                               KX_NO_TIMESTAMP);
+        }
+    }
+}
+
+/* The node's detail: outside MemTotal, vmalloc callers, allocinfo (read at most once a minute). */
+static void render_detail(struct kx_buf *b, const struct kmem_detail *d)
+{
+    kx_expo_family(b, "kmem_node_detail_age_seconds",
+                   "Seconds since /proc/vmallocinfo, /proc/iomem and /proc/allocinfo were read "
+                   "(at most once a minute; the figures below are from then).",
+                   "gauge");
+    if (d)
+        kx_expo_sample_double(b, "kmem_node_detail_age_seconds", NULL, 0, d->age, KX_NO_TIMESTAMP);
+    kx_expo_family(b, "kmem_node_outside_bytes",
+                   "RAM outside MemTotal by part (System RAM from /proc/iomem - MemTotal): "
+                   "memmap, kernel_image, crash_kernel, boot_hash_tables, percpu_first_chunk, "
+                   "unexplained. Only when /proc/iomem shows addresses (root).",
+                   "gauge");
+    if (d && d->outside.known)
+        for (int p = 0; p < KMEM_OUT_PART_COUNT; p++) {
+            struct kx_label l = {"part", kmem_outside_part_name[p]};
+            kx_expo_sample_u64(b, "kmem_node_outside_bytes", &l, 1, d->outside.part[p],
+                               KX_NO_TIMESTAMP);
+        }
+    kx_expo_family(b, "kmem_node_system_ram_bytes",
+                   "System RAM ranges of /proc/iomem (RAM the firmware handed to Linux).", "gauge");
+    if (d && d->outside.known)
+        kx_expo_sample_u64(b, "kmem_node_system_ram_bytes", NULL, 0, d->outside.system_ram,
+                           KX_NO_TIMESTAMP);
+    kx_expo_family(b, "kmem_vmalloc_bytes",
+                   "RAM behind the vmalloc areas of the top callers in /proc/vmallocinfo "
+                   "(pages=N x page size); purpose is a plain name for well-known callers.",
+                   "gauge");
+    for (unsigned i = 0; d && !d->vmalloc.err && i < d->vmalloc.n_top; i++) {
+        const struct kmem_vmalloc_caller *c = &d->vmalloc.top[i];
+        struct kx_label l[] = {{"caller", c->caller}, {"purpose", c->plain ? c->plain : ""}};
+        kx_expo_sample_u64(b, "kmem_vmalloc_bytes", l, 2, c->bytes, KX_NO_TIMESTAMP);
+    }
+    kx_expo_family(b, "kmem_allocinfo_bytes",
+                   "Bytes held by the top allocation call sites of /proc/allocinfo (6.10+, "
+                   "CONFIG_MEM_ALLOC_PROFILING).",
+                   "gauge");
+    for (unsigned i = 0; d && d->alloc.present && !d->alloc.err && i < d->alloc.n_top; i++) {
+        const struct kmem_alloc_site *a = &d->alloc.top[i];
+        struct kx_label l[] = {{"site", a->site}, {"func", a->func}, {"module", a->module}};
+        kx_expo_sample_double(b, "kmem_allocinfo_bytes", l, 3, (double)a->bytes, KX_NO_TIMESTAMP);
+    }
 }
 
 static void render_node(struct kx_buf *b, const struct kmem_node *node)
@@ -475,7 +603,10 @@ int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_r
     int r = render_slab(b, c->slab, o);
     if (r)
         return r;
+    render_slab_info(b, c->slab, o);
     render_node(b, c->node);
+    render_node_extra(b, c->node);
+    render_detail(b, c->detail);
     render_cgroups(b, c->cgroups, o, c->when_ms);
     if (c->alloc)
         kx_alloc_render(c->alloc, b);
