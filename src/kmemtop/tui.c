@@ -237,8 +237,7 @@ static void slab_unavailable(struct kt_sink *s, const struct kmem_snapshot *snap
 static void draw_help(struct tui *t, struct kt_sink *s)
 {
     static const char *const lines[] = {
-        "Views      1 slab caches   2 cgroups   3 node   4 allocations (BPF)",
-        "           TAB next view",
+        "Views      1 slab caches  2 cgroups  3 node  4 allocations (BPF)  TAB next view",
         "Scroll     Up/Down  PgUp/PgDn  Home/End ('N more' under a long list)",
         "Filter     /  part of a name: cache; cgroup path, pod or container",
         "           Enter keeps it, Esc clears it",
@@ -251,12 +250,13 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "           s object size  B objects per slab   l slabs   v active slabs",
         "           p pages per slab   n name   g change   G growth   r per min",
         "Cgroups    k kernel (default)  g change  G growth  r per min  n name",
-        "           t tree or flat list   Right/+ unfold   Left/- fold",
-        "           Enter fold or unfold the selected cgroup",
+        "           t tree or flat list  Right/+ unfold  Left/- fold  Enter toggles",
         "Allocs     n net growth since the view opened (default)   c change",
         "           r allocation rate; traced with BPF only while the view is shown",
-        "Columns    more appear on wider terminals; - = not available on",
-        "           this cgroup version, ~ = sum of the parts (no \"kernel\" line)",
+        "Columns    more appear on wider terminals; - = not known or not available",
+        "           slabs: RECL reclaimable, ACCT charged to cgroups (? = sysfs does",
+        "           not say), ALIASES caches merged in, ORDER 2^n pages a slab",
+        "           cgroups: ~ = sum of the parts (no \"kernel\" in memory.stat)",
         "Quit       q",
     };
     char title[128];

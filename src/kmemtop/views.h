@@ -41,8 +41,10 @@ void kt_slab_render(struct kt_sink *s, const struct kmem_slabinfo *si, const siz
                     enum kt_change_col change);
 /*
  * The kmemtop slab screen: procps's summary, then the columns that fit the
- * width (CHANGE, GROWTH, PER MIN, SHARE beside procps's), full cache names,
- * a scrolled window of the caches that match the filter, sorted by @key.
+ * width (CHANGE, GROWTH, PER MIN, SHARE, UNUSED beside procps's; then the
+ * sysfs attributes RECL, ACCT, ALIASES, ORDER, with their legend), full
+ * cache names, a scrolled window of the caches that match the filter,
+ * sorted by @key.
  */
 void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char key,
                     const struct kt_screen *sc);
