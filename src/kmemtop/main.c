@@ -413,8 +413,15 @@ static int print_whole(struct kmem_ctx *ctx, const struct kt_opts *o)
 
     collect(ctx, o, KMEM_COLLECT_ALL);
     snap = kmem_current(ctx);
-    if (o->json)
-        return kt_json(stdout, snap) ? EXIT_FAILURE : EXIT_SUCCESS;
+    if (o->json) {
+        /* The capture being written (its replay prints the same), else the one read. */
+        struct kt_json_info info = {.interval = o->delay_given ? o->delay : 0};
+
+        if ((o->capture && kmem_ctx_capture_written(ctx, &meta) == 0) ||
+            kmem_ctx_capture_meta(ctx, &meta) == 0)
+            info.capture = &meta;
+        return kt_json(stdout, snap, &info) ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
     return kt_report(stdout, snap, kmem_ctx_capture_meta(ctx, &meta) == 0 ? &meta : NULL)
                ? EXIT_FAILURE
                : EXIT_SUCCESS;

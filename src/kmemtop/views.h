@@ -84,8 +84,15 @@ void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap);
 /* ---- whole-snapshot outputs ---- */
 /* --report; @meta (may be NULL) is the capture's metadata when reading one. */
 int kt_report(FILE *f, const struct kmem_snapshot *snap,
-              const struct kmem_capture_meta *meta);    /* report.c */
-int kt_json(FILE *f, const struct kmem_snapshot *snap); /* json.c */
-void kt_json_string(FILE *f, const char *s);            /* json.c: one escaped string */
+              const struct kmem_capture_meta *meta); /* report.c */
+/* What --json says about how its snapshot was taken. */
+struct kt_json_info {
+    /* The capture read with --root, or the one being written; NULL: none. */
+    const struct kmem_capture_meta *capture;
+    long interval; /* -d: seconds between the two samples; 0: one sample */
+};
+/* --json (json.c); @info may be NULL. */
+int kt_json(FILE *f, const struct kmem_snapshot *snap, const struct kt_json_info *info);
+void kt_json_string(FILE *f, const char *s); /* json.c: one escaped string */
 
 #endif

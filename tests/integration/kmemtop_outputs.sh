@@ -306,9 +306,26 @@ check_tree() { # name dir
         D=$(mktemp -u "$T/capture-$n.XXXXXX")
         "$K" --root "$F" --capture "$D" --json >"$T/$n.cap.json" 2>>"$T/$n.err"
         check_eq "$n: --capture exits 0" 0 $?
-        check "$n: --capture prints the same JSON as --json" cmp -s "$J" "$T/$n.cap.json"
+        printf '%s\t%s\n' "$n-capturing" "$T/$n.cap.json" >>"$SCHEMA_LIST"
+        # The same snapshot; only .capture differs: the capturing run names the capture it writes.
+        jq 'del(.capture)' "$J" >"$T/$n.nocap.json"
+        jq 'del(.capture)' "$T/$n.cap.json" >"$T/$n.cap.nocap.json"
+        check "$n: --capture prints the same JSON as --json (but for .capture)" \
+            cmp -s "$T/$n.nocap.json" "$T/$n.cap.nocap.json"
+        # .capture is the capture's kmem-capture.txt, read here with awk.
+        meta() { awk -v k="$1:" '$1 == k { sub(/^[^:]*: /, ""); print; exit }' "$2/kmem-capture.txt"; }
+        metas() { echo "$(meta date "$1")|$(meta hostname "$1")|$(meta kernel "$1")|$(meta kmem "$1")|$(meta command "$1")"; }
+        jmeta='.capture | "\(.date)|\(.hostname)|\(.kernel)|\(.kmem_version)|\(.command)"'
+        if [ -f "$F/kmem-capture.txt" ]; then
+            check_eq "$n: --json of a capture: .capture is its kmem-capture.txt" "$(metas "$F")" "$(jqr "$jmeta" "$J")"
+        else
+            check_eq "$n: --json of a tree that is no capture: .capture is null" null "$(jqr .capture "$J")"
+        fi
+        check_eq "$n: --capture --json: .capture is the new kmem-capture.txt" "$(metas "$D")" \
+            "$(jqr "$jmeta" "$T/$n.cap.json")"
         "$K" --root "$D" --json >"$T/$n.replay.json" 2>>"$T/$n.err"
-        check "$n: --root CAPTURE --json is identical to the original" cmp -s "$J" "$T/$n.replay.json"
+        check "$n: --root CAPTURE --json is identical to what the capturing run printed" \
+            cmp -s "$T/$n.cap.json" "$T/$n.replay.json"
         "$K" --root "$D" --report >"$T/$n.replay.report" 2>>"$T/$n.err"
         check "$n: --root CAPTURE --report says where the capture comes from" \
             grep -q '^Read from a capture: taken .* on host .*, Linux .*, by kmem ' "$T/$n.replay.report"
@@ -316,8 +333,8 @@ check_tree() { # name dir
         grep -v -e '^Read from a capture: ' -e '^  with: ' "$T/$n.replay.report" >"$T/$n.replay.body"
         grep -v -e '^Read from a capture: ' -e '^  with: ' "$R" >"$T/$n.body"
         check "$n: --root CAPTURE --report is identical to the original" cmp -s "$T/$n.body" "$T/$n.replay.body"
-        if ! cmp -s "$J" "$T/$n.replay.json"; then
-            diff "$J" "$T/$n.replay.json" | head -20 | sed 's/^/# /'
+        if ! cmp -s "$T/$n.cap.json" "$T/$n.replay.json"; then
+            diff "$T/$n.cap.json" "$T/$n.replay.json" | head -20 | sed 's/^/# /'
         fi
     fi
 }
@@ -329,6 +346,16 @@ for F in "$FIXTURES"/*; do
     [ -d "$F/proc" ] || [ -d "$F/sys" ] || continue
     check_tree "$(basename "$F")" "$F"
 done
+
+# ---- -d N: two samples, the interval in the document
+"$K" --root "$SHARED_FIXTURE" --json -d 1 >"$T/interval.json" 2>"$T/interval.err"
+check_eq "--json -d 1: exits 0" 0 $?
+check_eq "--json -d 1: interval_seconds is 1" 1 "$(jqr .interval_seconds "$T/interval.json")"
+check_eq "--json -d 1: every cache has a delta_bytes" 0 \
+    "$(jq '[.slab.caches[] | select(.delta_bytes == null)] | length' "$T/interval.json")"
+check_eq "--json without -d: interval_seconds is null" null \
+    "$(jqr .interval_seconds "$T/$(basename "$SHARED_FIXTURE").json")"
+printf '%s\t%s\n' "interval" "$T/interval.json" >>"$SCHEMA_LIST"
 
 # ---- this machine: capture once, then the capture must replay identically
 L="$T/live"
