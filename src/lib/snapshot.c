@@ -130,6 +130,11 @@ int kmem_ctx_capture_start(struct kmem_ctx *ctx, const char *dir, const struct k
     return err;
 }
 
+int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir)
+{
+    return kmem_io_remove_tree(&ctx->io, dir);
+}
+
 int kmem_ctx_capture_written(const struct kmem_ctx *ctx, struct kmem_capture_meta *m)
 {
     if (!ctx->capmeta_written)

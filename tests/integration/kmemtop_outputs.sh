@@ -2,7 +2,8 @@
 # kmemtop --json, --report, --cgroups -o and --capture on every fixture tree
 # and on this machine: the numbers are checked against the fixture's own
 # files (read here with awk, independently of libkmem), and a capture
-# replayed with --root must give the same document.
+# replayed with --root must give the same document (a directory, or a
+# FILE.tar.gz extracted).
 . "$(dirname "$0")/../lib.sh"
 
 K="$B/kmemtop"
@@ -368,6 +369,32 @@ check "live: the capture replays to the same JSON twice" cmp -s "$T/live.r1.json
 check "live: the replay equals what the capturing run printed" cmp -s "$T/live.json" "$T/live.r1.json"
 cmp -s "$T/live.json" "$T/live.r1.json" || diff "$T/live.json" "$T/live.r1.json" | head -20 | sed 's/^/# /'
 check_tree live-capture "$L"
+# ---- --capture FILE.tar.gz: the same capture, packed; extracted, --root of it
+# prints what the capturing run printed (the shared fixture, and this machine)
+for src in fixture live; do
+    X="$T/tarball-$src"
+    mkdir "$X"
+    if [ "$src" = fixture ]; then set -- --root "$SHARED_FIXTURE"; else set --; fi
+    "$K" "$@" --capture "$X/cap-$src.tar.gz" --json >"$X/capturing.json" 2>"$X/err"
+    check_eq "$src: --capture FILE.tar.gz --json exits 0" 0 $?
+    check "$src: the tarball is the only file left next to it" \
+        test "$(ls -A "$X" | grep -v -e '^capturing.json$' -e '^err$')" = "cap-$src.tar.gz"
+    mkdir "$X/x"
+    tar -xzf "$X/cap-$src.tar.gz" -C "$X/x"
+    check_eq "$src: tar -xzf gives one directory named after the tarball" "cap-$src" "$(ls -A "$X/x")"
+    "$K" --root "$X/x/cap-$src" --json >"$X/replay.json" 2>>"$X/err"
+    check "$src: --root of the extracted tarball prints what the capturing run printed" \
+        cmp -s "$X/capturing.json" "$X/replay.json"
+    cmp -s "$X/capturing.json" "$X/replay.json" || diff "$X/capturing.json" "$X/replay.json" | head -20 | sed 's/^/# /'
+    check "$src: ... and says which capture it is" jqe '.capture.command | endswith(".tar.gz --json")' "$X/replay.json"
+    printf '%s\t%s\n' "tarball-$src" "$X/replay.json" >>"$SCHEMA_LIST"
+done
+if [ -n "$(find /sys/kernel/slab -maxdepth 1 -type l 2>/dev/null | head -1)" ]; then
+    check "live: the tarball keeps sys/kernel/slab's links (merged caches)" \
+        test -n "$(find "$T/tarball-live/x/cap-live/sys/kernel/slab" -maxdepth 1 -type l | head -1)"
+fi
+set --
+
 "$K" --report >"$T/live.report" 2>&1
 check_eq "live: --report exits 0" 0 $?
 check "live: --report has every section" sh -c "grep -q '^Kernel memory by kind' '$T/live.report' &&
