@@ -239,7 +239,7 @@ static void draw_help(struct tui *t, struct kt_sink *s)
     static const char *const lines[] = {
         "Views      1 slab caches  2 cgroups  3 node  4 allocations (BPF)  TAB next view",
         "Scroll     Up/Down  PgUp/PgDn  Home/End ('N more' under a long list)",
-        "Filter     /  part of a name: cache; cgroup path, pod or container",
+        "Filter     /  part of a name: cache, cgroup path, pod or container",
         "           Enter keeps it, Esc clears it",
         "Growth     CHANGE   since the last refresh (only the timer refreshes;",
         "                    keys redraw the same numbers)",
@@ -298,7 +298,7 @@ static void draw(struct tui *t)
         draw_growth_line(t, &sink);
         kt_cgroup_screen(&sink, snap, t->o->cg_sort, &sc, &t->cg);
     } else if (t->view == KT_VIEW_ALLOC) {
-        kt_allocview_draw(t->av, &sink, t->o->alloc_sort);
+        kt_allocview_draw(t->av, &sink, t->o->alloc_sort, t->filter[t->view], &t->scroll[t->view]);
     } else {
         kt_node_render(&sink, snap);
     }
@@ -414,8 +414,10 @@ static void view_key(struct tui *t, int c)
         return;
     }
     if (t->view == KT_VIEW_ALLOC) {
-        if (c == 'n' || c == 'c' || c == 'r')
+        if ((c == 'n' || c == 'c' || c == 'r') && c != t->o->alloc_sort) {
             t->o->alloc_sort = (char)c;
+            t->scroll[t->view].top = 0; /* a new order starts at its top */
+        }
         return;
     }
     if (t->view != KT_VIEW_CGROUPS)
@@ -462,7 +464,7 @@ static bool tui_key(struct tui *t, int c)
         t->view = (enum kt_view)((t->view + KT_VIEW_COUNT - 1) % KT_VIEW_COUNT);
         return true;
     case '/':
-        if (t->view == KT_VIEW_SLABS || t->view == KT_VIEW_CGROUPS)
+        if (t->view != KT_VIEW_NODE)
             t->editing = true;
         return true;
     case 27: /* Esc: clear the filter */

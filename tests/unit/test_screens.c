@@ -18,6 +18,7 @@
 
 #include "kmem.h"
 #include "../../src/kmemtop/views.h"
+#include "../../src/kmemtop/allocview.h"
 #include "textcheck.h"
 
 /* ---- a screen-like sink: @rows lines of @width columns ------------------ */
@@ -520,12 +521,113 @@ static void test_cgroup_tree(void **state)
     kt_cg_state_free(&st);
 }
 
+/* ---- the allocations screen ------------------------------------------------ */
+
+#define NALLOC 30
+
+/*
+ * The allocations view at 80 and 200 columns: the summary wrapped, the
+ * columns by priority, long pod names cut at their start, the filter, the
+ * scrolled window with "N more".
+ */
+static void test_alloc_screen(void **state)
+{
+    static struct kmem_alloc_entry v[NALLOC];
+    static char cache[NALLOC][32];
+    struct kmem_alloc_table t = {.n = NALLOC,
+                                 .v = v,
+                                 .seconds = 3.0,
+                                 .tracking = true,
+                                 .events = 1234,
+                                 .bulk_traced = false};
+    struct kmem_alloc_table prev = t;
+    struct kt_scroll scroll = {0};
+    struct screen sc;
+    char *out;
+
+    (void)state;
+    for (size_t i = 0; i < NALLOC; i++) {
+        snprintf(cache[i], sizeof(cache[i]), "cache-%02zu", i);
+        v[i] = (struct kmem_alloc_entry){
+            .cgid = 100 + i,
+            .cache = cache[i],
+            .objsize = 1024,
+            .allocs = 10 * (i + 1),
+            .bytes_alloc = 10240 * (i + 1),
+            .acc_allocs = i % 2 ? 10 * (i + 1) : 0,
+            .cgroup = "/kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope",
+            .pod_name = "",
+            .namespace_name = "",
+            .container_name = "",
+        };
+    }
+    v[29].pod_name = "prometheus-server-0";
+    v[29].namespace_name = "monitoring-with-a-long-namespace";
+    v[29].container_name = "prometheus";
+    /* The previous read, 2 s before, saw nothing: every row's change is all of it. */
+    prev.n = 0;
+    prev.seconds = 1.0;
+
+    screen_open(&sc, 80, 24);
+    kt_alloc_screen(&sc.s, &t, &prev, 'n', NULL, &scroll);
+    out = screen_close(&sc);
+    /* The long summary line is wrapped within 80 columns. */
+    assert_contains(
+        out, "\n  bulk frees and kfree_rcu() are not traced on this kernel (no fentry): such a\n"
+             "    free is credited when its address is reused\n");
+    for (char *l = out; *l; l = strchr(l, '\n') + 1)
+        assert_true(strchr(l, '\n') - l <= 80);
+    /* NET, CHANGE, ACCT, ALLOC/s by priority; the name takes the rest, cut at its start. */
+    assert_contains(
+        out, "\n     NET   CHANGE   ALLOC/s ACCT CACHE    CGROUP or NAMESPACE/POD/CONTAINER\n");
+    assert_contains(out, "\n   +300K    +300K       150  yes cache-29 ..."
+                         "pace/prometheus-server-0/prometheus\n");
+    assert_contains(out, "\n   +290K    +290K       145   no cache-28 ..."
+                         "pod1.slice/cri-containerd-abc.scope\n");
+    assert_int_equal(count_lines(out), 24);
+    assert_contains(out, "more below (arrows, PgDn, End) --\n");
+    free(out);
+    /* Scrolled to the end. */
+    scroll.top = 1000;
+    screen_open(&sc, 80, 24);
+    kt_alloc_screen(&sc.s, &t, &prev, 'n', NULL, &scroll);
+    out = screen_close(&sc);
+    assert_contains(out, "more above (arrows, PgUp, Home) --\n");
+    assert_contains(out, " cache-00 ");
+    free(out);
+    /* 200 columns: every column and whole names. */
+    screen_open(&sc, 200, 50);
+    kt_alloc_screen(&sc.s, &t, &prev, 'n', NULL, NULL);
+    out = screen_close(&sc);
+    assert_contains(out, "\n     NET   CHANGE   OBJECTS   ALLOC/s    FREE/s ACCT CACHE    "
+                         "CGROUP or NAMESPACE/POD/CONTAINER\n");
+    assert_contains(out,
+                    " cache-29 monitoring-with-a-long-namespace/prometheus-server-0/prometheus\n");
+    assert_lacks(out, "more below");
+    free(out);
+    /* The filter: cache or name. */
+    screen_open(&sc, 120, 40);
+    kt_alloc_screen(&sc.s, &t, &prev, 'n', "PROMETHEUS", NULL);
+    out = screen_close(&sc);
+    assert_contains(out, "filter \"PROMETHEUS\": 1 of 30 rows\n");
+    assert_lacks(out, "cache-28");
+    free(out);
+    /* No previous read: CHANGE and the rates are blank, not 0. */
+    screen_open(&sc, 200, 50);
+    kt_alloc_screen(&sc.s, &t, NULL, 'n', "cache-29", NULL);
+    out = screen_close(&sc);
+    assert_contains(out,
+                    "\n   +300K                300                      yes cache-29 monitoring-");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_history),     cmocka_unit_test(test_cols_fit),
-        cmocka_unit_test(test_window),      cmocka_unit_test(test_slab_screen),
-        cmocka_unit_test(test_cgroup_tree), cmocka_unit_test(test_slab_attrs),
+        cmocka_unit_test(test_history),      cmocka_unit_test(test_cols_fit),
+        cmocka_unit_test(test_window),       cmocka_unit_test(test_slab_screen),
+        cmocka_unit_test(test_cgroup_tree),  cmocka_unit_test(test_slab_attrs),
+        cmocka_unit_test(test_alloc_screen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
