@@ -153,6 +153,7 @@ struct tui {
     bool help;
     double next_refresh;     /* now_seconds() of the next timed refresh */
     char note[160];          /* one-off message on the status line (e.g. "baseline reset") */
+    char capture[512];       /* reading a capture (--root): where it comes from; "" if not */
     struct kt_allocview *av; /* the BPF tracer of the allocations view, loaded while shown */
 };
 
@@ -202,6 +203,10 @@ static void draw_growth_line(struct tui *t, struct kt_sink *s)
 
     if (t->note[0]) {
         kt_line(s, KT_NORMAL, "%s", t->note);
+        return;
+    }
+    if (t->capture[0]) { /* nothing changes in a capture: say what it is instead */
+        kt_line(s, KT_NORMAL, "%s", t->capture);
         return;
     }
     if (t->hist.have_base[part]) {
@@ -300,6 +305,8 @@ static void draw(struct tui *t)
     } else if (t->view == KT_VIEW_ALLOC) {
         kt_allocview_draw(t->av, &sink, t->o->alloc_sort, t->filter[t->view], &t->scroll[t->view]);
     } else {
+        if (t->capture[0])
+            kt_line(&sink, KT_NORMAL, "%s", t->capture);
         kt_node_render(&sink, snap);
     }
     if (t->editing) {
@@ -491,7 +498,20 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
 {
     struct tui t = {.ctx = ctx, .o = o, .view = o->view, .av = kt_allocview_new()};
     const struct kmem_snapshot *snap = kmem_current(ctx);
+    struct kmem_capture_meta meta;
 
+    /* A capture (--root): say which, on the line that explains growth. */
+    if (kmem_ctx_capture_meta(ctx, &meta) == 0) {
+        char host[64], kernel[64], when[17];
+
+        kt_printable(host, sizeof(host), meta.hostname, KT_ESC_QMARK);
+        kt_printable(kernel, sizeof(kernel), meta.kernel, KT_ESC_QMARK);
+        kt_printable(when, sizeof(when), meta.date, KT_ESC_QMARK); /* to the minute */
+        if (strlen(when) > 10 && when[10] == 'T')
+            when[10] = ' ';
+        snprintf(t.capture, sizeof(t.capture), "capture: %s, Linux %s, %s (numbers do not change)",
+                 host, kernel, when);
+    }
     kt_hist_init(&t.hist, RATE_WINDOW);
     kt_hist_record(&t.hist, snap);
     /* Without /proc/slabinfo (not root), open on a view that has data. */

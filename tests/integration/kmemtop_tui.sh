@@ -285,6 +285,18 @@ check "200x50 cgroups: the parts of cgroup v2 (SLAB, STACK, PGTABLE, OTHER)" \
 check "200x50 cgroups: SHARE, PERCPU, SOCK and USAGE appear" has 'SHARE .* SOCK    USAGE'
 tm kill-session -t "$S"
 
+# ---- a capture: the screen says which, since its numbers do not change ----
+"$K" --root "$CG" --capture "$T/capture" 2>/dev/null
+host=$(sed -n 's/^hostname: //p' "$T/capture/kmem-capture.txt")
+kern=$(sed -n 's/^kernel: //p' "$T/capture/kmem-capture.txt")
+when=$(sed -n 's/^date: \(....-..-..\)T\(..:..\).*/\1 \2/p' "$T/capture/kmem-capture.txt")
+start 80 24 "$K --root $T/capture"
+check "a capture: line 2 says which (host, kernel, date) instead of the growth legend" \
+    has "^capture: $host, Linux $kern, $when (numbers do not change)\$"
+keys 3
+check "... and so does the node view" has "^capture: $host, Linux $kern, $when"
+tm kill-session -t "$S"
+
 # ---- without root: open where there is data; the slab view says why -----
 chmod 400 "$SLAB"
 chmod -R a+rX "$CG" "$R/sys" "$R/var" 2>/dev/null
