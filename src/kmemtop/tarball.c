@@ -120,9 +120,15 @@ int kt_tarball_begin(struct kt_tarball *tb, const struct kt_opts *o)
     if (asprintf(&tb->capdir, "%s/%s", tb->tmpdir, tb->name) < 0) {
         tb->capdir = NULL;
         err = fail(o, ENOMEM, "out of memory");
+        rmdir(tb->tmpdir); /* still empty */
     }
 out:
     free(copy);
+    if (err) { /* nothing left for kt_tarball_end() */
+        free(tb->tmpdir);
+        free(tb->name);
+        memset(tb, 0, sizeof(*tb));
+    }
     return err;
 }
 
@@ -222,6 +228,7 @@ int kt_tarball_end(struct kt_tarball *tb, struct kmem_ctx *ctx, const struct kt_
 {
     int err = 0;
 
+    kmem_ctx_set_capture(ctx, NULL); /* nothing more is written into it */
     if (tb->tmpdir && kmem_ctx_remove_capture(ctx, tb->tmpdir) < 0)
         err = fail(o, EIO, "%s", kmem_strerror(ctx));
     free(tb->tmpdir);
