@@ -7,7 +7,9 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,56 +160,190 @@ static void untracked_sum(const struct kmem_alloc_table *t, uint64_t *objs, uint
         }
 }
 
+/* One line of the summary: on a screen, wrapped at its width. */
+__attribute__((format(printf, 2, 3))) static bool sum_line(struct kt_sink *s, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return kt_line_wrap(s, KT_NORMAL, buf);
+}
+
 static bool render_summary(struct kt_sink *s, const struct kmem_alloc_table *t, uint64_t live,
                            bool live_known)
 {
     uint64_t uo, ub;
     char b1[32];
 
-    if (!kt_line(s, KT_NORMAL, "traced %.1f s, %s: %" PRIu64 " allocations and frees counted%s",
-                 t->seconds,
-                 t->tracking ? "live objects tracked (frees credited to the allocating cgroup)"
-                             : "counts only (frees credited to the freeing task's cgroup)",
-                 t->events, t->dropped || t->missed ? "" : ", none lost"))
+    if (!sum_line(s, "traced %.1f s, %s: %" PRIu64 " allocations and frees counted%s", t->seconds,
+                  t->tracking ? "live objects tracked (frees credited to the allocating cgroup)"
+                              : "counts only (frees credited to the freeing task's cgroup)",
+                  t->events, t->dropped || t->missed ? "" : ", none lost"))
         return false;
     if (t->dropped &&
-        !kt_line(s, KT_NORMAL,
-                 "  %" PRIu64 " events lost: the (cgroup, cache) table was full (--alloc-keys)",
-                 t->dropped))
+        !sum_line(s, "  %" PRIu64 " events lost: the (cgroup, cache) table was full (--alloc-keys)",
+                  t->dropped))
         return false;
-    if (t->missed && !kt_line(s, KT_NORMAL,
-                              "  %" PRIu64 " events missed: an interrupt's allocation or free "
-                              "while the tracer ran on that CPU",
-                              t->missed))
+    if (t->missed && !sum_line(s,
+                               "  %" PRIu64 " events missed: an interrupt's allocation or free "
+                               "while the tracer ran on that CPU",
+                               t->missed))
         return false;
-    if (t->not_tracked && !kt_line(s, KT_NORMAL,
-                                   "  %" PRIu64 " allocations not followed (the live-object "
-                                   "table was full: --alloc-objects); not in NET",
-                                   t->not_tracked))
+    if (t->not_tracked && !sum_line(s,
+                                    "  %" PRIu64 " allocations not followed (the live-object "
+                                    "table was full: --alloc-objects); not in NET",
+                                    t->not_tracked))
         return false;
     if (!t->bulk_traced &&
-        !kt_line(s, KT_NORMAL,
-                 "  bulk frees and kfree_rcu() are not traced on this kernel (no fentry): "
-                 "%s",
-                 t->tracking ? "such a free is credited when its address is reused"
-                             : "their frees are missing"))
+        !sum_line(s,
+                  "  bulk frees and kfree_rcu() are not traced on this kernel (no fentry): "
+                  "%s",
+                  t->tracking ? "such a free is credited when its address is reused"
+                              : "their frees are missing"))
         return false;
     if (!t->tracking)
         return true;
     untracked_sum(t, &uo, &ub);
-    if (!kt_line(s, KT_NORMAL,
-                 "  frees of objects allocated before the trace: %" PRIu64 " (%s, not in the "
-                 "table); frees seen only at address reuse: %" PRIu64,
-                 uo, kt_human(b1, sizeof(b1), (double)ub), t->reused))
+    if (!sum_line(s,
+                  "  frees of objects allocated before the trace: %" PRIu64 " (%s, not in the "
+                  "table); frees seen only at address reuse: %" PRIu64,
+                  uo, kt_human(b1, sizeof(b1), (double)ub), t->reused))
         return false;
-    if (live_known && !kt_line(s, KT_NORMAL, "  objects allocated and still live: %" PRIu64, live))
+    if (live_known && !sum_line(s, "  objects allocated and still live: %" PRIu64, live))
         return false;
     return true;
 }
 
-void kt_alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
-                     const struct kmem_alloc_table *prev, char sort, bool interactive,
-                     const uint64_t *live)
+/* ---- the screen's table ---- */
+
+enum alloc_col { AC_NET, AC_CHANGE, AC_OBJECTS, AC_ARATE, AC_FRATE, AC_ACCT, AC_COUNT };
+
+/* By priority for a narrow screen: growth, then who is charged, then rates. */
+static const struct kt_col alloc_cols[AC_COUNT] = {
+    [AC_NET] = {"NET", 8, 0, false},         [AC_CHANGE] = {"CHANGE", 8, 1, false},
+    [AC_OBJECTS] = {"OBJECTS", 9, 4, false}, [AC_ARATE] = {"ALLOC/s", 9, 3, false},
+    [AC_FRATE] = {"FREE/s", 9, 5, false},    [AC_ACCT] = {"ACCT", 4, 2, false},
+};
+
+#define ALLOC_NAME_COLS  32 /* longer names do not take columns away: their end is shown */
+#define ALLOC_CACHE_COLS 22
+
+/* What the screen adds to the table: a filter and a scrolled window (both may be NULL). */
+struct alloc_screen {
+    const char *filter;
+    struct kt_scroll *scroll;
+};
+
+static void alloc_cell(const struct row *r, enum alloc_col c, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    switch (c) {
+    case AC_NET:
+        kt_human_delta(buf, len, (double)r->net);
+        break;
+    case AC_CHANGE:
+        if (r->has_prev)
+            kt_human_delta(buf, len, (double)r->change);
+        break;
+    case AC_OBJECTS:
+        snprintf(buf, len, "%" PRId64, kmem_alloc_net_objects(r->e));
+        break;
+    case AC_ARATE: /* rates need a previous read */
+        if (r->has_prev)
+            snprintf(buf, len, "%.0f", r->arate);
+        break;
+    case AC_FRATE:
+        if (r->has_prev)
+            snprintf(buf, len, "%.0f", r->frate);
+        break;
+    case AC_ACCT:
+        snprintf(buf, len, "%s", acct_cell(r->e));
+        break;
+    case AC_COUNT:
+        break;
+    }
+}
+
+/*
+ * The rows on a screen: the columns that fit its width, whole cache names,
+ * the cgroup or pod name cut at its start when it is too long, the rows
+ * that match the filter (cache or name), a scrolled window with "N more".
+ */
+static void render_screen(struct kt_sink *s, const struct row *r, size_t n,
+                          const struct alloc_screen *scr)
+{
+    const char *filter = scr ? scr->filter : NULL;
+    size_t *idx = malloc((n ? n : 1) * sizeof(*idx)), m = 0, cache_cols = 5, name_cols = 6;
+    char name[4096], shown[4096], line[8192], head[128];
+    uint32_t mask;
+    struct kt_window w;
+    int room;
+
+    if (!idx) {
+        kt_line(s, KT_NORMAL, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t cw = kt_text_width(r[i].e->cache), nw;
+
+        kt_printable(name, sizeof(name), entry_name(shown, sizeof(shown), r[i].e), KT_ESC_QMARK);
+        if (filter && *filter && !kt_match(r[i].e->cache, filter) && !kt_match(name, filter))
+            continue;
+        idx[m++] = i;
+        nw = kt_text_width(name);
+        cache_cols = cw > cache_cols ? cw : cache_cols;
+        name_cols = nw > name_cols ? nw : name_cols;
+    }
+    cache_cols = cache_cols < ALLOC_CACHE_COLS ? cache_cols : ALLOC_CACHE_COLS;
+    mask = kt_cols_fit(
+        alloc_cols, AC_COUNT, (UINT32_C(1) << AC_COUNT) - 1, s->width,
+        (int)(cache_cols + 1 + (name_cols < ALLOC_NAME_COLS ? name_cols : ALLOC_NAME_COLS)));
+    if (filter && *filter) {
+        kt_printable(shown, sizeof(shown), filter, KT_ESC_QMARK);
+        if (!kt_line(s, KT_NORMAL, "filter \"%s\": %zu of %zu rows", shown, m, n))
+            goto out;
+    }
+    kt_heading(line, sizeof(line), alloc_cols, AC_COUNT, mask, "");
+    room = s->width > 0 ? s->width - (int)strlen(line) - (int)cache_cols - 1 : INT32_MAX;
+    snprintf(head, sizeof(head), "%-*s %s", (int)cache_cols, "CACHE",
+             room >= 33 ? "CGROUP or NAMESPACE/POD/CONTAINER" : "CGROUP or POD");
+    if (!kt_line(s, KT_HEADING, "%s%s", line, head))
+        goto out;
+    w = kt_window_fit(s, m, scr ? scr->scroll : NULL, false);
+    for (size_t k = w.first; k < w.first + w.count; k++) {
+        const struct row *row = &r[idx[k]];
+        size_t pos = 0;
+        char cell[64], cache[ALLOC_CACHE_COLS * 4 + 1];
+
+        for (int c = 0; c < AC_COUNT; c++) {
+            if (!(mask & (UINT32_C(1) << c)))
+                continue;
+            alloc_cell(row, (enum alloc_col)c, cell, sizeof(cell));
+            kt_cell(line, sizeof(line), &pos, &alloc_cols[c], cell);
+        }
+        kt_printable(cache, sizeof(cache), row->e->cache, KT_ESC_QMARK);
+        kt_printable(name, sizeof(name), entry_name(shown, sizeof(shown), row->e), KT_ESC_QMARK);
+        room = s->width > 0 ? s->width - (int)pos - (int)cache_cols - 1 : 0;
+        if (room > 0 && kt_text_width(name) > (size_t)room)
+            kt_fit_tail(shown, sizeof(shown), name, room); /* paths differ at their end */
+        else
+            snprintf(shown, sizeof(shown), "%s", name);
+        snprintf(line + pos, sizeof(line) - pos, "%-*.*s %s", (int)cache_cols, (int)cache_cols,
+                 cache, shown);
+        if (!kt_line(s, KT_NORMAL, "%s", line))
+            break;
+    }
+    kt_window_footer(s, &w);
+out:
+    free(idx);
+}
+
+static void alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
+                         const struct kmem_alloc_table *prev, char sort, bool interactive,
+                         const uint64_t *live, const struct alloc_screen *scr)
 {
     size_t n;
     struct row *r = make_rows(t, prev, sort, &n);
@@ -219,42 +355,44 @@ void kt_alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
     if (!render_summary(s, t, live ? *live : 0, live != NULL))
         goto out;
     if (interactive) {
-        if (!kt_line(s, KT_HEADING, "%8s %8s %9s %9s %9s %4s %-22s %s", "NET", "CHANGE", "OBJECTS",
-                     "ALLOC/s", "FREE/s", "ACCT", "CACHE", "CGROUP or NAMESPACE/POD/CONTAINER"))
-            goto out;
-    } else if (!kt_line(s, KT_HEADING, "%8s %9s %10s %10s %9s %7s %4s %-22s %s", "NET", "OBJECTS",
-                        "ALLOCS", "FREES", "ALLOCATED", "OBJSIZE", "ACCT", "CACHE",
-                        "CGROUP or NAMESPACE/POD/CONTAINER")) {
+        render_screen(s, r, n, scr);
         goto out;
     }
+    if (!kt_line(s, KT_HEADING, "%8s %9s %10s %10s %9s %7s %4s %-22s %s", "NET", "OBJECTS",
+                 "ALLOCS", "FREES", "ALLOCATED", "OBJSIZE", "ACCT", "CACHE",
+                 "CGROUP or NAMESPACE/POD/CONTAINER"))
+        goto out;
     for (size_t i = 0; i < n; i++) {
         const struct kmem_alloc_entry *e = r[i].e;
-        char net[32], chg[32], al[32], name[4096];
-        bool ok;
+        char net[32], al[32], name[4096];
 
         kt_human_delta(net, sizeof(net), (double)r[i].net);
         entry_name(name, sizeof(name), e);
-        if (interactive) {
-            if (r[i].has_prev)
-                kt_human_delta(chg, sizeof(chg), (double)r[i].change);
-            else
-                chg[0] = '\0';
-            ok = kt_line(s, KT_NORMAL, "%8s %8s %9" PRId64 " %9.0f %9.0f %4s %-22s %s", net, chg,
-                         kmem_alloc_net_objects(e), r[i].arate, r[i].frate, acct_cell(e), e->cache,
-                         name);
-        } else {
-            ok = kt_line(s, KT_NORMAL,
-                         "%8s %9" PRId64 " %10" PRIu64 " %10" PRIu64 " %9s %7" PRIu32
-                         " %4s %-22s %s",
-                         net, kmem_alloc_net_objects(e), e->allocs, e->frees,
-                         kt_human(al, sizeof(al), (double)e->bytes_alloc), e->objsize, acct_cell(e),
-                         e->cache, name);
-        }
-        if (!ok)
+        if (!kt_line(s, KT_NORMAL,
+                     "%8s %9" PRId64 " %10" PRIu64 " %10" PRIu64 " %9s %7" PRIu32 " %4s %-22s %s",
+                     net, kmem_alloc_net_objects(e), e->allocs, e->frees,
+                     kt_human(al, sizeof(al), (double)e->bytes_alloc), e->objsize, acct_cell(e),
+                     e->cache, name))
             break;
     }
 out:
     free(r);
+}
+
+void kt_alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
+                     const struct kmem_alloc_table *prev, char sort, bool interactive,
+                     const uint64_t *live)
+{
+    alloc_render(s, t, prev, sort, interactive, live, NULL);
+}
+
+void kt_alloc_screen(struct kt_sink *s, const struct kmem_alloc_table *t,
+                     const struct kmem_alloc_table *prev, char sort, const char *filter,
+                     struct kt_scroll *scroll)
+{
+    struct alloc_screen scr = {.filter = filter, .scroll = scroll};
+
+    alloc_render(s, t, prev, sort, true, NULL, &scr);
 }
 
 /* ---- JSON ---- */
@@ -494,8 +632,10 @@ void kt_allocview_refresh(struct kt_allocview *v, struct kmem_ctx *ctx)
     v->have_cur = true;
 }
 
-void kt_allocview_draw(struct kt_allocview *v, struct kt_sink *s, char sort)
+void kt_allocview_draw(struct kt_allocview *v, struct kt_sink *s, char sort, const char *filter,
+                       struct kt_scroll *scroll)
 {
+
     if (!v) {
         kt_line(s, KT_NORMAL, "out of memory");
         return;
@@ -509,5 +649,5 @@ void kt_allocview_draw(struct kt_allocview *v, struct kt_sink *s, char sort)
         kt_line(s, KT_NORMAL, "Allocations: tracing started; first figures at the next refresh");
         return;
     }
-    kt_alloc_render(s, &v->cur, v->have_prev ? &v->prev : NULL, sort, true, NULL);
+    kt_alloc_screen(s, &v->cur, v->have_prev ? &v->prev : NULL, sort, filter, scroll);
 }

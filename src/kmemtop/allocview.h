@@ -16,6 +16,16 @@ void kt_alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
                      const struct kmem_alloc_table *prev, char sort, bool interactive,
                      const uint64_t *live);
 
+/*
+ * The same on a screen (the allocations view): the summary wrapped at the
+ * width, the columns that fit it, the rows whose cache or cgroup / pod name
+ * holds @filter (NULL or "": all), a window scrolled by @scroll (NULL: from
+ * the top) with "N more".
+ */
+void kt_alloc_screen(struct kt_sink *s, const struct kmem_alloc_table *t,
+                     const struct kmem_alloc_table *prev, char sort, const char *filter,
+                     struct kt_scroll *scroll);
+
 /* kmemtop --alloc SECONDS [--json]: trace, print, exit status. */
 int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o);
 
@@ -29,8 +39,13 @@ struct kt_allocview *kt_allocview_new(void);
 void kt_allocview_enter(struct kt_allocview *v, const struct kt_opts *o);
 void kt_allocview_leave(struct kt_allocview *v);
 void kt_allocview_refresh(struct kt_allocview *v, struct kmem_ctx *ctx);
-/* @sort: 'n' net growth since the view was entered, 'c' change since the last refresh, 'r' rate. */
-void kt_allocview_draw(struct kt_allocview *v, struct kt_sink *s, char sort);
+/*
+ * @sort: 'n' net growth since the view was entered, 'c' change since the last
+ * refresh, 'r' rate. The columns that fit the width; the rows whose cache or
+ * cgroup / pod name holds @filter (NULL or "": all), scrolled by @scroll.
+ */
+void kt_allocview_draw(struct kt_allocview *v, struct kt_sink *s, char sort, const char *filter,
+                       struct kt_scroll *scroll);
 void kt_allocview_free(struct kt_allocview *v);
 
 #endif

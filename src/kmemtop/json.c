@@ -731,7 +731,23 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
     free(idx);
 }
 
-int kt_json(FILE *f, const struct kmem_snapshot *snap)
+/* Where the snapshot comes from: a capture's kmem-capture.txt, or null. */
+static void json_capture(struct jw *w, const struct kmem_capture_meta *m)
+{
+    if (!m) {
+        jw_null(w, "capture");
+        return;
+    }
+    jw_obj(w, "capture");
+    jw_str_or_null(w, "date", m->date);
+    jw_str_or_null(w, "hostname", m->hostname);
+    jw_str_or_null(w, "kernel", m->kernel);
+    jw_str_or_null(w, "kmem_version", m->version);
+    jw_str_or_null(w, "command", m->command);
+    jw_obj_end(w);
+}
+
+int kt_json(FILE *f, const struct kmem_snapshot *snap, const struct kt_json_info *info)
 {
     struct jw w = {.f = f};
 
@@ -739,6 +755,11 @@ int kt_json(FILE *f, const struct kmem_snapshot *snap)
     jw_u64(&w, "version", 1);
     jw_str(&w, "kmem_version", KMEM_VERSION);
     jw_u64(&w, "page_size", kmem_page_size());
+    if (info && info->interval > 0)
+        jw_u64(&w, "interval_seconds", (uint64_t)info->interval);
+    else
+        jw_null(&w, "interval_seconds");
+    json_capture(&w, info ? info->capture : NULL);
     json_slab(&w, snap);
     json_node(&w, snap);
     json_detail(&w, snap);

@@ -36,6 +36,22 @@ struct kt_opts {
 /* procps slabtop's message for a /proc/slabinfo that cannot be read (main.c). */
 void kt_slabtop_read_error(const struct kt_opts *o, int err);
 
+/* --capture FILE.tar.gz (tarball.c): a capture taken into a private directory, then packed. */
+struct kt_tarball {
+    const char *file; /* the tarball, as given */
+    char *tmpdir;     /* private (0700), next to @file; removed by kt_tarball_end() */
+    char *capdir;     /* tmpdir/NAME: the capture, so that the tarball holds NAME/ */
+    char *name;       /* @file's name without .tar.gz or .tgz */
+};
+/* True when @path names a tarball (.tar.gz, .tgz). */
+bool kt_is_tarball(const char *path);
+/* Check @o->capture (an existing file only with --force) and make the private directory. */
+int kt_tarball_begin(struct kt_tarball *tb, const struct kt_opts *o);
+/* Pack the capture (stopped) into @tb->file, in one rename; 0 or -errno, said on stderr. */
+int kt_tarball_pack(struct kt_tarball *tb, const struct kt_opts *o);
+/* Remove the private directory, whatever happened; 0 or -errno, said on stderr. */
+int kt_tarball_end(struct kt_tarball *tb, struct kmem_ctx *ctx, const struct kt_opts *o);
+
 /* Interactive ncurses loop (tui.c). Returns the exit status. */
 int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o);
 

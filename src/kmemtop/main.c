@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 #include "allocview.h"
 
 #define DEFAULT_DELAY 3
+
+/* SIGINT, SIGTERM, SIGHUP while a tarball is made: print nothing, remove what was written. */
+static volatile sig_atomic_t capture_interrupted;
 
 enum {
     OPT_ROOT = 256,
@@ -75,8 +79,11 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "     --report        explain all of the node's kernel memory, then exit\n"
             "     --json          print the whole snapshot as one JSON document\n"
             "     --capture <dir> copy every file kmem reads into <dir>, for --root <dir>\n"
-            "                     (with kmem-capture.txt: date, host, kernel, command)\n"
-            "     --force         with --capture: replace an earlier capture in <dir>\n"
+            "                     (with kmem-capture.txt: date, host, kernel, command);\n"
+            "                     a <name>.tar.gz or .tgz instead of <dir>: a tarball of\n"
+            "                     <name>/ (tar -xzf it, then --root <name>)\n"
+            "     --force         with --capture: replace an earlier capture in <dir>, or\n"
+            "                     the tarball\n"
             "     --root <dir>    read <dir>/proc, <dir>/sys and <dir>/var/log instead of\n"
             "                     /proc, /sys and /var/log (a capture, a host at /host)\n"
             "     --alloc <secs>  trace slab allocations per cgroup and cache with BPF for\n"
@@ -351,6 +358,8 @@ static int collect(struct kmem_ctx *ctx, const struct kt_opts *o, unsigned flags
     if (o->delay_given && !o->slabtop_mode) {
         kmem_collect(ctx, flags);
         sleep((unsigned)(o->delay > 86400 ? 86400 : o->delay));
+        if (capture_interrupted)
+            return -EINTR;
     }
     return kmem_collect(ctx, flags);
 }
@@ -364,6 +373,8 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsig
     int err;
 
     err = collect(ctx, o, flags);
+    if (capture_interrupted)
+        return EXIT_FAILURE;
     snap = kmem_current(ctx);
     if (snap->status[KMEM_PART_SLAB].err) {
         if (o->slabtop_mode)
@@ -392,6 +403,8 @@ static int print_view_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsign
     struct kt_sink sink;
 
     collect(ctx, o, flags);
+    if (capture_interrupted)
+        return EXIT_FAILURE;
     snap = kmem_current(ctx);
     if (snap->status[part].err) {
         fprintf(stderr, "%s: %s\n", o->prog, snap->status[part].msg);
@@ -412,42 +425,89 @@ static int print_whole(struct kmem_ctx *ctx, const struct kt_opts *o)
     struct kmem_capture_meta meta;
 
     collect(ctx, o, KMEM_COLLECT_ALL);
+    if (capture_interrupted)
+        return EXIT_FAILURE;
     snap = kmem_current(ctx);
-    if (o->json)
-        return kt_json(stdout, snap) ? EXIT_FAILURE : EXIT_SUCCESS;
+    if (o->json) {
+        /* The capture being written (its replay prints the same), else the one read. */
+        struct kt_json_info info = {.interval = o->delay_given ? o->delay : 0};
+
+        if ((o->capture && kmem_ctx_capture_written(ctx, &meta) == 0) ||
+            kmem_ctx_capture_meta(ctx, &meta) == 0)
+            info.capture = &meta;
+        return kt_json(stdout, snap, &info) ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
     return kt_report(stdout, snap, kmem_ctx_capture_meta(ctx, &meta) == 0 ? &meta : NULL)
                ? EXIT_FAILURE
                : EXIT_SUCCESS;
 }
 
-static int start_capture(struct kmem_ctx *ctx, const struct kt_opts *o)
+static void on_capture_signal(int sig)
 {
-    struct kmem_capture_opts co = {.replace = o->force, .command = o->command};
-    int err = kmem_ctx_capture_start(ctx, o->capture, &co);
+    capture_interrupted = sig;
+}
 
+/* Capture into @o->capture, or for a tarball into @tb's private directory. */
+static int start_capture(struct kmem_ctx *ctx, const struct kt_opts *o, struct kt_tarball *tb)
+{
+    struct kmem_capture_opts co = {.replace = o->force && !tb, .command = o->command};
+    int err;
+
+    if (tb) {
+        struct sigaction sa = {.sa_handler = on_capture_signal}; /* no SA_RESTART: sleep stops */
+
+        err = kt_tarball_begin(tb, o);
+        if (err)
+            return err;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+    }
+    err = kmem_ctx_capture_start(ctx, tb ? tb->capdir : o->capture, &co);
     if (!err)
         return 0;
     fprintf(stderr, "%s: %s\n", o->prog, kmem_strerror(ctx));
     if (err == -ENOTEMPTY && !o->force)
         fprintf(stderr, "%s: --force replaces an earlier capture (a directory with %s)\n", o->prog,
                 "kmem-capture.txt");
+    if (tb)
+        kt_tarball_end(tb, ctx, o);
     return err;
 }
 
-/* After a capture: exit 1 on any write failure; say how to replay it. */
-static int finish_capture(struct kmem_ctx *ctx, const struct kt_opts *o, int rc)
+/* After a capture: exit 1 on any failure; say how to replay it. */
+static int finish_capture(struct kmem_ctx *ctx, const struct kt_opts *o, int rc,
+                          struct kt_tarball *tb)
 {
     const struct kmem_snapshot *snap = kmem_current(ctx);
 
     if (kmem_capture_status(ctx)) {
         fprintf(stderr, "%s: capture failed: %s\n", o->prog, kmem_strerror(ctx));
-        return EXIT_FAILURE;
+        rc = EXIT_FAILURE;
+        goto out;
     }
     for (int p = 0; snap && p < KMEM_PART_COUNT; p++)
         if (snap->status[p].err)
             fprintf(stderr, "%s: warning: %s\n", o->prog, snap->status[p].msg);
-    fprintf(stderr, "%s: captured into %s; replay with: kmemtop --root %s\n", o->prog, o->capture,
-            o->capture);
+    if (!tb) {
+        fprintf(stderr, "%s: captured into %s; replay with: kmemtop --root %s\n", o->prog,
+                o->capture, o->capture);
+        return rc;
+    }
+    kmem_ctx_set_capture(ctx, NULL); /* every file closed before tar reads them */
+    if (capture_interrupted || kt_tarball_pack(tb, o)) {
+        if (capture_interrupted)
+            fprintf(stderr, "%s: interrupted (%s): no tarball written\n", o->prog,
+                    strsignal(capture_interrupted));
+        rc = EXIT_FAILURE;
+        goto out;
+    }
+    fprintf(stderr, "%s: captured into %s; replay with: tar -xzf %s && kmemtop --root %s\n",
+            o->prog, tb->file, tb->file, tb->name);
+out:
+    if (tb && kt_tarball_end(tb, ctx, o))
+        rc = EXIT_FAILURE;
     return rc;
 }
 
@@ -455,6 +515,7 @@ int main(int argc, char **argv)
 {
     struct kt_opts o = {.sort = 'o', .view = KT_VIEW_SLABS, .alloc_sort = 'n'};
     struct kmem_ctx *ctx;
+    struct kt_tarball tarball, *tb = NULL;
     char err[512];
     const char *base = strrchr(argv[0], '/');
     /* A capture reads every part, whatever is printed, so that it replays everything. */
@@ -473,7 +534,8 @@ int main(int argc, char **argv)
     }
     if (o.capture) {
         o.command = command_line(argc, argv);
-        if (start_capture(ctx, &o)) {
+        tb = kt_is_tarball(o.capture) ? &tarball : NULL;
+        if (start_capture(ctx, &o, tb)) {
             kmem_ctx_free(ctx);
             free(o.command);
             return EXIT_FAILURE;
@@ -496,7 +558,7 @@ int main(int argc, char **argv)
     else
         rc = kt_tui_run(ctx, &o);
     if (o.capture)
-        rc = finish_capture(ctx, &o, rc);
+        rc = finish_capture(ctx, &o, rc, tb);
     kmem_ctx_free(ctx);
     free(o.command);
     if (fflush(stdout) != 0 || ferror(stdout)) {

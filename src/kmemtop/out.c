@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <string.h>
 
 #include "common.h"
 #include "out.h"
@@ -18,6 +19,35 @@ void kt_sink_file(struct kt_sink *s, FILE *f)
     s->width = 0;
     s->rows_left = -1;
     s->f = f;
+}
+
+bool kt_line_wrap(struct kt_sink *s, enum kt_attr attr, const char *text)
+{
+    size_t width = s->width > 0 ? (size_t)s->width : 0, lead = strspn(text, " ");
+    const char *p = text;
+    bool first = true;
+
+    if (!width || strlen(text) <= width)
+        return kt_line(s, attr, "%s", text);
+    while (*p) {
+        size_t indent = first ? 0 : lead + 2;
+        size_t room = width > indent + 8 ? width - indent : 8, n = strlen(p);
+
+        if (n > room) { /* the last space that leaves a line within the room */
+            n = room;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0 || (first && n <= lead))
+                n = room; /* one long word: cut it */
+        }
+        if (!kt_line(s, attr, "%*s%.*s", (int)indent, "", (int)n, p))
+            return false;
+        p += n;
+        while (*p == ' ')
+            p++;
+        first = false;
+    }
+    return true;
 }
 
 bool kt_part_missing(struct kt_sink *s, const struct kmem_snapshot *snap, enum kmem_part p)

@@ -46,6 +46,13 @@ kt_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, ...)
  */
 bool kt_part_missing(struct kt_sink *s, const struct kmem_snapshot *snap, enum kmem_part p);
 
+/*
+ * @text (ASCII) as one line, or on a screen narrower than it, as several:
+ * broken at spaces, each further line indented two more than @text's own
+ * leading spaces. False when the sink is full.
+ */
+bool kt_line_wrap(struct kt_sink *s, enum kt_attr attr, const char *text);
+
 /* A sink that writes to @f with a newline after each line. */
 void kt_sink_file(struct kt_sink *s, FILE *f);
 

@@ -243,7 +243,11 @@ enum slab_col {
     SC_SIZE,
     SC_SHARE,
     SC_UNUSED,
-    /* Per-cache attributes (reclaimable, accounted) from /sys/kernel/slab go here. */
+    /* Per-cache attributes from /sys/kernel/slab (SLUB), the last to find room. */
+    SC_RECL,
+    SC_ACCT,
+    SC_ALIASES,
+    SC_ORDER,
     SC_CHANGE,
     SC_GROWTH,
     SC_RATE,
@@ -255,10 +259,16 @@ static const struct kt_col slab_cols[SC_COUNT] = {
     [SC_USE] = {"USE", 4, 5, false},          [SC_OBJSIZE] = {"OBJ SIZE", 8, 6, false},
     [SC_SLABS] = {"SLABS", 6, 8, false},      [SC_OBJSLAB] = {"OBJ/SLAB", 8, 9, false},
     [SC_SIZE] = {"CACHE SIZE", 10, 0, false}, [SC_SHARE] = {"SHARE", 6, 10, true},
-    [SC_UNUSED] = {"UNUSED", 8, 11, true},    [SC_CHANGE] = {"CHANGE", 8, 1, false},
+    [SC_UNUSED] = {"UNUSED", 8, 11, true},    [SC_RECL] = {"RECL", 4, 12, true},
+    [SC_ACCT] = {"ACCT", 4, 13, true},        [SC_ALIASES] = {"ALIASES", 7, 14, true},
+    [SC_ORDER] = {"ORDER", 5, 15, true},      [SC_CHANGE] = {"CHANGE", 8, 1, false},
     [SC_GROWTH] = {"GROWTH", 8, 2, false},    [SC_RATE] = {"PER MIN", 8, 3, false},
 };
 static_assert(SC_COUNT <= 32, "column masks are 32 bits");
+
+#define ATTR_COLS                                                                                  \
+    ((UINT32_C(1) << SC_RECL) | (UINT32_C(1) << SC_ACCT) | (UINT32_C(1) << SC_ALIASES) |           \
+     (UINT32_C(1) << SC_ORDER))
 
 #define NAME_COLS_MAX 40 /* longer names do not take columns away */
 
@@ -306,6 +316,28 @@ static void slab_cell(const struct slab_row_ctx *r, size_t i, enum slab_col col,
             buf, len,
             (double)(bytes > kmem_slab_active_bytes(c) ? bytes - kmem_slab_active_bytes(c) : 0));
         break;
+    case SC_RECL: /* "-": no sysfs entry was read for this cache */
+        snprintf(buf, len, "%s", !c->attr.known ? "-" : c->attr.reclaimable ? "yes" : "no");
+        break;
+    case SC_ACCT: /* "?": sysfs does not show SLAB_ACCOUNT of an unmerged cache */
+        snprintf(buf, len, "%s",
+                 !c->attr.known          ? "-"
+                 : c->attr.accounted < 0 ? "?"
+                 : c->attr.accounted     ? "yes"
+                                         : "no");
+        break;
+    case SC_ALIASES:
+        if (c->attr.known)
+            snprintf(buf, len, "%u", (unsigned)c->attr.aliases);
+        else
+            snprintf(buf, len, "-");
+        break;
+    case SC_ORDER:
+        if (c->attr.known)
+            snprintf(buf, len, "%u", (unsigned)c->attr.order);
+        else
+            snprintf(buf, len, "-");
+        break;
     case SC_CHANGE:
     case SC_GROWTH:
     case SC_RATE:
@@ -318,6 +350,72 @@ static void slab_cell(const struct slab_row_ctx *r, size_t i, enum slab_col col,
     case SC_COUNT:
         break;
     }
+}
+
+/* What the attribute columns and their marks mean, most needed first. */
+enum legend_piece { LP_QMARK, LP_DASH, LP_ACCT, LP_RECL, LP_ALIASES, LP_ORDER, LP_COUNT };
+
+/*
+ * The line above the heading: the filter (if any), then, when attribute
+ * columns are shown, the legend pieces that fit the width (in display order).
+ * False when the sink is full.
+ */
+static bool info_line(struct kt_sink *s, const struct kmem_slabinfo *si, const size_t *idx,
+                      size_t n, uint32_t mask, const char *filter)
+{
+    static const char *const text[LP_COUNT] = {
+        [LP_RECL] = "RECL: in SReclaimable",
+        [LP_ACCT] = "ACCT: charged to cgroups (SLAB_ACCOUNT)",
+        [LP_QMARK] = "? = not shown by sysfs",
+        [LP_ALIASES] = "ALIASES: caches merged in",
+        [LP_ORDER] = "ORDER: 2^n pages a slab",
+        [LP_DASH] = "- = not in /sys/kernel/slab",
+    };
+    static const enum legend_piece shown_order[LP_COUNT] = {LP_RECL,    LP_ACCT,  LP_QMARK,
+                                                            LP_ALIASES, LP_ORDER, LP_DASH};
+    bool want[LP_COUNT] = {false}, use[LP_COUNT] = {false};
+    char line[1024];
+    size_t pos = 0, width;
+
+    line[0] = '\0';
+    if (filter && *filter) {
+        char shown[512];
+
+        kt_printable(shown, sizeof(shown), filter, KT_ESC_QMARK);
+        pos = (size_t)snprintf(line, sizeof(line), "filter \"%s\": %zu of %zu caches", shown, n,
+                               si->n);
+    }
+    if (mask & ATTR_COLS) {
+        want[LP_RECL] = mask & (UINT32_C(1) << SC_RECL);
+        want[LP_ACCT] = mask & (UINT32_C(1) << SC_ACCT);
+        want[LP_ALIASES] = mask & (UINT32_C(1) << SC_ALIASES);
+        want[LP_ORDER] = mask & (UINT32_C(1) << SC_ORDER);
+        for (size_t k = 0; k < n; k++) {
+            const struct kmem_slab_attr *a = &si->v[idx[k]].attr;
+
+            want[LP_DASH] |= !a->known;
+            want[LP_QMARK] |= want[LP_ACCT] && a->known && a->accounted < 0;
+        }
+    }
+    /* By importance, each piece that still fits ("  " before it)... */
+    width = pos;
+    for (int p = 0; p < LP_COUNT; p++) {
+        size_t add = strlen(text[p]) + (width ? 2 : 0);
+
+        if (want[p] && (s->width <= 0 || width + add <= (size_t)s->width)) {
+            use[p] = true;
+            width += add;
+        }
+    }
+    /* ... then in the order of the columns. */
+    for (int k = 0; k < LP_COUNT; k++) {
+        enum legend_piece p = shown_order[k];
+
+        if (use[p] && pos < sizeof(line))
+            pos +=
+                (size_t)snprintf(line + pos, sizeof(line) - pos, "%s%s", pos ? "  " : "", text[p]);
+    }
+    return kt_line(s, KT_NORMAL, "%s", line);
 }
 
 void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char key,
@@ -334,6 +432,8 @@ void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char ke
         return;
     if (!sc->hist)
         avail &= ~((UINT32_C(1) << SC_GROWTH) | (UINT32_C(1) << SC_RATE));
+    if (!si->attrs_ok || !si->attrs_known) /* SLAB kernels, no sysfs, not collected */
+        avail &= ~ATTR_COLS;
     if (!summary(s, si))
         return;
     idx = malloc((si->n ? si->n : 1) * sizeof(*idx));
@@ -354,11 +454,10 @@ void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char ke
         &(struct slab_sort_ctx){.v = si->v, .grow = sc->hist ? sc->hist->slab : NULL, .key = key});
     mask = kt_cols_fit(slab_cols, SC_COUNT, avail, s->width,
                        (int)(name_cols < NAME_COLS_MAX ? name_cols : NAME_COLS_MAX));
-    if (sc->filter && *sc->filter)
-        kt_printable(line, sizeof(line), sc->filter, KT_ESC_QMARK);
-    if (!(sc->filter && *sc->filter
-              ? kt_line(s, KT_NORMAL, "filter \"%s\": %zu of %zu caches", line, n, si->n)
-              : kt_line(s, KT_NORMAL, "%s", ""))) {
+    /* The attributes come after every figure: none in a gap that UNUSED left. */
+    if (!(mask & (UINT32_C(1) << SC_UNUSED)))
+        mask &= ~ATTR_COLS;
+    if (!info_line(s, si, idx, n, mask, sc->filter)) {
         free(idx);
         return;
     }

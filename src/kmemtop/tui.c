@@ -153,6 +153,7 @@ struct tui {
     bool help;
     double next_refresh;     /* now_seconds() of the next timed refresh */
     char note[160];          /* one-off message on the status line (e.g. "baseline reset") */
+    char capture[512];       /* reading a capture (--root): where it comes from; "" if not */
     struct kt_allocview *av; /* the BPF tracer of the allocations view, loaded while shown */
 };
 
@@ -204,6 +205,10 @@ static void draw_growth_line(struct tui *t, struct kt_sink *s)
         kt_line(s, KT_NORMAL, "%s", t->note);
         return;
     }
+    if (t->capture[0]) { /* nothing changes in a capture: say what it is instead */
+        kt_line(s, KT_NORMAL, "%s", t->capture);
+        return;
+    }
     if (t->hist.have_base[part]) {
         age = (long)difftime(time(NULL), t->hist.base_wall[part]);
         if (localtime_r(&t->hist.base_wall[part], &tm))
@@ -237,10 +242,9 @@ static void slab_unavailable(struct kt_sink *s, const struct kmem_snapshot *snap
 static void draw_help(struct tui *t, struct kt_sink *s)
 {
     static const char *const lines[] = {
-        "Views      1 slab caches   2 cgroups   3 node   4 allocations (BPF)",
-        "           TAB next view",
+        "Views      1 slab caches  2 cgroups  3 node  4 allocations (BPF)  TAB next view",
         "Scroll     Up/Down  PgUp/PgDn  Home/End ('N more' under a long list)",
-        "Filter     /  part of a name: cache; cgroup path, pod or container",
+        "Filter     /  part of a name: cache, cgroup path, pod or container",
         "           Enter keeps it, Esc clears it",
         "Growth     CHANGE   since the last refresh (only the timer refreshes;",
         "                    keys redraw the same numbers)",
@@ -251,12 +255,13 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "           s object size  B objects per slab   l slabs   v active slabs",
         "           p pages per slab   n name   g change   G growth   r per min",
         "Cgroups    k kernel (default)  g change  G growth  r per min  n name",
-        "           t tree or flat list   Right/+ unfold   Left/- fold",
-        "           Enter fold or unfold the selected cgroup",
+        "           t tree or flat list  Right/+ unfold  Left/- fold  Enter toggles",
         "Allocs     n net growth since the view opened (default)   c change",
         "           r allocation rate; traced with BPF only while the view is shown",
-        "Columns    more appear on wider terminals; - = not available on",
-        "           this cgroup version, ~ = sum of the parts (no \"kernel\" line)",
+        "Columns    more appear on wider terminals; - = not known or not available",
+        "           slabs: RECL reclaimable, ACCT charged to cgroups (? = sysfs does",
+        "           not say), ALIASES caches merged in, ORDER 2^n pages a slab",
+        "           cgroups: ~ = sum of the parts (no \"kernel\" in memory.stat)",
         "Quit       q",
     };
     char title[128];
@@ -298,8 +303,10 @@ static void draw(struct tui *t)
         draw_growth_line(t, &sink);
         kt_cgroup_screen(&sink, snap, t->o->cg_sort, &sc, &t->cg);
     } else if (t->view == KT_VIEW_ALLOC) {
-        kt_allocview_draw(t->av, &sink, t->o->alloc_sort);
+        kt_allocview_draw(t->av, &sink, t->o->alloc_sort, t->filter[t->view], &t->scroll[t->view]);
     } else {
+        if (t->capture[0])
+            kt_line(&sink, KT_NORMAL, "%s", t->capture);
         kt_node_render(&sink, snap);
     }
     if (t->editing) {
@@ -414,8 +421,10 @@ static void view_key(struct tui *t, int c)
         return;
     }
     if (t->view == KT_VIEW_ALLOC) {
-        if (c == 'n' || c == 'c' || c == 'r')
+        if ((c == 'n' || c == 'c' || c == 'r') && c != t->o->alloc_sort) {
             t->o->alloc_sort = (char)c;
+            t->scroll[t->view].top = 0; /* a new order starts at its top */
+        }
         return;
     }
     if (t->view != KT_VIEW_CGROUPS)
@@ -462,7 +471,7 @@ static bool tui_key(struct tui *t, int c)
         t->view = (enum kt_view)((t->view + KT_VIEW_COUNT - 1) % KT_VIEW_COUNT);
         return true;
     case '/':
-        if (t->view == KT_VIEW_SLABS || t->view == KT_VIEW_CGROUPS)
+        if (t->view != KT_VIEW_NODE)
             t->editing = true;
         return true;
     case 27: /* Esc: clear the filter */
@@ -489,7 +498,20 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
 {
     struct tui t = {.ctx = ctx, .o = o, .view = o->view, .av = kt_allocview_new()};
     const struct kmem_snapshot *snap = kmem_current(ctx);
+    struct kmem_capture_meta meta;
 
+    /* A capture (--root): say which, on the line that explains growth. */
+    if (kmem_ctx_capture_meta(ctx, &meta) == 0) {
+        char host[64], kernel[64], when[17];
+
+        kt_printable(host, sizeof(host), meta.hostname, KT_ESC_QMARK);
+        kt_printable(kernel, sizeof(kernel), meta.kernel, KT_ESC_QMARK);
+        kt_printable(when, sizeof(when), meta.date, KT_ESC_QMARK); /* to the minute */
+        if (strlen(when) > 10 && when[10] == 'T')
+            when[10] = ' ';
+        snprintf(t.capture, sizeof(t.capture), "capture: %s, Linux %s, %s (numbers do not change)",
+                 host, kernel, when);
+    }
     kt_hist_init(&t.hist, RATE_WINDOW);
     kt_hist_record(&t.hist, snap);
     /* Without /proc/slabinfo (not root), open on a view that has data. */

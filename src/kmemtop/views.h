@@ -41,8 +41,10 @@ void kt_slab_render(struct kt_sink *s, const struct kmem_slabinfo *si, const siz
                     enum kt_change_col change);
 /*
  * The kmemtop slab screen: procps's summary, then the columns that fit the
- * width (CHANGE, GROWTH, PER MIN, SHARE beside procps's), full cache names,
- * a scrolled window of the caches that match the filter, sorted by @key.
+ * width (CHANGE, GROWTH, PER MIN, SHARE, UNUSED beside procps's; then the
+ * sysfs attributes RECL, ACCT, ALIASES, ORDER, with their legend), full
+ * cache names, a scrolled window of the caches that match the filter,
+ * sorted by @key.
  */
 void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char key,
                     const struct kt_screen *sc);
@@ -82,8 +84,15 @@ void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap);
 /* ---- whole-snapshot outputs ---- */
 /* --report; @meta (may be NULL) is the capture's metadata when reading one. */
 int kt_report(FILE *f, const struct kmem_snapshot *snap,
-              const struct kmem_capture_meta *meta);    /* report.c */
-int kt_json(FILE *f, const struct kmem_snapshot *snap); /* json.c */
-void kt_json_string(FILE *f, const char *s);            /* json.c: one escaped string */
+              const struct kmem_capture_meta *meta); /* report.c */
+/* What --json says about how its snapshot was taken. */
+struct kt_json_info {
+    /* The capture read with --root, or the one being written; NULL: none. */
+    const struct kmem_capture_meta *capture;
+    long interval; /* -d: seconds between the two samples; 0: one sample */
+};
+/* --json (json.c); @info may be NULL. */
+int kt_json(FILE *f, const struct kmem_snapshot *snap, const struct kt_json_info *info);
+void kt_json_string(FILE *f, const char *s); /* json.c: one escaped string */
 
 #endif

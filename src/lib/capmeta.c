@@ -67,7 +67,7 @@ static void one_line(char *s)
             *s = ' ';
 }
 
-void kmem_capmeta_write(struct kmem_io *io, const char *command)
+void kmem_capmeta_write(struct kmem_io *io, const char *command, struct kmem_capture_meta *out)
 {
     struct kmem_capture_meta m = {0};
     time_t now = time(NULL);
@@ -75,6 +75,8 @@ void kmem_capmeta_write(struct kmem_io *io, const char *command)
     char text[sizeof(m) + 256];
     int n = 0;
 
+    if (out)
+        memset(out, 0, sizeof(*out));
     if (!kmem_capturing(io))
         return;
     if (localtime_r(&now, &tm))
@@ -92,6 +94,8 @@ void kmem_capmeta_write(struct kmem_io *io, const char *command)
         n += snprintf(text + n, sizeof(text) - (size_t)n, "%s: %s\n", meta_name[k], v);
     }
     kmem_capture_put(io, KMEM_CAPTURE_META, text, (size_t)n);
+    if (out)
+        *out = m;
 }
 
 int kmem_capmeta_read(struct kmem_io *io, struct kmem_capture_meta *m)

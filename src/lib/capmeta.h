@@ -6,8 +6,11 @@
 #include "io.h"
 #include "kmem.h"
 
-/* Write the metadata into the capture that @io has started (no-op if none). */
-void kmem_capmeta_write(struct kmem_io *io, const char *command);
+/*
+ * Write the metadata into the capture that @io has started (no-op if none);
+ * @out (may be NULL) gets what was written, or is zeroed.
+ */
+void kmem_capmeta_write(struct kmem_io *io, const char *command, struct kmem_capture_meta *out);
 
 /* Read the metadata at the root of @io. 0, -ENOENT when there is none, or -errno. */
 int kmem_capmeta_read(struct kmem_io *io, struct kmem_capture_meta *m);

@@ -582,6 +582,39 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
     return 0;
 }
 
+int kmem_io_remove_tree(struct kmem_io *io, const char *dir)
+{
+    char what[PATH_MAX] = "";
+    struct mount_key top;
+    struct stat st;
+    int fd, err;
+
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return kmem_err(io, errno, "cannot open %s to remove it: %s", dir, strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        err = errno;
+        close(fd);
+        return kmem_err(io, err, "cannot stat %s: %s", dir, strerror(err));
+    }
+    if (st.st_uid != geteuid()) {
+        close(fd);
+        return kmem_err(io, EPERM, "refusing to remove %s: it belongs to uid %u, not to you", dir,
+                        (unsigned)st.st_uid);
+    }
+    mount_key_of(fd, "", &st, &top);
+    err = clear_dir(fd, &top, 0, true, what, sizeof(what));
+    if (!err)
+        err = clear_dir(fd, &top, 0, false, what, sizeof(what));
+    close(fd);
+    if (err)
+        return kmem_err(io, err, "cannot remove %s/%s: %s%s", dir, what, strerror(-err),
+                        err == -EXDEV ? " (a mount point; not removed)" : "");
+    if (rmdir(dir) < 0)
+        return kmem_err(io, errno, "cannot remove %s: %s", dir, strerror(errno));
+    return 0;
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 int kmem_read_hot(struct kmem_io *io, enum kmem_hot_file f)

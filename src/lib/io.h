@@ -125,4 +125,11 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace);
 /* Write @rel (relative to the capture directory) with @data: files kmem writes itself. */
 void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, size_t len);
 
+/*
+ * Remove the directory @dir (the caller's) and everything below it, by the
+ * rules of a replace: symlinks are removed, never followed; a mount point
+ * inside stops it before anything is removed. 0 or -errno.
+ */
+int kmem_io_remove_tree(struct kmem_io *io, const char *dir);
+
 #endif

@@ -139,6 +139,22 @@ struct kmem_capture_meta {
 /* The metadata at the root this context reads: 0, -ENOENT when the root is no capture, -errno. */
 int kmem_ctx_capture_meta(struct kmem_ctx *ctx, struct kmem_capture_meta *m);
 
+/*
+ * The metadata that the last kmem_ctx_capture_start() on this context wrote
+ * into its capture (so that what a capturing run prints can say what a
+ * replay of the capture will): 0, or -ENOENT when none was started.
+ */
+int kmem_ctx_capture_written(const struct kmem_ctx *ctx, struct kmem_capture_meta *m);
+
+/*
+ * Remove @dir, a capture directory of the caller's (stopped first with
+ * kmem_ctx_set_capture(ctx, NULL)), and everything in it: symlinks are
+ * removed, never followed; a mount point inside stops it before anything is
+ * removed. For a capture that was only a step (kmemtop --capture FILE.tar.gz).
+ * 0 or -errno (message in kmem_strerror).
+ */
+int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir);
+
 /* 0 if every file of the capture so far was written, else -errno (message in kmem_strerror). */
 int kmem_capture_status(struct kmem_ctx *ctx);
 

@@ -36,6 +36,8 @@ struct kmem_ctx {
     struct timespec detail_at; /* when (CLOCK_MONOTONIC) */
     struct kmem_detail last;   /* what that read gave, with its status */
     struct kmem_status last_status;
+    struct kmem_capture_meta capmeta; /* of the capture started last */
+    bool capmeta_written;
 };
 
 int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char *errbuf,
@@ -111,6 +113,8 @@ const char *kmem_strerror(const struct kmem_ctx *ctx)
 
 int kmem_ctx_set_capture(struct kmem_ctx *ctx, const char *dir)
 {
+    if (dir)
+        ctx->capmeta_written = false;
     return kmem_io_set_capture(&ctx->io, dir, false);
 }
 
@@ -118,9 +122,25 @@ int kmem_ctx_capture_start(struct kmem_ctx *ctx, const char *dir, const struct k
 {
     int err = kmem_io_set_capture(&ctx->io, dir, o && o->replace);
 
-    if (!err)
-        kmem_capmeta_write(&ctx->io, o ? o->command : NULL);
+    ctx->capmeta_written = false;
+    if (!err) {
+        kmem_capmeta_write(&ctx->io, o ? o->command : NULL, &ctx->capmeta);
+        ctx->capmeta_written = true;
+    }
     return err;
+}
+
+int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir)
+{
+    return kmem_io_remove_tree(&ctx->io, dir);
+}
+
+int kmem_ctx_capture_written(const struct kmem_ctx *ctx, struct kmem_capture_meta *m)
+{
+    if (!ctx->capmeta_written)
+        return -ENOENT;
+    *m = ctx->capmeta;
+    return 0;
 }
 
 int kmem_ctx_capture_meta(struct kmem_ctx *ctx, struct kmem_capture_meta *m)

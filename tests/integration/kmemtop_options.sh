@@ -2,7 +2,8 @@
 # kmemtop's options say what they do: --node -o, two samples with -d,
 # sorting by growth, sort keys, conflicts, -h and the man page; and
 # --capture: the metadata file, --force, and every way a capture can fail
-# (exit 1, a message, nothing outside the capture touched).
+# (exit 1, a message, nothing outside the capture touched), into a directory
+# or a tarball.
 . "$(dirname "$0")/../lib.sh"
 K="$B/kmemtop"
 T=$(tmpdir)
@@ -172,4 +173,73 @@ umount "$T/small"
 run --root "$F" --capture /proc/kmem-capture-test --json
 check_eq "a capture directory that cannot be created: exit 1" 1 "$rc"
 check "... it names it" err_has "cannot create capture directory /proc/kmem-capture-test"
+
+# ---- capture into a tarball: its failures -------------------------------------
+# (its replay is in kmemtop_outputs.sh) Every failure: exit 1, a message, no
+# tarball, and no private directory left behind.
+TB="$T/tb"
+mkdir "$TB"
+leftovers() { find "$TB" -mindepth 1 -maxdepth 1 -name '.*kmem-*' | wc -l; }
+run --root "$F" --capture "$TB/a.tar.gz" -o
+check_eq "--capture FILE.tar.gz -o: exit 0" 0 "$rc"
+check "... the slab view is printed" out_has "Active / Total Objects"
+check_eq "... the tarball is private (0600)" 600 "$(stat -c %a "$TB/a.tar.gz")"
+check "... it says how to replay it" err_has "captured into $TB/a.tar.gz; replay with: tar -xzf $TB/a.tar.gz && kmemtop --root a$"
+check_eq "... every member is under a/" "" "$(tar -tzf "$TB/a.tar.gz" | grep -v '^a/')"
+check "... with the capture's metadata" sh -c "tar -xzOf '$TB/a.tar.gz' a/kmem-capture.txt | grep -q '^command: .*--capture $TB/a.tar.gz -o$'"
+check_eq "... files 0600 and directories 0700 inside" "" \
+    "$(tar -tzvf "$TB/a.tar.gz" | awk '$1 !~ /^(-rw-------|drwx------|lrwxrwxrwx)$/')"
+check_eq "... and no private directory is left" 0 "$(leftovers)"
+cp "$TB/a.tar.gz" "$T/a.before"
+run --root "$F" --capture "$TB/a.tar.gz" --json
+check_eq "an existing tarball without --force: exit 1" 1 "$rc"
+check "... it says so, and what --force does" err_has "refusing to overwrite $TB/a.tar.gz: it exists (--force replaces it)"
+check "... nothing is printed" [ ! -s "$T/out" ]
+check "... the tarball is untouched" cmp -s "$T/a.before" "$TB/a.tar.gz"
+run --root "$F" --capture "$TB/a.tar.gz" --force
+check_eq "--force replaces the tarball: exit 0" 0 "$rc"
+check "... with the new capture" sh -c "tar -xzOf '$TB/a.tar.gz' a/kmem-capture.txt | grep -q '^command: .*--force$'"
+mkdir "$TB/d.tgz"
+run --root "$F" --capture "$TB/d.tgz" --force
+check_eq "a directory named .tgz: exit 1, even with --force" 1 "$rc"
+check "... it says so" err_has "--capture $TB/d.tgz: that is a directory"
+rmdir "$TB/d.tgz"
+run --root "$F" --capture "$TB/.tar.gz"
+check_eq "a tarball without a name: exit 1" 1 "$rc"
+check "... it says to name it" err_has "name the tarball"
+run --root "$F" --capture /proc/kmem-capture-test.tar.gz
+check_eq "a tarball in a directory that cannot be written: exit 1" 1 "$rc"
+check "... it names the directory" err_has "cannot create a private directory for the capture in /proc"
+mkdir -p "$T/fakebin"
+printf '#!/bin/sh\necho "tar: pretending to fail" >&2\nexit 2\n' >"$T/fakebin/tar"
+chmod 755 "$T/fakebin/tar"
+# (an assignment before a shell function may outlive it: on the command itself)
+PATH="$T/fakebin:$PATH" "$K" --root "$F" --capture "$TB/f.tar.gz" --json >"$T/out" 2>"$T/err"
+rc=$?
+check_eq "tar fails: exit 1" 1 "$rc"
+check "... tar's message and the exit status" sh -c "grep -q 'pretending to fail' '$T/err' && grep -q 'tar failed (exit status 2)' '$T/err'"
+check "... no tarball" [ ! -e "$TB/f.tar.gz" ]
+check_eq "... no private directory left" 0 "$(leftovers)"
+PATH=/nonexistent "$K" --root "$F" --capture "$TB/n.tar.gz" >"$T/out" 2>"$T/err"
+rc=$?
+check_eq "no tar at all: exit 1" 1 "$rc"
+check "... it says what to do" err_has "cannot run tar: No such file or directory (install tar, or --capture a directory)"
+check_eq "... no private directory left" 0 "$(leftovers)"
+"$K" --root "$F" --capture "$TB/i.tar.gz" --json -d 30 >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check_eq "interrupted (SIGINT during -d 30): exit 1" 1 "$rc"
+check "... it says so" err_has "interrupted (Interrupt): no tarball written"
+check "... prints no document" [ ! -s "$T/out" ]
+check "... no tarball" [ ! -e "$TB/i.tar.gz" ]
+check_eq "... no private directory left" 0 "$(leftovers)"
+mount -t tmpfs -o size=64k tmpfs "$T/small"
+run --root "$F" --capture "$T/small/s.tar.gz" --json
+check_eq "a tarball's capture that runs out of space: exit 1" 1 "$rc"
+check "... it says which file could not be written" err_has "capture failed: cannot .*No space left on device"
+check_eq "... and the private directory is removed (the tmpfs is empty)" "" "$(ls -A "$T/small")"
+umount "$T/small"
 finish

@@ -2,7 +2,8 @@
 # kmemtop --json, --report, --cgroups -o and --capture on every fixture tree
 # and on this machine: the numbers are checked against the fixture's own
 # files (read here with awk, independently of libkmem), and a capture
-# replayed with --root must give the same document.
+# replayed with --root must give the same document (a directory, or a
+# FILE.tar.gz extracted).
 . "$(dirname "$0")/../lib.sh"
 
 K="$B/kmemtop"
@@ -306,9 +307,26 @@ check_tree() { # name dir
         D=$(mktemp -u "$T/capture-$n.XXXXXX")
         "$K" --root "$F" --capture "$D" --json >"$T/$n.cap.json" 2>>"$T/$n.err"
         check_eq "$n: --capture exits 0" 0 $?
-        check "$n: --capture prints the same JSON as --json" cmp -s "$J" "$T/$n.cap.json"
+        printf '%s\t%s\n' "$n-capturing" "$T/$n.cap.json" >>"$SCHEMA_LIST"
+        # The same snapshot; only .capture differs: the capturing run names the capture it writes.
+        jq 'del(.capture)' "$J" >"$T/$n.nocap.json"
+        jq 'del(.capture)' "$T/$n.cap.json" >"$T/$n.cap.nocap.json"
+        check "$n: --capture prints the same JSON as --json (but for .capture)" \
+            cmp -s "$T/$n.nocap.json" "$T/$n.cap.nocap.json"
+        # .capture is the capture's kmem-capture.txt, read here with awk.
+        meta() { awk -v k="$1:" '$1 == k { sub(/^[^:]*: /, ""); print; exit }' "$2/kmem-capture.txt"; }
+        metas() { echo "$(meta date "$1")|$(meta hostname "$1")|$(meta kernel "$1")|$(meta kmem "$1")|$(meta command "$1")"; }
+        jmeta='.capture | "\(.date)|\(.hostname)|\(.kernel)|\(.kmem_version)|\(.command)"'
+        if [ -f "$F/kmem-capture.txt" ]; then
+            check_eq "$n: --json of a capture: .capture is its kmem-capture.txt" "$(metas "$F")" "$(jqr "$jmeta" "$J")"
+        else
+            check_eq "$n: --json of a tree that is no capture: .capture is null" null "$(jqr .capture "$J")"
+        fi
+        check_eq "$n: --capture --json: .capture is the new kmem-capture.txt" "$(metas "$D")" \
+            "$(jqr "$jmeta" "$T/$n.cap.json")"
         "$K" --root "$D" --json >"$T/$n.replay.json" 2>>"$T/$n.err"
-        check "$n: --root CAPTURE --json is identical to the original" cmp -s "$J" "$T/$n.replay.json"
+        check "$n: --root CAPTURE --json is identical to what the capturing run printed" \
+            cmp -s "$T/$n.cap.json" "$T/$n.replay.json"
         "$K" --root "$D" --report >"$T/$n.replay.report" 2>>"$T/$n.err"
         check "$n: --root CAPTURE --report says where the capture comes from" \
             grep -q '^Read from a capture: taken .* on host .*, Linux .*, by kmem ' "$T/$n.replay.report"
@@ -316,8 +334,8 @@ check_tree() { # name dir
         grep -v -e '^Read from a capture: ' -e '^  with: ' "$T/$n.replay.report" >"$T/$n.replay.body"
         grep -v -e '^Read from a capture: ' -e '^  with: ' "$R" >"$T/$n.body"
         check "$n: --root CAPTURE --report is identical to the original" cmp -s "$T/$n.body" "$T/$n.replay.body"
-        if ! cmp -s "$J" "$T/$n.replay.json"; then
-            diff "$J" "$T/$n.replay.json" | head -20 | sed 's/^/# /'
+        if ! cmp -s "$T/$n.cap.json" "$T/$n.replay.json"; then
+            diff "$T/$n.cap.json" "$T/$n.replay.json" | head -20 | sed 's/^/# /'
         fi
     fi
 }
@@ -330,6 +348,16 @@ for F in "$FIXTURES"/*; do
     check_tree "$(basename "$F")" "$F"
 done
 
+# ---- -d N: two samples, the interval in the document
+"$K" --root "$SHARED_FIXTURE" --json -d 1 >"$T/interval.json" 2>"$T/interval.err"
+check_eq "--json -d 1: exits 0" 0 $?
+check_eq "--json -d 1: interval_seconds is 1" 1 "$(jqr .interval_seconds "$T/interval.json")"
+check_eq "--json -d 1: every cache has a delta_bytes" 0 \
+    "$(jq '[.slab.caches[] | select(.delta_bytes == null)] | length' "$T/interval.json")"
+check_eq "--json without -d: interval_seconds is null" null \
+    "$(jqr .interval_seconds "$T/$(basename "$SHARED_FIXTURE").json")"
+printf '%s\t%s\n' "interval" "$T/interval.json" >>"$SCHEMA_LIST"
+
 # ---- this machine: capture once, then the capture must replay identically
 L="$T/live"
 "$K" --capture "$L" --json >"$T/live.json" 2>"$T/live.err"
@@ -341,6 +369,32 @@ check "live: the capture replays to the same JSON twice" cmp -s "$T/live.r1.json
 check "live: the replay equals what the capturing run printed" cmp -s "$T/live.json" "$T/live.r1.json"
 cmp -s "$T/live.json" "$T/live.r1.json" || diff "$T/live.json" "$T/live.r1.json" | head -20 | sed 's/^/# /'
 check_tree live-capture "$L"
+# ---- --capture FILE.tar.gz: the same capture, packed; extracted, --root of it
+# prints what the capturing run printed (the shared fixture, and this machine)
+for src in fixture live; do
+    X="$T/tarball-$src"
+    mkdir "$X"
+    if [ "$src" = fixture ]; then set -- --root "$SHARED_FIXTURE"; else set --; fi
+    "$K" "$@" --capture "$X/cap-$src.tar.gz" --json >"$X/capturing.json" 2>"$X/err"
+    check_eq "$src: --capture FILE.tar.gz --json exits 0" 0 $?
+    check "$src: the tarball is the only file left next to it" \
+        test "$(ls -A "$X" | grep -v -e '^capturing.json$' -e '^err$')" = "cap-$src.tar.gz"
+    mkdir "$X/x"
+    tar -xzf "$X/cap-$src.tar.gz" -C "$X/x"
+    check_eq "$src: tar -xzf gives one directory named after the tarball" "cap-$src" "$(ls -A "$X/x")"
+    "$K" --root "$X/x/cap-$src" --json >"$X/replay.json" 2>>"$X/err"
+    check "$src: --root of the extracted tarball prints what the capturing run printed" \
+        cmp -s "$X/capturing.json" "$X/replay.json"
+    cmp -s "$X/capturing.json" "$X/replay.json" || diff "$X/capturing.json" "$X/replay.json" | head -20 | sed 's/^/# /'
+    check "$src: ... and says which capture it is" jqe '.capture.command | endswith(".tar.gz --json")' "$X/replay.json"
+    printf '%s\t%s\n' "tarball-$src" "$X/replay.json" >>"$SCHEMA_LIST"
+done
+if [ -n "$(find /sys/kernel/slab -maxdepth 1 -type l 2>/dev/null | head -1)" ]; then
+    check "live: the tarball keeps sys/kernel/slab's links (merged caches)" \
+        test -n "$(find "$T/tarball-live/x/cap-live/sys/kernel/slab" -maxdepth 1 -type l | head -1)"
+fi
+set --
+
 "$K" --report >"$T/live.report" 2>&1
 check_eq "live: --report exits 0" 0 $?
 check "live: --report has every section" sh -c "grep -q '^Kernel memory by kind' '$T/live.report' &&

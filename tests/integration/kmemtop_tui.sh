@@ -2,7 +2,9 @@
 # The interactive kmemtop in tmux at 80x24, 120x40 and 200x50, on a copy of
 # the shared fixture whose /proc/slabinfo the test grows in place: CHANGE,
 # GROWTH and the baseline key, key presses that redraw without collecting,
-# scrolling with "N more", the filter, the help screen, the column layouts,
+# scrolling with "N more", the filter, the help screen, the column layouts
+# (the sysfs attribute columns at 200 against the fixture's and this machine's
+# /sys/kernel/slab),
 # the cgroup tree (pod names, folding), and a start without root.
 . "$(dirname "$0")/../lib.sh"
 K="$B/kmemtop"
@@ -51,11 +53,12 @@ wait_for() {
     done
     return 1
 }
-# cell HEADING NAME: the cell under HEADING in the row whose last field is NAME
+# cell HEADING NAME [WIDTH]: the cell (WIDTH columns, default 9) under HEADING in the
+# row whose last field is NAME
 cell() {
-    screen | awk -v w="$1" -v n="$2" '
+    screen | awk -v w="$1" -v n="$2" -v cw="${3:-9}" '
         e == 0 && index($0, w) && (/NAME/ || /KERNEL/) { e = index($0, w) + length(w) - 1; next }
-        e && $NF == n { s = substr($0, e - 8, 9); gsub(/ /, "", s); print s; exit }'
+        e && $NF == n { s = substr($0, e - cw + 1, cw); gsub(/ /, "", s); print s; exit }'
 }
 has() { screen | grep -q -- "$1"; }
 lacks() { ! screen | grep -q -- "$1"; }
@@ -123,6 +126,7 @@ check "80x24: the whole key line fits" has '? help  q quit$'
 check "80x24: procps's summary" has 'Active / Total Objects (% used)'
 check "80x24: CHANGE, GROWTH, PER MIN fit beside the names" has 'CHANGE   GROWTH  PER MIN NAME'
 check "80x24: no room for SHARE" lacks 'SHARE'
+check "80x24: nor for the sysfs attributes" lacks 'RECL'
 rows=$(screen | awk '/NAME$/ { on = 1; next } on && /^ *[0-9]/ { n++ } END { print n + 0 }')
 check "80x24: the list fills the screen ($rows rows)" [ "$rows" -ge 12 ]
 check_eq "80x24: '-- N more below' counts the rest" "$((ncache - rows))" \
@@ -157,22 +161,101 @@ check "Esc clears the filter" lacks 'filter "ext4"'
 # ---- help ----------------------------------------------------------------
 keys '?'
 check "?: the help screen" has 'keys (any key closes this help)'
-for k in 'TAB next view' 'PgUp/PgDn' 'Enter keeps it, Esc clears it' 'b        reset the baseline' \
-    'B objects per slab' 'G growth' 'r per min' 't tree or flat list' 'Left/- fold' 'Quit       q'; do
+for k in '1 slab caches  2 cgroups  3 node  4 allocations (BPF)' 'TAB next view' 'PgUp/PgDn' \
+    'Enter keeps it, Esc clears it' 'b        reset the baseline' 'B objects per slab' 'G growth' \
+    'r per min' 't tree or flat list' 'Left/- fold' 'Enter toggles' \
+    'Allocs     n net growth since the view opened (default)   c change' \
+    'r allocation rate; traced with BPF only while the view is shown' \
+    '~ = sum of the parts' 'Quit       q'; do
     check "help lists: $k" has "$k"
 done
 keys z
 check "any key closes the help (and z does nothing else)" has 'sort: objects'
 tm kill-session -t "$S"
 
+# ---- the allocations view at 80x24 (BPF, on this machine) -----------------
+start 80 24 "$K -d 1"
+keys 4
+if wait_for '^ *NET  *CHANGE' 100; then
+    check "80x24 allocs: NET, CHANGE, ACCT, CACHE and the name fit in 80 columns" \
+        has '^     NET   CHANGE .*ACCT CACHE  *CGROUP or'
+    check "80x24 allocs: the summary is wrapped, not cut (its second line is indented)" \
+        has '^  [0-9]* allocations and frees counted'
+    # the tracer sees this test's own tmux and shell: more rows than fit, counted
+    if wait_for '^-- [0-9]* more below' 50; then
+        ok "80x24 allocs: '-- N more below' under the table"
+    else
+        check "80x24 allocs: no 'N more' line: every row fits" \
+            test "$(screen | awk '/^ *NET  *CHANGE/ { on = 1; next } on && NF { n++ } END { print n + 0 }')" -lt 16
+    fi
+    keys c
+    check "80x24 allocs: c sorts by change" has 'sort: change'
+    keys / k m a l l o c Enter
+    check "80x24 allocs: / filters the rows by cache or name" has '^filter "kmalloc": [0-9]* of [0-9]* rows'
+    keys Escape
+else
+    echo "ok - # SKIP the allocations view did not start here: $(screen | sed -n 2p)"
+fi
+tm kill-session -t "$S"
+
 # ---- 200x50: more columns ------------------------------------------------
 start 200 50 "$K --root $R"
-check "200x50: every column, SHARE and UNUSED too" \
-    has 'OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE  SHARE   UNUSED   CHANGE   GROWTH  PER MIN NAME'
+check "200x50: every column, SHARE, UNUSED and the sysfs attributes too" \
+    has '^  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE  SHARE   UNUSED RECL ACCT ALIASES ORDER   CHANGE   GROWTH  PER MIN NAME *$'
+check "200x50: the legend of the attribute columns, ? and - included" \
+    has '^RECL: in SReclaimable  ACCT: charged to cgroups (SLAB_ACCOUNT)  ? = not shown by sysfs  ALIASES: caches merged in  ORDER: 2^n pages a slab  - = not in /sys/kernel/slab$'
+# The values are the fixture's own sys/kernel/slab files: dentry is reclaimable
+# (SLAB_ACCOUNT not shown for an unmerged cache), kmalloc-512 and task_struct not.
+SYS="$R/sys/kernel/slab"
+yn() { if [ "$(cat "$1")" = 1 ]; then echo yes; else echo no; fi; }
+for c in dentry kmalloc-512 task_struct; do
+    [ -d "$SYS/$c" ] || { not_ok "the fixture has sys/kernel/slab/$c"; continue; }
+    keys /
+    keys -l "$c"
+    keys Enter
+    got="$(cell RECL "$c" 4) $(cell ACCT "$c" 4) $(cell ALIASES "$c" 7) $(cell ORDER "$c" 5)"
+    want="$(yn "$SYS/$c/reclaim_account") $(case $c in kmalloc-*) echo no ;; *) echo '?' ;; esac) $(cat "$SYS/$c/aliases") $(cat "$SYS/$c/order")"
+    check_eq "200x50: RECL ACCT ALIASES ORDER of $c are its sys/kernel/slab files" "$want" "$got"
+    keys Escape
+done
+check_eq "200x50: dentry is reclaimable" yes "$(cell RECL dentry 4)"
+check_eq "200x50: kmalloc-512 is not" no "$(cell RECL kmalloc-512 4)"
+# A cache whose entry is no directory in this capture (a merged cache's link,
+# stored as a plain file by the kmem that took it): nothing is made up.
+if [ -f "$SYS/buffer_head" ]; then
+    check_eq "200x50: a cache without a sysfs directory shows -" "- - - -" \
+        "$(cell RECL buffer_head 4) $(cell ACCT buffer_head 4) $(cell ALIASES buffer_head 7) $(cell ORDER buffer_head 5)"
+fi
+keys '?'
+for k in 'RECL reclaimable, ACCT charged to cgroups (? = sysfs does' 'ALIASES caches merged in, ORDER 2^n pages a slab'; do
+    check "200x50 help explains the attribute columns: $k" has "$k"
+done
 tm kill-session -t "$S"
+# The same on this machine: dentry, and a merged cache (a link to ":flags-size",
+# whose A flag is SLAB_ACCOUNT), against /sys/kernel/slab read here.
+if [ -d /sys/kernel/slab/dentry ]; then
+    start 200 50 "$K"
+    for c in dentry $(find /sys/kernel/slab -maxdepth 1 -type l -printf '%f\n' | sort |
+        while read -r n; do grep -q "^$n " /proc/slabinfo && echo "$n" && break; done); do
+        keys /
+        keys -l "$c"
+        keys Enter
+        d=/sys/kernel/slab/$c
+        acct='?'
+        if [ -L "$d" ]; then
+            case $(readlink "$d" | sed 's,.*/,,; s,-.*,,') in *A*) acct=yes ;; *) acct=no ;; esac
+        fi
+        got="$(cell RECL "$c" 4) $(cell ACCT "$c" 4) $(cell ALIASES "$c" 7) $(cell ORDER "$c" 5)"
+        check_eq "live 200x50: RECL ACCT ALIASES ORDER of $c are /sys/kernel/slab's" \
+            "$(yn "$d/reclaim_account") $acct $(cat "$d/aliases") $(cat "$d/order")" "$got"
+        keys Escape
+    done
+    tm kill-session -t "$S"
+fi
 start 120 40 "$K --root $R"
-check "120x40: procps's columns and the growth ones" \
-    has 'OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE  SHARE   CHANGE   GROWTH  PER MIN NAME'
+check "120x40: procps's columns and the growth ones; no room for the attributes" \
+    has '^  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE  SHARE   CHANGE   GROWTH  PER MIN NAME *$'
+check "120x40: ... nor for their legend" lacks 'sysfs'
 tm kill-session -t "$S"
 
 # ---- the cgroup tree: pod names, folding, filter -------------------------
@@ -200,6 +283,18 @@ start 200 50 "$K --root $CG --cgroups"
 check "200x50 cgroups: the parts of cgroup v2 (SLAB, STACK, PGTABLE, OTHER)" \
     has 'SLAB    STACK  PGTABLE .*   OTHER'
 check "200x50 cgroups: SHARE, PERCPU, SOCK and USAGE appear" has 'SHARE .* SOCK    USAGE'
+tm kill-session -t "$S"
+
+# ---- a capture: the screen says which, since its numbers do not change ----
+"$K" --root "$CG" --capture "$T/capture" 2>/dev/null
+host=$(sed -n 's/^hostname: //p' "$T/capture/kmem-capture.txt")
+kern=$(sed -n 's/^kernel: //p' "$T/capture/kmem-capture.txt")
+when=$(sed -n 's/^date: \(....-..-..\)T\(..:..\).*/\1 \2/p' "$T/capture/kmem-capture.txt")
+start 80 24 "$K --root $T/capture"
+check "a capture: line 2 says which (host, kernel, date) instead of the growth legend" \
+    has "^capture: $host, Linux $kern, $when (numbers do not change)\$"
+keys 3
+check "... and so does the node view" has "^capture: $host, Linux $kern, $when"
 tm kill-session -t "$S"
 
 # ---- without root: open where there is data; the slab view says why -----

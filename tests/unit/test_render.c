@@ -200,7 +200,7 @@ static char *json_of(const struct kmem_snapshot *s)
     FILE *f = open_memstream(&buf, &len);
 
     assert_non_null(f);
-    assert_int_equal(kt_json(f, s), 0);
+    assert_int_equal(kt_json(f, s, NULL), 0);
     fclose(f);
     return buf;
 }

@@ -18,6 +18,7 @@
 
 #include "kmem.h"
 #include "../../src/kmemtop/views.h"
+#include "../../src/kmemtop/allocview.h"
 #include "textcheck.h"
 
 /* ---- a screen-like sink: @rows lines of @width columns ------------------ */
@@ -295,6 +296,101 @@ static void test_slab_screen(void **state)
     kt_hist_free(&h);
 }
 
+/*
+ * The /sys/kernel/slab attributes: four columns that come only after every
+ * figure has room (never at 80 or 120 columns), "-" for a cache without a
+ * sysfs entry, "?" where sysfs does not show SLAB_ACCOUNT, and a legend.
+ */
+static void test_slab_attrs(void **state)
+{
+    struct kmem_snapshot s;
+    struct kt_history h;
+    char *out;
+    size_t ps = page();
+
+    (void)state;
+    kt_hist_init(&h, 60);
+    make_slabs(&s, NSLAB, 100);
+    kt_hist_record(&h, &s);
+    for (size_t i = 0; i < NSLAB; i++)
+        slab_v[i].attr = (struct kmem_slab_attr){.known = true, .accounted = 0};
+    /* cache-29 (the largest): as dentry, reclaimable, SLAB_ACCOUNT not shown */
+    slab_v[29].attr = (struct kmem_slab_attr){.known = true, .reclaimable = true, .accounted = -1};
+    /* cache-28: merged with two others, accounted, order 1 */
+    slab_v[28].attr = (struct kmem_slab_attr){
+        .known = true, .accounted = 1, .merged = true, .aliases = 2, .order = 1};
+    /* cache-27: no sysfs entry */
+    slab_v[27].attr = (struct kmem_slab_attr){.known = false};
+    s.slab.attrs_read = s.slab.attrs_ok = true;
+    s.slab.attrs_known = NSLAB - 1;
+
+    out = slab_screen(&s, 200, 50, NULL, NULL, &h, 'c');
+    assert_contains(out, "\n  OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE  SHARE   UNUSED "
+                         "RECL ACCT ALIASES ORDER   CHANGE   GROWTH  PER MIN NAME\n");
+    assert_contains(out, "\nRECL: in SReclaimable  ACCT: charged to cgroups (SLAB_ACCOUNT)  "
+                         "? = not shown by sysfs  ALIASES: caches merged in  "
+                         "ORDER: 2^n pages a slab  - = not in /sys/kernel/slab\n");
+    /* 300 one-page slabs of 4 objects of 1 KiB (a 4 KiB page: full, 0B unused) */
+    if (ps == 4096) {
+        assert_contains(out,
+                        "  1200   1200 100%    1.00K    300        4      1200K   6.5%       0B  "
+                        "yes    ?       0     0        0        0          cache-29\n");
+        assert_contains(out,
+                        "  1160   1160 100%    1.00K    290        4      1160K   6.2%       0B  "
+                        " no  yes       2     1        0        0          cache-28\n");
+        assert_contains(out,
+                        "  1120   1120 100%    1.00K    280        4      1120K   6.0%       0B  "
+                        "  -    -       -     -        0        0          cache-27\n");
+        assert_contains(out,
+                        "    40     40 100%    1.00K     10        4        40K   0.2%       0B  "
+                        " no   no       0     0        0        0          cache-00\n");
+    } else { /* other page sizes: the attribute cells only */
+        assert_contains(out, "  yes    ?       0     0 ");
+        assert_contains(out, "   no  yes       2     1 ");
+        assert_contains(out, "    -    -       -     -  ");
+    }
+    free(out);
+    /* No cache with a "?" or a "-" shown: no legend for them. */
+    out = slab_screen(&s, 200, 50, "cache-0", NULL, &h, 'c');
+    assert_contains(out, "\nfilter \"cache-0\": 10 of 30 caches  RECL: in SReclaimable  ACCT: "
+                         "charged to cgroups (SLAB_ACCOUNT)  ALIASES: caches merged in  "
+                         "ORDER: 2^n pages a slab\n");
+    free(out);
+    /* 150 columns: the attributes, the legend pieces that fit ("?" and "-" first). */
+    out = slab_screen(&s, 150, 50, NULL, NULL, &h, 'c');
+    assert_contains(out, " UNUSED RECL ACCT ALIASES ORDER   CHANGE   GROWTH  PER MIN NAME\n");
+    assert_contains(out, "\nRECL: in SReclaimable  ACCT: charged to cgroups (SLAB_ACCOUNT)  "
+                         "? = not shown by sysfs  ALIASES: caches merged in  "
+                         "- = not in /sys/kernel/slab\n");
+    free(out);
+    /* 120 columns (short names): the first two by priority, and their legend. */
+    out = slab_screen(&s, 120, 50, NULL, NULL, &h, 'c');
+    assert_contains(out, " SHARE   UNUSED RECL ACCT   CHANGE   GROWTH  PER MIN NAME\n");
+    assert_contains(out, "\nRECL: in SReclaimable  ACCT: charged to cgroups (SLAB_ACCOUNT)  "
+                         "? = not shown by sysfs  - = not in /sys/kernel/slab\n");
+    free(out);
+    /* 105 columns: no room for UNUSED, so none in the gap it leaves (RECL would fit). */
+    out = slab_screen(&s, 105, 50, NULL, NULL, &h, 'c');
+    assert_contains(out, "CACHE SIZE  SHARE   CHANGE   GROWTH  PER MIN NAME\n");
+    assert_lacks(out, "RECL");
+    assert_lacks(out, "sysfs");
+    free(out);
+    /* 80 columns: none of them; the names stay whole. */
+    out = slab_screen(&s, 80, 24, NULL, NULL, &h, 'c');
+    assert_contains(out,
+                    "  OBJS ACTIVE  USE OBJ SIZE CACHE SIZE   CHANGE   GROWTH  PER MIN NAME\n");
+    assert_lacks(out, "RECL");
+    assert_contains(out, " cache-29\n");
+    free(out);
+    /* Attributes not read (a SLAB kernel, no sysfs): no columns even at 200. */
+    s.slab.attrs_ok = false;
+    out = slab_screen(&s, 200, 50, NULL, NULL, &h, 'c');
+    assert_contains(out, " SHARE   UNUSED   CHANGE   GROWTH  PER MIN NAME\n");
+    assert_lacks(out, "RECL");
+    free(out);
+    kt_hist_free(&h);
+}
+
 /* ---- the cgroup tree --------------------------------------------------------- */
 
 #define MiB (UINT64_C(1) << 20)
@@ -425,12 +521,113 @@ static void test_cgroup_tree(void **state)
     kt_cg_state_free(&st);
 }
 
+/* ---- the allocations screen ------------------------------------------------ */
+
+#define NALLOC 30
+
+/*
+ * The allocations view at 80 and 200 columns: the summary wrapped, the
+ * columns by priority, long pod names cut at their start, the filter, the
+ * scrolled window with "N more".
+ */
+static void test_alloc_screen(void **state)
+{
+    static struct kmem_alloc_entry v[NALLOC];
+    static char cache[NALLOC][32];
+    struct kmem_alloc_table t = {.n = NALLOC,
+                                 .v = v,
+                                 .seconds = 3.0,
+                                 .tracking = true,
+                                 .events = 1234,
+                                 .bulk_traced = false};
+    struct kmem_alloc_table prev = t;
+    struct kt_scroll scroll = {0};
+    struct screen sc;
+    char *out;
+
+    (void)state;
+    for (size_t i = 0; i < NALLOC; i++) {
+        snprintf(cache[i], sizeof(cache[i]), "cache-%02zu", i);
+        v[i] = (struct kmem_alloc_entry){
+            .cgid = 100 + i,
+            .cache = cache[i],
+            .objsize = 1024,
+            .allocs = 10 * (i + 1),
+            .bytes_alloc = 10240 * (i + 1),
+            .acc_allocs = i % 2 ? 10 * (i + 1) : 0,
+            .cgroup = "/kubepods.slice/kubepods-pod1.slice/cri-containerd-abc.scope",
+            .pod_name = "",
+            .namespace_name = "",
+            .container_name = "",
+        };
+    }
+    v[29].pod_name = "prometheus-server-0";
+    v[29].namespace_name = "monitoring-with-a-long-namespace";
+    v[29].container_name = "prometheus";
+    /* The previous read, 2 s before, saw nothing: every row's change is all of it. */
+    prev.n = 0;
+    prev.seconds = 1.0;
+
+    screen_open(&sc, 80, 24);
+    kt_alloc_screen(&sc.s, &t, &prev, 'n', NULL, &scroll);
+    out = screen_close(&sc);
+    /* The long summary line is wrapped within 80 columns. */
+    assert_contains(
+        out, "\n  bulk frees and kfree_rcu() are not traced on this kernel (no fentry): such a\n"
+             "    free is credited when its address is reused\n");
+    for (char *l = out; *l; l = strchr(l, '\n') + 1)
+        assert_true(strchr(l, '\n') - l <= 80);
+    /* NET, CHANGE, ACCT, ALLOC/s by priority; the name takes the rest, cut at its start. */
+    assert_contains(
+        out, "\n     NET   CHANGE   ALLOC/s ACCT CACHE    CGROUP or NAMESPACE/POD/CONTAINER\n");
+    assert_contains(out, "\n   +300K    +300K       150  yes cache-29 ..."
+                         "pace/prometheus-server-0/prometheus\n");
+    assert_contains(out, "\n   +290K    +290K       145   no cache-28 ..."
+                         "pod1.slice/cri-containerd-abc.scope\n");
+    assert_int_equal(count_lines(out), 24);
+    assert_contains(out, "more below (arrows, PgDn, End) --\n");
+    free(out);
+    /* Scrolled to the end. */
+    scroll.top = 1000;
+    screen_open(&sc, 80, 24);
+    kt_alloc_screen(&sc.s, &t, &prev, 'n', NULL, &scroll);
+    out = screen_close(&sc);
+    assert_contains(out, "more above (arrows, PgUp, Home) --\n");
+    assert_contains(out, " cache-00 ");
+    free(out);
+    /* 200 columns: every column and whole names. */
+    screen_open(&sc, 200, 50);
+    kt_alloc_screen(&sc.s, &t, &prev, 'n', NULL, NULL);
+    out = screen_close(&sc);
+    assert_contains(out, "\n     NET   CHANGE   OBJECTS   ALLOC/s    FREE/s ACCT CACHE    "
+                         "CGROUP or NAMESPACE/POD/CONTAINER\n");
+    assert_contains(out,
+                    " cache-29 monitoring-with-a-long-namespace/prometheus-server-0/prometheus\n");
+    assert_lacks(out, "more below");
+    free(out);
+    /* The filter: cache or name. */
+    screen_open(&sc, 120, 40);
+    kt_alloc_screen(&sc.s, &t, &prev, 'n', "PROMETHEUS", NULL);
+    out = screen_close(&sc);
+    assert_contains(out, "filter \"PROMETHEUS\": 1 of 30 rows\n");
+    assert_lacks(out, "cache-28");
+    free(out);
+    /* No previous read: CHANGE and the rates are blank, not 0. */
+    screen_open(&sc, 200, 50);
+    kt_alloc_screen(&sc.s, &t, NULL, 'n', "cache-29", NULL);
+    out = screen_close(&sc);
+    assert_contains(out,
+                    "\n   +300K                300                      yes cache-29 monitoring-");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_history),     cmocka_unit_test(test_cols_fit),
-        cmocka_unit_test(test_window),      cmocka_unit_test(test_slab_screen),
-        cmocka_unit_test(test_cgroup_tree),
+        cmocka_unit_test(test_history),      cmocka_unit_test(test_cols_fit),
+        cmocka_unit_test(test_window),       cmocka_unit_test(test_slab_screen),
+        cmocka_unit_test(test_cgroup_tree),  cmocka_unit_test(test_slab_attrs),
+        cmocka_unit_test(test_alloc_screen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
