@@ -107,7 +107,7 @@ keys b
 check "b: the status line says the baseline was reset" has 'baseline reset: GROWTH counts from now'
 check_eq "b: GROWTH of dentry restarts at 0" "0" "$(cell GROWTH dentry)"
 grow dentry 512
-wait_for ' +2.0M .* dentry$' 100
+wait_for ' +2.0M .* dentry$' 200
 check_eq "after b and +2.0M: GROWTH is only what came after b" "+2.0M" "$(cell GROWTH dentry)"
 keys G
 check "G sorts by growth: dentry comes first" sh -c \
