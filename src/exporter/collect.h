@@ -41,6 +41,10 @@ void kx_collector_free(struct kx_collector *c);
 /* The current exposition (a reference: kx_blob_put() it). 0 or -errno. */
 int kx_collector_get(struct kx_collector *c, struct kx_blob **out);
 
+/* True once a collection has been rendered (whatever its collectors'
+ * success); never blocks, never collects (/-/ready). */
+bool kx_collector_ready(struct kx_collector *c);
+
 /* Collect and render now, ignoring min_interval (benchmarks, --once). */
 int kx_collector_refresh(struct kx_collector *c, struct kx_blob **out);
 

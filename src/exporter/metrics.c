@@ -294,12 +294,20 @@ static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
     }
 }
 
-static void render_collectors(struct kx_buf *b, const struct kx_collection *c)
+static bool enabled(const struct kx_render_opts *o, enum kx_collector_id id)
+{
+    return !(o->disabled & (1u << id));
+}
+
+static void render_collectors(struct kx_buf *b, const struct kx_collection *c,
+                              const struct kx_render_opts *o)
 {
     kx_expo_family(b, "kmem_collector_success",
                    "1 if the collector's files were read and parsed in this scrape, else 0.",
                    "gauge");
     for (int i = 0; i < KX_COL_COUNT; i++) {
+        if (!enabled(o, (enum kx_collector_id)i))
+            continue;
         struct kx_label l = {"collector", kx_collector_name[i]};
         const struct kmem_status *st = c->part[i].status;
         kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0, KX_NO_TIMESTAMP);
@@ -307,6 +315,8 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c)
     kx_expo_family(b, "kmem_collector_duration_seconds", "Time the collector took in this scrape.",
                    "gauge");
     for (int i = 0; i < KX_COL_COUNT; i++) {
+        if (!enabled(o, (enum kx_collector_id)i))
+            continue;
         struct kx_label l = {"collector", kx_collector_name[i]};
         kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->part[i].seconds,
                               KX_NO_TIMESTAMP);
@@ -342,12 +352,16 @@ static void render_process(struct kx_buf *b)
 
 int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_render_opts *o)
 {
-    int r = render_slab(b, c->slab, o);
-    if (r)
-        return r;
-    render_node(b, c->node);
-    render_cgroups(b, c->cgroups, o, c->when_ms);
-    render_collectors(b, c);
+    if (enabled(o, KX_COL_SLABINFO)) {
+        int r = render_slab(b, c->slab, o);
+        if (r)
+            return r;
+    }
+    if (enabled(o, KX_COL_NODE))
+        render_node(b, c->node);
+    if (enabled(o, KX_COL_CGROUP))
+        render_cgroups(b, c->cgroups, o, c->when_ms);
+    render_collectors(b, c, o);
     if (o->process)
         render_process(b);
     return b->err;

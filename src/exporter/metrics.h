@@ -59,8 +59,10 @@ struct kx_collection {
 struct kx_render_opts {
     const struct kx_filter *filter; /* NULL: every cache */
     uint64_t page_size;
-    bool timestamps; /* ms timestamps on container_memory_kernel_usage */
-    bool process;    /* process_* self metrics */
+    bool timestamps;   /* ms timestamps on container_memory_kernel_usage */
+    bool process;      /* process_* self metrics */
+    unsigned disabled; /* 1 << kx_collector_id of each disabled collector: not collected,
+                        * no families, no kmem_collector_* series */
 };
 
 /* Append the whole exposition. 0, or the buffer's error. */

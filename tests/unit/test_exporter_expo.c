@@ -485,6 +485,41 @@ static void test_render_parts(void **state)
     free(out);
 }
 
+/* Disabled collectors (--no-collector.<name>): no family, no series, no
+ * kmem_collector_* series; the others as usual. */
+static void test_render_disabled(void **state)
+{
+    (void)state;
+    struct kmem_slab v[] = {mkslab("foo", 0, 10, 20, 64, 64, 1, 1)};
+    struct kmem_slabinfo si = {.n = 1, .v = v};
+    struct kmem_node node;
+    memset(&node, 0, sizeof(node));
+    struct kmem_status ok = {0};
+    struct kx_collection c = {.slab = &si, .node = &node};
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        c.part[i].status = &ok;
+    struct kx_render_opts o = {.page_size = 4096,
+                               .disabled = 1u << KX_COL_NODE | 1u << KX_COL_CGROUP};
+    char *out = render(&c, &o);
+    assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"foo\"} 20\n"));
+    assert_non_null(strstr(out, "kmem_collector_success{collector=\"slabinfo\"} 1\n"));
+    assert_null(strstr(out, "kmem_node"));
+    assert_null(strstr(out, "kmem_cgroup"));
+    assert_null(strstr(out, "container_memory_kernel_usage"));
+    assert_null(strstr(out, "collector=\"node\""));
+    assert_null(strstr(out, "collector=\"cgroup\""));
+    assert_non_null(strstr(out, "kmem_exporter_build_info{"));
+    free(out);
+
+    o.disabled = (1u << KX_COL_COUNT) - 1;
+    out = render(&c, &o);
+    assert_null(strstr(out, "kmem_slab"));
+    assert_null(strstr(out, "kmem_collector_success{"));
+    assert_non_null(strstr(out, "# TYPE kmem_collector_success gauge\n"));
+    assert_non_null(strstr(out, "kmem_exporter_build_info{"));
+    free(out);
+}
+
 static void test_process(void **state)
 {
     (void)state;
@@ -512,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_render_duplicates_collision_free),
         cmocka_unit_test(test_render_filter),
         cmocka_unit_test(test_render_parts),
+        cmocka_unit_test(test_render_disabled),
         cmocka_unit_test(test_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
