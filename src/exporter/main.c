@@ -54,6 +54,7 @@ struct options {
     const char *log_level;
     const char *log_format;
     bool collector[KX_COL_COUNT]; /* --[no-]collector.<name> */
+    bool slab_empty, slab_static, slab_ne_names;
 };
 
 enum flag_kind { F_STR, F_BOOL, F_SECONDS, F_UINT, F_LONG };
@@ -96,6 +97,16 @@ static const struct flag flags[] = {
      "Only export slab caches whose whole name matches this regular expression (RE2 syntax).", 0},
     {"collector.slabinfo.exclude", F_STR, OFF(exclude), "REGEX",
      "Do not export slab caches whose whole name matches this regular expression.", 0},
+    {"collector.slabinfo.empty", F_BOOL, OFF(slab_empty), NULL,
+     "Also export slab caches that hold no object (all their series 0; default: off).", 0},
+    {"collector.slabinfo.static-families", F_BOOL, OFF(slab_static), NULL,
+     "Also export kmem_slab_object_size_bytes, kmem_slab_objects_per_slab and "
+     "kmem_slab_pages_per_slab (the labels of kmem_slab_info; default: off).",
+     0},
+    {"collector.slabinfo.node-exporter-names", F_BOOL, OFF(slab_ne_names), NULL,
+     "Also export node_exporter's node_slabinfo_* families (label slab) for existing "
+     "dashboards (default: off).",
+     0},
     {"collector.slabinfo", F_BOOL, OFF(collector[KX_COL_SLABINFO]), NULL,
      "Enable the slabinfo collector: /proc/slabinfo, kmem_slab_* (default: enabled).", 0},
     {"collector.node", F_BOOL, OFF(collector[KX_COL_NODE]), NULL,
@@ -598,6 +609,9 @@ int main(int argc, char **argv)
                  * its own process_* series would collide with ours. */
                 .timestamps = o.timestamps && !o.textfile,
                 .process = server || o.bench,
+                .slab = {.empty = o.slab_empty,
+                         .static_families = o.slab_static,
+                         .node_exporter_names = o.slab_ne_names},
             },
         .log_errors = server,
     };

@@ -42,9 +42,8 @@ wait_url() {
 }
 
 # Every family of SPEC.md, in exposition order.
-FAMILIES="kmem_slab_objects kmem_slab_active_objects kmem_slab_object_size_bytes
-kmem_slab_objects_per_slab kmem_slab_pages_per_slab kmem_slab_slabs kmem_slab_size_bytes
-kmem_slab_active_bytes kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
+FAMILIES="kmem_slab_objects kmem_slab_active_objects kmem_slab_slabs kmem_slab_size_bytes
+kmem_slab_active_bytes kmem_slab_info kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
 kmem_cgroup_kernel_component_bytes container_memory_kernel_usage kmem_collector_success
 kmem_collector_duration_seconds kmem_exporter_build_info"
 
