@@ -1,8 +1,8 @@
 # kmem — build, test, fuzz, bench, install.
 #
 #   make            build everything into build/
-#   make run        install missing packages, build, start kmemtop on this machine
-#   make test       install missing packages, build (plain and ASan/UBSan), run every test
+#   make run        install what building and running needs, build the programs, start kmemtop
+#   make test       install every missing package, build (plain and ASan/UBSan), run every test
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make bench      run every benchmark and print one table
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -51,8 +51,9 @@ LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncurse
 LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread
 LIBS_TEST     := -lcmocka
 
-.PHONY: all run test check fuzz bench install deps clean format format-check
-all: $(KMEMTOP) $(BUILD)/slabtop $(EXPORTER) $(UNITS) $(REPLAYS)
+.PHONY: all programs run test check fuzz bench install deps deps-run clean format format-check
+all: programs $(UNITS) $(REPLAYS)
+programs: $(KMEMTOP) $(BUILD)/slabtop $(EXPORTER)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -87,10 +88,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(EXPORTER_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -lm
 
+# Packages: "run" builds and runs the programs; "test" (deps) adds the test suite's.
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh test
+deps-run:
+	@scripts/deps.sh run
 
-run: deps all
+run: deps-run
+	$(MAKE) programs
 	$(KMEMTOP)
 
 test check: deps
@@ -109,7 +114,7 @@ fuzz: $(FUZZERS)
 bench: deps all
 	bench/run.sh
 
-install: all
+install: programs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(KMEMTOP) $(DESTDIR)$(PREFIX)/bin/kmemtop

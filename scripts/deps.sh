@@ -1,13 +1,26 @@
 #!/bin/sh
-# Install the Debian 12 packages that building and testing kmem need, if missing.
+# Install the Debian 12 packages kmem needs, if missing.
+#   scripts/deps.sh run    what building and running the programs needs (make run)
+#   scripts/deps.sh test   that, and what the test suite, fuzzing and benchmarks need
+#                          (make test; the default)
+# A package only a test uses belongs in TEST_PKGS.
 set -e
-PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
-libncurses-dev libcmocka-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libcap-dev libcrypt-dev zlib1g-dev
+RUN_PKGS="build-essential pkg-config
+libncurses-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libcap-dev libcrypt-dev zlib1g-dev"
+TEST_PKGS="clang libclang-rt-14-dev clang-format libcmocka-dev
 procps prometheus prometheus-node-exporter curl jq tmux util-linux apache2-utils hyperfine
 man-db groff-base iproute2 python3 python3-yaml python3-jsonschema openssl
 bsdextrautils systemd gzip
 podman buildah mmdebstrap runc
 qemu-system-x86 busybox-static cpio"
+case "${1:-test}" in
+run) PKGS=$RUN_PKGS ;;
+test) PKGS="$RUN_PKGS $TEST_PKGS" ;;
+*)
+    echo "usage: $0 [run|test]" >&2
+    exit 2
+    ;;
+esac
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

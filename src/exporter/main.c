@@ -48,6 +48,7 @@ struct options {
     const char *exclude;
     const char *run_as;
     bool timestamps;
+    const char *cadvisor_compat;
     unsigned max_conns;
     unsigned max_conns_per_ip;
     long bench; /* hidden: N collect+render cycles, then CPU figures */
@@ -114,6 +115,10 @@ static const struct flag flags[] = {
     {"collector.cgroup", F_BOOL, OFF(collector[KX_COL_CGROUP]), NULL,
      "Enable the cgroup collector: memory cgroups, kmem_cgroup_*, container_memory_kernel_usage "
      "(default: enabled).",
+     0},
+    {"collector.cadvisor-compat", F_STR, OFF(cadvisor_compat), "auto|always|never",
+     "When to emit container_memory_kernel_usage: auto (default) only on cgroup v2, where "
+     "the kubelet reports 0.",
      0},
     {"run-as", F_STR, OFF(run_as), "USER",
      "After binding the port, switch to USER keeping only CAP_DAC_READ_SEARCH.", 0},
@@ -574,6 +579,12 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 64 * 1024);
     mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 
+    enum kx_cadvisor_compat compat = KX_CADVISOR_AUTO;
+    if (o.cadvisor_compat && kx_cadvisor_compat_parse(o.cadvisor_compat, &compat))
+        return usage_error("invalid value '%s' for flag '--collector.cadvisor-compat' (auto, "
+                           "always or never)",
+                           o.cadvisor_compat);
+
     kx_webconfig_init(&web);
     if (kx_filter_init(&filter, o.include, o.exclude, err, sizeof(err))) {
         kx_log(KX_LOG_ERROR, "Invalid cache filter", "err", err, NULL);
@@ -612,6 +623,7 @@ int main(int argc, char **argv)
                 .slab = {.empty = o.slab_empty,
                          .static_families = o.slab_static,
                          .node_exporter_names = o.slab_ne_names},
+                .cadvisor_compat = compat,
             },
         .log_errors = server,
     };

@@ -330,12 +330,58 @@ static const char *nz(const char *s)
     return s ? s : "";
 }
 
+int kx_cadvisor_compat_parse(const char *s, enum kx_cadvisor_compat *out)
+{
+    static const char *const names[] = {
+        [KX_CADVISOR_AUTO] = "auto",
+        [KX_CADVISOR_ALWAYS] = "always",
+        [KX_CADVISOR_NEVER] = "never",
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (s && strcmp(s, names[i]) == 0) {
+            *out = (enum kx_cadvisor_compat)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+void kx_cadvisor_name(const struct kmem_cgroup *cg, char *out, size_t outlen)
+{
+    const char *rt = nz(cg->runtime), *cid = nz(cg->container_id);
+
+    if (*cid && (!strcmp(rt, "crio") || !strcmp(rt, "docker")) && cg->container_name &&
+        *cg->container_name && cg->pod_name && *cg->pod_name && cg->namespace_name &&
+        *cg->namespace_name && cg->pod_uid && *cg->pod_uid && cg->container_attempt >= 0) {
+        snprintf(out, outlen, "k8s_%s_%s_%s_%s_%d", cg->container_name, cg->pod_name,
+                 cg->namespace_name, cg->pod_uid, cg->container_attempt);
+        return;
+    }
+    snprintf(out, outlen, "%s", cid);
+}
+
+static bool cadvisor_family(const struct kmem_cgroups *cgs, const struct kx_render_opts *o)
+{
+    switch (o->cadvisor_compat) {
+    case KX_CADVISOR_ALWAYS:
+        return true;
+    case KX_CADVISOR_NEVER:
+        return false;
+    case KX_CADVISOR_AUTO:
+        break;
+    }
+    /* Before the first collection succeeds the layout is unknown: no family. */
+    return cgs && cgs->layout == KMEM_CG_V2;
+}
+
 static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
                            const struct kx_render_opts *o, int64_t when_ms)
 {
     kx_expo_family(b, "kmem_cgroup_kernel_bytes",
-                   "Kernel memory charged to the memory cgroup (v1 memory.kmem.usage_in_bytes, "
-                   "v2 memory.stat kernel).",
+                   "Kernel memory charged to the memory cgroup and its descendants (v1 "
+                   "memory.kmem.usage_in_bytes, v2 memory.stat kernel, or the sum of its parts "
+                   "before Linux 5.18: see kmem_cgroup_kernel_exact).",
                    "gauge");
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
@@ -349,8 +395,9 @@ static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
     }
 
     kx_expo_family(b, "kmem_cgroup_kernel_component_bytes",
-                   "Parts of the kernel memory charged to the cgroup, as the kernel reports "
-                   "them (sock and tcp are charged but not part of the kernel figure).",
+                   "Parts of the kernel memory charged to the cgroup; they add up exactly to "
+                   "kmem_cgroup_kernel_bytes (other: what the kernel does not name; all of it on "
+                   "cgroup v1).",
                    "gauge");
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
@@ -363,15 +410,83 @@ static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
         }
     }
 
+    kx_expo_family(b, "kmem_cgroup_sock_bytes",
+                   "Socket memory charged to the cgroup outside its kernel memory (v2 "
+                   "memory.stat sock, v1 memory.kmem.tcp.usage_in_bytes).",
+                   "gauge");
+    for (size_t i = 0; cgs && i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[i];
+        struct kx_label l = {"cgroup", nz(cg->path)};
+        if (cg->has_sock)
+            kx_expo_sample_u64(b, "kmem_cgroup_sock_bytes", &l, 1, cg->sock, KX_NO_TIMESTAMP);
+    }
+
+    kx_expo_family(b, "kmem_cgroup_kernel_exact",
+                   "1 when every kmem_cgroup_kernel_bytes is the kernel's own counter, 0 when "
+                   "some are estimated (cgroup v2 before Linux 5.18: the sum of the parts).",
+                   "gauge");
+    if (cgs && cgs->n)
+        kx_expo_sample_u64(b, "kmem_cgroup_kernel_exact", NULL, 0, cgs->kernel_exact,
+                           KX_NO_TIMESTAMP);
+
+    kx_expo_family(b, "kmem_cgroup_kernel_upper_bound_bytes",
+                   "Where kmem_cgroup_kernel_bytes is estimated: the most it can be, "
+                   "memory.current - LRU pages - sock (docs/cgroups.md).",
+                   "gauge");
+    for (size_t i = 0; cgs && i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[i];
+        struct kx_label l = {"cgroup", nz(cg->path)};
+        if (cg->kernel_approx && cg->has_upper_bound)
+            kx_expo_sample_u64(b, "kmem_cgroup_kernel_upper_bound_bytes", &l, 1,
+                               cg->kernel_upper_bound, KX_NO_TIMESTAMP);
+    }
+
+    kx_expo_family(b, "kmem_memory_cgroups_dying",
+                   "Memory cgroups removed but still held by the kernel (v2 cgroup.stat "
+                   "nr_dying_subsys_memory or nr_dying_descendants of the root; v1 /proc/cgroups "
+                   "num_cgroups minus the cgroups walked).",
+                   "gauge");
+    if (cgs && cgs->n && cgs->dying_source != KMEM_CG_DYING_NONE)
+        kx_expo_sample_u64(b, "kmem_memory_cgroups_dying", NULL, 0, cgs->dying, KX_NO_TIMESTAMP);
+
+    kx_expo_family(b, "kmem_cgroup_dying_descendants",
+                   "Removed memory cgroups below the cgroup that the kernel still holds (v2 "
+                   "cgroup.stat nr_dying_subsys_memory, else nr_dying_descendants).",
+                   "gauge");
+    for (size_t i = 0; cgs && i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[i];
+        struct kx_label l = {"cgroup", nz(cg->path)};
+        if (cg->has_dying)
+            kx_expo_sample_u64(b, "kmem_cgroup_dying_descendants", &l, 1, cg->dying,
+                               KX_NO_TIMESTAMP);
+    }
+
+    if (cgs) {
+        /* What the walk left out: removed during it (normal churn), or not
+         * readable / deeper than the walk goes (then the collector fails). */
+        struct kx_label lv = {"reason", "vanished"}, le = {"reason", "error"};
+        kx_expo_family(b, "kmem_cgroups_skipped",
+                       "Memory cgroups not in this scrape: removed while it ran (vanished), or "
+                       "unreadable or nested deeper than 64 levels (error; "
+                       "kmem_collector_success{collector=\"cgroup\"} is then 0).",
+                       "gauge");
+        kx_expo_sample_u64(b, "kmem_cgroups_skipped", &lv, 1, cgs->n_vanished, KX_NO_TIMESTAMP);
+        kx_expo_sample_u64(b, "kmem_cgroups_skipped", &le, 1, cgs->n_errors, KX_NO_TIMESTAMP);
+    }
+
+    if (!cadvisor_family(cgs, o))
+        return;
     kx_expo_family(b, "container_memory_kernel_usage", "Size of kernel memory allocated in bytes.",
                    "gauge");
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
+        char name[512];
+        kx_cadvisor_name(cg, name, sizeof(name));
         struct kx_label l[] = {
             {"container", nz(cg->container_name)},
             {"id", nz(cg->path)},
             {"image", ""},
-            {"name", nz(cg->container_id)},
+            {"name", name},
             {"namespace", nz(cg->namespace_name)},
             {"pod", nz(cg->pod_name)},
         };
@@ -396,7 +511,11 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c,
             continue;
         struct kx_label l = {"collector", kx_collector_name[i]};
         const struct kmem_status *st = c->part[i].status;
-        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0, KX_NO_TIMESTAMP);
+        bool ok = st && st->err == 0;
+        /* A cgroup walk that skipped cgroups on errors is not a success. */
+        if (i == KX_COL_CGROUP && c->cgroups && c->cgroups->n_errors)
+            ok = false;
+        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, ok, KX_NO_TIMESTAMP);
     }
     kx_expo_family(b, "kmem_collector_duration_seconds", "Time the collector took in this scrape.",
                    "gauge");

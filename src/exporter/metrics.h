@@ -56,6 +56,17 @@ struct kx_collection {
     int64_t when_ms; /* wall-clock time of the collection */
 };
 
+/*
+ * --collector.cadvisor-compat: when container_memory_kernel_usage is
+ * emitted. auto: only on cgroup v2, where the kubelet reports 0 (on v1 and
+ * hybrid it reports memory.kmem.usage_in_bytes itself, and two sources of
+ * one series would clash). The kmem_* families are always emitted.
+ */
+enum kx_cadvisor_compat { KX_CADVISOR_AUTO, KX_CADVISOR_ALWAYS, KX_CADVISOR_NEVER };
+
+/* "auto", "always", "never" into *out. 0 or -EINVAL. */
+int kx_cadvisor_compat_parse(const char *s, enum kx_cadvisor_compat *out);
+
 struct kx_render_opts {
     const struct kx_filter *filter; /* NULL: every cache */
     uint64_t page_size;
@@ -69,7 +80,17 @@ struct kx_render_opts {
                                    * _pages_per_slab per cache (in kmem_slab_info anyway) */
         bool node_exporter_names; /* node_slabinfo_* families, label slab, as node_exporter */
     } slab;
+    enum kx_cadvisor_compat cadvisor_compat;
 };
+
+/*
+ * The `name` label the kubelet gives a cgroup in /metrics/cadvisor (the
+ * runtime handler's first alias): CRI-O and docker name containers
+ * k8s_<container>_<pod>_<namespace>_<pod uid>_<attempt>; containerd (and a
+ * container whose name or attempt is unknown) the container ID; "" for
+ * cgroups that are not containers. Writes @out (NUL-terminated, cut to fit).
+ */
+void kx_cadvisor_name(const struct kmem_cgroup *cg, char *out, size_t outlen);
 
 /* Append the whole exposition. 0, or the buffer's error. */
 int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_render_opts *o);

@@ -6,7 +6,7 @@
  * Strings: cache names and cgroup paths are arbitrary bytes. Valid UTF-8 is
  * copied as is; every byte that is not part of a valid UTF-8 sequence is
  * written as \u00XX (the code point equal to the byte's value). Control
- * characters, '"', '\\', DEL and U+2028/U+2029 are escaped.
+ * characters (C0 and C1), '"', '\\', DEL and U+2028/U+2029 are escaped.
  */
 #include <assert.h>
 #include <errno.h>
@@ -46,42 +46,6 @@ static void jw_newline(struct jw *w)
         fputs("  ", w->f);
 }
 
-/* Length of the valid UTF-8 sequence at @s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned lo = 0x80, hi = 0xBF;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if (left < n)
-        return 0;
-    /* Tighter bounds for the second byte: no overlongs, surrogates, > U+10FFFF. */
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return n;
-}
-
 static void jw_string_raw(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -119,13 +83,15 @@ static void jw_string_raw(FILE *f, const char *str)
                 fprintf(f, "\\u%04x", c);
                 break;
             }
-            n = utf8_seq(s, left);
+            n = kt_utf8_seq(s, left);
             if (n == 0) {
                 /* Not UTF-8: the byte as the code point of the same value. */
                 fprintf(f, "\\u%04x", c);
                 break;
             }
-            if (n == 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9)) {
+            if (kt_utf8_is_c1(s, n)) {
+                fprintf(f, "\\u%04x", s[1]); /* C1 controls: not raw on a terminal */
+            } else if (n == 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9)) {
                 fprintf(f, "\\u%04x", s[2] == 0xA8 ? 0x2028 : 0x2029);
             } else {
                 fwrite(s, 1, n, f);
@@ -373,36 +339,10 @@ static void json_node(struct jw *w, const struct kmem_snapshot *snap)
 }
 
 /*
- * Cgroups in tree order: by path, with '/' before every other byte, so that
- * the root comes first and each cgroup is followed by its descendants. The
- * walk order depends on readdir(), which differs between a live tree and a
- * copy of it; this order makes the document the same for both.
+ * Cgroups in tree order (kt_cg_tree_order): the walk order depends on
+ * readdir(), which differs between a live tree and a copy of it; this order
+ * makes the document the same for both.
  */
-static const struct kmem_cgroup *tree_v;
-
-static int tree_rank(unsigned char c)
-{
-    return c == '/' ? 1 : c ? c + 1 : 0;
-}
-
-static int cmp_tree(const void *pa, const void *pb)
-{
-    const struct kmem_cgroup *ca = &tree_v[*(const size_t *)pa];
-    const struct kmem_cgroup *cb = &tree_v[*(const size_t *)pb];
-    const unsigned char *a = (const unsigned char *)(ca->path ? ca->path : "");
-    const unsigned char *b = (const unsigned char *)(cb->path ? cb->path : "");
-
-    for (;; a++, b++) {
-        int ra = tree_rank(*a), rb = tree_rank(*b);
-
-        if (ra != rb)
-            return ra - rb;
-        if (!ra)
-            break;
-    }
-    return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
-}
-
 static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
 {
     const struct kmem_cgroups *cgs = &snap->cgroups;
@@ -418,14 +358,22 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
     jw_str_or_null(w, "mount", cgs->mount);
     jw_u64(w, "skipped_vanished", cgs->n_vanished);
     jw_u64(w, "skipped_errors", cgs->n_errors);
+    jw_bool(w, "kernel_exact", cgs->kernel_exact);
+    if (cgs->dying_source != KMEM_CG_DYING_NONE) {
+        jw_u64(w, "dying", cgs->dying);
+        jw_str(w, "dying_source", kmem_cg_dying_source_name[cgs->dying_source]);
+    } else {
+        jw_null(w, "dying");
+        jw_null(w, "dying_source");
+    }
+    if (cgs->possible_cpus)
+        jw_u64(w, "possible_cpus", cgs->possible_cpus);
+    else
+        jw_null(w, "possible_cpus");
     if (cgs->n) {
         idx = malloc(cgs->n * sizeof(*idx));
-        if (idx) {
-            for (size_t i = 0; i < cgs->n; i++)
-                idx[i] = i;
-            tree_v = cgs->v;
-            qsort(idx, cgs->n, sizeof(*idx), cmp_tree);
-        }
+        if (idx)
+            kt_cg_tree_order(cgs->v, cgs->n, idx);
     }
     jw_arr(w, "items");
     for (size_t i = 0; i < cgs->n; i++) {
@@ -437,12 +385,26 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
         jw_i64(w, "depth", cg->depth);
         jw_u64(w, "kernel_bytes", cg->kernel);
         jw_bool(w, "approx", cg->kernel_approx);
+        jw_bool(w, "lower_bound", cg->kernel_lower_bound);
+        if (cg->has_upper_bound)
+            jw_u64(w, "upper_bound_bytes", cg->kernel_upper_bound);
+        else
+            jw_null(w, "upper_bound_bytes");
         jw_u64(w, "usage_bytes", cg->usage);
         jw_obj(w, "components");
         for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
             if (cg->comp_present & (UINT32_C(1) << k))
                 jw_u64(w, kmem_cg_kind_name[k], cg->comp[k]);
         jw_obj_end(w);
+        jw_u64(w, "components_excess_bytes", cg->comp_excess);
+        if (cg->has_sock)
+            jw_u64(w, "sock_bytes", cg->sock);
+        else
+            jw_null(w, "sock_bytes");
+        if (cg->has_dying)
+            jw_u64(w, "dying_descendants", cg->dying);
+        else
+            jw_null(w, "dying_descendants");
         jw_str_or_null(w, "pod_uid", cg->pod_uid);
         jw_str_or_null(w, "qos", cg->qos);
         jw_str_or_null(w, "container_id", cg->container_id);
@@ -450,6 +412,10 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
         jw_str_or_null(w, "namespace", cg->namespace_name);
         jw_str_or_null(w, "pod", cg->pod_name);
         jw_str_or_null(w, "container", cg->container_name);
+        if (cg->container_name && *cg->container_name && cg->container_attempt >= 0)
+            jw_i64(w, "attempt", cg->container_attempt);
+        else
+            jw_null(w, "attempt");
         jw_bool(w, "conmon", cg->kube_conmon);
         if (cg->has_prev)
             jw_i64(w, "delta_kernel_bytes", cg->delta_kernel);

@@ -13,13 +13,18 @@ struct kt_opts {
     bool slabtop_mode; /* invoked as "slabtop": procps-ng 4.0.2 behaviour */
     const char *prog;  /* short program name for messages */
     bool once;
-    long delay;   /* seconds */
-    char sort;    /* slab sort key */
-    char cg_sort; /* cgroup view: k kernel, g growth, n name */
+    long delay;       /* seconds */
+    bool delay_given; /* -d: with -o or --json (kmemtop), two samples this far apart */
+    char sort;        /* slab sort key */
+    enum kt_cg_sort cg_sort;
+    bool sort_given; /* -s */
     const char *root;
     enum kt_view view;
+    bool view_given; /* --cgroups or --node */
     bool report, json;
     const char *capture;
+    bool force;    /* --force: --capture may replace an earlier capture */
+    char *command; /* the command line, for the capture's metadata */
 };
 
 /* procps slabtop's message for a /proc/slabinfo that cannot be read (main.c). */

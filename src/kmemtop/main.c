@@ -16,7 +16,7 @@
 
 #define DEFAULT_DELAY 3
 
-enum { OPT_ROOT = 256, OPT_CGROUPS, OPT_NODE, OPT_REPORT, OPT_JSON, OPT_CAPTURE };
+enum { OPT_ROOT = 256, OPT_CGROUPS, OPT_NODE, OPT_REPORT, OPT_JSON, OPT_CAPTURE, OPT_FORCE };
 
 static void usage_slabtop(FILE *out, const char *prog)
 {
@@ -47,24 +47,31 @@ static void usage_kmemtop(FILE *out, const char *prog)
     fprintf(out,
             "\nUsage:\n %s [options]\n\n"
             "Where did the kernel's memory go? Slab caches, node kernel memory and\n"
-            "the kernel memory charged to each cgroup / Kubernetes container.\n\n"
+            "the kernel memory charged to each cgroup / Kubernetes container.\n"
+            "Without -o, --report, --json or --capture: a full-screen view (? lists its keys).\n\n"
             "Options:\n"
-            " -d, --delay <secs>  refresh every <secs> seconds (default 3)\n"
-            " -o, --once          print once, then exit (slab view, or the --cgroups table)\n"
-            " -s, --sort <char>   slab sort key (see below)\n"
+            " -d, --delay <secs>  refresh every <secs> seconds (default 3); with -o or\n"
+            "                     --json: take two samples <secs> apart, so that CHANGE\n"
+            "                     (the growth over <secs>) is filled and -s g can sort by it\n"
+            " -o, --once          print once, then exit: the slab view (as slabtop -o), or\n"
+            "                     the --cgroups table, or the --node summary\n"
+            " -s, --sort <key>    sort the slab view (keys below), or with --cgroups the\n"
+            "                     cgroup table: k kernel (default), g change, n name\n"
             "     --cgroups       the cgroup view (with -o: the cgroup table once)\n"
-            "     --node          start in the node view\n"
+            "     --node          the node view (with -o: the node summary once)\n"
             "     --report        explain all of the node's kernel memory, then exit\n"
             "     --json          print the whole snapshot as one JSON document\n"
-            "     --capture <dir> copy every file kmem reads into <dir> (for --root)\n"
-            "     --root <dir>    read <dir>/proc and <dir>/sys instead of /proc and /sys\n"
+            "     --capture <dir> copy every file kmem reads into <dir>, for --root <dir>\n"
+            "                     (with kmem-capture.txt: date, host, kernel, command)\n"
+            "     --force         with --capture: replace an earlier capture in <dir>\n"
+            "     --root <dir>    read <dir>/proc, <dir>/sys and <dir>/var/log instead of\n"
+            "                     /proc, /sys and /var/log (a capture, a host at /host)\n"
             " -h, --help          display this help and exit\n"
             " -V, --version       output version information and exit\n"
-            "\nSort keys (as slabtop): a active objects, b objects per slab, c cache size,\n"
-            " l slabs, v active slabs, n name, o objects (default), p pages per slab,\n"
-            " s object size, u utilization; g growth since the last refresh.\n"
-            "\nInteractive keys: 1 slabs, 2 cgroups, 3 node, TAB next view, sort keys,\n"
-            " g growth, q quit. Invoked as 'slabtop' it behaves as procps-ng slabtop.\n",
+            "\nSlab sort keys (as slabtop): a active objects, b objects per slab, c cache\n"
+            " size, l slabs, v active slabs, n name, o objects (default), p pages per slab,\n"
+            " s object size, u utilization; g change since the last refresh (needs -d with -o).\n"
+            "\nInvoked as 'slabtop' it behaves as procps-ng slabtop. See kmemtop(1).\n",
             prog);
 }
 
@@ -102,6 +109,55 @@ static long parse_delay(const struct kt_opts *o, const char *s)
     exit(EXIT_FAILURE);
 }
 
+/* kmemtop's checks once every option is known: each option must do what it says. */
+static void check_opts(struct kt_opts *o, const char *sort_arg)
+{
+    bool cg_table = o->view == KT_VIEW_CGROUPS;
+
+    if (o->report && o->json)
+        die(o, "--report and --json are two outputs: choose one");
+    if (o->force && !o->capture)
+        die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
+    if (o->delay_given && o->report)
+        die(o, "--report shows one snapshot: -d does not apply");
+    if (o->delay_given && o->once && o->view == KT_VIEW_NODE)
+        die(o, "the node summary has no change column: -d does not apply to --node -o");
+    if (sort_arg && (o->report || o->json || (o->once && o->view == KT_VIEW_NODE)))
+        die(o, "-s sorts the slab view or the --cgroups table, not this output");
+    if (sort_arg) {
+        if (strlen(sort_arg) != 1) {
+            fprintf(stderr, "%s: sort key '%s': a sort key is one letter (see %s -h)\n", o->prog,
+                    sort_arg, o->prog);
+            exit(EXIT_FAILURE);
+        }
+        if (cg_table && !kt_cg_sort_from_char(sort_arg[0], &o->cg_sort)) {
+            fprintf(stderr,
+                    "%s: unknown sort key '%s' for the cgroup table (k kernel, g change, n name)\n",
+                    o->prog, sort_arg);
+            exit(EXIT_FAILURE);
+        }
+        if (!cg_table) {
+            o->sort = kt_slab_sort_key((unsigned char)sort_arg[0]);
+            if (!o->sort) {
+                fprintf(stderr,
+                        "%s: unknown sort key '%s' for the slab view (a b c l v n o p s u g; "
+                        "see %s -h)\n",
+                        o->prog, sort_arg, o->prog);
+                exit(EXIT_FAILURE);
+            }
+        }
+        o->sort_given = true;
+    }
+    if (o->once && !o->delay_given &&
+        (cg_table ? o->cg_sort == KT_CG_SORT_CHANGE : o->sort == 'g')) {
+        fprintf(stderr,
+                "%s: -s g sorts by the change since the previous sample, and -o takes only one;\n"
+                "  add -d SECONDS to take two samples that far apart, e.g.: %s%s -o -d 5 -s g\n",
+                o->prog, o->prog, cg_table ? " --cgroups" : "");
+        exit(EXIT_FAILURE);
+    }
+}
+
 static void parse_opts(struct kt_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -116,8 +172,10 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"report", no_argument, NULL, OPT_REPORT},
         {"json", no_argument, NULL, OPT_JSON},
         {"capture", required_argument, NULL, OPT_CAPTURE},
+        {"force", no_argument, NULL, OPT_FORCE},
         {NULL, 0, NULL, 0},
     };
+    const char *sort_arg = NULL;
     int c;
 
     while ((c = getopt_long(argc, argv, "d:s:ohV", longopts, NULL)) != -1) {
@@ -125,20 +183,26 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             usage(o, stderr); /* slabtop knows only --root beyond procps */
         switch (c) {
         case 'd':
-            if (o->once)
+            /* procps refuses -d with -o; kmemtop takes two samples that far apart */
+            if (o->once && o->slabtop_mode)
                 die(o, "Cannot combine -d and -o options");
             o->delay = parse_delay(o, optarg);
             if (o->delay < 1)
                 die(o, "delay must be positive integer");
+            o->delay_given = true;
             break;
         case 's':
-            /* procps: first character, case ignored, unknown means the default */
-            o->sort = kt_slab_sort_key((unsigned char)optarg[0]);
-            if (!o->sort || (o->slabtop_mode && o->sort == 'g'))
-                o->sort = 'o';
+            if (o->slabtop_mode) {
+                /* procps: first character, case ignored, unknown means the default */
+                o->sort = kt_slab_sort_key((unsigned char)optarg[0]);
+                if (!o->sort || o->sort == 'g')
+                    o->sort = 'o';
+            } else {
+                sort_arg = optarg;
+            }
             break;
         case 'o':
-            if (o->delay != 0)
+            if (o->delay != 0 && o->slabtop_mode)
                 die(o, "Cannot combine -d and -o options");
             o->once = true;
             break;
@@ -155,9 +219,11 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_CGROUPS:
             o->view = KT_VIEW_CGROUPS;
+            o->view_given = true;
             break;
         case OPT_NODE:
             o->view = KT_VIEW_NODE;
+            o->view_given = true;
             break;
         case OPT_REPORT:
             o->report = true;
@@ -168,27 +234,74 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         case OPT_CAPTURE:
             o->capture = optarg;
             break;
+        case OPT_FORCE:
+            o->force = true;
+            break;
         default:
             usage(o, stderr);
         }
     }
     if (optind != argc)
         usage(o, stderr);
-    if (!o->once && o->delay == 0)
+    if (!o->slabtop_mode)
+        check_opts(o, sort_arg);
+    if (!o->delay_given)
         o->delay = DEFAULT_DELAY;
 }
 
-/* Print the slab view once (procps-compatible bytes). */
-static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o)
+/* The command line, quoted where a shell would need it, for the capture's metadata. */
+static char *command_line(int argc, char **argv)
+{
+    size_t len = 1;
+    char *s, *p;
+
+    for (int i = 0; i < argc; i++)
+        len += 4 * strlen(argv[i]) + 3;
+    s = malloc(len);
+    if (!s)
+        return NULL;
+    p = s;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789-_./=:,+@%") == strlen(a);
+
+        if (i)
+            *p++ = ' ';
+        if (plain) {
+            p = stpcpy(p, a);
+            continue;
+        }
+        *p++ = '\'';
+        for (; *a; a++)
+            p = *a == '\'' ? stpcpy(p, "'\\''") : (*p = *a, p + 1);
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
+}
+
+/* Collect @flags; with -d (kmemtop), twice, -d seconds apart, so that changes are filled. */
+static int collect(struct kmem_ctx *ctx, const struct kt_opts *o, unsigned flags)
+{
+    if (o->delay_given && !o->slabtop_mode) {
+        kmem_collect(ctx, flags);
+        sleep((unsigned)(o->delay > 86400 ? 86400 : o->delay));
+    }
+    return kmem_collect(ctx, flags);
+}
+
+/* Print the slab view once (procps-compatible bytes; with -d, a CHANGE column). */
+static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsigned flags)
 {
     const struct kmem_snapshot *snap;
     struct kt_sink sink;
     size_t *idx;
     int err;
 
-    err = kmem_collect(ctx, KMEM_COLLECT_SLAB);
+    err = collect(ctx, o, flags);
     snap = kmem_current(ctx);
-    if (err) {
+    if (snap->status[KMEM_PART_SLAB].err) {
         if (o->slabtop_mode)
             kt_slabtop_read_error(o, err);
         else
@@ -202,52 +315,75 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o)
     }
     kt_slab_sort(&snap->slab, o->sort, idx);
     kt_sink_file(&sink, stdout);
-    kt_slab_render(&sink, &snap->slab, idx, KT_CHANGE_NONE);
+    kt_slab_render(&sink, &snap->slab, idx, kmem_previous(ctx) ? KT_CHANGE_SHOW : KT_CHANGE_NONE);
     free(idx);
     return EXIT_SUCCESS;
 }
 
-static int print_cgroups_once(struct kmem_ctx *ctx, const struct kt_opts *o)
+/* --cgroups -o and --node -o: the table or the summary once. */
+static int print_view_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsigned flags)
 {
+    enum kmem_part part = o->view == KT_VIEW_NODE ? KMEM_PART_NODE : KMEM_PART_CGROUPS;
+    const struct kmem_snapshot *snap;
     struct kt_sink sink;
-    int err = kmem_collect(ctx, KMEM_COLLECT_CGROUPS);
 
-    if (err) {
-        fprintf(stderr, "%s: %s\n", o->prog, kmem_current(ctx)->status[KMEM_PART_CGROUPS].msg);
+    collect(ctx, o, flags);
+    snap = kmem_current(ctx);
+    if (snap->status[part].err) {
+        fprintf(stderr, "%s: %s\n", o->prog, snap->status[part].msg);
         return EXIT_FAILURE;
     }
     kt_sink_file(&sink, stdout);
-    kt_cgroup_render(&sink, kmem_current(ctx), KT_CG_SORT_KERNEL);
+    if (part == KMEM_PART_NODE)
+        kt_node_render(&sink, snap);
+    else
+        kt_cgroup_render(&sink, snap, o->cg_sort);
     return EXIT_SUCCESS;
 }
 
-/* --report / --json / --capture: one full snapshot; parts that fail are reported inside. */
-static int whole_snapshot(struct kmem_ctx *ctx, const struct kt_opts *o)
+/* --report / --json: one full snapshot; parts that fail are reported inside. */
+static int print_whole(struct kmem_ctx *ctx, const struct kt_opts *o)
 {
     const struct kmem_snapshot *snap;
-    int rc = EXIT_SUCCESS;
+    struct kmem_capture_meta meta;
 
-    if (o->capture && kmem_ctx_set_capture(ctx, o->capture)) {
-        fprintf(stderr, "%s: %s\n", o->prog, kmem_strerror(ctx));
-        return EXIT_FAILURE;
-    }
-    kmem_collect(ctx, KMEM_COLLECT_ALL);
+    collect(ctx, o, KMEM_COLLECT_ALL);
     snap = kmem_current(ctx);
     if (o->json)
-        rc = kt_json(stdout, snap) ? EXIT_FAILURE : EXIT_SUCCESS;
-    else if (o->report)
-        rc = kt_report(stdout, snap) ? EXIT_FAILURE : EXIT_SUCCESS;
-    if (o->capture) {
-        if (kmem_capture_status(ctx)) {
-            fprintf(stderr, "%s: capture failed: %s\n", o->prog, kmem_strerror(ctx));
-            return EXIT_FAILURE;
-        }
-        for (int p = 0; p < KMEM_PART_COUNT; p++)
-            if (snap->status[p].err)
-                fprintf(stderr, "%s: warning: %s\n", o->prog, snap->status[p].msg);
-        fprintf(stderr, "%s: captured into %s; replay with: kmemtop --root %s\n", o->prog,
-                o->capture, o->capture);
+        return kt_json(stdout, snap) ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kt_report(stdout, snap, kmem_ctx_capture_meta(ctx, &meta) == 0 ? &meta : NULL)
+               ? EXIT_FAILURE
+               : EXIT_SUCCESS;
+}
+
+static int start_capture(struct kmem_ctx *ctx, const struct kt_opts *o)
+{
+    struct kmem_capture_opts co = {.replace = o->force, .command = o->command};
+    int err = kmem_ctx_capture_start(ctx, o->capture, &co);
+
+    if (!err)
+        return 0;
+    fprintf(stderr, "%s: %s\n", o->prog, kmem_strerror(ctx));
+    if (err == -ENOTEMPTY && !o->force)
+        fprintf(stderr, "%s: --force replaces an earlier capture (a directory with %s)\n", o->prog,
+                "kmem-capture.txt");
+    return err;
+}
+
+/* After a capture: exit 1 on any write failure; say how to replay it. */
+static int finish_capture(struct kmem_ctx *ctx, const struct kt_opts *o, int rc)
+{
+    const struct kmem_snapshot *snap = kmem_current(ctx);
+
+    if (kmem_capture_status(ctx)) {
+        fprintf(stderr, "%s: capture failed: %s\n", o->prog, kmem_strerror(ctx));
+        return EXIT_FAILURE;
     }
+    for (int p = 0; snap && p < KMEM_PART_COUNT; p++)
+        if (snap->status[p].err)
+            fprintf(stderr, "%s: warning: %s\n", o->prog, snap->status[p].msg);
+    fprintf(stderr, "%s: captured into %s; replay with: kmemtop --root %s\n", o->prog, o->capture,
+            o->capture);
     return rc;
 }
 
@@ -257,6 +393,8 @@ int main(int argc, char **argv)
     struct kmem_ctx *ctx;
     char err[512];
     const char *base = strrchr(argv[0], '/');
+    /* A capture reads every part, whatever is printed, so that it replays everything. */
+    unsigned flags;
     int rc;
 
     o.prog = base ? base + 1 : argv[0];
@@ -269,15 +407,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", o.prog, err);
         return EXIT_FAILURE;
     }
-    if (o.report || o.json || o.capture)
-        rc = whole_snapshot(ctx, &o);
-    else if (o.once && o.view == KT_VIEW_CGROUPS)
-        rc = print_cgroups_once(ctx, &o);
+    if (o.capture) {
+        o.command = command_line(argc, argv);
+        if (start_capture(ctx, &o)) {
+            kmem_ctx_free(ctx);
+            free(o.command);
+            return EXIT_FAILURE;
+        }
+    }
+    flags = o.capture                   ? KMEM_COLLECT_ALL
+            : o.view == KT_VIEW_CGROUPS ? KMEM_COLLECT_CGROUPS
+            : o.view == KT_VIEW_NODE    ? KMEM_COLLECT_NODE
+                                        : KMEM_COLLECT_SLAB;
+    if (o.report || o.json)
+        rc = print_whole(ctx, &o);
+    else if (o.once && o.view != KT_VIEW_SLABS)
+        rc = print_view_once(ctx, &o, flags);
     else if (o.once)
-        rc = print_slabs_once(ctx, &o);
+        rc = print_slabs_once(ctx, &o, flags);
+    else if (o.capture)
+        rc = (collect(ctx, &o, KMEM_COLLECT_ALL), EXIT_SUCCESS); /* parts fail in warnings */
     else
         rc = kt_tui_run(ctx, &o);
+    if (o.capture)
+        rc = finish_capture(ctx, &o, rc);
     kmem_ctx_free(ctx);
+    free(o.command);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "%s: write error\n", o.prog);
         rc = EXIT_FAILURE;

@@ -7,11 +7,6 @@
 
 #define H 24
 
-static double pct(uint64_t part, uint64_t whole)
-{
-    return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
 void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap)
 {
     const struct kmem_node *n = &snap->node;
@@ -19,16 +14,10 @@ void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap)
     bool memmap_known;
     char a[H], b[H];
 
-    if (!(snap->flags & KMEM_COLLECT_NODE)) {
-        kt_line(s, KT_NORMAL, "node counters were not collected");
+    if (kt_part_missing(s, snap, KMEM_PART_NODE))
         return;
-    }
-    if (snap->status[KMEM_PART_NODE].err) {
-        kt_line(s, KT_NORMAL, "%s", snap->status[KMEM_PART_NODE].msg);
-        return;
-    }
     if (!kt_line(s, KT_NORMAL, "node kernel memory %s = %.1f%% of MemTotal %s",
-                 kt_human(a, sizeof(a), (double)n->kernel_total), pct(n->kernel_total, memtotal),
+                 kt_human(a, sizeof(a), (double)n->kernel_total), kt_pct(n->kernel_total, memtotal),
                  kt_human(b, sizeof(b), (double)memtotal)))
         return;
     if (!kt_line(s, KT_HEADING, "%-20s %8s %6s  %s", "KIND", "SIZE", "SHARE", "NOTE"))
@@ -49,8 +38,8 @@ void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap)
             note = "kernel stacks left out (in kernel_stack)";
         }
         if (!kt_line(s, KT_NORMAL, "%-20s %8s %5.1f%%  %s", kmem_node_kind_name[k],
-                     kt_human(a, sizeof(a), (double)n->kind[k]), pct(n->kind[k], n->kernel_total),
-                     note))
+                     kt_human(a, sizeof(a), (double)n->kind[k]),
+                     kt_pct(n->kind[k], n->kernel_total), note))
             return;
     }
     if (!kt_line(s, KT_BOLD, "%-20s %8s %5.1f%%", "total",

@@ -10,10 +10,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "kmem.h"
+
 enum kt_attr {
     KT_NORMAL = 0,
     KT_HEADING = 1, /* reverse video on screen */
     KT_BOLD = 2,
+    KT_SELECTED = 3, /* the cursor's row */
 };
 
 struct kt_sink {
@@ -37,12 +40,13 @@ kt_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, ...)
     return ok;
 }
 
+/*
+ * When part @p of @snap cannot be shown, say why on @s ("... were not
+ * collected", or the part's error message) and return true.
+ */
+bool kt_part_missing(struct kt_sink *s, const struct kmem_snapshot *snap, enum kmem_part p);
+
 /* A sink that writes to @f with a newline after each line. */
 void kt_sink_file(struct kt_sink *s, FILE *f);
-
-/* "12.3M", "512K", "4.0G": human size with 1024 units, in @buf. */
-const char *kt_human(char *buf, size_t len, double bytes);
-/* "+12.3M" / "-4K" / "0": signed change. */
-const char *kt_human_delta(char *buf, size_t len, double bytes);
 
 #endif

@@ -54,44 +54,9 @@ struct rep {
     bool node_ok, slab_ok, cg_ok;
 };
 
-static double pct(uint64_t part, uint64_t whole)
-{
-    return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
 static const char *hum(char *buf, uint64_t v)
 {
     return kt_human(buf, H, (double)v);
-}
-
-/* @s with control bytes written as \xNN, so that names cannot drive the terminal. */
-static void put_name(FILE *f, const char *s, int width)
-{
-    int n = 0;
-
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c < 0x20 || c == 0x7f) {
-            n += fprintf(f, "\\x%02x", c);
-        } else {
-            fputc(c, f);
-            n++;
-        }
-    }
-    for (; n < width; n++)
-        fputc(' ', f);
-}
-
-/* @s with control bytes replaced by '?', into @out (for text that is wrapped). */
-static const char *plain(char *out, size_t len, const char *s)
-{
-    size_t o = 0;
-
-    for (; s && *s && o + 1 < len; s++)
-        out[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-    out[o] = '\0';
-    return out;
 }
 
 /*
@@ -182,9 +147,9 @@ static void summary(struct rep *r)
                                 "The kernel uses %s (%" PRIu64 " bytes), %.1f%% of MemTotal. "
                                 "The largest kind is %s: %s (%.1f%%).",
                                 hum(h, n->kernel_total), n->kernel_total,
-                                pct(n->kernel_total, n->mi.v[KMEM_MI_MEMTOTAL]),
+                                kt_pct(n->kernel_total, n->mi.v[KMEM_MI_MEMTOTAL]),
                                 kmem_node_kind_name[big], hum(h2, n->kind[big]),
-                                pct(n->kind[big], n->kernel_total));
+                                kt_pct(n->kind[big], n->kernel_total));
     }
     if (r->slab_ok && si->n > 0 && len < sizeof(text)) {
         char name[KMEM_SLAB_NAME_MAX];
@@ -194,16 +159,16 @@ static void summary(struct rep *r)
             if (kmem_slab_bytes(&si->v[i], kmem_page_size()) >
                 kmem_slab_bytes(&si->v[big], kmem_page_size()))
                 big = i;
-        len +=
-            (size_t)snprintf(text + len, sizeof(text) - len, "%sThe largest slab cache is %s: %s.",
-                             len ? " " : "", plain(name, sizeof(name), si->v[big].name),
-                             hum(h, kmem_slab_bytes(&si->v[big], kmem_page_size())));
+        len += (size_t)snprintf(
+            text + len, sizeof(text) - len, "%sThe largest slab cache is %s: %s.", len ? " " : "",
+            (kt_printable(name, sizeof(name), si->v[big].name, KT_ESC_QMARK), name),
+            hum(h, kmem_slab_bytes(&si->v[big], kmem_page_size())));
     }
     if (r->node_ok && len < sizeof(text)) {
         uint64_t un = n->kind[KMEM_NODE_UNACCOUNTED];
 
         len += (size_t)snprintf(text + len, sizeof(text) - len, " No counter explains %s (%.1f%%).",
-                                hum(h, un), pct(un, n->kernel_total));
+                                hum(h, un), kt_pct(un, n->kernel_total));
     }
     if (r->node_ok && r->cg_ok && r->snap->cgroups.n > 0 && len < sizeof(text)) {
         uint64_t ch = r->snap->cgroups.v[0].kernel;
@@ -211,7 +176,7 @@ static void summary(struct rep *r)
 
         snprintf(text + len, sizeof(text) - len,
                  " Cgroups are charged %s; %s (%.1f%%) belongs to no cgroup.", hum(h, ch),
-                 hum(h2, not_charged), pct(not_charged, n->kernel_total));
+                 hum(h2, not_charged), kt_pct(not_charged, n->kernel_total));
     }
     wrap(r->f, "  ", 2, text);
 }
@@ -231,11 +196,11 @@ static void kinds(struct rep *r)
     fprintf(r->f, "  %-20s %15s %8s %7s\n", "kind", "bytes", "size", "share");
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
         fprintf(r->f, "  %-20s %15" PRIu64 " %8s %6.1f%%\n", kmem_node_kind_name[k], n->kind[k],
-                hum(h, n->kind[k]), pct(n->kind[k], n->kernel_total));
+                hum(h, n->kind[k]), kt_pct(n->kind[k], n->kernel_total));
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s %6.1f%%\n", "total", n->kernel_total,
             hum(h, n->kernel_total), n->kernel_total ? 100.0 : 0.0);
     fprintf(r->f, "\n  Kernel memory is %.1f%% of MemTotal (%" PRIu64 " bytes, %s).\n",
-            pct(n->kernel_total, memtotal), memtotal, hum(h2, memtotal));
+            kt_pct(n->kernel_total, memtotal), memtotal, hum(h2, memtotal));
     fprintf(r->f, "\n  What each kind is:\n");
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++) {
         char first[64], text[512];
@@ -272,12 +237,12 @@ static void kinds(struct rep *r)
 }
 
 /* Slab caches by size, descending; ties keep file order. */
-static const struct kmem_slabinfo *sort_si;
-static int cmp_slab_size(const void *pa, const void *pb)
+static int cmp_slab_size(const void *pa, const void *pb, void *arg)
 {
+    const struct kmem_slabinfo *si = arg;
     size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    uint64_t sa = kmem_slab_bytes(&sort_si->v[a], kmem_page_size());
-    uint64_t sb = kmem_slab_bytes(&sort_si->v[b], kmem_page_size());
+    uint64_t sa = kmem_slab_bytes(&si->v[a], kmem_page_size());
+    uint64_t sb = kmem_slab_bytes(&si->v[b], kmem_page_size());
 
     if (sa != sb)
         return sa > sb ? -1 : 1;
@@ -323,8 +288,7 @@ static void slabs(struct rep *r)
     }
     for (size_t i = 0; i < si->n; i++)
         idx[i] = i;
-    sort_si = si;
-    qsort(idx, si->n, sizeof(*idx), cmp_slab_size);
+    qsort_r(idx, si->n, sizeof(*idx), cmp_slab_size, (void *)si);
     shown = si->n < TOP_N ? si->n : TOP_N;
     fprintf(r->f, "\n  Top %zu by size:\n", shown);
     fprintf(r->f, "  %15s %8s %12s %12s %8s  %s\n", "bytes", "size", "objects", "in use",
@@ -335,7 +299,7 @@ static void slabs(struct rep *r)
 
         fprintf(r->f, "  %15" PRIu64 " %8s %12" PRIu64 " %12" PRIu64 " %8" PRIu64 "  ", b,
                 hum(h, b), s->num_objs, s->active_objs, s->objsize);
-        put_name(r->f, s->name, 0);
+        kt_put_printable(r->f, s->name);
         if (s->dup)
             fprintf(r->f, " (line %u, repeated name)", s->line);
         fputc('\n', r->f);
@@ -425,7 +389,7 @@ static void unaccounted(struct rep *r)
                 (uint64_t)(-(n->unaccounted_signed + 1)) + 1);
     else
         fprintf(r->f, " (%s, %.1f%% of kernel memory)\n", hum(h, (uint64_t)n->unaccounted_signed),
-                pct((uint64_t)n->unaccounted_signed, n->kernel_total));
+                kt_pct((uint64_t)n->unaccounted_signed, n->kernel_total));
     if (overflow || sum != n->unaccounted_signed)
         fprintf(r->f,
                 "  (note: these terms give %" PRId64 "; the node reader's own result is "
@@ -466,51 +430,11 @@ static void outside(struct rep *r)
             n->memmap_boot_bytes, hum(h, n->memmap_boot_bytes));
 }
 
-/* Display name: namespace/pod/container when known (the path is in --json), else the
- * cgroup path. */
-static void put_cg_name(FILE *f, const struct kmem_cgroup *cg)
+static int cmp_kernel(const void *pa, const void *pb, void *arg)
 {
-    const char *cid = cg->container_id ? cg->container_id : "";
-
-    if (cg->pod_name && *cg->pod_name) {
-        put_name(f, cg->namespace_name, 0);
-        fputc('/', f);
-        put_name(f, cg->pod_name, 0);
-        if (cg->container_name && *cg->container_name) {
-            fputc('/', f);
-            put_name(f, cg->container_name, 0);
-        } else if (*cid) {
-            fprintf(f, "/%.12s", cid);
-        } else if (cg->kube_conmon) {
-            fputs(" (conmon)", f);
-        }
-        return;
-    }
-    put_name(f, cg->path, 0);
-}
-
-static const struct kmem_cgroup *sort_cg;
-
-/* Path order where '/' comes before every other byte: a cgroup's descendants
- * follow it directly. */
-static int cmp_tree(const void *pa, const void *pb)
-{
-    const unsigned char *a = (const unsigned char *)sort_cg[*(const size_t *)pa].path;
-    const unsigned char *b = (const unsigned char *)sort_cg[*(const size_t *)pb].path;
-
-    for (;; a++, b++) {
-        int ca = *a == '/' ? 1 : *a ? *a + 1 : 0;
-        int cb = *b == '/' ? 1 : *b ? *b + 1 : 0;
-
-        if (ca != cb || !ca)
-            return ca - cb;
-    }
-}
-
-static int cmp_kernel(const void *pa, const void *pb)
-{
-    const struct kmem_cgroup *a = &sort_cg[*(const size_t *)pa];
-    const struct kmem_cgroup *b = &sort_cg[*(const size_t *)pb];
+    const struct kmem_cgroup *v = arg;
+    const struct kmem_cgroup *a = &v[*(const size_t *)pa];
+    const struct kmem_cgroup *b = &v[*(const size_t *)pb];
 
     if (a->kernel != b->kernel)
         return a->kernel > b->kernel ? -1 : 1;
@@ -520,19 +444,180 @@ static int cmp_kernel(const void *pa, const void *pb)
 static void cg_table(struct rep *r, const size_t *idx, size_t n, uint64_t whole)
 {
     const struct kmem_cgroup *v = r->snap->cgroups.v;
-    char h[H];
+    char h[H], name[4096];
 
     fprintf(r->f, "  %15s %8s %7s  %s\n", "bytes", "size", "share", "cgroup");
     for (size_t i = 0; i < n && i < TOP_N; i++) {
         const struct kmem_cgroup *cg = &v[idx[i]];
 
         fprintf(r->f, "  %15" PRIu64 " %7s%c %6.1f%%  ", cg->kernel, hum(h, cg->kernel),
-                cg->kernel_approx ? '~' : ' ', pct(cg->kernel, whole));
-        put_cg_name(r->f, cg);
-        fputc('\n', r->f);
+                cg->kernel_approx ? '~' : ' ', kt_pct(cg->kernel, whole));
+        fprintf(r->f, "%s\n", kt_cg_name(name, sizeof(name), cg, KT_ESC_HEX));
     }
     if (n > TOP_N)
         fprintf(r->f, "  ... and %zu more\n", n - TOP_N);
+}
+
+/* Where the root's figure ("charged to cgroups") comes from. */
+static const char *charged_source(const struct kmem_cgroups *cgs)
+{
+    const struct kmem_cgroup *root = &cgs->v[0];
+
+    if (cgs->layout != KMEM_CG_V2)
+        return "the root cgroup's memory.kmem.usage_in_bytes";
+    if (root->kernel_lower_bound)
+        return "the sum of the root's children (a lower bound)";
+    if (root->kernel_approx)
+        return "the root cgroup's memory.stat, sum of the parts (estimated)";
+    return "the root cgroup's memory.stat \"kernel\"";
+}
+
+/* The parts of the charged total; they add up to it exactly. */
+static void root_parts(struct rep *r, const struct kmem_cgroup *root)
+{
+    char h[H];
+
+    if (!root->comp_present)
+        return;
+    fputs("\n  By kind (the parts add up to the charged total):\n", r->f);
+    for (int k = 0; k < KMEM_CG_KIND_COUNT; k++) {
+        if (!(root->comp_present & (UINT32_C(1) << k)))
+            continue;
+        fprintf(r->f, "    %-20s %15" PRIu64 " bytes %8s\n", kmem_cg_kind_name[k], root->comp[k],
+                hum(h, root->comp[k]));
+    }
+    if (root->has_sock)
+        fprintf(r->f, "    %-20s %15" PRIu64 " bytes %8s  charged too, but outside kernel memory\n",
+                "sock", root->sock, hum(h, root->sock));
+    if (root->comp_excess)
+        fprintf(r->f,
+                "    (the parts the kernel reported were %" PRIu64 " bytes above its \"kernel\":\n"
+                "    per-CPU counter lag; taken off the largest parts)\n",
+                root->comp_excess);
+}
+
+/* Which figures are the kernel's own counters, and how far off the others can be. */
+static void exactness(struct rep *r, const struct kmem_cgroups *cgs, bool approx)
+{
+    const struct kmem_cgroup *root = &cgs->v[0];
+    char text[1400];
+    size_t len = 0;
+
+    fputc('\n', r->f);
+    if (cgs->kernel_exact) {
+        wrap(r->f, "  ", 2,
+             cgs->layout == KMEM_CG_V2
+                 ? "Exact: every cgroup figure is the kernel's own counter (memory.stat "
+                   "\"kernel\", Linux 5.18 and later)."
+                 : "Exact: every cgroup figure is the kernel's own counter "
+                   "(memory.kmem.usage_in_bytes).");
+        return;
+    }
+    if (approx)
+        len += (size_t)snprintf(
+            text + len, sizeof(text) - len,
+            "Estimated: this kernel's memory.stat has no \"kernel\" line (before Linux 5.18). "
+            "Each figure marked ~ is the sum of the parts it does report, a lower bound: it "
+            "misses vmalloc, page tables before 5.11 and every other accounted kernel page "
+            "(pipes, BPF maps, ...). Each cgroup's kernel memory is at most "
+            "memory.current - pages on its LRU lists - sock (--json upper_bound_bytes, "
+            "kmem_cgroup_kernel_upper_bound_bytes; docs/cgroups.md). ");
+    if (root->kernel_lower_bound && len < sizeof(text))
+        snprintf(text + len, sizeof(text) - len,
+                 "The root cgroup has no memory.stat on this kernel: \"charged\" is the sum of "
+                 "its children, which misses what removed cgroups handed up to the root, so "
+                 "\"not charged\" may be too high.");
+    wrap(r->f, "  ", 2, text);
+}
+
+/*
+ * Cost of one removed ("dying") memory cgroup, measured on Linux 6.18 (x86-64,
+ * 2 possible CPUs, 1 node) with bench/dying_memcg.sh: 1000 and 2000 removed
+ * cgroups held by one tmpfs page each, then freed: Slab fell by 15.7-16.3 KiB
+ * and Percpu by 1.8-1.9 KiB per possible CPU for each. Slab: struct
+ * mem_cgroup, its statistics, its per-node data, the cgroup; percpu: its
+ * per-CPU statistics (docs/cgroups.md).
+ */
+#define DYING_SLAB_BYTES       (16 * 1024)
+#define DYING_PERCPU_CPU_BYTES 1900
+
+static int cmp_dying(const void *pa, const void *pb, void *v)
+{
+    const struct kmem_cgroup *a = (const struct kmem_cgroup *)v + *(const size_t *)pa;
+    const struct kmem_cgroup *b = (const struct kmem_cgroup *)v + *(const size_t *)pb;
+
+    if (a->dying != b->dying)
+        return a->dying > b->dying ? -1 : 1;
+    return strcmp(a->path, b->path);
+}
+
+static void dying(struct rep *r)
+{
+    const struct kmem_cgroups *cgs = &r->snap->cgroups;
+    uint64_t per, total;
+    char h[H], text[1500];
+    size_t *idx, n = 0;
+
+    if (!r->cg_ok || cgs->layout == KMEM_CG_NONE || cgs->n == 0)
+        return;
+    section(r, "Removed memory cgroups");
+    if (cgs->dying_source == KMEM_CG_DYING_NONE) {
+        fputs("  Unknown: this kernel shows no count (cgroup.stat, /proc/cgroups).\n", r->f);
+        return;
+    }
+    fprintf(r->f, "  %-20s %15" PRIu64 "  %s\n", "removed, still held", cgs->dying,
+            cgs->dying_source == KMEM_CG_DYING_SUBSYS_MEMORY
+                ? "root cgroup.stat nr_dying_subsys_memory"
+            : cgs->dying_source == KMEM_CG_DYING_DESCENDANTS
+                ? "root cgroup.stat nr_dying_descendants (all controllers)"
+                : "/proc/cgroups num_cgroups of memory - cgroups walked");
+    if (cgs->dying == 0) {
+        fputs("  None: no removed memory cgroup is held.\n", r->f);
+        return;
+    }
+    per = DYING_SLAB_BYTES + (uint64_t)cgs->possible_cpus * DYING_PERCPU_CPU_BYTES;
+    if (__builtin_mul_overflow(cgs->dying, per, &total))
+        total = UINT64_MAX;
+    if (cgs->possible_cpus)
+        fprintf(r->f,
+                "  %-20s %15" PRIu64 " bytes %8s  estimate: %" PRIu64 " x (%d + %u CPUs x %d)\n",
+                "they pin about", total, hum(h, total), cgs->dying, DYING_SLAB_BYTES,
+                cgs->possible_cpus, DYING_PERCPU_CPU_BYTES);
+    else
+        fprintf(r->f,
+                "  %-20s %15" PRIu64 " bytes %8s  estimate: %" PRIu64 " x %d, plus per-CPU "
+                "statistics\n",
+                "they pin about", total, hum(h, total), cgs->dying, DYING_SLAB_BYTES);
+    snprintf(
+        text, sizeof(text),
+        "A memory cgroup removed (rmdir, a container that ended) stays in the kernel while "
+        "anything is still charged to it, mostly page cache and tmpfs or shm files its "
+        "processes left behind. Each one keeps its own bookkeeping: about %d KiB of slab "
+        "(struct mem_cgroup, its statistics, the cgroup) and about %.1f KiB of per-CPU "
+        "statistics per possible CPU (measured on Linux 6.18; docs/cgroups.md), besides the pages "
+        "that hold it. A few are normal; a count that keeps growing is a leak. To free "
+        "them, free what holds them: delete files no one needs, or reclaim page cache "
+        "(echo 1 > /proc/sys/vm/drop_caches, or memory.reclaim of the parent cgroup on "
+        "cgroup v2, Linux 5.19+).",
+        DYING_SLAB_BYTES / 1024, DYING_PERCPU_CPU_BYTES / 1024.0);
+    wrap(r->f, "  ", 2, text);
+    /* v2: where they are (top-level cgroups with the most). */
+    idx = malloc(cgs->n * sizeof(*idx));
+    if (!idx)
+        return;
+    for (size_t i = 0; i < cgs->n; i++)
+        if (cgs->v[i].depth == 1 && cgs->v[i].has_dying && cgs->v[i].dying)
+            idx[n++] = i;
+    if (n) {
+        qsort_r(idx, n, sizeof(*idx), cmp_dying, cgs->v);
+        fputs("\n  Below the top-level cgroups with the most:\n", r->f);
+        for (size_t i = 0; i < n && i < TOP_N; i++) {
+            fprintf(r->f, "  %15" PRIu64 "  ", cgs->v[idx[i]].dying);
+            kt_put_printable(r->f, cgs->v[idx[i]].path);
+            fputc('\n', r->f);
+        }
+    }
+    free(idx);
 }
 
 static void cgroups(struct rep *r)
@@ -571,9 +656,7 @@ static void cgroups(struct rep *r)
         fputc('\n', r->f);
     }
     fprintf(r->f, "  %-20s %15" PRIu64 " bytes %8s  %s\n", "charged to cgroups", root->kernel,
-            hum(h, root->kernel),
-            cgs->layout == KMEM_CG_V2 ? "the root cgroup's \"kernel\" (the sum of its children)"
-                                      : "the root cgroup's memory.kmem.usage_in_bytes");
+            hum(h, root->kernel), charged_source(cgs));
     if (r->node_ok) {
         uint64_t not_charged =
             node->kernel_total > root->kernel ? node->kernel_total - root->kernel : 0;
@@ -583,15 +666,13 @@ static void cgroups(struct rep *r)
                 "not charged", not_charged, hum(h, not_charged), node->kernel_total,
                 node->kernel_total < root->kernel ? " (below 0: shown as 0)" : "");
         fprintf(r->f, "  %.1f%% of the node's kernel memory is charged to some cgroup.\n",
-                pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
-                    node->kernel_total));
+                kt_pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
+                       node->kernel_total));
     } else {
         fputs("  (the part not charged needs the node counters, which are not available)\n", r->f);
     }
-    if (approx)
-        fputs("  ~ marks cgroups whose memory.stat has no \"kernel\" line (before Linux 5.18):\n"
-              "    the sum of the parts the kernel does report.\n",
-              r->f);
+    root_parts(r, root);
+    exactness(r, cgs, approx);
     if (cgs->n_errors)
         fprintf(r->f, "  %zu cgroups could not be read and are left out.\n", cgs->n_errors);
 
@@ -602,23 +683,13 @@ static void cgroups(struct rep *r)
     }
     top = idx + cgs->n;
     /* Leaves: in tree order, a cgroup followed by one of its descendants is not one. */
-    for (size_t i = 0; i < cgs->n; i++)
-        idx[i] = i;
-    sort_cg = cgs->v;
-    qsort(idx, cgs->n, sizeof(*idx), cmp_tree);
+    kt_cg_tree_order(cgs->v, cgs->n, idx);
     for (size_t i = 0; i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[idx[i]];
-        size_t l = strlen(cg->path);
-        bool leaf = true;
+        bool leaf = i + 1 == cgs->n || !kt_cg_is_ancestor(cg->path, cgs->v[idx[i + 1]].path);
 
         if (cg->depth == 1)
             top[ntop++] = idx[i];
-        if (i + 1 < cgs->n) {
-            const char *next = cgs->v[idx[i + 1]].path;
-
-            leaf = !(strncmp(next, cg->path, l) == 0 &&
-                     (next[l] == '/' || (l > 0 && cg->path[l - 1] == '/')));
-        }
         if (leaf && cg->depth > 0)
             idx[nleaf++] = idx[i];
     }
@@ -628,12 +699,12 @@ static void cgroups(struct rep *r)
           "  Shares are of the memory charged to cgroups.\n",
           r->f);
     if (ntop) {
-        qsort(top, ntop, sizeof(*top), cmp_kernel);
+        qsort_r(top, ntop, sizeof(*top), cmp_kernel, (void *)cgs->v);
         fprintf(r->f, "\n  Top-level cgroups (the root's children):\n");
         cg_table(r, top, ntop, root->kernel);
     }
     if (nleaf) {
-        qsort(idx, nleaf, sizeof(*idx), cmp_kernel);
+        qsort_r(idx, nleaf, sizeof(*idx), cmp_kernel, (void *)cgs->v);
         fprintf(r->f, "\n  Leaf cgroups (containers, services; no double counting among "
                       "them):\n");
         cg_table(r, idx, nleaf, root->kernel);
@@ -643,17 +714,39 @@ static void cgroups(struct rep *r)
     free(idx);
 }
 
-int kt_report(FILE *f, const struct kmem_snapshot *snap)
+/* Which machine a capture read back with --root describes. */
+static void capture_header(FILE *f, const struct kmem_capture_meta *m)
+{
+    if (!m)
+        return;
+    fputs("Read from a capture: taken ", f);
+    kt_put_printable(f, *m->date ? m->date : "(date unknown)");
+    fputs(" on host ", f);
+    kt_put_printable(f, *m->hostname ? m->hostname : "unknown");
+    fputs(", Linux ", f);
+    kt_put_printable(f, *m->kernel ? m->kernel : "unknown");
+    fputs(", by kmem ", f);
+    kt_put_printable(f, *m->version ? m->version : "unknown");
+    fputs("\n", f);
+    if (*m->command) {
+        fputs("  with: ", f);
+        kt_put_printable(f, m->command);
+        fputs("\n", f);
+    }
+}
+
+int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_capture_meta *meta)
 {
     struct rep r = {
         .f = f,
         .snap = snap,
-        .slab_ok = (snap->flags & KMEM_COLLECT_SLAB) && !snap->status[KMEM_PART_SLAB].err,
-        .node_ok = (snap->flags & KMEM_COLLECT_NODE) && !snap->status[KMEM_PART_NODE].err,
-        .cg_ok = (snap->flags & KMEM_COLLECT_CGROUPS) && !snap->status[KMEM_PART_CGROUPS].err,
+        .slab_ok = kt_part_ok(snap, KMEM_PART_SLAB),
+        .node_ok = kt_part_ok(snap, KMEM_PART_NODE),
+        .cg_ok = kt_part_ok(snap, KMEM_PART_CGROUPS),
     };
 
     fprintf(f, "Kernel memory report (kmemtop %s)\n", KMEM_VERSION);
+    capture_header(f, meta);
     summary(&r);
     intro(&r);
     kinds(&r);
@@ -662,6 +755,7 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap)
     unaccounted(&r);
     outside(&r);
     cgroups(&r);
+    dying(&r);
     if (fflush(f) != 0 || ferror(f))
         return -(errno ? errno : EIO);
     return 0;

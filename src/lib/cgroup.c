@@ -26,6 +26,7 @@
 #include "arena.h"
 #include "hindex.h"
 #include "kube.h"
+#include "kv.h"
 #include "parse.h"
 #include "sat.h"
 
@@ -46,51 +47,97 @@ const char *const kmem_cg_kind_name[KMEM_CG_KIND_COUNT] = {
     [KMEM_CG_SEC_PAGETABLES] = "sec_pagetables",
     [KMEM_CG_PERCPU] = "percpu",
     [KMEM_CG_VMALLOC] = "vmalloc",
+    [KMEM_CG_ZSWAP] = "zswap",
     [KMEM_CG_OTHER] = "other",
-    [KMEM_CG_SOCK] = "sock",
-    [KMEM_CG_TCP] = "tcp",
 };
 static_assert(sizeof(kmem_cg_kind_name) / sizeof(kmem_cg_kind_name[0]) == KMEM_CG_KIND_COUNT,
               "kmem_cg_kind_name table");
 
+const char *const kmem_cg_dying_source_name[] = {
+    [KMEM_CG_DYING_NONE] = "none",
+    [KMEM_CG_DYING_SUBSYS_MEMORY] = "nr_dying_subsys_memory",
+    [KMEM_CG_DYING_DESCENDANTS] = "nr_dying_descendants",
+    [KMEM_CG_DYING_PROC_CGROUPS] = "proc_cgroups",
+};
+static_assert(sizeof(kmem_cg_dying_source_name) / sizeof(kmem_cg_dying_source_name[0]) ==
+                  KMEM_CG_DYING_PROC_CGROUPS + 1,
+              "kmem_cg_dying_source_name table");
+
 /* ---- v2 memory.stat ----------------------------------------------------- */
 
-#define KIND_KERNEL KMEM_CG_KIND_COUNT /* pseudo-kind for the "kernel" line */
+/* Slots past the kinds: lines that are not parts of kernel memory. */
+enum {
+    X_KERNEL = KMEM_CG_KIND_COUNT,
+    X_SOCK,
+    X_INACTIVE_ANON,
+    X_ACTIVE_ANON,
+    X_INACTIVE_FILE,
+    X_ACTIVE_FILE,
+    X_UNEVICTABLE,
+    X_COUNT
+};
 
 /* memory.stat keys we use, bound to their slot; every other key is skipped. */
 static const struct {
     const char *key;
-    unsigned kind;
+    unsigned slot;
 } memstat_keys[] = {
-    {"kernel", KIND_KERNEL},
+    {"kernel", X_KERNEL},
     {"kernel_stack", KMEM_CG_KERNEL_STACK},
     {"pagetables", KMEM_CG_PAGETABLES},
     {"sec_pagetables", KMEM_CG_SEC_PAGETABLES},
     {"percpu", KMEM_CG_PERCPU},
-    {"sock", KMEM_CG_SOCK},
+    {"sock", X_SOCK},
     {"vmalloc", KMEM_CG_VMALLOC},
+    {"zswap", KMEM_CG_ZSWAP},
+    {"inactive_anon", X_INACTIVE_ANON},
+    {"active_anon", X_ACTIVE_ANON},
+    {"inactive_file", X_INACTIVE_FILE},
+    {"active_file", X_ACTIVE_FILE},
+    {"unevictable", X_UNEVICTABLE},
     {"slab_reclaimable", KMEM_CG_SLAB_RECLAIMABLE},
     {"slab_unreclaimable", KMEM_CG_SLAB_UNRECLAIMABLE},
 };
 
-/* The parts that "kernel" contains (sock is charged, but outside "kernel"). */
-static const unsigned kernel_parts[] = {
-    KMEM_CG_SLAB_RECLAIMABLE, KMEM_CG_SLAB_UNRECLAIMABLE, KMEM_CG_KERNEL_STACK,
-    KMEM_CG_PAGETABLES,       KMEM_CG_SEC_PAGETABLES,     KMEM_CG_PERCPU,
-    KMEM_CG_VMALLOC,
-};
+/*
+ * The parts reported exceed "kernel" by @excess: take it off the largest
+ * parts first, so that the parts add up to kernel (docs/cgroups.md).
+ */
+static void trim_parts(struct kmem_cgroup *cg, uint64_t excess)
+{
+    while (excess > 0) {
+        int big = -1;
+
+        for (int k = 0; k < KMEM_CG_OTHER; k++)
+            if (cg->comp[k] > 0 && (big < 0 || cg->comp[k] > cg->comp[big]))
+                big = k;
+        if (big < 0)
+            break;
+        if (cg->comp[big] >= excess) {
+            cg->comp[big] -= excess;
+            break;
+        }
+        excess -= cg->comp[big];
+        cg->comp[big] = 0;
+    }
+}
 
 int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
                           struct kmem_parse_error *err)
 {
     const char *p = buf, *end = buf + len;
-    bool have_kernel = false;
-    uint64_t kernel = 0, parts = 0;
+    uint64_t x[X_COUNT] = {0}, parts = 0;
+    uint32_t seen = 0;
     unsigned ln = 0;
 
+    static_assert(X_COUNT <= 32, "memory.stat slots fit the seen mask");
     cg->kernel = 0;
     cg->kernel_approx = false;
     cg->comp_present = 0;
+    cg->comp_excess = 0;
+    cg->has_sock = false;
+    cg->sock = 0;
+    cg->lru = 0;
     for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
         cg->comp[k] = 0;
     kmem_parse_ok(err);
@@ -114,32 +161,125 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
         q = kmem_skip_blanks(q, end);
         if (q < end && *q != '\n' && *q != '\0')
             goto out_bad;
-        if (memstat_keys[k].kind == KIND_KERNEL) {
-            kernel = v;
-            have_kernel = true;
-        } else {
-            cg->comp[memstat_keys[k].kind] = v;
-            cg->comp_present |= 1u << memstat_keys[k].kind;
-        }
+        x[memstat_keys[k].slot] = v;
+        seen |= 1u << memstat_keys[k].slot;
     next:
         if (!kmem_next_line(&p, end))
             break;
     }
-    for (size_t i = 0; i < sizeof(kernel_parts) / sizeof(kernel_parts[0]); i++)
-        parts = kmem_add_sat(parts, cg->comp[kernel_parts[i]]);
-    if (have_kernel) {
-        cg->kernel = kernel;
-        cg->comp[KMEM_CG_OTHER] = kernel > parts ? kernel - parts : 0;
+    for (int k = 0; k < KMEM_CG_OTHER; k++) {
+        if (!(seen & (1u << k)))
+            continue;
+        cg->comp[k] = x[k];
+        cg->comp_present |= 1u << k;
+        parts = kmem_add_sat(parts, x[k]);
+    }
+    if (seen & (1u << X_KERNEL)) {
+        cg->kernel = x[X_KERNEL];
+        if (parts > cg->kernel) {
+            cg->comp_excess = parts - cg->kernel;
+            trim_parts(cg, cg->comp_excess);
+        } else {
+            cg->comp[KMEM_CG_OTHER] = cg->kernel - parts;
+        }
         cg->comp_present |= 1u << KMEM_CG_OTHER;
     } else {
         /* Before Linux 5.18: no "kernel" line; the parts are a lower bound. */
         cg->kernel = parts;
         cg->kernel_approx = true;
     }
+    if (seen & (1u << X_SOCK)) {
+        cg->has_sock = true;
+        cg->sock = x[X_SOCK];
+    }
+    for (int k = X_INACTIVE_ANON; k <= X_UNEVICTABLE; k++)
+        cg->lru = kmem_add_sat(cg->lru, x[k]);
     return 0;
 
 out_bad:
     return kmem_parse_fail(err, ln, "expected \"key value\"");
+}
+
+/* ---- cgroup.stat, /proc/cgroups, the CPU list --------------------------- */
+
+int kmem_cg_cgstat_parse(const char *buf, size_t len, uint64_t *dying,
+                         enum kmem_cg_dying_source *source, struct kmem_parse_error *err)
+{
+    static const char *const names[] = {"nr_dying_descendants", "nr_dying_subsys_memory"};
+    static const struct kmem_kv_table t = {names, 2, false, false};
+    uint64_t v[2] = {0}, present = 0;
+    int r = kmem_kv_parse(&t, buf, len, v, &present, err);
+
+    *dying = 0;
+    *source = KMEM_CG_DYING_NONE;
+    if (r)
+        return r;
+    if (present & 2) {
+        *dying = v[1];
+        *source = KMEM_CG_DYING_SUBSYS_MEMORY;
+    } else if (present & 1) {
+        *dying = v[0];
+        *source = KMEM_CG_DYING_DESCENDANTS;
+    }
+    return 0;
+}
+
+int kmem_cg_proc_cgroups_parse(const char *buf, size_t len, uint64_t *num)
+{
+    const char *p = buf, *end = buf + len;
+
+    *num = 0;
+    while (p < end) {
+        const char *tok, *q = p;
+        size_t tlen;
+        uint64_t hier, n;
+
+        /* "#subsys_name hierarchy num_cgroups enabled" */
+        if (kmem_next_token(&q, end, &tok, &tlen) && kmem_tok_eq(tok, tlen, "memory")) {
+            if (kmem_parse_u64(&q, end, &hier) || kmem_parse_u64(&q, end, &n))
+                return -EINVAL;
+            *num = n;
+            return 0;
+        }
+        if (!kmem_next_line(&p, end))
+            break;
+    }
+    return -ENOENT;
+}
+
+unsigned kmem_cg_cpulist_count(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    uint64_t count = 0;
+
+    while (end > p && (end[-1] == '\n' || end[-1] == '\0' || kmem_is_blank(end[-1])))
+        end--;
+    for (;;) {
+        /* One range, "N" or "N-M", up to the next ',': each number with the
+         * parse cursor bounded to its own characters. */
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        const char *dash = memchr(p, '-', (size_t)(stop - p));
+        uint64_t lo, hi;
+
+        if (kmem_parse_u64(&p, dash ? dash : stop, &lo) || p != (dash ? dash : stop))
+            return 0;
+        hi = lo;
+        if (dash) {
+            p = dash + 1;
+            if (kmem_parse_u64(&p, stop, &hi) || p != stop || hi < lo)
+                return 0;
+        }
+        if (hi - lo >= (1u << 24))
+            return 0;
+        count += hi - lo + 1;
+        if (count > (1u << 24))
+            return 0;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return (unsigned)count;
 }
 
 /* ---- storage ------------------------------------------------------------ */
@@ -335,50 +475,94 @@ struct walk {
 };
 
 /*
+ * v2: the counters of the cgroup open at @fd. The root has no memory.current;
+ * a root without memory.stat (old kernels) is filled from its children later.
+ */
+static int read_v2(struct walk *w, int fd, struct kmem_cgroup *cg)
+{
+    struct kmem_buf *b = &w->r->buf;
+    struct kmem_parse_error perr;
+    enum kmem_cg_dying_source src;
+    int err;
+
+    w->bad_file = "memory.stat";
+    err = kmem_read_at(w->io, fd, "memory.stat", b);
+    if (err == -ENOENT && cg->depth == 0) {
+        cg->kernel_lower_bound = true;
+    } else if (err) {
+        return err;
+    } else {
+        err = kmem_cg_memstat_parse(b->data, b->len, cg, &perr);
+        if (err) {
+            w->bad_line = perr.line;
+            return err;
+        }
+    }
+    w->bad_file = "memory.current";
+    err = kmem_read_at(w->io, fd, "memory.current", b);
+    if (!err) {
+        if (kmem_parse_single_u64(b->data, b->len, &cg->usage))
+            return -EINVAL;
+        /* Charged: kernel + sock + user pages (each on an LRU list unless
+         * isolated or in a per-CPU batch) + the per-CPU charge stock. */
+        cg->has_upper_bound = true;
+        cg->kernel_upper_bound = cg->usage > cg->lru ? cg->usage - cg->lru : 0;
+        cg->kernel_upper_bound =
+            cg->kernel_upper_bound > cg->sock ? cg->kernel_upper_bound - cg->sock : 0;
+        if (cg->kernel_upper_bound < cg->kernel)
+            cg->kernel_upper_bound = cg->kernel;
+    } else if (err != -ENOENT) {
+        return err;
+    }
+    /* Removed memory cgroups below this one (not an error where absent). */
+    w->bad_file = "cgroup.stat";
+    err = kmem_read_at(w->io, fd, "cgroup.stat", b);
+    if (err == -ENOENT)
+        return 0;
+    if (err)
+        return err;
+    err = kmem_cg_cgstat_parse(b->data, b->len, &cg->dying, &src, &perr);
+    if (err) {
+        w->bad_line = perr.line;
+        return err;
+    }
+    cg->has_dying = src != KMEM_CG_DYING_NONE;
+    if (cg->depth == 0) {
+        w->cgs->dying = cg->dying;
+        w->cgs->dying_source = src;
+    }
+    return 0;
+}
+
+/*
  * Read the counters of the cgroup open at @fd into @cg. 0, or -errno from
  * the kernel, or -EINVAL for content that does not parse (w->bad_*).
  */
 static int read_counters(struct walk *w, int fd, struct kmem_cgroup *cg)
 {
     struct kmem_buf *b = &w->r->buf;
-    struct kmem_parse_error perr;
-    uint64_t v;
     int err;
 
     w->bad_file = NULL;
     w->bad_line = 0;
-    if (w->v2) {
-        w->bad_file = "memory.stat";
-        err = kmem_read_at(w->io, fd, "memory.stat", b);
-        if (err)
-            return err;
-        err = kmem_cg_memstat_parse(b->data, b->len, cg, &perr);
-        if (err) {
-            w->bad_line = perr.line;
-            return err;
-        }
-        w->bad_file = "memory.current";
-        err = kmem_read_at(w->io, fd, "memory.current", b);
-        if (err == -ENOENT)
-            return 0;
-        if (err)
-            return err;
-        err = kmem_parse_single_u64(b->data, b->len, &cg->usage);
-        return err ? -EINVAL : 0;
-    }
+    cg->container_attempt = -1;
+    if (w->v2)
+        return read_v2(w, fd, cg);
     w->bad_file = "memory.kmem.usage_in_bytes";
     err = kmem_read_at(w->io, fd, w->bad_file, b);
     if (err)
         return err;
     if (kmem_parse_single_u64(b->data, b->len, &cg->kernel))
         return -EINVAL;
+    /* v1 reports no parts: all of it is "other". */
+    cg->comp[KMEM_CG_OTHER] = cg->kernel;
+    cg->comp_present = 1u << KMEM_CG_OTHER;
     w->bad_file = "memory.kmem.tcp.usage_in_bytes";
     err = kmem_read_at(w->io, fd, w->bad_file, b);
     if (!err) {
-        if (kmem_parse_single_u64(b->data, b->len, &v))
+        if (kmem_parse_single_u64(b->data, b->len, &cg->sock))
             return -EINVAL;
-        cg->comp[KMEM_CG_TCP] = v;
-        cg->comp_present |= 1u << KMEM_CG_TCP;
+        cg->has_sock = true;
     } else if (err != -ENOENT) {
         return err;
     }
@@ -421,7 +605,7 @@ static int add_identity(struct walk *w, struct kmem_cgroup *cg)
     struct kmem_cg_reader *r = w->r;
     const char *ns, *pod, *container;
     struct kmem_kube_id id;
-    int err;
+    int err, attempt;
 
     if (!strstr(r->path, "kubepods") || !kmem_kube_parse_path(r->path, &id))
         return 0;
@@ -436,8 +620,9 @@ static int add_identity(struct walk *w, struct kmem_cgroup *cg)
             return err;
         r->names_loaded = true;
     }
-    kmem_kube_names_lookup(r->names, &id, &ns, &pod, &container);
+    kmem_kube_names_lookup(r->names, &id, &ns, &pod, &container, &attempt);
     cg->kube_conmon = id.conmon;
+    cg->container_attempt = attempt;
     err = kmem_arena_str(&w->st->arena, id.pod_uid, &o->s[S_UID]);
     if (!err)
         err = kmem_arena_str(&w->st->arena, id.qos, &o->s[S_QOS]);
@@ -610,24 +795,48 @@ static int walk_tree(struct walk *w, int hfd)
     return 0;
 }
 
-/* v2: the root has no memory.current, and nothing is charged to it: its
- * kernel memory is what its children hold (docs/cgroups.md). */
-static void sum_children_into_root(struct kmem_cgroups *cgs)
+/*
+ * v2: the root has no memory.current: its usage is the sum of its children's.
+ * Where the kernel has no root memory.stat (before the kernels kmem is tested
+ * on), kernel, its parts and sock are the sums too: a lower bound, since
+ * removed cgroups hand their charges up to the root (docs/cgroups.md).
+ */
+static void root_from_children(struct kmem_cgroups *cgs)
 {
     struct kmem_cgroup *root = &cgs->v[0];
+    bool sum_kernel = root->kernel_lower_bound;
 
+    root->usage = 0;
     for (size_t i = 1; i < cgs->n; i++) {
         const struct kmem_cgroup *c = &cgs->v[i];
 
         if (c->depth != 1)
             continue;
-        root->kernel = kmem_add_sat(root->kernel, c->kernel);
         root->usage = kmem_add_sat(root->usage, c->usage);
+        if (!sum_kernel)
+            continue;
+        root->kernel = kmem_add_sat(root->kernel, c->kernel);
         root->kernel_approx |= c->kernel_approx;
         root->comp_present |= c->comp_present;
+        root->comp_excess = kmem_add_sat(root->comp_excess, c->comp_excess);
         for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
             root->comp[k] = kmem_add_sat(root->comp[k], c->comp[k]);
+        root->has_sock |= c->has_sock;
+        root->sock = kmem_add_sat(root->sock, c->sock);
+        root->lru = kmem_add_sat(root->lru, c->lru);
     }
+}
+
+/* v1: removed memory cgroups are counted in /proc/cgroups but have no directory. */
+static void v1_dying(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_cgroups *cgs)
+{
+    uint64_t num, walked = cgs->n + cgs->n_errors;
+
+    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "cgroups", &r->buf) ||
+        kmem_cg_proc_cgroups_parse(r->buf.data, r->buf.len, &num))
+        return; /* unknown, not an error */
+    cgs->dying = num > walked ? num - walked : 0;
+    cgs->dying_source = KMEM_CG_DYING_PROC_CGROUPS;
 }
 
 static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
@@ -660,6 +869,10 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     cgs->n_errors = 0;
     cgs->layout = KMEM_CG_NONE;
     cgs->mount = NULL;
+    cgs->kernel_exact = false;
+    cgs->dying = 0;
+    cgs->dying_source = KMEM_CG_DYING_NONE;
+    cgs->possible_cpus = 0;
     if (!cgs->priv) {
         cgs->priv = calloc(1, sizeof(struct cg_store));
         if (!cgs->priv)
@@ -700,12 +913,10 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
         close(hfd);
         return kmem_err(io, err, "out of memory");
     }
-    if (!w.v2) {
-        err = read_counters(&w, hfd, root);
-        if (err) {
-            close(hfd);
-            return root_error(&w, err, w.bad_file);
-        }
+    err = read_counters(&w, hfd, root);
+    if (err) {
+        close(hfd);
+        return root_error(&w, err, w.bad_file);
     }
     cgs->n = 1;
     err = walk_tree(&w, hfd);
@@ -715,7 +926,15 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     }
     cgs->v = st->v;
     if (w.v2)
-        sum_children_into_root(cgs);
+        root_from_children(cgs);
+    else
+        v1_dying(io, r, cgs);
+    cgs->kernel_exact = !cgs->v[0].kernel_lower_bound;
+    for (size_t i = 0; i < cgs->n; i++)
+        cgs->kernel_exact &= !cgs->v[i].kernel_approx;
+    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_SYS), "devices/system/cpu/possible", &r->buf) ==
+        0)
+        cgs->possible_cpus = kmem_cg_cpulist_count(r->buf.data, r->buf.len);
     fix_pointers(cgs, st);
     if (build_index(st, cgs->n))
         st->indexed_n = (size_t)-1;

@@ -22,7 +22,12 @@ enum kmem_cg_layout {
 
 extern const char *const kmem_cg_layout_name[]; /* "none", "v1", "v2", "hybrid" */
 
-/* Parts of a cgroup's kernel memory, as the kernel reports them. */
+/*
+ * Parts of a cgroup's kernel memory. They add up exactly to kernel
+ * (docs/cgroups.md): v2 reports the named parts and other is the rest; v1
+ * reports no parts, so other is all of it. Socket memory is charged outside
+ * kernel memory: it is kmem_cgroup.sock, not a part.
+ */
 enum kmem_cg_kind {
     KMEM_CG_SLAB_RECLAIMABLE,
     KMEM_CG_SLAB_UNRECLAIMABLE,
@@ -31,22 +36,42 @@ enum kmem_cg_kind {
     KMEM_CG_SEC_PAGETABLES,
     KMEM_CG_PERCPU,
     KMEM_CG_VMALLOC,
-    KMEM_CG_OTHER, /* kernel minus the parts above (v2) */
-    KMEM_CG_SOCK,  /* v2: charged, but not part of "kernel" */
-    KMEM_CG_TCP,   /* v1: memory.kmem.tcp.usage_in_bytes */
+    KMEM_CG_ZSWAP, /* v2 memory.stat zswap: compressed pages, charged as kernel memory */
+    KMEM_CG_OTHER, /* kernel minus the parts above (v2 5.18+), all of kernel (v1) */
     KMEM_CG_KIND_COUNT
 };
 
 extern const char *const kmem_cg_kind_name[KMEM_CG_KIND_COUNT]; /* "slab_reclaimable", ... */
 
 struct kmem_cgroup {
-    const char *path;   /* "/" or "/kubepods.slice/..." (inside the memory hierarchy) */
-    int depth;          /* 0 for the root */
-    uint64_t kernel;    /* bytes charged to the cgroup (hierarchical) */
-    bool kernel_approx; /* v2 without "kernel": sum of the parts */
-    uint64_t usage;     /* v1 memory.usage_in_bytes, v2 memory.current */
+    const char *path; /* "/" or "/kubepods.slice/..." (inside the memory hierarchy) */
+    int depth;        /* 0 for the root */
+    uint64_t kernel;  /* bytes charged to the cgroup (hierarchical) */
+    /* v2 without "kernel" (before Linux 5.18): kernel is the sum of the parts
+     * the kernel reports, an estimate (a lower bound). */
+    bool kernel_approx;
+    /* v2 root without its own memory.stat: kernel and the parts are the sums
+     * of the root's children, which miss what removed cgroups handed up. */
+    bool kernel_lower_bound;
+    /* v2 (not the root): memory.current - pages on the LRU lists - sock, never
+     * below kernel: what kernel can be at most (docs/cgroups.md). */
+    bool has_upper_bound;
+    uint64_t kernel_upper_bound;
+    uint64_t usage; /* v1 memory.usage_in_bytes, v2 memory.current */
     uint64_t comp[KMEM_CG_KIND_COUNT];
-    uint32_t comp_present; /* bit (1 << kind) when the kernel reported it */
+    uint32_t comp_present; /* bit (1 << kind) when reported; the present parts sum to kernel */
+    /* v2: bytes by which the parts the kernel reported exceeded its "kernel"
+     * (per-CPU counter lag); taken off the largest parts so that they add up. */
+    uint64_t comp_excess;
+    /* Socket memory charged to the cgroup outside kernel: v2 memory.stat
+     * sock, v1 memory.kmem.tcp.usage_in_bytes. */
+    bool has_sock;
+    uint64_t sock;
+    uint64_t lru; /* v2: memory.stat (in)active_anon + (in)active_file + unevictable */
+    /* v2 cgroup.stat: removed memory cgroups below this one that the kernel
+     * still holds (nr_dying_subsys_memory, else nr_dying_descendants). */
+    bool has_dying;
+    uint64_t dying;
     /* Kubernetes identity; "" when not a pod / container cgroup. */
     const char *pod_uid;
     const char *qos; /* "guaranteed", "burstable", "besteffort" */
@@ -55,11 +80,22 @@ struct kmem_cgroup {
     const char *namespace_name;
     const char *pod_name;
     const char *container_name;
-    bool kube_conmon; /* CRI-O conmon cgroup of a pod: pod identity, no container */
+    int container_attempt; /* highest <N>.log in the container's pod-log directory; -1 unknown */
+    bool kube_conmon;      /* CRI-O conmon cgroup of a pod: pod identity, no container */
     /* Change since the previous snapshot (same path). */
     bool has_prev;
     int64_t delta_kernel;
 };
+
+/* Where kmem_cgroups.dying comes from. */
+enum kmem_cg_dying_source {
+    KMEM_CG_DYING_NONE,          /* unknown */
+    KMEM_CG_DYING_SUBSYS_MEMORY, /* v2 root cgroup.stat nr_dying_subsys_memory (6.12+) */
+    KMEM_CG_DYING_DESCENDANTS,   /* v2 root cgroup.stat nr_dying_descendants */
+    KMEM_CG_DYING_PROC_CGROUPS,  /* v1: /proc/cgroups num_cgroups - cgroups walked */
+};
+
+extern const char *const kmem_cg_dying_source_name[]; /* "none", "nr_dying_subsys_memory", ... */
 
 struct kmem_cgroups {
     enum kmem_cg_layout layout;
@@ -68,7 +104,15 @@ struct kmem_cgroups {
     struct kmem_cgroup *v; /* v[0] is the root of the hierarchy */
     size_t n_vanished;     /* cgroups removed during the walk (skipped silently) */
     size_t n_errors;       /* cgroups skipped on another error (or too deep) */
-    void *priv;            /* storage owned by the reader */
+    /* Every kernel value is the kernel's own counter (v1; v2 5.18+ with a
+     * root memory.stat); false when any is estimated. */
+    bool kernel_exact;
+    /* Memory cgroups removed but still held by the kernel (charged pages,
+     * references): the whole hierarchy. */
+    enum kmem_cg_dying_source dying_source; /* KMEM_CG_DYING_NONE: dying unknown */
+    uint64_t dying;
+    unsigned possible_cpus; /* sys/devices/system/cpu/possible; 0 unknown */
+    void *priv;             /* storage owned by the reader */
 };
 
 /* Deepest cgroup level walked (the root is level 0); deeper ones are counted in n_errors. */
@@ -76,8 +120,22 @@ struct kmem_cgroups {
 
 /* Pure parsers and helpers (no I/O), for tests and fuzzing. */
 
-/* v2 memory.stat into comp[] / kernel. 0 or -EINVAL with *err set (may be NULL). */
+/* v2 memory.stat into comp[] / kernel / sock / lru. 0 or -EINVAL with *err set (may be NULL). */
 int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
                           struct kmem_parse_error *err);
+
+/*
+ * v2 cgroup.stat: *dying and *source from nr_dying_subsys_memory when there,
+ * else nr_dying_descendants. 0 (source NONE when neither key is there) or
+ * -EINVAL with *err set (may be NULL).
+ */
+int kmem_cg_cgstat_parse(const char *buf, size_t len, uint64_t *dying,
+                         enum kmem_cg_dying_source *source, struct kmem_parse_error *err);
+
+/* /proc/cgroups: num_cgroups of the memory controller. 0, -ENOENT (no memory line) or -EINVAL. */
+int kmem_cg_proc_cgroups_parse(const char *buf, size_t len, uint64_t *num);
+
+/* A CPU list ("0-3,8", sys/devices/system/cpu/possible): how many CPUs. 0 if invalid. */
+unsigned kmem_cg_cpulist_count(const char *buf, size_t len);
 
 #endif

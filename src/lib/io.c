@@ -332,6 +332,118 @@ void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *d
     capture_write(io, rel, data, len);
 }
 
+void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, size_t len)
+{
+    if (io->capfd >= 0)
+        capture_write(io, rel, data, len);
+}
+
+/* Deepest directory kmem removes below a capture (cgroup trees are at most 64 deep). */
+#define CLEAR_MAX_DEPTH 256
+
+/* The mount a directory entry is on: its device and, where statx says, its mount id. */
+struct mount_key {
+    dev_t dev;
+    uint64_t mnt_id;
+    bool have_id;
+};
+
+static void mount_key_of(int dirfd, const char *name, const struct stat *st, struct mount_key *k)
+{
+    struct statx sx;
+
+    k->dev = st->st_dev;
+    k->have_id = statx(dirfd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH), STATX_MNT_ID,
+                       &sx) == 0 &&
+                 (sx.stx_mask & STATX_MNT_ID);
+    k->mnt_id = k->have_id ? sx.stx_mnt_id : 0;
+}
+
+/* A bind mount of the same filesystem has the same device: the mount id tells. */
+static bool same_mount(const struct mount_key *a, const struct mount_key *b)
+{
+    return a->dev == b->dev && (!a->have_id || !b->have_id || a->mnt_id == b->mnt_id);
+}
+
+/*
+ * Remove everything below the directory open at @fd (which stays): symlinks
+ * are removed, never followed; a directory on another filesystem (a mount
+ * point) stops it. With @dry, only look: a first pass finds what would stop
+ * the removal before anything is removed. 0 or -errno with @what naming the
+ * entry that failed.
+ */
+static int clear_dir(int fd, const struct mount_key *top, int depth, bool dry, char *what,
+                     size_t wlen)
+{
+    int dup_fd = dup(fd), err = 0;
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    bool again = true;
+
+    if (!d) {
+        err = -errno;
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return err;
+    }
+    /* Entries removed while reading may hide others: read until a pass finds none. */
+    while (again && !err) {
+        struct dirent *de;
+
+        again = false;
+        rewinddir(d);
+        /* A dry pass reads once; a real one until nothing is left. */
+        while (!err && (de = readdir(d))) {
+            struct mount_key mk;
+            struct stat st;
+            int sub;
+
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            again = !dry;
+            snprintf(what, wlen, "%s", de->d_name);
+            if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                err = errno == ENOENT ? 0 : -errno;
+                continue;
+            }
+            if (!S_ISDIR(st.st_mode)) {
+                if (!dry && unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+                    err = -errno;
+                continue;
+            }
+            mount_key_of(fd, de->d_name, &st, &mk);
+            if (!same_mount(&mk, top)) {
+                err = -EXDEV; /* a mount point: not ours to empty */
+                continue;
+            }
+            if (depth >= CLEAR_MAX_DEPTH) {
+                err = -ELOOP;
+                continue;
+            }
+            sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                err = -errno;
+                continue;
+            }
+            {
+                size_t l = strlen(what);
+
+                if (l + 1 < wlen)
+                    what[l++] = '/';
+                what[l] = '\0';
+                err = clear_dir(sub, top, depth + 1, dry, what + l, wlen - l);
+            }
+            close(sub);
+            if (!err && !dry) {
+                snprintf(what, wlen, "%s", de->d_name);
+                if (unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                    err = -errno;
+            }
+        }
+    }
+    closedir(d);
+    return err;
+}
+
 static bool dir_is_empty(int fd)
 {
     int dup_fd = dup(fd);
@@ -353,8 +465,9 @@ static bool dir_is_empty(int fd)
     return empty;
 }
 
-int kmem_io_set_capture(struct kmem_io *io, const char *dir)
+int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
 {
+    char what[PATH_MAX];
     struct stat st;
     int fd;
 
@@ -387,9 +500,35 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir)
                         dir, (unsigned)st.st_uid, (unsigned)geteuid());
     }
     if (!dir_is_empty(fd)) {
-        close(fd);
-        return kmem_err(io, ENOTEMPTY,
-                        "refusing to capture into %s: it is not empty (name a new directory)", dir);
+        struct mount_key top;
+        struct stat meta;
+        int err;
+
+        if (!replace) {
+            close(fd);
+            return kmem_err(io, ENOTEMPTY,
+                            "refusing to capture into %s: it is not empty (name a new directory)",
+                            dir);
+        }
+        if (fstatat(fd, KMEM_CAPTURE_META, &meta, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(meta.st_mode)) {
+            close(fd);
+            return kmem_err(io, ENOTEMPTY,
+                            "refusing to replace %s: it holds no " KMEM_CAPTURE_META
+                            ", so it is not a kmem capture (remove it yourself)",
+                            dir);
+        }
+        what[0] = '\0';
+        mount_key_of(fd, "", &st, &top);
+        err = clear_dir(fd, &top, 0, true, what, sizeof(what));
+        if (!err)
+            err = clear_dir(fd, &top, 0, false, what, sizeof(what));
+        if (err) {
+            close(fd);
+            return kmem_err(io, err, "cannot empty capture directory %s: %s/%s: %s%s", dir, dir,
+                            what, strerror(-err),
+                            err == -EXDEV ? " (a mount point; not removed)" : "");
+        }
     }
     if (fchmod(fd, 0700) < 0) {
         int err = errno;

@@ -98,7 +98,18 @@ static inline bool kmem_capturing(const struct kmem_io *io)
     return io->capfd >= 0;
 }
 
-/* Start capturing into @dir (new or empty, owned by the caller); NULL stops. 0 or -errno. */
-int kmem_io_set_capture(struct kmem_io *io, const char *dir);
+/* The file at the root of a capture that describes it (capmeta.c). */
+#define KMEM_CAPTURE_META "kmem-capture.txt"
+
+/*
+ * Start capturing into @dir (new or empty, owned by the caller); NULL stops.
+ * With @replace, @dir may also be an earlier capture (it holds
+ * KMEM_CAPTURE_META): its contents are removed first, never through a
+ * symlink and never on another filesystem. 0 or -errno.
+ */
+int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace);
+
+/* Write @rel (relative to the capture directory) with @data: files kmem writes itself. */
+void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, size_t len);
 
 #endif

@@ -87,6 +87,34 @@ const char *kmem_strerror(const struct kmem_ctx *ctx);
  */
 int kmem_ctx_set_capture(struct kmem_ctx *ctx, const char *dir);
 
+/* How to start a capture (kmem_ctx_capture_start). */
+struct kmem_capture_opts {
+    /* @dir may also hold an earlier capture (it has kmem-capture.txt): its
+     * contents are removed first, never through a symlink nor across a mount. */
+    bool replace;
+    const char *command; /* the command line, recorded in the metadata (may be NULL) */
+};
+
+/*
+ * kmem_ctx_set_capture() with options, that also writes the capture's
+ * metadata, kmem-capture.txt at its root: date, hostname and kernel release
+ * (of the root it reads), kmem version, command line.
+ */
+int kmem_ctx_capture_start(struct kmem_ctx *ctx, const char *dir,
+                           const struct kmem_capture_opts *o);
+
+/* What a capture says about itself (kmem-capture.txt); every field one line, "" if absent. */
+struct kmem_capture_meta {
+    char date[64]; /* ISO 8601, local time with its UTC offset */
+    char hostname[256];
+    char kernel[256]; /* uname -r */
+    char version[64]; /* kmem version that captured */
+    char command[1024];
+};
+
+/* The metadata at the root this context reads: 0, -ENOENT when the root is no capture, -errno. */
+int kmem_ctx_capture_meta(struct kmem_ctx *ctx, struct kmem_capture_meta *m);
+
 /* 0 if every file of the capture so far was written, else -errno (message in kmem_strerror). */
 int kmem_capture_status(struct kmem_ctx *ctx);
 

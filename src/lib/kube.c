@@ -256,8 +256,9 @@ struct kn_pod { /* var/log/pods/<ns>_<pod>_<uid> */
 struct kn_ctr { /* var/log/containers/<pod>_<ns>_<container>-<id>.log */
     size_t id, ns, pod, name;
 };
-struct kn_pc { /* var/log/pods/<ns>_<pod>_<uid>/<container>/ */
+struct kn_pc { /* var/log/pods/<ns>_<pod>_<uid>/<container>/<attempt>.log */
     size_t uid, name;
+    int attempt; /* highest <N> of <N>.log; -1 if none */
 };
 
 struct kmem_kube_names {
@@ -297,6 +298,42 @@ static bool maybe_dir(const struct dirent *de)
     return de->d_type == DT_DIR || de->d_type == DT_UNKNOWN;
 }
 
+/* "<N>.log" (N a decimal below 10^6, as the kubelet writes them): N, else -1. */
+static int log_attempt(const char *name)
+{
+    int n = 0, digits = 0;
+
+    for (; *name >= '0' && *name <= '9'; name++) {
+        if (++digits > 6)
+            return -1;
+        n = n * 10 + (*name - '0');
+    }
+    return digits && strcmp(name, ".log") == 0 ? n : -1;
+}
+
+/*
+ * The highest <N>.log in var/log/pods/<pod dir>/<container>/: the kubelet
+ * writes one per container start, so it is the restart attempt that CRI-O
+ * and docker put in container names. Rotated logs (N.log.<date>) do not count.
+ */
+static int container_attempt(int podfd, const char *name)
+{
+    DIR *d = kmem_opendir(podfd, name);
+    struct dirent *de;
+    int best = -1;
+
+    if (!d)
+        return -1;
+    while ((de = readdir(d))) {
+        int n = log_attempt(de->d_name);
+
+        if (n > best)
+            best = n;
+    }
+    closedir(d);
+    return best;
+}
+
 /* List var/log/pods/<dir>/ for container names of pod @uid. */
 static int load_pod_containers(struct kmem_io *io, struct kmem_kube_names *kn, int podsfd,
                                const char *dirname, size_t uid)
@@ -317,15 +354,20 @@ static int load_pod_containers(struct kmem_io *io, struct kmem_kube_names *kn, i
             break;
         pc = &kn->pcs[kn->npcs];
         pc->uid = uid;
+        pc->attempt = container_attempt(dirfd(d), de->d_name);
         err = kn_str(kn, de->d_name, strlen(de->d_name), &pc->name);
         if (err)
             break;
         kn->npcs++;
         if (kmem_capturing(io)) {
-            char rel[2 * 256 + 16];
+            char rel[2 * 256 + 32];
 
-            /* Names only: an empty log file recreates the directory entry. */
-            snprintf(rel, sizeof(rel), "%s/%s/0.log", dirname, de->d_name);
+            /* Names only: an empty log file recreates the directory entry
+             * and the attempt; ".kmem-capture" keeps a directory without one. */
+            if (pc->attempt >= 0)
+                snprintf(rel, sizeof(rel), "%s/%s/%d.log", dirname, de->d_name, pc->attempt);
+            else
+                snprintf(rel, sizeof(rel), "%s/%s/.kmem-capture", dirname, de->d_name);
             kmem_capture(io, podsfd, rel, "", 0);
         }
     }
@@ -507,12 +549,14 @@ static int key_pc(const void *key, const void *e, void *arena)
 }
 
 void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_kube_id *id,
-                            const char **ns, const char **pod, const char **container)
+                            const char **ns, const char **pod, const char **container, int *attempt)
 {
     const struct kn_pod *p = NULL;
     const struct kn_ctr *c = NULL;
+    const struct kn_pc *pc = NULL;
 
     *ns = *pod = *container = NULL;
+    *attempt = -1;
     if (!kn || !id->pod_uid[0])
         return;
     if (kn->npods)
@@ -532,9 +576,12 @@ void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_
          * the pod's own log directory has that container. */
         struct pc_key k = {id->pod_uid, kn->arena.p + c->name};
 
-        if (strcmp(*ns, kn->arena.p + c->ns) != 0 || strcmp(*pod, kn->arena.p + c->pod) != 0 ||
-            !kn_find(kn, kn->pcs, kn->npcs, sizeof(struct kn_pc), key_pc, &k))
+        if (strcmp(*ns, kn->arena.p + c->ns) != 0 || strcmp(*pod, kn->arena.p + c->pod) != 0)
             return;
+        pc = kn_find(kn, kn->pcs, kn->npcs, sizeof(struct kn_pc), key_pc, &k);
+        if (!pc)
+            return;
+        *attempt = pc->attempt;
     } else {
         *ns = kn->arena.p + c->ns;
         *pod = kn->arena.p + c->pod;

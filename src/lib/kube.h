@@ -36,9 +36,12 @@ void kmem_kube_names_free(struct kmem_kube_names *kn);
 int kmem_kube_names_load(struct kmem_io *io, struct kmem_kube_names *kn);
 /*
  * Names for an identified cgroup: *ns and *pod for its pod (NULL if unknown),
- * *container for a container cgroup (NULL if unknown). Valid until the next load.
+ * *container for a container cgroup (NULL if unknown), and *attempt, the
+ * container's restart attempt: the highest <N> of the <N>.log files in its
+ * pod-log directory (-1 if unknown). Valid until the next load.
  */
 void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_kube_id *id,
-                            const char **ns, const char **pod, const char **container);
+                            const char **ns, const char **pod, const char **container,
+                            int *attempt);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capmeta.h"
 #include "kmem.h"
 #include "readers.h"
 
@@ -97,7 +98,21 @@ const char *kmem_strerror(const struct kmem_ctx *ctx)
 
 int kmem_ctx_set_capture(struct kmem_ctx *ctx, const char *dir)
 {
-    return kmem_io_set_capture(&ctx->io, dir);
+    return kmem_io_set_capture(&ctx->io, dir, false);
+}
+
+int kmem_ctx_capture_start(struct kmem_ctx *ctx, const char *dir, const struct kmem_capture_opts *o)
+{
+    int err = kmem_io_set_capture(&ctx->io, dir, o && o->replace);
+
+    if (!err)
+        kmem_capmeta_write(&ctx->io, o ? o->command : NULL);
+    return err;
+}
+
+int kmem_ctx_capture_meta(struct kmem_ctx *ctx, struct kmem_capture_meta *m)
+{
+    return kmem_capmeta_read(&ctx->io, m);
 }
 
 int kmem_capture_status(struct kmem_ctx *ctx)

@@ -23,14 +23,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(buf, data, size);
     memset(&cg, 0, sizeof(cg));
     if (kmem_cg_memstat_parse(buf, size, &cg, &perr) == 0) {
-        /* Invariants: "other" only with an exact kernel; approx is the parts' sum. */
+        /* Invariants: "other" only with an exact kernel; the present parts add up
+         * exactly to kernel (saturating); what was trimmed is the excess. */
         if (cg.kernel_approx && (cg.comp_present & (1u << KMEM_CG_OTHER)))
             abort();
-        for (int k = KMEM_CG_SLAB_RECLAIMABLE; k <= KMEM_CG_VMALLOC; k++)
+        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++) {
+            if (!(cg.comp_present & (1u << k)) && cg.comp[k])
+                abort();
             parts = parts > UINT64_MAX - cg.comp[k] ? UINT64_MAX : parts + cg.comp[k];
-        if (cg.kernel_approx && cg.kernel != parts)
+        }
+        if (parts != cg.kernel && parts != UINT64_MAX)
             abort();
-        if (!cg.kernel_approx && cg.comp[KMEM_CG_OTHER] > cg.kernel)
+        if (cg.kernel_approx && cg.comp_excess)
+            abort();
+        if (!cg.has_sock && cg.sock)
             abort();
     } else if (perr.line == 0 || !perr.what) {
         abort(); /* a parse error always names its line */

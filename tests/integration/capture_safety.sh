@@ -90,4 +90,21 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$K" --root "$F" --capture "$
     --json >/dev/null 2>"$T/ro.err"
 check_eq "capture into an unwritable place exits 1" 1 $?
 check "... with no 'captured into' line" sh -c "! grep -q 'captured into' '$T/ro.err'"
+# ---- a cgroup tree deeper than the walk goes: reported, not silently cut
+mkdir -p "$T/deep/proc" "$T/deep/sys/fs/cgroup/memory"
+cp "$FIXTURES/v1-cgroupfs/proc/"* "$T/deep/proc/"
+cp "$FIXTURES/v1-cgroupfs/sys/fs/cgroup/memory/"memory.* "$T/deep/sys/fs/cgroup/memory/"
+d="$T/deep/sys/fs/cgroup/memory"
+for i in $(seq 1 200); do
+    d="$d/x"
+    mkdir "$d" && echo 4096 >"$d/memory.kmem.usage_in_bytes" && echo 0 >"$d/memory.usage_in_bytes"
+done
+"$B/kmem_exporter" --root "$T/deep" --once >"$T/deep.prom" 2>/dev/null
+check "200 levels of cgroups: the skipped one is counted" \
+    grep -q '^kmem_cgroups_skipped{reason="error"} 1$' "$T/deep.prom"
+check "... and the cgroup collector does not claim success" \
+    grep -q '^kmem_collector_success{collector="cgroup"} 0$' "$T/deep.prom"
+check_eq "... while the 65 levels it read are exported" 65 \
+    "$(grep -c '^kmem_cgroup_kernel_bytes{' "$T/deep.prom")"
+check_eq "--json says so too" 1 "$("$K" --root "$T/deep" --json | jq .cgroups.skipped_errors)"
 finish

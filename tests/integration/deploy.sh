@@ -187,7 +187,9 @@ check "scrape config keeps the kmem Service and labels job=kmem" scrape_matches_
 # ------------------------------------------------- metric names in queries
 ALLOWED="kmem_slab_objects kmem_slab_active_objects kmem_slab_slabs kmem_slab_size_bytes
 kmem_slab_active_bytes kmem_slab_info kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
-kmem_cgroup_kernel_component_bytes container_memory_kernel_usage kmem_collector_success
+kmem_cgroup_kernel_component_bytes kmem_cgroup_sock_bytes kmem_cgroup_kernel_exact
+kmem_cgroup_kernel_upper_bound_bytes kmem_memory_cgroups_dying kmem_cgroup_dying_descendants
+container_memory_kernel_usage kmem_collector_success
 kmem_collector_duration_seconds kmem_exporter_build_info up"
 export ALLOWED
 
@@ -557,7 +559,7 @@ check "Dockerfile: slabtop link and kmem_exporter entrypoint" \
 build_pkgs_known() {
     pkgs=$(sed -n '/^FROM .* AS build/,/^FROM/p' "$F" | sed -n '/apt-get install/,/rm -rf/p' |
         tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|clean|rm|rf|&&|-y')
-    deps=$(sed -n '/^PKGS="/,/"$/p' scripts/deps.sh | tr ' "=' '\n\n\n')
+    deps=$(sed -n '/^[A-Z_]*PKGS="/,/"$/p' scripts/deps.sh | tr ' "=' '\n\n\n')
     r=0
     for p in $pkgs; do echo "$deps" | grep -qx "$p" || { echo "$p not in scripts/deps.sh"; r=1; }; done
     [ -n "$pkgs" ] && return $r

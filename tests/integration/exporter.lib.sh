@@ -44,8 +44,13 @@ wait_url() {
 # Every family of SPEC.md, in exposition order.
 FAMILIES="kmem_slab_objects kmem_slab_active_objects kmem_slab_slabs kmem_slab_size_bytes
 kmem_slab_active_bytes kmem_slab_info kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
-kmem_cgroup_kernel_component_bytes container_memory_kernel_usage kmem_collector_success
+kmem_cgroup_kernel_component_bytes kmem_cgroup_sock_bytes kmem_cgroup_kernel_exact
+kmem_cgroup_kernel_upper_bound_bytes kmem_memory_cgroups_dying kmem_cgroup_dying_descendants
+container_memory_kernel_usage kmem_collector_success
 kmem_collector_duration_seconds kmem_exporter_build_info"
+# Families with samples only on some machines: upper bounds where cgroup kernel
+# memory is estimated (v2 before 5.18), dying descendants on cgroup v2.
+SPARSE_FAMILIES="kmem_cgroup_kernel_upper_bound_bytes kmem_cgroup_dying_descendants"
 
 # has_families FILE: every family has HELP and TYPE gauge in FILE.
 has_families() {

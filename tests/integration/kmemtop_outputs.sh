@@ -40,12 +40,17 @@ jqe() { jq -e "$1" "$2" >/dev/null; }
 # that are there; empty if the cgroup has no memory.stat.
 v2_kernel() {
     awk '$1 == "kernel" { k = $2; hk = 1 }
-         $1 ~ /^(slab_reclaimable|slab_unreclaimable|kernel_stack|pagetables|sec_pagetables|percpu|vmalloc)$/ { p += $2 }
+         $1 ~ /^(slab_reclaimable|slab_unreclaimable|kernel_stack|pagetables|sec_pagetables|percpu|vmalloc|zswap)$/ { p += $2 }
          END { if (NR) printf "%.0f\n", hk ? k : p }' "$1/memory.stat" 2>/dev/null
 }
-# The v2 root's files are not read: its value is the sum over its direct
+# The v2 root: its own memory.stat (which also holds what removed cgroups
+# handed up); only where the kernel has none, the sum over its direct
 # children that are memory cgroups.
 v2_root_kernel() {
+    if [ -f "$1/memory.stat" ]; then
+        v2_kernel "$1"
+        return
+    fi
     _s=0
     for _c in "$1"/*/; do
         _v=$(v2_kernel "${_c%/}")
@@ -204,6 +209,67 @@ check_tree() { # name dir
         done
         check_eq "$n: cgroup kernel_bytes equal the cgroup files ($checked checked)" 0 "$bad"
         check_eq "$n: every cgroup ($layout) was compared with its files" "$ncg" "$checked"
+        # The components add up exactly to kernel_bytes, for every cgroup.
+        bad=$(jq '[.cgroups.items[] | select(([.components[]] | add // 0) != .kernel_bytes)] | length' "$J")
+        check_eq "$n: every cgroup's components add up to kernel_bytes" 0 "$bad"
+        if [ "$layout" = v2 ]; then
+            # From memory.stat, read here with awk: the estimate (no kernel line),
+            # sock, and the upper bound memory.current - LRU pages - sock.
+            bad=0
+            for pk in $(jqr '.cgroups.items[] | "\(.path | @base64)|\(.kernel_bytes)|\(.approx)|\(.sock_bytes)|\(.upper_bound_bytes)|\(.lower_bound)"' "$J"); do
+                path=$(echo "${pk%%|*}" | base64 -d)
+                rest=${pk#*|}
+                kb=${rest%%|*}; rest=${rest#*|}
+                ap=${rest%%|*}; rest=${rest#*|}
+                sk=${rest%%|*}; rest=${rest#*|}
+                ub=${rest%%|*}; lb=${rest#*|}
+                dir="$F/$mount${path%/}"
+                st="$dir/memory.stat"
+                if [ ! -f "$st" ]; then
+                    [ "$path" = / ] && [ "$lb" = true ] && continue
+                    bad=$((bad + 1)); echo "# $path: no memory.stat"; continue
+                fi
+                [ "$lb" = false ] || { bad=$((bad + 1)); echo "# $path: lower_bound with a memory.stat"; }
+                want=$(awk '$1 == "kernel" { k = $2; has = 1 }
+                    $1 ~ /^(slab_reclaimable|slab_unreclaimable|kernel_stack|pagetables|sec_pagetables|percpu|vmalloc|zswap)$/ { p += $2 }
+                    END { if (has) print k; else print p + 0 }' "$st")
+                [ "$want" = "$kb" ] || { bad=$((bad + 1)); echo "# $path: kernel_bytes $kb, memory.stat $want"; }
+                want=$(awk '$1 == "kernel" { has = 1 } END { print has ? "false" : "true" }' "$st")
+                [ "$want" = "$ap" ] || { bad=$((bad + 1)); echo "# $path: approx $ap"; }
+                want=$(awk '$1 == "sock" { print $2 }' "$st")
+                [ "${want:-null}" = "$sk" ] || { bad=$((bad + 1)); echo "# $path: sock_bytes $sk, memory.stat $want"; }
+                if [ -f "$dir/memory.current" ]; then
+                    want=$(awk -v cur="$(cat "$dir/memory.current")" -v k="$kb" '
+                        $1 ~ /^(inactive_anon|active_anon|inactive_file|active_file|unevictable)$/ { l += $2 }
+                        $1 == "sock" { s = $2 }
+                        END { u = cur - l - s; if (u < k) u = k; printf "%.0f\n", u }' "$st")
+                    [ "$want" = "$ub" ] || { bad=$((bad + 1)); echo "# $path: upper_bound_bytes $ub, want $want"; }
+                else
+                    [ "$ub" = null ] || { bad=$((bad + 1)); echo "# $path: upper bound without memory.current"; }
+                fi
+            done
+            check_eq "$n: v2 estimate, sock and upper bound follow memory.stat and memory.current" 0 "$bad"
+            exact=$(jq '[.cgroups.items[] | select(.approx or .lower_bound)] | length == 0' "$J")
+            check_eq "$n: kernel_exact is true iff no cgroup is estimated" "$exact" "$(jqr .cgroups.kernel_exact "$J")"
+            # Removed cgroups: the root's cgroup.stat, the memory controller's count first.
+            cs="$F/$mount/cgroup.stat"
+            want=null
+            [ -f "$cs" ] && want=$(awk '$1 == "nr_dying_subsys_memory" { m = $2; hm = 1 } $1 == "nr_dying_descendants" { d = $2; hd = 1 }
+                END { if (hm) print m; else if (hd) print d; else print "null" }' "$cs")
+            check_eq "$n: dying = the root's cgroup.stat" "$want" "$(jqr .cgroups.dying "$J")"
+        else
+            check_eq "$n: v1 cgroups are exact" true "$(jqr .cgroups.kernel_exact "$J")"
+            if [ -f "$F/proc/cgroups" ]; then
+                num=$(awk '$1 == "memory" { print $3 }' "$F/proc/cgroups")
+                check_eq "$n: dying = /proc/cgroups num_cgroups - cgroups walked" \
+                    "$(max0 $((num - ncg - $(jqr .cgroups.skipped_errors "$J"))))" "$(jqr .cgroups.dying "$J")"
+            fi
+        fi
+        dy=$(jqr .cgroups.dying "$J")
+        if [ "$dy" != null ]; then
+            got=$(awk '/^  removed, still held / { print $4; exit }' "$R")
+            check_eq "$n: --report removed cgroups = .cgroups.dying" "$dy" "$got"
+        fi
 
         "$K" --root "$F" --cgroups -o >"$C" 2>>"$T/$n.err"
         check_eq "$n: --cgroups -o exits 0" 0 $?
@@ -232,7 +298,12 @@ check_tree() { # name dir
         "$K" --root "$D" --json >"$T/$n.replay.json" 2>>"$T/$n.err"
         check "$n: --root CAPTURE --json is identical to the original" cmp -s "$J" "$T/$n.replay.json"
         "$K" --root "$D" --report >"$T/$n.replay.report" 2>>"$T/$n.err"
-        check "$n: --root CAPTURE --report is identical to the original" cmp -s "$R" "$T/$n.replay.report"
+        check "$n: --root CAPTURE --report says where the capture comes from" \
+            grep -q '^Read from a capture: taken .* on host .*, Linux .*, by kmem ' "$T/$n.replay.report"
+        # the capture's header (two lines) aside, the same report
+        grep -v -e '^Read from a capture: ' -e '^  with: ' "$T/$n.replay.report" >"$T/$n.replay.body"
+        grep -v -e '^Read from a capture: ' -e '^  with: ' "$R" >"$T/$n.body"
+        check "$n: --root CAPTURE --report is identical to the original" cmp -s "$T/$n.body" "$T/$n.replay.body"
         if ! cmp -s "$J" "$T/$n.replay.json"; then
             diff "$J" "$T/$n.replay.json" | head -20 | sed 's/^/# /'
         fi

@@ -11,10 +11,10 @@ mi() { awk -v k="$1:" '$1 == k { print $2 * 1024; f = 1 } END { if (!f) print 0 
 dump_get() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 
 # Live figures move between reads: retry until one collection matches a
-# /proc/meminfo read taken right after it (up to 10 times), parsed by awk.
+# /proc/meminfo read taken right after it (up to 40 times: other work on the machine moves them), parsed by awk.
 wd=$(tmpdir)  # (lib.sh check() uses $d)
 matched=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
+for i in $(seq 1 40); do
     mkdir -p "$wd/live/proc"
     # The copy is read by the collecting process itself: its own page tables
     # and slab objects (large under ASan) are gone once it exits.

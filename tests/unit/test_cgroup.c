@@ -9,6 +9,7 @@
  * the tables below; every parent holds the sum of its children; memory.current
  * (v2) = anon + file + kernel + sock of the fixture's memory.stat.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -29,10 +30,10 @@
 #define V2_ALL                                                                                     \
     (BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_SLAB_UNRECLAIMABLE) | BIT(KMEM_CG_KERNEL_STACK) | \
      BIT(KMEM_CG_PAGETABLES) | BIT(KMEM_CG_SEC_PAGETABLES) | BIT(KMEM_CG_PERCPU) |                 \
-     BIT(KMEM_CG_VMALLOC) | BIT(KMEM_CG_OTHER) | BIT(KMEM_CG_SOCK))
+     BIT(KMEM_CG_VMALLOC) | BIT(KMEM_CG_ZSWAP) | BIT(KMEM_CG_OTHER))
 #define V2_515                                                                                     \
     (BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_SLAB_UNRECLAIMABLE) | BIT(KMEM_CG_KERNEL_STACK) | \
-     BIT(KMEM_CG_PAGETABLES) | BIT(KMEM_CG_PERCPU) | BIT(KMEM_CG_SOCK))
+     BIT(KMEM_CG_PAGETABLES) | BIT(KMEM_CG_PERCPU))
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -131,13 +132,16 @@ struct memstat_case {
     bool approx;
     uint32_t present;
     uint64_t comp[KMEM_CG_KIND_COUNT];
+    int sock; /* -1: no sock line */
+    uint64_t lru, excess;
 };
 
 static const struct memstat_case memstat_cases[] = {
     {"6.x full",
      "anon 100\nfile 200\nkernel 1000\nkernel_stack 16\npagetables 32\n"
-     "sec_pagetables 8\npercpu 4\nsock 77\nvmalloc 2\nslab_reclaimable 300\n"
-     "slab_unreclaimable 500\nslab 800\npgfault 9\n",
+     "sec_pagetables 8\npercpu 4\nsock 77\nvmalloc 2\nzswap 40\nzswapped 120\n"
+     "inactive_anon 60\nactive_anon 40\ninactive_file 150\nactive_file 50\nunevictable 3\n"
+     "slab_reclaimable 300\nslab_unreclaimable 500\nslab 800\npgfault 9\n",
      0,
      0,
      1000,
@@ -150,8 +154,11 @@ static const struct memstat_case memstat_cases[] = {
       [KMEM_CG_SEC_PAGETABLES] = 8,
       [KMEM_CG_PERCPU] = 4,
       [KMEM_CG_VMALLOC] = 2,
-      [KMEM_CG_OTHER] = 138,
-      [KMEM_CG_SOCK] = 77}},
+      [KMEM_CG_ZSWAP] = 40,
+      [KMEM_CG_OTHER] = 98},
+     77,
+     303,
+     0},
     {"5.15 no kernel",
      "anon 1\nkernel_stack 16384\npagetables 4096\npercpu 96\nsock 5\n"
      "slab_reclaimable 8192\nslab_unreclaimable 4096\n",
@@ -159,23 +166,77 @@ static const struct memstat_case memstat_cases[] = {
      0,
      32864,
      true,
-     V2_515 & ~0u,
+     V2_515,
      {[KMEM_CG_SLAB_RECLAIMABLE] = 8192,
       [KMEM_CG_SLAB_UNRECLAIMABLE] = 4096,
       [KMEM_CG_KERNEL_STACK] = 16384,
       [KMEM_CG_PAGETABLES] = 4096,
-      [KMEM_CG_PERCPU] = 96,
-      [KMEM_CG_SOCK] = 5}},
-    {"kernel below parts: other clamps at 0",
-     "kernel 10\nslab_reclaimable 20\n",
+      [KMEM_CG_PERCPU] = 96},
+     5,
+     0,
+     0},
+    {"5.10: no kernel, no pagetables",
+     "anon 1\nfile 2\nkernel_stack 16384\npercpu 96\nsock 0\nslab_reclaimable 8192\n"
+     "slab_unreclaimable 4096\nslab 12288\n",
+     0,
+     0,
+     28768,
+     true,
+     BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_SLAB_UNRECLAIMABLE) | BIT(KMEM_CG_KERNEL_STACK) |
+         BIT(KMEM_CG_PERCPU),
+     {[KMEM_CG_SLAB_RECLAIMABLE] = 8192,
+      [KMEM_CG_SLAB_UNRECLAIMABLE] = 4096,
+      [KMEM_CG_KERNEL_STACK] = 16384,
+      [KMEM_CG_PERCPU] = 96},
+     0,
+     0,
+     0},
+    {"kernel below parts: the excess comes off the largest part",
+     "kernel 10\nslab_reclaimable 20\npercpu 4\n",
      0,
      0,
      10,
      false,
-     BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_OTHER),
-     {[KMEM_CG_SLAB_RECLAIMABLE] = 20}},
-    {"kernel only", "kernel 4096", 0, 0, 4096, false, BIT(KMEM_CG_OTHER), {[KMEM_CG_OTHER] = 4096}},
-    {"empty", "", 0, 0, 0, true, 0, {0}},
+     BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_PERCPU) | BIT(KMEM_CG_OTHER),
+     {[KMEM_CG_SLAB_RECLAIMABLE] = 6, [KMEM_CG_PERCPU] = 4},
+     -1,
+     0,
+     14},
+    {"kernel below parts: several parts trimmed",
+     "kernel 5\nslab_reclaimable 4\nslab_unreclaimable 4\npercpu 4\n",
+     0,
+     0,
+     5,
+     false,
+     BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_SLAB_UNRECLAIMABLE) | BIT(KMEM_CG_PERCPU) |
+         BIT(KMEM_CG_OTHER),
+     {[KMEM_CG_SLAB_RECLAIMABLE] = 0, [KMEM_CG_SLAB_UNRECLAIMABLE] = 1, [KMEM_CG_PERCPU] = 4},
+     -1,
+     0,
+     7},
+    {"kernel 0, parts above it",
+     "kernel 0\nkernel_stack 8\n",
+     0,
+     0,
+     0,
+     false,
+     BIT(KMEM_CG_KERNEL_STACK) | BIT(KMEM_CG_OTHER),
+     {0},
+     -1,
+     0,
+     8},
+    {"kernel only",
+     "kernel 4096",
+     0,
+     0,
+     4096,
+     false,
+     BIT(KMEM_CG_OTHER),
+     {[KMEM_CG_OTHER] = 4096},
+     -1,
+     0,
+     0},
+    {"empty", "", 0, 0, 0, true, 0, {0}, -1, 0, 0},
     {"blank lines, tabs, no final newline",
      "\n\nkernel\t 50\n  \npercpu 20",
      0,
@@ -183,23 +244,33 @@ static const struct memstat_case memstat_cases[] = {
      50,
      false,
      BIT(KMEM_CG_PERCPU) | BIT(KMEM_CG_OTHER),
-     {[KMEM_CG_PERCPU] = 20, [KMEM_CG_OTHER] = 30}},
+     {[KMEM_CG_PERCPU] = 20, [KMEM_CG_OTHER] = 30},
+     -1,
+     0,
+     0},
     {"unknown keys and junk values skipped",
-     "future_key abc\nkernel_stack_x 1\nkernel 7\n",
+     "future_key abc\nkernel_stack_x 1\nkernel 7\nsock_x 3\n",
      0,
      0,
      7,
      false,
      BIT(KMEM_CG_OTHER),
-     {[KMEM_CG_OTHER] = 7}},
+     {[KMEM_CG_OTHER] = 7},
+     -1,
+     0,
+     0},
     {"max u64",
-     "kernel 18446744073709551615\n",
+     "kernel 18446744073709551615\nsock 18446744073709551615\nunevictable 18446744073709551615\n"
+     "active_file 5\n",
      0,
      0,
      UINT64_MAX,
      false,
      BIT(KMEM_CG_OTHER),
-     {[KMEM_CG_OTHER] = UINT64_MAX}},
+     {[KMEM_CG_OTHER] = UINT64_MAX},
+     -2,
+     UINT64_MAX,
+     0},
     {"parts saturate",
      "slab_reclaimable 18446744073709551615\nslab_unreclaimable 5\n",
      0,
@@ -207,7 +278,10 @@ static const struct memstat_case memstat_cases[] = {
      UINT64_MAX,
      true,
      BIT(KMEM_CG_SLAB_RECLAIMABLE) | BIT(KMEM_CG_SLAB_UNRECLAIMABLE),
-     {[KMEM_CG_SLAB_RECLAIMABLE] = UINT64_MAX, [KMEM_CG_SLAB_UNRECLAIMABLE] = 5}},
+     {[KMEM_CG_SLAB_RECLAIMABLE] = UINT64_MAX, [KMEM_CG_SLAB_UNRECLAIMABLE] = 5},
+     -1,
+     0,
+     0},
     {.name = "overflow",
      .text = "anon 1\nkernel 18446744073709551616\n",
      .err = -EINVAL,
@@ -216,7 +290,20 @@ static const struct memstat_case memstat_cases[] = {
     {.name = "negative", .text = "kernel -5\n", .err = -EINVAL, .line = 1},
     {.name = "trailing garbage", .text = "kernel 5 6\n", .err = -EINVAL, .line = 1},
     {.name = "glued garbage", .text = "kernel 5kB\n", .err = -EINVAL, .line = 1},
+    {.name = "bad zswap", .text = "zswap x\n", .err = -EINVAL, .line = 1},
+    {.name = "bad LRU line", .text = "kernel 1\nactive_anon 1 2\n", .err = -EINVAL, .line = 2},
 };
+
+/* The present parts of @cg add up to its kernel value (saturating). */
+static uint64_t parts_sum(const struct kmem_cgroup *cg)
+{
+    uint64_t sum = 0;
+
+    for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
+        if (cg->comp_present & BIT(k))
+            sum = sum + cg->comp[k] < sum ? UINT64_MAX : sum + cg->comp[k];
+    return sum;
+}
 
 static void test_memstat_table(void **state)
 {
@@ -244,6 +331,17 @@ static void test_memstat_table(void **state)
             if (cg.comp[k] != c->comp[k])
                 fail_msg("%s: %s = %llu, want %llu", c->name, kmem_cg_kind_name[k],
                          (unsigned long long)cg.comp[k], (unsigned long long)c->comp[k]);
+        /* The parts add up exactly to kernel. */
+        if (parts_sum(&cg) != cg.kernel)
+            fail_msg("%s: parts add up to %llu, kernel %llu", c->name,
+                     (unsigned long long)parts_sum(&cg), (unsigned long long)cg.kernel);
+        if (cg.has_sock != (c->sock != -1) || (c->sock >= 0 && cg.sock != (uint64_t)c->sock) ||
+            (c->sock == -2 && cg.sock != UINT64_MAX))
+            fail_msg("%s: sock %d %llu, want %d", c->name, cg.has_sock, (unsigned long long)cg.sock,
+                     c->sock);
+        if (cg.lru != c->lru || cg.comp_excess != c->excess)
+            fail_msg("%s: lru %llu excess %llu", c->name, (unsigned long long)cg.lru,
+                     (unsigned long long)cg.comp_excess);
     }
 }
 
@@ -256,6 +354,68 @@ static void test_memstat_nul_inside(void **state)
     assert_int_equal(kmem_cg_memstat_parse(text, sizeof(text) - 1, &cg, NULL), 0);
     assert_int_equal(cg.kernel, 9);
     assert_int_equal(cg.comp[KMEM_CG_KERNEL_STACK], 4);
+}
+
+/* ---- cgroup.stat, /proc/cgroups, CPU lists ----------------------------- */
+
+static void test_cgstat_table(void **state)
+{
+    static const struct {
+        const char *text;
+        int err;
+        uint64_t dying;
+        enum kmem_cg_dying_source src;
+    } cases[] = {
+        {"nr_descendants 13\nnr_dying_descendants 7\n", 0, 7, KMEM_CG_DYING_DESCENDANTS},
+        /* 6.12+: the memory controller's own count wins, wherever it is */
+        {"nr_descendants 6\nnr_dying_descendants 4\nnr_subsys_memory 7\n"
+         "nr_dying_subsys_memory 3\n",
+         0, 3, KMEM_CG_DYING_SUBSYS_MEMORY},
+        {"nr_dying_subsys_memory 0\nnr_dying_descendants 9\n", 0, 0, KMEM_CG_DYING_SUBSYS_MEMORY},
+        {"nr_dying_subsys_cpu 5\nnr_descendants 1\n", 0, 0, KMEM_CG_DYING_NONE},
+        {"", 0, 0, KMEM_CG_DYING_NONE},
+        {"nr_dying_descendants 18446744073709551615", 0, UINT64_MAX, KMEM_CG_DYING_DESCENDANTS},
+        {"nr_dying_descendants x\n", -EINVAL, 0, KMEM_CG_DYING_NONE},
+        {"nr_dying_descendants 1 2\n", -EINVAL, 0, KMEM_CG_DYING_NONE},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum kmem_cg_dying_source src = KMEM_CG_DYING_PROC_CGROUPS;
+        struct kmem_parse_error perr;
+        uint64_t dying = 99;
+        int err = kmem_cg_cgstat_parse(cases[i].text, strlen(cases[i].text), &dying, &src, &perr);
+
+        if (err != cases[i].err || dying != cases[i].dying || src != cases[i].src)
+            fail_msg("case %zu: err %d dying %llu source %d", i, err, (unsigned long long)dying,
+                     (int)src);
+    }
+}
+
+static void test_proc_cgroups_and_cpulist(void **state)
+{
+    static const char proc[] = "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+                               "cpuset\t3\t3\t1\nmemory\t4\t96\t1\npids\t8\t3\t1\n";
+    static const struct {
+        const char *text;
+        unsigned want;
+    } cpus[] = {
+        {"0-1\n", 2},  {"0\n", 1},  {"0-3,8-15\n", 12},  {"0,2,4\n", 3}, {"0-7", 8},
+        {"", 0},       {"\n", 0},   {"3-1\n", 0},        {"0-\n", 0},    {"-1\n", 0},
+        {"0,,1\n", 0}, {"1x\n", 0}, {"0-16777216\n", 0},
+    };
+    uint64_t num = 1;
+
+    (void)state;
+    assert_int_equal(kmem_cg_proc_cgroups_parse(proc, strlen(proc), &num), 0);
+    assert_int_equal(num, 96);
+    assert_int_equal(kmem_cg_proc_cgroups_parse("cpu 1 3 1\n", 10, &num), -ENOENT);
+    assert_int_equal(num, 0);
+    assert_int_equal(kmem_cg_proc_cgroups_parse("memory 4 x 1\n", 13, &num), -EINVAL);
+    for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++)
+        if (kmem_cg_cpulist_count(cpus[i].text, strlen(cpus[i].text)) != cpus[i].want)
+            fail_msg("cpu list '%s': %u, want %u", cpus[i].text,
+                     kmem_cg_cpulist_count(cpus[i].text, strlen(cpus[i].text)), cpus[i].want);
 }
 
 /* ---- v2 fixtures -------------------------------------------------------- */
@@ -282,8 +442,11 @@ struct v2_expect {
 #define NOKUBE "", "", "", "", "", "", "", false
 
 static const struct v2_expect sc_expect[] = {
-    {"/", 18063360 + 14680064, 3096576 + 7340032, 311296 + 1769472, 4603904 + 3670016, 8192,
-     61440 + 229376, 28672 + 98304, 90112 + 458752, 1232896 + 122880, 727650304, 54509568, NOKUBE},
+    /* The root's own memory.stat: its children plus 2 MiB of dentries a removed
+     * cgroup handed up (usage: the sum of the children's memory.current). */
+    {"/", 18063360 + 14680064 + 2097152, 3096576 + 7340032, 311296 + 1769472, 4603904 + 3670016,
+     8192, 61440 + 229376, 28672 + 98304, 90112 + 458752, 1232896 + 122880, 727650304,
+     54509568 + 2097152, NOKUBE},
     {"/system.slice", 14680064, 7340032, 1769472, 3670016, 0, 229376, 98304, 458752, 122880,
      280027136, 28246016, NOKUBE},
     {"/system.slice/containerd.service", 8388608, 4194304, 1048576, 2097152, 0, 131072, 65536,
@@ -390,7 +553,9 @@ static const struct v2_expect sc_expect[] = {
 #define CR_SUM 2117632, 1089536, 81920, 425984, 0, 20480, 8192, 24576, 8192, 45953024, 3768320
 
 static const struct v2_expect crio_expect[] = {
-    {"/", CR_SUM, NOKUBE},
+    /* The root's own memory.stat: 1 MiB of slab handed up by a removed cgroup. */
+    {"/", 2117632, 1089536 + 1048576, 81920, 425984, 0, 20480, 8192, 24576, 8192, 45953024,
+     3768320 + 1048576, NOKUBE},
     {"/kubepods.slice", CR_SUM, NOKUBE},
     {SC_B, CR_SUM, NOKUBE},
     {CR_P, CR_SUM, UID_C, "burstable", "", "", "default", "redis-0", "", false},
@@ -463,7 +628,25 @@ static const struct v2_expect crio_expect[] = {
 #define NK_SSHD  1048576, 262144, 32768, 131072, 0, 8192, 0, 0, 0, 7774208, 1482752
 #define NK_ROOTV 5767168, 1441792, 212992, 983040, 0, 36864, 0, 0, 12288, 112263168, 8441856
 
+/* Root with its own memory.stat: 1 MiB of slab handed up by a removed cgroup. */
+#define NK_ROOTS                                                                                   \
+    5767168 + 1048576, 1441792, 212992, 983040, 0, 36864, 0, 0, 12288, 112263168, 8441856 + 1048576
+
 static const struct v2_expect nokernel_expect[] = {
+    {"/", NK_ROOTS, NOKUBE},
+    {"/system.slice", NK_SSHD, NOKUBE},
+    {"/system.slice/sshd.service", NK_SSHD, NOKUBE},
+    {"/user.slice", 4194304, 1048576, 163840, 786432, 0, 24576, 0, 0, 12288, 100601856, 6217728,
+     NOKUBE},
+    {"/kubepods", NK_K8S, NOKUBE},
+    {"/kubepods/besteffort", NK_K8S, NOKUBE},
+    {NK_POD, NK_K8S, UID_N, "besteffort", "", "", "batch", "report-28391", "", false},
+    {NK_POD "/" ID("d1"), NK_K8S, UID_N, "besteffort", ID("d1"), "", "batch", "report-28391",
+     "report", false},
+};
+
+/* v2-no-root-stat: the same tree without a root memory.stat: the root sums its children. */
+static const struct v2_expect noroot_expect[] = {
     {"/", NK_ROOTV, NOKUBE},
     {"/system.slice", NK_SSHD, NOKUBE},
     {"/system.slice/sshd.service", NK_SSHD, NOKUBE},
@@ -476,8 +659,20 @@ static const struct v2_expect nokernel_expect[] = {
      "report", false},
 };
 
+/* zswap (part of kernel) in v2-systemd-containerd: the prometheus container and its ancestors. */
+static uint64_t zswap_of(const char *path)
+{
+    static const char *const with[] = {"/", "/kubepods.slice", SC_PG,
+                                       SC_PG "/cri-containerd-" ID("c7") ".scope"};
+
+    for (size_t i = 0; i < sizeof(with) / sizeof(with[0]); i++)
+        if (strcmp(path, with[i]) == 0)
+            return 32768;
+    return 0;
+}
+
 static void check_v2(const struct kmem_cgroups *cgs, const struct v2_expect *e, size_t n,
-                     bool approx)
+                     bool approx, bool sc_zswap)
 {
     assert_int_equal(cgs->layout, KMEM_CG_V2);
     assert_string_equal(cgs->mount, "sys/fs/cgroup");
@@ -488,12 +683,17 @@ static void check_v2(const struct kmem_cgroups *cgs, const struct v2_expect *e, 
     assert_int_equal(cgs->v[0].depth, 0);
     for (size_t i = 0; i < n; i++) {
         const struct kmem_cgroup *c = find(cgs, e[i].path);
+        const uint64_t zsw = sc_zswap ? zswap_of(e[i].path) : 0;
         const uint64_t want[KMEM_CG_KIND_COUNT] = {
-            [KMEM_CG_SLAB_RECLAIMABLE] = e[i].r, [KMEM_CG_SLAB_UNRECLAIMABLE] = e[i].u,
-            [KMEM_CG_KERNEL_STACK] = e[i].ks,    [KMEM_CG_PAGETABLES] = e[i].pt,
-            [KMEM_CG_SEC_PAGETABLES] = e[i].sp,  [KMEM_CG_PERCPU] = e[i].pc,
-            [KMEM_CG_VMALLOC] = e[i].vm,         [KMEM_CG_OTHER] = approx ? 0 : e[i].other,
-            [KMEM_CG_SOCK] = e[i].sock,
+            [KMEM_CG_SLAB_RECLAIMABLE] = e[i].r,
+            [KMEM_CG_SLAB_UNRECLAIMABLE] = e[i].u,
+            [KMEM_CG_KERNEL_STACK] = e[i].ks,
+            [KMEM_CG_PAGETABLES] = e[i].pt,
+            [KMEM_CG_SEC_PAGETABLES] = e[i].sp,
+            [KMEM_CG_PERCPU] = e[i].pc,
+            [KMEM_CG_VMALLOC] = e[i].vm,
+            [KMEM_CG_ZSWAP] = zsw,
+            [KMEM_CG_OTHER] = approx ? 0 : e[i].other - zsw,
         };
 
         if (c->kernel != e[i].kernel)
@@ -506,6 +706,14 @@ static void check_v2(const struct kmem_cgroups *cgs, const struct v2_expect *e, 
             if (c->comp[k] != want[k])
                 fail_msg("%s: %s = %llu, want %llu", e[i].path, kmem_cg_kind_name[k],
                          (unsigned long long)c->comp[k], (unsigned long long)want[k]);
+        assert_int_equal(parts_sum(c), c->kernel);
+        assert_int_equal(c->comp_excess, 0);
+        assert_true(c->has_sock);
+        assert_int_equal(c->sock, e[i].sock);
+        /* Every cgroup but the root has memory.current, hence an upper bound. */
+        assert_int_equal(c->has_upper_bound, c->depth > 0);
+        if (c->has_upper_bound)
+            assert_true(c->kernel_upper_bound >= c->kernel);
         assert_string_equal(c->pod_uid, e[i].uid);
         assert_string_equal(c->qos, e[i].qos);
         assert_string_equal(c->container_id, e[i].cid);
@@ -523,9 +731,26 @@ static void test_v2_systemd_containerd(void **state)
     const struct kmem_cgroups *cgs = collect(ctx);
 
     (void)state;
-    check_v2(cgs, sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]), false);
+    check_v2(cgs, sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]), false, true);
     for (size_t i = 0; i < cgs->n; i++)
         assert_false(cgs->v[i].has_prev);
+    /* The root's own memory.stat (6.1): exact, and 2 MiB above its children. */
+    assert_true(cgs->kernel_exact);
+    assert_false(cgs->v[0].kernel_lower_bound);
+    assert_int_equal(cgs->v[0].kernel - (find(cgs, "/system.slice")->kernel +
+                                         find(cgs, "/kubepods.slice")->kernel),
+                     2097152);
+    /* Removed cgroups: cgroup.stat nr_dying_descendants (no per-controller keys on 6.1). */
+    assert_int_equal(cgs->dying_source, KMEM_CG_DYING_DESCENDANTS);
+    assert_int_equal(cgs->dying, 7);
+    assert_true(cgs->v[0].has_dying);
+    assert_int_equal(find(cgs, "/kubepods.slice")->dying, 5);
+    assert_int_equal(find(cgs, SC_PB)->dying, 3);
+    assert_false(find(cgs, SC_PG)->has_dying); /* no cgroup.stat in the fixture */
+    assert_int_equal(cgs->possible_cpus, 8);
+    /* Restart attempts from the pod-log directories. */
+    assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b1") ".scope")->container_attempt, 0);
+    assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b2") ".scope")->container_attempt, -1);
     assert_int_equal(find(cgs, SC_PB)->depth, 3);
     assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b1") ".scope")->depth, 4);
     /* The whole snapshot reads the tree too (other parts are tested elsewhere). */
@@ -539,8 +764,20 @@ static void test_v2_crio(void **state)
 {
     struct kmem_ctx *ctx = open_root(fixture("v2-crio"));
 
+    const struct kmem_cgroups *cgs;
+
     (void)state;
-    check_v2(collect(ctx), crio_expect, sizeof(crio_expect) / sizeof(crio_expect[0]), false);
+    cgs = collect(ctx);
+    check_v2(cgs, crio_expect, sizeof(crio_expect) / sizeof(crio_expect[0]), false, false);
+    assert_true(cgs->kernel_exact);
+    /* 6.12 cgroup.stat: the memory controller's own count wins over all cgroups'. */
+    assert_int_equal(cgs->dying_source, KMEM_CG_DYING_SUBSYS_MEMORY);
+    assert_int_equal(cgs->dying, 3);
+    assert_int_equal(find(cgs, "/kubepods.slice")->dying, 3);
+    assert_int_equal(cgs->possible_cpus, 4);
+    /* The highest <N>.log of the pod-log directory (rotated logs do not count). */
+    assert_int_equal(find(cgs, CR_P "/crio-" ID("c1") ".scope")->container_attempt, 3);
+    assert_int_equal(find(cgs, CR_P "/crio-" ID("c0") ".scope")->container_attempt, -1);
     kmem_ctx_free(ctx);
 }
 
@@ -548,10 +785,71 @@ static void test_v2_no_kernel_stat(void **state)
 {
     struct kmem_ctx *ctx = open_root(fixture("v2-no-kernel-stat"));
 
+    const struct kmem_cgroups *cgs;
+
     (void)state;
-    check_v2(collect(ctx), nokernel_expect, sizeof(nokernel_expect) / sizeof(nokernel_expect[0]),
-             true);
+    cgs = collect(ctx);
+    check_v2(cgs, nokernel_expect, sizeof(nokernel_expect) / sizeof(nokernel_expect[0]), true,
+             false);
+    /* Estimated (before 5.18), but the root's figure is its own memory.stat's. */
+    assert_false(cgs->kernel_exact);
+    assert_false(cgs->v[0].kernel_lower_bound);
+    assert_int_equal(cgs->dying_source, KMEM_CG_DYING_DESCENDANTS);
+    assert_int_equal(cgs->dying, 2);
     kmem_ctx_free(ctx);
+}
+
+/* Without a root memory.stat, the root is the sum of its children: a lower bound. */
+static void test_v2_no_root_stat(void **state)
+{
+    struct kmem_ctx *ctx = open_root(fixture("v2-no-root-stat"));
+    const struct kmem_cgroups *cgs;
+
+    (void)state;
+    cgs = collect(ctx);
+    check_v2(cgs, noroot_expect, sizeof(noroot_expect) / sizeof(noroot_expect[0]), true, false);
+    assert_true(cgs->v[0].kernel_lower_bound);
+    assert_true(cgs->v[0].kernel_approx);
+    assert_false(cgs->kernel_exact);
+    for (size_t i = 1; i < cgs->n; i++)
+        assert_false(cgs->v[i].kernel_lower_bound);
+    assert_int_equal(cgs->dying, 0);
+    assert_int_equal(cgs->dying_source, KMEM_CG_DYING_DESCENDANTS);
+    kmem_ctx_free(ctx);
+}
+
+/* The upper bound of an estimate: memory.current - LRU pages - sock, never below kernel. */
+static void test_v2_upper_bound(void **state)
+{
+    const char *leaf = "/system.slice/sshd.service";
+    char dir[256], p[1024];
+    const struct kmem_cgroups *cgs;
+    const struct kmem_cgroup *c;
+    struct kmem_ctx *ctx;
+
+    (void)state;
+    copy_fixture("v2-no-kernel-stat", dir, sizeof(dir));
+    ctx = open_root(dir);
+    cgs = collect(ctx);
+    /* The fixture's memory.current is anon + file + kernel + sock, and its LRU lists
+     * hold anon + file: the bound is tight. */
+    for (size_t i = 1; i < cgs->n; i++)
+        assert_int_equal(cgs->v[i].kernel_upper_bound, cgs->v[i].kernel);
+    /* 1 MiB charged that no memory.stat line explains (page tables on 5.10, vmalloc,
+     * pipes, ...): the estimate stays, the bound rises by it. */
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup%s/memory.current", dir, leaf);
+    write_file(p, "8822784\n"); /* 7774208 + 1048576 */
+    cgs = collect(ctx);
+    c = find(cgs, leaf);
+    assert_int_equal(c->kernel, 1482752);
+    assert_int_equal(c->kernel_upper_bound, 1482752 + 1048576);
+    /* memory.current below the LRU pages (stale statistics): clamped at kernel. */
+    write_file(p, "4096\n");
+    c = find(collect(ctx), leaf);
+    assert_true(c->has_upper_bound);
+    assert_int_equal(c->kernel_upper_bound, c->kernel);
+    kmem_ctx_free(ctx);
+    sh("rm -rf %s", dir);
 }
 
 /* ---- v1 fixtures -------------------------------------------------------- */
@@ -601,9 +899,14 @@ static void check_v1(const struct kmem_cgroups *cgs)
         assert_int_equal(c->kernel, e->kernel);
         assert_int_equal(c->usage, e->usage);
         assert_false(c->kernel_approx);
-        assert_int_equal(c->comp_present, BIT(KMEM_CG_TCP));
+        assert_false(c->kernel_lower_bound);
+        assert_false(c->has_upper_bound);
+        /* No parts on v1: "other" is all of it; tcp is socket memory, outside. */
+        assert_int_equal(c->comp_present, BIT(KMEM_CG_OTHER));
         for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
-            assert_int_equal(c->comp[k], k == KMEM_CG_TCP ? e->tcp : 0);
+            assert_int_equal(c->comp[k], k == KMEM_CG_OTHER ? e->kernel : 0);
+        assert_true(c->has_sock);
+        assert_int_equal(c->sock, e->tcp);
         assert_string_equal(c->pod_uid, e->uid);
         assert_string_equal(c->qos, e->qos);
         assert_string_equal(c->container_id, e->cid);
@@ -618,8 +921,18 @@ static void test_v1_cgroupfs(void **state)
 {
     struct kmem_ctx *ctx = open_root(fixture("v1-cgroupfs"));
 
+    const struct kmem_cgroups *cgs;
+
     (void)state;
-    check_v1(collect(ctx));
+    cgs = collect(ctx);
+    check_v1(cgs);
+    assert_true(cgs->kernel_exact);
+    /* /proc/cgroups counts 15 memory cgroups; 11 have a directory. */
+    assert_int_equal(cgs->dying_source, KMEM_CG_DYING_PROC_CGROUPS);
+    assert_int_equal(cgs->dying, 4);
+    assert_int_equal(cgs->possible_cpus, 16);
+    assert_int_equal(find(cgs, V1_PG "/" ID("e7"))->container_attempt, 1);
+    assert_int_equal(find(cgs, V1_PA "/" ID("a1"))->container_attempt, 0);
     kmem_ctx_free(ctx);
 }
 
@@ -645,6 +958,10 @@ static void test_shared_hybrid(void **state)
     assert_int_equal(cgs->v[0].kernel, 71958528);
     assert_int_equal(cgs->v[0].usage, 931524608);
     assert_int_equal(find(cgs, "/process_api")->kernel, 71069696);
+    /* Removed cgroups: /proc/cgroups num_cgroups of memory minus the 7 walked. */
+    assert_int_equal(cgs->dying_source, KMEM_CG_DYING_PROC_CGROUPS);
+    assert_int_equal(cgs->dying, 49 - 7);
+    assert_true(cgs->kernel_exact);
     /* Every cgroup equals its memory.kmem.usage_in_bytes. */
     for (size_t i = 0; i < cgs->n; i++) {
         unsigned long long want = 0;
@@ -660,6 +977,98 @@ static void test_shared_hybrid(void **state)
         assert_string_equal(cgs->v[i].pod_uid, "");
     }
     kmem_ctx_free(ctx);
+}
+
+/* ---- every tree: the parts add up ---------------------------------------- */
+
+/*
+ * Every fixture tree and every real tree the VM tests captured (5.10, 6.1,
+ * 6.12): for every cgroup, the parts present add up exactly to its kernel
+ * value; a v2 root with its own memory.stat is read from it (not a lower
+ * bound) and holds at least what its children hold; kernel_exact follows the
+ * root's "kernel" line.
+ */
+static void check_tree(const char *root)
+{
+    char p[8192];
+    const struct kmem_cgroups *cgs;
+    struct kmem_ctx *ctx;
+    uint64_t top = 0;
+
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup", root);
+    if (access(p, F_OK) != 0)
+        return; /* a slab-only fixture */
+    ctx = open_root(root);
+    if (kmem_collect(ctx, KMEM_COLLECT_CGROUPS) != 0) {
+        kmem_ctx_free(ctx);
+        return; /* trees without a memory hierarchy are tested elsewhere */
+    }
+    cgs = &kmem_current(ctx)->cgroups;
+    for (size_t i = 0; i < cgs->n; i++) {
+        const struct kmem_cgroup *c = &cgs->v[i];
+
+        if (parts_sum(c) != c->kernel)
+            fail_msg("%s: %s: parts add up to %llu, kernel %llu", root, c->path,
+                     (unsigned long long)parts_sum(c), (unsigned long long)c->kernel);
+        if (c->depth == 1)
+            top += c->kernel;
+        if (c->has_upper_bound && c->kernel_upper_bound < c->kernel)
+            fail_msg("%s: %s: upper bound below kernel", root, c->path);
+    }
+    if (cgs->layout == KMEM_CG_V2) {
+        FILE *f;
+        char line[256];
+        bool has_stat, has_kernel = false;
+
+        snprintf(p, sizeof(p), "%s/sys/fs/cgroup/memory.stat", root);
+        f = fopen(p, "r");
+        has_stat = f != NULL;
+        while (f && fgets(line, sizeof(line), f))
+            has_kernel |= strncmp(line, "kernel ", 7) == 0;
+        if (f)
+            fclose(f);
+        if (cgs->v[0].kernel_lower_bound == has_stat)
+            fail_msg("%s: root lower_bound %d with a root memory.stat %d", root,
+                     cgs->v[0].kernel_lower_bound, has_stat);
+        if (cgs->kernel_exact != has_kernel)
+            fail_msg("%s: kernel_exact %d, root memory.stat kernel line %d", root,
+                     cgs->kernel_exact, has_kernel);
+        if (cgs->v[0].kernel < top)
+            fail_msg("%s: the root %llu below its children %llu", root,
+                     (unsigned long long)cgs->v[0].kernel, (unsigned long long)top);
+    }
+    kmem_ctx_free(ctx);
+}
+
+static void check_trees_in(const char *dir)
+{
+    char path[4096];
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    if (!d)
+        fail_msg("cannot list %s", dir);
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        check_tree(path);
+        n++;
+    }
+    closedir(d);
+    assert_true(n > 0);
+}
+
+static void test_every_tree_parts_add_up(void **state)
+{
+    char dir[4096];
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/tests/fixtures", top());
+    check_trees_in(dir);
+    snprintf(dir, sizeof(dir), "%s/tests/vm/trees", top());
+    check_trees_in(dir);
 }
 
 /* ---- layouts and failures ----------------------------------------------- */
@@ -709,6 +1118,8 @@ static void test_v2_at_unified(void **state)
     assert_string_equal(cgs->mount, "sys/fs/cgroup/unified");
     assert_int_equal(cgs->n, 2);
     assert_int_equal(cgs->v[0].kernel, 8192);
+    assert_true(cgs->v[0].kernel_lower_bound); /* no root memory.stat in this tree */
+    assert_false(cgs->kernel_exact);
     assert_int_equal(find(cgs, "/a")->comp[KMEM_CG_OTHER], 4096);
     assert_int_equal(find(cgs, "/a")->usage, 65536);
     kmem_ctx_free(ctx);
@@ -766,7 +1177,12 @@ static void test_vanished(void **state)
     cgs = collect(ctx);
     assert_int_equal(cgs->n, 9);
     assert_int_equal(cgs->n_errors, 1);
-    /* The root still sums the (hierarchical) children it saw. */
+    /* The root's figure is its own memory.stat, whatever the walk saw. */
+    assert_int_equal(cgs->v[0].kernel, 54509568 + 2097152);
+    /* Without it, the root sums the (hierarchical) children it saw. */
+    sh("rm '%s/sys/fs/cgroup/memory.stat'", dir);
+    cgs = collect(ctx);
+    assert_true(cgs->v[0].kernel_lower_bound);
     assert_int_equal(cgs->v[0].kernel, 28246016 + 26263552);
     kmem_ctx_free(ctx);
     sh("rm -rf %s", dir);
@@ -826,7 +1242,7 @@ static void test_reuse(void **state)
     assert_ptr_equal(v[0], v[2]);
     assert_ptr_equal(v[1], v[3]);
     check_v2(&kmem_current(ctx)->cgroups, sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]),
-             false);
+             false, true);
     kmem_ctx_free(ctx);
 }
 
@@ -844,7 +1260,7 @@ static void test_capture(void **state)
     collect(ctx);
     kmem_ctx_free(ctx);
     ctx = open_root(dir);
-    check_v2(collect(ctx), sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]), false);
+    check_v2(collect(ctx), sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]), false, true);
     kmem_ctx_free(ctx);
     sh("rm -rf %s", dir);
 }
@@ -888,6 +1304,17 @@ static void test_live(void **state)
     print_message("live %s: kmem %llu, file %llu, tries %d\n", cg, (unsigned long long)got,
                   (unsigned long long)want, tries + 1);
     assert_int_equal(got, want);
+    {
+        const struct kmem_cgroups *cgs = &kmem_current(ctx)->cgroups;
+        const struct kmem_cgroup *c = find(cgs, cg);
+
+        /* v1: one part, "other", all of it; memory.kmem.tcp is sock, apart. */
+        assert_int_equal(c->comp_present, BIT(KMEM_CG_OTHER));
+        assert_int_equal(c->comp[KMEM_CG_OTHER], c->kernel);
+        assert_true(c->has_sock);
+        assert_true(cgs->kernel_exact);
+        assert_int_equal(cgs->dying_source, KMEM_CG_DYING_PROC_CGROUPS);
+    }
     if (min && *min)
         assert_true(got >= strtoull(min, NULL, 10));
     kmem_ctx_free(ctx);
@@ -898,11 +1325,16 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memstat_table),
         cmocka_unit_test(test_memstat_nul_inside),
+        cmocka_unit_test(test_cgstat_table),
+        cmocka_unit_test(test_proc_cgroups_and_cpulist),
         cmocka_unit_test(test_v2_systemd_containerd),
         cmocka_unit_test(test_v2_crio),
         cmocka_unit_test(test_v2_no_kernel_stat),
+        cmocka_unit_test(test_v2_no_root_stat),
+        cmocka_unit_test(test_v2_upper_bound),
         cmocka_unit_test(test_v1_cgroupfs),
         cmocka_unit_test(test_shared_hybrid),
+        cmocka_unit_test(test_every_tree_parts_add_up),
         cmocka_unit_test(test_no_hierarchy),
         cmocka_unit_test(test_v2_at_unified),
         cmocka_unit_test(test_root_unreadable),

@@ -285,7 +285,11 @@ static const char *const all_families[] = {
     "kmem_node_kernel_bytes",
     "kmem_cgroup_kernel_bytes",
     "kmem_cgroup_kernel_component_bytes",
-    "container_memory_kernel_usage",
+    "kmem_cgroup_sock_bytes",
+    "kmem_cgroup_kernel_exact",
+    "kmem_cgroup_kernel_upper_bound_bytes",
+    "kmem_memory_cgroups_dying",
+    "kmem_cgroup_dying_descendants",
     "kmem_collector_success",
     "kmem_collector_duration_seconds",
     "kmem_exporter_build_info",
@@ -338,6 +342,8 @@ static void test_render_duplicates(void **state)
         assert_int_equal(count(out, t), 1);
     }
     assert_null(strstr(out, "process_"));
+    /* No cgroups collected: the layout is unknown, so auto leaves the cAdvisor family out. */
+    assert_null(strstr(out, "container_memory_kernel_usage"));
     free(out);
 
     char label[KMEM_SLAB_NAME_MAX + 16];
@@ -498,9 +504,18 @@ static void test_render_parts(void **state)
     cg[1].container_name = "nginx";
     cg[1].container_id = "abc";
     cg[1].comp[KMEM_CG_KERNEL_STACK] = 16384;
-    cg[1].comp[KMEM_CG_SOCK] = 99;
-    cg[1].comp_present = (1u << KMEM_CG_KERNEL_STACK) | (1u << KMEM_CG_SOCK);
-    struct kmem_cgroups cgs = {.layout = KMEM_CG_V2, .n = 2, .v = cg};
+    cg[1].comp_present = 1u << KMEM_CG_KERNEL_STACK;
+    cg[1].has_sock = true;
+    cg[1].sock = 99;
+    cg[1].has_dying = true;
+    cg[1].dying = 2;
+    cg[1].container_attempt = 4;
+    struct kmem_cgroups cgs = {.layout = KMEM_CG_V2,
+                               .n = 2,
+                               .v = cg,
+                               .kernel_exact = true,
+                               .dying = 9,
+                               .dying_source = KMEM_CG_DYING_SUBSYS_MEMORY};
 
     /* The slab collector failed: its families stay (HELP/TYPE), without series. */
     struct kmem_status ok = {0}, bad = {.err = -EACCES, .msg = "permission denied"};
@@ -530,8 +545,18 @@ static void test_render_parts(void **state)
                                 "container=\"nginx\"} 700\n"));
     assert_non_null(strstr(out, "kmem_cgroup_kernel_component_bytes{cgroup=\"/kubepods.slice/pod/"
                                 "cri-containerd-abc.scope\",kind=\"kernel_stack\"} 16384\n"));
-    assert_non_null(strstr(out, ",kind=\"sock\"} 99\n"));
-    assert_int_equal(count(out, "\nkmem_cgroup_kernel_component_bytes{"), 2);
+    assert_null(strstr(out, ",kind=\"sock\"}"));
+    assert_int_equal(count(out, "\nkmem_cgroup_kernel_component_bytes{"), 1);
+    assert_non_null(strstr(out, "\nkmem_cgroup_sock_bytes{cgroup=\"/kubepods.slice/pod/"
+                                "cri-containerd-abc.scope\"} 99\n"));
+    assert_int_equal(count(out, "\nkmem_cgroup_sock_bytes{"), 1);
+    assert_non_null(strstr(out, "\nkmem_cgroup_kernel_exact 1\n"));
+    assert_non_null(strstr(out, "# TYPE kmem_cgroup_kernel_upper_bound_bytes gauge\n"));
+    assert_int_equal(count(out, "\nkmem_cgroup_kernel_upper_bound_bytes{"), 0);
+    assert_non_null(strstr(out, "\nkmem_memory_cgroups_dying 9\n"));
+    assert_non_null(strstr(out, "\nkmem_cgroup_dying_descendants{cgroup=\"/kubepods.slice/pod/"
+                                "cri-containerd-abc.scope\"} 2\n"));
+    assert_int_equal(count(out, "\nkmem_cgroup_dying_descendants{"), 1);
     assert_non_null(strstr(out, "container_memory_kernel_usage{container=\"nginx\",id=\"/kubepods."
                                 "slice/pod/cri-containerd-abc.scope\",image=\"\",name=\"abc\","
                                 "namespace=\"prod\",pod=\"web-1\"} 700 1700000000123\n"));
@@ -586,6 +611,99 @@ static void test_render_disabled(void **state)
     free(out);
 }
 
+/* --collector.cadvisor-compat: auto emits the cAdvisor family on v2 only. */
+static void test_cadvisor_compat(void **state)
+{
+    (void)state;
+    static const struct {
+        enum kmem_cg_layout layout;
+        const char *compat;
+        bool emitted;
+    } cases[] = {
+        {KMEM_CG_V2, "auto", true},       {KMEM_CG_V1, "auto", false},
+        {KMEM_CG_HYBRID, "auto", false},  {KMEM_CG_V1, "always", true},
+        {KMEM_CG_HYBRID, "always", true}, {KMEM_CG_V2, "always", true},
+        {KMEM_CG_V2, "never", false},     {KMEM_CG_V1, "never", false},
+    };
+    struct kmem_cgroup cg = {.path = "/", .kernel = 4096, .container_attempt = -1};
+    struct kmem_status ok = {0};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct kmem_cgroups cgs = {.layout = cases[i].layout, .n = 1, .v = &cg};
+        struct kx_collection c = {.cgroups = &cgs};
+        struct kx_render_opts o = {.page_size = 4096};
+        for (int k = 0; k < KX_COL_COUNT; k++)
+            c.part[k].status = &ok;
+        assert_int_equal(kx_cadvisor_compat_parse(cases[i].compat, &o.cadvisor_compat), 0);
+        char *out = render(&c, &o);
+        bool got = strstr(out, "\ncontainer_memory_kernel_usage{") != NULL;
+        if (got != cases[i].emitted)
+            fail_msg("layout %s, %s: emitted %d", kmem_cg_layout_name[cases[i].layout],
+                     cases[i].compat, got);
+        /* The kmem families are always there. */
+        assert_non_null(strstr(out, "\nkmem_cgroup_kernel_bytes{cgroup=\"/\""));
+        assert_int_equal(count(out, "# TYPE container_memory_kernel_usage gauge"),
+                         cases[i].emitted ? 1 : 0);
+        free(out);
+    }
+    enum kx_cadvisor_compat v;
+    assert_int_equal(kx_cadvisor_compat_parse("Auto", &v), -EINVAL);
+    assert_int_equal(kx_cadvisor_compat_parse("", &v), -EINVAL);
+    assert_int_equal(kx_cadvisor_compat_parse(NULL, &v), -EINVAL);
+}
+
+/* The `name` label: the kubelet's first alias of the runtime handler. */
+static void test_cadvisor_name(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *runtime, *cid, *container, *pod, *ns, *uid;
+        int attempt;
+        const char *want;
+    } cases[] = {
+        {"containerd", "abc", "nginx", "web-1", "prod", "u-1", 0, "abc"},
+        {"crio", "abc", "redis", "redis-0", "default", "u-2", 3, "k8s_redis_redis-0_default_u-2_3"},
+        {"docker", "abc", "app", "api", "shop", "u-3", 12, "k8s_app_api_shop_u-3_12"},
+        /* what CRI-O's name needs is unknown: the ID, as cAdvisor's second alias */
+        {"crio", "abc", "redis", "redis-0", "default", "u-2", -1, "abc"},
+        {"crio", "abc", "", "redis-0", "default", "u-2", 0, "abc"},
+        {"docker", "abc", "app", "", "shop", "u-3", 0, "abc"},
+        /* cgroupfs driver, bare ID: containerd or docker, unknown: the ID */
+        {"", "abc", "app", "api", "shop", "u-3", 1, "abc"},
+        /* not a container (pod cgroup, conmon, a service) */
+        {"crio", "", "", "redis-0", "default", "u-2", -1, ""},
+        {"", "", "", "", "", "", -1, ""},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct kmem_cgroup cg = {
+            .path = "/x",
+            .runtime = cases[i].runtime,
+            .container_id = cases[i].cid,
+            .container_name = cases[i].container,
+            .pod_name = cases[i].pod,
+            .namespace_name = cases[i].ns,
+            .pod_uid = cases[i].uid,
+            .container_attempt = cases[i].attempt,
+        };
+        char name[256];
+        kx_cadvisor_name(&cg, name, sizeof(name));
+        if (strcmp(name, cases[i].want) != 0)
+            fail_msg("case %zu: name '%s', want '%s'", i, name, cases[i].want);
+    }
+    /* Cut to fit, always terminated. */
+    struct kmem_cgroup cg = {.runtime = "crio",
+                             .container_id = "abc",
+                             .container_name = "c",
+                             .pod_name = "p",
+                             .namespace_name = "n",
+                             .pod_uid = "u",
+                             .container_attempt = 7};
+    char small[6];
+    kx_cadvisor_name(&cg, small, sizeof(small));
+    assert_string_equal(small, "k8s_c");
+}
+
 static void test_process(void **state)
 {
     (void)state;
@@ -615,6 +733,8 @@ int main(void)
         cmocka_unit_test(test_render_slab_options),
         cmocka_unit_test(test_render_parts),
         cmocka_unit_test(test_render_disabled),
+        cmocka_unit_test(test_cadvisor_compat),
+        cmocka_unit_test(test_cadvisor_name),
         cmocka_unit_test(test_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/kmemtop/out.h"
+#include "../../src/kmemtop/common.h"
 
 #define KiB 1024.0
 #define MiB (1024.0 * KiB)

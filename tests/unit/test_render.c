@@ -18,6 +18,7 @@
 
 #include "kmem.h"
 #include "../../src/kmemtop/views.h"
+#include "textcheck.h"
 
 #define MiB (UINT64_C(1) << 20)
 
@@ -101,15 +102,20 @@ static void fill_components(void)
 {
     struct kmem_cgroup *b = &cgs[2];
 
+    for (size_t i = 0; i < NCG; i++) { /* tests may change them */
+        memset(cgs[i].comp, 0, sizeof(cgs[i].comp));
+        cgs[i].comp_present = 0;
+    }
     b->comp[KMEM_CG_SLAB_RECLAIMABLE] = 6 * MiB;
     b->comp[KMEM_CG_SLAB_UNRECLAIMABLE] = 4 * MiB;
     b->comp[KMEM_CG_KERNEL_STACK] = 3 * MiB;
     b->comp[KMEM_CG_PAGETABLES] = 2 * MiB;
     b->comp[KMEM_CG_OTHER] = 5 * MiB;
-    b->comp[KMEM_CG_SOCK] = 7 * MiB;
     b->comp_present = (1u << KMEM_CG_SLAB_RECLAIMABLE) | (1u << KMEM_CG_SLAB_UNRECLAIMABLE) |
                       (1u << KMEM_CG_KERNEL_STACK) | (1u << KMEM_CG_PAGETABLES) |
-                      (1u << KMEM_CG_OTHER) | (1u << KMEM_CG_SOCK);
+                      (1u << KMEM_CG_OTHER);
+    b->has_sock = true;
+    b->sock = 7 * MiB;
     for (size_t i = 0; i < NCG; i++)
         if (!cgs[i].pod_uid) {
             cgs[i].pod_uid = cgs[i].qos = cgs[i].container_id = cgs[i].runtime = "";
@@ -182,7 +188,7 @@ static char *report_of(const struct kmem_snapshot *s)
     FILE *f = open_memstream(&buf, &len);
 
     assert_non_null(f);
-    assert_int_equal(kt_report(f, s), 0);
+    assert_int_equal(kt_report(f, s, NULL), 0);
     fclose(f);
     return buf;
 }
@@ -242,34 +248,6 @@ static char *view_of(const struct kmem_snapshot *snap, enum which w, enum kt_cg_
     if (headings)
         *headings = l.headings;
     return buf;
-}
-
-/* The line of @text that starts with @prefix, copied into @out ("" if none). */
-static const char *line_starting(const char *text, const char *prefix, char *out, size_t len)
-{
-    size_t pl = strlen(prefix);
-
-    for (const char *p = text; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t ll = e ? (size_t)(e - p) : strlen(p);
-
-        if (ll >= pl && memcmp(p, prefix, pl) == 0) {
-            snprintf(out, len, "%.*s", (int)ll, p);
-            return out;
-        }
-        p = e ? e + 1 : NULL;
-    }
-    snprintf(out, len, "%s", "");
-    return out;
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
 }
 
 /* ---- a minimal JSON validator (RFC 8259 syntax, UTF-8 text) ------------- */
@@ -420,16 +398,109 @@ static void assert_valid_json(const char *doc)
     assert_int_equal(*j.p, '\0');
 }
 
-static void assert_contains(const char *hay, const char *needle)
+/* ---- shared helpers (common.c) ------------------------------------------ */
+
+static void test_printable(void **state)
 {
-    if (!strstr(hay, needle))
-        fail_msg("missing: %s\n--- in ---\n%s", needle, hay);
+    static const struct {
+        const char *in, *qmark, *hex;
+        size_t chars; /* characters of the '?' form */
+    } t[] = {
+        {"dentry", "dentry", "dentry", 6},
+        {"", "", "", 0},
+        /* C0, ESC, DEL */
+        {"a\001b\033[2Jc\177", "a?b?[2Jc?", "a\\x01b\\x1b[2Jc\\x7f", 9},
+        /* C1 as raw bytes: 0x9b (CSI), 0x85 (NEL), 0x80 */
+        {"x\x9b"
+         "31my\x85\x80",
+         "x?31my??", "x\\x9b31my\\x85\\x80", 8},
+        /* C1 UTF-8 encoded: U+009B, U+0080, U+009F; U+00A0 is not a control */
+        {"\xc2\x9b"
+         "1m|\xc2\x80|\xc2\x9f|\xc2\xa0",
+         "??1m|??|??|\xc2\xa0", "\\xc2\\x9b1m|\\xc2\\x80|\\xc2\\x9f|\xc2\xa0", 12},
+        /* valid UTF-8 kept; a stray Latin-1 byte and a truncated sequence are not */
+        {"\xc3\xa9t\xe9|\xe2\x82", "\xc3\xa9t?|??", "\xc3\xa9t\\xe9|\\xe2\\x82", 6},
+        /* overlong '/' and a surrogate */
+        {"\xc0\xaf\xed\xa0\x80", "?????", "\\xc0\\xaf\\xed\\xa0\\x80", 5},
+    };
+    char out[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        assert_int_equal(kt_printable(out, sizeof(out), t[i].in, KT_ESC_QMARK), t[i].chars);
+        assert_string_equal(out, t[i].qmark);
+        kt_printable(out, sizeof(out), t[i].in, KT_ESC_HEX);
+        assert_string_equal(out, t[i].hex);
+        kt_put_printable(f, t[i].in);
+        fclose(f);
+        assert_string_equal(buf, t[i].hex);
+        free(buf);
+    }
+    /* Truncation never splits a character or an escape. */
+    assert_int_equal(kt_printable(out, 4, "ab\xc3\xa9", KT_ESC_QMARK), 2);
+    assert_string_equal(out, "ab");
+    assert_int_equal(kt_printable(out, 6, "a\033b", KT_ESC_HEX), 5);
+    assert_string_equal(out, "a\\x1b");
+    assert_int_equal(kt_printable(out, 5, "a\033b", KT_ESC_HEX), 1);
+    assert_string_equal(out, "a");
+    /* Keeping the end of a long name, by characters. */
+    assert_string_equal(kt_fit_tail(out, sizeof(out), "/a/b/c/d", 6), "...c/d");
+    assert_string_equal(kt_fit_tail(out, sizeof(out), "/\xc3\xa9/\xc3\xa9\xc3\xa9", 5),
+                        "/\xc3\xa9/\xc3\xa9\xc3\xa9");
+    assert_string_equal(kt_fit_tail(out, sizeof(out), "/\xc3\xa9/\xc3\xa9\xc3\xa9", 4),
+                        "...\xc3\xa9");
+    assert_string_equal(kt_fit_tail(out, sizeof(out), "short", 6), "short");
 }
 
-static void assert_lacks(const char *hay, const char *needle)
+static void test_cg_names_and_tree(void **state)
 {
-    if (strstr(hay, needle))
-        fail_msg("unexpected: %s", needle);
+    static const struct kmem_cgroup conmon = {.path = "/k/pod1/conmon",
+                                              .pod_uid = "1",
+                                              .namespace_name = "ns",
+                                              .pod_name = "p",
+                                              .kube_conmon = true};
+    static const struct kmem_cgroup unnamed = {.path =
+                                                   "/k/pod9/cri-containerd-abcdef0123456789.scope",
+                                               .pod_uid = "9",
+                                               .container_id = "abcdef0123456789"};
+    struct kmem_snapshot s;
+    size_t idx[NCG];
+    char buf[256];
+
+    (void)state;
+    make_snap(&s);
+    assert_string_equal(kt_cg_name(buf, sizeof(buf), &cgs[5], KT_ESC_QMARK), "prod/web-1/nginx");
+    assert_string_equal(kt_cg_node_name(buf, sizeof(buf), &cgs[5]), "nginx");
+    assert_string_equal(kt_cg_name(buf, sizeof(buf), &cgs[6], KT_ESC_HEX), "/evil\\x1b[2J");
+    assert_string_equal(kt_cg_node_name(buf, sizeof(buf), &cgs[6]), "evil?[2J");
+    assert_string_equal(kt_cg_node_name(buf, sizeof(buf), &cgs[0]), "/");
+    assert_string_equal(kt_cg_node_name(buf, sizeof(buf), &cgs[2]), "b");
+    assert_string_equal(kt_cg_name(buf, sizeof(buf), &conmon, KT_ESC_QMARK), "ns/p (conmon)");
+    assert_string_equal(kt_cg_node_name(buf, sizeof(buf), &conmon), "ns/p (conmon)");
+    assert_string_equal(kt_cg_name(buf, sizeof(buf), &unnamed, KT_ESC_QMARK), "pod 9/abcdef012345");
+    assert_string_equal(kt_cg_node_name(buf, sizeof(buf), &unnamed), "container abcdef012345");
+
+    assert_true(kt_cg_is_ancestor("/", "/a"));
+    assert_true(kt_cg_is_ancestor("/a", "/a/b"));
+    assert_false(kt_cg_is_ancestor("/a", "/a-b"));
+    assert_false(kt_cg_is_ancestor("/a", "/a"));
+    assert_false(kt_cg_is_ancestor("/", "/"));
+
+    /* Tree order: "/", "/a", "/a/b", "/a/c", "/a-b", "/evil...", "/kubepods..." */
+    kt_cg_tree_order(s.cgroups.v, s.cgroups.n, idx);
+    assert_string_equal(cgs[idx[0]].path, "/");
+    assert_string_equal(cgs[idx[1]].path, "/a");
+    assert_string_equal(cgs[idx[2]].path, "/a/b");
+    assert_string_equal(cgs[idx[3]].path, "/a/c");
+    assert_string_equal(cgs[idx[4]].path, "/a-b");
+    assert_int_equal(idx[6], 5);
+    assert_string_equal(kt_human(buf, sizeof(buf), 1536), "1.5K");
+    assert_string_equal(kt_human_delta(buf, sizeof(buf), -3.0 * MiB), "-3.0M");
+    assert_true(kt_pct(1, 0) == 0.0);
 }
 
 /* ---- report ------------------------------------------------------------ */
@@ -531,7 +602,8 @@ static void test_report_slabs(void **state)
     assert_non_null(b);
     assert_non_null(c);
     assert_true(a < b && b < c);
-    assert_contains(c, "we\"ird\\na\\x01me\xe9-\xc3\xa9\\x7f\n");
+    /* A stray byte (not UTF-8) is escaped too; the valid "\xc3\xa9" is kept. */
+    assert_contains(c, "we\"ird\\na\\x01me\\xe9-\xc3\xa9\\x7f\n");
     free(out);
 }
 
@@ -574,6 +646,91 @@ static void test_report_cgroups(void **state)
     assert_contains(out, "Values are hierarchical");
     assert_lacks(out, "\033");
     free(out);
+}
+
+/* @s with wrapped lines joined ("\n" and the indentation that follows become one space). */
+static char *unwrap(const char *s)
+{
+    char *out = malloc(strlen(s) + 1), *o = out;
+
+    assert_non_null(out);
+    while (*s) {
+        if (*s == '\n') {
+            while (*s == '\n' || *s == ' ')
+                s++;
+            *o++ = ' ';
+            continue;
+        }
+        *o++ = *s++;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Exactness, the root's parts and removed cgroups in --report. */
+static void test_report_cgroup_exactness_and_dying(void **state)
+{
+    struct kmem_snapshot s;
+    char want[512];
+    char *out, *flat;
+
+    (void)state;
+    make_snap(&s);
+    /* /a/c is estimated: the whole is not exact. */
+    out = report_of(&s);
+    flat = unwrap(out);
+    assert_contains(flat, "Estimated: this kernel's memory.stat has no \"kernel\" line");
+    assert_contains(flat, "memory.current - pages on its LRU lists - sock");
+    assert_contains(out, "Unknown: this kernel shows no count");
+    free(flat);
+    free(out);
+
+    s.cgroups.kernel_exact = true;
+    cgs[0].comp[KMEM_CG_SLAB_RECLAIMABLE] = 30 * MiB;
+    cgs[0].comp[KMEM_CG_OTHER] = 20 * MiB;
+    cgs[0].comp_present = (1u << KMEM_CG_SLAB_RECLAIMABLE) | (1u << KMEM_CG_OTHER);
+    cgs[0].has_sock = true;
+    cgs[0].sock = 3 * MiB;
+    s.cgroups.dying = 10;
+    s.cgroups.dying_source = KMEM_CG_DYING_SUBSYS_MEMORY;
+    s.cgroups.possible_cpus = 4;
+    cgs[1].has_dying = true;
+    cgs[1].dying = 7;
+    out = report_of(&s);
+    assert_contains(out, "the root cgroup's memory.stat \"kernel\"");
+    assert_contains(out, "Exact: every cgroup figure is the kernel's own counter");
+    assert_contains(out, "By kind (the parts add up to the charged total):");
+    snprintf(want, sizeof(want), "    %-20s %15" PRIu64 " bytes", "slab_reclaimable", 30 * MiB);
+    assert_contains(out, want);
+    snprintf(want, sizeof(want), "    %-20s %15" PRIu64 " bytes", "sock", 3 * MiB);
+    assert_contains(out, want);
+    assert_contains(out, "outside kernel memory");
+    snprintf(want, sizeof(want), "  %-20s %15d  root cgroup.stat nr_dying_subsys_memory\n",
+             "removed, still held", 10);
+    assert_contains(out, want);
+    /* 10 x (16384 + 4 x 1900) */
+    snprintf(want, sizeof(want), "  %-20s %15d bytes", "they pin about", 10 * (16384 + 4 * 1900));
+    assert_contains(out, want);
+    assert_contains(out, "estimate: 10 x (16384 + 4 CPUs x 1900)");
+    assert_contains(out, "Below the top-level cgroups with the most:\n                7  /a\n");
+    free(out);
+
+    /* The v2 root without its own memory.stat: a lower bound. */
+    cgs[0].kernel_lower_bound = true;
+    s.cgroups.kernel_exact = false;
+    s.cgroups.dying = 0;
+    out = report_of(&s);
+    flat = unwrap(out);
+    assert_contains(out, "the sum of the root's children (a lower bound)");
+    assert_contains(flat, "\"not charged\" may be too high");
+    assert_contains(out, "None: no removed memory cgroup is held.");
+    free(flat);
+    free(out);
+    memset(&cgs[0].comp, 0, sizeof(cgs[0].comp));
+    cgs[0].comp_present = 0;
+    cgs[0].has_sock = false;
+    cgs[0].kernel_lower_bound = false;
+    cgs[1].has_dying = false;
 }
 
 static void test_report_edge_cases(void **state)
@@ -701,10 +858,17 @@ static void test_json(void **state)
     /* Cgroups. */
     assert_contains(out, "\"layout\": \"v2\"");
     assert_contains(out, "{\"path\": \"/a/b\", \"depth\": 2, \"kernel_bytes\": 20971520, "
-                         "\"approx\": false, \"usage_bytes\": 0, \"components\": "
+                         "\"approx\": false, \"lower_bound\": false, \"upper_bound_bytes\": null, "
+                         "\"usage_bytes\": 0, \"components\": "
                          "{\"slab_reclaimable\": 6291456, \"slab_unreclaimable\": 4194304, "
-                         "\"kernel_stack\": 3145728, \"pagetables\": 2097152, \"other\": 5242880, "
-                         "\"sock\": 7340032}, \"pod_uid\": null,");
+                         "\"kernel_stack\": 3145728, \"pagetables\": 2097152, \"other\": 5242880}, "
+                         "\"components_excess_bytes\": 0, \"sock_bytes\": 7340032, "
+                         "\"dying_descendants\": null, \"pod_uid\": null,");
+    assert_contains(out, "\"kernel_exact\": false,");
+    assert_contains(out, "\"dying\": null,");
+    assert_contains(out, "\"dying_source\": null,");
+    assert_contains(out, "\"possible_cpus\": null,");
+    assert_contains(out, "\"container\": \"nginx\", \"attempt\": 0, \"conmon\": false");
     assert_contains(out, "\"delta_kernel_bytes\": 1048576}");
     assert_contains(out, "\"delta_kernel_bytes\": -2097152}");
     assert_contains(out, "\"path\": \"/evil\\u001b[2J\"");
@@ -747,9 +911,10 @@ static void test_json_utf8_edges(void **state)
     static struct kmem_slab one;
     struct kmem_snapshot s;
     char *out;
-    /* overlong '/', a surrogate, beyond U+10FFFF, truncated 3-byte, U+2028, 4-byte emoji */
+    /* overlong '/', a surrogate, beyond U+10FFFF, truncated 3-byte, U+2028, 4-byte emoji,
+     * U+009B (a C1 control, CSI) encoded and as a raw byte */
     static const char name[] = "\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xe2\x82|\xe2\x80\xa8|"
-                               "\xf0\x9f\x98\x80";
+                               "\xf0\x9f\x98\x80|\xc2\x9b|\x9b";
 
     (void)state;
     make_snap(&s);
@@ -759,30 +924,11 @@ static void test_json_utf8_edges(void **state)
     out = json_of(&s);
     assert_valid_json(out);
     assert_contains(out, "\"name\": \"\\u00c0\\u00af|\\u00ed\\u00a0\\u0080|\\u00f4\\u0090\\u0080"
-                         "\\u0080|\\u00e2\\u0082|\\u2028|\xf0\x9f\x98\x80\"");
+                         "\\u0080|\\u00e2\\u0082|\\u2028|\xf0\x9f\x98\x80|\\u009b|\\u009b\"");
     free(out);
 }
 
 /* ---- cgroup table ------------------------------------------------------ */
-
-/* Row index of the first line ending with @suffix, or -1. */
-static int row_of(const char *text, const char *suffix)
-{
-    size_t sl = strlen(suffix);
-    int row = 0;
-
-    for (const char *p = text; *p; row++) {
-        const char *e = strchr(p, '\n');
-        size_t ll = e ? (size_t)(e - p) : strlen(p);
-
-        if (ll >= sl && memcmp(p + ll - sl, suffix, sl) == 0)
-            return row;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return -1;
-}
 
 static void test_cgroup_table(void **state)
 {
@@ -797,7 +943,7 @@ static void test_cgroup_table(void **state)
     assert_int_equal(headings, 1);
     assert_string_equal(line_starting(out, "cgroup layout", got, sizeof(got)),
                         "cgroup layout v2, 7 memory cgroups; ~ = no \"kernel\" in memory.stat, "
-                        "sum of the parts");
+                        "sum of the parts; - = not available on this cgroup version");
     assert_int_equal(count_lines(out), 2 + (int)NCG);
     /* Sorted by kernel memory, descending. */
     assert_int_equal(row_of(out, "  /"), 2);
@@ -846,11 +992,27 @@ static void test_cgroup_table_v1_limits_errors(void **state)
 
     (void)state;
     make_snap(&s);
+    /* v1 reports no breakdown: its empty columns are hidden, TCP is shown. */
     s.cgroups.layout = KMEM_CG_HYBRID;
+    for (size_t i = 0; i < NCG; i++) {
+        cgs[i].comp_present = 0;
+        cgs[i].has_sock = true;
+        cgs[i].sock = i * 4096;
+    }
     out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 0, NULL);
-    assert_contains(out, "cgroup layout hybrid, 7 memory cgroups");
-    assert_contains(out, "     TCP  NAMESPACE/POD/CONTAINER or CGROUP");
+    assert_contains(out, "cgroup layout hybrid, 7 memory cgroups; ~ = no \"kernel\" in "
+                         "memory.stat, sum of the parts\n");
+    assert_contains(out, "  KERNEL   CHANGE      TCP  NAMESPACE/POD/CONTAINER or CGROUP\n");
+    assert_contains(out, "     20M    +1.0M     8.0K  /a/b\n");
     free(out);
+    /* -o without a previous sample: no CHANGE column. */
+    for (size_t i = 0; i < NCG; i++)
+        cgs[i].has_prev = false;
+    out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 0, NULL);
+    assert_contains(out, "  KERNEL      TCP  NAMESPACE/POD/CONTAINER or CGROUP\n");
+    free(out);
+    make_snap(&s);
+    cgs[1].has_prev = cgs[2].has_prev = cgs[3].has_prev = true;
 
     /* A full screen stops the table. */
     out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, 4, 0, NULL);
@@ -858,8 +1020,8 @@ static void test_cgroup_table_v1_limits_errors(void **state)
     free(out);
 
     /* A narrow screen keeps the end of long names. */
-    out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 70, NULL);
-    assert_contains(out, "  .../web-1/nginx\n");
+    out = view_of(&s, CGROUPS, KT_CG_SORT_KERNEL, -1, 24, NULL);
+    assert_contains(out, "    5.0M  ...web-1/nginx\n");
     free(out);
 
     s.cgroups.layout = KMEM_CG_NONE;
@@ -931,9 +1093,12 @@ static void test_node_view(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_printable),
+        cmocka_unit_test(test_cg_names_and_tree),
         cmocka_unit_test(test_report_kinds_and_formula),
         cmocka_unit_test(test_report_slabs),
         cmocka_unit_test(test_report_cgroups),
+        cmocka_unit_test(test_report_cgroup_exactness_and_dying),
         cmocka_unit_test(test_report_edge_cases),
         cmocka_unit_test(test_report_missing_parts),
         cmocka_unit_test(test_json),

@@ -112,7 +112,11 @@ SCENARIOS = {
 # memory.stat keys that make up v2 "kernel" (kmem's components other than
 # "other"); "sock" is charged but outside "kernel".
 V2_PARTS = ["slab_reclaimable", "slab_unreclaimable", "kernel_stack", "pagetables",
-            "sec_pagetables", "percpu", "vmalloc"]
+            "sec_pagetables", "percpu", "vmalloc", "zswap"]
+LRU = ["inactive_anon", "active_anon", "inactive_file", "active_file", "unevictable"]
+# What memory.current - LRU - sock may exceed kernel by: the per-CPU charge
+# stock (MEMCG_CHARGE_BATCH, 64 pages a CPU) and per-CPU LRU batches (31).
+UB_SLACK_PAGES = 64 + 31
 
 
 def parse_blocks(text):
@@ -223,6 +227,16 @@ class Checker:
         print("# %s: %s" % (self.label, msg))
 
 
+def sc_cpus(files):
+    """Possible CPUs of the guest (1 with -smp 1)."""
+    f = files.get("/sys/devices/system/cpu/possible", "0").strip()
+    n = 0
+    for r in f.split(","):
+        a, _, b = r.partition("-")
+        n += int(b or a) - int(a) + 1
+    return max(n, 1)
+
+
 def stable_value(c, before, after, key):
     """The kernel's value if both reads agree, else None (reported)."""
     if key not in before or key not in after:
@@ -263,38 +277,56 @@ def check_v2(c, sc, before, after, cgs, prom, files):
             c.eq("%s: kernel_bytes = sum of memory.stat parts (no kernel line)" % p, want,
                  g["kernel_bytes"])
             c.eq("%s: approx true (no kernel line)" % p, True, g["approx"])
-        for k in V2_PARTS + ["sock"]:
+        for k in V2_PARTS:
             if k in stat:
                 c.eq("%s: component %s = memory.stat %s" % (p, k, k), stat[k],
                      g["components"].get(k))
-                if k != "sock":
-                    c.eq("%s: exporter component %s" % (p, k), stat[k], comp.get((p, k)))
+                c.eq("%s: exporter component %s" % (p, k), stat[k], comp.get((p, k)))
         cur = stable_value(c, before, after, (p, "memory.current", "-"))
         c.eq("%s: usage_bytes = memory.current" % p, cur, g["usage_bytes"])
         c.eq("%s: exporter kmem_cgroup_kernel_bytes" % p, want, kb.get(p))
         c.eq("%s: exporter container_memory_kernel_usage" % p, want, cadv.get(p))
-        # Known wrong: sock is exported as a kernel component, and the
-        # components do not add up to the kernel figure.
         kinds = {k: v for (q, k), v in comp.items() if q == p}
-        c.known_wrong("%s: exporter components add up to kmem_cgroup_kernel_bytes" % p,
-                      want, sum(v for k, v in kinds.items() if k != "tcp"), "sock in components",
-                      group="exporter components add up to kmem_cgroup_kernel_bytes")
-        c.known_wrong("%s: kmem_cgroup_sock_bytes = memory.stat sock" % p, stat.get("sock"),
-                      {lab.get("cgroup"): v for lab, v in prom.get("kmem_cgroup_sock_bytes", [])}
-                      .get(p), "no sock family", "kmem_cgroup_sock_bytes")
-        ds = stable_value(c, before, after, (p, "cgroup.stat", "nr_dying_descendants"))
-        c.known_wrong("%s: kmem_cgroup_dying_descendants = cgroup.stat" % p, ds,
-                      {lab.get("cgroup"): v for lab, v in
-                       prom.get("kmem_cgroup_dying_descendants", [])}.get(p),
-                      "dying cgroups not reported", "kmem_cgroup_dying_descendants")
+        c.eq("%s: exporter components add up to kmem_cgroup_kernel_bytes" % p, want,
+             sum(kinds.values()))
+        c.eq("%s: json components add up to kernel_bytes" % p, want, sum(g["components"].values()))
+        c.eq("%s: sock_bytes = memory.stat sock" % p, stat.get("sock"), g["sock_bytes"])
+        c.eq("%s: kmem_cgroup_sock_bytes = memory.stat sock" % p, stat.get("sock"),
+             {lab.get("cgroup"): v for lab, v in prom.get("kmem_cgroup_sock_bytes", [])}.get(p))
+        # The upper bound: memory.current - LRU - sock, never below kernel_bytes.
+        if cur is not None and all(k in stat for k in LRU + ["sock"]):
+            raw = cur - sum(stat[k] for k in LRU) - stat["sock"]
+            c.eq("%s: upper_bound_bytes = max(kernel, memory.current - LRU - sock)" % p,
+                 max(raw, g["kernel_bytes"]), g["upper_bound_bytes"])
+            if "kernel" in stat:
+                # Where the kernel prints its own figure, the bound holds: kernel <=
+                # memory.current - LRU - sock, at most the stocks and batches above it.
+                c.ok(stat["kernel"] <= raw, "%s: memory.stat kernel <= memory.current - LRU - "
+                     "sock (the upper bound's formula)" % p, "kernel %d, bound %d" % (
+                         stat["kernel"], raw))
+                c.ok(raw - stat["kernel"] <= UB_SLACK_PAGES * 4096 * sc_cpus(files),
+                     "%s: the bound is within %d pages a CPU" % (p, UB_SLACK_PAGES),
+                     "bound - kernel = %d" % (raw - stat["kernel"]))
+            ub = {lab.get("cgroup"): v for lab, v in
+                  prom.get("kmem_cgroup_kernel_upper_bound_bytes", [])}.get(p)
+            c.eq("%s: kmem_cgroup_kernel_upper_bound_bytes where estimated" % p,
+                 g["upper_bound_bytes"] if g["approx"] else None, ub)
+        ds = stable_value(c, before, after, (p, "cgroup.stat", "nr_dying_subsys_memory"))
+        if ds is None:
+            ds = stable_value(c, before, after, (p, "cgroup.stat", "nr_dying_descendants"))
+        c.eq("%s: dying_descendants = cgroup.stat" % p, ds, g["dying_descendants"])
+        c.eq("%s: kmem_cgroup_dying_descendants = cgroup.stat" % p, ds,
+             {lab.get("cgroup"): v for lab, v in
+              prom.get("kmem_cgroup_dying_descendants", [])}.get(p))
     check_v2_root(c, before, after, by_path.get("/"), kb, prom)
 
 
 def check_v2_root(c, before, after, root, kb, prom):
     """The v2 root: kmem sums its children; the kernel's own root memory.stat
     (where it exists) also holds what removed cgroups handed up."""
+    # The root's LRU lists move with kmem's own pages (it runs there): not needed.
     stat = {k[2]: stable_value(c, before, after, k)
-            for k in before if k[0] == "/" and k[1] == "memory.stat"}
+            for k in before if k[0] == "/" and k[1] == "memory.stat" and k[2] not in LRU}
     c.note("v2 root memory.stat: %s" % ("present" if stat else "absent"))
     if root is None:
         c.ok(False, "kmemtop --json lists the root /")
@@ -302,20 +334,37 @@ def check_v2_root(c, before, after, root, kb, prom):
     c.ok(True, "kmemtop --json lists the root /")
     if stat and all(v is not None for v in stat.values()):
         want = stat["kernel"] if "kernel" in stat else sum(stat.get(k, 0) for k in V2_PARTS)
-        c.known_wrong("/: kernel_bytes = root memory.stat %s" %
-                      ("kernel" if "kernel" in stat else "parts"), want, root["kernel_bytes"],
-                      "root = sum of children")
-        c.known_wrong("/: exporter kmem_cgroup_kernel_bytes = root memory.stat", want,
-                      kb.get("/"), "root = sum of children")
+        c.eq("/: kernel_bytes = root memory.stat %s" %
+             ("kernel" if "kernel" in stat else "parts"), want, root["kernel_bytes"])
+        c.eq("/: exporter kmem_cgroup_kernel_bytes = root memory.stat", want, kb.get("/"))
+        c.eq("/: not a lower bound (the root has its own memory.stat)", False,
+             root["lower_bound"])
         for k in V2_PARTS:
             if k in stat:
-                c.known_wrong("/: component %s = root memory.stat" % k, stat[k],
-                              root["components"].get(k), "root = sum of children")
-    dying = stable_value(c, before, after, ("/", "cgroup.stat", "nr_dying_descendants"))
+                c.eq("/: component %s = root memory.stat" % k, stat[k],
+                     root["components"].get(k))
+        c.eq("/: components add up to kernel_bytes", want, sum(root["components"].values()))
+        # The scenario removed /gone with 400 tmpfs files made inside: their
+        # dentries (and inodes) stay charged, handed up to the root, which no
+        # live child shows.
+        top = sum(g["kernel_bytes"] for g in c.doc_cgroups["items"] if g["depth"] == 1)
+        c.ok(root["kernel_bytes"] - top >= 400 * 192,
+             "/: the root holds what the removed /gone handed up (>= 400 dentries above its "
+             "children)", "root %d, children %d" % (root["kernel_bytes"], top))
+        exact = "kernel" in stat
+        c.eq("kernel_exact (json) iff memory.stat has kernel", exact,
+             c.doc_cgroups.get("kernel_exact"))
+        got = [v for lab, v in prom.get("kmem_cgroup_kernel_exact", [])]
+        c.eq("kmem_cgroup_kernel_exact iff memory.stat has kernel", int(exact),
+             got[0] if got else None)
+    dying = stable_value(c, before, after, ("/", "cgroup.stat", "nr_dying_subsys_memory"))
+    src = "nr_dying_subsys_memory"
+    if dying is None:
+        dying = stable_value(c, before, after, ("/", "cgroup.stat", "nr_dying_descendants"))
+        src = "nr_dying_descendants"
     got = [v for lab, v in prom.get("kmem_memory_cgroups_dying", [])]
-    c.known_wrong("kmem_memory_cgroups_dying = root cgroup.stat nr_dying_descendants", dying,
-                  got[0] if got else None, "dying cgroups not reported",
-                  "kmem_memory_cgroups_dying")
+    c.eq("kmem_memory_cgroups_dying = root cgroup.stat %s" % src, dying, got[0] if got else None)
+    c.eq("json dying_source", src, c.doc_cgroups.get("dying_source"))
 
 
 def check_v1(c, sc, before, after, cgs, prom, files):
@@ -335,38 +384,33 @@ def check_v1(c, sc, before, after, cgs, prom, files):
         c.eq("%s: kernel_bytes = memory.kmem.usage_in_bytes" % p, want, g["kernel_bytes"])
         c.eq("%s: approx false" % p, False, g["approx"])
         c.eq("%s: exporter kmem_cgroup_kernel_bytes" % p, want, kb.get(p))
-        if "container_memory_kernel_usage" in prom:  # SPEC: absent on v1 by default
-            c.eq("%s: exporter container_memory_kernel_usage" % p, want, cadv.get(p))
+        # --collector.cadvisor-compat=auto: the kubelet has the value on v1 and hybrid.
+        c.eq("%s: no container_memory_kernel_usage on v1 (auto)" % p, None, cadv.get(p))
+        c.eq("%s: one component, other = kernel" % p, {"other": want}, g["components"])
         tcp = stable_value(c, before, after, (p, "memory.kmem.tcp.usage_in_bytes", "-"))
         if tcp is not None:
-            c.eq("%s: component tcp = memory.kmem.tcp.usage_in_bytes" % p, tcp,
-                 g["components"].get("tcp"))
+            c.eq("%s: sock_bytes = memory.kmem.tcp.usage_in_bytes" % p, tcp, g["sock_bytes"])
         use = stable_value(c, before, after, (p, "memory.usage_in_bytes", "-"))
         if use is not None:
             c.eq("%s: usage_bytes = memory.usage_in_bytes" % p, use, g["usage_bytes"])
         elif p != "/":
             c.ok(False, "%s: memory.usage_in_bytes stable while kmem ran" % p)
-        c.known_wrong("%s: kmem_cgroup_sock_bytes = memory.kmem.tcp.usage_in_bytes" % p, tcp,
-                      {lab.get("cgroup"): v for lab, v in prom.get("kmem_cgroup_sock_bytes", [])}
-                      .get(p), "no sock family", "kmem_cgroup_sock_bytes")
+        c.eq("%s: kmem_cgroup_sock_bytes = memory.kmem.tcp.usage_in_bytes" % p, tcp,
+             {lab.get("cgroup"): v for lab, v in prom.get("kmem_cgroup_sock_bytes", [])}.get(p))
         kinds = {k: v for (q, k), v in comp.items() if q == p}
-        if kinds:
-            c.known_wrong("%s: exporter components add up to kmem_cgroup_kernel_bytes" % p,
-                          want, sum(v for k, v in kinds.items() if k != "tcp"),
-                          "v1: only tcp in components",
-                          group="exporter components add up to kmem_cgroup_kernel_bytes")
+        c.eq("%s: exporter components add up to kmem_cgroup_kernel_bytes" % p, want,
+             sum(kinds.values()))
     # --collector.cadvisor-compat=auto (the default): the cAdvisor family only
     # where the kubelet reports 0, i.e. not on v1 or hybrid.
-    c.known_wrong("container_memory_kernel_usage absent on %s (cadvisor-compat auto)" %
-                  sc["layout"], False, "container_memory_kernel_usage" in prom,
-                  "no cadvisor-compat=auto")
+    c.eq("container_memory_kernel_usage absent on %s (cadvisor-compat auto)" % sc["layout"],
+         False, "container_memory_kernel_usage" in prom)
     # Dying: /proc/cgroups counts memory cgroups until they are freed.
     n = before.get(("/", "/proc/cgroups", "num_cgroups"))
     got = [v for lab, v in prom.get("kmem_memory_cgroups_dying", [])]
     if n is not None:
-        c.known_wrong("kmem_memory_cgroups_dying = /proc/cgroups num_cgroups - live cgroups",
-                      n - len(paths), got[0] if got else None, "dying cgroups not reported",
-                      "kmem_memory_cgroups_dying")
+        c.eq("kmem_memory_cgroups_dying = /proc/cgroups num_cgroups - live cgroups",
+             n - len(paths), got[0] if got else None)
+    c.eq("kernel_exact on v1", True, c.doc_cgroups.get("kernel_exact"))
 
 
 def check_ids(c, sc, cgs, prom):
@@ -379,6 +423,14 @@ def check_ids(c, sc, cgs, prom):
         got = {k: g.get(k) for k in want}
         c.eq("%s: identity (uid, qos, id, runtime, namespace, pod, container, conmon)" % p,
              want, got)
+        cad = {l.get("id"): l for l, v in prom.get("container_memory_kernel_usage", [])}.get(p)
+        if cad is not None:
+            name = want.get("container_id") or ""
+            if want.get("runtime") in ("crio", "docker") and want.get("container"):
+                name = "k8s_%s_%s_%s_%s_0" % (want["container"], want["pod"],
+                                              want["namespace"], want["pod_uid"])
+            c.eq("%s: container_memory_kernel_usage name = the kubelet's" % p, name,
+                 cad.get("name"))
         lab = kb.get(p, {})
         c.eq("%s: exporter labels pod, namespace, container" % p,
              {k: want[k] or "" for k in ("pod", "namespace", "container")},
@@ -434,6 +486,39 @@ def write_tree(c, d, blocks, files):
     c.note("tree written to %s (%d kernel files added to the capture)" % (d, added))
 
 
+def kernel_dying(layout, keys):
+    """The kernel's count of removed memory cgroups in one sample's keys."""
+    if layout == "v2":
+        for k in ("nr_dying_subsys_memory", "nr_dying_descendants"):
+            if ("/", "cgroup.stat", k) in keys:
+                return keys[("/", "cgroup.stat", k)]
+        return None
+    n = keys.get(("/", "/proc/cgroups", "num_cgroups"))
+    live = len({k[0] for k in keys if k[1] != "/proc/cgroups"})
+    return n - live if n is not None else None
+
+
+def check_freed(c, sc, blocks, keys, prom):
+    """The scenario deleted the files that held its removed cgroups and
+    sampled again ("freed"): the kernel freed them, and kmem's count fell with
+    the kernel's."""
+    pb = [body for k, at, body in blocks if k == "prom" and at.get("tag") == "freed"]
+    if not c.ok(bool(pb), "a sample after freeing the removed cgroups' files"):
+        return
+    before, after = keys.get(("freed", "before"), {}), keys.get(("freed", "after"), {})
+    want = kernel_dying(sc["layout"], before)
+    if want is None or want != kernel_dying(sc["layout"], after):
+        c.note("freed: the kernel's count moved while kmem ran")
+        return
+    got = [v for lab, v in parse_prom(pb[0]).get("kmem_memory_cgroups_dying", [])]
+    got = got[0] if got else None
+    c.eq("freed: kmem_memory_cgroups_dying = the kernel's count", want, got)
+    was = [v for lab, v in prom.get("kmem_memory_cgroups_dying", [])]
+    if was and got is not None:
+        c.ok(was[0] - got >= sc["dying"], "freed: kmem's count fell by the %d removed cgroups "
+             "(%d -> %d)" % (sc["dying"], was[0], got))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -485,6 +570,7 @@ def main():
     prom = parse_prom(pb[0][1]) if pb else {}
     c.prom = prom
     cgs = doc.get("cgroups", {})
+    c.doc_cgroups = cgs
     c.ok(cgs.get("status", {}).get("ok") is True, "cgroups part read",
          str(cgs.get("status", {}).get("error")))
     c.eq("layout", sc["layout"], cgs.get("layout"))
@@ -515,14 +601,14 @@ def main():
     else:
         exact = 1
     got = [v for lab, v in prom.get("kmem_cgroup_kernel_exact", [])]
-    c.known_wrong("kmem_cgroup_kernel_exact", exact, got[0] if got else None,
-                  "no exact family", "kmem_cgroup_kernel_exact")
+    c.eq("kmem_cgroup_kernel_exact", exact, got[0] if got else None)
 
     if sc["layout"] == "v2":
         check_v2(c, sc, before, after, cgs, prom, files)
     else:
         check_v1(c, sc, before, after, cgs, prom, files)
     check_ids(c, sc, cgs, prom)
+    check_freed(c, sc, blocks, keys, prom)
 
     if a.tree_dir:
         write_tree(c, a.tree_dir, blocks, files)

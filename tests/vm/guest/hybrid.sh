@@ -28,3 +28,7 @@ log dumped
 emit_file $U/cgroup.controllers
 emit_file $U/cgroup.stat
 capture
+# Free what held the removed cgroups (their files): the kernel frees them.
+rm -rf /tmp/gone1
+sleep 2
+sample freed $M

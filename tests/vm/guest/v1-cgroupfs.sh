@@ -27,3 +27,7 @@ sample charged $M
 dump $M
 log dumped
 capture
+# Free what held the removed cgroups (their files): the kernel frees them.
+rm -rf /tmp/gone1
+sleep 2
+sample freed $M

@@ -29,3 +29,7 @@ sample charged $CG
 dump $CG
 log dumped
 capture
+# Free what held the removed cgroups (their files): the kernel frees them.
+rm -rf /tmp/gone1 /tmp/gone2
+sleep 2
+sample freed $CG

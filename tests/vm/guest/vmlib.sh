@@ -24,6 +24,7 @@ UID2=9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a # guaranteed pod
 CID1=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 CID2=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
 STAT_KEYS='kernel|kernel_stack|pagetables|sec_pagetables|percpu|sock|vmalloc|slab|slab_reclaimable|slab_unreclaimable|zswap'
+LRU_KEYS='inactive_anon|active_anon|inactive_file|active_file|unevictable'
 
 log() { echo "kmem-vm [$(cut -d" " -f1 /proc/uptime)]: $*"; }
 begin() { echo "@@kmem-vm begin $*" >&3; }
@@ -106,8 +107,10 @@ keys() {
         rel=${d#"$1"}
         [ -n "$rel" ] || rel=/
         if [ -f "$d/memory.stat" ] && [ -f "$1/cgroup.controllers" ]; then
-            awk -v p="$rel" -v re="^($STAT_KEYS)\$" '$1 ~ re { print p, "memory.stat", $1, $2 }' \
-                "$d/memory.stat"
+            # The LRU sizes (for kmem's upper bound) but not the root's: they
+            # move with kmem's own pages, which run there.
+            awk -v p="$rel" -v re="^($STAT_KEYS)\$" -v lru="^($LRU_KEYS)\$" \
+                '$1 ~ re || (p != "/" && $1 ~ lru) { print p, "memory.stat", $1, $2 }' "$d/memory.stat"
         fi
         for f in memory.current memory.kmem.usage_in_bytes memory.kmem.tcp.usage_in_bytes \
             memory.usage_in_bytes; do

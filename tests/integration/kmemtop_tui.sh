@@ -1,0 +1,220 @@
+#!/bin/sh
+# The interactive kmemtop in tmux at 80x24, 120x40 and 200x50, on a copy of
+# the shared fixture whose /proc/slabinfo the test grows in place: CHANGE,
+# GROWTH and the baseline key, key presses that redraw without collecting,
+# scrolling with "N more", the filter, the help screen, the column layouts,
+# the cgroup tree (pod names, folding), and a start without root.
+. "$(dirname "$0")/../lib.sh"
+K="$B/kmemtop"
+T=$(tmpdir)
+chmod 755 "$T" # the unprivileged run below reads the fixture copy
+SOCK="kmem-tui-$$"
+S=kt
+# kill-server can leave the socket file behind: remove it too.
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$T"' EXIT INT TERM
+command -v tmux >/dev/null || { not_ok "tmux is installed (scripts/deps.sh)"; finish; }
+[ -x "$K" ] || { not_ok "kmemtop is built at $K"; finish; }
+
+R="$T/root"
+cp -r "$SHARED_FIXTURE" "$R"
+CG="$T/cg"
+cp -r "$FIXTURES/v2-systemd-containerd" "$CG"
+SLAB="$R/proc/slabinfo"
+
+# Sanitizer reports of a kmemtop inside tmux would only reach its pane: to files.
+mkdir -p "$T/san" && chmod 1777 "$T/san"
+export ASAN_OPTIONS="log_path=$T/san/asan" UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1"
+tm() { tmux -L "$SOCK" "$@"; }
+# A session that outlives every kmemtop: the server stays up between them
+# (a new session racing a server that is shutting down fails).
+tm new-session -d -s keep "sleep 100000"
+screen() { tm capture-pane -p -t "$S"; }
+# start W H CMD...: kmemtop in a fresh W x H terminal
+start() {
+    w=$1 h=$2
+    shift 2
+    tm kill-session -t "$S" 2>/dev/null
+    tm new-session -d -s "$S" -x "$w" -y "$h" "$*"
+    wait_for 'help' || echo "# kmemtop did not start: $(screen)"
+}
+keys() {
+    tm send-keys -t "$S" "$@"
+    sleep 0.4
+}
+# wait_for REGEX [TENTHS]: until the screen matches (default 10 s)
+wait_for() {
+    i=0
+    while [ "$i" -lt "${2:-100}" ]; do
+        screen | grep -q -- "$1" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+# cell HEADING NAME: the cell under HEADING in the row whose last field is NAME
+cell() {
+    screen | awk -v w="$1" -v n="$2" '
+        e == 0 && index($0, w) && (/NAME/ || /KERNEL/) { e = index($0, w) + length(w) - 1; next }
+        e && $NF == n { s = substr($0, e - 8, 9); gsub(/ /, "", s); print s; exit }'
+}
+has() { screen | grep -q -- "$1"; }
+lacks() { ! screen | grep -q -- "$1"; }
+# grow CACHE SLABS: add SLABS full slabs to CACHE in the fixture, in place
+# (kmem keeps the file open and re-reads it)
+grow() {
+    awk -v c="$1" -v n="$2" '$1 == c { $2 += n * $5; $3 += n * $5; $14 += n; $15 += n } { print }' \
+        "$SLAB" >"$T/slab.new" && cat "$T/slab.new" >"$SLAB"
+}
+# dentry: 1 page per slab, so 256 slabs are +1.0M
+pps=$(awk '$1 == "dentry" { print $6 }' "$SLAB")
+[ "$pps" = 1 ] || not_ok "the fixture's dentry cache has 1 page per slab (has '$pps')"
+ncache=$(($(grep -c . "$SLAB") - 2))
+
+# ---- growth: CHANGE over the last timed refresh; keys do not collect ------
+start 120 40 "$K --root $R -d 6"
+check "120x40: the key line names the views, the sort, help and quit" \
+    has '^\[1 slabs\] 2 cgroups  3 node  | sort: objects | every 6s | ? help  q quit$'
+check "120x40: GROWTH and PER MIN are explained" has 'GROWTH: since .* (.*; b resets)  PER MIN: last 60s'
+check_eq "first screen: CHANGE is blank before the first refresh" "" "$(cell CHANGE dentry)"
+grow dentry 256
+wait_for ' +1.0M .* dentry$' 100
+check_eq "after a refresh: CHANGE of dentry is +1.0M" "+1.0M" "$(cell CHANGE dentry)"
+check_eq "after a refresh: GROWTH of dentry is +1.0M" "+1.0M" "$(cell GROWTH dentry)"
+t0=$(date +%s)
+keys c
+keys Down
+keys Up
+keys '?'
+keys x
+keys 2
+keys 1
+keys End
+keys Home
+if [ $(($(date +%s) - t0)) -lt 5 ]; then
+    check_eq "nine key presses later, CHANGE still shows the last timed refresh" "+1.0M" \
+        "$(cell CHANGE dentry)"
+    check "... and the sort key took effect" has 'sort: cache size'
+else
+    not_ok "the key presses took longer than the refresh delay (a slow machine?)"
+fi
+wait_for ' 0  *+1.0M .* dentry$' 100
+check_eq "the next refresh: CHANGE of dentry back to 0" "0" "$(cell CHANGE dentry)"
+check_eq "... while GROWTH since the start holds at +1.0M" "+1.0M" "$(cell GROWTH dentry)"
+keys b
+check "b: the status line says the baseline was reset" has 'baseline reset: GROWTH counts from now'
+check_eq "b: GROWTH of dentry restarts at 0" "0" "$(cell GROWTH dentry)"
+grow dentry 512
+wait_for ' +2.0M .* dentry$' 100
+check_eq "after b and +2.0M: GROWTH is only what came after b" "+2.0M" "$(cell GROWTH dentry)"
+keys G
+check "G sorts by growth: dentry comes first" sh -c \
+    "tmux -L '$SOCK' capture-pane -p -t '$S' | awk '/NAME/ { getline; print \$NF; exit }' | grep -qx dentry"
+
+# the cgroup view of the same tree keeps its own baseline and CHANGE
+keys 2
+check "2: the cgroup view, as a tree" has 'sort: kernel, tree'
+check "the cgroup view has GROWTH and PER MIN columns" has 'KERNEL   CHANGE   GROWTH  PER MIN'
+check "... and the hybrid layout's empty columns are hidden (no SLAB on v1)" lacks ' SLAB '
+tm kill-session -t "$S"
+
+# ---- 80x24: full names, a readable key line, scrolling -------------------
+start 80 24 "$K --root $R"
+check "80x24: the whole key line fits" has '? help  q quit$'
+check "80x24: procps's summary" has 'Active / Total Objects (% used)'
+check "80x24: CHANGE, GROWTH, PER MIN fit beside the names" has 'CHANGE   GROWTH  PER MIN NAME'
+check "80x24: no room for SHARE" lacks 'SHARE'
+rows=$(screen | awk '/NAME$/ { on = 1; next } on && /^ *[0-9]/ { n++ } END { print n + 0 }')
+check "80x24: the list fills the screen ($rows rows)" [ "$rows" -ge 12 ]
+check_eq "80x24: '-- N more below' counts the rest" "$((ncache - rows))" \
+    "$(screen | sed -n 's/^-- \([0-9]*\) more below.*/\1/p')"
+keys / a l l o c a t i o n Enter
+check "80x24: the longest names are whole (ext4_allocation_context)" \
+    sh -c "tmux -L '$SOCK' capture-pane -p -t '$S' | awk '{ print \$NF }' | grep -qx ext4_allocation_context"
+keys Escape
+first=$(screen | awk '/NAME$/ { getline; print $NF; exit }')
+keys NPage
+check "PgDn: the first row moves on" sh -c \
+    "[ \"\$(tmux -L '$SOCK' capture-pane -p -t '$S' | awk '/NAME\$/ { getline; print \$NF; exit }')\" != '$first' ]"
+check "PgDn: rows above and below are counted" has '^-- [0-9]* more below, [0-9]* above'
+keys End
+last=$(awk 'NR > 2 { print $1, $3 }' "$SLAB" | sort -s -k2,2nr | tail -1 | cut -d' ' -f1)
+check "End: the last cache in sort order is on screen ($last)" has " $last\$"
+check "End: nothing below" has '^-- [0-9]* more above'
+keys Home
+check_eq "Home: back to the first row" "$first" "$(screen | awk '/NAME$/ { getline; print $NF; exit }')"
+
+# ---- filter --------------------------------------------------------------
+keys /
+check "/: a prompt on the last line" has '^/   (Enter keeps, Esc clears)'
+keys e x t 4
+check "typing filters at once" has 'filter "ext4": [0-9]* of '"$ncache"' caches'
+keys Enter
+n=$(screen | awk '/NAME$/ { on = 1; next } on && /^ *[0-9]/ { print $NF }' | grep -vc ext4)
+check_eq "the filter keeps only names with ext4" 0 "$n"
+keys Escape
+check "Esc clears the filter" lacks 'filter "ext4"'
+
+# ---- help ----------------------------------------------------------------
+keys '?'
+check "?: the help screen" has 'keys (any key closes this help)'
+for k in 'TAB next view' 'PgUp/PgDn' 'Enter keeps it, Esc clears it' 'b        reset the baseline' \
+    'B objects per slab' 'G growth' 'r per min' 't tree or flat list' 'Left/- fold' 'Quit       q'; do
+    check "help lists: $k" has "$k"
+done
+keys z
+check "any key closes the help (and z does nothing else)" has 'sort: objects'
+tm kill-session -t "$S"
+
+# ---- 200x50: more columns ------------------------------------------------
+start 200 50 "$K --root $R"
+check "200x50: every column, SHARE and UNUSED too" \
+    has 'OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE  SHARE   UNUSED   CHANGE   GROWTH  PER MIN NAME'
+tm kill-session -t "$S"
+start 120 40 "$K --root $R"
+check "120x40: procps's columns and the growth ones" \
+    has 'OBJS ACTIVE  USE OBJ SIZE  SLABS OBJ/SLAB CACHE SIZE  SHARE   CHANGE   GROWTH  PER MIN NAME'
+tm kill-session -t "$S"
+
+# ---- the cgroup tree: pod names, folding, filter -------------------------
+start 80 24 "$K --root $CG --cgroups"
+check "cgroup tree: pods by name" has '      - monitoring/prometheus-0$'
+check "cgroup tree: containers by name" has '          prometheus$'
+check "cgroup tree: no scope or slice ids of pods" lacks 'cri-containerd-\|kubepods-pod'
+check "cgroup tree at 80 columns: the growth columns first" has '^  KERNEL   CHANGE   GROWTH  PER MIN '
+check "cgroup tree: the services under system.slice" has 'containerd.service$'
+keys Down
+keys Left
+check "Left folds the selected cgroup (system.slice)" has '+ system.slice$'
+check "... and hides its children" lacks 'containerd.service$'
+keys Enter
+check "Enter unfolds it" has 'containerd.service$'
+keys t
+check "t: the flat list with full names" has ' monitoring/prometheus-0/prometheus$'
+keys t
+keys / p r o m Enter
+check "filter in the tree: the match and its ancestors" has 'filter "prom": 4 of 14 cgroups (with their ancestors)'
+check "... the ancestors are there" has '  - kubepods.slice$'
+check "... the rest is not" lacks 'system.slice$'
+tm kill-session -t "$S"
+start 200 50 "$K --root $CG --cgroups"
+check "200x50 cgroups: the parts of cgroup v2 (SLAB, STACK, PGTABLE, OTHER)" \
+    has 'SLAB    STACK  PGTABLE .*   OTHER'
+check "200x50 cgroups: SHARE, PERCPU, SOCK and USAGE appear" has 'SHARE .* SOCK    USAGE'
+tm kill-session -t "$S"
+
+# ---- without root: open where there is data; the slab view says why -----
+chmod 400 "$SLAB"
+chmod -R a+rX "$CG" "$R/sys" "$R/var" 2>/dev/null
+start 80 24 "setpriv --reuid=65534 --regid=65534 --clear-groups $K --root $R"
+check "not root: kmemtop opens on the cgroup view" has '^ 1 slabs \[2 cgroups\] 3 node'
+keys 1
+check "not root: the slab view says what it needs" has 'only root can read (mode 0400)'
+check "not root: ... and how to get it" has 'setcap cap_dac_read_search+ep'
+check "not root: ... and where to look meanwhile" has 'The cgroup view (2) and the node view (3)'
+keys q
+tm kill-session -t "$S" 2>/dev/null
+
+reports=$(ls "$T/san")
+check_eq "no sanitizer report from any kmemtop run here" "" "$reports"
+[ -n "$reports" ] && head -40 "$T"/san/* | sed 's/^/# /'
+finish
