@@ -102,6 +102,7 @@ int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *
         kx_collector_free(c);
         return r;
     }
+    kmem_ctx_set_cgroup_reading(c->ctx, o->cg_extras, KMEM_CG_FDS_AUTO);
     /* The paths are the caller's; the context keeps its own copies. */
     memset(&c->o.paths, 0, sizeof(c->o.paths));
     *out = c;

@@ -56,6 +56,7 @@ struct options {
     const char *log_format;
     bool collector[KX_COL_COUNT]; /* --[no-]collector.<name> */
     bool slab_empty, slab_static, slab_ne_names;
+    bool cg_v1_sock, cg_dying;
 };
 
 enum flag_kind { F_STR, F_BOOL, F_SECONDS, F_UINT, F_LONG };
@@ -115,6 +116,14 @@ static const struct flag flags[] = {
     {"collector.cgroup", F_BOOL, OFF(collector[KX_COL_CGROUP]), NULL,
      "Enable the cgroup collector: memory cgroups, kmem_cgroup_*, container_memory_kernel_usage "
      "(default: enabled).",
+     0},
+    {"collector.cgroup.v1-sock", F_BOOL, OFF(cg_v1_sock), NULL,
+     "cgroup v1: also read memory.kmem.tcp.usage_in_bytes of every cgroup for "
+     "kmem_cgroup_sock_bytes (v2 has it in memory.stat; default: off).",
+     0},
+    {"collector.cgroup.dying-descendants", F_BOOL, OFF(cg_dying), NULL,
+     "cgroup v2: also read cgroup.stat of every cgroup for kmem_cgroup_dying_descendants (the "
+     "root's is always read; default: off).",
      0},
     {"collector.cadvisor-compat", F_STR, OFF(cadvisor_compat), "auto|always|never",
      "When to emit container_memory_kernel_usage: auto (default) only on cgroup v2, where "
@@ -626,6 +635,8 @@ int main(int argc, char **argv)
                 .cadvisor_compat = compat,
             },
         .log_errors = server,
+        .cg_extras =
+            (o.cg_v1_sock ? KMEM_CG_EXTRA_SOCK : 0u) | (o.cg_dying ? KMEM_CG_EXTRA_DYING : 0u),
     };
     for (int i = 0; i < KX_COL_COUNT; i++)
         if (!o.collector[i])

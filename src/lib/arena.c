@@ -50,6 +50,22 @@ int kmem_arena_str(struct kmem_arena *a, const char *s, size_t *off)
     return kmem_arena_add(a, s ? s : "", s ? strlen(s) : 0, off);
 }
 
+int kmem_arena_copy(struct kmem_arena *dst, const struct kmem_arena *src)
+{
+    void *p = dst->p;
+    int err;
+
+    if (src->len == 0)
+        return kmem_arena_reset(dst);
+    err = kmem_grow(&p, &dst->cap, src->len, 1);
+    if (err)
+        return err;
+    dst->p = p;
+    memcpy(dst->p, src->p, src->len);
+    dst->len = src->len;
+    return 0;
+}
+
 void kmem_arena_free(struct kmem_arena *a)
 {
     free(a->p);

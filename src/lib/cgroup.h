@@ -115,6 +115,25 @@ struct kmem_cgroups {
     void *priv;             /* storage owned by the reader */
 };
 
+/*
+ * Files read per cgroup beyond the one its kernel figure needs (v1
+ * memory.kmem.usage_in_bytes, v2 memory.stat): kmem_ctx_set_cgroup_reading().
+ * Each costs about as much as that one again.
+ */
+enum kmem_cg_extra {
+    KMEM_CG_EXTRA_SOCK = 1u << 0,  /* v1 memory.kmem.tcp.usage_in_bytes: has_sock, sock (v2: in
+                                    * memory.stat anyway) */
+    KMEM_CG_EXTRA_USAGE = 1u << 1, /* v1 memory.usage_in_bytes, v2 memory.current: usage (v2
+                                    * reads it anyway where kernel is estimated) */
+    KMEM_CG_EXTRA_DYING = 1u << 2, /* v2 cgroup.stat of every cgroup: has_dying, dying (the
+                                    * root's is always read) */
+    KMEM_CG_EXTRA_ALL = 7u,
+};
+
+/* Fds kept open between collections: the default cap (soft RLIMIT_NOFILE
+ * raised to the hard limit, 1024 left for the rest, at most 65536). */
+#define KMEM_CG_FDS_AUTO ((size_t)-1)
+
 /* Deepest cgroup level walked (the root is level 0); deeper ones are counted in n_errors. */
 #define KMEM_CG_MAX_DEPTH 64
 
