@@ -10,7 +10,10 @@
  * kmemtop reads). The pread of kept fds is printed too (a floor for the
  * cache).
  *
- *   cgroups_bench ROOT ITERATIONS
+ *   cgroups_bench ROOT ITERATIONS        the CPU figures
+ *   cgroups_bench ROOT ITERATIONS rss    only an exporter-like context: RSS
+ *                                        after one and after ITERATIONS more
+ *                                        collections (whole process)
  *
  * Prints "key value" lines for bench/cgroups.sh.
  */
@@ -157,11 +160,25 @@ int main(int argc, char **argv)
     const char *file;
     double t0, f_orc = 0, f_pread = 0, k_orc = 0, k_fds = 0, k_all = 0;
     long rss0, rss1;
+
     int v2;
     struct rlimit rl;
 
     if (iters < 1)
         iters = 1;
+    if (argc > 3 && !strcmp(argv[3], "rss")) {
+        struct kmem_ctx *ctx = new_ctx(root, 0, KMEM_CG_FDS_AUTO);
+
+        rss0 = rss_kib();
+        for (int i = 0; i < iters; i++)
+            run(ctx);
+        rss1 = rss_kib();
+        printf("cgroups_kmem %zu\nkept_fds %zu\n", kmem_current(ctx)->cgroups.n,
+               kmem_ctx_cgroup_fds(ctx));
+        printf("rss_kib_before %ld\nrss_kib_after %ld\n", rss0, rss1);
+        kmem_ctx_free(ctx);
+        return 0;
+    }
     /* As kmem does: the soft fd limit up to the hard one. */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
@@ -185,7 +202,6 @@ int main(int argc, char **argv)
         kept[i] = openat(hfd, paths[i], O_RDONLY | O_CLOEXEC);
 
     /* kmem as the exporter reads (no extra file): fds kept, and none. */
-    rss0 = rss_kib();
     struct kmem_ctx *fds = new_ctx(root, 0, KMEM_CG_FDS_AUTO);
     struct kmem_ctx *orc = new_ctx(root, 0, 0);
     struct kmem_ctx *all = new_ctx(root, KMEM_CG_EXTRA_ALL, 0);
@@ -204,7 +220,6 @@ int main(int argc, char **argv)
         k_orc += run(orc);
         k_all += run(all);
     }
-    rss1 = rss_kib();
     printf("layout %s\n", v2 ? "v2" : "v1");
     printf("cgroups_floor %zu\n", npaths);
     printf("cgroups_kmem %zu\n", kmem_current(fds)->cgroups.n);
@@ -217,8 +232,6 @@ int main(int argc, char **argv)
     printf("kmem_all_ms %.3f\n", k_all / iters * 1e3);
     kmem_ctx_free(orc);
     kmem_ctx_free(all);
-    /* RSS of one exporter-like context (fds kept) on top of the process. */
-    printf("rss_kib_before %ld\nrss_kib_after %ld\n", rss0, rss1);
     kmem_ctx_free(fds);
     return 0;
 }

@@ -85,24 +85,31 @@ enum {
 /* memory.stat keys we use, bound to their slot; every other key is skipped. */
 static const struct {
     const char *key;
+    size_t len; /* strlen(key): compared first, so most lines cost a few compares */
     unsigned slot;
 } memstat_keys[] = {
-    {"kernel", X_KERNEL},
-    {"kernel_stack", KMEM_CG_KERNEL_STACK},
-    {"pagetables", KMEM_CG_PAGETABLES},
-    {"sec_pagetables", KMEM_CG_SEC_PAGETABLES},
-    {"percpu", KMEM_CG_PERCPU},
-    {"sock", X_SOCK},
-    {"vmalloc", KMEM_CG_VMALLOC},
-    {"zswap", KMEM_CG_ZSWAP},
-    {"inactive_anon", X_INACTIVE_ANON},
-    {"active_anon", X_ACTIVE_ANON},
-    {"inactive_file", X_INACTIVE_FILE},
-    {"active_file", X_ACTIVE_FILE},
-    {"unevictable", X_UNEVICTABLE},
-    {"slab_reclaimable", KMEM_CG_SLAB_RECLAIMABLE},
-    {"slab_unreclaimable", KMEM_CG_SLAB_UNRECLAIMABLE},
+#define K(s, slot)                                                                                 \
+    {                                                                                              \
+        s, sizeof(s) - 1, slot                                                                     \
+    }
+    K("kernel", X_KERNEL),
+    K("kernel_stack", KMEM_CG_KERNEL_STACK),
+    K("pagetables", KMEM_CG_PAGETABLES),
+    K("sec_pagetables", KMEM_CG_SEC_PAGETABLES),
+    K("percpu", KMEM_CG_PERCPU),
+    K("sock", X_SOCK),
+    K("vmalloc", KMEM_CG_VMALLOC),
+    K("zswap", KMEM_CG_ZSWAP),
+    K("inactive_anon", X_INACTIVE_ANON),
+    K("active_anon", X_ACTIVE_ANON),
+    K("inactive_file", X_INACTIVE_FILE),
+    K("active_file", X_ACTIVE_FILE),
+    K("unevictable", X_UNEVICTABLE),
+    K("slab_reclaimable", KMEM_CG_SLAB_RECLAIMABLE),
+    K("slab_unreclaimable", KMEM_CG_SLAB_UNRECLAIMABLE),
+#undef K
 };
+#define MEMSTAT_NKEYS (sizeof(memstat_keys) / sizeof(memstat_keys[0]))
 
 /*
  * The parts reported exceed "kernel" by @excess: take it off the largest
@@ -136,6 +143,9 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
     unsigned ln = 0;
 
     static_assert(X_COUNT <= 32, "memory.stat slots fit the seen mask");
+    uint32_t all = 0;
+    for (size_t k = 0; k < MEMSTAT_NKEYS; k++)
+        all |= 1u << memstat_keys[k].slot;
     cg->kernel = 0;
     cg->kernel_approx = false;
     cg->comp_present = 0;
@@ -156,10 +166,10 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
         q = p;
         if (!kmem_next_token(&q, end, &tok, &tlen))
             goto next; /* blank line */
-        for (k = 0; k < sizeof(memstat_keys) / sizeof(memstat_keys[0]); k++)
-            if (kmem_tok_eq(tok, tlen, memstat_keys[k].key))
+        for (k = 0; k < MEMSTAT_NKEYS; k++)
+            if (memstat_keys[k].len == tlen && memcmp(tok, memstat_keys[k].key, tlen) == 0)
                 break;
-        if (k == sizeof(memstat_keys) / sizeof(memstat_keys[0]))
+        if (k == MEMSTAT_NKEYS)
             goto next; /* a key we do not use: every kernel adds some */
         if (kmem_parse_u64(&q, end, &v) != 0)
             goto out_bad;
@@ -168,6 +178,9 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
             goto out_bad;
         x[memstat_keys[k].slot] = v;
         seen |= 1u << memstat_keys[k].slot;
+        /* Every key we use seen (6.2+): the rest (event counters) is not read. */
+        if (seen == all)
+            break;
     next:
         if (!kmem_next_line(&p, end))
             break;
@@ -633,9 +646,9 @@ struct walk {
 /*
  * Read file @f of a cgroup into w->r->buf: through its kept fd in @k if
  * there is one, else opened at @fd (the cgroup's directory, or with @prefix
- * "<path>/" the hierarchy's) and then kept in @k while the cap allows, else
- * closed. A kept fd that fails is closed (the caller decides what the error
- * means). 0 or -errno.
+ * "a/b", the cgroup's path below it, the hierarchy's) and then kept in @k
+ * while the cap allows, else closed. A kept fd that fails is closed (the
+ * caller decides what the error means). 0 or -errno.
  */
 static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix, enum cg_file f)
 {
@@ -654,7 +667,7 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
         return err;
     }
     if (prefix && prefix[0]) {
-        if ((size_t)snprintf(r->fpath, sizeof(r->fpath), "%s%s", prefix, name) >= sizeof(r->fpath))
+        if ((size_t)snprintf(r->fpath, sizeof(r->fpath), "%s/%s", prefix, name) >= sizeof(r->fpath))
             return -ENAMETOOLONG;
         name = r->fpath;
     }
@@ -1191,14 +1204,10 @@ static int reuse_tree(struct walk *w, int hfd)
         const char *prefix = NULL;
         int fd = hfd;
 
-        if (k->dir >= 0) {
+        if (k->dir >= 0)
             fd = k->dir;
-        } else {
-            /* "/a/b" -> "a/b/": files opened below the hierarchy's root. */
-            if ((size_t)snprintf(r->path, sizeof(r->path), "%s/", path + 1) >= sizeof(r->path))
-                return -ESTALE;
-            prefix = r->path;
-        }
+        else
+            prefix = path + 1; /* "/a/b" -> "a/b", below the hierarchy's root */
         if (!w->v2) {
             struct stat sb;
 
