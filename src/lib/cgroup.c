@@ -178,7 +178,7 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
             goto out_bad;
         x[memstat_keys[k].slot] = v;
         seen |= 1u << memstat_keys[k].slot;
-        /* Every key we use seen (6.2+): the rest (event counters) is not read. */
+        /* Every key used here seen (6.2+ with zswap): the rest is counters. */
         if (seen == all)
             break;
     next:

@@ -152,8 +152,13 @@ static void same(struct kmem_ctx *ctx, const char *mount, const char *what)
     fclose(fb);
     na = lines(a, &va);
     nb = lines(b, &vb);
+    const char *first = "";
     for (size_t i = 0, j = 0; i < na || j < nb;) {
         int c = i == na ? 1 : j == nb ? -1 : strcmp(va[i], vb[j]);
+        if (c && !diff)
+            first = c < 0 ? va[i] : vb[j];
+        if (c && !diff)
+            printf("# %s: %s only in %s\n", what, first, c < 0 ? "kmem" : "the tree");
         diff += c != 0;
         i += c <= 0;
         j += c >= 0;

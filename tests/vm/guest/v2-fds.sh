@@ -21,6 +21,8 @@ cleanup() { # remove kmemfds and bench trees
 }
 cleanup
 log tracked
+# Room for the benchmark's own fds (one per cgroup) beside kmem's.
+ulimit -n 65536
 sizes=1000
 case " $(cat /proc/cmdline) " in *" kmem.bench=5000 "*) sizes="1000 5000" ;; esac
 for n in $sizes; do
