@@ -305,8 +305,21 @@ unsigned kmem_cg_cpulist_count(const char *buf, size_t len)
 enum { S_PATH, S_UID, S_QOS, S_CID, S_RUNTIME, S_NS, S_POD, S_CONTAINER, S_COUNT };
 
 struct cg_offs {
-    size_t s[S_COUNT]; /* arena offsets; 0 is "" */
+    uint32_t s[S_COUNT]; /* arena offsets; 0 is "" */
 };
+
+/* kmem_arena_str() into a 32-bit offset (an arena of cgroup names stays far
+ * below 4 GiB: paths are bounded, and so is the number of cgroups). */
+static int arena_str(struct kmem_arena *a, const char *str, uint32_t *off)
+{
+    size_t o;
+    int err = kmem_arena_str(a, str, &o);
+
+    if (!err && o > UINT32_MAX)
+        err = -ENOMEM;
+    *off = err ? 0 : (uint32_t)o;
+    return err;
+}
 
 /* Per snapshot, in kmem_cgroups.priv. */
 struct cg_store {
@@ -821,7 +834,7 @@ static int add_cgroup(struct walk *w, int depth, struct kmem_cgroup **out)
     memset(o, 0, sizeof(*o));
     cg->depth = depth;
     *out = cg;
-    return kmem_arena_str(&st->arena, w->r->path, &o->s[S_PATH]);
+    return arena_str(&st->arena, w->r->path, &o->s[S_PATH]);
 }
 
 /* Load the Kubernetes names (once per collection); note when their directories changed. */
@@ -885,19 +898,19 @@ static int add_identity(struct walk *w, struct kmem_cgroup *cg, struct cg_offs *
     kmem_kube_names_lookup(r->names, &id, &ns, &pod, &container, &attempt);
     cg->kube_conmon = id.conmon;
     cg->container_attempt = attempt;
-    err = kmem_arena_str(&w->st->arena, id.pod_uid, &o->s[S_UID]);
+    err = arena_str(&w->st->arena, id.pod_uid, &o->s[S_UID]);
     if (!err)
-        err = kmem_arena_str(&w->st->arena, id.qos, &o->s[S_QOS]);
+        err = arena_str(&w->st->arena, id.qos, &o->s[S_QOS]);
     if (!err)
-        err = kmem_arena_str(&w->st->arena, id.container_id, &o->s[S_CID]);
+        err = arena_str(&w->st->arena, id.container_id, &o->s[S_CID]);
     if (!err)
-        err = kmem_arena_str(&w->st->arena, id.runtime, &o->s[S_RUNTIME]);
+        err = arena_str(&w->st->arena, id.runtime, &o->s[S_RUNTIME]);
     if (!err)
-        err = kmem_arena_str(&w->st->arena, ns, &o->s[S_NS]);
+        err = arena_str(&w->st->arena, ns, &o->s[S_NS]);
     if (!err)
-        err = kmem_arena_str(&w->st->arena, pod, &o->s[S_POD]);
+        err = arena_str(&w->st->arena, pod, &o->s[S_POD]);
     if (!err)
-        err = kmem_arena_str(&w->st->arena, container, &o->s[S_CONTAINER]);
+        err = arena_str(&w->st->arena, container, &o->s[S_CONTAINER]);
     return err;
 }
 
@@ -1156,7 +1169,7 @@ static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
 {
     for (size_t i = 0; i < cgs->n; i++) {
         struct kmem_cgroup *c = &st->v[i];
-        const size_t *s = st->offs[i].s;
+        const uint32_t *s = st->offs[i].s;
 
         c->path = st->arena.p + s[S_PATH];
         c->pod_uid = st->arena.p + s[S_UID];
@@ -1174,7 +1187,7 @@ static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
 /* Is entry @i's identity incomplete (its pod or container names not found yet)? */
 static bool unresolved(const struct cg_known *K, size_t i)
 {
-    const size_t *o = K->offs[i].s;
+    const uint32_t *o = K->offs[i].s;
 
     return (o[S_UID] && !o[S_POD]) || (o[S_CID] && !o[S_CONTAINER]);
 }
@@ -1260,8 +1273,6 @@ static int known_save(struct walk *w, uint64_t descendants)
     if (!err)
         KMEM_GROW(err, K->meta, &K->mcap, n);
     if (!err)
-        KMEM_GROW(err, K->fds, &K->fcap, n);
-    if (!err)
         err = kmem_arena_copy(&K->arena, &st->arena);
     if (!err)
         err = kmem_hindex_reset(&K->index, n);
@@ -1271,13 +1282,18 @@ static int known_save(struct walk *w, uint64_t descendants)
         return err;
     }
     memcpy(K->offs, st->offs, n * sizeof(*K->offs));
+    /* The walk's fds become the known ones: swap the arrays (no copy). */
+    struct cg_fds *tf = K->fds;
+    size_t tc = K->fcap;
+    K->fds = r->wfds;
+    K->fcap = r->wcap;
+    r->wfds = tf;
+    r->wcap = tc;
     fds_init(&K->fds[0]);
     for (size_t i = 0; i < n; i++) {
         K->meta[i].depth = st->v[i].depth;
         K->meta[i].container_attempt = st->v[i].container_attempt;
         K->meta[i].kube_conmon = st->v[i].kube_conmon;
-        if (i > 0)
-            K->fds[i] = r->wfds[i];
         kmem_hindex_add(&K->index, kmem_hash_str(K->arena.p + K->offs[i].s[S_PATH]), i);
     }
     K->n = n;
