@@ -351,6 +351,8 @@ struct cg_fds {
     int dir;          /* v1: the cgroup's directory, for its link count; -1 */
     int f[CGF_COUNT]; /* files re-read with pread(2); -1 */
     nlink_t nlink;    /* v1: the directory's link count (2 + subdirectories) at the walk */
+    ino_t ino;        /* the directory's inode: a cgroup removed and made again under its name
+                       * is another inode, whose files the old fds do not read */
 };
 
 struct cg_meta {
@@ -439,6 +441,7 @@ static void fds_init(struct cg_fds *k)
     for (int f = 0; f < CGF_COUNT; f++)
         k->f[f] = -1;
     k->nlink = 0;
+    k->ino = 0;
 }
 
 static void fds_close(struct kmem_cg_reader *r, struct cg_fds *k)
@@ -938,10 +941,11 @@ static int root_error(struct walk *w, int err, const char *what)
 }
 
 /*
- * The kept fds for entry @i of the walk in progress (r->path): those of the
- * same cgroup in the known tree, handed over, or none yet.
+ * The kept fds for entry @i of the walk in progress (r->path, open at @fd):
+ * those of the same cgroup in the known tree (same path and inode), handed
+ * over, or none yet.
  */
-static int walk_fds(struct walk *w, size_t i, struct cg_fds **out)
+static int walk_fds(struct walk *w, size_t i, int fd, struct cg_fds **out)
 {
     struct kmem_cg_reader *r = w->r;
     struct cg_known *K = &r->known;
@@ -952,14 +956,28 @@ static int walk_fds(struct walk *w, size_t i, struct cg_fds **out)
         return err;
     *out = &r->wfds[i];
     fds_init(*out);
+    if (!w->live)
+        return 0;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0) {
+        (*out)->ino = sb.st_ino;
+        (*out)->nlink = sb.st_nlink;
+    }
     if (!K->n || K->index.size == 0)
         return 0;
     size_t it;
     for (long j = kmem_hindex_first(&K->index, kmem_hash_str(r->path), &it); j >= 0;
          j = kmem_hindex_next(&K->index, &it)) {
         if (strcmp(K->arena.p + K->offs[j].s[S_PATH], r->path) == 0) {
-            **out = K->fds[j];
-            fds_init(&K->fds[j]);
+            if (K->fds[j].ino == (*out)->ino) {
+                nlink_t nl = (*out)->nlink;
+
+                **out = K->fds[j];
+                (*out)->nlink = nl;
+                fds_init(&K->fds[j]);
+            } else {
+                fds_close(r, &K->fds[j]); /* removed, and made again since */
+            }
             break;
         }
     }
@@ -969,10 +987,6 @@ static int walk_fds(struct walk *w, size_t i, struct cg_fds **out)
 /* v1: keep the cgroup's directory (open at @fd) and its link count. */
 static void keep_dir(struct kmem_cg_reader *r, struct cg_fds *k, int fd)
 {
-    struct stat st;
-
-    if (fstat(fd, &st) == 0)
-        k->nlink = st.st_nlink;
     if (k->dir < 0 && may_keep(r)) { /* only called on a live hierarchy */
         k->dir = fcntl(fd, F_DUPFD_CLOEXEC, 0);
         if (k->dir >= 0)
@@ -1006,7 +1020,7 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
     struct cg_fds *k = NULL;
     err = add_cgroup(w, depth, &cg);
     if (!err)
-        err = walk_fds(w, w->cgs->n, &k);
+        err = walk_fds(w, w->cgs->n, fd, &k);
     if (!err) {
         err = read_counters(w, fd, NULL, k, cg);
         if (err == -ENOMEM)

@@ -79,13 +79,16 @@ static int enodev(const char *mount)
     return failed;
 }
 
-/* The cgroups below @rel (relative to the hierarchy, "" for the root) into @out. */
+/* The memory cgroups (those with a memory.stat) at and below @rel into @out. */
 static void walk(int fd, const char *rel, FILE *out)
 {
     struct dirent *de;
-    DIR *d = fdopendir(dup(fd));
+    DIR *d;
 
+    if (faccessat(fd, "memory.stat", F_OK, 0) != 0)
+        return;
     fprintf(out, "/%s\n", rel);
+    d = fdopendir(dup(fd));
     if (!d)
         return;
     rewinddir(d);
@@ -163,8 +166,10 @@ static void same(struct kmem_ctx *ctx, const char *mount, const char *what)
         i += c <= 0;
         j += c >= 0;
     }
-    snprintf(detail, sizeof(detail), "%s: %zu cgroups, %zu differ, %zu fds kept", what, nb, diff,
-             kmem_ctx_cgroup_fds(ctx));
+    snprintf(detail, sizeof(detail),
+             "%s: %zu cgroups, %zu differ, %zu fds kept (%zu vanished, "
+             "%zu errors)",
+             what, nb, diff, kmem_ctx_cgroup_fds(ctx), cgs->n_vanished, cgs->n_errors);
     ok(diff == 0 && na > 0, "v2 reuse: %s", detail);
     free(va);
     free(vb);
@@ -208,7 +213,8 @@ static int track(const char *mount, int n)
     same(ctx, mount, "again (the known tree, kept fds)");
     fds0 = kmem_ctx_cgroup_fds(ctx);
     ok(fds0 >= (size_t)n, "v2: one kept fd per cgroup at least%s", "");
-    sh("mkdir %s/kmemfds/g1/c3/deep", mount);
+    sh("echo +memory >%s/kmemfds/g1/c3/cgroup.subtree_control && mkdir %s/kmemfds/g1/c3/deep",
+       mount, mount);
     same(ctx, mount, "a cgroup created at depth 4");
     sh("rmdir %s/kmemfds/g1/c3/deep", mount);
     same(ctx, mount, "it removed");
