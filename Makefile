@@ -47,8 +47,23 @@ FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 EXPORTER_LIBOBJ := $(call obj,$(filter-out src/exporter/main.c,$(EXPORTER_SRC)))
 KMEMTOP_LIBOBJ  := $(call obj,$(filter-out src/kmemtop/main.c,$(KMEMTOP_SRC)))
 
-LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm
-LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread
+# The BPF allocation tracer (kmemtop --alloc, src/bpf/): built when clang,
+# bpftool, libbpf-dev and a BTF file (the running kernel's by default) are
+# there; vmlinux.h is generated from that BTF, never committed. Without
+# them kmem builds anyway and --alloc says what was missing.
+BPFTOOL     ?= $(or $(shell command -v bpftool 2>/dev/null),$(wildcard /usr/sbin/bpftool))
+VMLINUX_BTF ?= $(wildcard /sys/kernel/btf/vmlinux)
+BPF_ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+HAVE_BPF    := $(if $(and $(BPFTOOL),$(VMLINUX_BTF),$(shell command -v clang 2>/dev/null),$(wildcard /usr/include/bpf/libbpf.h)),1)
+BPF_DIR     := $(BUILD)/bpf
+ifeq ($(HAVE_BPF),1)
+LIBS_BPF    := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+else
+$(warning kmem: building without the BPF tracer (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
+endif
+
+LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_BPF)
+LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_BPF)
 LIBS_TEST     := -lcmocka
 
 .PHONY: all programs run test check fuzz bench install deps deps-run clean format format-check
@@ -58,6 +73,24 @@ programs: $(KMEMTOP) $(BUILD)/slabtop $(EXPORTER)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+ifeq ($(HAVE_BPF),1)
+$(BPF_DIR)/vmlinux.h:
+	@mkdir -p $(dir $@)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_DIR)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h $(BPF_DIR)/vmlinux.h
+	clang -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Wextra -Wno-unused-parameter \
+	  -Werror -I$(BPF_DIR) -Isrc/bpf -c -o $@ $<
+	llvm-strip -g $@
+
+$(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+.PRECIOUS: $(BPF_DIR)/%.bpf.o
+$(BUILD)/obj/src/lib/alloc.o: $(BPF_DIR)/kmem_alloc.skel.h
+$(BUILD)/obj/src/lib/alloc.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
+endif
 
 $(LIB): $(call obj,$(LIB_SRC))
 	@mkdir -p $(dir $@)
@@ -94,6 +127,7 @@ deps:
 deps-run:
 	@scripts/deps.sh run
 
+# A sub-make: what deps-run installs (clang, bpftool, libbpf) must be seen by the build.
 run: deps-run
 	$(MAKE) programs
 	$(KMEMTOP)
@@ -111,7 +145,8 @@ fuzz: $(FUZZERS)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/crash- \
 	    $(BUILD)/fuzz/new/$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	bench/run.sh
 
 install: programs

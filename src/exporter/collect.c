@@ -10,6 +10,7 @@
 
 #include "collect.h"
 #include "log.h"
+#include "allocmetrics.h"
 
 #define EXPO_MAX ((size_t)256 << 20) /* refuse to render more than 256 MiB */
 
@@ -29,6 +30,7 @@ static const enum kmem_part part_of[KX_COL_COUNT] = {
     [KX_COL_SLABINFO] = KMEM_PART_SLAB,
     [KX_COL_NODE] = KMEM_PART_NODE,
     [KX_COL_CGROUP] = KMEM_PART_CGROUPS,
+    [KX_COL_NODE_DETAIL] = KMEM_PART_DETAIL,
 };
 
 struct kx_collector {
@@ -44,6 +46,7 @@ struct kx_collector {
     int last_err;                   /* result of the last collection */
     size_t last_len;                /* size of the last exposition, to size the next */
     char logged[KX_COL_COUNT][320]; /* last message logged per part */
+    char alloc_logged[320];         /* the same for --collector.alloc */
 };
 
 const char *kx_blob_text(const struct kx_blob *b, size_t *len)
@@ -139,6 +142,8 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
     for (int i = 0; i < KX_COL_COUNT; i++)
         if (!(c->o.render.disabled & (1u << i)))
             flags |= 1u << part_of[i];
+    if (flags & KMEM_COLLECT_SLAB)
+        flags |= KMEM_COLLECT_SLAB_ATTRS; /* kmem_slab_info's sysfs labels */
     int r = kmem_collect(c->ctx, flags);
     const struct kmem_snapshot *s = kmem_current(c->ctx);
     for (int i = 0; i < KX_COL_COUNT; i++) {
@@ -156,12 +161,37 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
                 col.slab = &s->slab;
             else if (i == KX_COL_NODE)
                 col.node = &s->node;
+            else if (i == KX_COL_NODE_DETAIL)
+                col.detail = &s->detail;
             else
                 col.cgroups = &s->cgroups;
         }
         col.part[i].status = &status[i];
         col.part[i].seconds = status[i].seconds;
     }
+
+    /* --collector.alloc: after the cgroups, whose snapshot names its cgroup ids. */
+    struct kmem_status alloc_status;
+    if (c->o.alloc) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        kx_alloc_collect(c->o.alloc, c->ctx, kmem_current(c->ctx), &alloc_status);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        col.alloc = c->o.alloc;
+        col.alloc_part.status = &alloc_status;
+        col.alloc_part.seconds = since(&t0, &t1);
+        char m[320];
+        snprintf(m, sizeof(m), "%.319s", alloc_status.msg);
+        if (c->o.log_errors && strcmp(c->alloc_logged, m) != 0) {
+            if (alloc_status.err)
+                kx_log(KX_LOG_ERROR, "Collector failed", "collector", "alloc", "err",
+                       alloc_status.msg, NULL);
+            else
+                kx_log(KX_LOG_INFO, "Collector works again", "collector", "alloc", NULL);
+            memcpy(c->alloc_logged, m, sizeof(m));
+        }
+    }
+
     struct kx_blob *b = calloc(1, sizeof(*b));
     if (!b)
         return -ENOMEM;
@@ -195,6 +225,11 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
             kx_log(KX_LOG_DEBUG, "Collector succeeded", "collector", kx_collector_name[i],
                    "duration_seconds", secs, NULL);
         }
+    }
+
+    if (c->o.alloc && alloc_status.err && b->ok) {
+        b->ok = false;
+        snprintf(b->msg, sizeof(b->msg), "collector alloc: %.380s", alloc_status.msg);
     }
 
     /* Render straight into the blob's own buffer, sized from the last one,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "allocmetrics.h"
 #include "http.h"
 #include "log.h"
 #include "privs.h"
@@ -57,6 +58,9 @@ struct options {
     bool collector[KX_COL_COUNT]; /* --[no-]collector.<name> */
     bool slab_empty, slab_static, slab_ne_names;
     bool cg_v1_sock, cg_dying;
+    bool alloc;         /* --collector.alloc */
+    unsigned alloc_top; /* --collector.alloc.top */
+    bool alloc_counts;  /* --collector.alloc.counts-only */
 };
 
 enum flag_kind { F_STR, F_BOOL, F_SECONDS, F_UINT, F_LONG };
@@ -117,6 +121,10 @@ static const struct flag flags[] = {
      "Enable the cgroup collector: memory cgroups, kmem_cgroup_*, container_memory_kernel_usage "
      "(default: enabled).",
      0},
+    {"collector.node_detail", F_BOOL, OFF(collector[KX_COL_NODE_DETAIL]), NULL,
+     "Enable the node_detail collector: /proc/vmallocinfo, /proc/iomem, /proc/allocinfo at most "
+     "once a minute (default: enabled).",
+     0},
     {"collector.cgroup.v1-sock", F_BOOL, OFF(cg_v1_sock), NULL,
      "cgroup v1: also read memory.kmem.tcp.usage_in_bytes of every cgroup for "
      "kmem_cgroup_sock_bytes (v2 has it in memory.stat; default: off).",
@@ -129,6 +137,16 @@ static const struct flag flags[] = {
      "When to emit container_memory_kernel_usage: auto (default) only on cgroup v2, where "
      "the kubelet reports 0.",
      0},
+    {"collector.alloc", F_BOOL, OFF(alloc), NULL,
+     "Trace slab allocations per memory cgroup and cache with BPF (off by default; needs root "
+     "or CAP_BPF+CAP_PERFMON, Linux 6.1+ with BTF).",
+     0},
+    {"collector.alloc.top", F_UINT, OFF(alloc_top), "N",
+     "Series for the N (cgroup, cache) pairs that allocated the most bytes; the rest summed per "
+     "cgroup as cache=\"other\" (default 100).",
+     0},
+    {"collector.alloc.counts-only", F_BOOL, OFF(alloc_counts), NULL,
+     "No live-object tracking: cheaper, frees counted for the freeing task's cgroup.", 0},
     {"run-as", F_STR, OFF(run_as), "USER",
      "After binding the port, switch to USER keeping only CAP_DAC_READ_SEARCH.", 0},
     {"log.level", F_STR, OFF(log_level), "LEVEL",
@@ -555,7 +573,10 @@ int main(int argc, char **argv)
         .max_conns_per_ip = 8,
         .log_level = "info",
         .log_format = "logfmt",
-        .collector = {[KX_COL_SLABINFO] = true, [KX_COL_NODE] = true, [KX_COL_CGROUP] = true},
+        .collector = {[KX_COL_SLABINFO] = true,
+                      [KX_COL_NODE] = true,
+                      [KX_COL_CGROUP] = true,
+                      [KX_COL_NODE_DETAIL] = true},
     };
     char err[1024] = "";
     int status = 1;
@@ -563,6 +584,7 @@ int main(int argc, char **argv)
     struct kx_filter filter;
     struct kx_auth *auth = NULL;
     struct kx_collector *c = NULL;
+    struct kx_alloc *alloc = NULL;
     int fd = -1;
 
     int pr = parse_args(argc, argv, &o);
@@ -579,6 +601,10 @@ int main(int argc, char **argv)
         return usage_error("--run-as %s: that is uid 0, which keeps root's files writable; name "
                            "an unprivileged user such as nobody",
                            o.run_as);
+    /* Reading the tracer's maps after the drop would need CAP_BPF kept. */
+    if (o.alloc && o.run_as)
+        return usage_error("--collector.alloc cannot be combined with --run-as (reading the "
+                           "BPF maps needs CAP_BPF)");
 
     signal(SIGPIPE, SIG_IGN);
     /* One malloc arena: the server threads allocate little (the exposition
@@ -641,6 +667,17 @@ int main(int argc, char **argv)
     for (int i = 0; i < KX_COL_COUNT; i++)
         if (!o.collector[i])
             co.render.disabled |= 1u << i;
+    if (o.alloc) {
+        /* A tracer that cannot load is reported per scrape (kmem_collector_success 0). */
+        if (kx_alloc_new(&alloc, o.alloc_top, o.alloc_counts, err, sizeof(err))) {
+            kx_log(KX_LOG_ERROR, "Out of memory", NULL);
+            goto out_free;
+        }
+        if (err[0])
+            kx_log(KX_LOG_WARN, "Allocation tracer", "collector", "alloc", "warning", err, NULL);
+        err[0] = '\0';
+        co.alloc = alloc;
+    }
     int r = kx_collector_new(&c, &co, err, sizeof(err));
     if (r) {
         kx_log(KX_LOG_ERROR, "Cannot collect", "err", err[0] ? err : strerror(-r), NULL);
@@ -683,6 +720,7 @@ out_free:
     if (fd >= 0)
         close(fd);
     kx_collector_free(c);
+    kx_alloc_free(alloc);
     kx_auth_free(auth);
     kx_filter_free(&filter);
     kx_webconfig_free(&web);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "buf.h"
 #include "metrics.h"
+#include "allocmetrics.h"
 
 #ifndef KMEM_VERSION
 #define KMEM_VERSION "unknown"
@@ -23,6 +25,7 @@ const char *const kx_collector_name[KX_COL_COUNT] = {
     [KX_COL_SLABINFO] = "slabinfo",
     [KX_COL_NODE] = "node",
     [KX_COL_CGROUP] = "cgroup",
+    [KX_COL_NODE_DETAIL] = "node_detail",
 };
 
 /* ---- slab cache filter ---- */
@@ -253,14 +256,22 @@ static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
     }
 }
 
-/* kmem_slab_info{cache, object_size_bytes, objects_per_slab, pages_per_slab} 1. */
+/*
+ * kmem_slab_info{cache, object_size_bytes, objects_per_slab, pages_per_slab}
+ * 1, and where /sys/kernel/slab has the cache's attributes (SLUB; read when
+ * the cache list changes, docs/node.md) reclaimable, accounted, merged,
+ * order and aliases (other caches merged into it) too.
+ */
 static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
                       const struct slab_labels *sl)
 {
     kx_expo_family(b, "kmem_slab_info",
-                   "Properties of the slab cache that do not change while it exists, as labels "
-                   "(object_size_bytes: objsize, objects_per_slab: objperslab, pages_per_slab: "
-                   "pagesperslab); always 1.",
+                   "Properties of the slab cache that do not change while it exists, as labels: "
+                   "object_size_bytes (objsize), objects_per_slab (objperslab), pages_per_slab "
+                   "(pagesperslab), and from /sys/kernel/slab (read when the cache list "
+                   "changes) reclaimable (reclaim_account), accounted (SLAB_ACCOUNT), merged "
+                   "(shares a ':flags-size' directory), order, aliases (caches merged into it); "
+                   "always 1.",
                    "gauge");
     for (size_t i = 0; si && i < si->n; i++) {
         size_t from = sl->off[2 * i], to = sl->off[2 * i + 1];
@@ -276,6 +287,19 @@ static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
         kx_buf_add_u64(b, s->objperslab);
         kx_buf_add(b, "\",pages_per_slab=\"", 18);
         kx_buf_add_u64(b, s->pagesperslab);
+        if (s->attr.known) {
+            static const char *const tri[] = {"unknown", "false", "true"};
+
+            kx_buf_adds(b,
+                        s->attr.reclaimable ? "\",reclaimable=\"true" : "\",reclaimable=\"false");
+            kx_buf_adds(b, "\",accounted=\"");
+            kx_buf_adds(b, tri[s->attr.accounted + 1]);
+            kx_buf_adds(b, s->attr.merged ? "\",merged=\"true" : "\",merged=\"false");
+            kx_buf_adds(b, "\",order=\"");
+            kx_buf_add_u64(b, s->attr.order);
+            kx_buf_adds(b, "\",aliases=\"");
+            kx_buf_add_u64(b, s->attr.aliases);
+        }
         kx_buf_add(b, "\"} 1\n", 5);
     }
 }
@@ -309,6 +333,90 @@ static int render_slab(struct kx_buf *b, const struct kmem_slabinfo *si,
 out_free:
     slab_labels_free(&sl);
     return r;
+}
+
+/* Cheap node figures beside the kinds: the slab gap, sockets, zram devices. */
+static void render_node_extra(struct kx_buf *b, const struct kmem_node *node)
+{
+    kx_expo_family(b, "kmem_node_slab_gap_bytes",
+                   "meminfo Slab minus the sum of /proc/slabinfo: mostly kmalloc() larger than "
+                   "two pages, counted in SUnreclaim but held by no cache.",
+                   "gauge");
+    if (node && node->slab_gap_known)
+        kx_expo_sample_double(b, "kmem_node_slab_gap_bytes", NULL, 0, (double)node->slab_gap,
+                              KX_NO_TIMESTAMP);
+    kx_expo_family(b, "kmem_node_socket_memory_bytes",
+                   "Socket buffers (/proc/net/sockstat TCP and UDP mem pages, FRAG memory); "
+                   "overlaps slab and unaccounted.",
+                   "gauge");
+    if (node && node->sock.present)
+        kx_expo_sample_u64(b, "kmem_node_socket_memory_bytes", NULL, 0, node->sock.mem_bytes,
+                           KX_NO_TIMESTAMP);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } zf[] = {
+        {"kmem_zram_memory_used_bytes", "Memory the zram device uses (mm_stat mem_used_total).",
+         offsetof(struct kmem_zram_dev, mem_used)},
+        {"kmem_zram_original_data_bytes", "Data stored in the zram device, uncompressed.",
+         offsetof(struct kmem_zram_dev, orig_data)},
+        {"kmem_zram_compressed_data_bytes", "Data stored in the zram device, compressed.",
+         offsetof(struct kmem_zram_dev, compr_data)},
+    };
+    for (size_t f = 0; f < sizeof(zf) / sizeof(zf[0]); f++) {
+        kx_expo_family(b, zf[f].name, zf[f].help, "gauge");
+        for (unsigned i = 0; node && i < node->zram.n; i++) {
+            struct kx_label l = {"device", node->zram.dev[i].name};
+            kx_expo_sample_u64(b, zf[f].name, &l, 1,
+                               *(const uint64_t *)((const char *)&node->zram.dev[i] + zf[f].off),
+                               KX_NO_TIMESTAMP);
+        }
+    }
+}
+
+/* The node's detail: outside MemTotal, vmalloc callers, allocinfo (read at most once a minute). */
+static void render_detail(struct kx_buf *b, const struct kmem_detail *d)
+{
+    kx_expo_family(b, "kmem_node_detail_age_seconds",
+                   "Seconds since /proc/vmallocinfo, /proc/iomem and /proc/allocinfo were read "
+                   "(at most once a minute; the figures below are from then).",
+                   "gauge");
+    if (d)
+        kx_expo_sample_double(b, "kmem_node_detail_age_seconds", NULL, 0, d->age, KX_NO_TIMESTAMP);
+    kx_expo_family(b, "kmem_node_outside_bytes",
+                   "RAM outside MemTotal by part (System RAM from /proc/iomem - MemTotal): "
+                   "memmap, kernel_image, crash_kernel, boot_hash_tables, percpu_first_chunk, "
+                   "unexplained. Only when /proc/iomem shows addresses (root).",
+                   "gauge");
+    if (d && d->outside.known)
+        for (int p = 0; p < KMEM_OUT_PART_COUNT; p++) {
+            struct kx_label l = {"part", kmem_outside_part_name[p]};
+            kx_expo_sample_u64(b, "kmem_node_outside_bytes", &l, 1, d->outside.part[p],
+                               KX_NO_TIMESTAMP);
+        }
+    kx_expo_family(b, "kmem_node_system_ram_bytes",
+                   "System RAM ranges of /proc/iomem (RAM the firmware handed to Linux).", "gauge");
+    if (d && d->outside.known)
+        kx_expo_sample_u64(b, "kmem_node_system_ram_bytes", NULL, 0, d->outside.system_ram,
+                           KX_NO_TIMESTAMP);
+    kx_expo_family(b, "kmem_vmalloc_bytes",
+                   "RAM behind the vmalloc areas of the top callers in /proc/vmallocinfo "
+                   "(pages=N x page size); purpose is a plain name for well-known callers.",
+                   "gauge");
+    for (unsigned i = 0; d && !d->vmalloc.err && i < d->vmalloc.n_top; i++) {
+        const struct kmem_vmalloc_caller *c = &d->vmalloc.top[i];
+        struct kx_label l[] = {{"caller", c->caller}, {"purpose", c->plain ? c->plain : ""}};
+        kx_expo_sample_u64(b, "kmem_vmalloc_bytes", l, 2, c->bytes, KX_NO_TIMESTAMP);
+    }
+    kx_expo_family(b, "kmem_allocinfo_bytes",
+                   "Bytes held by the top allocation call sites of /proc/allocinfo (6.10+, "
+                   "CONFIG_MEM_ALLOC_PROFILING).",
+                   "gauge");
+    for (unsigned i = 0; d && d->alloc.present && !d->alloc.err && i < d->alloc.n_top; i++) {
+        const struct kmem_alloc_site *a = &d->alloc.top[i];
+        struct kx_label l[] = {{"site", a->site}, {"func", a->func}, {"module", a->module}};
+        kx_expo_sample_double(b, "kmem_allocinfo_bytes", l, 3, (double)a->bytes, KX_NO_TIMESTAMP);
+    }
 }
 
 static void render_node(struct kx_buf *b, const struct kmem_node *node)
@@ -517,6 +625,11 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c,
             ok = false;
         kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, ok, KX_NO_TIMESTAMP);
     }
+    if (c->alloc) {
+        struct kx_label l = {"collector", "alloc"};
+        const struct kmem_status *st = c->alloc_part.status;
+        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0, KX_NO_TIMESTAMP);
+    }
     kx_expo_family(b, "kmem_collector_duration_seconds", "Time the collector took in this scrape.",
                    "gauge");
     for (int i = 0; i < KX_COL_COUNT; i++) {
@@ -524,6 +637,11 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c,
             continue;
         struct kx_label l = {"collector", kx_collector_name[i]};
         kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->part[i].seconds,
+                              KX_NO_TIMESTAMP);
+    }
+    if (c->alloc) {
+        struct kx_label l = {"collector", "alloc"};
+        kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->alloc_part.seconds,
                               KX_NO_TIMESTAMP);
     }
     kx_expo_family(b, "kmem_exporter_build_info",
@@ -562,10 +680,16 @@ int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_r
         if (r)
             return r;
     }
-    if (enabled(o, KX_COL_NODE))
+    if (enabled(o, KX_COL_NODE)) {
         render_node(b, c->node);
+        render_node_extra(b, c->node);
+    }
+    if (enabled(o, KX_COL_NODE_DETAIL))
+        render_detail(b, c->detail);
     if (enabled(o, KX_COL_CGROUP))
         render_cgroups(b, c->cgroups, o, c->when_ms);
+    if (c->alloc)
+        kx_alloc_render(c->alloc, b);
     render_collectors(b, c, o);
     if (o->process)
         render_process(b);

@@ -44,7 +44,13 @@ struct kx_part {
     double seconds; /* time the part took */
 };
 
-enum kx_collector_id { KX_COL_SLABINFO, KX_COL_NODE, KX_COL_CGROUP, KX_COL_COUNT };
+enum kx_collector_id {
+    KX_COL_SLABINFO,
+    KX_COL_NODE,
+    KX_COL_CGROUP,
+    KX_COL_NODE_DETAIL, /* vmallocinfo, iomem, allocinfo: read at most once a minute */
+    KX_COL_COUNT
+};
 extern const char *const kx_collector_name[KX_COL_COUNT];
 
 /* What one render sees. Any pointer may be NULL when its part failed. */
@@ -52,8 +58,12 @@ struct kx_collection {
     const struct kmem_slabinfo *slab;
     const struct kmem_node *node;
     const struct kmem_cgroups *cgroups;
+    const struct kmem_detail *detail; /* node detail (may be a copy up to a minute old) */
     struct kx_part part[KX_COL_COUNT];
     int64_t when_ms; /* wall-clock time of the collection */
+    /* --collector.alloc (allocmetrics.h): NULL when the collector is off. */
+    struct kx_alloc *alloc;
+    struct kx_part alloc_part;
 };
 
 /*

@@ -228,6 +228,45 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/* The sys/kernel/slab attributes of a cache, null when not read. */
+static void json_slab_attr(struct jw *w, const struct kmem_slabinfo *si,
+                           const struct kmem_slab_attr *a)
+{
+    static const char *const keys[] = {"reclaimable", "accounted", "merged", "order", "aliases"};
+
+    if (!a->known) {
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+            jw_null(w, keys[k]);
+        jw_null(w, "unique_id");
+        jw_null(w, "alias_names");
+        return;
+    }
+    jw_bool(w, "reclaimable", a->reclaimable);
+    if (a->accounted < 0)
+        jw_null(w, "accounted");
+    else
+        jw_bool(w, "accounted", a->accounted);
+    jw_bool(w, "merged", a->merged);
+    jw_u64(w, "order", a->order);
+    jw_u64(w, "aliases", a->aliases);
+    jw_str_or_null(w, "unique_id", a->unique_id);
+    jw_arr(w, "alias_names");
+    if (a->names && si->attr_names.p) {
+        const char *p = kmem_arena_at(&si->attr_names, a->names);
+
+        while (*p) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            char name[KMEM_SLAB_NAME_MAX];
+
+            snprintf(name, sizeof(name), "%.*s", (int)len, p);
+            jw_str(w, NULL, name);
+            p += len + (comma ? 1 : 0);
+        }
+    }
+    jw_arr_end(w);
+}
+
 static void json_slab(struct jw *w, const struct kmem_snapshot *snap)
 {
     const struct kmem_slabinfo *si = &snap->slab;
@@ -266,6 +305,7 @@ static void json_slab(struct jw *w, const struct kmem_snapshot *snap)
             jw_i64(w, "delta_bytes", s->delta_bytes);
         else
             jw_null(w, "delta_bytes");
+        json_slab_attr(w, si, &s->attr);
         jw_obj_end(w);
 
         act_objs = add_sat(act_objs, s->active_objs);
@@ -295,7 +335,140 @@ static void json_slab(struct jw *w, const struct kmem_snapshot *snap)
     else
         jw_null(w, "delta_bytes");
     jw_obj_end(w);
+    jw_obj(w, "attributes");
+    jw_bool(w, "read", si->attrs_read);
+    jw_bool(w, "ok", si->attrs_ok);
+    if (si->attrs_read && !si->attrs_ok)
+        jw_str(w, "error", strerror(si->attrs_err < 0 ? -si->attrs_err : si->attrs_err));
+    else
+        jw_null(w, "error");
+    jw_u64(w, "caches_known", si->attrs_known);
     jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+static const char *src_name(enum kmem_vmap_stack_source s)
+{
+    return (unsigned)s < KMEM_VMAP_STACK_SOURCE_COUNT ? kmem_vmap_stack_source_name[s] : "unknown";
+}
+
+/* A kernel log or file error as "strerror (what to do)". */
+static const char *log_error(int err)
+{
+    switch (err < 0 ? -err : err) {
+    case EPERM:
+    case EACCES:
+        return "Permission denied (dmesg_restrict: run as root or grant CAP_SYSLOG)";
+    case ENOENT:
+        return "No such file (neither ROOT/dev/kmsg nor ROOT/var/log/dmesg)";
+    default:
+        return strerror(err < 0 ? -err : err);
+    }
+}
+
+static void json_node_extra(struct jw *w, const struct kmem_node *n)
+{
+    const struct kmem_bootlog *b = &n->boot;
+
+    jw_u64(w, "isolated_bytes", n->isolated_bytes);
+    jw_bool(w, "stack_in_slab", n->stack_in_slab);
+    jw_str(w, "stack_slab_source", src_name(n->stack_slab_source));
+    jw_bool(w, "scs_in_slab", n->scs_in_slab);
+    jw_str(w, "scs_source", src_name(n->scs_source));
+    jw_u64(w, "percpu_first_chunk_bytes", n->percpu_first_chunk_bytes);
+    if (n->slab_gap_known) {
+        jw_obj(w, "slab_gap");
+        jw_u64(w, "slabinfo_bytes", n->slabinfo_bytes);
+        jw_i64(w, "gap_bytes", n->slab_gap);
+        if (n->slab_split_known) {
+            jw_u64(w, "reclaimable_caches_bytes", n->slabinfo_reclaimable_bytes);
+            jw_i64(w, "large_kmalloc_bytes", n->large_kmalloc);
+        } else {
+            jw_null(w, "reclaimable_caches_bytes");
+            jw_null(w, "large_kmalloc_bytes");
+        }
+        jw_obj_end(w);
+    } else {
+        jw_null(w, "slab_gap");
+    }
+
+    jw_obj(w, "boot_log");
+    jw_bool(w, "available", b->read && b->err == 0);
+    if (b->read && b->err)
+        jw_str(w, "error", log_error(b->err));
+    else
+        jw_null(w, "error");
+    jw_obj(w, "hash_bytes");
+    for (int h = 0; h < KMEM_HASH_HOME_COUNT; h++)
+        jw_u64(w, kmem_hash_home_name[h], b->hash_bytes[h]);
+    jw_obj_end(w);
+    jw_u64(w, "hash_table_lines", b->n_hash_lines);
+    jw_arr(w, "hash_tables");
+    for (unsigned i = 0; i < b->n_hash; i++) {
+        jw_obj(w, NULL);
+        jw_str(w, "name", b->hash[i].name);
+        jw_u64(w, "entries", b->hash[i].entries);
+        jw_u64(w, "bytes", b->hash[i].bytes);
+        jw_str(w, "home", kmem_hash_home_name[b->hash[i].home]);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    if (b->image_freed_seen)
+        jw_u64(w, "image_freed_bytes", b->image_freed_bytes);
+    else
+        jw_null(w, "image_freed_bytes");
+    if (b->percpu_seen)
+        jw_u64(w, "percpu_unit_pages", b->percpu_unit_pages);
+    else
+        jw_null(w, "percpu_unit_pages");
+    if (b->possible_cpus)
+        jw_u64(w, "possible_cpus", b->possible_cpus);
+    else
+        jw_null(w, "possible_cpus");
+    jw_obj_end(w);
+
+    jw_obj(w, "zram");
+    jw_u64(w, "devices_total", n->zram.n_total);
+    jw_u64(w, "mem_used_total_bytes", n->zram.mem_used_total);
+    jw_arr(w, "devices");
+    for (unsigned i = 0; i < n->zram.n; i++) {
+        const struct kmem_zram_dev *z = &n->zram.dev[i];
+
+        jw_obj(w, NULL);
+        jw_str(w, "name", z->name);
+        jw_u64(w, "orig_data_bytes", z->orig_data);
+        jw_u64(w, "compr_data_bytes", z->compr_data);
+        jw_u64(w, "mem_used_bytes", z->mem_used);
+        jw_u64(w, "mem_limit_bytes", z->mem_limit);
+        jw_u64(w, "mem_used_max_bytes", z->mem_used_max);
+        jw_u64(w, "same_pages", z->same_pages);
+        jw_u64(w, "huge_pages", z->huge_pages);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+
+    if (n->sock.present) {
+        const struct kmem_sockstat *k = &n->sock;
+
+        jw_obj(w, "sockets");
+        jw_u64(w, "memory_bytes", k->mem_bytes);
+        jw_u64(w, "sockets_used", k->sockets_used);
+        jw_u64(w, "tcp_inuse", k->tcp_inuse);
+        jw_u64(w, "tcp_orphan", k->tcp_orphan);
+        jw_u64(w, "tcp_tw", k->tcp_tw);
+        jw_u64(w, "tcp_alloc", k->tcp_alloc);
+        jw_u64(w, "tcp_mem_pages", k->tcp_mem_pages);
+        jw_u64(w, "udp_inuse", k->udp_inuse);
+        jw_u64(w, "udp_mem_pages", k->udp_mem_pages);
+        jw_u64(w, "frag_bytes", k->frag_bytes);
+        jw_u64(w, "frag6_bytes", k->frag6_bytes);
+        jw_u64(w, "tcp6_inuse", k->tcp6_inuse);
+        jw_u64(w, "udp6_inuse", k->udp6_inuse);
+        jw_obj_end(w);
+    } else {
+        jw_null(w, "sockets");
+    }
 }
 
 static void json_node(struct jw *w, const struct kmem_snapshot *snap)
@@ -331,10 +504,140 @@ static void json_node(struct jw *w, const struct kmem_snapshot *snap)
     jw_u64(w, "hugetlb_bytes", n->hugetlb_bytes);
     jw_u64(w, "node_page_size", n->page_size);
     jw_bool(w, "vmap_stack", n->vmap_stack);
-    jw_str(w, "vmap_stack_source",
-           (unsigned)n->vmap_stack_source < KMEM_VMAP_STACK_SOURCE_COUNT
-               ? kmem_vmap_stack_source_name[n->vmap_stack_source]
-               : "unknown");
+    jw_str(w, "vmap_stack_source", src_name(n->vmap_stack_source));
+    json_node_extra(w, n);
+    jw_obj_end(w);
+}
+
+/* An errno of a /proc file as text, or null. */
+static void json_file_error(struct jw *w, int err)
+{
+    if (!err)
+        jw_null(w, "error");
+    else if (err == -EPERM || err == -EACCES)
+        jw_str(w, "error", "Permission denied (run as root)");
+    else
+        jw_str(w, "error", strerror(err < 0 ? -err : err));
+}
+
+static void json_detail(struct jw *w, const struct kmem_snapshot *snap)
+{
+    const struct kmem_detail *d = &snap->detail;
+    const struct kmem_vmallocinfo *v = &d->vmalloc;
+    const struct kmem_iomem *io = &d->iomem;
+    const struct kmem_allocinfo *a = &d->alloc;
+    const struct kmem_outside *o = &d->outside;
+
+    jw_obj(w, "node_detail");
+    if (!(snap->flags & KMEM_COLLECT_DETAIL)) {
+        json_status(w, snap, KMEM_COLLECT_DETAIL, &snap->status[KMEM_PART_DETAIL]);
+        jw_obj_end(w);
+        return;
+    }
+    json_status(w, snap, KMEM_COLLECT_DETAIL, &snap->status[KMEM_PART_DETAIL]);
+    jw_bool(w, "reused", d->reused);
+
+    jw_obj(w, "vmalloc");
+    json_file_error(w, v->err);
+    jw_u64(w, "areas", v->areas);
+    jw_u64(w, "bytes", v->bytes);
+    jw_u64(w, "vsize_bytes", v->vsize);
+    jw_u64(w, "ioremap_vsize_bytes", v->ioremap_vsize);
+    jw_u64(w, "callers", v->callers);
+    jw_arr(w, "top");
+    for (unsigned i = 0; i < v->n_top; i++) {
+        jw_obj(w, NULL);
+        jw_str(w, "caller", v->top[i].caller);
+        jw_str_or_null(w, "plain", v->top[i].plain);
+        jw_u64(w, "bytes", v->top[i].bytes);
+        jw_u64(w, "vsize_bytes", v->top[i].vsize);
+        jw_u64(w, "areas", v->top[i].areas);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_u64(w, "rest_bytes", v->rest_bytes);
+    jw_arr(w, "groups");
+    for (unsigned i = 0; i < v->n_groups; i++) {
+        jw_obj(w, NULL);
+        jw_str(w, "name", v->groups[i].name);
+        jw_u64(w, "bytes", v->groups[i].bytes);
+        jw_u64(w, "areas", v->groups[i].areas);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+
+    jw_obj(w, "iomem");
+    json_file_error(w, io->err);
+    jw_u64(w, "system_ram_bytes", io->system_ram);
+    jw_u64(w, "ram_ranges", io->ram_ranges);
+    jw_u64(w, "kernel_code_bytes", io->kernel_code);
+    jw_u64(w, "kernel_rodata_bytes", io->kernel_rodata);
+    jw_u64(w, "kernel_data_bytes", io->kernel_data);
+    jw_u64(w, "kernel_bss_bytes", io->kernel_bss);
+    if (io->kernel_seen)
+        jw_u64(w, "kernel_span_bytes", io->kernel_end - io->kernel_start + 1);
+    else
+        jw_null(w, "kernel_span_bytes");
+    jw_u64(w, "crash_kernel_bytes", io->crash_kernel);
+    jw_obj_end(w);
+
+    jw_obj(w, "allocinfo");
+    jw_bool(w, "present", a->present);
+    json_file_error(w, a->err);
+    if (a->present && !a->err) {
+        char ver[32];
+
+        snprintf(ver, sizeof(ver), "%u.%u", a->major, a->minor);
+        jw_str(w, "version", ver);
+    } else {
+        jw_null(w, "version");
+    }
+    jw_u64(w, "sites", a->sites);
+    jw_i64(w, "bytes", a->bytes);
+    jw_u64(w, "calls", a->calls);
+    jw_arr(w, "top");
+    for (unsigned i = 0; i < a->n_top; i++) {
+        jw_obj(w, NULL);
+        jw_str(w, "site", a->top[i].site);
+        jw_str_or_null(w, "func", a->top[i].func);
+        jw_str_or_null(w, "module", a->top[i].module);
+        jw_i64(w, "bytes", a->top[i].bytes);
+        jw_u64(w, "calls", a->top[i].calls);
+        jw_bool(w, "accurate", !a->top[i].inaccurate);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+
+    jw_obj(w, "outside");
+    jw_bool(w, "known", o->known);
+    if (o->known) {
+        jw_u64(w, "system_ram_bytes", o->system_ram);
+        jw_u64(w, "total_bytes", o->total);
+    } else {
+        jw_null(w, "system_ram_bytes");
+        jw_null(w, "total_bytes");
+    }
+    jw_u64(w, "memtotal_bytes", o->memtotal);
+    jw_obj(w, "parts");
+    for (int p = 0; p < KMEM_OUT_PART_COUNT; p++)
+        jw_u64(w, kmem_outside_part_name[p], o->part[p]);
+    jw_obj_end(w);
+    if (o->known) {
+        jw_i64(w, "unexplained_raw_bytes", o->unexplained_signed);
+    } else {
+        jw_null(w, "unexplained_raw_bytes");
+    }
+    jw_bool(w, "kernel_image_from_span", o->image_from_span);
+    jw_bool(w, "memmap_estimated", o->memmap_estimated);
+    jw_u64(w, "kernel_image_named_bytes", o->image_named);
+    if (o->known && (snap->flags & KMEM_COLLECT_NODE) && !snap->status[KMEM_PART_NODE].err)
+        jw_u64(w, "unexplained_total_bytes",
+               add_sat(snap->node.kind[KMEM_NODE_UNACCOUNTED], o->part[KMEM_OUT_UNEXPLAINED]));
+    else
+        jw_null(w, "unexplained_total_bytes");
+    jw_obj_end(w);
     jw_obj_end(w);
 }
 
@@ -438,10 +741,17 @@ int kt_json(FILE *f, const struct kmem_snapshot *snap)
     jw_u64(&w, "page_size", kmem_page_size());
     json_slab(&w, snap);
     json_node(&w, snap);
+    json_detail(&w, snap);
     json_cgroups(&w, snap);
     jw_obj_end(&w);
     fputc('\n', f);
     if (fflush(f) != 0 || ferror(f))
         return -(errno ? errno : EIO);
     return 0;
+}
+
+/* A JSON string with the escaping above, for the other JSON documents (--alloc). */
+void kt_json_string(FILE *f, const char *s)
+{
+    jw_string_raw(f, s ? s : "");
 }

@@ -7,7 +7,7 @@
 #include "kmem.h"
 #include "views.h"
 
-enum kt_view { KT_VIEW_SLABS, KT_VIEW_CGROUPS, KT_VIEW_NODE, KT_VIEW_COUNT };
+enum kt_view { KT_VIEW_SLABS, KT_VIEW_CGROUPS, KT_VIEW_NODE, KT_VIEW_ALLOC, KT_VIEW_COUNT };
 
 struct kt_opts {
     bool slabtop_mode; /* invoked as "slabtop": procps-ng 4.0.2 behaviour */
@@ -25,6 +25,12 @@ struct kt_opts {
     const char *capture;
     bool force;    /* --force: --capture may replace an earlier capture */
     char *command; /* the command line, for the capture's metadata */
+    /* --alloc SECONDS (allocview.c); 0 when not asked */
+    double alloc_seconds;
+    bool alloc_counts;      /* --alloc-counts: no live-object tracking */
+    unsigned alloc_keys;    /* --alloc-keys N (0: default) */
+    unsigned alloc_objects; /* --alloc-objects N (0: default) */
+    char alloc_sort;        /* allocations view: n net, c change, r rate */
 };
 
 /* procps slabtop's message for a /proc/slabinfo that cannot be read (main.c). */

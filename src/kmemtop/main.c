@@ -13,10 +13,23 @@
 #include <unistd.h>
 
 #include "kmemtop.h"
+#include "allocview.h"
 
 #define DEFAULT_DELAY 3
 
-enum { OPT_ROOT = 256, OPT_CGROUPS, OPT_NODE, OPT_REPORT, OPT_JSON, OPT_CAPTURE, OPT_FORCE };
+enum {
+    OPT_ROOT = 256,
+    OPT_CGROUPS,
+    OPT_NODE,
+    OPT_REPORT,
+    OPT_JSON,
+    OPT_CAPTURE,
+    OPT_FORCE,
+    OPT_ALLOC,
+    OPT_ALLOC_COUNTS,
+    OPT_ALLOC_KEYS,
+    OPT_ALLOC_OBJECTS,
+};
 
 static void usage_slabtop(FILE *out, const char *prog)
 {
@@ -66,6 +79,11 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "     --force         with --capture: replace an earlier capture in <dir>\n"
             "     --root <dir>    read <dir>/proc, <dir>/sys and <dir>/var/log instead of\n"
             "                     /proc, /sys and /var/log (a capture, a host at /host)\n"
+            "     --alloc <secs>  trace slab allocations per cgroup and cache with BPF for\n"
+            "                     <secs> seconds, then print them (with --json: one document)\n"
+            "     --alloc-counts  with --alloc: counts only, no live-object tracking (cheaper)\n"
+            "     --alloc-objects <n>  live objects tracked (default 262144)\n"
+            "     --alloc-keys <n>     (cgroup, cache) pairs counted (default 65536)\n"
             " -h, --help          display this help and exit\n"
             " -V, --version       output version information and exit\n"
             "\nSlab sort keys (as slabtop): a active objects, b objects per slab, c cache\n"
@@ -158,6 +176,36 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
     }
 }
 
+/* --alloc SECONDS: a positive number, at most a day. */
+static double parse_seconds(const struct kt_opts *o, const char *s)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 86400) {
+        fprintf(stderr, "%s: --alloc: '%s' is not a number of seconds in (0, 86400]\n", o->prog, s);
+        exit(EXIT_FAILURE);
+    }
+    return v;
+}
+
+/* A map size: 1 .. 2^26 entries. */
+static unsigned parse_count(const struct kt_opts *o, const char *opt, const char *s)
+{
+    char *end = NULL;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v < 1 || v > (1UL << 26)) {
+        fprintf(stderr, "%s: %s: '%s' is not a number in 1..%lu\n", o->prog, opt, s, 1UL << 26);
+        exit(EXIT_FAILURE);
+    }
+    return (unsigned)v;
+}
+
 static void parse_opts(struct kt_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -173,6 +221,10 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"json", no_argument, NULL, OPT_JSON},
         {"capture", required_argument, NULL, OPT_CAPTURE},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"alloc", required_argument, NULL, OPT_ALLOC},
+        {"alloc-counts", no_argument, NULL, OPT_ALLOC_COUNTS},
+        {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
+        {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
         {NULL, 0, NULL, 0},
     };
     const char *sort_arg = NULL;
@@ -236,6 +288,18 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_FORCE:
             o->force = true;
+            break;
+        case OPT_ALLOC:
+            o->alloc_seconds = parse_seconds(o, optarg);
+            break;
+        case OPT_ALLOC_COUNTS:
+            o->alloc_counts = true;
+            break;
+        case OPT_ALLOC_KEYS:
+            o->alloc_keys = parse_count(o, "--alloc-keys", optarg);
+            break;
+        case OPT_ALLOC_OBJECTS:
+            o->alloc_objects = parse_count(o, "--alloc-objects", optarg);
             break;
         default:
             usage(o, stderr);
@@ -389,7 +453,7 @@ static int finish_capture(struct kmem_ctx *ctx, const struct kt_opts *o, int rc)
 
 int main(int argc, char **argv)
 {
-    struct kt_opts o = {.sort = 'o', .view = KT_VIEW_SLABS};
+    struct kt_opts o = {.sort = 'o', .view = KT_VIEW_SLABS, .alloc_sort = 'n'};
     struct kmem_ctx *ctx;
     char err[512];
     const char *base = strrchr(argv[0], '/');
@@ -419,7 +483,9 @@ int main(int argc, char **argv)
             : o.view == KT_VIEW_CGROUPS ? KMEM_COLLECT_CGROUPS
             : o.view == KT_VIEW_NODE    ? KMEM_COLLECT_NODE
                                         : KMEM_COLLECT_SLAB;
-    if (o.report || o.json)
+    if (o.alloc_seconds > 0)
+        rc = kt_alloc_once(ctx, &o);
+    else if (o.report || o.json)
         rc = print_whole(ctx, &o);
     else if (o.once && o.view != KT_VIEW_SLABS)
         rc = print_view_once(ctx, &o, flags);

@@ -43,6 +43,13 @@ static const char *const kind_help[KMEM_NODE_KIND_COUNT] = {
     [KMEM_NODE_ZSWAP] = "compressed copies of swapped-out pages kept in RAM by zswap (Zswap)",
     [KMEM_NODE_ZRAM] = "compressed RAM disks (zram), e.g. swap on zram (vmstat nr_zspages x page "
                        "size - Zswap)",
+    [KMEM_NODE_BOUNCE] = "copies of I/O buffers made for devices that cannot reach the original "
+                         "memory (Bounce)",
+    [KMEM_NODE_WRITEBACK_TMP] = "temporary copies FUSE makes of pages being written back "
+                                "(WritebackTmp)",
+    [KMEM_NODE_HASH_TABLES] = "lookup tables sized at boot (TCP and UDP connections, mounts, ...) "
+                              "taken from the page allocator; sizes from the kernel log "
+                              "(\"hash table entries\" lines)",
     [KMEM_NODE_UNACCOUNTED] = "what no counter explains: pages drivers and subsystems took "
                               "straight from the page allocator (see the formula below)",
 };
@@ -170,6 +177,14 @@ static void summary(struct rep *r)
         len += (size_t)snprintf(text + len, sizeof(text) - len, " No counter explains %s (%.1f%%).",
                                 hum(h, un), kt_pct(un, n->kernel_total));
     }
+    if (r->node_ok && r->snap->detail.outside.known && len < sizeof(text)) {
+        const struct kmem_outside *o = &r->snap->detail.outside;
+
+        len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                " Outside MemTotal, %s of RAM was set aside at boot (memmap, "
+                                "kernel image, ...); %s of it is unexplained.",
+                                hum(h, o->total), hum(h2, o->part[KMEM_OUT_UNEXPLAINED]));
+    }
     if (r->node_ok && r->cg_ok && r->snap->cgroups.n > 0 && len < sizeof(text)) {
         uint64_t ch = r->snap->cgroups.v[0].kernel;
         uint64_t not_charged = n->kernel_total > ch ? n->kernel_total - ch : 0;
@@ -233,6 +248,38 @@ static void kinds(struct rep *r)
                      mi[KMEM_MI_SHADOWCALLSTACK], n->kind[KMEM_NODE_VMALLOC]);
         fputc('\n', r->f);
         wrap(r->f, "  ", 2, text);
+        if (n->stack_in_slab || n->scs_in_slab) {
+            snprintf(text, sizeof(text),
+                     "Here %s from slab caches (decided from: %s), so SUnreclaim includes them "
+                     "and slab_unreclaimable leaves them out: slab_unreclaimable = SUnreclaim - "
+                     "%s = %" PRIu64 " - %" PRIu64 " = %" PRIu64 ".",
+                     n->stack_in_slab && n->scs_in_slab ? "thread stacks and shadow call stacks "
+                                                          "come"
+                     : n->stack_in_slab                 ? "thread stacks come (thread_stack)"
+                                                        : "shadow call stacks come (scs_cache)",
+                     kmem_vmap_stack_source_name[n->stack_in_slab ? n->stack_slab_source
+                                                                  : n->scs_source],
+                     n->stack_in_slab && n->scs_in_slab ? "KernelStack - ShadowCallStack"
+                     : n->stack_in_slab                 ? "KernelStack"
+                                                        : "ShadowCallStack",
+                     mi[KMEM_MI_SUNRECLAIM],
+                     (n->stack_in_slab ? mi[KMEM_MI_KERNELSTACK] : 0) +
+                         (n->scs_in_slab ? mi[KMEM_MI_SHADOWCALLSTACK] : 0),
+                     n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]);
+            fputc('\n', r->f);
+            wrap(r->f, "  ", 2, text);
+        }
+        if (n->percpu_first_chunk_bytes) {
+            snprintf(text, sizeof(text),
+                     "Percpu also counts the first per-CPU chunk, which was set aside at boot "
+                     "outside MemTotal (kernel log: %" PRIu64 " pages per CPU x %" PRIu64
+                     " possible CPUs); percpu leaves it out: percpu = Percpu - first chunk = "
+                     "%" PRIu64 " - %" PRIu64 " = %" PRIu64 ".",
+                     n->boot.percpu_unit_pages, n->boot.possible_cpus, mi[KMEM_MI_PERCPU],
+                     n->percpu_first_chunk_bytes, n->kind[KMEM_NODE_PERCPU]);
+            fputc('\n', r->f);
+            wrap(r->f, "  ", 2, text);
+        }
     }
 }
 
@@ -247,6 +294,31 @@ static int cmp_slab_size(const void *pa, const void *pb, void *arg)
     if (sa != sb)
         return sa > sb ? -1 : 1;
     return a < b ? -1 : 1;
+}
+
+/* meminfo Slab against /proc/slabinfo: what the caches do not hold. */
+static void slab_gap(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    char text[1024], h[H];
+
+    snprintf(text, sizeof(text),
+             "The difference, Slab - sum of /proc/slabinfo = %" PRIu64 " - %" PRIu64 " = %" PRId64
+             " bytes (%s), is memory no cache holds: kmalloc() of more than two pages goes "
+             "straight to the page allocator, yet the kernel counts it in SUnreclaim (mm/slub.c, "
+             "since about 5.7; SLAB since 6.1).",
+             n->mi.v[KMEM_MI_SLAB], n->slabinfo_bytes, n->slab_gap,
+             n->slab_gap >= 0 ? hum(h, (uint64_t)n->slab_gap) : "below 0");
+    fputc('\n', r->f);
+    wrap(r->f, "  ", 2, text);
+    if (n->slab_split_known) {
+        snprintf(text, sizeof(text),
+                 "By /sys/kernel/slab/*/reclaim_account: reclaimable caches = %" PRIu64
+                 " bytes (SReclaimable = %" PRIu64 "); large kmallocs = SUnreclaim - the other "
+                 "caches = %" PRId64 " bytes.",
+                 n->slabinfo_reclaimable_bytes, n->mi.v[KMEM_MI_SRECLAIMABLE], n->large_kmalloc);
+        wrap(r->f, "  ", 2, text);
+    }
 }
 
 static void slabs(struct rep *r)
@@ -279,6 +351,8 @@ static void slabs(struct rep *r)
         fprintf(r->f, ";\n  /proc/meminfo counts Slab = %" PRIu64 " bytes",
                 r->snap->node.mi.v[KMEM_MI_SLAB]);
     fputs(".\n", r->f);
+    if (r->node_ok && r->snap->node.slab_gap_known)
+        slab_gap(r);
     if (si->n == 0)
         return;
     idx = malloc(si->n * sizeof(*idx));
@@ -356,7 +430,7 @@ static void unaccounted(struct rep *r)
           "  and some subsystems take straight from the page allocator.\n\n",
           r->f);
     fputs("  unaccounted = MemTotal - MemFree - per-CPU free pages\n"
-          "              - (Active + Inactive + Unevictable) - huge pages\n"
+          "              - (Active + Inactive + Unevictable) - isolated pages - huge pages\n"
           "              - (every kind above except unaccounted)\n\n",
           r->f);
 
@@ -364,6 +438,8 @@ static void unaccounted(struct rep *r)
     t[nt++] = (struct term){"MemFree", mi[KMEM_MI_MEMFREE], ""};
     t[nt++] = (struct term){"per-CPU free pages", n->percpu_free_bytes, ""};
     t[nt++] = (struct term){"Active + Inactive + Unevictable", n->lru_bytes, ""};
+    t[nt++] = (struct term){"isolated pages", n->isolated_bytes,
+                            "nr_isolated_anon + nr_isolated_file: user pages off the LRU"};
     if (n->mi.present & (UINT64_C(1) << KMEM_MI_HUGETLB))
         t[nt++] = (struct term){"Hugetlb", n->hugetlb_bytes, "huge pages of every size"};
     else
@@ -397,20 +473,12 @@ static void unaccounted(struct rep *r)
                 sum);
 }
 
-static void outside(struct rep *r)
+/* The memmap lines (vmstat, 6.11+). */
+static void outside_memmap(struct rep *r)
 {
     const struct kmem_node *n = &r->snap->node;
     char h[H];
 
-    section(r, "Memory outside MemTotal");
-    if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
-        return;
-    }
-    fputs("  Some RAM never appears in MemTotal: the kernel's own code and data, memory the\n"
-          "  firmware reserves, and most of the memmap, the table with one descriptor\n"
-          "  (struct page) for every page of RAM, set up at boot.\n",
-          r->f);
     if (!(n->vm.present & (UINT64_C(1) << KMEM_VM_NR_MEMMAP_PAGES))) {
         fputs("  This kernel does not report the memmap's size (/proc/vmstat nr_memmap_pages,\n"
               "  Linux 6.11 and later).\n",
@@ -428,6 +496,399 @@ static void outside(struct rep *r)
             "  hot-plug) is inside MemTotal; no other counter shows it, so it is part of\n"
             "  unaccounted above.\n",
             n->memmap_boot_bytes, hum(h, n->memmap_boot_bytes));
+}
+
+/* Why a detail file is missing, in words. */
+static const char *detail_why(int err)
+{
+    switch (err < 0 ? -err : err) {
+    case EPERM:
+    case EACCES:
+        return "readable by root only: run as root";
+    case ENOENT:
+        return "not in this tree or kernel";
+    default:
+        return strerror(err < 0 ? -err : err);
+    }
+}
+
+static void outside(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    const struct kmem_detail *d = &r->snap->detail;
+    const struct kmem_outside *o = &d->outside;
+    const struct kmem_iomem *io = &d->iomem;
+    bool detail = (r->snap->flags & KMEM_COLLECT_DETAIL) != 0;
+    char h[H];
+
+    section(r, "Memory outside MemTotal");
+    if (!r->node_ok) {
+        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
+        return;
+    }
+    fputs("  Some RAM never appears in MemTotal: the kernel's own code and data, memory the\n"
+          "  firmware reserves, and most of the memmap, the table with one descriptor\n"
+          "  (struct page) for every page of RAM, set up at boot.\n",
+          r->f);
+    outside_memmap(r);
+    if (!detail)
+        return;
+    fputc('\n', r->f);
+    if (!o->known) {
+        char text[512];
+
+        snprintf(text, sizeof(text),
+                 "The RAM installed (/proc/iomem \"System RAM\") is not known: /proc/iomem is "
+                 "%s. Without it the part outside MemTotal cannot be totalled; the parts below "
+                 "are what the other files show.",
+                 io->err ? detail_why(io->err) : "not collected");
+        wrap(r->f, "  ", 2, text);
+        fputc('\n', r->f);
+    } else {
+        fprintf(r->f,
+                "  outside = System RAM (/proc/iomem) - MemTotal = %" PRIu64 " - %" PRIu64
+                " = %" PRIu64 " bytes (%s)\n\n",
+                o->system_ram, o->memtotal, o->total, hum(h, o->total));
+    }
+    fprintf(r->f, "  %-20s %15s %8s  %s\n", "part", "bytes", "size", "from");
+    fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "memmap", o->part[KMEM_OUT_MEMMAP],
+            hum(h, o->part[KMEM_OUT_MEMMAP]),
+            o->memmap_estimated ? "estimated: System RAM pages x 64 bytes (no nr_memmap_boot_pages)"
+                                : "nr_memmap_boot_pages x page size");
+    if (io->err == 0 && io->kernel_seen) {
+        char from[256];
+
+        if (o->image_from_span)
+            snprintf(from, sizeof(from),
+                     "iomem Kernel code..bss span %" PRIu64 " - freed after boot %" PRIu64
+                     " (kernel log)",
+                     io->kernel_end - io->kernel_start + 1, n->boot.image_freed_bytes);
+        else
+            snprintf(from, sizeof(from), "iomem Kernel code + rodata + data + bss");
+        fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "kernel_image",
+                o->part[KMEM_OUT_KERNEL_IMAGE], hum(h, o->part[KMEM_OUT_KERNEL_IMAGE]), from);
+    } else {
+        fprintf(r->f, "  %-20s %15s %8s  %s\n", "kernel_image", "?", "",
+                "iomem Kernel code/rodata/data/bss (not known)");
+    }
+    fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "crash_kernel", o->part[KMEM_OUT_CRASH_KERNEL],
+            hum(h, o->part[KMEM_OUT_CRASH_KERNEL]), "iomem Crash kernel (kdump)");
+    fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "boot_hash_tables",
+            o->part[KMEM_OUT_BOOT_HASH_TABLES], hum(h, o->part[KMEM_OUT_BOOT_HASH_TABLES]),
+            n->boot.err ? "kernel log (not readable)" : "kernel log: tables made before MemTotal");
+    fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "percpu_first_chunk",
+            o->part[KMEM_OUT_PERCPU_FIRST_CHUNK], hum(h, o->part[KMEM_OUT_PERCPU_FIRST_CHUNK]),
+            "kernel log \"percpu: Embedded N pages/cpu\" x CPUs");
+    if (o->known) {
+        fprintf(r->f, "  %-20s %15" PRId64 " %8s  %s\n", "unexplained", o->unexplained_signed,
+                o->unexplained_signed >= 0 ? hum(h, (uint64_t)o->unexplained_signed) : "<0",
+                "outside - the parts above: firmware, early page tables, ...");
+        fprintf(r->f,
+                "\n  Inside and outside MemTotal together, %" PRIu64
+                " bytes (%s) of System RAM are\n  explained by no figure: unaccounted %" PRIu64
+                " + unexplained %" PRIu64 ".\n",
+                n->kind[KMEM_NODE_UNACCOUNTED] + o->part[KMEM_OUT_UNEXPLAINED],
+                hum(h, n->kind[KMEM_NODE_UNACCOUNTED] + o->part[KMEM_OUT_UNEXPLAINED]),
+                n->kind[KMEM_NODE_UNACCOUNTED], o->part[KMEM_OUT_UNEXPLAINED]);
+    }
+    if (n->boot.err) {
+        char text[512];
+
+        snprintf(text, sizeof(text),
+                 "The kernel log was not readable (%s): boot hash tables, the freed parts of the "
+                 "kernel image and the per-CPU first chunk are not known. Run as root or grant "
+                 "CAP_SYSLOG.",
+                 strerror(n->boot.err < 0 ? -n->boot.err : n->boot.err));
+        fputc('\n', r->f);
+        wrap(r->f, "  ", 2, text);
+    }
+    if (n->boot.n_hash) {
+        fputs("\n  Boot hash tables (kernel log; boot: outside MemTotal, pages: the hash_tables\n"
+              "  kind, vmalloc: inside vmalloc):\n",
+              r->f);
+        for (unsigned i = 0; i < n->boot.n_hash; i++)
+            fprintf(r->f, "  %15" PRIu64 " %8s  %-8s %s\n", n->boot.hash[i].bytes,
+                    hum(h, n->boot.hash[i].bytes), kmem_hash_home_name[n->boot.hash[i].home],
+                    n->boot.hash[i].name);
+    }
+}
+
+/* /proc/vmallocinfo by caller. */
+static void vmalloc_callers(struct rep *r)
+{
+    const struct kmem_vmallocinfo *v = &r->snap->detail.vmalloc;
+    char h[H];
+
+    if (!(r->snap->flags & KMEM_COLLECT_DETAIL))
+        return;
+    section(r, "Where vmalloc memory goes");
+    if (v->err) {
+        fprintf(r->f, "  /proc/vmallocinfo is %s, so the callers are not shown.\n",
+                detail_why(v->err));
+        return;
+    }
+    fprintf(r->f,
+            "  /proc/vmallocinfo lists %" PRIu64 " areas from %" PRIu64 " callers holding %" PRIu64
+            " bytes (%s) of RAM\n  (the sum of pages=N, which is VmallocUsed",
+            v->areas, v->callers, v->bytes, hum(h, v->bytes));
+    if (r->node_ok)
+        fprintf(r->f, " = %" PRIu64, r->snap->node.mi.v[KMEM_MI_VMALLOCUSED]);
+    fprintf(r->f, "), and %" PRIu64 " bytes of device memory\n  mapped with ioremap (no RAM).\n",
+            v->ioremap_vsize);
+    if (v->n_groups) {
+        fputs("\n  By purpose:\n", r->f);
+        for (unsigned i = 0; i < v->n_groups; i++)
+            if (v->groups[i].bytes)
+                fprintf(r->f, "  %15" PRIu64 " %8s  %s\n", v->groups[i].bytes,
+                        hum(h, v->groups[i].bytes), v->groups[i].name);
+    }
+    if (v->n_top) {
+        fputs("\n  Top callers (RAM behind their areas):\n", r->f);
+        fprintf(r->f, "  %15s %8s %7s  %s\n", "bytes", "size", "areas", "caller");
+        for (unsigned i = 0; i < v->n_top && i < TOP_N; i++) {
+            fprintf(r->f, "  %15" PRIu64 " %8s %7" PRIu64 "  ", v->top[i].bytes,
+                    hum(h, v->top[i].bytes), v->top[i].areas);
+            kt_put_printable(r->f, v->top[i].caller);
+            if (v->top[i].plain)
+                fprintf(r->f, " (%s)", v->top[i].plain);
+            fputc('\n', r->f);
+        }
+    }
+}
+
+/* /proc/allocinfo: the top call sites. */
+static void alloc_sites(struct rep *r)
+{
+    const struct kmem_allocinfo *a = &r->snap->detail.alloc;
+    char h[H];
+
+    if (!(r->snap->flags & KMEM_COLLECT_DETAIL))
+        return;
+    section(r, "Allocation call sites");
+    if (!a->present) {
+        fputs("  This kernel has no /proc/allocinfo (Linux 6.10+ built with\n"
+              "  CONFIG_MEM_ALLOC_PROFILING), which counts the bytes every call site holds.\n",
+              r->f);
+        return;
+    }
+    if (a->err) {
+        fprintf(r->f, "  /proc/allocinfo is %s.\n", detail_why(a->err));
+        return;
+    }
+    fprintf(r->f,
+            "  /proc/allocinfo (version %u.%u): %" PRIu64 " call sites hold %" PRId64
+            " bytes in %" PRIu64 " allocations.\n",
+            a->major, a->minor, a->sites, a->bytes, a->calls);
+    fprintf(r->f, "  %15s %8s %10s  %s\n", "bytes", "size", "calls", "call site");
+    for (unsigned i = 0; i < a->n_top && i < TOP_N; i++) {
+        fprintf(r->f, "  %15" PRId64 " %8s %10" PRIu64 "  ", a->top[i].bytes,
+                a->top[i].bytes >= 0 ? hum(h, (uint64_t)a->top[i].bytes) : "<0", a->top[i].calls);
+        kt_put_printable(r->f, a->top[i].site);
+        if (*a->top[i].func)
+            fprintf(r->f, " %s", a->top[i].func);
+        if (*a->top[i].module)
+            fprintf(r->f, " [%s]", a->top[i].module);
+        if (a->top[i].inaccurate)
+            fputs(" (not accurate)", r->f);
+        fputc('\n', r->f);
+    }
+}
+
+/* Socket buffers and zram devices: notes, not kinds. */
+static void notes(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    char h[H];
+
+    if (!r->node_ok || (!n->sock.present && n->zram.n_total == 0))
+        return;
+    section(r, "Socket buffers and zram");
+    if (n->sock.present) {
+        char text[768];
+
+        snprintf(text, sizeof(text),
+                 "Sockets hold %" PRIu64 " bytes (%s) of buffers: (TCP mem %" PRIu64
+                 " + UDP mem %" PRIu64 ") pages x %" PRIu64 " + IP fragments %" PRIu64
+                 " bytes (/proc/net/sockstat, sockstat6). This is a note, not a kind: the "
+                 "buffers live in slab (skbuff caches) and in pages counted nowhere else "
+                 "(inside unaccounted). %" PRIu64 " sockets are in use, %" PRIu64
+                 " TCP sockets wait in TIME-WAIT.",
+                 n->sock.mem_bytes, hum(h, n->sock.mem_bytes), n->sock.tcp_mem_pages,
+                 n->sock.udp_mem_pages, n->page_size, n->sock.frag_bytes + n->sock.frag6_bytes,
+                 n->sock.sockets_used, n->sock.tcp_tw);
+        wrap(r->f, "  ", 2, text);
+    }
+    if (n->zram.n_total) {
+        fprintf(r->f,
+                "\n  zram devices (/sys/block/zram*/mm_stat): %u, using %" PRIu64
+                " bytes (the zram kind is %" PRIu64 ").\n",
+                n->zram.n_total, n->zram.mem_used_total, n->kind[KMEM_NODE_ZRAM]);
+        fprintf(r->f, "  %-8s %15s %15s %15s\n", "device", "data", "compressed", "memory used");
+        for (unsigned i = 0; i < n->zram.n; i++)
+            fprintf(r->f, "  %-8s %15" PRIu64 " %15" PRIu64 " %15" PRIu64 "\n", n->zram.dev[i].name,
+                    n->zram.dev[i].orig_data, n->zram.dev[i].compr_data, n->zram.dev[i].mem_used);
+    }
+}
+
+/*
+ * "What to do": one plain sentence per finding. The thresholds are the
+ * table "What the report advises" in docs/node.md; change both together.
+ */
+#define ADV_SHARE_RECLAIMABLE   20 /* % of kernel memory in reclaimable slab */
+#define ADV_SHARE_UNRECL        20 /* % of kernel memory in unreclaimable slab */
+#define ADV_SHARE_VMALLOC       20 /* % of kernel memory in vmalloc */
+#define ADV_SHARE_PAGETABLES    20 /* % of kernel memory in page tables */
+#define ADV_SHARE_UNEXPLAINED   10 /* % of kernel memory no figure explains (inside + outside) */
+#define ADV_MIN_UNEXPLAINED     (UINT64_C(1) << 30)  /* ... or at least this much */
+#define ADV_SHARE_LARGE_KMALLOC 10                   /* % of Slab in kmalloc() > 2 pages ... */
+#define ADV_MIN_LARGE_KMALLOC   (UINT64_C(64) << 20) /* ... and at least this much */
+#define ADV_SHARE_SOCK          10                   /* % of kernel memory in socket buffers ... */
+#define ADV_MIN_SOCK            (UINT64_C(64) << 20) /* ... and at least this much */
+
+static bool over(uint64_t part, uint64_t whole, unsigned pct_min)
+{
+    return whole && part * 100.0 >= (double)whole * pct_min;
+}
+
+/* What to run for the largest vmalloc purpose. */
+static const char *vmalloc_hint(const char *group)
+{
+    static const struct {
+        const char *group, *hint;
+    } hints[] = {
+        {"BPF maps", "bpftool map show lists the maps and their sizes"},
+        {"BPF programs", "bpftool prog show lists the programs"},
+        {"module code and data", "lsmod lists the modules and their sizes"},
+        {"thread stacks", "each thread has one: ps -eLf | wc -l counts them"},
+        {"per-CPU chunks", "per-CPU allocations grow with cgroups, BPF maps and network devices"},
+    };
+
+    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+        if (!strcmp(group, hints[i].group))
+            return hints[i].hint;
+    return "the callers are in /proc/vmallocinfo (section below)";
+}
+
+static void advice(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    const struct kmem_detail *d = &r->snap->detail;
+    bool detail = (r->snap->flags & KMEM_COLLECT_DETAIL) != 0;
+    uint64_t total = n->kernel_total;
+    unsigned said = 0;
+    char text[1024], h[H], h2[H];
+
+    if (!r->node_ok)
+        return;
+    section(r, "What to do");
+    if (over(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total, ADV_SHARE_RECLAIMABLE)) {
+        snprintf(text, sizeof(text),
+                 "Reclaimable slab (%s, %.0f%% of kernel memory) is returned on demand when "
+                 "memory runs short, so it is not lost; to see how much comes back, compare "
+                 "SReclaimable in /proc/meminfo before and after 'echo 2 > "
+                 "/proc/sys/vm/drop_caches' (this drops cached file names and inodes, which "
+                 "are then read again).",
+                 hum(h, n->kind[KMEM_NODE_SLAB_RECLAIMABLE]),
+                 kt_pct(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total));
+        wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (over(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total, ADV_SHARE_UNRECL)) {
+        snprintf(text, sizeof(text),
+                 "Unreclaimable slab holds %s (%.0f%% of kernel memory); a cache that grows "
+                 "from one refresh to the next is the usual sign of a leak: watch 'kmemtop -s "
+                 "g' (sorted by growth) for a few minutes.",
+                 hum(h, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]),
+                 kt_pct(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total));
+        wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (n->slab_split_known && n->large_kmalloc > 0 &&
+        (uint64_t)n->large_kmalloc >= ADV_MIN_LARGE_KMALLOC &&
+        over((uint64_t)n->large_kmalloc, n->mi.v[KMEM_MI_SLAB], ADV_SHARE_LARGE_KMALLOC)) {
+        snprintf(text, sizeof(text),
+                 "%s of SUnreclaim is kmalloc() larger than two pages, held by no slab "
+                 "cache: /proc/allocinfo (when the kernel has it) or 'kmemtop --alloc' "
+                 "name the callers.",
+                 hum(h, (uint64_t)n->large_kmalloc));
+        wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (over(n->kind[KMEM_NODE_VMALLOC], total, ADV_SHARE_VMALLOC)) {
+        if (detail && !d->vmalloc.err && d->vmalloc.n_groups && d->vmalloc.groups[0].bytes)
+            snprintf(text, sizeof(text),
+                     "vmalloc holds %s (%.0f%% of kernel memory), most of it %s (%s): %s.",
+                     hum(h, n->kind[KMEM_NODE_VMALLOC]), kt_pct(n->kind[KMEM_NODE_VMALLOC], total),
+                     d->vmalloc.groups[0].name, hum(h2, d->vmalloc.groups[0].bytes),
+                     vmalloc_hint(d->vmalloc.groups[0].name));
+        else
+            snprintf(text, sizeof(text),
+                     "vmalloc holds %s (%.0f%% of kernel memory); /proc/vmallocinfo (as root) "
+                     "says which callers.",
+                     hum(h, n->kind[KMEM_NODE_VMALLOC]), kt_pct(n->kind[KMEM_NODE_VMALLOC], total));
+        wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (over(n->kind[KMEM_NODE_PAGETABLES], total, ADV_SHARE_PAGETABLES)) {
+        snprintf(text, sizeof(text),
+                 "Page tables hold %s (%.0f%% of kernel memory): they grow with the memory "
+                 "each process maps; many processes mapping one large area (databases, JVMs) "
+                 "use less with huge pages.",
+                 hum(h, n->kind[KMEM_NODE_PAGETABLES]),
+                 kt_pct(n->kind[KMEM_NODE_PAGETABLES], total));
+        wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (n->sock.present && n->sock.mem_bytes >= ADV_MIN_SOCK &&
+        over(n->sock.mem_bytes, total, ADV_SHARE_SOCK)) {
+        snprintf(text, sizeof(text),
+                 "Socket buffers hold %s: 'ss -tmp' shows the sockets with full queues "
+                 "(a reader that stopped reading keeps its buffers).",
+                 hum(h, n->sock.mem_bytes));
+        wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    {
+        uint64_t un = n->kind[KMEM_NODE_UNACCOUNTED];
+
+        if (detail && d->outside.known)
+            un += d->outside.part[KMEM_OUT_UNEXPLAINED];
+        if (un >= ADV_MIN_UNEXPLAINED || over(un, total, ADV_SHARE_UNEXPLAINED)) {
+            snprintf(text, sizeof(text),
+                     "%s is explained by no counter: look at the vmalloc callers and "
+                     "/proc/allocinfo below (boot with CONFIG_MEM_ALLOC_PROFILING if the "
+                     "kernel lacks it), and at drivers that take pages straight from the page "
+                     "allocator: GPU (DRM/TTM) and NIC drivers, RDMA, virtio-balloon "
+                     "(meminfo Balloon).",
+                     hum(h, un));
+            wrap(r->f, "  - ", 4, text);
+            said++;
+        }
+    }
+    if (detail &&
+        (r->snap->status[KMEM_PART_DETAIL].err || d->vmalloc.err || d->iomem.err || n->boot.err)) {
+        char what[128] = "";
+
+        if (d->vmalloc.err)
+            strcat(what, ", /proc/vmallocinfo");
+        if (d->iomem.err)
+            strcat(what, ", /proc/iomem");
+        if (n->boot.err)
+            strcat(what, ", the kernel log");
+        if (r->snap->status[KMEM_PART_DETAIL].err && !*what)
+            strcat(what, ", the detail files");
+        snprintf(text, sizeof(text),
+                 "Some figures are missing (%s): run kmemtop as root (the kernel log needs "
+                 "CAP_SYSLOG when dmesg_restrict is set) for the vmalloc callers and the memory "
+                 "outside MemTotal.",
+                 what + 2);
+        wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (!said)
+        wrap(r->f, "  ", 2,
+             "Nothing stands out: no kind of kernel memory passes the thresholds of "
+             "docs/node.md, and no more than a few percent of it is unexplained.");
 }
 
 static int cmp_kernel(const void *pa, const void *pb, void *arg)
@@ -748,12 +1209,16 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_captu
     fprintf(f, "Kernel memory report (kmemtop %s)\n", KMEM_VERSION);
     capture_header(f, meta);
     summary(&r);
+    advice(&r);
     intro(&r);
     kinds(&r);
     slabs(&r);
     percpu_free(&r);
     unaccounted(&r);
     outside(&r);
+    vmalloc_callers(&r);
+    alloc_sites(&r);
+    notes(&r);
     cgroups(&r);
     dying(&r);
     if (fflush(f) != 0 || ferror(f))

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "kmemtop.h"
+#include "allocview.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -150,14 +151,16 @@ struct tui {
     char filter[KT_VIEW_COUNT][FILTER_MAX];
     bool editing; /* typing a filter on the last line */
     bool help;
-    double next_refresh; /* now_seconds() of the next timed refresh */
-    char note[160];      /* one-off message on the status line (e.g. "baseline reset") */
+    double next_refresh;     /* now_seconds() of the next timed refresh */
+    char note[160];          /* one-off message on the status line (e.g. "baseline reset") */
+    struct kt_allocview *av; /* the BPF tracer of the allocations view, loaded while shown */
 };
 
 static const char *const view_name[KT_VIEW_COUNT] = {
     [KT_VIEW_SLABS] = "slabs",
     [KT_VIEW_CGROUPS] = "cgroups",
     [KT_VIEW_NODE] = "node",
+    [KT_VIEW_ALLOC] = "allocs",
 };
 
 /* Line 0: the views, the sort, the refresh, help. */
@@ -176,7 +179,16 @@ static void draw_keys(struct tui *t, struct kt_sink *s)
     else if (t->view == KT_VIEW_CGROUPS)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s, %s",
                       kt_cg_sort_name(t->o->cg_sort), t->cg.flat ? "flat" : "tree");
-    snprintf(line + n, sizeof(line) - (size_t)n, " | every %lds | ? help  q quit", t->o->delay);
+    else if (t->view == KT_VIEW_ALLOC)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s",
+                      t->o->alloc_sort == 'c'   ? "change"
+                      : t->o->alloc_sort == 'r' ? "rate"
+                                                : "net");
+    /* The refresh interval goes first when the line would not fit (80 columns). */
+    if (n + (int)sizeof(" | every 99999s | ? help  q quit") - 1 > COLS && COLS > 0)
+        snprintf(line + n, sizeof(line) - (size_t)n, " | ? help  q quit");
+    else
+        snprintf(line + n, sizeof(line) - (size_t)n, " | every %lds | ? help  q quit", t->o->delay);
     kt_line(s, KT_BOLD, "%s", line);
 }
 
@@ -225,7 +237,8 @@ static void slab_unavailable(struct kt_sink *s, const struct kmem_snapshot *snap
 static void draw_help(struct tui *t, struct kt_sink *s)
 {
     static const char *const lines[] = {
-        "Views      1 slab caches   2 cgroups   3 node   TAB next view",
+        "Views      1 slab caches   2 cgroups   3 node   4 allocations (BPF)",
+        "           TAB next view",
         "Scroll     Up/Down  PgUp/PgDn  Home/End ('N more' under a long list)",
         "Filter     /  part of a name: cache; cgroup path, pod or container",
         "           Enter keeps it, Esc clears it",
@@ -240,6 +253,8 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "Cgroups    k kernel (default)  g change  G growth  r per min  n name",
         "           t tree or flat list   Right/+ unfold   Left/- fold",
         "           Enter fold or unfold the selected cgroup",
+        "Allocs     n net growth since the view opened (default)   c change",
+        "           r allocation rate; traced with BPF only while the view is shown",
         "Columns    more appear on wider terminals; - = not available on",
         "           this cgroup version, ~ = sum of the parts (no \"kernel\" line)",
         "Quit       q",
@@ -282,6 +297,8 @@ static void draw(struct tui *t)
     } else if (t->view == KT_VIEW_CGROUPS) {
         draw_growth_line(t, &sink);
         kt_cgroup_screen(&sink, snap, t->o->cg_sort, &sc, &t->cg);
+    } else if (t->view == KT_VIEW_ALLOC) {
+        kt_allocview_draw(t->av, &sink, t->o->alloc_sort);
     } else {
         kt_node_render(&sink, snap);
     }
@@ -306,6 +323,8 @@ static void refresh_data(struct tui *t)
 {
     kmem_collect(t->ctx, KMEM_COLLECT_ALL);
     kt_hist_record(&t->hist, kmem_current(t->ctx));
+    if (t->av && t->view == KT_VIEW_ALLOC)
+        kt_allocview_refresh(t->av, t->ctx);
     t->note[0] = '\0';
 }
 
@@ -394,6 +413,11 @@ static void view_key(struct tui *t, int c)
         }
         return;
     }
+    if (t->view == KT_VIEW_ALLOC) {
+        if (c == 'n' || c == 'c' || c == 'r')
+            t->o->alloc_sort = (char)c;
+        return;
+    }
     if (t->view != KT_VIEW_CGROUPS)
         return;
     if (c > 0 && c < 256 && kt_cg_sort_from_char(c, &cs)) {
@@ -438,7 +462,7 @@ static bool tui_key(struct tui *t, int c)
         t->view = (enum kt_view)((t->view + KT_VIEW_COUNT - 1) % KT_VIEW_COUNT);
         return true;
     case '/':
-        if (t->view != KT_VIEW_NODE)
+        if (t->view == KT_VIEW_SLABS || t->view == KT_VIEW_CGROUPS)
             t->editing = true;
         return true;
     case 27: /* Esc: clear the filter */
@@ -463,7 +487,7 @@ static bool tui_key(struct tui *t, int c)
 
 static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
 {
-    struct tui t = {.ctx = ctx, .o = o, .view = o->view};
+    struct tui t = {.ctx = ctx, .o = o, .view = o->view, .av = kt_allocview_new()};
     const struct kmem_snapshot *snap = kmem_current(ctx);
 
     kt_hist_init(&t.hist, RATE_WINDOW);
@@ -480,6 +504,11 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
         double left;
         int c;
 
+        /* The tracer runs only while its view is shown. */
+        if (t.av && t.view == KT_VIEW_ALLOC)
+            kt_allocview_enter(t.av, o);
+        else
+            kt_allocview_leave(t.av);
         draw(&t);
         left = t.next_refresh - now_seconds();
         timeout(left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1);
@@ -498,6 +527,7 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
     }
     kt_hist_free(&t.hist);
     kt_cg_state_free(&t.cg);
+    kt_allocview_free(t.av);
     return EXIT_SUCCESS;
 }
 

@@ -84,5 +84,6 @@ void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap);
 int kt_report(FILE *f, const struct kmem_snapshot *snap,
               const struct kmem_capture_meta *meta);    /* report.c */
 int kt_json(FILE *f, const struct kmem_snapshot *snap); /* json.c */
+void kt_json_string(FILE *f, const char *s);            /* json.c: one escaped string */
 
 #endif

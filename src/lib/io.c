@@ -24,10 +24,8 @@ static_assert(sizeof(kmem_dir_canon) / sizeof(kmem_dir_canon[0]) == KMEM_DIR_COU
 
 /* Hot files, relative to the procfs directory. */
 static const char *const hot_name[KMEM_F_COUNT] = {
-    [KMEM_F_SLABINFO] = "slabinfo",
-    [KMEM_F_MEMINFO] = "meminfo",
-    [KMEM_F_VMSTAT] = "vmstat",
-    [KMEM_F_ZONEINFO] = "zoneinfo",
+    [KMEM_F_SLABINFO] = "slabinfo", [KMEM_F_MEMINFO] = "meminfo", [KMEM_F_VMSTAT] = "vmstat",
+    [KMEM_F_ZONEINFO] = "zoneinfo", [KMEM_F_IOMEM] = "iomem",
 };
 static_assert(sizeof(hot_name) / sizeof(hot_name[0]) == KMEM_F_COUNT, "hot_name table");
 
@@ -99,6 +97,7 @@ int kmem_io_init(struct kmem_io *io, const struct kmem_ctx_opts *o, char *errbuf
 
     memset(io, 0, sizeof(*io));
     io->capfd = -1;
+    io->kmsg_fd = -1;
     for (int i = 0; i < KMEM_F_COUNT; i++)
         io->hotfd[i] = -1;
     for (int d = 0; d < KMEM_DIR_COUNT; d++)
@@ -138,6 +137,8 @@ void kmem_io_release(struct kmem_io *io)
     for (int i = 0; i < KMEM_F_COUNT; i++)
         if (io->hotfd[i] >= 0)
             close(io->hotfd[i]);
+    if (io->kmsg_fd >= 0)
+        close(io->kmsg_fd);
     for (int d = 0; d < KMEM_DIR_COUNT; d++) {
         if (io->dirfd[d] >= 0)
             close(io->dirfd[d]);
@@ -150,6 +151,7 @@ void kmem_io_release(struct kmem_io *io)
     free(io->buf.data);
     memset(io, 0, sizeof(*io));
     io->capfd = -1;
+    io->kmsg_fd = -1;
 }
 
 /* ---- capture ------------------------------------------------------------ */
@@ -230,8 +232,13 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Write @rel below the capture directory: directories 0700, files 0600, no symlinks. */
-static void capture_write(struct kmem_io *io, const char *rel, const char *data, size_t len)
+/*
+ * Write @rel below the capture directory: directories 0700, files 0600,
+ * nothing reached through a symlink. With @link, @rel becomes a symlink to
+ * @link instead (a name in the same directory: sys/kernel/slab aliases).
+ */
+static void capture_write(struct kmem_io *io, const char *rel, const char *data, size_t len,
+                          const char *link)
 {
     char comp[NAME_MAX + 1];
     char shown[PATH_MAX + 256];
@@ -267,6 +274,11 @@ static void capture_write(struct kmem_io *io, const char *rel, const char *data,
             close(cur);
         cur = next;
         p = slash + 1;
+    }
+    if (link) {
+        if (symlinkat(link, cur, p) < 0 && errno != EEXIST)
+            capture_fail(io, errno, "cannot create the link", shown, NULL);
+        goto out;
     }
     fd = openat(cur, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST) {
@@ -310,7 +322,7 @@ static void capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
                      "it lies outside the root (a symlink leads out of it)");
         return;
     }
-    capture_write(io, rel, data, len);
+    capture_write(io, rel, data, len, NULL);
 }
 
 void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len)
@@ -329,13 +341,37 @@ void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *d
                      "it lies outside the root (a symlink leads out of it)");
         return;
     }
-    capture_write(io, rel, data, len);
+    capture_write(io, rel, data, len, NULL);
+}
+
+void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const char *target)
+{
+    char abs[PATH_MAX], rel[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
+
+    if (io->capfd < 0)
+        return;
+    if (!*target || strchr(target, '/') || !strcmp(target, ".") || !strcmp(target, "..")) {
+        capture_fail(io, EXDEV, "refusing to copy the link", name,
+                     "only links to a name in the same directory are copied");
+        return;
+    }
+    if (!fd_path(dirfd, abs, sizeof(abs))) {
+        capture_fail(io, ENAMETOOLONG, "cannot name the directory to capture of", name, NULL);
+        return;
+    }
+    snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name);
+    if (!canonical(io, full, rel, sizeof(rel))) {
+        capture_fail(io, EXDEV, "refusing to copy", full,
+                     "it lies outside the root (a symlink leads out of it)");
+        return;
+    }
+    capture_write(io, rel, NULL, 0, target);
 }
 
 void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, size_t len)
 {
     if (io->capfd >= 0)
-        capture_write(io, rel, data, len);
+        capture_write(io, rel, data, len, NULL);
 }
 
 /* Deepest directory kmem removes below a capture (cgroup trees are at most 64 deep). */
@@ -581,6 +617,22 @@ int kmem_read_hot(struct kmem_io *io, enum kmem_hot_file f)
     }
     capture_fd(io, *fd, io->buf.data, io->buf.len);
     return 0;
+}
+
+void kmem_io_preopen(struct kmem_io *io)
+{
+    int proc = io->dirfd[KMEM_DIR_PROC], root = io->dirfd[KMEM_DIR_ROOT];
+
+    if (io->hotfd[KMEM_F_IOMEM] < 0 && proc >= 0) {
+        int fd = kmem_open_regular(proc, hot_name[KMEM_F_IOMEM], 0);
+
+        io->hotfd[KMEM_F_IOMEM] = fd < 0 ? -1 : fd;
+    }
+    if (io->kmsg_fd < 0 && root >= 0) {
+        int fd = openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+        io->kmsg_fd = fd < 0 ? -1 : fd;
+    }
 }
 
 int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_buf *buf)

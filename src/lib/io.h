@@ -30,6 +30,7 @@ enum kmem_hot_file {
     KMEM_F_MEMINFO,
     KMEM_F_VMSTAT,
     KMEM_F_ZONEINFO,
+    KMEM_F_IOMEM, /* kept open: its addresses show to the opener's credentials (CAP_SYS_ADMIN) */
     KMEM_F_COUNT
 };
 
@@ -38,6 +39,7 @@ struct kmem_io {
     char *dirshown[KMEM_DIR_COUNT]; /* for messages: "/proc", "ROOT/proc", "--path.procfs" */
     char *dirabs[KMEM_DIR_COUNT];   /* realpath (NULL if unknown): capture and containment */
     int hotfd[KMEM_F_COUNT];
+    int kmsg_fd;         /* ROOT/dev/kmsg opened early (kmem_io_preopen), read once by the node */
     struct kmem_buf buf; /* scratch for every read of the readers */
     char err[512];
     /* Capture: every file read is copied below capfd (see kmem_io_set_capture). */
@@ -69,6 +71,15 @@ const char *kmem_errno_hint(int err);
  * lseek(0) and re-reads; reopens on ESPIPE. 0 or -errno with message.
  */
 int kmem_read_hot(struct kmem_io *io, enum kmem_hot_file f);
+
+/*
+ * Open, without reading, the files whose content depends on the opener's
+ * credentials: /proc/iomem (addresses for CAP_SYS_ADMIN) and ROOT/dev/kmsg
+ * (permission checked at open). A program that drops privileges after
+ * making its context (kmem_exporter --run-as) still reads them fully.
+ * Errors are not recorded: the readers meet them again.
+ */
+void kmem_io_preopen(struct kmem_io *io);
 
 /* The fd of directory @d, or -errno when it could not be opened. */
 static inline int kmem_io_dir(const struct kmem_io *io, enum kmem_dir d)
@@ -102,6 +113,8 @@ DIR *kmem_opendir(int dirfd, const char *relpath);
 
 /* Record @name in directory @dirfd with contents @data in the capture (no-op if off). */
 void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len);
+/* Record @name in directory @dirfd as a symlink to @target, a name in the same directory. */
+void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const char *target);
 
 static inline bool kmem_capturing(const struct kmem_io *io)
 {

@@ -29,13 +29,24 @@
 #include "slabinfo.h"
 #include "node.h"
 #include "cgroup.h"
+#include "detail.h"
 
 struct kmem_ctx;
 
-/* The parts of a snapshot; each is read, timed and fails on its own. */
-enum kmem_part { KMEM_PART_SLAB, KMEM_PART_NODE, KMEM_PART_CGROUPS, KMEM_PART_COUNT };
+/*
+ * The parts of a snapshot; each is read, timed and fails on its own. The
+ * node's detail (vmallocinfo, iomem, allocinfo) is read at most once per
+ * kmem_ctx_set_detail_interval() and otherwise copied from the last read.
+ */
+enum kmem_part {
+    KMEM_PART_SLAB,
+    KMEM_PART_NODE,
+    KMEM_PART_CGROUPS,
+    KMEM_PART_DETAIL,
+    KMEM_PART_COUNT
+};
 
-/* "slab", "node", "cgroups". */
+/* "slab", "node", "cgroups", "node_detail". */
 extern const char *const kmem_part_name[KMEM_PART_COUNT];
 
 /* What kmem_collect() reads: a mask of (1 << enum kmem_part). */
@@ -43,7 +54,11 @@ enum kmem_collect_flags {
     KMEM_COLLECT_SLAB = 1 << KMEM_PART_SLAB,
     KMEM_COLLECT_NODE = 1 << KMEM_PART_NODE,
     KMEM_COLLECT_CGROUPS = 1 << KMEM_PART_CGROUPS,
-    KMEM_COLLECT_ALL = KMEM_COLLECT_SLAB | KMEM_COLLECT_NODE | KMEM_COLLECT_CGROUPS,
+    KMEM_COLLECT_DETAIL = 1 << KMEM_PART_DETAIL,
+    /* With KMEM_COLLECT_SLAB: sys/kernel/slab attributes (swept when the cache list changes). */
+    KMEM_COLLECT_SLAB_ATTRS = 1 << 8,
+    KMEM_COLLECT_ALL = KMEM_COLLECT_SLAB | KMEM_COLLECT_NODE | KMEM_COLLECT_CGROUPS |
+                       KMEM_COLLECT_DETAIL | KMEM_COLLECT_SLAB_ATTRS,
 };
 
 /* Result of one part of a collection: 0 or -errno, its message, its cost. */
@@ -60,6 +75,7 @@ struct kmem_snapshot {
     struct kmem_slabinfo slab;
     struct kmem_node node;
     struct kmem_cgroups cgroups;
+    struct kmem_detail detail;
 };
 
 /*
@@ -71,6 +87,14 @@ int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char
 /* kmem_ctx_new_opts() with only a root ("/" or NULL for the live machine). */
 int kmem_ctx_new(struct kmem_ctx **out, const char *root, char *errbuf, size_t errlen);
 void kmem_ctx_free(struct kmem_ctx *ctx);
+
+/*
+ * Read the node's detail files (KMEM_COLLECT_DETAIL) at most every @seconds
+ * (default 60; 0: on every collection). In between, a collection copies
+ * the last detail read (detail.reused) and its status. A capturing context
+ * always reads.
+ */
+void kmem_ctx_set_detail_interval(struct kmem_ctx *ctx, double seconds);
 
 /* The root this context reads from, as given (never NULL). */
 const char *kmem_ctx_root(const struct kmem_ctx *ctx);

@@ -35,6 +35,8 @@ const char *const kmem_meminfo_name[KMEM_MI_COUNT] = {
     [KMEM_MI_ZSWAPPED] = "Zswapped",
     [KMEM_MI_UNACCEPTED] = "Unaccepted",
     [KMEM_MI_BALLOON] = "Balloon",
+    [KMEM_MI_BOUNCE] = "Bounce",
+    [KMEM_MI_WRITEBACKTMP] = "WritebackTmp",
 };
 static_assert(sizeof(kmem_meminfo_name) / sizeof(kmem_meminfo_name[0]) == KMEM_MI_COUNT,
               "kmem_meminfo_name table");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "readers.h"
 #include "kv.h"
@@ -27,16 +28,19 @@ const char *const kmem_node_kind_name[] = {
     [KMEM_NODE_OTHER_RECLAIMABLE] = "other_reclaimable",
     [KMEM_NODE_ZSWAP] = "zswap",
     [KMEM_NODE_ZRAM] = "zram",
+    [KMEM_NODE_BOUNCE] = "bounce",
+    [KMEM_NODE_WRITEBACK_TMP] = "writeback_tmp",
+    [KMEM_NODE_HASH_TABLES] = "hash_tables",
     [KMEM_NODE_UNACCOUNTED] = "unaccounted",
 };
 static_assert(sizeof(kmem_node_kind_name) / sizeof(kmem_node_kind_name[0]) == KMEM_NODE_KIND_COUNT,
               "kmem_node_kind_name table");
 
 const char *const kmem_vmap_stack_source_name[] = {
-    [KMEM_VMAP_STACK_UNKNOWN] = "unknown",
-    [KMEM_VMAP_STACK_VMALLOCINFO] = "vmallocinfo",
-    [KMEM_VMAP_STACK_CONFIG] = "config",
-    [KMEM_VMAP_STACK_ARCH] = "arch-default",
+    [KMEM_VMAP_STACK_UNKNOWN] = "unknown",   [KMEM_VMAP_STACK_VMALLOCINFO] = "vmallocinfo",
+    [KMEM_VMAP_STACK_CONFIG] = "config",     [KMEM_VMAP_STACK_ARCH] = "arch-default",
+    [KMEM_VMAP_STACK_SLABINFO] = "slabinfo", [KMEM_VMAP_STACK_SYSFS] = "sysfs",
+    [KMEM_VMAP_STACK_RELEASE] = "release",
 };
 static_assert(sizeof(kmem_vmap_stack_source_name) / sizeof(kmem_vmap_stack_source_name[0]) ==
                   KMEM_VMAP_STACK_SOURCE_COUNT,
@@ -56,7 +60,7 @@ void kmem_node_compute(struct kmem_node *node, uint64_t page_size)
 {
     const uint64_t *mi = node->mi.v, *vm = node->vm.v;
     uint64_t *kind = node->kind;
-    uint64_t in_vmalloc, explained = 0, not_kernel, zspages;
+    uint64_t in_vmalloc, in_slab, explained = 0, not_kernel, zspages, first_chunk = 0;
 
     node->page_size = page_size;
     node->percpu_free_bytes = kmem_mul_sat(node->percpu_free_pages, page_size);
@@ -65,6 +69,8 @@ void kmem_node_compute(struct kmem_node *node, uint64_t page_size)
         kmem_add_sat(kmem_mul_sat(vm[KMEM_VM_NR_MEMMAP_PAGES], page_size), node->memmap_boot_bytes);
     node->lru_bytes = kmem_add_sat(kmem_add_sat(mi[KMEM_MI_ACTIVE], mi[KMEM_MI_INACTIVE]),
                                    mi[KMEM_MI_UNEVICTABLE]);
+    node->isolated_bytes = kmem_mul_sat(
+        kmem_add_sat(vm[KMEM_VM_NR_ISOLATED_ANON], vm[KMEM_VM_NR_ISOLATED_FILE]), page_size);
     /* Hugetlb (4.16+) covers every huge page size; HugePages_* only the default. */
     if (node->mi.present & (UINT64_C(1) << KMEM_MI_HUGETLB))
         node->hugetlb_bytes = mi[KMEM_MI_HUGETLB];
@@ -72,27 +78,45 @@ void kmem_node_compute(struct kmem_node *node, uint64_t page_size)
         node->hugetlb_bytes = kmem_mul_sat(mi[KMEM_MI_HUGEPAGES_TOTAL], mi[KMEM_MI_HUGEPAGESIZE]);
 
     kind[KMEM_NODE_SLAB_RECLAIMABLE] = mi[KMEM_MI_SRECLAIMABLE];
-    kind[KMEM_NODE_SLAB_UNRECLAIMABLE] = mi[KMEM_MI_SUNRECLAIM];
+    /* Stacks from a slab cache (thread_stack, scs_cache) are inside SUnreclaim. */
+    in_slab = kmem_add_sat(node->stack_in_slab ? mi[KMEM_MI_KERNELSTACK] : 0,
+                           node->scs_in_slab ? mi[KMEM_MI_SHADOWCALLSTACK] : 0);
+    kind[KMEM_NODE_SLAB_UNRECLAIMABLE] = sub0(mi[KMEM_MI_SUNRECLAIM], in_slab);
     kind[KMEM_NODE_KERNEL_STACK] =
         kmem_add_sat(mi[KMEM_MI_KERNELSTACK], mi[KMEM_MI_SHADOWCALLSTACK]);
     kind[KMEM_NODE_PAGETABLES] = mi[KMEM_MI_PAGETABLES];
     kind[KMEM_NODE_SEC_PAGETABLES] = mi[KMEM_MI_SECPAGETABLES];
     /* VmallocUsed counts vmap'd thread stacks and (5.14+) shadow call stacks. */
     in_vmalloc =
-        kmem_add_sat(node->vmap_stack ? mi[KMEM_MI_KERNELSTACK] : 0, mi[KMEM_MI_SHADOWCALLSTACK]);
+        kmem_add_sat(node->vmap_stack && !node->stack_in_slab ? mi[KMEM_MI_KERNELSTACK] : 0,
+                     node->scs_in_slab ? 0 : mi[KMEM_MI_SHADOWCALLSTACK]);
     kind[KMEM_NODE_VMALLOC] = sub0(mi[KMEM_MI_VMALLOCUSED], in_vmalloc);
-    kind[KMEM_NODE_PERCPU] = mi[KMEM_MI_PERCPU];
+    /*
+     * Percpu counts the first chunk too, which was allocated at boot from
+     * memblock (outside MemTotal): known from the kernel log, it moves out.
+     */
+    if (node->boot.percpu_seen && node->boot.possible_cpus)
+        first_chunk = kmem_mul_sat(kmem_mul_sat(node->boot.percpu_unit_pages, page_size),
+                                   node->boot.possible_cpus);
+    if (first_chunk > mi[KMEM_MI_PERCPU])
+        first_chunk = 0; /* not what this kernel counts: leave Percpu whole */
+    node->percpu_first_chunk_bytes = first_chunk;
+    kind[KMEM_NODE_PERCPU] = mi[KMEM_MI_PERCPU] - first_chunk;
     kind[KMEM_NODE_OTHER_RECLAIMABLE] = sub0(mi[KMEM_MI_KRECLAIMABLE], mi[KMEM_MI_SRECLAIMABLE]);
     kind[KMEM_NODE_ZSWAP] = mi[KMEM_MI_ZSWAP];
     /* nr_zspages counts every zsmalloc page: zswap's pool and zram devices. */
     zspages = kmem_mul_sat(vm[KMEM_VM_NR_ZSPAGES], page_size);
     kind[KMEM_NODE_ZRAM] = sub0(zspages, mi[KMEM_MI_ZSWAP]);
+    kind[KMEM_NODE_BOUNCE] = mi[KMEM_MI_BOUNCE];
+    kind[KMEM_NODE_WRITEBACK_TMP] = mi[KMEM_MI_WRITEBACKTMP];
+    kind[KMEM_NODE_HASH_TABLES] = node->boot.hash_bytes[KMEM_HASH_PAGES];
 
     for (int k = 0; k < KMEM_NODE_UNACCOUNTED; k++)
         explained = kmem_add_sat(explained, kind[k]);
     /* Memory in MemTotal that is not kernel memory: free, user/page cache, hugetlb. */
     not_kernel = kmem_add_sat(kmem_add_sat(mi[KMEM_MI_MEMFREE], node->percpu_free_bytes),
                               kmem_add_sat(node->lru_bytes, node->hugetlb_bytes));
+    not_kernel = kmem_add_sat(not_kernel, node->isolated_bytes);
     not_kernel = kmem_add_sat(not_kernel, explained);
     if (mi[KMEM_MI_MEMTOTAL] >= not_kernel) {
         uint64_t rest = mi[KMEM_MI_MEMTOTAL] - not_kernel;
@@ -128,22 +152,34 @@ static const char *const stack_callers[] = {
     "user_mode_thread",
 };
 
-static bool is_stack_caller(const char *tok, size_t len)
+/* The function name of a vmallocinfo caller token ("kernel_clone+0xb8/0x400"). */
+static size_t symbol_len(const char *tok, size_t len)
 {
     const char *plus = memchr(tok, '+', len);
 
-    if (plus)
-        len = (size_t)(plus - tok);
+    return plus ? (size_t)(plus - tok) : len;
+}
+
+static bool is_stack_caller(const char *tok, size_t len)
+{
+    len = symbol_len(tok, len);
     for (size_t i = 0; i < sizeof(stack_callers) / sizeof(stack_callers[0]); i++)
         if (kmem_tok_eq(tok, len, stack_callers[i]))
             return true;
     return false;
 }
 
-/* Any "ADDR-ADDR SIZE CALLER ... vmalloc ..." line whose caller makes stacks. */
-static bool vmallocinfo_has_stacks(const char *buf, size_t len)
+/* What /proc/vmallocinfo says about stacks: vmalloc areas of their allocators. */
+struct vmalloc_stacks {
+    bool thread; /* a thread-stack caller */
+    bool scs;    /* scs_alloc (shadow call stacks, 5.14+) */
+};
+
+/* Every "ADDR-ADDR SIZE CALLER ... vmalloc ..." line whose caller makes stacks. */
+static struct vmalloc_stacks vmallocinfo_stacks(const char *buf, size_t len)
 {
     const char *p = buf, *end = buf + len;
+    struct vmalloc_stacks st = {false, false};
 
     while (p < end) {
         const char *tok, *caller = NULL;
@@ -159,12 +195,16 @@ static bool vmallocinfo_has_stacks(const char *buf, size_t len)
                 vmalloc = true;
             }
         }
-        if (caller && vmalloc && is_stack_caller(caller, caller_len))
-            return true;
+        if (caller && vmalloc) {
+            if (is_stack_caller(caller, caller_len))
+                st.thread = true;
+            else if (kmem_tok_eq(caller, symbol_len(caller, caller_len), "scs_alloc"))
+                st.scs = true;
+        }
         if (!kmem_next_line(&p, end))
             break;
     }
-    return false;
+    return st;
 }
 
 /* Kernel release of the root's kernel into @out; false if unknown. */
@@ -234,31 +274,143 @@ static bool arch_default_vmap_stack(void)
 #endif
 }
 
-static void detect_vmap_stack(struct kmem_io *io, struct kmem_node *node,
-                              const struct kmem_node *prev)
+/* The "major.minor" of the root's kernel, as major * 1000 + minor; 0 if unknown. */
+static unsigned release_number(struct kmem_io *io)
 {
+    char rel[128];
+    const char *p = rel;
+    uint64_t major, minor;
+
+    if (!root_release(io, rel, sizeof(rel)))
+        return 0;
+    major = minor = 0; /* "6.18.44-foo" */
+    while (*p >= '0' && *p <= '9' && major < 100000)
+        major = major * 10 + (uint64_t)(*p++ - '0');
+    if (*p++ != '.')
+        return 0;
+    while (*p >= '0' && *p <= '9' && minor < 1000)
+        minor = minor * 10 + (uint64_t)(*p++ - '0');
+    return major < 100000 && minor < 1000 ? (unsigned)(major * 1000 + minor) : 0;
+}
+
+/* sys/kernel/slab/<cache> exists (a directory or a link to a merged one). */
+static bool sysfs_cache_exists(struct kmem_io *io, const char *cache)
+{
+    char rel[64];
+    int sys = kmem_io_dir(io, KMEM_DIR_SYS);
+
+    snprintf(rel, sizeof(rel), "kernel/slab/%s", cache);
+    return sys >= 0 && faccessat(sys, rel, F_OK, 0) == 0;
+}
+
+/*
+ * Where stacks live: vmap'd or not (CONFIG_VMAP_STACK), from the
+ * thread_stack slab cache or not, shadow call stacks from scs_cache or
+ * vmalloc. A kernel's config does not change while it runs: decided once
+ * per context (a capturing context decides again so that the files land in
+ * the capture), except that this collection's /proc/slabinfo always counts.
+ */
+static void detect_stacks(struct kmem_io *io, struct kmem_node *node, const struct kmem_node *prev,
+                          const struct kmem_slabinfo *slab)
+{
+    bool reuse = prev && prev->vmap_stack_source != KMEM_VMAP_STACK_UNKNOWN && !kmem_capturing(io);
+    bool have_slab = slab && slab->n > 0;
+    struct vmalloc_stacks vs = {false, false};
+    bool vmallocinfo = false;
     int cfg;
 
-    /* A kernel's config does not change while it runs: decide once. */
-    if (prev && prev->vmap_stack_source != KMEM_VMAP_STACK_UNKNOWN && !kmem_capturing(io)) {
+    if (reuse) {
         node->vmap_stack_detected = prev->vmap_stack_detected;
         node->vmap_stack_source = prev->vmap_stack_source;
-        return;
-    }
-    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "vmallocinfo", &io->buf) == 0 &&
-        io->buf.len) {
-        node->vmap_stack_detected = vmallocinfo_has_stacks(io->buf.data, io->buf.len);
+    } else if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "vmallocinfo", &io->buf) == 0 &&
+               io->buf.len) {
+        vs = vmallocinfo_stacks(io->buf.data, io->buf.len);
+        vmallocinfo = true;
+        node->vmap_stack_detected = vs.thread;
         node->vmap_stack_source = KMEM_VMAP_STACK_VMALLOCINFO;
-        return;
-    }
-    cfg = config_vmap_stack(io);
-    if (cfg >= 0) {
+    } else if ((cfg = config_vmap_stack(io)) >= 0) {
         node->vmap_stack_detected = cfg;
         node->vmap_stack_source = KMEM_VMAP_STACK_CONFIG;
+    } else {
+        node->vmap_stack_detected = arch_default_vmap_stack();
+        node->vmap_stack_source = KMEM_VMAP_STACK_ARCH;
+    }
+
+    /* Thread stacks from a slab cache (kernel/fork.c: THREAD_SIZE < PAGE_SIZE, no VMAP_STACK). */
+    if (have_slab) {
+        node->stack_in_slab = kmem_slabinfo_find(slab, "thread_stack", 0) >= 0;
+        node->stack_slab_source =
+            node->stack_in_slab ? KMEM_VMAP_STACK_SLABINFO : KMEM_VMAP_STACK_UNKNOWN;
+    } else if (reuse) {
+        node->stack_in_slab = prev->stack_in_slab;
+        node->stack_slab_source = prev->stack_slab_source;
+    } else if (sysfs_cache_exists(io, "thread_stack")) {
+        node->stack_in_slab = true;
+        node->stack_slab_source = KMEM_VMAP_STACK_SYSFS;
+    }
+
+    /* Shadow call stacks (arm64): scs_cache on 5.8-5.13, vmalloc (scs_alloc) since 5.14. */
+    if (node->mi.v[KMEM_MI_SHADOWCALLSTACK] == 0)
+        return;
+    if (have_slab && kmem_slabinfo_find(slab, "scs_cache", 0) >= 0) {
+        node->scs_in_slab = true;
+        node->scs_source = KMEM_VMAP_STACK_SLABINFO;
+    } else if (reuse && prev->scs_source != KMEM_VMAP_STACK_UNKNOWN) {
+        node->scs_in_slab = prev->scs_in_slab;
+        node->scs_source = prev->scs_source;
+    } else if (sysfs_cache_exists(io, "scs_cache")) {
+        node->scs_in_slab = true; /* merged into another cache: not in slabinfo by name */
+        node->scs_source = KMEM_VMAP_STACK_SYSFS;
+    } else if (vmallocinfo && vs.scs) {
+        node->scs_in_slab = false;
+        node->scs_source = KMEM_VMAP_STACK_VMALLOCINFO;
+    } else {
+        unsigned rel = release_number(io);
+
+        node->scs_in_slab = rel >= 5008 && rel < 5014;
+        node->scs_source = rel ? KMEM_VMAP_STACK_RELEASE : KMEM_VMAP_STACK_ARCH;
+    }
+}
+
+/* The kernel log and the possible CPUs: boot facts, read once per context. */
+static void read_boot_facts(struct kmem_io *io, struct kmem_node *node,
+                            const struct kmem_node *prev)
+{
+    if (prev && prev->boot.read && !kmem_capturing(io)) {
+        node->boot = prev->boot;
         return;
     }
-    node->vmap_stack_detected = arch_default_vmap_stack();
-    node->vmap_stack_source = KMEM_VMAP_STACK_ARCH;
+    kmem_read_bootlog(io, &node->boot);
+    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_SYS), "devices/system/cpu/possible", &io->buf) ==
+        0)
+        node->boot.possible_cpus = kmem_cpulist_count(io->buf.data, io->buf.len);
+}
+
+void kmem_node_slab_gap(struct kmem_node *node, const struct kmem_slabinfo *slab,
+                        uint64_t page_size)
+{
+    uint64_t sum = 0, recl = 0, unrecl = 0;
+    bool split = slab->attrs_ok;
+
+    for (size_t i = 0; i < slab->n; i++) {
+        uint64_t b = kmem_slab_bytes(&slab->v[i], page_size);
+
+        sum = kmem_add_sat(sum, b);
+        if (!slab->v[i].attr.known)
+            split = false;
+        else if (slab->v[i].attr.reclaimable)
+            recl = kmem_add_sat(recl, b);
+        else
+            unrecl = kmem_add_sat(unrecl, b);
+    }
+    node->slab_gap_known = true;
+    node->slabinfo_bytes = sum;
+    node->slab_gap = kmem_sub_signed(node->mi.v[KMEM_MI_SLAB], sum);
+    node->slab_split_known = split;
+    if (split) {
+        node->slabinfo_reclaimable_bytes = recl;
+        node->large_kmalloc = kmem_sub_signed(node->mi.v[KMEM_MI_SUNRECLAIM], unrecl);
+    }
 }
 
 /* ---- the reader -------------------------------------------------------- */
@@ -281,7 +433,8 @@ static int missing_field(struct kmem_io *io, const char *name, const char *field
                     kmem_display_path(io, KMEM_DIR_PROC, name, shown, sizeof(shown)), field, name);
 }
 
-int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem_node *prev)
+int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem_node *prev,
+                   const struct kmem_slabinfo *slab)
 {
     struct kmem_parse_error perr;
     int err;
@@ -313,10 +466,13 @@ int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem
     if (kmem_zoneinfo_parse(io->buf.data, io->buf.len, &node->percpu_free_pages, &perr))
         return parse_failed(io, "zoneinfo", &perr);
 
-    detect_vmap_stack(io, node, prev);
+    detect_stacks(io, node, prev, slab);
     /* Stacks cannot be inside VmallocUsed if it is smaller (it is 0 before 5.3). */
-    node->vmap_stack = node->vmap_stack_detected &&
+    node->vmap_stack = node->vmap_stack_detected && !node->stack_in_slab &&
                        node->mi.v[KMEM_MI_VMALLOCUSED] >= node->mi.v[KMEM_MI_KERNELSTACK];
+    read_boot_facts(io, node, prev);
+    kmem_read_zram(io, &node->zram);
+    kmem_read_sockstat(io, &node->sock, kmem_page_size());
     kmem_node_compute(node, kmem_page_size());
     return 0;
 }

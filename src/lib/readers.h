@@ -11,16 +11,40 @@
 #include "slabinfo.h"
 #include "node.h"
 #include "cgroup.h"
+#include "detail.h"
 
 /* /proc/slabinfo into @out (its arrays are reused). 0 or -errno with message. */
 int kmem_read_slabinfo(struct kmem_io *io, struct kmem_slabinfo *out);
+/*
+ * sys/kernel/slab attributes of every cache of @cur, copied from @prev (may
+ * be NULL) when the list of caches is the same. 0 or -errno (also in
+ * cur->attrs_err); never a message: the slab part does not fail for it.
+ */
+int kmem_read_slab_attrs(struct kmem_io *io, struct kmem_slabinfo *cur,
+                         const struct kmem_slabinfo *prev);
 
 /*
  * /proc/meminfo, vmstat, zoneinfo into @node; @prev (may be NULL) carries
- * what does not change while a kernel runs (the vmap-stack decision).
+ * what does not change while a kernel runs (where stacks live, the kernel
+ * log); @slab (may be NULL) is this collection's /proc/slabinfo (the
+ * thread_stack and scs_cache caches, the slab gap).
  */
-int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem_node *prev);
+int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem_node *prev,
+                   const struct kmem_slabinfo *slab);
 void kmem_node_release(struct kmem_node *node);
+/*
+ * meminfo Slab against the sum of @slab (this collection's /proc/slabinfo)
+ * and, when every cache's sys/kernel/slab attributes are known, its
+ * reclaimable part and the large kmallocs (docs/node.md, "The slab gap").
+ */
+void kmem_node_slab_gap(struct kmem_node *node, const struct kmem_slabinfo *slab,
+                        uint64_t page_size);
+
+/* Sub-readers of the node (never fail the node: what is missing stays 0). */
+/* The kernel log: ROOT/dev/kmsg, else ROOT/var/log/dmesg. 0 or -errno (also in out->err). */
+int kmem_read_bootlog(struct kmem_io *io, struct kmem_bootlog *out);
+void kmem_read_zram(struct kmem_io *io, struct kmem_zram *out);
+void kmem_read_sockstat(struct kmem_io *io, struct kmem_sockstat *out, uint64_t page_size);
 
 /* Cgroup reader state that outlives snapshots (buffers, layout, name maps). */
 struct kmem_cg_reader;
@@ -37,5 +61,13 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
 /* Fill has_prev/delta_kernel of @cur from @prev (may be NULL). */
 void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev);
 void kmem_cgroups_release(struct kmem_cgroups *cgs);
+
+/*
+ * The node's detail files (not cheap: read at most once a minute by the
+ * snapshot layer): /proc/vmallocinfo, /proc/iomem, /proc/allocinfo. Each
+ * records its own error in its struct; the return is the first error of a
+ * file that should be there (vmallocinfo, iomem), with a message.
+ */
+int kmem_read_detail(struct kmem_io *io, struct kmem_detail *out, uint64_t page_size);
 
 #endif

@@ -98,6 +98,7 @@ static int parse_cache_line(const char *p, struct kmem_slab *s, const char **wha
     memcpy(s->name, name, tlen);
     s->name[tlen] = '\0';
     s->has_prev = false;
+    memset(&s->attr, 0, sizeof(s->attr));
     s->delta_objs = s->delta_bytes = 0;
     err = numbers(&q,
                   (uint64_t *const[]){&s->active_objs, &s->num_objs, &s->objsize, &s->objperslab,
@@ -248,6 +249,7 @@ void kmem_slabinfo_release(struct kmem_slabinfo *si)
 {
     free(si->v);
     kmem_hindex_free(&si->index);
+    kmem_arena_free(&si->attr_names);
     memset(si, 0, sizeof(*si));
 }
 

@@ -10,11 +10,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "hindex.h"
 #include "parse_error.h"
 #include "sat.h"
 
 #define KMEM_SLAB_NAME_MAX 129 /* 128 bytes and the NUL, as procps */
+
+/*
+ * Static attributes of a SLUB cache from /sys/kernel/slab/<name>/ (read
+ * only when the list of caches changes: a sysfs sweep costs ~100 reads of
+ * /proc/slabinfo). Merged caches are links to a shared ":<flags>-<size>"
+ * directory; flags a = reclaim accounted, A = SLAB_ACCOUNT, d/D = DMA/DMA32.
+ */
+struct kmem_slab_attr {
+    bool known;         /* the cache's sysfs directory was read */
+    bool reclaimable;   /* reclaim_account: counted in SReclaimable */
+    int8_t accounted;   /* SLAB_ACCOUNT (charged to memory cgroups): 1, 0, -1 unknown */
+    bool merged;        /* the name links to a shared ":flags-size" directory */
+    bool dma;           /* cache_dma */
+    uint8_t order;      /* page order of a slab */
+    uint32_t aliases;   /* other caches merged into this one (sysfs "aliases") */
+    size_t names;       /* offset in kmem_slabinfo.attr_names: their names, comma-separated */
+    char unique_id[24]; /* ":A-0000064" for a merged cache, "" otherwise */
+};
 
 struct kmem_slab {
     char name[KMEM_SLAB_NAME_MAX];
@@ -32,6 +51,7 @@ struct kmem_slab {
     bool has_prev;
     int64_t delta_objs;  /* num_objs now - before */
     int64_t delta_bytes; /* slab bytes now - before */
+    struct kmem_slab_attr attr;
 };
 
 struct kmem_slabinfo {
@@ -40,6 +60,13 @@ struct kmem_slabinfo {
     size_t n, cap;
     struct kmem_slab *v;
     struct kmem_hindex index; /* by (name, dup), rebuilt per parse */
+    /* sys/kernel/slab attributes (KMEM_COLLECT_SLAB_ATTRS): */
+    bool attrs_read;              /* asked for in this collection */
+    bool attrs_ok;                /* sys/kernel/slab was readable (SLUB) */
+    bool attrs_reused;            /* the cache list had not changed: copied, not re-read */
+    int attrs_err;                /* -errno of sys/kernel/slab when not ok */
+    size_t attrs_known;           /* caches whose directory was read */
+    struct kmem_arena attr_names; /* alias name lists */
 };
 
 /* Index of the cache (@name, @dup) in @si, or -1. */

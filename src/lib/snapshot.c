@@ -19,6 +19,7 @@ const char *const kmem_part_name[KMEM_PART_COUNT] = {
     [KMEM_PART_SLAB] = "slab",
     [KMEM_PART_NODE] = "node",
     [KMEM_PART_CGROUPS] = "cgroups",
+    [KMEM_PART_DETAIL] = "node_detail",
 };
 static_assert(sizeof(kmem_part_name) / sizeof(kmem_part_name[0]) == KMEM_PART_COUNT,
               "kmem_part_name table");
@@ -30,6 +31,11 @@ struct kmem_ctx {
     int cur;    /* index of the current snapshot in snap[] */
     int nsnaps; /* how many collections so far */
     struct kmem_cg_reader *cg;
+    double detail_interval;    /* seconds between reads of the detail files */
+    bool detail_read;          /* some collection read them */
+    struct timespec detail_at; /* when (CLOCK_MONOTONIC) */
+    struct kmem_detail last;   /* what that read gave, with its status */
+    struct kmem_status last_status;
 };
 
 int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char *errbuf,
@@ -60,8 +66,15 @@ int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char
         kmem_ctx_free(ctx);
         return err;
     }
+    ctx->detail_interval = 60;
+    kmem_io_preopen(&ctx->io);
     *out = ctx;
     return 0;
+}
+
+void kmem_ctx_set_detail_interval(struct kmem_ctx *ctx, double seconds)
+{
+    ctx->detail_interval = seconds > 0 ? seconds : 0;
 }
 
 int kmem_ctx_new(struct kmem_ctx **out, const char *root, char *errbuf, size_t errlen)
@@ -137,6 +150,29 @@ static double elapsed(const struct timespec *a, const struct timespec *b)
     return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* The detail part: read it, or copy the last read while it is younger than the interval. */
+static int read_detail(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct kmem_status *st,
+                       const struct timespec *t0)
+{
+    int err;
+
+    if (ctx->detail_read && !kmem_capturing(&ctx->io) &&
+        elapsed(&ctx->detail_at, t0) < ctx->detail_interval) {
+        next->detail = ctx->last;
+        next->detail.reused = true;
+        next->detail.age = elapsed(&ctx->detail_at, t0);
+        snprintf(st->msg, sizeof(st->msg), "%s", ctx->last_status.msg);
+        return ctx->last_status.err;
+    }
+    err = kmem_read_detail(&ctx->io, &next->detail, kmem_page_size());
+    ctx->detail_read = true;
+    ctx->detail_at = *t0;
+    ctx->last = next->detail;
+    ctx->last_status.err = err;
+    snprintf(ctx->last_status.msg, sizeof(ctx->last_status.msg), "%s", err ? ctx->io.err : "");
+    return err;
+}
+
 /* Run one reader for part @p of @next, with @prev its previous snapshot (or NULL). */
 static int read_part(struct kmem_ctx *ctx, enum kmem_part p, struct kmem_snapshot *next,
                      const struct kmem_snapshot *prev)
@@ -154,15 +190,20 @@ static int read_part(struct kmem_ctx *ctx, enum kmem_part p, struct kmem_snapsho
         kmem_slabinfo_diff(&next->slab, prev ? &prev->slab : NULL, kmem_page_size());
         break;
     case KMEM_PART_NODE:
-        err = kmem_read_node(&ctx->io, &next->node,
-                             prev && !prev->status[KMEM_PART_NODE].err &&
-                                     (prev->flags & KMEM_COLLECT_NODE)
-                                 ? &prev->node
-                                 : NULL);
+        err = kmem_read_node(
+            &ctx->io, &next->node,
+            prev && !prev->status[KMEM_PART_NODE].err && (prev->flags & KMEM_COLLECT_NODE)
+                ? &prev->node
+                : NULL,
+            (next->flags & KMEM_COLLECT_SLAB) && !next->status[KMEM_PART_SLAB].err ? &next->slab
+                                                                                   : NULL);
         break;
     case KMEM_PART_CGROUPS:
         err = kmem_read_cgroups(&ctx->io, ctx->cg, &next->cgroups);
         kmem_cgroups_diff(&next->cgroups, prev ? &prev->cgroups : NULL);
+        break;
+    case KMEM_PART_DETAIL:
+        err = read_detail(ctx, next, st, &t0);
         break;
     case KMEM_PART_COUNT:
         break;
@@ -170,7 +211,9 @@ static int read_part(struct kmem_ctx *ctx, enum kmem_part p, struct kmem_snapsho
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->err = err;
     st->seconds = elapsed(&t0, &t1);
-    if (err)
+    if (err && p != KMEM_PART_DETAIL)
+        snprintf(st->msg, sizeof(st->msg), "%s", ctx->io.err);
+    else if (err && !next->detail.reused)
         snprintf(st->msg, sizeof(st->msg), "%s", ctx->io.err);
     return err;
 }
@@ -185,7 +228,11 @@ int kmem_collect(struct kmem_ctx *ctx, unsigned flags)
     next->flags = flags;
     memset(next->status, 0, sizeof(next->status));
     next->slab.n = 0;
+    next->slab.attrs_read = next->slab.attrs_ok = next->slab.attrs_reused = false;
+    next->slab.attrs_err = 0;
+    next->slab.attrs_known = 0;
     next->cgroups.n = 0;
+    memset(&next->detail, 0, sizeof(next->detail));
     for (int p = 0; p < KMEM_PART_COUNT; p++) {
         int err;
 
@@ -195,6 +242,31 @@ int kmem_collect(struct kmem_ctx *ctx, unsigned flags)
         if (err && !first)
             first = err;
     }
+    /*
+     * The sys/kernel/slab attributes last: a first sweep makes the kernel
+     * allocate dentries and inodes for the files it reads (reclaimable
+     * slab), which must not land between the reads of /proc/slabinfo and
+     * /proc/meminfo. Then the slab gap, split by those attributes.
+     */
+    if ((flags & KMEM_COLLECT_SLAB) && !next->status[KMEM_PART_SLAB].err) {
+        if (flags & KMEM_COLLECT_SLAB_ATTRS) {
+            struct timespec t0, t1;
+
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            kmem_read_slab_attrs(&ctx->io, &next->slab,
+                                 prev && (prev->flags & KMEM_COLLECT_SLAB) ? &prev->slab : NULL);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            next->status[KMEM_PART_SLAB].seconds += elapsed(&t0, &t1);
+        }
+        if ((flags & KMEM_COLLECT_NODE) && !next->status[KMEM_PART_NODE].err && next->slab.n)
+            kmem_node_slab_gap(&next->node, &next->slab, kmem_page_size());
+    }
+    /* Outside MemTotal: this collection's node with the (possibly reused) iomem. */
+    if ((flags & KMEM_COLLECT_DETAIL))
+        kmem_outside_compute(
+            &next->detail.outside,
+            (flags & KMEM_COLLECT_NODE) && !next->status[KMEM_PART_NODE].err ? &next->node : NULL,
+            &next->detail.iomem);
     ctx->cur ^= 1;
     ctx->nsnaps++;
     for (int p = 0; p < KMEM_PART_COUNT && first; p++)

@@ -15,6 +15,8 @@ const char *const kmem_vmstat_name[KMEM_VM_COUNT] = {
     [KMEM_VM_NR_MEMMAP_BOOT_PAGES] = "nr_memmap_boot_pages",
     [KMEM_VM_NR_KERNEL_MISC_RECLAIMABLE] = "nr_kernel_misc_reclaimable",
     [KMEM_VM_NR_ZSPAGES] = "nr_zspages",
+    [KMEM_VM_NR_ISOLATED_ANON] = "nr_isolated_anon",
+    [KMEM_VM_NR_ISOLATED_FILE] = "nr_isolated_file",
 };
 static_assert(sizeof(kmem_vmstat_name) / sizeof(kmem_vmstat_name[0]) == KMEM_VM_COUNT,
               "kmem_vmstat_name table");

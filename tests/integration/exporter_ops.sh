@@ -81,10 +81,11 @@ check "--once: ... at level ERROR" grep -q '"level":"ERROR"' "$T/once.err"
 
 # ---- --[no-]collector.<name>
 "$E" --once $R >"$T/all.txt"
-for c in slabinfo node cgroup; do
+for c in slabinfo node cgroup node_detail; do
     case $c in
     slabinfo) fam="kmem_slab_" ;;
-    node) fam="kmem_node_" ;;
+    node) fam="kmem_node_kernel_bytes\|kmem_node_slab_gap\|kmem_node_socket\|kmem_zram_" ;;
+    node_detail) fam="kmem_node_detail_age\|kmem_node_outside\|kmem_node_system_ram\|kmem_vmalloc_\|kmem_allocinfo_" ;;
     cgroup) fam="kmem_cgroup_\|container_memory_kernel_usage" ;;
     esac
     "$E" --once $R "--no-collector.$c" >"$T/no-$c.txt"
@@ -97,7 +98,8 @@ for c in slabinfo node cgroup; do
         sh -c "[ \"\$(sed 's/ .*//' '$T/no-$c.txt')\" = \"\$(sed 's/ .*//' '$T/false-$c.txt')\" ]"
     check "--collector.$c (default on) has its series" grep -q "^kmem_collector_success{collector=\"$c\"} 1$" "$T/all.txt"
 done
-"$E" --once $R --no-collector.slabinfo --no-collector.node --no-collector.cgroup >"$T/none.txt"
+"$E" --once $R --no-collector.slabinfo --no-collector.node --no-collector.cgroup \
+    --no-collector.node_detail >"$T/none.txt"
 check "every collector disabled: only kmem_exporter_build_info has a sample" \
     sh -c "[ \"\$(grep -v '^#' '$T/none.txt' | sed 's/[{ ].*//' | sort -u)\" = kmem_exporter_build_info ]"
 "$E" --once --root "$T/noslab" --no-collector.slabinfo >/dev/null 2>"$T/noslab.err"

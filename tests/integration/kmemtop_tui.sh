@@ -73,7 +73,7 @@ ncache=$(($(grep -c . "$SLAB") - 2))
 # ---- growth: CHANGE over the last timed refresh; keys do not collect ------
 start 120 40 "$K --root $R -d 6"
 check "120x40: the key line names the views, the sort, help and quit" \
-    has '^\[1 slabs\] 2 cgroups  3 node  | sort: objects | every 6s | ? help  q quit$'
+    has '^\[1 slabs\] 2 cgroups  3 node  4 allocs  | sort: objects | every 6s | ? help  q quit$'
 check "120x40: GROWTH and PER MIN are explained" has 'GROWTH: since .* (.*; b resets)  PER MIN: last 60s'
 check_eq "first screen: CHANGE is blank before the first refresh" "" "$(cell CHANGE dentry)"
 grow dentry 256

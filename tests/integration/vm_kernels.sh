@@ -110,6 +110,8 @@ for b in $boots; do
     check "$release $s: no kernel oops or panic on the console${oops:+: $oops}" test -z "$oops"
     python3 "$VM/check.py" --data "$o.data" --scenario "$s" --kernel "$release" \
         --tree-dir "$o.tree" || _fail=1
+    python3 "$VM/check_node.py" --data "$o.data" --scenario "$s" --kernel "$release" \
+        --tree-dir "$o.tree" --kmemtop "$B/kmemtop" || _fail=1
 done
 echo "# vm_kernels: $(($(date +%s) - start))s in all, $JOBS boots at a time"
 finish

@@ -590,7 +590,8 @@ static void test_render_disabled(void **state)
     for (int i = 0; i < KX_COL_COUNT; i++)
         c.part[i].status = &ok;
     struct kx_render_opts o = {.page_size = 4096,
-                               .disabled = 1u << KX_COL_NODE | 1u << KX_COL_CGROUP};
+                               .disabled = 1u << KX_COL_NODE | 1u << KX_COL_CGROUP |
+                                           1u << KX_COL_NODE_DETAIL};
     char *out = render(&c, &o);
     assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"foo\"} 20\n"));
     assert_non_null(strstr(out, "kmem_collector_success{collector=\"slabinfo\"} 1\n"));

@@ -319,6 +319,9 @@ struct node_in {
     uint64_t vm[KMEM_VM_COUNT];
     uint64_t pcp;
     bool vmap, hugetlb_line;
+    bool stack_slab, scs_slab; /* thread_stack / scs_cache slab caches */
+    uint64_t hash_pages_kb;    /* kernel log: hash tables from the page allocator */
+    uint64_t pcpu_unit_pages, cpus;
 };
 
 static void node_from(struct kmem_node *n, const struct node_in *in)
@@ -336,6 +339,12 @@ static void node_from(struct kmem_node *n, const struct node_in *in)
     memcpy(n->vm.v, in->vm, sizeof(in->vm));
     n->percpu_free_pages = in->pcp;
     n->vmap_stack = in->vmap;
+    n->stack_in_slab = in->stack_slab;
+    n->scs_in_slab = in->scs_slab;
+    n->boot.hash_bytes[KMEM_HASH_PAGES] = in->hash_pages_kb * KB;
+    n->boot.percpu_seen = in->pcpu_unit_pages > 0;
+    n->boot.percpu_unit_pages = in->pcpu_unit_pages;
+    n->boot.possible_cpus = in->cpus;
 }
 
 struct compute_case {
@@ -357,18 +366,18 @@ static const struct compute_case compute_cases[] = {
     /* used = 1000000 - 600000 - 255000 (LRU) - 4000 (pcp 1000 pages) = 141000
      * explained (vmap) = 30000 + 20000 + 4000 + 3000 + 200 + 6000 + 1500 + 500 = 65200 */
     {"vmap'd stacks",
-     {{BASE_MI}, {0}, 1000, true, true},
-     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 75800},
+     {{BASE_MI}, {0}, 1000, true, true, false, false, 0, 0, 0},
+     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 75800},
      75800},
     /* not vmap'd: vmalloc keeps all 10000, stacks counted apart: explained 69200 */
     {"stacks not vmap'd",
-     {{BASE_MI}, {0}, 1000, false, true},
-     {30000, 20000, 4000, 3000, 200, 10000, 1500, 500, 0, 0, 71800},
+     {{BASE_MI}, {0}, 1000, false, true, false, false, 0, 0, 0},
+     {30000, 20000, 4000, 3000, 200, 10000, 1500, 500, 0, 0, 0, 0, 0, 71800},
      71800},
     /* ShadowCallStack (arm64) lives in vmalloc: kernel_stack grows, vmalloc shrinks */
     {"shadow call stack",
-     {{BASE_MI, [KMEM_MI_SHADOWCALLSTACK] = 700}, {0}, 1000, true, true},
-     {30000, 20000, 4700, 3000, 200, 5300, 1500, 500, 0, 0, 75800},
+     {{BASE_MI, [KMEM_MI_SHADOWCALLSTACK] = 700}, {0}, 1000, true, true, false, false, 0, 0, 0},
+     {30000, 20000, 4700, 3000, 200, 5300, 1500, 500, 0, 0, 0, 0, 0, 75800},
      75800},
     /* 2 default huge pages of 2048 kB without a Hugetlb line = 4096 kB */
     {"hugepages without Hugetlb line",
@@ -376,8 +385,13 @@ static const struct compute_case compute_cases[] = {
       {0},
       1000,
       true,
-      false},
-     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 71704},
+      false,
+      false,
+      false,
+      0,
+      0,
+      0},
+     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 71704},
      71704},
     /* Hugetlb (all sizes, 1 GiB pages included) wins over HugePages_Total x size */
     {"Hugetlb line",
@@ -386,8 +400,13 @@ static const struct compute_case compute_cases[] = {
       {0},
       1000,
       true,
-      true},
-     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 65800},
+      true,
+      false,
+      false,
+      0,
+      0,
+      0},
+     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 65800},
      65800},
     /* zswap pool 8000 kB, 3000 zspages (12000 kB) of which 4000 kB are zram */
     {"zswap and zram",
@@ -395,8 +414,13 @@ static const struct compute_case compute_cases[] = {
       {[KMEM_VM_NR_ZSPAGES] = 3000},
       1000,
       true,
-      true},
-     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 8000, 4000, 63800},
+      true,
+      false,
+      false,
+      0,
+      0,
+      0},
+     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 8000, 4000, 0, 0, 0, 63800},
      63800},
     /* memmap and Unaccepted (part of MemFree) change nothing in the kinds */
     {"memmap and unaccepted",
@@ -404,8 +428,13 @@ static const struct compute_case compute_cases[] = {
       {[KMEM_VM_NR_MEMMAP_PAGES] = 10, [KMEM_VM_NR_MEMMAP_BOOT_PAGES] = 100},
       1000,
       true,
-      true},
-     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 75800},
+      true,
+      false,
+      false,
+      0,
+      0,
+      0},
+     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 75800},
      75800},
     /* counters read at different instants: nothing goes below 0 */
     {"clamps",
@@ -426,10 +455,49 @@ static const struct compute_case compute_cases[] = {
       {0},
       1000,
       true,
-      true},
-     {30000, 20000, 4000, 3000, 200, 0, 1500, 0, 0, 0, 0},
+      true,
+      false,
+      false,
+      0,
+      0,
+      0},
+     {30000, 20000, 4000, 3000, 200, 0, 1500, 0, 0, 0, 0, 0, 0, 0},
      -(int64_t)(900000 + 255000 + 4000 + 58700 - 1000000)},
-    {"all zero", {{0}, {0}, 0, true, true}, {0}, 0},
+    {"all zero", {{0}, {0}, 0, true, true, false, false, 0, 0, 0}, {0}, 0},
+    /* thread_stack slab cache: KernelStack is inside SUnreclaim, not in VmallocUsed */
+    {"thread stacks from a slab cache",
+     {{BASE_MI}, {0}, 1000, false, true, true, false, 0, 0, 0},
+     {30000, 16000, 4000, 3000, 200, 10000, 1500, 500, 0, 0, 0, 0, 0, 75800},
+     75800},
+    /* scs_cache (5.8-5.13): ShadowCallStack is inside SUnreclaim, VmallocUsed keeps it out */
+    {"shadow call stacks from a slab cache",
+     {{BASE_MI, [KMEM_MI_SHADOWCALLSTACK] = 700}, {0}, 1000, true, true, false, true, 0, 0, 0},
+     {30000, 19300, 4700, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 75800},
+     75800},
+    /* Bounce and WritebackTmp are kinds; isolated user pages (25 pages) only leave the rest */
+    {"bounce, writeback_tmp, isolated pages",
+     {{BASE_MI, [KMEM_MI_BOUNCE] = 100, [KMEM_MI_WRITEBACKTMP] = 50},
+      {[KMEM_VM_NR_ISOLATED_ANON] = 10, [KMEM_VM_NR_ISOLATED_FILE] = 15},
+      1000,
+      true,
+      true,
+      false,
+      false,
+      0,
+      0,
+      0},
+     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 100, 50, 0, 75550},
+     75550},
+    /* kernel log: 2048 kB of hash tables from the page allocator; first chunk 50 pages x 2 */
+    {"boot hash tables and the per-CPU first chunk",
+     {{BASE_MI}, {0}, 1000, true, true, false, false, 2048, 50, 2},
+     {30000, 20000, 4000, 3000, 200, 6000, 1100, 500, 0, 0, 0, 0, 2048, 74152},
+     74152},
+    /* a first chunk larger than Percpu is not what this kernel counts: Percpu stays whole */
+    {"first chunk larger than Percpu",
+     {{BASE_MI}, {0}, 1000, true, true, false, false, 0, 1000, 2},
+     {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 75800},
+     75800},
 };
 
 static uint64_t kind_sum(const struct kmem_node *n)
@@ -491,28 +559,38 @@ static void test_no_overlap(void **state)
             mi = n.mi.v;
             assert_int_equal(n.kernel_total, kind_sum(&n));
             assert_int_equal(n.kind[KMEM_NODE_SLAB_RECLAIMABLE], mi[KMEM_MI_SRECLAIMABLE]);
-            assert_int_equal(n.kind[KMEM_NODE_SLAB_UNRECLAIMABLE], mi[KMEM_MI_SUNRECLAIM]);
-            assert_int_equal(n.kind[KMEM_NODE_SLAB_RECLAIMABLE] +
-                                 n.kind[KMEM_NODE_SLAB_UNRECLAIMABLE],
-                             mi[KMEM_MI_SLAB]);
+            uint64_t in_slab = (n.stack_in_slab ? mi[KMEM_MI_KERNELSTACK] : 0) +
+                               (n.scs_in_slab ? mi[KMEM_MI_SHADOWCALLSTACK] : 0);
+            if (mi[KMEM_MI_SUNRECLAIM] >= in_slab) {
+                /* stacks from slab caches are kernel_stack, not slab: no byte twice */
+                assert_int_equal(n.kind[KMEM_NODE_SLAB_UNRECLAIMABLE] + in_slab,
+                                 mi[KMEM_MI_SUNRECLAIM]);
+                assert_int_equal(n.kind[KMEM_NODE_SLAB_RECLAIMABLE] +
+                                     n.kind[KMEM_NODE_SLAB_UNRECLAIMABLE] + in_slab,
+                                 mi[KMEM_MI_SLAB]);
+            }
             assert_int_equal(n.kind[KMEM_NODE_KERNEL_STACK],
                              mi[KMEM_MI_KERNELSTACK] + mi[KMEM_MI_SHADOWCALLSTACK]);
             assert_int_equal(n.kind[KMEM_NODE_PAGETABLES], mi[KMEM_MI_PAGETABLES]);
             assert_int_equal(n.kind[KMEM_NODE_SEC_PAGETABLES], mi[KMEM_MI_SECPAGETABLES]);
-            assert_int_equal(n.kind[KMEM_NODE_PERCPU], mi[KMEM_MI_PERCPU]);
+            assert_int_equal(n.kind[KMEM_NODE_PERCPU] + n.percpu_first_chunk_bytes,
+                             mi[KMEM_MI_PERCPU]);
+            assert_int_equal(n.kind[KMEM_NODE_BOUNCE], mi[KMEM_MI_BOUNCE]);
+            assert_int_equal(n.kind[KMEM_NODE_WRITEBACK_TMP], mi[KMEM_MI_WRITEBACKTMP]);
             assert_int_equal(n.kind[KMEM_NODE_ZSWAP], mi[KMEM_MI_ZSWAP]);
-            if (mi[KMEM_MI_VMALLOCUSED] >=
-                (vmap ? mi[KMEM_MI_KERNELSTACK] : 0) + mi[KMEM_MI_SHADOWCALLSTACK]) {
+            {
+                uint64_t in_vm = (vmap && !n.stack_in_slab ? mi[KMEM_MI_KERNELSTACK] : 0) +
+                                 (n.scs_in_slab ? 0 : mi[KMEM_MI_SHADOWCALLSTACK]);
+
                 /* vmalloc + vmap'd stacks is VmallocUsed, no byte twice */
-                assert_int_equal(n.kind[KMEM_NODE_VMALLOC] + (vmap ? mi[KMEM_MI_KERNELSTACK] : 0) +
-                                     mi[KMEM_MI_SHADOWCALLSTACK],
-                                 mi[KMEM_MI_VMALLOCUSED]);
+                if (mi[KMEM_MI_VMALLOCUSED] >= in_vm)
+                    assert_int_equal(n.kind[KMEM_NODE_VMALLOC] + in_vm, mi[KMEM_MI_VMALLOCUSED]);
             }
             if (n.unaccounted_signed >= 0 && mi[KMEM_MI_KRECLAIMABLE] >= mi[KMEM_MI_SRECLAIMABLE] &&
                 n.kind[KMEM_NODE_VMALLOC] > 0) {
                 assert_int_equal(n.kernel_total, mi[KMEM_MI_MEMTOTAL] - mi[KMEM_MI_MEMFREE] -
                                                      n.lru_bytes - n.hugetlb_bytes -
-                                                     n.percpu_free_bytes);
+                                                     n.percpu_free_bytes - n.isolated_bytes);
             }
         }
     }
@@ -937,7 +1015,9 @@ static void test_live(void **state)
                      b.v[KMEM_MI_PAGETABLES]) &&
              between(n->kind[KMEM_NODE_SEC_PAGETABLES], a.v[KMEM_MI_SECPAGETABLES],
                      b.v[KMEM_MI_SECPAGETABLES]) &&
-             between(n->kind[KMEM_NODE_PERCPU], a.v[KMEM_MI_PERCPU], b.v[KMEM_MI_PERCPU]) &&
+             /* Percpu without its first chunk (allocated at boot, outside MemTotal) */
+             between(n->kind[KMEM_NODE_PERCPU] + n->percpu_first_chunk_bytes, a.v[KMEM_MI_PERCPU],
+                     b.v[KMEM_MI_PERCPU]) &&
              between(n->kind[KMEM_NODE_ZSWAP], a.v[KMEM_MI_ZSWAP], b.v[KMEM_MI_ZSWAP]) &&
              between(n->kind[KMEM_NODE_VMALLOC] +
                          (n->vmap_stack ? n->mi.v[KMEM_MI_KERNELSTACK] : 0) +
@@ -1004,6 +1084,10 @@ static int dump(void)
     printf("hugetlb_bytes %" PRIu64 "\n", n->hugetlb_bytes);
     printf("page_size %" PRIu64 "\n", n->page_size);
     printf("vmap_stack %d\n", n->vmap_stack);
+    printf("stack_in_slab %d\n", n->stack_in_slab);
+    printf("scs_in_slab %d\n", n->scs_in_slab);
+    printf("percpu_first_chunk_bytes %" PRIu64 "\n", n->percpu_first_chunk_bytes);
+    printf("isolated_bytes %" PRIu64 "\n", n->isolated_bytes);
     printf("vmap_stack_source %s\n", kmem_vmap_stack_source_name[n->vmap_stack_source]);
     printf("memtotal %" PRIu64 "\n", n->mi.v[KMEM_MI_MEMTOTAL]);
     printf("memfree %" PRIu64 "\n", n->mi.v[KMEM_MI_MEMFREE]);

@@ -832,7 +832,9 @@ static void test_json(void **state)
              "{\"name\": \"ext4_inode_cache\", \"dup\": 0, \"active_objs\": 700, \"num_objs\": "
              "800, \"objsize\": 1128, \"objperslab\": 29, \"pagesperslab\": 8, \"active_slabs\": "
              "50, \"num_slabs\": 50, \"size_bytes\": %" PRIu64
-             ", \"active_bytes\": 789600, \"delta_bytes\": -4096}",
+             ", \"active_bytes\": 789600, \"delta_bytes\": -4096, \"reclaimable\": null, "
+             "\"accounted\": null, \"merged\": null, \"order\": null, \"aliases\": null, "
+             "\"unique_id\": null, \"alias_names\": null}",
              400 * kmem_page_size());
     assert_contains(out, want);
     assert_contains(out, "{\"name\": \"dentry\", \"dup\": 1,");

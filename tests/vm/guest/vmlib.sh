@@ -173,9 +173,12 @@ sample() {
 # dump MOUNT: every kernel file a check may want, as file blocks.
 dump() {
     for f in /proc/cgroups /proc/meminfo /proc/vmstat /proc/self/cgroup /proc/mounts \
-        /proc/cmdline /proc/version /proc/slabinfo /proc/zoneinfo; do
+        /proc/cmdline /proc/version /proc/slabinfo /proc/zoneinfo /proc/vmallocinfo /proc/iomem \
+        /sys/devices/system/cpu/possible; do
         emit_file "$f"
     done
+    # The kernel log, for the node checks (tests/vm/check_node.py).
+    dmesg >/tmp/dmesg 2>/dev/null && emit_file /tmp/dmesg
     find "$1" -type d | sort | while read -r d; do
         for f in memory.stat memory.current cgroup.stat cgroup.procs cgroup.controllers \
             cgroup.subtree_control memory.kmem.usage_in_bytes memory.kmem.tcp.usage_in_bytes \

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Costs of the BPF allocation tracer (kmemtop --alloc), root only.
+#
+#   bench/alloc.sh [--smoke]
+#
+# 1. Overhead on allocation-heavy loads, in one process, rounds interleaved:
+#    create + remove FILES files on a private tmpfs, and SOCKETS AF_UNIX
+#    socket pairs passing 100 bytes each; and on a mixed one (BUILDS
+#    compilations of one source file); without the tracer, with counts
+#    only (--alloc-counts), with live-object tracking (the default). Figure:
+#    the median over the rounds of the load's CPU with / without the tracer,
+#    and the cost per traced event derived from it.
+# 2. Kernel memory of the BPF maps sized for 1000 cgroups x 200 caches
+#    (200000 + 65536 (cgroup, cache) pairs, 262144 live objects), as the
+#    kernel charges it (fdinfo memlock).
+# 3. User-space CPU of one refresh (read the map + name the cgroups) with
+#    those 200000 pairs filled in.
+# Prints a summary, then tab-separated rows for bench/run.sh.
+set -e
+cd "$(dirname "$0")/.."
+ROUNDS=7 FILES=100000 SOCKETS=20000 BUILDS=3 ITERS=20
+if [ "${1:-}" = "--smoke" ]; then ROUNDS=3 FILES=20000 SOCKETS=5000 BUILDS=1 ITERS=3; fi
+[ "$(id -u)" -eq 0 ] || { echo "bench/alloc.sh: must run as root" >&2; exit 1; }
+BUILD=${KMEM_BUILD:-build}
+[ -f "$BUILD/libkmem.a" ] || make "$BUILD/libkmem.a" >/dev/null
+[ -f "$BUILD/bpf/kmem_alloc.skel.h" ] || { echo "bench/alloc.sh: kmem was built without the BPF tracer" >&2; exit 1; }
+mkdir -p "$BUILD/bench"
+BIN=$BUILD/bench/alloc_bench
+${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc/lib -Isrc/bpf -o "$BIN" \
+    bench/alloc_bench.c "$BUILD/libkmem.a" $(pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lm
+
+# A private tmpfs in a private mount namespace: nothing to clean up.
+T=$(mktemp -d "${TMPDIR:-/tmp}/kmem-alloc-bench.XXXXXX")
+trap 'rmdir "$T" 2>/dev/null || true' EXIT
+out=$(unshare -m sh -c "mount -t tmpfs -o size=1g kmem-alloc-bench '$T' && exec '$BIN' overhead $ROUNDS $FILES $SOCKETS $BUILDS '$T'")
+ref=$("$BIN" refresh 1000 200 "$ITERS")
+get() { printf '%s\n%s\n' "$out" "$ref" | sed -n "s/^$1 //p"; }
+# ns per traced event: (CPU with - CPU without) / events, per load and setting
+ns() {
+    awk -v w="$(get "${1}_${2}_ms")" -v b="$(get "${1}_none_ms")" -v e="$(get "${1}_events")" \
+        'BEGIN { printf "%.0f", (e > 0 ? (w - b) * 1e6 / e : 0) }'
+}
+pct() { awk -v r="$1" 'BEGIN { printf "%+.0f%%", (r - 1) * 100 }'; }
+
+echo "loads: $FILES tmpfs files created+removed, $SOCKETS socket pairs, $BUILDS x cc -O2 src/lib/cgroup.c; median of $ROUNDS rounds"
+for l in files sockets build; do
+    echo "$l: none $(get ${l}_none_ms) ms, counts $(get ${l}_counts_ms) ms ($(pct "$(get ${l}_counts_ratio)"), $(ns $l counts) ns/event)," \
+        "tracking $(get ${l}_tracking_ms) ms ($(pct "$(get ${l}_tracking_ratio)"), $(ns $l tracking) ns/event); $(get ${l}_events) events"
+done
+echo "maps at 1000 cgroups x 200 caches: $(get map_bytes) bytes; refresh of $(get refresh_entries) entries: $(get refresh_ms) ms CPU"
+echo "targets: counts only <= 3%, tracking <= 10% (see docs/alloc.md for what is measured)"
+
+# rows of bench/run.sh's table: figure, kmem, peer, floor, ratio, target, verdict
+. bench/lib.sh
+[ "${1:-}" = "--smoke" ] && SMOKE=1
+for l in files sockets build; do
+    case $l in files) name="tmpfs files" ;; sockets) name="socket pairs" ;; *) name="cc -O2 (mixed)" ;; esac
+    for s in counts tracking; do
+        r=$(get ${l}_${s}_ratio)
+        case $s in counts) max=1.03 ;; *) max=1.10 ;; esac
+        row "alloc tracer overhead, $name, $s (CPU ms)" "$(get ${l}_${s}_ms)" - \
+            "no tracer $(get ${l}_none_ms)" "${r}x untraced ($(ns $l $s) ns/event)" \
+            "<= ${max}x untraced" "$(verdict "$r" "$max")"
+    done
+done
+mib=$(awk -v b="$(get map_bytes)" 'BEGIN { printf "%.1f", b / 1048576 }')
+row "alloc tracer BPF maps, 1000 cgroups x 200 caches (MiB)" "$mib" - - - "<= 64 MiB" \
+    "$(verdict "$mib" 64)"
+row "alloc tracer refresh, $(get refresh_entries) entries (CPU ms)" "$(get refresh_ms)" - - - \
+    "<= 500 ms" "$(verdict "$(get refresh_ms)" 500)"

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Costs of the allocation tracer (bench/alloc.sh runs this as root).
+ *
+ *   alloc_bench overhead ROUNDS FILES SOCKETS BUILDS DIR
+ *       Allocation-heavy loads - create then remove FILES files in DIR (a
+ *       tmpfs), SOCKETS AF_UNIX socket pairs that each pass 100 bytes - and a
+ *       mixed one, BUILDS compilations of src/lib/cgroup.c (children's CPU),
+ *       run without the tracer, with counts only and with live-object
+ *       tracking, in that rotating order each round. Prints per load and
+ *       setting the median over the rounds of (CPU of the load with the
+ *       tracer) / (CPU without it in the same round). CPU is this thread's
+ *       user + system time: BPF programs run in the allocating thread.
+ *
+ *   alloc_bench refresh CGROUPS CACHES ITERATIONS
+ *       Fills the tracer's (cgroup, cache) map with CGROUPS x CACHES entries
+ *       and measures the user-space CPU of one refresh (kmem_alloc_read +
+ *       kmem_alloc_resolve), and the kernel memory of the maps at that size.
+ *
+ * Prints "key value" lines.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <linux/types.h>
+
+#include "alloc.h"
+#include "kmem.h"
+#include "kmem_alloc.h"
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "alloc_bench: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static double load_files(const char *dir, int n)
+{
+    char name[4096];
+    double t0 = thread_cpu();
+
+    for (int i = 0; i < n; i++) {
+        int fd;
+
+        snprintf(name, sizeof(name), "%s/f%d", dir, i);
+        fd = open(name, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0)
+            die(name);
+        close(fd);
+    }
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "%s/f%d", dir, i);
+        if (unlink(name) != 0)
+            die(name);
+    }
+    return thread_cpu() - t0;
+}
+
+static double load_sockets(int n)
+{
+    char buf[100] = {0};
+    double t0 = thread_cpu();
+
+    for (int i = 0; i < n; i++) {
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+            die("socketpair");
+        if (write(sv[0], buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+            read(sv[1], buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+            die("socket i/o");
+        close(sv[0]);
+        close(sv[1]);
+    }
+    return thread_cpu() - t0;
+}
+
+/* A compiler run, N times: a mixed load, mostly user space (the CPU of the children). */
+static double load_build(int n)
+{
+    struct rusage ru;
+    double t0, t1;
+
+    getrusage(RUSAGE_CHILDREN, &ru);
+    t0 = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        int st;
+
+        if (pid == 0) {
+            execlp("cc", "cc", "-std=c17", "-D_GNU_SOURCE", "-O2", "-Isrc/lib", "-c",
+                   "src/lib/cgroup.c", "-o", "/dev/null", (char *)NULL);
+            _exit(127);
+        }
+        if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            die("cc src/lib/cgroup.c");
+    }
+    getrusage(RUSAGE_CHILDREN, &ru);
+    t1 = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return t1 - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+enum { NONE, COUNTS, TRACK, SETTINGS };
+static const char *const setting_name[SETTINGS] = {"none", "counts", "tracking"};
+
+#define LOADS 3
+static const char *const load_name[LOADS] = {"files", "sockets", "build"};
+
+static double run_load(int l, int files, int sockets, int builds, const char *dir)
+{
+    return l == 0 ? load_files(dir, files) : l == 1 ? load_sockets(sockets) : load_build(builds);
+}
+
+static int overhead(int rounds, int files, int sockets, int builds, const char *dir)
+{
+    double *ratio[LOADS][SETTINGS], base_ms[LOADS][SETTINGS], events[LOADS] = {0, 0, 0};
+
+    for (int l = 0; l < LOADS; l++)
+        for (int s = 0; s < SETTINGS; s++) {
+            ratio[l][s] = calloc((size_t)rounds, sizeof(double));
+            base_ms[l][s] = 0;
+            if (!ratio[l][s])
+                die("calloc");
+        }
+    /* Warm up the caches and the dcache hash once. */
+    for (int l = 0; l < LOADS; l++)
+        run_load(l, files, sockets, 1, dir);
+    for (int r = 0; r < rounds; r++) {
+        double cpu[LOADS][SETTINGS];
+
+        for (int k = 0; k < SETTINGS; k++) {
+            int s = (r + k) % SETTINGS;
+            struct kmem_alloc_opts o = {.counts_only = s == COUNTS};
+            struct kmem_alloc *a = NULL;
+            char err[512];
+
+            if (s != NONE && kmem_alloc_open(&a, &o, err, sizeof(err))) {
+                fprintf(stderr, "alloc_bench: %s\n", err);
+                return 1;
+            }
+            for (int l = 0; l < LOADS; l++) {
+                struct kmem_alloc_table t = {0};
+
+                /* The tracer is read around each load: events of the load (plus the machine's). */
+                if (a && kmem_alloc_read(a, &t) == 0)
+                    events[l] -= (double)t.events / rounds / 2;
+                cpu[l][s] = run_load(l, files, sockets, builds, dir);
+                if (a && kmem_alloc_read(a, &t) == 0)
+                    events[l] += (double)t.events / rounds / 2;
+                kmem_alloc_table_free(&t);
+            }
+            kmem_alloc_close(a);
+        }
+        for (int l = 0; l < LOADS; l++)
+            for (int s = 0; s < SETTINGS; s++) {
+                ratio[l][s][r] = cpu[l][s] / cpu[l][NONE];
+                base_ms[l][s] += cpu[l][s] * 1000 / rounds;
+            }
+    }
+    for (int l = 0; l < LOADS; l++)
+        printf("%s_events %.0f\n", load_name[l], events[l]);
+    for (int l = 0; l < LOADS; l++)
+        for (int s = 0; s < SETTINGS; s++)
+            printf("%s_%s_ms %.1f\n%s_%s_ratio %.3f\n", load_name[l], setting_name[s],
+                   base_ms[l][s], load_name[l], setting_name[s], median(ratio[l][s], rounds));
+    return 0;
+}
+
+/* The fd of the newest map called "stats": the one kmem_alloc_open() just made. */
+static int stats_map_fd(void)
+{
+    __u32 id = 0, best = 0;
+    int fd;
+
+    while (bpf_map_get_next_id(id, &id) == 0) {
+        struct bpf_map_info info;
+        __u32 len = sizeof(info);
+
+        fd = bpf_map_get_fd_by_id(id);
+        if (fd < 0)
+            continue;
+        memset(&info, 0, sizeof(info));
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, "stats") == 0 &&
+            id > best)
+            best = id;
+        close(fd);
+    }
+    return best ? bpf_map_get_fd_by_id(best) : -1;
+}
+
+static int refresh(int cgroups, int caches, int iters)
+{
+    struct kmem_alloc_opts o = {.max_keys = (uint32_t)(cgroups * caches) + 65536};
+    struct kmem_alloc_table t = {0};
+    struct kmem_alloc *a;
+    struct kmem_ctx *ctx;
+    char err[512];
+    double t0, cpu;
+    int fd;
+
+    if (kmem_alloc_open(&a, &o, err, sizeof(err))) {
+        fprintf(stderr, "alloc_bench: %s\n", err);
+        return 1;
+    }
+    fd = stats_map_fd();
+    if (fd < 0)
+        die("no stats map");
+    for (int c = 0; c < cgroups; c++)
+        for (int k = 0; k < caches; k++) {
+            /* Fake cgroup ids (named "(cgroup id N)"), kmalloc-N caches. */
+            struct kmem_alloc_key key = {.cgid = 1000000 + (__u64)c,
+                                         .cache = KMEM_ALLOC_KMALLOC | (__u64)(8 * (k + 1))};
+            struct kmem_alloc_val v = {.allocs = (__u64)(c + k + 1), .bytes_alloc = 4096};
+
+            if (bpf_map_update_elem(fd, &key, &v, BPF_ANY) != 0)
+                die("bpf_map_update_elem");
+        }
+    close(fd);
+    if (kmem_ctx_new(&ctx, "/", err, sizeof(err))) {
+        fprintf(stderr, "alloc_bench: %s\n", err);
+        return 1;
+    }
+    kmem_collect(ctx, KMEM_COLLECT_CGROUPS);
+    t0 = thread_cpu();
+    for (int i = 0; i < iters; i++) {
+        if (kmem_alloc_read(a, &t) || kmem_alloc_resolve(a, ctx, kmem_current(ctx), &t)) {
+            fprintf(stderr, "alloc_bench: %s\n", kmem_alloc_strerror(a));
+            return 1;
+        }
+    }
+    cpu = (thread_cpu() - t0) / iters;
+
+    printf("refresh_entries %zu\nrefresh_ms %.2f\nmap_bytes %llu\n", t.n, cpu * 1000,
+           (unsigned long long)kmem_alloc_map_bytes(a));
+    kmem_alloc_table_free(&t);
+    kmem_alloc_close(a);
+    kmem_ctx_free(ctx);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 7 && strcmp(argv[1], "overhead") == 0)
+        return overhead(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), argv[6]);
+    if (argc == 5 && strcmp(argv[1], "refresh") == 0)
+        return refresh(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    fprintf(stderr, "usage: alloc_bench overhead ROUNDS FILES SOCKETS BUILDS DIR\n"
+                    "       alloc_bench refresh CGROUPS CACHES ITERATIONS\n");
+    return 2;
+}

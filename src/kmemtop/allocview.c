@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Who allocates: `kmemtop --alloc SECONDS` (one table, or --json one
+ * document) and the interactive "allocations" view, from the BPF tracer of
+ * libkmem (alloc.h). The tracer is loaded only here, so kmemtop starts and
+ * every other view works without BPF.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "allocview.h"
+
+/* ---- names and sorting ---- */
+
+static const char *entry_name(char *buf, size_t len, const struct kmem_alloc_entry *e)
+{
+    size_t o = 0;
+    int n;
+
+    if (*e->pod_name)
+        n = *e->container_name
+                ? snprintf(buf, len, "%s/%s/%s", e->namespace_name, e->pod_name, e->container_name)
+                : snprintf(buf, len, "%s/%s", e->namespace_name, e->pod_name);
+    else
+        n = snprintf(buf, len, "%s", e->cgroup);
+    if (n > 0 && e->removed)
+        snprintf(buf + (size_t)n < buf + len ? buf + n : buf + len - 1,
+                 (size_t)n < len ? len - (size_t)n : 1, " (removed)");
+    /* No terminal escapes from cgroup or cache names. */
+    for (o = 0; buf[o]; o++)
+        if ((unsigned char)buf[o] < 0x20 || buf[o] == 0x7f)
+            buf[o] = '?';
+    return buf;
+}
+
+static const char *acct_cell(const struct kmem_alloc_entry *e)
+{
+    if (e->allocs == 0)
+        return "-";
+    if (e->acc_allocs == e->allocs)
+        return "yes";
+    return e->acc_allocs ? "part" : "no";
+}
+
+struct row {
+    const struct kmem_alloc_entry *e;
+    int64_t net;
+    int64_t change; /* net change since the previous read */
+    double arate;   /* allocations per second since the previous read */
+    double frate;   /* frees per second */
+    bool has_prev;
+};
+
+static int cmp_row_common(const struct row *a, const struct row *b)
+{
+    int c;
+
+    if (a->net != b->net)
+        return a->net > b->net ? -1 : 1;
+    if (a->e->allocs != b->e->allocs)
+        return a->e->allocs > b->e->allocs ? -1 : 1;
+    c = strcmp(a->e->cgroup, b->e->cgroup);
+    return c ? c : strcmp(a->e->cache, b->e->cache);
+}
+
+static int cmp_row_net(const void *pa, const void *pb)
+{
+    return cmp_row_common(pa, pb);
+}
+
+static int cmp_row_change(const void *pa, const void *pb)
+{
+    const struct row *a = pa, *b = pb;
+
+    if (a->change != b->change)
+        return a->change > b->change ? -1 : 1;
+    return cmp_row_common(a, b);
+}
+
+static int cmp_row_rate(const void *pa, const void *pb)
+{
+    const struct row *a = pa, *b = pb;
+
+    if (a->arate != b->arate)
+        return a->arate > b->arate ? -1 : 1;
+    return cmp_row_common(a, b);
+}
+
+/* The entry of @prev with @e's (cgroup, cache): tables are sorted by kmem_alloc_entry_cmp(). */
+static const struct kmem_alloc_entry *find_prev(const struct kmem_alloc_table *prev,
+                                                const struct kmem_alloc_entry *e)
+{
+    size_t lo = 0, hi = prev ? prev->n : 0;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct kmem_alloc_entry *p = &prev->v[mid];
+        int c = kmem_alloc_entry_cmp(p->cgid, p->cache, e->cgid, e->cache);
+
+        if (c == 0)
+            return p;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Rows of every traced cgroup (not the frees of older objects), sorted. */
+static struct row *make_rows(const struct kmem_alloc_table *t, const struct kmem_alloc_table *prev,
+                             char sort, size_t *n)
+{
+    struct row *r = malloc((t->n ? t->n : 1) * sizeof(*r));
+    double dt = prev ? t->seconds - prev->seconds : 0;
+
+    *n = 0;
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct kmem_alloc_entry *e = &t->v[i], *p;
+        struct row *w;
+
+        if (e->cgid == KMEM_ALLOC_CGID_UNTRACKED)
+            continue;
+        w = &r[(*n)++];
+        memset(w, 0, sizeof(*w));
+        w->e = e;
+        w->net = kmem_alloc_net(e);
+        p = prev ? find_prev(prev, e) : NULL;
+        w->has_prev = prev != NULL;
+        w->change = w->net - (p ? kmem_alloc_net(p) : 0);
+        if (dt > 0) {
+            w->arate = (double)(e->allocs - (p ? p->allocs : 0)) / dt;
+            w->frate = (double)(e->frees - (p ? p->frees : 0)) / dt;
+        }
+    }
+    qsort(r, *n, sizeof(*r),
+          sort == 'c'   ? cmp_row_change
+          : sort == 'r' ? cmp_row_rate
+                        : cmp_row_net);
+    return r;
+}
+
+/* Frees of objects allocated before the trace (not charged to anyone). */
+static void untracked_sum(const struct kmem_alloc_table *t, uint64_t *objs, uint64_t *bytes)
+{
+    *objs = *bytes = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].cgid == KMEM_ALLOC_CGID_UNTRACKED) {
+            *objs += t->v[i].frees;
+            *bytes += t->v[i].bytes_freed;
+        }
+}
+
+static bool render_summary(struct kt_sink *s, const struct kmem_alloc_table *t, uint64_t live,
+                           bool live_known)
+{
+    uint64_t uo, ub;
+    char b1[32];
+
+    if (!kt_line(s, KT_NORMAL, "traced %.1f s, %s: %" PRIu64 " allocations and frees counted%s",
+                 t->seconds,
+                 t->tracking ? "live objects tracked (frees credited to the allocating cgroup)"
+                             : "counts only (frees credited to the freeing task's cgroup)",
+                 t->events, t->dropped || t->missed ? "" : ", none lost"))
+        return false;
+    if (t->dropped &&
+        !kt_line(s, KT_NORMAL,
+                 "  %" PRIu64 " events lost: the (cgroup, cache) table was full (--alloc-keys)",
+                 t->dropped))
+        return false;
+    if (t->missed && !kt_line(s, KT_NORMAL,
+                              "  %" PRIu64 " events missed: an interrupt's allocation or free "
+                              "while the tracer ran on that CPU",
+                              t->missed))
+        return false;
+    if (t->not_tracked && !kt_line(s, KT_NORMAL,
+                                   "  %" PRIu64 " allocations not followed (the live-object "
+                                   "table was full: --alloc-objects); not in NET",
+                                   t->not_tracked))
+        return false;
+    if (!t->bulk_traced &&
+        !kt_line(s, KT_NORMAL,
+                 "  bulk frees and kfree_rcu() are not traced on this kernel (no fentry): "
+                 "%s",
+                 t->tracking ? "such a free is credited when its address is reused"
+                             : "their frees are missing"))
+        return false;
+    if (!t->tracking)
+        return true;
+    untracked_sum(t, &uo, &ub);
+    if (!kt_line(s, KT_NORMAL,
+                 "  frees of objects allocated before the trace: %" PRIu64 " (%s, not in the "
+                 "table); frees seen only at address reuse: %" PRIu64,
+                 uo, kt_human(b1, sizeof(b1), (double)ub), t->reused))
+        return false;
+    if (live_known && !kt_line(s, KT_NORMAL, "  objects allocated and still live: %" PRIu64, live))
+        return false;
+    return true;
+}
+
+void kt_alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
+                     const struct kmem_alloc_table *prev, char sort, bool interactive,
+                     const uint64_t *live)
+{
+    size_t n;
+    struct row *r = make_rows(t, prev, sort, &n);
+
+    if (!r) {
+        kt_line(s, KT_NORMAL, "out of memory");
+        return;
+    }
+    if (!render_summary(s, t, live ? *live : 0, live != NULL))
+        goto out;
+    if (interactive) {
+        if (!kt_line(s, KT_HEADING, "%8s %8s %9s %9s %9s %4s %-22s %s", "NET", "CHANGE", "OBJECTS",
+                     "ALLOC/s", "FREE/s", "ACCT", "CACHE", "CGROUP or NAMESPACE/POD/CONTAINER"))
+            goto out;
+    } else if (!kt_line(s, KT_HEADING, "%8s %9s %10s %10s %9s %7s %4s %-22s %s", "NET", "OBJECTS",
+                        "ALLOCS", "FREES", "ALLOCATED", "OBJSIZE", "ACCT", "CACHE",
+                        "CGROUP or NAMESPACE/POD/CONTAINER")) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct kmem_alloc_entry *e = r[i].e;
+        char net[32], chg[32], al[32], name[4096];
+        bool ok;
+
+        kt_human_delta(net, sizeof(net), (double)r[i].net);
+        entry_name(name, sizeof(name), e);
+        if (interactive) {
+            if (r[i].has_prev)
+                kt_human_delta(chg, sizeof(chg), (double)r[i].change);
+            else
+                chg[0] = '\0';
+            ok = kt_line(s, KT_NORMAL, "%8s %8s %9" PRId64 " %9.0f %9.0f %4s %-22s %s", net, chg,
+                         kmem_alloc_net_objects(e), r[i].arate, r[i].frate, acct_cell(e), e->cache,
+                         name);
+        } else {
+            ok = kt_line(s, KT_NORMAL,
+                         "%8s %9" PRId64 " %10" PRIu64 " %10" PRIu64 " %9s %7" PRIu32
+                         " %4s %-22s %s",
+                         net, kmem_alloc_net_objects(e), e->allocs, e->frees,
+                         kt_human(al, sizeof(al), (double)e->bytes_alloc), e->objsize, acct_cell(e),
+                         e->cache, name);
+        }
+        if (!ok)
+            break;
+    }
+out:
+    free(r);
+}
+
+/* ---- JSON ---- */
+
+static void json_kv_str(FILE *f, const char *key, const char *v, bool null_if_empty)
+{
+    fprintf(f, ", \"%s\": ", key);
+    if (null_if_empty && (!v || !*v))
+        fputs("null", f);
+    else
+        kt_json_string(f, v);
+}
+
+static int alloc_json(FILE *f, const struct kmem_alloc_table *t, uint64_t live, uint64_t map_bytes,
+                      const char *layout)
+{
+    size_t n;
+    struct row *r = make_rows(t, NULL, 'n', &n);
+    bool first = true;
+
+    if (!r)
+        return -ENOMEM;
+    fprintf(f, "{\n  \"version\": \"%s\",\n  \"seconds\": %.3f,\n  \"tracking\": %s,\n",
+            KMEM_VERSION, t->seconds, t->tracking ? "true" : "false");
+    fprintf(f, "  \"cgroup_layout\": \"%s\",\n", layout);
+    fprintf(f,
+            "  \"events\": %" PRIu64 ",\n  \"events_lost\": %" PRIu64
+            ",\n  \"frees_seen_at_reuse\": %" PRIu64 ",\n  \"events_missed\": %" PRIu64
+            ",\n  \"not_tracked\": %" PRIu64 ",\n  \"bulk_traced\": %s,\n",
+            t->events, t->dropped, t->reused, t->missed, t->not_tracked,
+            t->bulk_traced ? "true" : "false");
+    if (t->tracking)
+        fprintf(f, "  \"live_objects\": %" PRIu64 ",\n", live);
+    fprintf(f, "  \"bpf_map_bytes\": %" PRIu64 ",\n  \"entries\": [", map_bytes);
+    for (size_t i = 0; i < n; i++) {
+        const struct kmem_alloc_entry *e = r[i].e;
+
+        fprintf(f, "%s\n    {\"cgroup\": ", first ? "" : ",");
+        first = false;
+        kt_json_string(f, e->cgroup);
+        fprintf(f, ", \"cgroup_id\": %" PRIu64 ", \"removed\": %s", e->cgid,
+                e->removed ? "true" : "false");
+        json_kv_str(f, "namespace", e->namespace_name, true);
+        json_kv_str(f, "pod", e->pod_name, true);
+        json_kv_str(f, "container", e->container_name, true);
+        json_kv_str(f, "cache", e->cache, false);
+        fprintf(f,
+                ", \"object_size\": %" PRIu32 ", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
+                ", \"bytes_allocated\": %" PRIu64 ", \"bytes_freed\": %" PRIu64
+                ", \"net_bytes\": %" PRId64 ", \"net_objects\": %" PRId64
+                ", \"accounted\": %s, \"accounted_allocs\": %" PRIu64
+                ", \"accounted_bytes\": %" PRIu64 ", \"not_followed\": %" PRIu64 "}",
+                e->objsize, e->allocs, e->frees, e->bytes_alloc, e->bytes_freed, r[i].net,
+                kmem_alloc_net_objects(e),
+                e->allocs && e->acc_allocs == e->allocs ? "true" : "false", e->acc_allocs,
+                e->acc_bytes, e->nf_allocs);
+    }
+    fputs(n ? "\n  ],\n  \"untracked_frees\": [" : "],\n  \"untracked_frees\": [", f);
+    first = true;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct kmem_alloc_entry *e = &t->v[i];
+
+        if (e->cgid != KMEM_ALLOC_CGID_UNTRACKED)
+            continue;
+        fprintf(f, "%s\n    {\"cache\": ", first ? "" : ",");
+        first = false;
+        kt_json_string(f, e->cache);
+        fprintf(f, ", \"frees\": %" PRIu64 ", \"bytes_freed\": %" PRIu64 "}", e->frees,
+                e->bytes_freed);
+    }
+    fputs(first ? "]\n}\n" : "\n  ]\n}\n", f);
+    free(r);
+    return ferror(f) ? -EIO : 0;
+}
+
+/* ---- kmemtop --alloc SECONDS ---- */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static struct kmem_alloc_opts tracer_opts(const struct kt_opts *o)
+{
+    struct kmem_alloc_opts ao = {
+        .counts_only = o->alloc_counts,
+        .max_keys = o->alloc_keys,
+        .max_objects = o->alloc_objects,
+    };
+    return ao;
+}
+
+/* Collect the cgroups and name the table's entries; a failure only leaves ids. */
+static void resolve(struct kmem_alloc *a, struct kmem_ctx *ctx, struct kmem_alloc_table *t,
+                    const struct kt_opts *o, bool warn)
+{
+    const struct kmem_snapshot *snap;
+
+    kmem_collect(ctx, KMEM_COLLECT_CGROUPS);
+    snap = kmem_current(ctx);
+    if (warn && snap->status[KMEM_PART_CGROUPS].err)
+        fprintf(stderr, "%s: warning: cgroups shown by id: %s\n", o->prog,
+                snap->status[KMEM_PART_CGROUPS].msg);
+    if (kmem_alloc_resolve(a, ctx, snap, t))
+        fprintf(stderr, "%s: warning: out of memory naming cgroups\n", o->prog);
+}
+
+int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o)
+{
+    struct kmem_alloc_opts ao = tracer_opts(o);
+    struct kmem_alloc_table t = {0};
+    struct kmem_alloc *a;
+    struct sigaction sa;
+    struct timespec end, now;
+    uint64_t live = 0;
+    char err[512];
+    int rc;
+
+    rc = kmem_alloc_open(&a, &ao, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "%s: --alloc: %s\n", o->prog, err);
+        return EXIT_FAILURE;
+    }
+    /* Names of the cgroups that exist now, in case they are removed before the end. */
+    resolve(a, ctx, &t, o, false);
+    fprintf(stderr, "%s: tracing slab allocations for %g s (Ctrl-C stops early)\n", o->prog,
+            o->alloc_seconds);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += (time_t)o->alloc_seconds;
+    end.tv_nsec += (long)((o->alloc_seconds - (double)(time_t)o->alloc_seconds) * 1e9);
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    /* Sleep in short steps: SIGINT / SIGTERM stop the trace early, and it is reported. */
+    while (!stop) {
+        struct timespec step = {0, 100 * 1000000L};
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            break;
+        nanosleep(&step, NULL);
+    }
+    rc = kmem_alloc_read(a, &t);
+    if (rc) {
+        fprintf(stderr, "%s: --alloc: %s\n", o->prog, kmem_alloc_strerror(a));
+        goto out;
+    }
+    if (t.tracking && kmem_alloc_live_objects(a, &live))
+        fprintf(stderr, "%s: warning: %s\n", o->prog, kmem_alloc_strerror(a));
+    resolve(a, ctx, &t, o, true);
+    if (o->json) {
+        const struct kmem_cgroups *cgs = &kmem_current(ctx)->cgroups;
+        const char *layout =
+            (unsigned)cgs->layout <= KMEM_CG_HYBRID ? kmem_cg_layout_name[cgs->layout] : "none";
+
+        rc = alloc_json(stdout, &t, live, kmem_alloc_map_bytes(a), layout);
+    } else {
+        struct kt_sink sink;
+
+        kt_sink_file(&sink, stdout);
+        kt_alloc_render(&sink, &t, NULL, 'n', false, t.tracking ? &live : NULL);
+        rc = 0;
+    }
+out:
+    kmem_alloc_table_free(&t);
+    kmem_alloc_close(a);
+    return rc ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* ---- the interactive view ---- */
+
+struct kt_allocview {
+    struct kmem_alloc *a; /* NULL: not running */
+    struct kmem_alloc_table cur, prev;
+    bool have_cur, have_prev;
+    bool failed; /* the tracer could not start: msg says why (not retried) */
+    char msg[512];
+};
+
+struct kt_allocview *kt_allocview_new(void)
+{
+    return calloc(1, sizeof(struct kt_allocview));
+}
+
+void kt_allocview_leave(struct kt_allocview *v)
+{
+    if (!v)
+        return;
+    kmem_alloc_close(v->a);
+    v->a = NULL;
+    kmem_alloc_table_free(&v->cur);
+    kmem_alloc_table_free(&v->prev);
+    v->have_cur = v->have_prev = false;
+}
+
+void kt_allocview_free(struct kt_allocview *v)
+{
+    kt_allocview_leave(v);
+    free(v);
+}
+
+void kt_allocview_enter(struct kt_allocview *v, const struct kt_opts *o)
+{
+    struct kmem_alloc_opts ao = tracer_opts(o);
+
+    if (!v || v->a || v->failed)
+        return;
+    if (kmem_alloc_open(&v->a, &ao, v->msg, sizeof(v->msg)))
+        v->failed = true;
+}
+
+void kt_allocview_refresh(struct kt_allocview *v, struct kmem_ctx *ctx)
+{
+    struct kmem_alloc_table tmp;
+
+    if (!v || !v->a)
+        return;
+    /* The previous read becomes prev; its storage is reused for the new one. */
+    tmp = v->prev;
+    v->prev = v->cur;
+    v->have_prev = v->have_cur;
+    v->cur = tmp;
+    if (kmem_alloc_read(v->a, &v->cur)) {
+        snprintf(v->msg, sizeof(v->msg), "%s", kmem_alloc_strerror(v->a));
+        v->have_cur = false;
+        return;
+    }
+    kmem_alloc_resolve(v->a, ctx, kmem_current(ctx), &v->cur);
+    v->have_cur = true;
+}
+
+void kt_allocview_draw(struct kt_allocview *v, struct kt_sink *s, char sort)
+{
+    if (!v) {
+        kt_line(s, KT_NORMAL, "out of memory");
+        return;
+    }
+    if (v->failed) {
+        kt_line(s, KT_NORMAL, "Allocations: %s", v->msg);
+        kt_line(s, KT_NORMAL, "(every other view works without BPF)");
+        return;
+    }
+    if (!v->have_cur) {
+        kt_line(s, KT_NORMAL, "Allocations: tracing started; first figures at the next refresh");
+        return;
+    }
+    kt_alloc_render(s, &v->cur, v->have_prev ? &v->prev : NULL, sort, true, NULL);
+}

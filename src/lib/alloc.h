@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Who allocates: slab allocations and frees per (memory cgroup, slab cache),
+ * traced live with BPF (src/bpf/kmem_alloc.bpf.c) from the kernel's
+ * kmem_cache_alloc, kmem_cache_free, kmalloc and kfree tracepoints.
+ *
+ * Needs Linux 6.1+ with BTF (/sys/kernel/btf/vmlinux) and root, or CAP_BPF
+ * plus CAP_PERFMON. Nothing else in libkmem needs BPF: the tracer is loaded
+ * only by kmem_alloc_open(). Like the rest of the library it never prints
+ * and never exits; failures return -errno with a message for the user.
+ *
+ * Ownership: a struct kmem_alloc owns the BPF objects, the cache names and
+ * the cgroup identities; strings in a table stay valid until
+ * kmem_alloc_close(). A table belongs to the caller (kmem_alloc_table_free).
+ */
+#ifndef KMEM_ALLOC_H
+#define KMEM_ALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmem.h"
+
+struct kmem_alloc;
+
+/* Pseudo cgroup ids (real ones are kernfs ids, never 0 or ~0). */
+#define KMEM_ALLOC_CGID_IRQ       UINT64_C(0)    /* interrupt context: charged to no task */
+#define KMEM_ALLOC_CGID_UNTRACKED (~UINT64_C(0)) /* frees of objects older than the trace */
+
+/* Defaults of the BPF map sizes (docs/alloc.md has their memory). */
+#define KMEM_ALLOC_DEFAULT_KEYS    65536  /* (cgroup, cache) pairs */
+#define KMEM_ALLOC_DEFAULT_OBJECTS 262144 /* live objects tracked */
+
+struct kmem_alloc_opts {
+    bool counts_only;     /* no live-object tracking: frees go to the freeing task's cgroup */
+    uint32_t max_keys;    /* 0: KMEM_ALLOC_DEFAULT_KEYS */
+    uint32_t max_objects; /* 0: KMEM_ALLOC_DEFAULT_OBJECTS */
+};
+
+struct kmem_alloc_entry {
+    uint64_t cgid;      /* memory cgroup id (inode of its directory), or a pseudo id */
+    uint64_t cache_key; /* struct kmem_cache address, or a kmalloc size class */
+    const char *cache;  /* "dentry", "kmalloc-cg-64", "kmalloc-large", "kfree" (cache unknown) */
+    uint32_t objsize;   /* bytes per object (0: varies / unknown) */
+    uint64_t allocs, frees;
+    uint64_t bytes_alloc, bytes_freed;
+    uint64_t acc_allocs, acc_bytes; /* charged to the memory cgroup (SLAB_ACCOUNT, __GFP_ACCOUNT) */
+    uint64_t nf_allocs, nf_bytes;   /* allocations not followed (table full): not in the net */
+    /* Identity, after kmem_alloc_resolve(); pointers never NULL. */
+    const char *cgroup; /* path in the memory hierarchy, "(interrupt)", "(cgroup id N)" */
+    const char *pod_name, *namespace_name, *container_name; /* "" when not a pod */
+    bool removed; /* the cgroup was seen earlier and is gone now */
+};
+
+struct kmem_alloc_table {
+    size_t n, cap;
+    struct kmem_alloc_entry *v;
+    double seconds;       /* since the tracer was attached */
+    bool tracking;        /* live-object tracking was on */
+    bool bulk_traced;     /* bulk allocations/frees and kfree_rcu() followed (fentry/fexit) */
+    uint64_t events;      /* tracepoint hits counted */
+    uint64_t dropped;     /* hits lost: the (cgroup, cache) table was full */
+    uint64_t reused;      /* allocations at a tracked address: that free was not traced */
+    uint64_t not_tracked; /* allocations not followed: the live-object table was full */
+    uint64_t missed; /* events the kernel skipped: the tracer was already running on that CPU */
+};
+
+/*
+ * Order of the entries of a table: by cgroup id, then cache. Cache names of
+ * one tracer are interned (one pointer per name), so the pointers compare.
+ */
+static inline int kmem_alloc_entry_cmp(uint64_t cg_a, const char *cache_a, uint64_t cg_b,
+                                       const char *cache_b)
+{
+    if (cg_a != cg_b)
+        return cg_a < cg_b ? -1 : 1;
+    if (cache_a != cache_b)
+        return (uintptr_t)cache_a < (uintptr_t)cache_b ? -1 : 1;
+    return 0;
+}
+
+/*
+ * Net growth: bytes allocated during the trace and still live - of the objects
+ * followed (tracking: those not followed could never be credited their free),
+ * or allocated - freed (counts only).
+ */
+static inline int64_t kmem_alloc_net(const struct kmem_alloc_entry *e)
+{
+    return (int64_t)(e->bytes_alloc - e->nf_bytes - e->bytes_freed);
+}
+
+/* The same in objects. */
+static inline int64_t kmem_alloc_net_objects(const struct kmem_alloc_entry *e)
+{
+    return (int64_t)(e->allocs - e->nf_allocs - e->frees);
+}
+
+/*
+ * Check the kernel (BTF, tracepoint prototypes, privileges), load and attach
+ * the tracer. 0, or -errno with the reason in @err (which of: no BTF, kernel
+ * too old / tracepoint missing, not privileged, BPF refused).
+ */
+int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, char *err,
+                    size_t errlen);
+/* Detach and free the tracer, its maps and every string it handed out. NULL is fine. */
+void kmem_alloc_close(struct kmem_alloc *a);
+/* Message of the last failure on @a. */
+const char *kmem_alloc_strerror(const struct kmem_alloc *a);
+
+/*
+ * Read every (cgroup, cache) entry so far into @t (reusing its storage),
+ * sorted by kmem_alloc_entry_cmp(); a cache counted under two keys (kmalloc()
+ * and kmem_cache_alloc() of a kmalloc cache) is one entry. 0 or -errno.
+ */
+int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t);
+
+/*
+ * Name the cgroups of @t's entries from @snap's cgroups (a snapshot taken with
+ * KMEM_COLLECT_CGROUPS through @ctx): the id of a cgroup is the inode number of
+ * its directory. Cgroups seen in earlier calls keep their names after removal.
+ */
+int kmem_alloc_resolve(struct kmem_alloc *a, struct kmem_ctx *ctx, const struct kmem_snapshot *snap,
+                       struct kmem_alloc_table *t);
+
+/*
+ * Delete from the tracer every entry of the cgroups @gone (n ids, sorted), so
+ * that a long-running tracer (the exporter) on a node with pod churn does not
+ * fill its table with removed cgroups. Later frees of their objects are not
+ * counted. 0 or -errno.
+ */
+int kmem_alloc_forget(struct kmem_alloc *a, const uint64_t *gone, size_t n);
+
+/* Objects currently in the live-object table (walks it: seconds for a full table). */
+int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n);
+
+/* Bytes of kernel memory the tracer's maps use (from their sizes). */
+uint64_t kmem_alloc_map_bytes(const struct kmem_alloc *a);
+
+void kmem_alloc_table_free(struct kmem_alloc_table *t);
+
+/* "kmalloc-cg-64", "dma-kmalloc-1k", "kmalloc-large", "kfree" for a synthetic cache key. */
+const char *kmem_alloc_kmalloc_name(uint64_t cache_key, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,113 @@
+#!/bin/sh
+# kmem_exporter's node figures beside the kinds: the same numbers as
+# `kmemtop --json` on the same tree (every fixture with node detail, and a
+# capture of this machine), a valid exposition (promtool), and the detail
+# files read at most once a minute by a running exporter.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
+X="$B/kmem_exporter"
+K="$B/kmemtop"
+T=$(tmpdir)
+trap 'stop_all; rm -rf "$T"' EXIT INT TERM
+[ -x "$X" ] && [ -x "$K" ] || { not_ok "kmem_exporter and kmemtop are built"; finish; }
+
+# value FILE SERIES: the value of one exact series line, or "absent".
+value() { awk -v s="$2" 'index($0, s " ") == 1 { print $NF; f = 1; exit } END { if (!f) print "absent" }' "$1"; }
+
+compare_tree() { # name tree
+    n=$1
+    "$X" --root "$2" --once --collector.slabinfo.empty >"$T/$n.prom" 2>"$T/$n.err"
+    "$K" --root "$2" --json >"$T/$n.json" 2>/dev/null
+    check_eq "$n: --once exits 0" 0 $?
+    if command -v promtool >/dev/null; then
+        check "$n: promtool check metrics" sh -c "promtool check metrics <'$T/$n.prom' >'$T/$n.promtool' 2>&1 || grep -qv . '$T/$n.promtool'"
+    fi
+    for k in $(jq -r '.node.kinds | keys_unsorted[]' "$T/$n.json"); do
+        check_eq "$n: kmem_node_kernel_bytes{kind=\"$k\"}" "$(jq -r ".node.kinds.$k" "$T/$n.json")" \
+            "$(value "$T/$n.prom" "kmem_node_kernel_bytes{kind=\"$k\"}")"
+    done
+    if [ "$(jq -r .node_detail.outside.known "$T/$n.json")" = true ]; then
+        for p in $(jq -r '.node_detail.outside.parts | keys_unsorted[]' "$T/$n.json"); do
+            check_eq "$n: kmem_node_outside_bytes{part=\"$p\"}" \
+                "$(jq -r ".node_detail.outside.parts.$p" "$T/$n.json")" \
+                "$(value "$T/$n.prom" "kmem_node_outside_bytes{part=\"$p\"}")"
+        done
+        check_eq "$n: kmem_node_system_ram_bytes" "$(jq -r .node_detail.outside.system_ram_bytes "$T/$n.json")" \
+            "$(value "$T/$n.prom" kmem_node_system_ram_bytes)"
+    else
+        check_eq "$n: no outside figures without System RAM" absent \
+            "$(value "$T/$n.prom" 'kmem_node_outside_bytes{part="memmap"}')"
+    fi
+    if [ "$(jq -r '.node.slab_gap != null' "$T/$n.json")" = true ]; then
+        check_eq "$n: kmem_node_slab_gap_bytes" "$(jq -r .node.slab_gap.gap_bytes "$T/$n.json")" \
+            "$(value "$T/$n.prom" kmem_node_slab_gap_bytes)"
+    fi
+    top=$(jq -r '.node_detail.vmalloc.top[0] // empty | "\(.caller)\t\(.plain // "")\t\(.bytes)"' "$T/$n.json")
+    if [ -n "$top" ]; then
+        c=$(printf '%s' "$top" | cut -f1); pl=$(printf '%s' "$top" | cut -f2); b=$(printf '%s' "$top" | cut -f3)
+        check_eq "$n: kmem_vmalloc_bytes of the top caller" "$b" \
+            "$(value "$T/$n.prom" "kmem_vmalloc_bytes{caller=\"$c\",purpose=\"$pl\"}")"
+    fi
+    # kmem_slab_info: the sysfs attributes of each cache with objects (and
+    # --collector.slabinfo.empty: every cache), labels as in --json.
+    want=$(jq -r '.slab.caches[] | select(.reclaimable != null) | "kmem_slab_info{cache=\"\(.name)\(if .dup > 0 then "#\(.dup)" else "" end)\",reclaimable=\"\(.reclaimable)\",accounted=\"\(if .accounted == null then "unknown" else .accounted end)\",merged=\"\(.merged)\",order=\"\(.order)\",aliases=\"\(.aliases)\"} 1"' "$T/$n.json" | sort)
+    got=$(grep '^kmem_slab_info{' "$T/$n.prom" | sed 's/,object_size_bytes="[0-9]*",objects_per_slab="[0-9]*",pages_per_slab="[0-9]*"//' | grep reclaimable= | sort)
+    check "$n: kmem_slab_info equals the --json attributes ($(printf '%s\n' "$want" | grep -c .) caches)" \
+        [ "$want" = "$got" ]
+    if [ "$(jq -r '.node.zram.devices | length' "$T/$n.json")" -gt 0 ]; then
+        d=$(jq -r '.node.zram.devices[0].name' "$T/$n.json")
+        check_eq "$n: kmem_zram_memory_used_bytes{device=\"$d\"}" \
+            "$(jq -r '.node.zram.devices[0].mem_used_bytes' "$T/$n.json")" \
+            "$(value "$T/$n.prom" "kmem_zram_memory_used_bytes{device=\"$d\"}")"
+    fi
+    check_eq "$n: kmem_collector_success{collector=\"node_detail\"}" \
+        "$([ "$(jq -r .node_detail.status.ok "$T/$n.json")" = true ] && echo 1 || echo 0)" \
+        "$(value "$T/$n.prom" 'kmem_collector_success{collector="node_detail"}')"
+}
+
+for F in "$FIXTURES"/debian12-linux6.18-full "$FIXTURES"/node-*; do
+    [ -d "$F" ] && compare_tree "$(basename "$F")" "$F"
+done
+if [ "$(id -u)" = 0 ]; then
+    "$K" --capture "$T/live" --json >/dev/null 2>&1
+    compare_tree live-capture "$T/live"
+
+    # A running exporter reads the detail files once, then reuses them for a minute:
+    # the time the node_detail collector takes drops to ~0 on the next scrapes.
+    port=$(free_port)
+    spawn "$T/x.log" "$X" --web.listen-address "127.0.0.1:$port" --collect.min-interval 0
+    pid=$spawned
+    if wait_url "http://127.0.0.1:$port/metrics" 10; then
+        curl -s "http://127.0.0.1:$port/metrics" >"$T/s1"
+        sleep 1
+        curl -s "http://127.0.0.1:$port/metrics" >"$T/s2"
+        a1=$(value "$T/s1" kmem_node_detail_age_seconds)
+        a2=$(value "$T/s2" kmem_node_detail_age_seconds)
+        check "live: the detail files are not read again a second later (age $a1 s, then $a2 s)" \
+            awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(b >= a + 0.9 && b < 60) }'
+        check_eq "live: the reused detail is still exported" "$(value "$T/s1" kmem_node_system_ram_bytes)" \
+            "$(value "$T/s2" kmem_node_system_ram_bytes)"
+    else
+        not_ok "live: exporter answers"
+    fi
+    kill "$pid" 2>/dev/null
+
+    # --run-as: iomem and the kernel log were opened before the privileges went.
+    port=$(free_port)
+    spawn "$T/ra.log" "$X" --web.listen-address "127.0.0.1:$port" --run-as nobody
+    pid=$spawned
+    if wait_url "http://127.0.0.1:$port/metrics" 10; then
+        curl -s "http://127.0.0.1:$port/metrics" >"$T/ra"
+        check_eq "--run-as nobody: System RAM still known" "$(value "$T/s1" kmem_node_system_ram_bytes)" \
+            "$(value "$T/ra" kmem_node_system_ram_bytes)"
+        check_eq "--run-as nobody: the hash_tables kind from the kernel log" \
+            "$(value "$T/s1" 'kmem_node_kernel_bytes{kind="hash_tables"}')" \
+            "$(value "$T/ra" 'kmem_node_kernel_bytes{kind="hash_tables"}')"
+        check_eq "--run-as nobody: node_detail collector succeeds" 1 \
+            "$(value "$T/ra" 'kmem_collector_success{collector="node_detail"}')"
+    else
+        not_ok "--run-as nobody: exporter answers"
+    fi
+    kill "$pid" 2>/dev/null
+fi
+finish

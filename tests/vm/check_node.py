@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""The node figures of one VM boot against the kernel's own counters and files.
+
+    check_node.py --data OUT.data --kernel LABEL --scenario NAME
+                  [--tree-dir DIR --kmemtop PATH]
+
+From the guest's sample (kmemtop --json inside the VM) and the files the
+guest dumped (/proc/meminfo, /proc/slabinfo, /proc/vmallocinfo, /proc/iomem,
+/sys/devices/system/cpu/possible, dmesg): vmallocinfo against VmallocUsed,
+the reclaimable caches against SReclaimable, System RAM and the kernel image
+against /proc/iomem, hash tables and the per-CPU first chunk against dmesg,
+where stacks live against /proc/slabinfo, the document against the schema.
+With --tree-dir (the capture check.py wrote) and --kmemtop, the host's
+kmemtop reads the capture and tests/integration/node_files.py checks every
+figure against the captured files (the same input).
+Prints TAP-like lines; exits 1 on a failure.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from check import parse_blocks  # noqa: E402
+
+EARLY = {"Dentry cache", "Inode-cache", "PV qspinlock", "PID"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--scenario", required=True)
+    ap.add_argument("--tree-dir")
+    ap.add_argument("--kmemtop")
+    a = ap.parse_args()
+    label = "%s %s: node" % (a.kernel, a.scenario)
+    failed = []
+
+    def check(desc, want, got):
+        if want == got:
+            print("ok - %s: %s" % (label, desc))
+        else:
+            failed.append(desc)
+            print("not ok - %s: %s (expected %r, got %r)" % (label, desc, want, got))
+
+    blocks = parse_blocks(open(a.data, encoding="utf-8", errors="replace").read())
+    files = {at["path"]: body for k, at, body in blocks if k == "file"}
+    samp = [at for k, at, _ in blocks if k == "sample"]
+    js = [body for k, at, body in blocks if k == "json" and samp and at.get("tag") == samp[0]["tag"]]
+    if not js:
+        print("not ok - %s: a kmemtop --json sample" % label)
+        return 1
+    d = json.loads(js[0])
+    n, det = d["node"], d["node_detail"]
+    mi = n["meminfo"]
+    ps = n["node_page_size"]
+    check("node part read", True, n["status"]["ok"])
+    check("node_detail part read", True, det["status"]["ok"])
+    try:
+        import jsonschema
+        schema = json.load(open(os.path.join(HERE, "..", "..", "docs", "kmem.schema.json")))
+        errs = list(jsonschema.Draft202012Validator(schema).iter_errors(d))
+        check("--json matches docs/kmem.schema.json", [], [e.message[:120] for e in errs[:2]])
+    except ImportError:
+        print("ok - %s: # SKIP schema: python3-jsonschema is not installed" % label)
+
+    # Two counters of the kernel that must agree (read a moment apart in a quiet guest).
+    check("vmallocinfo: sum of pages=N x page size = VmallocUsed", mi["VmallocUsed"],
+          det["vmalloc"]["bytes"])
+    gap = n["slab_gap"]
+    if gap and gap["reclaimable_caches_bytes"] is not None:
+        # meminfo shows the global part of a node counter; each CPU keeps up to
+        # its "vm stats threshold" pages (zoneinfo) not yet folded in.
+        thr = [int(x) for x in re.findall(r"vm stats threshold: (\d+)", files.get("/proc/zoneinfo", ""))]
+        ncpu = len(set(re.findall(r"cpu: (\d+)", files.get("/proc/zoneinfo", "")))) or 1
+        slack = (max(thr) if thr else 125) * ncpu * ps
+        diff = gap["reclaimable_caches_bytes"] - mi["SReclaimable"]
+        check("caches with reclaim_account sum to SReclaimable, within the per-CPU drift (%d bytes; off by %d)"
+              % (slack, diff), True, abs(diff) <= slack)
+        check("large kmallocs are not negative beyond the drift", True,
+              gap["large_kmalloc_bytes"] >= -slack)
+
+    # Where stacks live: the guest's /proc/slabinfo.
+    slabs = {l.split()[0] for l in files.get("/proc/slabinfo", "").splitlines()[2:] if l.strip()}
+    check("stack_in_slab = a thread_stack cache in /proc/slabinfo", "thread_stack" in slabs,
+          n["stack_in_slab"])
+    va = files.get("/proc/vmallocinfo", "")
+    stacks = bool(re.search(r" (kernel_clone|copy_process|dup_task_struct|alloc_thread_stack_node)\+\S+ pages=\d+ vmalloc", va))
+    check("vmap_stack = thread-stack vmalloc areas in /proc/vmallocinfo", stacks, n["vmap_stack"])
+
+    # /proc/iomem, dumped as root.
+    ram = named = 0
+    for line in files.get("/proc/iomem", "").splitlines():
+        m = re.match(r"^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$", line)
+        if not m:
+            continue
+        size = int(m.group(3), 16) - int(m.group(2), 16) + 1
+        if m.group(1) == "" and m.group(4) == "System RAM":
+            ram += size
+        if m.group(4) in ("Kernel code", "Kernel rodata", "Kernel data", "Kernel bss"):
+            named += size
+    check("iomem System RAM", ram, det["iomem"]["system_ram_bytes"])
+    check("iomem kernel code + rodata + data + bss", named,
+          det["outside"]["kernel_image_named_bytes"])
+    check("outside total = System RAM - MemTotal", ram - mi["MemTotal"],
+          det["outside"]["total_bytes"])
+
+    # The kernel log.
+    log = files.get("/tmp/dmesg", "")
+    hb = {"boot": 0, "pages": 0, "vmalloc": 0}
+    for m in re.finditer(r"\] (.+?) hash table entries: \d+ \(order:? \d+, (\d+) bytes(?:, (linear|vmalloc))?", log):
+        home = "vmalloc" if m.group(3) == "vmalloc" else ("boot" if m.group(1) in EARLY else "pages")
+        hb[home] += int(m.group(2))
+    check("kernel log read in the guest", True, n["boot_log"]["available"])
+    check("hash tables by home = dmesg", hb, n["boot_log"]["hash_bytes"])
+    check("hash_tables kind = dmesg tables from the page allocator", hb["pages"],
+          n["kinds"]["hash_tables"])
+    m = re.search(r"percpu: Embedded (\d+) pages/cpu", log)
+    cpus = 0
+    for r in files.get("/sys/devices/system/cpu/possible", "").strip().split(","):
+        if r:
+            lo, _, hi = r.partition("-")
+            cpus += (int(hi) if hi else int(lo)) - int(lo) + 1
+    if m:
+        want = int(m.group(1)) * ps * cpus
+        check("per-CPU first chunk = dmesg pages x page size x possible CPUs",
+              want if want <= mi["Percpu"] else 0, n["percpu_first_chunk_bytes"])
+
+    # Smaller than the formula of kmem before the node work.
+    o = det["outside"]
+    old_in = max(0, n["unaccounted_raw_bytes"] + n["kinds"]["hash_tables"] + n["kinds"]["bounce"] +
+                 n["kinds"]["writeback_tmp"] + n["isolated_bytes"] - n["percpu_first_chunk_bytes"])
+    old_out = o["total_bytes"] - o["parts"]["memmap"]
+    new = o["unexplained_total_bytes"]
+    ok = new is not None and new < old_in + old_out
+    print("%s - %s: unexplained rest %s < %d before (%d inside, %d outside; MiB %.1f -> %.1f)" % (
+        "ok" if ok else "not ok", label, new, old_in + old_out, old_in, old_out,
+        (old_in + old_out) / 1048576.0, (new or 0) / 1048576.0))
+    if not ok:
+        failed.append("smaller")
+    print("# %s: kinds %s; outside %s" % (label, json.dumps(n["kinds"]), json.dumps(o["parts"])))
+
+    # The capture, through the host's kmemtop, against its own files.
+    if a.tree_dir and a.kmemtop and os.path.isdir(a.tree_dir):
+        doc = a.tree_dir.rstrip("/") + ".node.json"
+        with open(doc, "w") as f:
+            rc = subprocess.call([a.kmemtop, "--root", a.tree_dir, "--json"], stdout=f,
+                                 stderr=subprocess.DEVNULL)
+        check("host kmemtop --root CAPTURE --json exits 0", 0, rc)
+        rc = subprocess.call([sys.executable, os.path.join(HERE, "..", "integration", "node_files.py"),
+                              "%s capture" % label, a.tree_dir, doc])
+        if rc:
+            failed.append("capture")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
