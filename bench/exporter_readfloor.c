@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * exporter_readfloor ROOT N: the floor under one kmem_exporter collection.
- * N times: read() /proc/slabinfo, meminfo, vmstat and zoneinfo whole (kept
- * open, re-read from offset 0), then open + read + close the one file per
+ * N times: read() /proc/slabinfo, meminfo, vmstat, zoneinfo, net/sockstat,
+ * net/sockstat6 and cgroups whole (kept open, re-read from offset 0), list
+ * /sys/block and read each zram device's mm_stat, then open + read + close the one file per
  * memory cgroup that the exported figure needs (v1
  * memory.kmem.usage_in_bytes, v2 memory.stat; paths listed once before the
  * timing, no directory listed) -- no parsing.
@@ -86,15 +87,17 @@ int main(int argc, char **argv)
     }
     const char *root = argv[1];
     long n = atol(argv[2]);
-    static const char *const hot[] = {"proc/slabinfo", "proc/meminfo", "proc/vmstat",
-                                      "proc/zoneinfo"};
+    static const char *const hot[] = {"proc/slabinfo", "proc/meminfo",      "proc/vmstat",
+                                      "proc/zoneinfo", "proc/net/sockstat", "proc/net/sockstat6",
+                                      "proc/cgroups"};
+    enum { NHOT = sizeof(hot) / sizeof(hot[0]) };
     int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rfd < 0) {
         perror(root);
         return 1;
     }
-    int fds[4];
-    for (int i = 0; i < 4; i++) {
+    int fds[NHOT];
+    for (int i = 0; i < NHOT; i++) {
         fds[i] = openat(rfd, hot[i], O_RDONLY | O_CLOEXEC);
         if (fds[i] < 0) {
             perror(hot[i]);
@@ -112,8 +115,19 @@ int main(int argc, char **argv)
     struct rusage r0, r1;
     getrusage(RUSAGE_SELF, &r0);
     for (long i = 0; i < n; i++) {
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < NHOT; k++)
             drain(fds[k]);
+        /* The node collector's zram devices: list sys/block, read each mm_stat. */
+        DIR *blk = fdopendir(openat(rfd, "sys/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        for (struct dirent *de; blk && (de = readdir(blk));) {
+            char p[300];
+            if (strncmp(de->d_name, "zram", 4))
+                continue;
+            snprintf(p, sizeof(p), "%s/mm_stat", de->d_name);
+            read_at(dirfd(blk), p);
+        }
+        if (blk)
+            closedir(blk);
         read_at(AT_FDCWD, "/proc/self/stat");
         DIR *fdd = opendir("/proc/self/fd");
         while (fdd && readdir(fdd))
