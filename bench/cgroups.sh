@@ -106,7 +106,7 @@ for n in $SIZES; do
     get() { echo "$out" | sed -n "s/^$1 //p"; }
     r0=$(get rss_kib_before) r1=$(get rss_kib_after)
     row "cgroup reader RSS, $ncg cgroups, 50 collections (KiB)" "$r0 -> $r1" - - \
-        "$(printf '%+d KiB' $((r1 - r0)))" "<= 4096 KiB, flat" \
+        "$(printf '%+d KiB' $((r1 - r0)))" "<= 4 MiB" \
         "$(if [ "$r1" -le 4096 ] && [ $((r1 - r0)) -le 256 ]; then verdict 0 1; else verdict 2 1; fi)"
     if [ -x "$E" ]; then
         eks="" efs="" ers=""
