@@ -3,7 +3,8 @@
 # (bench/lib.sh), on the live machine:
 #  - CPU per collection: N in-process collect+render cycles (the hidden
 #    --bench N flag, getrusage) vs the floor (bench/exporter_readfloor.c:
-#    read() of slabinfo, meminfo, vmstat, zoneinfo and the cgroup files, no
+#    read() of slabinfo, meminfo, vmstat, zoneinfo and of the one file per
+#    cgroup that the exported figure needs, no
 #    parsing). In-process, so it is compared with the floor only;
 #  - CPU per HTTP scrape of each server (utime+stime of /proc/PID/stat across
 #    N scrapes; kmem with --collect.min-interval 0, so every scrape collects)

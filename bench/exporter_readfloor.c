@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * exporter_readfloor ROOT N: the floor under one kmem_exporter collection.
- * N times: read() /proc/slabinfo, meminfo, vmstat and zoneinfo whole (kept
- * open, re-read from offset 0), then walk the memory cgroup tree and
- * open + read + close the files kmem reads per cgroup (v1:
- * memory.kmem.usage_in_bytes, memory.kmem.tcp.usage_in_bytes,
- * memory.usage_in_bytes; v2: memory.stat, memory.current) -- no parsing.
+ * N times: read() /proc/slabinfo, meminfo, vmstat, zoneinfo, net/sockstat,
+ * net/sockstat6 and cgroups whole (kept open, re-read from offset 0), list
+ * /sys/block and read each zram device's mm_stat, then open + read + close the one file per
+ * memory cgroup that the exported figure needs (v1
+ * memory.kmem.usage_in_bytes, v2 memory.stat; paths listed once before the
+ * timing, no directory listed) -- no parsing.
  * The exporter's process_* metrics read /proc/self/stat and list
  * /proc/self/fd on every scrape, so the floor does too.
  * Prints the mean CPU (user+sys) per iteration in milliseconds.
@@ -38,33 +39,40 @@ static void read_at(int dfd, const char *name)
     close(fd);
 }
 
-static const char *const v1_files[] = {"memory.kmem.usage_in_bytes",
-                                       "memory.kmem.tcp.usage_in_bytes", "memory.usage_in_bytes"};
-static const char *const v2_files[] = {"memory.stat", "memory.current"};
+/* The one file per cgroup that the exported figure needs: listed once,
+ * before the timing (the floor lists no directory). */
+static char **paths;
+static size_t npaths, cpaths;
 
-static void walk(int dfd, int v2, unsigned *ncg)
+static void list(int dfd, const char *rel, const char *file)
 {
-    (*ncg)++;
-    if (v2)
-        for (int i = 0; i < 2; i++)
-            read_at(dfd, v2_files[i]);
-    else
-        for (int i = 0; i < 3; i++)
-            read_at(dfd, v1_files[i]);
+    char p[8192];
+
+    if (faccessat(dfd, file, R_OK, 0) != 0)
+        return;
+    if (npaths == cpaths) {
+        cpaths = cpaths ? 2 * cpaths : 1024;
+        paths = realloc(paths, cpaths * sizeof(*paths));
+        if (!paths)
+            exit(1);
+    }
+    snprintf(p, sizeof(p), "%s%s%s", rel, rel[0] ? "/" : "", file);
+    paths[npaths++] = strdup(p);
     int dup_fd = dup(dfd);
     DIR *d = fdopendir(dup_fd);
     if (!d) {
         close(dup_fd);
         return;
     }
-    rewinddir(d); /* the dup shares the offset of the previous walk */
+    rewinddir(d);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_type != DT_DIR || de->d_name[0] == '.')
             continue;
         int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (sub >= 0) {
-            walk(sub, v2, ncg);
+            snprintf(p, sizeof(p), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+            list(sub, p, file);
             close(sub);
         }
     }
@@ -79,15 +87,17 @@ int main(int argc, char **argv)
     }
     const char *root = argv[1];
     long n = atol(argv[2]);
-    static const char *const hot[] = {"proc/slabinfo", "proc/meminfo", "proc/vmstat",
-                                      "proc/zoneinfo"};
+    static const char *const hot[] = {"proc/slabinfo", "proc/meminfo",      "proc/vmstat",
+                                      "proc/zoneinfo", "proc/net/sockstat", "proc/net/sockstat6",
+                                      "proc/cgroups"};
+    enum { NHOT = sizeof(hot) / sizeof(hot[0]) };
     int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rfd < 0) {
         perror(root);
         return 1;
     }
-    int fds[4];
-    for (int i = 0; i < 4; i++) {
+    int fds[NHOT];
+    for (int i = 0; i < NHOT; i++) {
         fds[i] = openat(rfd, hot[i], O_RDONLY | O_CLOEXEC);
         if (fds[i] < 0) {
             perror(hot[i]);
@@ -100,21 +110,32 @@ int main(int argc, char **argv)
         cg = openat(rfd, "sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         v2 = 1;
     }
-    unsigned ncg = 0;
+    if (cg >= 0)
+        list(cg, "", v2 ? "memory.stat" : "memory.kmem.usage_in_bytes");
     struct rusage r0, r1;
     getrusage(RUSAGE_SELF, &r0);
     for (long i = 0; i < n; i++) {
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < NHOT; k++)
             drain(fds[k]);
+        /* The node collector's zram devices: list sys/block, read each mm_stat. */
+        DIR *blk = fdopendir(openat(rfd, "sys/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        for (struct dirent *de; blk && (de = readdir(blk));) {
+            char p[300];
+            if (strncmp(de->d_name, "zram", 4))
+                continue;
+            snprintf(p, sizeof(p), "%s/mm_stat", de->d_name);
+            read_at(dirfd(blk), p);
+        }
+        if (blk)
+            closedir(blk);
         read_at(AT_FDCWD, "/proc/self/stat");
         DIR *fdd = opendir("/proc/self/fd");
         while (fdd && readdir(fdd))
             ;
         if (fdd)
             closedir(fdd);
-        ncg = 0;
-        if (cg >= 0)
-            walk(cg, v2, &ncg);
+        for (size_t k = 0; k < npaths; k++)
+            read_at(cg, paths[k]);
     }
     getrusage(RUSAGE_SELF, &r1);
     double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
@@ -122,6 +143,6 @@ int main(int argc, char **argv)
                  (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
                           r0.ru_stime.tv_usec) /
                      1e6;
-    printf("%.4f %u\n", cpu * 1000 / (double)n, ncg);
+    printf("%.4f %zu\n", cpu * 1000 / (double)n, npaths);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "collect.h"
+#include "log.h"
 #include "allocmetrics.h"
 
 #define EXPO_MAX ((size_t)256 << 20) /* refuse to render more than 256 MiB */
@@ -40,6 +41,7 @@ struct kx_collector {
     struct kx_blob *cur;            /* NULL before the first collection */
     struct timespec cur_at;         /* CLOCK_MONOTONIC start of cur's collection */
     bool busy;                      /* a collection is running */
+    atomic_bool ready;              /* a collection has been rendered */
     unsigned long gen;              /* bumped when a collection ends */
     int last_err;                   /* result of the last collection */
     size_t last_len;                /* size of the last exposition, to size the next */
@@ -103,6 +105,7 @@ int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *
         kx_collector_free(c);
         return r;
     }
+    kmem_ctx_set_cgroup_reading(c->ctx, o->cg_extras, KMEM_CG_FDS_AUTO);
     /* The paths are the caller's; the context keeps its own copies. */
     memset(&c->o.paths, 0, sizeof(c->o.paths));
     *out = c;
@@ -135,7 +138,13 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
 
     clock_gettime(CLOCK_REALTIME, &wall);
     col.when_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
-    int r = kmem_collect(c->ctx, KMEM_COLLECT_ALL);
+    unsigned flags = 0;
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        if (!(c->o.render.disabled & (1u << i)))
+            flags |= 1u << part_of[i];
+    if (flags & KMEM_COLLECT_SLAB)
+        flags |= KMEM_COLLECT_SLAB_ATTRS; /* kmem_slab_info's sysfs labels */
+    int r = kmem_collect(c->ctx, flags);
     const struct kmem_snapshot *s = kmem_current(c->ctx);
     for (int i = 0; i < KX_COL_COUNT; i++) {
         const struct kmem_status *st = s ? &s->status[part_of[i]] : NULL;
@@ -175,9 +184,10 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
         snprintf(m, sizeof(m), "%.319s", alloc_status.msg);
         if (c->o.log_errors && strcmp(c->alloc_logged, m) != 0) {
             if (alloc_status.err)
-                fprintf(stderr, "kmem_exporter: collector alloc failed: %s\n", alloc_status.msg);
+                kx_log(KX_LOG_ERROR, "Collector failed", "collector", "alloc", "err",
+                       alloc_status.msg, NULL);
             else
-                fprintf(stderr, "kmem_exporter: collector alloc works again\n");
+                kx_log(KX_LOG_INFO, "Collector works again", "collector", "alloc", NULL);
             memcpy(c->alloc_logged, m, sizeof(m));
         }
     }
@@ -189,19 +199,31 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
     pthread_mutex_init(&b->gz_lock, NULL);
     b->ok = true;
     for (int i = 0; i < KX_COL_COUNT; i++) {
+        if (c->o.render.disabled & (1u << i))
+            continue;
         const char *m = status[i].err ? status[i].msg : "";
         if (status[i].err && b->ok) {
             b->ok = false;
             snprintf(b->msg, sizeof(b->msg), "collector %s: %s", kx_collector_name[i],
                      m[0] ? m : strerror(-status[i].err));
         }
+        char secs[32];
+        snprintf(secs, sizeof(secs), "%.6f", status[i].seconds);
         if (c->o.log_errors && strcmp(c->logged[i], m) != 0) {
+            /* A failure is logged when its message changes; every one at debug. */
             if (m[0])
-                fprintf(stderr, "kmem_exporter: collector %s failed: %s\n", kx_collector_name[i],
-                        m);
+                kx_log(KX_LOG_ERROR, "Collector failed", "collector", kx_collector_name[i],
+                       "duration_seconds", secs, "err", m, NULL);
             else
-                fprintf(stderr, "kmem_exporter: collector %s works again\n", kx_collector_name[i]);
+                kx_log(KX_LOG_INFO, "Collector works again", "collector", kx_collector_name[i],
+                       NULL);
             snprintf(c->logged[i], sizeof(c->logged[i]), "%s", m);
+        } else if (m[0]) {
+            kx_log(KX_LOG_DEBUG, "Collector failed", "collector", kx_collector_name[i],
+                   "duration_seconds", secs, "err", m, NULL);
+        } else {
+            kx_log(KX_LOG_DEBUG, "Collector succeeded", "collector", kx_collector_name[i],
+                   "duration_seconds", secs, NULL);
         }
     }
 
@@ -246,6 +268,7 @@ static int run_collection(struct kx_collector *c, struct kx_blob **out)
     c->gen++;
     c->last_err = r;
     if (r == 0) {
+        atomic_store_explicit(&c->ready, true, memory_order_release);
         kx_blob_put(c->cur);
         c->cur = b;
         c->cur_at = start;
@@ -288,6 +311,11 @@ int kx_collector_get(struct kx_collector *c, struct kx_blob **out)
     r = run_collection(c, out);
     pthread_mutex_unlock(&c->lock);
     return r;
+}
+
+bool kx_collector_ready(struct kx_collector *c)
+{
+    return atomic_load_explicit(&c->ready, memory_order_acquire);
 }
 
 int kx_collector_refresh(struct kx_collector *c, struct kx_blob **out)

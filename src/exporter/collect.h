@@ -32,6 +32,7 @@ struct kx_collector_opts {
     double min_interval;        /* seconds; 0 = collect on every request */
     struct kx_render_opts render;
     bool log_errors;        /* print collector failures on stderr (when they change) */
+    unsigned cg_extras;     /* KMEM_CG_EXTRA_*: per-cgroup files beyond the kernel figure's */
     struct kx_alloc *alloc; /* --collector.alloc (allocmetrics.h), owned by the caller; or NULL */
 };
 
@@ -41,6 +42,10 @@ void kx_collector_free(struct kx_collector *c);
 
 /* The current exposition (a reference: kx_blob_put() it). 0 or -errno. */
 int kx_collector_get(struct kx_collector *c, struct kx_blob **out);
+
+/* True once a collection has been rendered (whatever its collectors'
+ * success); never blocks, never collects (/-/ready). */
+bool kx_collector_ready(struct kx_collector *c);
 
 /* Collect and render now, ignoring min_interval (benchmarks, --once). */
 int kx_collector_refresh(struct kx_collector *c, struct kx_blob **out);

@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
+#include "log.h"
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 
@@ -631,6 +632,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         MHD_destroy_response(r);
         return ret;
     }
+    /* Probes (a kubelet has neither the password nor a client certificate):
+     * they tell only that the process is up, which the open port tells too. */
+    if (!strcmp(url, KX_HTTP_HEALTHY_PATH))
+        return reply(h, conn, MHD_HTTP_OK, "text/plain; charset=utf-8",
+                     "kmem_exporter is Healthy.\n");
+    if (!strcmp(url, KX_HTTP_READY_PATH)) {
+        if (!h->o.ready || h->o.ready(h->o.metrics_cls))
+            return reply(h, conn, MHD_HTTP_OK, "text/plain; charset=utf-8",
+                         "kmem_exporter is Ready.\n");
+        return reply(h, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
+                     "kmem_exporter is Not Ready: no collection yet.\n");
+    }
     if (h->o.web && h->o.web->tls) {
         const char *why = client_cert_problem(h, conn);
         if (why) {
@@ -688,10 +701,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static void logger(void *cls, const char *fmt, va_list ap)
 {
     const struct kx_http *h = cls;
-    if (!h->starting)
-        return; /* after start, peers' misbehaviour is not worth a log line each */
-    fputs("kmem_exporter: http: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    /* After start, peers' misbehaviour is worth a line only at debug level. */
+    kx_log(h->starting ? KX_LOG_ERROR : KX_LOG_DEBUG, "HTTP server", "err", msg, NULL);
 }
 
 static char *html_escape(const char *s)

@@ -51,9 +51,16 @@ struct kx_http_opts {
     unsigned threads;               /* worker threads */
     kx_body_fn metrics;
     void *metrics_cls;
+    /* /-/ready answers 200 when this returns true (called with metrics_cls),
+     * else 503; NULL: always ready. /-/healthy always answers 200. Neither
+     * collects, and neither asks for a password or a client certificate. */
+    bool (*ready)(void *cls);
 };
 
 struct kx_http;
+
+#define KX_HTTP_HEALTHY_PATH "/-/healthy"
+#define KX_HTTP_READY_PATH   "/-/ready"
 
 #define KX_HTTP_AUTH_QUEUE 16 /* password checks waiting for the verifier */
 

@@ -23,6 +23,7 @@
 #include "collect.h"
 #include "allocmetrics.h"
 #include "http.h"
+#include "log.h"
 #include "privs.h"
 #include "trim.h"
 #include "webconfig.h"
@@ -51,7 +52,12 @@ struct options {
     const char *cadvisor_compat;
     unsigned max_conns;
     unsigned max_conns_per_ip;
-    long bench;         /* hidden: N collect+render cycles, then CPU figures */
+    long bench; /* hidden: N collect+render cycles, then CPU figures */
+    const char *log_level;
+    const char *log_format;
+    bool collector[KX_COL_COUNT]; /* --[no-]collector.<name> */
+    bool slab_empty, slab_static, slab_ne_names;
+    bool cg_v1_sock, cg_dying;
     bool alloc;         /* --collector.alloc */
     unsigned alloc_top; /* --collector.alloc.top */
     bool alloc_counts;  /* --collector.alloc.counts-only */
@@ -97,6 +103,36 @@ static const struct flag flags[] = {
      "Only export slab caches whose whole name matches this regular expression (RE2 syntax).", 0},
     {"collector.slabinfo.exclude", F_STR, OFF(exclude), "REGEX",
      "Do not export slab caches whose whole name matches this regular expression.", 0},
+    {"collector.slabinfo.empty", F_BOOL, OFF(slab_empty), NULL,
+     "Also export slab caches that hold no object (all their series 0; default: off).", 0},
+    {"collector.slabinfo.static-families", F_BOOL, OFF(slab_static), NULL,
+     "Also export kmem_slab_object_size_bytes, kmem_slab_objects_per_slab and "
+     "kmem_slab_pages_per_slab (the labels of kmem_slab_info; default: off).",
+     0},
+    {"collector.slabinfo.node-exporter-names", F_BOOL, OFF(slab_ne_names), NULL,
+     "Also export node_exporter's node_slabinfo_* families (label slab) for existing "
+     "dashboards (default: off).",
+     0},
+    {"collector.slabinfo", F_BOOL, OFF(collector[KX_COL_SLABINFO]), NULL,
+     "Enable the slabinfo collector: /proc/slabinfo, kmem_slab_* (default: enabled).", 0},
+    {"collector.node", F_BOOL, OFF(collector[KX_COL_NODE]), NULL,
+     "Enable the node collector: kernel memory by kind, kmem_node_* (default: enabled).", 0},
+    {"collector.cgroup", F_BOOL, OFF(collector[KX_COL_CGROUP]), NULL,
+     "Enable the cgroup collector: memory cgroups, kmem_cgroup_*, container_memory_kernel_usage "
+     "(default: enabled).",
+     0},
+    {"collector.node_detail", F_BOOL, OFF(collector[KX_COL_NODE_DETAIL]), NULL,
+     "Enable the node_detail collector: /proc/vmallocinfo, /proc/iomem, /proc/allocinfo at most "
+     "once a minute (default: enabled).",
+     0},
+    {"collector.cgroup.v1-sock", F_BOOL, OFF(cg_v1_sock), NULL,
+     "cgroup v1: also read memory.kmem.tcp.usage_in_bytes of every cgroup for "
+     "kmem_cgroup_sock_bytes (v2 has it in memory.stat; default: off).",
+     0},
+    {"collector.cgroup.dying-descendants", F_BOOL, OFF(cg_dying), NULL,
+     "cgroup v2: also read cgroup.stat of every cgroup for kmem_cgroup_dying_descendants (the "
+     "root's is always read; default: off).",
+     0},
     {"collector.cadvisor-compat", F_STR, OFF(cadvisor_compat), "auto|always|never",
      "When to emit container_memory_kernel_usage: auto (default) only on cgroup v2, where "
      "the kubelet reports 0.",
@@ -113,6 +149,12 @@ static const struct flag flags[] = {
      "No live-object tracking: cheaper, frees counted for the freeing task's cgroup.", 0},
     {"run-as", F_STR, OFF(run_as), "USER",
      "After binding the port, switch to USER keeping only CAP_DAC_READ_SEARCH.", 0},
+    {"log.level", F_STR, OFF(log_level), "LEVEL",
+     "Only log messages with the given severity or above: debug, info, warn, error (default "
+     "info).",
+     0},
+    {"log.format", F_STR, OFF(log_format), "FORMAT",
+     "Output format of log messages: logfmt or json (default logfmt).", 0},
     {"bench", F_LONG, OFF(bench), "N", "Run N collections and print their CPU cost.", 1},
 };
 
@@ -277,6 +319,16 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     if (o->once && o->textfile)
         return 1 + usage_error("--once and --textfile are exclusive");
+    enum kx_log_level level;
+    enum kx_log_format format;
+    if (kx_log_parse_level(o->log_level, &level))
+        return 1 + usage_error("invalid value '%s' for flag '--log.level' (debug, info, warn, "
+                               "error)",
+                               o->log_level);
+    if (kx_log_parse_format(o->log_format, &format))
+        return 1 + usage_error("invalid value '%s' for flag '--log.format' (logfmt, json)",
+                               o->log_format);
+    kx_log_setup(level, format, STDERR_FILENO);
     return 0;
 }
 
@@ -374,7 +426,7 @@ static int run_once(struct kx_collector *c, const char *textfile)
     struct kx_blob *b;
     int r = kx_collector_refresh(c, &b);
     if (r) {
-        fprintf(stderr, PROG ": rendering failed: %s\n", strerror(-r));
+        kx_log(KX_LOG_ERROR, "Rendering failed", "err", strerror(-r), NULL);
         return 1;
     }
     size_t len;
@@ -384,11 +436,12 @@ static int run_once(struct kx_collector *c, const char *textfile)
     else
         r = write_all(STDOUT_FILENO, text, len);
     if (r)
-        fprintf(stderr, PROG ": writing %s: %s\n", textfile ? textfile : "stdout", strerror(-r));
+        kx_log(KX_LOG_ERROR, "Writing the exposition failed", "file",
+               textfile ? textfile : "stdout", "err", strerror(-r), NULL);
     const char *msg;
     bool ok = kx_blob_ok(b, &msg);
     if (!ok)
-        fprintf(stderr, PROG ": %s\n", msg);
+        kx_log(KX_LOG_ERROR, "Collection incomplete", "err", msg, NULL);
     kx_blob_put(b);
     return r || !ok ? 1 : 0;
 }
@@ -402,7 +455,7 @@ static int run_bench(struct kx_collector *c, long n)
         struct kx_blob *b;
         int r = kx_collector_refresh(c, &b);
         if (r) {
-            fprintf(stderr, PROG ": bench: %s\n", strerror(-r));
+            kx_log(KX_LOG_ERROR, "Benchmark collection failed", "err", strerror(-r), NULL);
             return 1;
         }
         kx_blob_text(b, &bytes);
@@ -445,6 +498,11 @@ static int metrics_body(void *cls, bool gzip, struct kx_body *out, char *err, si
     return 0;
 }
 
+static bool collector_ready(void *cls)
+{
+    return kx_collector_ready(cls);
+}
+
 static int serve(const struct options *o, struct kx_collector *c, const struct kx_webconfig *web,
                  struct kx_auth *auth, int fd)
 {
@@ -472,15 +530,18 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
         .threads = 2,
         .metrics = metrics_body,
         .metrics_cls = c,
+        .ready = collector_ready,
     };
     struct kx_http *h;
     if (kx_http_start(&h, &ho, err, sizeof(err))) {
-        fprintf(stderr, PROG ": %s\n", err);
+        kx_log(KX_LOG_ERROR, "Starting the HTTP server failed", "err", err, NULL);
         return 1;
     }
-    fprintf(stderr, PROG ": version %s listening on %s (port %d, %s%s), metrics at %s\n",
-            KMEM_VERSION, o->listen, kx_http_port(fd), web && web->tls ? "TLS" : "plain HTTP",
-            auth && kx_auth_enabled(auth) ? ", basic auth" : "", o->path);
+    char port[16];
+    snprintf(port, sizeof(port), "%d", kx_http_port(fd));
+    kx_log(KX_LOG_INFO, "Listening on", "address", o->listen, "port", port, "tls",
+           web && web->tls ? "true" : "false", "basic_auth",
+           auth && kx_auth_enabled(auth) ? "true" : "false", "metrics_path", o->path, NULL);
     /* One collection warms every code path a scrape takes; then the pages
      * only start-up needed are given back (trim.h). */
     struct kx_blob *warm = NULL;
@@ -489,13 +550,15 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
     kx_trim_rss();
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-        fprintf(stderr, PROG ": SIGHUP ignored: restart to reload the web configuration\n");
+        kx_log(KX_LOG_WARN, "SIGHUP ignored: restart to reload the web configuration", NULL);
     unsigned long cut, busy;
     kx_http_stats(h, &cut, &busy);
-    fprintf(stderr,
-            PROG ": signal %d, stopping (%lu connections cut at the request deadline, "
-                 "%lu password checks refused as too many)\n",
-            sig, cut, busy);
+    char ssig[16], scut[24], sbusy[24];
+    snprintf(ssig, sizeof(ssig), "%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    snprintf(scut, sizeof(scut), "%lu", cut);
+    snprintf(sbusy, sizeof(sbusy), "%lu", busy);
+    kx_log(KX_LOG_INFO, "Stopping", "signal", ssig, "connections_cut_at_deadline", scut,
+           "password_checks_refused", sbusy, NULL);
     kx_http_stop(h);
     return 0;
 }
@@ -508,6 +571,12 @@ int main(int argc, char **argv)
         .min_interval = 1,
         .max_conns = 512,
         .max_conns_per_ip = 8,
+        .log_level = "info",
+        .log_format = "logfmt",
+        .collector = {[KX_COL_SLABINFO] = true,
+                      [KX_COL_NODE] = true,
+                      [KX_COL_CGROUP] = true,
+                      [KX_COL_NODE_DETAIL] = true},
     };
     char err[1024] = "";
     int status = 1;
@@ -523,6 +592,8 @@ int main(int argc, char **argv)
         return pr - 1;
     if (o.path[0] != '/')
         return usage_error("--web.telemetry-path '%s' must start with '/'", o.path);
+    if (!strcmp(o.path, KX_HTTP_HEALTHY_PATH) || !strcmp(o.path, KX_HTTP_READY_PATH))
+        return usage_error("--web.telemetry-path '%s' is the path of a probe", o.path);
     uid_t run_uid;
     gid_t run_gid;
     if (o.run_as && kx_privs_lookup(o.run_as, &run_uid, &run_gid, err, sizeof(err)) == 0 &&
@@ -551,25 +622,27 @@ int main(int argc, char **argv)
 
     kx_webconfig_init(&web);
     if (kx_filter_init(&filter, o.include, o.exclude, err, sizeof(err))) {
-        fprintf(stderr, PROG ": %s\n", err);
+        kx_log(KX_LOG_ERROR, "Invalid cache filter", "err", err, NULL);
         return 2;
     }
     bool server = !o.once && !o.textfile && !o.bench;
     if (server && o.web_config && kx_webconfig_load(o.web_config, &web, err, sizeof(err))) {
-        fprintf(stderr, PROG ": %s\n", err);
+        kx_log(KX_LOG_ERROR, "Invalid web configuration", "err", err, NULL);
         goto out_free;
     }
     for (const char *w = web.warnings; w && *w;) {
         int n = (int)strcspn(w, "\n");
-        fprintf(stderr, PROG ": warning: %.*s\n", n, w);
+        char line[1024];
+        snprintf(line, sizeof(line), "%.*s", n, w);
+        kx_log(KX_LOG_WARN, "Web configuration", "warning", line, NULL);
         w += n + (w[n] == '\n');
     }
     if (kx_auth_new(&auth, &web)) {
-        fprintf(stderr, PROG ": out of memory\n");
+        kx_log(KX_LOG_ERROR, "Out of memory", NULL);
         goto out_free;
     }
     if (check_paths(&o, err, sizeof(err))) {
-        fprintf(stderr, PROG ": %s\n", err);
+        kx_log(KX_LOG_ERROR, "Invalid path", "err", err, NULL);
         goto out_free;
     }
     struct kx_collector_opts co = {
@@ -582,24 +655,32 @@ int main(int argc, char **argv)
                  * its own process_* series would collide with ours. */
                 .timestamps = o.timestamps && !o.textfile,
                 .process = server || o.bench,
+                .slab = {.empty = o.slab_empty,
+                         .static_families = o.slab_static,
+                         .node_exporter_names = o.slab_ne_names},
                 .cadvisor_compat = compat,
             },
         .log_errors = server,
+        .cg_extras =
+            (o.cg_v1_sock ? KMEM_CG_EXTRA_SOCK : 0u) | (o.cg_dying ? KMEM_CG_EXTRA_DYING : 0u),
     };
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        if (!o.collector[i])
+            co.render.disabled |= 1u << i;
     if (o.alloc) {
         /* A tracer that cannot load is reported per scrape (kmem_collector_success 0). */
         if (kx_alloc_new(&alloc, o.alloc_top, o.alloc_counts, err, sizeof(err))) {
-            fprintf(stderr, PROG ": out of memory\n");
+            kx_log(KX_LOG_ERROR, "Out of memory", NULL);
             goto out_free;
         }
         if (err[0])
-            fprintf(stderr, PROG ": warning: --collector.alloc: %s\n", err);
+            kx_log(KX_LOG_WARN, "Allocation tracer", "collector", "alloc", "warning", err, NULL);
         err[0] = '\0';
         co.alloc = alloc;
     }
     int r = kx_collector_new(&c, &co, err, sizeof(err));
     if (r) {
-        fprintf(stderr, PROG ": %s\n", err[0] ? err : strerror(-r));
+        kx_log(KX_LOG_ERROR, "Cannot collect", "err", err[0] ? err : strerror(-r), NULL);
         goto out_free;
     }
     if (o.bench) {
@@ -611,14 +692,24 @@ int main(int argc, char **argv)
         goto out_free;
     }
 
+    if (server) {
+        char enabled[128] = "", disabled[128] = "";
+        for (int i = 0; i < KX_COL_COUNT; i++) {
+            char *l = o.collector[i] ? enabled : disabled;
+            size_t n = strlen(l);
+            snprintf(l + n, sizeof(enabled) - n, "%s%s", n ? "," : "", kx_collector_name[i]);
+        }
+        kx_log(KX_LOG_INFO, "Starting kmem_exporter", "version", KMEM_VERSION, NULL);
+        kx_log(KX_LOG_INFO, "Collectors", "enabled", enabled, "disabled", disabled, NULL);
+    }
     fd = kx_http_listen(o.listen, err, sizeof(err));
     if (fd < 0) {
-        fprintf(stderr, PROG ": %s\n", err);
+        kx_log(KX_LOG_ERROR, "Cannot listen", "err", err, NULL);
         goto out_free;
     }
     if (o.run_as) {
         if (kx_privs_drop(o.run_as, err, sizeof(err))) {
-            fprintf(stderr, PROG ": %s\n", err);
+            kx_log(KX_LOG_ERROR, "Cannot drop privileges", "err", err, NULL);
             goto out_free;
         }
     }

@@ -105,6 +105,14 @@ void kx_cache_label(const struct kmem_slab *s, char *out, size_t outlen)
 
 /* ---- families ---- */
 
+/*
+ * Per selected cache: five families that change (objects, active objects,
+ * slabs, bytes, active bytes) and one kmem_slab_info series carrying what
+ * does not change while the cache exists (object size, objects and pages
+ * per slab) as labels. The three static families of old are opt-in
+ * (static_families), and so is node_exporter's naming (node_exporter_names).
+ * A cache without any object is left out unless `empty` is set.
+ */
 enum slab_family {
     SF_OBJECTS,
     SF_ACTIVE_OBJECTS,
@@ -119,24 +127,45 @@ enum slab_family {
 
 static const struct {
     const char *name, *help;
+    bool is_static; /* only with --collector.slabinfo.static-families */
 } slab_family[SF_COUNT] = {
-    [SF_OBJECTS] = {"kmem_slab_objects", "Objects allocated in the slab cache (num_objs in "
-                                         "/proc/slabinfo)."},
+    [SF_OBJECTS] = {"kmem_slab_objects",
+                    "Objects allocated in the slab cache (num_objs in /proc/slabinfo).", false},
     [SF_ACTIVE_OBJECTS] = {"kmem_slab_active_objects",
-                           "Objects in use in the slab cache (active_objs in /proc/slabinfo)."},
+                           "Objects in use in the slab cache (active_objs in /proc/slabinfo).",
+                           false},
     [SF_OBJECT_SIZE] = {"kmem_slab_object_size_bytes",
-                        "Size of one object of the slab cache, with metadata (objsize)."},
+                        "Size of one object of the slab cache, with metadata (objsize).", true},
     [SF_OBJECTS_PER_SLAB] = {"kmem_slab_objects_per_slab",
-                             "Objects per slab of the cache (objperslab)."},
+                             "Objects per slab of the cache (objperslab).", true},
     [SF_PAGES_PER_SLAB] = {"kmem_slab_pages_per_slab",
-                           "Pages per slab of the cache (pagesperslab)."},
-    [SF_SLABS] = {"kmem_slab_slabs", "Slabs of the cache (num_slabs)."},
+                           "Pages per slab of the cache (pagesperslab).", true},
+    [SF_SLABS] = {"kmem_slab_slabs", "Slabs of the cache (num_slabs).", false},
     [SF_SIZE_BYTES] = {"kmem_slab_size_bytes",
-                       "Memory held by the slab cache: num_slabs x pagesperslab x page size."},
+                       "Memory held by the slab cache: num_slabs x pagesperslab x page size.",
+                       false},
     [SF_ACTIVE_BYTES] = {"kmem_slab_active_bytes",
-                         "Memory of the objects in use: active_objs x objsize."},
+                         "Memory of the objects in use: active_objs x objsize.", false},
 };
 static_assert(sizeof(slab_family) / sizeof(slab_family[0]) == SF_COUNT, "slab_family table");
+
+/* node_exporter's slabinfo collector (1.5 to 1.9): names, HELP, order. */
+static const struct {
+    const char *name, *help;
+    enum slab_family f;
+} ne_family[] = {
+    {"node_slabinfo_active_objects",
+     "The number of objects that are currently active (i.e., in use).", SF_ACTIVE_OBJECTS},
+    {"node_slabinfo_object_size_bytes", "The size of objects in this slab, in bytes.",
+     SF_OBJECT_SIZE},
+    {"node_slabinfo_objects",
+     "The total number of allocated objects (i.e., objects that are both in use and not in use).",
+     SF_OBJECTS},
+    {"node_slabinfo_objects_per_slab", "The number of objects stored in each slab.",
+     SF_OBJECTS_PER_SLAB},
+    {"node_slabinfo_pages_per_slab", "The number of pages allocated for each slab.",
+     SF_PAGES_PER_SLAB},
+};
 
 static uint64_t slab_value(const struct kmem_slab *s, enum slab_family f, uint64_t page_size)
 {
@@ -163,32 +192,46 @@ static uint64_t slab_value(const struct kmem_slab *s, enum slab_family f, uint64
     return 0;
 }
 
-/* The label text of every selected cache, escaped once and reused by the
- * eight families: "{cache=\"...\"} " pieces in one scratch buffer. */
+/* A cache without any object: all its series would be 0. */
+static bool slab_empty(const struct kmem_slab *s)
+{
+    return s->num_objs == 0 && s->active_objs == 0 && s->num_slabs == 0;
+}
+
+/* The label text of every selected cache, escaped once and reused by every
+ * family: "{cache=\"...\"} " pieces in one scratch buffer (and
+ * "{slab=\"...\"} " ones for node_exporter's names). */
 struct slab_labels {
     struct kx_buf text;
-    size_t *off; /* n + 1 offsets; off[i] == off[i + 1] when not selected */
+    size_t *off; /* 2n + 1 offsets: cache label of i at [off[2i], off[2i+1]),
+                  * slab label at [off[2i+1], off[2i+2]); empty when not selected */
 };
 
 static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo *si,
-                             const struct kx_filter *filter)
+                             const struct kx_render_opts *o)
 {
     kx_buf_init(&sl->text, (size_t)64 << 20);
-    sl->off = calloc(si->n + 1, sizeof(*sl->off));
+    sl->off = calloc(2 * si->n + 1, sizeof(*sl->off));
     if (!sl->off)
         return -ENOMEM;
     char label[KMEM_SLAB_NAME_MAX + 16];
     for (size_t i = 0; i < si->n; i++) {
         const struct kmem_slab *s = &si->v[i];
-        sl->off[i] = sl->text.len;
-        if (!kx_filter_match(filter, s->name))
+        sl->off[2 * i] = sl->off[2 * i + 1] = sl->text.len;
+        if ((!o->slab.empty && slab_empty(s)) || !kx_filter_match(o->filter, s->name))
             continue;
         kx_cache_label(s, label, sizeof(label));
         kx_buf_add(&sl->text, "{cache=\"", 8);
         kx_expo_escape_label(&sl->text, label);
         kx_buf_add(&sl->text, "\"} ", 3);
+        sl->off[2 * i + 1] = sl->text.len;
+        if (o->slab.node_exporter_names) {
+            kx_buf_add(&sl->text, "{slab=\"", 7);
+            kx_expo_escape_label(&sl->text, label);
+            kx_buf_add(&sl->text, "\"} ", 3);
+        }
     }
-    sl->off[si->n] = sl->text.len;
+    sl->off[2 * si->n] = sl->text.len;
     return sl->text.err;
 }
 
@@ -198,6 +241,69 @@ static void slab_labels_free(struct slab_labels *sl)
     free(sl->off);
 }
 
+/* One family's samples: @which 0 for the cache label, 1 for the slab label. */
+static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
+                         const struct slab_labels *sl, int which, const char *name,
+                         enum slab_family f, uint64_t page_size)
+{
+    size_t nlen = strlen(name);
+    for (size_t i = 0; si && i < si->n; i++) {
+        size_t from = sl->off[2 * i + which], to = sl->off[2 * i + which + 1];
+        if (to == from)
+            continue;
+        kx_buf_line_u64(b, name, nlen, sl->text.data + from, to - from,
+                        slab_value(&si->v[i], f, page_size));
+    }
+}
+
+/*
+ * kmem_slab_info{cache, object_size_bytes, objects_per_slab, pages_per_slab}
+ * 1, and where /sys/kernel/slab has the cache's attributes (SLUB; read when
+ * the cache list changes, docs/node.md) reclaimable, accounted, merged,
+ * order and aliases (other caches merged into it) too.
+ */
+static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
+                      const struct slab_labels *sl)
+{
+    kx_expo_family(b, "kmem_slab_info",
+                   "Properties of the slab cache that do not change while it exists, as labels: "
+                   "object_size_bytes (objsize), objects_per_slab (objperslab), pages_per_slab "
+                   "(pagesperslab), and from /sys/kernel/slab (read when the cache list "
+                   "changes) reclaimable (reclaim_account), accounted (SLAB_ACCOUNT), merged "
+                   "(shares a ':flags-size' directory), order, aliases (caches merged into it); "
+                   "always 1.",
+                   "gauge");
+    for (size_t i = 0; si && i < si->n; i++) {
+        size_t from = sl->off[2 * i], to = sl->off[2 * i + 1];
+        if (to == from)
+            continue;
+        const struct kmem_slab *s = &si->v[i];
+        /* The cache label piece is "{cache=\"...\"} ": reuse all but "} ". */
+        kx_buf_add(b, "kmem_slab_info", 14);
+        kx_buf_add(b, sl->text.data + from, to - from - 2);
+        kx_buf_add(b, ",object_size_bytes=\"", 20);
+        kx_buf_add_u64(b, s->objsize);
+        kx_buf_add(b, "\",objects_per_slab=\"", 20);
+        kx_buf_add_u64(b, s->objperslab);
+        kx_buf_add(b, "\",pages_per_slab=\"", 18);
+        kx_buf_add_u64(b, s->pagesperslab);
+        if (s->attr.known) {
+            static const char *const tri[] = {"unknown", "false", "true"};
+
+            kx_buf_adds(b,
+                        s->attr.reclaimable ? "\",reclaimable=\"true" : "\",reclaimable=\"false");
+            kx_buf_adds(b, "\",accounted=\"");
+            kx_buf_adds(b, tri[s->attr.accounted + 1]);
+            kx_buf_adds(b, s->attr.merged ? "\",merged=\"true" : "\",merged=\"false");
+            kx_buf_adds(b, "\",order=\"");
+            kx_buf_add_u64(b, s->attr.order);
+            kx_buf_adds(b, "\",aliases=\"");
+            kx_buf_add_u64(b, s->attr.aliases);
+        }
+        kx_buf_add(b, "\"} 1\n", 5);
+    }
+}
+
 static int render_slab(struct kx_buf *b, const struct kmem_slabinfo *si,
                        const struct kx_render_opts *o)
 {
@@ -205,69 +311,28 @@ static int render_slab(struct kx_buf *b, const struct kmem_slabinfo *si,
     int r = 0;
 
     if (si) {
-        r = slab_labels_build(&sl, si, o->filter);
+        r = slab_labels_build(&sl, si, o);
         if (r)
             goto out_free;
     }
     for (int f = 0; f < SF_COUNT; f++) {
-        kx_expo_family(b, slab_family[f].name, slab_family[f].help, "gauge");
-        if (!si)
+        if (slab_family[f].is_static && !o->slab.static_families)
             continue;
-        size_t nlen = strlen(slab_family[f].name);
-        for (size_t i = 0; i < si->n; i++) {
-            size_t len = sl.off[i + 1] - sl.off[i];
-            if (len == 0)
-                continue;
-            kx_buf_line_u64(b, slab_family[f].name, nlen, sl.text.data + sl.off[i], len,
-                            slab_value(&si->v[i], (enum slab_family)f, o->page_size));
-        }
+        kx_expo_family(b, slab_family[f].name, slab_family[f].help, "gauge");
+        if (si)
+            slab_samples(b, si, &sl, 0, slab_family[f].name, (enum slab_family)f, o->page_size);
+    }
+    slab_info(b, si, &sl);
+    for (size_t k = 0; o->slab.node_exporter_names && k < sizeof(ne_family) / sizeof(ne_family[0]);
+         k++) {
+        kx_expo_family(b, ne_family[k].name, ne_family[k].help, "gauge");
+        if (si)
+            slab_samples(b, si, &sl, 1, ne_family[k].name, ne_family[k].f, o->page_size);
     }
     r = b->err;
 out_free:
     slab_labels_free(&sl);
     return r;
-}
-
-/* kmem_slab_info and kmem_slab_aliases: sys/kernel/slab attributes of the selected caches. */
-static void render_slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
-                             const struct kx_render_opts *o)
-{
-    static const char *const tri[] = {"unknown", "false", "true"};
-    char label[KMEM_SLAB_NAME_MAX + 16], order[8];
-
-    kx_expo_family(b, "kmem_slab_info",
-                   "Static attributes of the slab cache from /sys/kernel/slab (read when the "
-                   "cache list changes): reclaimable (reclaim_account), accounted (SLAB_ACCOUNT), "
-                   "merged (shares a ':flags-size' directory), order.",
-                   "gauge");
-    for (size_t i = 0; si && i < si->n; i++) {
-        const struct kmem_slab *s = &si->v[i];
-
-        if (!s->attr.known || !kx_filter_match(o->filter, s->name))
-            continue;
-        kx_cache_label(s, label, sizeof(label));
-        snprintf(order, sizeof(order), "%u", s->attr.order);
-        struct kx_label l[] = {
-            {"cache", label},
-            {"reclaimable", s->attr.reclaimable ? "true" : "false"},
-            {"accounted", tri[s->attr.accounted + 1]},
-            {"merged", s->attr.merged ? "true" : "false"},
-            {"order", order},
-        };
-        kx_expo_sample_u64(b, "kmem_slab_info", l, 5, 1, KX_NO_TIMESTAMP);
-    }
-    kx_expo_family(b, "kmem_slab_aliases",
-                   "Other caches merged into the slab cache (sys/kernel/slab/<cache>/aliases).",
-                   "gauge");
-    for (size_t i = 0; si && i < si->n; i++) {
-        const struct kmem_slab *s = &si->v[i];
-
-        if (!s->attr.known || !kx_filter_match(o->filter, s->name))
-            continue;
-        kx_cache_label(s, label, sizeof(label));
-        struct kx_label l = {"cache", label};
-        kx_expo_sample_u64(b, "kmem_slab_aliases", &l, 1, s->attr.aliases, KX_NO_TIMESTAMP);
-    }
 }
 
 /* Cheap node figures beside the kinds: the slab gap, sockets, zram devices. */
@@ -538,12 +603,20 @@ static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
     }
 }
 
-static void render_collectors(struct kx_buf *b, const struct kx_collection *c)
+static bool enabled(const struct kx_render_opts *o, enum kx_collector_id id)
+{
+    return !(o->disabled & (1u << id));
+}
+
+static void render_collectors(struct kx_buf *b, const struct kx_collection *c,
+                              const struct kx_render_opts *o)
 {
     kx_expo_family(b, "kmem_collector_success",
                    "1 if the collector's files were read and parsed in this scrape, else 0.",
                    "gauge");
     for (int i = 0; i < KX_COL_COUNT; i++) {
+        if (!enabled(o, (enum kx_collector_id)i))
+            continue;
         struct kx_label l = {"collector", kx_collector_name[i]};
         const struct kmem_status *st = c->part[i].status;
         bool ok = st && st->err == 0;
@@ -560,6 +633,8 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c)
     kx_expo_family(b, "kmem_collector_duration_seconds", "Time the collector took in this scrape.",
                    "gauge");
     for (int i = 0; i < KX_COL_COUNT; i++) {
+        if (!enabled(o, (enum kx_collector_id)i))
+            continue;
         struct kx_label l = {"collector", kx_collector_name[i]};
         kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->part[i].seconds,
                               KX_NO_TIMESTAMP);
@@ -600,17 +675,22 @@ static void render_process(struct kx_buf *b)
 
 int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_render_opts *o)
 {
-    int r = render_slab(b, c->slab, o);
-    if (r)
-        return r;
-    render_slab_info(b, c->slab, o);
-    render_node(b, c->node);
-    render_node_extra(b, c->node);
-    render_detail(b, c->detail);
-    render_cgroups(b, c->cgroups, o, c->when_ms);
+    if (enabled(o, KX_COL_SLABINFO)) {
+        int r = render_slab(b, c->slab, o);
+        if (r)
+            return r;
+    }
+    if (enabled(o, KX_COL_NODE)) {
+        render_node(b, c->node);
+        render_node_extra(b, c->node);
+    }
+    if (enabled(o, KX_COL_NODE_DETAIL))
+        render_detail(b, c->detail);
+    if (enabled(o, KX_COL_CGROUP))
+        render_cgroups(b, c->cgroups, o, c->when_ms);
     if (c->alloc)
         kx_alloc_render(c->alloc, b);
-    render_collectors(b, c);
+    render_collectors(b, c, o);
     if (o->process)
         render_process(b);
     return b->err;

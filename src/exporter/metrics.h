@@ -80,8 +80,16 @@ int kx_cadvisor_compat_parse(const char *s, enum kx_cadvisor_compat *out);
 struct kx_render_opts {
     const struct kx_filter *filter; /* NULL: every cache */
     uint64_t page_size;
-    bool timestamps; /* ms timestamps on container_memory_kernel_usage */
-    bool process;    /* process_* self metrics */
+    bool timestamps;   /* ms timestamps on container_memory_kernel_usage */
+    bool process;      /* process_* self metrics */
+    unsigned disabled; /* 1 << kx_collector_id of each disabled collector: not collected,
+                        * no families, no kmem_collector_* series */
+    struct kx_slab_opts {
+        bool empty;               /* also caches with no object (num_objs = num_slabs = 0) */
+        bool static_families;     /* kmem_slab_object_size_bytes, _objects_per_slab,
+                                   * _pages_per_slab per cache (in kmem_slab_info anyway) */
+        bool node_exporter_names; /* node_slabinfo_* families, label slab, as node_exporter */
+    } slab;
     enum kx_cadvisor_compat cadvisor_compat;
 };
 

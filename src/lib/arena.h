@@ -29,7 +29,7 @@ static inline const char *kmem_arena_at(const struct kmem_arena *a, size_t off)
     return a->p + off;
 }
 
-/* Make @dst a copy of @src (same offsets). 0 or -ENOMEM. */
+/* Make @dst a copy of @src (same offsets), reusing @dst's memory. 0 or -ENOMEM. */
 int kmem_arena_copy(struct kmem_arena *dst, const struct kmem_arena *src);
 
 void kmem_arena_free(struct kmem_arena *a);

@@ -46,7 +46,6 @@ extern const char *const kmem_cg_kind_name[KMEM_CG_KIND_COUNT]; /* "slab_reclaim
 struct kmem_cgroup {
     const char *path; /* "/" or "/kubepods.slice/..." (inside the memory hierarchy) */
     int depth;        /* 0 for the root */
-    uint64_t kernel;  /* bytes charged to the cgroup (hierarchical) */
     /* v2 without "kernel" (before Linux 5.18): kernel is the sum of the parts
      * the kernel reports, an estimate (a lower bound). */
     bool kernel_approx;
@@ -56,22 +55,28 @@ struct kmem_cgroup {
     /* v2 (not the root): memory.current - pages on the LRU lists - sock, never
      * below kernel: what kernel can be at most (docs/cgroups.md). */
     bool has_upper_bound;
+    /* Socket memory charged to the cgroup outside kernel (sock below). */
+    bool has_sock;
+    uint64_t kernel; /* bytes charged to the cgroup (hierarchical) */
     uint64_t kernel_upper_bound;
     uint64_t usage; /* v1 memory.usage_in_bytes, v2 memory.current */
     uint64_t comp[KMEM_CG_KIND_COUNT];
-    uint32_t comp_present; /* bit (1 << kind) when reported; the present parts sum to kernel */
     /* v2: bytes by which the parts the kernel reported exceeded its "kernel"
      * (per-CPU counter lag); taken off the largest parts so that they add up. */
     uint64_t comp_excess;
-    /* Socket memory charged to the cgroup outside kernel: v2 memory.stat
-     * sock, v1 memory.kmem.tcp.usage_in_bytes. */
-    bool has_sock;
-    uint64_t sock;
-    uint64_t lru; /* v2: memory.stat (in)active_anon + (in)active_file + unevictable */
+    uint32_t comp_present; /* bit (1 << kind) when reported; the present parts sum to kernel */
     /* v2 cgroup.stat: removed memory cgroups below this one that the kernel
      * still holds (nr_dying_subsys_memory, else nr_dying_descendants). */
     bool has_dying;
+    bool kube_conmon; /* CRI-O conmon cgroup of a pod: pod identity, no container */
+    /* Change since the previous snapshot (same path). */
+    bool has_prev;
+    /* Socket memory charged to the cgroup but outside kernel: v2 memory.stat
+     * sock, v1 memory.kmem.tcp.usage_in_bytes (has_sock). */
+    uint64_t sock;
+    uint64_t lru; /* v2: memory.stat (in)active_anon + (in)active_file + unevictable */
     uint64_t dying;
+    int64_t delta_kernel;
     /* Kubernetes identity; "" when not a pod / container cgroup. */
     const char *pod_uid;
     const char *qos; /* "guaranteed", "burstable", "besteffort" */
@@ -81,10 +86,6 @@ struct kmem_cgroup {
     const char *pod_name;
     const char *container_name;
     int container_attempt; /* highest <N>.log in the container's pod-log directory; -1 unknown */
-    bool kube_conmon;      /* CRI-O conmon cgroup of a pod: pod identity, no container */
-    /* Change since the previous snapshot (same path). */
-    bool has_prev;
-    int64_t delta_kernel;
 };
 
 /* Where kmem_cgroups.dying comes from. */
@@ -114,6 +115,25 @@ struct kmem_cgroups {
     unsigned possible_cpus; /* sys/devices/system/cpu/possible; 0 unknown */
     void *priv;             /* storage owned by the reader */
 };
+
+/*
+ * Files read per cgroup beyond the one its kernel figure needs (v1
+ * memory.kmem.usage_in_bytes, v2 memory.stat): kmem_ctx_set_cgroup_reading().
+ * Each costs about as much as that one again.
+ */
+enum kmem_cg_extra {
+    KMEM_CG_EXTRA_SOCK = 1u << 0,  /* v1 memory.kmem.tcp.usage_in_bytes: has_sock, sock (v2: in
+                                    * memory.stat anyway) */
+    KMEM_CG_EXTRA_USAGE = 1u << 1, /* v1 memory.usage_in_bytes, v2 memory.current: usage (v2
+                                    * reads it anyway where kernel is estimated) */
+    KMEM_CG_EXTRA_DYING = 1u << 2, /* v2 cgroup.stat of every cgroup: has_dying, dying (the
+                                    * root's is always read) */
+    KMEM_CG_EXTRA_ALL = 7u,
+};
+
+/* Fds kept open between collections: the default cap (soft RLIMIT_NOFILE
+ * raised to the hard limit, 1024 left for the rest, at most 65536). */
+#define KMEM_CG_FDS_AUTO ((size_t)-1)
 
 /* Deepest cgroup level walked (the root is level 0); deeper ones are counted in n_errors. */
 #define KMEM_CG_MAX_DEPTH 64

@@ -684,6 +684,35 @@ int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_bu
     return err;
 }
 
+int kmem_read_single_fd(struct kmem_io *io, int fd, struct kmem_buf *buf)
+{
+    size_t room = buf->cap > 4096 ? buf->cap - 1 : 4096;
+
+    buf->len = 0;
+    for (;;) {
+        ssize_t n;
+        int err = kmem_buf_reserve(buf, buf->len + room + 1);
+
+        if (err)
+            return err;
+        n = pread(fd, buf->data + buf->len, room, (off_t)buf->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        buf->len += (size_t)n;
+        /* One record, written whole: a read shorter than asked is the end. */
+        if ((size_t)n < room)
+            break;
+        if (buf->len > KMEM_FILE_MAX)
+            return -EFBIG;
+        room *= 2;
+    }
+    buf->data[buf->len] = '\0';
+    capture_fd(io, fd, buf->data, buf->len);
+    return 0;
+}
+
 int kmem_open_dir(int dirfd, const char *relpath)
 {
     int fd;

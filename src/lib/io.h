@@ -95,6 +95,16 @@ static inline int kmem_io_dir(const struct kmem_io *io, enum kmem_dir d)
  */
 int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_buf *buf);
 
+/*
+ * Read the file open at @fd whole from offset 0 with pread(2) into @buf
+ * (NUL-terminated), for files the kernel writes as one record (cgroup
+ * control files: a read shorter than asked is the end, so one pread(2) is
+ * the whole read). Keeps the fd's offset; captures the file when capturing.
+ * 0 or -errno, no message recorded. Not for multi-record seq files such as
+ * /proc/slabinfo, which return short reads before their end.
+ */
+int kmem_read_single_fd(struct kmem_io *io, int fd, struct kmem_buf *buf);
+
 /* Open a directory relative to @dirfd (O_DIRECTORY|O_NOFOLLOW). fd or -errno. */
 int kmem_open_dir(int dirfd, const char *relpath);
 

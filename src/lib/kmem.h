@@ -159,6 +159,18 @@ int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir);
 int kmem_capture_status(struct kmem_ctx *ctx);
 
 /*
+ * How cgroups are read (docs/cgroups.md, "Cost"): @extras (KMEM_CG_EXTRA_*,
+ * default all) are the per-cgroup files read beyond the one the kernel
+ * figure needs; up to @max_fds files and directories (KMEM_CG_FDS_AUTO by
+ * default, 0 for none) stay open between collections and are re-read with
+ * pread(2), the rest opened and closed each time.
+ */
+void kmem_ctx_set_cgroup_reading(struct kmem_ctx *ctx, unsigned extras, size_t max_fds);
+
+/* Files and directories of cgroups kept open now. */
+size_t kmem_ctx_cgroup_fds(const struct kmem_ctx *ctx);
+
+/*
  * Take a new snapshot; the current one becomes the previous one. Parts that
  * fail record their status in the snapshot and leave the others intact.
  * Returns 0 when every asked-for part succeeded, else the first part's error.

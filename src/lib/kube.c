@@ -496,9 +496,13 @@ int kmem_kube_names_load(struct kmem_io *io, struct kmem_kube_names *kn)
         kn->npods = kn->nctrs = kn->npcs = 0;
         return err;
     }
-    qsort_r(kn->pods, kn->npods, sizeof(*kn->pods), cmp_pod, kn->arena.p);
-    qsort_r(kn->ctrs, kn->nctrs, sizeof(*kn->ctrs), cmp_ctr, kn->arena.p);
-    qsort_r(kn->pcs, kn->npcs, sizeof(*kn->pcs), cmp_pc, kn->arena.p);
+    /* qsort_r() of no element: the array may still be NULL (UBSan). */
+    if (kn->npods)
+        qsort_r(kn->pods, kn->npods, sizeof(*kn->pods), cmp_pod, kn->arena.p);
+    if (kn->nctrs)
+        qsort_r(kn->ctrs, kn->nctrs, sizeof(*kn->ctrs), cmp_ctr, kn->arena.p);
+    if (kn->npcs)
+        qsort_r(kn->pcs, kn->npcs, sizeof(*kn->pcs), cmp_pc, kn->arena.p);
     return 0;
 }
 

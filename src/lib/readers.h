@@ -50,6 +50,11 @@ void kmem_read_sockstat(struct kmem_io *io, struct kmem_sockstat *out, uint64_t 
 struct kmem_cg_reader;
 struct kmem_cg_reader *kmem_cg_reader_new(void);
 void kmem_cg_reader_free(struct kmem_cg_reader *r);
+/* Which per-cgroup files beyond the kernel figure's (KMEM_CG_EXTRA_*) and
+ * how many fds may stay open (KMEM_CG_FDS_AUTO, 0 for none). */
+void kmem_cg_reader_set(struct kmem_cg_reader *r, unsigned extras, size_t fd_max);
+/* Fds kept open now. */
+size_t kmem_cg_reader_fds(const struct kmem_cg_reader *r);
 
 /* Every memory cgroup into @out (its storage is reused). 0 or -errno with message. */
 int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_cgroups *out);

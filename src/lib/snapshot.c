@@ -148,6 +148,16 @@ int kmem_ctx_capture_meta(struct kmem_ctx *ctx, struct kmem_capture_meta *m)
     return kmem_capmeta_read(&ctx->io, m);
 }
 
+void kmem_ctx_set_cgroup_reading(struct kmem_ctx *ctx, unsigned extras, size_t max_fds)
+{
+    kmem_cg_reader_set(ctx->cg, extras, max_fds);
+}
+
+size_t kmem_ctx_cgroup_fds(const struct kmem_ctx *ctx)
+{
+    return kmem_cg_reader_fds(ctx->cg);
+}
+
 int kmem_capture_status(struct kmem_ctx *ctx)
 {
     if (!ctx->io.capture_err)

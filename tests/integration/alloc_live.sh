@@ -108,7 +108,7 @@ check "short tracer attached" wait_for "$T/short.err" tracing
 "$B/kmem_exporter" --web.listen-address "127.0.0.1:$PORT" --collect.min-interval 0 --collector.alloc \
     --collector.alloc.top 1000 2>"$T/exp.err" &
 exp=$!
-check "exporter with --collector.alloc listening" wait_for "$T/exp.err" listening
+check "exporter with --collector.alloc listening" wait_for "$T/exp.err" "Listening on"
 # scrape NAME: the exposition into $T/NAME.prom; "a"'s dentry series into $T/NAME.a
 scrape() {
     curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/$1.prom"

@@ -7,7 +7,7 @@ st=$?
 echo "$out" | sed 's/^/# /'
 check_eq "bench/run.sh --smoke exits 0" 0 "$st"
 for fig in "slabtop -o, whole process" "slab refresh" "exporter collection" "exporter HTTP scrape" \
-    "exporter RSS" "cgroup collection, " "cgroup collection RSS" \
+    "exporter RSS" "cgroup collection, " "cgroup reader RSS" \
     "alloc tracer overhead, tmpfs files, tracking" "alloc tracer BPF maps" "alloc tracer refresh"; do
     line=$(echo "$out" | grep -F "$fig" | head -1)
     if echo "$line" | grep -Eq "^$fig.* [0-9]+(\.[0-9]+)? "; then ok "figure: $fig"; else not_ok "figure: $fig ($line)"; fi

@@ -185,9 +185,8 @@ EOF
 check "scrape config keeps the kmem Service and labels job=kmem" scrape_matches_service
 
 # ------------------------------------------------- metric names in queries
-ALLOWED="kmem_slab_objects kmem_slab_active_objects kmem_slab_object_size_bytes
-kmem_slab_objects_per_slab kmem_slab_pages_per_slab kmem_slab_slabs kmem_slab_size_bytes
-kmem_slab_active_bytes kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
+ALLOWED="kmem_slab_objects kmem_slab_active_objects kmem_slab_slabs kmem_slab_size_bytes
+kmem_slab_active_bytes kmem_slab_info kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
 kmem_cgroup_kernel_component_bytes kmem_cgroup_sock_bytes kmem_cgroup_kernel_exact
 kmem_cgroup_kernel_upper_bound_bytes kmem_memory_cgroups_dying kmem_cgroup_dying_descendants
 container_memory_kernel_usage kmem_collector_success

@@ -42,16 +42,17 @@ wait_url() {
 }
 
 # Every family of SPEC.md, in exposition order.
-FAMILIES="kmem_slab_objects kmem_slab_active_objects kmem_slab_object_size_bytes
-kmem_slab_objects_per_slab kmem_slab_pages_per_slab kmem_slab_slabs kmem_slab_size_bytes
-kmem_slab_active_bytes kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
+FAMILIES="kmem_slab_objects kmem_slab_active_objects kmem_slab_slabs kmem_slab_size_bytes
+kmem_slab_active_bytes kmem_slab_info kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
 kmem_cgroup_kernel_component_bytes kmem_cgroup_sock_bytes kmem_cgroup_kernel_exact
 kmem_cgroup_kernel_upper_bound_bytes kmem_memory_cgroups_dying kmem_cgroup_dying_descendants
 container_memory_kernel_usage kmem_collector_success
 kmem_collector_duration_seconds kmem_exporter_build_info"
 # Families with samples only on some machines: upper bounds where cgroup kernel
-# memory is estimated (v2 before 5.18), dying descendants on cgroup v2.
-SPARSE_FAMILIES="kmem_cgroup_kernel_upper_bound_bytes kmem_cgroup_dying_descendants"
+# memory is estimated (v2 before 5.18), dying descendants on cgroup v2 (of
+# the root, and of every cgroup with --collector.cgroup.dying-descendants),
+# socket memory on v2 (and on v1 with --collector.cgroup.v1-sock).
+SPARSE_FAMILIES="kmem_cgroup_kernel_upper_bound_bytes kmem_cgroup_dying_descendants kmem_cgroup_sock_bytes"
 
 # has_families FILE: every family has HELP and TYPE gauge in FILE.
 has_families() {

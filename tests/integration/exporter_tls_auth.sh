@@ -105,7 +105,7 @@ if kill -0 $bp 2>/dev/null; then
     not_ok "bad web config refused"
 else
     wait $bp
-    check "bad web config refused with file:line" grep -q "bad.yml:4: unknown key \"bogus\"" "$T/bad.err"
+    check "bad web config refused with file:line" grep -q 'level=ERROR .*bad.yml:4: unknown key \\"bogus\\"' "$T/bad.err"
 fi
 
 # --run-as nobody on the live machine.

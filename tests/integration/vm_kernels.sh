@@ -110,6 +110,8 @@ for b in $boots; do
     check "$release $s: no kernel oops or panic on the console${oops:+: $oops}" test -z "$oops"
     python3 "$VM/check.py" --data "$o.data" --scenario "$s" --kernel "$release" \
         --tree-dir "$o.tree" || _fail=1
+    # v2-fds checks itself (tests/vm/cgfds.c): no node sample to compare.
+    [ "$s" = v2-fds ] && continue
     python3 "$VM/check_node.py" --data "$o.data" --scenario "$s" --kernel "$release" \
         --tree-dir "$o.tree" --kmemtop "$B/kmemtop" || _fail=1
 done

@@ -162,6 +162,24 @@ static void test_independent_collectors(void **state)
     kx_blob_put(b);
     kx_collector_free(c);
 
+    /* --no-collector.slabinfo: the file is not read, the collection is
+     * complete, and nothing of the collector is left in the exposition. */
+    struct kx_collector_opts o = {.paths = {.root = dir},
+                                  .render = {.disabled = 1u << KX_COL_SLABINFO}};
+    char err[512] = "";
+    assert_int_equal(kx_collector_new(&c, &o, err, sizeof(err)), 0);
+    assert_false(kx_collector_ready(c)); /* /-/ready: not before the first collection */
+    assert_int_equal(kx_collector_get(c, &b), 0);
+    assert_true(kx_collector_ready(c));
+    assert_true(kx_blob_ok(b, &msg));
+    text = kx_blob_text(b, &len);
+    assert_null(strstr(text, "collector=\"slabinfo\""));
+    assert_null(strstr(text, "kmem_slab_"));
+    assert_non_null(strstr(text, "kmem_collector_success{collector=\"node\"} 1\n"));
+    assert_non_null(strstr(text, "\nkmem_cgroup_kernel_bytes{"));
+    kx_blob_put(b);
+    kx_collector_free(c);
+
     for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof(p), "%s/proc/%s", dir, files[i]);
         unlink(p);

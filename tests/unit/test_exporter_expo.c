@@ -278,12 +278,10 @@ static char *render(const struct kx_collection *c, const struct kx_render_opts *
 static const char *const all_families[] = {
     "kmem_slab_objects",
     "kmem_slab_active_objects",
-    "kmem_slab_object_size_bytes",
-    "kmem_slab_objects_per_slab",
-    "kmem_slab_pages_per_slab",
     "kmem_slab_slabs",
     "kmem_slab_size_bytes",
     "kmem_slab_active_bytes",
+    "kmem_slab_info",
     "kmem_node_kernel_bytes",
     "kmem_cgroup_kernel_bytes",
     "kmem_cgroup_kernel_component_bytes",
@@ -322,12 +320,20 @@ static void test_render_duplicates(void **state)
     assert_non_null(strstr(out, "\nkmem_slab_size_bytes{cache=\"bar\"} 24576\n"));
     assert_non_null(strstr(out, "\nkmem_slab_active_bytes{cache=\"foo#2\"} 3200\n"));
     assert_non_null(strstr(out, "\nkmem_slab_slabs{cache=\"foo#2\"} 3\n"));
-    assert_non_null(strstr(out, "\nkmem_slab_pages_per_slab{cache=\"bar\"} 2\n"));
-    assert_non_null(strstr(out, "\nkmem_slab_objects_per_slab{cache=\"bar\"} 32\n"));
-    assert_non_null(strstr(out, "\nkmem_slab_object_size_bytes{cache=\"bar\"} 128\n"));
+    /* The static columns are labels of one info series per cache. */
+    assert_non_null(strstr(out, "\nkmem_slab_info{cache=\"bar\",object_size_bytes=\"128\","
+                                "objects_per_slab=\"32\",pages_per_slab=\"2\"} 1\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_info{cache=\"we\\\"ird\\\\\",object_size_bytes=\"8\","
+                                "objects_per_slab=\"512\",pages_per_slab=\"1\"} 1\n"));
+    assert_null(strstr(out, "kmem_slab_pages_per_slab"));
+    assert_null(strstr(out, "kmem_slab_objects_per_slab"));
+    assert_null(strstr(out, "kmem_slab_object_size_bytes"));
+    assert_null(strstr(out, "node_slabinfo"));
     /* Every line exported, no series twice. */
     assert_int_equal(count(out, "\nkmem_slab_objects{"), 5);
-    assert_int_equal(count(out, "{cache=\"foo\"}"), 8);
+    assert_int_equal(count(out, "\nkmem_slab_info{"), 5);
+    assert_int_equal(count(out, "{cache=\"foo\"}"), 5);
+    assert_int_equal(count(out, "{cache=\"foo\","), 1);
     for (size_t f = 0; f < sizeof(all_families) / sizeof(all_families[0]); f++) {
         char h[128], t[128];
         snprintf(h, sizeof(h), "# HELP %s ", all_families[f]);
@@ -413,11 +419,71 @@ static void test_render_filter(void **state)
     assert_int_equal(kx_filter_init(&f, "kmalloc-.*", "kmalloc-cg-.*", err, sizeof(err)), 0);
     struct kx_render_opts o = {.page_size = 4096, .filter = &f};
     char *out = render(&c, &o);
-    assert_int_equal(count(out, "{cache=\"kmalloc-64\"}"), 8);
+    assert_int_equal(count(out, "{cache=\"kmalloc-64\"}"), 5);
+    assert_int_equal(count(out, "{cache=\"kmalloc-64\","), 1);
     assert_int_equal(count(out, "kmalloc-cg-64"), 0);
     assert_int_equal(count(out, "dentry"), 0);
     free(out);
     kx_filter_free(&f);
+}
+
+/* Empty caches are opt-in; the three static families and node_exporter's
+ * names too. */
+static void test_render_slab_options(void **state)
+{
+    (void)state;
+    struct kmem_slab v[] = {
+        mkslab("dentry", 0, 60, 63, 192, 21, 1, 3),
+        mkslab("empty", 0, 0, 0, 256, 16, 1, 0),
+        mkslab("dentry", 1, 1, 21, 192, 21, 1, 1),
+    };
+    struct kmem_slabinfo si = {.n = 3, .cap = 3, .v = v};
+    struct kmem_status ok = {0};
+    struct kx_collection c = {.slab = &si};
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        c.part[i].status = &ok;
+    struct kx_render_opts o = {.page_size = 4096};
+    char *out = render(&c, &o);
+    assert_int_equal(count(out, "empty"), 0);
+    assert_int_equal(count(out, "\nkmem_slab_"), 2 * 6);
+    free(out);
+
+    o.slab.empty = true;
+    out = render(&c, &o);
+    assert_int_equal(count(out, "\nkmem_slab_"), 3 * 6);
+    assert_non_null(strstr(out, "\nkmem_slab_size_bytes{cache=\"empty\"} 0\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_info{cache=\"empty\",object_size_bytes=\"256\","
+                                "objects_per_slab=\"16\",pages_per_slab=\"1\"} 1\n"));
+    free(out);
+
+    o.slab.empty = false;
+    o.slab.static_families = true;
+    out = render(&c, &o);
+    assert_int_equal(count(out, "\nkmem_slab_"), 2 * 9);
+    assert_non_null(strstr(out, "\nkmem_slab_object_size_bytes{cache=\"dentry#1\"} 192\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_objects_per_slab{cache=\"dentry\"} 21\n"));
+    assert_non_null(strstr(out, "\nkmem_slab_pages_per_slab{cache=\"dentry\"} 1\n"));
+    free(out);
+
+    /* node_exporter's five families, its HELP texts and order, label slab. */
+    o.slab.static_families = false;
+    o.slab.node_exporter_names = true;
+    out = render(&c, &o);
+    assert_int_equal(count(out, "\nkmem_slab_"), 2 * 6);
+    assert_int_equal(count(out, "\nnode_slabinfo_"), 2 * 5);
+    const char *a = strstr(out, "# HELP node_slabinfo_active_objects The number of objects that "
+                                "are currently active (i.e., in use).\n"
+                                "# TYPE node_slabinfo_active_objects gauge\n"
+                                "node_slabinfo_active_objects{slab=\"dentry\"} 60\n"
+                                "node_slabinfo_active_objects{slab=\"dentry#1\"} 1\n"
+                                "# HELP node_slabinfo_object_size_bytes ");
+    assert_non_null(a);
+    const char *b = strstr(out, "\nnode_slabinfo_object_size_bytes{slab=\"dentry\"} 192\n");
+    const char *c2 = strstr(out, "\nnode_slabinfo_objects{slab=\"dentry\"} 63\n");
+    const char *d = strstr(out, "\nnode_slabinfo_objects_per_slab{slab=\"dentry\"} 21\n");
+    const char *e = strstr(out, "\nnode_slabinfo_pages_per_slab{slab=\"dentry#1\"} 1\n");
+    assert_true(a && b && c2 && d && e && a < b && b < c2 && c2 < d && d < e);
+    free(out);
 }
 
 static void test_render_parts(void **state)
@@ -507,6 +573,42 @@ static void test_render_parts(void **state)
     const char *last = strstr(out, "# TYPE process_max_fds");
     assert_non_null(last);
     assert_null(strstr(last, "\n#"));
+    free(out);
+}
+
+/* Disabled collectors (--no-collector.<name>): no family, no series, no
+ * kmem_collector_* series; the others as usual. */
+static void test_render_disabled(void **state)
+{
+    (void)state;
+    struct kmem_slab v[] = {mkslab("foo", 0, 10, 20, 64, 64, 1, 1)};
+    struct kmem_slabinfo si = {.n = 1, .v = v};
+    struct kmem_node node;
+    memset(&node, 0, sizeof(node));
+    struct kmem_status ok = {0};
+    struct kx_collection c = {.slab = &si, .node = &node};
+    for (int i = 0; i < KX_COL_COUNT; i++)
+        c.part[i].status = &ok;
+    struct kx_render_opts o = {.page_size = 4096,
+                               .disabled = 1u << KX_COL_NODE | 1u << KX_COL_CGROUP |
+                                           1u << KX_COL_NODE_DETAIL};
+    char *out = render(&c, &o);
+    assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"foo\"} 20\n"));
+    assert_non_null(strstr(out, "kmem_collector_success{collector=\"slabinfo\"} 1\n"));
+    assert_null(strstr(out, "kmem_node"));
+    assert_null(strstr(out, "kmem_cgroup"));
+    assert_null(strstr(out, "container_memory_kernel_usage"));
+    assert_null(strstr(out, "collector=\"node\""));
+    assert_null(strstr(out, "collector=\"cgroup\""));
+    assert_non_null(strstr(out, "kmem_exporter_build_info{"));
+    free(out);
+
+    o.disabled = (1u << KX_COL_COUNT) - 1;
+    out = render(&c, &o);
+    assert_null(strstr(out, "kmem_slab"));
+    assert_null(strstr(out, "kmem_collector_success{"));
+    assert_non_null(strstr(out, "# TYPE kmem_collector_success gauge\n"));
+    assert_non_null(strstr(out, "kmem_exporter_build_info{"));
     free(out);
 }
 
@@ -629,7 +731,9 @@ int main(void)
         cmocka_unit_test(test_render_duplicates),
         cmocka_unit_test(test_render_duplicates_collision_free),
         cmocka_unit_test(test_render_filter),
+        cmocka_unit_test(test_render_slab_options),
         cmocka_unit_test(test_render_parts),
+        cmocka_unit_test(test_render_disabled),
         cmocka_unit_test(test_cadvisor_compat),
         cmocka_unit_test(test_cadvisor_name),
         cmocka_unit_test(test_process),

@@ -94,6 +94,9 @@ SCENARIOS = {
              256 * 4096 + 2 * STACK),
         ],
         dying=1),
+    # libkmem's kept cgroup fds on v2: the guest checks itself (TAP lines)
+    # and runs the benchmark (bench/cgroups_bench.c), reported as notes.
+    "v2-fds": dict(layout="v2", tap=True),
     "hybrid": dict(
         layout="hybrid", mount="sys/fs/cgroup/memory",
         ids={
@@ -519,6 +522,41 @@ def check_freed(c, sc, blocks, keys, prom):
              "(%d -> %d)" % (sc["dying"], was[0], got))
 
 
+def check_tap(c, blocks):
+    """A scenario that checks itself: its TAP lines, and its benchmark rows."""
+    for k, at, body in blocks:
+        if k == "note" and body.startswith("error:"):
+            c.ok(False, "guest: " + body.strip())
+    taps = [body for k, _, body in blocks if k == "tap"]
+    n = 0
+    for body in taps:
+        for line in body.splitlines():
+            m = re.match(r"(not ok|ok) - (.*)", line)
+            if m:
+                c.ok(m.group(1) == "ok", "guest: " + m.group(2))
+                n += 1
+            elif line.strip():
+                c.note("guest: " + line.strip())
+    c.ok(n >= 10, "the guest's checks ran (%d)" % n)
+    for k, at, body in blocks:
+        if k != "bench":
+            continue
+        v = dict(l.split(" ", 1) for l in body.splitlines() if " " in l)
+        try:
+            floor = float(v["floor_ms"])
+            c.note("bench %s cgroups (%s walked, %s fds kept): floor %s ms, kmem fds %s ms "
+                   "(%.2fx), kmem open/read/close %s ms (%.2fx), every extra file %s ms "
+                   "(%.2fx), pread %s ms; RSS %s -> %s KiB" % (
+                       at.get("cgroups"), v["cgroups_kmem"], v["kept_fds"], v["floor_ms"],
+                       v["kmem_fds_ms"], float(v["kmem_fds_ms"]) / floor, v["kmem_orc_ms"],
+                       float(v["kmem_orc_ms"]) / floor, v["kmem_all_ms"],
+                       float(v["kmem_all_ms"]) / floor, v["pread_ms"],
+                       v.get("rss_kib_before", "?"), v.get("rss_kib_after", "?")))
+        except (KeyError, ValueError, ZeroDivisionError) as e:
+            c.ok(False, "bench %s cgroups: its figures" % at.get("cgroups"), repr(e))
+    return 1 if c.failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -540,6 +578,8 @@ def main():
     blocks = parse_blocks(text)
     kinds = [k for k, _, _ in blocks]
     c.ok("done" in kinds, "the scenario ran to its end")
+    if sc.get("tap"):
+        return check_tap(c, blocks)
     for k, at, body in blocks:
         if k == "note" and body.startswith("error:"):
             c.ok(False, "guest: " + body.strip())

@@ -3,7 +3,8 @@
 #   mkinitramfs.sh BUILD OUT
 # OUT/base.cpio: busybox-static, BUILD/kmemtop and BUILD/kmem_exporter with
 # every library ldd lists (and the dynamic loader), the charge helper
-# (tests/vm/charge.c, static) and /vmlib.sh. OUT/<scenario>.cpio: base.cpio
+# (tests/vm/charge.c, static), cgfds and cgroups_bench (static, with
+# BUILD/libkmem.a) and /vmlib.sh. OUT/<scenario>.cpio: base.cpio
 # followed by a small archive holding tests/vm/guest/<scenario>.sh as /init
 # (the kernel unpacks concatenated newc archives in order).
 set -eu
@@ -28,6 +29,12 @@ for l in $(ldd "$B/kmemtop" "$B/kmem_exporter" |
     cp -L "$l" "$R$l"
 done
 ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -pthread -o "$R/kmem/charge" "$HERE/charge.c"
+# libkmem's kept cgroup fds on v2 (guest/v2-fds.sh): a check and the benchmark.
+TOP=$(cd "$HERE/../.." && pwd)
+${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$TOP/src/lib" \
+    -o "$R/kmem/cgfds" "$HERE/cgfds.c" "$B/libkmem.a" -lm
+${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -I"$TOP/src/lib" \
+    -o "$R/kmem/cgroups_bench" "$TOP/bench/cgroups_bench.c" "$B/libkmem.a" -lm
 cp "$HERE/guest/vmlib.sh" "$R/vmlib.sh"
 echo "root:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"
 echo "root:x:0:" >"$R/etc/group"

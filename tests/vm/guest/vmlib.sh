@@ -136,7 +136,9 @@ sample() {
         keys "$2" >/tmp/k1
         kmemtop --json >/tmp/json 2>/tmp/json.err
         jrc=$?
-        kmem_exporter --once >/tmp/prom 2>/tmp/prom.err
+        # Every per-cgroup file that check.py compares (off by default).
+        kmem_exporter --once --collector.cgroup.v1-sock --collector.cgroup.dying-descendants \
+            >/tmp/prom 2>/tmp/prom.err
         prc=$?
         keys "$2" >/tmp/k2
         if cmp -s /tmp/k1 /tmp/k2; then
