@@ -199,7 +199,7 @@ static int overhead(int rounds, int files, int sockets, int builds, const char *
 }
 
 /* The fd of the newest map called "stats": the one kmem_alloc_open() just made. */
-static int stats_map_fd(void)
+static int stats_map_fd(__u32 *slots)
 {
     __u32 id = 0, best = 0;
     int fd;
@@ -213,8 +213,10 @@ static int stats_map_fd(void)
             continue;
         memset(&info, 0, sizeof(info));
         if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, "stats") == 0 &&
-            id > best)
+            id > best) {
             best = id;
+            *slots = info.max_entries;
+        }
         close(fd);
     }
     return best ? bpf_map_get_fd_by_id(best) : -1;
@@ -228,23 +230,26 @@ static int refresh(int cgroups, int caches, int iters)
     struct kmem_ctx *ctx;
     char err[512];
     double t0, cpu;
+    __u32 slots = 0, n = 0;
     int fd;
 
     if (kmem_alloc_open(&a, &o, err, sizeof(err))) {
         fprintf(stderr, "alloc_bench: %s\n", err);
         return 1;
     }
-    fd = stats_map_fd();
+    fd = stats_map_fd(&slots);
     if (fd < 0)
         die("no stats map");
     for (int c = 0; c < cgroups; c++)
         for (int k = 0; k < caches; k++) {
-            /* Fake cgroup ids (named "(cgroup id N)"), kmalloc-N caches. */
-            struct kmem_alloc_key key = {.cgid = 1000000 + (__u64)c,
-                                         .cache = KMEM_ALLOC_KMALLOC | (__u64)(8 * (k + 1))};
-            struct kmem_alloc_val v = {.allocs = (__u64)(c + k + 1), .bytes_alloc = 4096};
+            /* Fake cgroup ids (named "(cgroup id N)"), kmalloc-N caches, in
+             * slots from the end of the table (the tracer fills it from hashes). */
+            struct kmem_alloc_slot v = {.cache = KMEM_ALLOC_KMALLOC | (__u64)(8 * (k + 1)),
+                                        .cgid = 1000000 + (__u64)c,
+                                        .allocs = (__u64)(c + k + 1)};
+            __u32 idx = slots - 1 - n++;
 
-            if (bpf_map_update_elem(fd, &key, &v, BPF_ANY) != 0)
+            if (bpf_map_update_elem(fd, &idx, &v, BPF_ANY) != 0)
                 die("bpf_map_update_elem");
         }
     close(fd);
