@@ -530,6 +530,7 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
         return rc;
     }
     sk->rodata->track = a->tracking;
+    sk->rodata->empty = o->empty_programs;
     sk->rodata->gfp_account = kb->gfp_account;
     sk->rodata->gfp_reclaimable = kb->gfp_reclaimable;
     sk->rodata->gfp_dma = kb->gfp_dma;
@@ -642,7 +643,7 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
         seterr(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    a->tracking = !o->counts_only;
+    a->tracking = !o->counts_only && !o->empty_programs;
     a->ncpus = libbpf_num_possible_cpus();
     /* fentry/fexit (trampolines) are missing on some kernels and arches, or
      * refused by a security module: then without them. */

@@ -36,6 +36,9 @@ struct kmem_alloc_opts {
     bool counts_only;     /* no live-object tracking: frees go to the freeing task's cgroup */
     uint32_t max_keys;    /* 0: KMEM_ALLOC_DEFAULT_KEYS */
     uint32_t max_objects; /* 0: KMEM_ALLOC_DEFAULT_OBJECTS */
+    /* Benchmarks only: the programs attached as with counts_only, but with
+     * bodies that return at once - the cost of the tracepoint calls alone. */
+    bool empty_programs;
 };
 
 struct kmem_alloc_entry {
