@@ -280,19 +280,30 @@ static __always_inline bool track_alloc(__u64 p, __u64 cgid, __u32 slot, __u32 s
 {
     struct kmem_alloc_bucket *b;
     struct kmem_alloc_obj *o;
-    __u32 tag, i;
+    __u32 tag, i, f = KMEM_ALLOC_WAYS;
 
     b = bucket_of(p, &tag);
     if (!b)
         return false;
-    i = way_of(b, p, tag);
+        /* One pass: the way of @p if still there, else the first free way. */
+#pragma clang loop unroll(full)
+    for (i = 0; i < KMEM_ALLOC_WAYS; i++) {
+        __u32 t = *(volatile const __u32 *)&b->tag[i];
+
+        if (t == tag && *(volatile const __u64 *)&b->obj[i].ptr == p)
+            break;
+        if (t == 0 && f == KMEM_ALLOC_WAYS)
+            f = i;
+    }
     if (i < KMEM_ALLOC_WAYS) {
         struct kmem_alloc_obj prev = b->obj[i];
 
         credit_free(&prev);
         count(KMEM_ALLOC_REUSED);
+    } else if (f < KMEM_ALLOC_WAYS && __sync_val_compare_and_swap(&b->tag[f], 0, tag) == 0) {
+        i = f;
     } else {
-        /* Take a free way; another CPU may take the same one first: then the next. */
+        /* Another CPU took that way first: the next free one. */
 #pragma clang loop unroll(full)
         for (i = 0; i < KMEM_ALLOC_WAYS; i++)
             if (*(volatile const __u32 *)&b->tag[i] == 0 &&

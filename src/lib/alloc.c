@@ -15,18 +15,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/types.h>
+
 #include "alloc.h"
+#include "../bpf/kmem_alloc.h"
 
 #ifdef KMEM_HAVE_BPF
 #include <linux/capability.h>
-#include <linux/types.h>
 #include <sys/syscall.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "kmem_alloc.h"
 #include "kmem_alloc.skel.h"
 #endif
 
@@ -101,6 +102,35 @@ const char *kmem_alloc_kmalloc_name(uint64_t key, char *buf, size_t len)
     else
         snprintf(buf, len, "%s%u", prefix[type], size);
     return buf;
+}
+
+/* Races with the BPF programs are benign: each word is read once, whole. */
+static uint64_t load_u64(const __u64 *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void kmem_alloc_entry_counts(struct kmem_alloc_entry *e, const struct kmem_alloc_slot *sl,
+                             uint64_t cache, uint32_t objsize)
+{
+    e->cgid = load_u64(&sl->cgid);
+    e->cache_key = cache & ~KMEM_ALLOC_ACCT;
+    e->objsize = objsize;
+    e->allocs = load_u64(&sl->allocs);
+    e->frees = load_u64(&sl->frees);
+    e->nf_allocs = load_u64(&sl->nf_allocs);
+    /* One object size per key but kmalloc-large's: its bytes are counted. */
+    if (objsize) {
+        e->bytes_alloc = e->allocs * objsize;
+        e->bytes_freed = e->frees * objsize;
+        e->nf_bytes = e->nf_allocs * objsize;
+    } else {
+        e->bytes_alloc = load_u64(&sl->bytes_alloc);
+        e->bytes_freed = load_u64(&sl->bytes_freed);
+        e->nf_bytes = load_u64(&sl->nf_bytes);
+    }
+    e->acc_allocs = cache & KMEM_ALLOC_ACCT ? e->allocs : 0;
+    e->acc_bytes = cache & KMEM_ALLOC_ACCT ? e->bytes_alloc : 0;
 }
 
 void kmem_alloc_table_free(struct kmem_alloc_table *t)
@@ -824,12 +854,6 @@ static int merge_same_name(struct kmem_alloc_table *t)
     return 0;
 }
 
-/* Races with the BPF programs are benign: each word is read once, whole. */
-static uint64_t load_u64(const __u64 *p)
-{
-    return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
 /* Events the kernel skipped (a program already running on that CPU: an
  * interrupt's allocation during the tracer's own run in a task), as counted
  * by the last program of each tracepoint: the second one where attached, as
@@ -884,7 +908,6 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
         uint64_t cache = __atomic_load_n(&sl->cache, __ATOMIC_ACQUIRE);
         const struct cache_name *c;
         struct kmem_alloc_entry *e;
-        uint64_t size;
 
         if (cache <= KMEM_ALLOC_SLOT_DEAD)
             continue;
@@ -893,28 +916,9 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
             seterr(a->err, sizeof(a->err), "out of memory");
             goto out;
         }
-        e->cgid = load_u64(&sl->cgid);
-        e->cache_key = cache & ~KMEM_ALLOC_ACCT;
-        e->allocs = load_u64(&sl->allocs);
-        e->frees = load_u64(&sl->frees);
-        e->nf_allocs = load_u64(&sl->nf_allocs);
-        c = cache_of(a, e->cache_key, &reload);
+        c = cache_of(a, cache & ~KMEM_ALLOC_ACCT, &reload);
+        kmem_alloc_entry_counts(e, sl, cache, c ? c->size : 0);
         e->cache = c ? c->name : "?";
-        e->objsize = size = c ? c->size : 0;
-        /* One object size per key but kmalloc-large's (0 here): its bytes are counted. */
-        if (size) {
-            e->bytes_alloc = e->allocs * size;
-            e->bytes_freed = e->frees * size;
-            e->nf_bytes = e->nf_allocs * size;
-        } else {
-            e->bytes_alloc = load_u64(&sl->bytes_alloc);
-            e->bytes_freed = load_u64(&sl->bytes_freed);
-            e->nf_bytes = load_u64(&sl->nf_bytes);
-        }
-        if (cache & KMEM_ALLOC_ACCT) {
-            e->acc_allocs = e->allocs;
-            e->acc_bytes = e->bytes_alloc;
-        }
         e->cgroup = "";
         e->pod_name = e->namespace_name = e->container_name = "";
     }

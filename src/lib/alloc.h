@@ -142,6 +142,16 @@ uint64_t kmem_alloc_map_bytes(const struct kmem_alloc *a);
 
 void kmem_alloc_table_free(struct kmem_alloc_table *t);
 
+/*
+ * The counts of one slot of the tracer's (cgroup, cache) table (struct in
+ * src/bpf/kmem_alloc.h) into @e: cgid, cache_key, objects, bytes, charged.
+ * @cache: the slot's cache word, read first; @objsize: bytes per object of that
+ * cache (0: sizes vary - kmalloc-large - or unknown: the slot's byte counts).
+ */
+struct kmem_alloc_slot;
+void kmem_alloc_entry_counts(struct kmem_alloc_entry *e, const struct kmem_alloc_slot *sl,
+                             uint64_t cache, uint32_t objsize);
+
 /* "kmalloc-cg-64", "dma-kmalloc-1k", "kmalloc-large", "kfree" for a synthetic cache key. */
 const char *kmem_alloc_kmalloc_name(uint64_t cache_key, char *buf, size_t len);
 
