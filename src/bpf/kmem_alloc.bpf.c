@@ -35,7 +35,7 @@ const volatile __u64 gfp_dma = 1 << 0;         /* __GFP_DMA */
 const volatile __u64 slab_account = 1 << 13;   /* SLAB_ACCOUNT */
 const volatile __u32 kmalloc_max = 8192;       /* largest kmalloc cache object: 2 pages */
 const volatile __u32 stats_bits = 17;          /* 2^stats_bits (cgroup, cache) slots */
-const volatile __u32 obj_bits = 14;            /* 2^obj_bits buckets of live objects */
+const volatile __u32 obj_bits = 16;            /* 2^obj_bits buckets of live objects */
 const volatile bool empty = false;             /* benchmarks: programs that return at once */
 
 /* Sizes are set by the loader (bpf_map__set_max_entries). Both arrays are
@@ -52,7 +52,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 65536);
     __type(key, __u32);
     __type(value, struct kmem_alloc_bucket);
 } objs SEC(".maps");
@@ -235,112 +235,169 @@ static __always_inline struct kmem_alloc_slot *slot_of(__u64 cgid, const struct 
     return claimed;
 }
 
-static __always_inline struct kmem_alloc_bucket *bucket_of(__u64 p, __u32 *tag)
+/*
+ * The two buckets (cache lines) an object may be in: two hashes of its
+ * address (Fibonacci hashing: objects are at least 8-byte aligned). Both
+ * lines are read at once, so that their cache misses overlap.
+ */
+struct buckets {
+    struct kmem_alloc_bucket *b[2];
+};
+
+static __always_inline bool buckets_of(__u64 p, struct buckets *bs)
 {
-    /* Fibonacci hashing of the address (objects are at least 8-byte aligned):
-     * the top bits choose the bucket, lower ones make the tag. */
     __u64 h = (p >> 3) * 0x9E3779B97F4A7C15ULL;
-    __u32 i = (__u32)(h >> (64 - obj_bits));
+    __u32 mask = (1U << obj_bits) - 1;
+    __u32 i = (__u32)(h >> (64 - obj_bits)), j = (__u32)(h >> 20) & mask;
 
-    *tag = (__u32)(h >> 16) | 1;
-    return bpf_map_lookup_elem(&objs, &i);
+    if (j == i)
+        j = (i + 1) & mask;
+    bs->b[0] = bpf_map_lookup_elem(&objs, &i);
+    bs->b[1] = bpf_map_lookup_elem(&objs, &j);
+    if (!bs->b[0] || !bs->b[1])
+        return false;
+    /* Start both loads now; the answers are needed only later. */
+    (void)*(volatile const __u64 *)&bs->b[0]->obj[0].ptr;
+    (void)*(volatile const __u64 *)&bs->b[1]->obj[0].ptr;
+    return true;
 }
 
-/* The way of @p in @b, or KMEM_ALLOC_WAYS. Loops exit at the first match:
- * the verifier then sees a path per way, not one per combination of ways. */
-static __always_inline __u32 way_of(const struct kmem_alloc_bucket *b, __u64 p, __u32 tag)
+/*
+ * The word saying which object a way holds: its address; a kmalloc-large
+ * object (page-aligned) adds log2 of its size in the low bits (its size is
+ * needed when it is freed, and only then is the word masked).
+ */
+static __always_inline bool holds(__u64 word, __u64 p)
 {
-    __u32 i;
-
-#pragma clang loop unroll(full)
-    for (i = 0; i < KMEM_ALLOC_WAYS; i++)
-        if (*(volatile const __u32 *)&b->tag[i] == tag &&
-            *(volatile const __u64 *)&b->obj[i].ptr == p)
-            break;
-    return i;
+    return (word & ((p & 4095) ? ~0ULL : ~63ULL)) == p;
 }
 
-/* Credit the free of @o to its slot, unless user space has retired the slot. */
-static __always_inline void credit_free(const struct kmem_alloc_obj *o)
+static __always_inline __u64 log2_pow2(__u64 v)
 {
-    __u32 k = o->slot;
-    struct kmem_alloc_slot *sl = bpf_map_lookup_elem(&stats, &k);
+    __u64 lg = 0;
 
-    if (!sl || *(volatile __u64 *)&sl->cgid != o->cgid)
+    if (v >> 32) {
+        lg += 32;
+        v >>= 32;
+    }
+    if (v >> 16) {
+        lg += 16;
+        v >>= 16;
+    }
+    if (v >> 8) {
+        lg += 8;
+        v >>= 8;
+    }
+    if (v >> 4) {
+        lg += 4;
+        v >>= 4;
+    }
+    if (v >> 2) {
+        lg += 2;
+        v >>= 2;
+    }
+    if (v >> 1)
+        lg += 1;
+    return lg;
+}
+
+/* Credit the free of the object of @word/@o to its slot, unless user space has
+ * retired the slot (its cgid is no longer the object's). */
+static __always_inline void credit_free(__u64 word, __u32 slot, __u32 cgid)
+{
+    struct kmem_alloc_slot *sl = bpf_map_lookup_elem(&stats, &slot);
+
+    if (!sl || (__u32) * (volatile __u64 *)&sl->cgid != cgid)
         return;
     __sync_fetch_and_add(&sl->frees, 1);
-    if (o->size)
-        __sync_fetch_and_add(&sl->bytes_freed, o->size);
+    if (word & 63)
+        __sync_fetch_and_add(&sl->bytes_freed, 1ULL << (word & 63));
 }
 
 /* Remember the object at @p. A way still holding @p is an object whose free
  * was not traced (bulk frees, kfree_rcu batches): it was freed; credit it now.
- * False when the bucket is full: the object is not followed. */
+ * Else the bucket of the two with more free ways (two choices keep the
+ * buckets even). False when both are full: the object is not followed. */
 static __always_inline bool track_alloc(__u64 p, __u64 cgid, __u32 slot, __u32 size)
 {
-    struct kmem_alloc_bucket *b;
-    struct kmem_alloc_obj *o;
-    __u32 tag, i, f = KMEM_ALLOC_WAYS;
+    __u64 word = size ? p | log2_pow2(size) : p;
+    struct kmem_alloc_obj *o = NULL;
+    __u32 n[2] = {0, 0}, w, k;
+    struct buckets bs;
 
-    b = bucket_of(p, &tag);
-    if (!b)
+    if (!buckets_of(p, &bs))
         return false;
-        /* One pass: the way of @p if still there, else the first free way. */
 #pragma clang loop unroll(full)
-    for (i = 0; i < KMEM_ALLOC_WAYS; i++) {
-        __u32 t = *(volatile const __u32 *)&b->tag[i];
-
-        if (t == tag && *(volatile const __u64 *)&b->obj[i].ptr == p)
-            break;
-        if (t == 0 && f == KMEM_ALLOC_WAYS)
-            f = i;
-    }
-    if (i < KMEM_ALLOC_WAYS) {
-        struct kmem_alloc_obj prev = b->obj[i];
-
-        credit_free(&prev);
-        count(KMEM_ALLOC_REUSED);
-    } else if (f < KMEM_ALLOC_WAYS && __sync_val_compare_and_swap(&b->tag[f], 0, tag) == 0) {
-        i = f;
-    } else {
-        /* Another CPU took that way first: the next free one. */
+    for (k = 0; k < 2; k++) {
 #pragma clang loop unroll(full)
-        for (i = 0; i < KMEM_ALLOC_WAYS; i++)
-            if (*(volatile const __u32 *)&b->tag[i] == 0 &&
-                __sync_val_compare_and_swap(&b->tag[i], 0, tag) == 0)
+        for (w = 0; w < KMEM_ALLOC_WAYS; w++) {
+            __u64 x = *(volatile const __u64 *)&bs.b[k]->obj[w].ptr;
+
+            if (x && holds(x, p)) {
+                o = &bs.b[k]->obj[w];
                 break;
-        if (i >= KMEM_ALLOC_WAYS) {
+            }
+            n[k] += x == 0;
+        }
+        if (o)
+            break;
+    }
+    if (o) {
+        credit_free(o->ptr, o->slot, o->cgid);
+        count(KMEM_ALLOC_REUSED);
+        o->ptr = word;
+    } else {
+        /* Take a free way, in the emptier bucket first; another CPU may take
+         * the same one first: then the next. */
+        k = n[1] > n[0];
+#pragma clang loop unroll(full)
+        for (w = 0; w < 2 * KMEM_ALLOC_WAYS; w++) {
+            struct kmem_alloc_bucket *b = (k + w / KMEM_ALLOC_WAYS) & 1 ? bs.b[1] : bs.b[0];
+
+            if (*(volatile const __u64 *)&b->obj[w % KMEM_ALLOC_WAYS].ptr == 0 &&
+                __sync_val_compare_and_swap(&b->obj[w % KMEM_ALLOC_WAYS].ptr, 0, word) == 0) {
+                o = &b->obj[w % KMEM_ALLOC_WAYS];
+                break;
+            }
+        }
+        if (!o) {
             count(KMEM_ALLOC_NOT_TRACKED);
             return false;
         }
     }
-    o = &b->obj[i];
-    o->ptr = p;
-    o->cgid = cgid;
     o->slot = slot;
-    o->size = size;
+    o->cgid = (__u32)cgid;
     return true;
 }
 
 /* Forget @p and credit its free to its owner: true if it was followed. */
 static __always_inline bool track_free(__u64 p)
 {
-    struct kmem_alloc_bucket *b;
-    struct kmem_alloc_obj o;
-    __u32 tag, i;
+    struct buckets bs;
+    __u32 w, k;
 
-    b = bucket_of(p, &tag);
-    if (!b)
+    if (!buckets_of(p, &bs))
         return false;
-    i = way_of(b, p, tag);
-    if (i >= KMEM_ALLOC_WAYS)
-        return false;
-    o = b->obj[i];
-    /* Fully ordered: the owner is read before the way is handed back. */
-    if (__sync_val_compare_and_swap(&b->tag[i], tag, 0) != tag)
-        return false;
-    credit_free(&o);
-    return true;
+#pragma clang loop unroll(full)
+    for (k = 0; k < 2; k++) {
+#pragma clang loop unroll(full)
+        for (w = 0; w < KMEM_ALLOC_WAYS; w++) {
+            struct kmem_alloc_obj *o = &bs.b[k]->obj[w];
+            __u64 x = *(volatile const __u64 *)&o->ptr;
+            __u32 slot, cgid;
+
+            if (!x || !holds(x, p))
+                continue;
+            slot = o->slot;
+            cgid = o->cgid;
+            /* Fully ordered: the owner is read before the way is handed back. */
+            if (__sync_val_compare_and_swap(&o->ptr, x, 0) != x)
+                return false;
+            credit_free(x, slot, cgid);
+            return true;
+        }
+    }
+    return false;
 }
 
 static __always_inline void on_alloc(const void *ptr, const struct ckey *k, __u32 size)

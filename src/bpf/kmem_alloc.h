@@ -64,29 +64,26 @@ struct kmem_alloc_slot {
 
 /*
  * One live object allocated since the trace started (live-object tracking):
- * its free is credited to stats slot @slot, if that slot still belongs to
- * @cgid (user space may have retired it).
+ * its free is credited to stats slot @slot, if that slot still belongs to the
+ * cgroup of @cgid (its low 32 bits: user space may have retired the slot).
  */
 struct kmem_alloc_obj {
-    __u64 ptr;
-    __u64 cgid;
+    __u64 ptr; /* 0: free way; else the address, + log2 of the size for kmalloc-large */
     __u32 slot;
-    __u32 size; /* bytes, kmalloc-large only (else 0) */
+    __u32 cgid;
 };
 
 /*
- * The live-object table: an array of buckets of KMEM_ALLOC_WAYS objects, the
- * bucket chosen by a hash of the address. A slot is taken and given back by
- * compare-and-swap of its tag (0: free; else other bits of the hash, | 1), so
- * that looking for an address reads one cache line of tags and then the one
- * object whose tag matches. A full bucket means the object is not followed
- * (counted). 16 ways: below ~40% load (100000 live objects in the default
- * 262144 slots), a full bucket is a 1 in 10^4 event.
+ * The live-object table: an array of buckets of KMEM_ALLOC_WAYS objects, one
+ * cache line each. An object may be in either of two buckets (two hashes of
+ * its address; it goes to the emptier one): looking for an address reads two
+ * lines at once. A way is taken and given back by compare-and-swap of its
+ * address word, without locks. Both buckets full means the object is not
+ * followed (counted): with two choices that stays rare up to high loads.
  */
-#define KMEM_ALLOC_WAYS 16
+#define KMEM_ALLOC_WAYS 4
 
 struct kmem_alloc_bucket {
-    __u32 tag[KMEM_ALLOC_WAYS];
     struct kmem_alloc_obj obj[KMEM_ALLOC_WAYS];
 };
 

@@ -958,7 +958,7 @@ int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n)
         return 0;
     for (size_t i = 0; i < a->n_buckets; i++)
         for (int w = 0; w < KMEM_ALLOC_WAYS; w++)
-            *n += __atomic_load_n(&a->buckets[i].tag[w], __ATOMIC_RELAXED) != 0;
+            *n += __atomic_load_n(&a->buckets[i].obj[w].ptr, __ATOMIC_RELAXED) != 0;
     return 0;
 }
 
