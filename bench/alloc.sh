@@ -1,15 +1,17 @@
 #!/bin/sh
 # Costs of the BPF allocation tracer (kmemtop --alloc), root only.
 #
-#   bench/alloc.sh [--smoke]
+#   bench/alloc.sh [--smoke]        (ALLOC_ROUNDS=N: N rounds, default 7)
 #
 # 1. Overhead on allocation-heavy loads, in one process, rounds interleaved:
 #    create + remove FILES files on a private tmpfs, and SOCKETS AF_UNIX
 #    socket pairs passing 100 bytes each; and on a mixed one (BUILDS
-#    compilations of one source file); without the tracer, with counts
-#    only (--alloc-counts), with live-object tracking (the default). Figure:
-#    the median over the rounds of the load's CPU with / without the tracer,
-#    and the cost per traced event derived from it.
+#    compilations of one source file); without the tracer, with its
+#    programs attached but returning at once (the floor: what the tracepoint
+#    calls alone cost), with counts only (--alloc-counts), with live-object
+#    tracking (the default). Figure: the median over the rounds of the load's
+#    CPU with / without the tracer, and the cost per traced event derived
+#    from it.
 # 2. Kernel memory of the BPF maps sized for 1000 cgroups x 200 caches
 #    (200000 + 65536 (cgroup, cache) pairs, 262144 live objects), as the
 #    kernel charges it (fdinfo memlock).
@@ -18,7 +20,7 @@
 # Prints a summary, then tab-separated rows for bench/run.sh.
 set -e
 cd "$(dirname "$0")/.."
-ROUNDS=7 FILES=100000 SOCKETS=20000 BUILDS=3 ITERS=20
+ROUNDS=${ALLOC_ROUNDS:-7} FILES=100000 SOCKETS=20000 BUILDS=3 ITERS=20
 if [ "${1:-}" = "--smoke" ]; then ROUNDS=3 FILES=20000 SOCKETS=5000 BUILDS=1 ITERS=3; fi
 [ "$(id -u)" -eq 0 ] || { echo "bench/alloc.sh: must run as root" >&2; exit 1; }
 BUILD=${KMEM_BUILD:-build}
@@ -41,14 +43,19 @@ ns() {
         'BEGIN { printf "%.0f", (e > 0 ? (w - b) * 1e6 / e : 0) }'
 }
 pct() { awk -v r="$1" 'BEGIN { printf "%+.0f%%", (r - 1) * 100 }'; }
+# median ratio of a load and setting, with the quartiles of the rounds: "+12% (+9..+15%)"
+spread() { echo "$(pct "$(get "${1}_${2}_ratio")") ($(pct "$(get "${1}_${2}_q1")")..$(pct "$(get "${1}_${2}_q3")"))"; }
 
 echo "loads: $FILES tmpfs files created+removed, $SOCKETS socket pairs, $BUILDS x cc -O2 src/lib/cgroup.c; median of $ROUNDS rounds"
 for l in files sockets build; do
-    echo "$l: none $(get ${l}_none_ms) ms, counts $(get ${l}_counts_ms) ms ($(pct "$(get ${l}_counts_ratio)"), $(ns $l counts) ns/event)," \
-        "tracking $(get ${l}_tracking_ms) ms ($(pct "$(get ${l}_tracking_ratio)"), $(ns $l tracking) ns/event); $(get ${l}_events) events"
+    echo "$l: none $(get ${l}_none_ms) ms, floor $(get ${l}_floor_ms) ms ($(spread $l floor), $(ns $l floor) ns/event)," \
+        "counts $(get ${l}_counts_ms) ms ($(spread $l counts), $(ns $l counts) ns/event)," \
+        "tracking $(get ${l}_tracking_ms) ms ($(spread $l tracking), $(ns $l tracking) ns/event); $(get ${l}_events) events"
 done
 echo "maps at 1000 cgroups x 200 caches: $(get map_bytes) bytes; refresh of $(get refresh_entries) entries: $(get refresh_ms) ms CPU"
 echo "targets: counts only <= 3%, tracking <= 10% (see docs/alloc.md for what is measured)"
+echo "floor: the programs attached but returning at once; (a..b): quartiles of the per-round ratios"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # rows of bench/run.sh's table: figure, kmem, peer, floor, ratio, target, verdict
 . bench/lib.sh

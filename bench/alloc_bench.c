@@ -6,11 +6,13 @@
  *       Allocation-heavy loads - create then remove FILES files in DIR (a
  *       tmpfs), SOCKETS AF_UNIX socket pairs that each pass 100 bytes - and a
  *       mixed one, BUILDS compilations of src/lib/cgroup.c (children's CPU),
- *       run without the tracer, with counts only and with live-object
- *       tracking, in that rotating order each round. Prints per load and
- *       setting the median over the rounds of (CPU of the load with the
- *       tracer) / (CPU without it in the same round). CPU is this thread's
- *       user + system time: BPF programs run in the allocating thread.
+ *       run without the tracer, with its programs attached but returning at
+ *       once (the floor: the cost of the tracepoint calls alone), with counts
+ *       only and with live-object tracking, in that rotating order each
+ *       round. Prints per load and setting the median over the rounds of (CPU
+ *       of the load with the tracer) / (CPU without it in the same round).
+ *       CPU is this thread's user + system time: BPF programs run in the
+ *       allocating thread.
  *
  *   alloc_bench refresh CGROUPS CACHES ITERATIONS
  *       Fills the tracer's (cgroup, cache) map with CGROUPS x CACHES entries
@@ -132,8 +134,15 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-enum { NONE, COUNTS, TRACK, SETTINGS };
-static const char *const setting_name[SETTINGS] = {"none", "counts", "tracking"};
+/* The value a quarter of the way into sorted @v (after median()). */
+static double quartile(const double *v, int n, int q)
+{
+    return v[(n - 1) * q / 4];
+}
+
+/* FLOOR: the programs attached with bodies that return at once. */
+enum { NONE, FLOOR, COUNTS, TRACK, SETTINGS };
+static const char *const setting_name[SETTINGS] = {"none", "floor", "counts", "tracking"};
 
 #define LOADS 3
 static const char *const load_name[LOADS] = {"files", "sockets", "build"};
@@ -162,7 +171,7 @@ static int overhead(int rounds, int files, int sockets, int builds, const char *
 
         for (int k = 0; k < SETTINGS; k++) {
             int s = (r + k) % SETTINGS;
-            struct kmem_alloc_opts o = {.counts_only = s == COUNTS};
+            struct kmem_alloc_opts o = {.counts_only = s == COUNTS, .empty_programs = s == FLOOR};
             struct kmem_alloc *a = NULL;
             char err[512];
 
@@ -174,10 +183,10 @@ static int overhead(int rounds, int files, int sockets, int builds, const char *
                 struct kmem_alloc_table t = {0};
 
                 /* The tracer is read around each load: events of the load (plus the machine's). */
-                if (a && kmem_alloc_read(a, &t) == 0)
+                if (a && s != FLOOR && kmem_alloc_read(a, &t) == 0)
                     events[l] -= (double)t.events / rounds / 2;
                 cpu[l][s] = run_load(l, files, sockets, builds, dir);
-                if (a && kmem_alloc_read(a, &t) == 0)
+                if (a && s != FLOOR && kmem_alloc_read(a, &t) == 0)
                     events[l] += (double)t.events / rounds / 2;
                 kmem_alloc_table_free(&t);
             }
@@ -192,14 +201,19 @@ static int overhead(int rounds, int files, int sockets, int builds, const char *
     for (int l = 0; l < LOADS; l++)
         printf("%s_events %.0f\n", load_name[l], events[l]);
     for (int l = 0; l < LOADS; l++)
-        for (int s = 0; s < SETTINGS; s++)
+        for (int s = 0; s < SETTINGS; s++) {
             printf("%s_%s_ms %.1f\n%s_%s_ratio %.3f\n", load_name[l], setting_name[s],
                    base_ms[l][s], load_name[l], setting_name[s], median(ratio[l][s], rounds));
+            /* The spread of the rounds: first and third quartiles of the ratio. */
+            printf("%s_%s_q1 %.3f\n%s_%s_q3 %.3f\n", load_name[l], setting_name[s],
+                   quartile(ratio[l][s], rounds, 1), load_name[l], setting_name[s],
+                   quartile(ratio[l][s], rounds, 3));
+        }
     return 0;
 }
 
 /* The fd of the newest map called "stats": the one kmem_alloc_open() just made. */
-static int stats_map_fd(void)
+static int stats_map_fd(__u32 *slots)
 {
     __u32 id = 0, best = 0;
     int fd;
@@ -213,8 +227,10 @@ static int stats_map_fd(void)
             continue;
         memset(&info, 0, sizeof(info));
         if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, "stats") == 0 &&
-            id > best)
+            id > best) {
             best = id;
+            *slots = info.max_entries;
+        }
         close(fd);
     }
     return best ? bpf_map_get_fd_by_id(best) : -1;
@@ -228,23 +244,26 @@ static int refresh(int cgroups, int caches, int iters)
     struct kmem_ctx *ctx;
     char err[512];
     double t0, cpu;
+    __u32 slots = 0, n = 0;
     int fd;
 
     if (kmem_alloc_open(&a, &o, err, sizeof(err))) {
         fprintf(stderr, "alloc_bench: %s\n", err);
         return 1;
     }
-    fd = stats_map_fd();
+    fd = stats_map_fd(&slots);
     if (fd < 0)
         die("no stats map");
     for (int c = 0; c < cgroups; c++)
         for (int k = 0; k < caches; k++) {
-            /* Fake cgroup ids (named "(cgroup id N)"), kmalloc-N caches. */
-            struct kmem_alloc_key key = {.cgid = 1000000 + (__u64)c,
-                                         .cache = KMEM_ALLOC_KMALLOC | (__u64)(8 * (k + 1))};
-            struct kmem_alloc_val v = {.allocs = (__u64)(c + k + 1), .bytes_alloc = 4096};
+            /* Fake cgroup ids (named "(cgroup id N)"), kmalloc-N caches, in
+             * slots from the end of the table (the tracer fills it from hashes). */
+            struct kmem_alloc_slot v = {.cache = KMEM_ALLOC_KMALLOC | (__u64)(8 * (k + 1)),
+                                        .cgid = 1000000 + (__u64)c,
+                                        .allocs = (__u64)(c + k + 1)};
+            __u32 idx = slots - 1 - n++;
 
-            if (bpf_map_update_elem(fd, &key, &v, BPF_ANY) != 0)
+            if (bpf_map_update_elem(fd, &idx, &v, BPF_ANY) != 0)
                 die("bpf_map_update_elem");
         }
     close(fd);

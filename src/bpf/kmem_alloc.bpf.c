@@ -27,26 +27,32 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by the loader before loading, from the running kernel's BTF. */
 const volatile bool track = true;              /* live-object tracking */
+const volatile bool nested_alloc = false;      /* second programs on the allocation tracepoints */
+const volatile bool nested_free = true;        /* second programs on the free tracepoints */
 const volatile __u64 gfp_account = 1 << 22;    /* __GFP_ACCOUNT */
 const volatile __u64 gfp_reclaimable = 1 << 4; /* __GFP_RECLAIMABLE */
 const volatile __u64 gfp_dma = 1 << 0;         /* __GFP_DMA */
 const volatile __u64 slab_account = 1 << 13;   /* SLAB_ACCOUNT */
 const volatile __u32 kmalloc_max = 8192;       /* largest kmalloc cache object: 2 pages */
+const volatile __u32 stats_bits = 17;          /* 2^stats_bits (cgroup, cache) slots */
+const volatile __u32 obj_bits = 16;            /* 2^obj_bits buckets of live objects */
+const volatile bool empty = false;             /* benchmarks: programs that return at once */
 
-/* Sizes are set by the loader (bpf_map__set_max_entries). */
+/* Sizes are set by the loader (bpf_map__set_max_entries). Both arrays are
+ * mmap()ed by the loader, which also makes their values page-aligned: a slot
+ * is one cache line, and so is a bucket's line of tags. */
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, struct kmem_alloc_key);
-    __type(value, struct kmem_alloc_val);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 131072);
+    __type(key, __u32);
+    __type(value, struct kmem_alloc_slot);
 } stats SEC(".maps");
-
-/* Buckets of the live-object table: 2^obj_bits of them (set by the loader). */
-const volatile __u32 obj_bits = 15;
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 32768);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 65536);
     __type(key, __u32);
     __type(value, struct kmem_alloc_bucket);
 } objs SEC(".maps");
@@ -175,151 +181,266 @@ static __always_inline void note_cache(const struct kmem_cache *s)
     bpf_map_update_elem(&caches, &k, &c, BPF_NOEXIST);
 }
 
-static __always_inline struct kmem_alloc_val *stats_of(const struct kmem_alloc_key *k,
-                                                       const struct kmem_cache *s)
-{
-    struct kmem_alloc_val zero = {};
-    struct kmem_alloc_val *v = bpf_map_lookup_elem(&stats, k);
+/*
+ * A key's cache word may be a struct kmem_cache pointer, which the verifier
+ * lets us store and compare but not compute with; so each key comes with a
+ * plain number to hash (for a cache: its distance from this map, a constant).
+ */
+struct ckey {
+    __u64 cache; /* the slot's cache word (a pointer, or a number) */
+    __u64 hash;  /* a number standing for it */
+    const struct kmem_cache *s;
+    bool variable; /* kmalloc-large: bytes counted */
+};
 
-    if (v)
-        return v;
-    note_cache(s);
-    bpf_map_update_elem(&stats, k, &zero, BPF_NOEXIST); /* EEXIST: another CPU won */
-    v = bpf_map_lookup_elem(&stats, k);
-    if (!v)
+/* The slot of (@cgid, @k), claimed if new; its index in *idx. NULL: table full. */
+static __always_inline struct kmem_alloc_slot *slot_of(__u64 cgid, const struct ckey *k, __u32 *idx)
+{
+    __u64 h = ((cgid * 0x9E3779B97F4A7C15ULL) ^ k->hash) * 0xC2B2AE3D27D4EB4FULL;
+    struct kmem_alloc_slot *claimed = NULL;
+    __u32 i, j = 0;
+
+#pragma clang loop unroll(disable)
+    for (i = 0; i < KMEM_ALLOC_PROBES; i++) {
+        struct kmem_alloc_slot *sl;
+        __u64 c;
+
+        j = (__u32)((h >> (64 - stats_bits)) + i) & ((1U << stats_bits) - 1);
+        sl = bpf_map_lookup_elem(&stats, &j);
+        if (!sl)
+            break;
+        c = *(volatile __u64 *)&sl->cache;
+        /* The cache word is published last: a matching one has its cgid. */
+        if (c == k->cache && *(volatile __u64 *)&sl->cgid == cgid) {
+            *idx = j;
+            return sl;
+        }
+        if ((c == KMEM_ALLOC_SLOT_EMPTY || c == KMEM_ALLOC_SLOT_DEAD) &&
+            __sync_val_compare_and_swap(&sl->cache, c, KMEM_ALLOC_SLOT_BUSY) == c) {
+            claimed = sl;
+            break;
+        }
+    }
+    if (!claimed) {
         count(KMEM_ALLOC_STATS_FULL);
-    return v;
+        return NULL;
+    }
+    claimed->cgid = cgid;
+    claimed->allocs = claimed->frees = claimed->nf_allocs = 0;
+    claimed->bytes_alloc = claimed->bytes_freed = claimed->nf_bytes = 0;
+    note_cache(k->s);
+    /* Fully ordered: readers that see the key see the rest. */
+    __sync_val_compare_and_swap(&claimed->cache, KMEM_ALLOC_SLOT_BUSY, k->cache);
+    *idx = j;
+    return claimed;
 }
 
-static __always_inline void credit_free(const struct kmem_alloc_obj *o)
-{
-    struct kmem_alloc_val *v = bpf_map_lookup_elem(&stats, &o->key);
+/*
+ * The two buckets (cache lines) an object may be in: two hashes of its
+ * address (Fibonacci hashing: objects are at least 8-byte aligned). Both
+ * lines are read at once, so that their cache misses overlap.
+ */
+struct buckets {
+    struct kmem_alloc_bucket *b[2];
+};
 
-    if (!v)
+static __always_inline bool buckets_of(__u64 p, struct buckets *bs)
+{
+    __u64 h = (p >> 3) * 0x9E3779B97F4A7C15ULL;
+    __u32 mask = (1U << obj_bits) - 1;
+    __u32 i = (__u32)(h >> (64 - obj_bits)), j = (__u32)(h >> 20) & mask;
+
+    if (j == i)
+        j = (i + 1) & mask;
+    bs->b[0] = bpf_map_lookup_elem(&objs, &i);
+    bs->b[1] = bpf_map_lookup_elem(&objs, &j);
+    if (!bs->b[0] || !bs->b[1])
+        return false;
+    /* Start both loads now; the answers are needed only later. */
+    (void)*(volatile const __u64 *)&bs->b[0]->obj[0].ptr;
+    (void)*(volatile const __u64 *)&bs->b[1]->obj[0].ptr;
+    return true;
+}
+
+/*
+ * The word saying which object a way holds: its address; a kmalloc-large
+ * object (page-aligned) adds log2 of its size in the low bits (its size is
+ * needed when it is freed, and only then is the word masked).
+ */
+static __always_inline bool holds(__u64 word, __u64 p)
+{
+    return (word & ((p & 4095) ? ~0ULL : ~63ULL)) == p;
+}
+
+static __always_inline __u64 log2_pow2(__u64 v)
+{
+    __u64 lg = 0;
+
+    if (v >> 32) {
+        lg += 32;
+        v >>= 32;
+    }
+    if (v >> 16) {
+        lg += 16;
+        v >>= 16;
+    }
+    if (v >> 8) {
+        lg += 8;
+        v >>= 8;
+    }
+    if (v >> 4) {
+        lg += 4;
+        v >>= 4;
+    }
+    if (v >> 2) {
+        lg += 2;
+        v >>= 2;
+    }
+    if (v >> 1)
+        lg += 1;
+    return lg;
+}
+
+/* Credit the free of the object of @word/@o to its slot, unless user space has
+ * retired the slot (its cgid is no longer the object's). */
+static __always_inline void credit_free(__u64 word, __u32 slot, __u32 cgid)
+{
+    struct kmem_alloc_slot *sl = bpf_map_lookup_elem(&stats, &slot);
+
+    if (!sl || (__u32) * (volatile __u64 *)&sl->cgid != cgid)
         return;
-    __sync_fetch_and_add(&v->frees, 1);
-    __sync_fetch_and_add(&v->bytes_freed, o->size);
+    __sync_fetch_and_add(&sl->frees, 1);
+    if (word & 63)
+        __sync_fetch_and_add(&sl->bytes_freed, 1ULL << (word & 63));
 }
 
-static __always_inline struct kmem_alloc_bucket *bucket_of(__u64 p)
+/* Remember the object at @p. A way still holding @p is an object whose free
+ * was not traced (bulk frees, kfree_rcu batches): it was freed; credit it now.
+ * Else the bucket of the two with more free ways (two choices keep the
+ * buckets even). False when both are full: the object is not followed. */
+static __always_inline bool track_alloc(__u64 p, __u64 cgid, __u32 slot, __u32 size)
 {
-    /* Fibonacci hashing of the address (objects are at least 8-byte aligned). */
-    __u32 i = (__u32)(((p >> 3) * 0x9E3779B97F4A7C15ULL) >> (64 - obj_bits));
+    __u64 word = size ? p | log2_pow2(size) : p;
+    struct kmem_alloc_obj *o = NULL;
+    __u32 n[2] = {0, 0}, w, k;
+    struct buckets bs;
 
-    return bpf_map_lookup_elem(&objs, &i);
-}
-
-/* The slot of @p in @b, or KMEM_ALLOC_WAYS. Loops exit at the first match:
- * the verifier then sees a path per slot, not one per combination of slots. */
-static __always_inline __u32 slot_of(const struct kmem_alloc_bucket *b, __u64 p)
-{
-    __u32 i;
-
-#pragma clang loop unroll(full)
-    for (i = 0; i < KMEM_ALLOC_WAYS; i++)
-        if (*(volatile const __u64 *)&b->ptr[i] == p)
-            break;
-    return i;
-}
-
-/* Remember @o at @p. A slot still holding @p is an object whose free was not
- * traced (bulk frees, kfree_rcu batches): it was freed; credit it now.
- * False when the bucket is full: the object is not followed. */
-static __always_inline bool track_alloc(__u64 p, const struct kmem_alloc_obj *o)
-{
-    struct kmem_alloc_bucket *b = bucket_of(p);
-    __u32 i;
-
-    if (!b)
+    if (!buckets_of(p, &bs))
         return false;
-    i = slot_of(b, p);
-    if (i < KMEM_ALLOC_WAYS) {
-        struct kmem_alloc_obj prev = b->own[i];
+#pragma clang loop unroll(full)
+    for (k = 0; k < 2; k++) {
+#pragma clang loop unroll(full)
+        for (w = 0; w < KMEM_ALLOC_WAYS; w++) {
+            __u64 x = *(volatile const __u64 *)&bs.b[k]->obj[w].ptr;
 
-        credit_free(&prev);
+            if (x && holds(x, p)) {
+                o = &bs.b[k]->obj[w];
+                break;
+            }
+            n[k] += x == 0;
+        }
+        if (o)
+            break;
+    }
+    if (o) {
+        credit_free(o->ptr, o->slot, o->cgid);
         count(KMEM_ALLOC_REUSED);
-        b->own[i] = *o;
-        return true;
-    }
-    /* Take a free slot; another CPU may take the same one first: then the next. */
+        o->ptr = word;
+    } else {
+        /* Take a free way, in the emptier bucket first; another CPU may take
+         * the same one first: then the next. */
+        k = n[1] > n[0];
 #pragma clang loop unroll(full)
-    for (i = 0; i < KMEM_ALLOC_WAYS; i++)
-        if (*(volatile const __u64 *)&b->ptr[i] == 0 &&
-            __sync_val_compare_and_swap(&b->ptr[i], 0, p) == 0)
-            break;
-    if (i >= KMEM_ALLOC_WAYS) {
-        count(KMEM_ALLOC_NOT_TRACKED);
-        return false;
+        for (w = 0; w < 2 * KMEM_ALLOC_WAYS; w++) {
+            struct kmem_alloc_bucket *b = (k + w / KMEM_ALLOC_WAYS) & 1 ? bs.b[1] : bs.b[0];
+
+            if (*(volatile const __u64 *)&b->obj[w % KMEM_ALLOC_WAYS].ptr == 0 &&
+                __sync_val_compare_and_swap(&b->obj[w % KMEM_ALLOC_WAYS].ptr, 0, word) == 0) {
+                o = &b->obj[w % KMEM_ALLOC_WAYS];
+                break;
+            }
+        }
+        if (!o) {
+            count(KMEM_ALLOC_NOT_TRACKED);
+            return false;
+        }
     }
-    b->own[i] = *o;
+    o->slot = slot;
+    o->cgid = (__u32)cgid;
     return true;
 }
 
 /* Forget @p and credit its free to its owner: true if it was followed. */
 static __always_inline bool track_free(__u64 p)
 {
-    struct kmem_alloc_bucket *b = bucket_of(p);
-    struct kmem_alloc_obj o;
-    __u32 i;
+    struct buckets bs;
+    __u32 w, k;
 
-    if (!b)
+    if (!buckets_of(p, &bs))
         return false;
-    i = slot_of(b, p);
-    if (i >= KMEM_ALLOC_WAYS)
-        return false;
-    o = b->own[i];
-    /* Fully ordered: the owner is read before the slot is handed back. */
-    if (__sync_val_compare_and_swap(&b->ptr[i], p, 0) != p)
-        return false;
-    credit_free(&o);
-    return true;
+#pragma clang loop unroll(full)
+    for (k = 0; k < 2; k++) {
+#pragma clang loop unroll(full)
+        for (w = 0; w < KMEM_ALLOC_WAYS; w++) {
+            struct kmem_alloc_obj *o = &bs.b[k]->obj[w];
+            __u64 x = *(volatile const __u64 *)&o->ptr;
+            __u32 slot, cgid;
+
+            if (!x || !holds(x, p))
+                continue;
+            slot = o->slot;
+            cgid = o->cgid;
+            /* Fully ordered: the owner is read before the way is handed back. */
+            if (__sync_val_compare_and_swap(&o->ptr, x, 0) != x)
+                return false;
+            credit_free(x, slot, cgid);
+            return true;
+        }
+    }
+    return false;
 }
 
-static __always_inline void on_alloc(const void *ptr, __u64 cache, const struct kmem_cache *s,
-                                     __u32 size, bool accounted)
+static __always_inline void on_alloc(const void *ptr, const struct ckey *k, __u32 size)
 {
-    struct kmem_alloc_key k = {.cgid = current_memcg_id(), .cache = cache};
-    struct kmem_alloc_val *v = stats_of(&k, s);
-    struct kmem_alloc_obj o;
+    __u64 cgid = current_memcg_id();
+    struct kmem_alloc_slot *sl;
+    __u32 idx = 0;
 
-    if (!v)
+    sl = slot_of(cgid, k, &idx);
+    if (!sl)
         return;
-    __sync_fetch_and_add(&v->allocs, 1);
-    __sync_fetch_and_add(&v->bytes_alloc, size);
-    if (accounted) {
-        __sync_fetch_and_add(&v->acc_allocs, 1);
-        __sync_fetch_and_add(&v->acc_bytes, size);
-    }
+    __sync_fetch_and_add(&sl->allocs, 1);
+    if (k->variable)
+        __sync_fetch_and_add(&sl->bytes_alloc, size);
     if (!track)
         return;
-    o.key = k;
-    o.size = size;
-    o.accounted = accounted;
-    if (!track_alloc((__u64)ptr, &o)) {
+    if (!track_alloc((__u64)ptr, cgid, idx, k->variable ? size : 0)) {
         /* Its free will not be credited: keep it out of the net growth. */
-        __sync_fetch_and_add(&v->nf_allocs, 1);
-        __sync_fetch_and_add(&v->nf_bytes, size);
+        __sync_fetch_and_add(&sl->nf_allocs, 1);
+        if (k->variable)
+            __sync_fetch_and_add(&sl->nf_bytes, size);
     }
 }
 
-static __always_inline void on_free(const void *ptr, __u64 cache, const struct kmem_cache *s,
-                                    __u32 size)
+static __always_inline void on_free(const void *ptr, const struct ckey *k, __u32 size)
 {
-    struct kmem_alloc_key k = {.cache = cache};
-    struct kmem_alloc_val *v;
+    struct kmem_alloc_slot *sl;
+    __u64 cgid;
+    __u32 idx = 0;
 
     if (track) {
         if (track_free((__u64)ptr))
             return;
-        k.cgid = KMEM_ALLOC_CG_UNTRACKED;
+        cgid = KMEM_ALLOC_CG_UNTRACKED;
     } else {
-        k.cgid = current_memcg_id();
+        cgid = current_memcg_id();
     }
-    v = stats_of(&k, s);
-    if (!v)
+    sl = slot_of(cgid, k, &idx);
+    if (!sl)
         return;
-    __sync_fetch_and_add(&v->frees, 1);
-    __sync_fetch_and_add(&v->bytes_freed, size);
+    __sync_fetch_and_add(&sl->frees, 1);
+    if (k->variable)
+        __sync_fetch_and_add(&sl->bytes_freed, size);
 }
 
 /* ZERO_SIZE_PTR (16) and NULL: kmalloc(0), failed allocations, kfree(NULL). */
@@ -328,24 +449,40 @@ static __always_inline bool no_object(const void *ptr)
     return (__u64)ptr <= 16;
 }
 
+/* The key of a named cache: its address, + KMEM_ALLOC_ACCT when charged. */
+static __always_inline void cache_key(struct ckey *k, const struct kmem_cache *s, bool accounted)
+{
+    k->cache = accounted ? (__u64)s + KMEM_ALLOC_ACCT : (__u64)s;
+    k->hash = (__u64)s - (__u64)&stats; /* pointer - pointer: a number */
+    k->s = s;
+    k->variable = false;
+}
+
 static __always_inline void do_cache_alloc(const void *ptr, struct kmem_cache *s, gfp_t gfp)
 {
+    struct ckey k;
+
     if (no_object(ptr) || !s)
         return;
     /* Direct loads through the BTF pointer: no helper call per event. */
-    on_alloc(ptr, (__u64)s, s, s->size, (gfp & gfp_account) || (s->flags & slab_account));
+    cache_key(&k, s, (gfp & gfp_account) || (s->flags & slab_account));
+    on_alloc(ptr, &k, s->size);
 }
 
 static __always_inline void do_cache_free(const void *ptr, const struct kmem_cache *s)
 {
+    struct ckey k;
+
     if (no_object(ptr) || !s)
         return;
-    on_free(ptr, (__u64)s, s, s->size);
+    cache_key(&k, s, (s->flags & slab_account) != 0);
+    on_free(ptr, &k, s->size);
 }
 
 static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_t gfp)
 {
     __u64 type, cls = bytes_alloc;
+    struct ckey k = {};
 
     if (no_object(ptr))
         return;
@@ -361,27 +498,36 @@ static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_
     if (bytes_alloc > kmalloc_max) {
         type = KMEM_ALLOC_KM_LARGE;
         cls = 0;
+        k.variable = true;
     }
-    on_alloc(ptr, KMEM_ALLOC_KMALLOC | type << 32 | (cls & 0xffffffff), NULL, (__u32)bytes_alloc,
-             (gfp & gfp_account) != 0);
+    k.cache = KMEM_ALLOC_KMALLOC | type << 32 | (cls & 0xfffffff8) |
+              ((gfp & gfp_account) ? KMEM_ALLOC_ACCT : 0);
+    k.hash = k.cache;
+    on_alloc(ptr, &k, (__u32)bytes_alloc);
 }
 
 static __always_inline void do_kfree(const void *ptr)
 {
+    struct ckey k = {.cache = KMEM_ALLOC_KFREE, .hash = KMEM_ALLOC_KFREE};
+
     if (no_object(ptr))
         return;
-    on_free(ptr, KMEM_ALLOC_KFREE, NULL, 0);
+    on_free(ptr, &k, 0);
 }
 
 /*
- * Two programs per tracepoint. The kernel runs a program at most once per
- * CPU at a time: an event in an interrupt that arrives while the program runs
- * for a task on that CPU is skipped (recursion_misses) - typically an RCU
- * callback's free. The first program (attached first, so called first)
- * claims each event it handles by its address, per CPU; the second one, run
- * right after for the same event, handles every event the first did not
- * claim: those that arrived while the first was running, including in the
- * kernel's code around it, where a "busy" flag would leave a window.
+ * The kernel runs a program at most once per CPU at a time: an event in an
+ * interrupt that arrives while the program runs for a task on that CPU is
+ * skipped (recursion_misses) - typically an RCU callback's free. So with
+ * live-object tracking a second program is attached to each free tracepoint
+ * (nested_free; nested_alloc for the allocation ones): the first program
+ * (attached first, so called first) claims each event it handles by its
+ * address, per CPU; the second one, run right after for the same event,
+ * handles every event the first did not claim: those that arrived while the
+ * first was running, including in the kernel's code around it, where a "busy"
+ * flag would leave a window. Each program attached to a tracepoint costs a
+ * call through it per event (more than its body here): without the second
+ * program, the skipped events are counted (recursion_misses), not traced.
  */
 enum { CLAIM_CACHE_ALLOC, CLAIM_CACHE_FREE, CLAIM_KMALLOC, CLAIM_KFREE, CLAIM_COUNT };
 
@@ -392,12 +538,16 @@ struct {
     __type(value, __u64);
 } claim SEC(".maps");
 
-#define FIRST(which, ptr, call)                                                                    \
+#define FIRST(which, nested, ptr, call)                                                            \
     do {                                                                                           \
-        __u32 k_ = which;                                                                          \
-        __u64 *c_ = bpf_map_lookup_elem(&claim, &k_);                                              \
-        if (c_)                                                                                    \
-            *c_ = (__u64)(ptr);                                                                    \
+        if (empty)                                                                                 \
+            break;                                                                                 \
+        if (nested) {                                                                              \
+            __u32 k_ = which;                                                                      \
+            __u64 *c_ = bpf_map_lookup_elem(&claim, &k_);                                          \
+            if (c_)                                                                                \
+                *c_ = (__u64)(ptr);                                                                \
+        }                                                                                          \
         call;                                                                                      \
     } while (0)
 
@@ -416,7 +566,7 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
              gfp_t gfp, int node)
 {
-    FIRST(CLAIM_CACHE_ALLOC, ptr, do_cache_alloc(ptr, s, gfp));
+    FIRST(CLAIM_CACHE_ALLOC, nested_alloc, ptr, do_cache_alloc(ptr, s, gfp));
     return 0;
 }
 
@@ -431,7 +581,7 @@ int BPF_PROG(kmem_cache_alloc_nested, unsigned long call_site, const void *ptr,
 SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
 {
-    FIRST(CLAIM_CACHE_FREE, ptr, do_cache_free(ptr, s));
+    FIRST(CLAIM_CACHE_FREE, nested_free, ptr, do_cache_free(ptr, s));
     return 0;
 }
 
@@ -447,7 +597,7 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
              size_t bytes_alloc, gfp_t gfp)
 {
-    FIRST(CLAIM_KMALLOC, ptr, do_kmalloc(ptr, bytes_alloc, gfp));
+    FIRST(CLAIM_KMALLOC, nested_alloc, ptr, do_kmalloc(ptr, bytes_alloc, gfp));
     return 0;
 }
 
@@ -462,7 +612,7 @@ int BPF_PROG(kmalloc_nested, unsigned long call_site, const void *ptr, size_t by
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
 {
-    FIRST(CLAIM_KFREE, ptr, do_kfree(ptr));
+    FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr));
     return 0;
 }
 
@@ -484,10 +634,8 @@ int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
 
 struct bulk_ctx {
     void **p;
-    const struct kmem_cache *s;
-    __u64 cache;
+    struct ckey k;
     __u32 size;
-    bool accounted;
     bool alloc;
 };
 
@@ -500,21 +648,21 @@ static long bulk_one(__u32 i, void *data)
     if (no_object(obj))
         return 0;
     if (c->alloc)
-        on_alloc(obj, c->cache, c->s, c->size, c->accounted);
+        on_alloc(obj, &c->k, c->size);
     else
-        on_free(obj, c->cache, c->s, c->size);
+        on_free(obj, &c->k, c->size);
     return 0;
 }
 
 SEC("fexit/kmem_cache_alloc_bulk_noprof")
 int BPF_PROG(kmem_cache_alloc_bulk, struct kmem_cache *s, gfp_t gfp, size_t size, void **p, int ret)
 {
-    struct bulk_ctx c = {.p = p, .s = s, .cache = (__u64)s, .alloc = true};
+    struct bulk_ctx c = {.p = p, .alloc = true};
 
     if (!s || ret <= 0)
         return 0;
+    cache_key(&c.k, s, (gfp & gfp_account) || (s->flags & slab_account));
     c.size = s->size;
-    c.accounted = (gfp & gfp_account) || (s->flags & slab_account);
     bpf_loop(ret < BULK_MAX ? ret : BULK_MAX, bulk_one, &c, 0);
     return 0;
 }
@@ -522,11 +670,13 @@ int BPF_PROG(kmem_cache_alloc_bulk, struct kmem_cache *s, gfp_t gfp, size_t size
 SEC("fentry/kmem_cache_free_bulk")
 int BPF_PROG(kmem_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
 {
-    /* s is NULL for kfree_bulk(): each object's own cache, unknown here. */
-    struct bulk_ctx c = {.p = p, .s = s, .cache = s ? (__u64)s : KMEM_ALLOC_KFREE};
+    struct bulk_ctx c = {.p = p, .k = {.cache = KMEM_ALLOC_KFREE, .hash = KMEM_ALLOC_KFREE}};
 
-    if (s)
+    /* s is NULL for kfree_bulk(): each object's own cache, unknown here. */
+    if (s) {
+        cache_key(&c.k, s, (s->flags & slab_account) != 0);
         c.size = s->size;
+    }
     bpf_loop(size < BULK_MAX ? size : BULK_MAX, bulk_one, &c, 0);
     return 0;
 }

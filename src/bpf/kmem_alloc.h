@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the allocation tracer (kmem_alloc.bpf.c) and its loader (src/lib/alloc.c)
- * share: map keys and values. Included by BPF code (after vmlinux.h) and by
+ * share: the layout of its maps. Included by BPF code (after vmlinux.h) and by
  * user space (after <linux/types.h>).
  */
 #ifndef KMEM_ALLOC_ABI_H
@@ -19,9 +19,12 @@
  * top bit set) for kmem_cache_alloc/free, else a kmalloc size class made up
  * here, because the kmalloc tracepoint passes sizes and gfp flags, not the
  * cache: KMEM_ALLOC_KMALLOC | type << 32 | object size (0 for kmalloc-large).
+ * Bit 0 (KMEM_ALLOC_ACCT; caches are aligned, sizes multiples of 8) says the
+ * allocations were charged to the memory cgroup: one cache may have two keys.
  */
 #define KMEM_ALLOC_KMALLOC    (1ULL << 40)
 #define KMEM_ALLOC_KFREE      (1ULL << 41) /* kfree() of an object of unknown cache */
+#define KMEM_ALLOC_ACCT       1ULL         /* SLAB_ACCOUNT / __GFP_ACCOUNT */
 #define KMEM_ALLOC_KM_NORMAL  0ULL
 #define KMEM_ALLOC_KM_CGROUP  1ULL /* kmalloc-cg-N: __GFP_ACCOUNT */
 #define KMEM_ALLOC_KM_RECLAIM 2ULL /* kmalloc-rcl-N: __GFP_RECLAIMABLE */
@@ -29,42 +32,59 @@
 #define KMEM_ALLOC_KM_LARGE   4ULL /* above the largest kmalloc cache: whole pages */
 #define KMEM_ALLOC_CACHE_NAME 32
 
-struct kmem_alloc_key {
+/*
+ * The (cgroup, cache) table: a shared array of 2^stats_bits slots, open
+ * addressing (linear probing from a hash of the key), filled without locks:
+ * a slot is claimed by compare-and-swap of its cache word from EMPTY (or DEAD)
+ * to BUSY, then given its cgroup and published with its key. Two CPUs adding
+ * one key at once may make two slots of it: readers add up slots of one key.
+ * User space reads it through mmap() and retires the slots of removed cgroups
+ * by setting DEAD (they can be claimed again).
+ */
+#define KMEM_ALLOC_SLOT_EMPTY 0ULL
+#define KMEM_ALLOC_SLOT_BUSY  1ULL
+#define KMEM_ALLOC_SLOT_DEAD  2ULL
+#define KMEM_ALLOC_PROBES     32 /* slots looked at before "table full" */
+
+/*
+ * One cache line. Byte counts are kept only for kmalloc-large, whose objects
+ * vary in size; every other key has one object size (the cache's, or the
+ * kmalloc size class): bytes = objects x size, computed by the reader.
+ */
+struct kmem_alloc_slot {
+    __u64 cache; /* a cache key (| KMEM_ALLOC_ACCT), or KMEM_ALLOC_SLOT_* */
     __u64 cgid;
-    __u64 cache;
-};
-
-/* Per (cgroup, cache). Frees are credited to the cgroup that made the allocation. */
-struct kmem_alloc_val {
     __u64 allocs;
-    __u64 frees;
-    __u64 bytes_alloc; /* bytes_alloc of the tracepoints: the object size of the cache */
-    __u64 bytes_freed;
-    __u64 acc_allocs; /* allocations charged to the memory cgroup (SLAB_ACCOUNT / __GFP_ACCOUNT) */
-    __u64 acc_bytes;
+    __u64 frees;     /* credited to the cgroup that made the allocation (tracking) */
     __u64 nf_allocs; /* allocations not followed (live-object table full): never credited a free */
-    __u64 nf_bytes;
-};
-
-/* One live object allocated since the trace started (live-object tracking). */
-struct kmem_alloc_obj {
-    struct kmem_alloc_key key;
-    __u32 size;
-    __u32 accounted;
+    __u64 bytes_alloc; /* kmalloc-large only */
+    __u64 bytes_freed; /* kmalloc-large only */
+    __u64 nf_bytes;    /* kmalloc-large only */
 };
 
 /*
- * The live-object table: an array of buckets of KMEM_ALLOC_WAYS slots, the
- * bucket chosen by a hash of the address; slots are taken and given back with
- * compare-and-swap on ptr (0: free), without locks. A full bucket means the
- * object is not followed (counted). 16 ways: below ~40% load (100000 live
- * objects in the default 262144 slots), a full bucket is a 1 in 10^4 event.
+ * One live object allocated since the trace started (live-object tracking):
+ * its free is credited to stats slot @slot, if that slot still belongs to the
+ * cgroup of @cgid (its low 32 bits: user space may have retired the slot).
  */
-#define KMEM_ALLOC_WAYS 16
+struct kmem_alloc_obj {
+    __u64 ptr; /* 0: free way; else the address, + log2 of the size for kmalloc-large */
+    __u32 slot;
+    __u32 cgid;
+};
+
+/*
+ * The live-object table: an array of buckets of KMEM_ALLOC_WAYS objects, one
+ * cache line each. An object may be in either of two buckets (two hashes of
+ * its address; it goes to the emptier one): looking for an address reads two
+ * lines at once. A way is taken and given back by compare-and-swap of its
+ * address word, without locks. Both buckets full means the object is not
+ * followed (counted): with two choices that stays rare up to high loads.
+ */
+#define KMEM_ALLOC_WAYS 4
 
 struct kmem_alloc_bucket {
-    __u64 ptr[KMEM_ALLOC_WAYS];
-    struct kmem_alloc_obj own[KMEM_ALLOC_WAYS];
+    struct kmem_alloc_obj obj[KMEM_ALLOC_WAYS];
 };
 
 /* A named cache, filled in when first seen (the loader cannot read kernel memory). */

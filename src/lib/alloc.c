@@ -10,22 +10,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/types.h>
+
 #include "alloc.h"
+#include "../bpf/kmem_alloc.h"
 
 #ifdef KMEM_HAVE_BPF
 #include <linux/capability.h>
-#include <linux/types.h>
 #include <sys/syscall.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "kmem_alloc.h"
 #include "kmem_alloc.skel.h"
 #endif
 
@@ -49,6 +51,11 @@ struct kmem_alloc {
 #endif
     bool tracking;
     bool extras; /* bulk and kfree_rcu() paths followed (fentry/fexit) */
+    /* The BPF arrays, mmap()ed: (cgroup, cache) slots and live-object buckets. */
+    struct kmem_alloc_slot *slots;
+    size_t n_slots, slots_len;
+    struct kmem_alloc_bucket *buckets;
+    size_t n_buckets, buckets_len;
     struct timespec start;
     char err[512];
     struct cache_name *caches; /* sorted by key */
@@ -95,6 +102,35 @@ const char *kmem_alloc_kmalloc_name(uint64_t key, char *buf, size_t len)
     else
         snprintf(buf, len, "%s%u", prefix[type], size);
     return buf;
+}
+
+/* Races with the BPF programs are benign: each word is read once, whole. */
+static uint64_t load_u64(const __u64 *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void kmem_alloc_entry_counts(struct kmem_alloc_entry *e, const struct kmem_alloc_slot *sl,
+                             uint64_t cache, uint32_t objsize)
+{
+    e->cgid = load_u64(&sl->cgid);
+    e->cache_key = cache & ~KMEM_ALLOC_ACCT;
+    e->objsize = objsize;
+    e->allocs = load_u64(&sl->allocs);
+    e->frees = load_u64(&sl->frees);
+    e->nf_allocs = load_u64(&sl->nf_allocs);
+    /* One object size per key but kmalloc-large's: its bytes are counted. */
+    if (objsize) {
+        e->bytes_alloc = e->allocs * objsize;
+        e->bytes_freed = e->frees * objsize;
+        e->nf_bytes = e->nf_allocs * objsize;
+    } else {
+        e->bytes_alloc = load_u64(&sl->bytes_alloc);
+        e->bytes_freed = load_u64(&sl->bytes_freed);
+        e->nf_bytes = load_u64(&sl->nf_bytes);
+    }
+    e->acc_allocs = cache & KMEM_ALLOC_ACCT ? e->allocs : 0;
+    e->acc_bytes = cache & KMEM_ALLOC_ACCT ? e->bytes_alloc : 0;
 }
 
 void kmem_alloc_table_free(struct kmem_alloc_table *t)
@@ -489,6 +525,25 @@ static int check_kernel(struct kernel_bits *kb, char *err, size_t errlen)
     return 0;
 }
 
+/* Bytes mmap() covers of an array map: its values, page-aligned. */
+static size_t map_len(size_t n, size_t value_size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t len = n * value_size, pg = page > 0 ? (size_t)page : 4096;
+
+    return (len + pg - 1) / pg * pg;
+}
+
+static void unmap_tables(struct kmem_alloc *a)
+{
+    if (a->slots && a->slots != MAP_FAILED)
+        munmap(a->slots, a->slots_len);
+    if (a->buckets && a->buckets != MAP_FAILED)
+        munmap(a->buckets, a->buckets_len);
+    a->slots = NULL;
+    a->buckets = NULL;
+}
+
 /* Open, size, load and attach the skeleton; @extras: the fentry/fexit programs too. */
 static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
                        const struct kernel_bits *kb, bool extras, char *err, size_t errlen)
@@ -505,12 +560,23 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
         return rc;
     }
     sk->rodata->track = a->tracking;
+    sk->rodata->empty = o->empty_programs;
     sk->rodata->gfp_account = kb->gfp_account;
     sk->rodata->gfp_reclaimable = kb->gfp_reclaimable;
     sk->rodata->gfp_dma = kb->gfp_dma;
     sk->rodata->slab_account = kb->slab_account;
     sk->rodata->kmalloc_max = (__u32)(page > 0 ? page * 2 : 8192);
-    bpf_map__set_max_entries(sk->maps.stats, o->max_keys ? o->max_keys : KMEM_ALLOC_DEFAULT_KEYS);
+    /* (cgroup, cache) slots: 1.5 to 3 times the keys asked for (a power of
+     * two), so that probes stay short. */
+    {
+        uint64_t want = o->max_keys ? o->max_keys : KMEM_ALLOC_DEFAULT_KEYS;
+        uint32_t bits = 10;
+
+        while (bits < 28 && (UINT64_C(1) << bits) < want + want / 2)
+            bits++;
+        sk->rodata->stats_bits = bits;
+        bpf_map__set_max_entries(sk->maps.stats, UINT32_C(1) << bits);
+    }
     /* The live-object table: 2^bits buckets of KMEM_ALLOC_WAYS slots. */
     {
         uint32_t want = o->max_objects ? o->max_objects : KMEM_ALLOC_DEFAULT_OBJECTS;
@@ -521,6 +587,15 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
         sk->rodata->obj_bits = bits;
         bpf_map__set_max_entries(sk->maps.objs, a->tracking ? UINT32_C(1) << bits : 1);
     }
+    /* Second programs (for events in interrupts while the first one runs):
+     * on the free tracepoints with live-object tracking, where a missed free
+     * would leave an object "live"; each costs a call per event. */
+    sk->rodata->nested_free = a->tracking;
+    sk->rodata->nested_alloc = false;
+    bpf_program__set_autoload(sk->progs.kmem_cache_free_nested, a->tracking);
+    bpf_program__set_autoload(sk->progs.kfree_nested, a->tracking);
+    bpf_program__set_autoload(sk->progs.kmem_cache_alloc_nested, false);
+    bpf_program__set_autoload(sk->progs.kmalloc_nested, false);
     bpf_program__set_autoload(sk->progs.kmem_cache_alloc_bulk, extras && kb->alloc_bulk);
     if (extras && kb->alloc_bulk)
         bpf_program__set_attach_target(sk->progs.kmem_cache_alloc_bulk, 0, kb->alloc_bulk);
@@ -547,6 +622,20 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
         rc = rc < 0 ? rc : -EINVAL;
         seterr(err, errlen, "cannot attach the BPF tracer to the slab tracepoints: %s%s%s",
                strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
+        kmem_alloc_bpf__destroy(sk);
+        return rc;
+    }
+    a->n_slots = bpf_map__max_entries(sk->maps.stats);
+    a->slots_len = map_len(a->n_slots, sizeof(struct kmem_alloc_slot));
+    a->slots = mmap(NULL, a->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    bpf_map__fd(sk->maps.stats), 0);
+    a->n_buckets = bpf_map__max_entries(sk->maps.objs);
+    a->buckets_len = map_len(a->n_buckets, sizeof(struct kmem_alloc_bucket));
+    a->buckets = mmap(NULL, a->buckets_len, PROT_READ, MAP_SHARED, bpf_map__fd(sk->maps.objs), 0);
+    if (a->slots == MAP_FAILED || a->buckets == MAP_FAILED) {
+        rc = -errno;
+        seterr(err, errlen, "cannot map the BPF tracer's tables: %s", strerror(errno));
+        unmap_tables(a);
         kmem_alloc_bpf__destroy(sk);
         return rc;
     }
@@ -584,7 +673,7 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
         seterr(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    a->tracking = !o->counts_only;
+    a->tracking = !o->counts_only && !o->empty_programs;
     a->ncpus = libbpf_num_possible_cpus();
     /* fentry/fexit (trampolines) are missing on some kernels and arches, or
      * refused by a security module: then without them. */
@@ -605,6 +694,7 @@ void kmem_alloc_close(struct kmem_alloc *a)
 {
     if (!a)
         return;
+    unmap_tables(a);
     kmem_alloc_bpf__destroy(a->skel);
     for (size_t i = 0; i < a->n_cgs; i++) {
         free(a->cgs[i].path);
@@ -764,16 +854,41 @@ static int merge_same_name(struct kmem_alloc_table *t)
     return 0;
 }
 
-#define BATCH 4096
+/* Events the kernel skipped (a program already running on that CPU: an
+ * interrupt's allocation during the tracer's own run in a task), as counted
+ * by the last program of each tracepoint: the second one where attached, as
+ * it handles what the first one missed. */
+static uint64_t missed_events(const struct kmem_alloc *a)
+{
+    const struct bpf_program *pairs[][2] = {
+        {a->skel->progs.kmem_cache_alloc, a->skel->progs.kmem_cache_alloc_nested},
+        {a->skel->progs.kmem_cache_free, a->skel->progs.kmem_cache_free_nested},
+        {a->skel->progs.kmalloc, a->skel->progs.kmalloc_nested},
+        {a->skel->progs.kfree, a->skel->progs.kfree_nested},
+        {a->skel->progs.kmem_cache_alloc_bulk, NULL},
+        {a->skel->progs.kmem_cache_free_bulk, NULL},
+        {a->skel->progs.kvfree_call_rcu, NULL}};
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        int pfd = pairs[i][1] ? bpf_program__fd(pairs[i][1]) : -1;
+        struct bpf_prog_info info;
+        __u32 len = sizeof(info);
+
+        if (pfd < 0)
+            pfd = bpf_program__fd(pairs[i][0]);
+        memset(&info, 0, sizeof(info));
+        if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &info, &len) == 0)
+            n += info.recursion_misses;
+    }
+    return n;
+}
 
 int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
 {
-    int fd = bpf_map__fd(a->skel->maps.stats);
-    struct kmem_alloc_key *keys;
-    struct kmem_alloc_val *vals;
-    __u64 batch = 0, *in = NULL, *percpu;
     struct timespec now;
     bool reload = true;
+    __u64 *percpu;
     int rc = 0;
 
     t->n = 0;
@@ -782,50 +897,33 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
     clock_gettime(CLOCK_MONOTONIC, &now);
     t->seconds =
         (double)(now.tv_sec - a->start.tv_sec) + (double)(now.tv_nsec - a->start.tv_nsec) / 1e9;
-    keys = malloc(BATCH * sizeof(*keys));
-    vals = malloc(BATCH * sizeof(*vals));
     percpu = calloc((size_t)(a->ncpus > 0 ? a->ncpus : 1), sizeof(*percpu));
-    if (!keys || !vals || !percpu) {
-        rc = -ENOMEM;
-        goto out;
+    if (!percpu) {
+        seterr(a->err, sizeof(a->err), "out of memory");
+        return -ENOMEM;
     }
-    for (;;) {
-        __u32 count = BATCH;
-        int r = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count, NULL);
+    for (size_t i = 0; i < a->n_slots; i++) {
+        const struct kmem_alloc_slot *sl = &a->slots[i];
+        /* The cache word is published last (after the cgid): acquire. */
+        uint64_t cache = __atomic_load_n(&sl->cache, __ATOMIC_ACQUIRE);
+        const struct cache_name *c;
+        struct kmem_alloc_entry *e;
 
-        if (r < 0 && errno != ENOENT) {
-            rc = -errno;
-            seterr(a->err, sizeof(a->err), "cannot read the BPF map of allocations: %s",
-                   strerror(errno));
+        if (cache <= KMEM_ALLOC_SLOT_DEAD)
+            continue;
+        rc = table_push(t, &e);
+        if (rc) {
+            seterr(a->err, sizeof(a->err), "out of memory");
             goto out;
         }
-        for (__u32 i = 0; i < count; i++) {
-            struct kmem_alloc_entry *e;
-            const struct cache_name *c;
-
-            rc = table_push(t, &e);
-            if (rc)
-                goto out;
-            e->cgid = keys[i].cgid;
-            e->cache_key = keys[i].cache;
-            e->allocs = vals[i].allocs;
-            e->frees = vals[i].frees;
-            e->bytes_alloc = vals[i].bytes_alloc;
-            e->bytes_freed = vals[i].bytes_freed;
-            e->acc_allocs = vals[i].acc_allocs;
-            e->acc_bytes = vals[i].acc_bytes;
-            e->nf_allocs = vals[i].nf_allocs;
-            e->nf_bytes = vals[i].nf_bytes;
-            c = cache_of(a, e->cache_key, &reload);
-            e->cache = c ? c->name : "?";
-            e->objsize = c ? c->size : 0;
-            e->cgroup = "";
-            e->pod_name = e->namespace_name = e->container_name = "";
-        }
-        if (r < 0) /* ENOENT: that was the last batch */
-            break;
-        in = &batch;
+        c = cache_of(a, cache & ~KMEM_ALLOC_ACCT, &reload);
+        kmem_alloc_entry_counts(e, sl, cache, c ? c->size : 0);
+        e->cache = c ? c->name : "?";
+        e->cgroup = "";
+        e->pod_name = e->namespace_name = e->container_name = "";
     }
+    /* One key may have two slots (added by two CPUs at once); a cache has
+     * two keys when some of its allocations were charged and some not. */
     rc = merge_same_name(t);
     if (rc) {
         seterr(a->err, sizeof(a->err), "out of memory");
@@ -834,26 +932,7 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
     t->events = 0;
     for (size_t i = 0; i < t->n; i++)
         t->events += t->v[i].allocs + t->v[i].frees;
-    /* Events the kernel skipped: a program already running on that CPU (an
-     * interrupt's allocation during the tracer's own run in a task). */
-    {
-        const struct bpf_program *progs[] = {
-            a->skel->progs.kmem_cache_alloc_nested, a->skel->progs.kmem_cache_free_nested,
-            a->skel->progs.kmalloc_nested,          a->skel->progs.kfree_nested,
-            a->skel->progs.kmem_cache_alloc_bulk,   a->skel->progs.kmem_cache_free_bulk,
-            a->skel->progs.kvfree_call_rcu};
-
-        t->missed = 0;
-        for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-            struct bpf_prog_info info;
-            __u32 len = sizeof(info);
-            int pfd = bpf_program__fd(progs[i]);
-
-            memset(&info, 0, sizeof(info));
-            if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &info, &len) == 0)
-                t->missed += info.recursion_misses;
-        }
-    }
+    t->missed = missed_events(a);
     /* Per-CPU counters. */
     {
         uint64_t *dst[] = {&t->dropped, &t->reused, &t->not_tracked};
@@ -868,82 +947,47 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
         }
     }
 out:
-    free(keys);
-    free(vals);
     free(percpu);
     return rc;
 }
 
 int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n)
 {
-    int fd = bpf_map__fd(a->skel->maps.objs);
-    struct kmem_alloc_bucket *vals;
-    __u32 *keys, batch = 0, *in = NULL;
-    int rc = 0;
-
     *n = 0;
     if (!a->tracking)
         return 0;
-    keys = malloc(BATCH * sizeof(*keys));
-    vals = malloc(BATCH * sizeof(*vals));
-    if (!keys || !vals) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        __u32 count = BATCH;
-        int r = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count, NULL);
-
-        if (r < 0 && errno != ENOENT) {
-            rc = -errno;
-            seterr(a->err, sizeof(a->err), "cannot read the BPF map of live objects: %s",
-                   strerror(errno));
-            break;
-        }
-        for (__u32 i = 0; i < count; i++)
-            for (int w = 0; w < KMEM_ALLOC_WAYS; w++)
-                *n += vals[i].ptr[w] != 0;
-        if (r < 0)
-            break;
-        in = &batch;
-    }
-out:
-    free(keys);
-    free(vals);
-    return rc;
+    for (size_t i = 0; i < a->n_buckets; i++)
+        for (int w = 0; w < KMEM_ALLOC_WAYS; w++)
+            *n += __atomic_load_n(&a->buckets[i].obj[w].ptr, __ATOMIC_RELAXED) != 0;
+    return 0;
 }
 
 int kmem_alloc_forget(struct kmem_alloc *a, const uint64_t *gone, size_t n)
 {
-    int fd = bpf_map__fd(a->skel->maps.stats);
-    struct kmem_alloc_key key, next, *prev = NULL;
-
     if (!n)
         return 0;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-        bool del = false;
+    for (size_t i = 0; i < a->n_slots; i++) {
+        struct kmem_alloc_slot *sl = &a->slots[i];
+        uint64_t cache = __atomic_load_n(&sl->cache, __ATOMIC_ACQUIRE), id;
         size_t lo = 0, hi = n;
 
+        if (cache <= KMEM_ALLOC_SLOT_DEAD)
+            continue;
+        id = load_u64(&sl->cgid);
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
 
-            if (gone[mid] == next.cgid) {
-                del = true;
+            if (gone[mid] == id) {
+                /* The BPF side may claim it again, for any key; frees of
+                 * objects it counted are no longer credited (their cgid differs). */
+                __atomic_store_n(&sl->cache, KMEM_ALLOC_SLOT_DEAD, __ATOMIC_RELEASE);
                 break;
             }
-            if (gone[mid] < next.cgid)
+            if (gone[mid] < id)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        /* get_next_key of a deleted key starts over: prev stays at the last key kept. */
-        if (del) {
-            if (bpf_map_delete_elem(fd, &next) != 0 && errno != ENOENT)
-                return -errno;
-            continue;
-        }
-        key = next;
-        prev = &key;
     }
     return 0;
 }

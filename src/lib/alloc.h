@@ -36,6 +36,9 @@ struct kmem_alloc_opts {
     bool counts_only;     /* no live-object tracking: frees go to the freeing task's cgroup */
     uint32_t max_keys;    /* 0: KMEM_ALLOC_DEFAULT_KEYS */
     uint32_t max_objects; /* 0: KMEM_ALLOC_DEFAULT_OBJECTS */
+    /* Benchmarks only: the programs attached as with counts_only, but with
+     * bodies that return at once - the cost of the tracepoint calls alone. */
+    bool empty_programs;
 };
 
 struct kmem_alloc_entry {
@@ -138,6 +141,16 @@ int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n);
 uint64_t kmem_alloc_map_bytes(const struct kmem_alloc *a);
 
 void kmem_alloc_table_free(struct kmem_alloc_table *t);
+
+/*
+ * The counts of one slot of the tracer's (cgroup, cache) table (struct in
+ * src/bpf/kmem_alloc.h) into @e: cgid, cache_key, objects, bytes, charged.
+ * @cache: the slot's cache word, read first; @objsize: bytes per object of that
+ * cache (0: sizes vary - kmalloc-large - or unknown: the slot's byte counts).
+ */
+struct kmem_alloc_slot;
+void kmem_alloc_entry_counts(struct kmem_alloc_entry *e, const struct kmem_alloc_slot *sl,
+                             uint64_t cache, uint32_t objsize);
 
 /* "kmalloc-cg-64", "dma-kmalloc-1k", "kmalloc-large", "kfree" for a synthetic cache key. */
 const char *kmem_alloc_kmalloc_name(uint64_t cache_key, char *buf, size_t len);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The parts of the allocation tracer that need no BPF: kmalloc size-class
- * names, the net growth of an entry, the order of table entries, and the
- * kmemtop table rendered from a hand-built trace.
+ * names, the net growth of an entry, the order of table entries, the counts
+ * of a slot of the tracer's table, and the kmemtop table rendered from a
+ * hand-built trace.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,10 @@
 
 #include <cmocka.h>
 
+#include <linux/types.h>
+
 #include "alloc.h"
+#include "../../src/bpf/kmem_alloc.h"
 #include "../../src/kmemtop/allocview.h"
 
 #define KM (UINT64_C(1) << 40) /* KMEM_ALLOC_KMALLOC (src/bpf/kmem_alloc.h) */
@@ -60,6 +64,48 @@ static void net_and_order(void **state)
     assert_true(kmem_alloc_entry_cmp(2, a, 1, b) > 0);
     assert_int_equal(kmem_alloc_entry_cmp(1, a, 1, a), 0);
     assert_true(kmem_alloc_entry_cmp(1, a, 1, b) != 0);
+}
+
+/* A slot of the tracer's table: bytes are objects x size, but kmalloc-large's;
+ * the charged bit of the key says all of them were charged. */
+static void slot_counts(void **state)
+{
+    struct kmem_alloc_slot dentry = {.cache = UINT64_C(0xffff888100a0c000) | KMEM_ALLOC_ACCT,
+                                     .cgid = 42,
+                                     .allocs = 10,
+                                     .frees = 4,
+                                     .nf_allocs = 1};
+    struct kmem_alloc_slot large = {.cache = KM | UINT64_C(4) << 32,
+                                    .cgid = KMEM_ALLOC_CG_IRQ,
+                                    .allocs = 3,
+                                    .frees = 1,
+                                    .bytes_alloc = 16384 + 8192 * 2,
+                                    .bytes_freed = 8192};
+    struct kmem_alloc_entry e;
+
+    (void)state;
+    memset(&e, 0, sizeof(e));
+    kmem_alloc_entry_counts(&e, &dentry, dentry.cache, 192);
+    assert_int_equal(e.cgid, 42);
+    assert_true(e.cache_key == UINT64_C(0xffff888100a0c000));
+    assert_int_equal(e.objsize, 192);
+    assert_int_equal(e.bytes_alloc, 1920);
+    assert_int_equal(e.bytes_freed, 768);
+    assert_int_equal(e.nf_bytes, 192);
+    assert_int_equal(e.acc_allocs, 10);
+    assert_int_equal(e.acc_bytes, 1920);
+    /* Followed and not freed: 10 - 1 - 4 objects. */
+    assert_int_equal(kmem_alloc_net_objects(&e), 5);
+    assert_int_equal(kmem_alloc_net(&e), 960);
+
+    memset(&e, 0, sizeof(e));
+    kmem_alloc_entry_counts(&e, &large, large.cache, 0);
+    assert_true(e.cache_key == (KM | UINT64_C(4) << 32));
+    assert_int_equal(e.bytes_alloc, 32768);
+    assert_int_equal(e.bytes_freed, 8192);
+    assert_int_equal(e.acc_allocs, 0);
+    assert_int_equal(e.acc_bytes, 0);
+    assert_int_equal(kmem_alloc_net(&e), 24576);
 }
 
 /* A sink that keeps the lines. */
@@ -164,6 +210,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kmalloc_names),
         cmocka_unit_test(net_and_order),
+        cmocka_unit_test(slot_counts),
         cmocka_unit_test(render_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
