@@ -80,7 +80,7 @@ $(BPF_DIR)/vmlinux.h:
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(BPF_DIR)/%.bpf.o: src/bpf/%.bpf.c src/bpf/%.h $(BPF_DIR)/vmlinux.h
-	clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Wextra -Wno-unused-parameter \
+	clang -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Wextra -Wno-unused-parameter \
 	  -Werror -I$(BPF_DIR) -Isrc/bpf -c -o $@ $<
 	llvm-strip -g $@
 

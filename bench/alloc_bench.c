@@ -134,10 +134,11 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The value a quarter of the way into sorted @v (after median()). */
+/* The first (@q 1) or third (@q 3) quartile of sorted @v (after median()),
+ * rounded outwards: the spread is not understated with few rounds. */
 static double quartile(const double *v, int n, int q)
 {
-    return v[(n - 1) * q / 4];
+    return q == 1 ? v[(n - 1) / 4] : v[(3 * (n - 1) + 3) / 4];
 }
 
 /* FLOOR: the programs attached with bodies that return at once. */

@@ -13,8 +13,8 @@
  * lock-free table, so that its free is credited to the cgroup that allocated
  * it, whichever task frees it (RCU callbacks, kworkers). Not an LRU on
  * purpose: an LRU evicts first the objects nobody touches - the long-lived
- * ones a leak hunt is after; when a bucket is full, the new object goes
- * unfollowed (counted).
+ * ones a leak hunt is after; when both of its buckets are full, the new
+ * object goes unfollowed (counted).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
