@@ -325,12 +325,15 @@ static void capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
     capture_write(io, rel, data, len, NULL);
 }
 
-void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len)
+/*
+ * Capture @name in directory @dirfd: a file with @data, or (@target not
+ * NULL) a symlink to @target. Its place comes from the directory's real path.
+ */
+static void capture_in_dir(struct kmem_io *io, int dirfd, const char *name, const char *data,
+                           size_t len, const char *target)
 {
     char abs[PATH_MAX], rel[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
 
-    if (io->capfd < 0)
-        return;
     if (!fd_path(dirfd, abs, sizeof(abs))) {
         capture_fail(io, ENAMETOOLONG, "cannot name the directory to capture of", name, NULL);
         return;
@@ -341,13 +344,17 @@ void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *d
                      "it lies outside the root (a symlink leads out of it)");
         return;
     }
-    capture_write(io, rel, data, len, NULL);
+    capture_write(io, rel, data, len, target);
+}
+
+void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len)
+{
+    if (io->capfd >= 0)
+        capture_in_dir(io, dirfd, name, data, len, NULL);
 }
 
 void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const char *target)
 {
-    char abs[PATH_MAX], rel[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
-
     if (io->capfd < 0)
         return;
     if (!*target || strchr(target, '/') || !strcmp(target, ".") || !strcmp(target, "..")) {
@@ -355,17 +362,7 @@ void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const ch
                      "only links to a name in the same directory are copied");
         return;
     }
-    if (!fd_path(dirfd, abs, sizeof(abs))) {
-        capture_fail(io, ENAMETOOLONG, "cannot name the directory to capture of", name, NULL);
-        return;
-    }
-    snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name);
-    if (!canonical(io, full, rel, sizeof(rel))) {
-        capture_fail(io, EXDEV, "refusing to copy", full,
-                     "it lies outside the root (a symlink leads out of it)");
-        return;
-    }
-    capture_write(io, rel, NULL, 0, target);
+    capture_in_dir(io, dirfd, name, NULL, 0, target);
 }
 
 void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, size_t len)
