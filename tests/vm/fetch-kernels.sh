@@ -5,6 +5,8 @@
 #   bullseye            Debian 11, 5.10
 #   bookworm            Debian 12, 6.1
 #   bookworm-backports  Debian 12 backports, 6.12
+#   trixie              Debian 13, 6.12 (usr/lib/modules)
+#   trixie-backports    Debian 13 backports, 7.x (image in linux-binary-<abi>)
 #
 # For each suite: a private apt configuration (sources, lists and cache under
 # the cache directory; /etc/apt is never touched) pointing at the Debian mirror
@@ -73,16 +75,36 @@ fetch() { # suite
         echo "fetch-kernels: $suite: linux-image-cloud-amd64 has no image dependency" >&2
         return 1
     fi
-    if ! ls "$a/debs/${pkg}_"*.deb >/dev/null 2>&1; then
+    # From 7.x the image package is a shell: the kernel is in linux-binary-<abi>
+    # (usr/lib/modules/<abi>/vmlinuz) and its config in linux-base-<abi>.
+    bin=$(apt-cache "$@" depends "$pkg" |
+        sed -n 's/^ *Depends: \(linux-\(binary\|base\)-[0-9][^ ]*-cloud-amd64\)$/\1/p' |
+        sort -u | tr '\n' ' ')
+    if ! ls "$a/debs/${pkg}_"*.deb >/dev/null 2>&1 ||
+        { [ -n "$bin" ] && [ "$(find "$a/debs" -name '*.deb' | wc -l)" -lt 3 ]; }; then
         rm -f "$a/debs"/*.deb
-        (cd "$a/debs" && apt-get -q "$@" download "$pkg" >&2)
+        # shellcheck disable=SC2086 # $bin: package names or empty
+        (cd "$a/debs" && apt-get -q "$@" download "$pkg" $bin >&2)
     fi
     rm -rf "$d.new"
     mkdir -p "$d.new"
-    dpkg-deb -x "$a/debs"/*.deb "$d.new/root"
-    cp "$d.new"/root/boot/vmlinuz-* "$d.new/vmlinuz"
-    cp "$d.new"/root/boot/config-* "$d.new/config"
-    ls "$d.new/root/lib/modules" >"$d.new/release"
+    for deb in "$a/debs"/*.deb; do
+        dpkg-deb -x "$deb" "$d.new/root"
+    done
+    for f in "$d.new"/root/boot/vmlinuz-* "$d.new"/root/usr/lib/modules/*/vmlinuz; do
+        [ -f "$f" ] && cp "$f" "$d.new/vmlinuz"
+    done
+    for f in "$d.new"/root/boot/config-* "$d.new"/root/usr/lib/modules/*/config; do
+        [ -f "$f" ] && cp "$f" "$d.new/config"
+    done
+    if [ ! -f "$d.new/vmlinuz" ] || [ ! -f "$d.new/config" ]; then
+        echo "fetch-kernels: $suite: no vmlinuz or config in $pkg $bin" >&2
+        return 1
+    fi
+    # /lib/modules, or /usr/lib/modules from trixie (merged /usr).
+    for m in "$d.new"/root/lib/modules/* "$d.new"/root/usr/lib/modules/*; do
+        [ -d "$m" ] && basename "$m" >"$d.new/release"
+    done
     # No module is needed (serial, tmpfs, cgroups, unix and inet sockets are
     # built in): keep only the kernel and its config; the .deb stays in apt/.
     rm -rf "$d.new/root"
