@@ -88,8 +88,9 @@ $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 .PRECIOUS: $(BPF_DIR)/%.bpf.o
-$(BUILD)/obj/src/lib/alloc.o: $(BPF_DIR)/kmem_alloc.skel.h
-$(BUILD)/obj/src/lib/alloc.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
+ALLOC_OBJ := $(call obj,src/lib/alloc.c src/lib/allocbpf.c src/lib/allocread.c)
+$(ALLOC_OBJ): $(BPF_DIR)/kmem_alloc.skel.h
+$(ALLOC_OBJ): CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 endif
 
 $(LIB): $(call obj,$(LIB_SRC))

@@ -37,6 +37,8 @@ const volatile __u32 kmalloc_max = 8192;       /* largest kmalloc cache object: 
 const volatile __u32 stats_bits = 17;          /* 2^stats_bits (cgroup, cache) slots */
 const volatile __u32 obj_bits = 16;            /* 2^obj_bits buckets of live objects */
 const volatile bool empty = false;             /* benchmarks: programs that return at once */
+const volatile bool rates = false;             /* cheap mode: allocation counts only */
+const volatile bool kvfree_old_abi = false;    /* 6.1: kvfree_call_rcu(head, func) */
 
 /* Sizes are set by the loader (bpf_map__set_max_entries). Both arrays are
  * mmap()ed by the loader, which also makes their values page-aligned: a slot
@@ -167,9 +169,15 @@ static __always_inline __u64 current_memcg_id(void)
         ->cgroup->kn->id;
 }
 
+/* Slab sheaves (Linux 6.18+): absent from older kernels' struct kmem_cache. */
+struct kmem_cache___sheaves {
+    unsigned int sheaf_capacity;
+} __attribute__((preserve_access_index));
+
 /* Remember a named cache's name and size the first time it is seen. */
 static __always_inline void note_cache(const struct kmem_cache *s)
 {
+    const struct kmem_cache___sheaves *sh = (const void *)s;
     __u64 k = (__u64)s;
     struct kmem_alloc_cache c = {};
 
@@ -178,6 +186,8 @@ static __always_inline void note_cache(const struct kmem_cache *s)
     bpf_probe_read_kernel_str(c.name, sizeof(c.name), BPF_CORE_READ(s, name));
     c.size = BPF_CORE_READ(s, size);
     c.accounted = (BPF_CORE_READ(s, flags) & slab_account) != 0;
+    if (bpf_core_field_exists(sh->sheaf_capacity) && BPF_CORE_READ(sh, sheaf_capacity))
+        c.flags |= KMEM_ALLOC_CACHE_SHEAVES;
     bpf_map_update_elem(&caches, &k, &c, BPF_NOEXIST);
 }
 
@@ -269,7 +279,7 @@ static __always_inline bool buckets_of(__u64 p, struct buckets *bs)
  */
 static __always_inline bool holds(__u64 word, __u64 p)
 {
-    return (word & ((p & 4095) ? ~0ULL : ~63ULL)) == p;
+    return (word & KMEM_ALLOC_ADDR_MASK(p)) == p;
 }
 
 static __always_inline __u64 log2_pow2(__u64 v)
@@ -310,7 +320,7 @@ static __always_inline void credit_free(__u64 word, __u32 slot, __u32 cgid)
     if (!sl || (__u32) * (volatile __u64 *)&sl->cgid != cgid)
         return;
     __sync_fetch_and_add(&sl->frees, 1);
-    if (word & 63)
+    if (!(word & 4095 & ~127ULL) && (word & 63))
         __sync_fetch_and_add(&sl->bytes_freed, 1ULL << (word & 63));
 }
 
@@ -343,8 +353,13 @@ static __always_inline bool track_alloc(__u64 p, __u64 cgid, __u32 slot, __u32 s
             break;
     }
     if (o) {
-        credit_free(o->ptr, o->slot, o->cgid);
-        count(KMEM_ALLOC_REUSED);
+        __u64 x = o->ptr;
+
+        /* A kfree_rcu()'d object was credited then: not again. */
+        if (!(x & KMEM_ALLOC_RCU_MARK(p))) {
+            credit_free(x, o->slot, o->cgid);
+            count(KMEM_ALLOC_REUSED);
+        }
         o->ptr = word;
     } else {
         /* Take a free way, in the emptier bucket first; another CPU may take
@@ -370,8 +385,12 @@ static __always_inline bool track_alloc(__u64 p, __u64 cgid, __u32 slot, __u32 s
     return true;
 }
 
-/* Forget @p and credit its free to its owner: true if it was followed. */
-static __always_inline bool track_free(__u64 p)
+/*
+ * Forget @p and credit its free to its owner: true if it was followed. With
+ * @rcu (kfree_rcu()), credit it but keep it, marked: its real free comes
+ * later (or, with slab sheaves, unseen until its address is reused).
+ */
+static __always_inline bool track_free_how(__u64 p, bool rcu)
 {
     struct buckets bs;
     __u32 w, k;
@@ -390,14 +409,25 @@ static __always_inline bool track_free(__u64 p)
                 continue;
             slot = o->slot;
             cgid = o->cgid;
+            if (x & KMEM_ALLOC_RCU_MARK(p)) {
+                /* Credited at kfree_rcu(): the real free is not counted again. */
+                if (!rcu)
+                    __sync_val_compare_and_swap(&o->ptr, x, 0);
+                return true;
+            }
             /* Fully ordered: the owner is read before the way is handed back. */
-            if (__sync_val_compare_and_swap(&o->ptr, x, 0) != x)
+            if (__sync_val_compare_and_swap(&o->ptr, x, rcu ? x | KMEM_ALLOC_RCU_MARK(p) : 0) != x)
                 return false;
             credit_free(x, slot, cgid);
             return true;
         }
     }
     return false;
+}
+
+static __always_inline bool track_free(__u64 p)
+{
+    return track_free_how(p, false);
 }
 
 static __always_inline void on_alloc(const void *ptr, const struct ckey *k, __u32 size)
@@ -422,25 +452,27 @@ static __always_inline void on_alloc(const void *ptr, const struct ckey *k, __u3
     }
 }
 
-static __always_inline void on_free(const void *ptr, const struct ckey *k, __u32 size)
+/* A free not matched to an allocation of the trace: counted for the freeing
+ * task's cgroup (counts only) or as older than the trace (tracking). */
+static __always_inline void free_unmatched(const struct ckey *k, __u32 size)
 {
     struct kmem_alloc_slot *sl;
-    __u64 cgid;
+    __u64 cgid = track ? KMEM_ALLOC_CG_UNTRACKED : current_memcg_id();
     __u32 idx = 0;
 
-    if (track) {
-        if (track_free((__u64)ptr))
-            return;
-        cgid = KMEM_ALLOC_CG_UNTRACKED;
-    } else {
-        cgid = current_memcg_id();
-    }
     sl = slot_of(cgid, k, &idx);
     if (!sl)
         return;
     __sync_fetch_and_add(&sl->frees, 1);
     if (k->variable)
         __sync_fetch_and_add(&sl->bytes_freed, size);
+}
+
+static __always_inline void on_free(const void *ptr, const struct ckey *k, __u32 size)
+{
+    if (track && track_free((__u64)ptr))
+        return;
+    free_unmatched(k, size);
 }
 
 /* ZERO_SIZE_PTR (16) and NULL: kmalloc(0), failed allocations, kfree(NULL). */
@@ -479,13 +511,11 @@ static __always_inline void do_cache_free(const void *ptr, const struct kmem_cac
     on_free(ptr, &k, s->size);
 }
 
-static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_t gfp)
+/* The key of a kmalloc() allocation: its size class (the tracepoint names no cache). */
+static __always_inline void kmalloc_key(struct ckey *k, size_t bytes_alloc, gfp_t gfp)
 {
     __u64 type, cls = bytes_alloc;
-    struct ckey k = {};
 
-    if (no_object(ptr))
-        return;
     /* The kernel's kmalloc_type(): DMA, then reclaimable, then accounted. */
     if (gfp & gfp_dma)
         type = KMEM_ALLOC_KM_DMA;
@@ -495,24 +525,53 @@ static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_
         type = KMEM_ALLOC_KM_CGROUP;
     else
         type = KMEM_ALLOC_KM_NORMAL;
+    k->variable = false;
     if (bytes_alloc > kmalloc_max) {
         type = KMEM_ALLOC_KM_LARGE;
         cls = 0;
-        k.variable = true;
+        k->variable = true;
     }
-    k.cache = KMEM_ALLOC_KMALLOC | type << 32 | (cls & 0xfffffff8) |
-              ((gfp & gfp_account) ? KMEM_ALLOC_ACCT : 0);
-    k.hash = k.cache;
+    k->cache = KMEM_ALLOC_KMALLOC | type << 32 | (cls & 0xfffffff8) |
+               ((gfp & gfp_account) ? KMEM_ALLOC_ACCT : 0);
+    k->hash = k->cache;
+    k->s = NULL;
+}
+
+static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_t gfp)
+{
+    struct ckey k;
+
+    if (no_object(ptr))
+        return;
+    kmalloc_key(&k, bytes_alloc, gfp);
     on_alloc(ptr, &k, (__u32)bytes_alloc);
 }
+
+/* The cache of an object (Linux 6.13+): names the cache of a kfree(). */
+extern struct kmem_cache *bpf_get_kmem_cache(__u64 addr) __ksym __weak;
+#ifndef bpf_ksym_exists /* libbpf before 1.2 */
+#define bpf_ksym_exists(sym) (!!(sym))
+#endif
 
 static __always_inline void do_kfree(const void *ptr)
 {
     struct ckey k = {.cache = KMEM_ALLOC_KFREE, .hash = KMEM_ALLOC_KFREE};
+    __u32 size = 0;
 
     if (no_object(ptr))
         return;
-    on_free(ptr, &k, 0);
+    if (track && track_free((__u64)ptr))
+        return;
+    /* Not an object of the trace: name its cache where the kernel can. */
+    if (bpf_ksym_exists(bpf_get_kmem_cache)) {
+        struct kmem_cache *s = bpf_get_kmem_cache((__u64)ptr);
+
+        if (s) {
+            cache_key(&k, s, (s->flags & slab_account) != 0);
+            size = s->size;
+        }
+    }
+    free_unmatched(&k, size);
 }
 
 /*
@@ -684,9 +743,105 @@ int BPF_PROG(kmem_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
 SEC("fentry/kvfree_call_rcu")
 int BPF_PROG(kvfree_call_rcu, struct callback_head *head, void *ptr)
 {
+    __u64 obj = (__u64)ptr;
+
+    /* Linux 6.1: kvfree_call_rcu(head, func), func the offset of the head in
+     * the object (or the object itself when head is NULL: kvfree_rcu(p)). */
+    if (kvfree_old_abi) {
+        __u64 h = 0;
+
+        bpf_probe_read_kernel(&h, sizeof(h), &ctx[0]);
+        if (h)
+            obj = h - (obj & 4095);
+    }
     /* Objects allocated during the trace only: a kfree_rcu() of an older one
-     * (or of vmalloc memory) is not known to be slab, so it is not counted. */
-    if (track && !no_object(ptr))
-        track_free((__u64)ptr);
+     * (or of vmalloc memory) is not known to be slab, so it is not counted.
+     * The object stays in the table, marked: its later free is not counted. */
+    if (track && !no_object((const void *)obj))
+        track_free_how(obj, true);
+    return 0;
+}
+
+/*
+ * The cheap mode (rates): allocations only, per (cgroup, cache), summed per
+ * CPU while attached (a window of a duty cycle); no free hooks, no table of
+ * live objects. Frees per (cgroup, cache) are derived by user space from the
+ * owner snapshot (allocations - change of holdings).
+ */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH); /* preallocated: no allocation in the hook */
+    __uint(max_entries, 4096);
+    __type(key, struct kmem_alloc_rkey);
+    __type(value, struct kmem_alloc_rate);
+} rate_counts SEC(".maps");
+
+static __always_inline void rate_add(const struct ckey *k, __u64 size, __u64 n)
+{
+    struct kmem_alloc_rkey key = {.cgid = current_memcg_id(), .cache = k->cache};
+    struct kmem_alloc_rate *v, init = {.allocs = n, .bytes = size * n};
+
+    v = bpf_map_lookup_elem(&rate_counts, &key);
+    if (v) {
+        /* Per CPU, and the program does not nest on one CPU: no atomics. */
+        v->allocs += n;
+        v->bytes += size * n;
+        return;
+    }
+    if (bpf_map_update_elem(&rate_counts, &key, &init, BPF_NOEXIST) == 0) {
+        note_cache(k->s);
+        return;
+    }
+    /* Another CPU added the key meanwhile, or the table is full. */
+    v = bpf_map_lookup_elem(&rate_counts, &key);
+    if (v) {
+        v->allocs += n;
+        v->bytes += size * n;
+    } else {
+        count(KMEM_ALLOC_STATS_FULL);
+    }
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(rate_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+             gfp_t gfp, int node)
+{
+    struct ckey k;
+
+    if (empty || no_object(ptr) || !s)
+        return 0;
+    cache_key(&k, s, (gfp & gfp_account) || (s->flags & slab_account));
+    rate_add(&k, s->size, 1);
+    return 0;
+}
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(rate_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+             size_t bytes_alloc, gfp_t gfp)
+{
+    struct ckey k;
+
+    if (empty || no_object(ptr))
+        return 0;
+    kmalloc_key(&k, bytes_alloc, gfp);
+    rate_add(&k, bytes_alloc, 1);
+    return 0;
+}
+
+/*
+ * Where fentry/fexit load: the memory cgroup charge of slab objects (Linux
+ * 6.10+), called for charged allocations only (SLAB_ACCOUNT caches,
+ * __GFP_ACCOUNT), bulk ones included, with the cache: one call for @size
+ * objects, instead of two tracepoints seeing every allocation.
+ */
+SEC("fexit/__memcg_slab_post_alloc_hook")
+int BPF_PROG(rate_memcg_alloc, struct kmem_cache *s, struct list_lru *lru, gfp_t flags,
+             size_t size, void **p, bool ret)
+{
+    struct ckey k;
+
+    if (empty || !ret || !s)
+        return 0;
+    cache_key(&k, s, true);
+    rate_add(&k, s->size, size);
     return 0;
 }

@@ -91,7 +91,38 @@ struct kmem_alloc_bucket {
 struct kmem_alloc_cache {
     char name[KMEM_ALLOC_CACHE_NAME];
     __u32 size;      /* s->size: object size with metadata, as /proc/slabinfo objsize */
-    __u32 accounted; /* SLAB_ACCOUNT */
+    __u16 accounted; /* SLAB_ACCOUNT */
+    __u16 flags;     /* KMEM_ALLOC_CACHE_* */
+};
+
+/* The cache has slab sheaves (Linux 6.18+): its kfree_rcu() frees reach no
+ * tracepoint (they go from an RCU sheaf back to the slab in bulk). */
+#define KMEM_ALLOC_CACHE_SHEAVES 1
+
+/*
+ * kfree_rcu() (fentry kvfree_call_rcu, tracking only): the object is dead for
+ * its owner from then on, and its free is credited at once; its way keeps
+ * the object, marked with this bit, so that the real free later (kfree(), a
+ * bulk free) is not counted a second time. Objects are 8-byte aligned (bit 0
+ * free); page-aligned ones (kmalloc-large) keep log2 of their size in bits
+ * 0-5, so the mark is bit 6 there.
+ */
+#define KMEM_ALLOC_RCU_MARK(p)   (((p) & 4095) ? 1ULL : 64ULL)
+#define KMEM_ALLOC_ADDR_MASK(p)  (((p) & 4095) ? ~1ULL : ~127ULL)
+
+/*
+ * The cheap mode (rates): allocation counts only, per (cgroup, cache key),
+ * in a per-CPU hash map, while attached (a window of a duty cycle). No frees,
+ * no live objects. Read and cleared by user space at the end of a window.
+ */
+struct kmem_alloc_rkey {
+    __u64 cgid;
+    __u64 cache; /* as kmem_alloc_slot.cache */
+};
+
+struct kmem_alloc_rate {
+    __u64 allocs;
+    __u64 bytes;
 };
 
 /* Global counters (a per-CPU array indexed by these). */
