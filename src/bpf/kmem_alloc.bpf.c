@@ -279,7 +279,7 @@ static __always_inline bool buckets_of(__u64 p, struct buckets *bs)
  */
 static __always_inline bool holds(__u64 word, __u64 p)
 {
-    return (word & KMEM_ALLOC_ADDR_MASK(p)) == p;
+    return (word & ((p & 4095) ? ~0ULL : ~63ULL)) == p;
 }
 
 static __always_inline __u64 log2_pow2(__u64 v)
@@ -320,7 +320,7 @@ static __always_inline void credit_free(__u64 word, __u32 slot, __u32 cgid)
     if (!sl || (__u32) * (volatile __u64 *)&sl->cgid != cgid)
         return;
     __sync_fetch_and_add(&sl->frees, 1);
-    if (!(word & 4095 & ~127ULL) && (word & 63))
+    if (word & 63)
         __sync_fetch_and_add(&sl->bytes_freed, 1ULL << (word & 63));
 }
 
@@ -356,7 +356,7 @@ static __always_inline bool track_alloc(__u64 p, __u64 cgid, __u32 slot, __u32 s
         __u64 x = o->ptr;
 
         /* A kfree_rcu()'d object was credited then: not again. */
-        if (!(x & KMEM_ALLOC_RCU_MARK(p))) {
+        if (o->slot != KMEM_ALLOC_SLOT_RCU) {
             credit_free(x, o->slot, o->cgid);
             count(KMEM_ALLOC_REUSED);
         }
@@ -409,14 +409,20 @@ static __always_inline bool track_free_how(__u64 p, bool rcu)
                 continue;
             slot = o->slot;
             cgid = o->cgid;
-            if (x & KMEM_ALLOC_RCU_MARK(p)) {
+            if (slot == KMEM_ALLOC_SLOT_RCU) {
                 /* Credited at kfree_rcu(): the real free is not counted again. */
                 if (!rcu)
                     __sync_val_compare_and_swap(&o->ptr, x, 0);
                 return true;
             }
+            if (rcu) {
+                /* Keep the way, marked: credited now, released at the real free. */
+                o->slot = KMEM_ALLOC_SLOT_RCU;
+                credit_free(x, slot, cgid);
+                return true;
+            }
             /* Fully ordered: the owner is read before the way is handed back. */
-            if (__sync_val_compare_and_swap(&o->ptr, x, rcu ? x | KMEM_ALLOC_RCU_MARK(p) : 0) != x)
+            if (__sync_val_compare_and_swap(&o->ptr, x, 0) != x)
                 return false;
             credit_free(x, slot, cgid);
             return true;
@@ -775,30 +781,64 @@ struct {
     __type(value, struct kmem_alloc_rate);
 } rate_counts SEC(".maps");
 
-static __always_inline void rate_add(const struct ckey *k, __u64 size, __u64 n)
+/* Add to (cgid, cache) in the per-CPU hash map: a slot's counts evicted from
+ * the front table below, or an allocation the front table could not take. */
+static __always_inline void rate_hash_add(__u64 cgid, __u64 cache, __u64 allocs, __u64 bytes)
 {
-    struct kmem_alloc_rkey key = {.cgid = current_memcg_id(), .cache = k->cache};
-    struct kmem_alloc_rate *v, init = {.allocs = n, .bytes = size * n};
+    struct kmem_alloc_rkey key = {.cgid = cgid, .cache = cache};
+    struct kmem_alloc_rate *v, init = {.allocs = allocs, .bytes = bytes};
 
     v = bpf_map_lookup_elem(&rate_counts, &key);
+    if (!v && bpf_map_update_elem(&rate_counts, &key, &init, BPF_NOEXIST) == 0)
+        return;
+    /* Another CPU added the key meanwhile, or the table is full. */
+    if (!v)
+        v = bpf_map_lookup_elem(&rate_counts, &key);
     if (v) {
         /* Per CPU, and the program does not nest on one CPU: no atomics. */
-        v->allocs += n;
-        v->bytes += size * n;
-        return;
-    }
-    if (bpf_map_update_elem(&rate_counts, &key, &init, BPF_NOEXIST) == 0) {
-        note_cache(k->s);
-        return;
-    }
-    /* Another CPU added the key meanwhile, or the table is full. */
-    v = bpf_map_lookup_elem(&rate_counts, &key);
-    if (v) {
-        v->allocs += n;
-        v->bytes += size * n;
+        v->allocs += allocs;
+        v->bytes += bytes;
     } else {
         count(KMEM_ALLOC_STATS_FULL);
     }
+}
+
+/*
+ * In front of the hash map, a small direct-mapped table per CPU (an array
+ * lookup, no hashing of the key by the kernel): a slot holds one (cgroup,
+ * cache) pair and its counts; another pair hashing to the slot moves the
+ * counts into the hash map and takes the slot. User space reads both.
+ */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, KMEM_ALLOC_RATE_FRONT);
+    __type(key, __u32);
+    __type(value, struct kmem_alloc_rate_slot);
+} rate_front SEC(".maps");
+
+static __always_inline void rate_add(const struct ckey *k, __u64 size, __u64 n)
+{
+    __u64 cgid = current_memcg_id();
+    __u32 i = (__u32)((((cgid * 0x9E3779B97F4A7C15ULL) ^ k->hash) * 0xC2B2AE3D27D4EB4FULL) >>
+                      (64 - KMEM_ALLOC_RATE_FRONT_BITS));
+    struct kmem_alloc_rate_slot *sl = bpf_map_lookup_elem(&rate_front, &i);
+
+    if (!sl) {
+        rate_hash_add(cgid, k->cache, n, size * n);
+        return;
+    }
+    if (sl->cache == k->cache && sl->cgid == cgid) {
+        sl->allocs += n;
+        sl->bytes += size * n;
+        return;
+    }
+    if (sl->allocs)
+        rate_hash_add(sl->cgid, sl->cache, sl->allocs, sl->bytes);
+    sl->cgid = cgid;
+    sl->cache = k->cache;
+    sl->allocs = n;
+    sl->bytes = size * n;
+    note_cache(k->s);
 }
 
 SEC("tp_btf/kmem_cache_alloc")

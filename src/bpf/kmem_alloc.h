@@ -102,13 +102,11 @@ struct kmem_alloc_cache {
 /*
  * kfree_rcu() (fentry kvfree_call_rcu, tracking only): the object is dead for
  * its owner from then on, and its free is credited at once; its way keeps
- * the object, marked with this bit, so that the real free later (kfree(), a
- * bulk free) is not counted a second time. Objects are 8-byte aligned (bit 0
- * free); page-aligned ones (kmalloc-large) keep log2 of their size in bits
- * 0-5, so the mark is bit 6 there.
+ * the object with this slot number (no slot has it), so that the real free
+ * later (kfree(), a bulk free) is not counted a second time, and an
+ * allocation at its address (the free unseen: slab sheaves) credits nothing.
  */
-#define KMEM_ALLOC_RCU_MARK(p)   (((p) & 4095) ? 1ULL : 64ULL)
-#define KMEM_ALLOC_ADDR_MASK(p)  (((p) & 4095) ? ~1ULL : ~127ULL)
+#define KMEM_ALLOC_SLOT_RCU 0xffffffffU
 
 /*
  * The cheap mode (rates): allocation counts only, per (cgroup, cache key),
@@ -121,6 +119,17 @@ struct kmem_alloc_rkey {
 };
 
 struct kmem_alloc_rate {
+    __u64 allocs;
+    __u64 bytes;
+};
+
+/* The per-CPU direct-mapped table in front of the hash map (rate_front). */
+#define KMEM_ALLOC_RATE_FRONT_BITS 8
+#define KMEM_ALLOC_RATE_FRONT      (1U << KMEM_ALLOC_RATE_FRONT_BITS)
+
+struct kmem_alloc_rate_slot {
+    __u64 cgid;
+    __u64 cache; /* 0: empty */
     __u64 allocs;
     __u64 bytes;
 };

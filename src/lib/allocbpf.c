@@ -288,6 +288,7 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
 
         bpf_map__set_max_entries(sk->maps.rate_counts,
                                  rates ? (uint32_t)(rk < (1U << 20) ? rk : 1U << 20) : 1);
+        bpf_map__set_max_entries(sk->maps.rate_front, rates ? KMEM_ALLOC_RATE_FRONT : 1);
     }
     /* The live-object table: 2^bits buckets of KMEM_ALLOC_WAYS slots. */
     {

@@ -154,8 +154,55 @@ static int read_slots(struct kmem_alloc *a, struct kmem_alloc_table *t)
     return 0;
 }
 
-/* The rates mode: one entry per (cgroup, cache key), summed over the CPUs;
- * each key is deleted once read (the next window starts from 0). */
+/* One entry of the rates mode: (cgroup, cache key) and its counts. */
+static int push_rate(struct kmem_alloc *a, struct kmem_alloc_table *t, uint64_t cgid,
+                     uint64_t cache, uint64_t allocs, uint64_t bytes, bool *reload)
+{
+    const struct cache_name *c;
+    struct kmem_alloc_entry *e;
+
+    if (!allocs)
+        return 0;
+    if (kmem_alloc_table_push(t, &e))
+        return -ENOMEM;
+    c = cache_of(a, cache & ~KMEM_ALLOC_ACCT, reload);
+    e->cgid = cgid;
+    e->cache_key = cache & ~KMEM_ALLOC_ACCT;
+    e->cache = c ? c->name : "?";
+    e->objsize = c ? c->size : 0;
+    e->sheaves = c && (c->flags & KMEM_ALLOC_CACHE_SHEAVES);
+    e->allocs = allocs;
+    e->bytes_alloc = bytes;
+    e->acc_allocs = cache & KMEM_ALLOC_ACCT ? allocs : 0;
+    e->acc_bytes = cache & KMEM_ALLOC_ACCT ? bytes : 0;
+    return 0;
+}
+
+/* The rates mode's per-CPU front table: every CPU's slots, then emptied. */
+static int read_rate_front(struct kmem_alloc *a, struct kmem_alloc_table *t, bool *reload)
+{
+    int fd = bpf_map__fd(a->skel->maps.rate_front);
+    __u32 n = bpf_map__max_entries(a->skel->maps.rate_front);
+    size_t ncpu = (size_t)(a->ncpus > 0 ? a->ncpus : 1);
+    struct kmem_alloc_rate_slot *v = calloc(ncpu, sizeof(*v));
+    struct kmem_alloc_rate_slot *zero = calloc(ncpu, sizeof(*zero));
+    int rc = v && zero ? 0 : -ENOMEM;
+
+    for (__u32 i = 0; i < n && !rc; i++) {
+        if (bpf_map_lookup_elem(fd, &i, v) != 0)
+            continue;
+        for (size_t c = 0; c < ncpu && !rc; c++)
+            rc = push_rate(a, t, v[c].cgid, v[c].cache, v[c].allocs, v[c].bytes, reload);
+        bpf_map_update_elem(fd, &i, zero, BPF_ANY);
+    }
+    free(v);
+    free(zero);
+    return rc;
+}
+
+/* The rates mode: one entry per (cgroup, cache key) and CPU slot, from the
+ * front table and the hash map behind it (summed over the CPUs); both are
+ * emptied once read (the next window starts from 0). Called detached. */
 static int read_rates(struct kmem_alloc *a, struct kmem_alloc_table *t, __u64 *percpu)
 {
     int fd = bpf_map__fd(a->skel->maps.rate_counts);
@@ -164,15 +211,16 @@ static int read_rates(struct kmem_alloc *a, struct kmem_alloc_table *t, __u64 *p
     bool reload = true;
     size_t nk = 0, capk = 0;
     struct kmem_alloc_rkey *keys = NULL;
-    int rc = 0;
+    int rc;
 
     (void)percpu;
+    rc = read_rate_front(a, t, &reload);
+    if (rc)
+        return rc;
     v = calloc((size_t)(a->ncpus > 0 ? a->ncpus : 1), sizeof(*v));
     if (!v)
         return -ENOMEM;
     while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-        const struct cache_name *c;
-        struct kmem_alloc_entry *e;
         uint64_t allocs = 0, bytes = 0;
 
         key = next;
@@ -188,21 +236,9 @@ static int read_rates(struct kmem_alloc *a, struct kmem_alloc_table *t, __u64 *p
             allocs += v[cpu].allocs;
             bytes += v[cpu].bytes;
         }
-        if (!allocs)
-            continue;
-        rc = kmem_alloc_table_push(t, &e);
+        rc = push_rate(a, t, key.cgid, key.cache, allocs, bytes, &reload);
         if (rc)
             break;
-        c = cache_of(a, key.cache & ~KMEM_ALLOC_ACCT, &reload);
-        e->cgid = key.cgid;
-        e->cache_key = key.cache & ~KMEM_ALLOC_ACCT;
-        e->cache = c ? c->name : "?";
-        e->objsize = c ? c->size : 0;
-        e->sheaves = c && (c->flags & KMEM_ALLOC_CACHE_SHEAVES);
-        e->allocs = allocs;
-        e->bytes_alloc = bytes;
-        e->acc_allocs = key.cache & KMEM_ALLOC_ACCT ? allocs : 0;
-        e->acc_bytes = key.cache & KMEM_ALLOC_ACCT ? bytes : 0;
     }
     /* Deleted after the walk: deleting while walking restarts get_next_key. */
     for (size_t i = 0; i < nk; i++)
@@ -380,7 +416,8 @@ static uint64_t map_memlock(int fd)
 uint64_t kmem_alloc_map_bytes(const struct kmem_alloc *a)
 {
     const struct bpf_map *m[] = {a->skel->maps.stats, a->skel->maps.objs, a->skel->maps.caches,
-                                 a->skel->maps.counters, a->skel->maps.rate_counts};
+                                 a->skel->maps.counters, a->skel->maps.rate_counts,
+                                 a->skel->maps.rate_front};
     uint64_t sum = 0;
 
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
