@@ -108,6 +108,11 @@ for b in $boots; do
     sed -n 's/.*\(kmem-vm \[\)/#   \1/p' "$o.console"
     oops=$(grep -E 'Oops|BUG:|Kernel panic|double fault|general protection' "$o.console" | head -3)
     check "$release $s: no kernel oops or panic on the console${oops:+: $oops}" test -z "$oops"
+    # v2-alloc: the allocation tracer, checked by its own script.
+    if [ "$s" = v2-alloc ]; then
+        python3 "$VM/check_alloc.py" --data "$o.data" --kernel "$release" || _fail=1
+        continue
+    fi
     python3 "$VM/check.py" --data "$o.data" --scenario "$s" --kernel "$release" \
         --tree-dir "$o.tree" || _fail=1
     # v2-fds checks itself (tests/vm/cgfds.c): no node sample to compare.
