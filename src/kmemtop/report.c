@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advice.h"
 #include "report.h"
 
 #ifndef KMEM_VERSION
@@ -129,7 +130,7 @@ static void summary(struct rep *r)
 {
     const struct kmem_node *n = &r->snap->node;
     const struct kmem_slabinfo *si = &r->snap->slab;
-    char text[1024], h[H], h2[H];
+    char text[1024] = "", h[H], h2[H];
     size_t len = 0;
 
     if (!r->node_ok && !r->slab_ok)
@@ -492,20 +493,6 @@ static void outside_memmap(struct rep *r)
             n->memmap_boot_bytes, kt_rep_hum(h, n->memmap_boot_bytes));
 }
 
-/* Why a detail file is missing, in words. */
-static const char *detail_why(int err)
-{
-    switch (err < 0 ? -err : err) {
-    case EPERM:
-    case EACCES:
-        return "readable by root only: run as root";
-    case ENOENT:
-        return "not in this tree or kernel";
-    default:
-        return strerror(err < 0 ? -err : err);
-    }
-}
-
 static void outside(struct rep *r)
 {
     const struct kmem_node *n = &r->snap->node;
@@ -535,7 +522,7 @@ static void outside(struct rep *r)
                  "The RAM installed (/proc/iomem \"System RAM\") is not known: /proc/iomem is "
                  "%s. Without it the part outside MemTotal cannot be totalled; the parts below "
                  "are what the other files show.",
-                 io->err ? detail_why(io->err) : "not collected");
+                 io->err ? kmem_errno_text(io->err, KMEM_ADVICE_DETAIL) : "not collected");
         kt_rep_wrap(r->f, "  ", 2, text);
         fputc('\n', r->f);
     } else {
@@ -620,7 +607,7 @@ static void vmalloc_callers(struct rep *r)
     kt_rep_section(r, "Where vmalloc memory goes");
     if (v->err) {
         fprintf(r->f, "  /proc/vmallocinfo is %s, so the callers are not shown.\n",
-                detail_why(v->err));
+                kmem_errno_text(v->err, KMEM_ADVICE_DETAIL));
         return;
     }
     fprintf(r->f,
@@ -668,7 +655,7 @@ static void alloc_sites(struct rep *r)
         return;
     }
     if (a->err) {
-        fprintf(r->f, "  /proc/allocinfo is %s.\n", detail_why(a->err));
+        fprintf(r->f, "  /proc/allocinfo is %s.\n", kmem_errno_text(a->err, KMEM_ADVICE_DETAIL));
         return;
     }
     fprintf(r->f,
