@@ -556,9 +556,7 @@ again:
 
         err = cg_walk_tree(&w, hfd); /* closes hfd */
         if (!err) {
-            if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_SYS), "devices/system/cpu/possible",
-                             &r->buf) == 0)
-                cgs->possible_cpus = kmem_cg_cpulist_count(r->buf.data, r->buf.len);
+            cgs->possible_cpus = kmem_possible_cpus(io);
             err = w.live ? known_save(&w, descendants) : 0;
             if (err)
                 err = kmem_err(io, err, "out of memory");

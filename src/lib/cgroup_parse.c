@@ -253,38 +253,3 @@ int kmem_cg_proc_cgroups_parse(const char *buf, size_t len, uint64_t *num)
     }
     return -ENOENT;
 }
-
-unsigned kmem_cg_cpulist_count(const char *buf, size_t len)
-{
-    const char *p = buf, *end = buf + len;
-    uint64_t count = 0;
-
-    while (end > p && (end[-1] == '\n' || end[-1] == '\0' || kmem_is_blank(end[-1])))
-        end--;
-    for (;;) {
-        /* One range, "N" or "N-M", up to the next ',': each number with the
-         * parse cursor bounded to its own characters. */
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *stop = comma ? comma : end;
-        const char *dash = memchr(p, '-', (size_t)(stop - p));
-        uint64_t lo, hi;
-
-        if (kmem_parse_u64(&p, dash ? dash : stop, &lo) || p != (dash ? dash : stop))
-            return 0;
-        hi = lo;
-        if (dash) {
-            p = dash + 1;
-            if (kmem_parse_u64(&p, stop, &hi) || p != stop || hi < lo)
-                return 0;
-        }
-        if (hi - lo >= (1u << 24))
-            return 0;
-        count += hi - lo + 1;
-        if (count > (1u << 24))
-            return 0;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    return (unsigned)count;
-}

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "kmem.h"
+#include "parse.h"
 
 #define BIT(k) (1u << (k))
 #define V2_ALL                                                                                     \
@@ -413,9 +414,9 @@ static void test_proc_cgroups_and_cpulist(void **state)
     assert_int_equal(num, 0);
     assert_int_equal(kmem_cg_proc_cgroups_parse("memory 4 x 1\n", 13, &num), -EINVAL);
     for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++)
-        if (kmem_cg_cpulist_count(cpus[i].text, strlen(cpus[i].text)) != cpus[i].want)
+        if (kmem_cpulist_count(cpus[i].text, strlen(cpus[i].text)) != cpus[i].want)
             fail_msg("cpu list '%s': %u, want %u", cpus[i].text,
-                     kmem_cg_cpulist_count(cpus[i].text, strlen(cpus[i].text)), cpus[i].want);
+                     kmem_cpulist_count(cpus[i].text, strlen(cpus[i].text)), cpus[i].want);
 }
 
 /* ---- v2 fixtures -------------------------------------------------------- */
