@@ -71,34 +71,25 @@ enum {
     X_COUNT
 };
 
-/* memory.stat keys we use, bound to their slot; every other key is skipped. */
-static const struct {
-    const char *key;
-    size_t len; /* strlen(key): compared first, so most lines cost a few compares */
-    unsigned slot;
-} memstat_keys[] = {
-#define K(s, slot)                                                                                 \
-    {                                                                                              \
-        s, sizeof(s) - 1, slot                                                                     \
-    }
-    K("kernel", X_KERNEL),
-    K("kernel_stack", KMEM_CG_KERNEL_STACK),
-    K("pagetables", KMEM_CG_PAGETABLES),
-    K("sec_pagetables", KMEM_CG_SEC_PAGETABLES),
-    K("percpu", KMEM_CG_PERCPU),
-    K("sock", X_SOCK),
-    K("vmalloc", KMEM_CG_VMALLOC),
-    K("zswap", KMEM_CG_ZSWAP),
-    K("inactive_anon", X_INACTIVE_ANON),
-    K("active_anon", X_ACTIVE_ANON),
-    K("inactive_file", X_INACTIVE_FILE),
-    K("active_file", X_ACTIVE_FILE),
-    K("unevictable", X_UNEVICTABLE),
-    K("slab_reclaimable", KMEM_CG_SLAB_RECLAIMABLE),
-    K("slab_unreclaimable", KMEM_CG_SLAB_UNRECLAIMABLE),
-#undef K
+/* memory.stat keys we use, by slot; every other key is skipped. */
+static const char *const memstat_names[X_COUNT] = {
+    [X_KERNEL] = "kernel",
+    [KMEM_CG_KERNEL_STACK] = "kernel_stack",
+    [KMEM_CG_PAGETABLES] = "pagetables",
+    [KMEM_CG_SEC_PAGETABLES] = "sec_pagetables",
+    [KMEM_CG_PERCPU] = "percpu",
+    [X_SOCK] = "sock",
+    [KMEM_CG_VMALLOC] = "vmalloc",
+    [KMEM_CG_ZSWAP] = "zswap",
+    [X_INACTIVE_ANON] = "inactive_anon",
+    [X_ACTIVE_ANON] = "active_anon",
+    [X_INACTIVE_FILE] = "inactive_file",
+    [X_ACTIVE_FILE] = "active_file",
+    [X_UNEVICTABLE] = "unevictable",
+    [KMEM_CG_SLAB_RECLAIMABLE] = "slab_reclaimable",
+    [KMEM_CG_SLAB_UNRECLAIMABLE] = "slab_unreclaimable",
 };
-#define MEMSTAT_NKEYS (sizeof(memstat_keys) / sizeof(memstat_keys[0]))
+static const struct kmem_kv_table memstat_table = {memstat_names, X_COUNT, false, false, true};
 
 /*
  * The parts reported exceed "kernel" by @excess: take it off the largest
@@ -126,15 +117,10 @@ static void trim_parts(struct kmem_cgroup *cg, uint64_t excess)
 int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
                           struct kmem_parse_error *err)
 {
-    const char *p = buf, *end = buf + len;
-    uint64_t x[X_COUNT] = {0}, parts = 0;
-    uint32_t seen = 0;
-    unsigned ln = 0;
+    uint64_t x[X_COUNT] = {0}, parts = 0, seen = 0;
+    int rc;
 
-    static_assert(X_COUNT <= 32, "memory.stat slots fit the seen mask");
-    uint32_t all = 0;
-    for (size_t k = 0; k < MEMSTAT_NKEYS; k++)
-        all |= 1u << memstat_keys[k].slot;
+    static_assert(X_COUNT <= 64, "memory.stat slots fit the present mask");
     cg->kernel = 0;
     cg->kernel_approx = false;
     cg->comp_present = 0;
@@ -144,44 +130,17 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
     cg->lru = 0;
     for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
         cg->comp[k] = 0;
-    kmem_parse_ok(err);
-    while (p < end) {
-        const char *tok, *q;
-        size_t tlen;
-        uint64_t v;
-        size_t k;
-
-        ln++;
-        q = p;
-        if (!kmem_next_token(&q, end, &tok, &tlen))
-            goto next; /* blank line */
-        for (k = 0; k < MEMSTAT_NKEYS; k++)
-            if (memstat_keys[k].len == tlen && memcmp(tok, memstat_keys[k].key, tlen) == 0)
-                break;
-        if (k == MEMSTAT_NKEYS)
-            goto next; /* a key we do not use: every kernel adds some */
-        if (kmem_parse_u64(&q, end, &v) != 0)
-            goto out_bad;
-        q = kmem_skip_blanks(q, end);
-        if (q < end && *q != '\n' && *q != '\0')
-            goto out_bad;
-        x[memstat_keys[k].slot] = v;
-        seen |= 1u << memstat_keys[k].slot;
-        /* Every key used here seen (6.2+ with zswap): the rest is counters. */
-        if (seen == all)
-            break;
-    next:
-        if (!kmem_next_line(&p, end))
-            break;
-    }
+    rc = kmem_kv_parse(&memstat_table, buf, len, x, &seen, err);
+    if (rc)
+        return rc;
     for (int k = 0; k < KMEM_CG_OTHER; k++) {
-        if (!(seen & (1u << k)))
+        if (!(seen & (UINT64_C(1) << k)))
             continue;
         cg->comp[k] = x[k];
         cg->comp_present |= 1u << k;
         parts = kmem_add_sat(parts, x[k]);
     }
-    if (seen & (1u << X_KERNEL)) {
+    if (seen & (UINT64_C(1) << X_KERNEL)) {
         cg->kernel = x[X_KERNEL];
         if (parts > cg->kernel) {
             cg->comp_excess = parts - cg->kernel;
@@ -195,16 +154,13 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
         cg->kernel = parts;
         cg->kernel_approx = true;
     }
-    if (seen & (1u << X_SOCK)) {
+    if (seen & (UINT64_C(1) << X_SOCK)) {
         cg->has_sock = true;
         cg->sock = x[X_SOCK];
     }
     for (int k = X_INACTIVE_ANON; k <= X_UNEVICTABLE; k++)
         cg->lru = kmem_add_sat(cg->lru, x[k]);
     return 0;
-
-out_bad:
-    return kmem_parse_fail(err, ln, "expected \"key value\"");
 }
 
 /* ---- cgroup.stat, /proc/cgroups, the CPU list --------------------------- */
@@ -213,7 +169,7 @@ int kmem_cg_cgstat_parse(const char *buf, size_t len, uint64_t *dying,
                          enum kmem_cg_dying_source *source, struct kmem_parse_error *err)
 {
     static const char *const names[] = {"nr_dying_descendants", "nr_dying_subsys_memory"};
-    static const struct kmem_kv_table t = {names, 2, false, false};
+    static const struct kmem_kv_table t = {names, 2, false, false, false};
     uint64_t v[2] = {0}, present = 0;
     int r = kmem_kv_parse(&t, buf, len, v, &present, err);
 

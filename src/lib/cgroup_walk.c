@@ -154,7 +154,7 @@ stat:
     cg->has_dying = src != KMEM_CG_DYING_NONE;
     if (cg->depth == 0) {
         static const char *const names[] = {"nr_descendants"};
-        static const struct kmem_kv_table t = {names, 1, false, false};
+        static const struct kmem_kv_table t = {names, 1, false, false, false};
         uint64_t present = 0;
 
         w->cgs->dying = cg->dying;
