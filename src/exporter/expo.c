@@ -299,6 +299,59 @@ int kx_expo_sample_double(struct kx_buf *b, const char *name, const struct kx_la
     return sample_tail(b, ts_ms);
 }
 
+size_t kx_family_nlabels(const struct kx_family *f)
+{
+    size_t n = 0;
+    while (n < KX_LABELS_MAX && f->labels[n])
+        n++;
+    return n;
+}
+
+int kx_family_head(struct kx_buf *b, const struct kx_family *f)
+{
+    return kx_expo_family(b, f->name, f->help, f->type == KX_COUNTER ? "counter" : "gauge");
+}
+
+/* The head of a sample of @f, or -EINVAL (sticky) if @nvalues is not its label count. */
+static int family_sample_head(struct kx_buf *b, const struct kx_family *f,
+                              const char *const *values, size_t nvalues)
+{
+    size_t n = kx_family_nlabels(f);
+    if (nvalues != n)
+        return buf_fail(b, -EINVAL);
+    kx_buf_adds(b, f->name);
+    if (n == 0)
+        return kx_buf_addc(b, ' ');
+    kx_buf_addc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            kx_buf_addc(b, ',');
+        kx_buf_adds(b, f->labels[i]);
+        kx_buf_add(b, "=\"", 2);
+        kx_expo_escape_label(b, values[i]);
+        kx_buf_addc(b, '"');
+    }
+    return kx_buf_add(b, "} ", 2);
+}
+
+int kx_family_u64(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+                  size_t nvalues, uint64_t v, int64_t ts_ms)
+{
+    if (family_sample_head(b, f, values, nvalues))
+        return b->err;
+    kx_buf_add_u64(b, v);
+    return sample_tail(b, ts_ms);
+}
+
+int kx_family_double(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+                     size_t nvalues, double v, int64_t ts_ms)
+{
+    if (family_sample_head(b, f, values, nvalues))
+        return b->err;
+    kx_buf_add_double(b, v);
+    return sample_tail(b, ts_ms);
+}
+
 int kx_gzip(const void *in, size_t len, char **out, size_t *outlen)
 {
     z_stream zs;
