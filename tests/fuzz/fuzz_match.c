@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: the regular expressions of --collector.slabinfo.include and
- * --collector.slabinfo.exclude (src/exporter/match.c). The first line of the
+ * --collector.slabinfo.exclude (src/exporter/match.c, match_parse.c). The first line of the
  * input is the expression, each further line a subject to match. Checks:
  * compiling either succeeds within the state limit or says why; matching
  * ends (the automaton has no backtracking to blow up), and a remembered
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../src/exporter/match.c"
+#include "../../src/exporter/match_parse.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
