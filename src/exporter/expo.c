@@ -160,8 +160,7 @@ char *kx_buf_take(struct kx_buf *b, size_t *len)
     return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (s[0] >= 0x80), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s)
+size_t kx_utf8_seq(const unsigned char *s)
 {
     unsigned c = s[0];
     if (c >= 0xc2 && c <= 0xdf)
@@ -207,7 +206,7 @@ static int escape(struct kx_buf *b, const char *v, bool quote)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq(s);
+            size_t n = kx_utf8_seq(s);
             if (n) {
                 s += n;
                 continue;
