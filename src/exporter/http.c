@@ -488,6 +488,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 /* ---- setup ---- */
 
+static void logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* libmicrohttpd's messages (MHD_OPTION_EXTERNAL_LOGGER). */
 static void logger(void *cls, const char *fmt, va_list ap)
 {
     const struct kx_http *h = cls;
