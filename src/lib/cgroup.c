@@ -380,6 +380,7 @@ struct cg_known {
     struct kmem_arena arena;
     struct kmem_hindex index; /* path -> entry, to hand fds over at the next walk */
     uint64_t descendants;     /* v2: root cgroup.stat nr_descendants before the walk */
+    nlink_t root_nlink;       /* v1: the hierarchy root's link count before the walk */
     size_t n_vanished, n_errors;
     unsigned possible_cpus;
     struct timespec walked_at; /* CLOCK_MONOTONIC */
@@ -653,6 +654,8 @@ struct walk {
     const char *bad_file;
     unsigned bad_line;
     uint64_t descendants; /* v2: the root's cgroup.stat nr_descendants; UINT64_MAX unknown */
+    nlink_t root_nlink;   /* v1: the hierarchy root's link count (a top-level cgroup made or
+                           * removed changes it); 0 unknown */
     /* The hierarchy is a cgroup filesystem (not a copy on disk, such as a
      * fixture or a capture): only there is a kept fd of a removed cgroup
      * an error, and a changed tree seen in counts and link counts. */
@@ -994,6 +997,42 @@ static void keep_dir(struct kmem_cg_reader *r, struct cg_fds *k, int fd)
     }
 }
 
+/*
+ * The directories below a skipped cgroup (open at @fd, not taken), to @depth
+ * levels: they are cgroups too, skipped with it. Without them, v1's count of
+ * removed cgroups (/proc/cgroups minus those walked) would count every
+ * cgroup below an unreadable one as removed.
+ */
+static size_t count_below(int fd, int depth)
+{
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    const struct dirent *de;
+    size_t n = 0;
+
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+            continue;
+        if (de->d_name[0] == '.' &&
+            (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+            continue;
+        int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (cfd < 0)
+            continue; /* a file, or gone */
+        n++;
+        if (depth > 0)
+            n += count_below(cfd, depth - 1);
+        close(cfd);
+    }
+    closedir(d);
+    return n;
+}
+
 /* Open the child @name of @parent_fd and read it. 1 if added, 0 if skipped, -errno fatal. */
 static int visit_child(struct walk *w, int parent_fd, const char *name, int depth, int *fdout)
 {
@@ -1013,7 +1052,7 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         return 0;
     }
     if (depth > KMEM_CG_MAX_DEPTH) {
-        w->cgs->n_errors++;
+        w->cgs->n_errors += 1 + count_below(fd, KMEM_CG_MAX_DEPTH);
         close(fd);
         return 0;
     }
@@ -1028,8 +1067,8 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         if (err) {
             if (vanished(err))
                 w->cgs->n_vanished++;
-            else
-                w->cgs->n_errors++;
+            else /* skipped with the cgroups below it, none of them removed */
+                w->cgs->n_errors += 1 + count_below(fd, KMEM_CG_MAX_DEPTH - depth);
             fds_close(w->r, k);
             close(fd);
             return 0;
@@ -1106,7 +1145,12 @@ static int walk_tree(struct walk *w, int hfd)
         /* r->path[0, plen) is the parent's path ("/" for the root); frames
          * below only ever write past their own prefix. */
         if (plen + 1 + nlen + 1 > sizeof(r->path)) {
-            w->cgs->n_errors++;
+            int sfd = openat(dirfd(f->dir), de->d_name,
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+            w->cgs->n_errors += 1 + (sfd >= 0 ? count_below(sfd, KMEM_CG_MAX_DEPTH - sp) : 0);
+            if (sfd >= 0)
+                close(sfd);
             continue;
         }
         if (plen > 1)
@@ -1219,6 +1263,10 @@ static int reuse_tree(struct walk *w, int hfd)
     bool names_checked = false;
     int err;
 
+    /* v1: a cgroup made or removed at the top level changes only the root's
+     * link count (the other entries' are compared below). */
+    if (!w->v2 && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
+        return -ESTALE;
     KMEM_GROW(err, st->v, &st->cap, K->n);
     if (!err)
         KMEM_GROW(err, st->offs, &st->ocap, K->n);
@@ -1313,6 +1361,7 @@ static int known_save(struct walk *w, uint64_t descendants)
     K->n = n;
     K->v2 = w->v2;
     K->descendants = descendants;
+    K->root_nlink = w->root_nlink;
     K->n_vanished = w->cgs->n_vanished;
     K->n_errors = w->cgs->n_errors;
     K->possible_cpus = w->cgs->possible_cpus;
@@ -1385,6 +1434,9 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     struct statfs sfs;
     w.live = fstatfs(hfd, &sfs) == 0 &&
              (sfs.f_type == CGROUP2_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC);
+    struct stat rsb;
+    /* Before anything is listed: a child made during the walk changes it again. */
+    w.root_nlink = fstat(hfd, &rsb) == 0 ? rsb.st_nlink : 0;
     if (!w.live)
         known_drop(r); /* a tree that changed from a live one to a copy: no fd kept */
     bool reuse = may_reuse(&w);
