@@ -45,11 +45,9 @@ T=$(tmpdir)
 MNT=$T/tmpfs
 mkdir "$MNT" && mount -t tmpfs -o size=64m kmem-dying "$MNT" || { not_ok "mount a tmpfs at $MNT"; finish; }
 
-# independent: /proc/cgroups num_cgroups - live directories, now.
-independent() {
-    num=$(awk '$1 == "memory" { print $3 }' /proc/cgroups)
-    dirs=$(find "$M" -type d | wc -l)
-    echo $((num - dirs))
+# kernel: "num_cgroups live-directories" now.
+kernel() {
+    echo "$(awk '$1 == "memory" { print $3 }' /proc/cgroups) $(find "$M" -type d | wc -l)"
 }
 # counts WHAT: kmem's count by WHAT (json, exporter, report) between two
 # equal readings of the independent one; prints "kmem independent tries", or
@@ -58,20 +56,23 @@ counts() {
     i=0
     while [ $i -lt 50 ]; do
         i=$((i + 1))
-        before=$(independent)
+        before=$(kernel)
         case $1 in
         json) k=$("$K" --cgroups --json 2>/dev/null | jq -r .cgroups.dying) ;;
         exporter) k=$("$E" --once 2>/dev/null | awk '$1 == "kmem_memory_cgroups_dying" { print $2 }') ;;
         report) k=$("$K" --report 2>/dev/null | awk '/^  removed, still held / { print $4; exit }') ;;
         esac
-        after=$(independent)
+        after=$(kernel)
+        # Nothing made, removed or freed while kmem ran: compare.
         if [ "$before" = "$after" ]; then
-            echo "${k:-none} $after $i"
+            set -- $after
+            echo "${k:-none} $(($1 - $2)) $i"
             return
         fi
         sleep 0.2
     done
-    echo "unstable $after $i"
+    set -- $after
+    echo "unstable $(($1 - $2)) $i"
 }
 # same STEP WHAT: kmem (WHAT) equals the kernel's count at the same moment.
 same() {
