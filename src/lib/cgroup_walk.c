@@ -534,8 +534,8 @@ int cg_walk_tree(struct walk *w, int hfd)
         /* r->path[0, plen) is the parent's path ("/" for the root); frames
          * below only ever write past their own prefix. */
         if (plen + 1 + nlen + 1 > sizeof(r->path)) {
-            int sfd = openat(dirfd(f->dir), de->d_name,
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int sfd =
+                openat(dirfd(f->dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
             w->cgs->n_errors += 1 + (sfd >= 0 ? count_below(sfd, KMEM_CG_MAX_DEPTH - sp) : 0);
             if (sfd >= 0)

@@ -464,7 +464,7 @@ static void test_auth(void **state)
     assert_false(kx_auth_check(a, NULL, NULL));
     crypt_calls = 0;
     assert_true(kx_auth_check(a, "user", "pass"));
-    assert_int_equal(crypt_calls, 1); /* bcrypt */
+    assert_int_equal(crypt_calls, 1);              /* bcrypt */
     assert_true(kx_auth_check(a, "user", "pass")); /* from the cache: no bcrypt */
     assert_int_equal(crypt_calls, 1);
     assert_false(kx_auth_check(a, "user", "pass2")); /* the cache is not a bypass */
