@@ -18,13 +18,13 @@
 #define KMEM_OWNERS_MODE_WALK  1 /* walk pfns [start_pfn, start_pfn + nr_pfns) */
 
 /* Layouts seen by the setup run (the global `layout`). */
-#define KMEM_OWNERS_SLAB_PGTY     1 /* slab head: page_type top byte == PGTY_slab (6.12+) */
-#define KMEM_OWNERS_SLAB_PGFLAG   2 /* slab head: PG_slab in page->flags (before 6.10) */
-#define KMEM_OWNERS_VEC_OBJEXTS   4 /* slab->obj_exts (6.10+) */
-#define KMEM_OWNERS_VEC_MEMCGDATA 8 /* slab->memcg_data, MEMCG_DATA_OBJCGS (5.17-6.9) */
-#define KMEM_OWNERS_VEC_INOBJ     16 /* slab->obj_exts_in_object (7.x: vector inside objects) */
+#define KMEM_OWNERS_SLAB_PGTY      1  /* slab head: page_type top byte == PGTY_slab (6.12+) */
+#define KMEM_OWNERS_SLAB_PGFLAG    2  /* slab head: PG_slab in page->flags (before 6.10) */
+#define KMEM_OWNERS_VEC_OBJEXTS    4  /* slab->obj_exts (6.10+) */
+#define KMEM_OWNERS_VEC_MEMCGDATA  8  /* slab->memcg_data, MEMCG_DATA_OBJCGS (5.17-6.9) */
+#define KMEM_OWNERS_VEC_INOBJ      16 /* slab->obj_exts_in_object (7.x: vector inside objects) */
 #define KMEM_OWNERS_VEC_NEEDSOBJCG 32 /* slab->obj_exts_needs_objcg (7.x) */
-#define KMEM_OWNERS_VEC_UNION     64 /* struct slabobj_ext is a union: objcg, then codetag */
+#define KMEM_OWNERS_VEC_UNION      64 /* struct slabobj_ext is a union: objcg, then codetag */
 
 /* (memory cgroup kernfs id, struct kmem_cache *) -> charged objects. */
 struct kmem_owners_key {

@@ -30,8 +30,7 @@
 #include "kmem_pair.skel.h"
 #endif
 
-#define NPAGES   64
-#define GIB_MASK ((UINT64_C(1) << 30) - 1)
+#define NPAGES 64
 
 static void seterr(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -44,49 +43,6 @@ static void seterr(char *buf, size_t len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, len, fmt, ap);
     va_end(ap);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-int kmem_ownpair_vote(const uint64_t *ptrs, size_t nptrs, const uint64_t *pfns, size_t npfns,
-                      unsigned page_size, size_t need, uint64_t *vmemmap, size_t *votes)
-{
-    uint64_t *c;
-    size_t n = 0, best = 0, run = 0;
-    uint64_t bestv = 0;
-
-    *votes = 0;
-    if (!nptrs || !npfns || nptrs > SIZE_MAX / sizeof(*c) / npfns)
-        return -ENOENT;
-    c = malloc(nptrs * npfns * sizeof(*c));
-    if (!c)
-        return -ENOMEM;
-    for (size_t i = 0; i < nptrs; i++)
-        for (size_t j = 0; j < npfns; j++) {
-            uint64_t v = ptrs[i] - pfns[j] * page_size;
-
-            if (!(v & GIB_MASK) && (v >> 47) == 0x1ffff)
-                c[n++] = v;
-        }
-    qsort(c, n, sizeof(*c), cmp_u64);
-    for (size_t i = 0; i < n; i++) {
-        run = i && c[i] == c[i - 1] ? run + 1 : 1;
-        if (run > best) {
-            best = run;
-            bestv = c[i];
-        }
-    }
-    free(c);
-    *votes = best;
-    if (best < need)
-        return -ENOENT;
-    *vmemmap = bestv;
-    return 0;
 }
 
 #ifndef KMEM_HAVE_BPF
@@ -149,8 +105,8 @@ int kmem_ownpair_vmemmap(unsigned page_size, uint64_t *vmemmap, char *why, size_
         seterr(why, whylen, "attaching a tp_btf program to mm_page_alloc: %s", strerror(-rc));
         goto out;
     }
-    mem = mmap(NULL, (size_t)psz * NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-               -1, 0);
+    mem = mmap(NULL, (size_t)psz * NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+               0);
     if (mem == MAP_FAILED) {
         rc = -errno;
         seterr(why, whylen, "mmap: %s", strerror(errno));
@@ -164,8 +120,8 @@ int kmem_ownpair_vmemmap(unsigned page_size, uint64_t *vmemmap, char *why, size_
     if (rc)
         goto out;
     got = sk->bss->n < KMEM_PAIR_MAX ? sk->bss->n : KMEM_PAIR_MAX;
-    rc = kmem_ownpair_vote((const uint64_t *)sk->bss->ptrs, got, pfns, NPAGES, page_size, NPAGES / 2, vmemmap,
-                           &votes);
+    rc = kmem_ownpair_vote((const uint64_t *)sk->bss->ptrs, got, pfns, NPAGES, page_size,
+                           NPAGES / 2, vmemmap, &votes);
     if (rc == -ENOENT)
         seterr(why, whylen,
                "pairing %zu struct page pointers from mm_page_alloc with the frame numbers of "

@@ -29,7 +29,6 @@
 #include <linux/types.h>
 
 #include "../bpf/kmem_owners.h"
-#include "io.h"
 
 #ifdef KMEM_HAVE_BPF
 #include <bpf/bpf.h>
@@ -68,42 +67,6 @@ static void seterr(char *buf, size_t len, const char *fmt, ...)
 const char *kmem_ownwalk_method(const struct kmem_ownwalk *w)
 {
     return w ? w->method : "";
-}
-
-int kmem_ownwalk_zoneinfo_end(const char *text, size_t len, uint64_t *end_pfn)
-{
-    const char *p = text, *end = text + len;
-    uint64_t spanned = 0, best = 0;
-    int have_spanned = 0, found = 0;
-
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end;
-        char line[128];
-        size_t n = (size_t)(e - p);
-        unsigned long long v;
-
-        if (n >= sizeof(line))
-            n = sizeof(line) - 1;
-        memcpy(line, p, n);
-        line[n] = '\0';
-        if (!strncmp(line, "Node ", 5)) {
-            have_spanned = 0;
-        } else if (sscanf(line, " spanned %llu", &v) == 1) {
-            spanned = v;
-            have_spanned = 1;
-        } else if (sscanf(line, " start_pfn: %llu", &v) == 1 && have_spanned) {
-            if (spanned && v <= UINT64_MAX - spanned && v + spanned > best)
-                best = v + spanned;
-            found = 1;
-            have_spanned = 0;
-        }
-        p = e + 1;
-    }
-    if (!found || !best)
-        return -EINVAL;
-    *end_pfn = best;
-    return 0;
 }
 
 #ifndef KMEM_HAVE_BPF
@@ -308,8 +271,10 @@ static int setup(struct kmem_ownwalk *w, char *err, size_t errlen)
         return -ENOTSUP;
     }
     if (!bss->page_size || bss->page_size > KMEM_OWNERS_PAGE_MAX) {
-        seterr(err, errlen, "struct page is %u bytes in this kernel's BTF (the walker reads up "
-                            "to %u)", bss->page_size, KMEM_OWNERS_PAGE_MAX);
+        seterr(err, errlen,
+               "struct page is %u bytes in this kernel's BTF (the walker reads up "
+               "to %u)",
+               bss->page_size, KMEM_OWNERS_PAGE_MAX);
         return -ENOTSUP;
     }
     if (!bss->err_vmemmap && kernel_ptr(bss->out_vmemmap)) {
@@ -385,8 +350,7 @@ static int cmp_cache(const void *a, const void *b)
 }
 
 /* Every entry of the walk @gen of a hash map, then the map emptied. */
-static int drain(int fd, size_t ksz, size_t vsz, size_t max, void **keys, void **vals,
-                 size_t *n)
+static int drain(int fd, size_t ksz, size_t vsz, size_t max, void **keys, void **vals, size_t *n)
 {
     char *k = malloc(max * ksz), *v = malloc(max * vsz);
     __u64 in = 0, outb = 0;
@@ -433,8 +397,8 @@ static int collect(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, siz
                bpf_map__max_entries(sk->maps.caches), &ck, &cv, &nc);
     if (!rc)
         rc = drain(bpf_map__fd(sk->maps.owners), sizeof(struct kmem_owners_key),
-                   sizeof(struct kmem_owners_val), bpf_map__max_entries(sk->maps.owners), &ok,
-                   &ov, &no);
+                   sizeof(struct kmem_owners_val), bpf_map__max_entries(sk->maps.owners), &ok, &ov,
+                   &no);
     if (rc) {
         seterr(err, errlen, "reading the owner walker's maps: %s", strerror(-rc));
         goto out;
