@@ -80,7 +80,7 @@ __s64 err_vmemmap, err_max_pfn;
 __u32 page_size, layout, slab_pgty, slab_pgflag;
 __u32 ext_size, vec_offset;
 /* Outputs of walk runs (added up over the runs of one walk). */
-__u64 pages, slabs, objects, charged, read_errors, bad_objcg, map_full;
+__u64 pages, slabs, objects, charged, read_errors, bad_objcg, map_full, vec_slabs, inobj_slabs;
 
 /* State of the slab being walked (one run at a time per loaded object). */
 static __u64 cur_pfn0, cur_cache, cur_vec, cur_objects, cur_stride, cur_per;
@@ -285,8 +285,10 @@ static void one_slab(void *p)
         }
         if (layout & KMEM_OWNERS_VEC_INOBJ) {
             if (bpf_core_field_exists(s7->obj_exts_in_object) &&
-                BPF_CORE_READ_BITFIELD(s7, obj_exts_in_object))
+                BPF_CORE_READ_BITFIELD(s7, obj_exts_in_object)) {
                 stride = c->size;
+                inobj_slabs++;
+            }
         }
         if (bpf_core_field_exists(ss->stride)) {
             __u64 st = BPF_CORE_READ_BITFIELD(ss, stride);
@@ -304,6 +306,7 @@ static void one_slab(void *p)
     }
     if (!kernel_ptr(vec) || !nobj || stride < 8 || (stride & 7))
         return;
+    vec_slabs++;
     cur_cache = cache;
     cur_vec = vec;
     cur_objects = nobj;

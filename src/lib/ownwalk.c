@@ -93,6 +93,12 @@ void kmem_ownwalk_close(struct kmem_ownwalk *w)
     (void)w;
 }
 
+void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats *st)
+{
+    (void)w;
+    memset(st, 0, sizeof(*st));
+}
+
 #else
 
 static char libbpf_last[256];
@@ -337,6 +343,22 @@ void kmem_ownwalk_close(struct kmem_ownwalk *w)
     free(w);
 }
 
+void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats *st)
+{
+    const struct kmem_owners_bpf__bss *bss = w->skel->bss;
+
+    memset(st, 0, sizeof(*st));
+    st->vmemmap = w->vmemmap;
+    st->end_pfn = w->end_pfn;
+    st->vec_slabs = bss->vec_slabs;
+    st->inobj_slabs = bss->inobj_slabs;
+    st->objects = bss->objects;
+    st->read_errors = bss->read_errors;
+    st->bad_objcg = bss->bad_objcg;
+    st->map_full = bss->map_full;
+    st->layout = bss->layout;
+}
+
 struct cache_row {
     uint64_t ptr;
     struct kmem_owners_cache c;
@@ -463,6 +485,7 @@ int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, s
     bss->vmemmap = w->vmemmap;
     bss->pages = bss->slabs = bss->objects = bss->charged = 0;
     bss->read_errors = bss->bad_objcg = bss->map_full = 0;
+    bss->vec_slabs = bss->inobj_slabs = 0;
     for (uint64_t pfn = 0; pfn < w->end_pfn; pfn += CHUNK_PFNS) {
         bss->start_pfn = pfn;
         bss->nr_pfns = w->end_pfn - pfn < CHUNK_PFNS ? w->end_pfn - pfn : CHUNK_PFNS;

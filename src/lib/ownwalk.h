@@ -39,6 +39,19 @@ void kmem_ownwalk_close(struct kmem_ownwalk *w);
 /* How the page array was found ("kallsyms", "pairing"), for --debug lines. */
 const char *kmem_ownwalk_method(const struct kmem_ownwalk *w);
 
+/* What the last walk saw besides the rows (for checks and --debug lines). */
+struct kmem_ownwalk_stats {
+    uint64_t vmemmap, end_pfn;
+    uint64_t vec_slabs;   /* slabs with an owner vector */
+    uint64_t inobj_slabs; /* ... of which the vector lives inside the objects (7.x) */
+    uint64_t objects;     /* objects of every slab (allocated or free) */
+    uint64_t read_errors; /* holes in the page array, unreadable vectors */
+    uint64_t bad_objcg;   /* vector entries that are no kernel pointer (layout or race) */
+    uint64_t map_full;    /* objects not counted: a BPF map was full */
+    unsigned layout;      /* KMEM_OWNERS_* bits of src/bpf/kmem_owners.h */
+};
+void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats *st);
+
 /*
  * The end of the page frames (max over zones of start_pfn + spanned) from
  * the text of /proc/zoneinfo. 0, or -EINVAL (no zone with both lines).

@@ -117,8 +117,13 @@ def main():
     c.ok(oat.get("stable") == "yes", "memory.stat read the same around the walk",
          "tries %s" % oat.get("tries"))
     meta, rows = parse_owners(obody)
-    c.note("walk: method %s, %s page frames, %s slabs, %d rows" % (
-        meta.get("method"), meta.get("pages"), meta.get("slabs"), len(rows)))
+    c.note("walk: method %s, %s page frames, %s slabs (%s with an owner vector, %s of them "
+           "inside the objects), layout %s, %d rows" % (
+               meta.get("method"), meta.get("pages"), meta.get("slabs"), meta.get("vec_slabs"),
+               meta.get("inobj_slabs"), meta.get("layout"), len(rows)))
+    # A wrong stride or offset reads entries that are no kernel pointers.
+    c.eq("owner vector entries that are no kernel pointer", "0", meta.get("bad_objcg"))
+    c.eq("objects lost to a full BPF map", "0", meta.get("map_full"))
     ids = {}
     for line in one.get("ids", ({}, ""))[1].splitlines():
         f = line.split(None, 1)

@@ -38,9 +38,9 @@ done
 ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -pthread -o "$R/kmem/charge" "$HERE/charge.c"
 # libkmem's kept cgroup fds on v2 (guest/v2-fds.sh): a check and the benchmark.
 TOP=$(cd "$HERE/../.." && pwd)
-${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$TOP/src/lib" \
+${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$TOP/src/common" -I"$TOP/src/lib" \
     -o "$R/kmem/cgfds" "$HERE/cgfds.c" "$B/libkmem.a" -lm
-${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -I"$TOP/src/lib" \
+${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -I"$TOP/src/common" -I"$TOP/src/lib" \
     -o "$R/kmem/cgroups_bench" "$TOP/bench/cgroups_bench.c" "$B/libkmem.a" -lm
 cp "$HERE/guest/vmlib.sh" "$R/vmlib.sh"
 echo "root:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"

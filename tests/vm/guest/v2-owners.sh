@@ -6,7 +6,8 @@
 # (task_struct); /kmem-own/gone charges 500 files and is removed (a dying
 # cgroup: its objects now belong to /kmem-own). Then, until two reads of the
 # kernel's values around the walk agree (v2 memory.stat is flushed lazily):
-# memory.stat of every cgroup and /proc/slabinfo, the walk, the same again.
+# memory.stat of every cgroup, the walk (with /proc/slabinfo read around it by
+# the walker's process, its own objects included), memory.stat again.
 # tests/vm/check_owners.py compares them. Also: the walk's cost (5 walks).
 . /vmlib.sh
 mount -t cgroup2 cgroup2 $CG || fail "cannot mount cgroup2"
@@ -41,10 +42,9 @@ stable=no
 while [ $try -lt 6 ]; do
     try=$((try + 1))
     keys $CG >/tmp/k1
-    cat /proc/slabinfo >/tmp/si1
-    ownwalk_dump >/tmp/own 2>/tmp/own.err
+    rm -f /tmp/si.before /tmp/si.after
+    ownwalk_dump -s /tmp/si >/tmp/own 2>/tmp/own.err
     orc=$?
-    cat /proc/slabinfo >/tmp/si2
     keys $CG >/tmp/k2
     if cmp -s /tmp/k1 /tmp/k2; then
         stable=yes
@@ -57,7 +57,7 @@ begin keys tag=owners when=before
 cat /tmp/k1 >&3
 end
 begin slabinfo when=before
-cat /tmp/si1 >&3
+cat /tmp/si.before >&3 2>/dev/null
 end
 begin owners "rc=$orc" "tries=$try" "stable=$stable"
 cat /tmp/own >&3
@@ -66,7 +66,7 @@ begin stderr prog=ownwalk_dump
 cat /tmp/own.err >&3
 end
 begin slabinfo when=after
-cat /tmp/si2 >&3
+cat /tmp/si.after >&3 2>/dev/null
 end
 begin keys tag=owners when=after
 cat /tmp/k2 >&3
