@@ -178,9 +178,9 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
     if (rc) {
         if (rc == -EPERM || rc == -EACCES)
             seterr(err, errlen,
-                   "loading the BPF owner walker was refused (%s): it needs root "
-                   "(CAP_BPF and CAP_PERFMON) and kernel.unprivileged_bpf_disabled allowing it%s%s",
-                   strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
+                   "loading the BPF owner walker was refused (%s): it needs root (CAP_BPF and "
+                   "CAP_PERFMON)",
+                   strerror(-rc));
         else
             seterr(err, errlen,
                    "this kernel refused the BPF owner walker (%s; it needs "
@@ -357,6 +357,7 @@ void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats 
     st->bad_objcg = bss->bad_objcg;
     st->map_full = bss->map_full;
     st->layout = bss->layout;
+    st->page_size = bss->page_size;
 }
 
 struct cache_row {

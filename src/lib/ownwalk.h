@@ -49,6 +49,7 @@ struct kmem_ownwalk_stats {
     uint64_t bad_objcg;   /* vector entries that are no kernel pointer (layout or race) */
     uint64_t map_full;    /* objects not counted: a BPF map was full */
     unsigned layout;      /* KMEM_OWNERS_* bits of src/bpf/kmem_owners.h */
+    unsigned page_size;   /* sizeof(struct page) */
 };
 void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats *st);
 

@@ -121,6 +121,10 @@ def main():
            "inside the objects), layout %s, %d rows" % (
                meta.get("method"), meta.get("pages"), meta.get("slabs"), meta.get("vec_slabs"),
                meta.get("inobj_slabs"), meta.get("layout"), len(rows)))
+    # The pairing method (kernels without data symbols) finds the same array.
+    if meta.get("method") == "kallsyms":
+        c.eq("the page array found by pairing = vmemmap_base from kallsyms", meta.get("vmemmap"),
+             meta.get("pairing", "error: " + obody.split("pairing_error", 1)[-1].split("\n")[0]))
     # A wrong stride or offset reads entries that are no kernel pointers.
     c.eq("owner vector entries that are no kernel pointer", "0", meta.get("bad_objcg"))
     c.eq("objects lost to a full BPF map", "0", meta.get("map_full"))

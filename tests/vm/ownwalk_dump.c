@@ -8,7 +8,10 @@
  *   pages <n> slabs <n> cpu_seconds <s> rows <n>
  *   <cgroup id>\t<objects>\t<bytes>\t<cache>      (one line per row)
  *
- * Usage: ownwalk_dump [-n WALKS] [-s PREFIX]  (the last walk is printed; the
+ * With -p, also the page array found by pairing (ownpair.c) whatever way the
+ * walker found it: "pairing 0x<addr>" or "pairing_error <why>".
+ *
+ * Usage: ownwalk_dump [-p] [-n WALKS] [-s PREFIX]  (the last walk is printed; the
  * cpu line of each walk goes to stderr; -s copies /proc/slabinfo to
  * PREFIX.before once the walker is loaded and to PREFIX.after after the
  * walks, so that both reads hold the walker's own objects, its BPF maps and
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ownpair.h"
 #include "owners.h"
 #include "ownwalk.h"
 
@@ -51,15 +55,20 @@ int main(int argc, char **argv)
     struct kmem_owners o;
     const char *si = NULL;
     char err[512];
-    int walks = 1;
+    int walks = 1, pair = 0;
 
+    if (argc > 1 && !strcmp(argv[1], "-p")) {
+        pair = 1;
+        argv++;
+        argc--;
+    }
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 < argc && !strcmp(argv[i], "-n")) {
             walks = atoi(argv[i + 1]);
         } else if (i + 1 < argc && !strcmp(argv[i], "-s")) {
             si = argv[i + 1];
         } else {
-            fprintf(stderr, "usage: ownwalk_dump [-n WALKS] [-s PREFIX]\n");
+            fprintf(stderr, "usage: ownwalk_dump [-p] [-n WALKS] [-s PREFIX]\n");
             return 2;
         }
     }
@@ -94,6 +103,15 @@ int main(int argc, char **argv)
 
     kmem_ownwalk_stats(w, &st);
     printf("method %s\n", kmem_ownwalk_method(w));
+    if (pair) {
+        uint64_t v = 0;
+        char why[256];
+
+        if (kmem_ownpair_vmemmap(st.page_size, &v, why, sizeof(why)))
+            printf("pairing_error %s\n", why);
+        else
+            printf("pairing 0x%llx\n", (unsigned long long)v);
+    }
     printf("vmemmap 0x%llx end_pfn %llu layout 0x%x vec_slabs %llu inobj_slabs %llu objects %llu "
            "read_errors %llu bad_objcg %llu map_full %llu\n",
            (unsigned long long)st.vmemmap, (unsigned long long)st.end_pfn, st.layout,

@@ -8,7 +8,9 @@
 # kernel's values around the walk agree (v2 memory.stat is flushed lazily):
 # memory.stat of every cgroup, the walk (with /proc/slabinfo read around it by
 # the walker's process, its own objects included), memory.stat again.
-# tests/vm/check_owners.py compares them. Also: the walk's cost (5 walks).
+# tests/vm/check_owners.py compares them. Also: the page array found by
+# pairing (as where kallsyms lists no data symbols) against kallsyms' one, and
+# the walk's cost (5 walks).
 . /vmlib.sh
 mount -t cgroup2 cgroup2 $CG || fail "cannot mount cgroup2"
 cg_mkdir $CG /kmem-own/files
@@ -43,7 +45,7 @@ while [ $try -lt 6 ]; do
     try=$((try + 1))
     keys $CG >/tmp/k1
     rm -f /tmp/si.before /tmp/si.after
-    ownwalk_dump -s /tmp/si >/tmp/own 2>/tmp/own.err
+    ownwalk_dump -p -s /tmp/si >/tmp/own 2>/tmp/own.err
     orc=$?
     keys $CG >/tmp/k2
     if cmp -s /tmp/k1 /tmp/k2; then
