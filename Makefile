@@ -72,7 +72,7 @@ LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(
 LIBS_TEST     := -lcmocka
 
 .PHONY: all programs run test check fuzz bench install deps deps-run clean format format-check
-all: programs $(UNITS) $(REPLAYS)
+all: programs $(UNITS) $(REPLAYS) $(OWNWALK_DUMP)
 programs: $(KMEMTOP) $(BUILD)/slabtop $(EXPORTER)
 
 $(BUILD)/obj/%.o: %.c
@@ -95,6 +95,9 @@ $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
 .PRECIOUS: $(BPF_DIR)/%.bpf.o
 $(BUILD)/obj/src/lib/alloc.o: $(BPF_DIR)/kmem_alloc.skel.h
 $(BUILD)/obj/src/lib/alloc.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
+$(BUILD)/obj/src/lib/ownwalk.o: $(BPF_DIR)/kmem_owners.skel.h
+$(BUILD)/obj/src/lib/ownpair.o: $(BPF_DIR)/kmem_pair.skel.h
+$(BUILD)/obj/src/lib/ownwalk.o $(BUILD)/obj/src/lib/ownpair.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 endif
 
 $(LIB): $(call obj,$(LIB_SRC))
@@ -118,6 +121,12 @@ $(KXLIB): $(EXPORTER_LIBOBJ)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_KMEMTOP) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+
+# The owner walk as text, for the VM checks and the bench (tests/vm/ownwalk_dump.c).
+OWNWALK_DUMP := $(BUILD)/tests/ownwalk_dump
+$(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF)
 
 # Each fuzz target is also built with a plain main() that replays files (the
 # corpus). A target links what it tests (libkx.a, libkmem.a); none includes a .c.
