@@ -78,6 +78,12 @@ int kx_alloc_new(struct kx_alloc **out, const struct kx_alloc_cfg *cfg, char *er
         *out = x;
         return 0;
     }
+    if (cfg->invalid) {
+        snprintf(x->err, sizeof(x->err), "%s", cfg->invalid);
+        snprintf(err, errlen, "%s", cfg->invalid);
+        *out = x;
+        return 0;
+    }
     if (kmem_alloc_open(&x->a, &ao, x->err, sizeof(x->err)))
         snprintf(err, errlen, "%s", x->err);
     if (x->a && cfg->mode == KMEM_ALLOC_RATES) {

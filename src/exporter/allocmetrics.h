@@ -33,6 +33,7 @@ struct kx_alloc_cfg {
     enum kmem_alloc_mode mode; /* default (0 is TRACK): set it; the exporter's is RATES */
     double window, period;     /* rates: attached @window seconds in every @period */
     bool fixture;              /* tests: no tracer; tables come from kx_alloc_collect_table() */
+    const char *invalid;       /* the flags are wrong: no tracer, this is reported instead */
 };
 
 int kx_alloc_new(struct kx_alloc **out, const struct kx_alloc_cfg *cfg, char *err, size_t errlen);

@@ -104,7 +104,8 @@ struct kmem_cgroups {
     size_t n;
     struct kmem_cgroup *v; /* v[0] is the root of the hierarchy */
     size_t n_vanished;     /* cgroups removed during the walk (skipped silently) */
-    size_t n_errors;       /* cgroups skipped on another error (or too deep) */
+    size_t n_errors;       /* cgroups skipped on another error (or too deep), with the
+                            * cgroups below them (not walked, not removed either) */
     /* Every kernel value is the kernel's own counter (v1; v2 5.18+ with a
      * root memory.stat); false when any is estimated. */
     bool kernel_exact;
@@ -154,8 +155,5 @@ int kmem_cg_cgstat_parse(const char *buf, size_t len, uint64_t *dying,
 
 /* /proc/cgroups: num_cgroups of the memory controller. 0, -ENOENT (no memory line) or -EINVAL. */
 int kmem_cg_proc_cgroups_parse(const char *buf, size_t len, uint64_t *num);
-
-/* A CPU list ("0-3,8", sys/devices/system/cpu/possible): how many CPUs. 0 if invalid. */
-unsigned kmem_cg_cpulist_count(const char *buf, size_t len);
 
 #endif
