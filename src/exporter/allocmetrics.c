@@ -443,30 +443,78 @@ int kx_alloc_collect_table(struct kx_alloc *x, const struct kmem_alloc_table *t)
     return 0;
 }
 
-static const struct {
-    const char *name, *help, *type;
-} fam[F_COUNT] = {
+#define PAIR_LABELS {"cgroup", "pod", "namespace", "container", "cache"}
+
+/* Every family of the collector, declared once (expo.h). */
+static const struct kx_family fam[F_COUNT] = {
     [F_ALLOCS] = {"kmem_alloc_objects_allocated_total",
                   "Slab objects allocated since the tracer started, by the memory cgroup of the "
                   "allocating task (cache \"other\": the cgroup's pairs outside the top N).",
-                  "counter"},
+                  KX_COUNTER, PAIR_LABELS},
     [F_FREES] = {"kmem_alloc_objects_freed_total",
                  "Slab objects freed since the tracer started, credited to the cgroup that "
                  "allocated them (live-object tracking) or else to the freeing task's.",
-                 "counter"},
+                 KX_COUNTER, PAIR_LABELS},
     [F_BYTES] = {"kmem_alloc_bytes_allocated_total",
                  "Bytes of slab objects allocated since the tracer started (object size of the "
                  "cache).",
-                 "counter"},
+                 KX_COUNTER, PAIR_LABELS},
     [F_BYTES_FREED] = {"kmem_alloc_bytes_freed_total",
-                       "Bytes of slab objects freed since the tracer started.", "counter"},
+                       "Bytes of slab objects freed since the tracer started.", KX_COUNTER,
+                       PAIR_LABELS},
     [F_ACC_BYTES] = {"kmem_alloc_accounted_bytes_allocated_total",
                      "Bytes allocated that were charged to the memory cgroup (SLAB_ACCOUNT "
                      "cache or __GFP_ACCOUNT).",
-                     "counter"},
+                     KX_COUNTER, PAIR_LABELS},
     [F_LIVE] = {"kmem_alloc_live_bytes",
-                "Bytes allocated since the tracer started and not freed: net growth.", "gauge"},
+                "Bytes allocated since the tracer started (or the last reset of its live-object "
+                "table) and not freed: net growth.",
+                KX_GAUGE, PAIR_LABELS},
 };
+
+static const struct kx_family rate_fam[2] = {
+    {"kmem_alloc_rate_objects_per_second",
+     "Slab objects allocated per second during the last window of the duty cycle, by the "
+     "memory cgroup of the allocating task (cache \"other\": the cgroup's pairs outside the top "
+     "N).",
+     KX_GAUGE, PAIR_LABELS},
+    {"kmem_alloc_rate_bytes_per_second",
+     "Bytes of slab objects allocated per second during the last window of the duty cycle.",
+     KX_GAUGE, PAIR_LABELS},
+};
+
+static const struct kx_family fam_window = {
+    "kmem_alloc_rate_window_seconds",
+    "Length of the last window the allocation hooks were attached.", KX_GAUGE, {NULL}};
+static const struct kx_family fam_window_end = {"kmem_alloc_rate_window_end_timestamp_seconds",
+                                                "When the last window ended (Unix time).",
+                                                KX_GAUGE,
+                                                {NULL}};
+static const struct kx_family fam_windows = {
+    "kmem_alloc_rate_windows_total", "Windows of the duty cycle completed since the start.",
+    KX_COUNTER, {NULL}};
+static const struct kx_family fam_lost = {
+    "kmem_alloc_events_lost_total",
+    "Allocation events not counted (reason: table_full, missed) or allocations not followed to "
+    "their free (not_tracked: the live-object table was full).",
+    KX_COUNTER,
+    {"reason"}};
+static const struct kx_family fam_untracked = {
+    "kmem_alloc_untracked_frees_total",
+    "Frees of objects allocated before the tracer started (or its last reset): not credited.",
+    KX_COUNTER, {NULL}};
+static const struct kx_family fam_live_objects = {
+    "kmem_alloc_live_objects",
+    "Objects in the tracer's live-object table (allocated since the last reset and not freed, "
+    "or freed unseen).",
+    KX_GAUGE, {NULL}};
+static const struct kx_family fam_live_capacity = {
+    "kmem_alloc_live_objects_capacity", "Objects the live-object table can hold.", KX_GAUGE,
+    {NULL}};
+static const struct kx_family fam_resets = {
+    "kmem_alloc_live_table_resets_total",
+    "Times the live-object table was emptied, past half full: live bytes then restart from 0.",
+    KX_COUNTER, {NULL}};
 
 static uint64_t value(const struct kmem_alloc_entry *e, enum fam f)
 {
@@ -486,45 +534,21 @@ static uint64_t value(const struct kmem_alloc_entry *e, enum fam f)
     }
 }
 
-static void sample(struct kx_buf *b, enum fam f, const struct kmem_alloc_entry *e,
+static void sample(struct kx_buf *b, const struct kx_family *f, const struct kmem_alloc_entry *e,
                    const char *cache, uint64_t v)
 {
-    struct kx_label l[] = {
-        {"cgroup", e->cgroup},
-        {"pod", e->pod_name},
-        {"namespace", e->namespace_name},
-        {"container", e->container_name},
-        {"cache", cache},
-    };
-
-    kx_expo_sample_u64(b, fam[f].name, l, 5, v, KX_NO_TIMESTAMP);
+    kx_family_u64(b, f,
+                  KX_VALUES(e->cgroup, e->pod_name, e->namespace_name, e->container_name, cache),
+                  v, KX_NO_TIMESTAMP);
 }
 
-/* The labels of a rate sample (the same as the tracker's families). */
-static void rate_sample(struct kx_buf *b, const char *name, const struct kmem_alloc_entry *e,
-                        const char *cache, double v)
+static void rate_sample(struct kx_buf *b, const struct kx_family *f,
+                        const struct kmem_alloc_entry *e, const char *cache, double v)
 {
-    struct kx_label l[] = {
-        {"cgroup", e->cgroup},
-        {"pod", e->pod_name},
-        {"namespace", e->namespace_name},
-        {"container", e->container_name},
-        {"cache", cache},
-    };
-
-    kx_expo_sample_double(b, name, l, 5, v, KX_NO_TIMESTAMP);
+    kx_family_double(b, f,
+                     KX_VALUES(e->cgroup, e->pod_name, e->namespace_name, e->container_name, cache),
+                     v, KX_NO_TIMESTAMP);
 }
-
-static const struct {
-    const char *name, *help;
-} rate_fam[2] = {
-    {"kmem_alloc_rate_objects_per_second",
-     "Slab objects allocated per second during the last window of the duty cycle, by the "
-     "memory cgroup of the allocating task (cache \"other\": the cgroup's pairs outside the top "
-     "N)."},
-    {"kmem_alloc_rate_bytes_per_second",
-     "Bytes of slab objects allocated per second during the last window of the duty cycle."},
-};
 
 /* Rates mode: gauges of the last window; the top N pairs, the rest per cgroup as "other". */
 static void render_rates(struct kx_alloc *x, struct kx_buf *b)
@@ -533,7 +557,7 @@ static void render_rates(struct kx_alloc *x, struct kx_buf *b)
     double secs = t->seconds > 0 ? t->seconds : 1;
 
     for (int f = 0; f < 2; f++) {
-        kx_expo_family(b, rate_fam[f].name, rate_fam[f].help, "gauge");
+        kx_family_head(b, &rate_fam[f]);
         for (size_t i = 0; i < t->n;) {
             const struct kmem_alloc_entry *first = &t->v[i];
             uint64_t other = 0;
@@ -544,59 +568,38 @@ static void render_rates(struct kx_alloc *x, struct kx_buf *b)
                 uint64_t v = f == 0 ? e->allocs : e->bytes_alloc;
 
                 if (exported(x, e)) {
-                    rate_sample(b, rate_fam[f].name, e, e->cache, (double)v / secs);
+                    rate_sample(b, &rate_fam[f], e, e->cache, (double)v / secs);
                 } else {
                     other += v;
                     any_other = true;
                 }
             }
             if (any_other)
-                rate_sample(b, rate_fam[f].name, first, "other", (double)other / secs);
+                rate_sample(b, &rate_fam[f], first, "other", (double)other / secs);
         }
     }
-    kx_expo_family(b, "kmem_alloc_rate_window_seconds",
-                   "Length of the last window the allocation hooks were attached.", "gauge");
-    kx_expo_sample_double(b, "kmem_alloc_rate_window_seconds", NULL, 0, t->seconds,
-                          KX_NO_TIMESTAMP);
-    kx_expo_family(b, "kmem_alloc_rate_window_end_timestamp_seconds",
-                   "When the last window ended (Unix time).", "gauge");
-    kx_expo_sample_double(b, "kmem_alloc_rate_window_end_timestamp_seconds", NULL, 0,
-                          (double)t->window_end.tv_sec + (double)t->window_end.tv_nsec / 1e9,
-                          KX_NO_TIMESTAMP);
-    kx_expo_family(b, "kmem_alloc_rate_windows_total",
-                   "Windows of the duty cycle completed since the exporter started.", "counter");
-    kx_expo_sample_u64(b, "kmem_alloc_rate_windows_total", NULL, 0, x->windows, KX_NO_TIMESTAMP);
-    kx_expo_family(b, "kmem_alloc_events_lost_total",
-                   "Allocation events not counted (reason: table_full, missed).", "counter");
-    {
-        struct kx_label r[] = {{"reason", "table_full"}, {"reason", "missed"}};
-        uint64_t v[] = {x->lost_full, x->lost_missed};
-
-        for (int i = 0; i < 2; i++)
-            kx_expo_sample_u64(b, "kmem_alloc_events_lost_total", &r[i], 1, v[i], KX_NO_TIMESTAMP);
-    }
+    kx_family_head(b, &fam_window);
+    kx_family_double(b, &fam_window, KX_NO_VALUES, t->seconds, KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_window_end);
+    kx_family_double(b, &fam_window_end, KX_NO_VALUES,
+                     (double)t->window_end.tv_sec + (double)t->window_end.tv_nsec / 1e9,
+                     KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_windows);
+    kx_family_u64(b, &fam_windows, KX_NO_VALUES, x->windows, KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_lost);
+    kx_family_u64(b, &fam_lost, KX_VALUES("table_full"), x->lost_full, KX_NO_TIMESTAMP);
+    kx_family_u64(b, &fam_lost, KX_VALUES("missed"), x->lost_missed, KX_NO_TIMESTAMP);
 }
 
 /* Tracking: the live-object table's fill and resets. */
 static void render_live_table(struct kx_alloc *x, struct kx_buf *b)
 {
-    const struct kmem_alloc_table *t = &x->t;
-
-    kx_expo_family(b, "kmem_alloc_live_objects",
-                   "Objects in the tracer's live-object table (allocated since the last reset, "
-                   "not freed, or freed unseen).",
-                   "gauge");
-    kx_expo_sample_u64(b, "kmem_alloc_live_objects", NULL, 0, x->live, KX_NO_TIMESTAMP);
-    kx_expo_family(b, "kmem_alloc_live_objects_capacity",
-                   "Objects the live-object table can hold (--alloc-objects).", "gauge");
-    kx_expo_sample_u64(b, "kmem_alloc_live_objects_capacity", NULL, 0, x->live_cap,
-                       KX_NO_TIMESTAMP);
-    kx_expo_family(b, "kmem_alloc_live_table_resets_total",
-                   "Times the live-object table was emptied, past half full: live bytes then "
-                   "restart from 0.",
-                   "counter");
-    kx_expo_sample_u64(b, "kmem_alloc_live_table_resets_total", NULL, 0, t->resets,
-                       KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_live_objects);
+    kx_family_u64(b, &fam_live_objects, KX_NO_VALUES, x->live, KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_live_capacity);
+    kx_family_u64(b, &fam_live_capacity, KX_NO_VALUES, x->live_cap, KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_resets);
+    kx_family_u64(b, &fam_resets, KX_NO_VALUES, x->t.resets, KX_NO_TIMESTAMP);
 }
 
 void kx_alloc_render(struct kx_alloc *x, struct kx_buf *b)
@@ -614,7 +617,7 @@ void kx_alloc_render(struct kx_alloc *x, struct kx_buf *b)
     for (int f = 0; f < F_COUNT; f++) {
         if (f == F_LIVE && !t->tracking)
             continue; /* counts only: frees are not matched to allocations */
-        kx_expo_family(b, fam[f].name, fam[f].help, fam[f].type);
+        kx_family_head(b, &fam[f]);
         /* Entries come sorted by cgroup: "other" sums a run of one cgroup. */
         for (size_t i = 0; i < t->n;) {
             const struct kmem_alloc_entry *first = &t->v[i];
@@ -630,10 +633,10 @@ void kx_alloc_render(struct kx_alloc *x, struct kx_buf *b)
                 const struct pair *p = exported(x, e);
 
                 if (p && f < F_COUNTERS) {
-                    sample(b, (enum fam)f, e, e->cache, value(e, (enum fam)f) - p->base[f]);
+                    sample(b, &fam[f], e, e->cache, value(e, (enum fam)f) - p->base[f]);
                     other += p->base[f];
                 } else if (p) {
-                    sample(b, (enum fam)f, e, e->cache, value(e, (enum fam)f));
+                    sample(b, &fam[f], e, e->cache, value(e, (enum fam)f));
                 } else {
                     other += value(e, (enum fam)f);
                     other_net += kmem_alloc_net(e);
@@ -641,33 +644,23 @@ void kx_alloc_render(struct kx_alloc *x, struct kx_buf *b)
                 }
             }
             if (any_other || (f < F_COUNTERS && other))
-                sample(b, (enum fam)f, first, "other",
+                sample(b, &fam[f], first, "other",
                        f != F_LIVE     ? other
                        : other_net > 0 ? (uint64_t)other_net
                                        : 0);
         }
     }
-    kx_expo_family(b, "kmem_alloc_untracked_frees_total",
-                   "Frees of objects allocated before the tracer started (not credited).",
-                   "counter");
+    kx_family_head(b, &fam_untracked);
     {
         uint64_t n = 0;
 
         for (size_t i = 0; i < t->n; i++)
             if (t->v[i].cgid == KMEM_ALLOC_CGID_UNTRACKED)
                 n += t->v[i].frees;
-        kx_expo_sample_u64(b, "kmem_alloc_untracked_frees_total", NULL, 0, n, KX_NO_TIMESTAMP);
+        kx_family_u64(b, &fam_untracked, KX_NO_VALUES, n, KX_NO_TIMESTAMP);
     }
-    kx_expo_family(b, "kmem_alloc_events_lost_total",
-                   "Allocation events not counted (reason: table_full, missed) or allocations "
-                   "not followed to their free (not_tracked).",
-                   "counter");
-    {
-        struct kx_label r[] = {
-            {"reason", "table_full"}, {"reason", "missed"}, {"reason", "not_tracked"}};
-        uint64_t v[] = {t->dropped, t->missed, t->not_tracked};
-
-        for (int i = 0; i < 3; i++)
-            kx_expo_sample_u64(b, "kmem_alloc_events_lost_total", &r[i], 1, v[i], KX_NO_TIMESTAMP);
-    }
+    kx_family_head(b, &fam_lost);
+    kx_family_u64(b, &fam_lost, KX_VALUES("table_full"), t->dropped, KX_NO_TIMESTAMP);
+    kx_family_u64(b, &fam_lost, KX_VALUES("missed"), t->missed, KX_NO_TIMESTAMP);
+    kx_family_u64(b, &fam_lost, KX_VALUES("not_tracked"), t->not_tracked, KX_NO_TIMESTAMP);
 }
