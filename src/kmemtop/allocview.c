@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "allocview.h"
+#include "jsonw.h"
 
 /* ---- names and sorting ---- */
 
@@ -426,82 +427,81 @@ void kt_alloc_screen(struct kt_sink *s, const struct kmem_alloc_table *t,
     alloc_render(s, t, prev, sort, true, NULL, &scr);
 }
 
-/* ---- JSON ---- */
-
-static void json_kv_str(FILE *f, const char *key, const char *v, bool null_if_empty)
-{
-    fprintf(f, ", \"%s\": ", key);
-    if (null_if_empty && (!v || !*v))
-        fputs("null", f);
-    else
-        kt_json_string(f, v);
-}
+/* ---- JSON (docs/alloc.md), through the common JSON writer ---- */
 
 static int alloc_json(FILE *f, const struct kmem_alloc_table *t, uint64_t live, uint64_t map_bytes,
                       const char *layout)
 {
     size_t n;
     struct row *r = make_rows(t, NULL, 'n', &n);
-    bool first = true;
+    struct kmem_jw w = {.f = f};
 
     if (!r)
         return -ENOMEM;
-    fprintf(f, "{\n  \"version\": \"%s\",\n  \"seconds\": %.3f,\n  \"tracking\": %s,\n",
-            KMEM_VERSION, t->seconds, t->tracking ? "true" : "false");
-    fprintf(f, "  \"mode\": \"%s\",\n  \"charged_only\": %s,\n  \"kfree_named\": %s,\n",
-            t->mode == KMEM_ALLOC_RATES    ? "rates"
-            : t->mode == KMEM_ALLOC_COUNTS ? "counts"
-                                           : "track",
-            t->charged_only ? "true" : "false", t->kfree_named ? "true" : "false");
-    fprintf(f, "  \"cgroup_layout\": \"%s\",\n", layout);
-    fprintf(f,
-            "  \"events\": %" PRIu64 ",\n  \"events_lost\": %" PRIu64
-            ",\n  \"frees_seen_at_reuse\": %" PRIu64 ",\n  \"events_missed\": %" PRIu64
-            ",\n  \"not_tracked\": %" PRIu64 ",\n  \"bulk_traced\": %s,\n",
-            t->events, t->dropped, t->reused, t->missed, t->not_tracked,
-            t->bulk_traced ? "true" : "false");
+    kmem_jw_obj(&w, NULL);
+    kmem_jw_str(&w, "version", KMEM_VERSION);
+    kmem_jw_key(&w, "seconds");
+    fprintf(f, "%.3f", t->seconds);
+    kmem_jw_bool(&w, "tracking", t->tracking);
+    kmem_jw_str(&w, "mode",
+                t->mode == KMEM_ALLOC_RATES    ? "rates"
+                : t->mode == KMEM_ALLOC_COUNTS ? "counts"
+                                               : "track");
+    kmem_jw_bool(&w, "charged_only", t->charged_only);
+    kmem_jw_bool(&w, "kfree_named", t->kfree_named);
+    kmem_jw_str(&w, "cgroup_layout", layout);
+    kmem_jw_u64(&w, "events", t->events);
+    kmem_jw_u64(&w, "events_lost", t->dropped);
+    kmem_jw_u64(&w, "frees_seen_at_reuse", t->reused);
+    kmem_jw_u64(&w, "events_missed", t->missed);
+    kmem_jw_u64(&w, "not_tracked", t->not_tracked);
+    kmem_jw_bool(&w, "bulk_traced", t->bulk_traced);
     if (t->tracking)
-        fprintf(f, "  \"live_objects\": %" PRIu64 ",\n", live);
-    fprintf(f, "  \"bpf_map_bytes\": %" PRIu64 ",\n  \"entries\": [", map_bytes);
+        kmem_jw_u64(&w, "live_objects", live);
+    kmem_jw_u64(&w, "bpf_map_bytes", map_bytes);
+    kmem_jw_arr(&w, "entries");
     for (size_t i = 0; i < n; i++) {
         const struct kmem_alloc_entry *e = r[i].e;
 
-        fprintf(f, "%s\n    {\"cgroup\": ", first ? "" : ",");
-        first = false;
-        kt_json_string(f, e->cgroup);
-        fprintf(f, ", \"cgroup_id\": %" PRIu64 ", \"removed\": %s", e->cgid,
-                e->removed ? "true" : "false");
-        json_kv_str(f, "namespace", e->namespace_name, true);
-        json_kv_str(f, "pod", e->pod_name, true);
-        json_kv_str(f, "container", e->container_name, true);
-        json_kv_str(f, "cache", e->cache, false);
-        fprintf(f,
-                ", \"object_size\": %" PRIu32 ", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
-                ", \"bytes_allocated\": %" PRIu64 ", \"bytes_freed\": %" PRIu64
-                ", \"net_bytes\": %" PRId64 ", \"net_objects\": %" PRId64
-                ", \"accounted\": %s, \"accounted_allocs\": %" PRIu64
-                ", \"accounted_bytes\": %" PRIu64 ", \"not_followed\": %" PRIu64
-                ", \"sheaves\": %s, \"frees_short\": %s}",
-                e->objsize, e->allocs, e->frees, e->bytes_alloc, e->bytes_freed, r[i].net,
-                kmem_alloc_net_objects(e),
-                e->allocs && e->acc_allocs == e->allocs ? "true" : "false", e->acc_allocs,
-                e->acc_bytes, e->nf_allocs, e->sheaves ? "true" : "false",
-                r[i].short_frees ? "true" : "false");
+        kmem_jw_obj(&w, NULL);
+        kmem_jw_str(&w, "cgroup", e->cgroup);
+        kmem_jw_u64(&w, "cgroup_id", e->cgid);
+        kmem_jw_bool(&w, "removed", e->removed);
+        kmem_jw_str_or_null(&w, "namespace", e->namespace_name);
+        kmem_jw_str_or_null(&w, "pod", e->pod_name);
+        kmem_jw_str_or_null(&w, "container", e->container_name);
+        kmem_jw_str(&w, "cache", e->cache);
+        kmem_jw_u64(&w, "object_size", e->objsize);
+        kmem_jw_u64(&w, "allocs", e->allocs);
+        kmem_jw_u64(&w, "frees", e->frees);
+        kmem_jw_u64(&w, "bytes_allocated", e->bytes_alloc);
+        kmem_jw_u64(&w, "bytes_freed", e->bytes_freed);
+        kmem_jw_i64(&w, "net_bytes", r[i].net);
+        kmem_jw_i64(&w, "net_objects", kmem_alloc_net_objects(e));
+        kmem_jw_bool(&w, "accounted", e->allocs && e->acc_allocs == e->allocs);
+        kmem_jw_u64(&w, "accounted_allocs", e->acc_allocs);
+        kmem_jw_u64(&w, "accounted_bytes", e->acc_bytes);
+        kmem_jw_u64(&w, "not_followed", e->nf_allocs);
+        kmem_jw_bool(&w, "sheaves", e->sheaves);
+        kmem_jw_bool(&w, "frees_short", r[i].short_frees);
+        kmem_jw_obj_end(&w);
     }
-    fputs(n ? "\n  ],\n  \"untracked_frees\": [" : "],\n  \"untracked_frees\": [", f);
-    first = true;
+    kmem_jw_arr_end(&w);
+    kmem_jw_arr(&w, "untracked_frees");
     for (size_t i = 0; i < t->n; i++) {
         const struct kmem_alloc_entry *e = &t->v[i];
 
         if (e->cgid != KMEM_ALLOC_CGID_UNTRACKED)
             continue;
-        fprintf(f, "%s\n    {\"cache\": ", first ? "" : ",");
-        first = false;
-        kt_json_string(f, e->cache);
-        fprintf(f, ", \"frees\": %" PRIu64 ", \"bytes_freed\": %" PRIu64 "}", e->frees,
-                e->bytes_freed);
+        kmem_jw_obj(&w, NULL);
+        kmem_jw_str(&w, "cache", e->cache);
+        kmem_jw_u64(&w, "frees", e->frees);
+        kmem_jw_u64(&w, "bytes_freed", e->bytes_freed);
+        kmem_jw_obj_end(&w);
     }
-    fputs(first ? "]\n}\n" : "\n  ]\n}\n", f);
+    kmem_jw_arr_end(&w);
+    kmem_jw_obj_end(&w);
+    fputc('\n', f);
     free(r);
     return ferror(f) ? -EIO : 0;
 }

@@ -15,6 +15,7 @@
 #include <linux/types.h>
 
 #include "alloc_int.h"
+#include "buf.h"
 #include "../bpf/kmem_alloc.h"
 
 /* The counters' enum indexes arrays of the same length in allocread.c. */
@@ -51,26 +52,6 @@ size_t kmem_alloc_lower_bound(const void *base, size_t n, size_t size, const voi
     }
     *found = lo < n && cmp(key, (const char *)base + lo * size) == 0;
     return lo;
-}
-
-int kmem_alloc_grow(void **v, size_t n, size_t *cap, size_t size, size_t first)
-{
-    size_t c;
-    void *p;
-
-    if (n < *cap)
-        return 0;
-    c = *cap ? *cap : first;
-    if (*cap && __builtin_mul_overflow(*cap, (size_t)2, &c))
-        return -ENOMEM;
-    if (__builtin_mul_overflow(c, size, &(size_t){0}))
-        return -ENOMEM;
-    p = realloc(*v, c * size);
-    if (!p)
-        return -ENOMEM;
-    *v = p;
-    *cap = c;
-    return 0;
 }
 
 const char *kmem_alloc_kmalloc_name(uint64_t key, char *buf, size_t len)
@@ -146,7 +127,7 @@ static struct cg_name *cg_insert(struct kmem_alloc *a, uint64_t id)
 
     if (found)
         return &a->cgs[i];
-    if (kmem_alloc_grow((void **)&a->cgs, a->n_cgs, &a->cap_cgs, sizeof(*a->cgs), 64))
+    if (kmem_grow((void **)&a->cgs, &a->cap_cgs, a->n_cgs + 1, sizeof(*a->cgs)))
         return NULL;
     memmove(&a->cgs[i + 1], &a->cgs[i], (a->n_cgs - i) * sizeof(*a->cgs));
     a->n_cgs++;
@@ -165,7 +146,7 @@ static int set_str(struct kmem_alloc *a, char **dst, const char *src)
         src = "";
     if (*dst && strcmp(*dst, src) == 0)
         return 0;
-    if (*dst && kmem_alloc_grow((void **)&a->old, a->n_old, &a->cap_old, sizeof(*a->old), 16))
+    if (*dst && kmem_grow((void **)&a->old, &a->cap_old, a->n_old + 1, sizeof(*a->old)))
         return -ENOMEM;
     c = strdup(src);
     if (!c)
@@ -278,7 +259,7 @@ static const char *intern(struct kmem_alloc *a, const char *name)
 
     if (found)
         return a->names[lo];
-    if (kmem_alloc_grow((void **)&a->names, a->n_names, &a->cap_names, sizeof(*a->names), 256))
+    if (kmem_grow((void **)&a->names, &a->cap_names, a->n_names + 1, sizeof(*a->names)))
         return NULL;
     copy = strdup(name);
     if (!copy)
@@ -300,7 +281,7 @@ struct cache_name *kmem_alloc_cache_insert(struct kmem_alloc *a, uint64_t key, c
     in = intern(a, name);
     if (!in)
         return NULL;
-    if (kmem_alloc_grow((void **)&a->caches, a->n_caches, &a->cap_caches, sizeof(*a->caches), 256))
+    if (kmem_grow((void **)&a->caches, &a->cap_caches, a->n_caches + 1, sizeof(*a->caches)))
         return NULL;
     memmove(&a->caches[i + 1], &a->caches[i], (a->n_caches - i) * sizeof(*a->caches));
     a->n_caches++;
@@ -332,7 +313,7 @@ void kmem_alloc_free_names(struct kmem_alloc *a)
 
 int kmem_alloc_table_push(struct kmem_alloc_table *t, struct kmem_alloc_entry **e)
 {
-    if (kmem_alloc_grow((void **)&t->v, t->n, &t->cap, sizeof(*t->v), 1024))
+    if (kmem_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
         return -ENOMEM;
     *e = &t->v[t->n++];
     memset(*e, 0, sizeof(**e));

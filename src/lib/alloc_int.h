@@ -71,13 +71,6 @@ void kmem_alloc_seterr(char *buf, size_t len, const char *fmt, ...)
 size_t kmem_alloc_lower_bound(const void *base, size_t n, size_t size, const void *key,
                               int (*cmp)(const void *key, const void *elem), bool *found);
 
-/*
- * Room for one more element in *@v (@n used, *@cap allocated, @size bytes
- * each): doubles the capacity from @first, with the size checked for
- * overflow. 0 or -ENOMEM (then *@v is unchanged).
- */
-int kmem_alloc_grow(void **v, size_t n, size_t *cap, size_t size, size_t first);
-
 size_t kmem_alloc_cache_find(const struct kmem_alloc *a, uint64_t key, bool *found);
 struct cache_name *kmem_alloc_cache_insert(struct kmem_alloc *a, uint64_t key, const char *name);
 

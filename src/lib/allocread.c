@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "alloc_int.h"
+#include "buf.h"
 #include "kmem_alloc.h"
 #include "kmem_alloc.skel.h"
 
@@ -225,7 +226,7 @@ static int read_rates(struct kmem_alloc *a, struct kmem_alloc_table *t, __u64 *p
 
         key = next;
         prev = &key;
-        if (kmem_alloc_grow((void **)&keys, nk, &capk, sizeof(*keys), 256)) {
+        if (kmem_grow((void **)&keys, &capk, nk + 1, sizeof(*keys))) {
             rc = -ENOMEM;
             break;
         }
