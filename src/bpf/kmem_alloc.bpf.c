@@ -553,13 +553,15 @@ static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_
     on_alloc(ptr, &k, (__u32)bytes_alloc);
 }
 
-/* The cache of an object (Linux 6.13+): names the cache of a kfree(). */
+/*
+ * The cache of an object (Linux 6.13+): names the cache of a kfree(). Only
+ * the program kfree_named calls it, and the loader loads that one only
+ * where the kernel has the kfunc (older verifiers refuse a call to an
+ * unresolved kfunc even where it cannot run).
+ */
 extern struct kmem_cache *bpf_get_kmem_cache(__u64 addr) __ksym __weak;
-#ifndef bpf_ksym_exists /* libbpf before 1.2 */
-#define bpf_ksym_exists(sym) (!!(sym))
-#endif
 
-static __always_inline void do_kfree(const void *ptr)
+static __always_inline void do_kfree(const void *ptr, bool named)
 {
     struct ckey k = {.cache = KMEM_ALLOC_KFREE, .hash = KMEM_ALLOC_KFREE};
     __u32 size = 0;
@@ -569,7 +571,7 @@ static __always_inline void do_kfree(const void *ptr)
     if (track && track_free((__u64)ptr))
         return;
     /* Not an object of the trace: name its cache where the kernel can. */
-    if (bpf_ksym_exists(bpf_get_kmem_cache)) {
+    if (named) {
         struct kmem_cache *s = bpf_get_kmem_cache((__u64)ptr);
 
         if (s) {
@@ -677,14 +679,22 @@ int BPF_PROG(kmalloc_nested, unsigned long call_site, const void *ptr, size_t by
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
 {
-    FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr));
+    FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr, false));
+    return 0;
+}
+
+/* kfree with bpf_get_kmem_cache() (6.13+), loaded instead of kfree there. */
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_named, unsigned long call_site, const void *ptr)
+{
+    FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr, true));
     return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
 {
-    NESTED(CLAIM_KFREE, ptr, do_kfree(ptr));
+    NESTED(CLAIM_KFREE, ptr, do_kfree(ptr, false));
     return 0;
 }
 

@@ -449,6 +449,7 @@ static int alloc_json(FILE *f, const struct kmem_alloc_table *t, uint64_t live, 
                                                : "track");
     kmem_jw_bool(&w, "charged_only", t->charged_only);
     kmem_jw_bool(&w, "kfree_named", t->kfree_named);
+    kmem_jw_str(&w, "fentry_error", t->fentry_error ? t->fentry_error : "");
     kmem_jw_str(&w, "cgroup_layout", layout);
     kmem_jw_u64(&w, "events", t->events);
     kmem_jw_u64(&w, "events_lost", t->dropped);

@@ -93,6 +93,7 @@ struct kmem_alloc_table {
     enum kmem_alloc_mode mode;
     bool charged_only;      /* rates through the memcg charge hook: charged allocations only */
     bool kfree_named;       /* kfree()'s cache named by bpf_get_kmem_cache() (6.13+) */
+    const char *fentry_error; /* why fentry/fexit programs are not used ("" when they are) */
     uint64_t resets;        /* live-object table resets so far (tracking, the exporter) */
     struct timespec window_start, window_end; /* rates: CLOCK_REALTIME of the window */
 };

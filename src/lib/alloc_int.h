@@ -49,6 +49,7 @@ struct kmem_alloc {
     struct timespec real_start; /* CLOCK_REALTIME of the same moment */
     uint64_t resets;            /* live-object table resets (kmem_alloc_reset_live) */
     char err[512];
+    char fentry_err[512]; /* why the programs with fentry/fexit did not load ("" if they did) */
     struct cache_name *caches; /* sorted by key */
     size_t n_caches, cap_caches;
     char **names; /* every cache name once, sorted */

@@ -111,15 +111,64 @@ static bool privileged(void)
  */
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 static char libbpf_last[256];
+/*
+ * The verifier's reason, from libbpf's "prog 'X': -- BEGIN PROG LOAD LOG --
+ * ... -- END PROG LOAD LOG --" message: the program and the last line of
+ * the log before the instruction count (the error). Guarded by load_lock.
+ */
+static char libbpf_verifier[384];
+
+static void keep_verifier_reason(const char *msg)
+{
+    const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --"), *e, *p, *q;
+    const char *name = strstr(msg, "prog '");
+    char prog[64] = "";
+
+    if (!b)
+        return;
+    if (name && name < b) {
+        name += 6;
+        q = strchr(name, '\'');
+        if (q && q - name < (long)sizeof(prog))
+            snprintf(prog, sizeof(prog), "%.*s", (int)(q - name), name);
+    }
+    e = strstr(b, "-- END PROG LOAD LOG --");
+    if (!e)
+        e = b + strlen(b);
+    /* The last line that is not the count of processed instructions. */
+    for (p = e; p > b;) {
+        const char *end = p;
+
+        while (end > b && (end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        q = end;
+        while (q > b && q[-1] != '\n')
+            q--;
+        if (end > q && strncmp(q, "processed ", 10) != 0 && strncmp(q, "verification time", 17) &&
+            strncmp(q, "stack depth", 11) && strncmp(q, "-- BEGIN", 8)) {
+            snprintf(libbpf_verifier, sizeof(libbpf_verifier), "verifier, program %s: %.*s",
+                     prog[0] ? prog : "?", (int)(end - q), q);
+            return;
+        }
+        p = q;
+        if (p > b)
+            p--;
+    }
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+    static char msg[16384];
     char line[256];
     size_t n;
 
     if (level == LIBBPF_DEBUG)
         return 0;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    n = strlen(line);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    keep_verifier_reason(msg);
+    n = strnlen(msg, sizeof(line) - 1);
+    memcpy(line, msg, n);
+    line[n] = '\0';
     while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
         line[--n] = '\0';
     if (n)
@@ -137,6 +186,7 @@ struct kernel_bits {
     bool free_bulk, kvfree_call_rcu;
     bool kvfree_old_abi; /* 6.1: kvfree_call_rcu(struct rcu_head *, rcu_callback_t) */
     bool memcg_hook;     /* __memcg_slab_post_alloc_hook(s, lru, flags, size, p) (6.10+) */
+    bool kmem_cache_kfunc; /* bpf_get_kmem_cache() (6.13+) */
 };
 
 /* Is the function @name there with a parameter @i that is a pointer to a function? */
@@ -213,6 +263,7 @@ static int check_kernel(struct kernel_bits *kb, char *err, size_t errlen)
     kb->free_bulk = btf__find_by_name_kind(btf, "kmem_cache_free_bulk", BTF_KIND_FUNC) > 0;
     kb->kvfree_call_rcu = btf__find_by_name_kind(btf, "kvfree_call_rcu", BTF_KIND_FUNC) > 0;
     kb->kvfree_old_abi = param_is_func_ptr(btf, "kvfree_call_rcu", 1);
+    kb->kmem_cache_kfunc = btf__find_by_name_kind(btf, "bpf_get_kmem_cache", BTF_KIND_FUNC) > 0;
     {
         int id = btf__find_by_name_kind(btf, "__memcg_slab_post_alloc_hook", BTF_KIND_FUNC);
         const struct btf_type *f = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
@@ -259,6 +310,7 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
     int rc;
 
     libbpf_last[0] = '\0';
+    libbpf_verifier[0] = '\0';
     sk = kmem_alloc_bpf__open();
     if (!sk) {
         rc = -errno;
@@ -308,7 +360,8 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
     bpf_program__set_autoload(sk->progs.kmem_cache_alloc, !rates);
     bpf_program__set_autoload(sk->progs.kmem_cache_free, !rates);
     bpf_program__set_autoload(sk->progs.kmalloc, !rates);
-    bpf_program__set_autoload(sk->progs.kfree, !rates);
+    bpf_program__set_autoload(sk->progs.kfree, !rates && !kb->kmem_cache_kfunc);
+    bpf_program__set_autoload(sk->progs.kfree_named, !rates && kb->kmem_cache_kfunc);
     bpf_program__set_autoload(sk->progs.kmem_cache_free_nested, a->tracking);
     bpf_program__set_autoload(sk->progs.kfree_nested, a->tracking);
     bpf_program__set_autoload(sk->progs.kmem_cache_alloc_nested, false);
@@ -331,10 +384,12 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
                    "the kernel refused to load the BPF tracer (%s): needs root, or CAP_BPF "
                    "and CAP_PERFMON; kernel lockdown (/sys/kernel/security/lockdown) "
                    "also forbids it%s%s",
-                   strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
+                   strerror(-rc), libbpf_verifier[0] || libbpf_last[0] ? "; libbpf: " : "",
+                   libbpf_verifier[0] ? libbpf_verifier : libbpf_last);
         else
             seterr(err, errlen, "cannot load the BPF tracer: %s%s%s", strerror(-rc),
-                   libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
+                   libbpf_verifier[0] || libbpf_last[0] ? "; libbpf: " : "",
+                   libbpf_verifier[0] ? libbpf_verifier : libbpf_last);
         kmem_alloc_bpf__destroy(sk);
         return rc;
     }
@@ -367,18 +422,9 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
     }
     a->skel = sk;
     a->memcg_hook = hook;
+    a->kfree_named = !rates && kb->kmem_cache_kfunc;
     a->extras = !rates && extras && (kb->alloc_bulk || kb->free_bulk || kb->kvfree_call_rcu);
     return 0;
-}
-
-/* Does the running kernel have the kfunc bpf_get_kmem_cache (6.13+)? */
-static bool has_kmem_cache_kfunc(void)
-{
-    struct btf *btf = btf__load_vmlinux_btf();
-    bool yes = btf && btf__find_by_name_kind(btf, "bpf_get_kmem_cache", BTF_KIND_FUNC) > 0;
-
-    btf__free(btf);
-    return yes;
 }
 
 int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, char *err,
@@ -415,6 +461,8 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
         /* fentry/fexit (trampolines) are missing on some kernels and arches, or
          * refused by a security module: then without them. */
         rc = o->no_fentry ? -1 : load_tracer(a, o, &kb, true, err, errlen);
+        if (rc && !o->no_fentry && err && errlen)
+            snprintf(a->fentry_err, sizeof(a->fentry_err), "%s", err);
         if (rc)
             rc = load_tracer(a, o, &kb, false, err, errlen);
     }
@@ -424,7 +472,6 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
         free(a);
         return rc;
     }
-    a->kfree_named = a->mode != KMEM_ALLOC_RATES && has_kmem_cache_kfunc();
     clock_gettime(CLOCK_MONOTONIC, &a->start);
     clock_gettime(CLOCK_REALTIME, &a->real_start);
     *out = a;

@@ -96,7 +96,9 @@ static uint64_t missed_events(const struct kmem_alloc *a)
         {a->skel->progs.kmem_cache_alloc, a->skel->progs.kmem_cache_alloc_nested},
         {a->skel->progs.kmem_cache_free, a->skel->progs.kmem_cache_free_nested},
         {a->skel->progs.kmalloc, a->skel->progs.kmalloc_nested},
-        {a->skel->progs.kfree, a->skel->progs.kfree_nested},
+        {bpf_program__fd(a->skel->progs.kfree) >= 0 ? a->skel->progs.kfree
+                                                    : a->skel->progs.kfree_named,
+         a->skel->progs.kfree_nested},
         {a->skel->progs.kmem_cache_alloc_bulk, NULL},
         {a->skel->progs.kmem_cache_free_bulk, NULL},
         {a->skel->progs.kvfree_call_rcu, NULL},
@@ -261,6 +263,7 @@ int kmem_alloc_read(struct kmem_alloc *a, struct kmem_alloc_table *t)
     t->bulk_traced = a->extras;
     t->charged_only = a->memcg_hook;
     t->kfree_named = a->kfree_named;
+    t->fentry_error = a->fentry_err;
     t->resets = a->resets;
     clock_gettime(CLOCK_MONOTONIC, &now);
     t->seconds =

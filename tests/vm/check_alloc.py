@@ -86,6 +86,9 @@ def main():
     c.note("rates: %s; tracker: bulk_traced=%s kfree_named=%s events=%d missed=%d lost=%d" % (
         "memcg charge hook" if r.get("charged_only") else "tracepoints", t.get("bulk_traced"),
         t.get("kfree_named"), t["events"], t["events_missed"], t["events_lost"]))
+    for tag, d in (("rates", r), ("track", t)):
+        if d.get("fentry_error"):
+            c.note("%s: without fentry/fexit: %s" % (tag, d["fentry_error"]))
     c.eq("rates: mode", "rates", r.get("mode"))
     c.ok(t.get("bulk_traced") is True, "track: fentry/fexit programs loaded (bulk, kfree_rcu)")
     if m and (int(m.group(1)), int(m.group(2))) >= (6, 10):
@@ -107,10 +110,26 @@ def main():
         slack = 2 * s0[cache][1] + cpp + 16
         d = s2[cache][0] - s0[cache][0]
         net = machine_net(t, cache)
-        c.ok(abs(net - d) <= slack, "track: %s net over every cgroup %d = slabinfo change %d "
-             "+- %d" % (cache, net, d, slack))
+        sheaves = any(e.get("sheaves") for e in t["entries"] if e["cache"] == cache)
+        if sheaves:
+            # Objects freed into a CPU's sheaves or the node's barn stay
+            # "active" in /proc/slabinfo: only an upper bound holds there.
+            c.ok(net <= d + slack, "track: %s net over every cgroup %d <= slabinfo change %d "
+                 "+ %d (sheaves)" % (cache, net, d, slack))
+        else:
+            c.ok(abs(net - d) <= slack, "track: %s net over every cgroup %d = slabinfo change "
+                 "%d +- %d" % (cache, net, d, slack))
         compared += 1
     c.ok(compared == 2, "compared %d caches with /proc/slabinfo" % compared)
+    # kfree_rcu() counted once: maple_node frees its nodes with kfree_rcu()
+    # (sheaves on 7.x, whose frees reach no tracepoint but kvfree_call_rcu's
+    # fentry). A free counted at kfree_rcu() and again at the real free would
+    # show as a free of an object older than the trace, for nearly every one.
+    mn = sum(e["allocs"] for e in t["entries"] if e["cache"] == "maple_node")
+    mu = sum(e["frees"] for e in t.get("untracked_frees", []) if e["cache"] == "maple_node")
+    if mn >= 100:
+        c.ok(mu * 10 <= mn, "track: maple_node frees of older objects %d <= 10%% of the %d "
+             "allocated in the trace (none counted twice)" % (mu, mn))
     # Every other named cache, as notes: where they differ by more than a slab.
     for cache in sorted(set(s0) & set(s2)):
         if cache.startswith(("kmalloc", "dma-kmalloc")) or cache in ("dentry",
