@@ -39,6 +39,26 @@ const volatile __u32 obj_bits = 16;            /* 2^obj_bits buckets of live obj
 const volatile bool empty = false;             /* benchmarks: programs that return at once */
 const volatile bool rates = false;             /* cheap mode: allocation counts only */
 const volatile bool kvfree_old_abi = false;    /* 6.1: kvfree_call_rcu(head, func) */
+const volatile bool ctx_void = true;           /* the verifier lets us read void * arguments */
+
+/*
+ * Argument @i of a tracing program when its type is a pointer to void (or
+ * to a pointer): verifiers before Linux 6.16 refuse to read those from the
+ * context ("invalid bpf_context access"); there (ctx_void false, the loader
+ * retries) it is read with a helper. The load is an asm statement so that
+ * it stays inside its branch, which the verifier then never visits.
+ */
+static __always_inline __u64 arg_ptr(unsigned long long *ctx, int i)
+{
+    __u64 v = 0;
+
+    if (ctx_void)
+        /* A load at a constant offset from the context register itself. */
+        asm volatile("%0 = *(u64 *)(%1 + %2)" : "=r"(v) : "r"(ctx), "i"(i * 8));
+    else
+        bpf_probe_read_kernel(&v, sizeof(v), &ctx[i]);
+    return v;
+}
 
 /* Sizes are set by the loader (bpf_map__set_max_entries). Both arrays are
  * mmap()ed by the loader, which also makes their values page-aligned: a slot
@@ -630,70 +650,88 @@ struct {
     } while (0)
 
 SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr_, struct kmem_cache *s,
              gfp_t gfp, int node)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     FIRST(CLAIM_CACHE_ALLOC, nested_alloc, ptr, do_cache_alloc(ptr, s, gfp));
     return 0;
 }
 
 SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(kmem_cache_alloc_nested, unsigned long call_site, const void *ptr,
+int BPF_PROG(kmem_cache_alloc_nested, unsigned long call_site, const void *ptr_,
              struct kmem_cache *s, gfp_t gfp, int node)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     NESTED(CLAIM_CACHE_ALLOC, ptr, do_cache_alloc(ptr, s, gfp));
     return 0;
 }
 
 SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr_, const struct kmem_cache *s)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     FIRST(CLAIM_CACHE_FREE, nested_free, ptr, do_cache_free(ptr, s));
     return 0;
 }
 
 SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr,
+int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr_,
              const struct kmem_cache *s)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     NESTED(CLAIM_CACHE_FREE, ptr, do_cache_free(ptr, s));
     return 0;
 }
 
 SEC("tp_btf/kmalloc")
-int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr_, size_t bytes_req,
              size_t bytes_alloc, gfp_t gfp)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     FIRST(CLAIM_KMALLOC, nested_alloc, ptr, do_kmalloc(ptr, bytes_alloc, gfp));
     return 0;
 }
 
 SEC("tp_btf/kmalloc")
-int BPF_PROG(kmalloc_nested, unsigned long call_site, const void *ptr, size_t bytes_req,
+int BPF_PROG(kmalloc_nested, unsigned long call_site, const void *ptr_, size_t bytes_req,
              size_t bytes_alloc, gfp_t gfp)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     NESTED(CLAIM_KMALLOC, ptr, do_kmalloc(ptr, bytes_alloc, gfp));
     return 0;
 }
 
 SEC("tp_btf/kfree")
-int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
+int BPF_PROG(kfree, unsigned long call_site, const void *ptr_)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr, false));
     return 0;
 }
 
 /* kfree with bpf_get_kmem_cache() (6.13+), loaded instead of kfree there. */
 SEC("tp_btf/kfree")
-int BPF_PROG(kfree_named, unsigned long call_site, const void *ptr)
+int BPF_PROG(kfree_named, unsigned long call_site, const void *ptr_)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr, true));
     return 0;
 }
 
 SEC("tp_btf/kfree")
-int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
+int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr_)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     NESTED(CLAIM_KFREE, ptr, do_kfree(ptr, false));
     return 0;
 }
@@ -730,8 +768,10 @@ static long bulk_one(__u32 i, void *data)
 }
 
 SEC("fexit/kmem_cache_alloc_bulk_noprof")
-int BPF_PROG(kmem_cache_alloc_bulk, struct kmem_cache *s, gfp_t gfp, size_t size, void **p, int ret)
+int BPF_PROG(kmem_cache_alloc_bulk, struct kmem_cache *s, gfp_t gfp, size_t size, void **p_,
+             int ret)
 {
+    void **p = (void **)arg_ptr(ctx, 3);
     struct bulk_ctx c = {.p = p, .alloc = true};
 
     if (!s || ret <= 0)
@@ -743,8 +783,9 @@ int BPF_PROG(kmem_cache_alloc_bulk, struct kmem_cache *s, gfp_t gfp, size_t size
 }
 
 SEC("fentry/kmem_cache_free_bulk")
-int BPF_PROG(kmem_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
+int BPF_PROG(kmem_cache_free_bulk, struct kmem_cache *s, size_t size, void **p_)
 {
+    void **p = (void **)arg_ptr(ctx, 2);
     struct bulk_ctx c = {.p = p, .k = {.cache = KMEM_ALLOC_KFREE, .hash = KMEM_ALLOC_KFREE}};
 
     /* s is NULL for kfree_bulk(): each object's own cache, unknown here. */
@@ -757,9 +798,9 @@ int BPF_PROG(kmem_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
 }
 
 SEC("fentry/kvfree_call_rcu")
-int BPF_PROG(kvfree_call_rcu, struct callback_head *head, void *ptr)
+int BPF_PROG(kvfree_call_rcu, struct callback_head *head, void *ptr_)
 {
-    __u64 obj = (__u64)ptr;
+    __u64 obj = arg_ptr(ctx, 1);
 
     /* Linux 6.1: kvfree_call_rcu(head, func), func the offset of the head in
      * the object (or the object itself when head is NULL: kvfree_rcu(p)). */
@@ -852,9 +893,11 @@ static __always_inline void rate_add(const struct ckey *k, __u64 size, __u64 n)
 }
 
 SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(rate_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+int BPF_PROG(rate_cache_alloc, unsigned long call_site, const void *ptr_, struct kmem_cache *s,
              gfp_t gfp, int node)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     struct ckey k;
 
     if (empty || no_object(ptr) || !s)
@@ -865,9 +908,11 @@ int BPF_PROG(rate_cache_alloc, unsigned long call_site, const void *ptr, struct 
 }
 
 SEC("tp_btf/kmalloc")
-int BPF_PROG(rate_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+int BPF_PROG(rate_kmalloc, unsigned long call_site, const void *ptr_, size_t bytes_req,
              size_t bytes_alloc, gfp_t gfp)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     struct ckey k;
 
     if (empty || no_object(ptr))
@@ -884,8 +929,8 @@ int BPF_PROG(rate_kmalloc, unsigned long call_site, const void *ptr, size_t byte
  * objects, instead of two tracepoints seeing every allocation.
  */
 SEC("fexit/__memcg_slab_post_alloc_hook")
-int BPF_PROG(rate_memcg_alloc, struct kmem_cache *s, struct list_lru *lru, gfp_t flags,
-             size_t size, void **p, bool ret)
+int BPF_PROG(rate_memcg_alloc, struct kmem_cache *s, struct list_lru *lru, gfp_t flags, size_t size,
+             void **p, bool ret)
 {
     struct ckey k;
 

@@ -54,7 +54,7 @@ static void *duty_cycle(void *arg);
 
 int kx_alloc_new(struct kx_alloc **out, const struct kx_alloc_cfg *cfg, char *err, size_t errlen)
 {
-    struct kmem_alloc_opts ao = {.mode = cfg->mode};
+    struct kmem_alloc_opts ao = {.mode = cfg->mode, .max_objects = cfg->objects};
     struct kx_alloc *x = calloc(1, sizeof(*x));
 
     *out = NULL;
@@ -65,8 +65,8 @@ int kx_alloc_new(struct kx_alloc **out, const struct kx_alloc_cfg *cfg, char *er
     if (x->cfg.window <= 0)
         x->cfg.window = KMEM_ALLOC_DEFAULT_WINDOW;
     if (x->cfg.period < x->cfg.window)
-        x->cfg.period = x->cfg.window > KMEM_ALLOC_DEFAULT_PERIOD ? x->cfg.window
-                                                                   : KMEM_ALLOC_DEFAULT_PERIOD;
+        x->cfg.period =
+            x->cfg.window > KMEM_ALLOC_DEFAULT_PERIOD ? x->cfg.window : KMEM_ALLOC_DEFAULT_PERIOD;
     x->set = calloc(x->cfg.top, sizeof(*x->set));
     if (!x->set || pthread_mutex_init(&x->lock, NULL)) {
         free(x->set);
@@ -414,11 +414,12 @@ void kx_alloc_collect(struct kx_alloc *x, struct kmem_ctx *ctx, const struct kme
     if (!snap->status[KMEM_PART_CGROUPS].err)
         forget_absent(x);
     /* Ageing: a tracer that runs for days fills its live-object table with
-     * long-lived objects and frees it never saw; past half full it is emptied
-     * (live bytes restart from 0; kmem_alloc_live_table_resets_total). */
+     * long-lived objects and frees it never saw; past 3/4 full (where two
+     * choices start to leave objects unfollowed) it is emptied (live bytes
+     * restart from 0; kmem_alloc_live_table_resets_total). */
     if (x->t.tracking && kmem_alloc_live_objects(x->a, &x->live) == 0) {
         x->live_cap = kmem_alloc_live_capacity(x->a);
-        if (x->live_cap && x->live > x->live_cap / 2 && kmem_alloc_reset_live(x->a) == 0)
+        if (x->live_cap && x->live > x->live_cap / 4 * 3 && kmem_alloc_reset_live(x->a) == 0)
             x->t.resets++;
     }
     update_set(x);
@@ -443,7 +444,10 @@ int kx_alloc_collect_table(struct kx_alloc *x, const struct kmem_alloc_table *t)
     return 0;
 }
 
-#define PAIR_LABELS {"cgroup", "pod", "namespace", "container", "cache"}
+#define PAIR_LABELS                                                                                \
+    {                                                                                              \
+        "cgroup", "pod", "namespace", "container", "cache"                                         \
+    }
 
 /* Every family of the collector, declared once (expo.h). */
 static const struct kx_family fam[F_COUNT] = {
@@ -485,14 +489,17 @@ static const struct kx_family rate_fam[2] = {
 
 static const struct kx_family fam_window = {
     "kmem_alloc_rate_window_seconds",
-    "Length of the last window the allocation hooks were attached.", KX_GAUGE, {NULL}};
+    "Length of the last window the allocation hooks were attached.",
+    KX_GAUGE,
+    {NULL}};
 static const struct kx_family fam_window_end = {"kmem_alloc_rate_window_end_timestamp_seconds",
                                                 "When the last window ended (Unix time).",
                                                 KX_GAUGE,
                                                 {NULL}};
-static const struct kx_family fam_windows = {
-    "kmem_alloc_rate_windows_total", "Windows of the duty cycle completed since the start.",
-    KX_COUNTER, {NULL}};
+static const struct kx_family fam_windows = {"kmem_alloc_rate_windows_total",
+                                             "Windows of the duty cycle completed since the start.",
+                                             KX_COUNTER,
+                                             {NULL}};
 static const struct kx_family fam_lost = {
     "kmem_alloc_events_lost_total",
     "Allocation events not counted (reason: table_full, missed) or allocations not followed to "
@@ -502,19 +509,23 @@ static const struct kx_family fam_lost = {
 static const struct kx_family fam_untracked = {
     "kmem_alloc_untracked_frees_total",
     "Frees of objects allocated before the tracer started (or its last reset): not credited.",
-    KX_COUNTER, {NULL}};
+    KX_COUNTER,
+    {NULL}};
 static const struct kx_family fam_live_objects = {
     "kmem_alloc_live_objects",
     "Objects in the tracer's live-object table (allocated since the last reset and not freed, "
     "or freed unseen).",
-    KX_GAUGE, {NULL}};
-static const struct kx_family fam_live_capacity = {
-    "kmem_alloc_live_objects_capacity", "Objects the live-object table can hold.", KX_GAUGE,
+    KX_GAUGE,
     {NULL}};
+static const struct kx_family fam_live_capacity = {"kmem_alloc_live_objects_capacity",
+                                                   "Objects the live-object table can hold.",
+                                                   KX_GAUGE,
+                                                   {NULL}};
 static const struct kx_family fam_resets = {
     "kmem_alloc_live_table_resets_total",
     "Times the live-object table was emptied, past half full: live bytes then restart from 0.",
-    KX_COUNTER, {NULL}};
+    KX_COUNTER,
+    {NULL}};
 
 static uint64_t value(const struct kmem_alloc_entry *e, enum fam f)
 {
@@ -538,8 +549,8 @@ static void sample(struct kx_buf *b, const struct kx_family *f, const struct kme
                    const char *cache, uint64_t v)
 {
     kx_family_u64(b, f,
-                  KX_VALUES(e->cgroup, e->pod_name, e->namespace_name, e->container_name, cache),
-                  v, KX_NO_TIMESTAMP);
+                  KX_VALUES(e->cgroup, e->pod_name, e->namespace_name, e->container_name, cache), v,
+                  KX_NO_TIMESTAMP);
 }
 
 static void rate_sample(struct kx_buf *b, const struct kx_family *f,

@@ -32,6 +32,7 @@ struct kx_alloc_cfg {
     unsigned top;              /* 0: KX_ALLOC_DEFAULT_TOP */
     enum kmem_alloc_mode mode; /* default (0 is TRACK): set it; the exporter's is RATES */
     double window, period;     /* rates: attached @window seconds in every @period */
+    unsigned objects;          /* track: live objects followed (0: the library's default) */
     bool fixture;              /* tests: no tracer; tables come from kx_alloc_collect_table() */
     const char *invalid;       /* the flags are wrong: no tracer, this is reported instead */
 };

@@ -19,6 +19,7 @@ static bool alloc_counts;      /* --collector.alloc.counts-only */
 static const char *alloc_mode; /* --collector.alloc.mode rates|track|counts */
 static double alloc_window;    /* --collector.alloc.window (rates) */
 static double alloc_period;    /* --collector.alloc.period (rates) */
+static long alloc_objects;     /* --collector.alloc.objects (track) */
 
 const struct kx_flag kx_alloc_col_flags[] = {
     {"collector.alloc.mode", KX_F_STR, 0, &alloc_mode, "rates|track|counts",
@@ -35,6 +36,10 @@ const struct kx_flag kx_alloc_col_flags[] = {
      "Series for the N (cgroup, cache) pairs that allocated the most bytes; the rest summed per "
      "cgroup as cache=\"other\" (default 100).",
      false},
+    {"collector.alloc.objects", KX_F_LONG, 0, &alloc_objects, "N",
+     "track: live objects followed at most (default 262144); past 3/4 full the table is "
+     "emptied (kmem_alloc_live_table_resets_total).",
+     false},
     {"collector.alloc.counts-only", KX_F_BOOL, 0, &alloc_counts, NULL,
      "The same as --collector.alloc.mode counts.", false},
     {NULL, KX_F_BOOL, 0, NULL, NULL, NULL, false},
@@ -45,8 +50,12 @@ const struct kx_flag kx_alloc_col_flags[] = {
  * (kmem_collector_success 0). */
 int kx_alloc_col_start(void **state, char *warn, size_t warnlen)
 {
-    struct kx_alloc_cfg cfg = {
-        .top = alloc_top, .mode = KMEM_ALLOC_RATES, .window = alloc_window, .period = alloc_period};
+    struct kx_alloc_cfg cfg = {.top = alloc_top,
+                               .mode = KMEM_ALLOC_RATES,
+                               .window = alloc_window,
+                               .period = alloc_period,
+                               .objects =
+                                   alloc_objects > (1L << 28) ? 1U << 28 : (unsigned)alloc_objects};
     struct kx_alloc *x = NULL;
     int r;
 

@@ -253,8 +253,8 @@ static int cmp_name(const void *key, const void *elem)
 static const char *intern(struct kmem_alloc *a, const char *name)
 {
     bool found;
-    size_t lo = kmem_alloc_lower_bound(a->names, a->n_names, sizeof(*a->names), name, cmp_name,
-                                       &found);
+    size_t lo =
+        kmem_alloc_lower_bound(a->names, a->n_names, sizeof(*a->names), name, cmp_name, &found);
     char *copy;
 
     if (found)
@@ -393,9 +393,10 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
 {
     (void)o;
     *out = NULL;
-    kmem_alloc_seterr(err, errlen,
-                      "this kmem was built without BPF support (clang, bpftool, libbpf-dev or "
-                      "the kernel's BTF were missing at build time); rebuild after scripts/deps.sh");
+    kmem_alloc_seterr(
+        err, errlen,
+        "this kmem was built without BPF support (clang, bpftool, libbpf-dev or "
+        "the kernel's BTF were missing at build time); rebuild after scripts/deps.sh");
     return -ENOTSUP;
 }
 

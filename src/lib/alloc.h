@@ -52,10 +52,10 @@ enum kmem_alloc_mode {
 
 struct kmem_alloc_opts {
     enum kmem_alloc_mode mode; /* counts_only, when set, means KMEM_ALLOC_COUNTS */
-    bool counts_only;     /* no live-object tracking: frees go to the freeing task's cgroup */
-    bool no_fentry;       /* never try fentry/fexit programs (tests, benchmarks) */
-    uint32_t max_keys;    /* 0: KMEM_ALLOC_DEFAULT_KEYS */
-    uint32_t max_objects; /* 0: KMEM_ALLOC_DEFAULT_OBJECTS */
+    bool counts_only;          /* no live-object tracking: frees go to the freeing task's cgroup */
+    bool no_fentry;            /* never try fentry/fexit programs (tests, benchmarks) */
+    uint32_t max_keys;         /* 0: KMEM_ALLOC_DEFAULT_KEYS */
+    uint32_t max_objects;      /* 0: KMEM_ALLOC_DEFAULT_OBJECTS */
     /* Benchmarks only: the programs attached as with counts_only, but with
      * bodies that return at once - the cost of the tracepoint calls alone. */
     bool empty_programs;
@@ -91,10 +91,10 @@ struct kmem_alloc_table {
     uint64_t not_tracked; /* allocations not followed: the live-object table was full */
     uint64_t missed; /* events the kernel skipped: the tracer was already running on that CPU */
     enum kmem_alloc_mode mode;
-    bool charged_only;      /* rates through the memcg charge hook: charged allocations only */
-    bool kfree_named;       /* kfree()'s cache named by bpf_get_kmem_cache() (6.13+) */
+    bool charged_only;        /* rates through the memcg charge hook: charged allocations only */
+    bool kfree_named;         /* kfree()'s cache named by bpf_get_kmem_cache() (6.13+) */
     const char *fentry_error; /* why fentry/fexit programs are not used ("" when they are) */
-    uint64_t resets;        /* live-object table resets so far (tracking, the exporter) */
+    uint64_t resets;          /* live-object table resets so far (tracking, the exporter) */
     struct timespec window_start, window_end; /* rates: CLOCK_REALTIME of the window */
 };
 

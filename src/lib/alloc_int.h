@@ -36,9 +36,9 @@ struct kmem_alloc {
     struct kmem_alloc_bpf *skel;
     enum kmem_alloc_mode mode;
     bool tracking;
-    bool extras;   /* bulk and kfree_rcu() paths followed (fentry/fexit) */
-    bool memcg_hook; /* rates: fexit __memcg_slab_post_alloc_hook, charged allocations only */
-    bool attached; /* rates: inside a window */
+    bool extras;      /* bulk and kfree_rcu() paths followed (fentry/fexit) */
+    bool memcg_hook;  /* rates: fexit __memcg_slab_post_alloc_hook, charged allocations only */
+    bool attached;    /* rates: inside a window */
     bool kfree_named; /* bpf_get_kmem_cache() names the cache of kfree() */
     /* The BPF arrays, mmap()ed: (cgroup, cache) slots and live-object buckets. */
     struct kmem_alloc_slot *slots;

@@ -176,7 +176,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
     return 0;
 }
 
-
 static const char *const tracepoints[] = {"kmem_cache_alloc", "kmem_cache_free", "kmalloc",
                                           "kfree"};
 
@@ -184,8 +183,8 @@ struct kernel_bits {
     uint64_t gfp_account, gfp_reclaimable, gfp_dma, slab_account;
     const char *alloc_bulk; /* kmem_cache_alloc_bulk_noprof (6.10+) or kmem_cache_alloc_bulk */
     bool free_bulk, kvfree_call_rcu;
-    bool kvfree_old_abi; /* 6.1: kvfree_call_rcu(struct rcu_head *, rcu_callback_t) */
-    bool memcg_hook;     /* __memcg_slab_post_alloc_hook(s, lru, flags, size, p) (6.10+) */
+    bool kvfree_old_abi;   /* 6.1: kvfree_call_rcu(struct rcu_head *, rcu_callback_t) */
+    bool memcg_hook;       /* __memcg_slab_post_alloc_hook(s, lru, flags, size, p) (6.10+) */
     bool kmem_cache_kfunc; /* bpf_get_kmem_cache() (6.13+) */
 };
 
@@ -206,7 +205,6 @@ static bool param_is_func_ptr(const struct btf *btf, const char *name, unsigned 
     t = btf__type_by_id(btf, t->type);
     return t && btf_is_func_proto(t);
 }
-
 
 /* BTF present, the four tracepoints with their 6.1+ arguments; flag bits. */
 static int check_kernel(struct kernel_bits *kb, char *err, size_t errlen)
@@ -302,7 +300,8 @@ static void unmap_tables(struct kmem_alloc *a)
 /* Open, size, load (and, but for the rates mode, attach) the skeleton;
  * @extras: the fentry/fexit programs too. */
 static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
-                       const struct kernel_bits *kb, bool extras, char *err, size_t errlen)
+                       const struct kernel_bits *kb, bool extras, bool ctx_void, char *err,
+                       size_t errlen)
 {
     struct kmem_alloc_bpf *sk;
     long page = sysconf(_SC_PAGESIZE);
@@ -325,6 +324,7 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
     sk->rodata->gfp_dma = kb->gfp_dma;
     sk->rodata->slab_account = kb->slab_account;
     sk->rodata->kvfree_old_abi = kb->kvfree_old_abi;
+    sk->rodata->ctx_void = ctx_void;
     sk->rodata->kmalloc_max = (__u32)(page > 0 ? page * 2 : 8192);
     /* (cgroup, cache) slots: 1.5 to 3 times the keys asked for (a power of
      * two), so that probes stay short. The rates mode has a hash map instead. */
@@ -460,11 +460,19 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
         a->ncpus = libbpf_num_possible_cpus();
         /* fentry/fexit (trampolines) are missing on some kernels and arches, or
          * refused by a security module: then without them. */
-        rc = o->no_fentry ? -1 : load_tracer(a, o, &kb, true, err, errlen);
-        if (rc && !o->no_fentry && err && errlen)
-            snprintf(a->fentry_err, sizeof(a->fentry_err), "%s", err);
-        if (rc)
-            rc = load_tracer(a, o, &kb, false, err, errlen);
+        /* Verifiers before 6.16 refuse to read void * arguments from the
+         * context: then again, reading them with a helper. */
+        for (int v = 1; v >= 0; v--) {
+            rc = o->no_fentry ? -1 : load_tracer(a, o, &kb, true, v, err, errlen);
+            if (rc && !o->no_fentry && err && errlen)
+                snprintf(a->fentry_err, sizeof(a->fentry_err), "%s", err);
+            if (rc)
+                rc = load_tracer(a, o, &kb, false, v, err, errlen);
+            if (!rc || !strstr(libbpf_verifier, "invalid bpf_context access"))
+                break;
+        }
+        if (!rc && a->extras)
+            a->fentry_err[0] = '\0';
     }
     libbpf_set_print(NULL);
     pthread_mutex_unlock(&load_lock);

@@ -419,9 +419,9 @@ static uint64_t map_memlock(int fd)
 
 uint64_t kmem_alloc_map_bytes(const struct kmem_alloc *a)
 {
-    const struct bpf_map *m[] = {a->skel->maps.stats, a->skel->maps.objs, a->skel->maps.caches,
-                                 a->skel->maps.counters, a->skel->maps.rate_counts,
-                                 a->skel->maps.rate_front};
+    const struct bpf_map *m[] = {a->skel->maps.stats,       a->skel->maps.objs,
+                                 a->skel->maps.caches,      a->skel->maps.counters,
+                                 a->skel->maps.rate_counts, a->skel->maps.rate_front};
     uint64_t sum = 0;
 
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)

@@ -206,7 +206,6 @@ static void render_table(void **state)
     assert_non_null(strstr(lines[d], "+19K"));
 }
 
-
 /* The rates mode's pairs for the owner snapshot: charged allocations under
  * their cgroup; uncharged ones, interrupts' and the root cgroup's (id 1)
  * under 0, merged per cache. */
@@ -214,11 +213,23 @@ static void window_pairs(void **state)
 {
     static const char *dentry = "dentry", *filp = "filp";
     struct kmem_alloc_entry v[] = {
-        {.cgid = 0, .cache = dentry, .allocs = 5, .bytes_alloc = 960, .acc_allocs = 5,
+        {.cgid = 0,
+         .cache = dentry,
+         .allocs = 5,
+         .bytes_alloc = 960,
+         .acc_allocs = 5,
          .acc_bytes = 960},
-        {.cgid = 1, .cache = dentry, .allocs = 7, .bytes_alloc = 1344, .acc_allocs = 7,
+        {.cgid = 1,
+         .cache = dentry,
+         .allocs = 7,
+         .bytes_alloc = 1344,
+         .acc_allocs = 7,
          .acc_bytes = 1344},
-        {.cgid = 7, .cache = dentry, .allocs = 120, .bytes_alloc = 23040, .acc_allocs = 100,
+        {.cgid = 7,
+         .cache = dentry,
+         .allocs = 120,
+         .bytes_alloc = 23040,
+         .acc_allocs = 100,
          .acc_bytes = 19200},
         {.cgid = 7, .cache = filp, .allocs = 3, .bytes_alloc = 768},
     };
@@ -252,9 +263,15 @@ static void window_pairs(void **state)
 static void sheaves_marked(void **state)
 {
     static const char *mn = "maple_node";
-    struct kmem_alloc_entry v[] = {{.cgid = 7, .cache = mn, .objsize = 256, .allocs = 10,
-                                    .bytes_alloc = 2560, .cgroup = "/a", .pod_name = "",
-                                    .namespace_name = "", .container_name = "",
+    struct kmem_alloc_entry v[] = {{.cgid = 7,
+                                    .cache = mn,
+                                    .objsize = 256,
+                                    .allocs = 10,
+                                    .bytes_alloc = 2560,
+                                    .cgroup = "/a",
+                                    .pod_name = "",
+                                    .namespace_name = "",
+                                    .container_name = "",
                                     .sheaves = true}};
     struct kmem_alloc_table t = {.n = 1, .v = v, .seconds = 1, .tracking = true, .events = 10};
     struct kt_sink sink = {.line = keep_line, .width = 0, .rows_left = -1};
@@ -328,17 +345,45 @@ static void exporter_labels(void **state)
 {
     static const char *dentry = "dentry", *filp = "filp";
     struct kmem_alloc_entry v[] = {
-        {.cgid = 0, .cache = dentry, .objsize = 192, .allocs = 4, .frees = 1,
-         .bytes_alloc = 768, .bytes_freed = 192, .cgroup = "(interrupt)"},
-        {.cgid = 5, .cache = dentry, .objsize = 192, .allocs = 10, .frees = 2,
-         .bytes_alloc = 1920, .bytes_freed = 384, .acc_allocs = 10, .acc_bytes = 1920,
+        {.cgid = 0,
+         .cache = dentry,
+         .objsize = 192,
+         .allocs = 4,
+         .frees = 1,
+         .bytes_alloc = 768,
+         .bytes_freed = 192,
+         .cgroup = "(interrupt)"},
+        {.cgid = 5,
+         .cache = dentry,
+         .objsize = 192,
+         .allocs = 10,
+         .frees = 2,
+         .bytes_alloc = 1920,
+         .bytes_freed = 384,
+         .acc_allocs = 10,
+         .acc_bytes = 1920,
          .cgroup = "/system.slice/a.service"},
-        {.cgid = 9, .cache = dentry, .objsize = 192, .allocs = 100, .frees = 10,
-         .bytes_alloc = 19200, .bytes_freed = 1920, .acc_allocs = 100, .acc_bytes = 19200,
-         .cgroup = "/kubepods/burstable/pod1/c1", .pod_name = "web", .namespace_name = "prod",
+        {.cgid = 9,
+         .cache = dentry,
+         .objsize = 192,
+         .allocs = 100,
+         .frees = 10,
+         .bytes_alloc = 19200,
+         .bytes_freed = 1920,
+         .acc_allocs = 100,
+         .acc_bytes = 19200,
+         .cgroup = "/kubepods/burstable/pod1/c1",
+         .pod_name = "web",
+         .namespace_name = "prod",
          .container_name = "nginx"},
-        {.cgid = 9, .cache = filp, .objsize = 256, .allocs = 1, .bytes_alloc = 256,
-         .cgroup = "/kubepods/burstable/pod1/c1", .pod_name = "web", .namespace_name = "prod",
+        {.cgid = 9,
+         .cache = filp,
+         .objsize = 256,
+         .allocs = 1,
+         .bytes_alloc = 256,
+         .cgroup = "/kubepods/burstable/pod1/c1",
+         .pod_name = "web",
+         .namespace_name = "prod",
          .container_name = "nginx"},
     };
     struct kmem_alloc_table t = {.n = 4, .v = v, .seconds = 3, .tracking = true};
@@ -377,12 +422,9 @@ static void exporter_labels(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(kmalloc_names),
-        cmocka_unit_test(net_and_order),
-        cmocka_unit_test(slot_counts),
-        cmocka_unit_test(render_table),
-        cmocka_unit_test(window_pairs),
-        cmocka_unit_test(sheaves_marked),
+        cmocka_unit_test(kmalloc_names),   cmocka_unit_test(net_and_order),
+        cmocka_unit_test(slot_counts),     cmocka_unit_test(render_table),
+        cmocka_unit_test(window_pairs),    cmocka_unit_test(sheaves_marked),
         cmocka_unit_test(exporter_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
