@@ -940,3 +940,17 @@ int BPF_PROG(rate_memcg_alloc, struct kmem_cache *s, struct list_lru *lru, gfp_t
     rate_add(&k, s->size, size);
     return 0;
 }
+
+/* The same hook since Linux 7.0 (slab_alloc_flags before size). */
+SEC("fexit/__memcg_slab_post_alloc_hook")
+int BPF_PROG(rate_memcg_alloc6, struct kmem_cache *s, struct list_lru *lru, gfp_t flags,
+             unsigned int slab_alloc_flags, size_t size, void **p, bool ret)
+{
+    struct ckey k;
+
+    if (empty || !ret || !s)
+        return 0;
+    cache_key(&k, s, true);
+    rate_add(&k, s->size, size);
+    return 0;
+}

@@ -183,8 +183,8 @@ struct kernel_bits {
     uint64_t gfp_account, gfp_reclaimable, gfp_dma, slab_account;
     const char *alloc_bulk; /* kmem_cache_alloc_bulk_noprof (6.10+) or kmem_cache_alloc_bulk */
     bool free_bulk, kvfree_call_rcu;
-    bool kvfree_old_abi;   /* 6.1: kvfree_call_rcu(struct rcu_head *, rcu_callback_t) */
-    bool memcg_hook;       /* __memcg_slab_post_alloc_hook(s, lru, flags, size, p) (6.10+) */
+    bool kvfree_old_abi; /* 6.1: kvfree_call_rcu(struct rcu_head *, rcu_callback_t) */
+    unsigned memcg_hook; /* parameters of __memcg_slab_post_alloc_hook (5: 6.10+, 6: 7.0+), or 0 */
     bool kmem_cache_kfunc; /* bpf_get_kmem_cache() (6.13+) */
 };
 
@@ -267,8 +267,12 @@ static int check_kernel(struct kernel_bits *kb, char *err, size_t errlen)
         const struct btf_type *f = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
         const struct btf_type *fp = f ? btf__type_by_id(btf, f->type) : NULL;
 
-        kb->memcg_hook = fp && btf_is_func_proto(fp) && btf_vlen(fp) == 5 &&
-                         param_is_struct_ptr(btf, fp, 0, "kmem_cache");
+        /* (s, lru, flags, size, p) from 6.10; (s, lru, flags, slab_alloc_flags, size,
+         * p) from 7.0 */
+        kb->memcg_hook = fp && btf_is_func_proto(fp) && (btf_vlen(fp) == 5 || btf_vlen(fp) == 6) &&
+                                 param_is_struct_ptr(btf, fp, 0, "kmem_cache")
+                             ? btf_vlen(fp)
+                             : 0;
     }
     v = enum_value(btf, "_SLAB_ACCOUNT");
     kb->slab_account = v >= 0 && v < 64 ? UINT64_C(1) << v : 0x04000000;
@@ -373,7 +377,8 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
     bpf_program__set_autoload(sk->progs.kvfree_call_rcu,
                               extras && kb->kvfree_call_rcu && a->tracking);
     /* Rates: the memcg charge hook where fexit loads, else the two allocation tracepoints. */
-    bpf_program__set_autoload(sk->progs.rate_memcg_alloc, hook);
+    bpf_program__set_autoload(sk->progs.rate_memcg_alloc, hook && kb->memcg_hook == 5);
+    bpf_program__set_autoload(sk->progs.rate_memcg_alloc6, hook && kb->memcg_hook == 6);
     bpf_program__set_autoload(sk->progs.rate_cache_alloc, rates && !hook);
     bpf_program__set_autoload(sk->progs.rate_kmalloc, rates && !hook);
     rc = kmem_alloc_bpf__load(sk);

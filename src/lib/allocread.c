@@ -104,7 +104,8 @@ static uint64_t missed_events(const struct kmem_alloc *a)
         {a->skel->progs.kvfree_call_rcu, NULL},
         {a->skel->progs.rate_cache_alloc, NULL},
         {a->skel->progs.rate_kmalloc, NULL},
-        {a->skel->progs.rate_memcg_alloc, NULL}};
+        {a->skel->progs.rate_memcg_alloc, NULL},
+        {a->skel->progs.rate_memcg_alloc6, NULL}};
     uint64_t n = 0;
 
     for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
