@@ -476,7 +476,7 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
             if (!rc || !strstr(libbpf_verifier, "invalid bpf_context access"))
                 break;
         }
-        if (!rc && a->extras)
+        if (!rc && (a->extras || a->memcg_hook))
             a->fentry_err[0] = '\0';
     }
     libbpf_set_print(NULL);
@@ -517,6 +517,20 @@ int kmem_alloc_window_start(struct kmem_alloc *a)
         return -EINVAL;
     if (a->attached)
         return 0;
+    /* Interrupt depth from zero: a detach lets entries be seen after the
+     * exits are gone (the skeleton detaches in program order, exits first),
+     * and what it counted then would leave the CPU "in interrupt" for the
+     * windows after. */
+    {
+        size_t ncpu = (size_t)(a->ncpus > 0 ? a->ncpus : 1);
+        __s64 *zero = calloc(ncpu, sizeof(*zero));
+        __u32 k = 0;
+
+        if (!zero)
+            return -ENOMEM;
+        bpf_map_update_elem(bpf_map__fd(a->skel->maps.irq_depth), &k, zero, BPF_ANY);
+        free(zero);
+    }
     rc = kmem_alloc_bpf__attach(a->skel);
     if (rc) {
         rc = rc < 0 ? rc : -EINVAL;
