@@ -241,12 +241,13 @@ check "short: a allocated <= $NFILES + $UPPER_SLACK shmem inodes ($3)" test "${3
 # objects included). Both see everyone, so other processes' tmpfs files
 # cancel out; what differs is the moments (the tracer attached a little
 # before the first read and stopped a little after the second) and SLUB's
-# per-CPU slabs, whose free objects /proc/slabinfo counts as active: at most
-# objperslab (the CPU slab) + cpu_partial (its partial list) + objperslab
-# (rounding) per CPU.
+# per-CPU slabs, whose free objects /proc/slabinfo counts as active: per
+# CPU at most objperslab (the CPU slab) + 2 x cpu_partial (SLUB turns
+# cpu_partial objects into 2 x cpu_partial / objperslab partial slabs) +
+# objperslab (rounding).
 ops=$(awk '$1 == "shmem_inode_cache" { print $5 }' /proc/slabinfo)
 cpp=$(cat /sys/kernel/slab/shmem_inode_cache/cpu_partial 2>/dev/null || echo 0)
-SLUB_SLACK=$(($(nproc) * (2 * ops + cpp)))
+SLUB_SLACK=$(($(nproc) * (2 * ops + 2 * cpp)))
 dslab=$((slab1 - slab0))
 tnet=$(python3 - "$T/short.json" <<'EOF'
 import json, sys

@@ -107,7 +107,9 @@ def main():
         if cache not in s0 or cache not in s2:
             continue
         cpp = int(files.get("/sys/kernel/slab/%s/cpu_partial" % cache, "0").split()[0] or 0)
-        slack = 2 * s0[cache][1] + cpp + 16
+        # SLUB keeps free objects in the CPU slab and in per-CPU partial slabs
+        # (cpu_partial objects make 2 x cpu_partial / objperslab slabs): all "active"
+        slack = 2 * s0[cache][1] + 2 * cpp + 16
         d = s2[cache][0] - s0[cache][0]
         net = machine_net(t, cache)
         sheaves = any(e.get("sheaves") for e in t["entries"] if e["cache"] == cache)
