@@ -94,6 +94,7 @@ $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
 
 .PRECIOUS: $(BPF_DIR)/%.bpf.o
 ALLOC_OBJ := $(call obj,src/lib/alloc.c src/lib/allocbpf.c src/lib/allocread.c)
+$(BPF_DIR)/kmem_alloc.bpf.o: src/bpf/kmem_alloc_rates.bpf.h src/bpf/kmem_alloc_extras.bpf.h
 $(ALLOC_OBJ): $(BPF_DIR)/kmem_alloc.skel.h
 $(ALLOC_OBJ): CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 $(BUILD)/obj/src/lib/ownwalk.o: $(BPF_DIR)/kmem_owners.skel.h
