@@ -468,15 +468,20 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
         /* Verifiers before 6.16 refuse to read void * arguments from the
          * context: then again, reading them with a helper. */
         for (int v = 1; v >= 0; v--) {
-            rc = o->no_fentry ? -1 : load_tracer(a, o, &kb, true, v, err, errlen);
-            if (rc && !o->no_fentry && err && errlen)
+            bool with = !o->no_fentry;
+
+            rc = with ? load_tracer(a, o, &kb, true, v, err, errlen) : -1;
+            if (rc && with && err && errlen)
                 snprintf(a->fentry_err, sizeof(a->fentry_err), "%s", err);
             if (rc)
                 rc = load_tracer(a, o, &kb, false, v, err, errlen);
+            else
+                a->fentry_err[0] = '\0';
             if (!rc || !strstr(libbpf_verifier, "invalid bpf_context access"))
                 break;
         }
-        if (!rc && (a->extras || a->memcg_hook))
+        /* Without anything to gain from fentry/fexit (rates before 6.10), no reason. */
+        if (!rc && a->mode == KMEM_ALLOC_RATES && !kb.memcg_hook)
             a->fentry_err[0] = '\0';
     }
     libbpf_set_print(NULL);
