@@ -529,6 +529,13 @@ static bool may_keep(struct kmem_cg_reader *r)
 
 /* ---- diff --------------------------------------------------------------- */
 
+static const struct kmem_cgroup *find_path(const struct kmem_cgroups *cgs, const char *path);
+
+const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, const char *path)
+{
+    return find_path(cgs, path);
+}
+
 static int build_index(struct cg_store *st, size_t n)
 {
     st->indexed_n = (size_t)-1;
@@ -544,6 +551,13 @@ static const struct kmem_cgroup *find_path(const struct kmem_cgroups *cgs, const
 {
     const struct cg_store *st = cgs->priv;
     size_t it;
+
+    if (!st || st->indexed_n != cgs->n || !path) {
+        for (size_t i = 0; st && path && i < cgs->n; i++)
+            if (strcmp(cgs->v[i].path, path) == 0)
+                return &cgs->v[i];
+        return NULL;
+    }
 
     for (long i = kmem_hindex_first(&st->index, kmem_hash_str(path), &it); i >= 0;
          i = kmem_hindex_next(&st->index, &it))
@@ -1036,6 +1050,8 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         }
         err = add_identity(w, cg, &w->st->offs[w->cgs->n]);
     }
+    if (!err)
+        cg->ino = k->ino; /* walk_fds: only on a live hierarchy */
     if (!err && !w->v2 && w->live)
         keep_dir(w->r, k, fd);
     if (err)
@@ -1257,6 +1273,7 @@ static int reuse_tree(struct walk *w, int hfd)
             return err == -ENOMEM ? err : -ESTALE;
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
+        cg->ino = k->ino;
     }
     err = kmem_arena_copy(&st->arena, &K->arena);
     if (err)
@@ -1410,6 +1427,12 @@ again:
         return root_error(&w, err, w.bad_file);
     }
     cgs->n = 1;
+    if (w.live) {
+        struct stat rsb;
+
+        if (fstat(hfd, &rsb) == 0)
+            root->ino = rsb.st_ino;
+    }
     if (reuse && w.v2 && w.descendants != r->known.descendants)
         reuse = false;
     if (reuse) {
