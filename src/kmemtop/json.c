@@ -731,6 +731,13 @@ static void json_cgroups(struct jw *w, const struct kmem_snapshot *snap)
     free(idx);
 }
 
+/* Slab bytes per cgroup and cache (ownview.c writes the object). */
+static void json_owners(struct jw *w, const struct kmem_snapshot *snap)
+{
+    jw_key(w, "owners");
+    kt_json_owners(w->f, snap, w->depth);
+}
+
 /* Where the snapshot comes from: a capture's kmem-capture.txt, or null. */
 static void json_capture(struct jw *w, const struct kmem_capture_meta *m)
 {
@@ -764,6 +771,7 @@ int kt_json(FILE *f, const struct kmem_snapshot *snap, const struct kt_json_info
     json_node(&w, snap);
     json_detail(&w, snap);
     json_cgroups(&w, snap);
+    json_owners(&w, snap);
     jw_obj_end(&w);
     fputc('\n', f);
     if (fflush(f) != 0 || ferror(f))

@@ -1220,6 +1220,7 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_captu
     alloc_sites(&r);
     notes(&r);
     cgroups(&r);
+    kt_owner_report(f, snap, 10);
     dying(&r);
     if (fflush(f) != 0 || ferror(f))
         return -(errno ? errno : EIO);

@@ -121,8 +121,11 @@ static bool field_double(const char *s, const char *e, double *v)
     char *end;
     size_t n = (size_t)(e - s);
 
-    if (n == 0 || n >= sizeof(tmp) || strspn(s, "0123456789.") < n)
+    if (n == 0 || n >= sizeof(tmp))
         return false;
+    for (const char *p = s; p < e; p++)
+        if ((*p < '0' || *p > '9') && *p != '.')
+            return false;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
     *v = strtod(tmp, &end);
