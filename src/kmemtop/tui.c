@@ -181,8 +181,9 @@ static void draw_keys(struct tui *t, struct kt_sink *s)
     else if (t->view == KT_VIEW_CGROUPS && t->cg.drill)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " | caches of a cgroup, Esc back");
     else if (t->view == KT_VIEW_CGROUPS)
-        n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s, %s, Enter caches",
-                      kt_cg_sort_name(t->o->cg_sort), t->cg.flat ? "flat" : "tree");
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s, %s%s",
+                      kt_cg_sort_name(t->o->cg_sort), t->cg.flat ? "flat" : "tree",
+                      n + 60 <= COLS ? ", Enter caches" : "");
     else if (t->view == KT_VIEW_ALLOC)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s",
                       t->o->alloc_sort == 'c'   ? "change"
@@ -259,8 +260,7 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "           p pages per slab   n name   g change   G growth   r per min",
         "Cgroups    k kernel (default)  g change  G growth  r per min  n name",
         "           t tree or flat list  Right/+ unfold  Left/- fold",
-        "           Enter    the cgroup's slab caches (owner snapshot); on a folded",
-        "                    parent (+) it unfolds. Esc or Left goes back",
+        "           Enter the cgroup's slab caches (a folded + unfolds); Esc/Left back",
         "Allocs     n net growth since the view opened (default)   c change",
         "           r allocation rate; traced with BPF only while the view is shown",
         "Columns    more appear on wider terminals; - = not known or not available",

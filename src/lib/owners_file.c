@@ -129,7 +129,7 @@ static bool field_double(const char *s, const char *e, double *v)
     memcpy(tmp, s, n);
     tmp[n] = '\0';
     *v = strtod(tmp, &end);
-    return *end == '\0' && isfinite(*v);
+    return *end == '\0' && isfinite(*v) && *v <= 1e9; /* a walk's CPU seconds */
 }
 
 /* The cgroup ids of the file, each with its path (one path per id). */
