@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonw.h"
 #include "views.h"
 
 /* Groups of rows by cgroup id: biggest first (then by path), not charged last. */
@@ -319,125 +320,87 @@ void kt_owner_report(FILE *f, const struct kmem_snapshot *snap, unsigned top)
 
 /* ---- --json -------------------------------------------------------------- */
 
-static void ind(FILE *f, int depth)
+static void json_caches(struct kmem_jw *w, const struct kmem_owners *o,
+                        const struct kt_owner_group *g)
 {
-    fputc('\n', f);
-    for (int i = 0; i < depth; i++)
-        fputs("  ", f);
-}
-
-static void json_str_or_null(FILE *f, const char *s)
-{
-    if (s && *s)
-        kt_json_string(f, s);
-    else
-        fputs("null", f);
-}
-
-static void json_caches(FILE *f, const struct kmem_owners *o, const struct kt_owner_group *g, int d)
-{
-    fputs("\"caches\": [", f);
+    kmem_jw_arr(w, "caches");
     for (size_t i = 0; i < g->n; i++) {
         const struct kmem_owner_row *r = &o->rows[g->first + i];
 
-        fputs(i ? "," : "", f);
-        ind(f, d + 1);
-        fputs("{\"cache\": ", f);
-        kt_json_string(f, r->cache);
-        fprintf(f, ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", r->objects, r->bytes);
+        kmem_jw_obj(w, NULL);
+        kmem_jw_str(w, "cache", r->cache);
+        kmem_jw_u64(w, "objects", r->objects);
+        kmem_jw_u64(w, "bytes", r->bytes);
+        kmem_jw_obj_end(w);
     }
-    if (g->n)
-        ind(f, d);
-    fputc(']', f);
+    kmem_jw_arr_end(w);
 }
 
-void kt_json_owners(FILE *f, const struct kmem_snapshot *snap, int d)
+void kt_json_owners(struct kmem_jw *w, const struct kmem_snapshot *snap)
 {
     const struct kmem_owner_snap *os = &snap->owners;
     const char *why = kt_owner_why(snap);
     struct kt_owner_group *g = NULL;
     size_t ng = 0;
-    bool first = true;
 
-    fputc('{', f);
-    ind(f, d + 1);
-    fputs("\"status\": {", f);
-    ind(f, d + 2);
-    fprintf(f, "\"ok\": %s,", why ? "false" : "true");
-    ind(f, d + 2);
-    fputs("\"error\": ", f);
-    json_str_or_null(f, why);
-    ind(f, d + 1);
-    fputc('}', f);
     if (!why && kt_owner_groups(snap, &g, &ng))
         why = "out of memory";
+    kmem_jw_obj(w, "owners");
+    kmem_jw_obj(w, "status");
+    kmem_jw_bool(w, "ok", !why);
+    kmem_jw_str_or_null(w, "error", why);
+    kmem_jw_obj_end(w);
     if (why) {
-        ind(f, d);
-        fputc('}', f);
+        kmem_jw_obj_end(w);
         return;
     }
-    fputc(',', f);
-    ind(f, d + 1);
-    fprintf(f, "\"source\": \"%s\",", os->from_file ? "file" : "walk");
-    ind(f, d + 1);
-    fprintf(f, "\"taken\": %lld.%09ld,", (long long)os->o.taken.tv_sec, (long)os->o.taken.tv_nsec);
-    ind(f, d + 1);
-    fprintf(f, "\"reused\": %s,", os->reused ? "true" : "false");
-    ind(f, d + 1);
-    fprintf(f, "\"age_seconds\": %.3f,", os->reused ? os->age : 0.0);
-    ind(f, d + 1);
-    fprintf(f, "\"cpu_seconds\": %.6f,", os->o.cpu_seconds);
-    ind(f, d + 1);
-    fprintf(f, "\"pages\": %" PRIu64 ",", os->o.pages);
-    ind(f, d + 1);
-    fprintf(f, "\"slabs\": %" PRIu64 ",", os->o.slabs);
-    ind(f, d + 1);
-    fprintf(f, "\"objects_charged\": %" PRIu64 ",", os->o.objects_charged);
-    ind(f, d + 1);
-    fprintf(f, "\"objects_uncharged\": %" PRIu64 ",", os->o.objects_uncharged);
-    ind(f, d + 1);
-    fprintf(f, "\"removed_cgroups\": %zu,", os->removed_cgroups);
-    ind(f, d + 1);
-    fprintf(f, "\"removed_bytes\": %" PRIu64 ",", os->removed_bytes);
-    ind(f, d + 1);
-    fputs("\"cgroups\": [", f);
+    kmem_jw_str(w, "source", os->from_file ? "file" : "walk");
+    kmem_jw_key(w, "taken");
+    fprintf(w->f, "%lld.%09ld", (long long)os->o.taken.tv_sec, (long)os->o.taken.tv_nsec);
+    kmem_jw_bool(w, "reused", os->reused);
+    kmem_jw_key(w, "age_seconds");
+    fprintf(w->f, "%.3f", os->reused ? os->age : 0.0);
+    kmem_jw_key(w, "cpu_seconds");
+    fprintf(w->f, "%.6f", os->o.cpu_seconds);
+    kmem_jw_u64(w, "pages", os->o.pages);
+    kmem_jw_u64(w, "slabs", os->o.slabs);
+    kmem_jw_u64(w, "objects_charged", os->o.objects_charged);
+    kmem_jw_u64(w, "objects_uncharged", os->o.objects_uncharged);
+    kmem_jw_u64(w, "removed_cgroups", os->removed_cgroups);
+    kmem_jw_u64(w, "removed_bytes", os->removed_bytes);
+    kmem_jw_arr(w, "cgroups");
     for (size_t k = 0; k < ng; k++) {
         const struct kmem_cgroup *cg = g[k].cg;
         bool removed = g[k].path && strncmp(g[k].path, "(removed cgroup ", 16) == 0;
 
         if (!g[k].id)
             continue;
-        fputs(first ? "" : ",", f);
-        first = false;
-        ind(f, d + 2);
-        fputs("{\"path\": ", f);
-        json_str_or_null(f, removed ? NULL : g[k].path);
-        fprintf(f, ", \"cgroup_id\": %" PRIu64 ", \"removed\": %s, \"namespace\": ", g[k].id,
-                removed ? "true" : "false");
-        json_str_or_null(f, cg ? cg->namespace_name : NULL);
-        fputs(", \"pod\": ", f);
-        json_str_or_null(f, cg ? cg->pod_name : NULL);
-        fputs(", \"container\": ", f);
-        json_str_or_null(f, cg ? cg->container_name : NULL);
-        fprintf(f, ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", ", g[k].objects,
-                g[k].bytes);
-        json_caches(f, &os->o, &g[k], d + 2);
-        fputc('}', f);
+        kmem_jw_obj(w, NULL);
+        kmem_jw_str_or_null(w, "path", removed ? NULL : g[k].path);
+        kmem_jw_u64(w, "cgroup_id", g[k].id);
+        kmem_jw_bool(w, "removed", removed);
+        kmem_jw_str_or_null(w, "namespace", cg ? cg->namespace_name : NULL);
+        kmem_jw_str_or_null(w, "pod", cg ? cg->pod_name : NULL);
+        kmem_jw_str_or_null(w, "container", cg ? cg->container_name : NULL);
+        kmem_jw_u64(w, "objects", g[k].objects);
+        kmem_jw_u64(w, "bytes", g[k].bytes);
+        json_caches(w, &os->o, &g[k]);
+        kmem_jw_obj_end(w);
     }
-    if (!first)
-        ind(f, d + 1);
-    fputs("],", f);
-    ind(f, d + 1);
-    fputs("\"not_charged\": ", f);
+    kmem_jw_arr_end(w);
+    kmem_jw_obj(w, "not_charged");
     if (ng && !g[ng - 1].id) {
-        fprintf(f, "{\"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", ", g[ng - 1].objects,
-                g[ng - 1].bytes);
-        json_caches(f, &os->o, &g[ng - 1], d + 1);
-        fputc('}', f);
+        kmem_jw_u64(w, "objects", g[ng - 1].objects);
+        kmem_jw_u64(w, "bytes", g[ng - 1].bytes);
+        json_caches(w, &os->o, &g[ng - 1]);
     } else {
-        fputs("{\"objects\": 0, \"bytes\": 0, \"caches\": []}", f);
+        struct kt_owner_group none = {0};
+
+        kmem_jw_u64(w, "objects", 0);
+        kmem_jw_u64(w, "bytes", 0);
+        json_caches(w, &os->o, &none);
     }
-    ind(f, d);
-    fputc('}', f);
+    kmem_jw_obj_end(w);
+    kmem_jw_obj_end(w);
     free(g);
 }

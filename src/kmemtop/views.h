@@ -103,8 +103,9 @@ void kt_owner_screen(struct kt_sink *s, const struct kmem_snapshot *snap, const 
                      struct kt_scroll *scroll);
 /* --report: the @top largest (pod or cgroup, cache) pairs in plain words. */
 void kt_owner_report(FILE *f, const struct kmem_snapshot *snap, unsigned top);
-/* --json: the "owners" object, its members indented at depth @depth + 1. */
-void kt_json_owners(FILE *f, const struct kmem_snapshot *snap, int depth);
+/* --json: the "owners" member. */
+struct kmem_jw;
+void kt_json_owners(struct kmem_jw *w, const struct kmem_snapshot *snap);
 
 /* ---- node view (nodeview.c) ---- */
 void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap);

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,34 +383,12 @@ static int put_escaped(struct kmem_buf *b, const char *s)
     return 0;
 }
 
-static int putf(struct kmem_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int putf(struct kmem_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n, err;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return -EINVAL;
-    err = kmem_buf_reserve(b, b->len + (size_t)n + 1);
-    if (err)
-        return err;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return 0;
-}
-
 int kmem_owners_format(const struct kmem_owners *o, struct kmem_buf *b)
 {
     int err;
 
     b->len = 0;
-    err = putf(b,
+    err = kmem_buf_printf(b,
                "kmem-owners 1\ntaken %lld.%09ld\ncpu_seconds %.6f\npages %llu\nslabs %llu\n"
                "objects_charged %llu\nobjects_uncharged %llu\nrows %zu\n",
                (long long)o->taken.tv_sec, (long)o->taken.tv_nsec,
@@ -424,16 +401,16 @@ int kmem_owners_format(const struct kmem_owners *o, struct kmem_buf *b)
         /* A name the writer made for an unknown id is not a path: left empty. */
         const char *path = r->cgroup_id && r->cgroup && r->cgroup[0] == '/' ? r->cgroup : "";
 
-        err = putf(b, "%llu\t%llu\t%llu\t", (unsigned long long)r->cgroup_id,
+        err = kmem_buf_printf(b, "%llu\t%llu\t%llu\t", (unsigned long long)r->cgroup_id,
                    (unsigned long long)r->objects, (unsigned long long)r->bytes);
         if (!err)
             err = put_escaped(b, r->cache);
         if (!err)
-            err = putf(b, "\t");
+            err = kmem_buf_printf(b, "\t");
         if (!err)
             err = put_escaped(b, path);
         if (!err)
-            err = putf(b, "\n");
+            err = kmem_buf_printf(b, "\n");
     }
     return err;
 }
