@@ -33,6 +33,7 @@ enum {
     OPT_ALLOC_COUNTS,
     OPT_ALLOC_KEYS,
     OPT_ALLOC_OBJECTS,
+    OPT_BY_CACHE,
 };
 
 static void usage_slabtop(FILE *out, const char *prog)
@@ -75,6 +76,9 @@ static void usage_kmemtop(FILE *out, const char *prog)
             " -s, --sort <key>    sort the slab view (keys below), or with --cgroups the\n"
             "                     cgroup table: k kernel (default), g change, n name\n"
             "     --cgroups       the cgroup view (with -o: the cgroup table once)\n"
+            "     --by-cache      with --cgroups -o: slab bytes per cgroup and cache, from\n"
+            "                     the owner snapshot (needs root and BPF on a live kernel;\n"
+            "                     read from kmem-owners.txt under --root)\n"
             "     --node          the node view (with -o: the node summary once)\n"
             "     --report        explain all of the node's kernel memory, then exit\n"
             "     --json          print the whole snapshot as one JSON document\n"
@@ -141,6 +145,13 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
 
     if (o->report && o->json)
         die(o, "--report and --json are two outputs: choose one");
+    if (o->by_cache && (!cg_table || !(o->once || o->json) || o->report))
+        die(o, "--by-cache goes with --cgroups -o (a table) or --cgroups --json");
+    if (o->by_cache && sort_arg)
+        die(o, "--by-cache lists the largest caches of the largest cgroups first: -s does not "
+               "apply");
+    if (o->by_cache && o->delay_given && !o->json)
+        die(o, "--by-cache shows one owner snapshot: -d does not apply");
     if (o->force && !o->capture)
         die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
     if (o->delay_given && o->report)
@@ -232,6 +243,7 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"alloc-counts", no_argument, NULL, OPT_ALLOC_COUNTS},
         {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
         {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
+        {"by-cache", no_argument, NULL, OPT_BY_CACHE},
         {NULL, 0, NULL, 0},
     };
     const char *sort_arg = NULL;
@@ -307,6 +319,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_ALLOC_OBJECTS:
             o->alloc_objects = parse_count(o, "--alloc-objects", optarg);
+            break;
+        case OPT_BY_CACHE:
+            o->by_cache = true;
             break;
         default:
             usage(o, stderr);
@@ -398,7 +413,9 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsig
 /* --cgroups -o and --node -o: the table or the summary once. */
 static int print_view_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsigned flags)
 {
-    enum kmem_part part = o->view == KT_VIEW_NODE ? KMEM_PART_NODE : KMEM_PART_CGROUPS;
+    enum kmem_part part = o->view == KT_VIEW_NODE ? KMEM_PART_NODE
+                          : o->by_cache           ? KMEM_PART_OWNERS
+                                                  : KMEM_PART_CGROUPS;
     const struct kmem_snapshot *snap;
     struct kt_sink sink;
 
@@ -413,6 +430,8 @@ static int print_view_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsign
     kt_sink_file(&sink, stdout);
     if (part == KMEM_PART_NODE)
         kt_node_render(&sink, snap);
+    else if (part == KMEM_PART_OWNERS)
+        kt_owner_render(&sink, snap);
     else
         kt_cgroup_render(&sink, snap, o->cg_sort);
     return EXIT_SUCCESS;
@@ -542,6 +561,7 @@ int main(int argc, char **argv)
         }
     }
     flags = o.capture                   ? KMEM_COLLECT_ALL
+            : o.by_cache                ? KMEM_COLLECT_OWNERS | KMEM_COLLECT_CGROUPS
             : o.view == KT_VIEW_CGROUPS ? KMEM_COLLECT_CGROUPS
             : o.view == KT_VIEW_NODE    ? KMEM_COLLECT_NODE
                                         : KMEM_COLLECT_SLAB;
