@@ -62,8 +62,10 @@ else
 $(warning kmem: building without the BPF tracer (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
 endif
 
-LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_BPF)
-LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_BPF)
+# libkmem's recorder (src/lib/recorder.c, recording.c) compresses with zstd.
+LIBS_ZSTD     := $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd)
+LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_ZSTD) $(LIBS_BPF)
+LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_ZSTD) $(LIBS_BPF)
 LIBS_TEST     := -lcmocka
 
 .PHONY: all programs run test check fuzz bench install deps deps-run clean format format-check
@@ -113,13 +115,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(EXPORTER_LIBOB
 # Each fuzz target is also built with a plain main() that replays files (the corpus).
 $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(CC) $(LDFLAGS) -o $@ $^ -lm $(LIBS_ZSTD)
 
 # libFuzzer builds (clang) live apart from the gcc objects.
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(EXPORTER_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -lm
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -lm $(LIBS_ZSTD)
 
 # Packages: "run" builds and runs the programs; "test" (deps) adds the test suite's.
 deps:

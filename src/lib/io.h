@@ -47,6 +47,9 @@ struct kmem_io {
     char *capdir; /* as given, for messages */
     int capture_err;
     char capture_msg[512];
+    /* Capture into memory instead (kmem_io_set_capture_sink): each file handed to @sink. */
+    kmem_capture_sink_fn sink;
+    void *sink_arg;
 };
 
 /* Canonical directory names inside a tree: "", "proc", "sys", "var/log". */
@@ -118,8 +121,11 @@ void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const ch
 
 static inline bool kmem_capturing(const struct kmem_io *io)
 {
-    return io->capfd >= 0;
+    return io->capfd >= 0 || io->sink;
 }
+
+/* Hand every file read from now on to @sink (NULL stops); a capture directory is stopped. */
+void kmem_io_set_capture_sink(struct kmem_io *io, kmem_capture_sink_fn sink, void *arg);
 
 /* The file at the root of a capture that describes it (capmeta.c). */
 #define KMEM_CAPTURE_META "kmem-capture.txt"
