@@ -650,9 +650,14 @@ int main(int argc, char **argv)
     }
     if (o.list)
         return kt_replay_list(&o);
+    if (o.diff_a)
+        return kt_diff_run(&o);
     if (o.replay) {
+        struct kt_source *g = &replay;
+
         if (kt_source_open(&o, o.replay, o.at, &replay))
             return EXIT_FAILURE;
+        kt_source_guard(&g, 1);
         o.root = replay.root;
     }
     if (kmem_ctx_new(&ctx, o.root, err, sizeof(err))) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,6 +225,42 @@ int kt_source_open(const struct kt_opts *o, const char *dir, const char *when,
     snprintf(src->label, sizeof(src->label), "%s at %s", dir, src->when);
     kmem_recording_close(r);
     return 0;
+}
+
+int kt_source_guard(struct kt_source *const *srcs, int n)
+{
+    bool any = false;
+    pid_t pid;
+    int status;
+
+    for (int i = 0; i < n; i++)
+        any |= srcs[i]->temporary;
+    if (!any)
+        return 0;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0)
+        return 0; /* no guard: removed at a normal exit only */
+    if (pid == 0) {
+        for (int i = 0; i < n; i++)
+            srcs[i]->temporary = false; /* the parent removes them */
+        return 0;
+    }
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    for (int i = 0; i < n; i++)
+        kt_source_close(srcs[i]);
+    if (WIFSIGNALED(status)) {
+        signal(WTERMSIG(status), SIG_DFL);
+        raise(WTERMSIG(status));
+        _exit(128 + WTERMSIG(status));
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAILURE);
 }
 
 void kt_source_close(struct kt_source *src)

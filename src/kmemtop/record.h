@@ -29,6 +29,15 @@ struct kt_source {
 int kt_source_open(const struct kt_opts *o, const char *dir, const char *when,
                    struct kt_source *src);
 void kt_source_close(struct kt_source *src);
+/*
+ * Make sure the written-out samples of @srcs are removed however the
+ * program ends (a signal, a closed pipe): the program goes on in a child
+ * while this process waits for it, removes them and exits as it did.
+ */
+int kt_source_guard(struct kt_source *const *srcs, int n);
+
+/* --diff A B (diff.c): text, or JSON with --json. */
+int kt_diff_run(const struct kt_opts *o);
 
 /* --replay DIR --list: one line per sample. */
 int kt_replay_list(const struct kt_opts *o);
