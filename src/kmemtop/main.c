@@ -215,7 +215,9 @@ static void check_recorder_opts(const struct kt_opts *o)
         die(o, "--replay DIR reads the recording: --root does not apply");
     if ((o->list || o->openmetrics) && !o->replay)
         die(o, "--list and --openmetrics read a recording: give it with --replay DIR");
-    if ((o->list || o->openmetrics || o->diff_a) && (output || o->at))
+    if ((o->list || o->openmetrics || o->diff_a) &&
+        (o->once || o->report || o->capture || o->alloc_seconds > 0 || o->at ||
+         (o->json && !o->diff_a)))
         die(o, "--list, --openmetrics and --diff are outputs of their own");
     if (o->diff_a && o->replay && o->root)
         die(o, "--diff A B with --replay DIR: A and B are times in DIR");

@@ -124,6 +124,15 @@ static inline bool kmem_capturing(const struct kmem_io *io)
     return io->capfd >= 0 || io->sink;
 }
 
+/*
+ * Capturing into a directory (not into memory): every file is read again
+ * (a capture is whole by itself; the recorder carries what was not re-read).
+ */
+static inline bool kmem_capturing_dir(const struct kmem_io *io)
+{
+    return io->capfd >= 0;
+}
+
 /* Hand every file read from now on to @sink (NULL stops); a capture directory is stopped. */
 void kmem_io_set_capture_sink(struct kmem_io *io, kmem_capture_sink_fn sink, void *arg);
 

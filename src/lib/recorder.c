@@ -255,8 +255,13 @@ static int new_segment(struct kmem_recorder *r, uint64_t t)
         unlinkat(r->dirfd, r->segname, 0);
         close(r->segfd);
         r->segfd = -1;
-        return rerr(r, err, "cannot write the segment %s/%s: %s", r->dir, r->segname,
-                    strerror(-err));
+        return rerr(r, err,
+                    "cannot write a new segment %s/%s: %s: recording stopped; the %llu samples "
+                    "written before are intact%s",
+                    r->dir, r->segname, strerror(-err), (unsigned long long)r->st.samples,
+                    err == -ENOSPC || err == -EDQUOT
+                        ? " (free space, or lower --record.max-size / --record.retain)"
+                        : "");
     }
     r->seg_start_ns = t;
     r->seg_off = KMEM_SEG_HDR;

@@ -188,7 +188,7 @@ static int read_detail(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
 {
     int err;
 
-    if (ctx->detail_read && ctx->io.capfd < 0 &&
+    if (ctx->detail_read && !kmem_capturing_dir(&ctx->io) &&
         elapsed(&ctx->detail_at, t0) < ctx->detail_interval) {
         next->detail = ctx->last;
         next->detail.reused = true;
