@@ -5,7 +5,7 @@
 #                          (make test; the default)
 # A package only a test uses belongs in TEST_PKGS.
 set -e
-RUN_PKGS="build-essential pkg-config
+RUN_PKGS="build-essential pkg-config libzstd-dev
 clang llvm libbpf-dev bpftool
 libncurses-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libcap-dev libcrypt-dev zlib1g-dev"
 TEST_PKGS="libclang-rt-14-dev clang-format libcmocka-dev
