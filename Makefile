@@ -67,8 +67,10 @@ else
 $(warning kmem: building without the BPF tracer (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
 endif
 
-LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_BPF)
-LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_BPF)
+# libkmem's recorder (src/lib/recorder.c, recording.c) compresses with zstd.
+LIBS_ZSTD     := $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd)
+LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_ZSTD) $(LIBS_BPF)
+LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_ZSTD) $(LIBS_BPF)
 LIBS_TEST     := -lcmocka
 
 .PHONY: all programs run test check fuzz bench install deps deps-run clean format format-check
@@ -133,7 +135,7 @@ $(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
 $(BUILD)/obj/tests/fuzz/%.o: CPPFLAGS += -Isrc/exporter
 $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+	$(CC) $(LDFLAGS) -o $@ $^ -lm $(LIBS_ZSTD) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # Test objects and archives stay between builds (make would delete them as
 # intermediates of the test binaries).
@@ -154,7 +156,7 @@ $(FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(FUZZ_LIBSRC))
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm $(LIBS_ZSTD) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # Packages: "run" builds and runs the programs; "test" (deps) adds the test suite's.
 deps:
