@@ -22,6 +22,7 @@ struct kt_opts {
     enum kt_view view;
     bool view_given; /* --cgroups or --node */
     bool report, json;
+    const char *html; /* --html FILE (html.c) */
     const char *capture;
     bool force;    /* --force: --capture may replace an earlier capture */
     char *command; /* the command line, for the capture's metadata */
