@@ -389,9 +389,9 @@ static int pod_parent(struct kt_hmap *m, int parent, const struct kmem_cgroup *p
 /* The owner snapshot's caches of @cg under its slab parts @slab_r / @slab_u. */
 static void add_owner_caches(struct kt_hmap *m, const struct kmem_snapshot *snap,
                              const struct kmem_owners *own, const struct kmem_cgroup *cg,
-                             int slab_r, int slab_u)
+                             int slab_r, int slab_u, int fallback)
 {
-    if (!own || !own->present || (slab_r < 0 && slab_u < 0))
+    if (!own || !own->present)
         return;
     for (size_t i = 0; i < own->nrows; i++) {
         const struct kmem_owner_row *row = &own->rows[i];
@@ -406,7 +406,7 @@ static void add_owner_caches(struct kt_hmap *m, const struct kmem_snapshot *snap
                 s = &snap->slab.v[k];
         parent = s && s->attr.known && s->attr.reclaimable ? slab_r : slab_u;
         if (parent < 0)
-            parent = slab_r >= 0 ? slab_r : slab_u;
+            parent = slab_r >= 0 ? slab_r : slab_u >= 0 ? slab_u : fallback;
         snprintf(key, sizeof(key), "cgcache:%s:%s", cg->path, row->cache);
         kt_hmap_add(m, parent, key, row->cache, row->bytes, m->v[parent].colour);
     }
@@ -427,8 +427,10 @@ static void add_parts(struct kt_hmap *m, const struct kmem_snapshot *snap,
         snprintf(key, sizeof(key), "cgkind:%s:%s", cg->path, kmem_cg_kind_name[k]);
         part[k] = kt_hmap_add(m, i, key, kmem_cg_kind_name[k], cg->comp[k], cg_kind_colour(k));
     }
+    /* Without slab parts (v1: all of it is "other"), under other, else the cgroup itself. */
     add_owner_caches(m, snap, own, cg, part[KMEM_CG_SLAB_RECLAIMABLE],
-                     part[KMEM_CG_SLAB_UNRECLAIMABLE]);
+                     part[KMEM_CG_SLAB_UNRECLAIMABLE],
+                     part[KMEM_CG_OTHER] >= 0 ? part[KMEM_CG_OTHER] : i);
 }
 
 int kt_html_cg_tree(struct kt_hmap *m, const struct kmem_snapshot *snap,
