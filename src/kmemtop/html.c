@@ -28,7 +28,7 @@
 
 /* Nominal size of each treemap in CSS pixels (the page scales them to its width). */
 #define MAP_W        1216.0
-#define MEM_MAP_H    300.0
+#define MEM_MAP_H    200.0
 #define KERNEL_MAP_H 440.0
 #define CG_MAP_H     560.0
 #define CHAR_W       6.5 /* px per character of the 11px labels */
@@ -48,7 +48,7 @@ static const struct {
     [KT_HC_PERCPU] = {"per-CPU", 0xCC79A7},
     [KT_HC_OTHER] = {"other kernel kinds", 0x8C8C8C},
     [KT_HC_UNACCOUNTED] = {"unexplained rest", 0x000000},
-    [KT_HC_GROUP] = {"group (kernel, cgroup, QoS, namespace)", 0xBFBFBF},
+    [KT_HC_GROUP] = {"group", 0xBFBFBF},
 };
 static_assert(sizeof(palette) / sizeof(palette[0]) == KT_HC_COUNT, "palette");
 

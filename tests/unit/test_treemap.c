@@ -34,9 +34,9 @@ static size_t check_layout(const double *v, size_t n, struct kt_rect in, const s
 
         if (fabs(got - want) > EPS * (area > 1 ? area : 1))
             fail_msg("box %zu: area %.9g, want %.9g (value %g of %g)", i, got, want, v[i], total);
-        if (want > 0 && (r[i].x < in.x - EPS || r[i].y < in.y - EPS ||
-                         r[i].x + r[i].w > in.x + in.w + EPS ||
-                         r[i].y + r[i].h > in.y + in.h + EPS || r[i].w < 0 || r[i].h < 0))
+        if (want > 0 &&
+            (r[i].x < in.x - EPS || r[i].y < in.y - EPS || r[i].x + r[i].w > in.x + in.w + EPS ||
+             r[i].y + r[i].h > in.y + in.h + EPS || r[i].w < 0 || r[i].h < 0))
             fail_msg("box %zu (%g,%g %gx%g) outside (%g,%g %gx%g)", i, r[i].x, r[i].y, r[i].w,
                      r[i].h, in.x, in.y, in.w, in.h);
         for (size_t j = 0; j < i; j++) {
@@ -96,9 +96,9 @@ static void test_layout_random(void **state)
     for (int round = 0; round < 20; round++) {
         size_t n = 1 + lcg(&seed) % 300;
         double v[300];
-        struct kt_rect out[300], in = {(double)(lcg(&seed) % 50), (double)(lcg(&seed) % 50),
-                                       1 + (double)(lcg(&seed) % 2000),
-                                       1 + (double)(lcg(&seed) % 2000)};
+        struct kt_rect out[300],
+            in = {(double)(lcg(&seed) % 50), (double)(lcg(&seed) % 50),
+                  1 + (double)(lcg(&seed) % 2000), 1 + (double)(lcg(&seed) % 2000)};
 
         for (size_t i = 0; i < n; i++)
             v[i] = lcg(&seed) % 7 == 0 ? 0 : pow(10, (double)(lcg(&seed) % 900) / 100);
@@ -146,15 +146,37 @@ static void test_cgroup_tree(void **state)
         {.path = "/", .kernel = 1000000},
         {.path = KP, .depth = 1, .kernel = 700000},
         {.path = BU, .depth = 2, .kernel = 300000},
-        {.path = POD, .depth = 3, .kernel = 300000, .pod_uid = "aaaa", .qos = "burstable",
-         .namespace_name = "default", .pod_name = "web"},
-        {.path = CTR, .depth = 4, .kernel = 290000, .pod_uid = "aaaa", .qos = "burstable",
-         .container_id = "c1", .namespace_name = "default", .pod_name = "web",
+        {.path = POD,
+         .depth = 3,
+         .kernel = 300000,
+         .pod_uid = "aaaa",
+         .qos = "burstable",
+         .namespace_name = "default",
+         .pod_name = "web"},
+        {.path = CTR,
+         .depth = 4,
+         .kernel = 290000,
+         .pod_uid = "aaaa",
+         .qos = "burstable",
+         .container_id = "c1",
+         .namespace_name = "default",
+         .pod_name = "web",
          .container_name = "nginx"},
-        {.path = GP, .depth = 2, .kernel = 400000, .pod_uid = "bbbb", .qos = "guaranteed",
-         .namespace_name = "monitoring", .pod_name = "prom"},
-        {.path = GC, .depth = 3, .kernel = 400000, .pod_uid = "bbbb", .qos = "guaranteed",
-         .container_id = "c2", .namespace_name = "monitoring", .pod_name = "prom",
+        {.path = GP,
+         .depth = 2,
+         .kernel = 400000,
+         .pod_uid = "bbbb",
+         .qos = "guaranteed",
+         .namespace_name = "monitoring",
+         .pod_name = "prom"},
+        {.path = GC,
+         .depth = 3,
+         .kernel = 400000,
+         .pod_uid = "bbbb",
+         .qos = "guaranteed",
+         .container_id = "c2",
+         .namespace_name = "monitoring",
+         .pod_name = "prom",
          .container_name = "prometheus"},
     };
     static struct kmem_snapshot snap; /* large: not on the stack */
