@@ -16,7 +16,7 @@ VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
-CPPFLAGS += -D_GNU_SOURCE -DKMEM_VERSION='"$(VERSION)"' -Isrc/lib -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -DKMEM_VERSION='"$(VERSION)"' -Isrc/common -Isrc/lib -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=address,undefined
@@ -28,7 +28,10 @@ LDFLAGS  += -static-libasan -static-libubsan
 endif
 endif
 
-LIB_SRC      := $(sort $(wildcard src/lib/*.c))
+# src/common (buffer, arena, hash index, parse cursor, UTF-8, JSON writer, time,
+# errno advice) is built into libkmem.a: everything that links the library has it.
+COMMON_SRC   := $(sort $(wildcard src/common/*.c))
+LIB_SRC      := $(COMMON_SRC) $(sort $(wildcard src/lib/*.c))
 KMEMTOP_SRC  := $(sort $(wildcard src/kmemtop/*.c))
 EXPORTER_SRC := $(sort $(wildcard src/exporter/*.c))
 UNIT_SRC     := $(sort $(wildcard tests/unit/test_*.c))
@@ -37,6 +40,8 @@ FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB       := $(BUILD)/libkmem.a
+# The exporter's objects but main.o, for unit tests and fuzzers.
+KXLIB     := $(if $(EXPORTER_SRC),$(BUILD)/libkx.a)
 KMEMTOP   := $(BUILD)/kmemtop
 EXPORTER  := $(if $(EXPORTER_SRC),$(BUILD)/kmem_exporter)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -105,21 +110,42 @@ $(BUILD)/slabtop: $(KMEMTOP)
 $(BUILD)/kmem_exporter: $(call obj,$(EXPORTER_SRC)) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_EXPORTER)
 
+$(KXLIB): $(EXPORTER_LIBOBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 # Unit tests link the library and the non-main objects of both front ends.
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(EXPORTER_LIBOBJ) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_KMEMTOP) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
-# Each fuzz target is also built with a plain main() that replays files (the corpus).
-$(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(LIB)
+# Each fuzz target is also built with a plain main() that replays files (the
+# corpus). A target links what it tests (libkx.a, libkmem.a); none includes a .c.
+$(BUILD)/obj/tests/fuzz/%.o: CPPFLAGS += -Isrc/exporter
+$(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(CC) $(LDFLAGS) -o $@ $^ -lm $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
-# libFuzzer builds (clang) live apart from the gcc objects.
-FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(EXPORTER_SRC)
+# Test objects and archives stay between builds (make would delete them as
+# intermediates of the test binaries).
+.SECONDARY: $(call obj,$(UNIT_SRC) $(FUZZ_SRC) tests/fuzz/replay_main.c)
+
+# libFuzzer builds (clang) live apart from the gcc objects: the library and
+# the exporter's objects are compiled once with the fuzzer's flags into one
+# archive that every target links.
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc/common -Isrc/lib -Isrc/exporter -g -O1 \
+               -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIBSRC := $(LIB_SRC) $(filter-out src/exporter/main.c,$(EXPORTER_SRC))
+FUZZ_LIB    := $(BUILD)/fuzz/libfuzzkmem.a
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -lm
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(FUZZ_LIBSRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # Packages: "run" builds and runs the programs; "test" (deps) adds the test suite's.
 deps:

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "collect.h"
+#include "collectors.h"
 #include "log.h"
-#include "allocmetrics.h"
 
 #define EXPO_MAX ((size_t)256 << 20) /* refuse to render more than 256 MiB */
 
@@ -25,28 +25,19 @@ struct kx_blob {
     char msg[400];
 };
 
-/* The snapshot part each collector reports. */
-static const enum kmem_part part_of[KX_COL_COUNT] = {
-    [KX_COL_SLABINFO] = KMEM_PART_SLAB,
-    [KX_COL_NODE] = KMEM_PART_NODE,
-    [KX_COL_CGROUP] = KMEM_PART_CGROUPS,
-    [KX_COL_NODE_DETAIL] = KMEM_PART_DETAIL,
-};
-
 struct kx_collector {
     pthread_mutex_t lock;
     pthread_cond_t done;
     struct kx_collector_opts o;
     struct kmem_ctx *ctx;
-    struct kx_blob *cur;            /* NULL before the first collection */
-    struct timespec cur_at;         /* CLOCK_MONOTONIC start of cur's collection */
-    bool busy;                      /* a collection is running */
-    atomic_bool ready;              /* a collection has been rendered */
-    unsigned long gen;              /* bumped when a collection ends */
-    int last_err;                   /* result of the last collection */
-    size_t last_len;                /* size of the last exposition, to size the next */
-    char logged[KX_COL_COUNT][320]; /* last message logged per part */
-    char alloc_logged[320];         /* the same for --collector.alloc */
+    struct kx_blob *cur;                 /* NULL before the first collection */
+    struct timespec cur_at;              /* CLOCK_MONOTONIC start of cur's collection */
+    bool busy;                           /* a collection is running */
+    atomic_bool ready;                   /* a collection has been rendered */
+    unsigned long gen;                   /* bumped when a collection ends */
+    int last_err;                        /* result of the last collection */
+    size_t last_len;                     /* size of the last exposition, to size the next */
+    char logged[KX_COLLECTORS_MAX][320]; /* last message logged per collector */
 };
 
 const char *kx_blob_text(const struct kx_blob *b, size_t *len)
@@ -128,68 +119,64 @@ static double since(const struct timespec *a, const struct timespec *b)
     return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* Log collector @i's result: a failure when its message changes (and when it
+ * works again), every result at debug. */
+static void log_result(struct kx_collector *c, size_t i, const struct kmem_status *st)
+{
+    const char *name = kx_collectors[i].name;
+    const char *m = st->err ? st->msg : "";
+    char secs[32];
+
+    if (st->err && !m[0])
+        m = strerror(-st->err);
+    snprintf(secs, sizeof(secs), "%.6f", st->seconds);
+    if (c->o.log_errors && strcmp(c->logged[i], m) != 0) {
+        if (m[0])
+            kx_log(KX_LOG_ERROR, "Collector failed", "collector", name, "duration_seconds", secs,
+                   "err", m, NULL);
+        else
+            kx_log(KX_LOG_INFO, "Collector works again", "collector", name, NULL);
+        snprintf(c->logged[i], sizeof(c->logged[i]), "%s", m);
+    } else if (m[0]) {
+        kx_log(KX_LOG_DEBUG, "Collector failed", "collector", name, "duration_seconds", secs, "err",
+               m, NULL);
+    } else {
+        kx_log(KX_LOG_DEBUG, "Collector succeeded", "collector", name, "duration_seconds", secs,
+               NULL);
+    }
+}
+
 /* Run one collection and render it into a new blob. Called with busy set and
  * the lock released: the contexts are used by one thread at a time. */
 static int collect_render(struct kx_collector *c, struct kx_blob **out)
 {
     struct kx_collection col = {0};
-    struct kmem_status status[KX_COL_COUNT];
+    struct kmem_status status[KX_COLLECTORS_MAX];
+    bool on[KX_COLLECTORS_MAX];
     struct timespec wall;
 
     clock_gettime(CLOCK_REALTIME, &wall);
     col.when_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    memcpy(col.state, c->o.state, sizeof(col.state));
     unsigned flags = 0;
-    for (int i = 0; i < KX_COL_COUNT; i++)
-        if (!(c->o.render.disabled & (1u << i)))
-            flags |= 1u << part_of[i];
+    for (size_t i = 0; i < kx_ncollectors; i++) {
+        on[i] = kx_collector_on(&col, &c->o.render, i);
+        if (on[i])
+            flags |= 1u << kx_collectors[i].part;
+    }
     if (flags & KMEM_COLLECT_SLAB)
         flags |= KMEM_COLLECT_SLAB_ATTRS; /* kmem_slab_info's sysfs labels */
     int r = kmem_collect(c->ctx, flags);
     const struct kmem_snapshot *s = kmem_current(c->ctx);
-    for (int i = 0; i < KX_COL_COUNT; i++) {
-        const struct kmem_status *st = s ? &s->status[part_of[i]] : NULL;
-        if (st)
-            status[i] = *st;
-        else
-            memset(&status[i], 0, sizeof(status[i]));
-        if (r && !s) {
-            status[i].err = r;
-            snprintf(status[i].msg, sizeof(status[i].msg), "%s", kmem_strerror(c->ctx));
-        }
-        if (status[i].err == 0 && s) {
-            if (i == KX_COL_SLABINFO)
-                col.slab = &s->slab;
-            else if (i == KX_COL_NODE)
-                col.node = &s->node;
-            else if (i == KX_COL_NODE_DETAIL)
-                col.detail = &s->detail;
-            else
-                col.cgroups = &s->cgroups;
-        }
-        col.part[i].status = &status[i];
-        col.part[i].seconds = status[i].seconds;
-    }
-
-    /* --collector.alloc: after the cgroups, whose snapshot names its cgroup ids. */
-    struct kmem_status alloc_status;
-    if (c->o.alloc) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        kx_alloc_collect(c->o.alloc, c->ctx, kmem_current(c->ctx), &alloc_status);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        col.alloc = c->o.alloc;
-        col.alloc_part.status = &alloc_status;
-        col.alloc_part.seconds = since(&t0, &t1);
-        char m[320];
-        snprintf(m, sizeof(m), "%.319s", alloc_status.msg);
-        if (c->o.log_errors && strcmp(c->alloc_logged, m) != 0) {
-            if (alloc_status.err)
-                kx_log(KX_LOG_ERROR, "Collector failed", "collector", "alloc", "err",
-                       alloc_status.msg, NULL);
-            else
-                kx_log(KX_LOG_INFO, "Collector works again", "collector", "alloc", NULL);
-            memcpy(c->alloc_logged, m, sizeof(m));
-        }
+    if (s) {
+        if (s->status[KMEM_PART_SLAB].err == 0 && (flags & KMEM_COLLECT_SLAB))
+            col.slab = &s->slab;
+        if (s->status[KMEM_PART_NODE].err == 0 && (flags & KMEM_COLLECT_NODE))
+            col.node = &s->node;
+        if (s->status[KMEM_PART_CGROUPS].err == 0 && (flags & KMEM_COLLECT_CGROUPS))
+            col.cgroups = &s->cgroups;
+        if (s->status[KMEM_PART_DETAIL].err == 0 && (flags & KMEM_COLLECT_DETAIL))
+            col.detail = &s->detail;
     }
 
     struct kx_blob *b = calloc(1, sizeof(*b));
@@ -198,38 +185,33 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
     atomic_init(&b->refs, 1);
     pthread_mutex_init(&b->gz_lock, NULL);
     b->ok = true;
-    for (int i = 0; i < KX_COL_COUNT; i++) {
-        if (c->o.render.disabled & (1u << i))
+    for (size_t i = 0; i < kx_ncollectors; i++) {
+        const struct kx_collector_def *d = &kx_collectors[i];
+        memset(&status[i], 0, sizeof(status[i]));
+        if (!on[i])
             continue;
-        const char *m = status[i].err ? status[i].msg : "";
+        if (d->collect) {
+            /* A source of its own, after the snapshot (which has its part). */
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            d->collect(col.state[i], c->ctx, s, &status[i]);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            status[i].seconds = since(&t0, &t1);
+        } else if (s) {
+            status[i] = s->status[d->part];
+        }
+        if (r && !s && !d->collect) {
+            status[i].err = r;
+            snprintf(status[i].msg, sizeof(status[i].msg), "%s", kmem_strerror(c->ctx));
+        }
+        col.part[i].status = &status[i];
+        col.part[i].seconds = status[i].seconds;
         if (status[i].err && b->ok) {
             b->ok = false;
-            snprintf(b->msg, sizeof(b->msg), "collector %s: %s", kx_collector_name[i],
-                     m[0] ? m : strerror(-status[i].err));
+            snprintf(b->msg, sizeof(b->msg), "collector %s: %.360s", d->name,
+                     status[i].msg[0] ? status[i].msg : strerror(-status[i].err));
         }
-        char secs[32];
-        snprintf(secs, sizeof(secs), "%.6f", status[i].seconds);
-        if (c->o.log_errors && strcmp(c->logged[i], m) != 0) {
-            /* A failure is logged when its message changes; every one at debug. */
-            if (m[0])
-                kx_log(KX_LOG_ERROR, "Collector failed", "collector", kx_collector_name[i],
-                       "duration_seconds", secs, "err", m, NULL);
-            else
-                kx_log(KX_LOG_INFO, "Collector works again", "collector", kx_collector_name[i],
-                       NULL);
-            snprintf(c->logged[i], sizeof(c->logged[i]), "%s", m);
-        } else if (m[0]) {
-            kx_log(KX_LOG_DEBUG, "Collector failed", "collector", kx_collector_name[i],
-                   "duration_seconds", secs, "err", m, NULL);
-        } else {
-            kx_log(KX_LOG_DEBUG, "Collector succeeded", "collector", kx_collector_name[i],
-                   "duration_seconds", secs, NULL);
-        }
-    }
-
-    if (c->o.alloc && alloc_status.err && b->ok) {
-        b->ok = false;
-        snprintf(b->msg, sizeof(b->msg), "collector alloc: %.380s", alloc_status.msg);
+        log_result(c, i, &status[i]);
     }
 
     /* Render straight into the blob's own buffer, sized from the last one,

@@ -31,9 +31,11 @@ struct kx_collector_opts {
     struct kmem_ctx_opts paths; /* root, procfs, sysfs, pod logs (NULL: defaults) */
     double min_interval;        /* seconds; 0 = collect on every request */
     struct kx_render_opts render;
-    bool log_errors;        /* print collector failures on stderr (when they change) */
-    unsigned cg_extras;     /* KMEM_CG_EXTRA_*: per-cgroup files beyond the kernel figure's */
-    struct kx_alloc *alloc; /* --collector.alloc (allocmetrics.h), owned by the caller; or NULL */
+    bool log_errors;    /* print collector failures on stderr (when they change) */
+    unsigned cg_extras; /* KMEM_CG_EXTRA_*: per-cgroup files beyond the kernel figure's */
+    /* The state of each started collector with a start function (collectors.h),
+     * indexed like kx_collectors, owned by the caller; NULL: off. */
+    void *state[KX_COLLECTORS_MAX];
 };
 
 int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *o, char *err,

@@ -160,8 +160,7 @@ char *kx_buf_take(struct kx_buf *b, size_t *len)
     return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (s[0] >= 0x80), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s)
+size_t kx_utf8_seq(const unsigned char *s)
 {
     unsigned c = s[0];
     if (c >= 0xc2 && c <= 0xdf)
@@ -207,7 +206,7 @@ static int escape(struct kx_buf *b, const char *v, bool quote)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq(s);
+            size_t n = kx_utf8_seq(s);
             if (n) {
                 s += n;
                 continue;
@@ -295,6 +294,59 @@ int kx_expo_sample_double(struct kx_buf *b, const char *name, const struct kx_la
                           double v, int64_t ts_ms)
 {
     sample_head(b, name, l, nl);
+    kx_buf_add_double(b, v);
+    return sample_tail(b, ts_ms);
+}
+
+size_t kx_family_nlabels(const struct kx_family *f)
+{
+    size_t n = 0;
+    while (n < KX_LABELS_MAX && f->labels[n])
+        n++;
+    return n;
+}
+
+int kx_family_head(struct kx_buf *b, const struct kx_family *f)
+{
+    return kx_expo_family(b, f->name, f->help, f->type == KX_COUNTER ? "counter" : "gauge");
+}
+
+/* The head of a sample of @f, or -EINVAL (sticky) if @nvalues is not its label count. */
+static int family_sample_head(struct kx_buf *b, const struct kx_family *f,
+                              const char *const *values, size_t nvalues)
+{
+    size_t n = kx_family_nlabels(f);
+    if (nvalues != n)
+        return buf_fail(b, -EINVAL);
+    kx_buf_adds(b, f->name);
+    if (n == 0)
+        return kx_buf_addc(b, ' ');
+    kx_buf_addc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            kx_buf_addc(b, ',');
+        kx_buf_adds(b, f->labels[i]);
+        kx_buf_add(b, "=\"", 2);
+        kx_expo_escape_label(b, values[i]);
+        kx_buf_addc(b, '"');
+    }
+    return kx_buf_add(b, "} ", 2);
+}
+
+int kx_family_u64(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+                  size_t nvalues, uint64_t v, int64_t ts_ms)
+{
+    if (family_sample_head(b, f, values, nvalues))
+        return b->err;
+    kx_buf_add_u64(b, v);
+    return sample_tail(b, ts_ms);
+}
+
+int kx_family_double(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+                     size_t nvalues, double v, int64_t ts_ms)
+{
+    if (family_sample_head(b, f, values, nvalues))
+        return b->err;
     kx_buf_add_double(b, v);
     return sample_tail(b, ts_ms);
 }

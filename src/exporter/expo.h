@@ -90,6 +90,10 @@ int kx_buf_add_double(struct kx_buf *b, double v);
 /* Transfer the data (NUL-terminated) to the caller; NULL if in error. */
 char *kx_buf_take(struct kx_buf *b, size_t *len);
 
+/* Length of the valid UTF-8 sequence at @s (s[0] >= 0x80, NUL-terminated), or
+ * 0 if invalid: the exporter's one validator (exposition and log). */
+size_t kx_utf8_seq(const unsigned char *s);
+
 /* Label value escaping for the text format: \ -> \\, " -> \", newline -> \n;
  * bytes that are not valid UTF-8 become U+FFFD (Prometheus rejects them). */
 int kx_expo_escape_label(struct kx_buf *b, const char *v);
@@ -111,6 +115,40 @@ int kx_expo_sample_u64(struct kx_buf *b, const char *name, const struct kx_label
                        uint64_t v, int64_t ts_ms);
 int kx_expo_sample_double(struct kx_buf *b, const char *name, const struct kx_label *l, size_t nl,
                           double v, int64_t ts_ms);
+
+/*
+ * A metric family, declared once (as node_exporter's prometheus.Desc): its
+ * name, HELP, TYPE and label names. The sample writers below take one value
+ * per declared label, in the declared order, and check the count against the
+ * declaration: a mismatch is a programming error that fails the buffer with
+ * -EINVAL (so the scrape fails and the tests see it), never a bad line.
+ */
+#define KX_LABELS_MAX 10
+
+enum kx_type { KX_GAUGE, KX_COUNTER };
+
+struct kx_family {
+    const char *name, *help;
+    enum kx_type type;
+    const char *labels[KX_LABELS_MAX]; /* label names; unused entries NULL */
+};
+
+size_t kx_family_nlabels(const struct kx_family *f);
+/* "# HELP ... # TYPE ..." of @f. */
+int kx_family_head(struct kx_buf *b, const struct kx_family *f);
+/* One sample of @f: @values[i] is the value of f->labels[i] (NULL is ""). */
+int kx_family_u64(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+                  size_t nvalues, uint64_t v, int64_t ts_ms);
+int kx_family_double(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+                     size_t nvalues, double v, int64_t ts_ms);
+
+/* The label values of one sample and their count, counted by the compiler:
+ * kx_family_u64(b, &fam, KX_VALUES(path, kind), v, ts). */
+#define KX_VALUES(...)                                                                             \
+    ((const char *const[]){__VA_ARGS__}),                                                          \
+        (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+/* A family without labels. */
+#define KX_NO_VALUES NULL, 0
 
 /* gzip (RFC 1952) of [in, in + len) into a malloc'd buffer. 0 or -errno. */
 int kx_gzip(const void *in, size_t len, char **out, size_t *outlen);

@@ -18,59 +18,10 @@
 
 #include <microhttpd.h>
 
-#include "http.h"
+#include "http_int.h"
 #include "log.h"
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
-
-/* One client connection (MHD's socket context). */
-struct conn {
-    int fd;
-    struct sockaddr_storage addr; /* the client's, for the per-address queue limit */
-    socklen_t addrlen;
-    struct timespec deadline; /* for reading the current request */
-    struct conn *prev, *next; /* in kx_http.reading while a request is being read */
-    bool reading;             /* in that list */
-    enum { AUTH_NONE, AUTH_PENDING, AUTH_DONE } auth;
-    bool auth_ok;
-};
-
-/* A password check waiting for the verifier thread. */
-struct auth_job {
-    struct conn *c;
-    struct MHD_Connection *mc;
-    bool suspended; /* MHD_suspend_connection() returned: it may be resumed */
-    struct kx_auth_job job;
-};
-
-struct kx_http {
-    struct MHD_Daemon *d;
-    pthread_mutex_t lock; /* the lists below, the queue, the counters */
-    pthread_cond_t wake_watchdog, wake_verifier;
-    bool lock_ready, threads_started, stopping;
-    pthread_t watchdog, verifier;
-    struct conn *head, *tail; /* reading a request, in deadline order */
-    struct auth_job queue[KX_HTTP_AUTH_QUEUE];
-    unsigned nqueue;         /* jobs in queue[0..nqueue) */
-    struct auth_job running; /* the job being verified (c NULL when none) */
-    /* Addresses whose last password check failed, most recent kept: their
-     * checks wait behind those of other addresses, so that a flood from a
-     * few addresses delays a new login by one check at most. */
-    struct conn failed[64];
-    unsigned nfailed_next;
-    unsigned long expired, auth_refused;
-    struct kx_http_opts o;
-    char *path;
-    char *landing;
-    size_t landing_len;
-    char *priorities;
-    const char *trust; /* PEM given to MHD as the client trust list, or NULL */
-    bool starting;     /* MHD's messages are printed only while starting */
-    /* GnuTLS functions for client certificates, found in the process
-     * (libmicrohttpd links GnuTLS) so that kmem_exporter need not. */
-    const void *(*get_peers)(void *session, unsigned *n);
-    int (*verify_peers)(void *session, unsigned *status);
-};
 
 /* ---- listening socket ---- */
 
@@ -437,167 +388,6 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     start_reading(h, c);
 }
 
-/* ---- password checks off the server threads ---- */
-
-static bool same_address(const struct conn *a, const struct conn *b)
-{
-    if (a->addr.ss_family != b->addr.ss_family)
-        return false;
-    if (a->addr.ss_family == AF_INET)
-        return !memcmp(&((const struct sockaddr_in *)&a->addr)->sin_addr,
-                       &((const struct sockaddr_in *)&b->addr)->sin_addr, sizeof(struct in_addr));
-    if (a->addr.ss_family == AF_INET6)
-        return !memcmp(&((const struct sockaddr_in6 *)&a->addr)->sin6_addr,
-                       &((const struct sockaddr_in6 *)&b->addr)->sin6_addr,
-                       sizeof(struct in6_addr));
-    return false;
-}
-
-/* With h->lock held. */
-static int find_failed(const struct kx_http *h, const struct conn *c)
-{
-    for (int i = 0; i < (int)(sizeof(h->failed) / sizeof(h->failed[0])); i++)
-        if (same_address(&h->failed[i], c))
-            return i;
-    return -1;
-}
-
-static void note_result(struct kx_http *h, const struct conn *c, bool ok)
-{
-    int i = find_failed(h, c);
-    if (ok && i >= 0) {
-        memset(&h->failed[i], 0, sizeof(h->failed[i]));
-    } else if (!ok && i < 0) {
-        struct conn *f = &h->failed[h->nfailed_next++ % (sizeof(h->failed) / sizeof(h->failed[0]))];
-        memset(f, 0, sizeof(*f));
-        f->addr = c->addr;
-        f->addrlen = c->addrlen;
-    }
-}
-
-/* The next job to verify: the first suspended one from an address without a
- * recent failure, else the first suspended one; or nqueue. */
-static unsigned next_job(const struct kx_http *h)
-{
-    unsigned any = h->nqueue;
-    for (unsigned i = 0; i < h->nqueue; i++) {
-        if (!h->queue[i].suspended)
-            continue;
-        if (find_failed(h, h->queue[i].c) < 0)
-            return i;
-        if (any == h->nqueue)
-            any = i;
-    }
-    return any;
-}
-
-static void *verifier_main(void *arg)
-{
-    struct kx_http *h = arg;
-    pthread_mutex_lock(&h->lock);
-    for (;;) {
-        /* Only jobs whose connection is suspended (an instant after they are
-         * queued); when stopping, every job is answered "no" at once. */
-        unsigned i = next_job(h);
-        if (i == h->nqueue) {
-            if (h->stopping && h->nqueue == 0)
-                break;
-            pthread_cond_wait(&h->wake_verifier, &h->lock);
-            continue;
-        }
-        h->running = h->queue[i];
-        memmove(&h->queue[i], &h->queue[i + 1], (h->nqueue - i - 1) * sizeof(h->queue[0]));
-        h->nqueue--;
-        explicit_bzero(&h->queue[h->nqueue], sizeof(h->queue[0]));
-        bool stopping = h->stopping;
-        pthread_mutex_unlock(&h->lock);
-        bool ok = !stopping && kx_auth_verify(h->o.auth, &h->running.job);
-        explicit_bzero(&h->running.job, sizeof(h->running.job));
-        pthread_mutex_lock(&h->lock);
-        struct conn *c = h->running.c;
-        struct MHD_Connection *mc = h->running.mc;
-        h->running.c = NULL;
-        c->auth_ok = ok;
-        c->auth = AUTH_DONE;
-        if (!stopping)
-            note_result(h, c, ok);
-        pthread_mutex_unlock(&h->lock);
-        MHD_resume_connection(mc);
-        pthread_mutex_lock(&h->lock);
-    }
-    pthread_mutex_unlock(&h->lock);
-    return NULL;
-}
-
-/* Queue the slow half of a check and suspend the connection: 0, or -EBUSY
- * when the queue is full or this address already has a check waiting. */
-static int queue_check(struct kx_http *h, struct conn *c, struct MHD_Connection *mc,
-                       const struct kx_auth_job *job)
-{
-    pthread_mutex_lock(&h->lock);
-    bool busy = h->stopping || h->nqueue == KX_HTTP_AUTH_QUEUE ||
-                (h->running.c && same_address(h->running.c, c));
-    for (unsigned i = 0; i < h->nqueue && !busy; i++)
-        busy = same_address(h->queue[i].c, c);
-    if (busy) {
-        h->auth_refused++;
-        pthread_mutex_unlock(&h->lock);
-        return -EBUSY;
-    }
-    struct auth_job *q = &h->queue[h->nqueue++];
-    q->c = c;
-    q->mc = mc;
-    q->suspended = false;
-    q->job = *job;
-    c->auth = AUTH_PENDING;
-    pthread_mutex_unlock(&h->lock);
-
-    /* Resuming a connection that is not suspended yet is undefined: the
-     * verifier takes the job only once this is done. */
-    MHD_suspend_connection(mc);
-    pthread_mutex_lock(&h->lock);
-    for (unsigned i = 0; i < h->nqueue; i++)
-        if (h->queue[i].c == c)
-            h->queue[i].suspended = true;
-    pthread_cond_signal(&h->wake_verifier);
-    pthread_mutex_unlock(&h->lock);
-    return 0;
-}
-
-enum auth_outcome { AUTH_OUT_OK, AUTH_OUT_DENIED, AUTH_OUT_SUSPENDED, AUTH_OUT_BUSY };
-
-static enum auth_outcome check_auth(struct kx_http *h, struct conn *c, struct MHD_Connection *mc)
-{
-    if (!kx_auth_enabled(h->o.auth))
-        return AUTH_OUT_OK;
-    if (c && c->auth == AUTH_DONE) { /* resumed after the verifier */
-        c->auth = AUTH_NONE;
-        return c->auth_ok ? AUTH_OUT_OK : AUTH_OUT_DENIED;
-    }
-    char *pass = NULL;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    char *user = MHD_basic_auth_get_username_password(mc, &pass);
-#pragma GCC diagnostic pop
-    struct kx_auth_job job;
-    enum kx_auth_verdict v = kx_auth_begin(h->o.auth, user, pass, &job);
-    if (pass) {
-        explicit_bzero(pass, strlen(pass));
-        MHD_free(pass);
-    }
-    if (user)
-        MHD_free(user);
-    enum auth_outcome out = v == KX_AUTH_PASS ? AUTH_OUT_OK : AUTH_OUT_DENIED;
-    if (v == KX_AUTH_VERIFY) {
-        if (!c) /* no socket context (out of memory): check here */
-            out = kx_auth_verify(h->o.auth, &job) ? AUTH_OUT_OK : AUTH_OUT_DENIED;
-        else
-            out = queue_check(h, c, mc, &job) == 0 ? AUTH_OUT_SUSPENDED : AUTH_OUT_BUSY;
-    }
-    explicit_bzero(&job, sizeof(job));
-    return out;
-}
-
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **req_cls)
@@ -652,7 +442,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return reply(h, conn, MHD_HTTP_FORBIDDEN, "text/plain; charset=utf-8", msg);
         }
     }
-    enum auth_outcome auth = check_auth(h, c, conn);
+    enum auth_outcome auth = kx_http_check_auth(h, c, conn);
     if (auth == AUTH_OUT_SUSPENDED)
         return MHD_YES; /* called again when the verifier resumes it */
     if (auth == AUTH_OUT_BUSY) {
@@ -698,6 +488,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 /* ---- setup ---- */
 
+static void logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* libmicrohttpd's messages (MHD_OPTION_EXTERNAL_LOGGER). */
 static void logger(void *cls, const char *fmt, va_list ap)
 {
     const struct kx_http *h = cls;
@@ -802,7 +595,7 @@ static int start_threads(struct kx_http *h)
     h->threads_started = true;
     if (pthread_create(&h->watchdog, NULL, watchdog_main, h))
         return -EAGAIN;
-    if (pthread_create(&h->verifier, NULL, verifier_main, h)) {
+    if (pthread_create(&h->verifier, NULL, kx_http_verifier_main, h)) {
         pthread_mutex_lock(&h->lock);
         h->stopping = true;
         pthread_cond_signal(&h->wake_watchdog);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "expo.h"
 #include "log.h"
 
 static enum kx_log_level log_level = KX_LOG_INFO;
@@ -80,24 +81,6 @@ static void puts_(struct out *o, const char *s)
     put(o, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at @s (1-4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (s[0] >= 0xf8)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-        return 0;
-    if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-        return 0;
-    return n;
-}
-
 /* A quoted string with Go/JSON escapes; invalid UTF-8 becomes U+FFFD. */
 static void quoted(struct out *o, const char *v)
 {
@@ -123,7 +106,7 @@ static void quoted(struct out *o, const char *v)
             put(o, esc, 6);
             s++;
         } else {
-            size_t n = utf8_len(s);
+            size_t n = *s < 0x80 ? 1 : kx_utf8_seq(s); /* the exposition's validator */
             if (n == 0) {
                 put(o, "\xef\xbf\xbd", 3);
                 s++;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * kmem_exporter: Prometheus exporter of kernel memory (slab caches, node
- * kinds, memory cgroups). Flags and setup; the rest lives in collect.c
- * (shared collection), metrics.c (families), expo.c (text format), http.c
+ * kinds, memory cgroups). Flags and setup; the rest lives in collectors.c
+ * (the collector table), collect.c (shared collection), metrics*.c and
+ * allocmetrics.c (families), expo.c (text format), http.c
  * (server), webconfig.c/auth.c (web config, basic auth), privs.c (--run-as).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -21,7 +23,7 @@
 #include <unistd.h>
 
 #include "collect.h"
-#include "allocmetrics.h"
+#include "collectors.h"
 #include "http.h"
 #include "log.h"
 #include "privs.h"
@@ -55,108 +57,114 @@ struct options {
     long bench; /* hidden: N collect+render cycles, then CPU figures */
     const char *log_level;
     const char *log_format;
-    bool collector[KX_COL_COUNT]; /* --[no-]collector.<name> */
+    bool collector[KX_COLLECTORS_MAX]; /* --[no-]collector.<name>, indexed like kx_collectors */
     bool slab_empty, slab_static, slab_ne_names;
     bool cg_v1_sock, cg_dying;
-    bool alloc;         /* --collector.alloc */
-    unsigned alloc_top; /* --collector.alloc.top */
-    bool alloc_counts;  /* --collector.alloc.counts-only */
 };
 
-enum flag_kind { F_STR, F_BOOL, F_SECONDS, F_UINT, F_LONG };
-
-struct flag {
-    const char *name;
-    enum flag_kind kind;
-    size_t off;
-    const char *arg, *help;
-    bool hidden;
-};
-
-#define OFF(f) offsetof(struct options, f)
-static const struct flag flags[] = {
-    {"web.listen-address", F_STR, OFF(listen), "HOST:PORT",
+#define OFF(f) offsetof(struct options, f), NULL
+static const struct kx_flag main_flags[] = {
+    {"web.listen-address", KX_F_STR, OFF(listen), "HOST:PORT",
      "Address on which to expose metrics and the landing page (default " DEFAULT_LISTEN ").", 0},
-    {"web.telemetry-path", F_STR, OFF(path), "PATH",
+    {"web.telemetry-path", KX_F_STR, OFF(path), "PATH",
      "Path under which to expose metrics (default /metrics).", 0},
-    {"web.config.file", F_STR, OFF(web_config), "FILE",
+    {"web.config.file", KX_F_STR, OFF(web_config), "FILE",
      "exporter-toolkit web configuration: TLS and basic authentication.", 0},
-    {"web.timestamps", F_BOOL, OFF(timestamps), NULL,
+    {"web.timestamps", KX_F_BOOL, OFF(timestamps), NULL,
      "Put millisecond timestamps on container_memory_kernel_usage samples, as cAdvisor does.", 0},
-    {"web.max-connections", F_UINT, OFF(max_conns), "N",
+    {"web.max-connections", KX_F_UINT, OFF(max_conns), "N",
      "Maximum number of open HTTP connections (default 512).", 0},
-    {"web.max-connections-per-ip", F_UINT, OFF(max_conns_per_ip), "N",
+    {"web.max-connections-per-ip", KX_F_UINT, OFF(max_conns_per_ip), "N",
      "Maximum number of open HTTP connections from one address (default 8).", 0},
-    {"root", F_STR, OFF(root), "DIR", "Read DIR/proc, DIR/sys and DIR/var/log instead of /.", 0},
-    {"path.procfs", F_STR, OFF(procfs), "DIR", "procfs mountpoint (default ROOT/proc).", 0},
-    {"path.sysfs", F_STR, OFF(sysfs), "DIR", "sysfs mountpoint (default ROOT/sys).", 0},
-    {"once", F_BOOL, OFF(once), NULL, "Write one exposition to stdout and exit.", 0},
-    {"textfile", F_STR, OFF(textfile), "FILE",
+    {"root", KX_F_STR, OFF(root), "DIR", "Read DIR/proc, DIR/sys and DIR/var/log instead of /.", 0},
+    {"path.procfs", KX_F_STR, OFF(procfs), "DIR", "procfs mountpoint (default ROOT/proc).", 0},
+    {"path.sysfs", KX_F_STR, OFF(sysfs), "DIR", "sysfs mountpoint (default ROOT/sys).", 0},
+    {"once", KX_F_BOOL, OFF(once), NULL, "Write one exposition to stdout and exit.", 0},
+    {"textfile", KX_F_STR, OFF(textfile), "FILE",
      "Write one exposition atomically to FILE (for node_exporter's textfile collector) and "
      "exit.",
      0},
-    {"collect.min-interval", F_SECONDS, OFF(min_interval), "SECONDS",
+    {"collect.min-interval", KX_F_SECONDS, OFF(min_interval), "SECONDS",
      "Reuse a collection younger than this for further scrapes (default 1; 0 = never; at most "
      "1h).",
      0},
-    {"collector.slabinfo.include", F_STR, OFF(include), "REGEX",
+    {"collector.slabinfo.include", KX_F_STR, OFF(include), "REGEX",
      "Only export slab caches whose whole name matches this regular expression (RE2 syntax).", 0},
-    {"collector.slabinfo.exclude", F_STR, OFF(exclude), "REGEX",
+    {"collector.slabinfo.exclude", KX_F_STR, OFF(exclude), "REGEX",
      "Do not export slab caches whose whole name matches this regular expression.", 0},
-    {"collector.slabinfo.empty", F_BOOL, OFF(slab_empty), NULL,
+    {"collector.slabinfo.empty", KX_F_BOOL, OFF(slab_empty), NULL,
      "Also export slab caches that hold no object (all their series 0; default: off).", 0},
-    {"collector.slabinfo.static-families", F_BOOL, OFF(slab_static), NULL,
+    {"collector.slabinfo.static-families", KX_F_BOOL, OFF(slab_static), NULL,
      "Also export kmem_slab_object_size_bytes, kmem_slab_objects_per_slab and "
      "kmem_slab_pages_per_slab (the labels of kmem_slab_info; default: off).",
      0},
-    {"collector.slabinfo.node-exporter-names", F_BOOL, OFF(slab_ne_names), NULL,
+    {"collector.slabinfo.node-exporter-names", KX_F_BOOL, OFF(slab_ne_names), NULL,
      "Also export node_exporter's node_slabinfo_* families (label slab) for existing "
      "dashboards (default: off).",
      0},
-    {"collector.slabinfo", F_BOOL, OFF(collector[KX_COL_SLABINFO]), NULL,
-     "Enable the slabinfo collector: /proc/slabinfo, kmem_slab_* (default: enabled).", 0},
-    {"collector.node", F_BOOL, OFF(collector[KX_COL_NODE]), NULL,
-     "Enable the node collector: kernel memory by kind, kmem_node_* (default: enabled).", 0},
-    {"collector.cgroup", F_BOOL, OFF(collector[KX_COL_CGROUP]), NULL,
-     "Enable the cgroup collector: memory cgroups, kmem_cgroup_*, container_memory_kernel_usage "
-     "(default: enabled).",
-     0},
-    {"collector.node_detail", F_BOOL, OFF(collector[KX_COL_NODE_DETAIL]), NULL,
-     "Enable the node_detail collector: /proc/vmallocinfo, /proc/iomem, /proc/allocinfo at most "
-     "once a minute (default: enabled).",
-     0},
-    {"collector.cgroup.v1-sock", F_BOOL, OFF(cg_v1_sock), NULL,
+    {"collector.cgroup.v1-sock", KX_F_BOOL, OFF(cg_v1_sock), NULL,
      "cgroup v1: also read memory.kmem.tcp.usage_in_bytes of every cgroup for "
      "kmem_cgroup_sock_bytes (v2 has it in memory.stat; default: off).",
      0},
-    {"collector.cgroup.dying-descendants", F_BOOL, OFF(cg_dying), NULL,
+    {"collector.cgroup.dying-descendants", KX_F_BOOL, OFF(cg_dying), NULL,
      "cgroup v2: also read cgroup.stat of every cgroup for kmem_cgroup_dying_descendants (the "
      "root's is always read; default: off).",
      0},
-    {"collector.cadvisor-compat", F_STR, OFF(cadvisor_compat), "auto|always|never",
+    {"collector.cadvisor-compat", KX_F_STR, OFF(cadvisor_compat), "auto|always|never",
      "When to emit container_memory_kernel_usage: auto (default) only on cgroup v2, where "
      "the kubelet reports 0.",
      0},
-    {"collector.alloc", F_BOOL, OFF(alloc), NULL,
-     "Trace slab allocations per memory cgroup and cache with BPF (off by default; needs root "
-     "or CAP_BPF+CAP_PERFMON, Linux 6.1+ with BTF).",
-     0},
-    {"collector.alloc.top", F_UINT, OFF(alloc_top), "N",
-     "Series for the N (cgroup, cache) pairs that allocated the most bytes; the rest summed per "
-     "cgroup as cache=\"other\" (default 100).",
-     0},
-    {"collector.alloc.counts-only", F_BOOL, OFF(alloc_counts), NULL,
-     "No live-object tracking: cheaper, frees counted for the freeing task's cgroup.", 0},
-    {"run-as", F_STR, OFF(run_as), "USER",
+    {"run-as", KX_F_STR, OFF(run_as), "USER",
      "After binding the port, switch to USER keeping only CAP_DAC_READ_SEARCH.", 0},
-    {"log.level", F_STR, OFF(log_level), "LEVEL",
+    {"log.level", KX_F_STR, OFF(log_level), "LEVEL",
      "Only log messages with the given severity or above: debug, info, warn, error (default "
      "info).",
      0},
-    {"log.format", F_STR, OFF(log_format), "FORMAT",
+    {"log.format", KX_F_STR, OFF(log_format), "FORMAT",
      "Output format of log messages: logfmt or json (default logfmt).", 0},
-    {"bench", F_LONG, OFF(bench), "N", "Run N collections and print their CPU cost.", 1},
+    {"bench", KX_F_LONG, OFF(bench), "N", "Run N collections and print their CPU cost.", 1},
 };
+
+/* Every flag: main_flags, then per collector its --[no-]collector.<name> and its own flags. */
+#define FLAGS_MAX 128
+static struct kx_flag flags[FLAGS_MAX];
+static size_t nflags;
+static char collector_flag_name[KX_COLLECTORS_MAX][64];
+static char collector_flag_help[KX_COLLECTORS_MAX][320];
+
+static void add_flag(const struct kx_flag *fl)
+{
+    assert(nflags < FLAGS_MAX); /* raise FLAGS_MAX */
+    flags[nflags++] = *fl;
+}
+
+static void build_flags(struct options *o)
+{
+    size_t m = 0, nmain = sizeof(main_flags) / sizeof(main_flags[0]);
+    /* The collectors come first among the collector.* flags. */
+    while (m < nmain && strncmp(main_flags[m].name, "collector.", 10) != 0)
+        add_flag(&main_flags[m++]);
+    for (size_t i = 0; i < kx_ncollectors; i++) {
+        const struct kx_collector_def *d = &kx_collectors[i];
+        o->collector[i] = d->default_on;
+        snprintf(collector_flag_name[i], sizeof(collector_flag_name[i]), "collector.%s", d->name);
+        snprintf(collector_flag_help[i], sizeof(collector_flag_help[i]),
+                 "Enable the %s collector: %s (default: %s).", d->name, d->help,
+                 d->default_on ? "enabled" : "disabled");
+        add_flag(&(struct kx_flag){collector_flag_name[i], KX_F_BOOL, 0, &o->collector[i], NULL,
+                                   collector_flag_help[i], false});
+        for (const struct kx_flag *fl = d->flags; fl && fl->name; fl++)
+            add_flag(fl);
+    }
+    while (m < nmain)
+        add_flag(&main_flags[m++]);
+}
+
+/* Where the value of @fl is stored. */
+static void *flag_ptr(struct options *o, const struct kx_flag *fl)
+{
+    return fl->ptr ? fl->ptr : (char *)o + fl->off;
+}
 
 static void usage(FILE *f)
 {
@@ -166,12 +174,12 @@ static void usage(FILE *f)
                "Flags:\n"
                "  -h, --help                     Show this help and exit.\n"
                "      --version                  Show the version and exit.\n");
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        const struct flag *fl = &flags[i];
+    for (size_t i = 0; i < nflags; i++) {
+        const struct kx_flag *fl = &flags[i];
         if (fl->hidden)
             continue;
         char left[64];
-        if (fl->kind == F_BOOL)
+        if (fl->kind == KX_F_BOOL)
             snprintf(left, sizeof(left), "--[no-]%s", fl->name);
         else
             snprintf(left, sizeof(left), "--%s=%s", fl->name, fl->arg);
@@ -220,19 +228,19 @@ static int parse_seconds(const char *s, double *out)
     return 0;
 }
 
-static int set_flag(struct options *o, const struct flag *fl, const char *v)
+static int set_flag(struct options *o, const struct kx_flag *fl, const char *v)
 {
-    char *p = (char *)o + fl->off;
+    char *p = flag_ptr(o, fl);
     char *end;
     switch (fl->kind) {
-    case F_STR:
+    case KX_F_STR:
         *(const char **)p = v;
         return 0;
-    case F_BOOL:
+    case KX_F_BOOL:
         return 0;
-    case F_SECONDS:
+    case KX_F_SECONDS:
         return parse_seconds(v, (double *)p);
-    case F_UINT: {
+    case KX_F_UINT: {
         errno = 0;
         unsigned long n = strtoul(v, &end, 10);
         if (!*v || *end || errno || n == 0 || n > 100000 || *v == '-')
@@ -240,7 +248,7 @@ static int set_flag(struct options *o, const struct flag *fl, const char *v)
         *(unsigned *)p = (unsigned)n;
         return 0;
     }
-    case F_LONG: {
+    case KX_F_LONG: {
         errno = 0;
         long n = strtol(v, &end, 10);
         if (!*v || *end || errno || n <= 0)
@@ -271,7 +279,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         const char *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         bool negated = false;
-        const struct flag *fl = NULL;
+        const struct kx_flag *fl = NULL;
         for (int pass = 0; pass < 2 && !fl; pass++) {
             const char *n = name;
             size_t l = nlen;
@@ -281,9 +289,9 @@ static int parse_args(int argc, char **argv, struct options *o)
                 n += 3;
                 l -= 3;
             }
-            for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+            for (size_t k = 0; k < nflags; k++) {
                 if (strlen(flags[k].name) == l && !strncmp(flags[k].name, n, l) &&
-                    (pass == 0 || flags[k].kind == F_BOOL)) {
+                    (pass == 0 || flags[k].kind == KX_F_BOOL)) {
                     fl = &flags[k];
                     negated = pass == 1;
                 }
@@ -291,17 +299,17 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (!fl)
             return 1 + usage_error("unknown long flag '%s'", a);
-        if (fl->kind == F_BOOL) {
+        if (fl->kind == KX_F_BOOL) {
             if (eq) {
                 if (!strcmp(eq + 1, "true"))
-                    *(bool *)((char *)o + fl->off) = !negated;
+                    *(bool *)flag_ptr(o, fl) = !negated;
                 else if (!strcmp(eq + 1, "false"))
-                    *(bool *)((char *)o + fl->off) = negated;
+                    *(bool *)flag_ptr(o, fl) = negated;
                 else
                     return 1 + usage_error("flag '--%s' takes true or false, not '%s'", fl->name,
                                            eq + 1);
             } else {
-                *(bool *)((char *)o + fl->off) = !negated;
+                *(bool *)flag_ptr(o, fl) = !negated;
             }
             continue;
         }
@@ -313,7 +321,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (set_flag(o, fl, v))
             return 1 + usage_error("invalid value '%s' for flag '--%s'%s", v, fl->name,
-                                   fl->kind == F_SECONDS
+                                   fl->kind == KX_F_SECONDS
                                        ? " (a duration from 0 to 1h, such as 1, 0.5, 500ms, 2m)"
                                        : "");
     }
@@ -573,10 +581,6 @@ int main(int argc, char **argv)
         .max_conns_per_ip = 8,
         .log_level = "info",
         .log_format = "logfmt",
-        .collector = {[KX_COL_SLABINFO] = true,
-                      [KX_COL_NODE] = true,
-                      [KX_COL_CGROUP] = true,
-                      [KX_COL_NODE_DETAIL] = true},
     };
     char err[1024] = "";
     int status = 1;
@@ -584,9 +588,10 @@ int main(int argc, char **argv)
     struct kx_filter filter;
     struct kx_auth *auth = NULL;
     struct kx_collector *c = NULL;
-    struct kx_alloc *alloc = NULL;
+    void *state[KX_COLLECTORS_MAX] = {0};
     int fd = -1;
 
+    build_flags(&o);
     int pr = parse_args(argc, argv, &o);
     if (pr)
         return pr - 1;
@@ -601,10 +606,11 @@ int main(int argc, char **argv)
         return usage_error("--run-as %s: that is uid 0, which keeps root's files writable; name "
                            "an unprivileged user such as nobody",
                            o.run_as);
-    /* Reading the tracer's maps after the drop would need CAP_BPF kept. */
-    if (o.alloc && o.run_as)
-        return usage_error("--collector.alloc cannot be combined with --run-as (reading the "
-                           "BPF maps needs CAP_BPF)");
+    /* A collector that needs privileges after the drop (a BPF tracer's maps). */
+    for (size_t i = 0; i < kx_ncollectors; i++)
+        if (o.collector[i] && o.run_as && kx_collectors[i].refuses_run_as)
+            return usage_error("--collector.%s cannot be combined with --run-as (%s)",
+                               kx_collectors[i].name, kx_collectors[i].refuses_run_as);
 
     signal(SIGPIPE, SIG_IGN);
     /* One malloc arena: the server threads allocate little (the exposition
@@ -664,19 +670,25 @@ int main(int argc, char **argv)
         .cg_extras =
             (o.cg_v1_sock ? KMEM_CG_EXTRA_SOCK : 0u) | (o.cg_dying ? KMEM_CG_EXTRA_DYING : 0u),
     };
-    for (int i = 0; i < KX_COL_COUNT; i++)
-        if (!o.collector[i])
+    for (size_t i = 0; i < kx_ncollectors; i++) {
+        const struct kx_collector_def *d = &kx_collectors[i];
+        if (!o.collector[i]) {
             co.render.disabled |= 1u << i;
-    if (o.alloc) {
-        /* A tracer that cannot load is reported per scrape (kmem_collector_success 0). */
-        if (kx_alloc_new(&alloc, o.alloc_top, o.alloc_counts, err, sizeof(err))) {
-            kx_log(KX_LOG_ERROR, "Out of memory", NULL);
+            continue;
+        }
+        if (!d->start)
+            continue;
+        /* A source that cannot load is reported per scrape (kmem_collector_success 0). */
+        err[0] = '\0';
+        if (d->start(&state[i], err, sizeof(err))) {
+            kx_log(KX_LOG_ERROR, "Out of memory", "collector", d->name, NULL);
             goto out_free;
         }
         if (err[0])
-            kx_log(KX_LOG_WARN, "Allocation tracer", "collector", "alloc", "warning", err, NULL);
+            kx_log(KX_LOG_WARN, "Collector cannot collect", "collector", d->name, "warning", err,
+                   NULL);
         err[0] = '\0';
-        co.alloc = alloc;
+        co.state[i] = state[i];
     }
     int r = kx_collector_new(&c, &co, err, sizeof(err));
     if (r) {
@@ -693,11 +705,11 @@ int main(int argc, char **argv)
     }
 
     if (server) {
-        char enabled[128] = "", disabled[128] = "";
-        for (int i = 0; i < KX_COL_COUNT; i++) {
+        char enabled[256] = "", disabled[256] = "";
+        for (size_t i = 0; i < kx_ncollectors; i++) {
             char *l = o.collector[i] ? enabled : disabled;
             size_t n = strlen(l);
-            snprintf(l + n, sizeof(enabled) - n, "%s%s", n ? "," : "", kx_collector_name[i]);
+            snprintf(l + n, sizeof(enabled) - n, "%s%s", n ? "," : "", kx_collectors[i].name);
         }
         kx_log(KX_LOG_INFO, "Starting kmem_exporter", "version", KMEM_VERSION, NULL);
         kx_log(KX_LOG_INFO, "Collectors", "enabled", enabled, "disabled", disabled, NULL);
@@ -720,7 +732,9 @@ out_free:
     if (fd >= 0)
         close(fd);
     kx_collector_free(c);
-    kx_alloc_free(alloc);
+    for (size_t i = 0; i < kx_ncollectors; i++)
+        if (state[i])
+            kx_collectors[i].stop(state[i]);
     kx_auth_free(auth);
     kx_filter_free(&filter);
     kx_webconfig_free(&web);

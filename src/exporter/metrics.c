@@ -14,19 +14,13 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "metrics.h"
-#include "allocmetrics.h"
+#include "collectors.h"
+
+kx_render_fn kx_render_slabinfo;
 
 #ifndef KMEM_VERSION
 #define KMEM_VERSION "unknown"
 #endif
-
-const char *const kx_collector_name[KX_COL_COUNT] = {
-    [KX_COL_SLABINFO] = "slabinfo",
-    [KX_COL_NODE] = "node",
-    [KX_COL_CGROUP] = "cgroup",
-    [KX_COL_NODE_DETAIL] = "node_detail",
-};
 
 /* ---- slab cache filter ---- */
 
@@ -125,45 +119,88 @@ enum slab_family {
     SF_COUNT
 };
 
-static const struct {
-    const char *name, *help;
-    bool is_static; /* only with --collector.slabinfo.static-families */
-} slab_family[SF_COUNT] = {
+static const struct kx_family slab_family[SF_COUNT] = {
     [SF_OBJECTS] = {"kmem_slab_objects",
-                    "Objects allocated in the slab cache (num_objs in /proc/slabinfo).", false},
+                    "Objects allocated in the slab cache (num_objs in /proc/slabinfo).",
+                    KX_GAUGE,
+                    {"cache"}},
     [SF_ACTIVE_OBJECTS] = {"kmem_slab_active_objects",
                            "Objects in use in the slab cache (active_objs in /proc/slabinfo).",
-                           false},
+                           KX_GAUGE,
+                           {"cache"}},
     [SF_OBJECT_SIZE] = {"kmem_slab_object_size_bytes",
-                        "Size of one object of the slab cache, with metadata (objsize).", true},
+                        "Size of one object of the slab cache, with metadata (objsize).",
+                        KX_GAUGE,
+                        {"cache"}},
     [SF_OBJECTS_PER_SLAB] = {"kmem_slab_objects_per_slab",
-                             "Objects per slab of the cache (objperslab).", true},
+                             "Objects per slab of the cache (objperslab).",
+                             KX_GAUGE,
+                             {"cache"}},
     [SF_PAGES_PER_SLAB] = {"kmem_slab_pages_per_slab",
-                           "Pages per slab of the cache (pagesperslab).", true},
-    [SF_SLABS] = {"kmem_slab_slabs", "Slabs of the cache (num_slabs).", false},
+                           "Pages per slab of the cache (pagesperslab).",
+                           KX_GAUGE,
+                           {"cache"}},
+    [SF_SLABS] = {"kmem_slab_slabs", "Slabs of the cache (num_slabs).", KX_GAUGE, {"cache"}},
     [SF_SIZE_BYTES] = {"kmem_slab_size_bytes",
                        "Memory held by the slab cache: num_slabs x pagesperslab x page size.",
-                       false},
+                       KX_GAUGE,
+                       {"cache"}},
     [SF_ACTIVE_BYTES] = {"kmem_slab_active_bytes",
-                         "Memory of the objects in use: active_objs x objsize.", false},
+                         "Memory of the objects in use: active_objs x objsize.",
+                         KX_GAUGE,
+                         {"cache"}},
 };
 static_assert(sizeof(slab_family) / sizeof(slab_family[0]) == SF_COUNT, "slab_family table");
 
+/* Only with --collector.slabinfo.static-families (the labels of kmem_slab_info). */
+static bool slab_static(enum slab_family f)
+{
+    return f == SF_OBJECT_SIZE || f == SF_OBJECTS_PER_SLAB || f == SF_PAGES_PER_SLAB;
+}
+
+static const struct kx_family slab_info_family = {
+    "kmem_slab_info",
+    "Properties of the slab cache that do not change while it exists, as labels: "
+    "object_size_bytes (objsize), objects_per_slab (objperslab), pages_per_slab "
+    "(pagesperslab), and from /sys/kernel/slab (read when the cache list "
+    "changes) reclaimable (reclaim_account), accounted (SLAB_ACCOUNT), merged "
+    "(shares a ':flags-size' directory), order, aliases (caches merged into it); "
+    "always 1.",
+    KX_GAUGE,
+    {"cache", "object_size_bytes", "objects_per_slab", "pages_per_slab", "reclaimable", "accounted",
+     "merged", "order", "aliases"},
+};
+
 /* node_exporter's slabinfo collector (1.5 to 1.9): names, HELP, order. */
 static const struct {
-    const char *name, *help;
+    struct kx_family fam;
     enum slab_family f;
 } ne_family[] = {
-    {"node_slabinfo_active_objects",
-     "The number of objects that are currently active (i.e., in use).", SF_ACTIVE_OBJECTS},
-    {"node_slabinfo_object_size_bytes", "The size of objects in this slab, in bytes.",
+    {{"node_slabinfo_active_objects",
+      "The number of objects that are currently active (i.e., in use).",
+      KX_GAUGE,
+      {"slab"}},
+     SF_ACTIVE_OBJECTS},
+    {{"node_slabinfo_object_size_bytes",
+      "The size of objects in this slab, in bytes.",
+      KX_GAUGE,
+      {"slab"}},
      SF_OBJECT_SIZE},
-    {"node_slabinfo_objects",
-     "The total number of allocated objects (i.e., objects that are both in use and not in use).",
+    {{"node_slabinfo_objects",
+      "The total number of allocated objects (i.e., objects that are both in use and not in "
+      "use).",
+      KX_GAUGE,
+      {"slab"}},
      SF_OBJECTS},
-    {"node_slabinfo_objects_per_slab", "The number of objects stored in each slab.",
+    {{"node_slabinfo_objects_per_slab",
+      "The number of objects stored in each slab.",
+      KX_GAUGE,
+      {"slab"}},
      SF_OBJECTS_PER_SLAB},
-    {"node_slabinfo_pages_per_slab", "The number of pages allocated for each slab.",
+    {{"node_slabinfo_pages_per_slab",
+      "The number of pages allocated for each slab.",
+      KX_GAUGE,
+      {"slab"}},
      SF_PAGES_PER_SLAB},
 };
 
@@ -265,14 +302,8 @@ static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
 static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
                       const struct slab_labels *sl)
 {
-    kx_expo_family(b, "kmem_slab_info",
-                   "Properties of the slab cache that do not change while it exists, as labels: "
-                   "object_size_bytes (objsize), objects_per_slab (objperslab), pages_per_slab "
-                   "(pagesperslab), and from /sys/kernel/slab (read when the cache list "
-                   "changes) reclaimable (reclaim_account), accounted (SLAB_ACCOUNT), merged "
-                   "(shares a ':flags-size' directory), order, aliases (caches merged into it); "
-                   "always 1.",
-                   "gauge");
+    /* The hot path: the label text is written here, in the declared order. */
+    kx_family_head(b, &slab_info_family);
     for (size_t i = 0; si && i < si->n; i++) {
         size_t from = sl->off[2 * i], to = sl->off[2 * i + 1];
         if (to == from)
@@ -304,396 +335,37 @@ static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
     }
 }
 
-static int render_slab(struct kx_buf *b, const struct kmem_slabinfo *si,
-                       const struct kx_render_opts *o)
+int kx_render_slabinfo(struct kx_buf *b, const struct kx_collection *c,
+                       const struct kx_render_opts *o, void *state)
 {
+    const struct kmem_slabinfo *si = c->slab;
     struct slab_labels sl = {0};
     int r = 0;
 
+    (void)state;
     if (si) {
         r = slab_labels_build(&sl, si, o);
         if (r)
             goto out_free;
     }
     for (int f = 0; f < SF_COUNT; f++) {
-        if (slab_family[f].is_static && !o->slab.static_families)
+        if (slab_static((enum slab_family)f) && !o->slab.static_families)
             continue;
-        kx_expo_family(b, slab_family[f].name, slab_family[f].help, "gauge");
+        kx_family_head(b, &slab_family[f]);
         if (si)
             slab_samples(b, si, &sl, 0, slab_family[f].name, (enum slab_family)f, o->page_size);
     }
     slab_info(b, si, &sl);
     for (size_t k = 0; o->slab.node_exporter_names && k < sizeof(ne_family) / sizeof(ne_family[0]);
          k++) {
-        kx_expo_family(b, ne_family[k].name, ne_family[k].help, "gauge");
+        kx_family_head(b, &ne_family[k].fam);
         if (si)
-            slab_samples(b, si, &sl, 1, ne_family[k].name, ne_family[k].f, o->page_size);
+            slab_samples(b, si, &sl, 1, ne_family[k].fam.name, ne_family[k].f, o->page_size);
     }
     r = b->err;
 out_free:
     slab_labels_free(&sl);
     return r;
-}
-
-/* Cheap node figures beside the kinds: the slab gap, sockets, zram devices. */
-static void render_node_extra(struct kx_buf *b, const struct kmem_node *node)
-{
-    kx_expo_family(b, "kmem_node_slab_gap_bytes",
-                   "meminfo Slab minus the sum of /proc/slabinfo: mostly kmalloc() larger than "
-                   "two pages, counted in SUnreclaim but held by no cache.",
-                   "gauge");
-    if (node && node->slab_gap_known)
-        kx_expo_sample_double(b, "kmem_node_slab_gap_bytes", NULL, 0, (double)node->slab_gap,
-                              KX_NO_TIMESTAMP);
-    kx_expo_family(b, "kmem_node_socket_memory_bytes",
-                   "Socket buffers (/proc/net/sockstat TCP and UDP mem pages, FRAG memory); "
-                   "overlaps slab and unaccounted.",
-                   "gauge");
-    if (node && node->sock.present)
-        kx_expo_sample_u64(b, "kmem_node_socket_memory_bytes", NULL, 0, node->sock.mem_bytes,
-                           KX_NO_TIMESTAMP);
-    static const struct {
-        const char *name, *help;
-        size_t off;
-    } zf[] = {
-        {"kmem_zram_memory_used_bytes", "Memory the zram device uses (mm_stat mem_used_total).",
-         offsetof(struct kmem_zram_dev, mem_used)},
-        {"kmem_zram_original_data_bytes", "Data stored in the zram device, uncompressed.",
-         offsetof(struct kmem_zram_dev, orig_data)},
-        {"kmem_zram_compressed_data_bytes", "Data stored in the zram device, compressed.",
-         offsetof(struct kmem_zram_dev, compr_data)},
-    };
-    for (size_t f = 0; f < sizeof(zf) / sizeof(zf[0]); f++) {
-        kx_expo_family(b, zf[f].name, zf[f].help, "gauge");
-        for (unsigned i = 0; node && i < node->zram.n; i++) {
-            struct kx_label l = {"device", node->zram.dev[i].name};
-            kx_expo_sample_u64(b, zf[f].name, &l, 1,
-                               *(const uint64_t *)((const char *)&node->zram.dev[i] + zf[f].off),
-                               KX_NO_TIMESTAMP);
-        }
-    }
-}
-
-/* The node's detail: outside MemTotal, vmalloc callers, allocinfo (read at most once a minute). */
-static void render_detail(struct kx_buf *b, const struct kmem_detail *d)
-{
-    kx_expo_family(b, "kmem_node_detail_age_seconds",
-                   "Seconds since /proc/vmallocinfo, /proc/iomem and /proc/allocinfo were read "
-                   "(at most once a minute; the figures below are from then).",
-                   "gauge");
-    if (d)
-        kx_expo_sample_double(b, "kmem_node_detail_age_seconds", NULL, 0, d->age, KX_NO_TIMESTAMP);
-    kx_expo_family(b, "kmem_node_outside_bytes",
-                   "RAM outside MemTotal by part (System RAM from /proc/iomem - MemTotal): "
-                   "memmap, kernel_image, crash_kernel, boot_hash_tables, percpu_first_chunk, "
-                   "unexplained. Only when /proc/iomem shows addresses (root).",
-                   "gauge");
-    if (d && d->outside.known)
-        for (int p = 0; p < KMEM_OUT_PART_COUNT; p++) {
-            struct kx_label l = {"part", kmem_outside_part_name[p]};
-            kx_expo_sample_u64(b, "kmem_node_outside_bytes", &l, 1, d->outside.part[p],
-                               KX_NO_TIMESTAMP);
-        }
-    kx_expo_family(b, "kmem_node_system_ram_bytes",
-                   "System RAM ranges of /proc/iomem (RAM the firmware handed to Linux).", "gauge");
-    if (d && d->outside.known)
-        kx_expo_sample_u64(b, "kmem_node_system_ram_bytes", NULL, 0, d->outside.system_ram,
-                           KX_NO_TIMESTAMP);
-    kx_expo_family(b, "kmem_vmalloc_bytes",
-                   "RAM behind the vmalloc areas of the top callers in /proc/vmallocinfo "
-                   "(pages=N x page size); purpose is a plain name for well-known callers.",
-                   "gauge");
-    for (unsigned i = 0; d && !d->vmalloc.err && i < d->vmalloc.n_top; i++) {
-        const struct kmem_vmalloc_caller *c = &d->vmalloc.top[i];
-        struct kx_label l[] = {{"caller", c->caller}, {"purpose", c->plain ? c->plain : ""}};
-        kx_expo_sample_u64(b, "kmem_vmalloc_bytes", l, 2, c->bytes, KX_NO_TIMESTAMP);
-    }
-    kx_expo_family(b, "kmem_allocinfo_bytes",
-                   "Bytes held by the top allocation call sites of /proc/allocinfo (6.10+, "
-                   "CONFIG_MEM_ALLOC_PROFILING).",
-                   "gauge");
-    for (unsigned i = 0; d && d->alloc.present && !d->alloc.err && i < d->alloc.n_top; i++) {
-        const struct kmem_alloc_site *a = &d->alloc.top[i];
-        struct kx_label l[] = {{"site", a->site}, {"func", a->func}, {"module", a->module}};
-        kx_expo_sample_double(b, "kmem_allocinfo_bytes", l, 3, (double)a->bytes, KX_NO_TIMESTAMP);
-    }
-}
-
-static void render_node(struct kx_buf *b, const struct kmem_node *node)
-{
-    kx_expo_family(b, "kmem_node_kernel_bytes",
-                   "Kernel memory of the node by kind; kinds do not overlap, so their sum is "
-                   "the node's kernel memory (unaccounted: what no counter explains).",
-                   "gauge");
-    if (!node)
-        return;
-    for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++) {
-        struct kx_label l = {"kind", kmem_node_kind_name[k]};
-        kx_expo_sample_u64(b, "kmem_node_kernel_bytes", &l, 1, node->kind[k], KX_NO_TIMESTAMP);
-    }
-}
-
-static const char *nz(const char *s)
-{
-    return s ? s : "";
-}
-
-int kx_cadvisor_compat_parse(const char *s, enum kx_cadvisor_compat *out)
-{
-    static const char *const names[] = {
-        [KX_CADVISOR_AUTO] = "auto",
-        [KX_CADVISOR_ALWAYS] = "always",
-        [KX_CADVISOR_NEVER] = "never",
-    };
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (s && strcmp(s, names[i]) == 0) {
-            *out = (enum kx_cadvisor_compat)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
-void kx_cadvisor_name(const struct kmem_cgroup *cg, char *out, size_t outlen)
-{
-    const char *rt = nz(cg->runtime), *cid = nz(cg->container_id);
-
-    if (*cid && (!strcmp(rt, "crio") || !strcmp(rt, "docker")) && cg->container_name &&
-        *cg->container_name && cg->pod_name && *cg->pod_name && cg->namespace_name &&
-        *cg->namespace_name && cg->pod_uid && *cg->pod_uid && cg->container_attempt >= 0) {
-        snprintf(out, outlen, "k8s_%s_%s_%s_%s_%d", cg->container_name, cg->pod_name,
-                 cg->namespace_name, cg->pod_uid, cg->container_attempt);
-        return;
-    }
-    snprintf(out, outlen, "%s", cid);
-}
-
-static bool cadvisor_family(const struct kmem_cgroups *cgs, const struct kx_render_opts *o)
-{
-    switch (o->cadvisor_compat) {
-    case KX_CADVISOR_ALWAYS:
-        return true;
-    case KX_CADVISOR_NEVER:
-        return false;
-    case KX_CADVISOR_AUTO:
-        break;
-    }
-    /* Before the first collection succeeds the layout is unknown: no family. */
-    return cgs && cgs->layout == KMEM_CG_V2;
-}
-
-static void render_cgroups(struct kx_buf *b, const struct kmem_cgroups *cgs,
-                           const struct kx_render_opts *o, int64_t when_ms)
-{
-    kx_expo_family(b, "kmem_cgroup_kernel_bytes",
-                   "Kernel memory charged to the memory cgroup and its descendants (v1 "
-                   "memory.kmem.usage_in_bytes, v2 memory.stat kernel, or the sum of its parts "
-                   "before Linux 5.18: see kmem_cgroup_kernel_exact).",
-                   "gauge");
-    for (size_t i = 0; cgs && i < cgs->n; i++) {
-        const struct kmem_cgroup *cg = &cgs->v[i];
-        struct kx_label l[] = {
-            {"cgroup", nz(cg->path)},
-            {"pod", nz(cg->pod_name)},
-            {"namespace", nz(cg->namespace_name)},
-            {"container", nz(cg->container_name)},
-        };
-        kx_expo_sample_u64(b, "kmem_cgroup_kernel_bytes", l, 4, cg->kernel, KX_NO_TIMESTAMP);
-    }
-
-    kx_expo_family(b, "kmem_cgroup_kernel_component_bytes",
-                   "Parts of the kernel memory charged to the cgroup; they add up exactly to "
-                   "kmem_cgroup_kernel_bytes (other: what the kernel does not name; all of it on "
-                   "cgroup v1).",
-                   "gauge");
-    for (size_t i = 0; cgs && i < cgs->n; i++) {
-        const struct kmem_cgroup *cg = &cgs->v[i];
-        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++) {
-            if (!(cg->comp_present & (UINT32_C(1) << k)))
-                continue;
-            struct kx_label l[] = {{"cgroup", nz(cg->path)}, {"kind", kmem_cg_kind_name[k]}};
-            kx_expo_sample_u64(b, "kmem_cgroup_kernel_component_bytes", l, 2, cg->comp[k],
-                               KX_NO_TIMESTAMP);
-        }
-    }
-
-    kx_expo_family(b, "kmem_cgroup_sock_bytes",
-                   "Socket memory charged to the cgroup outside its kernel memory (v2 "
-                   "memory.stat sock, v1 memory.kmem.tcp.usage_in_bytes).",
-                   "gauge");
-    for (size_t i = 0; cgs && i < cgs->n; i++) {
-        const struct kmem_cgroup *cg = &cgs->v[i];
-        struct kx_label l = {"cgroup", nz(cg->path)};
-        if (cg->has_sock)
-            kx_expo_sample_u64(b, "kmem_cgroup_sock_bytes", &l, 1, cg->sock, KX_NO_TIMESTAMP);
-    }
-
-    kx_expo_family(b, "kmem_cgroup_kernel_exact",
-                   "1 when every kmem_cgroup_kernel_bytes is the kernel's own counter, 0 when "
-                   "some are estimated (cgroup v2 before Linux 5.18: the sum of the parts).",
-                   "gauge");
-    if (cgs && cgs->n)
-        kx_expo_sample_u64(b, "kmem_cgroup_kernel_exact", NULL, 0, cgs->kernel_exact,
-                           KX_NO_TIMESTAMP);
-
-    kx_expo_family(b, "kmem_cgroup_kernel_upper_bound_bytes",
-                   "Where kmem_cgroup_kernel_bytes is estimated: the most it can be, "
-                   "memory.current - LRU pages - sock (docs/cgroups.md).",
-                   "gauge");
-    for (size_t i = 0; cgs && i < cgs->n; i++) {
-        const struct kmem_cgroup *cg = &cgs->v[i];
-        struct kx_label l = {"cgroup", nz(cg->path)};
-        if (cg->kernel_approx && cg->has_upper_bound)
-            kx_expo_sample_u64(b, "kmem_cgroup_kernel_upper_bound_bytes", &l, 1,
-                               cg->kernel_upper_bound, KX_NO_TIMESTAMP);
-    }
-
-    kx_expo_family(b, "kmem_memory_cgroups_dying",
-                   "Memory cgroups removed but still held by the kernel (v2 cgroup.stat "
-                   "nr_dying_subsys_memory or nr_dying_descendants of the root; v1 /proc/cgroups "
-                   "num_cgroups minus the cgroups walked).",
-                   "gauge");
-    if (cgs && cgs->n && cgs->dying_source != KMEM_CG_DYING_NONE)
-        kx_expo_sample_u64(b, "kmem_memory_cgroups_dying", NULL, 0, cgs->dying, KX_NO_TIMESTAMP);
-
-    kx_expo_family(b, "kmem_cgroup_dying_descendants",
-                   "Removed memory cgroups below the cgroup that the kernel still holds (v2 "
-                   "cgroup.stat nr_dying_subsys_memory, else nr_dying_descendants).",
-                   "gauge");
-    for (size_t i = 0; cgs && i < cgs->n; i++) {
-        const struct kmem_cgroup *cg = &cgs->v[i];
-        struct kx_label l = {"cgroup", nz(cg->path)};
-        if (cg->has_dying)
-            kx_expo_sample_u64(b, "kmem_cgroup_dying_descendants", &l, 1, cg->dying,
-                               KX_NO_TIMESTAMP);
-    }
-
-    if (cgs) {
-        /* What the walk left out: removed during it (normal churn), or not
-         * readable / deeper than the walk goes (then the collector fails). */
-        struct kx_label lv = {"reason", "vanished"}, le = {"reason", "error"};
-        kx_expo_family(b, "kmem_cgroups_skipped",
-                       "Memory cgroups not in this scrape: removed while it ran (vanished), or "
-                       "unreadable or nested deeper than 64 levels (error; "
-                       "kmem_collector_success{collector=\"cgroup\"} is then 0).",
-                       "gauge");
-        kx_expo_sample_u64(b, "kmem_cgroups_skipped", &lv, 1, cgs->n_vanished, KX_NO_TIMESTAMP);
-        kx_expo_sample_u64(b, "kmem_cgroups_skipped", &le, 1, cgs->n_errors, KX_NO_TIMESTAMP);
-    }
-
-    if (!cadvisor_family(cgs, o))
-        return;
-    kx_expo_family(b, "container_memory_kernel_usage", "Size of kernel memory allocated in bytes.",
-                   "gauge");
-    for (size_t i = 0; cgs && i < cgs->n; i++) {
-        const struct kmem_cgroup *cg = &cgs->v[i];
-        char name[512];
-        kx_cadvisor_name(cg, name, sizeof(name));
-        struct kx_label l[] = {
-            {"container", nz(cg->container_name)},
-            {"id", nz(cg->path)},
-            {"image", ""},
-            {"name", name},
-            {"namespace", nz(cg->namespace_name)},
-            {"pod", nz(cg->pod_name)},
-        };
-        kx_expo_sample_u64(b, "container_memory_kernel_usage", l, 6, cg->kernel,
-                           o->timestamps ? when_ms : KX_NO_TIMESTAMP);
-    }
-}
-
-static bool enabled(const struct kx_render_opts *o, enum kx_collector_id id)
-{
-    return !(o->disabled & (1u << id));
-}
-
-static void render_collectors(struct kx_buf *b, const struct kx_collection *c,
-                              const struct kx_render_opts *o)
-{
-    kx_expo_family(b, "kmem_collector_success",
-                   "1 if the collector's files were read and parsed in this scrape, else 0.",
-                   "gauge");
-    for (int i = 0; i < KX_COL_COUNT; i++) {
-        if (!enabled(o, (enum kx_collector_id)i))
-            continue;
-        struct kx_label l = {"collector", kx_collector_name[i]};
-        const struct kmem_status *st = c->part[i].status;
-        bool ok = st && st->err == 0;
-        /* A cgroup walk that skipped cgroups on errors is not a success. */
-        if (i == KX_COL_CGROUP && c->cgroups && c->cgroups->n_errors)
-            ok = false;
-        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, ok, KX_NO_TIMESTAMP);
-    }
-    if (c->alloc) {
-        struct kx_label l = {"collector", "alloc"};
-        const struct kmem_status *st = c->alloc_part.status;
-        kx_expo_sample_u64(b, "kmem_collector_success", &l, 1, st && st->err == 0, KX_NO_TIMESTAMP);
-    }
-    kx_expo_family(b, "kmem_collector_duration_seconds", "Time the collector took in this scrape.",
-                   "gauge");
-    for (int i = 0; i < KX_COL_COUNT; i++) {
-        if (!enabled(o, (enum kx_collector_id)i))
-            continue;
-        struct kx_label l = {"collector", kx_collector_name[i]};
-        kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->part[i].seconds,
-                              KX_NO_TIMESTAMP);
-    }
-    if (c->alloc) {
-        struct kx_label l = {"collector", "alloc"};
-        kx_expo_sample_double(b, "kmem_collector_duration_seconds", &l, 1, c->alloc_part.seconds,
-                              KX_NO_TIMESTAMP);
-    }
-    kx_expo_family(b, "kmem_exporter_build_info",
-                   "A metric with a constant '1' value labeled by the version of kmem_exporter.",
-                   "gauge");
-    struct kx_label v = {"version", KMEM_VERSION};
-    kx_expo_sample_u64(b, "kmem_exporter_build_info", &v, 1, 1, KX_NO_TIMESTAMP);
-}
-
-static void render_process(struct kx_buf *b)
-{
-    struct kx_process p;
-    if (kx_process_read(&p) != 0)
-        return; /* never fail a scrape for self metrics */
-    kx_expo_family(b, "process_cpu_seconds_total",
-                   "Total user and system CPU time spent in seconds.", "counter");
-    kx_expo_sample_double(b, "process_cpu_seconds_total", NULL, 0, p.cpu_seconds, KX_NO_TIMESTAMP);
-    kx_expo_family(b, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge");
-    kx_expo_sample_u64(b, "process_resident_memory_bytes", NULL, 0, p.rss_bytes, KX_NO_TIMESTAMP);
-    kx_expo_family(b, "process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge");
-    kx_expo_sample_u64(b, "process_virtual_memory_bytes", NULL, 0, p.vsize_bytes, KX_NO_TIMESTAMP);
-    kx_expo_family(b, "process_start_time_seconds",
-                   "Start time of the process since unix epoch in seconds.", "gauge");
-    kx_expo_sample_double(b, "process_start_time_seconds", NULL, 0, p.start_time_seconds,
-                          KX_NO_TIMESTAMP);
-    kx_expo_family(b, "process_open_fds", "Number of open file descriptors.", "gauge");
-    kx_expo_sample_u64(b, "process_open_fds", NULL, 0, p.open_fds, KX_NO_TIMESTAMP);
-    kx_expo_family(b, "process_max_fds", "Maximum number of open file descriptors.", "gauge");
-    kx_expo_sample_u64(b, "process_max_fds", NULL, 0, p.max_fds, KX_NO_TIMESTAMP);
-}
-
-int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_render_opts *o)
-{
-    if (enabled(o, KX_COL_SLABINFO)) {
-        int r = render_slab(b, c->slab, o);
-        if (r)
-            return r;
-    }
-    if (enabled(o, KX_COL_NODE)) {
-        render_node(b, c->node);
-        render_node_extra(b, c->node);
-    }
-    if (enabled(o, KX_COL_NODE_DETAIL))
-        render_detail(b, c->detail);
-    if (enabled(o, KX_COL_CGROUP))
-        render_cgroups(b, c->cgroups, o, c->when_ms);
-    if (c->alloc)
-        kx_alloc_render(c->alloc, b);
-    render_collectors(b, c, o);
-    if (o->process)
-        render_process(b);
-    return b->err;
 }
 
 /* ---- process_* self metrics (always the real /proc/self) ---- */

@@ -44,26 +44,20 @@ struct kx_part {
     double seconds; /* time the part took */
 };
 
-enum kx_collector_id {
-    KX_COL_SLABINFO,
-    KX_COL_NODE,
-    KX_COL_CGROUP,
-    KX_COL_NODE_DETAIL, /* vmallocinfo, iomem, allocinfo: read at most once a minute */
-    KX_COL_COUNT
-};
-extern const char *const kx_collector_name[KX_COL_COUNT];
+/* Collectors are rows of kx_collectors (collectors.h), indexed from 0. */
+#define KX_COLLECTORS_MAX 16
 
-/* What one render sees. Any pointer may be NULL when its part failed. */
+/* What one render sees. Any part pointer may be NULL when its part failed
+ * (or was not read). part[] and state[] are indexed like kx_collectors. */
 struct kx_collection {
     const struct kmem_slabinfo *slab;
     const struct kmem_node *node;
     const struct kmem_cgroups *cgroups;
     const struct kmem_detail *detail; /* node detail (may be a copy up to a minute old) */
-    struct kx_part part[KX_COL_COUNT];
+    struct kx_part part[KX_COLLECTORS_MAX];
+    /* A collector with a start function: its state (NULL: not started, off). */
+    void *state[KX_COLLECTORS_MAX];
     int64_t when_ms; /* wall-clock time of the collection */
-    /* --collector.alloc (allocmetrics.h): NULL when the collector is off. */
-    struct kx_alloc *alloc;
-    struct kx_part alloc_part;
 };
 
 /*
@@ -82,8 +76,8 @@ struct kx_render_opts {
     uint64_t page_size;
     bool timestamps;   /* ms timestamps on container_memory_kernel_usage */
     bool process;      /* process_* self metrics */
-    unsigned disabled; /* 1 << kx_collector_id of each disabled collector: not collected,
-                        * no families, no kmem_collector_* series */
+    unsigned disabled; /* 1 << index in kx_collectors of each disabled collector: not
+                        * collected, no families, no kmem_collector_* series */
     struct kx_slab_opts {
         bool empty;               /* also caches with no object (num_objs = num_slabs = 0) */
         bool static_families;     /* kmem_slab_object_size_bytes, _objects_per_slab,

@@ -80,4 +80,10 @@ int kx_webconfig_parse(const char *buf, size_t len, const char *name, struct kx_
 int kx_webconfig_load(const char *path, struct kx_webconfig *c, char *err, size_t errlen);
 void kx_webconfig_free(struct kx_webconfig *c);
 
+/* Internal to webconfig.c (parsing) and webconfig_load.c (files). */
+#define KX_WEBCONFIG_MAX_FILE (1u << 20) /* config and PEM files */
+/* Add a line to c->warnings (dropped if memory runs out: only a warning). */
+void kx_webconfig_warn(struct kx_webconfig *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

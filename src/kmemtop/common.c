@@ -45,41 +45,6 @@ const char *kt_human_delta(char *buf, size_t len, double bytes)
 
 /* ---- text --------------------------------------------------------------- */
 
-size_t kt_utf8_seq(const unsigned char *s, size_t left)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned lo = 0x80, hi = 0xBF;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if (left < n)
-        return 0;
-    /* Tighter bounds for the second byte: no overlongs, surrogates, > U+10FFFF. */
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return n;
-}
-
 /*
  * The next piece of @s: *n bytes that are either one safe character (copy
  * them) or, when the result is true, bytes to neutralise one by one.
@@ -90,12 +55,12 @@ static bool next_unsafe(const unsigned char *s, size_t left, size_t *n)
         *n = 1;
         return true;
     }
-    *n = kt_utf8_seq(s, left);
+    *n = kmem_utf8_seq(s, left);
     if (*n == 0) {
         *n = 1; /* a stray byte, raw C1 controls among them */
         return true;
     }
-    return kt_utf8_is_c1(s, *n);
+    return kmem_utf8_is_c1(s, *n);
 }
 
 size_t kt_printable(char *out, size_t len, const char *str, enum kt_esc how)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "kmem.h"
+#include "utf8.h"
 
 /* True when part @p of @snap was asked for and read without error. */
 static inline bool kt_part_ok(const struct kmem_snapshot *snap, enum kmem_part p)
@@ -31,15 +32,6 @@ const char *kt_human(char *buf, size_t len, double bytes);
 const char *kt_human_delta(char *buf, size_t len, double bytes);
 
 /* ---- text ---- */
-
-/* Length of the valid UTF-8 sequence at @s (1..4; @left bytes remain), or 0 if invalid. */
-size_t kt_utf8_seq(const unsigned char *s, size_t left);
-
-/* True for a C1 control (U+0080..U+009F) encoded as UTF-8 in the @n bytes at @s. */
-static inline bool kt_utf8_is_c1(const unsigned char *s, size_t n)
-{
-    return n == 2 && s[0] == 0xC2 && s[1] <= 0x9F;
-}
 
 /* How kt_printable() writes what a terminal must not see. */
 enum kt_esc {

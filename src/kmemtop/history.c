@@ -4,17 +4,13 @@
 #include <string.h>
 
 #include "history.h"
+#include "timeutil.h"
 
 struct kt_tval {
     const char *key; /* cache name or cgroup path */
     unsigned dup;    /* repeated cache names: the n-th line of that name */
     uint64_t v;      /* bytes */
 };
-
-static double seconds_between(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
 
 static int cmp_tval(const void *pa, const void *pb)
 {
@@ -130,7 +126,7 @@ static int ring_push(struct kt_history *h, int part, const struct kmem_snapshot 
     int *n = &h->nring[part];
     double step = h->window / (KT_HIST_SAMPLES - 2);
 
-    if (*n > 0 && seconds_between(&r[*n - 1].when, &snap->when) < step)
+    if (*n > 0 && kmem_ts_diff(&r[*n - 1].when, &snap->when) < step)
         return 0;
     if (*n == KT_HIST_SAMPLES) {
         struct kt_tally old = r[0];
@@ -143,7 +139,7 @@ static int ring_push(struct kt_history *h, int part, const struct kmem_snapshot 
         return -ENOMEM;
     (*n)++;
     /* The oldest sample kept is the newest one at least a window old. */
-    while (*n >= 2 && seconds_between(&r[1].when, &snap->when) >= h->window) {
+    while (*n >= 2 && kmem_ts_diff(&r[1].when, &snap->when) >= h->window) {
         struct kt_tally old = r[0];
 
         memmove(r, r + 1, (size_t)(*n - 1) * sizeof(*r));
@@ -159,7 +155,7 @@ static int fill_grows(struct kt_history *h, int part, const struct kmem_snapshot
     struct kt_grow **g = part == KT_HIST_SLAB ? &h->slab : &h->cg;
     size_t *cap = part == KT_HIST_SLAB ? &h->slab_cap : &h->cg_cap;
     const struct kt_tally *ref = h->nring[part] ? &h->ring[part][0] : NULL;
-    double dt = ref ? seconds_between(&ref->when, &snap->when) : 0;
+    double dt = ref ? kmem_ts_diff(&ref->when, &snap->when) : 0;
 
     if (n > *cap) {
         struct kt_grow *p = realloc(*g, n * sizeof(**g));

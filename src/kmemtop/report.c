@@ -12,14 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "views.h"
+#include "advice.h"
+#include "report.h"
 
 #ifndef KMEM_VERSION
 #define KMEM_VERSION "0.0.0"
 #endif
-
-#define TOP_N 10
-#define H     24
 
 /* One line of plain English per kind, and where its figure comes from. */
 static const char *const kind_help[KMEM_NODE_KIND_COUNT] = {
@@ -55,13 +53,7 @@ static const char *const kind_help[KMEM_NODE_KIND_COUNT] = {
 };
 static_assert(sizeof(kind_help) / sizeof(kind_help[0]) == KMEM_NODE_KIND_COUNT, "kind_help");
 
-struct rep {
-    FILE *f;
-    const struct kmem_snapshot *snap;
-    bool node_ok, slab_ok, cg_ok;
-};
-
-static const char *hum(char *buf, uint64_t v)
+const char *kt_rep_hum(char *buf, uint64_t v)
 {
     return kt_human(buf, H, (double)v);
 }
@@ -71,7 +63,7 @@ static const char *hum(char *buf, uint64_t v)
  * @indent spaces. Words longer than a line are not cut.
  */
 #define WRAP 88
-static void wrap(FILE *f, const char *first, int indent, const char *text)
+void kt_rep_wrap(FILE *f, const char *first, int indent, const char *text)
 {
     int col = fprintf(f, "%s", first);
     bool line_empty = true; /* no word on this line yet */
@@ -100,7 +92,7 @@ static void wrap(FILE *f, const char *first, int indent, const char *text)
     fputc('\n', f);
 }
 
-static void section(struct rep *r, const char *title)
+void kt_rep_section(struct rep *r, const char *title)
 {
     fprintf(r->f, "\n%s\n", title);
     for (const char *p = title; *p; p++)
@@ -109,7 +101,7 @@ static void section(struct rep *r, const char *title)
 }
 
 /* The part's error (its message already says what to do), or "not collected". */
-static void missing(struct rep *r, unsigned part, const struct kmem_status *st, const char *what)
+void kt_rep_missing(struct rep *r, unsigned part, const struct kmem_status *st, const char *what)
 {
     if (!(r->snap->flags & part))
         fprintf(r->f, "  %s: not collected.\n", what);
@@ -120,7 +112,7 @@ static void missing(struct rep *r, unsigned part, const struct kmem_status *st, 
 
 static void intro(struct rep *r)
 {
-    section(r, "What kernel memory is");
+    kt_rep_section(r, "What kernel memory is");
     fputs("  Most of a machine's memory goes to programs (their own data, the RSS that ps and\n"
           "  top show) and to the page cache (file contents kept in RAM, given back on\n"
           "  demand). Kernel memory is what the kernel allocates for itself to run the\n"
@@ -138,12 +130,12 @@ static void summary(struct rep *r)
 {
     const struct kmem_node *n = &r->snap->node;
     const struct kmem_slabinfo *si = &r->snap->slab;
-    char text[1024], h[H], h2[H];
+    char text[1024] = "", h[H], h2[H];
     size_t len = 0;
 
     if (!r->node_ok && !r->slab_ok)
         return;
-    section(r, "In short");
+    kt_rep_section(r, "In short");
     if (r->node_ok) {
         int big = 0;
 
@@ -153,9 +145,9 @@ static void summary(struct rep *r)
         len += (size_t)snprintf(text + len, sizeof(text) - len,
                                 "The kernel uses %s (%" PRIu64 " bytes), %.1f%% of MemTotal. "
                                 "The largest kind is %s: %s (%.1f%%).",
-                                hum(h, n->kernel_total), n->kernel_total,
+                                kt_rep_hum(h, n->kernel_total), n->kernel_total,
                                 kt_pct(n->kernel_total, n->mi.v[KMEM_MI_MEMTOTAL]),
-                                kmem_node_kind_name[big], hum(h2, n->kind[big]),
+                                kmem_node_kind_name[big], kt_rep_hum(h2, n->kind[big]),
                                 kt_pct(n->kind[big], n->kernel_total));
     }
     if (r->slab_ok && si->n > 0 && len < sizeof(text)) {
@@ -169,13 +161,13 @@ static void summary(struct rep *r)
         len += (size_t)snprintf(
             text + len, sizeof(text) - len, "%sThe largest slab cache is %s: %s.", len ? " " : "",
             (kt_printable(name, sizeof(name), si->v[big].name, KT_ESC_QMARK), name),
-            hum(h, kmem_slab_bytes(&si->v[big], kmem_page_size())));
+            kt_rep_hum(h, kmem_slab_bytes(&si->v[big], kmem_page_size())));
     }
     if (r->node_ok && len < sizeof(text)) {
         uint64_t un = n->kind[KMEM_NODE_UNACCOUNTED];
 
         len += (size_t)snprintf(text + len, sizeof(text) - len, " No counter explains %s (%.1f%%).",
-                                hum(h, un), kt_pct(un, n->kernel_total));
+                                kt_rep_hum(h, un), kt_pct(un, n->kernel_total));
     }
     if (r->node_ok && r->snap->detail.outside.known && len < sizeof(text)) {
         const struct kmem_outside *o = &r->snap->detail.outside;
@@ -183,17 +175,18 @@ static void summary(struct rep *r)
         len += (size_t)snprintf(text + len, sizeof(text) - len,
                                 " Outside MemTotal, %s of RAM was set aside at boot (memmap, "
                                 "kernel image, ...); %s of it is unexplained.",
-                                hum(h, o->total), hum(h2, o->part[KMEM_OUT_UNEXPLAINED]));
+                                kt_rep_hum(h, o->total),
+                                kt_rep_hum(h2, o->part[KMEM_OUT_UNEXPLAINED]));
     }
     if (r->node_ok && r->cg_ok && r->snap->cgroups.n > 0 && len < sizeof(text)) {
         uint64_t ch = r->snap->cgroups.v[0].kernel;
         uint64_t not_charged = n->kernel_total > ch ? n->kernel_total - ch : 0;
 
         snprintf(text + len, sizeof(text) - len,
-                 " Cgroups are charged %s; %s (%.1f%%) belongs to no cgroup.", hum(h, ch),
-                 hum(h2, not_charged), kt_pct(not_charged, n->kernel_total));
+                 " Cgroups are charged %s; %s (%.1f%%) belongs to no cgroup.", kt_rep_hum(h, ch),
+                 kt_rep_hum(h2, not_charged), kt_pct(not_charged, n->kernel_total));
     }
-    wrap(r->f, "  ", 2, text);
+    kt_rep_wrap(r->f, "  ", 2, text);
 }
 
 static void kinds(struct rep *r)
@@ -202,27 +195,27 @@ static void kinds(struct rep *r)
     uint64_t memtotal = n->mi.v[KMEM_MI_MEMTOTAL];
     char h[H], h2[H];
 
-    section(r, "Kernel memory by kind");
+    kt_rep_section(r, "Kernel memory by kind");
     if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
+        kt_rep_missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
         return;
     }
     fprintf(r->f, "  The kinds do not overlap: they add up to the total.\n\n");
     fprintf(r->f, "  %-20s %15s %8s %7s\n", "kind", "bytes", "size", "share");
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
         fprintf(r->f, "  %-20s %15" PRIu64 " %8s %6.1f%%\n", kmem_node_kind_name[k], n->kind[k],
-                hum(h, n->kind[k]), kt_pct(n->kind[k], n->kernel_total));
+                kt_rep_hum(h, n->kind[k]), kt_pct(n->kind[k], n->kernel_total));
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s %6.1f%%\n", "total", n->kernel_total,
-            hum(h, n->kernel_total), n->kernel_total ? 100.0 : 0.0);
+            kt_rep_hum(h, n->kernel_total), n->kernel_total ? 100.0 : 0.0);
     fprintf(r->f, "\n  Kernel memory is %.1f%% of MemTotal (%" PRIu64 " bytes, %s).\n",
-            kt_pct(n->kernel_total, memtotal), memtotal, hum(h2, memtotal));
+            kt_pct(n->kernel_total, memtotal), memtotal, kt_rep_hum(h2, memtotal));
     fprintf(r->f, "\n  What each kind is:\n");
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++) {
         char first[64], text[512];
 
         snprintf(first, sizeof(first), "  %s: ", kmem_node_kind_name[k]);
         snprintf(text, sizeof(text), "%s.", kind_help[k]);
-        wrap(r->f, first, 6, text);
+        kt_rep_wrap(r->f, first, 6, text);
     }
     {
         const uint64_t *mi = n->mi.v;
@@ -247,7 +240,7 @@ static void kinds(struct rep *r)
                      kmem_vmap_stack_source_name[src], mi[KMEM_MI_VMALLOCUSED],
                      mi[KMEM_MI_SHADOWCALLSTACK], n->kind[KMEM_NODE_VMALLOC]);
         fputc('\n', r->f);
-        wrap(r->f, "  ", 2, text);
+        kt_rep_wrap(r->f, "  ", 2, text);
         if (n->stack_in_slab || n->scs_in_slab) {
             snprintf(text, sizeof(text),
                      "Here %s from slab caches (decided from: %s), so SUnreclaim includes them "
@@ -267,7 +260,7 @@ static void kinds(struct rep *r)
                          (n->scs_in_slab ? mi[KMEM_MI_SHADOWCALLSTACK] : 0),
                      n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]);
             fputc('\n', r->f);
-            wrap(r->f, "  ", 2, text);
+            kt_rep_wrap(r->f, "  ", 2, text);
         }
         if (n->percpu_first_chunk_bytes) {
             snprintf(text, sizeof(text),
@@ -278,7 +271,7 @@ static void kinds(struct rep *r)
                      n->boot.percpu_unit_pages, n->boot.possible_cpus, mi[KMEM_MI_PERCPU],
                      n->percpu_first_chunk_bytes, n->kind[KMEM_NODE_PERCPU]);
             fputc('\n', r->f);
-            wrap(r->f, "  ", 2, text);
+            kt_rep_wrap(r->f, "  ", 2, text);
         }
     }
 }
@@ -308,16 +301,16 @@ static void slab_gap(struct rep *r)
              "straight to the page allocator, yet the kernel counts it in SUnreclaim (mm/slub.c, "
              "since about 5.7; SLAB since 6.1).",
              n->mi.v[KMEM_MI_SLAB], n->slabinfo_bytes, n->slab_gap,
-             n->slab_gap >= 0 ? hum(h, (uint64_t)n->slab_gap) : "below 0");
+             n->slab_gap >= 0 ? kt_rep_hum(h, (uint64_t)n->slab_gap) : "below 0");
     fputc('\n', r->f);
-    wrap(r->f, "  ", 2, text);
+    kt_rep_wrap(r->f, "  ", 2, text);
     if (n->slab_split_known) {
         snprintf(text, sizeof(text),
                  "By /sys/kernel/slab/*/reclaim_account: reclaimable caches = %" PRIu64
                  " bytes (SReclaimable = %" PRIu64 "); large kmallocs = SUnreclaim - the other "
                  "caches = %" PRId64 " bytes.",
                  n->slabinfo_reclaimable_bytes, n->mi.v[KMEM_MI_SRECLAIMABLE], n->large_kmalloc);
-        wrap(r->f, "  ", 2, text);
+        kt_rep_wrap(r->f, "  ", 2, text);
     }
 }
 
@@ -328,9 +321,9 @@ static void slabs(struct rep *r)
     size_t *idx, shown;
     char h[H];
 
-    section(r, "Largest slab caches");
+    kt_rep_section(r, "Largest slab caches");
     if (!r->slab_ok) {
-        missing(r, KMEM_COLLECT_SLAB, &r->snap->status[KMEM_PART_SLAB], "Slab caches");
+        kt_rep_missing(r, KMEM_COLLECT_SLAB, &r->snap->status[KMEM_PART_SLAB], "Slab caches");
         return;
     }
     for (size_t i = 0; i < si->n; i++) {
@@ -346,7 +339,7 @@ static void slabs(struct rep *r)
     fprintf(r->f,
             "\n  /proc/slabinfo lists %zu caches using %" PRIu64 " bytes (%s) in slabs of %" PRIu64
             "-byte pages",
-            si->n, total, hum(h, total), page);
+            si->n, total, kt_rep_hum(h, total), page);
     if (r->node_ok)
         fprintf(r->f, ";\n  /proc/meminfo counts Slab = %" PRIu64 " bytes",
                 r->snap->node.mi.v[KMEM_MI_SLAB]);
@@ -372,7 +365,7 @@ static void slabs(struct rep *r)
         uint64_t b = kmem_slab_bytes(s, page);
 
         fprintf(r->f, "  %15" PRIu64 " %8s %12" PRIu64 " %12" PRIu64 " %8" PRIu64 "  ", b,
-                hum(h, b), s->num_objs, s->active_objs, s->objsize);
+                kt_rep_hum(h, b), s->num_objs, s->active_objs, s->objsize);
         kt_put_printable(r->f, s->name);
         if (s->dup)
             fprintf(r->f, " (line %u, repeated name)", s->line);
@@ -386,9 +379,9 @@ static void percpu_free(struct rep *r)
     const struct kmem_node *n = &r->snap->node;
     char h[H];
 
-    section(r, "Per-CPU free pages");
+    kt_rep_section(r, "Per-CPU free pages");
     if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
+        kt_rep_missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
         return;
     }
     fputs("  Each CPU keeps a small stock of free pages so that it can allocate without\n"
@@ -399,7 +392,8 @@ static void percpu_free(struct rep *r)
     fprintf(r->f,
             "  per-CPU free pages = %" PRIu64 " pages x %" PRIu64 " bytes = %" PRIu64
             " bytes (%s)\n",
-            n->percpu_free_pages, n->page_size, n->percpu_free_bytes, hum(h, n->percpu_free_bytes));
+            n->percpu_free_pages, n->page_size, n->percpu_free_bytes,
+            kt_rep_hum(h, n->percpu_free_bytes));
 }
 
 struct term {
@@ -418,9 +412,9 @@ static void unaccounted(struct rep *r)
     bool overflow = false;
     char h[H];
 
-    section(r, "The unaccounted rest");
+    kt_rep_section(r, "The unaccounted rest");
     if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
+        kt_rep_missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
         return;
     }
     fputs("  MemTotal is all the RAM the kernel manages. Take away what is free, what\n"
@@ -464,7 +458,8 @@ static void unaccounted(struct rep *r)
         fprintf(r->f, " (below zero: the counters overlap by %" PRIu64 " bytes; shown as 0)\n",
                 (uint64_t)(-(n->unaccounted_signed + 1)) + 1);
     else
-        fprintf(r->f, " (%s, %.1f%% of kernel memory)\n", hum(h, (uint64_t)n->unaccounted_signed),
+        fprintf(r->f, " (%s, %.1f%% of kernel memory)\n",
+                kt_rep_hum(h, (uint64_t)n->unaccounted_signed),
                 kt_pct((uint64_t)n->unaccounted_signed, n->kernel_total));
     if (overflow || sum != n->unaccounted_signed)
         fprintf(r->f,
@@ -489,27 +484,13 @@ static void outside_memmap(struct rep *r)
             "  memmap = (nr_memmap_pages + nr_memmap_boot_pages) x page size\n"
             "         = (%" PRIu64 " + %" PRIu64 ") x %" PRIu64 " = %" PRIu64 " bytes (%s)\n",
             n->vm.v[KMEM_VM_NR_MEMMAP_PAGES], n->vm.v[KMEM_VM_NR_MEMMAP_BOOT_PAGES], n->page_size,
-            n->memmap_bytes, hum(h, n->memmap_bytes));
+            n->memmap_bytes, kt_rep_hum(h, n->memmap_bytes));
     fprintf(r->f,
             "  The boot part, nr_memmap_boot_pages x page size = %" PRIu64 " bytes (%s), is\n"
             "  outside MemTotal. The part allocated later (nr_memmap_pages, e.g. memory\n"
             "  hot-plug) is inside MemTotal; no other counter shows it, so it is part of\n"
             "  unaccounted above.\n",
-            n->memmap_boot_bytes, hum(h, n->memmap_boot_bytes));
-}
-
-/* Why a detail file is missing, in words. */
-static const char *detail_why(int err)
-{
-    switch (err < 0 ? -err : err) {
-    case EPERM:
-    case EACCES:
-        return "readable by root only: run as root";
-    case ENOENT:
-        return "not in this tree or kernel";
-    default:
-        return strerror(err < 0 ? -err : err);
-    }
+            n->memmap_boot_bytes, kt_rep_hum(h, n->memmap_boot_bytes));
 }
 
 static void outside(struct rep *r)
@@ -521,9 +502,9 @@ static void outside(struct rep *r)
     bool detail = (r->snap->flags & KMEM_COLLECT_DETAIL) != 0;
     char h[H];
 
-    section(r, "Memory outside MemTotal");
+    kt_rep_section(r, "Memory outside MemTotal");
     if (!r->node_ok) {
-        missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
+        kt_rep_missing(r, KMEM_COLLECT_NODE, &r->snap->status[KMEM_PART_NODE], "Node counters");
         return;
     }
     fputs("  Some RAM never appears in MemTotal: the kernel's own code and data, memory the\n"
@@ -541,18 +522,18 @@ static void outside(struct rep *r)
                  "The RAM installed (/proc/iomem \"System RAM\") is not known: /proc/iomem is "
                  "%s. Without it the part outside MemTotal cannot be totalled; the parts below "
                  "are what the other files show.",
-                 io->err ? detail_why(io->err) : "not collected");
-        wrap(r->f, "  ", 2, text);
+                 io->err ? kmem_errno_text(io->err, KMEM_ADVICE_DETAIL) : "not collected");
+        kt_rep_wrap(r->f, "  ", 2, text);
         fputc('\n', r->f);
     } else {
         fprintf(r->f,
                 "  outside = System RAM (/proc/iomem) - MemTotal = %" PRIu64 " - %" PRIu64
                 " = %" PRIu64 " bytes (%s)\n\n",
-                o->system_ram, o->memtotal, o->total, hum(h, o->total));
+                o->system_ram, o->memtotal, o->total, kt_rep_hum(h, o->total));
     }
     fprintf(r->f, "  %-20s %15s %8s  %s\n", "part", "bytes", "size", "from");
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "memmap", o->part[KMEM_OUT_MEMMAP],
-            hum(h, o->part[KMEM_OUT_MEMMAP]),
+            kt_rep_hum(h, o->part[KMEM_OUT_MEMMAP]),
             o->memmap_estimated ? "estimated: System RAM pages x 64 bytes (no nr_memmap_boot_pages)"
                                 : "nr_memmap_boot_pages x page size");
     if (io->err == 0 && io->kernel_seen) {
@@ -566,29 +547,31 @@ static void outside(struct rep *r)
         else
             snprintf(from, sizeof(from), "iomem Kernel code + rodata + data + bss");
         fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "kernel_image",
-                o->part[KMEM_OUT_KERNEL_IMAGE], hum(h, o->part[KMEM_OUT_KERNEL_IMAGE]), from);
+                o->part[KMEM_OUT_KERNEL_IMAGE], kt_rep_hum(h, o->part[KMEM_OUT_KERNEL_IMAGE]),
+                from);
     } else {
         fprintf(r->f, "  %-20s %15s %8s  %s\n", "kernel_image", "?", "",
                 "iomem Kernel code/rodata/data/bss (not known)");
     }
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "crash_kernel", o->part[KMEM_OUT_CRASH_KERNEL],
-            hum(h, o->part[KMEM_OUT_CRASH_KERNEL]), "iomem Crash kernel (kdump)");
+            kt_rep_hum(h, o->part[KMEM_OUT_CRASH_KERNEL]), "iomem Crash kernel (kdump)");
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "boot_hash_tables",
-            o->part[KMEM_OUT_BOOT_HASH_TABLES], hum(h, o->part[KMEM_OUT_BOOT_HASH_TABLES]),
+            o->part[KMEM_OUT_BOOT_HASH_TABLES], kt_rep_hum(h, o->part[KMEM_OUT_BOOT_HASH_TABLES]),
             n->boot.err ? "kernel log (not readable)" : "kernel log: tables made before MemTotal");
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "percpu_first_chunk",
-            o->part[KMEM_OUT_PERCPU_FIRST_CHUNK], hum(h, o->part[KMEM_OUT_PERCPU_FIRST_CHUNK]),
+            o->part[KMEM_OUT_PERCPU_FIRST_CHUNK],
+            kt_rep_hum(h, o->part[KMEM_OUT_PERCPU_FIRST_CHUNK]),
             "kernel log \"percpu: Embedded N pages/cpu\" x CPUs");
     if (o->known) {
         fprintf(r->f, "  %-20s %15" PRId64 " %8s  %s\n", "unexplained", o->unexplained_signed,
-                o->unexplained_signed >= 0 ? hum(h, (uint64_t)o->unexplained_signed) : "<0",
+                o->unexplained_signed >= 0 ? kt_rep_hum(h, (uint64_t)o->unexplained_signed) : "<0",
                 "outside - the parts above: firmware, early page tables, ...");
         fprintf(r->f,
                 "\n  Inside and outside MemTotal together, %" PRIu64
                 " bytes (%s) of System RAM are\n  explained by no figure: unaccounted %" PRIu64
                 " + unexplained %" PRIu64 ".\n",
                 n->kind[KMEM_NODE_UNACCOUNTED] + o->part[KMEM_OUT_UNEXPLAINED],
-                hum(h, n->kind[KMEM_NODE_UNACCOUNTED] + o->part[KMEM_OUT_UNEXPLAINED]),
+                kt_rep_hum(h, n->kind[KMEM_NODE_UNACCOUNTED] + o->part[KMEM_OUT_UNEXPLAINED]),
                 n->kind[KMEM_NODE_UNACCOUNTED], o->part[KMEM_OUT_UNEXPLAINED]);
     }
     if (n->boot.err) {
@@ -600,7 +583,7 @@ static void outside(struct rep *r)
                  "CAP_SYSLOG.",
                  strerror(n->boot.err < 0 ? -n->boot.err : n->boot.err));
         fputc('\n', r->f);
-        wrap(r->f, "  ", 2, text);
+        kt_rep_wrap(r->f, "  ", 2, text);
     }
     if (n->boot.n_hash) {
         fputs("\n  Boot hash tables (kernel log; boot: outside MemTotal, pages: the hash_tables\n"
@@ -608,7 +591,7 @@ static void outside(struct rep *r)
               r->f);
         for (unsigned i = 0; i < n->boot.n_hash; i++)
             fprintf(r->f, "  %15" PRIu64 " %8s  %-8s %s\n", n->boot.hash[i].bytes,
-                    hum(h, n->boot.hash[i].bytes), kmem_hash_home_name[n->boot.hash[i].home],
+                    kt_rep_hum(h, n->boot.hash[i].bytes), kmem_hash_home_name[n->boot.hash[i].home],
                     n->boot.hash[i].name);
     }
 }
@@ -621,16 +604,16 @@ static void vmalloc_callers(struct rep *r)
 
     if (!(r->snap->flags & KMEM_COLLECT_DETAIL))
         return;
-    section(r, "Where vmalloc memory goes");
+    kt_rep_section(r, "Where vmalloc memory goes");
     if (v->err) {
         fprintf(r->f, "  /proc/vmallocinfo is %s, so the callers are not shown.\n",
-                detail_why(v->err));
+                kmem_errno_text(v->err, KMEM_ADVICE_DETAIL));
         return;
     }
     fprintf(r->f,
             "  /proc/vmallocinfo lists %" PRIu64 " areas from %" PRIu64 " callers holding %" PRIu64
             " bytes (%s) of RAM\n  (the sum of pages=N, which is VmallocUsed",
-            v->areas, v->callers, v->bytes, hum(h, v->bytes));
+            v->areas, v->callers, v->bytes, kt_rep_hum(h, v->bytes));
     if (r->node_ok)
         fprintf(r->f, " = %" PRIu64, r->snap->node.mi.v[KMEM_MI_VMALLOCUSED]);
     fprintf(r->f, "), and %" PRIu64 " bytes of device memory\n  mapped with ioremap (no RAM).\n",
@@ -640,14 +623,14 @@ static void vmalloc_callers(struct rep *r)
         for (unsigned i = 0; i < v->n_groups; i++)
             if (v->groups[i].bytes)
                 fprintf(r->f, "  %15" PRIu64 " %8s  %s\n", v->groups[i].bytes,
-                        hum(h, v->groups[i].bytes), v->groups[i].name);
+                        kt_rep_hum(h, v->groups[i].bytes), v->groups[i].name);
     }
     if (v->n_top) {
         fputs("\n  Top callers (RAM behind their areas):\n", r->f);
         fprintf(r->f, "  %15s %8s %7s  %s\n", "bytes", "size", "areas", "caller");
         for (unsigned i = 0; i < v->n_top && i < TOP_N; i++) {
             fprintf(r->f, "  %15" PRIu64 " %8s %7" PRIu64 "  ", v->top[i].bytes,
-                    hum(h, v->top[i].bytes), v->top[i].areas);
+                    kt_rep_hum(h, v->top[i].bytes), v->top[i].areas);
             kt_put_printable(r->f, v->top[i].caller);
             if (v->top[i].plain)
                 fprintf(r->f, " (%s)", v->top[i].plain);
@@ -664,7 +647,7 @@ static void alloc_sites(struct rep *r)
 
     if (!(r->snap->flags & KMEM_COLLECT_DETAIL))
         return;
-    section(r, "Allocation call sites");
+    kt_rep_section(r, "Allocation call sites");
     if (!a->present) {
         fputs("  This kernel has no /proc/allocinfo (Linux 6.10+ built with\n"
               "  CONFIG_MEM_ALLOC_PROFILING), which counts the bytes every call site holds.\n",
@@ -672,7 +655,7 @@ static void alloc_sites(struct rep *r)
         return;
     }
     if (a->err) {
-        fprintf(r->f, "  /proc/allocinfo is %s.\n", detail_why(a->err));
+        fprintf(r->f, "  /proc/allocinfo is %s.\n", kmem_errno_text(a->err, KMEM_ADVICE_DETAIL));
         return;
     }
     fprintf(r->f,
@@ -682,7 +665,8 @@ static void alloc_sites(struct rep *r)
     fprintf(r->f, "  %15s %8s %10s  %s\n", "bytes", "size", "calls", "call site");
     for (unsigned i = 0; i < a->n_top && i < TOP_N; i++) {
         fprintf(r->f, "  %15" PRId64 " %8s %10" PRIu64 "  ", a->top[i].bytes,
-                a->top[i].bytes >= 0 ? hum(h, (uint64_t)a->top[i].bytes) : "<0", a->top[i].calls);
+                a->top[i].bytes >= 0 ? kt_rep_hum(h, (uint64_t)a->top[i].bytes) : "<0",
+                a->top[i].calls);
         kt_put_printable(r->f, a->top[i].site);
         if (*a->top[i].func)
             fprintf(r->f, " %s", a->top[i].func);
@@ -692,487 +676,6 @@ static void alloc_sites(struct rep *r)
             fputs(" (not accurate)", r->f);
         fputc('\n', r->f);
     }
-}
-
-/* Socket buffers and zram devices: notes, not kinds. */
-static void notes(struct rep *r)
-{
-    const struct kmem_node *n = &r->snap->node;
-    char h[H];
-
-    if (!r->node_ok || (!n->sock.present && n->zram.n_total == 0))
-        return;
-    section(r, "Socket buffers and zram");
-    if (n->sock.present) {
-        char text[768];
-
-        snprintf(text, sizeof(text),
-                 "Sockets hold %" PRIu64 " bytes (%s) of buffers: (TCP mem %" PRIu64
-                 " + UDP mem %" PRIu64 ") pages x %" PRIu64 " + IP fragments %" PRIu64
-                 " bytes (/proc/net/sockstat, sockstat6). This is a note, not a kind: the "
-                 "buffers live in slab (skbuff caches) and in pages counted nowhere else "
-                 "(inside unaccounted). %" PRIu64 " sockets are in use, %" PRIu64
-                 " TCP sockets wait in TIME-WAIT.",
-                 n->sock.mem_bytes, hum(h, n->sock.mem_bytes), n->sock.tcp_mem_pages,
-                 n->sock.udp_mem_pages, n->page_size, n->sock.frag_bytes + n->sock.frag6_bytes,
-                 n->sock.sockets_used, n->sock.tcp_tw);
-        wrap(r->f, "  ", 2, text);
-    }
-    if (n->zram.n_total) {
-        fprintf(r->f,
-                "\n  zram devices (/sys/block/zram*/mm_stat): %u, using %" PRIu64
-                " bytes (the zram kind is %" PRIu64 ").\n",
-                n->zram.n_total, n->zram.mem_used_total, n->kind[KMEM_NODE_ZRAM]);
-        fprintf(r->f, "  %-8s %15s %15s %15s\n", "device", "data", "compressed", "memory used");
-        for (unsigned i = 0; i < n->zram.n; i++)
-            fprintf(r->f, "  %-8s %15" PRIu64 " %15" PRIu64 " %15" PRIu64 "\n", n->zram.dev[i].name,
-                    n->zram.dev[i].orig_data, n->zram.dev[i].compr_data, n->zram.dev[i].mem_used);
-    }
-}
-
-/*
- * "What to do": one plain sentence per finding. The thresholds are the
- * table "What the report advises" in docs/node.md; change both together.
- */
-#define ADV_SHARE_RECLAIMABLE   20 /* % of kernel memory in reclaimable slab */
-#define ADV_SHARE_UNRECL        20 /* % of kernel memory in unreclaimable slab */
-#define ADV_SHARE_VMALLOC       20 /* % of kernel memory in vmalloc */
-#define ADV_SHARE_PAGETABLES    20 /* % of kernel memory in page tables */
-#define ADV_SHARE_UNEXPLAINED   10 /* % of kernel memory no figure explains (inside + outside) */
-#define ADV_MIN_UNEXPLAINED     (UINT64_C(1) << 30)  /* ... or at least this much */
-#define ADV_SHARE_LARGE_KMALLOC 10                   /* % of Slab in kmalloc() > 2 pages ... */
-#define ADV_MIN_LARGE_KMALLOC   (UINT64_C(64) << 20) /* ... and at least this much */
-#define ADV_SHARE_SOCK          10                   /* % of kernel memory in socket buffers ... */
-#define ADV_MIN_SOCK            (UINT64_C(64) << 20) /* ... and at least this much */
-
-static bool over(uint64_t part, uint64_t whole, unsigned pct_min)
-{
-    return whole && part * 100.0 >= (double)whole * pct_min;
-}
-
-/* What to run for the largest vmalloc purpose. */
-static const char *vmalloc_hint(const char *group)
-{
-    static const struct {
-        const char *group, *hint;
-    } hints[] = {
-        {"BPF maps", "bpftool map show lists the maps and their sizes"},
-        {"BPF programs", "bpftool prog show lists the programs"},
-        {"module code and data", "lsmod lists the modules and their sizes"},
-        {"thread stacks", "each thread has one: ps -eLf | wc -l counts them"},
-        {"per-CPU chunks", "per-CPU allocations grow with cgroups, BPF maps and network devices"},
-    };
-
-    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
-        if (!strcmp(group, hints[i].group))
-            return hints[i].hint;
-    return "the callers are in /proc/vmallocinfo (section below)";
-}
-
-static void advice(struct rep *r)
-{
-    const struct kmem_node *n = &r->snap->node;
-    const struct kmem_detail *d = &r->snap->detail;
-    bool detail = (r->snap->flags & KMEM_COLLECT_DETAIL) != 0;
-    uint64_t total = n->kernel_total;
-    unsigned said = 0;
-    char text[1024], h[H], h2[H];
-
-    if (!r->node_ok)
-        return;
-    section(r, "What to do");
-    if (over(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total, ADV_SHARE_RECLAIMABLE)) {
-        snprintf(text, sizeof(text),
-                 "Reclaimable slab (%s, %.0f%% of kernel memory) is returned on demand when "
-                 "memory runs short, so it is not lost; to see how much comes back, compare "
-                 "SReclaimable in /proc/meminfo before and after 'echo 2 > "
-                 "/proc/sys/vm/drop_caches' (this drops cached file names and inodes, which "
-                 "are then read again).",
-                 hum(h, n->kind[KMEM_NODE_SLAB_RECLAIMABLE]),
-                 kt_pct(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total));
-        wrap(r->f, "  - ", 4, text);
-        said++;
-    }
-    if (over(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total, ADV_SHARE_UNRECL)) {
-        snprintf(text, sizeof(text),
-                 "Unreclaimable slab holds %s (%.0f%% of kernel memory); a cache that grows "
-                 "from one refresh to the next is the usual sign of a leak: watch 'kmemtop -s "
-                 "g' (sorted by growth) for a few minutes.",
-                 hum(h, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]),
-                 kt_pct(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total));
-        wrap(r->f, "  - ", 4, text);
-        said++;
-    }
-    if (n->slab_split_known && n->large_kmalloc > 0 &&
-        (uint64_t)n->large_kmalloc >= ADV_MIN_LARGE_KMALLOC &&
-        over((uint64_t)n->large_kmalloc, n->mi.v[KMEM_MI_SLAB], ADV_SHARE_LARGE_KMALLOC)) {
-        snprintf(text, sizeof(text),
-                 "%s of SUnreclaim is kmalloc() larger than two pages, held by no slab "
-                 "cache: /proc/allocinfo (when the kernel has it) or 'kmemtop --alloc' "
-                 "name the callers.",
-                 hum(h, (uint64_t)n->large_kmalloc));
-        wrap(r->f, "  - ", 4, text);
-        said++;
-    }
-    if (over(n->kind[KMEM_NODE_VMALLOC], total, ADV_SHARE_VMALLOC)) {
-        if (detail && !d->vmalloc.err && d->vmalloc.n_groups && d->vmalloc.groups[0].bytes)
-            snprintf(text, sizeof(text),
-                     "vmalloc holds %s (%.0f%% of kernel memory), most of it %s (%s): %s.",
-                     hum(h, n->kind[KMEM_NODE_VMALLOC]), kt_pct(n->kind[KMEM_NODE_VMALLOC], total),
-                     d->vmalloc.groups[0].name, hum(h2, d->vmalloc.groups[0].bytes),
-                     vmalloc_hint(d->vmalloc.groups[0].name));
-        else
-            snprintf(text, sizeof(text),
-                     "vmalloc holds %s (%.0f%% of kernel memory); /proc/vmallocinfo (as root) "
-                     "says which callers.",
-                     hum(h, n->kind[KMEM_NODE_VMALLOC]), kt_pct(n->kind[KMEM_NODE_VMALLOC], total));
-        wrap(r->f, "  - ", 4, text);
-        said++;
-    }
-    if (over(n->kind[KMEM_NODE_PAGETABLES], total, ADV_SHARE_PAGETABLES)) {
-        snprintf(text, sizeof(text),
-                 "Page tables hold %s (%.0f%% of kernel memory): they grow with the memory "
-                 "each process maps; many processes mapping one large area (databases, JVMs) "
-                 "use less with huge pages.",
-                 hum(h, n->kind[KMEM_NODE_PAGETABLES]),
-                 kt_pct(n->kind[KMEM_NODE_PAGETABLES], total));
-        wrap(r->f, "  - ", 4, text);
-        said++;
-    }
-    if (n->sock.present && n->sock.mem_bytes >= ADV_MIN_SOCK &&
-        over(n->sock.mem_bytes, total, ADV_SHARE_SOCK)) {
-        snprintf(text, sizeof(text),
-                 "Socket buffers hold %s: 'ss -tmp' shows the sockets with full queues "
-                 "(a reader that stopped reading keeps its buffers).",
-                 hum(h, n->sock.mem_bytes));
-        wrap(r->f, "  - ", 4, text);
-        said++;
-    }
-    {
-        uint64_t un = n->kind[KMEM_NODE_UNACCOUNTED];
-
-        if (detail && d->outside.known)
-            un += d->outside.part[KMEM_OUT_UNEXPLAINED];
-        if (un >= ADV_MIN_UNEXPLAINED || over(un, total, ADV_SHARE_UNEXPLAINED)) {
-            snprintf(text, sizeof(text),
-                     "%s is explained by no counter: look at the vmalloc callers and "
-                     "/proc/allocinfo below (boot with CONFIG_MEM_ALLOC_PROFILING if the "
-                     "kernel lacks it), and at drivers that take pages straight from the page "
-                     "allocator: GPU (DRM/TTM) and NIC drivers, RDMA, virtio-balloon "
-                     "(meminfo Balloon).",
-                     hum(h, un));
-            wrap(r->f, "  - ", 4, text);
-            said++;
-        }
-    }
-    if (detail &&
-        (r->snap->status[KMEM_PART_DETAIL].err || d->vmalloc.err || d->iomem.err || n->boot.err)) {
-        char what[128] = "";
-
-        if (d->vmalloc.err)
-            strcat(what, ", /proc/vmallocinfo");
-        if (d->iomem.err)
-            strcat(what, ", /proc/iomem");
-        if (n->boot.err)
-            strcat(what, ", the kernel log");
-        if (r->snap->status[KMEM_PART_DETAIL].err && !*what)
-            strcat(what, ", the detail files");
-        snprintf(text, sizeof(text),
-                 "Some figures are missing (%s): run kmemtop as root (the kernel log needs "
-                 "CAP_SYSLOG when dmesg_restrict is set) for the vmalloc callers and the memory "
-                 "outside MemTotal.",
-                 what + 2);
-        wrap(r->f, "  - ", 4, text);
-        said++;
-    }
-    if (!said)
-        wrap(r->f, "  ", 2,
-             "Nothing stands out: no kind of kernel memory passes the thresholds of "
-             "docs/node.md, and no more than a few percent of it is unexplained.");
-}
-
-static int cmp_kernel(const void *pa, const void *pb, void *arg)
-{
-    const struct kmem_cgroup *v = arg;
-    const struct kmem_cgroup *a = &v[*(const size_t *)pa];
-    const struct kmem_cgroup *b = &v[*(const size_t *)pb];
-
-    if (a->kernel != b->kernel)
-        return a->kernel > b->kernel ? -1 : 1;
-    return strcmp(a->path, b->path);
-}
-
-static void cg_table(struct rep *r, const size_t *idx, size_t n, uint64_t whole)
-{
-    const struct kmem_cgroup *v = r->snap->cgroups.v;
-    char h[H], name[4096];
-
-    fprintf(r->f, "  %15s %8s %7s  %s\n", "bytes", "size", "share", "cgroup");
-    for (size_t i = 0; i < n && i < TOP_N; i++) {
-        const struct kmem_cgroup *cg = &v[idx[i]];
-
-        fprintf(r->f, "  %15" PRIu64 " %7s%c %6.1f%%  ", cg->kernel, hum(h, cg->kernel),
-                cg->kernel_approx ? '~' : ' ', kt_pct(cg->kernel, whole));
-        fprintf(r->f, "%s\n", kt_cg_name(name, sizeof(name), cg, KT_ESC_HEX));
-    }
-    if (n > TOP_N)
-        fprintf(r->f, "  ... and %zu more\n", n - TOP_N);
-}
-
-/* Where the root's figure ("charged to cgroups") comes from. */
-static const char *charged_source(const struct kmem_cgroups *cgs)
-{
-    const struct kmem_cgroup *root = &cgs->v[0];
-
-    if (cgs->layout != KMEM_CG_V2)
-        return "the root cgroup's memory.kmem.usage_in_bytes";
-    if (root->kernel_lower_bound)
-        return "the sum of the root's children (a lower bound)";
-    if (root->kernel_approx)
-        return "the root cgroup's memory.stat, sum of the parts (estimated)";
-    return "the root cgroup's memory.stat \"kernel\"";
-}
-
-/* The parts of the charged total; they add up to it exactly. */
-static void root_parts(struct rep *r, const struct kmem_cgroup *root)
-{
-    char h[H];
-
-    if (!root->comp_present)
-        return;
-    fputs("\n  By kind (the parts add up to the charged total):\n", r->f);
-    for (int k = 0; k < KMEM_CG_KIND_COUNT; k++) {
-        if (!(root->comp_present & (UINT32_C(1) << k)))
-            continue;
-        fprintf(r->f, "    %-20s %15" PRIu64 " bytes %8s\n", kmem_cg_kind_name[k], root->comp[k],
-                hum(h, root->comp[k]));
-    }
-    if (root->has_sock)
-        fprintf(r->f, "    %-20s %15" PRIu64 " bytes %8s  charged too, but outside kernel memory\n",
-                "sock", root->sock, hum(h, root->sock));
-    if (root->comp_excess)
-        fprintf(r->f,
-                "    (the parts the kernel reported were %" PRIu64 " bytes above its \"kernel\":\n"
-                "    per-CPU counter lag; taken off the largest parts)\n",
-                root->comp_excess);
-}
-
-/* Which figures are the kernel's own counters, and how far off the others can be. */
-static void exactness(struct rep *r, const struct kmem_cgroups *cgs, bool approx)
-{
-    const struct kmem_cgroup *root = &cgs->v[0];
-    char text[1400];
-    size_t len = 0;
-
-    fputc('\n', r->f);
-    if (cgs->kernel_exact) {
-        wrap(r->f, "  ", 2,
-             cgs->layout == KMEM_CG_V2
-                 ? "Exact: every cgroup figure is the kernel's own counter (memory.stat "
-                   "\"kernel\", Linux 5.18 and later)."
-                 : "Exact: every cgroup figure is the kernel's own counter "
-                   "(memory.kmem.usage_in_bytes).");
-        return;
-    }
-    if (approx)
-        len += (size_t)snprintf(
-            text + len, sizeof(text) - len,
-            "Estimated: this kernel's memory.stat has no \"kernel\" line (before Linux 5.18). "
-            "Each figure marked ~ is the sum of the parts it does report, a lower bound: it "
-            "misses vmalloc, page tables before 5.11 and every other accounted kernel page "
-            "(pipes, BPF maps, ...). Each cgroup's kernel memory is at most "
-            "memory.current - pages on its LRU lists - sock (--json upper_bound_bytes, "
-            "kmem_cgroup_kernel_upper_bound_bytes; docs/cgroups.md). ");
-    if (root->kernel_lower_bound && len < sizeof(text))
-        snprintf(text + len, sizeof(text) - len,
-                 "The root cgroup has no memory.stat on this kernel: \"charged\" is the sum of "
-                 "its children, which misses what removed cgroups handed up to the root, so "
-                 "\"not charged\" may be too high.");
-    wrap(r->f, "  ", 2, text);
-}
-
-/*
- * Cost of one removed ("dying") memory cgroup, measured on Linux 6.18 (x86-64,
- * 2 possible CPUs, 1 node) with bench/dying_memcg.sh: 1000 and 2000 removed
- * cgroups held by one tmpfs page each, then freed: Slab fell by 15.7-16.3 KiB
- * and Percpu by 1.8-1.9 KiB per possible CPU for each. Slab: struct
- * mem_cgroup, its statistics, its per-node data, the cgroup; percpu: its
- * per-CPU statistics (docs/cgroups.md).
- */
-#define DYING_SLAB_BYTES       (16 * 1024)
-#define DYING_PERCPU_CPU_BYTES 1900
-
-static int cmp_dying(const void *pa, const void *pb, void *v)
-{
-    const struct kmem_cgroup *a = (const struct kmem_cgroup *)v + *(const size_t *)pa;
-    const struct kmem_cgroup *b = (const struct kmem_cgroup *)v + *(const size_t *)pb;
-
-    if (a->dying != b->dying)
-        return a->dying > b->dying ? -1 : 1;
-    return strcmp(a->path, b->path);
-}
-
-static void dying(struct rep *r)
-{
-    const struct kmem_cgroups *cgs = &r->snap->cgroups;
-    uint64_t per, total;
-    char h[H], text[1500];
-    size_t *idx, n = 0;
-
-    if (!r->cg_ok || cgs->layout == KMEM_CG_NONE || cgs->n == 0)
-        return;
-    section(r, "Removed memory cgroups");
-    if (cgs->dying_source == KMEM_CG_DYING_NONE) {
-        fputs("  Unknown: this kernel shows no count (cgroup.stat, /proc/cgroups).\n", r->f);
-        return;
-    }
-    fprintf(r->f, "  %-20s %15" PRIu64 "  %s\n", "removed, still held", cgs->dying,
-            cgs->dying_source == KMEM_CG_DYING_SUBSYS_MEMORY
-                ? "root cgroup.stat nr_dying_subsys_memory"
-            : cgs->dying_source == KMEM_CG_DYING_DESCENDANTS
-                ? "root cgroup.stat nr_dying_descendants (all controllers)"
-                : "/proc/cgroups num_cgroups of memory - cgroups walked");
-    if (cgs->dying == 0) {
-        fputs("  None: no removed memory cgroup is held.\n", r->f);
-        return;
-    }
-    per = DYING_SLAB_BYTES + (uint64_t)cgs->possible_cpus * DYING_PERCPU_CPU_BYTES;
-    if (__builtin_mul_overflow(cgs->dying, per, &total))
-        total = UINT64_MAX;
-    if (cgs->possible_cpus)
-        fprintf(r->f,
-                "  %-20s %15" PRIu64 " bytes %8s  estimate: %" PRIu64 " x (%d + %u CPUs x %d)\n",
-                "they pin about", total, hum(h, total), cgs->dying, DYING_SLAB_BYTES,
-                cgs->possible_cpus, DYING_PERCPU_CPU_BYTES);
-    else
-        fprintf(r->f,
-                "  %-20s %15" PRIu64 " bytes %8s  estimate: %" PRIu64 " x %d, plus per-CPU "
-                "statistics\n",
-                "they pin about", total, hum(h, total), cgs->dying, DYING_SLAB_BYTES);
-    snprintf(
-        text, sizeof(text),
-        "A memory cgroup removed (rmdir, a container that ended) stays in the kernel while "
-        "anything is still charged to it, mostly page cache and tmpfs or shm files its "
-        "processes left behind. Each one keeps its own bookkeeping: about %d KiB of slab "
-        "(struct mem_cgroup, its statistics, the cgroup) and about %.1f KiB of per-CPU "
-        "statistics per possible CPU (measured on Linux 6.18; docs/cgroups.md), besides the pages "
-        "that hold it. A few are normal; a count that keeps growing is a leak. To free "
-        "them, free what holds them: delete files no one needs, or reclaim page cache "
-        "(echo 1 > /proc/sys/vm/drop_caches, or memory.reclaim of the parent cgroup on "
-        "cgroup v2, Linux 5.19+).",
-        DYING_SLAB_BYTES / 1024, DYING_PERCPU_CPU_BYTES / 1024.0);
-    wrap(r->f, "  ", 2, text);
-    /* v2: where they are (top-level cgroups with the most). */
-    idx = malloc(cgs->n * sizeof(*idx));
-    if (!idx)
-        return;
-    for (size_t i = 0; i < cgs->n; i++)
-        if (cgs->v[i].depth == 1 && cgs->v[i].has_dying && cgs->v[i].dying)
-            idx[n++] = i;
-    if (n) {
-        qsort_r(idx, n, sizeof(*idx), cmp_dying, cgs->v);
-        fputs("\n  Below the top-level cgroups with the most:\n", r->f);
-        for (size_t i = 0; i < n && i < TOP_N; i++) {
-            fprintf(r->f, "  %15" PRIu64 "  ", cgs->v[idx[i]].dying);
-            kt_put_printable(r->f, cgs->v[idx[i]].path);
-            fputc('\n', r->f);
-        }
-    }
-    free(idx);
-}
-
-static void cgroups(struct rep *r)
-{
-    const struct kmem_cgroups *cgs = &r->snap->cgroups;
-    const struct kmem_node *node = &r->snap->node;
-    const struct kmem_cgroup *root;
-    size_t *idx, nleaf = 0, ntop = 0, *top;
-    bool approx = false;
-    char h[H];
-
-    section(r, "Charged to cgroups, and not");
-    if (!r->cg_ok) {
-        missing(r, KMEM_COLLECT_CGROUPS, &r->snap->status[KMEM_PART_CGROUPS], "Cgroups");
-        return;
-    }
-    if (cgs->layout == KMEM_CG_NONE || cgs->n == 0) {
-        fputs("  No memory cgroup hierarchy was found under sys/fs/cgroup: nothing is charged.\n",
-              r->f);
-        return;
-    }
-    root = &cgs->v[0];
-    for (size_t i = 0; i < cgs->n; i++)
-        approx |= cgs->v[i].kernel_approx;
-    {
-        char text[1024];
-
-        snprintf(text, sizeof(text),
-                 "Memory cgroups (layout %s, %zu cgroups under %s) group processes, e.g. one per "
-                 "service or container. The kernel charges each cgroup for the kernel memory its "
-                 "processes cause, and it counts against the cgroup's memory limit. Tasks in the "
-                 "root cgroup and kernel threads are never charged: their kernel memory belongs "
-                 "to no cgroup.",
-                 kmem_cg_layout_name[cgs->layout], cgs->n, cgs->mount ? cgs->mount : "?");
-        wrap(r->f, "  ", 2, text);
-        fputc('\n', r->f);
-    }
-    fprintf(r->f, "  %-20s %15" PRIu64 " bytes %8s  %s\n", "charged to cgroups", root->kernel,
-            hum(h, root->kernel), charged_source(cgs));
-    if (r->node_ok) {
-        uint64_t not_charged =
-            node->kernel_total > root->kernel ? node->kernel_total - root->kernel : 0;
-
-        fprintf(r->f,
-                "  %-20s %15" PRIu64 " bytes %8s  node kernel memory %" PRIu64 " - charged%s\n",
-                "not charged", not_charged, hum(h, not_charged), node->kernel_total,
-                node->kernel_total < root->kernel ? " (below 0: shown as 0)" : "");
-        fprintf(r->f, "  %.1f%% of the node's kernel memory is charged to some cgroup.\n",
-                kt_pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
-                       node->kernel_total));
-    } else {
-        fputs("  (the part not charged needs the node counters, which are not available)\n", r->f);
-    }
-    root_parts(r, root);
-    exactness(r, cgs, approx);
-    if (cgs->n_errors)
-        fprintf(r->f, "  %zu cgroups could not be read and are left out.\n", cgs->n_errors);
-
-    idx = malloc(2 * cgs->n * sizeof(*idx));
-    if (!idx) {
-        fputs("  (out of memory sorting the cgroups)\n", r->f);
-        return;
-    }
-    top = idx + cgs->n;
-    /* Leaves: in tree order, a cgroup followed by one of its descendants is not one. */
-    kt_cg_tree_order(cgs->v, cgs->n, idx);
-    for (size_t i = 0; i < cgs->n; i++) {
-        const struct kmem_cgroup *cg = &cgs->v[idx[i]];
-        bool leaf = i + 1 == cgs->n || !kt_cg_is_ancestor(cg->path, cgs->v[idx[i + 1]].path);
-
-        if (cg->depth == 1)
-            top[ntop++] = idx[i];
-        if (leaf && cg->depth > 0)
-            idx[nleaf++] = idx[i];
-    }
-
-    section(r, "Top cgroups by kernel memory");
-    fputs("  Values are hierarchical: a cgroup's figure includes all of its descendants.\n"
-          "  Shares are of the memory charged to cgroups.\n",
-          r->f);
-    if (ntop) {
-        qsort_r(top, ntop, sizeof(*top), cmp_kernel, (void *)cgs->v);
-        fprintf(r->f, "\n  Top-level cgroups (the root's children):\n");
-        cg_table(r, top, ntop, root->kernel);
-    }
-    if (nleaf) {
-        qsort_r(idx, nleaf, sizeof(*idx), cmp_kernel, (void *)cgs->v);
-        fprintf(r->f, "\n  Leaf cgroups (containers, services; no double counting among "
-                      "them):\n");
-        cg_table(r, idx, nleaf, root->kernel);
-    } else {
-        fputs("\n  There is no cgroup below the root.\n", r->f);
-    }
-    free(idx);
 }
 
 /* Which machine a capture read back with --root describes. */
@@ -1209,7 +712,7 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_captu
     fprintf(f, "Kernel memory report (kmemtop %s)\n", KMEM_VERSION);
     capture_header(f, meta);
     summary(&r);
-    advice(&r);
+    kt_rep_advice(&r);
     intro(&r);
     kinds(&r);
     slabs(&r);
@@ -1218,9 +721,9 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_captu
     outside(&r);
     vmalloc_callers(&r);
     alloc_sites(&r);
-    notes(&r);
-    cgroups(&r);
-    dying(&r);
+    kt_rep_notes(&r);
+    kt_rep_cgroups(&r);
+    kt_rep_dying(&r);
     if (fflush(f) != 0 || ferror(f))
         return -(errno ? errno : EIO);
     return 0;

@@ -24,6 +24,7 @@
 
 #include "kmemtop.h"
 #include "allocview.h"
+#include "timeutil.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -57,14 +58,6 @@ static bool curses_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, v
     if (s->rows_left > 0)
         s->rows_left--;
     return s->rows_left != 0;
-}
-
-static double now_seconds(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* ---- slabtop mode: procps slabtop's loop -------------------------------- */
@@ -151,7 +144,7 @@ struct tui {
     char filter[KT_VIEW_COUNT][FILTER_MAX];
     bool editing; /* typing a filter on the last line */
     bool help;
-    double next_refresh;     /* now_seconds() of the next timed refresh */
+    double next_refresh;     /* kmem_mono_seconds() of the next timed refresh */
     char note[160];          /* one-off message on the status line (e.g. "baseline reset") */
     char capture[512];       /* reading a capture (--root): where it comes from; "" if not */
     struct kt_allocview *av; /* the BPF tracer of the allocations view, loaded while shown */
@@ -520,7 +513,7 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
         t.view = kt_part_ok(snap, KMEM_PART_CGROUPS) ? KT_VIEW_CGROUPS
                  : kt_part_ok(snap, KMEM_PART_NODE)  ? KT_VIEW_NODE
                                                      : KT_VIEW_SLABS;
-    t.next_refresh = now_seconds() + (double)o->delay;
+    t.next_refresh = kmem_mono_seconds() + (double)o->delay;
     set_escdelay(25);
     for (;;) {
         double left;
@@ -532,16 +525,16 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
         else
             kt_allocview_leave(t.av);
         draw(&t);
-        left = t.next_refresh - now_seconds();
+        left = t.next_refresh - kmem_mono_seconds();
         timeout(left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1);
         c = getch();
         if (interrupted)
             break;
-        if (c == ERR && now_seconds() >= t.next_refresh) {
+        if (c == ERR && kmem_mono_seconds() >= t.next_refresh) {
             refresh_data(&t);
             t.next_refresh += (double)o->delay;
-            if (t.next_refresh < now_seconds()) /* suspended, or a slow collection */
-                t.next_refresh = now_seconds() + (double)o->delay;
+            if (t.next_refresh < kmem_mono_seconds()) /* suspended, or a slow collection */
+                t.next_refresh = kmem_mono_seconds() + (double)o->delay;
             continue;
         }
         if (!tui_key(&t, c))

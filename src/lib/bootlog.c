@@ -238,31 +238,6 @@ int kmem_bootlog_parse(const char *buf, size_t len, struct kmem_bootlog *out, st
     return 0;
 }
 
-uint64_t kmem_cpulist_count(const char *buf, size_t len)
-{
-    const char *p = buf, *end = buf + len;
-    uint64_t n = 0;
-
-    while (p < end && *p != '\n') {
-        uint64_t a, b;
-
-        if (!number(&p, end, &a))
-            return 0;
-        b = a;
-        if (p < end && *p == '-') {
-            p++;
-            if (!number(&p, end, &b) || b < a)
-                return 0;
-        }
-        n = kmem_add_sat(n, b - a + 1);
-        if (p < end && *p == ',')
-            p++;
-        else if (p < end && *p != '\n')
-            return 0;
-    }
-    return n;
-}
-
 /* Read the character device at @fd record by record into @out (one record a read). */
 static int read_kmsg(int fd, struct kmem_bootlog *out, struct kmem_buf *keep)
 {

@@ -155,7 +155,4 @@ int kmem_cg_cgstat_parse(const char *buf, size_t len, uint64_t *dying,
 /* /proc/cgroups: num_cgroups of the memory controller. 0, -ENOENT (no memory line) or -EINVAL. */
 int kmem_cg_proc_cgroups_parse(const char *buf, size_t len, uint64_t *num);
 
-/* A CPU list ("0-3,8", sys/devices/system/cpu/possible): how many CPUs. 0 if invalid. */
-unsigned kmem_cg_cpulist_count(const char *buf, size_t len);
-
 #endif

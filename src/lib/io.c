@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "parse.h"
 
 const char *const kmem_dir_canon[KMEM_DIR_COUNT] = {
     [KMEM_DIR_ROOT] = "",
@@ -54,23 +55,6 @@ const char *kmem_display_path(const struct kmem_io *io, enum kmem_dir d, const c
     else
         snprintf(out, outlen, "%.*s/%s", (int)bl, base, rel);
     return out;
-}
-
-const char *kmem_errno_hint(int err)
-{
-    switch (err < 0 ? -err : err) {
-    case EACCES:
-    case EPERM:
-        return " (run as root or grant CAP_DAC_READ_SEARCH)";
-    case ENOENT:
-        return " (is /proc mounted, or does --root point at a captured tree?)";
-    case EINVAL:
-        return " (not a regular file: a FIFO or a device is never read)";
-    case EFBIG:
-        return " (larger than any kernel file kmem reads: 32 MiB)";
-    default:
-        return "";
-    }
 }
 
 static char *join(const char *a, const char *b)
@@ -742,4 +726,14 @@ DIR *kmem_opendir(int dirfd, const char *relpath)
     if (!d)
         close(fd);
     return d;
+}
+
+unsigned kmem_possible_cpus(struct kmem_io *io)
+{
+    if (io->possible_cpus && !kmem_capturing(io))
+        return io->possible_cpus;
+    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_SYS), "devices/system/cpu/possible", &io->buf) ==
+        0)
+        io->possible_cpus = kmem_cpulist_count(io->buf.data, io->buf.len);
+    return io->possible_cpus;
 }

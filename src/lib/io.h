@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "advice.h"
 #include "buf.h"
 #include "base.h"
 
@@ -47,6 +48,7 @@ struct kmem_io {
     char *capdir; /* as given, for messages */
     int capture_err;
     char capture_msg[512];
+    unsigned possible_cpus; /* kmem_possible_cpus(): 0 until read */
 };
 
 /* Canonical directory names inside a tree: "", "proc", "sys", "var/log". */
@@ -59,12 +61,16 @@ void kmem_io_release(struct kmem_io *io);
 int kmem_err(struct kmem_io *io, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * The number of possible CPUs (sys/devices/system/cpu/possible), read once
+ * per context (again while capturing, so that a capture holds the file);
+ * 0 when unknown. The one place the library computes it.
+ */
+unsigned kmem_possible_cpus(struct kmem_io *io);
+
 /* The display form of @rel inside directory @d, for messages. */
 const char *kmem_display_path(const struct kmem_io *io, enum kmem_dir d, const char *rel, char *out,
                               size_t outlen);
-
-/* Advice for an errno when opening kernel files ("run as root ..."), or "". */
-const char *kmem_errno_hint(int err);
 
 /*
  * Read a hot file whole into io->buf (NUL-terminated). Opens it once, then

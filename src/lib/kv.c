@@ -33,9 +33,13 @@ int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, ui
     const char *p = buf, *end = buf + len;
     unsigned line = 0, hint = 0;
     size_t lens[64];
+    uint64_t all = 0, seen = 0;
 
-    for (unsigned i = 0; i < t->n && i < 64; i++)
+    for (unsigned i = 0; i < t->n && i < 64; i++) {
         lens[i] = t->names[i] ? strlen(t->names[i]) : SIZE_MAX;
+        if (t->names[i])
+            all |= UINT64_C(1) << i;
+    }
     kmem_parse_ok(err);
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -61,6 +65,9 @@ int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, ui
                 return kmem_parse_fail(err, line, "expected \"Key: value\"");
             klen--;
         }
+        slot = kv_lookup(t, lens, key, klen, &hint);
+        if (slot < 0 && t->lenient)
+            continue;
         if (memchr(key, '\0', klen))
             return kmem_parse_fail(err, line, "NUL byte in a key");
 
@@ -71,6 +78,8 @@ int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, ui
             return kmem_parse_fail(err, line, "expected an unsigned number after the key");
 
         q = kmem_skip_blanks(q, eol);
+        if (t->lenient && q < eol && *q == '\0')
+            q = eol; /* lenient: a NUL ends the line (memory.stat read with its terminator) */
         unit = q;
         while (q < eol && !kmem_is_blank(*q))
             q++;
@@ -84,10 +93,12 @@ int kmem_kv_parse(const struct kmem_kv_table *t, const char *buf, size_t len, ui
         if (kmem_skip_blanks(q, eol) != eol)
             return kmem_parse_fail(err, line, "unexpected text after the number");
 
-        slot = kv_lookup(t, lens, key, klen, &hint);
         if (slot >= 0) {
             v[slot] = val;
             *present |= UINT64_C(1) << slot;
+            seen |= UINT64_C(1) << slot;
+            if (t->lenient && seen == all)
+                break;
         }
     }
     return 0;

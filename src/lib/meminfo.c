@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "node.h"
 
 const char *const kmem_meminfo_name[KMEM_MI_COUNT] = {
     [KMEM_MI_MEMTOTAL] = "MemTotal",

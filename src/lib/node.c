@@ -381,9 +381,7 @@ static void read_boot_facts(struct kmem_io *io, struct kmem_node *node,
         return;
     }
     kmem_read_bootlog(io, &node->boot);
-    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_SYS), "devices/system/cpu/possible", &io->buf) ==
-        0)
-        node->boot.possible_cpus = kmem_cpulist_count(io->buf.data, io->buf.len);
+    node->boot.possible_cpus = kmem_possible_cpus(io);
 }
 
 void kmem_node_slab_gap(struct kmem_node *node, const struct kmem_slabinfo *slab,

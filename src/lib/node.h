@@ -262,8 +262,6 @@ int kmem_zram_mm_stat_parse(const char *buf, size_t len, struct kmem_zram_dev *o
 /* /proc/net/sockstat (v6 false) or sockstat6 (v6 true) into @out; other fields kept. */
 int kmem_sockstat_parse(const char *buf, size_t len, bool v6, struct kmem_sockstat *out,
                         struct kmem_parse_error *err);
-/* "0-3,8" (sys/devices/system/cpu/possible): the number of CPUs, or 0. */
-uint64_t kmem_cpulist_count(const char *buf, size_t len);
 
 /*
  * Compute kind[], kernel_total, unaccounted_signed, memmap_bytes,

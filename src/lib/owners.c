@@ -84,8 +84,8 @@ static struct row_off *find(struct owners_mem *m, uint64_t id, const char *cache
     return NULL;
 }
 
-int kmem_owners_add(struct kmem_owners *o, uint64_t cgroup_id, const char *cache,
-                    uint64_t objects, uint64_t bytes)
+int kmem_owners_add(struct kmem_owners *o, uint64_t cgroup_id, const char *cache, uint64_t objects,
+                    uint64_t bytes)
 {
     struct owners_mem *m = mem_of(o);
     struct row_off *r;

@@ -45,10 +45,10 @@ struct kmem_owner_row {
 };
 
 struct kmem_owners {
-    bool present;           /* a snapshot was taken or read */
-    struct timespec taken;  /* CLOCK_REALTIME of the walk */
-    double cpu_seconds;     /* CPU the walk cost (0 when read from a file) */
-    uint64_t pages, slabs;  /* page frames and slabs visited */
+    bool present;          /* a snapshot was taken or read */
+    struct timespec taken; /* CLOCK_REALTIME of the walk */
+    double cpu_seconds;    /* CPU the walk cost (0 when read from a file) */
+    uint64_t pages, slabs; /* page frames and slabs visited */
     uint64_t objects_charged, objects_uncharged;
     size_t nrows;
     struct kmem_owner_row *rows; /* valid after kmem_owners_finish() */
@@ -64,8 +64,8 @@ int kmem_owners_copy(struct kmem_owners *dst, const struct kmem_owners *src);
  * pointers (rows[], cache, cgroup) are valid only after kmem_owners_finish().
  * 0 or -ENOMEM.
  */
-int kmem_owners_add(struct kmem_owners *o, uint64_t cgroup_id, const char *cache,
-                    uint64_t objects, uint64_t bytes);
+int kmem_owners_add(struct kmem_owners *o, uint64_t cgroup_id, const char *cache, uint64_t objects,
+                    uint64_t bytes);
 /*
  * Name the cgroups (@path_of(@arg, id) returns the path of a cgroup id or
  * NULL when unknown; NULL @path_of leaves names as they are), point rows[]

@@ -14,6 +14,7 @@
 #include "capmeta.h"
 #include "kmem.h"
 #include "readers.h"
+#include "timeutil.h"
 
 const char *const kmem_part_name[KMEM_PART_COUNT] = {
     [KMEM_PART_SLAB] = "slab",
@@ -165,11 +166,6 @@ int kmem_capture_status(struct kmem_ctx *ctx)
     return kmem_err(&ctx->io, ctx->io.capture_err, "%s", ctx->io.capture_msg);
 }
 
-static double elapsed(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
 /* The detail part: read it, or copy the last read while it is younger than the interval. */
 static int read_detail(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct kmem_status *st,
                        const struct timespec *t0)
@@ -177,10 +173,10 @@ static int read_detail(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
     int err;
 
     if (ctx->detail_read && !kmem_capturing(&ctx->io) &&
-        elapsed(&ctx->detail_at, t0) < ctx->detail_interval) {
+        kmem_ts_diff(&ctx->detail_at, t0) < ctx->detail_interval) {
         next->detail = ctx->last;
         next->detail.reused = true;
-        next->detail.age = elapsed(&ctx->detail_at, t0);
+        next->detail.age = kmem_ts_diff(&ctx->detail_at, t0);
         snprintf(st->msg, sizeof(st->msg), "%s", ctx->last_status.msg);
         return ctx->last_status.err;
     }
@@ -230,7 +226,7 @@ static int read_part(struct kmem_ctx *ctx, enum kmem_part p, struct kmem_snapsho
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->err = err;
-    st->seconds = elapsed(&t0, &t1);
+    st->seconds = kmem_ts_diff(&t0, &t1);
     if (err && p != KMEM_PART_DETAIL)
         snprintf(st->msg, sizeof(st->msg), "%s", ctx->io.err);
     else if (err && !next->detail.reused)
@@ -276,7 +272,7 @@ int kmem_collect(struct kmem_ctx *ctx, unsigned flags)
             kmem_read_slab_attrs(&ctx->io, &next->slab,
                                  prev && (prev->flags & KMEM_COLLECT_SLAB) ? &prev->slab : NULL);
             clock_gettime(CLOCK_MONOTONIC, &t1);
-            next->status[KMEM_PART_SLAB].seconds += elapsed(&t0, &t1);
+            next->status[KMEM_PART_SLAB].seconds += kmem_ts_diff(&t0, &t1);
         }
         if ((flags & KMEM_COLLECT_NODE) && !next->status[KMEM_PART_NODE].err && next->slab.n)
             kmem_node_slab_gap(&next->node, &next->slab, kmem_page_size());

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "node.h"
 
 const char *const kmem_vmstat_name[KMEM_VM_COUNT] = {
     [KMEM_VM_NR_FREE_PAGES] = "nr_free_pages",

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "node.h"
+#include "parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kmem.h"
+#include "parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r != 0 && num != 0)
         abort();
     /* At most 2^24 CPUs, never more than the text could name. */
-    if (kmem_cg_cpulist_count(buf, size) > (1u << 24))
+    if (kmem_cpulist_count(buf, size) > (1u << 24))
         abort();
     free(buf);
     return 0;

@@ -7,11 +7,13 @@
  * ends (the automaton has no backtracking to blow up), and a remembered
  * result equals a fresh one.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/exporter/match.c"
+#include "match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

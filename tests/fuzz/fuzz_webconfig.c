@@ -2,85 +2,16 @@
 /*
  * Fuzz target: the exporter-toolkit web configuration parser of
  * kmem_exporter (src/exporter/webconfig.c), fed from memory.
- *
- * The fuzz and replay builds link only libkmem and libm, so this file
- * compiles webconfig.c in and reaches libyaml through dlopen(): the five
- * libyaml functions the parser calls are defined here as forwarders.
+ * Linked with the exporter's objects (build/libkx.a) and libyaml.
  */
-#include <dlfcn.h>
+#include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
+#include "webconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void *libyaml(void)
-{
-    static void *h;
-    if (!h) {
-        h = dlopen("libyaml-0.so.2", RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-            fprintf(stderr, "fuzz_webconfig: %s\n", dlerror());
-            abort();
-        }
-    }
-    return h;
-}
-
-static void *sym(const char *name)
-{
-    void *p = dlsym(libyaml(), name);
-    if (!p) {
-        fprintf(stderr, "fuzz_webconfig: %s not found\n", name);
-        abort();
-    }
-    return p;
-}
-
-int yaml_parser_initialize(yaml_parser_t *parser)
-{
-    static int (*fn)(yaml_parser_t *);
-    if (!fn)
-        *(void **)&fn = sym("yaml_parser_initialize");
-    return fn(parser);
-}
-
-void yaml_parser_delete(yaml_parser_t *parser)
-{
-    static void (*fn)(yaml_parser_t *);
-    if (!fn)
-        *(void **)&fn = sym("yaml_parser_delete");
-    fn(parser);
-}
-
-void yaml_parser_set_input_string(yaml_parser_t *parser, const unsigned char *input, size_t size)
-{
-    static void (*fn)(yaml_parser_t *, const unsigned char *, size_t);
-    if (!fn)
-        *(void **)&fn = sym("yaml_parser_set_input_string");
-    fn(parser, input, size);
-}
-
-int yaml_parser_parse(yaml_parser_t *parser, yaml_event_t *event)
-{
-    static int (*fn)(yaml_parser_t *, yaml_event_t *);
-    if (!fn)
-        *(void **)&fn = sym("yaml_parser_parse");
-    return fn(parser, event);
-}
-
-void yaml_event_delete(yaml_event_t *event)
-{
-    static void (*fn)(yaml_event_t *);
-    if (!fn)
-        *(void **)&fn = sym("yaml_event_delete");
-    fn(event);
-}
-
-#include "../../src/exporter/webconfig.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

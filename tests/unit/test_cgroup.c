@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "kmem.h"
+#include "parse.h"
 
 #define BIT(k) (1u << (k))
 #define V2_ALL                                                                                     \
@@ -356,6 +357,23 @@ static void test_memstat_nul_inside(void **state)
     assert_int_equal(cg.comp[KMEM_CG_KERNEL_STACK], 4);
 }
 
+/* Lines of keys kmem does not use are skipped whatever their shape (kernels add keys). */
+static void test_memstat_unknown_shapes(void **state)
+{
+    static const char text[] = "anon 1 2 3\nnew_key x\nkernel 9\nslab_reclaimable 4\n"
+                               "future: 7 kB\n";
+    struct kmem_cgroup cg;
+    struct kmem_parse_error perr;
+
+    (void)state;
+    assert_int_equal(kmem_cg_memstat_parse(text, sizeof(text) - 1, &cg, &perr), 0);
+    assert_int_equal(cg.kernel, 9);
+    assert_int_equal(cg.comp[KMEM_CG_SLAB_RECLAIMABLE], 4);
+    /* A key kmem uses must still be "key number". */
+    assert_int_equal(kmem_cg_memstat_parse("kernel x\n", 9, &cg, &perr), -EINVAL);
+    assert_int_equal(perr.line, 1);
+}
+
 /* ---- cgroup.stat, /proc/cgroups, CPU lists ----------------------------- */
 
 static void test_cgstat_table(void **state)
@@ -413,9 +431,9 @@ static void test_proc_cgroups_and_cpulist(void **state)
     assert_int_equal(num, 0);
     assert_int_equal(kmem_cg_proc_cgroups_parse("memory 4 x 1\n", 13, &num), -EINVAL);
     for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++)
-        if (kmem_cg_cpulist_count(cpus[i].text, strlen(cpus[i].text)) != cpus[i].want)
+        if (kmem_cpulist_count(cpus[i].text, strlen(cpus[i].text)) != cpus[i].want)
             fail_msg("cpu list '%s': %u, want %u", cpus[i].text,
-                     kmem_cg_cpulist_count(cpus[i].text, strlen(cpus[i].text)), cpus[i].want);
+                     kmem_cpulist_count(cpus[i].text, strlen(cpus[i].text)), cpus[i].want);
 }
 
 /* ---- v2 fixtures -------------------------------------------------------- */
@@ -1325,6 +1343,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memstat_table),
         cmocka_unit_test(test_memstat_nul_inside),
+        cmocka_unit_test(test_memstat_unknown_shapes),
         cmocka_unit_test(test_cgstat_table),
         cmocka_unit_test(test_proc_cgroups_and_cpulist),
         cmocka_unit_test(test_v2_systemd_containerd),

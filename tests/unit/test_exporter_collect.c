@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../../src/exporter/collect.h"
+#include "../../src/exporter/collectors.h"
 
 static const char *fixture_root(void)
 {
@@ -165,7 +166,7 @@ static void test_independent_collectors(void **state)
     /* --no-collector.slabinfo: the file is not read, the collection is
      * complete, and nothing of the collector is left in the exposition. */
     struct kx_collector_opts o = {.paths = {.root = dir},
-                                  .render = {.disabled = 1u << KX_COL_SLABINFO}};
+                                  .render = {.disabled = 1u << kx_collector_index("slabinfo")}};
     char err[512] = "";
     assert_int_equal(kx_collector_new(&c, &o, err, sizeof(err)), 0);
     assert_false(kx_collector_ready(c)); /* /-/ready: not before the first collection */

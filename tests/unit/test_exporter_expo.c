@@ -15,6 +15,7 @@
 
 #include "../../src/exporter/expo.h"
 #include "../../src/exporter/http.h"
+#include "../../src/exporter/collectors.h"
 #include "../../src/exporter/metrics.h"
 
 /* ---- escaping ---- */
@@ -306,7 +307,7 @@ static void test_render_duplicates(void **state)
     struct kmem_slabinfo si = {.major = 2, .minor = 1, .n = 5, .cap = 5, .v = v};
     struct kmem_status ok = {0};
     struct kx_collection c = {.slab = &si};
-    for (int i = 0; i < KX_COL_COUNT; i++)
+    for (size_t i = 0; i < kx_ncollectors; i++)
         c.part[i].status = &ok;
     struct kx_render_opts o = {.page_size = 4096};
     char *out = render(&c, &o);
@@ -370,7 +371,7 @@ static void test_render_duplicates_collision_free(void **state)
     struct kmem_slabinfo si = {.major = 2, .minor = 1, .n = n, .cap = n, .v = v};
     struct kmem_status ok = {0};
     struct kx_collection c = {.slab = &si};
-    for (int i = 0; i < KX_COL_COUNT; i++)
+    for (size_t i = 0; i < kx_ncollectors; i++)
         c.part[i].status = &ok;
     struct kx_render_opts o = {.page_size = 4096};
     char *out = render(&c, &o);
@@ -412,7 +413,7 @@ static void test_render_filter(void **state)
     struct kmem_slabinfo si = {.n = 3, .cap = 3, .v = v};
     struct kmem_status ok = {0};
     struct kx_collection c = {.slab = &si};
-    for (int i = 0; i < KX_COL_COUNT; i++)
+    for (size_t i = 0; i < kx_ncollectors; i++)
         c.part[i].status = &ok;
     struct kx_filter f;
     char err[128];
@@ -440,7 +441,7 @@ static void test_render_slab_options(void **state)
     struct kmem_slabinfo si = {.n = 3, .cap = 3, .v = v};
     struct kmem_status ok = {0};
     struct kx_collection c = {.slab = &si};
-    for (int i = 0; i < KX_COL_COUNT; i++)
+    for (size_t i = 0; i < kx_ncollectors; i++)
         c.part[i].status = &ok;
     struct kx_render_opts o = {.page_size = 4096};
     char *out = render(&c, &o);
@@ -520,10 +521,10 @@ static void test_render_parts(void **state)
     /* The slab collector failed: its families stay (HELP/TYPE), without series. */
     struct kmem_status ok = {0}, bad = {.err = -EACCES, .msg = "permission denied"};
     struct kx_collection c = {.node = &node, .cgroups = &cgs, .when_ms = 1700000000123};
-    c.part[KX_COL_SLABINFO].status = &bad;
-    c.part[KX_COL_NODE].status = &ok;
-    c.part[KX_COL_CGROUP].status = &ok;
-    c.part[KX_COL_SLABINFO].seconds = 0.25;
+    c.part[kx_collector_index("slabinfo")].status = &bad;
+    c.part[kx_collector_index("node")].status = &ok;
+    c.part[kx_collector_index("cgroup")].status = &ok;
+    c.part[kx_collector_index("slabinfo")].seconds = 0.25;
     struct kx_render_opts o = {.page_size = 4096, .timestamps = true, .process = true};
     char *out = render(&c, &o);
 
@@ -587,11 +588,12 @@ static void test_render_disabled(void **state)
     memset(&node, 0, sizeof(node));
     struct kmem_status ok = {0};
     struct kx_collection c = {.slab = &si, .node = &node};
-    for (int i = 0; i < KX_COL_COUNT; i++)
+    for (size_t i = 0; i < kx_ncollectors; i++)
         c.part[i].status = &ok;
     struct kx_render_opts o = {.page_size = 4096,
-                               .disabled = 1u << KX_COL_NODE | 1u << KX_COL_CGROUP |
-                                           1u << KX_COL_NODE_DETAIL};
+                               .disabled = 1u << kx_collector_index("node") |
+                                           1u << kx_collector_index("cgroup") |
+                                           1u << kx_collector_index("node_detail")};
     char *out = render(&c, &o);
     assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"foo\"} 20\n"));
     assert_non_null(strstr(out, "kmem_collector_success{collector=\"slabinfo\"} 1\n"));
@@ -603,7 +605,7 @@ static void test_render_disabled(void **state)
     assert_non_null(strstr(out, "kmem_exporter_build_info{"));
     free(out);
 
-    o.disabled = (1u << KX_COL_COUNT) - 1;
+    o.disabled = (1u << kx_ncollectors) - 1;
     out = render(&c, &o);
     assert_null(strstr(out, "kmem_slab"));
     assert_null(strstr(out, "kmem_collector_success{"));
@@ -633,7 +635,7 @@ static void test_cadvisor_compat(void **state)
         struct kmem_cgroups cgs = {.layout = cases[i].layout, .n = 1, .v = &cg};
         struct kx_collection c = {.cgroups = &cgs};
         struct kx_render_opts o = {.page_size = 4096};
-        for (int k = 0; k < KX_COL_COUNT; k++)
+        for (size_t k = 0; k < kx_ncollectors; k++)
             c.part[k].status = &ok;
         assert_int_equal(kx_cadvisor_compat_parse(cases[i].compat, &o.cadvisor_compat), 0);
         char *out = render(&c, &o);
@@ -719,6 +721,95 @@ static void test_process(void **state)
     assert_true(p.cpu_seconds >= 0);
 }
 
+/* A declared family: samples carry its label names in order; a sample with
+ * another count of values than the family declares fails the buffer. */
+static void test_family_declared(void **state)
+{
+    (void)state;
+    static const struct kx_family two = {"t_two", "Two labels.", KX_GAUGE, {"a", "b"}};
+    static const struct kx_family none = {"t_none", "No label.", KX_COUNTER, {NULL}};
+    struct kx_buf b;
+    kx_buf_init(&b, 4096);
+    assert_int_equal(kx_family_nlabels(&two), 2);
+    assert_int_equal(kx_family_nlabels(&none), 0);
+    kx_family_head(&b, &two);
+    assert_int_equal(kx_family_u64(&b, &two, KX_VALUES("x", "y\""), 7, KX_NO_TIMESTAMP), 0);
+    kx_family_head(&b, &none);
+    assert_int_equal(kx_family_double(&b, &none, KX_NO_VALUES, 0.5, 123), 0);
+    assert_string_equal(b.data, "# HELP t_two Two labels.\n# TYPE t_two gauge\n"
+                                "t_two{a=\"x\",b=\"y\\\"\"} 7\n"
+                                "# HELP t_none No label.\n# TYPE t_none counter\n"
+                                "t_none 0.5 123\n");
+    /* One value short, one too many, values for a family without labels. */
+    assert_int_equal(kx_family_u64(&b, &two, KX_VALUES("x"), 1, KX_NO_TIMESTAMP), -EINVAL);
+    assert_int_equal(b.err, -EINVAL);
+    assert_null(kx_buf_take(&b, NULL));
+    kx_buf_free(&b);
+    kx_buf_init(&b, 4096);
+    assert_int_equal(kx_family_u64(&b, &two, KX_VALUES("x", "y", "z"), 1, KX_NO_TIMESTAMP),
+                     -EINVAL);
+    kx_buf_free(&b);
+    kx_buf_init(&b, 4096);
+    assert_int_equal(kx_family_double(&b, &none, KX_VALUES("x"), 1, KX_NO_TIMESTAMP), -EINVAL);
+    kx_buf_free(&b);
+}
+
+/* The collector table: unique names, a render function and a snapshot part
+ * each, start and stop together; every collector that is on gets one
+ * kmem_collector_success and one kmem_collector_duration_seconds series, in
+ * table order, and one that is off none. */
+static void test_collector_table(void **state)
+{
+    (void)state;
+    assert_true(kx_ncollectors >= 5);
+    assert_true(kx_ncollectors <= KX_COLLECTORS_MAX);
+    size_t stateful = 0;
+    for (size_t i = 0; i < kx_ncollectors; i++) {
+        const struct kx_collector_def *d = &kx_collectors[i];
+        assert_int_equal(kx_collector_index(d->name), (int)i);
+        assert_non_null(d->render);
+        assert_non_null(d->help);
+        assert_true((unsigned)d->part < KMEM_PART_COUNT);
+        assert_true(!d->start == !d->stop);
+        assert_true(!d->start == !d->collect);
+        stateful += d->start != NULL;
+    }
+    assert_int_equal(kx_collector_index("no-such"), -1);
+    assert_int_equal(kx_collector_index("alloc") >= 0, 1);
+    assert_int_equal(stateful, 1); /* alloc */
+
+    struct kmem_status ok = {0};
+    struct kx_collection c = {0};
+    for (size_t i = 0; i < kx_ncollectors; i++)
+        c.part[i].status = &ok;
+    struct kx_render_opts o = {.page_size = 4096};
+    char *out = render(&c, &o);
+    const char *at = out;
+    size_t n = 0;
+    for (size_t i = 0; i < kx_ncollectors; i++) {
+        char line[128];
+        snprintf(line, sizeof(line), "kmem_collector_success{collector=\"%s\"} 1\n",
+                 kx_collectors[i].name);
+        const char *p = strstr(out, line);
+        /* A collector with a start function is off until started. */
+        if (kx_collectors[i].start) {
+            assert_null(p);
+            continue;
+        }
+        assert_non_null(p);
+        assert_true(p > at); /* table order */
+        at = p;
+        snprintf(line, sizeof(line), "kmem_collector_duration_seconds{collector=\"%s\"} 0\n",
+                 kx_collectors[i].name);
+        assert_non_null(strstr(out, line));
+        n++;
+    }
+    assert_int_equal(n, kx_ncollectors - stateful);
+    assert_int_equal(count(out, "\nkmem_collector_success{"), n);
+    assert_int_equal(count(out, "\nkmem_collector_duration_seconds{"), n);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -737,6 +828,8 @@ int main(void)
         cmocka_unit_test(test_cadvisor_compat),
         cmocka_unit_test(test_cadvisor_name),
         cmocka_unit_test(test_process),
+        cmocka_unit_test(test_family_declared),
+        cmocka_unit_test(test_collector_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "../../src/exporter/expo.h"
 #include "../../src/exporter/log.h"
 
 #define T0 1700000000123LL /* 2023-11-14T22:13:20.123Z */
@@ -137,11 +138,69 @@ static void test_levels(void **state)
     kx_log_setup(KX_LOG_INFO, KX_LOG_LOGFMT, STDERR_FILENO);
 }
 
+/* Log and exposition treat the same bytes the same way: every valid UTF-8
+ * sequence is kept, every byte of an invalid one becomes U+FFFD, in a JSON
+ * log line, a logfmt one and a label value alike (issue 17: the log took
+ * 0xF5..0xF7 for lead bytes and wrote "a\xf5\x80\x80z" raw). */
+static void test_utf8_as_exposition(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "a\xf5\x80\x80z",         /* 0xF5 lead: above U+10FFFF */
+        "a\xf6\x80\x80\x80z",     /* 0xF6 */
+        "a\xf7\xbf\xbf\xbfz",     /* 0xF7 */
+        "a\xf8\x88\x80\x80\x80z", /* 5-byte form */
+        "\xfe\xff",               /* never in UTF-8 */
+        "\xc0\xaf",               /* overlong '/' */
+        "\xc1\xbf",               /* overlong */
+        "\xe0\x80\xaf",           /* overlong, 3 bytes */
+        "\xf0\x80\x80\xaf",       /* overlong, 4 bytes */
+        "\xed\xa0\x80",           /* surrogate U+D800 */
+        "\xf4\x90\x80\x80",       /* U+110000 */
+        "\x80",                   /* lone continuation */
+        "\xe2\x82",               /* cut short */
+        "\xf0\x9f\x98",           /* cut short */
+        "caf\xc3\xa9",            /* valid: U+00E9 */
+        "\xe2\x82\xac",           /* valid: U+20AC */
+        "\xef\xbf\xbf",           /* valid: U+FFFF */
+        "\xf0\x9f\x98\x80",       /* valid: U+1F600 */
+        "\xf4\x8f\xbf\xbf",       /* valid: U+10FFFF */
+        "x\xf5y\xc3\xa9\xf7",     /* mixed */
+    };
+    size_t compared = 0;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct kx_buf b;
+        kx_buf_init(&b, 4096);
+        assert_int_equal(kx_expo_escape_label(&b, cases[i]), 0);
+        char *label = kx_buf_take(&b, NULL);
+        assert_non_null(label);
+
+        for (int f = 0; f < 2; f++) {
+            char out[512], want[600];
+            enum kx_log_format fmt = f ? KX_LOG_JSON : KX_LOG_LOGFMT;
+            line(out, sizeof(out), fmt, KX_LOG_INFO, "m", "v", cases[i], NULL);
+            /* Non-ASCII bytes make logfmt quote the value, as JSON does. */
+            snprintf(want, sizeof(want), f ? "\"v\":\"%s\"}\n" : " v=\"%s\"\n", label);
+            if (!strstr(out, want))
+                fail_msg("case %zu (%s): log line %s does not hold the exposition's %s", i,
+                         f ? "json" : "logfmt", out, want);
+            compared++;
+        }
+        free(label);
+    }
+    assert_int_equal(compared, 2 * (sizeof(cases) / sizeof(cases[0])));
+    /* And the bug itself, spelled out. */
+    char out[256];
+    line(out, sizeof(out), KX_LOG_JSON, KX_LOG_INFO, "m", "v", "a\xf5\x80\x80z", NULL);
+    assert_non_null(strstr(out, "\"v\":\"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\"}"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse), cmocka_unit_test(test_logfmt), cmocka_unit_test(test_json),
-        cmocka_unit_test(test_cut),   cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_parse),  cmocka_unit_test(test_logfmt),
+        cmocka_unit_test(test_json),   cmocka_unit_test(test_cut),
+        cmocka_unit_test(test_levels), cmocka_unit_test(test_utf8_as_exposition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "kmem.h"
+#include "parse.h"
 
 #define KB  UINT64_C(1024)
 #define MiB (UINT64_C(1) << 20)

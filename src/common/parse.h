@@ -92,6 +92,12 @@ static inline bool kmem_next_token(const char **p, const char *end, const char *
     return t > s;
 }
 
+/*
+ * A CPU list ("0-3,8", sys/devices/system/cpu/possible): the number of
+ * CPUs, or 0 when it does not parse or names more than 2^24.
+ */
+unsigned kmem_cpulist_count(const char *buf, size_t len);
+
 /* Advance *p to the start of the next line; false at the end. */
 bool kmem_next_line(const char **p, const char *end);
 

@@ -8,11 +8,17 @@
 #define KMEM_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "macros.h"
 
 /* A growable buffer; the owner frees data. Zero-initialised is empty. */
 struct kmem_buf {
     char *data;
     size_t len, cap;
+    size_t max; /* appends (kmem_buf_add...) past this length fail with -E2BIG; 0: KMEM_FILE_MAX */
+    int err;    /* appends: 0, or the first failure (-ENOMEM, -E2BIG), sticky */
 };
 
 /*
@@ -42,7 +48,10 @@ int kmem_buf_read_file(struct kmem_buf *b, int dirfd, const char *name, size_t m
 /* Open @name for reading, regular files only, O_NONBLOCK|O_CLOEXEC. fd or -errno. */
 int kmem_open_regular(int dirfd, const char *name, int extra_flags);
 
-/* Grow *v (*cap elements of @size) to hold @n, geometrically. 0 or -ENOMEM. */
+/*
+ * The one checked array growth: grow *v (*cap elements of @size) to hold
+ * @n, geometrically; the size multiplication is checked. 0 or -ENOMEM.
+ */
 int kmem_grow(void **v, size_t *cap, size_t n, size_t size);
 
 /* kmem_grow() for a typed array pointer @ptr with *@capp elements. */
@@ -52,5 +61,40 @@ int kmem_grow(void **v, size_t *cap, size_t n, size_t size);
         (err) = kmem_grow(&grow_p_, (capp), (n), sizeof(*(ptr)));                                  \
         (ptr) = grow_p_;                                                                           \
     } while (0)
+
+/*
+ * Appending (the writers: exposition, JSON): every append either succeeds
+ * or frees the data and leaves the buffer in a sticky error state (err < 0),
+ * so a writer may append many pieces and check once at the end (curl's
+ * dynbuf). The data stays NUL-terminated.
+ */
+void kmem_buf_init(struct kmem_buf *b, size_t max);
+void kmem_buf_free(struct kmem_buf *b);
+/* Empty the buffer, keeping its allocation (and clearing the error). */
+void kmem_buf_reset(struct kmem_buf *b);
+int kmem_buf_add_slow(struct kmem_buf *b, const void *p, size_t n);
+
+/* Append @n bytes. 0, or the sticky error. */
+static inline int kmem_buf_add(struct kmem_buf *b, const void *p, size_t n)
+{
+    if (b->err == 0 && n < b->cap - b->len && b->len + n <= (b->max ? b->max : KMEM_FILE_MAX)) {
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return kmem_buf_add_slow(b, p, n);
+}
+static inline int kmem_buf_addc(struct kmem_buf *b, char c)
+{
+    return kmem_buf_add(b, &c, 1);
+}
+int kmem_buf_adds(struct kmem_buf *b, const char *s);
+int kmem_buf_printf(struct kmem_buf *b, const char *fmt, ...) KMEM_PRINTF(2, 3);
+int kmem_buf_add_u64(struct kmem_buf *b, uint64_t v);
+int kmem_buf_add_i64(struct kmem_buf *b, int64_t v);
+/* Hand the data (NUL-terminated; its length in *len) to the caller, who frees it; NULL on error. */
+char *kmem_buf_take(struct kmem_buf *b, size_t *len);
 
 #endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the HTTP server: http.c (socket, requests, deadlines, setup)
+ * and http_auth.c (password checks off the server threads).
+ */
+#ifndef KX_HTTP_INT_H
+#define KX_HTTP_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+
+/* One client connection (MHD's socket context). */
+struct conn {
+    int fd;
+    struct sockaddr_storage addr; /* the client's, for the per-address queue limit */
+    socklen_t addrlen;
+    struct timespec deadline; /* for reading the current request */
+    struct conn *prev, *next; /* in kx_http.reading while a request is being read */
+    bool reading;             /* in that list */
+    enum { AUTH_NONE, AUTH_PENDING, AUTH_DONE } auth;
+    bool auth_ok;
+};
+
+/* A password check waiting for the verifier thread. */
+struct auth_job {
+    struct conn *c;
+    struct MHD_Connection *mc;
+    bool suspended; /* MHD_suspend_connection() returned: it may be resumed */
+    struct kx_auth_job job;
+};
+
+struct kx_http {
+    struct MHD_Daemon *d;
+    pthread_mutex_t lock; /* the lists below, the queue, the counters */
+    pthread_cond_t wake_watchdog, wake_verifier;
+    bool lock_ready, threads_started, stopping;
+    pthread_t watchdog, verifier;
+    struct conn *head, *tail; /* reading a request, in deadline order */
+    struct auth_job queue[KX_HTTP_AUTH_QUEUE];
+    unsigned nqueue;         /* jobs in queue[0..nqueue) */
+    struct auth_job running; /* the job being verified (c NULL when none) */
+    /* Addresses whose last password check failed, most recent kept: their
+     * checks wait behind those of other addresses, so that a flood from a
+     * few addresses delays a new login by one check at most. */
+    struct conn failed[64];
+    unsigned nfailed_next;
+    unsigned long expired, auth_refused;
+    struct kx_http_opts o;
+    char *path;
+    char *landing;
+    size_t landing_len;
+    char *priorities;
+    const char *trust; /* PEM given to MHD as the client trust list, or NULL */
+    bool starting;     /* MHD's messages are printed only while starting */
+    /* GnuTLS functions for client certificates, found in the process
+     * (libmicrohttpd links GnuTLS) so that kmem_exporter need not. */
+    const void *(*get_peers)(void *session, unsigned *n);
+    int (*verify_peers)(void *session, unsigned *status);
+};
+
+/* ---- password checks (http_auth.c) ---- */
+
+enum auth_outcome { AUTH_OUT_OK, AUTH_OUT_DENIED, AUTH_OUT_SUSPENDED, AUTH_OUT_BUSY };
+
+/* Check the request's basic auth: at once when no hash must be verified,
+ * else queued for the verifier thread with the connection suspended. */
+enum auth_outcome kx_http_check_auth(struct kx_http *h, struct conn *c, struct MHD_Connection *mc);
+/* The verifier thread (h->verifier). */
+void *kx_http_verifier_main(void *arg);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* kmemtop --report: what its sections share (report.c, report_advice.c,
+ * report_cg.c). */
+#ifndef KT_REPORT_H
+#define KT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "views.h"
+
+#define TOP_N 10
+#define H     24
+
+struct rep {
+    FILE *f;
+    const struct kmem_snapshot *snap;
+    bool node_ok, slab_ok, cg_ok;
+};
+
+const char *kt_rep_hum(char *buf, uint64_t v);
+void kt_rep_wrap(FILE *f, const char *first, int indent, const char *text);
+void kt_rep_section(struct rep *r, const char *title);
+void kt_rep_missing(struct rep *r, unsigned part, const struct kmem_status *st, const char *what);
+
+/* report_advice.c */
+void kt_rep_notes(struct rep *r);
+void kt_rep_advice(struct rep *r);
+
+/* report_cg.c */
+void kt_rep_cgroups(struct rep *r);
+void kt_rep_dying(struct rep *r);
+
+#endif

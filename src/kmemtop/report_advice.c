@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/* kmemtop --report: the notes and the advice (see report.c). */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* Socket buffers and zram devices: notes, not kinds. */
+void kt_rep_notes(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    char h[H];
+
+    if (!r->node_ok || (!n->sock.present && n->zram.n_total == 0))
+        return;
+    kt_rep_section(r, "Socket buffers and zram");
+    if (n->sock.present) {
+        char text[768];
+
+        snprintf(text, sizeof(text),
+                 "Sockets hold %" PRIu64 " bytes (%s) of buffers: (TCP mem %" PRIu64
+                 " + UDP mem %" PRIu64 ") pages x %" PRIu64 " + IP fragments %" PRIu64
+                 " bytes (/proc/net/sockstat, sockstat6). This is a note, not a kind: the "
+                 "buffers live in slab (skbuff caches) and in pages counted nowhere else "
+                 "(inside unaccounted). %" PRIu64 " sockets are in use, %" PRIu64
+                 " TCP sockets wait in TIME-WAIT.",
+                 n->sock.mem_bytes, kt_rep_hum(h, n->sock.mem_bytes), n->sock.tcp_mem_pages,
+                 n->sock.udp_mem_pages, n->page_size, n->sock.frag_bytes + n->sock.frag6_bytes,
+                 n->sock.sockets_used, n->sock.tcp_tw);
+        kt_rep_wrap(r->f, "  ", 2, text);
+    }
+    if (n->zram.n_total) {
+        fprintf(r->f,
+                "\n  zram devices (/sys/block/zram*/mm_stat): %u, using %" PRIu64
+                " bytes (the zram kind is %" PRIu64 ").\n",
+                n->zram.n_total, n->zram.mem_used_total, n->kind[KMEM_NODE_ZRAM]);
+        fprintf(r->f, "  %-8s %15s %15s %15s\n", "device", "data", "compressed", "memory used");
+        for (unsigned i = 0; i < n->zram.n; i++)
+            fprintf(r->f, "  %-8s %15" PRIu64 " %15" PRIu64 " %15" PRIu64 "\n", n->zram.dev[i].name,
+                    n->zram.dev[i].orig_data, n->zram.dev[i].compr_data, n->zram.dev[i].mem_used);
+    }
+}
+
+/*
+ * "What to do": one plain sentence per finding. The thresholds are the
+ * table "What the report advises" in docs/node.md; change both together.
+ */
+#define ADV_SHARE_RECLAIMABLE   20 /* % of kernel memory in reclaimable slab */
+#define ADV_SHARE_UNRECL        20 /* % of kernel memory in unreclaimable slab */
+#define ADV_SHARE_VMALLOC       20 /* % of kernel memory in vmalloc */
+#define ADV_SHARE_PAGETABLES    20 /* % of kernel memory in page tables */
+#define ADV_SHARE_UNEXPLAINED   10 /* % of kernel memory no figure explains (inside + outside) */
+#define ADV_MIN_UNEXPLAINED     (UINT64_C(1) << 30)  /* ... or at least this much */
+#define ADV_SHARE_LARGE_KMALLOC 10                   /* % of Slab in kmalloc() > 2 pages ... */
+#define ADV_MIN_LARGE_KMALLOC   (UINT64_C(64) << 20) /* ... and at least this much */
+#define ADV_SHARE_SOCK          10                   /* % of kernel memory in socket buffers ... */
+#define ADV_MIN_SOCK            (UINT64_C(64) << 20) /* ... and at least this much */
+
+static bool over(uint64_t part, uint64_t whole, unsigned pct_min)
+{
+    return whole && part * 100.0 >= (double)whole * pct_min;
+}
+
+/* What to run for the largest vmalloc purpose. */
+static const char *vmalloc_hint(const char *group)
+{
+    static const struct {
+        const char *group, *hint;
+    } hints[] = {
+        {"BPF maps", "bpftool map show lists the maps and their sizes"},
+        {"BPF programs", "bpftool prog show lists the programs"},
+        {"module code and data", "lsmod lists the modules and their sizes"},
+        {"thread stacks", "each thread has one: ps -eLf | wc -l counts them"},
+        {"per-CPU chunks", "per-CPU allocations grow with cgroups, BPF maps and network devices"},
+    };
+
+    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+        if (!strcmp(group, hints[i].group))
+            return hints[i].hint;
+    return "the callers are in /proc/vmallocinfo (section below)";
+}
+
+void kt_rep_advice(struct rep *r)
+{
+    const struct kmem_node *n = &r->snap->node;
+    const struct kmem_detail *d = &r->snap->detail;
+    bool detail = (r->snap->flags & KMEM_COLLECT_DETAIL) != 0;
+    uint64_t total = n->kernel_total;
+    unsigned said = 0;
+    char text[1024], h[H], h2[H];
+
+    if (!r->node_ok)
+        return;
+    kt_rep_section(r, "What to do");
+    if (over(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total, ADV_SHARE_RECLAIMABLE)) {
+        snprintf(text, sizeof(text),
+                 "Reclaimable slab (%s, %.0f%% of kernel memory) is returned on demand when "
+                 "memory runs short, so it is not lost; to see how much comes back, compare "
+                 "SReclaimable in /proc/meminfo before and after 'echo 2 > "
+                 "/proc/sys/vm/drop_caches' (this drops cached file names and inodes, which "
+                 "are then read again).",
+                 kt_rep_hum(h, n->kind[KMEM_NODE_SLAB_RECLAIMABLE]),
+                 kt_pct(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total));
+        kt_rep_wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (over(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total, ADV_SHARE_UNRECL)) {
+        snprintf(text, sizeof(text),
+                 "Unreclaimable slab holds %s (%.0f%% of kernel memory); a cache that grows "
+                 "from one refresh to the next is the usual sign of a leak: watch 'kmemtop -s "
+                 "g' (sorted by growth) for a few minutes.",
+                 kt_rep_hum(h, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]),
+                 kt_pct(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total));
+        kt_rep_wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (n->slab_split_known && n->large_kmalloc > 0 &&
+        (uint64_t)n->large_kmalloc >= ADV_MIN_LARGE_KMALLOC &&
+        over((uint64_t)n->large_kmalloc, n->mi.v[KMEM_MI_SLAB], ADV_SHARE_LARGE_KMALLOC)) {
+        snprintf(text, sizeof(text),
+                 "%s of SUnreclaim is kmalloc() larger than two pages, held by no slab "
+                 "cache: /proc/allocinfo (when the kernel has it) or 'kmemtop --alloc' "
+                 "name the callers.",
+                 kt_rep_hum(h, (uint64_t)n->large_kmalloc));
+        kt_rep_wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (over(n->kind[KMEM_NODE_VMALLOC], total, ADV_SHARE_VMALLOC)) {
+        if (detail && !d->vmalloc.err && d->vmalloc.n_groups && d->vmalloc.groups[0].bytes)
+            snprintf(text, sizeof(text),
+                     "vmalloc holds %s (%.0f%% of kernel memory), most of it %s (%s): %s.",
+                     kt_rep_hum(h, n->kind[KMEM_NODE_VMALLOC]),
+                     kt_pct(n->kind[KMEM_NODE_VMALLOC], total), d->vmalloc.groups[0].name,
+                     kt_rep_hum(h2, d->vmalloc.groups[0].bytes),
+                     vmalloc_hint(d->vmalloc.groups[0].name));
+        else
+            snprintf(text, sizeof(text),
+                     "vmalloc holds %s (%.0f%% of kernel memory); /proc/vmallocinfo (as root) "
+                     "says which callers.",
+                     kt_rep_hum(h, n->kind[KMEM_NODE_VMALLOC]),
+                     kt_pct(n->kind[KMEM_NODE_VMALLOC], total));
+        kt_rep_wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (over(n->kind[KMEM_NODE_PAGETABLES], total, ADV_SHARE_PAGETABLES)) {
+        snprintf(text, sizeof(text),
+                 "Page tables hold %s (%.0f%% of kernel memory): they grow with the memory "
+                 "each process maps; many processes mapping one large area (databases, JVMs) "
+                 "use less with huge pages.",
+                 kt_rep_hum(h, n->kind[KMEM_NODE_PAGETABLES]),
+                 kt_pct(n->kind[KMEM_NODE_PAGETABLES], total));
+        kt_rep_wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (n->sock.present && n->sock.mem_bytes >= ADV_MIN_SOCK &&
+        over(n->sock.mem_bytes, total, ADV_SHARE_SOCK)) {
+        snprintf(text, sizeof(text),
+                 "Socket buffers hold %s: 'ss -tmp' shows the sockets with full queues "
+                 "(a reader that stopped reading keeps its buffers).",
+                 kt_rep_hum(h, n->sock.mem_bytes));
+        kt_rep_wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    {
+        uint64_t un = n->kind[KMEM_NODE_UNACCOUNTED];
+
+        if (detail && d->outside.known)
+            un += d->outside.part[KMEM_OUT_UNEXPLAINED];
+        if (un >= ADV_MIN_UNEXPLAINED || over(un, total, ADV_SHARE_UNEXPLAINED)) {
+            snprintf(text, sizeof(text),
+                     "%s is explained by no counter: look at the vmalloc callers and "
+                     "/proc/allocinfo below (boot with CONFIG_MEM_ALLOC_PROFILING if the "
+                     "kernel lacks it), and at drivers that take pages straight from the page "
+                     "allocator: GPU (DRM/TTM) and NIC drivers, RDMA, virtio-balloon "
+                     "(meminfo Balloon).",
+                     kt_rep_hum(h, un));
+            kt_rep_wrap(r->f, "  - ", 4, text);
+            said++;
+        }
+    }
+    if (detail &&
+        (r->snap->status[KMEM_PART_DETAIL].err || d->vmalloc.err || d->iomem.err || n->boot.err)) {
+        char what[128] = "";
+
+        if (d->vmalloc.err)
+            strcat(what, ", /proc/vmallocinfo");
+        if (d->iomem.err)
+            strcat(what, ", /proc/iomem");
+        if (n->boot.err)
+            strcat(what, ", the kernel log");
+        if (r->snap->status[KMEM_PART_DETAIL].err && !*what)
+            strcat(what, ", the detail files");
+        snprintf(text, sizeof(text),
+                 "Some figures are missing (%s): run kmemtop as root (the kernel log needs "
+                 "CAP_SYSLOG when dmesg_restrict is set) for the vmalloc callers and the memory "
+                 "outside MemTotal.",
+                 what + 2);
+        kt_rep_wrap(r->f, "  - ", 4, text);
+        said++;
+    }
+    if (!said)
+        kt_rep_wrap(r->f, "  ", 2,
+                    "Nothing stands out: no kind of kernel memory passes the thresholds of "
+                    "docs/node.md, and no more than a few percent of it is unexplained.");
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory cgroup reader's own declarations, shared by cgroup.c (storage,
+ * diff, layout, the known tree, the entry point) and cgroup_walk.c (reading
+ * one cgroup, the walk). Not part of the library's interface.
+ */
+#ifndef KMEM_CGROUP_INT_H
+#define KMEM_CGROUP_INT_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "readers.h"
+#include "arena.h"
+#include "hindex.h"
+#include "kube.h"
+
+/* ---- storage ------------------------------------------------------------ */
+
+enum { S_PATH, S_UID, S_QOS, S_CID, S_RUNTIME, S_NS, S_POD, S_CONTAINER, S_COUNT };
+
+struct cg_offs {
+    uint32_t s[S_COUNT]; /* arena offsets; 0 is "" */
+};
+
+/* Per snapshot, in kmem_cgroups.priv. */
+struct cg_store {
+    struct kmem_cgroup *v;
+    struct cg_offs *offs;
+    size_t cap, ocap;
+    struct kmem_arena arena;
+    struct kmem_hindex index; /* by path */
+    size_t indexed_n;         /* n the index was built for */
+};
+
+/* Per context, owned by the snapshot module. */
+struct cg_frame {
+    DIR *dir;
+    size_t pathlen;
+};
+
+/* The files of one cgroup that a collection may read. */
+enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_COUNT };
+
+/* What a cgroup of the last walk keeps open between collections. */
+struct cg_fds {
+    int dir;          /* v1: the cgroup's directory, for its link count; -1 */
+    int f[CGF_COUNT]; /* files re-read with pread(2); -1 */
+    nlink_t nlink;    /* v1: the directory's link count (2 + subdirectories) at the walk */
+    ino_t ino;        /* the directory's inode: a cgroup removed and made again under its name
+                       * is another inode, whose files the old fds do not read */
+};
+
+struct cg_meta {
+    int depth;
+    int container_attempt;
+    bool kube_conmon;
+};
+
+/*
+ * The tree of the last full walk (docs/cgroups.md, "Cost"): each cgroup's
+ * path and identity (a copy of that snapshot's arena and offsets), and its
+ * kept fds. A later collection re-reads these cgroups without listing a
+ * directory while the tree is unchanged: v2, the root's cgroup.stat
+ * nr_descendants is the same and no kept file reads as removed; v1, every
+ * cgroup directory has the link count it had (a child created or removed
+ * changes its parent's). Anything else walks the tree again.
+ */
+struct cg_known {
+    bool valid;
+    bool v2;
+    size_t n, cap, mcap, fcap;
+    struct cg_offs *offs;
+    struct cg_meta *meta;
+    struct cg_fds *fds; /* fds[0], the root, keeps none */
+    struct kmem_arena arena;
+    struct kmem_hindex index; /* path -> entry, to hand fds over at the next walk */
+    uint64_t descendants;     /* v2: root cgroup.stat nr_descendants before the walk */
+    size_t n_vanished, n_errors;
+    unsigned possible_cpus;
+    struct timespec walked_at; /* CLOCK_MONOTONIC */
+};
+
+/* A full walk at least this often (seconds): what the checks cannot see, a
+ * v1 cgroup renamed or memory enabled on an existing v2 subtree. */
+#define CG_REWALK_SECONDS 300
+
+struct kmem_cg_reader {
+    struct kmem_buf buf;
+    char path[(KMEM_CG_MAX_DEPTH + 1) * 256 + 2];
+    char fpath[(KMEM_CG_MAX_DEPTH + 1) * 256 + 64]; /* "<relative path>/<file>" */
+    struct cg_frame stack[KMEM_CG_MAX_DEPTH + 1];
+    struct kmem_kube_names *names;
+    bool names_loaded;
+    struct timespec names_mtime[2]; /* pods/, containers/ when the names were loaded */
+    /* The layout does not change while a machine runs: detected once, and
+     * again when its hierarchy cannot be opened or while capturing. */
+    bool layout_known;
+    enum kmem_cg_layout layout;
+    const char *mount;
+    unsigned extras; /* KMEM_CG_EXTRA_*: files read beyond the one kernel needs */
+    size_t fd_max;   /* kept fds at most; KMEM_CG_FDS_AUTO until first needed */
+    size_t fd_open;  /* kept fds now */
+    struct cg_known known;
+    struct cg_fds *wfds; /* fds of the walk in progress, by entry */
+    size_t wcap;
+};
+
+struct walk {
+    struct kmem_io *io;
+    struct kmem_cg_reader *r;
+    struct kmem_cgroups *cgs;
+    struct cg_store *st;
+    const char *mount;
+    bool v2;
+    /* Where a failure happened, for the root's message. */
+    const char *bad_file;
+    unsigned bad_line;
+    uint64_t descendants; /* v2: the root's cgroup.stat nr_descendants; UINT64_MAX unknown */
+    /* The hierarchy is a cgroup filesystem (not a copy on disk, such as a
+     * fixture or a capture): only there is a kept fd of a removed cgroup
+     * an error, and a changed tree seen in counts and link counts. */
+    bool live;
+};
+
+/* cgroup.c */
+void cg_fds_init(struct cg_fds *k);
+void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k);
+bool cg_may_keep(struct kmem_cg_reader *r);
+
+/* cgroup_walk.c */
+int cg_read_counters(struct walk *w, int fd, const char *prefix, struct cg_fds *k,
+                     struct kmem_cgroup *cg);
+int cg_add_cgroup(struct walk *w, int depth, struct kmem_cgroup **out);
+bool cg_names_changed(struct walk *w);
+int cg_root_error(struct walk *w, int err, const char *what);
+int cg_walk_tree(struct walk *w, int hfd);
+
+#endif

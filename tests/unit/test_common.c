@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/common: the one UTF-8 validator (and the bug of issue 17: leads
+ * 0xF5..0xF7 taken as valid by one of three validators), every writer that
+ * escapes through it agreeing on the same bytes, the JSON writer, the
+ * appending buffer, the errno advice, the CPU list, ARRAY_SIZE.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "advice.h"
+#include "buf.h"
+#include "jsonw.h"
+#include "macros.h"
+#include "parse.h"
+#include "timeutil.h"
+#include "utf8.h"
+#include "../../src/kmemtop/common.h"
+#include "../../src/kmemtop/views.h"
+#include "../../src/exporter/expo.h"
+
+static const struct {
+    const char *s;
+    size_t len, want; /* bytes given, length of the valid sequence (0: invalid) */
+} utf8_cases[] = {
+    {"a", 1, 1},
+    {"\xc2\x80", 2, 2},
+    {"\xdf\xbf", 2, 2},
+    {"\xe0\xa0\x80", 3, 3},
+    {"\xed\x9f\xbf", 3, 3},     /* U+D7FF, below the surrogates */
+    {"\xee\x80\x80", 3, 3},     /* U+E000, above them */
+    {"\xf0\x90\x80\x80", 4, 4}, /* U+10000 */
+    {"\xf4\x8f\xbf\xbf", 4, 4}, /* U+10FFFF */
+    {"\x80", 1, 0},             /* a continuation byte as a lead */
+    {"\xbf", 1, 0},
+    {"\xc0\x80", 2, 0},         /* overlong NUL */
+    {"\xc1\xbf", 2, 0},         /* overlong */
+    {"\xe0\x80\x80", 3, 0},     /* overlong */
+    {"\xe0\x9f\xbf", 3, 0},     /* overlong */
+    {"\xed\xa0\x80", 3, 0},     /* U+D800, a surrogate */
+    {"\xed\xbf\xbf", 3, 0},     /* U+DFFF */
+    {"\xf0\x80\x80\x80", 4, 0}, /* overlong */
+    {"\xf0\x8f\xbf\xbf", 4, 0}, /* overlong */
+    {"\xf4\x90\x80\x80", 4, 0}, /* U+110000 */
+    {"\xf5\x80\x80\x80", 4, 0}, /* issue 17: 0xF5..0xF7 leads are invalid */
+    {"\xf6\x80\x80\x80", 4, 0},
+    {"\xf7\xbf\xbf\xbf", 4, 0},
+    {"\xf8\x88\x80\x80\x80", 5, 0}, /* 5-byte form */
+    {"\xfc\x84\x80\x80\x80\x80", 6, 0},
+    {"\xfe", 1, 0},
+    {"\xff", 1, 0},
+    {"\xe2\x82", 2, 0}, /* truncated */
+    {"\xf0\x90\x80", 3, 0},
+    {"\xc2\x41", 2, 0}, /* bad continuation */
+    {"\xe2\x28\xa1", 3, 0},
+};
+
+static void test_utf8_seq(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(utf8_cases); i++) {
+        size_t got = kmem_utf8_seq((const unsigned char *)utf8_cases[i].s, utf8_cases[i].len);
+        if (got != utf8_cases[i].want)
+            fail_msg("case %zu: %zu, want %zu", i, got, utf8_cases[i].want);
+        assert_int_equal(kmem_utf8_valid(utf8_cases[i].s, utf8_cases[i].len),
+                         utf8_cases[i].want == utf8_cases[i].len);
+    }
+    /* Every lead byte from 0xF5 up is refused whatever follows. */
+    for (unsigned c = 0xf5; c <= 0xff; c++) {
+        unsigned char s[4] = {(unsigned char)c, 0x80, 0x80, 0x80};
+        assert_int_equal(kmem_utf8_seq(s, 4), 0);
+    }
+}
+
+static void put_str(void *ctx, const char *p, size_t n)
+{
+    kmem_buf_add(ctx, p, n);
+}
+
+static char *escaped(const char *s, size_t len, unsigned flags)
+{
+    struct kmem_buf b = {0};
+
+    kmem_json_escape(s, len, flags, put_str, &b);
+    assert_int_equal(b.err, 0);
+    return kmem_buf_take(&b, NULL);
+}
+
+static char *file_text(void (*fn)(FILE *, const char *), const char *s)
+{
+    char *p = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&p, &n);
+
+    assert_non_null(f);
+    fn(f, s);
+    assert_int_equal(fclose(f), 0);
+    return p;
+}
+
+/*
+ * The bytes of issue 17, a\xf5\x80\x80z: three invalid bytes, each treated
+ * alone by every writer (none passes 0xF5 through raw): JSON writes the
+ * byte's code point (kmemtop --json, documented) or U+FFFD (as Go does),
+ * the exposition U+FFFD, the screens '?' and --report \xNN.
+ */
+static void test_issue17_bytes_everywhere(void **state)
+{
+    static const char bug[] = "a\xf5\x80\x80z";
+    char out[64], *s;
+    struct kx_buf kb;
+
+    (void)state;
+    s = escaped(bug, strlen(bug), 0);
+    assert_string_equal(s, "\"a\\u00f5\\u0080\\u0080z\"");
+    free(s);
+    s = escaped(bug, strlen(bug), KMEM_JSON_FFFD);
+    assert_string_equal(s, "\"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\"");
+    free(s);
+    s = file_text(kt_json_string, bug); /* kmemtop --json and --alloc --json */
+    assert_string_equal(s, "\"a\\u00f5\\u0080\\u0080z\"");
+    free(s);
+    s = file_text(kt_put_printable, bug); /* --report */
+    assert_string_equal(s, "a\\xf5\\x80\\x80z");
+    free(s);
+    assert_int_equal(kt_printable(out, sizeof(out), bug, KT_ESC_QMARK), 5);
+    assert_string_equal(out, "a???z"); /* screens */
+    kx_buf_init(&kb, 1024);
+    assert_int_equal(kx_expo_escape_label(&kb, bug), 0); /* the exposition */
+    assert_string_equal(kb.data, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
+    kx_buf_free(&kb);
+}
+
+static void test_json_escape(void **state)
+{
+    static const struct {
+        const char *in;
+        unsigned flags;
+        const char *want;
+    } t[] = {
+        {"plain", 0, "\"plain\""},
+        {"q\"b\\", 0, "\"q\\\"b\\\\\""},
+        {"\n\r\t", 0, "\"\\n\\r\\t\""},
+        {"\b\f", 0, "\"\\u0008\\u000c\""},
+        {"\b\f", KMEM_JSON_SHORT, "\"\\b\\f\""},
+        {"\x01\x1f\x7f", 0, "\"\\u0001\\u001f\\u007f\""},
+        {"\xc3\xa9", 0, "\"\xc3\xa9\""},
+        {"\xc2\x9b", 0, "\"\xc2\x9b\""}, /* C1: valid, raw unless SAFE */
+        {"\xc2\x9b", KMEM_JSON_SAFE, "\"\\u009b\""},
+        {"\xe2\x80\xa8\xe2\x80\xa9", KMEM_JSON_SAFE, "\"\\u2028\\u2029\""},
+        {"\xe2\x80\xa8", 0, "\"\xe2\x80\xa8\""},
+        {"\xed\xa0\x80", 0, "\"\\u00ed\\u00a0\\u0080\""}, /* a surrogate */
+        {"\xc0\xaf", KMEM_JSON_FFFD, "\"\xef\xbf\xbd\xef\xbf\xbd\""},
+        {"", 0, "\"\""},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+        char *s = escaped(t[i].in, strlen(t[i].in), t[i].flags);
+        if (strcmp(s, t[i].want))
+            fail_msg("case %zu: %s, want %s", i, s, t[i].want);
+        free(s);
+    }
+}
+
+static void jw_doc(FILE *f, const char *unused)
+{
+    struct kmem_jw w = {.f = f};
+
+    (void)unused;
+    kmem_jw_obj(&w, NULL);
+    kmem_jw_u64(&w, "n", 18446744073709551615u);
+    kmem_jw_i64(&w, "d", -3);
+    kmem_jw_arr(&w, "rows");
+    kmem_jw_obj(&w, NULL);
+    kmem_jw_str(&w, "name", "x\xff");
+    kmem_jw_bool(&w, "ok", true);
+    kmem_jw_obj_end(&w);
+    kmem_jw_arr_end(&w);
+    kmem_jw_str_or_null(&w, "none", "");
+    kmem_jw_obj_end(&w);
+}
+
+static void test_json_writer(void **state)
+{
+    char *s = file_text(jw_doc, NULL);
+
+    (void)state;
+    assert_string_equal(s, "{\n  \"n\": 18446744073709551615,\n  \"d\": -3,\n  \"rows\": [\n"
+                           "    {\"name\": \"x\\u00ff\", \"ok\": true}\n  ],\n  \"none\": null\n}");
+    free(s);
+}
+
+static void test_buf_append(void **state)
+{
+    struct kmem_buf b;
+    size_t len;
+    char *s;
+
+    (void)state;
+    kmem_buf_init(&b, 16);
+    assert_int_equal(kmem_buf_adds(&b, "ab"), 0);
+    assert_int_equal(kmem_buf_addc(&b, 'c'), 0);
+    assert_int_equal(kmem_buf_printf(&b, "%d", -12), 0);
+    assert_int_equal(kmem_buf_add_u64(&b, 7), 0);
+    assert_int_equal(kmem_buf_add_i64(&b, -8), 0);
+    assert_string_equal(b.data, "abc-127-8");
+    assert_int_equal(kmem_json_buf(&b, "\"", 0), 0);
+    assert_string_equal(b.data, "abc-127-8\"\\\"\"");
+    /* Past max: the sticky error, the data freed, later appends refused. */
+    assert_int_equal(kmem_buf_adds(&b, "0123456789"), -E2BIG);
+    assert_null(b.data);
+    assert_int_equal(kmem_buf_adds(&b, "x"), -E2BIG);
+    assert_null(kmem_buf_take(&b, &len));
+    kmem_buf_reset(&b);
+    assert_int_equal(kmem_buf_adds(&b, "ok"), 0);
+    s = kmem_buf_take(&b, &len);
+    assert_string_equal(s, "ok");
+    assert_int_equal(len, 2);
+    free(s);
+    kmem_buf_free(&b);
+}
+
+static void test_grow(void **state)
+{
+    uint64_t *v = NULL;
+    size_t cap = 0;
+    int err;
+
+    (void)state;
+    KMEM_GROW(err, v, &cap, 100);
+    assert_int_equal(err, 0);
+    assert_true(cap >= 100);
+    v[99] = 1;
+    /* A size that overflows the multiplication is refused, not wrapped. */
+    KMEM_GROW(err, v, &cap, SIZE_MAX / 4);
+    assert_int_equal(err, -ENOMEM);
+    assert_true(cap >= 100 && cap < SIZE_MAX / 4);
+    free(v);
+}
+
+static void test_advice(void **state)
+{
+    (void)state;
+    assert_string_equal(kmem_errno_hint(-EACCES), " (run as root or grant CAP_DAC_READ_SEARCH)");
+    assert_string_equal(kmem_errno_hint(EPERM), " (run as root or grant CAP_DAC_READ_SEARCH)");
+    assert_string_equal(kmem_errno_hint(-ENOSPC), "");
+    assert_string_equal(kmem_errno_text(-EPERM, KMEM_ADVICE_KLOG),
+                        "Permission denied (dmesg_restrict: run as root or grant CAP_SYSLOG)");
+    assert_string_equal(kmem_errno_text(-ENOENT, KMEM_ADVICE_DETAIL), "not in this tree or kernel");
+    assert_string_equal(kmem_errno_text(-EACCES, KMEM_ADVICE_JSON),
+                        "Permission denied (run as root)");
+    assert_string_equal(kmem_errno_text(-ENOSPC, KMEM_ADVICE_JSON), strerror(ENOSPC));
+    assert_null(kmem_errno_advice(-ENOSPC, KMEM_ADVICE_DETAIL));
+}
+
+static void test_cpulist_time_array(void **state)
+{
+    static const struct {
+        const char *text;
+        unsigned want;
+    } t[] = {{"0-3,8,10-11\n", 7}, {"0-255", 256}, {"0,,1\n", 0}, {"3-1\n", 0}, {"", 0}};
+    struct timespec a = {10, 900000000}, b = {12, 100000000};
+    int arr[7];
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+        assert_int_equal(kmem_cpulist_count(t[i].text, strlen(t[i].text)), t[i].want);
+    assert_true(kmem_ts_diff(&a, &b) > 1.1999 && kmem_ts_diff(&a, &b) < 1.2001);
+    assert_true(kmem_ts_diff(&b, &a) < -1.1999);
+    assert_int_equal(ARRAY_SIZE(arr), 7);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8_seq),    cmocka_unit_test(test_issue17_bytes_everywhere),
+        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_buf_append),  cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_advice),      cmocka_unit_test(test_cpulist_time_array),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
