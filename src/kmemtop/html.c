@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "html.h"
+#include "macros.h"
+#include "sat.h"
 #include "kmemtop.h"
 #include "views.h"
 
@@ -50,7 +52,7 @@ static const struct {
     [KT_HC_UNACCOUNTED] = {"unexplained rest", 0x000000},
     [KT_HC_GROUP] = {"group", 0xBFBFBF},
 };
-static_assert(sizeof(palette) / sizeof(palette[0]) == KT_HC_COUNT, "palette");
+static_assert(ARRAY_SIZE(palette) == KT_HC_COUNT, "palette");
 
 /* ---- colours --------------------------------------------------------------- */
 
@@ -430,8 +432,9 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
                 "counter explains <b>%s</b>; free <b>%s</b>; user space <b>%s</b>.</p>\n",
                 hum(h[0], 32, mt), hum(h[1], 32, n->kernel_total), kt_pct(n->kernel_total, mt),
                 hum(h[2], 32, n->kind[KMEM_NODE_UNACCOUNTED]),
-                hum(h[3], 32, n->mi.v[KMEM_MI_MEMFREE] + n->percpu_free_bytes),
-                hum(h[4], 32, n->lru_bytes + n->isolated_bytes + n->hugetlb_bytes));
+                hum(h[3], 32, kmem_add_sat(n->mi.v[KMEM_MI_MEMFREE], n->percpu_free_bytes)),
+                hum(h[4], 32,
+                    kmem_add_sat(kmem_add_sat(n->lru_bytes, n->isolated_bytes), n->hugetlb_bytes)));
     }
     for (int p = 0; p < KMEM_PART_COUNT; p++)
         if ((snap->flags & (1u << p)) && snap->status[p].err) {

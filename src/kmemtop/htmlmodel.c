@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "macros.h"
+#include "sat.h"
 #include "common.h"
 #include "html.h"
 
@@ -92,18 +94,13 @@ void kt_hmap_free(struct kt_hmap *m)
     m->n = m->cap = 0;
 }
 
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /* Sum of the children's bytes. */
 static uint64_t child_sum(const struct kt_hmap *m, int i)
 {
     uint64_t s = 0;
 
     for (int c = m->v[i].first; c >= 0; c = m->v[c].next)
-        s = add_sat(s, m->v[c].bytes);
+        s = kmem_add_sat(s, m->v[c].bytes);
     return s;
 }
 
@@ -164,7 +161,7 @@ static const char *const kind_words[KMEM_NODE_KIND_COUNT] = {
     [KMEM_NODE_HASH_TABLES] = "boot hash tables",
     [KMEM_NODE_UNACCOUNTED] = "unexplained rest",
 };
-static_assert(sizeof(kind_words) / sizeof(kind_words[0]) == KMEM_NODE_KIND_COUNT, "kind_words");
+static_assert(ARRAY_SIZE(kind_words) == KMEM_NODE_KIND_COUNT, "kind_words");
 
 /* True when sys/kernel/slab told reclaim_account for every cache that holds slabs. */
 static bool split_known(const struct kmem_slabinfo *si)
@@ -193,7 +190,7 @@ static void add_caches(struct kt_hmap *m, const struct kmem_snapshot *snap, cons
         m->v[slab_r].hidden = m->v[slab_u].hidden = true;
         slab_r = slab_u =
             kt_hmap_add(m, kern, "mem:slab", "slab",
-                        add_sat(m->v[slab_r].bytes, m->v[slab_u].bytes), KT_HC_SLAB_U);
+                        kmem_add_sat(m->v[slab_r].bytes, m->v[slab_u].bytes), KT_HC_SLAB_U);
         if (slab_u < 0)
             return;
         m->v[slab_u].synthetic = true;
@@ -233,7 +230,7 @@ static void add_vmalloc(struct kt_hmap *m, const struct kmem_snapshot *snap, int
 
         if (c->plain && snap->node.vmap_stack && strstr(c->plain, "stacks") &&
             !strstr(c->plain, "IRQ")) {
-            left_out = add_sat(left_out, c->bytes);
+            left_out = kmem_add_sat(left_out, c->bytes);
             continue;
         }
         snprintf(key, sizeof(key), "vmalloc:%s", c->caller);
@@ -270,16 +267,17 @@ int kt_html_mem_tree(struct kt_hmap *m, const struct kmem_snapshot *snap, bool k
     kern = kt_hmap_add(m, root, "mem:kernel", "kernel", n->kernel_total, KT_HC_GROUP);
     kt_hmap_note(m, kern, "The node's kernel memory: the kinds below do not overlap.");
     if (!kernel_only) {
-        user = kt_hmap_add(m, root, "mem:user", "user space",
-                           add_sat(add_sat(n->lru_bytes, n->isolated_bytes), n->hugetlb_bytes),
-                           KT_HC_USER);
+        user = kt_hmap_add(
+            m, root, "mem:user", "user space",
+            kmem_add_sat(kmem_add_sat(n->lru_bytes, n->isolated_bytes), n->hugetlb_bytes),
+            KT_HC_USER);
         kt_hmap_note(
             m, kt_hmap_add(m, user, "mem:lru", "programs and page cache", n->lru_bytes, KT_HC_USER),
             "Active + Inactive + Unevictable (the LRU lists).");
         kt_hmap_add(m, user, "mem:hugetlb", "huge pages", n->hugetlb_bytes, KT_HC_USER);
         kt_hmap_add(m, user, "mem:isolated", "isolated pages", n->isolated_bytes, KT_HC_USER);
         free_ = kt_hmap_add(m, root, "mem:free", "free",
-                            add_sat(mi[KMEM_MI_MEMFREE], n->percpu_free_bytes), KT_HC_FREE);
+                            kmem_add_sat(mi[KMEM_MI_MEMFREE], n->percpu_free_bytes), KT_HC_FREE);
         kt_hmap_add(m, free_, "mem:MemFree", "MemFree", mi[KMEM_MI_MEMFREE], KT_HC_FREE);
         kt_hmap_add(m, free_, "mem:percpu_free", "per-CPU free lists", n->percpu_free_bytes,
                     KT_HC_FREE);
@@ -372,7 +370,7 @@ static int pod_parent(struct kt_hmap *m, int parent, const struct kmem_cgroup *p
         g = group(m, g, key, name);
         if (g < 0)
             return -1;
-        m->v[g].bytes = add_sat(m->v[g].bytes, bytes);
+        m->v[g].bytes = kmem_add_sat(m->v[g].bytes, bytes);
     }
     if (nonempty(cg->namespace_name)) {
         snprintf(key, sizeof(key), "ns:%s:%s%s", pcg->path, cg->qos ? cg->qos : "",
@@ -381,7 +379,7 @@ static int pod_parent(struct kt_hmap *m, int parent, const struct kmem_cgroup *p
         g = group(m, g, key, name);
         if (g < 0)
             return -1;
-        m->v[g].bytes = add_sat(m->v[g].bytes, bytes);
+        m->v[g].bytes = kmem_add_sat(m->v[g].bytes, bytes);
     }
     return g;
 }
