@@ -104,19 +104,27 @@ static uint64_t child_sum(const struct kt_hmap *m, int i)
     return s;
 }
 
-/* A rest box when the children of @i add up to less than @i: what they do not name. */
-static void add_rest(struct kt_hmap *m, int i, const char *name, enum kt_hcol colour)
+/*
+ * A rest box when the children of @i add up to less than @i: what they do
+ * not name. With @always, also when nothing is left (0 bytes: a row of the
+ * table only). Its index, or -1.
+ */
+static int add_rest(struct kt_hmap *m, int i, const char *name, enum kt_hcol colour, bool always)
 {
-    uint64_t s = child_sum(m, i);
-    char key[600];
+    uint64_t s;
+    char key[4400];
     int r;
 
-    if (i < 0 || m->v[i].first < 0 || s >= m->v[i].bytes)
-        return;
+    if (i < 0 || m->v[i].first < 0)
+        return -1;
+    s = child_sum(m, i);
+    if (s >= m->v[i].bytes && !always)
+        return -1;
     snprintf(key, sizeof(key), "rest:%s", m->v[i].key);
-    r = kt_hmap_add(m, i, key, name, m->v[i].bytes - s, colour);
+    r = kt_hmap_add(m, i, key, name, s < m->v[i].bytes ? m->v[i].bytes - s : 0, colour);
     if (r >= 0)
         m->v[r].synthetic = true;
+    return r;
 }
 
 /* ---- MemTotal ------------------------------------------------------------ */
@@ -212,7 +220,7 @@ static void add_caches(struct kt_hmap *m, const struct kmem_snapshot *snap, cons
         kt_hmap_add(m, parent, key, s->name, kmem_slab_bytes(s, page), m->v[parent].colour);
     }
     if (slab_r == slab_u)
-        add_rest(m, slab_u, "large kmalloc (not in slabinfo)", KT_HC_SLAB_U);
+        add_rest(m, slab_u, "large kmalloc (not in slabinfo)", KT_HC_SLAB_U, false);
 }
 
 /* vmalloc callers (/proc/vmallocinfo), without the stacks that kernel_stack counts. */
@@ -301,11 +309,11 @@ int kt_html_mem_tree(struct kt_hmap *m, const struct kmem_snapshot *snap, bool k
                      "MemTotal minus free, user space and every kind with a counter "
                      "(kmemtop --report shows the formula).");
     add_caches(m, snap, kind, kern);
-    add_rest(m, kind[KMEM_NODE_SLAB_UNRECLAIMABLE], "large kmalloc (not in slabinfo)",
-             KT_HC_SLAB_U);
-    add_rest(m, kind[KMEM_NODE_SLAB_RECLAIMABLE], "not in /proc/slabinfo", KT_HC_SLAB_R);
+    add_rest(m, kind[KMEM_NODE_SLAB_UNRECLAIMABLE], "large kmalloc (not in slabinfo)", KT_HC_SLAB_U,
+             false);
+    add_rest(m, kind[KMEM_NODE_SLAB_RECLAIMABLE], "not in /proc/slabinfo", KT_HC_SLAB_R, false);
     add_vmalloc(m, snap, kind[KMEM_NODE_VMALLOC]);
-    add_rest(m, kind[KMEM_NODE_VMALLOC], "not in /proc/vmallocinfo", KT_HC_VMALLOC);
+    add_rest(m, kind[KMEM_NODE_VMALLOC], "not in /proc/vmallocinfo", KT_HC_VMALLOC, false);
     return m->err;
 }
 
@@ -384,12 +392,26 @@ static int pod_parent(struct kt_hmap *m, int parent, const struct kmem_cgroup *p
     return g;
 }
 
-/* The owner snapshot's caches of @cg under its slab parts @slab_r / @slab_u. */
+/* True when the owner snapshot @own has rows of the cgroup @path. */
+static bool owns(const struct kmem_owners *own, const char *path)
+{
+    if (!own || !own->present)
+        return false;
+    for (size_t i = 0; i < own->nrows; i++)
+        if (own->rows[i].cgroup && strcmp(own->rows[i].cgroup, path) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * The owner snapshot's caches of @cg under its slab parts @slab_r / @slab_u
+ * (by the cache's reclaim_account), else under @fallback (-1: nowhere).
+ */
 static void add_owner_caches(struct kt_hmap *m, const struct kmem_snapshot *snap,
                              const struct kmem_owners *own, const struct kmem_cgroup *cg,
                              int slab_r, int slab_u, int fallback)
 {
-    if (!own || !own->present)
+    if (!own || !own->present || (slab_r < 0 && slab_u < 0 && fallback < 0))
         return;
     for (size_t i = 0; i < own->nrows; i++) {
         const struct kmem_owner_row *row = &own->rows[i];
@@ -482,10 +504,14 @@ int kt_html_cg_tree(struct kt_hmap *m, const struct kmem_snapshot *snap,
 
         if (i < 0)
             continue;
-        if (m->v[i].first < 0)
+        if (m->v[i].first < 0) {
             add_parts(m, snap, own, cg, i);
-        else
-            add_rest(m, i, "in this cgroup itself", KT_HC_GROUP);
+        } else {
+            /* What no child holds; the owner snapshot's caches of this cgroup itself there. */
+            int r = add_rest(m, i, "in this cgroup itself", KT_HC_GROUP, owns(own, cg->path));
+
+            add_owner_caches(m, snap, own, cg, -1, -1, r);
+        }
     }
     free(idx);
     free(stack);

@@ -196,8 +196,11 @@ static void test_cgroup_tree(void **state)
     assert_int_equal(kmem_owners_add(&own, 42, "dentry", 100, 19200), 0);
     assert_int_equal(kmem_owners_add(&own, 42, "kmalloc-64", 10, 640), 0);
     assert_int_equal(kmem_owners_add(&own, 7, "dentry", 1, 192), 0);
+    assert_int_equal(kmem_owners_add(&own, 3, "inode_cache", 2, 1200), 0);
+    assert_int_equal(kmem_owners_add(&own, 0, "dentry", 5, 960), 0); /* not charged */
     assert_int_equal(kmem_owners_set_path(&own, 42, CTR), 0);
     assert_int_equal(kmem_owners_set_path(&own, 7, GC), 0);
+    assert_int_equal(kmem_owners_set_path(&own, 3, KP), 0);
     assert_int_equal(kmem_owners_finish(&own, NULL, NULL), 0);
     own.present = true;
 
@@ -234,7 +237,15 @@ static void test_cgroup_tree(void **state)
     assert_int_equal(m.v[c].bytes, 192);
     /* What no child holds: the root's 300000, kubepods has none left. */
     assert_int_equal(m.v[find(&m, "rest:cg:/")].bytes, 300000);
-    assert_int_equal(find(&m, "rest:cg:" KP), -1);
+    /* Kubepods' own caches: under its "itself" box, of 0 bytes (its children hold all). */
+    c = find(&m, "cgcache:" KP ":inode_cache");
+    assert_true(c > 0);
+    assert_int_equal(m.v[c].bytes, 1200);
+    assert_int_equal(m.v[c].parent, find(&m, "rest:cg:" KP));
+    assert_int_equal(m.v[m.v[c].parent].bytes, 0);
+    /* Rows of no cgroup (not charged) are not in the cgroup tree. */
+    for (size_t i = 0; i < m.n; i++)
+        assert_null(strstr(m.v[i].key, "cgcache::"));
 
     /* Laid out: every drawn box inside its parent, siblings apart. */
     assert_int_equal(kt_hmap_layout(&m, (struct kt_rect){0, 0, 1216, 560}), 0);
