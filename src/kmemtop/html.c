@@ -54,6 +54,11 @@ static const struct {
 };
 static_assert(ARRAY_SIZE(palette) == KT_HC_COUNT, "palette");
 
+unsigned kt_html_rgb(enum kt_hcol c)
+{
+    return (unsigned)c < KT_HC_COUNT ? palette[c].rgb : 0x808080;
+}
+
 /* ---- colours --------------------------------------------------------------- */
 
 static unsigned tint(unsigned rgb, int t)
@@ -94,8 +99,7 @@ static unsigned text_on(unsigned bg)
 
 /* ---- escaping ---------------------------------------------------------------- */
 
-/* @s (printable already) with &, <, >, " and ' as entities. */
-static void esc(FILE *f, const char *s)
+void kt_html_esc(FILE *f, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
@@ -120,13 +124,12 @@ static void esc(FILE *f, const char *s)
     }
 }
 
-/* esc() of a string that has not been made printable yet. */
-static void esc_raw(FILE *f, const char *s)
+void kt_html_esc_raw(FILE *f, const char *s)
 {
     char buf[4096];
 
     kt_printable(buf, sizeof(buf), s ? s : "", KT_ESC_HEX);
-    esc(f, buf);
+    kt_html_esc(f, buf);
 }
 
 static const char *hum(char *buf, size_t len, uint64_t b)
@@ -241,19 +244,19 @@ static void hover_text(FILE *f, const struct kt_hmap *m, int i)
     const struct kt_hnode *n = &m->v[i];
     char h[32];
 
-    esc(f, n->name);
+    kt_html_esc(f, n->name);
     fprintf(f, ": %s (%" PRIu64 " bytes)", hum(h, sizeof(h), n->bytes), n->bytes);
     if (n->parent >= 0 && m->v[n->parent].bytes) {
         fprintf(f, ", %.1f%% of ", kt_pct(n->bytes, m->v[n->parent].bytes));
-        esc(f, m->v[n->parent].name);
+        kt_html_esc(f, m->v[n->parent].name);
     }
     if (n->parent > 0 && m->v[0].bytes) {
         fprintf(f, ", %.1f%% of ", kt_pct(n->bytes, m->v[0].bytes));
-        esc(f, m->v[0].name);
+        kt_html_esc(f, m->v[0].name);
     }
     if (n->note) {
         fputs(". ", f);
-        esc(f, n->note);
+        kt_html_esc(f, n->note);
     }
 }
 
@@ -276,25 +279,25 @@ static void boxes(FILE *f, const struct kt_hmap *m, double width, double height,
                 "height:%.3f%%\" data-k=\"",
                 n->colour, tints[i], 100 * n->r.x / width, 100 * n->r.y / height,
                 100 * n->r.w / width, 100 * n->r.h / height);
-        esc(f, n->key);
+        kt_html_esc(f, n->key);
         fprintf(f, "\" data-b=\"%" PRIu64 "\" tabindex=\"%d\" title=\"", n->bytes, first ? 0 : -1);
         hover_text(f, m, i);
         fputs("\">", f);
         first = false;
         if (n->first >= 0 && n->r.h >= 3 * 15.0 && n->r.w >= 40) {
             fputs("<span>", f); /* the label strip above the children */
-            esc(f, n->name);
+            kt_html_esc(f, n->name);
             fprintf(f, " %s</span>", h);
         } else if (n->first < 0 && n->r.h >= 28 &&
                    n->r.w >= CHAR_W * (double)(name_w < 5 ? name_w : 5) + 8 &&
                    n->r.w >= CHAR_W * (double)strlen(h) + 8) {
             fputs("<span>", f); /* the name, cut with an ellipsis where it does not fit */
-            esc(f, n->name);
+            kt_html_esc(f, n->name);
             fprintf(f, "</span><span>%s</span>", h);
         } else if (n->first < 0 && n->r.h >= 14 &&
                    n->r.w >= CHAR_W * (double)(name_w + 1 + strlen(h)) + 8) {
             fputs("<span>", f);
-            esc(f, n->name);
+            kt_html_esc(f, n->name);
             fprintf(f, " %s</span>", h);
         }
         fputs("</div>\n", f);
@@ -308,10 +311,10 @@ static void table_rows(FILE *f, const struct kt_hmap *m, int i)
         char h[32];
 
         fputs("<tr data-k=\"", f);
-        esc(f, n->key);
+        kt_html_esc(f, n->key);
         fprintf(f, "\" data-b=\"%" PRIu64 "\"><td class=\"l%d\">", n->bytes,
                 n->depth > 9 ? 9 : n->depth);
-        esc(f, n->name);
+        kt_html_esc(f, n->name);
         fprintf(f, "</td><td>%s</td><td>%" PRIu64 "</td>", hum(h, sizeof(h), n->bytes), n->bytes);
         if (n->parent >= 0)
             fprintf(f, "<td>%.1f%%</td>", kt_pct(n->bytes, m->v[n->parent].bytes));
@@ -400,26 +403,26 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
           f);
     if (*host) {
         fputs(" on ", f);
-        esc_raw(f, host);
+        kt_html_esc_raw(f, host);
     }
     fputs("</title>\n", f);
     css(f);
     fputs("</head>\n<body>\n<header>\n<h1>Where the memory went", f);
     if (*host) {
         fputs(" on ", f);
-        esc_raw(f, host);
+        kt_html_esc_raw(f, host);
     }
     fputs("</h1>\n<p class=\"muted\">", f);
     if (cm)
         fputs("capture", f);
     else if (info && info->root)
-        fputs("files under ", f), esc_raw(f, info->root);
+        fputs("files under ", f), kt_html_esc_raw(f, info->root);
     else
         fputs("live", f);
     if (*kernel)
-        fputs(", kernel ", f), esc_raw(f, kernel);
+        fputs(", kernel ", f), kt_html_esc_raw(f, kernel);
     if (*when)
-        fputs(", ", f), esc_raw(f, when);
+        fputs(", ", f), kt_html_esc_raw(f, when);
     fprintf(f,
             "; kmemtop %s --html. Every box is sized by its bytes; hover (or focus, then "
             "arrow keys) for the exact figure; each treemap's table lists every box.</p>\n",
@@ -439,8 +442,8 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
     for (int p = 0; p < KMEM_PART_COUNT; p++)
         if ((snap->flags & (1u << p)) && snap->status[p].err) {
             fprintf(f, "<p class=\"muted\">%s not shown: ", kmem_part_name[p]);
-            esc_raw(f,
-                    snap->status[p].msg[0] ? snap->status[p].msg : strerror(-snap->status[p].err));
+            kt_html_esc_raw(f, snap->status[p].msg[0] ? snap->status[p].msg
+                                                      : strerror(-snap->status[p].err));
             fputs("</p>\n", f);
         }
     fputs("</header>\n", f);

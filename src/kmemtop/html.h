@@ -35,6 +35,16 @@ enum kt_hcol {
     KT_HC_COUNT
 };
 
+/* The colour of a node kind (enum kmem_node_kind), and the words for it ("kernel stacks"). */
+enum kt_hcol kt_html_kind_colour(int kind);
+const char *kt_html_kind_words(int kind);
+/* 0xRRGGBB of a colour (the untinted one). */
+unsigned kt_html_rgb(enum kt_hcol c);
+/* @s (made printable already) with &, <, >, " and ' as entities. */
+void kt_html_esc(FILE *f, const char *s);
+/* kt_html_esc() of any bytes: made printable first (\xNN). */
+void kt_html_esc_raw(FILE *f, const char *s);
+
 struct kt_hnode {
     char *name; /* printable (kt_printable, \xNN for bytes a page must not show), owned */
     char *key;  /* stable id ("kind:vmalloc", "cache:dentry", "cg:/system.slice"), owned */

@@ -129,7 +129,7 @@ static int add_rest(struct kt_hmap *m, int i, const char *name, enum kt_hcol col
 
 /* ---- MemTotal ------------------------------------------------------------ */
 
-static enum kt_hcol kind_colour(int k)
+enum kt_hcol kt_html_kind_colour(int k)
 {
     switch (k) {
     case KMEM_NODE_SLAB_RECLAIMABLE:
@@ -170,6 +170,11 @@ static const char *const kind_words[KMEM_NODE_KIND_COUNT] = {
     [KMEM_NODE_UNACCOUNTED] = "unexplained rest",
 };
 static_assert(ARRAY_SIZE(kind_words) == KMEM_NODE_KIND_COUNT, "kind_words");
+
+const char *kt_html_kind_words(int k)
+{
+    return (unsigned)k < KMEM_NODE_KIND_COUNT ? kind_words[k] : "?";
+}
 
 /* True when sys/kernel/slab told reclaim_account for every cache that holds slabs. */
 static bool split_known(const struct kmem_slabinfo *si)
@@ -296,7 +301,7 @@ int kt_html_mem_tree(struct kt_hmap *m, const struct kmem_snapshot *snap, bool k
         char key[64];
 
         snprintf(key, sizeof(key), "kind:%s", kmem_node_kind_name[k]);
-        kind[k] = kt_hmap_add(m, kern, key, kind_words[k], n->kind[k], kind_colour(k));
+        kind[k] = kt_hmap_add(m, kern, key, kind_words[k], n->kind[k], kt_html_kind_colour(k));
         if (kind[k] < 0)
             return m->err;
     }
