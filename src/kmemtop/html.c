@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "html.h"
+#include "htmlhist.h"
 #include "macros.h"
 #include "sat.h"
 #include "kmemtop.h"
@@ -167,7 +168,12 @@ static void css(FILE *f)
           "table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}\n"
           "th,td{padding:1px 8px;text-align:right;border-bottom:1px solid #e6e6e6}\n"
           "th:first-child,td:first-child{text-align:left}\n"
-          "tr.hl td{color:#000000;background:#ffe066}\n",
+          "tr.hl td{color:#000000;background:#ffe066}\n"
+          "h3{font-size:15px;margin:14px 0 4px}\n"
+          ".chart{display:block;width:100%;height:auto;border:1px solid #333333}\n"
+          ".ax{font:11px system-ui,sans-serif;fill:#1a1a1a}\n"
+          ".spark{display:block}\n"
+          ".oomsw{border:2px dashed #000000;width:10px;height:10px}\n",
           f);
     for (int d = 1; d <= 9; d++)
         fprintf(f, "td.l%d{padding-left:%dem}\n", d, d + 1);
@@ -413,7 +419,9 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
         kt_html_esc_raw(f, host);
     }
     fputs("</h1>\n<p class=\"muted\">", f);
-    if (cm)
+    if (info && info->sample)
+        fputs("the treemaps show ", f), kt_html_esc_raw(f, info->sample);
+    else if (cm)
         fputs("capture", f);
     else if (info && info->root)
         fputs("files under ", f), kt_html_esc_raw(f, info->root);
@@ -456,6 +464,8 @@ int kt_html(FILE *f, const struct kmem_snapshot *snap, const struct kt_html_info
     int err, e;
 
     header(f, snap, info);
+    if (info && info->series)
+        kt_html_history(f, info->series, info->series_source ? info->series_source : "");
     err = kt_html_mem_tree(&mem, snap, false);
     if (!err)
         err = treemap(f, &mem, "memtotal",

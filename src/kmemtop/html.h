@@ -98,11 +98,16 @@ int kt_html_cg_tree(struct kt_hmap *m, const struct kmem_snapshot *snap,
  */
 int kt_hmap_layout(struct kt_hmap *m, struct kt_rect canvas);
 
+struct kt_hseries;
+
 /* What the page says about where its snapshot came from. */
 struct kt_html_info {
     const struct kmem_capture_meta *capture; /* NULL: live (or --root without metadata) */
     const char *root;                        /* --root, or NULL */
     const struct kmem_owners *owners;        /* the owner snapshot, or NULL */
+    const struct kt_hseries *series;         /* a recording's samples (htmlhist.h), or NULL */
+    const char *series_source;               /* where they come from ("DIR") */
+    const char *sample;                      /* the sample the treemaps show ("DIR at TIME") */
 };
 
 /* Write the page for @snap to @f. 0 or -errno. */
