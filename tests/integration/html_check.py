@@ -46,6 +46,8 @@ class Dom(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.rows = {}  # key -> {"b": bytes, "cells": [...]}
+        self.samples = []  # growth table rows: {"t": ns, "b": kernel, "kinds": {key: bytes}}
+        self.tops = {}  # top growers: key -> (first, last)
         self.row_keys = []
         self.boxes = []  # dicts of attributes
         self.body = {}
@@ -61,6 +63,12 @@ class Dom(html.parser.HTMLParser):
         elif tag == "style":
             self._in_style = True
             self.styles.append("")
+        elif tag == "tr" and "data-t" in a:
+            self.samples.append({"t": int(a["data-t"]), "b": int(a["data-b"]), "kinds": {}})
+        elif tag == "td" and "data-k" in a and self.samples:
+            self.samples[-1]["kinds"][a["data-k"]] = int(a["data-b"])
+        elif tag == "tr" and "data-first" in a:
+            self.tops[a["data-k"]] = (int(a["data-first"]), int(a["data-last"]))
         elif tag == "tr" and "data-k" in a:
             self._row = {"k": a["data-k"], "b": a.get("data-b"), "cells": []}
         elif tag == "td" and self._row is not None:
@@ -421,6 +429,28 @@ def compare(dom, doc, memtotal):
     ok(outside == 0, "every box is positioned inside its treemap (%d outside)" % outside)
 
 
+def compare_series(dom, series_dir):
+    """Every sample row of the growth table against --replay DIR --at <its time> --json."""
+    bad = []
+    n = 0
+    for row in dom.samples:
+        path = os.path.join(series_dir, "%d.json" % row["t"])
+        if not os.path.exists(path):
+            bad.append("no JSON for sample %d" % row["t"])
+            continue
+        with open(path) as f:
+            doc = json.load(f)
+        kinds = doc["node"]["kinds"]
+        if row["b"] != doc["node"]["kernel_total_bytes"]:
+            bad.append("sample %d: kernel %d, JSON %d" % (row["t"], row["b"], doc["node"]["kernel_total_bytes"]))
+        for k, v in row["kinds"].items():
+            if kinds.get(k.split(":", 1)[1]) != v:
+                bad.append("sample %d: %s %d, JSON %s" % (row["t"], k, v, kinds.get(k.split(":", 1)[1])))
+        n += 1
+    ok(n >= 2 and n == len(dom.samples) and not bad,
+       "%d samples of the growth chart equal --replay --at TIME --json%s" % (n, "; " + "; ".join(bad[:5]) if bad else ""))
+
+
 def main():
     args = sys.argv[1:]
     page, jpath = args[0], args[1]
@@ -462,6 +492,8 @@ def main():
     ok("data-errors" not in dom.body and not errs,
        "no script error in %s%s" % (name, (": " + " | ".join(errs[:3])) if errs else ""))
     compare(dom, doc, int(opt["--memtotal"]) if "--memtotal" in opt else None)
+    if "--series-dir" in opt:
+        compare_series(dom, opt["--series-dir"])
     ok(len(dom.boxes) == len(dom_file.boxes) and all(re.match(r"left:", b.get("style", "")) for b in dom_file.boxes),
        "the file itself has all %d boxes positioned (the script adds none)" % len(dom_file.boxes))
     if "--screenshot" in opt:
