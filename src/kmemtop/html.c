@@ -49,7 +49,7 @@ static const struct {
     [KT_HC_PAGETABLES] = {"page tables", 0x009E73},
     [KT_HC_VMALLOC] = {"vmalloc", 0x0072B2},
     [KT_HC_PERCPU] = {"per-CPU", 0xCC79A7},
-    [KT_HC_OTHER] = {"other kernel kinds", 0x8C8C8C},
+    [KT_HC_OTHER] = {"other kernel kinds", 0x666666},
     [KT_HC_UNACCOUNTED] = {"unexplained rest", 0x000000},
     [KT_HC_GROUP] = {"group", 0xBFBFBF},
 };

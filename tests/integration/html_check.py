@@ -160,6 +160,56 @@ def contrast_checks(dom):
        "every box colour class has a checked rule (%d used, missing: %s)" % (len(used), sorted(used - classes)))
 
 
+# Machado, Oliveira and Fernandes (2009), severity 1, on linear RGB.
+CVD = {
+    "normal vision": None,
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}
+
+
+def lab(hexrgb, m):
+    """CIE L*a*b* (D65) of a colour as a reader with the deficiency @m sees it."""
+    c = [int(hexrgb[i:i + 2], 16) / 255.0 for i in (0, 2, 4)]
+    c = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+    if m:
+        c = [max(0.0, min(1.0, sum(m[i][j] * c[j] for j in range(3)))) for i in range(3)]
+    x = (0.4124 * c[0] + 0.3576 * c[1] + 0.1805 * c[2]) / 0.95047
+    y = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    z = (0.0193 * c[0] + 0.1192 * c[1] + 0.9505 * c[2]) / 1.08883
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in (x, y, z)]
+    return (116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2]))
+
+
+def colour_blind_checks(text, dom):
+    """Every two colours of the legends stay apart (CIE76 distance >= 10) for every reader."""
+    css = "".join(dom.styles)
+    rule = dict(re.findall(r"\.(c\d+t0)\{background:#([0-9a-fA-F]{6})", css))
+    legend = {}
+    for cls, name in re.findall(r'<span class="sw (c\d+t0)"></span>([^<]+)', text):
+        legend[name] = rule.get(cls)
+    for hexrgb, name in re.findall(r'<span class="sw" style="background:#([0-9a-fA-F]{6})"></span>([^<]+)', text):
+        legend[name] = hexrgb
+    missing = [n for n, c in legend.items() if c is None]
+    colours = sorted(set(c.lower() for c in legend.values() if c))
+    worst = (1e9, "", "", "")
+    for name, m in CVD.items():
+        labs = {c: lab(c, m) for c in colours}
+        for i, a in enumerate(colours):
+            for b in colours[i + 1:]:
+                d = sum((p - q) ** 2 for p, q in zip(labs[a], labs[b])) ** 0.5
+                if d < worst[0]:
+                    worst = (d, a, b, name)
+    ok(len(colours) >= 8 and not missing and worst[0] >= 10,
+       "the %d legend colours stay apart for colour-blind readers (closest: #%s and #%s, "
+       "distance %.1f, %s)%s" % (len(colours), worst[1], worst[2], worst[0], worst[3],
+                                 "; no colour for " + ", ".join(missing) if missing else ""))
+
+
 # ---- the browser ------------------------------------------------------------------
 
 
@@ -479,6 +529,7 @@ def main():
     static_checks(text, len(raw), int(opt.get("--max-bytes", "0")))
     dom_file = parse(text)
     contrast_checks(dom_file)
+    colour_blind_checks(text, dom_file)
     if "--min-cgroups" in opt:
         ok(sum(1 for k in dom_file.row_keys if k.startswith("cg:")) >= int(opt["--min-cgroups"]),
            "%s has at least %s cgroups" % (name, opt["--min-cgroups"]))
