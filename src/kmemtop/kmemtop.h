@@ -24,6 +24,7 @@ struct kt_opts {
     bool view_given; /* --cgroups or --node */
     bool report, json;
     bool by_cache; /* --by-cache: with --cgroups -o, slab bytes per cgroup and cache */
+    const char *html; /* --html FILE (html.c) */
     const char *capture;
     bool force;    /* --force: --capture may replace an earlier capture */
     char *command; /* the command line, for the capture's metadata */
