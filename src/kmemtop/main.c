@@ -17,6 +17,7 @@
 #include "allocview.h"
 #include "kmemrec.h"
 #include "record.h"
+#include "html.h"
 
 #define DEFAULT_DELAY        3
 #define DEFAULT_RECORD_DELAY 10
@@ -49,6 +50,7 @@ enum {
     OPT_RECORD_TIME,
     OPT_QUIET,
     OPT_WINDOW,
+    OPT_HTML,
 };
 
 static void usage_slabtop(FILE *out, const char *prog)
@@ -97,6 +99,8 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "     --node          the node view (with -o: the node summary once)\n"
             "     --report        explain all of the node's kernel memory, then exit\n"
             "     --json          print the whole snapshot as one JSON document\n"
+            "     --html <file>   write one self-contained page: treemaps of MemTotal and of\n"
+            "                     the cgroups' kernel memory, with their tables\n"
             "     --capture <dir> copy every file kmem reads into <dir>, for --root <dir>\n"
             "                     (with kmem-capture.txt: date, host, kernel, command);\n"
             "                     a <name>.tar.gz or .tgz instead of <dir>: a tarball of\n"
@@ -167,6 +171,8 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
                "apply");
     if (o->by_cache && o->delay_given && !o->json)
         die(o, "--by-cache shows one owner snapshot: -d does not apply");
+    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0))
+        die(o, "--html FILE is an output of its own: without --report, --json, -o or --alloc");
     if (o->force && !o->capture)
         die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
     if (o->delay_given && o->report)
@@ -279,6 +285,7 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"node", no_argument, NULL, OPT_NODE},
         {"report", no_argument, NULL, OPT_REPORT},
         {"json", no_argument, NULL, OPT_JSON},
+        {"html", required_argument, NULL, OPT_HTML},
         {"capture", required_argument, NULL, OPT_CAPTURE},
         {"force", no_argument, NULL, OPT_FORCE},
         {"alloc", required_argument, NULL, OPT_ALLOC},
@@ -355,6 +362,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_JSON:
             o->json = true;
+            break;
+        case OPT_HTML:
+            o->html = optarg;
             break;
         case OPT_CAPTURE:
             o->capture = optarg;
@@ -703,6 +713,8 @@ int main(int argc, char **argv)
                                         : KMEM_COLLECT_SLAB;
     if (o.alloc_seconds > 0)
         rc = kt_alloc_once(ctx, &o);
+    else if (o.html)
+        rc = kt_html_run(ctx, &o);
     else if (o.report || o.json)
         rc = print_whole(ctx, &o);
     else if (o.once && o.view != KT_VIEW_SLABS)

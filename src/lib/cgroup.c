@@ -560,10 +560,10 @@ again:
     }
     cgs->n = 1;
     if (w.live) {
-        struct stat rsb;
+        struct stat isb;
 
-        if (fstat(hfd, &rsb) == 0)
-            root->ino = rsb.st_ino;
+        if (fstat(hfd, &isb) == 0)
+            root->ino = isb.st_ino;
     }
     if (reuse && w.v2 && w.descendants != r->known.descendants)
         reuse = false;
