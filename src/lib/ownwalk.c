@@ -17,6 +17,7 @@
 #include "ownwalk.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -49,6 +50,7 @@ struct kmem_ownwalk {
     int prog_fd;
     uint64_t vmemmap, end_pfn, gen;
     const char *method;
+    bool prealloc;
 };
 
 static void seterr(char *buf, size_t len, const char *fmt, ...)
@@ -163,18 +165,43 @@ static int kernel_has_slab(char *err, size_t errlen)
     return 0;
 }
 
-static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
+/*
+ * Open and load the skeleton. The hash maps grow with use (BPF_F_NO_PREALLOC:
+ * a few hundred (cgroup, cache) pairs take tens of KiB, where preallocated
+ * maps would hold ~8.5 MiB of kernel memory for their maxima); kernels that
+ * refuse that in a sleepable program (before 6.1) get preallocated ones.
+ */
+static int load_one(struct kmem_owners_bpf **out, bool prealloc)
 {
-    struct kmem_owners_bpf *sk;
+    struct kmem_owners_bpf *sk = kmem_owners_bpf__open();
     int rc;
 
-    sk = kmem_owners_bpf__open();
-    if (!sk) {
-        rc = -errno;
-        seterr(err, errlen, "cannot open the BPF owner walker: %s", strerror(-rc));
-        return rc;
+    if (!sk)
+        return -errno;
+    if (!prealloc) {
+        bpf_map__set_map_flags(sk->maps.owners, BPF_F_NO_PREALLOC);
+        bpf_map__set_map_flags(sk->maps.caches, BPF_F_NO_PREALLOC);
+        bpf_map__set_map_flags(sk->maps.objcgs, BPF_F_NO_PREALLOC);
     }
     rc = kmem_owners_bpf__load(sk);
+    if (rc) {
+        kmem_owners_bpf__destroy(sk);
+        return rc;
+    }
+    *out = sk;
+    return 0;
+}
+
+static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
+{
+    struct kmem_owners_bpf *sk = NULL;
+    int rc = load_one(&sk, false);
+
+    if (rc && rc != -EPERM && rc != -EACCES) {
+        libbpf_last[0] = '\0';
+        rc = load_one(&sk, true);
+        w->prealloc = true;
+    }
     if (rc) {
         if (rc == -EPERM || rc == -EACCES)
             seterr(err, errlen,
@@ -186,7 +213,6 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
                    "this kernel refused the BPF owner walker (%s; it needs "
                    "BPF_PROG_TYPE_SYSCALL, bpf_loop and bpf_kallsyms_lookup_name, Linux 5.17+)%s%s",
                    strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
-        kmem_owners_bpf__destroy(sk);
         return rc;
     }
     w->skel = sk;
@@ -358,6 +384,7 @@ void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats 
     st->map_full = bss->map_full;
     st->layout = bss->layout;
     st->page_size = bss->page_size;
+    st->maps_prealloc = w->prealloc;
 }
 
 struct cache_row {

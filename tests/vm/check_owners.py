@@ -121,9 +121,9 @@ def main():
          "tries %s" % oat.get("tries"))
     meta, rows = parse_owners(obody)
     c.note("walk: method %s, %s page frames, %s slabs (%s with an owner vector, %s of them "
-           "inside the objects), layout %s, %d rows" % (
+           "inside the objects), layout %s, maps preallocated %s, %d rows" % (
                meta.get("method"), meta.get("pages"), meta.get("slabs"), meta.get("vec_slabs"),
-               meta.get("inobj_slabs"), meta.get("layout"), len(rows)))
+               meta.get("inobj_slabs"), meta.get("layout"), meta.get("maps_prealloc"), len(rows)))
     # The pairing method (kernels without data symbols) finds the same array.
     if meta.get("method") == "kallsyms":
         c.eq("the page array found by pairing = vmemmap_base from kallsyms", meta.get("vmemmap"),
