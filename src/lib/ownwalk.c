@@ -51,6 +51,7 @@ struct kmem_ownwalk {
     uint64_t vmemmap, end_pfn, gen;
     const char *method;
     bool prealloc;
+    unsigned scale; /* the maps' sizes: KMEM_OWNERS_MAPS x scale (grown when full) */
 };
 
 static void seterr(char *buf, size_t len, const char *fmt, ...)
@@ -171,17 +172,21 @@ static int kernel_has_slab(char *err, size_t errlen)
  * maps would hold ~8.5 MiB of kernel memory for their maxima); kernels that
  * refuse that in a sleepable program (before 6.1) get preallocated ones.
  */
-static int load_one(struct kmem_owners_bpf **out, bool prealloc)
+static int load_one(struct kmem_owners_bpf **out, bool prealloc, unsigned scale)
 {
     struct kmem_owners_bpf *sk = kmem_owners_bpf__open();
+    struct bpf_map *maps[3];
     int rc;
 
     if (!sk)
         return -errno;
-    if (!prealloc) {
-        bpf_map__set_map_flags(sk->maps.owners, BPF_F_NO_PREALLOC);
-        bpf_map__set_map_flags(sk->maps.caches, BPF_F_NO_PREALLOC);
-        bpf_map__set_map_flags(sk->maps.objcgs, BPF_F_NO_PREALLOC);
+    maps[0] = sk->maps.owners;
+    maps[1] = sk->maps.caches;
+    maps[2] = sk->maps.objcgs;
+    for (int i = 0; i < 3; i++) {
+        bpf_map__set_max_entries(maps[i], bpf_map__max_entries(maps[i]) * scale);
+        if (!prealloc)
+            bpf_map__set_map_flags(maps[i], BPF_F_NO_PREALLOC);
     }
     rc = kmem_owners_bpf__load(sk);
     if (rc) {
@@ -195,11 +200,14 @@ static int load_one(struct kmem_owners_bpf **out, bool prealloc)
 static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
 {
     struct kmem_owners_bpf *sk = NULL;
-    int rc = load_one(&sk, false);
+    int rc;
 
+    if (!w->scale)
+        w->scale = 1;
+    rc = w->prealloc ? -EINVAL : load_one(&sk, false, w->scale);
     if (rc && rc != -EPERM && rc != -EACCES) {
         libbpf_last[0] = '\0';
-        rc = load_one(&sk, true);
+        rc = load_one(&sk, true, w->scale);
         w->prealloc = true;
     }
     if (rc) {
@@ -500,13 +508,12 @@ out:
     return rc;
 }
 
-int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, size_t errlen)
+/* One walk over every page frame into the maps of the loaded skeleton. */
+static int walk_all(struct kmem_ownwalk *w, char *err, size_t errlen)
 {
     struct kmem_owners_bpf__bss *bss = w->skel->bss;
-    double cpu0 = thread_cpu();
     int rc;
 
-    clock_gettime(CLOCK_REALTIME, &o->taken);
     w->gen++;
     bss->mode = KMEM_OWNERS_MODE_WALK;
     bss->gen = w->gen;
@@ -524,6 +531,52 @@ int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, s
             return rc < 0 ? rc : -EIO;
         }
     }
+    return 0;
+}
+
+/*
+ * A map was full: load the walker again with maps 4 times larger (they grow
+ * with use, so only what is filled costs memory). 0, or -errno and the old
+ * walker stays.
+ */
+static int grow(struct kmem_ownwalk *w)
+{
+    struct kmem_owners_bpf *old = w->skel;
+    unsigned scale = w->scale;
+    int rc;
+
+    w->scale = scale * 4;
+    rc = load(w, NULL, 0);
+    if (!rc) {
+        w->skel->bss->mode = KMEM_OWNERS_MODE_SETUP; /* the layouts, again */
+        rc = run_prog(w);
+    }
+    if (rc) {
+        if (w->skel != old)
+            kmem_owners_bpf__destroy(w->skel);
+        w->skel = old;
+        w->prog_fd = bpf_program__fd(old->progs.kmem_owners_walk);
+        w->scale = scale;
+        return rc < 0 ? rc : -EIO;
+    }
+    kmem_owners_bpf__destroy(old);
+    return 0;
+}
+
+int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, size_t errlen)
+{
+    struct kmem_owners_bpf__bss *bss;
+    double cpu0 = thread_cpu();
+    int rc;
+
+    clock_gettime(CLOCK_REALTIME, &o->taken);
+    rc = walk_all(w, err, errlen);
+    /* Maps too small for this machine: larger ones, twice at most (x16). */
+    for (int i = 0; !rc && w->skel->bss->map_full && i < 2 && !grow(w); i++)
+        rc = walk_all(w, err, errlen);
+    if (rc)
+        return rc;
+    bss = w->skel->bss;
     rc = collect(w, o, err, errlen);
     if (rc)
         return rc;
