@@ -25,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <linux/types.h>
 
 #include "../bpf/kmem_owners.h"
+#include "buf.h"
 
 #ifdef KMEM_HAVE_BPF
 #include <bpf/bpf.h>
@@ -228,54 +228,18 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
     return 0;
 }
 
-static int read_text(const char *path, char **text, size_t *len)
-{
-    FILE *f = fopen(path, "re");
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-
-    if (!f || !b) {
-        int e = f ? ENOMEM : errno;
-
-        free(b);
-        if (f)
-            fclose(f);
-        return -e;
-    }
-    for (;;) {
-        size_t r = fread(b + n, 1, cap - n, f);
-
-        n += r;
-        if (n < cap)
-            break;
-        char *nb = realloc(b, cap * 2);
-
-        if (!nb) {
-            free(b);
-            fclose(f);
-            return -ENOMEM;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    fclose(f);
-    *text = b;
-    *len = n;
-    return 0;
-}
-
 static int end_pfn_of_zoneinfo(uint64_t *end, char *err, size_t errlen)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = read_text("/proc/zoneinfo", &text, &len);
+    struct kmem_buf b = {0};
+    int rc = kmem_buf_read_file(&b, AT_FDCWD, "/proc/zoneinfo", 0);
 
     if (rc) {
         seterr(err, errlen, "/proc/zoneinfo: %s", strerror(-rc));
+        kmem_buf_free(&b);
         return rc;
     }
-    rc = kmem_ownwalk_zoneinfo_end(text, len, end);
-    free(text);
+    rc = kmem_ownwalk_zoneinfo_end(b.data, b.len, end);
+    kmem_buf_free(&b);
     if (rc)
         seterr(err, errlen, "/proc/zoneinfo: no zone with spanned and start_pfn lines");
     return rc;
