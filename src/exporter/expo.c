@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "expo.h"
+#include "utf8.h"
 
 void kx_buf_init(struct kx_buf *b, size_t max)
 {
@@ -160,39 +161,12 @@ char *kx_buf_take(struct kx_buf *b, size_t *len)
     return p;
 }
 
-size_t kx_utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c >= 0xc2 && c <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && s[1] < 0xa0) /* overlong */
-            return 0;
-        if (c == 0xed && s[1] >= 0xa0) /* surrogate */
-            return 0;
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xf0 && s[1] < 0x90) /* overlong */
-            return 0;
-        if (c == 0xf4 && s[1] >= 0x90) /* above U+10FFFF */
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
 static int escape(struct kx_buf *b, const char *v, bool quote)
 {
     const unsigned char *s = (const unsigned char *)(v ? v : "");
-    const unsigned char *run = s;
+    const unsigned char *run = s, *end = s + strlen((const char *)s);
 
-    /* Copy runs of plain bytes at once; the NUL terminator stops every
-     * multi-byte check early because it is not a continuation byte. */
+    /* Copy runs of plain bytes at once. */
     for (;;) {
         unsigned c = *s;
         if (c == 0)
@@ -206,7 +180,7 @@ static int escape(struct kx_buf *b, const char *v, bool quote)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = kx_utf8_seq(s);
+            size_t n = kmem_utf8_seq(s, (size_t)(end - s));
             if (n) {
                 s += n;
                 continue;

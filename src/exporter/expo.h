@@ -90,12 +90,9 @@ int kx_buf_add_double(struct kx_buf *b, double v);
 /* Transfer the data (NUL-terminated) to the caller; NULL if in error. */
 char *kx_buf_take(struct kx_buf *b, size_t *len);
 
-/* Length of the valid UTF-8 sequence at @s (s[0] >= 0x80, NUL-terminated), or
- * 0 if invalid: the exporter's one validator (exposition and log). */
-size_t kx_utf8_seq(const unsigned char *s);
-
 /* Label value escaping for the text format: \ -> \\, " -> \", newline -> \n;
- * bytes that are not valid UTF-8 become U+FFFD (Prometheus rejects them). */
+ * bytes that are not valid UTF-8 (utf8.h, the one validator) become U+FFFD
+ * (Prometheus rejects them). */
 int kx_expo_escape_label(struct kx_buf *b, const char *v);
 /* HELP text escaping: \ -> \\, newline -> \n. */
 int kx_expo_escape_help(struct kx_buf *b, const char *v);
