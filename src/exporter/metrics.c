@@ -239,7 +239,7 @@ static bool slab_empty(const struct kmem_slab *s)
  * family: "{cache=\"...\"} " pieces in one scratch buffer (and
  * "{slab=\"...\"} " ones for node_exporter's names). */
 struct slab_labels {
-    struct kx_buf text;
+    struct kmem_buf text;
     size_t *off; /* 2n + 1 offsets: cache label of i at [off[2i], off[2i+1]),
                   * slab label at [off[2i+1], off[2i+2]); empty when not selected */
 };
@@ -247,7 +247,7 @@ struct slab_labels {
 static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo *si,
                              const struct kx_render_opts *o)
 {
-    kx_buf_init(&sl->text, (size_t)64 << 20);
+    kmem_buf_init(&sl->text, (size_t)64 << 20);
     sl->off = calloc(2 * si->n + 1, sizeof(*sl->off));
     if (!sl->off)
         return -ENOMEM;
@@ -258,14 +258,14 @@ static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo 
         if ((!o->slab.empty && slab_empty(s)) || !kx_filter_match(o->filter, s->name))
             continue;
         kx_cache_label(s, label, sizeof(label));
-        kx_buf_add(&sl->text, "{cache=\"", 8);
+        kmem_buf_add(&sl->text, "{cache=\"", 8);
         kx_expo_escape_label(&sl->text, label);
-        kx_buf_add(&sl->text, "\"} ", 3);
+        kmem_buf_add(&sl->text, "\"} ", 3);
         sl->off[2 * i + 1] = sl->text.len;
         if (o->slab.node_exporter_names) {
-            kx_buf_add(&sl->text, "{slab=\"", 7);
+            kmem_buf_add(&sl->text, "{slab=\"", 7);
             kx_expo_escape_label(&sl->text, label);
-            kx_buf_add(&sl->text, "\"} ", 3);
+            kmem_buf_add(&sl->text, "\"} ", 3);
         }
     }
     sl->off[2 * si->n] = sl->text.len;
@@ -274,12 +274,12 @@ static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo 
 
 static void slab_labels_free(struct slab_labels *sl)
 {
-    kx_buf_free(&sl->text);
+    kmem_buf_free(&sl->text);
     free(sl->off);
 }
 
 /* One family's samples: @which 0 for the cache label, 1 for the slab label. */
-static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
+static void slab_samples(struct kmem_buf *b, const struct kmem_slabinfo *si,
                          const struct slab_labels *sl, int which, const char *name,
                          enum slab_family f, uint64_t page_size)
 {
@@ -288,8 +288,8 @@ static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
         size_t from = sl->off[2 * i + which], to = sl->off[2 * i + which + 1];
         if (to == from)
             continue;
-        kx_buf_line_u64(b, name, nlen, sl->text.data + from, to - from,
-                        slab_value(&si->v[i], f, page_size));
+        kx_expo_line_u64(b, name, nlen, sl->text.data + from, to - from,
+                         slab_value(&si->v[i], f, page_size));
     }
 }
 
@@ -299,7 +299,7 @@ static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
  * the cache list changes, docs/node.md) reclaimable, accounted, merged,
  * order and aliases (other caches merged into it) too.
  */
-static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
+static void slab_info(struct kmem_buf *b, const struct kmem_slabinfo *si,
                       const struct slab_labels *sl)
 {
     /* The hot path: the label text is written here, in the declared order. */
@@ -310,32 +310,32 @@ static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
             continue;
         const struct kmem_slab *s = &si->v[i];
         /* The cache label piece is "{cache=\"...\"} ": reuse all but "} ". */
-        kx_buf_add(b, "kmem_slab_info", 14);
-        kx_buf_add(b, sl->text.data + from, to - from - 2);
-        kx_buf_add(b, ",object_size_bytes=\"", 20);
-        kx_buf_add_u64(b, s->objsize);
-        kx_buf_add(b, "\",objects_per_slab=\"", 20);
-        kx_buf_add_u64(b, s->objperslab);
-        kx_buf_add(b, "\",pages_per_slab=\"", 18);
-        kx_buf_add_u64(b, s->pagesperslab);
+        kmem_buf_add(b, "kmem_slab_info", 14);
+        kmem_buf_add(b, sl->text.data + from, to - from - 2);
+        kmem_buf_add(b, ",object_size_bytes=\"", 20);
+        kmem_buf_add_u64(b, s->objsize);
+        kmem_buf_add(b, "\",objects_per_slab=\"", 20);
+        kmem_buf_add_u64(b, s->objperslab);
+        kmem_buf_add(b, "\",pages_per_slab=\"", 18);
+        kmem_buf_add_u64(b, s->pagesperslab);
         if (s->attr.known) {
             static const char *const tri[] = {"unknown", "false", "true"};
 
-            kx_buf_adds(b,
-                        s->attr.reclaimable ? "\",reclaimable=\"true" : "\",reclaimable=\"false");
-            kx_buf_adds(b, "\",accounted=\"");
-            kx_buf_adds(b, tri[s->attr.accounted + 1]);
-            kx_buf_adds(b, s->attr.merged ? "\",merged=\"true" : "\",merged=\"false");
-            kx_buf_adds(b, "\",order=\"");
-            kx_buf_add_u64(b, s->attr.order);
-            kx_buf_adds(b, "\",aliases=\"");
-            kx_buf_add_u64(b, s->attr.aliases);
+            kmem_buf_adds(b,
+                          s->attr.reclaimable ? "\",reclaimable=\"true" : "\",reclaimable=\"false");
+            kmem_buf_adds(b, "\",accounted=\"");
+            kmem_buf_adds(b, tri[s->attr.accounted + 1]);
+            kmem_buf_adds(b, s->attr.merged ? "\",merged=\"true" : "\",merged=\"false");
+            kmem_buf_adds(b, "\",order=\"");
+            kmem_buf_add_u64(b, s->attr.order);
+            kmem_buf_adds(b, "\",aliases=\"");
+            kmem_buf_add_u64(b, s->attr.aliases);
         }
-        kx_buf_add(b, "\"} 1\n", 5);
+        kmem_buf_add(b, "\"} 1\n", 5);
     }
 }
 
-int kx_render_slabinfo(struct kx_buf *b, const struct kx_collection *c,
+int kx_render_slabinfo(struct kmem_buf *b, const struct kx_collection *c,
                        const struct kx_render_opts *o, void *state)
 {
     const struct kmem_slabinfo *si = c->slab;

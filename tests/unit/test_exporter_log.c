@@ -198,10 +198,10 @@ static void test_utf8_as_exposition(void **state)
     };
     size_t compared = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct kx_buf b;
-        kx_buf_init(&b, 4096);
+        struct kmem_buf b;
+        kmem_buf_init(&b, 4096);
         assert_int_equal(kx_expo_escape_label(&b, cases[i]), 0);
-        char *label = kx_buf_take(&b, NULL);
+        char *label = kmem_buf_take(&b, NULL);
         assert_non_null(label);
 
         for (int f = 0; f < 2; f++) {
