@@ -46,6 +46,8 @@ KMEMTOP   := $(BUILD)/kmemtop
 EXPORTER  := $(if $(EXPORTER_SRC),$(BUILD)/kmem_exporter)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 REPLAYS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/replay_%,$(FUZZ_SRC))
+# Built where kmem has BPF (HAVE_BPF, below; expanded at the "all" rule).
+OWNWALK_DUMP = $(if $(filter 1,$(HAVE_BPF)),$(BUILD)/tests/ownwalk_dump)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 # Exporter objects other than main.c are linked into exporter unit tests.
@@ -64,11 +66,13 @@ BPF_DIR     := $(BUILD)/bpf
 ifeq ($(HAVE_BPF),1)
 LIBS_BPF    := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 else
-$(warning kmem: building without the BPF tracer (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
+$(warning kmem: building without the BPF tracer and owner walker (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
 endif
 
-LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_BPF)
-LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_BPF)
+# libkmem's recorder (src/lib/recorder.c, recording.c) compresses with zstd.
+LIBS_ZSTD     := $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd)
+LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_ZSTD) $(LIBS_BPF)
+LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_ZSTD) $(LIBS_BPF)
 LIBS_TEST     := -lcmocka
 
 .PHONY: all programs run test check fuzz bench install deps deps-run clean format format-check
@@ -125,7 +129,6 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_KMEMTOP) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # The owner walk as text, for the VM checks and the bench (tests/vm/ownwalk_dump.c).
-OWNWALK_DUMP := $(BUILD)/tests/ownwalk_dump
 $(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF)
@@ -135,7 +138,7 @@ $(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
 $(BUILD)/obj/tests/fuzz/%.o: CPPFLAGS += -Isrc/exporter
 $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+	$(CC) $(LDFLAGS) -o $@ $^ -lm $(LIBS_ZSTD) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # Test objects and archives stay between builds (make would delete them as
 # intermediates of the test binaries).
@@ -156,7 +159,7 @@ $(FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(FUZZ_LIBSRC))
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm $(LIBS_ZSTD) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # Packages: "run" builds and runs the programs; "test" (deps) adds the test suite's.
 deps:

@@ -545,7 +545,7 @@ static uint64_t value(const struct kmem_alloc_entry *e, enum fam f)
     }
 }
 
-static void sample(struct kx_buf *b, const struct kx_family *f, const struct kmem_alloc_entry *e,
+static void sample(struct kmem_buf *b, const struct kx_family *f, const struct kmem_alloc_entry *e,
                    const char *cache, uint64_t v)
 {
     kx_family_u64(b, f,
@@ -553,7 +553,7 @@ static void sample(struct kx_buf *b, const struct kx_family *f, const struct kme
                   KX_NO_TIMESTAMP);
 }
 
-static void rate_sample(struct kx_buf *b, const struct kx_family *f,
+static void rate_sample(struct kmem_buf *b, const struct kx_family *f,
                         const struct kmem_alloc_entry *e, const char *cache, double v)
 {
     kx_family_double(b, f,
@@ -562,7 +562,7 @@ static void rate_sample(struct kx_buf *b, const struct kx_family *f,
 }
 
 /* Rates mode: gauges of the last window; the top N pairs, the rest per cgroup as "other". */
-static void render_rates(struct kx_alloc *x, struct kx_buf *b)
+static void render_rates(struct kx_alloc *x, struct kmem_buf *b)
 {
     const struct kmem_alloc_table *t = &x->t;
     double secs = t->seconds > 0 ? t->seconds : 1;
@@ -603,7 +603,7 @@ static void render_rates(struct kx_alloc *x, struct kx_buf *b)
 }
 
 /* Tracking: the live-object table's fill and resets. */
-static void render_live_table(struct kx_alloc *x, struct kx_buf *b)
+static void render_live_table(struct kx_alloc *x, struct kmem_buf *b)
 {
     kx_family_head(b, &fam_live_objects);
     kx_family_u64(b, &fam_live_objects, KX_NO_VALUES, x->live, KX_NO_TIMESTAMP);
@@ -613,7 +613,7 @@ static void render_live_table(struct kx_alloc *x, struct kx_buf *b)
     kx_family_u64(b, &fam_resets, KX_NO_VALUES, x->t.resets, KX_NO_TIMESTAMP);
 }
 
-void kx_alloc_render(struct kx_alloc *x, struct kx_buf *b)
+void kx_alloc_render(struct kx_alloc *x, struct kmem_buf *b)
 {
     const struct kmem_alloc_table *t = &x->t;
 

@@ -55,6 +55,6 @@ void kx_alloc_collect(struct kx_alloc *x, struct kmem_ctx *ctx, const struct kme
 int kx_alloc_collect_table(struct kx_alloc *x, const struct kmem_alloc_table *t);
 
 /* Append the families of the last collection (nothing if it failed). */
-void kx_alloc_render(struct kx_alloc *x, struct kx_buf *b);
+void kx_alloc_render(struct kx_alloc *x, struct kmem_buf *b);
 
 #endif

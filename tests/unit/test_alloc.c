@@ -398,7 +398,7 @@ static void exporter_labels(void **state)
         /* top 2: one pair of the pod has its own series, its other pair is in "other" */
         struct kx_alloc_cfg cfg = {.top = 2, .mode = modes[m], .fixture = true};
         struct kx_alloc *x;
-        struct kx_buf b;
+        struct kmem_buf b;
         char err[64] = "";
         int nf = 0, n;
 
@@ -406,15 +406,14 @@ static void exporter_labels(void **state)
         t.tracking = modes[m] == KMEM_ALLOC_TRACK;
         assert_int_equal(kx_alloc_new(&x, &cfg, err, sizeof(err)), 0);
         assert_int_equal(kx_alloc_collect_table(x, &t), 0);
-        kx_buf_init(&b, 1 << 20);
+        kmem_buf_init(&b, 1 << 20);
         kx_alloc_render(x, &b);
-        kx_buf_addc(&b, '\0');
         n = check_labels(b.data, &nf);
         /* every family with cgroup labels, each with the 3 cgroups (+ "other") */
         assert_true(nf >= min_families[m]);
         assert_true(n >= 3 * min_families[m]);
         assert_non_null(strstr(b.data, "cache=\"other\""));
-        kx_buf_free(&b);
+        kmem_buf_free(&b);
         kx_alloc_free(x);
     }
 }
