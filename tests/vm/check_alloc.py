@@ -61,8 +61,10 @@ def main():
     blocks = parse_blocks(text)
     c.ok(any(k == "done" for k, _, _ in blocks), "the scenario ran to its end")
     for k, at, body in blocks:
-        if k == "note":
-            c.ok(not body.startswith("error:"), "guest: " + body.strip())
+        if k == "note" and body.startswith("error:"):
+            c.ok(False, "guest: " + body.strip())
+    c.ok(any(k == "note" and body.strip() == "files %d of %d" % (N, N) for k, _, body in blocks),
+         "guest: /a created its %d files" % N)
     js = {at.get("tag"): (at.get("rc"), body) for k, at, body in blocks if k == "json"}
     errs = {at.get("prog"): body.strip() for k, at, body in blocks if k == "stderr"}
     files = {at["path"]: body for k, at, body in blocks if k == "file"}

@@ -37,9 +37,7 @@ rr=$?
 wait $track
 tr=$?
 log "tracers stopped ($rr, $tr)"
-begin note
-echo "files $(cat /tmp/created 2>/dev/null) of $N"
-end
+note "files $(cat /tmp/created 2>/dev/null) of $N"
 for f in rates track; do
     begin json "tag=$f" "rc=$([ $f = rates ] && echo $rr || echo $tr)"
     cat /tmp/$f.json >&3
