@@ -53,4 +53,4 @@ for f in slab0 slab1 slab2; do
 done
 emit_file /sys/kernel/slab/shmem_inode_cache/cpu_partial
 emit_file /sys/kernel/slab/dentry/cpu_partial
-log done
+log "done"
