@@ -156,7 +156,8 @@ static void keep_verifier_reason(const char *msg)
     }
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
+                                                              const char *fmt, va_list ap)
 {
     static char msg[16384];
     char line[256];

@@ -113,7 +113,8 @@ static void slot_counts(void **state)
 static char lines[64][512];
 static int nlines;
 
-static bool keep_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static bool keep_line(struct kt_sink *s, enum kt_attr attr,
+                                                            const char *fmt, va_list ap)
 {
     (void)s;
     (void)attr;
