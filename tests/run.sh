@@ -16,7 +16,7 @@
 # "tests: N passed, M failed, K skipped"; exits non-zero if anything failed.
 cd "$(dirname "$0")/.." || exit 1
 SAN_SCRIPTS="kmemtop_outputs kmemtop_options kmemtop_tui slabtop_compat node_live cgroup_live
-exporter_node_exporter capture_safety cgroup_fds"
+exporter_node_exporter capture_safety cgroup_fds kmemtop_owners exporter_owners"
 pass=0 fail=0 skip=0     # whole run
 ppass=0 pfail=0 pskip=0 # current pass
 failed=""

@@ -165,6 +165,7 @@ static void test_round_trip(void **state)
     /* a name that is no path ("(removed cgroup N)") is written empty */
     kmem_owners_free(&b);
     assert_int_equal(kmem_owners_set_path(&a, 7, "(removed cgroup 7)"), 0);
+    assert_int_equal(kmem_owners_finish(&a, NULL, NULL), 0); /* rows[] again after set_path */
     assert_int_equal(kmem_owners_format(&a, &out), 0);
     assert_non_null(strstr(out.data, "7\t1\t64\tkmalloc-64\t\n"));
     free(out.data);
