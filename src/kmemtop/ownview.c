@@ -355,10 +355,10 @@ void kt_json_owners(struct kmem_jw *w, const struct kmem_snapshot *snap)
         return;
     }
     kmem_jw_str(w, "source", os->from_file ? "file" : "walk");
-    /* Integers only (docs/json-schema.md). */
-    kmem_jw_i64(w, "taken_unix_seconds", (int64_t)os->o.taken.tv_sec);
+    /* kmem's JSON holds integers only (docs/json-schema.md). */
+    kmem_jw_u64(w, "taken", os->o.taken.tv_sec > 0 ? (uint64_t)os->o.taken.tv_sec : 0);
     kmem_jw_bool(w, "reused", os->reused);
-    kmem_jw_u64(w, "age_seconds", os->reused && os->age > 0 ? (uint64_t)os->age : 0);
+    kmem_jw_u64(w, "age_seconds", os->reused && os->age > 0 ? (uint64_t)(os->age + 0.5) : 0);
     kmem_jw_u64(w, "cpu_microseconds",
                 os->o.cpu_seconds > 0 ? (uint64_t)(os->o.cpu_seconds * 1e6 + 0.5) : 0);
     kmem_jw_u64(w, "pages", os->o.pages);

@@ -359,6 +359,10 @@ static int reuse_tree(struct walk *w, int hfd)
     bool names_checked = false;
     int err;
 
+    /* v1: a cgroup made or removed at the top level changes only the root's
+     * link count (the other entries' are compared below). */
+    if (!w->v2 && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
+        return -ESTALE;
     KMEM_GROW(err, st->v, &st->cap, K->n);
     if (!err)
         KMEM_GROW(err, st->offs, &st->ocap, K->n);
@@ -454,6 +458,7 @@ static int known_save(struct walk *w, uint64_t descendants)
     K->n = n;
     K->v2 = w->v2;
     K->descendants = descendants;
+    K->root_nlink = w->root_nlink;
     K->n_vanished = w->cgs->n_vanished;
     K->n_errors = w->cgs->n_errors;
     K->possible_cpus = w->cgs->possible_cpus;
@@ -526,6 +531,9 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     struct statfs sfs;
     w.live = fstatfs(hfd, &sfs) == 0 &&
              (sfs.f_type == CGROUP2_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC);
+    struct stat rsb;
+    /* Before anything is listed: a child made during the walk changes it again. */
+    w.root_nlink = fstat(hfd, &rsb) == 0 ? rsb.st_nlink : 0;
     if (!w.live)
         known_drop(r); /* a tree that changed from a live one to a copy: no fd kept */
     bool reuse = may_reuse(&w);
@@ -552,10 +560,10 @@ again:
     }
     cgs->n = 1;
     if (w.live) {
-        struct stat rsb;
+        struct stat isb;
 
-        if (fstat(hfd, &rsb) == 0)
-            root->ino = rsb.st_ino;
+        if (fstat(hfd, &isb) == 0)
+            root->ino = isb.st_ino;
     }
     if (reuse && w.v2 && w.descendants != r->known.descendants)
         reuse = false;

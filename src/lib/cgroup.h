@@ -108,7 +108,8 @@ struct kmem_cgroups {
     size_t n;
     struct kmem_cgroup *v; /* v[0] is the root of the hierarchy */
     size_t n_vanished;     /* cgroups removed during the walk (skipped silently) */
-    size_t n_errors;       /* cgroups skipped on another error (or too deep) */
+    size_t n_errors;       /* cgroups skipped on another error (or too deep), with the
+                            * cgroups below them (not walked, not removed either) */
     /* Every kernel value is the kernel's own counter (v1; v2 5.18+ with a
      * root memory.stat); false when any is estimated. */
     bool kernel_exact;

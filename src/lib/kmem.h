@@ -168,6 +168,18 @@ int kmem_ctx_capture_written(const struct kmem_ctx *ctx, struct kmem_capture_met
  */
 int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir);
 
+/*
+ * Capture into memory (the flight recorder, recorder.c): every file read
+ * from now on is handed to @sink with its path relative to the root
+ * ("proc/slabinfo"); a symlink as @link. A file read twice in one
+ * collection is handed twice (the last one counts). The detail files are
+ * read at the detail interval as without capture. NULL stops.
+ */
+void kmem_ctx_set_capture_sink(struct kmem_ctx *ctx, kmem_capture_sink_fn sink, void *arg);
+/* Hand the capture's metadata file (kmem-capture.txt, taken now) to the sink; @out may be NULL. */
+void kmem_ctx_capture_put_meta(struct kmem_ctx *ctx, const char *command,
+                               struct kmem_capture_meta *out);
+
 /* 0 if every file of the capture so far was written, else -errno (message in kmem_strerror). */
 int kmem_capture_status(struct kmem_ctx *ctx);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "hindex.h"
 
 struct row_off {
@@ -98,18 +99,11 @@ int kmem_owners_add(struct kmem_owners *o, uint64_t cgroup_id, const char *cache
     h = key_hash(cgroup_id, cache);
     r = find(m, cgroup_id, cache, h);
     if (!r) {
-        if (m->n == m->cap) {
-            size_t cap = m->cap ? m->cap * 2 : 64;
-            struct row_off *nr;
+        int err;
 
-            if (cap > SIZE_MAX / sizeof(*nr))
-                return -ENOMEM;
-            nr = realloc(m->r, cap * sizeof(*nr));
-            if (!nr)
-                return -ENOMEM;
-            m->r = nr;
-            m->cap = cap;
-        }
+        KMEM_GROW(err, m->r, &m->cap, m->n + 1);
+        if (err)
+            return err;
         r = &m->r[m->n];
         memset(r, 0, sizeof(*r));
         r->cgroup_id = cgroup_id;
@@ -222,7 +216,7 @@ int kmem_owners_finish(struct kmem_owners *o, const char *(*path_of)(void *arg, 
         return -ENOMEM;
     if (path_of && name_rows(m, path_of, arg))
         return -ENOMEM;
-    rows = realloc(o->rows, (m->n ? m->n : 1) * sizeof(*rows));
+    rows = reallocarray(o->rows, m->n ? m->n : 1, sizeof(*rows));
     if (!rows)
         return -ENOMEM;
     o->rows = rows;

@@ -145,6 +145,18 @@ int kmem_ctx_capture_start(struct kmem_ctx *ctx, const char *dir, const struct k
     return err;
 }
 
+void kmem_ctx_set_capture_sink(struct kmem_ctx *ctx, kmem_capture_sink_fn sink, void *arg)
+{
+    ctx->capmeta_written = false;
+    kmem_io_set_capture_sink(&ctx->io, sink, arg);
+}
+
+void kmem_ctx_capture_put_meta(struct kmem_ctx *ctx, const char *command,
+                               struct kmem_capture_meta *out)
+{
+    kmem_capmeta_write(&ctx->io, command, out);
+}
+
 int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir)
 {
     return kmem_io_remove_tree(&ctx->io, dir);
@@ -186,7 +198,7 @@ static int read_detail(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
 {
     int err;
 
-    if (ctx->detail_read && !kmem_capturing(&ctx->io) &&
+    if (ctx->detail_read && !kmem_capturing_dir(&ctx->io) &&
         kmem_ts_diff(&ctx->detail_at, t0) < ctx->detail_interval) {
         next->detail = ctx->last;
         next->detail.reused = true;
