@@ -52,7 +52,7 @@ static const char *nz(const char *s)
     return s ? s : "";
 }
 
-int kx_owners_col_render(struct kx_buf *b, const struct kx_collection *c,
+int kx_owners_col_render(struct kmem_buf *b, const struct kx_collection *c,
                          const struct kx_render_opts *o, void *state)
 {
     const struct kmem_owners *ow = c->owners ? &c->owners->o : NULL;
