@@ -177,6 +177,12 @@ int kmem_read_owners(struct kmem_io *io, void **walker, struct kmem_owner_snap *
         }
         kmem_capture_put(io, OWNERS_FILE, b.data, b.len);
         free(b.data);
+        /* What this run shows is what the capture's replay will show (as
+         * its metadata): the file, with the CPU time as the file holds it. */
+        char cpu[64];
+        snprintf(cpu, sizeof(cpu), "%.6f", out->o.cpu_seconds);
+        out->o.cpu_seconds = strtod(cpu, NULL);
+        out->from_file = true;
     }
     return 0;
 nomem:
