@@ -17,9 +17,9 @@ struct drow {
     const char *name; /* cache name, kind, or cgroup path */
     const struct kmem_cgroup *cg;
     bool in_a, in_b;
-    uint64_t a, b;     /* bytes */
-    uint64_t ao, bo;   /* objects (caches) */
-    int reclaimable;   /* caches: 1, 0, -1 unknown */
+    uint64_t a, b;   /* bytes */
+    uint64_t ao, bo; /* objects (caches) */
+    int reclaimable; /* caches: 1, 0, -1 unknown */
 };
 
 static int64_t change(const struct drow *r)
@@ -62,7 +62,9 @@ static struct drow *slab_rows(const struct kmem_snapshot *a, const struct kmem_s
         const struct kmem_slab *s = &b->slab.v[i];
         long j = kmem_slabinfo_find(&a->slab, s->name, s->dup);
 
-        v[k] = (struct drow){.name = s->name, .in_b = true, .b = kmem_slab_bytes(s, ps),
+        v[k] = (struct drow){.name = s->name,
+                             .in_b = true,
+                             .b = kmem_slab_bytes(s, ps),
                              .bo = s->num_objs,
                              .reclaimable = s->attr.known ? s->attr.reclaimable : -1};
         if (j >= 0) {
@@ -77,7 +79,9 @@ static struct drow *slab_rows(const struct kmem_snapshot *a, const struct kmem_s
 
         if (kmem_slabinfo_find(&b->slab, s->name, s->dup) >= 0)
             continue;
-        v[k++] = (struct drow){.name = s->name, .in_a = true, .a = kmem_slab_bytes(s, ps),
+        v[k++] = (struct drow){.name = s->name,
+                               .in_a = true,
+                               .a = kmem_slab_bytes(s, ps),
                                .ao = s->num_objs,
                                .reclaimable = s->attr.known ? s->attr.reclaimable : -1};
     }
@@ -103,8 +107,12 @@ static struct drow *cg_rows(const struct kmem_snapshot *a, const struct kmem_sna
     for (size_t i = 0; i < b->cgroups.n; i++) {
         const struct kmem_cgroup *c = &b->cgroups.v[i], *p = cg_find(&a->cgroups, c->path);
 
-        v[k++] = (struct drow){.name = c->path, .cg = c, .in_b = true, .b = c->kernel,
-                               .in_a = p != NULL, .a = p ? p->kernel : 0};
+        v[k++] = (struct drow){.name = c->path,
+                               .cg = c,
+                               .in_b = true,
+                               .b = c->kernel,
+                               .in_a = p != NULL,
+                               .a = p ? p->kernel : 0};
     }
     for (size_t i = 0; i < a->cgroups.n; i++) {
         const struct kmem_cgroup *c = &a->cgroups.v[i];
@@ -139,7 +147,9 @@ static void print_rows(const char *title, const char *col, struct drow *v, size_
                r->in_a ? kt_human(a, sizeof(a), (double)r->a) : "-",
                r->in_b ? kt_human(b, sizeof(b), (double)r->b) : "-",
                kt_human_delta(d, sizeof(d), (double)change(r)),
-               !r->in_a ? "  new" : !r->in_b ? "  gone" : "",
+               !r->in_a   ? "  new"
+               : !r->in_b ? "  gone"
+                          : "",
                r->reclaimable == 1 ? "  reclaimable" : "");
         shown++;
     }
@@ -212,8 +222,12 @@ int kt_diff_run(const struct kt_opts *o)
         const struct kmem_snapshot *a = kmem_current(ca), *b = kmem_current(cb);
 
         for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
-            node[k] = (struct drow){.name = kmem_node_kind_name[k], .in_a = true, .in_b = true,
-                                    .a = a->node.kind[k], .b = b->node.kind[k], .reclaimable = -1};
+            node[k] = (struct drow){.name = kmem_node_kind_name[k],
+                                    .in_a = true,
+                                    .in_b = true,
+                                    .a = a->node.kind[k],
+                                    .b = b->node.kind[k],
+                                    .reclaimable = -1};
         slabs = slab_rows(a, b, &ns);
         cgs = cg_rows(a, b, &nc);
         if (!slabs || !cgs) {
@@ -239,9 +253,9 @@ int kt_diff_run(const struct kt_opts *o)
             printf("\nNode kernel memory: %s -> %s (%s)\n",
                    kt_human(x, sizeof(x), (double)a->node.kernel_total),
                    kt_human(y, sizeof(y), (double)b->node.kernel_total),
-                   kt_human_delta(d, sizeof(d),
-                                  (double)((int64_t)b->node.kernel_total -
-                                           (int64_t)a->node.kernel_total)));
+                   kt_human_delta(
+                       d, sizeof(d),
+                       (double)((int64_t)b->node.kernel_total - (int64_t)a->node.kernel_total)));
             print_rows("Node kernel memory by kind", "KIND", node, KMEM_NODE_KIND_COUNT, true);
             print_rows("Slab caches", "CACHE", slabs, ns, false);
             print_rows("Cgroups (kernel memory)", "CGROUP / POD", cgs, nc, false);
