@@ -223,8 +223,9 @@ static void check_recorder_opts(const struct kt_opts *o)
         die(o, "--diff A B with --replay DIR: A and B are times in DIR");
     if (o->window && !o->replay)
         die(o, "--window DURATION goes with --replay DIR");
-    if (o->window && (o->once || o->capture || o->diff_a || o->list || o->openmetrics))
-        die(o, "--window gives leak verdicts: alone, with --json, or after --report");
+    if (o->window && (o->once || o->capture || o->diff_a || o->list))
+        die(o, "--window gives leak verdicts (alone, with --json, or after --report) or bounds "
+               "--openmetrics");
 }
 
 /* --alloc SECONDS: a positive number, at most a day. */
@@ -656,6 +657,8 @@ int main(int argc, char **argv)
         return kt_replay_list(&o);
     if (o.diff_a)
         return kt_diff_run(&o);
+    if (o.openmetrics)
+        return kt_openmetrics_run(&o);
     if (o.window && !o.report)
         return kt_verdicts_run(&o);
     if (o.replay) {

@@ -42,6 +42,9 @@ int kt_diff_run(const struct kt_opts *o);
 /* --replay DIR --window DUR [--at TIME] [--json]: leak verdicts over the window ending at TIME. */
 int kt_verdicts_run(const struct kt_opts *o);
 
+/* --replay DIR --openmetrics [--window DUR] (openmetrics.c). */
+int kt_openmetrics_run(const struct kt_opts *o);
+
 /* --replay DIR --list: one line per sample. */
 int kt_replay_list(const struct kt_opts *o);
 
