@@ -46,6 +46,8 @@ KMEMTOP   := $(BUILD)/kmemtop
 EXPORTER  := $(if $(EXPORTER_SRC),$(BUILD)/kmem_exporter)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 REPLAYS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/replay_%,$(FUZZ_SRC))
+# Built where kmem has BPF (HAVE_BPF, below; expanded at the "all" rule).
+OWNWALK_DUMP = $(if $(filter 1,$(HAVE_BPF)),$(BUILD)/tests/ownwalk_dump)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 # Exporter objects other than main.c are linked into exporter unit tests.
@@ -64,7 +66,7 @@ BPF_DIR     := $(BUILD)/bpf
 ifeq ($(HAVE_BPF),1)
 LIBS_BPF    := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 else
-$(warning kmem: building without the BPF tracer (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
+$(warning kmem: building without the BPF tracer and owner walker (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
 endif
 
 # libkmem's recorder (src/lib/recorder.c, recording.c) compresses with zstd.
@@ -74,7 +76,7 @@ LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(
 LIBS_TEST     := -lcmocka
 
 .PHONY: all programs run test check fuzz bench install deps deps-run clean format format-check
-all: programs $(UNITS) $(REPLAYS)
+all: programs $(UNITS) $(REPLAYS) $(OWNWALK_DUMP)
 programs: $(KMEMTOP) $(BUILD)/slabtop $(EXPORTER)
 
 $(BUILD)/obj/%.o: %.c
@@ -97,6 +99,9 @@ $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
 .PRECIOUS: $(BPF_DIR)/%.bpf.o
 $(BUILD)/obj/src/lib/alloc.o: $(BPF_DIR)/kmem_alloc.skel.h
 $(BUILD)/obj/src/lib/alloc.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
+$(BUILD)/obj/src/lib/ownwalk.o: $(BPF_DIR)/kmem_owners.skel.h
+$(BUILD)/obj/src/lib/ownpair.o: $(BPF_DIR)/kmem_pair.skel.h
+$(BUILD)/obj/src/lib/ownwalk.o $(BUILD)/obj/src/lib/ownpair.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 endif
 
 $(LIB): $(call obj,$(LIB_SRC))
@@ -120,6 +125,11 @@ $(KXLIB): $(EXPORTER_LIBOBJ)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_KMEMTOP) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+
+# The owner walk as text, for the VM checks and the bench (tests/vm/ownwalk_dump.c).
+$(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF)
 
 # Each fuzz target is also built with a plain main() that replays files (the
 # corpus). A target links what it tests (libkx.a, libkmem.a); none includes a .c.

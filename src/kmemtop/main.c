@@ -17,6 +17,7 @@
 #include "allocview.h"
 #include "kmemrec.h"
 #include "record.h"
+#include "html.h"
 
 #define DEFAULT_DELAY        3
 #define DEFAULT_RECORD_DELAY 10
@@ -36,6 +37,7 @@ enum {
     OPT_ALLOC_COUNTS,
     OPT_ALLOC_KEYS,
     OPT_ALLOC_OBJECTS,
+    OPT_BY_CACHE,
     OPT_RECORD,
     OPT_REPLAY,
     OPT_AT,
@@ -48,6 +50,7 @@ enum {
     OPT_RECORD_TIME,
     OPT_QUIET,
     OPT_WINDOW,
+    OPT_HTML,
 };
 
 static void usage_slabtop(FILE *out, const char *prog)
@@ -90,9 +93,14 @@ static void usage_kmemtop(FILE *out, const char *prog)
             " -s, --sort <key>    sort the slab view (keys below), or with --cgroups the\n"
             "                     cgroup table: k kernel (default), g change, n name\n"
             "     --cgroups       the cgroup view (with -o: the cgroup table once)\n"
+            "     --by-cache      with --cgroups -o: slab bytes per cgroup and cache, from\n"
+            "                     the owner snapshot (needs root and BPF on a live kernel;\n"
+            "                     read from kmem-owners.txt under --root)\n"
             "     --node          the node view (with -o: the node summary once)\n"
             "     --report        explain all of the node's kernel memory, then exit\n"
             "     --json          print the whole snapshot as one JSON document\n"
+            "     --html <file>   write one self-contained page: treemaps of MemTotal and of\n"
+            "                     the cgroups' kernel memory, with their tables\n"
             "     --capture <dir> copy every file kmem reads into <dir>, for --root <dir>\n"
             "                     (with kmem-capture.txt: date, host, kernel, command);\n"
             "                     a <name>.tar.gz or .tgz instead of <dir>: a tarball of\n"
@@ -156,6 +164,15 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
 
     if (o->report && o->json)
         die(o, "--report and --json are two outputs: choose one");
+    if (o->by_cache && (!cg_table || !(o->once || o->json) || o->report))
+        die(o, "--by-cache goes with --cgroups -o (a table) or --cgroups --json");
+    if (o->by_cache && sort_arg)
+        die(o, "--by-cache lists the largest caches of the largest cgroups first: -s does not "
+               "apply");
+    if (o->by_cache && o->delay_given && !o->json)
+        die(o, "--by-cache shows one owner snapshot: -d does not apply");
+    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0))
+        die(o, "--html FILE is an output of its own: without --report, --json, -o or --alloc");
     if (o->force && !o->capture)
         die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
     if (o->delay_given && o->report)
@@ -271,12 +288,14 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"node", no_argument, NULL, OPT_NODE},
         {"report", no_argument, NULL, OPT_REPORT},
         {"json", no_argument, NULL, OPT_JSON},
+        {"html", required_argument, NULL, OPT_HTML},
         {"capture", required_argument, NULL, OPT_CAPTURE},
         {"force", no_argument, NULL, OPT_FORCE},
         {"alloc", required_argument, NULL, OPT_ALLOC},
         {"alloc-counts", no_argument, NULL, OPT_ALLOC_COUNTS},
         {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
         {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
+        {"by-cache", no_argument, NULL, OPT_BY_CACHE},
         {"record", required_argument, NULL, OPT_RECORD},
         {"replay", required_argument, NULL, OPT_REPLAY},
         {"at", required_argument, NULL, OPT_AT},
@@ -347,6 +366,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         case OPT_JSON:
             o->json = true;
             break;
+        case OPT_HTML:
+            o->html = optarg;
+            break;
         case OPT_CAPTURE:
             o->capture = optarg;
             break;
@@ -364,6 +386,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_ALLOC_OBJECTS:
             o->alloc_objects = parse_count(o, "--alloc-objects", optarg);
+            break;
+        case OPT_BY_CACHE:
+            o->by_cache = true;
             break;
         case OPT_RECORD:
             o->record = optarg;
@@ -516,7 +541,9 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsig
 /* --cgroups -o and --node -o: the table or the summary once. */
 static int print_view_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsigned flags)
 {
-    enum kmem_part part = o->view == KT_VIEW_NODE ? KMEM_PART_NODE : KMEM_PART_CGROUPS;
+    enum kmem_part part = o->view == KT_VIEW_NODE ? KMEM_PART_NODE
+                          : o->by_cache           ? KMEM_PART_OWNERS
+                                                  : KMEM_PART_CGROUPS;
     const struct kmem_snapshot *snap;
     struct kt_sink sink;
 
@@ -531,6 +558,8 @@ static int print_view_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsign
     kt_sink_file(&sink, stdout);
     if (part == KMEM_PART_NODE)
         kt_node_render(&sink, snap);
+    else if (part == KMEM_PART_OWNERS)
+        kt_owner_render(&sink, snap);
     else
         kt_cgroup_render(&sink, snap, o->cg_sort);
     return EXIT_SUCCESS;
@@ -685,11 +714,14 @@ int main(int argc, char **argv)
         }
     }
     flags = o.capture                   ? KMEM_COLLECT_ALL
+            : o.by_cache                ? KMEM_COLLECT_OWNERS | KMEM_COLLECT_CGROUPS
             : o.view == KT_VIEW_CGROUPS ? KMEM_COLLECT_CGROUPS
             : o.view == KT_VIEW_NODE    ? KMEM_COLLECT_NODE
                                         : KMEM_COLLECT_SLAB;
     if (o.alloc_seconds > 0)
         rc = kt_alloc_once(ctx, &o);
+    else if (o.html)
+        rc = kt_html_run(ctx, &o);
     else if (o.report || o.json)
         rc = print_whole(ctx, &o);
     else if (o.once && o.view != KT_VIEW_SLABS)
