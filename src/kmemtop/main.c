@@ -238,8 +238,11 @@ static void check_recorder_opts(const struct kt_opts *o)
         die(o, "--list, --openmetrics and --diff are outputs of their own");
     if (o->diff_a && o->replay && o->root)
         die(o, "--diff A B with --replay DIR: A and B are times in DIR");
-    if (o->window && !o->replay && !o->diff_a)
-        die(o, "--window goes with --replay DIR");
+    if (o->window && !o->replay)
+        die(o, "--window DURATION goes with --replay DIR");
+    if (o->window && (o->once || o->capture || o->diff_a || o->list))
+        die(o, "--window gives leak verdicts (alone, with --json, or after --report) or bounds "
+               "--openmetrics");
 }
 
 /* --alloc SECONDS: a positive number, at most a day. */
@@ -683,6 +686,10 @@ int main(int argc, char **argv)
         return kt_replay_list(&o);
     if (o.diff_a)
         return kt_diff_run(&o);
+    if (o.openmetrics)
+        return kt_openmetrics_run(&o);
+    if (o.window && !o.report)
+        return kt_verdicts_run(&o);
     if (o.replay) {
         struct kt_source *g = &replay;
 
@@ -728,6 +735,8 @@ int main(int argc, char **argv)
     if (o.capture)
         rc = finish_capture(ctx, &o, rc, tb);
     kmem_ctx_free(ctx);
+    if (o.window && rc == EXIT_SUCCESS)
+        rc = kt_verdicts_run(&o); /* --report --window: the verdicts after the report */
     kt_source_close(&replay);
     free(o.command);
     if (fflush(stdout) != 0 || ferror(stdout)) {
