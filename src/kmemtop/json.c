@@ -162,6 +162,8 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
     kmem_jw_bool(w, "scs_in_slab", n->scs_in_slab);
     kmem_jw_str(w, "scs_source", src_name(n->scs_source));
     kmem_jw_u64(w, "percpu_first_chunk_bytes", n->percpu_first_chunk_bytes);
+    kmem_jw_u64(w, "percpu_units", n->percpu_units);
+    kmem_jw_u64(w, "percpu_units_used", n->percpu_units_used);
     if (n->slab_gap_known) {
         kmem_jw_obj(w, "slab_gap");
         kmem_jw_u64(w, "slabinfo_bytes", n->slabinfo_bytes);
@@ -211,6 +213,13 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
         kmem_jw_u64(w, "possible_cpus", b->possible_cpus);
     else
         kmem_jw_null(w, "possible_cpus");
+    if (b->percpu_units) {
+        kmem_jw_u64(w, "percpu_units", b->percpu_units);
+        kmem_jw_u64(w, "percpu_units_unused", b->percpu_units_unused);
+    } else {
+        kmem_jw_null(w, "percpu_units");
+        kmem_jw_null(w, "percpu_units_unused");
+    }
     kmem_jw_obj_end(w);
 
     kmem_jw_obj(w, "zram");

@@ -263,13 +263,25 @@ static void kinds(struct rep *r)
             kt_rep_wrap(r->f, "  ", 2, text);
         }
         if (n->percpu_first_chunk_bytes) {
-            snprintf(text, sizeof(text),
-                     "Percpu also counts the first per-CPU chunk, which was set aside at boot "
-                     "outside MemTotal (kernel log: %" PRIu64 " pages per CPU x %" PRIu64
-                     " possible CPUs); percpu leaves it out: percpu = Percpu - first chunk = "
-                     "%" PRIu64 " - %" PRIu64 " = %" PRIu64 ".",
-                     n->boot.percpu_unit_pages, n->boot.possible_cpus, mi[KMEM_MI_PERCPU],
-                     n->percpu_first_chunk_bytes, n->kind[KMEM_NODE_PERCPU]);
+            int len =
+                snprintf(text, sizeof(text),
+                         "Percpu also counts the first per-CPU chunk, which was set aside at boot "
+                         "outside MemTotal (kernel log: %" PRIu64 " pages per unit x %" PRIu64
+                         " units%s); percpu leaves it out: percpu = Percpu - first chunk = "
+                         "%" PRIu64 " - %" PRIu64 " = %" PRIu64 ".",
+                         n->boot.percpu_unit_pages, n->percpu_units,
+                         n->boot.percpu_units ? ", pcpu-alloc lines" : ", one per possible CPU",
+                         mi[KMEM_MI_PERCPU], n->percpu_first_chunk_bytes,
+                         mi[KMEM_MI_PERCPU] - n->percpu_first_chunk_bytes);
+
+            if (n->percpu_units > n->percpu_units_used && len > 0 && (size_t)len < sizeof(text))
+                snprintf(
+                    text + len, sizeof(text) - (size_t)len,
+                    " Percpu multiplies by every unit, %" PRIu64
+                    " of them unused (\"-\"), but later chunks have pages only for the %" PRIu64
+                    " used: percpu = %" PRIu64 ".",
+                    n->percpu_units - n->percpu_units_used, n->percpu_units_used,
+                    n->kind[KMEM_NODE_PERCPU]);
             fputc('\n', r->f);
             kt_rep_wrap(r->f, "  ", 2, text);
         }
@@ -556,7 +568,7 @@ static void outside(struct rep *r)
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "percpu_first_chunk",
             o->part[KMEM_OUT_PERCPU_FIRST_CHUNK],
             kt_rep_hum(h, o->part[KMEM_OUT_PERCPU_FIRST_CHUNK]),
-            "kernel log \"percpu: Embedded N pages/cpu\" x CPUs");
+            "kernel log \"percpu: Embedded N pages/cpu\" x used units");
     if (o->known) {
         fprintf(r->f, "  %-20s %15" PRId64 " %8s  %s\n", "unexplained", o->unexplained_signed,
                 o->unexplained_signed >= 0 ? kt_rep_hum(h, (uint64_t)o->unexplained_signed) : "<0",

@@ -7,6 +7,9 @@
  *   VFS: Dquot-cache hash table entries: 512 (order 0, 4096 bytes)
  *   Freeing unused kernel image (initmem) memory: 3728K
  *   percpu: Embedded 53 pages/cpu s185560 r0 d31528 u1048576
+ *   pcpu-alloc: [0] 0 1 2 3 4 5 - -
+ *   futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, linear).
+ *   software IO TLB: mapped [mem 0x00000000bbfd0000-0x00000000bffd0000] (64MB)
  *
  * Lines come as /dev/kmsg records ("6,123,168362,-;text"), as dmesg prints
  * them ("[    0.168362] text"), from syslog ("Dec  1 ... kernel: text") or
@@ -214,6 +217,50 @@ static bool percpu_line(const char *m, const char *end, struct kmem_bootlog *out
     return true;
 }
 
+/*
+ * "pcpu-alloc: [0] 0 1 2 3 [1] 4 5 - - " (mm/percpu.c pcpu_dump_alloc_info):
+ * each CPU number or dash run after a "[group]" is one unit. The first line,
+ * "pcpu-alloc: s.. r.. d.. u.. alloc=N*SIZE", lists none.
+ */
+static bool pcpu_alloc_line(const char *m, const char *end, struct kmem_bootlog *out)
+{
+    const char *p = m, *tok;
+    size_t tl;
+    uint64_t units = 0, unused = 0;
+    bool group = false;
+
+    if (!expect(&p, end, "pcpu-alloc: "))
+        return false;
+    if (p < end && *p == 's')
+        return true; /* the sizes line */
+    while (kmem_next_token(&p, end, &tok, &tl)) {
+        size_t i = 0;
+
+        if (tok[0] == '[' && tok[tl - 1] == ']' && tl > 2) {
+            group = true;
+            continue;
+        }
+        if (!group)
+            return false;
+        if (tok[0] == '-') {
+            while (i < tl && tok[i] == '-')
+                i++;
+            unused++;
+        } else {
+            while (i < tl && tok[i] >= '0' && tok[i] <= '9')
+                i++;
+        }
+        if (i != tl)
+            return false;
+        units++;
+    }
+    if (!units)
+        return false;
+    out->percpu_units = kmem_add_sat(out->percpu_units, units);
+    out->percpu_units_unused = kmem_add_sat(out->percpu_units_unused, unused);
+    return true;
+}
+
 int kmem_bootlog_parse(const char *buf, size_t len, struct kmem_bootlog *out, struct kmem_buf *keep)
 {
     const char *p = buf, *end = buf + len;
@@ -221,7 +268,8 @@ int kmem_bootlog_parse(const char *buf, size_t len, struct kmem_bootlog *out, st
     while (p < end) {
         const char *next, *eol = kmem_line_end(p, end, &next);
         const char *m = message(p, eol);
-        bool used = hash_line(m, eol, out) || freed_line(m, eol, out) || percpu_line(m, eol, out);
+        bool used = hash_line(m, eol, out) || freed_line(m, eol, out) || percpu_line(m, eol, out) ||
+                    pcpu_alloc_line(m, eol, out);
 
         if (used && keep) {
             size_t ll = (size_t)(eol - p);

@@ -34,7 +34,7 @@ void kmem_outside_compute(struct kmem_outside *o, const struct kmem_node *node,
         o->memtotal = node->mi.v[KMEM_MI_MEMTOTAL];
         o->part[KMEM_OUT_MEMMAP] = node->memmap_boot_bytes;
         o->part[KMEM_OUT_BOOT_HASH_TABLES] = node->boot.hash_bytes[KMEM_HASH_MEMBLOCK];
-        o->part[KMEM_OUT_PERCPU_FIRST_CHUNK] = node->percpu_first_chunk_bytes;
+        o->part[KMEM_OUT_PERCPU_FIRST_CHUNK] = node->percpu_first_chunk_kept_bytes;
     }
     if (iomem && iomem->err == 0 && iomem->ram_ranges) {
         o->known = node != NULL;

@@ -92,16 +92,40 @@ void kmem_node_compute(struct kmem_node *node, uint64_t page_size)
                      node->scs_in_slab ? 0 : mi[KMEM_MI_SHADOWCALLSTACK]);
     kind[KMEM_NODE_VMALLOC] = sub0(mi[KMEM_MI_VMALLOCUSED], in_vmalloc);
     /*
+     * Percpu = populated pages x units (mm/percpu.c pcpu_nr_pages()), and the
+     * embed allocator may set up more units than CPUs (a group rounded up to
+     * whole atoms): the kernel log's pcpu-alloc lines list them, "-" for a
+     * unit no CPU uses. Without them: one unit per possible CPU.
+     */
+    node->percpu_units = node->boot.possible_cpus;
+    node->percpu_units_used = node->boot.possible_cpus;
+    if (node->boot.percpu_units && node->boot.percpu_units > node->boot.percpu_units_unused) {
+        node->percpu_units = node->boot.percpu_units;
+        node->percpu_units_used = node->boot.percpu_units - node->boot.percpu_units_unused;
+    }
+    /*
      * Percpu counts the first chunk too, which was allocated at boot from
      * memblock (outside MemTotal): known from the kernel log, it moves out.
+     * Memblock keeps it for the used units only (unused units were freed).
      */
-    if (node->boot.percpu_seen && node->boot.possible_cpus)
-        first_chunk = kmem_mul_sat(kmem_mul_sat(node->boot.percpu_unit_pages, page_size),
-                                   node->boot.possible_cpus);
+    if (node->boot.percpu_seen && node->percpu_units)
+        first_chunk =
+            kmem_mul_sat(kmem_mul_sat(node->boot.percpu_unit_pages, page_size), node->percpu_units);
     if (first_chunk > mi[KMEM_MI_PERCPU])
         first_chunk = 0; /* not what this kernel counts: leave Percpu whole */
     node->percpu_first_chunk_bytes = first_chunk;
+    node->percpu_first_chunk_kept_bytes =
+        first_chunk ? kmem_mul_sat(kmem_mul_sat(node->boot.percpu_unit_pages, page_size),
+                                   node->percpu_units_used)
+                    : 0;
+    /*
+     * Later chunks get pages for each possible CPU only (mm/percpu-vm.c
+     * pcpu_alloc_pages()), while Percpu multiplies by every unit.
+     */
     kind[KMEM_NODE_PERCPU] = mi[KMEM_MI_PERCPU] - first_chunk;
+    if (node->percpu_units > node->percpu_units_used)
+        kind[KMEM_NODE_PERCPU] =
+            kind[KMEM_NODE_PERCPU] / node->percpu_units * node->percpu_units_used;
     kind[KMEM_NODE_OTHER_RECLAIMABLE] = sub0(mi[KMEM_MI_KRECLAIMABLE], mi[KMEM_MI_SRECLAIMABLE]);
     kind[KMEM_NODE_ZSWAP] = mi[KMEM_MI_ZSWAP];
     /* nr_zspages counts every zsmalloc page: zswap's pool and zram devices. */

@@ -84,6 +84,7 @@ hash_bytes = {"boot": 0, "pages": 0, "vmalloc": 0}
 hash_lines = 0
 freed = None
 pcpu_pages = None
+units = unused = 0
 log = read("dev/kmsg")
 for line in (log or "").splitlines():
     h = HASH.search(line)
@@ -100,6 +101,13 @@ for line in (log or "").splitlines():
     p = re.search(r"percpu: (?:Embedded (\d+) pages/cpu|(\d+) \d+K pages/cpu)", line)
     if p:
         pcpu_pages = int(p.group(1) or p.group(2))
+        continue
+    # mm/percpu.c pcpu_dump_alloc_info: "pcpu-alloc: [0] 0 1 2 3 4 5 - -"
+    a = re.search(r"pcpu-alloc: (\[.*)$", line)
+    if a:
+        toks = [t for t in a.group(1).split() if not t.startswith("[")]
+        units += len(toks)
+        unused += sum(1 for t in toks if set(t) == {"-"})
 
 bl = node["boot_log"]
 if log is not None:
@@ -117,10 +125,15 @@ if pos:
         a, _, b = r.partition("-")
         cpus += (int(b) if b else int(a)) - int(a) + 1
 eq("possible CPUs", cpus, bl["possible_cpus"])
-first = 0
-if pcpu_pages and cpus and pcpu_pages * ps * cpus <= m("Percpu"):
-    first = pcpu_pages * ps * cpus
-eq("percpu_first_chunk_bytes = kernel log pages x page size x possible CPUs", first, node["percpu_first_chunk_bytes"])
+if log is not None:
+    eq("boot log: pcpu-alloc units", units or None, bl["percpu_units"])
+    eq("boot log: pcpu-alloc unused units", unused if units else None, bl["percpu_units_unused"])
+nunits, used = (units, units - unused) if units else (cpus or 0, cpus or 0)
+eq("per-CPU units (pcpu-alloc lines, else possible CPUs)", nunits, node["percpu_units"])
+first = kept = 0
+if pcpu_pages and nunits and pcpu_pages * ps * nunits <= m("Percpu"):
+    first, kept = pcpu_pages * ps * nunits, pcpu_pages * ps * used
+eq("percpu_first_chunk_bytes = kernel log pages x page size x units", first, node["percpu_first_chunk_bytes"])
 
 # ---- kinds
 stack_slab = "thread_stack" in names
@@ -135,7 +148,8 @@ eq("slab_unreclaimable = SUnreclaim - stacks from slab caches",
 eq("kernel_stack = KernelStack + ShadowCallStack", m("KernelStack") + m("ShadowCallStack"), kinds["kernel_stack"])
 in_vm = (m("KernelStack") if node["vmap_stack"] and not stack_slab else 0) + (0 if scs_slab else m("ShadowCallStack"))
 eq("vmalloc = VmallocUsed - stacks in vmalloc", max(0, m("VmallocUsed") - in_vm), kinds["vmalloc"])
-eq("percpu = Percpu - first chunk", m("Percpu") - first, kinds["percpu"])
+eq("percpu = (Percpu - first chunk) x used units / units",
+   (m("Percpu") - first) // nunits * used if nunits > used else m("Percpu") - first, kinds["percpu"])
 eq("bounce = Bounce", m("Bounce"), kinds["bounce"])
 eq("writeback_tmp = WritebackTmp", m("WritebackTmp"), kinds["writeback_tmp"])
 eq("hash_tables = kernel log tables from the page allocator", hash_bytes["pages"] if log is not None else 0, kinds["hash_tables"])
@@ -289,7 +303,7 @@ if det["status"]["ok"]:
             img = max(span) - min(span) + 1 - freed
         eq("outside: kernel image (span - freed, or the named ranges)", img, parts["kernel_image"])
         eq("outside: boot hash tables = kernel log tables made before MemTotal", hash_bytes["boot"] if log is not None else 0, parts["boot_hash_tables"])
-        eq("outside: per-CPU first chunk", first, parts["percpu_first_chunk"])
+        eq("outside: per-CPU first chunk (used units)", kept, parts["percpu_first_chunk"])
         eq("outside: the parts and the raw rest add up to the total",
            o["total_bytes"], sum(v for kk, v in parts.items() if kk != "unexplained") + o["unexplained_raw_bytes"])
         eq("outside: unexplained_total = unaccounted + unexplained", kinds["unaccounted"] + parts["unexplained"], o["unexplained_total_bytes"])

@@ -142,8 +142,11 @@ m = re.search(r"percpu: Embedded (\d+) pages/cpu", log)
 cpus = 0
 for r in open("/sys/devices/system/cpu/possible").read().strip().split(","):
     a, _, b = r.partition("-"); cpus += (int(b) if b else int(a)) - int(a) + 1
+toks = [t for a in re.findall(r"pcpu-alloc: (\[.*)$", log, re.M) for t in a.split() if not t.startswith("[")]
+units = len(toks) or cpus
+check("per-CPU units = dmesg pcpu-alloc units (else possible CPUs)", units, n["percpu_units"])
 if m:
-    check("per-CPU first chunk = dmesg pages x page size x possible CPUs", int(m.group(1)) * ps * cpus, n["percpu_first_chunk_bytes"])
+    check("per-CPU first chunk = dmesg pages x page size x units", int(m.group(1)) * ps * units, n["percpu_first_chunk_bytes"])
 # Smaller than before: the old kmem explained none of these.
 o = det["outside"]
 old_in = max(0, n["unaccounted_raw_bytes"] + n["kinds"]["hash_tables"] + n["kinds"]["bounce"] +

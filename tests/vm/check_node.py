@@ -125,9 +125,14 @@ def main():
         if r:
             lo, _, hi = r.partition("-")
             cpus += (int(hi) if hi else int(lo)) - int(lo) + 1
+    # mm/percpu.c pcpu_dump_alloc_info: "pcpu-alloc: [0] 0 1 2 3 - -", one token a unit
+    toks = [t for a in re.findall(r"pcpu-alloc: (\[.*)$", log, re.M) for t in a.split()
+            if not t.startswith("[")]
+    units = len(toks) or cpus
+    check("per-CPU units = pcpu-alloc units (else possible CPUs)", units, n["percpu_units"])
     if m:
-        want = int(m.group(1)) * ps * cpus
-        check("per-CPU first chunk = dmesg pages x page size x possible CPUs",
+        want = int(m.group(1)) * ps * units
+        check("per-CPU first chunk = dmesg pages x page size x units",
               want if want <= mi["Percpu"] else 0, n["percpu_first_chunk_bytes"])
 
     # Smaller than the formula of kmem before the node work.
