@@ -220,6 +220,10 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
         kmem_jw_null(w, "percpu_units");
         kmem_jw_null(w, "percpu_units_unused");
     }
+    if (b->swiotlb_seen || b->swiotlb_torn_down)
+        kmem_jw_u64(w, "swiotlb_bytes", b->swiotlb_bytes);
+    else
+        kmem_jw_null(w, "swiotlb_bytes");
     kmem_jw_obj_end(w);
 
     kmem_jw_obj(w, "zram");

@@ -569,6 +569,10 @@ static void outside(struct rep *r)
             o->part[KMEM_OUT_PERCPU_FIRST_CHUNK],
             kt_rep_hum(h, o->part[KMEM_OUT_PERCPU_FIRST_CHUNK]),
             "kernel log \"percpu: Embedded N pages/cpu\" x used units");
+    fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "swiotlb", o->part[KMEM_OUT_SWIOTLB],
+            kt_rep_hum(h, o->part[KMEM_OUT_SWIOTLB]),
+            n->boot.swiotlb_torn_down ? "kernel log: swiotlb pool torn down (given back)"
+                                      : "kernel log \"software IO TLB: mapped [mem A-B]\"");
     if (o->known) {
         fprintf(r->f, "  %-20s %15" PRId64 " %8s  %s\n", "unexplained", o->unexplained_signed,
                 o->unexplained_signed >= 0 ? kt_rep_hum(h, (uint64_t)o->unexplained_signed) : "<0",

@@ -166,6 +166,13 @@ struct kmem_bootlog {
      */
     uint64_t percpu_units;        /* units listed (0: no such lines) */
     uint64_t percpu_units_unused; /* of which "-" */
+    /*
+     * swiotlb's default pool, from memblock (outside MemTotal): "software IO
+     * TLB: mapped [mem A-B] (64MB)"; 0 again after "tearing down default
+     * memory pool" (given back to the page allocator).
+     */
+    bool swiotlb_seen, swiotlb_torn_down;
+    uint64_t swiotlb_bytes;
     uint64_t possible_cpus;       /* sys/devices/system/cpu/possible (0: unknown) */
 };
 

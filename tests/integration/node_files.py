@@ -85,6 +85,9 @@ hash_lines = 0
 freed = None
 pcpu_pages = None
 units = unused = 0
+swiotlb = None
+# 6.17+: "futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, linear)."
+FUTEX = re.compile(r"futex hash table entries: \d+ \((\d+) bytes on (\d+) NUMA nodes?, total \d+ KiB, (linear|vmalloc)\)")
 log = read("dev/kmsg")
 for line in (log or "").splitlines():
     h = HASH.search(line)
@@ -93,6 +96,18 @@ for line in (log or "").splitlines():
         name, typ, b = h.group(1).strip(), h.group(5), int(h.group(4))
         home = "vmalloc" if typ == "vmalloc" else ("boot" if name in EARLY else "pages")
         hash_bytes[home] += b
+        continue
+    fx = FUTEX.search(line)
+    if fx:
+        hash_lines += 1
+        hash_bytes["vmalloc" if fx.group(3) == "vmalloc" else "pages"] += int(fx.group(1)) * int(fx.group(2))
+        continue
+    t = re.search(r"software IO TLB: mapped \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] \(\d+MB\)", line)
+    if t:
+        swiotlb = int(t.group(2), 16) - int(t.group(1), 16)
+        continue
+    if "software IO TLB: tearing down default memory pool" in line:
+        swiotlb = 0
         continue
     f = re.search(r"Freeing (?:unused kernel.*|SMP alternatives|unused decrypted) memory: (\d+)K$", line)
     if f:
@@ -128,6 +143,7 @@ eq("possible CPUs", cpus, bl["possible_cpus"])
 if log is not None:
     eq("boot log: pcpu-alloc units", units or None, bl["percpu_units"])
     eq("boot log: pcpu-alloc unused units", unused if units else None, bl["percpu_units_unused"])
+    eq("boot log: swiotlb pool = end - start of 'software IO TLB: mapped'", swiotlb, bl["swiotlb_bytes"])
 nunits, used = (units, units - unused) if units else (cpus or 0, cpus or 0)
 eq("per-CPU units (pcpu-alloc lines, else possible CPUs)", nunits, node["percpu_units"])
 first = kept = 0
@@ -304,6 +320,7 @@ if det["status"]["ok"]:
         eq("outside: kernel image (span - freed, or the named ranges)", img, parts["kernel_image"])
         eq("outside: boot hash tables = kernel log tables made before MemTotal", hash_bytes["boot"] if log is not None else 0, parts["boot_hash_tables"])
         eq("outside: per-CPU first chunk (used units)", kept, parts["percpu_first_chunk"])
+        eq("outside: swiotlb = kernel log pool", swiotlb or 0, parts["swiotlb"])
         eq("outside: the parts and the raw rest add up to the total",
            o["total_bytes"], sum(v for kk, v in parts.items() if kk != "unexplained") + o["unexplained_raw_bytes"])
         eq("outside: unexplained_total = unaccounted + unexplained", kinds["unaccounted"] + parts["unexplained"], o["unexplained_total_bytes"])

@@ -135,6 +135,9 @@ hb = {"boot": 0, "pages": 0, "vmalloc": 0}
 for m in re.finditer(r"\] (.+?) hash table entries: \d+ \(order:? \d+, (\d+) bytes(?:, (linear|vmalloc))?", log):
     home = "vmalloc" if m.group(3) == "vmalloc" else ("boot" if m.group(1) in EARLY else "pages")
     hb[home] += int(m.group(2))
+# 6.17+: "futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, linear)."
+for m in re.finditer(r"\] futex hash table entries: \d+ \((\d+) bytes on (\d+) NUMA nodes?, total \d+ KiB, (linear|vmalloc)\)", log):
+    hb["vmalloc" if m.group(3) == "vmalloc" else "pages"] += int(m.group(1)) * int(m.group(2))
 if sum(hb.values()):
     check("kernel log hash tables (dmesg) by home", hb, n["boot_log"]["hash_bytes"])
     check("hash_tables kind = dmesg tables from the page allocator", hb["pages"], n["kinds"]["hash_tables"])

@@ -115,6 +115,9 @@ def main():
     for m in re.finditer(r"\] (.+?) hash table entries: \d+ \(order:? \d+, (\d+) bytes(?:, (linear|vmalloc))?", log):
         home = "vmalloc" if m.group(3) == "vmalloc" else ("boot" if m.group(1) in EARLY else "pages")
         hb[home] += int(m.group(2))
+    # 6.17+: "futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, linear)."
+    for m in re.finditer(r"\] futex hash table entries: \d+ \((\d+) bytes on (\d+) NUMA nodes?, total \d+ KiB, (linear|vmalloc)\)", log):
+        hb["vmalloc" if m.group(3) == "vmalloc" else "pages"] += int(m.group(1)) * int(m.group(2))
     check("kernel log read in the guest", True, n["boot_log"]["available"])
     check("hash tables by home = dmesg", hb, n["boot_log"]["hash_bytes"])
     check("hash_tables kind = dmesg tables from the page allocator", hb["pages"],
