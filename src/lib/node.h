@@ -173,7 +173,7 @@ struct kmem_bootlog {
      */
     bool swiotlb_seen, swiotlb_torn_down;
     uint64_t swiotlb_bytes;
-    uint64_t possible_cpus;       /* sys/devices/system/cpu/possible (0: unknown) */
+    uint64_t possible_cpus; /* sys/devices/system/cpu/possible (0: unknown) */
 };
 
 /* zram devices: /sys/block/zram<N>/mm_stat, bytes. */

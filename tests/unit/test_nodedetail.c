@@ -683,7 +683,8 @@ static void test_tree(void **state)
     assert_int_equal(n->kind[KMEM_NODE_BOUNCE], 100 * KB);
     assert_int_equal(n->kind[KMEM_NODE_WRITEBACK_TMP], 50 * KB);
     assert_int_equal(n->isolated_bytes, 25 * ps);
-    /* the kernel log: hash tables (futex 32768 bytes on 1 node included), first chunk 53 pages x 2 CPUs */
+    /* the kernel log: hash tables (futex 32768 bytes on 1 node included), first chunk 53 pages x 2
+     * CPUs */
     assert_int_equal(n->boot.err, 0);
     assert_int_equal(n->kind[KMEM_NODE_HASH_TABLES], (524288 + 32768 + 4096 + 2097152));
     assert_int_equal(n->boot.possible_cpus, 2);
