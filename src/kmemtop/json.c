@@ -472,6 +472,15 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
         kmem_jw_u64(w, "possible_cpus", cgs->possible_cpus);
     else
         kmem_jw_null(w, "possible_cpus");
+    if (cgs->kernel_release) {
+        char rel[32];
+
+        snprintf(rel, sizeof(rel), "%u.%u", cgs->kernel_release / 1000, cgs->kernel_release % 1000);
+        kmem_jw_str(w, "kernel_release", rel);
+    } else {
+        kmem_jw_null(w, "kernel_release");
+    }
+    kmem_jw_bool(w, "pagetables_unreported", cgs->pagetables_unreported);
     if (cgs->n) {
         idx = malloc(cgs->n * sizeof(*idx));
         if (idx)
@@ -499,6 +508,7 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
                 kmem_jw_u64(w, kmem_cg_kind_name[k], cg->comp[k]);
         kmem_jw_obj_end(w);
         kmem_jw_u64(w, "components_excess_bytes", cg->comp_excess);
+        kmem_jw_bool(w, "pagetables_unreported", cg->pagetables_unreported);
         if (cg->has_sock)
             kmem_jw_u64(w, "sock_bytes", cg->sock);
         else

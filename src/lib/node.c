@@ -231,42 +231,13 @@ static struct vmalloc_stacks vmallocinfo_stacks(const char *buf, size_t len)
     return st;
 }
 
-/* Kernel release of the root's kernel into @out; false if unknown. */
-static bool root_release(struct kmem_io *io, char *out, size_t outlen)
-{
-    const char *p, *end, *tok = NULL;
-    size_t len = 0;
-
-    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "sys/kernel/osrelease", &io->buf) == 0) {
-        p = io->buf.data;
-        end = p + io->buf.len;
-        kmem_next_token(&p, end, &tok, &len);
-    } else if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "version", &io->buf) == 0) {
-        /* "Linux version 6.18.44-foo (builder@host) ..." */
-        p = io->buf.data;
-        end = p + io->buf.len;
-        for (int i = 0; i < 3; i++) {
-            if (!kmem_next_token(&p, end, &tok, &len))
-                return false;
-        }
-    }
-    if (!tok || len == 0 || len >= outlen)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (tok[i] == '/' || tok[i] == '\0' || (i == 0 && tok[i] == '.'))
-            return false;
-    memcpy(out, tok, len);
-    out[len] = '\0';
-    return true;
-}
-
 /* 1 if CONFIG_VMAP_STACK=y in the root's boot/config-<release>, 0 if not, -1 unknown. */
 static int config_vmap_stack(struct kmem_io *io)
 {
     char rel[128], path[160];
     const char *p, *end;
 
-    if (!root_release(io, rel, sizeof(rel)))
+    if (!kmem_root_release(io, rel, sizeof(rel)))
         return -1;
     snprintf(path, sizeof(path), "boot/config-%s", rel);
     if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_ROOT), path, &io->buf) != 0)
@@ -296,25 +267,6 @@ static bool arch_default_vmap_stack(void)
 #else
     return false;
 #endif
-}
-
-/* The "major.minor" of the root's kernel, as major * 1000 + minor; 0 if unknown. */
-static unsigned release_number(struct kmem_io *io)
-{
-    char rel[128];
-    const char *p = rel;
-    uint64_t major, minor;
-
-    if (!root_release(io, rel, sizeof(rel)))
-        return 0;
-    major = minor = 0; /* "6.18.44-foo" */
-    while (*p >= '0' && *p <= '9' && major < 100000)
-        major = major * 10 + (uint64_t)(*p++ - '0');
-    if (*p++ != '.')
-        return 0;
-    while (*p >= '0' && *p <= '9' && minor < 1000)
-        minor = minor * 10 + (uint64_t)(*p++ - '0');
-    return major < 100000 && minor < 1000 ? (unsigned)(major * 1000 + minor) : 0;
 }
 
 /* sys/kernel/slab/<cache> exists (a directory or a link to a merged one). */
@@ -389,7 +341,7 @@ static void detect_stacks(struct kmem_io *io, struct kmem_node *node, const stru
         node->scs_in_slab = false;
         node->scs_source = KMEM_VMAP_STACK_VMALLOCINFO;
     } else {
-        unsigned rel = release_number(io);
+        unsigned rel = kmem_root_release_number(io);
 
         node->scs_in_slab = rel >= 5008 && rel < 5014;
         node->scs_source = rel ? KMEM_VMAP_STACK_RELEASE : KMEM_VMAP_STACK_ARCH;
