@@ -53,6 +53,26 @@ static const char *const kind_help[KMEM_NODE_KIND_COUNT] = {
 };
 static_assert(sizeof(kind_help) / sizeof(kind_help[0]) == KMEM_NODE_KIND_COUNT, "kind_help");
 
+/* What a kind means on the root's kernel, where that differs (docs/node.md, per version). */
+static const char *kind_note(const struct kmem_node *n, int k)
+{
+    if (n->release < 6018)
+        return "";
+    switch (k) {
+    case KMEM_NODE_PAGETABLES:
+        return "; on this kernel (6.18+) PageTables also counts the kernel's own page tables "
+               "(vmalloc and ioremap mappings)";
+    case KMEM_NODE_BOUNCE:
+        return "; always 0 on this kernel (6.18+ prints a constant 0: block bounce buffers "
+               "are gone)";
+    case KMEM_NODE_WRITEBACK_TMP:
+        return "; always 0 on this kernel (6.18+ prints a constant 0: FUSE no longer makes "
+               "temporary pages)";
+    default:
+        return "";
+    }
+}
+
 const char *kt_rep_hum(char *buf, uint64_t v)
 {
     return kt_human(buf, H, (double)v);
@@ -214,7 +234,7 @@ static void kinds(struct rep *r)
         char first[64], text[512];
 
         snprintf(first, sizeof(first), "  %s: ", kmem_node_kind_name[k]);
-        snprintf(text, sizeof(text), "%s.", kind_help[k]);
+        snprintf(text, sizeof(text), "%s%s.", kind_help[k], kind_note(n, k));
         kt_rep_wrap(r->f, first, 6, text);
     }
     {

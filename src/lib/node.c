@@ -444,6 +444,7 @@ int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem
     node->vmap_stack = node->vmap_stack_detected && !node->stack_in_slab &&
                        node->mi.v[KMEM_MI_VMALLOCUSED] >= node->mi.v[KMEM_MI_KERNELSTACK];
     read_boot_facts(io, node, prev);
+    node->release = kmem_root_release_number(io);
     kmem_read_zram(io, &node->zram);
     kmem_read_sockstat(io, &node->sock, kmem_page_size());
     kmem_node_compute(node, kmem_page_size());

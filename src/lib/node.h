@@ -252,6 +252,8 @@ struct kmem_node {
     uint64_t percpu_first_chunk_kept_bytes;
     struct kmem_zram zram;
     struct kmem_sockstat sock;
+    /* The root's kernel, major * 1000 + minor (6.18 -> 6018); 0 unknown. */
+    unsigned release;
 };
 
 /*
