@@ -1,0 +1,35 @@
+#!/bin/sh
+# Hardening, second pass (issue 24): flags that fail open, login starvation,
+# probes behind a collection, --once's exit status, capture safety, terminal
+# controls, names that differ in invalid UTF-8, trees that cannot be named,
+# the exposition's size, slow connections. Hostile trees are built here in a
+# temporary directory; servers listen on loopback only.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
+K="$B/kmemtop"
+T=$(tmpdir)
+trap 'stop_all; rm -rf "$T"' EXIT INT TERM
+R="--root $SHARED_FIXTURE"
+
+# --- 3. A flag missing its value never swallows the next flag.
+printf 'basic_auth_users:\n  u: x\n' >"$T/web.yml"
+for args in "--collector.slabinfo.exclude --web.config.file=$T/web.yml" \
+    "--collector.slabinfo.exclude --run-as=nobody" \
+    "--web.listen-address --web.config.file $T/web.yml" \
+    "--log.level --once"; do
+    # shellcheck disable=SC2086
+    st=$(timeout 5 "$E" $R --once $args 2>"$T/err" >/dev/null; echo $?)
+    check "exporter refuses '$args' (exit $st: $(head -c 120 "$T/err"))" \
+        sh -c "[ $st -eq 2 ] && grep -q 'needs a value' '$T/err'"
+done
+# --flag=--value is still a value (here a regexp that matches nothing).
+"$E" $R --once --collector.slabinfo.exclude=--x >"$T/out" 2>"$T/err"
+check_eq "exporter takes --collector.slabinfo.exclude=--x" 0 $?
+for args in "--record --quiet" "--replay --at" "--html --once" "--diff --json" \
+    "-d --once" "--root --once" "--at --replay"; do
+    # shellcheck disable=SC2086
+    st=$(timeout 5 "$K" $args x y 2>"$T/err" >/dev/null; echo $?)
+    check "kmemtop refuses '$args' (exit $st: $(head -c 120 "$T/err"))" \
+        sh -c "[ $st -ne 0 ] && grep -q 'needs a value' '$T/err'"
+done
+[ -d ./--quiet ] && not_ok "kmemtop created a directory named --quiet"
