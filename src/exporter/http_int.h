@@ -25,6 +25,8 @@ struct conn {
     bool reading;             /* in that list */
     enum { AUTH_NONE, AUTH_PENDING, AUTH_DONE } auth;
     bool auth_ok;
+    bool auth_evicted; /* AUTH_DONE without a check: its queue slot went to a
+                          fresher address (answered 429) */
 };
 
 /* A password check waiting for the verifier thread. */
@@ -48,7 +50,7 @@ struct kx_http {
     /* Addresses whose last password check failed, most recent kept: their
      * checks wait behind those of other addresses, so that a flood from a
      * few addresses delays a new login by one check at most. */
-    struct conn failed[64];
+    struct conn failed[256];
     unsigned nfailed_next;
     unsigned long expired, auth_refused;
     struct kx_http_opts o;

@@ -33,3 +33,14 @@ for args in "--record --quiet" "--replay --at" "--html --once" "--diff --json" \
         sh -c "[ $st -ne 0 ] && grep -q 'needs a value' '$T/err'"
 done
 [ -d ./--quiet ] && not_ok "kmemtop created a directory named --quiet"
+
+# --- 2. Wrong passwords from 24 addresses never keep a fresh login out.
+PY="$(dirname "$0")/hardening2.py"
+H1=$(htpasswd -nbBC 10 prometheus 's3cret!' | cut -d: -f2- | tr -d '\n')
+printf 'basic_auth_users:\n  prometheus: %s\n' "$H1" >"$T/auth.yml"
+P=$(free_port)
+spawn "$T/auth.log" "$E" --web.listen-address "127.0.0.1:$P" $R --web.config.file "$T/auth.yml"
+check "authenticated exporter answers" wait_url "http://127.0.0.1:$P/-/healthy"
+timeout 120 python3 "$PY" starve "$P" prometheus 's3cret!'
+check "login starvation client finished" test $? -eq 0
+stop_all
