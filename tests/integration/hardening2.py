@@ -116,10 +116,54 @@ def slow(port):
         s.close()
 
 
+def probe(port):
+    """Four scrapes (each a long collection) are sent first; probes follow,
+    one at a time, until a scrape's answer begins. At least one probe must be
+    answered 200 before that: probes do not wait behind collections."""
+    import select
+    scr = []
+    for i in range(4):
+        s = conn(port, "127.0.0.%d" % (40 + i), 120)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        scr.append(s)
+    before = 0
+    statuses = []
+    deadline = time.monotonic() + 120  # a hang bound
+    while time.monotonic() < deadline:
+        r, _, _ = select.select(scr, [], [], 0)
+        if r:
+            break
+        st, _ = probe_once(port)
+        statuses.append(st)
+        r, _, _ = select.select(scr, [], [], 0)
+        if r:
+            break  # answered, but maybe after a scrape: not counted
+        before += st == 200
+    codes = []
+    for s in scr:
+        data = b""
+        while time.monotonic() < deadline:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            data += b
+        s.close()
+        codes.append(data[:12])
+    ok(before >= 1, "%d probes answered 200 while 4 scrapes were being collected (probe answers %s)"
+       % (before, statuses[:10]))
+    ok(all(c.startswith(b"HTTP/1.1 200") for c in codes), "the 4 scrapes answered 200 (%s)" % codes)
+
+
+def probe_once(port):
+    return request(port, "127.0.0.44", b"", 120, b"/-/healthy")
+
+
 if __name__ == "__main__":
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "starve":
         starve(port, sys.argv[3], sys.argv[4])
+    elif mode == "probe":
+        probe(port)
     elif mode == "slow":
         slow(port)
     sys.exit(1 if failed else 0)

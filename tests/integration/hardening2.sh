@@ -44,3 +44,15 @@ check "authenticated exporter answers" wait_url "http://127.0.0.1:$P/-/healthy"
 timeout 120 python3 "$PY" starve "$P" prometheus 's3cret!'
 check "login starvation client finished" test $? -eq 0
 stop_all
+
+# --- 11. Probes answer while collections run (a tree of 10 000 cgroups makes
+# each collection long; four scrapes are sent before the probes).
+TREE="$(dirname "$0")/hostile_tree.py"
+V2="$FIXTURES/v2-systemd-containerd"
+python3 "$TREE" "$V2" "$T/wide" wide 10000
+P=$(free_port)
+spawn "$T/probe.log" "$E" --web.listen-address "127.0.0.1:$P" --root "$T/wide" --collect.min-interval=0
+check "exporter on 10 000 cgroups answers" wait_url "http://127.0.0.1:$P/-/ready" 60
+timeout 200 python3 "$PY" probe "$P"
+check "probe client finished" test $? -eq 0
+stop_all
