@@ -56,3 +56,18 @@ check "exporter on 10 000 cgroups answers" wait_url "http://127.0.0.1:$P/-/ready
 timeout 200 python3 "$PY" probe "$P"
 check "probe client finished" test $? -eq 0
 stop_all
+
+# --- 12. --once: exit 1 exactly when some kmem_collector_success is 0, and
+# the exposition is written all the same.
+once_case() { # NAME ROOT WANT-STATUS
+    "$E" --once --root "$2" >"$T/once.txt" 2>"$T/once.err"
+    st=$?
+    zero=$(grep -c '^kmem_collector_success{.*} 0$' "$T/once.txt")
+    check "--once $1: exit $st (want $3), $zero collectors at success 0, families written" \
+        sh -c "[ $st -eq $3 ] && [ \$(( $zero > 0 )) -eq $3 ] && grep -q '^kmem_exporter_build_info' '$T/once.txt'"
+}
+once_case "clean fixture" "$V2" 0
+cp -a "$V2" "$T/noslab" && rm "$T/noslab/proc/slabinfo"
+once_case "without slabinfo" "$T/noslab" 1
+cp -a "$V2" "$T/badcg" && echo "kernel abc" >"$T/badcg/sys/fs/cgroup/system.slice/memory.stat"
+once_case "with an unreadable cgroup (skipped on errors)" "$T/badcg" 1
