@@ -316,6 +316,16 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "d:s:ohV", longopts, NULL)) != -1) {
         if (o->slabtop_mode && c > OPT_ROOT)
             usage(o, stderr); /* slabtop knows only --root beyond procps */
+        /* A flag missing its value must not swallow the next flag: "--record
+         * --quiet" would record into a directory named --quiet. A value that
+         * begins with "--" is taken only as --flag=value. */
+        if (optarg && optind > 0 && optarg == argv[optind - 1] && !strncmp(optarg, "--", 2)) {
+            fprintf(stderr, "%s: option '%s' needs a value, got the flag '%s' (write %s=%s if "
+                            "that is the value)\n",
+                    o->prog, optind > 1 ? argv[optind - 2] : "?", optarg,
+                    optind > 1 ? argv[optind - 2] : "?", optarg);
+            exit(EXIT_FAILURE);
+        }
         switch (c) {
         case 'd':
             /* procps refuses -d with -o; kmemtop takes two samples that far apart */
