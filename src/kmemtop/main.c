@@ -145,8 +145,11 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
 
     if (o->report && o->json)
         die(o, "--report and --json are two outputs: choose one");
-    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0))
-        die(o, "--html FILE is an output of its own: without --report, --json, -o or --alloc");
+    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0 || o->view_given))
+        die(o, "--html FILE is an output of its own: without --report, --json, -o, --cgroups, "
+               "--node or --alloc");
+    if (o->html && (o->delay_given || sort_arg))
+        die(o, "--html FILE shows one snapshot, all of it: -d and -s do not apply");
     if (o->force && !o->capture)
         die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
     if (o->delay_given && o->report)

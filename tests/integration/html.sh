@@ -14,11 +14,21 @@ trap 'rm -rf "$T"' EXIT INT TERM
 
 if [ ! -x "$K" ]; then
     not_ok "kmemtop is built at $K"
-    finish
+    if "$K" --html "$T/x.html" -d 2 >/dev/null 2>"$T/e3"; then
+    not_ok "--html with -d is refused"
+else
+    check "--html with -d is refused with a reason" grep -q -- "-d and -s do not apply" "$T/e3"
+fi
+finish
 fi
 if ! command -v chromium >/dev/null; then
     not_ok "chromium is installed (scripts/deps.sh TEST_PKGS)"
-    finish
+    if "$K" --html "$T/x.html" -d 2 >/dev/null 2>"$T/e3"; then
+    not_ok "--html with -d is refused"
+else
+    check "--html with -d is refused with a reason" grep -q -- "-d and -s do not apply" "$T/e3"
+fi
+finish
 fi
 
 # page NAME ROOT [CHECK OPTIONS...]: --html and --json of ROOT, then the checks.
@@ -95,5 +105,10 @@ if "$K" --html "$T/x.html" --json >/dev/null 2>"$T/e2"; then
     not_ok "--html with --json is refused"
 else
     check "--html with --json is refused with a reason" grep -q -- "--html" "$T/e2"
+fi
+if "$K" --html "$T/x.html" -d 2 >/dev/null 2>"$T/e3"; then
+    not_ok "--html with -d is refused"
+else
+    check "--html with -d is refused with a reason" grep -q -- "-d and -s do not apply" "$T/e3"
 fi
 finish
