@@ -513,6 +513,8 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
 {
     struct kmem_capture_meta meta;
     struct kt_html_info info = {.root = o->root};
+    struct kt_hseries series = {0};
+    char sample[4200];
     const struct kmem_snapshot *snap;
     size_t len = strlen(o->html) + 16;
     char *tmp = malloc(len);
@@ -528,7 +530,25 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
     if ((o->capture && kmem_ctx_capture_written(ctx, &meta) == 0) ||
         kmem_ctx_capture_meta(ctx, &meta) == 0)
         info.capture = &meta;
-    /* TODO(owners): info.owners = the snapshot's owner snapshot once kmem_snapshot carries it. */
+    if (kt_part_ok(snap, KMEM_PART_OWNERS))
+        info.owners = &snap->owners.o;
+    if (o->replay) {
+        /* The treemaps show the sample --replay opened (a capture written out for it). */
+        char e[512];
+
+        info.root = NULL;
+        snprintf(sample, sizeof(sample), "%s at %s", o->replay,
+                 o->at && *o->at ? o->at : "its newest sample");
+        info.sample = sample;
+        info.series = &series;
+        info.series_source = o->replay;
+        if (kt_html_series(o->replay, o->at, o->window, &series, e, sizeof(e))) {
+            fprintf(stderr, "%s: %s\n", o->prog, e);
+            kt_hseries_free(&series);
+            free(tmp);
+            return EXIT_FAILURE;
+        }
+    }
     snprintf(tmp, len, "%s.XXXXXX", o->html);
     fd = mkstemp(tmp);
     if (fd < 0 || fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
@@ -541,6 +561,7 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
         return EXIT_FAILURE;
     }
     err = kt_html(f, snap, &info);
+    kt_hseries_free(&series);
     if (fclose(f) != 0 && !err)
         err = -(errno ? errno : EIO);
     if (!err && rename(tmp, o->html) != 0)
