@@ -23,8 +23,8 @@ struct kt_opts {
     enum kt_view view;
     bool view_given; /* --cgroups or --node */
     bool report, json;
+    bool by_cache; /* --by-cache: with --cgroups -o, slab bytes per cgroup and cache */
     const char *html; /* --html FILE (html.c) */
-    bool by_cache;    /* --by-cache: with --cgroups -o, slab bytes per cgroup and cache */
     const char *capture;
     bool force;    /* --force: --capture may replace an earlier capture */
     char *command; /* the command line, for the capture's metadata */

@@ -15,9 +15,9 @@
 
 #include "kmemtop.h"
 #include "allocview.h"
-#include "html.h"
 #include "kmemrec.h"
 #include "record.h"
+#include "html.h"
 
 #define DEFAULT_DELAY        3
 #define DEFAULT_RECORD_DELAY 10
@@ -37,7 +37,6 @@ enum {
     OPT_ALLOC_COUNTS,
     OPT_ALLOC_KEYS,
     OPT_ALLOC_OBJECTS,
-    OPT_HTML,
     OPT_BY_CACHE,
     OPT_RECORD,
     OPT_REPLAY,
@@ -51,6 +50,7 @@ enum {
     OPT_RECORD_TIME,
     OPT_QUIET,
     OPT_WINDOW,
+    OPT_HTML,
 };
 
 static void usage_slabtop(FILE *out, const char *prog)
@@ -164,11 +164,6 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
 
     if (o->report && o->json)
         die(o, "--report and --json are two outputs: choose one");
-    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0 || o->view_given))
-        die(o, "--html FILE is an output of its own: without --report, --json, -o, --cgroups, "
-               "--node or --alloc");
-    if (o->html && (o->delay_given || sort_arg))
-        die(o, "--html FILE shows one snapshot, all of it: -d and -s do not apply");
     if (o->by_cache && (!cg_table || !(o->once || o->json) || o->report))
         die(o, "--by-cache goes with --cgroups -o (a table) or --cgroups --json");
     if (o->by_cache && sort_arg)
@@ -176,6 +171,11 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
                "apply");
     if (o->by_cache && o->delay_given && !o->json)
         die(o, "--by-cache shows one owner snapshot: -d does not apply");
+    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0 || o->view_given))
+        die(o, "--html FILE is an output of its own: without --report, --json, -o, --cgroups, "
+               "--node or --alloc");
+    if (o->html && (o->delay_given || sort_arg))
+        die(o, "--html FILE shows one snapshot, all of it: -d and -s do not apply");
     if (o->force && !o->capture)
         die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
     if (o->delay_given && o->report)

@@ -559,8 +559,12 @@ again:
         return cg_root_error(&w, err, w.bad_file);
     }
     cgs->n = 1;
-    if (w.live && fstat(hfd, &rsb) == 0)
-        root->ino = rsb.st_ino;
+    if (w.live) {
+        struct stat isb;
+
+        if (fstat(hfd, &isb) == 0)
+            root->ino = isb.st_ino;
+    }
     if (reuse && w.v2 && w.descendants != r->known.descendants)
         reuse = false;
     if (reuse) {
