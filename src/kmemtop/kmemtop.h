@@ -23,7 +23,7 @@ struct kt_opts {
     enum kt_view view;
     bool view_given; /* --cgroups or --node */
     bool report, json;
-    bool by_cache; /* --by-cache: with --cgroups -o, slab bytes per cgroup and cache */
+    bool by_cache;    /* --by-cache: with --cgroups -o, slab bytes per cgroup and cache */
     const char *html; /* --html FILE (html.c) */
     const char *capture;
     bool force;    /* --force: --capture may replace an earlier capture */

@@ -355,13 +355,12 @@ void kt_json_owners(struct kmem_jw *w, const struct kmem_snapshot *snap)
         return;
     }
     kmem_jw_str(w, "source", os->from_file ? "file" : "walk");
-    kmem_jw_key(w, "taken");
-    fprintf(w->f, "%lld.%09ld", (long long)os->o.taken.tv_sec, (long)os->o.taken.tv_nsec);
+    /* kmem's JSON holds integers only (docs/json-schema.md). */
+    kmem_jw_u64(w, "taken", os->o.taken.tv_sec > 0 ? (uint64_t)os->o.taken.tv_sec : 0);
     kmem_jw_bool(w, "reused", os->reused);
-    kmem_jw_key(w, "age_seconds");
-    fprintf(w->f, "%.3f", os->reused ? os->age : 0.0);
-    kmem_jw_key(w, "cpu_seconds");
-    fprintf(w->f, "%.6f", os->o.cpu_seconds);
+    kmem_jw_u64(w, "age_seconds", os->reused && os->age > 0 ? (uint64_t)(os->age + 0.5) : 0);
+    kmem_jw_u64(w, "cpu_microseconds",
+                os->o.cpu_seconds > 0 ? (uint64_t)(os->o.cpu_seconds * 1e6 + 0.5) : 0);
     kmem_jw_u64(w, "pages", os->o.pages);
     kmem_jw_u64(w, "slabs", os->o.slabs);
     kmem_jw_u64(w, "objects_charged", os->o.objects_charged);

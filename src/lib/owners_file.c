@@ -388,21 +388,21 @@ int kmem_owners_format(const struct kmem_owners *o, struct kmem_buf *b)
     int err;
 
     b->len = 0;
-    err = kmem_buf_printf(b,
-               "kmem-owners 1\ntaken %lld.%09ld\ncpu_seconds %.6f\npages %llu\nslabs %llu\n"
-               "objects_charged %llu\nobjects_uncharged %llu\nrows %zu\n",
-               (long long)o->taken.tv_sec, (long)o->taken.tv_nsec,
-               o->cpu_seconds >= 0 && isfinite(o->cpu_seconds) ? o->cpu_seconds : 0.0,
-               (unsigned long long)o->pages, (unsigned long long)o->slabs,
-               (unsigned long long)o->objects_charged, (unsigned long long)o->objects_uncharged,
-               o->nrows);
+    err = kmem_buf_printf(
+        b,
+        "kmem-owners 1\ntaken %lld.%09ld\ncpu_seconds %.6f\npages %llu\nslabs %llu\n"
+        "objects_charged %llu\nobjects_uncharged %llu\nrows %zu\n",
+        (long long)o->taken.tv_sec, (long)o->taken.tv_nsec,
+        o->cpu_seconds >= 0 && isfinite(o->cpu_seconds) ? o->cpu_seconds : 0.0,
+        (unsigned long long)o->pages, (unsigned long long)o->slabs,
+        (unsigned long long)o->objects_charged, (unsigned long long)o->objects_uncharged, o->nrows);
     for (size_t i = 0; !err && i < o->nrows; i++) {
         const struct kmem_owner_row *r = &o->rows[i];
         /* A name the writer made for an unknown id is not a path: left empty. */
         const char *path = r->cgroup_id && r->cgroup && r->cgroup[0] == '/' ? r->cgroup : "";
 
         err = kmem_buf_printf(b, "%llu\t%llu\t%llu\t", (unsigned long long)r->cgroup_id,
-                   (unsigned long long)r->objects, (unsigned long long)r->bytes);
+                              (unsigned long long)r->objects, (unsigned long long)r->bytes);
         if (!err)
             err = put_escaped(b, r->cache);
         if (!err)

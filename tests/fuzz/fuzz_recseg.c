@@ -40,8 +40,8 @@ static void check_blob(const char *blob, size_t len)
     free(out.data);
 }
 
-static size_t inflate(ZSTD_DCtx *d, const uint8_t *src, size_t len, const char *prefix,
-                      size_t plen, char *out)
+static size_t inflate(ZSTD_DCtx *d, const uint8_t *src, size_t len, const char *prefix, size_t plen,
+                      char *out)
 {
     size_t n;
 

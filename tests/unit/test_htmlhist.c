@@ -72,9 +72,8 @@ static void test_series(void **state)
             if (strcmp(snap->slab.v[i].name, "dentry") == 0)
                 dentry[s] = kmem_slab_bytes(&snap->slab.v[i], kmem_page_size());
         cg[s] = snap->cgroups.n ? snap->cgroups.v[0].kernel : 0;
-        assert_int_equal(kt_hseries_add(&h, snap, 1700000000000000000ull + s * 60000000000ull,
-                                        s == 2),
-                         0);
+        assert_int_equal(
+            kt_hseries_add(&h, snap, 1700000000000000000ull + s * 60000000000ull, s == 2), 0);
         if (s == 3 && getenv("KMEM_HTMLHIST_PAGE")) {
             /* For a look in a browser: the whole page with this series. */
             struct kt_html_info info = {.series = &h, .series_source = "test", .sample = "last"};
@@ -88,8 +87,7 @@ static void test_series(void **state)
     }
     assert_int_equal(h.n, 4);
     for (size_t s = 0; s < 4; s++) {
-        assert_int_equal(h.kind[s * KMEM_NODE_KIND_COUNT + KMEM_NODE_SLAB_RECLAIMABLE],
-                         kernel[s]);
+        assert_int_equal(h.kind[s * KMEM_NODE_KIND_COUNT + KMEM_NODE_SLAB_RECLAIMABLE], kernel[s]);
         assert_int_equal(find(&h, "cache:dentry")->v[s], dentry[s]);
         assert_int_equal(find(&h, "cg:/")->v[s], cg[s]);
         compared += 3;
