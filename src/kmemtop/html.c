@@ -448,7 +448,9 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
                     kmem_add_sat(kmem_add_sat(n->lru_bytes, n->isolated_bytes), n->hugetlb_bytes)));
     }
     for (int p = 0; p < KMEM_PART_COUNT; p++)
-        if ((snap->flags & (1u << p)) && snap->status[p].err) {
+        if ((snap->flags & (1u << p)) && snap->status[p].err &&
+            !(p == KMEM_PART_OWNERS && snap->status[p].err == -ENOENT)) /* said below */
+        {
             fprintf(f, "<p class=\"muted\">%s not shown: ", kmem_part_name[p]);
             kt_html_esc_raw(f, snap->status[p].msg[0] ? snap->status[p].msg
                                                       : strerror(-snap->status[p].err));

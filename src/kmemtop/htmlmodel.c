@@ -452,6 +452,28 @@ static void add_parts(struct kt_hmap *m, const struct kmem_snapshot *snap,
         snprintf(key, sizeof(key), "cgkind:%s:%s", cg->path, kmem_cg_kind_name[k]);
         part[k] = kt_hmap_add(m, i, key, kmem_cg_kind_name[k], cg->comp[k], cg_kind_colour(k));
     }
+    /*
+     * Caches go under the part that counts them (reclaim_account). Without
+     * sys/kernel/slab that is not known: the two slab parts are then rows
+     * of the table only, and one "slab" box holds them (as in the node's tree).
+     */
+    if (owns(own, cg->path) && !split_known(&snap->slab) && part[KMEM_CG_SLAB_RECLAIMABLE] >= 0 &&
+        part[KMEM_CG_SLAB_UNRECLAIMABLE] >= 0) {
+        int r = part[KMEM_CG_SLAB_RECLAIMABLE], u = part[KMEM_CG_SLAB_UNRECLAIMABLE], slab;
+        char key[4200];
+
+        snprintf(key, sizeof(key), "cgslab:%s", cg->path);
+        slab = kt_hmap_add(m, i, key, "slab", kmem_add_sat(m->v[r].bytes, m->v[u].bytes),
+                           KT_HC_SLAB_U);
+        if (slab >= 0) {
+            m->v[r].hidden = m->v[u].hidden = true;
+            m->v[slab].synthetic = true;
+            kt_hmap_note(m, slab,
+                         "Slab, reclaimable and not: sys/kernel/slab was not read, so which "
+                         "cache counts in which is not known.");
+            part[KMEM_CG_SLAB_RECLAIMABLE] = part[KMEM_CG_SLAB_UNRECLAIMABLE] = slab;
+        }
+    }
     /* Without slab parts (v1: all of it is "other"), under other, else the cgroup itself. */
     add_owner_caches(m, snap, own, cg, part[KMEM_CG_SLAB_RECLAIMABLE],
                      part[KMEM_CG_SLAB_UNRECLAIMABLE],

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "html.h"
 #include "htmlhist.h"
@@ -28,7 +29,11 @@ static int add_sample(struct kmem_recording *rec, size_t i, struct kt_hseries *h
     struct kmem_ctx *ctx;
     int e;
 
-    snprintf(dir, sizeof(dir), "%s/kmem-html.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    /* Each sample is a thousand small files written and removed: in memory when possible
+     * (26 times faster than ext4 on a busy 2-core machine: 0.5 s instead of 13 s for 6). */
+    if (!tmp || !*tmp)
+        tmp = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(dir, sizeof(dir), "%s/kmem-html.XXXXXX", tmp);
     e = kmem_recording_materialize(rec, i, dir);
     if (e) {
         snprintf(err, len, "%s", kmem_recording_strerror(rec));

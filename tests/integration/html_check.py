@@ -465,6 +465,18 @@ def compare(dom, doc, memtotal):
                     parts += row_eq("cgkind:%s:%s" % (c["path"], k), v, "part", bad)
         ok(not bad and n == len(cgs["items"]) and n >= 1 and parts >= 1,
            "%d cgroups and %d kernel parts of leaf cgroups equal the JSON's%s" % (n, parts, "; " + "; ".join(bad[:5]) if bad else ""))
+    own = doc.get("owners") or {}
+    if own.get("status", {}).get("ok"):
+        bad = []
+        n = 0
+        paths = {c["path"] for c in cgs.get("items", [])}
+        for c in own.get("cgroups", []):
+            if c.get("removed") or c.get("path") not in paths:
+                continue
+            for k in c["caches"]:
+                n += row_eq("cgcache:%s:%s" % (c["path"], k["cache"]), k["bytes"], "owner cache", bad)
+        ok(not bad and n >= 1,
+           "%d (cgroup, cache) pairs of the owner snapshot equal the JSON's%s" % (n, "; " + "; ".join(bad[:5]) if bad else ""))
     # Every box shows its row's bytes.
     bad = [b.get("data-k") for b in dom.boxes
            if b.get("data-k") in rows and rows[b["data-k"]]["b"] != b.get("data-b")]
