@@ -9,7 +9,9 @@
 
 K="$B/kmemtop"
 CHECK="$TOP/tests/integration/html_check.py"
-T=$(tmpdir)
+# Under the build directory: on a machine shared with other test runs, files
+# under /tmp were seen to disappear in the middle of this test.
+T=$(mktemp -d "$B/html-test.XXXXXX") || T=$(tmpdir)
 trap 'rm -rf "$T"' EXIT INT TERM
 
 if [ ! -x "$K" ]; then
@@ -46,6 +48,45 @@ page() {
 
 page full "$FIXTURES/debian12-linux6.18-full" --noscript --screenshot "$T/full.png"
 page k8s "$FIXTURES/v2-systemd-containerd" --screenshot "$T/k8s.png"
+
+# With an owner snapshot (kmem-owners.txt): the containers' slab parts split into caches.
+page owners "$FIXTURES/owners-v2"
+
+# A recording: three samples of one node, then three of another (synthetic
+# times 10 s apart), so that the kinds, caches and cgroups change. The page
+# of --replay has the growth chart; every sample in it equals --replay --at
+# <its time> --json, and the treemaps equal --json of the sample shown.
+rec="$T/rec"
+"$K" --record "$rec" --root "$FIXTURES/v2-systemd-containerd" --record.count 3 \
+    --record.time 1765000000 -d 10 --quiet
+"$K" --record "$rec" --root "$FIXTURES/debian12-linux6.18-full" --record.count 3 \
+    --record.time 1765000030 -d 10 --quiet
+# replay_page NAME [--at TIME]: the page, the JSON of its sample, the JSON of every sample drawn.
+replay_page() {
+    n=$1
+    shift
+    if ! "$K" --html "$T/$n.html" --replay "$rec" "$@" 2>"$T/$n.err"; then
+        not_ok "kmemtop --html --replay $* exits 0: $(cat "$T/$n.err")"
+        return
+    fi
+    ok "kmemtop --html $n.html --replay DIR $* ($(wc -c <"$T/$n.html") bytes)"
+    "$K" --replay "$rec" "$@" --json >"$T/$n.json"
+    mkdir -p "$T/$n.series"
+    for t in $(grep -o 'data-t="[0-9]*"' "$T/$n.html" | tr -dc '0-9\n'); do
+        "$K" --replay "$rec" --at "$(date -d "@$((t / 1000000000))" '+%Y-%m-%d %H:%M:%S')" \
+            --json >"$T/$n.series/$t.json"
+    done
+    python3 "$CHECK" "$T/$n.html" "$T/$n.json" --series-dir "$T/$n.series" \
+        --screenshot "$T/$n.png" || not_ok "html_check.py passes on $n.html"
+}
+replay_page rec
+check_eq "the growth chart of the whole recording has its 6 samples" 6 \
+    "$(grep -c '<tr data-t=' "$T/rec.html")"
+at=$(date -d @1765000010 '+%Y-%m-%d %H:%M:%S')
+replay_page rec-at --at "$at"
+check_eq "with --at the second sample, the chart ends there (2 samples)" 2 \
+    "$(grep -c '<tr data-t=' "$T/rec-at.html")"
+check "the page says which sample the treemaps show" grep -q "the treemaps show .* at $at" "$T/rec-at.html"
 
 # A node with 200 more cgroups: 50 pods of 3 containers in 5 namespaces, each
 # a copy of a fixture container. The page stays under 2 MiB.
