@@ -433,7 +433,10 @@ static void add_owner_caches(struct kt_hmap *m, const struct kmem_snapshot *snap
         if (parent < 0)
             parent = slab_r >= 0 ? slab_r : slab_u >= 0 ? slab_u : fallback;
         snprintf(key, sizeof(key), "cgcache:%s:%s", cg->path, row->cache);
-        kt_hmap_add(m, parent, key, row->cache, row->bytes, m->v[parent].colour);
+        /* The colour of the slab kind that counts the cache, wherever it sits (v1: "other"). */
+        kt_hmap_add(m, parent, key, row->cache, row->bytes,
+                    s && s->attr.known ? (s->attr.reclaimable ? KT_HC_SLAB_R : KT_HC_SLAB_U)
+                                       : m->v[parent].colour);
     }
 }
 
