@@ -173,6 +173,8 @@ static void css(FILE *f)
           ".chart{display:block;width:100%;height:auto;border:1px solid #333333}\n"
           ".ax{font:11px system-ui,sans-serif;fill:#1a1a1a}\n"
           ".spark{display:block}\n"
+          "table.verdicts td:nth-child(2),table.ooms td:nth-child(2),table.verdicts "
+          "th:nth-child(2),table.ooms th:nth-child(2){text-align:left}\n"
           ".oomsw{border:2px dashed #000000;width:10px;height:10px}\n",
           f);
     for (int d = 1; d <= 9; d++)
