@@ -127,6 +127,13 @@ fi
 sed 's|</body>|<img alt="" src="http://kmem-probe.invalid/x.png"></body>|' "$T/k8s.html" >"$T/probe.html"
 python3 "$CHECK" "$T/probe.html" "$T/k8s.json" --probe-network ||
     not_ok "html_check.py --probe-network sees the request"
+sed 's|</body>|<script>kmemNoSuchFunction();</script></body>|' "$T/k8s.html" >"$T/scripterr.html"
+if python3 "$CHECK" "$T/scripterr.html" "$T/k8s.json" >"$T/scripterr.out" 2>&1; then
+    not_ok "a page with a script error fails the check"
+else
+    check "a page with a script error fails the check (the console's message)" \
+        grep -q '^not ok - no script error.*kmemNoSuchFunction' "$T/scripterr.out"
+fi
 sed 's|\(data-k="cache:dentry" data-b="\)[0-9]*|\1123|' "$T/k8s.html" >"$T/wrong.html"
 if python3 "$CHECK" "$T/wrong.html" "$T/k8s.json" >"$T/wrong.out" 2>&1; then
     not_ok "a page with a wrong figure fails the check"

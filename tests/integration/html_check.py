@@ -103,13 +103,13 @@ def parse(text):
 # ---- static checks -------------------------------------------------------------
 
 NETWORK = [
-    (r"https?:", "an http: or https: URL"),
-    (r"(?<![:/\w])//[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]", "a protocol-relative //host"),
-    (r"\b(?:src|href|action|srcset|poster)\s*=", "an attribute that loads something"),
-    (r"url\(", "a CSS url()"),
-    (r"@import", "a CSS @import"),
-    (r"<(?:link|iframe|object|embed|img|audio|video|source)\b", "an element that loads"),
-    (r"\b(?:fetch|XMLHttpRequest|WebSocket|EventSource|sendBeacon)\b", "a script request"),
+    (r"https?:", "http: or https: URL"),
+    (r"(?<![:/\w])//[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]", "protocol-relative //host"),
+    (r"\b(?:src|href|action|srcset|poster)\s*=", "attribute that loads something"),
+    (r"url\(", "CSS url()"),
+    (r"@import", "CSS @import"),
+    (r"<(?:link|iframe|object|embed|img|audio|video|source)\b", "element that loads"),
+    (r"\b(?:fetch|XMLHttpRequest|WebSocket|EventSource|sendBeacon)\b", "script request"),
 ]
 
 
