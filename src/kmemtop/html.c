@@ -203,9 +203,11 @@ static const char script[] =
     "tip.style.left=x+'px';tip.style.top=y+'px';}\n"
     "function show(b,x,y){tip.textContent=b.getAttribute('data-t');tip.hidden=false;place(x,y);}\n"
     "function hide(){tip.hidden=true;}\n"
-    "function row(b){var k=b.getAttribute('data-k'),rs=document.querySelectorAll('tr[data-k]');\n"
+    "function row(b){var k=b.getAttribute('data-k'),n=b.getAttribute('data-i'),"
+    "s=b.closest('section'),rs=document.querySelectorAll('tr[data-k]');\n"
     " for(var i=0;i<rs.length;i++){rs[i].classList.remove('hl');}\n"
-    " for(i=0;i<rs.length;i++){if(rs[i].getAttribute('data-k')===k){"
+    " for(i=0;i<rs.length;i++){if(n!==null?rs[i].getAttribute('data-i')===n&&"
+    "rs[i].closest('section')===s:rs[i].getAttribute('data-k')===k){"
     "rs[i].closest('details').open=true;"
     "rs[i].classList.add('hl');rs[i].scrollIntoView({block:'center'});return;}}}\n"
     "var maps=document.querySelectorAll('.tm');\n"
@@ -268,7 +270,13 @@ static void hover_text(FILE *f, const struct kt_hmap *m, int i)
     }
 }
 
-static void boxes(FILE *f, const struct kt_hmap *m, double width, double height, int *tints)
+/*
+ * The boxes. @by_index: a box names its table row by index (data-i, in the
+ * same section; cgroup keys are long and a node can have thousands of boxes),
+ * else by key (data-k: the kernel map, whose rows are in the MemTotal table).
+ */
+static void boxes(FILE *f, const struct kt_hmap *m, double width, double height, int *tints,
+                  bool by_index)
 {
     bool first = true;
 
@@ -283,12 +291,18 @@ static void boxes(FILE *f, const struct kt_hmap *m, double width, double height,
             continue;
         hum(h, sizeof(h), n->bytes);
         fprintf(f,
-                "<div class=\"b c%dt%d\" style=\"left:%.3f%%;top:%.3f%%;width:%.3f%%;"
-                "height:%.3f%%\" data-k=\"",
+                "<div class=\"b c%dt%d\" style=\"left:%.2f%%;top:%.2f%%;width:%.2f%%;"
+                "height:%.2f%%\" ",
                 n->colour, tints[i], 100 * n->r.x / width, 100 * n->r.y / height,
                 100 * n->r.w / width, 100 * n->r.h / height);
-        kt_html_esc(f, n->key);
-        fprintf(f, "\" data-b=\"%" PRIu64 "\" tabindex=\"%d\" title=\"", n->bytes, first ? 0 : -1);
+        if (by_index) {
+            fprintf(f, "data-i=\"%d\"", i);
+        } else {
+            fputs("data-k=\"", f);
+            kt_html_esc(f, n->key);
+            fputc('"', f);
+        }
+        fprintf(f, " data-b=\"%" PRIu64 "\" tabindex=\"%d\" title=\"", n->bytes, first ? 0 : -1);
         hover_text(f, m, i);
         fputs("\">", f);
         first = false;
@@ -312,14 +326,42 @@ static void boxes(FILE *f, const struct kt_hmap *m, double width, double height,
     }
 }
 
-static void table_rows(FILE *f, const struct kt_hmap *m, int i)
+/*
+ * A row's key. In the cgroup table, the path of the cgroup above (@cgpath)
+ * is left out of its parts' keys ("cgkind:PATH:vmalloc" is written
+ * "cgkind::vmalloc", "rest:cg:PATH" "rest:cg:"): a node with hundreds of
+ * containers would otherwise repeat every long path ten times. data-p names
+ * the parent row, so the full key can be rebuilt.
+ */
+static void row_key(FILE *f, const char *key, const char *cgpath)
+{
+    size_t pl = cgpath ? strlen(cgpath) : 0, kl = strlen(key);
+    const char *p;
+
+    if (cgpath && strncmp(key, "cg:", 3) != 0) {
+        for (p = strchr(key, ':'); p; p = strchr(p + 1, ':'))
+            if (strncmp(p + 1, cgpath, pl) == 0 && p[1 + pl] == ':') {
+                fprintf(f, "%.*s:", (int)(p - key + 1), key);
+                kt_html_esc(f, p + 2 + pl);
+                return;
+            }
+        if (kl > pl && key[kl - pl - 1] == ':' && strcmp(key + kl - pl, cgpath) == 0) {
+            fprintf(f, "%.*s", (int)(kl - pl), key);
+            return;
+        }
+    }
+    kt_html_esc(f, key);
+}
+
+static void table_rows(FILE *f, const struct kt_hmap *m, int i, const char *cgpath, bool cgtable)
 {
     for (; i >= 0; i = m->v[i].next) {
         const struct kt_hnode *n = &m->v[i];
+        const char *below = cgtable && strncmp(n->key, "cg:", 3) == 0 ? n->key + 3 : cgpath;
         char h[32];
 
-        fputs("<tr data-k=\"", f);
-        kt_html_esc(f, n->key);
+        fprintf(f, "<tr data-i=\"%d\" data-p=\"%d\" data-k=\"", i, n->parent);
+        row_key(f, n->key, cgtable ? cgpath : NULL);
         fprintf(f, "\" data-b=\"%" PRIu64 "\"><td class=\"l%d\">", n->bytes,
                 n->depth > 9 ? 9 : n->depth);
         kt_html_esc(f, n->name);
@@ -329,7 +371,7 @@ static void table_rows(FILE *f, const struct kt_hmap *m, int i)
         else
             fputs("<td></td>", f);
         fprintf(f, "<td>%.1f%%</td></tr>\n", kt_pct(n->bytes, m->v[0].bytes));
-        table_rows(f, m, n->first);
+        table_rows(f, m, n->first, below, cgtable);
     }
 }
 
@@ -364,7 +406,7 @@ static int treemap(FILE *f, struct kt_hmap *m, const char *id, const char *intro
             "<div class=\"tm\" style=\"aspect-ratio:%.0f/%.0f\" role=\"group\" "
             "aria-label=\"%s treemap: the table below lists every box\">\n",
             MAP_W, height, m->title);
-    boxes(f, m, MAP_W, height, tints);
+    boxes(f, m, MAP_W, height, tints, table);
     free(tints);
     if (!table) {
         fputs("</div>\n</section>\n", f);
@@ -375,7 +417,7 @@ static int treemap(FILE *f, struct kt_hmap *m, const char *id, const char *intro
             "<thead><tr><th>name</th><th>size</th><th>bytes</th><th>of parent</th>"
             "<th>of %s</th></tr></thead>\n<tbody>\n",
             m->title, m->n, m->v[0].name);
-    table_rows(f, m, 0);
+    table_rows(f, m, 0, NULL, strcmp(id, "cgroups") == 0);
     fputs("</tbody></table></details>\n</section>\n", f);
     return 0;
 }

@@ -109,6 +109,16 @@ for p in $(seq 10 59); do
         : >"$big/var/log/containers/app-${p}_ns$((p % 5))_ctr$c-$id.log"
     done
 done
+# ... and an owner snapshot of every cgroup with 60 caches each (the page shows
+# each cgroup's 8 largest and sums the rest).
+(cd "$big/sys/fs/cgroup" && find . -type d) | sed 's|^\.||; s|^$|/|' >"$T/cgpaths"
+awk 'NR > 2 && n < 60 { print $1; n++ }' "$big/proc/slabinfo" >"$T/caches"
+awk -v ncg="$(wc -l <"$T/cgpaths")" '
+    NR == FNR { c[n++] = $1; next }
+    FNR == 1 { printf "kmem-owners 1\ntaken 1764964800.0\ncpu_seconds 0\npages 1\nslabs 1\n"
+               printf "objects_charged %d\nobjects_uncharged 0\nrows %d\n", ncg * n * (n + 1) / 2, ncg * n }
+    { for (i = 0; i < n; i++) printf "%d\t%d\t%d\t%s\t%s\n", FNR + 100, i + 1, (FNR * 7919 + i * 104729) % 900000 + 4096, c[i], $0 }
+' "$T/caches" "$T/cgpaths" >"$big/kmem-owners.txt"
 page big "$big" --max-bytes 2097152 --min-cgroups 200
 
 # This machine: the page and a capture of what it read, so that --json of the
