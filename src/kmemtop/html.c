@@ -174,7 +174,8 @@ static void css(FILE *f)
           ".ax{font:11px system-ui,sans-serif;fill:#1a1a1a}\n"
           ".spark{display:block}\n"
           "table.verdicts td:nth-child(2),table.ooms td:nth-child(2),table.verdicts "
-          "th:nth-child(2),table.ooms th:nth-child(2){text-align:left}\n"
+          "th:nth-child(2),table.ooms th:nth-child(2),table.ooms td:nth-child(7),"
+          "table.ooms th:nth-child(7){text-align:left}\n"
           ".oomsw{border:2px dashed #000000;width:10px;height:10px}\n",
           f);
     for (int d = 1; d <= 9; d++)

@@ -562,7 +562,8 @@ static void oom_table(FILE *f, const struct kt_hseries *h)
     if (!h->nooms)
         return;
     fputs("<h3>OOM kills</h3>\n<table class=\"ooms\"><thead><tr><th>time</th><th>where</th>"
-          "<th>kills</th><th>usage</th><th>limit</th><th>kernel</th></tr></thead><tbody>\n",
+          "<th>kills</th><th>usage</th><th>limit</th><th>kernel</th><th>kernel made of</th></tr>"
+          "</thead><tbody>\n",
           f);
     for (size_t i = 0; i < h->nooms; i++) {
         const struct kt_hoom *o = &h->ooms[i];
@@ -570,9 +571,16 @@ static void oom_table(FILE *f, const struct kt_hseries *h)
         fprintf(f, "<tr data-oom-t=\"%" PRIu64 "\"><td>%s</td><td>", o->t_ns,
                 when(a, sizeof(a), o->t_ns));
         kt_html_esc_raw(f, *o->pod ? o->pod : o->cgroup);
-        fprintf(f, "</td><td>%" PRIu64 "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", o->kills,
+        fprintf(f, "</td><td>%" PRIu64 "</td><td>%s</td><td>%s</td><td>%s</td><td>", o->kills,
                 hum(b, sizeof(b), o->usage), o->limit ? hum(c, sizeof(c), o->limit) : "none",
                 hum(d, sizeof(d), o->kernel));
+        for (int k = 0, first = 1; k < KMEM_CG_KIND_COUNT; k++)
+            if ((o->comp_present & (UINT32_C(1) << k)) && o->comp[k]) {
+                fprintf(f, "%s%s %s", first ? "" : ", ", kmem_cg_kind_name[k],
+                        hum(b, sizeof(b), o->comp[k]));
+                first = 0;
+            }
+        fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table>\n", f);
 }

@@ -42,6 +42,8 @@ struct kt_hoom {
     char cgroup[4096];
     char pod[768]; /* "namespace/pod/container" or "" */
     uint64_t kills, usage, limit, kernel;
+    uint32_t comp_present; /* its kernel parts then (1 << enum kmem_cg_kind) */
+    uint64_t comp[KMEM_CG_KIND_COUNT];
 };
 
 struct kt_hseries {

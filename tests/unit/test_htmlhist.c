@@ -149,7 +149,9 @@ static void test_series(void **state)
                                  .kills = 1,
                                  .usage = 1 << 30,
                                  .limit = 1 << 30,
-                                 .kernel = 1 << 20};
+                                 .kernel = 1 << 20,
+                                 .comp_present = 1u << KMEM_CG_PAGETABLES,
+                                 .comp[KMEM_CG_PAGETABLES] = 1 << 20};
     f = open_memstream(&page, &len);
     assert_non_null(f);
     kt_html_history(f, &h, "rec");
@@ -164,6 +166,7 @@ static void test_series(void **state)
     assert_int_equal(count(page, "class=\"oom\""), 1); /* the event, not the sample flag too */
     assert_non_null(strstr(page, "OOM kill at "));
     assert_non_null(strstr(page, " in ns/p/c: usage 1.0G of limit 1.0G, kernel 1.0M"));
+    assert_non_null(strstr(page, "<td>pagetables 1.0M</td>"));
     free(page);
     page = NULL;
 
