@@ -171,8 +171,11 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
                "apply");
     if (o->by_cache && o->delay_given && !o->json)
         die(o, "--by-cache shows one owner snapshot: -d does not apply");
-    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0))
-        die(o, "--html FILE is an output of its own: without --report, --json, -o or --alloc");
+    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0 || o->view_given))
+        die(o, "--html FILE is an output of its own: without --report, --json, -o, --cgroups, "
+               "--node or --alloc");
+    if (o->html && (o->delay_given || sort_arg))
+        die(o, "--html FILE shows one snapshot, all of it: -d and -s do not apply");
     if (o->force && !o->capture)
         die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
     if (o->delay_given && o->report)
@@ -218,7 +221,7 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
 /* The recorder's options (docs/recorder.md): each must do what it says. */
 static void check_recorder_opts(const struct kt_opts *o)
 {
-    bool output = o->once || o->report || o->json || o->capture || o->alloc_seconds > 0;
+    bool output = o->once || o->report || o->json || o->html || o->capture || o->alloc_seconds > 0;
 
     if (o->record && (output || o->replay || o->diff_a || o->openmetrics || o->list))
         die(o, "--record DIR records until stopped: it takes -d, --root and --record.* only");
@@ -233,7 +236,7 @@ static void check_recorder_opts(const struct kt_opts *o)
     if ((o->list || o->openmetrics) && !o->replay)
         die(o, "--list and --openmetrics read a recording: give it with --replay DIR");
     if ((o->list || o->openmetrics || o->diff_a) &&
-        (o->once || o->report || o->capture || o->alloc_seconds > 0 || o->at ||
+        (o->once || o->report || o->html || o->capture || o->alloc_seconds > 0 || o->at ||
          (o->json && !o->diff_a)))
         die(o, "--list, --openmetrics and --diff are outputs of their own");
     if (o->diff_a && o->replay && o->root)
