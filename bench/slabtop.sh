@@ -12,7 +12,7 @@ B=${KMEM_BUILD:-build}
 SMOKE=
 runs=200; iters=3000; rounds=5
 [ "${1:-}" = "--smoke" ] && { SMOKE=1; runs=5; iters=50; rounds=1; }
-cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/lib -Isrc/kmemtop -o "$B/slab_refresh" bench/slab_refresh.c \
+cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/common -Isrc/lib -Isrc/kmemtop -o "$B/slab_refresh" bench/slab_refresh.c \
     "$B/obj/src/kmemtop/slabview.o" "$B/obj/src/kmemtop/out.o" "$B/obj/src/kmemtop/common.o" \
     "$B/obj/src/kmemtop/table.o" "$B/libkmem.a" -lm
 
