@@ -12,9 +12,11 @@ B=${KMEM_BUILD:-build}
 SMOKE=
 runs=200; iters=3000; rounds=5
 [ "${1:-}" = "--smoke" ] && { SMOKE=1; runs=5; iters=50; rounds=1; }
+KMEM_LIBS=$(pkg-config --libs libbpf libzstd 2>/dev/null || echo -lbpf -lzstd)
+# shellcheck disable=SC2086 # $KMEM_LIBS: several linker flags
 cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/common -Isrc/lib -Isrc/kmemtop -o "$B/slab_refresh" bench/slab_refresh.c \
     "$B/obj/src/kmemtop/slabview.o" "$B/obj/src/kmemtop/out.o" "$B/obj/src/kmemtop/common.o" \
-    "$B/obj/src/kmemtop/table.o" "$B/libkmem.a" -lm
+    "$B/obj/src/kmemtop/table.o" "$B/libkmem.a" -lm $KMEM_LIBS
 
 cc -O2 -o "$B/cpu_of" bench/cpu_of.c
 # Interleave the two in rounds so both see the same machine; the ratio is

@@ -5,13 +5,13 @@
 #                          (make test; the default)
 # A package only a test uses belongs in TEST_PKGS.
 set -e
-RUN_PKGS="build-essential pkg-config
+RUN_PKGS="build-essential pkg-config libzstd-dev
 clang llvm libbpf-dev bpftool
 libncurses-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libcap-dev libcrypt-dev zlib1g-dev"
 TEST_PKGS="libclang-rt-14-dev clang-format libcmocka-dev
 procps prometheus prometheus-node-exporter curl jq tmux util-linux apache2-utils hyperfine
 man-db groff-base iproute2 python3 python3-yaml python3-jsonschema openssl
-bsdextrautils systemd gzip time stress-ng
+bsdextrautils systemd gzip time stress-ng chromium fonts-dejavu-core
 podman buildah mmdebstrap runc
 qemu-system-x86 busybox-static cpio"
 case "${1:-test}" in

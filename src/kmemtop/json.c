@@ -87,10 +87,7 @@ static void json_slab(struct kmem_jw *w, const struct kmem_snapshot *snap)
 {
     const struct kmem_slabinfo *si = &snap->slab;
     uint64_t page = kmem_page_size();
-    uint64_t act_objs = 0, objs = 0, act_slabs = 0, slabs = 0, size = 0, act = 0;
-    int64_t delta = 0;
-    size_t active_caches = 0;
-    bool any_prev = false;
+    const struct kmem_slab_totals *t = &si->totals;
 
     kmem_jw_obj(w, "slab");
     if (!json_status(w, snap, KMEM_COLLECT_SLAB, &snap->status[KMEM_PART_SLAB])) {
@@ -103,7 +100,6 @@ static void json_slab(struct kmem_jw *w, const struct kmem_snapshot *snap)
     kmem_jw_arr(w, "caches");
     for (size_t i = 0; i < si->n; i++) {
         const struct kmem_slab *s = &si->v[i];
-        uint64_t sb = kmem_slab_bytes(s, page), ab = kmem_slab_active_bytes(s);
 
         kmem_jw_obj(w, NULL);
         kmem_jw_str(w, "name", s->name);
@@ -115,39 +111,27 @@ static void json_slab(struct kmem_jw *w, const struct kmem_snapshot *snap)
         kmem_jw_u64(w, "pagesperslab", s->pagesperslab);
         kmem_jw_u64(w, "active_slabs", s->active_slabs);
         kmem_jw_u64(w, "num_slabs", s->num_slabs);
-        kmem_jw_u64(w, "size_bytes", sb);
-        kmem_jw_u64(w, "active_bytes", ab);
+        kmem_jw_u64(w, "size_bytes", kmem_slab_bytes(s, page));
+        kmem_jw_u64(w, "active_bytes", kmem_slab_active_bytes(s));
         if (s->has_prev)
             kmem_jw_i64(w, "delta_bytes", s->delta_bytes);
         else
             kmem_jw_null(w, "delta_bytes");
         json_slab_attr(w, si, &s->attr);
         kmem_jw_obj_end(w);
-
-        act_objs = kmem_add_sat(act_objs, s->active_objs);
-        objs = kmem_add_sat(objs, s->num_objs);
-        act_slabs = kmem_add_sat(act_slabs, s->active_slabs);
-        slabs = kmem_add_sat(slabs, s->num_slabs);
-        size = kmem_add_sat(size, sb);
-        act = kmem_add_sat(act, ab);
-        active_caches += s->num_objs > 0;
-        if (s->has_prev) {
-            any_prev = true;
-            delta += s->delta_bytes;
-        }
     }
     kmem_jw_arr_end(w);
     kmem_jw_obj(w, "totals");
-    kmem_jw_u64(w, "caches", si->n);
-    kmem_jw_u64(w, "active_caches", active_caches);
-    kmem_jw_u64(w, "active_objs", act_objs);
-    kmem_jw_u64(w, "num_objs", objs);
-    kmem_jw_u64(w, "active_slabs", act_slabs);
-    kmem_jw_u64(w, "num_slabs", slabs);
-    kmem_jw_u64(w, "size_bytes", size);
-    kmem_jw_u64(w, "active_bytes", act);
-    if (any_prev)
-        kmem_jw_i64(w, "delta_bytes", delta);
+    kmem_jw_u64(w, "caches", t->caches);
+    kmem_jw_u64(w, "active_caches", t->active_caches);
+    kmem_jw_u64(w, "active_objs", t->active_objs);
+    kmem_jw_u64(w, "num_objs", t->num_objs);
+    kmem_jw_u64(w, "active_slabs", t->active_slabs);
+    kmem_jw_u64(w, "num_slabs", t->num_slabs);
+    kmem_jw_u64(w, "size_bytes", t->size_bytes);
+    kmem_jw_u64(w, "active_bytes", t->active_bytes);
+    if (t->has_delta)
+        kmem_jw_i64(w, "delta_bytes", t->delta_bytes);
     else
         kmem_jw_null(w, "delta_bytes");
     kmem_jw_obj_end(w);
@@ -566,6 +550,7 @@ int kt_json(FILE *f, const struct kmem_snapshot *snap, const struct kt_json_info
     json_node(&w, snap);
     json_detail(&w, snap);
     json_cgroups(&w, snap);
+    kt_json_owners(&w, snap);
     kmem_jw_obj_end(&w);
     fputc('\n', f);
     if (fflush(f) != 0 || ferror(f))

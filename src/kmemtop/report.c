@@ -317,7 +317,7 @@ static void slab_gap(struct rep *r)
 static void slabs(struct rep *r)
 {
     const struct kmem_slabinfo *si = &r->snap->slab;
-    uint64_t page = kmem_page_size(), total = 0;
+    uint64_t page = kmem_page_size(), total = si->totals.size_bytes;
     size_t *idx, shown;
     char h[H];
 
@@ -325,11 +325,6 @@ static void slabs(struct rep *r)
     if (!r->slab_ok) {
         kt_rep_missing(r, KMEM_COLLECT_SLAB, &r->snap->status[KMEM_PART_SLAB], "Slab caches");
         return;
-    }
-    for (size_t i = 0; i < si->n; i++) {
-        uint64_t b = kmem_slab_bytes(&si->v[i], page);
-
-        total = total > UINT64_MAX - b ? UINT64_MAX : total + b;
     }
     fputs("  The kernel allocates most of its small records (one per open file, socket,\n"
           "  process, cached file name...) from slab caches: pools of equally sized objects\n"
@@ -723,6 +718,7 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_captu
     alloc_sites(&r);
     kt_rep_notes(&r);
     kt_rep_cgroups(&r);
+    kt_owner_report(f, snap, 10);
     kt_rep_dying(&r);
     if (fflush(f) != 0 || ferror(f))
         return -(errno ? errno : EIO);

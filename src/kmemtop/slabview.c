@@ -139,55 +139,29 @@ void kt_slab_sort(const struct kmem_slabinfo *si, char key, size_t *idx)
     qsort_r(idx, si->n, sizeof(*idx), cmp_idx, &(struct slab_sort_ctx){.v = si->v, .key = key});
 }
 
-struct slab_totals {
-    uint64_t active_objs, num_objs, active_slabs, num_slabs, caches, active_caches;
-    uint64_t active_size, total_size, min_obj, max_obj, avg_obj;
-};
-
-static void totals(const struct kmem_slabinfo *si, struct slab_totals *t)
-{
-    memset(t, 0, sizeof(*t));
-    t->min_obj = INT_MAX; /* procps starts here, so an empty file shows 2097152.00K */
-    for (size_t i = 0; i < si->n; i++) {
-        const struct kmem_slab *s = &si->v[i];
-        t->active_objs += s->active_objs;
-        t->num_objs += s->num_objs;
-        t->active_slabs += s->active_slabs;
-        t->num_slabs += s->num_slabs;
-        t->caches++;
-        t->active_caches += s->num_objs != 0;
-        t->active_size += kmem_mul_sat(s->active_objs, s->objsize);
-        t->total_size += kmem_mul_sat(s->num_objs, s->objsize);
-        if (s->objsize < t->min_obj)
-            t->min_obj = s->objsize;
-        if (s->objsize > t->max_obj)
-            t->max_obj = s->objsize;
-    }
-    if (t->num_objs)
-        t->avg_obj = t->total_size / t->num_objs;
-}
-
 /* procps's five summary lines. False when the sink is full. */
 static bool summary(struct kt_sink *s, const struct kmem_slabinfo *si)
 {
-    struct slab_totals t;
+    const struct kmem_slab_totals *t = &si->totals;
+    /* procps starts the minimum at INT_MAX, so an empty file shows 2097152.00K */
+    uint64_t min_obj = si->n ? t->min_objsize : INT_MAX;
+    uint64_t avg_obj = t->num_objs ? t->obj_bytes / t->num_objs : 0;
 
-    totals(si, &t);
     return kt_line(s, KT_NORMAL, " %-35s: %llu / %llu (%.1f%%)", "Active / Total Objects (% used)",
-                   (unsigned long long)t.active_objs, (unsigned long long)t.num_objs,
-                   100.0 * (double)t.active_objs / (double)t.num_objs) &&
+                   (unsigned long long)t->active_objs, (unsigned long long)t->num_objs,
+                   100.0 * (double)t->active_objs / (double)t->num_objs) &&
            kt_line(s, KT_NORMAL, " %-35s: %llu / %llu (%.1f%%)", "Active / Total Slabs (% used)",
-                   (unsigned long long)t.active_slabs, (unsigned long long)t.num_slabs,
-                   100.0 * (double)t.active_slabs / (double)t.num_slabs) &&
+                   (unsigned long long)t->active_slabs, (unsigned long long)t->num_slabs,
+                   100.0 * (double)t->active_slabs / (double)t->num_slabs) &&
            kt_line(s, KT_NORMAL, " %-35s: %llu / %llu (%.1f%%)", "Active / Total Caches (% used)",
-                   (unsigned long long)t.active_caches, (unsigned long long)t.caches,
-                   100.0 * (double)t.active_caches / (double)t.caches) &&
+                   (unsigned long long)t->active_caches, (unsigned long long)t->caches,
+                   100.0 * (double)t->active_caches / (double)t->caches) &&
            kt_line(s, KT_NORMAL, " %-35s: %.2fK / %.2fK (%.1f%%)", "Active / Total Size (% used)",
-                   (double)t.active_size / 1024.0, (double)t.total_size / 1024.0,
-                   100.0 * (double)t.active_size / (double)t.total_size) &&
+                   (double)t->active_bytes / 1024.0, (double)t->obj_bytes / 1024.0,
+                   100.0 * (double)t->active_bytes / (double)t->obj_bytes) &&
            kt_line(s, KT_NORMAL, " %-35s: %.2fK / %.2fK / %.2fK",
-                   "Minimum / Average / Maximum Object", (double)t.min_obj / 1024.0,
-                   (double)t.avg_obj / 1024.0, (double)t.max_obj / 1024.0);
+                   "Minimum / Average / Maximum Object", (double)min_obj / 1024.0,
+                   (double)avg_obj / 1024.0, (double)t->max_objsize / 1024.0);
 }
 
 void kt_slab_render(struct kt_sink *s, const struct kmem_slabinfo *si, const size_t *idx,
@@ -441,8 +415,8 @@ void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char ke
         kt_line(s, KT_NORMAL, "out of memory");
         return;
     }
+    r.total_bytes = si->totals.size_bytes;
     for (size_t i = 0; i < si->n; i++) {
-        r.total_bytes += kmem_slab_bytes(&si->v[i], kmem_page_size());
         if (!kt_match(si->v[i].name, sc->filter))
             continue;
         idx[n++] = i;

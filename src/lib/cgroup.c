@@ -173,11 +173,23 @@ static const struct kmem_cgroup *find_path(const struct kmem_cgroups *cgs, const
     const struct cg_store *st = cgs->priv;
     size_t it;
 
+    if (!st || st->indexed_n != cgs->n || !path) {
+        for (size_t i = 0; st && path && i < cgs->n; i++)
+            if (strcmp(cgs->v[i].path, path) == 0)
+                return &cgs->v[i];
+        return NULL;
+    }
+
     for (long i = kmem_hindex_first(&st->index, kmem_hash_str(path), &it); i >= 0;
          i = kmem_hindex_next(&st->index, &it))
         if (strcmp(cgs->v[i].path, path) == 0)
             return &cgs->v[i];
     return NULL;
+}
+
+const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, const char *path)
+{
+    return find_path(cgs, path);
 }
 
 void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev)
@@ -389,6 +401,7 @@ static int reuse_tree(struct walk *w, int hfd)
             return err == -ENOMEM ? err : -ESTALE;
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
+        cg->ino = k->ino;
     }
     err = kmem_arena_copy(&st->arena, &K->arena);
     if (err)
@@ -546,6 +559,12 @@ again:
         return cg_root_error(&w, err, w.bad_file);
     }
     cgs->n = 1;
+    if (w.live) {
+        struct stat isb;
+
+        if (fstat(hfd, &isb) == 0)
+            root->ino = isb.st_ino;
+    }
     if (reuse && w.v2 && w.descendants != r->known.descendants)
         reuse = false;
     if (reuse) {

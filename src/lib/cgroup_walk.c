@@ -464,6 +464,8 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         }
         err = add_identity(w, cg, &w->st->offs[w->cgs->n]);
     }
+    if (!err)
+        cg->ino = k->ino; /* walk_fds: only on a live hierarchy */
     if (!err && !w->v2 && w->live)
         keep_dir(w->r, k, fd);
     if (err)

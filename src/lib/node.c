@@ -387,13 +387,12 @@ static void read_boot_facts(struct kmem_io *io, struct kmem_node *node,
 void kmem_node_slab_gap(struct kmem_node *node, const struct kmem_slabinfo *slab,
                         uint64_t page_size)
 {
-    uint64_t sum = 0, recl = 0, unrecl = 0;
+    uint64_t sum = slab->totals.size_bytes, recl = 0, unrecl = 0;
     bool split = slab->attrs_ok;
 
     for (size_t i = 0; i < slab->n; i++) {
         uint64_t b = kmem_slab_bytes(&slab->v[i], page_size);
 
-        sum = kmem_add_sat(sum, b);
         if (!slab->v[i].attr.known)
             split = false;
         else if (slab->v[i].attr.reclaimable)

@@ -167,6 +167,43 @@ static int parse_header(const char *p, const char *end, struct kmem_slabinfo *ou
     return 0;
 }
 
+/* The change of the total over the caches with a previous value. */
+static void totals_delta(struct kmem_slabinfo *si)
+{
+    si->totals.has_delta = false;
+    si->totals.delta_bytes = 0;
+    for (size_t i = 0; i < si->n; i++)
+        if (si->v[i].has_prev) {
+            si->totals.has_delta = true;
+            si->totals.delta_bytes += si->v[i].delta_bytes;
+        }
+}
+
+void kmem_slabinfo_totals(struct kmem_slabinfo *si, uint64_t page_size)
+{
+    struct kmem_slab_totals *t = &si->totals;
+
+    memset(t, 0, sizeof(*t));
+    t->caches = si->n;
+    for (size_t i = 0; i < si->n; i++) {
+        const struct kmem_slab *s = &si->v[i];
+
+        t->active_caches += s->num_objs > 0;
+        t->active_objs = kmem_add_sat(t->active_objs, s->active_objs);
+        t->num_objs = kmem_add_sat(t->num_objs, s->num_objs);
+        t->active_slabs = kmem_add_sat(t->active_slabs, s->active_slabs);
+        t->num_slabs = kmem_add_sat(t->num_slabs, s->num_slabs);
+        t->size_bytes = kmem_add_sat(t->size_bytes, kmem_slab_bytes(s, page_size));
+        t->active_bytes = kmem_add_sat(t->active_bytes, kmem_slab_active_bytes(s));
+        t->obj_bytes = kmem_add_sat(t->obj_bytes, kmem_mul_sat(s->num_objs, s->objsize));
+        if (i == 0 || s->objsize < t->min_objsize)
+            t->min_objsize = s->objsize;
+        if (s->objsize > t->max_objsize)
+            t->max_objsize = s->objsize;
+    }
+    totals_delta(si);
+}
+
 int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
                         struct kmem_parse_error *perr)
 {
@@ -209,15 +246,11 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
         if (memchr(p, '\0', (size_t)(lend - p)))
             return kmem_parse_fail(perr, line, "NUL byte in line");
         if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 256;
-            struct kmem_slab *v;
-            if (cap > UINT32_MAX / 2)
+            if (out->n >= UINT32_MAX / 4)
                 return kmem_parse_fail(perr, line, "too many caches");
-            v = realloc(out->v, cap * sizeof(*v));
-            if (!v)
-                return -ENOMEM;
-            out->v = v;
-            out->cap = cap;
+            KMEM_GROW(err, out->v, &out->cap, out->n + 1);
+            if (err)
+                return err;
         }
         s = &out->v[out->n];
         s->line = line;
@@ -242,6 +275,7 @@ int kmem_slabinfo_parse(const char *buf, size_t len, struct kmem_slabinfo *out,
         return err;
     for (size_t i = 0; i < out->n; i++)
         index_slab(out, i);
+    kmem_slabinfo_totals(out, kmem_page_size());
     return 0;
 }
 
@@ -271,6 +305,7 @@ void kmem_slabinfo_diff(struct kmem_slabinfo *cur, const struct kmem_slabinfo *p
         s->delta_bytes =
             o ? (int64_t)(kmem_slab_bytes(s, page_size) - kmem_slab_bytes(o, page_size)) : 0;
     }
+    totals_delta(cur);
 }
 
 int kmem_read_slabinfo(struct kmem_io *io, struct kmem_slabinfo *out)

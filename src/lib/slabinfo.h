@@ -54,6 +54,19 @@ struct kmem_slab {
     struct kmem_slab_attr attr;
 };
 
+/* The sums over every cache: computed once, by the library (saturating). */
+struct kmem_slab_totals {
+    uint64_t caches, active_caches; /* all / with num_objs > 0 */
+    uint64_t active_objs, num_objs, active_slabs, num_slabs;
+    uint64_t size_bytes;               /* sum of kmem_slab_bytes() */
+    uint64_t active_bytes;             /* sum of kmem_slab_active_bytes() */
+    uint64_t obj_bytes;                /* sum of num_objs * objsize (procps "Total Size") */
+    uint64_t min_objsize, max_objsize; /* 0 when there is no cache */
+    /* kmem_slabinfo_diff(): the change of size_bytes over the caches with a previous value. */
+    bool has_delta;
+    int64_t delta_bytes;
+};
+
 struct kmem_slabinfo {
     unsigned major, minor;
     bool statistics; /* "(statistics)" header */
@@ -61,13 +74,20 @@ struct kmem_slabinfo {
     struct kmem_slab *v;
     struct kmem_hindex index; /* by (name, dup), rebuilt per parse */
     /* sys/kernel/slab attributes (KMEM_COLLECT_SLAB_ATTRS): */
-    bool attrs_read;              /* asked for in this collection */
-    bool attrs_ok;                /* sys/kernel/slab was readable (SLUB) */
-    bool attrs_reused;            /* the cache list had not changed: copied, not re-read */
-    int attrs_err;                /* -errno of sys/kernel/slab when not ok */
-    size_t attrs_known;           /* caches whose directory was read */
-    struct kmem_arena attr_names; /* alias name lists */
+    bool attrs_read;                /* asked for in this collection */
+    bool attrs_ok;                  /* sys/kernel/slab was readable (SLUB) */
+    bool attrs_reused;              /* the cache list had not changed: copied, not re-read */
+    int attrs_err;                  /* -errno of sys/kernel/slab when not ok */
+    size_t attrs_known;             /* caches whose directory was read */
+    struct kmem_arena attr_names;   /* alias name lists */
+    struct kmem_slab_totals totals; /* set by kmem_slabinfo_parse() (with kmem_page_size()) */
 };
+
+/*
+ * Compute si->totals from the caches (kmem_slabinfo_parse() does; a caller
+ * that fills a kmem_slabinfo itself calls it).
+ */
+void kmem_slabinfo_totals(struct kmem_slabinfo *si, uint64_t page_size);
 
 /* Index of the cache (@name, @dup) in @si, or -1. */
 long kmem_slabinfo_find(const struct kmem_slabinfo *si, const char *name, unsigned dup);

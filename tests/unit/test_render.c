@@ -146,6 +146,7 @@ static void make_snap(struct kmem_snapshot *s)
     s->slab.minor = 1;
     s->slab.n = sizeof(slabs) / sizeof(slabs[0]);
     s->slab.v = slabs;
+    kmem_slabinfo_totals(&s->slab, kmem_page_size());
 
     set_mi(n, KMEM_MI_MEMTOTAL, 16384 * MiB);
     set_mi(n, KMEM_MI_MEMFREE, 12000 * MiB);
@@ -759,6 +760,7 @@ static void test_report_edge_cases(void **state)
     s.cgroups.layout = KMEM_CG_NONE;
     s.cgroups.n = 0;
     s.slab.n = 0;
+    kmem_slabinfo_totals(&s.slab, kmem_page_size());
     s.node.vm.present = 0;
     out = report_of(&s);
     assert_contains(out, "No memory cgroup hierarchy was found under sys/fs/cgroup");
@@ -779,6 +781,7 @@ static void test_report_missing_parts(void **state)
              "cannot open /proc/slabinfo: Permission denied (run as root or grant "
              "CAP_DAC_READ_SEARCH)");
     s.slab.n = 0;
+    kmem_slabinfo_totals(&s.slab, kmem_page_size());
     s.status[KMEM_PART_NODE].err = -ENOENT;
     snprintf(s.status[KMEM_PART_NODE].msg, sizeof(s.status[KMEM_PART_NODE].msg),
              "cannot open /x/proc/meminfo: nope");
@@ -923,6 +926,7 @@ static void test_json_utf8_edges(void **state)
     memcpy(one.name, name, sizeof(name));
     s.slab.v = &one;
     s.slab.n = 1;
+    kmem_slabinfo_totals(&s.slab, kmem_page_size());
     out = json_of(&s);
     assert_valid_json(out);
     assert_contains(out, "\"name\": \"\\u00c0\\u00af|\\u00ed\\u00a0\\u0080|\\u00f4\\u0090\\u0080"

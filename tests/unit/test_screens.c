@@ -83,6 +83,7 @@ static void make_slabs(struct kmem_snapshot *s, size_t n, double t)
     }
     s->slab.n = n;
     s->slab.v = slab_v;
+    kmem_slabinfo_totals(&s->slab, kmem_page_size());
 }
 
 static uint64_t page(void)
