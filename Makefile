@@ -130,6 +130,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 $(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF)
+# (all's prerequisite line above is read before OWNWALK_DUMP is set: here it is set)
+all: $(OWNWALK_DUMP)
 
 # Each fuzz target is also built with a plain main() that replays files (the
 # corpus). A target links what it tests (libkx.a, libkmem.a); none includes a .c.
