@@ -108,8 +108,8 @@ static double load_build(int n)
         int st;
 
         if (pid == 0) {
-            execlp("cc", "cc", "-std=c17", "-D_GNU_SOURCE", "-O2", "-Isrc/lib", "-c",
-                   "src/lib/cgroup.c", "-o", "/dev/null", (char *)NULL);
+            execlp("cc", "cc", "-std=c17", "-D_GNU_SOURCE", "-O2", "-Isrc/common", "-Isrc/lib",
+                   "-c", "src/lib/cgroup.c", "-o", "/dev/null", (char *)NULL);
             _exit(127);
         }
         if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)

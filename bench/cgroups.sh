@@ -37,7 +37,7 @@ BUILD=${KMEM_BUILD:-build}
 [ -f "$BUILD/libkmem.a" ] || make "$BUILD/libkmem.a" >/dev/null
 mkdir -p "$BUILD/bench"
 BIN=$BUILD/bench/cgroups_bench
-${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Isrc/lib -o "$BIN" bench/cgroups_bench.c "$BUILD/libkmem.a" -lm
+${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Isrc/common -Isrc/lib -o "$BIN" bench/cgroups_bench.c "$BUILD/libkmem.a" -lm
 E=$BUILD/kmem_exporter
 FLOOR=$BUILD/bench/exporter_readfloor
 ${CC:-cc} -O2 -std=c17 -D_GNU_SOURCE -o "$FLOOR" bench/exporter_readfloor.c

@@ -61,6 +61,8 @@ counts() {
     done
 }
 
+# shellcheck disable=SC2046 # the fields of one line
+
 set -- $(counts)
 base=$1
 check_eq "before: kmem's count equals /proc/cgroups num_cgroups - live directories" "$2" "$1"
@@ -76,6 +78,7 @@ while [ $i -lt "$N" ]; do
 done
 charged=$(cat "$P/memory.usage_in_bytes")
 check "the $N cgroups hold their pages ($charged bytes charged)" test "$charged" -ge $((N * 4096))
+# shellcheck disable=SC2046 # the fields of one line
 set -- $(counts)
 check_eq "live: the $N new cgroups are not counted as removed" "$base" "$1"
 base=$1
@@ -87,6 +90,7 @@ while [ $i -lt "$N" ]; do
 done
 tries=0
 while :; do
+    # shellcheck disable=SC2046 # the fields of one line
     set -- $(counts)
     tries=$((tries + 1))
     [ "$1" = $((base + N)) ] || [ $tries -ge 3 ] && break
@@ -111,6 +115,7 @@ check "--report estimates what they pin" grep -q '^  they pin about ' "$T/report
 rm -f "$MNT"/f*
 tries=0
 while :; do
+    # shellcheck disable=SC2046 # the fields of one line
     set -- $(counts)
     tries=$((tries + 1))
     [ "$1" -le $((dying - N)) ] || [ $tries -ge 20 ] && break

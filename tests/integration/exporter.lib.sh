@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034 # sourced: its variables are for the tests
 # Helpers shared by the exporter_*.sh integration tests (sourced after
 # tests/lib.sh; not a test itself, so not executable).
 E="$B/kmem_exporter"
