@@ -42,7 +42,7 @@ wait_url() {
     return 1
 }
 
-# Every family of SPEC.md, in exposition order.
+# Every family of docs/exporter.md ("Metrics"), in exposition order.
 FAMILIES="kmem_slab_objects kmem_slab_active_objects kmem_slab_slabs kmem_slab_size_bytes
 kmem_slab_active_bytes kmem_slab_info kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
 kmem_cgroup_kernel_component_bytes kmem_cgroup_sock_bytes kmem_cgroup_kernel_exact
