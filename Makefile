@@ -141,7 +141,7 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/repl
 # the exporter's objects are compiled once with the fuzzer's flags into one
 # archive that every target links.
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc/common -Isrc/lib -Isrc/exporter -g -O1 \
-               -fsanitize=fuzzer-no-link,address,undefined
+               -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_LIBSRC := $(LIB_SRC) $(filter-out src/exporter/main.c,$(EXPORTER_SRC))
 FUZZ_LIB    := $(BUILD)/fuzz/libfuzzkmem.a
 $(BUILD)/fuzzobj/%.o: %.c
@@ -210,4 +210,4 @@ format-check:
 clean:
 	rm -rf build build-san build-clang
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)
