@@ -68,13 +68,15 @@ else
 $(warning kmem: building without the BPF tracer (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
 endif
 
-LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_BPF)
-LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_BPF)
+# libkmem's recorder (src/lib/recorder.c, recording.c) compresses with zstd.
+LIBS_ZSTD     := $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd)
+LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm $(LIBS_ZSTD) $(LIBS_BPF)
+LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_ZSTD) $(LIBS_BPF)
 LIBS_TEST     := -lcmocka
 
 .PHONY: all programs run test check shellcheck fuzz bench install deps deps-run clean format format-check
 MANPAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.in))
-all: programs $(UNITS) $(REPLAYS) $(MANPAGES)
+all: programs $(UNITS) $(REPLAYS) $(MANPAGES) $(OWNWALK_DUMP)
 programs: $(KMEMTOP) $(BUILD)/slabtop $(EXPORTER)
 
 $(BUILD)/obj/%.o: %.c
@@ -97,6 +99,9 @@ $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
 .PRECIOUS: $(BPF_DIR)/%.bpf.o
 $(BUILD)/obj/src/lib/alloc.o: $(BPF_DIR)/kmem_alloc.skel.h
 $(BUILD)/obj/src/lib/alloc.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
+$(BUILD)/obj/src/lib/ownwalk.o: $(BPF_DIR)/kmem_owners.skel.h
+$(BUILD)/obj/src/lib/ownpair.o: $(BPF_DIR)/kmem_pair.skel.h
+$(BUILD)/obj/src/lib/ownwalk.o $(BUILD)/obj/src/lib/ownpair.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 endif
 
 # Man pages carry the version of VERSION.
@@ -126,12 +131,18 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_KMEMTOP) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
+# The owner walk as text, for the VM checks and the bench (tests/vm/ownwalk_dump.c).
+OWNWALK_DUMP := $(BUILD)/tests/ownwalk_dump
+$(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF)
+
 # Each fuzz target is also built with a plain main() that replays files (the
 # corpus). A target links what it tests (libkx.a, libkmem.a); none includes a .c.
 $(BUILD)/obj/tests/fuzz/%.o: CPPFLAGS += -Isrc/exporter
 $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay_main.o $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+	$(CC) $(LDFLAGS) -o $@ $^ -lm $(LIBS_ZSTD) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # Test objects and archives stay between builds (make would delete them as
 # intermediates of the test binaries).
@@ -152,7 +163,7 @@ $(FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(FUZZ_LIBSRC))
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lm $(LIBS_ZSTD) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # Packages: "run" builds and runs the programs; "test" (deps) adds the test suite's.
 deps:

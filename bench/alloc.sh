@@ -28,9 +28,10 @@ BUILD=${KMEM_BUILD:-build}
 [ -f "$BUILD/bpf/kmem_alloc.skel.h" ] || { echo "bench/alloc.sh: kmem was built without the BPF tracer" >&2; exit 1; }
 mkdir -p "$BUILD/bench"
 BIN=$BUILD/bench/alloc_bench
-# shellcheck disable=SC2046 # pkg-config prints a list of linker flags
+KMEM_LIBS=$(pkg-config --libs libbpf libzstd 2>/dev/null || echo -lbpf -lzstd)
+# shellcheck disable=SC2086 # $KMEM_LIBS: several linker flags
 ${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc/common -Isrc/lib -Isrc/bpf -o "$BIN" \
-    bench/alloc_bench.c "$BUILD/libkmem.a" $(pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lm
+    bench/alloc_bench.c "$BUILD/libkmem.a" $KMEM_LIBS -lm
 
 # A private tmpfs in a private mount namespace: nothing to clean up.
 T=$(mktemp -d "${TMPDIR:-/tmp}/kmem-alloc-bench.XXXXXX")

@@ -37,7 +37,9 @@ BUILD=${KMEM_BUILD:-build}
 [ -f "$BUILD/libkmem.a" ] || make "$BUILD/libkmem.a" >/dev/null
 mkdir -p "$BUILD/bench"
 BIN=$BUILD/bench/cgroups_bench
-${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Isrc/common -Isrc/lib -o "$BIN" bench/cgroups_bench.c "$BUILD/libkmem.a" -lm
+KMEM_LIBS=$(pkg-config --libs libbpf libzstd 2>/dev/null || echo -lbpf -lzstd)
+# shellcheck disable=SC2086 # $KMEM_LIBS: several linker flags
+${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Isrc/common -Isrc/lib -o "$BIN" bench/cgroups_bench.c "$BUILD/libkmem.a" -lm $KMEM_LIBS
 E=$BUILD/kmem_exporter
 FLOOR=$BUILD/bench/exporter_readfloor
 ${CC:-cc} -O2 -std=c17 -D_GNU_SOURCE -o "$FLOOR" bench/exporter_readfloor.c

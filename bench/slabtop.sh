@@ -12,9 +12,11 @@ B=${KMEM_BUILD:-build}
 SMOKE=
 runs=200; iters=3000; rounds=5
 [ "${1:-}" = "--smoke" ] && { SMOKE=1; runs=5; iters=50; rounds=1; }
+KMEM_LIBS=$(pkg-config --libs libbpf libzstd 2>/dev/null || echo -lbpf -lzstd)
+# shellcheck disable=SC2086 # $KMEM_LIBS: several linker flags
 cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/common -Isrc/lib -Isrc/kmemtop -o "$B/slab_refresh" bench/slab_refresh.c \
     "$B/obj/src/kmemtop/slabview.o" "$B/obj/src/kmemtop/out.o" "$B/obj/src/kmemtop/common.o" \
-    "$B/obj/src/kmemtop/table.o" "$B/libkmem.a" -lm
+    "$B/obj/src/kmemtop/table.o" "$B/libkmem.a" -lm $KMEM_LIBS
 
 cc -O2 -o "$B/cpu_of" bench/cpu_of.c
 # Interleave the two in rounds so both see the same machine; the ratio is
@@ -26,7 +28,6 @@ for _ in $(seq "$rounds"); do
     ps="$ps $p" ks="$ks $k" rs="$rs $(ratio_of "$k" "$p")"
 done
 # shellcheck disable=SC2086
-# shellcheck disable=SC2046,SC2086 # the fields of one line
 set -- $(stats $rs)
 r="$*"
 row "slabtop -o, whole process (CPU ms)" "$(stats $ks | awk '{ printf "%.2f", $1 }')" \
@@ -40,7 +41,6 @@ for _ in $(seq "$rounds"); do
     ks="$ks $(echo "$line" | cut -f2)" fs="$fs $(echo "$line" | cut -f3)" rs="$rs $(echo "$line" | cut -f4)"
 done
 # shellcheck disable=SC2086
-# shellcheck disable=SC2046,SC2086 # the fields of one line
 set -- $(stats $rs)
 r="$*"
 row "slab refresh: read+parse+sort (CPU us)" "$(stats $ks | cut -d' ' -f1)" - \

@@ -15,15 +15,21 @@
 # failure. A test that exits non-zero, or prints no "ok"/"not ok" at all, is a
 # failure; so is a missing build directory, a missing unit/replay binary, or a
 # tests/integration/*.sh that is not executable (sourced helpers are named
-# *.lib.sh and are not tests). Prints totals per pass and the closing line
-# "tests: N passed, M failed, K skipped"; exits non-zero if anything failed.
+# *.lib.sh and are not tests). Tests and assertions are counted apart: a test
+# is a unit binary, a corpus replay or an integration script (one name,
+# whichever build runs it), a run is one execution of a test, an assertion
+# one "ok"/"not ok" line. Prints totals per pass and the closing line
+# "tests: N tests (M runs) — K assertions: P passed, F failed, S skipped";
+# exits non-zero if anything failed.
 cd "$(dirname "$0")/.." || exit 1
 SAN_SCRIPTS="kmemtop_outputs kmemtop_options kmemtop_tui slabtop_compat node_live cgroup_live
-exporter_node_exporter capture_safety cgroup_fds"
+exporter_node_exporter capture_safety cgroup_fds cgroup_fixtures cgroup_new_live"
 pass=0 fail=0 skip=0     # whole run
 ppass=0 pfail=0 pskip=0 # current pass
 failed=""
 summary=""
+runs=0
+names=""
 log=$(mktemp)
 sanlog=""
 trap 'rm -f "$log"; [ -n "$sanlog" ] && rm -rf "$sanlog"' EXIT
@@ -31,6 +37,10 @@ trap 'exit 1' INT TERM
 
 # count NAME LOG STATUS: add LOG's assertions to the totals and print a line.
 count() {
+    runs=$((runs + 1))
+    t=${1#build-san: }
+    t=${t##*/}
+    case " $names " in *" $t "*) ;; *) names="$names $t" ;; esac
     s=$(grep -ci '^ok .*#[[:space:]]*skip' "$2")
     p=$(($(grep -c '^ok ' "$2") - s))
     f=$(grep -c '^not ok ' "$2")
@@ -135,7 +145,8 @@ if [ "${1:-}" = --check ]; then
     echo "== check: unit tests and fuzz-corpus replays (build/)"
     if [ -d build ]; then binaries build; else missing build "build/ exists (make all)"; fi
     end_pass "check, plain build (build/)"
-    echo "tests: $pass passed, $fail failed, $skip skipped"
+    [ -n "$failed" ] && echo "failed:$failed"
+    echo "tests: $(echo "$names" | wc -w) tests ($runs runs) — $((pass + fail + skip)) assertions: $pass passed, $fail failed, $skip skipped"
     [ "$fail" -eq 0 ]
     exit
 fi
@@ -181,5 +192,6 @@ end_pass "pass 3, clang build (build-clang/)"
 
 printf '%s' "$summary"
 [ -n "$failed" ] && echo "failed:$failed"
-echo "tests: $pass passed, $fail failed, $skip skipped"
+ntests=$(echo $names | wc -w)
+echo "tests: $ntests tests ($runs runs) — $((pass + fail + skip)) assertions: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -31,7 +31,8 @@ int kmem_grow(void **v, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
-int kmem_buf_reserve(struct kmem_buf *b, size_t need)
+/* Grow the allocation to at least @need bytes, doubling, up to about @limit. */
+static int grow(struct kmem_buf *b, size_t need, size_t limit)
 {
     size_t cap = b->cap ? b->cap : 16384;
     char *p;
@@ -39,7 +40,7 @@ int kmem_buf_reserve(struct kmem_buf *b, size_t need)
     if (need <= b->cap)
         return 0;
     while (cap < need) {
-        if (cap > KMEM_FILE_MAX)
+        if (cap > limit)
             return -EFBIG;
         cap *= 2;
     }
@@ -49,6 +50,11 @@ int kmem_buf_reserve(struct kmem_buf *b, size_t need)
     b->data = p;
     b->cap = cap;
     return 0;
+}
+
+int kmem_buf_reserve(struct kmem_buf *b, size_t need)
+{
+    return grow(b, need, KMEM_FILE_MAX);
 }
 
 int kmem_buf_read_fd(struct kmem_buf *b, int fd, size_t max)
@@ -152,7 +158,8 @@ static int buf_room(struct kmem_buf *b, size_t n)
         return buf_fail(b, -E2BIG);
     if (b->len + n < b->cap)
         return 0;
-    int err = kmem_buf_reserve(b, b->len + n + 1);
+    /* Appends grow to the buffer's own cap (an exposition's may pass KMEM_FILE_MAX). */
+    int err = grow(b, b->len + n + 1, max);
     return err ? buf_fail(b, err == -EFBIG ? -E2BIG : err) : 0;
 }
 

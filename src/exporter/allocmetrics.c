@@ -305,7 +305,7 @@ static uint64_t value(const struct kmem_alloc_entry *e, enum fam f)
     }
 }
 
-static void sample(struct kx_buf *b, enum fam f, const struct kmem_alloc_entry *e,
+static void sample(struct kmem_buf *b, enum fam f, const struct kmem_alloc_entry *e,
                    const char *cache, uint64_t v)
 {
     struct kx_label l[] = {
@@ -319,7 +319,7 @@ static void sample(struct kx_buf *b, enum fam f, const struct kmem_alloc_entry *
     kx_expo_sample_u64(b, fam[f].name, l, 5, v, KX_NO_TIMESTAMP);
 }
 
-void kx_alloc_render(struct kx_alloc *x, struct kx_buf *b)
+void kx_alloc_render(struct kx_alloc *x, struct kmem_buf *b)
 {
     const struct kmem_alloc_table *t = &x->t;
 

@@ -36,6 +36,6 @@ void kx_alloc_collect(struct kx_alloc *x, struct kmem_ctx *ctx, const struct kme
                       struct kmem_status *st);
 
 /* Append the families of the last collection (nothing if it failed). */
-void kx_alloc_render(struct kx_alloc *x, struct kx_buf *b);
+void kx_alloc_render(struct kx_alloc *x, struct kmem_buf *b);
 
 #endif

@@ -216,18 +216,18 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
 
     /* Render straight into the blob's own buffer, sized from the last one,
      * so there is no second copy of the exposition to keep resident. */
-    struct kx_buf text;
-    kx_buf_init(&text, EXPO_MAX);
-    kx_buf_reserve(&text, c->last_len + c->last_len / 8 + 4096);
+    struct kmem_buf text;
+    kmem_buf_init(&text, EXPO_MAX);
+    kmem_buf_reserve(&text, c->last_len + c->last_len / 8 + 4096);
     r = kx_render(&text, &col, &c->o.render);
     if (r == 0) {
-        b->text = kx_buf_take(&text, &b->len);
+        b->text = kmem_buf_take(&text, &b->len);
         if (!b->text)
             r = text.err ? text.err : -ENOMEM;
         else
             c->last_len = b->len;
     }
-    kx_buf_free(&text);
+    kmem_buf_free(&text);
     if (r) {
         kx_blob_put(b);
         return r;

@@ -41,7 +41,7 @@ void kx_alloc_col_collect(void *state, struct kmem_ctx *ctx, const struct kmem_s
     kx_alloc_collect(state, ctx, s, st);
 }
 
-int kx_alloc_col_render(struct kx_buf *b, const struct kx_collection *c,
+int kx_alloc_col_render(struct kmem_buf *b, const struct kx_collection *c,
                         const struct kx_render_opts *o, void *state)
 {
     (void)c;

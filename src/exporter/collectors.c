@@ -124,7 +124,7 @@ static const struct kx_family fam[F_COUNT] = {
     [F_MAX_FDS] = {"process_max_fds", "Maximum number of open file descriptors.", KX_GAUGE, {NULL}},
 };
 
-static void render_collectors(struct kx_buf *b, const struct kx_collection *c,
+static void render_collectors(struct kmem_buf *b, const struct kx_collection *c,
                               const struct kx_render_opts *o)
 {
     kx_family_head(b, &fam[F_SUCCESS]);
@@ -146,7 +146,7 @@ static void render_collectors(struct kx_buf *b, const struct kx_collection *c,
     kx_family_u64(b, &fam[F_BUILD_INFO], KX_VALUES(KMEM_VERSION), 1, KX_NO_TIMESTAMP);
 }
 
-static void render_process(struct kx_buf *b)
+static void render_process(struct kmem_buf *b)
 {
     struct kx_process p;
     if (kx_process_read(&p) != 0)
@@ -165,7 +165,7 @@ static void render_process(struct kx_buf *b)
     kx_family_u64(b, &fam[F_MAX_FDS], KX_NO_VALUES, p.max_fds, KX_NO_TIMESTAMP);
 }
 
-int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_render_opts *o)
+int kx_render(struct kmem_buf *b, const struct kx_collection *c, const struct kx_render_opts *o)
 {
     for (size_t i = 0; i < kx_ncollectors; i++) {
         if (!kx_collector_on(c, o, i))

@@ -34,7 +34,7 @@ struct kx_flag {
 };
 
 /* Render a collector's families into @b. 0 or -errno (the buffer's error). */
-typedef int kx_render_fn(struct kx_buf *b, const struct kx_collection *c,
+typedef int kx_render_fn(struct kmem_buf *b, const struct kx_collection *c,
                          const struct kx_render_opts *o, void *state);
 
 struct kx_collector_def {

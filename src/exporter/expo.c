@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Exposition writer: size-capped buffer and text format 0.0.4 primitives. */
+/* Exposition writer: text format 0.0.4 primitives into a kmem_buf. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,189 +10,30 @@
 #include <zlib.h>
 
 #include "expo.h"
+#include "utf8.h"
 
-void kx_buf_init(struct kx_buf *b, size_t max)
-{
-    b->data = NULL;
-    b->len = b->cap = 0;
-    b->max = max;
-    b->err = 0;
-}
-
-void kx_buf_free(struct kx_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-void kx_buf_reset(struct kx_buf *b)
-{
-    b->len = 0;
-    b->err = 0;
-    if (b->data)
-        b->data[0] = '\0';
-}
-
-static int buf_fail(struct kx_buf *b, int err)
-{
-    kx_buf_free(b);
-    b->err = err;
-    return err;
-}
-
-/* Make room for @n more bytes plus the NUL. */
-static int buf_grow(struct kx_buf *b, size_t n)
-{
-    if (b->err)
-        return b->err;
-    if (n > b->max || b->len > b->max - n)
-        return buf_fail(b, -E2BIG);
-    size_t need = b->len + n + 1;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    if (cap > b->max + 1)
-        cap = b->max + 1;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return buf_fail(b, -ENOMEM);
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-int kx_buf_reserve(struct kx_buf *b, size_t n)
-{
-    return buf_grow(b, n);
-}
-
-int kx_buf_add_slow(struct kx_buf *b, const void *p, size_t n)
-{
-    int r = buf_grow(b, n);
-    if (r)
-        return r;
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-int kx_buf_adds(struct kx_buf *b, const char *s)
-{
-    return kx_buf_add(b, s, strlen(s));
-}
-
-int kx_buf_printf(struct kx_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char small[256];
-
-    if (b->err)
-        return b->err;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return buf_fail(b, -EINVAL);
-    if ((size_t)n < sizeof(small))
-        return kx_buf_add(b, small, (size_t)n);
-    int r = buf_grow(b, (size_t)n);
-    if (r)
-        return r;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return 0;
-}
-
-int kx_buf_add_u64(struct kx_buf *b, uint64_t v)
-{
-    char tmp[24];
-    char *p = tmp + sizeof(tmp);
-
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return kx_buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
-int kx_buf_add_i64(struct kx_buf *b, int64_t v)
-{
-    if (v >= 0)
-        return kx_buf_add_u64(b, (uint64_t)v);
-    kx_buf_addc(b, '-');
-    return kx_buf_add_u64(b, (uint64_t)0 - (uint64_t)v);
-}
-
-int kx_buf_add_double(struct kx_buf *b, double v)
+int kx_expo_add_double(struct kmem_buf *b, double v)
 {
     if (isnan(v))
-        return kx_buf_adds(b, "NaN");
+        return kmem_buf_adds(b, "NaN");
     if (isinf(v))
-        return kx_buf_adds(b, v > 0 ? "+Inf" : "-Inf");
+        return kmem_buf_adds(b, v > 0 ? "+Inf" : "-Inf");
     if (v == floor(v) && fabs(v) < 9007199254740992.0)
-        return kx_buf_add_i64(b, (int64_t)v);
+        return kmem_buf_add_i64(b, (int64_t)v);
     /* The shortest of %.15g and %.17g that reads back exactly. */
     char tmp[40];
     snprintf(tmp, sizeof(tmp), "%.15g", v);
     if (strtod(tmp, NULL) != v)
         snprintf(tmp, sizeof(tmp), "%.17g", v);
-    return kx_buf_adds(b, tmp);
+    return kmem_buf_adds(b, tmp);
 }
 
-char *kx_buf_take(struct kx_buf *b, size_t *len)
-{
-    if (b->err)
-        return NULL;
-    if (!b->data && kx_buf_add(b, "", 0))
-        return NULL;
-    char *p = b->data;
-    if (len)
-        *len = b->len;
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return p;
-}
-
-size_t kx_utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c >= 0xc2 && c <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && s[1] < 0xa0) /* overlong */
-            return 0;
-        if (c == 0xed && s[1] >= 0xa0) /* surrogate */
-            return 0;
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xf0 && s[1] < 0x90) /* overlong */
-            return 0;
-        if (c == 0xf4 && s[1] >= 0x90) /* above U+10FFFF */
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-static int escape(struct kx_buf *b, const char *v, bool quote)
+static int escape(struct kmem_buf *b, const char *v, bool quote)
 {
     const unsigned char *s = (const unsigned char *)(v ? v : "");
-    const unsigned char *run = s;
+    const unsigned char *run = s, *end = s + strlen((const char *)s);
 
-    /* Copy runs of plain bytes at once; the NUL terminator stops every
-     * multi-byte check early because it is not a continuation byte. */
+    /* Copy runs of plain bytes at once. */
     for (;;) {
         unsigned c = *s;
         if (c == 0)
@@ -206,7 +47,7 @@ static int escape(struct kx_buf *b, const char *v, bool quote)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = kx_utf8_seq(s);
+            size_t n = kmem_utf8_seq(s, (size_t)(end - s));
             if (n) {
                 s += n;
                 continue;
@@ -216,85 +57,85 @@ static int escape(struct kx_buf *b, const char *v, bool quote)
             s++; /* other control bytes are valid UTF-8: keep them */
             continue;
         }
-        kx_buf_add(b, run, (size_t)(s - run));
+        kmem_buf_add(b, run, (size_t)(s - run));
         if (c == '\\')
-            kx_buf_add(b, "\\\\", 2);
+            kmem_buf_add(b, "\\\\", 2);
         else if (c == '"')
-            kx_buf_add(b, "\\\"", 2);
+            kmem_buf_add(b, "\\\"", 2);
         else if (c == '\n')
-            kx_buf_add(b, "\\n", 2);
+            kmem_buf_add(b, "\\n", 2);
         else
-            kx_buf_add(b, "\xef\xbf\xbd", 3); /* U+FFFD for an invalid byte */
+            kmem_buf_add(b, "\xef\xbf\xbd", 3); /* U+FFFD for an invalid byte */
         s++;
         run = s;
     }
-    return kx_buf_add(b, run, (size_t)(s - run));
+    return kmem_buf_add(b, run, (size_t)(s - run));
 }
 
-int kx_expo_escape_label(struct kx_buf *b, const char *v)
+int kx_expo_escape_label(struct kmem_buf *b, const char *v)
 {
     return escape(b, v, true);
 }
 
-int kx_expo_escape_help(struct kx_buf *b, const char *v)
+int kx_expo_escape_help(struct kmem_buf *b, const char *v)
 {
     return escape(b, v, false);
 }
 
-int kx_expo_family(struct kx_buf *b, const char *name, const char *help, const char *type)
+int kx_expo_family(struct kmem_buf *b, const char *name, const char *help, const char *type)
 {
-    kx_buf_add(b, "# HELP ", 7);
-    kx_buf_adds(b, name);
-    kx_buf_addc(b, ' ');
+    kmem_buf_add(b, "# HELP ", 7);
+    kmem_buf_adds(b, name);
+    kmem_buf_addc(b, ' ');
     kx_expo_escape_help(b, help);
-    kx_buf_add(b, "\n# TYPE ", 8);
-    kx_buf_adds(b, name);
-    kx_buf_addc(b, ' ');
-    kx_buf_adds(b, type);
-    return kx_buf_addc(b, '\n');
+    kmem_buf_add(b, "\n# TYPE ", 8);
+    kmem_buf_adds(b, name);
+    kmem_buf_addc(b, ' ');
+    kmem_buf_adds(b, type);
+    return kmem_buf_addc(b, '\n');
 }
 
-static void sample_head(struct kx_buf *b, const char *name, const struct kx_label *l, size_t nl)
+static void sample_head(struct kmem_buf *b, const char *name, const struct kx_label *l, size_t nl)
 {
-    kx_buf_adds(b, name);
+    kmem_buf_adds(b, name);
     if (nl == 0) {
-        kx_buf_addc(b, ' ');
+        kmem_buf_addc(b, ' ');
         return;
     }
-    kx_buf_addc(b, '{');
+    kmem_buf_addc(b, '{');
     for (size_t i = 0; i < nl; i++) {
         if (i)
-            kx_buf_addc(b, ',');
-        kx_buf_adds(b, l[i].name);
-        kx_buf_add(b, "=\"", 2);
+            kmem_buf_addc(b, ',');
+        kmem_buf_adds(b, l[i].name);
+        kmem_buf_add(b, "=\"", 2);
         kx_expo_escape_label(b, l[i].value);
-        kx_buf_addc(b, '"');
+        kmem_buf_addc(b, '"');
     }
-    kx_buf_add(b, "} ", 2);
+    kmem_buf_add(b, "} ", 2);
 }
 
-static int sample_tail(struct kx_buf *b, int64_t ts_ms)
+static int sample_tail(struct kmem_buf *b, int64_t ts_ms)
 {
     if (ts_ms != KX_NO_TIMESTAMP) {
-        kx_buf_addc(b, ' ');
-        kx_buf_add_i64(b, ts_ms);
+        kmem_buf_addc(b, ' ');
+        kmem_buf_add_i64(b, ts_ms);
     }
-    return kx_buf_addc(b, '\n');
+    return kmem_buf_addc(b, '\n');
 }
 
-int kx_expo_sample_u64(struct kx_buf *b, const char *name, const struct kx_label *l, size_t nl,
+int kx_expo_sample_u64(struct kmem_buf *b, const char *name, const struct kx_label *l, size_t nl,
                        uint64_t v, int64_t ts_ms)
 {
     sample_head(b, name, l, nl);
-    kx_buf_add_u64(b, v);
+    kmem_buf_add_u64(b, v);
     return sample_tail(b, ts_ms);
 }
 
-int kx_expo_sample_double(struct kx_buf *b, const char *name, const struct kx_label *l, size_t nl,
+int kx_expo_sample_double(struct kmem_buf *b, const char *name, const struct kx_label *l, size_t nl,
                           double v, int64_t ts_ms)
 {
     sample_head(b, name, l, nl);
-    kx_buf_add_double(b, v);
+    kx_expo_add_double(b, v);
     return sample_tail(b, ts_ms);
 }
 
@@ -306,48 +147,50 @@ size_t kx_family_nlabels(const struct kx_family *f)
     return n;
 }
 
-int kx_family_head(struct kx_buf *b, const struct kx_family *f)
+int kx_family_head(struct kmem_buf *b, const struct kx_family *f)
 {
     return kx_expo_family(b, f->name, f->help, f->type == KX_COUNTER ? "counter" : "gauge");
 }
 
 /* The head of a sample of @f, or -EINVAL (sticky) if @nvalues is not its label count. */
-static int family_sample_head(struct kx_buf *b, const struct kx_family *f,
+static int family_sample_head(struct kmem_buf *b, const struct kx_family *f,
                               const char *const *values, size_t nvalues)
 {
     size_t n = kx_family_nlabels(f);
-    if (nvalues != n)
-        return buf_fail(b, -EINVAL);
-    kx_buf_adds(b, f->name);
+    if (nvalues != n) { /* a programming error: fail the scrape */
+        kmem_buf_free(b);
+        return b->err = -EINVAL;
+    }
+    kmem_buf_adds(b, f->name);
     if (n == 0)
-        return kx_buf_addc(b, ' ');
-    kx_buf_addc(b, '{');
+        return kmem_buf_addc(b, ' ');
+    kmem_buf_addc(b, '{');
     for (size_t i = 0; i < n; i++) {
         if (i)
-            kx_buf_addc(b, ',');
-        kx_buf_adds(b, f->labels[i]);
-        kx_buf_add(b, "=\"", 2);
+            kmem_buf_addc(b, ',');
+        kmem_buf_adds(b, f->labels[i]);
+        kmem_buf_add(b, "=\"", 2);
         kx_expo_escape_label(b, values[i]);
-        kx_buf_addc(b, '"');
+        kmem_buf_addc(b, '"');
     }
-    return kx_buf_add(b, "} ", 2);
+    return kmem_buf_add(b, "} ", 2);
 }
 
-int kx_family_u64(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+int kx_family_u64(struct kmem_buf *b, const struct kx_family *f, const char *const *values,
                   size_t nvalues, uint64_t v, int64_t ts_ms)
 {
     if (family_sample_head(b, f, values, nvalues))
         return b->err;
-    kx_buf_add_u64(b, v);
+    kmem_buf_add_u64(b, v);
     return sample_tail(b, ts_ms);
 }
 
-int kx_family_double(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+int kx_family_double(struct kmem_buf *b, const struct kx_family *f, const char *const *values,
                      size_t nvalues, double v, int64_t ts_ms)
 {
     if (family_sample_head(b, f, values, nvalues))
         return b->err;
-    kx_buf_add_double(b, v);
+    kx_expo_add_double(b, v);
     return sample_tail(b, ts_ms);
 }
 

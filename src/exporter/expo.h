@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Exposition writer: a size-capped growable buffer (kx_buf) and the
- * Prometheus text format 0.0.4 primitives written into it.
- *
- * Ownership: a kx_buf owns its data. Every append either succeeds or frees
- * the data and leaves the buffer in a sticky error state (err < 0), so a
- * writer may append many pieces and check once at the end (curl dynbuf).
- * kx_buf_take() hands the data to the caller (free() it).
+ * Exposition writer: the Prometheus text format 0.0.4 primitives, written
+ * into src/common's size-capped buffer (struct kmem_buf, buf.h): every
+ * append either succeeds or frees the data and leaves the buffer in a sticky
+ * error state, so a writer appends many pieces and checks once at the end.
  */
 #ifndef KX_EXPO_H
 #define KX_EXPO_H
@@ -16,56 +13,23 @@
 #include <stdint.h>
 #include <string.h>
 
-struct kx_buf {
-    char *data;
-    size_t len, cap;
-    size_t max; /* hard cap on len; appends beyond it fail with -E2BIG */
-    int err;    /* 0, or the first failure (-ENOMEM, -E2BIG); sticky */
-};
-
-void kx_buf_init(struct kx_buf *b, size_t max);
-void kx_buf_free(struct kx_buf *b);
-/* Empty the buffer, keeping its allocation (and clearing the error). */
-void kx_buf_reset(struct kx_buf *b);
-int kx_buf_add_slow(struct kx_buf *b, const void *p, size_t n);
-/* Make room for @n more bytes now (later appends up to that need no growth). */
-int kx_buf_reserve(struct kx_buf *b, size_t n);
-int kx_buf_adds(struct kx_buf *b, const char *s);
-
-/* Append @n bytes; the common case (room left) stays inline. */
-static inline int kx_buf_add(struct kx_buf *b, const void *p, size_t n)
-{
-    if (b->err == 0 && n < b->cap - b->len && b->len + n <= b->max) {
-        memcpy(b->data + b->len, p, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return 0;
-    }
-    return kx_buf_add_slow(b, p, n);
-}
-
-static inline int kx_buf_addc(struct kx_buf *b, char c)
-{
-    return kx_buf_add(b, &c, 1);
-}
-int kx_buf_printf(struct kx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int kx_buf_add_u64(struct kx_buf *b, uint64_t v);
+#include "buf.h"
 
 /* "@a@l@v\n" (name, label text, value): one sample line, one room check. */
-static inline int kx_buf_line_u64(struct kx_buf *b, const char *a, size_t alen, const char *l,
-                                  size_t llen, uint64_t v)
+static inline int kx_expo_line_u64(struct kmem_buf *b, const char *a, size_t alen, const char *l,
+                                   size_t llen, uint64_t v)
 {
     size_t need = alen + llen + 22;
     char digits[20], *d = digits + sizeof(digits), *p;
 
-    if (b->err || need >= b->cap - b->len || b->len + need > b->max) {
-        int r = kx_buf_add(b, a, alen);
+    if (b->err || need >= b->cap - b->len || b->len + need > (b->max ? b->max : KMEM_FILE_MAX)) {
+        int r = kmem_buf_add(b, a, alen);
         if (!r)
-            r = kx_buf_add(b, l, llen);
+            r = kmem_buf_add(b, l, llen);
         if (!r)
-            r = kx_buf_add_u64(b, v);
+            r = kmem_buf_add_u64(b, v);
         if (!r)
-            r = kx_buf_add(b, "\n", 1);
+            r = kmem_buf_add(b, "\n", 1);
         return r;
     }
     do {
@@ -84,24 +48,18 @@ static inline int kx_buf_line_u64(struct kx_buf *b, const char *a, size_t alen, 
     b->len = (size_t)(p - b->data);
     return 0;
 }
-int kx_buf_add_i64(struct kx_buf *b, int64_t v);
 /* A float in Go/Prometheus style: NaN, +Inf, -Inf or the shortest "%.17g". */
-int kx_buf_add_double(struct kx_buf *b, double v);
-/* Transfer the data (NUL-terminated) to the caller; NULL if in error. */
-char *kx_buf_take(struct kx_buf *b, size_t *len);
-
-/* Length of the valid UTF-8 sequence at @s (s[0] >= 0x80, NUL-terminated), or
- * 0 if invalid: the exporter's one validator (exposition and log). */
-size_t kx_utf8_seq(const unsigned char *s);
+int kx_expo_add_double(struct kmem_buf *b, double v);
 
 /* Label value escaping for the text format: \ -> \\, " -> \", newline -> \n;
- * bytes that are not valid UTF-8 become U+FFFD (Prometheus rejects them). */
-int kx_expo_escape_label(struct kx_buf *b, const char *v);
+ * bytes that are not valid UTF-8 (utf8.h, the one validator) become U+FFFD
+ * (Prometheus rejects them). */
+int kx_expo_escape_label(struct kmem_buf *b, const char *v);
 /* HELP text escaping: \ -> \\, newline -> \n. */
-int kx_expo_escape_help(struct kx_buf *b, const char *v);
+int kx_expo_escape_help(struct kmem_buf *b, const char *v);
 
 /* "# HELP name help\n# TYPE name type\n". */
-int kx_expo_family(struct kx_buf *b, const char *name, const char *help, const char *type);
+int kx_expo_family(struct kmem_buf *b, const char *name, const char *help, const char *type);
 
 struct kx_label {
     const char *name;
@@ -111,9 +69,9 @@ struct kx_label {
 #define KX_NO_TIMESTAMP INT64_MIN
 
 /* One sample line: name{l1="v1",...} value [timestamp_ms]. */
-int kx_expo_sample_u64(struct kx_buf *b, const char *name, const struct kx_label *l, size_t nl,
+int kx_expo_sample_u64(struct kmem_buf *b, const char *name, const struct kx_label *l, size_t nl,
                        uint64_t v, int64_t ts_ms);
-int kx_expo_sample_double(struct kx_buf *b, const char *name, const struct kx_label *l, size_t nl,
+int kx_expo_sample_double(struct kmem_buf *b, const char *name, const struct kx_label *l, size_t nl,
                           double v, int64_t ts_ms);
 
 /*
@@ -135,11 +93,11 @@ struct kx_family {
 
 size_t kx_family_nlabels(const struct kx_family *f);
 /* "# HELP ... # TYPE ..." of @f. */
-int kx_family_head(struct kx_buf *b, const struct kx_family *f);
+int kx_family_head(struct kmem_buf *b, const struct kx_family *f);
 /* One sample of @f: @values[i] is the value of f->labels[i] (NULL is ""). */
-int kx_family_u64(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+int kx_family_u64(struct kmem_buf *b, const struct kx_family *f, const char *const *values,
                   size_t nvalues, uint64_t v, int64_t ts_ms);
-int kx_family_double(struct kx_buf *b, const struct kx_family *f, const char *const *values,
+int kx_family_double(struct kmem_buf *b, const struct kx_family *f, const char *const *values,
                      size_t nvalues, double v, int64_t ts_ms);
 
 /* The label values of one sample and their count, counted by the compiler:

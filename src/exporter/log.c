@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "expo.h"
+#include "jsonw.h"
 #include "log.h"
 
 static enum kx_log_level log_level = KX_LOG_INFO;
@@ -81,42 +81,48 @@ static void puts_(struct out *o, const char *s)
     put(o, s, strlen(s));
 }
 
+/* The quoted string being written: kmem_json_escape() hands over its
+ * quotes ("\""), escapes (starting with '\\', never cut) and runs of valid
+ * UTF-8 (cut at a character boundary when the line is full). */
+struct quoting {
+    struct out *o;
+    bool open, dropped; /* the opening quote was seen / did not fit */
+};
+
+static void put_quoted(void *ctx, const char *p, size_t n)
+{
+    struct quoting *q = ctx;
+    struct out *o = q->o;
+
+    if (n == 1 && p[0] == '"') { /* a quote of the string itself, never in a run */
+        if (!q->open) {
+            q->open = true;
+            put(o, p, 1);
+            q->dropped = o->full;
+        } else if (!q->dropped) {
+            put_tail(o, '"');
+        }
+        return;
+    }
+    if (n == 0 || o->full)
+        return;
+    size_t room = o->cap - TAIL - o->len;
+    if (p[0] != '\\' && n > room) {
+        n = room;
+        while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+            n--; /* not inside a character */
+        put(o, p, n);
+        o->full = true;
+        return;
+    }
+    put(o, p, n);
+}
+
 /* A quoted string with Go/JSON escapes; invalid UTF-8 becomes U+FFFD. */
 static void quoted(struct out *o, const char *v)
 {
-    const unsigned char *s = (const unsigned char *)v;
-    put(o, "\"", 1);
-    if (o->full)
-        return;
-    while (*s && !o->full) {
-        char esc[8];
-        if (*s == '"' || *s == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*s;
-            put(o, esc, 2);
-            s++;
-        } else if (*s == '\n') {
-            put(o, "\\n", 2), s++;
-        } else if (*s == '\r') {
-            put(o, "\\r", 2), s++;
-        } else if (*s == '\t') {
-            put(o, "\\t", 2), s++;
-        } else if (*s < 0x20 || *s == 0x7f) {
-            snprintf(esc, sizeof(esc), "\\u%04x", *s);
-            put(o, esc, 6);
-            s++;
-        } else {
-            size_t n = *s < 0x80 ? 1 : kx_utf8_seq(s); /* the exposition's validator */
-            if (n == 0) {
-                put(o, "\xef\xbf\xbd", 3);
-                s++;
-            } else {
-                put(o, (const char *)s, n);
-                s += n;
-            }
-        }
-    }
-    put_tail(o, '"');
+    struct quoting q = {.o = o};
+    kmem_json_escape(v, strlen(v), KMEM_JSON_FFFD, put_quoted, &q);
 }
 
 /* logfmt leaves a value bare when it has no space, '=', '"', control

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hindex.h"
 #include "match_int.h"
 
 /* ---- automaton ---- */
@@ -25,12 +26,11 @@ struct inst {
 };
 
 /* Results by subject: cache names come back on every scrape. */
-#define MEMO_SLOTS   8192 /* a power of two */
 #define MEMO_MAX     4096 /* entries before the table is emptied */
 #define MEMO_MAX_LEN 256  /* longer subjects are not remembered */
 
 struct memo {
-    char *s; /* NULL: free slot */
+    char *s;
     size_t len;
     uint64_t hash;
     bool match;
@@ -42,7 +42,8 @@ struct kx_re {
     uint32_t n;
     uint32_t *sparse[2], *dense[2], count[2];
     uint32_t *stack;
-    struct memo *memo; /* MEMO_SLOTS, or NULL */
+    struct memo *memo;     /* MEMO_MAX entries, memo_n used; or NULL */
+    struct kmem_hindex ix; /* memo entries by hash */
     size_t memo_n;
 };
 
@@ -188,10 +189,10 @@ void kx_re_free(struct kx_re *re)
     if (!re)
         return;
     pthread_mutex_destroy(&re->lock);
-    if (re->memo)
-        for (size_t i = 0; i < MEMO_SLOTS; i++)
-            free(re->memo[i].s);
+    for (size_t i = 0; i < re->memo_n; i++)
+        free(re->memo[i].s);
     free(re->memo);
+    kmem_hindex_free(&re->ix);
     free(re->prog);
     for (int i = 0; i < 2; i++) {
         free(re->sparse[i]);
@@ -239,7 +240,12 @@ int kx_re_compile(struct kx_re **out, const char *src, char *err, size_t errlen)
         if (!re->sparse[i] || !re->dense[i])
             goto out_nomem;
     }
-    re->memo = calloc(MEMO_SLOTS, sizeof(*re->memo)); /* optional */
+    /* Optional: without it every subject runs the automaton. */
+    re->memo = calloc(MEMO_MAX, sizeof(*re->memo));
+    if (re->memo && kmem_hindex_reset(&re->ix, MEMO_MAX)) {
+        free(re->memo);
+        re->memo = NULL;
+    }
     if (!re->prog || !re->stack)
         goto out_nomem;
     emit(re, &p, root);
@@ -319,50 +325,41 @@ static bool run(struct kx_re *re, const char *s, size_t len)
     return false;
 }
 
-static uint64_t fnv1a(const char *s, size_t len)
-{
-    uint64_t h = UINT64_C(14695981039346656037);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * UINT64_C(1099511628211);
-    return h;
-}
-
 bool kx_re_match(struct kx_re *re, const char *s, size_t len)
 {
     pthread_mutex_lock(&re->lock);
-    struct memo *slot = NULL;
+    bool memo = re->memo && len <= MEMO_MAX_LEN;
     uint64_t h = 0;
-    if (re->memo && len <= MEMO_MAX_LEN) {
-        h = fnv1a(s, len);
-        for (size_t i = h & (MEMO_SLOTS - 1);; i = (i + 1) & (MEMO_SLOTS - 1)) {
-            slot = &re->memo[i];
-            if (!slot->s)
-                break;
-            if (slot->hash == h && slot->len == len && !memcmp(slot->s, s, len)) {
-                bool m = slot->match;
+    if (memo) {
+        size_t it;
+        h = kmem_hash_mem(s, len);
+        for (long i = kmem_hindex_first(&re->ix, h, &it); i >= 0;
+             i = kmem_hindex_next(&re->ix, &it)) {
+            const struct memo *m = &re->memo[i];
+            if (m->hash == h && m->len == len && !memcmp(m->s, s, len)) {
+                bool matched = m->match;
                 pthread_mutex_unlock(&re->lock);
-                return m;
+                return matched;
             }
         }
     }
     bool matched = run(re, s, len);
-    if (slot) {
+    if (memo) {
         if (re->memo_n >= MEMO_MAX) { /* names keep changing: start over */
-            for (size_t i = 0; i < MEMO_SLOTS; i++) {
+            for (size_t i = 0; i < re->memo_n; i++)
                 free(re->memo[i].s);
-                re->memo[i].s = NULL;
-            }
             re->memo_n = 0;
-            slot = &re->memo[h & (MEMO_SLOTS - 1)];
+            kmem_hindex_reset(&re->ix, MEMO_MAX); /* the same size: cannot fail */
         }
-        slot->s = malloc(len + 1);
-        if (slot->s) {
-            memcpy(slot->s, s, len);
-            slot->s[len] = '\0';
-            slot->len = len;
-            slot->hash = h;
-            slot->match = matched;
-            re->memo_n++;
+        struct memo *m = &re->memo[re->memo_n];
+        m->s = malloc(len + 1);
+        if (m->s) {
+            memcpy(m->s, s, len);
+            m->s[len] = '\0';
+            m->len = len;
+            m->hash = h;
+            m->match = matched;
+            kmem_hindex_add(&re->ix, h, re->memo_n++);
         }
     }
     pthread_mutex_unlock(&re->lock);

@@ -119,6 +119,8 @@ enum slab_family {
     SF_COUNT
 };
 
+/* Every family here has one label, slab_family[0]'s: their samples share
+ * its label text, built once per cache (slab_labels_build). */
 static const struct kx_family slab_family[SF_COUNT] = {
     [SF_OBJECTS] = {"kmem_slab_objects",
                     "Objects allocated in the slab cache (num_objs in /proc/slabinfo).",
@@ -239,15 +241,25 @@ static bool slab_empty(const struct kmem_slab *s)
  * family: "{cache=\"...\"} " pieces in one scratch buffer (and
  * "{slab=\"...\"} " ones for node_exporter's names). */
 struct slab_labels {
-    struct kx_buf text;
+    struct kmem_buf text;
     size_t *off; /* 2n + 1 offsets: cache label of i at [off[2i], off[2i+1]),
                   * slab label at [off[2i+1], off[2i+2]); empty when not selected */
 };
 
+/* '{name="value"} ': the label text of a family with one label. */
+static void label_text(struct kmem_buf *b, const char *name, const char *value)
+{
+    kmem_buf_addc(b, '{');
+    kmem_buf_adds(b, name);
+    kmem_buf_add(b, "=\"", 2);
+    kx_expo_escape_label(b, value);
+    kmem_buf_add(b, "\"} ", 3);
+}
+
 static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo *si,
                              const struct kx_render_opts *o)
 {
-    kx_buf_init(&sl->text, (size_t)64 << 20);
+    kmem_buf_init(&sl->text, (size_t)64 << 20);
     sl->off = calloc(2 * si->n + 1, sizeof(*sl->off));
     if (!sl->off)
         return -ENOMEM;
@@ -258,15 +270,10 @@ static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo 
         if ((!o->slab.empty && slab_empty(s)) || !kx_filter_match(o->filter, s->name))
             continue;
         kx_cache_label(s, label, sizeof(label));
-        kx_buf_add(&sl->text, "{cache=\"", 8);
-        kx_expo_escape_label(&sl->text, label);
-        kx_buf_add(&sl->text, "\"} ", 3);
+        label_text(&sl->text, slab_family[0].labels[0], label);
         sl->off[2 * i + 1] = sl->text.len;
-        if (o->slab.node_exporter_names) {
-            kx_buf_add(&sl->text, "{slab=\"", 7);
-            kx_expo_escape_label(&sl->text, label);
-            kx_buf_add(&sl->text, "\"} ", 3);
-        }
+        if (o->slab.node_exporter_names)
+            label_text(&sl->text, ne_family[0].fam.labels[0], label);
     }
     sl->off[2 * si->n] = sl->text.len;
     return sl->text.err;
@@ -274,12 +281,12 @@ static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo 
 
 static void slab_labels_free(struct slab_labels *sl)
 {
-    kx_buf_free(&sl->text);
+    kmem_buf_free(&sl->text);
     free(sl->off);
 }
 
 /* One family's samples: @which 0 for the cache label, 1 for the slab label. */
-static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
+static void slab_samples(struct kmem_buf *b, const struct kmem_slabinfo *si,
                          const struct slab_labels *sl, int which, const char *name,
                          enum slab_family f, uint64_t page_size)
 {
@@ -288,8 +295,8 @@ static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
         size_t from = sl->off[2 * i + which], to = sl->off[2 * i + which + 1];
         if (to == from)
             continue;
-        kx_buf_line_u64(b, name, nlen, sl->text.data + from, to - from,
-                        slab_value(&si->v[i], f, page_size));
+        kx_expo_line_u64(b, name, nlen, sl->text.data + from, to - from,
+                         slab_value(&si->v[i], f, page_size));
     }
 }
 
@@ -299,10 +306,22 @@ static void slab_samples(struct kx_buf *b, const struct kmem_slabinfo *si,
  * the cache list changes, docs/node.md) reclaimable, accounted, merged,
  * order and aliases (other caches merged into it) too.
  */
-static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
+/* ',name="' of label @i of kmem_slab_info (after the cache label). */
+static void info_label(struct kmem_buf *b, int i)
+{
+    kmem_buf_addc(b, ',');
+    kmem_buf_adds(b, slab_info_family.labels[i]);
+    kmem_buf_add(b, "=\"", 2);
+}
+
+static void slab_info(struct kmem_buf *b, const struct kmem_slabinfo *si,
                       const struct slab_labels *sl)
 {
-    /* The hot path: the label text is written here, in the declared order. */
+    static const char *const tri[] = {"unknown", "false", "true"};
+
+    /* The hot path: the cache label text is the one built for every family,
+     * the others follow in the declared order; the five from
+     * /sys/kernel/slab only where it was read. */
     kx_family_head(b, &slab_info_family);
     for (size_t i = 0; si && i < si->n; i++) {
         size_t from = sl->off[2 * i], to = sl->off[2 * i + 1];
@@ -310,32 +329,37 @@ static void slab_info(struct kx_buf *b, const struct kmem_slabinfo *si,
             continue;
         const struct kmem_slab *s = &si->v[i];
         /* The cache label piece is "{cache=\"...\"} ": reuse all but "} ". */
-        kx_buf_add(b, "kmem_slab_info", 14);
-        kx_buf_add(b, sl->text.data + from, to - from - 2);
-        kx_buf_add(b, ",object_size_bytes=\"", 20);
-        kx_buf_add_u64(b, s->objsize);
-        kx_buf_add(b, "\",objects_per_slab=\"", 20);
-        kx_buf_add_u64(b, s->objperslab);
-        kx_buf_add(b, "\",pages_per_slab=\"", 18);
-        kx_buf_add_u64(b, s->pagesperslab);
+        kmem_buf_adds(b, slab_info_family.name);
+        kmem_buf_add(b, sl->text.data + from, to - from - 2);
+        info_label(b, 1);
+        kmem_buf_add_u64(b, s->objsize);
+        kmem_buf_addc(b, '"');
+        info_label(b, 2);
+        kmem_buf_add_u64(b, s->objperslab);
+        kmem_buf_addc(b, '"');
+        info_label(b, 3);
+        kmem_buf_add_u64(b, s->pagesperslab);
+        kmem_buf_addc(b, '"');
         if (s->attr.known) {
-            static const char *const tri[] = {"unknown", "false", "true"};
-
-            kx_buf_adds(b,
-                        s->attr.reclaimable ? "\",reclaimable=\"true" : "\",reclaimable=\"false");
-            kx_buf_adds(b, "\",accounted=\"");
-            kx_buf_adds(b, tri[s->attr.accounted + 1]);
-            kx_buf_adds(b, s->attr.merged ? "\",merged=\"true" : "\",merged=\"false");
-            kx_buf_adds(b, "\",order=\"");
-            kx_buf_add_u64(b, s->attr.order);
-            kx_buf_adds(b, "\",aliases=\"");
-            kx_buf_add_u64(b, s->attr.aliases);
+            info_label(b, 4);
+            kmem_buf_adds(b, s->attr.reclaimable ? "true\"" : "false\"");
+            info_label(b, 5);
+            kmem_buf_adds(b, tri[s->attr.accounted + 1]);
+            kmem_buf_addc(b, '"');
+            info_label(b, 6);
+            kmem_buf_adds(b, s->attr.merged ? "true\"" : "false\"");
+            info_label(b, 7);
+            kmem_buf_add_u64(b, s->attr.order);
+            kmem_buf_addc(b, '"');
+            info_label(b, 8);
+            kmem_buf_add_u64(b, s->attr.aliases);
+            kmem_buf_addc(b, '"');
         }
-        kx_buf_add(b, "\"} 1\n", 5);
+        kmem_buf_add(b, "} 1\n", 4);
     }
 }
 
-int kx_render_slabinfo(struct kx_buf *b, const struct kx_collection *c,
+int kx_render_slabinfo(struct kmem_buf *b, const struct kx_collection *c,
                        const struct kx_render_opts *o, void *state)
 {
     const struct kmem_slabinfo *si = c->slab;

@@ -97,7 +97,7 @@ struct kx_render_opts {
 void kx_cadvisor_name(const struct kmem_cgroup *cg, char *out, size_t outlen);
 
 /* Append the whole exposition. 0, or the buffer's error. */
-int kx_render(struct kx_buf *b, const struct kx_collection *c, const struct kx_render_opts *o);
+int kx_render(struct kmem_buf *b, const struct kx_collection *c, const struct kx_render_opts *o);
 
 /* process_* figures of the calling process, from /proc/self. */
 struct kx_process {

@@ -130,7 +130,7 @@ bool kx_cgroup_complete(const struct kx_collection *c)
     return !(c->cgroups && c->cgroups->n_errors);
 }
 
-int kx_render_cgroup(struct kx_buf *b, const struct kx_collection *c,
+int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
                      const struct kx_render_opts *o, void *state)
 {
     const struct kmem_cgroups *cgs = c->cgroups;

@@ -50,8 +50,8 @@ static const struct kx_family node_fam[F_NODE_COUNT] = {
                       {"device"}},
 };
 
-int kx_render_node(struct kx_buf *b, const struct kx_collection *c, const struct kx_render_opts *o,
-                   void *state)
+int kx_render_node(struct kmem_buf *b, const struct kx_collection *c,
+                   const struct kx_render_opts *o, void *state)
 {
     const struct kmem_node *node = c->node;
     (void)o;
@@ -128,7 +128,7 @@ static const struct kx_family detail_fam[F_DETAIL_COUNT] = {
                      {"site", "func", "module"}},
 };
 
-int kx_render_node_detail(struct kx_buf *b, const struct kx_collection *c,
+int kx_render_node_detail(struct kmem_buf *b, const struct kx_collection *c,
                           const struct kx_render_opts *o, void *state)
 {
     const struct kmem_detail *d = c->detail;

@@ -465,6 +465,7 @@ static void render(struct kt_sink *s, const struct kmem_snapshot *snap, enum kt_
     if (sc && sc->scroll && st) {
         free(st->sel);
         st->sel = nrows ? strdup(cgs->v[rows[sc->scroll->cur].i].path) : NULL;
+        st->sel_folded = tree && nrows && rows[sc->scroll->cur].collapsed;
     }
     for (size_t k = w.first; k < w.first + w.count; k++) {
         const struct kmem_cgroup *cg = &cgs->v[rows[k].i];
@@ -545,5 +546,6 @@ void kt_cg_state_free(struct kt_cg_state *st)
         free(st->collapsed[k]);
     free(st->collapsed);
     free(st->sel);
+    free(st->drill);
     memset(st, 0, sizeof(*st));
 }

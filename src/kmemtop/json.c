@@ -550,6 +550,7 @@ int kt_json(FILE *f, const struct kmem_snapshot *snap, const struct kt_json_info
     json_node(&w, snap);
     json_detail(&w, snap);
     json_cgroups(&w, snap);
+    kt_json_owners(&w, snap);
     kmem_jw_obj_end(&w);
     fputc('\n', f);
     if (fflush(f) != 0 || ferror(f))

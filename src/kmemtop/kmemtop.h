@@ -3,6 +3,7 @@
 #define KMEMTOP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "kmem.h"
 #include "views.h"
@@ -22,6 +23,8 @@ struct kt_opts {
     enum kt_view view;
     bool view_given; /* --cgroups or --node */
     bool report, json;
+    bool by_cache;    /* --by-cache: with --cgroups -o, slab bytes per cgroup and cache */
+    const char *html; /* --html FILE (html.c) */
     const char *capture;
     bool force;    /* --force: --capture may replace an earlier capture */
     char *command; /* the command line, for the capture's metadata */
@@ -31,6 +34,22 @@ struct kt_opts {
     unsigned alloc_keys;    /* --alloc-keys N (0: default) */
     unsigned alloc_objects; /* --alloc-objects N (0: default) */
     char alloc_sort;        /* allocations view: n net, c change, r rate */
+    /* The flight recorder (record.c, docs/recorder.md). */
+    const char *record; /* --record DIR */
+    const char *replay; /* --replay DIR */
+    const char *at;     /* --at TIME */
+    const char *diff_a; /* --diff A B */
+    const char *diff_b;
+    bool openmetrics; /* --openmetrics */
+    bool list;        /* --list: the samples of --replay DIR */
+    uint64_t retain;  /* --record.retain, seconds */
+    bool retain_given;
+    uint64_t max_size; /* --record.max-size, bytes */
+    bool max_size_given;
+    unsigned long record_count; /* --record.count N: stop after N samples (0: never) */
+    uint64_t record_time_ns;    /* --record.time EPOCH: synthetic timeline, no waiting */
+    bool record_quiet;
+    const char *window; /* --window DURATION: verdicts over the last DURATION */
 };
 
 /* procps slabtop's message for a /proc/slabinfo that cannot be read (main.c). */

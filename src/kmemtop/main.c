@@ -15,8 +15,12 @@
 
 #include "kmemtop.h"
 #include "allocview.h"
+#include "kmemrec.h"
+#include "record.h"
+#include "html.h"
 
-#define DEFAULT_DELAY 3
+#define DEFAULT_DELAY        3
+#define DEFAULT_RECORD_DELAY 10
 
 /* SIGINT, SIGTERM, SIGHUP while a tarball is made: print nothing, remove what was written. */
 static volatile sig_atomic_t capture_interrupted;
@@ -33,6 +37,20 @@ enum {
     OPT_ALLOC_COUNTS,
     OPT_ALLOC_KEYS,
     OPT_ALLOC_OBJECTS,
+    OPT_BY_CACHE,
+    OPT_RECORD,
+    OPT_REPLAY,
+    OPT_AT,
+    OPT_DIFF,
+    OPT_OPENMETRICS,
+    OPT_LIST,
+    OPT_RETAIN,
+    OPT_MAX_SIZE,
+    OPT_RECORD_COUNT,
+    OPT_RECORD_TIME,
+    OPT_QUIET,
+    OPT_WINDOW,
+    OPT_HTML,
 };
 
 static void usage_slabtop(FILE *out, const char *prog)
@@ -75,9 +93,14 @@ static void usage_kmemtop(FILE *out, const char *prog)
             " -s, --sort <key>    sort the slab view (keys below), or with --cgroups the\n"
             "                     cgroup table: k kernel (default), g change, n name\n"
             "     --cgroups       the cgroup view (with -o: the cgroup table once)\n"
+            "     --by-cache      with --cgroups -o: slab bytes per cgroup and cache, from\n"
+            "                     the owner snapshot (needs root and BPF on a live kernel;\n"
+            "                     read from kmem-owners.txt under --root)\n"
             "     --node          the node view (with -o: the node summary once)\n"
             "     --report        explain all of the node's kernel memory, then exit\n"
             "     --json          print the whole snapshot as one JSON document\n"
+            "     --html <file>   write one self-contained page: treemaps of MemTotal and of\n"
+            "                     the cgroups' kernel memory, with their tables\n"
             "     --capture <dir> copy every file kmem reads into <dir>, for --root <dir>\n"
             "                     (with kmem-capture.txt: date, host, kernel, command);\n"
             "                     a <name>.tar.gz or .tgz instead of <dir>: a tarball of\n"
@@ -141,6 +164,15 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
 
     if (o->report && o->json)
         die(o, "--report and --json are two outputs: choose one");
+    if (o->by_cache && (!cg_table || !(o->once || o->json) || o->report))
+        die(o, "--by-cache goes with --cgroups -o (a table) or --cgroups --json");
+    if (o->by_cache && sort_arg)
+        die(o, "--by-cache lists the largest caches of the largest cgroups first: -s does not "
+               "apply");
+    if (o->by_cache && o->delay_given && !o->json)
+        die(o, "--by-cache shows one owner snapshot: -d does not apply");
+    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0))
+        die(o, "--html FILE is an output of its own: without --report, --json, -o or --alloc");
     if (o->force && !o->capture)
         die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
     if (o->delay_given && o->report)
@@ -181,6 +213,33 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
                 o->prog, o->prog, cg_table ? " --cgroups" : "");
         exit(EXIT_FAILURE);
     }
+}
+
+/* The recorder's options (docs/recorder.md): each must do what it says. */
+static void check_recorder_opts(const struct kt_opts *o)
+{
+    bool output = o->once || o->report || o->json || o->capture || o->alloc_seconds > 0;
+
+    if (o->record && (output || o->replay || o->diff_a || o->openmetrics || o->list))
+        die(o, "--record DIR records until stopped: it takes -d, --root and --record.* only");
+    if (!o->record && (o->retain_given || o->max_size_given || o->record_count ||
+                       o->record_time_ns || o->record_quiet))
+        die(o, "--record.retain, --record.max-size, --record.count, --record.time and --quiet go "
+               "with --record DIR");
+    if (o->at && !o->replay)
+        die(o, "--at TIME picks a moment of a recording: give it with --replay DIR");
+    if (o->replay && o->root)
+        die(o, "--replay DIR reads the recording: --root does not apply");
+    if ((o->list || o->openmetrics) && !o->replay)
+        die(o, "--list and --openmetrics read a recording: give it with --replay DIR");
+    if ((o->list || o->openmetrics || o->diff_a) &&
+        (o->once || o->report || o->capture || o->alloc_seconds > 0 || o->at ||
+         (o->json && !o->diff_a)))
+        die(o, "--list, --openmetrics and --diff are outputs of their own");
+    if (o->diff_a && o->replay && o->root)
+        die(o, "--diff A B with --replay DIR: A and B are times in DIR");
+    if (o->window && !o->replay && !o->diff_a)
+        die(o, "--window goes with --replay DIR");
 }
 
 /* --alloc SECONDS: a positive number, at most a day. */
@@ -226,12 +285,26 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"node", no_argument, NULL, OPT_NODE},
         {"report", no_argument, NULL, OPT_REPORT},
         {"json", no_argument, NULL, OPT_JSON},
+        {"html", required_argument, NULL, OPT_HTML},
         {"capture", required_argument, NULL, OPT_CAPTURE},
         {"force", no_argument, NULL, OPT_FORCE},
         {"alloc", required_argument, NULL, OPT_ALLOC},
         {"alloc-counts", no_argument, NULL, OPT_ALLOC_COUNTS},
         {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
         {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
+        {"by-cache", no_argument, NULL, OPT_BY_CACHE},
+        {"record", required_argument, NULL, OPT_RECORD},
+        {"replay", required_argument, NULL, OPT_REPLAY},
+        {"at", required_argument, NULL, OPT_AT},
+        {"diff", required_argument, NULL, OPT_DIFF},
+        {"openmetrics", no_argument, NULL, OPT_OPENMETRICS},
+        {"list", no_argument, NULL, OPT_LIST},
+        {"record.retain", required_argument, NULL, OPT_RETAIN},
+        {"record.max-size", required_argument, NULL, OPT_MAX_SIZE},
+        {"record.count", required_argument, NULL, OPT_RECORD_COUNT},
+        {"record.time", required_argument, NULL, OPT_RECORD_TIME},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"window", required_argument, NULL, OPT_WINDOW},
         {NULL, 0, NULL, 0},
     };
     const char *sort_arg = NULL;
@@ -290,6 +363,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         case OPT_JSON:
             o->json = true;
             break;
+        case OPT_HTML:
+            o->html = optarg;
+            break;
         case OPT_CAPTURE:
             o->capture = optarg;
             break;
@@ -308,16 +384,80 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         case OPT_ALLOC_OBJECTS:
             o->alloc_objects = parse_count(o, "--alloc-objects", optarg);
             break;
+        case OPT_BY_CACHE:
+            o->by_cache = true;
+            break;
+        case OPT_RECORD:
+            o->record = optarg;
+            break;
+        case OPT_REPLAY:
+            o->replay = optarg;
+            break;
+        case OPT_AT:
+            o->at = optarg;
+            break;
+        case OPT_DIFF:
+            o->diff_a = optarg;
+            break;
+        case OPT_OPENMETRICS:
+            o->openmetrics = true;
+            break;
+        case OPT_LIST:
+            o->list = true;
+            break;
+        case OPT_RETAIN:
+            if (kmem_parse_duration(optarg, &o->retain)) {
+                fprintf(stderr, "%s: --record.retain: '%s' is no duration (e.g. 7d, 12h, 0)\n",
+                        o->prog, optarg);
+                exit(EXIT_FAILURE);
+            }
+            o->retain_given = true;
+            break;
+        case OPT_MAX_SIZE:
+            if (kmem_parse_size(optarg, &o->max_size)) {
+                fprintf(stderr, "%s: --record.max-size: '%s' is no size (e.g. 256MiB, 1GiB, 0)\n",
+                        o->prog, optarg);
+                exit(EXIT_FAILURE);
+            }
+            o->max_size_given = true;
+            break;
+        case OPT_RECORD_COUNT:
+            o->record_count = parse_count(o, "--record.count", optarg);
+            break;
+        case OPT_RECORD_TIME: {
+            char *end = NULL;
+            unsigned long long v;
+
+            errno = 0;
+            v = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || v == 0 || v > 4000000000ull)
+                die(o, "--record.time: seconds since the epoch");
+            o->record_time_ns = v * 1000000000ull;
+            break;
+        }
+        case OPT_QUIET:
+            o->record_quiet = true;
+            break;
+        case OPT_WINDOW:
+            o->window = optarg;
+            break;
         default:
             usage(o, stderr);
         }
     }
+    if (o->diff_a && optind + 1 == argc)
+        o->diff_b = argv[optind++];
+    else if (o->diff_a)
+        die(o, "--diff takes two arguments: --diff A B (captures, recordings, or with --replay "
+               "DIR two times)");
     if (optind != argc)
         usage(o, stderr);
-    if (!o->slabtop_mode)
+    if (!o->slabtop_mode) {
         check_opts(o, sort_arg);
+        check_recorder_opts(o);
+    }
     if (!o->delay_given)
-        o->delay = DEFAULT_DELAY;
+        o->delay = o->record ? DEFAULT_RECORD_DELAY : DEFAULT_DELAY;
 }
 
 /* The command line, quoted where a shell would need it, for the capture's metadata. */
@@ -398,7 +538,9 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsig
 /* --cgroups -o and --node -o: the table or the summary once. */
 static int print_view_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsigned flags)
 {
-    enum kmem_part part = o->view == KT_VIEW_NODE ? KMEM_PART_NODE : KMEM_PART_CGROUPS;
+    enum kmem_part part = o->view == KT_VIEW_NODE ? KMEM_PART_NODE
+                          : o->by_cache           ? KMEM_PART_OWNERS
+                                                  : KMEM_PART_CGROUPS;
     const struct kmem_snapshot *snap;
     struct kt_sink sink;
 
@@ -413,6 +555,8 @@ static int print_view_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsign
     kt_sink_file(&sink, stdout);
     if (part == KMEM_PART_NODE)
         kt_node_render(&sink, snap);
+    else if (part == KMEM_PART_OWNERS)
+        kt_owner_render(&sink, snap);
     else
         kt_cgroup_render(&sink, snap, o->cg_sort);
     return EXIT_SUCCESS;
@@ -516,6 +660,7 @@ int main(int argc, char **argv)
     struct kt_opts o = {.sort = 'o', .view = KT_VIEW_SLABS, .alloc_sort = 'n'};
     struct kmem_ctx *ctx;
     struct kt_tarball tarball, *tb = NULL;
+    struct kt_source replay = {0};
     char err[512];
     const char *base = strrchr(argv[0], '/');
     /* A capture reads every part, whatever is printed, so that it replays everything. */
@@ -528,8 +673,27 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     parse_opts(&o, argc, argv);
 
+    if (o.record) {
+        o.command = command_line(argc, argv);
+        rc = kt_record_run(&o);
+        free(o.command);
+        return rc;
+    }
+    if (o.list)
+        return kt_replay_list(&o);
+    if (o.diff_a)
+        return kt_diff_run(&o);
+    if (o.replay) {
+        struct kt_source *g = &replay;
+
+        if (kt_source_open(&o, o.replay, o.at, &replay))
+            return EXIT_FAILURE;
+        kt_source_guard(&g, 1);
+        o.root = replay.root;
+    }
     if (kmem_ctx_new(&ctx, o.root, err, sizeof(err))) {
         fprintf(stderr, "%s: %s\n", o.prog, err);
+        kt_source_close(&replay);
         return EXIT_FAILURE;
     }
     if (o.capture) {
@@ -537,16 +701,20 @@ int main(int argc, char **argv)
         tb = kt_is_tarball(o.capture) ? &tarball : NULL;
         if (start_capture(ctx, &o, tb)) {
             kmem_ctx_free(ctx);
+            kt_source_close(&replay);
             free(o.command);
             return EXIT_FAILURE;
         }
     }
     flags = o.capture                   ? KMEM_COLLECT_ALL
+            : o.by_cache                ? KMEM_COLLECT_OWNERS | KMEM_COLLECT_CGROUPS
             : o.view == KT_VIEW_CGROUPS ? KMEM_COLLECT_CGROUPS
             : o.view == KT_VIEW_NODE    ? KMEM_COLLECT_NODE
                                         : KMEM_COLLECT_SLAB;
     if (o.alloc_seconds > 0)
         rc = kt_alloc_once(ctx, &o);
+    else if (o.html)
+        rc = kt_html_run(ctx, &o);
     else if (o.report || o.json)
         rc = print_whole(ctx, &o);
     else if (o.once && o.view != KT_VIEW_SLABS)
@@ -560,6 +728,7 @@ int main(int argc, char **argv)
     if (o.capture)
         rc = finish_capture(ctx, &o, rc, tb);
     kmem_ctx_free(ctx);
+    kt_source_close(&replay);
     free(o.command);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "%s: write error\n", o.prog);

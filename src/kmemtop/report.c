@@ -718,6 +718,7 @@ int kt_report(FILE *f, const struct kmem_snapshot *snap, const struct kmem_captu
     alloc_sites(&r);
     kt_rep_notes(&r);
     kt_rep_cgroups(&r);
+    kt_owner_report(f, snap, 10);
     kt_rep_dying(&r);
     if (fflush(f) != 0 || ferror(f))
         return -(errno ? errno : EIO);

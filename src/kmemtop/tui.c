@@ -142,6 +142,7 @@ struct tui {
     struct kt_history hist;
     struct kt_scroll scroll[KT_VIEW_COUNT];
     struct kt_cg_state cg;
+    struct kt_scroll drill_scroll; /* the caches of one cgroup (cg.drill) */
     char filter[KT_VIEW_COUNT][FILTER_MAX];
     bool editing; /* typing a filter on the last line */
     bool help;
@@ -171,9 +172,12 @@ static void draw_keys(struct tui *t, struct kt_sink *s)
     if (t->view == KT_VIEW_SLABS)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s",
                       kt_slab_sort_name(t->o->sort));
+    else if (t->view == KT_VIEW_CGROUPS && t->cg.drill)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " | caches of a cgroup, Esc back");
     else if (t->view == KT_VIEW_CGROUPS)
-        n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s, %s",
-                      kt_cg_sort_name(t->o->cg_sort), t->cg.flat ? "flat" : "tree");
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s, %s%s",
+                      kt_cg_sort_name(t->o->cg_sort), t->cg.flat ? "flat" : "tree",
+                      n + 60 <= COLS ? ", Enter caches" : "");
     else if (t->view == KT_VIEW_ALLOC)
         n += snprintf(line + n, sizeof(line) - (size_t)n, " | sort: %s",
                       t->o->alloc_sort == 'c'   ? "change"
@@ -249,7 +253,8 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "           s object size  B objects per slab   l slabs   v active slabs",
         "           p pages per slab   n name   g change   G growth   r per min",
         "Cgroups    k kernel (default)  g change  G growth  r per min  n name",
-        "           t tree or flat list  Right/+ unfold  Left/- fold  Enter toggles",
+        "           t tree or flat list  Right/+ unfold  Left/- fold",
+        "           Enter the cgroup's slab caches (a folded + unfolds); Esc/Left back",
         "Allocs     n net growth since the view opened (default)   c change",
         "           r allocation rate; traced with BPF only while the view is shown",
         "Columns    more appear on wider terminals; - = not known or not available",
@@ -293,6 +298,8 @@ static void draw(struct tui *t)
             draw_growth_line(t, &sink);
             kt_slab_screen(&sink, snap, t->o->sort, &sc);
         }
+    } else if (t->view == KT_VIEW_CGROUPS && t->cg.drill) {
+        kt_owner_screen(&sink, snap, t->cg.drill, &t->drill_scroll);
     } else if (t->view == KT_VIEW_CGROUPS) {
         draw_growth_line(t, &sink);
         kt_cgroup_screen(&sink, snap, t->o->cg_sort, &sc, &t->cg);
@@ -357,8 +364,9 @@ static void filter_key(struct tui *t, int c)
 /* Up/Down/PgUp/PgDn/Home/End: the cursor (cgroups) or the first row (slabs). */
 static bool scroll_key(struct tui *t, int c)
 {
-    struct kt_scroll *sc = &t->scroll[t->view];
-    bool cursor = t->view == KT_VIEW_CGROUPS;
+    bool drill = t->view == KT_VIEW_CGROUPS && t->cg.drill;
+    struct kt_scroll *sc = drill ? &t->drill_scroll : &t->scroll[t->view];
+    bool cursor = t->view == KT_VIEW_CGROUPS && !drill;
     size_t *pos = cursor ? &sc->cur : &sc->top;
     size_t page = sc->page > 1 ? (size_t)sc->page - (cursor ? 1 : 0) : 1;
     size_t last = sc->n ? sc->n - 1 : 0;
@@ -423,6 +431,23 @@ static void view_key(struct tui *t, int c)
     }
     if (t->view != KT_VIEW_CGROUPS)
         return;
+    if (t->cg.drill) {
+        if (c == KEY_LEFT) { /* back to the cgroups */
+            free(t->cg.drill);
+            t->cg.drill = NULL;
+        }
+        return;
+    }
+    if (c == '\n' || c == '\r' || c == KEY_ENTER) {
+        /* A folded parent unfolds (as before); any other cgroup shows its caches. */
+        if (!t->cg.flat && t->cg.sel_folded) {
+            kt_cg_collapse(&t->cg, 0);
+        } else if (t->cg.sel) {
+            t->cg.drill = strdup(t->cg.sel);
+            memset(&t->drill_scroll, 0, sizeof(t->drill_scroll));
+        }
+        return;
+    }
     if (c > 0 && c < 256 && kt_cg_sort_from_char(c, &cs)) {
         t->o->cg_sort = cs;
     } else if (c == 't') {
@@ -431,8 +456,6 @@ static void view_key(struct tui *t, int c)
         kt_cg_collapse(&t->cg, 1);
     } else if (!t->cg.flat && (c == KEY_RIGHT || c == '+')) {
         kt_cg_collapse(&t->cg, 0);
-    } else if (!t->cg.flat && (c == '\n' || c == '\r' || c == KEY_ENTER)) {
-        kt_cg_collapse(&t->cg, -1);
     }
 }
 
@@ -465,11 +488,16 @@ static bool tui_key(struct tui *t, int c)
         t->view = (enum kt_view)((t->view + KT_VIEW_COUNT - 1) % KT_VIEW_COUNT);
         return true;
     case '/':
-        if (t->view != KT_VIEW_NODE)
+        if (t->view != KT_VIEW_NODE && !(t->view == KT_VIEW_CGROUPS && t->cg.drill))
             t->editing = true;
         return true;
-    case 27: /* Esc: clear the filter */
-        t->filter[t->view][0] = '\0';
+    case 27: /* Esc: back from a cgroup's caches, else clear the filter */
+        if (t->view == KT_VIEW_CGROUPS && t->cg.drill) {
+            free(t->cg.drill);
+            t->cg.drill = NULL;
+        } else {
+            t->filter[t->view][0] = '\0';
+        }
         return true;
     case 'b':
         kt_hist_reset_base(&t->hist, kmem_current(t->ctx));

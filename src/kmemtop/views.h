@@ -71,12 +71,41 @@ struct kt_cg_state {
     char *sel;        /* path of the selected cgroup (owned), or NULL */
     char **collapsed; /* paths of collapsed tree nodes (owned) */
     size_t ncollapsed;
+    bool sel_folded; /* out: the selected row is a folded parent (tree) */
+    char *drill;     /* path of the cgroup whose caches are shown (Enter), or NULL (owned) */
 };
 void kt_cgroup_screen(struct kt_sink *s, const struct kmem_snapshot *snap, enum kt_cg_sort sort,
                       const struct kt_screen *sc, struct kt_cg_state *st);
 /* Collapse (1), expand (0) or toggle (-1) the selected node. 0 or -ENOMEM. */
 int kt_cg_collapse(struct kt_cg_state *st, int how);
 void kt_cg_state_free(struct kt_cg_state *st);
+
+/* ---- slab memory per cgroup and cache: the owner snapshot (ownview.c) ---- */
+/* The rows of one cgroup id (rows[first, first + n) of snap->owners.o). */
+struct kt_owner_group {
+    const char *path;             /* the rows' cgroup name; NULL: not charged (id 0) */
+    uint64_t id;                  /* cgroup id; 0: not charged */
+    const struct kmem_cgroup *cg; /* in snap->cgroups (by path), or NULL */
+    size_t first, n;
+    uint64_t bytes, objects;
+};
+/* The groups, biggest first, not charged last (malloc'd into *out). 0 or -ENOMEM. */
+int kt_owner_groups(const struct kmem_snapshot *snap, struct kt_owner_group **out, size_t *n);
+/* NAMESPACE/POD/CONTAINER, else the cgroup's path, "(not charged)"; printable. */
+const char *kt_owner_group_name(char *buf, size_t len, const struct kt_owner_group *g,
+                                enum kt_esc how);
+/* Why the owner snapshot is not there (one line: the walker's or the reader's message), or NULL. */
+const char *kt_owner_why(const struct kmem_snapshot *snap);
+/* kmemtop --cgroups --by-cache -o: every (cgroup, cache) row, exact bytes. */
+void kt_owner_render(struct kt_sink *s, const struct kmem_snapshot *snap);
+/* The cgroup view's drilldown: the caches of the cgroup at @path. */
+void kt_owner_screen(struct kt_sink *s, const struct kmem_snapshot *snap, const char *path,
+                     struct kt_scroll *scroll);
+/* --report: the @top largest (pod or cgroup, cache) pairs in plain words. */
+void kt_owner_report(FILE *f, const struct kmem_snapshot *snap, unsigned top);
+/* --json: the "owners" member. */
+struct kmem_jw;
+void kt_json_owners(struct kmem_jw *w, const struct kmem_snapshot *snap);
 
 /* ---- node view (nodeview.c) ---- */
 void kt_node_render(struct kt_sink *s, const struct kmem_snapshot *snap);

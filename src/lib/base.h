@@ -3,6 +3,7 @@
 #ifndef KMEM_BASE_H
 #define KMEM_BASE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -19,5 +20,9 @@ struct kmem_ctx_opts {
 
 /* System page size used for page-counted figures (from the running kernel). */
 uint64_t kmem_page_size(void);
+
+/* Where a capture into memory hands each file (relative path; @link: a symlink's target). */
+typedef void (*kmem_capture_sink_fn)(void *arg, const char *rel, const char *data, size_t len,
+                                     const char *link);
 
 #endif

@@ -173,11 +173,23 @@ static const struct kmem_cgroup *find_path(const struct kmem_cgroups *cgs, const
     const struct cg_store *st = cgs->priv;
     size_t it;
 
+    if (!st || st->indexed_n != cgs->n || !path) {
+        for (size_t i = 0; st && path && i < cgs->n; i++)
+            if (strcmp(cgs->v[i].path, path) == 0)
+                return &cgs->v[i];
+        return NULL;
+    }
+
     for (long i = kmem_hindex_first(&st->index, kmem_hash_str(path), &it); i >= 0;
          i = kmem_hindex_next(&st->index, &it))
         if (strcmp(cgs->v[i].path, path) == 0)
             return &cgs->v[i];
     return NULL;
+}
+
+const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, const char *path)
+{
+    return find_path(cgs, path);
 }
 
 void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev)
@@ -347,6 +359,10 @@ static int reuse_tree(struct walk *w, int hfd)
     bool names_checked = false;
     int err;
 
+    /* v1: a cgroup made or removed at the top level changes only the root's
+     * link count (the other entries' are compared below). */
+    if (!w->v2 && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
+        return -ESTALE;
     KMEM_GROW(err, st->v, &st->cap, K->n);
     if (!err)
         KMEM_GROW(err, st->offs, &st->ocap, K->n);
@@ -385,6 +401,7 @@ static int reuse_tree(struct walk *w, int hfd)
             return err == -ENOMEM ? err : -ESTALE;
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
+        cg->ino = k->ino;
     }
     err = kmem_arena_copy(&st->arena, &K->arena);
     if (err)
@@ -441,6 +458,7 @@ static int known_save(struct walk *w, uint64_t descendants)
     K->n = n;
     K->v2 = w->v2;
     K->descendants = descendants;
+    K->root_nlink = w->root_nlink;
     K->n_vanished = w->cgs->n_vanished;
     K->n_errors = w->cgs->n_errors;
     K->possible_cpus = w->cgs->possible_cpus;
@@ -513,6 +531,9 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     struct statfs sfs;
     w.live = fstatfs(hfd, &sfs) == 0 &&
              (sfs.f_type == CGROUP2_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC);
+    struct stat rsb;
+    /* Before anything is listed: a child made during the walk changes it again. */
+    w.root_nlink = fstat(hfd, &rsb) == 0 ? rsb.st_nlink : 0;
     if (!w.live)
         known_drop(r); /* a tree that changed from a live one to a copy: no fd kept */
     bool reuse = may_reuse(&w);
@@ -538,6 +559,12 @@ again:
         return cg_root_error(&w, err, w.bad_file);
     }
     cgs->n = 1;
+    if (w.live) {
+        struct stat isb;
+
+        if (fstat(hfd, &isb) == 0)
+            root->ino = isb.st_ino;
+    }
     if (reuse && w.v2 && w.descendants != r->known.descendants)
         reuse = false;
     if (reuse) {

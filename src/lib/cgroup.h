@@ -46,6 +46,10 @@ extern const char *const kmem_cg_kind_name[KMEM_CG_KIND_COUNT]; /* "slab_reclaim
 struct kmem_cgroup {
     const char *path; /* "/" or "/kubepods.slice/..." (inside the memory hierarchy) */
     int depth;        /* 0 for the root */
+    /* Inode number of the cgroup's directory on a live hierarchy: the
+     * kernel's cgroup id (kernfs id), by which the owner snapshot names
+     * cgroups. 0 when the tree is a copy (a capture, a fixture). */
+    uint64_t ino;
     /* v2 without "kernel" (before Linux 5.18): kernel is the sum of the parts
      * the kernel reports, an estimate (a lower bound). */
     bool kernel_approx;
@@ -104,7 +108,8 @@ struct kmem_cgroups {
     size_t n;
     struct kmem_cgroup *v; /* v[0] is the root of the hierarchy */
     size_t n_vanished;     /* cgroups removed during the walk (skipped silently) */
-    size_t n_errors;       /* cgroups skipped on another error (or too deep) */
+    size_t n_errors;       /* cgroups skipped on another error (or too deep), with the
+                            * cgroups below them (not walked, not removed either) */
     /* Every kernel value is the kernel's own counter (v1; v2 5.18+ with a
      * root memory.stat); false when any is estimated. */
     bool kernel_exact;
@@ -137,6 +142,9 @@ enum kmem_cg_extra {
 
 /* Deepest cgroup level walked (the root is level 0); deeper ones are counted in n_errors. */
 #define KMEM_CG_MAX_DEPTH 64
+
+/* The cgroup at @path ("/" the root) in @cgs, or NULL. */
+const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, const char *path);
 
 /* Pure parsers and helpers (no I/O), for tests and fuzzing. */
 

@@ -79,6 +79,7 @@ struct cg_known {
     struct kmem_arena arena;
     struct kmem_hindex index; /* path -> entry, to hand fds over at the next walk */
     uint64_t descendants;     /* v2: root cgroup.stat nr_descendants before the walk */
+    nlink_t root_nlink;       /* v1: the hierarchy root's link count before the walk */
     size_t n_vanished, n_errors;
     unsigned possible_cpus;
     struct timespec walked_at; /* CLOCK_MONOTONIC */
@@ -120,6 +121,8 @@ struct walk {
     const char *bad_file;
     unsigned bad_line;
     uint64_t descendants; /* v2: the root's cgroup.stat nr_descendants; UINT64_MAX unknown */
+    nlink_t root_nlink;   /* v1: the hierarchy root's link count (a top-level cgroup made or
+                           * removed changes it); 0 unknown */
     /* The hierarchy is a cgroup filesystem (not a copy on disk, such as a
      * fixture or a capture): only there is a kept fd of a removed cgroup
      * an error, and a changed tree seen in counts and link counts. */

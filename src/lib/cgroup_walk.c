@@ -386,6 +386,42 @@ static void keep_dir(struct kmem_cg_reader *r, struct cg_fds *k, int fd)
     }
 }
 
+/*
+ * The directories below a skipped cgroup (open at @fd, not taken), to @depth
+ * levels: they are cgroups too, skipped with it. Without them, v1's count of
+ * removed cgroups (/proc/cgroups minus those walked) would count every
+ * cgroup below an unreadable one as removed.
+ */
+static size_t count_below(int fd, int depth)
+{
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    const struct dirent *de;
+    size_t n = 0;
+
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return 0;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+            continue;
+        if (de->d_name[0] == '.' &&
+            (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+            continue;
+        int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (cfd < 0)
+            continue; /* a file, or gone */
+        n++;
+        if (depth > 0)
+            n += count_below(cfd, depth - 1);
+        close(cfd);
+    }
+    closedir(d);
+    return n;
+}
+
 /* Open the child @name of @parent_fd and read it. 1 if added, 0 if skipped, -errno fatal. */
 static int visit_child(struct walk *w, int parent_fd, const char *name, int depth, int *fdout)
 {
@@ -405,7 +441,7 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         return 0;
     }
     if (depth > KMEM_CG_MAX_DEPTH) {
-        w->cgs->n_errors++;
+        w->cgs->n_errors += 1 + count_below(fd, KMEM_CG_MAX_DEPTH);
         close(fd);
         return 0;
     }
@@ -420,14 +456,16 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         if (err) {
             if (vanished(err))
                 w->cgs->n_vanished++;
-            else
-                w->cgs->n_errors++;
+            else /* skipped with the cgroups below it, none of them removed */
+                w->cgs->n_errors += 1 + count_below(fd, KMEM_CG_MAX_DEPTH - depth);
             cg_fds_close(w->r, k);
             close(fd);
             return 0;
         }
         err = add_identity(w, cg, &w->st->offs[w->cgs->n]);
     }
+    if (!err)
+        cg->ino = k->ino; /* walk_fds: only on a live hierarchy */
     if (!err && !w->v2 && w->live)
         keep_dir(w->r, k, fd);
     if (err)
@@ -498,7 +536,12 @@ int cg_walk_tree(struct walk *w, int hfd)
         /* r->path[0, plen) is the parent's path ("/" for the root); frames
          * below only ever write past their own prefix. */
         if (plen + 1 + nlen + 1 > sizeof(r->path)) {
-            w->cgs->n_errors++;
+            int sfd =
+                openat(dirfd(f->dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+            w->cgs->n_errors += 1 + (sfd >= 0 ? count_below(sfd, KMEM_CG_MAX_DEPTH - sp) : 0);
+            if (sfd >= 0)
+                close(sfd);
             continue;
         }
         if (plen > 1)

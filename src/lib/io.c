@@ -229,6 +229,10 @@ static void capture_write(struct kmem_io *io, const char *rel, const char *data,
     const char *p = rel;
     int cur = io->capfd, fd, err;
 
+    if (io->sink) {
+        io->sink(io->sink_arg, rel, data, len, link);
+        return;
+    }
     snprintf(shown, sizeof(shown), "%s/%s", io->capdir ? io->capdir : ".", rel);
 
     for (;;) {
@@ -295,7 +299,7 @@ static void capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
 {
     char abs[PATH_MAX], rel[PATH_MAX];
 
-    if (io->capfd < 0)
+    if (!kmem_capturing(io))
         return;
     if (!fd_path(fd, abs, sizeof(abs))) {
         capture_fail(io, ENAMETOOLONG, "cannot name a file to capture", "", NULL);
@@ -333,13 +337,13 @@ static void capture_in_dir(struct kmem_io *io, int dirfd, const char *name, cons
 
 void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len)
 {
-    if (io->capfd >= 0)
+    if (kmem_capturing(io))
         capture_in_dir(io, dirfd, name, data, len, NULL);
 }
 
 void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const char *target)
 {
-    if (io->capfd < 0)
+    if (!kmem_capturing(io))
         return;
     if (!*target || strchr(target, '/') || !strcmp(target, ".") || !strcmp(target, "..")) {
         capture_fail(io, EXDEV, "refusing to copy the link", name,
@@ -351,8 +355,21 @@ void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const ch
 
 void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, size_t len)
 {
-    if (io->capfd >= 0)
+    if (kmem_capturing(io))
         capture_write(io, rel, data, len, NULL);
+}
+
+void kmem_io_set_capture_sink(struct kmem_io *io, kmem_capture_sink_fn sink, void *arg)
+{
+    if (io->capfd >= 0)
+        close(io->capfd);
+    io->capfd = -1;
+    free(io->capdir);
+    io->capdir = NULL;
+    io->capture_err = 0;
+    io->capture_msg[0] = '\0';
+    io->sink = sink;
+    io->sink_arg = arg;
 }
 
 /* Deepest directory kmem removes below a capture (cgroup trees are at most 64 deep). */
@@ -495,6 +512,7 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
     io->capdir = NULL;
     io->capture_err = 0;
     io->capture_msg[0] = '\0';
+    io->sink = NULL;
     if (!dir)
         return 0;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)

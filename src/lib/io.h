@@ -48,6 +48,9 @@ struct kmem_io {
     char *capdir; /* as given, for messages */
     int capture_err;
     char capture_msg[512];
+    /* Capture into memory instead (kmem_io_set_capture_sink): each file handed to @sink. */
+    kmem_capture_sink_fn sink;
+    void *sink_arg;
     unsigned possible_cpus; /* kmem_possible_cpus(): 0 until read */
 };
 
@@ -124,8 +127,20 @@ void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const ch
 
 static inline bool kmem_capturing(const struct kmem_io *io)
 {
+    return io->capfd >= 0 || io->sink;
+}
+
+/*
+ * Capturing into a directory (not into memory): every file is read again
+ * (a capture is whole by itself; the recorder carries what was not re-read).
+ */
+static inline bool kmem_capturing_dir(const struct kmem_io *io)
+{
     return io->capfd >= 0;
 }
+
+/* Hand every file read from now on to @sink (NULL stops); a capture directory is stopped. */
+void kmem_io_set_capture_sink(struct kmem_io *io, kmem_capture_sink_fn sink, void *arg);
 
 /* The file at the root of a capture that describes it (capmeta.c). */
 #define KMEM_CAPTURE_META "kmem-capture.txt"

@@ -27,6 +27,7 @@
 #include "node.h"
 #include "cgroup.h"
 #include "detail.h"
+#include "owners.h"
 
 struct kmem_ctx;
 
@@ -40,10 +41,11 @@ enum kmem_part {
     KMEM_PART_NODE,
     KMEM_PART_CGROUPS,
     KMEM_PART_DETAIL,
+    KMEM_PART_OWNERS, /* slab bytes per (cgroup, cache): owners.h */
     KMEM_PART_COUNT
 };
 
-/* "slab", "node", "cgroups", "node_detail". */
+/* "slab", "node", "cgroups", "node_detail", "owners". */
 extern const char *const kmem_part_name[KMEM_PART_COUNT];
 
 /* What kmem_collect() reads: a mask of (1 << enum kmem_part). */
@@ -52,10 +54,12 @@ enum kmem_collect_flags {
     KMEM_COLLECT_NODE = 1 << KMEM_PART_NODE,
     KMEM_COLLECT_CGROUPS = 1 << KMEM_PART_CGROUPS,
     KMEM_COLLECT_DETAIL = 1 << KMEM_PART_DETAIL,
+    /* The owner snapshot (implies KMEM_COLLECT_CGROUPS, which names its cgroups). */
+    KMEM_COLLECT_OWNERS = 1 << KMEM_PART_OWNERS,
     /* With KMEM_COLLECT_SLAB: sys/kernel/slab attributes (swept when the cache list changes). */
     KMEM_COLLECT_SLAB_ATTRS = 1 << 8,
     KMEM_COLLECT_ALL = KMEM_COLLECT_SLAB | KMEM_COLLECT_NODE | KMEM_COLLECT_CGROUPS |
-                       KMEM_COLLECT_DETAIL | KMEM_COLLECT_SLAB_ATTRS,
+                       KMEM_COLLECT_DETAIL | KMEM_COLLECT_OWNERS | KMEM_COLLECT_SLAB_ATTRS,
 };
 
 /* Result of one part of a collection: 0 or -errno, its message, its cost. */
@@ -73,6 +77,7 @@ struct kmem_snapshot {
     struct kmem_node node;
     struct kmem_cgroups cgroups;
     struct kmem_detail detail;
+    struct kmem_owner_snap owners;
 };
 
 /*
@@ -92,6 +97,14 @@ void kmem_ctx_free(struct kmem_ctx *ctx);
  * always reads.
  */
 void kmem_ctx_set_detail_interval(struct kmem_ctx *ctx, double seconds);
+
+/*
+ * Take the owner snapshot (KMEM_COLLECT_OWNERS) at most every @seconds
+ * (default 60; 0: on every collection); in between a collection copies the
+ * last one (owners.reused) and its status. A capturing context always
+ * takes it, and writes kmem-owners.txt into the capture.
+ */
+void kmem_ctx_set_owners_interval(struct kmem_ctx *ctx, double seconds);
 
 /* The root this context reads from, as given (never NULL). */
 const char *kmem_ctx_root(const struct kmem_ctx *ctx);
@@ -151,6 +164,18 @@ int kmem_ctx_capture_written(const struct kmem_ctx *ctx, struct kmem_capture_met
  * 0 or -errno (message in kmem_strerror).
  */
 int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir);
+
+/*
+ * Capture into memory (the flight recorder, recorder.c): every file read
+ * from now on is handed to @sink with its path relative to the root
+ * ("proc/slabinfo"); a symlink as @link. A file read twice in one
+ * collection is handed twice (the last one counts). The detail files are
+ * read at the detail interval as without capture. NULL stops.
+ */
+void kmem_ctx_set_capture_sink(struct kmem_ctx *ctx, kmem_capture_sink_fn sink, void *arg);
+/* Hand the capture's metadata file (kmem-capture.txt, taken now) to the sink; @out may be NULL. */
+void kmem_ctx_capture_put_meta(struct kmem_ctx *ctx, const char *command,
+                               struct kmem_capture_meta *out);
 
 /* 0 if every file of the capture so far was written, else -errno (message in kmem_strerror). */
 int kmem_capture_status(struct kmem_ctx *ctx);

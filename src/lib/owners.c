@@ -161,6 +161,51 @@ static int cmp_rows(const void *pa, const void *pb)
     return strcmp(a->cache, b->cache);
 }
 
+size_t kmem_owners_count(const struct kmem_owners *o)
+{
+    const struct owners_mem *m = o->mem;
+
+    return m ? m->n : 0;
+}
+
+/*
+ * Name the unnamed rows: path_of once per cgroup id, its path stored once
+ * (an index of the ids seen, so that naming stays linear in the rows).
+ */
+static int name_rows(struct owners_mem *m, const char *(*path_of)(void *arg, uint64_t id),
+                     void *arg)
+{
+    struct kmem_hindex ids = {0};
+    int err = kmem_hindex_reset(&ids, m->n);
+
+    for (size_t i = 0; !err && i < m->n; i++) {
+        struct row_off *r = &m->r[i];
+        uint64_t h = r->cgroup_id * 0x9e3779b97f4a7c15ULL;
+        const char *p;
+        size_t it;
+        long j;
+
+        if (!r->cgroup_id)
+            continue;
+        for (j = kmem_hindex_first(&ids, h, &it); j >= 0; j = kmem_hindex_next(&ids, &it))
+            if (m->r[j].cgroup_id == r->cgroup_id)
+                break;
+        if (j >= 0) {
+            if (!r->cgroup)
+                r->cgroup = m->r[j].cgroup;
+            continue;
+        }
+        kmem_hindex_add(&ids, h, i);
+        if (r->cgroup)
+            continue;
+        p = path_of(arg, r->cgroup_id);
+        if (p)
+            err = kmem_arena_str(&m->names, p, &r->cgroup) ? -ENOMEM : 0;
+    }
+    kmem_hindex_free(&ids);
+    return err ? -ENOMEM : 0;
+}
+
 int kmem_owners_finish(struct kmem_owners *o, const char *(*path_of)(void *arg, uint64_t id),
                        void *arg)
 {
@@ -169,17 +214,8 @@ int kmem_owners_finish(struct kmem_owners *o, const char *(*path_of)(void *arg, 
 
     if (!m)
         return -ENOMEM;
-    if (path_of) {
-        for (size_t i = 0; i < m->n; i++) {
-            const char *p;
-
-            if (m->r[i].cgroup || !m->r[i].cgroup_id)
-                continue;
-            p = path_of(arg, m->r[i].cgroup_id);
-            if (p && kmem_owners_set_path(o, m->r[i].cgroup_id, p))
-                return -ENOMEM;
-        }
-    }
+    if (path_of && name_rows(m, path_of, arg))
+        return -ENOMEM;
     rows = reallocarray(o->rows, m->n ? m->n : 1, sizeof(*rows));
     if (!rows)
         return -ENOMEM;
@@ -199,31 +235,55 @@ int kmem_owners_finish(struct kmem_owners *o, const char *(*path_of)(void *arg, 
     return 0;
 }
 
+/* The path of a cgroup id in a finished snapshot (copy's path_of). */
+struct src_ids {
+    const struct kmem_owners *src;
+    struct kmem_hindex ix;
+};
+
+static const char *src_path(void *arg, uint64_t id)
+{
+    const struct src_ids *s = arg;
+    size_t it;
+
+    for (long i = kmem_hindex_first(&s->ix, id * 0x9e3779b97f4a7c15ULL, &it); i >= 0;
+         i = kmem_hindex_next(&s->ix, &it))
+        if (s->src->rows[i].cgroup_id == id)
+            return s->src->rows[i].cgroup;
+    return NULL;
+}
+
 int kmem_owners_copy(struct kmem_owners *dst, const struct kmem_owners *src)
 {
+    struct src_ids ids = {.src = src};
     struct kmem_owners t;
 
     kmem_owners_init(&t);
+    if (kmem_hindex_reset(&ids.ix, src->nrows))
+        return -ENOMEM;
+    for (size_t i = 0; i < src->nrows; i++) {
+        const struct kmem_owner_row *r = &src->rows[i];
+
+        if (kmem_owners_add(&t, r->cgroup_id, r->cache, r->objects, r->bytes))
+            goto nomem;
+        if (r->cgroup_id && r->cgroup && !src_path(&ids, r->cgroup_id))
+            kmem_hindex_add(&ids.ix, r->cgroup_id * 0x9e3779b97f4a7c15ULL, i);
+    }
+    if (kmem_owners_finish(&t, src_path, &ids))
+        goto nomem;
+    kmem_hindex_free(&ids.ix);
     t.present = src->present;
     t.taken = src->taken;
     t.cpu_seconds = src->cpu_seconds;
     t.pages = src->pages;
     t.slabs = src->slabs;
-    for (size_t i = 0; i < src->nrows; i++) {
-        const struct kmem_owner_row *r = &src->rows[i];
-
-        if (kmem_owners_add(&t, r->cgroup_id, r->cache, r->objects, r->bytes) ||
-            (r->cgroup && kmem_owners_set_path(&t, r->cgroup_id, r->cgroup)))
-            goto nomem;
-    }
-    if (kmem_owners_finish(&t, NULL, NULL))
-        goto nomem;
     t.objects_charged = src->objects_charged;
     t.objects_uncharged = src->objects_uncharged;
     kmem_owners_free(dst);
     *dst = t;
     return 0;
 nomem:
+    kmem_hindex_free(&ids.ix);
     kmem_owners_free(&t);
     return -ENOMEM;
 }

@@ -77,4 +77,40 @@ int kmem_owners_finish(struct kmem_owners *o, const char *(*path_of)(void *arg, 
 /* Set the path of every row of @cgroup_id (copied; before finish). 0 or -ENOMEM. */
 int kmem_owners_set_path(struct kmem_owners *o, uint64_t cgroup_id, const char *path);
 
+/* Distinct (cgroup id, cache) rows added so far (before finish too). */
+size_t kmem_owners_count(const struct kmem_owners *o);
+
+struct kmem_buf;
+struct kmem_parse_error;
+/*
+ * kmem-owners.txt (format above) into @o (emptied first), rows named with
+ * the file's paths and finished. 0, -EINVAL with *err (line, what; @err may
+ * be NULL), or -ENOMEM; on failure @o is empty.
+ */
+int kmem_owners_parse(const char *buf, size_t len, struct kmem_owners *o,
+                      struct kmem_parse_error *err);
+/*
+ * @o (finished) in the file's format into @b (replacing its contents). A
+ * row whose cgroup has no path (or a name that is not a path, such as
+ * "(removed cgroup N)") is written with an empty path. 0 or -ENOMEM.
+ */
+int kmem_owners_format(const struct kmem_owners *o, struct kmem_buf *b);
+
+/*
+ * The owner part of a snapshot: the rows (finished: named and sorted) and
+ * where they come from. On the live machine the walker (ownwalk.h) takes
+ * them and the cgroup ids are named from this collection's cgroups (their
+ * directories' inode numbers); under a root with kmem-owners.txt (a
+ * capture) they are read from it, named by the paths it holds. A cgroup id
+ * that names no cgroup (removed since) is "(removed cgroup <id>)".
+ */
+struct kmem_owner_snap {
+    struct kmem_owners o;
+    bool from_file;         /* read from ROOT/kmem-owners.txt */
+    bool reused;            /* copied from an earlier collection (its own interval) */
+    double age;             /* seconds since it was taken or read */
+    size_t removed_cgroups; /* cgroup ids named "(removed cgroup <id>)" */
+    uint64_t removed_bytes; /* their bytes */
+};
+
 #endif

@@ -12,6 +12,7 @@
 #include "node.h"
 #include "cgroup.h"
 #include "detail.h"
+#include "owners.h"
 
 /* /proc/slabinfo into @out (its arrays are reused). 0 or -errno with message. */
 int kmem_read_slabinfo(struct kmem_io *io, struct kmem_slabinfo *out);
@@ -69,5 +70,18 @@ void kmem_cgroups_release(struct kmem_cgroups *cgs);
  * file that should be there (vmallocinfo, iomem), with a message.
  */
 int kmem_read_detail(struct kmem_io *io, struct kmem_detail *out, uint64_t page_size);
+
+/*
+ * The owner part (kmem.h, struct kmem_owner_snap) into @out: ROOT/kmem-owners.txt,
+ * else on the live machine the walker (*@walker: its state, opened on first
+ * use, closed with kmem_owners_live_close()); cgroup ids named from @cgs
+ * (may be NULL). Written into the capture when capturing. 0 or -errno with
+ * message.
+ */
+int kmem_read_owners(struct kmem_io *io, void **walker, struct kmem_owner_snap *out,
+                     const struct kmem_cgroups *cgs);
+/* One walk of the live kernel (owners_live.c). 0 or -errno with @err. */
+int kmem_owners_live(void **state, struct kmem_owners *o, char *err, size_t errlen);
+void kmem_owners_live_close(void *state);
 
 #endif

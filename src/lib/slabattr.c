@@ -201,7 +201,8 @@ int kmem_read_slab_attrs(struct kmem_io *io, struct kmem_slabinfo *cur,
     cur->attrs_ok = cur->attrs_reused = false;
     cur->attrs_err = 0;
     cur->attrs_known = 0;
-    if (prev && prev->attrs_read && prev->attrs_ok && same_list(cur, prev) && !kmem_capturing(io)) {
+    if (prev && prev->attrs_read && prev->attrs_ok && same_list(cur, prev) &&
+        !kmem_capturing_dir(io)) {
         err = kmem_arena_copy(&cur->attr_names, &prev->attr_names);
         if (!err) {
             for (size_t i = 0; i < cur->n; i++)

@@ -17,10 +17,9 @@
 #include "timeutil.h"
 
 const char *const kmem_part_name[KMEM_PART_COUNT] = {
-    [KMEM_PART_SLAB] = "slab",
-    [KMEM_PART_NODE] = "node",
-    [KMEM_PART_CGROUPS] = "cgroups",
-    [KMEM_PART_DETAIL] = "node_detail",
+    [KMEM_PART_SLAB] = "slab",       [KMEM_PART_NODE] = "node",
+    [KMEM_PART_CGROUPS] = "cgroups", [KMEM_PART_DETAIL] = "node_detail",
+    [KMEM_PART_OWNERS] = "owners",
 };
 static_assert(sizeof(kmem_part_name) / sizeof(kmem_part_name[0]) == KMEM_PART_COUNT,
               "kmem_part_name table");
@@ -37,6 +36,12 @@ struct kmem_ctx {
     struct timespec detail_at; /* when (CLOCK_MONOTONIC) */
     struct kmem_detail last;   /* what that read gave, with its status */
     struct kmem_status last_status;
+    double owners_interval;        /* seconds between owner snapshots */
+    bool owners_read;              /* some collection took one */
+    struct timespec owners_at;     /* when (CLOCK_MONOTONIC) */
+    struct kmem_owner_snap owners; /* what it gave */
+    struct kmem_status owners_status;
+    void *walker;                     /* the live walker, opened on first use */
     struct kmem_capture_meta capmeta; /* of the capture started last */
     bool capmeta_written;
 };
@@ -70,6 +75,7 @@ int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char
         return err;
     }
     ctx->detail_interval = 60;
+    ctx->owners_interval = 60;
     kmem_io_preopen(&ctx->io);
     *out = ctx;
     return 0;
@@ -78,6 +84,11 @@ int kmem_ctx_new_opts(struct kmem_ctx **out, const struct kmem_ctx_opts *o, char
 void kmem_ctx_set_detail_interval(struct kmem_ctx *ctx, double seconds)
 {
     ctx->detail_interval = seconds > 0 ? seconds : 0;
+}
+
+void kmem_ctx_set_owners_interval(struct kmem_ctx *ctx, double seconds)
+{
+    ctx->owners_interval = seconds > 0 ? seconds : 0;
 }
 
 int kmem_ctx_new(struct kmem_ctx **out, const char *root, char *errbuf, size_t errlen)
@@ -95,7 +106,10 @@ void kmem_ctx_free(struct kmem_ctx *ctx)
         kmem_slabinfo_release(&ctx->snap[i].slab);
         kmem_node_release(&ctx->snap[i].node);
         kmem_cgroups_release(&ctx->snap[i].cgroups);
+        kmem_owners_free(&ctx->snap[i].owners.o);
     }
+    kmem_owners_free(&ctx->owners.o);
+    kmem_owners_live_close(ctx->walker);
     kmem_cg_reader_free(ctx->cg);
     kmem_io_release(&ctx->io);
     free(ctx->root);
@@ -129,6 +143,18 @@ int kmem_ctx_capture_start(struct kmem_ctx *ctx, const char *dir, const struct k
         ctx->capmeta_written = true;
     }
     return err;
+}
+
+void kmem_ctx_set_capture_sink(struct kmem_ctx *ctx, kmem_capture_sink_fn sink, void *arg)
+{
+    ctx->capmeta_written = false;
+    kmem_io_set_capture_sink(&ctx->io, sink, arg);
+}
+
+void kmem_ctx_capture_put_meta(struct kmem_ctx *ctx, const char *command,
+                               struct kmem_capture_meta *out)
+{
+    kmem_capmeta_write(&ctx->io, command, out);
 }
 
 int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir)
@@ -172,7 +198,7 @@ static int read_detail(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
 {
     int err;
 
-    if (ctx->detail_read && !kmem_capturing(&ctx->io) &&
+    if (ctx->detail_read && !kmem_capturing_dir(&ctx->io) &&
         kmem_ts_diff(&ctx->detail_at, t0) < ctx->detail_interval) {
         next->detail = ctx->last;
         next->detail.reused = true;
@@ -186,6 +212,45 @@ static int read_detail(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
     ctx->last = next->detail;
     ctx->last_status.err = err;
     snprintf(ctx->last_status.msg, sizeof(ctx->last_status.msg), "%s", err ? ctx->io.err : "");
+    return err;
+}
+
+/* The owner part: take it, or copy the last one while it is younger than its interval. */
+static int read_owners(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct kmem_status *st,
+                       const struct timespec *t0)
+{
+    const struct kmem_cgroups *cgs =
+        (next->flags & KMEM_COLLECT_CGROUPS) && !next->status[KMEM_PART_CGROUPS].err
+            ? &next->cgroups
+            : NULL;
+    int err;
+
+    if (ctx->owners_read && !kmem_capturing(&ctx->io) &&
+        kmem_ts_diff(&ctx->owners_at, t0) < ctx->owners_interval) {
+        struct kmem_owner_snap *o = &next->owners;
+
+        if (kmem_owners_copy(&o->o, &ctx->owners.o))
+            return kmem_err(&ctx->io, ENOMEM, "out of memory");
+        o->from_file = ctx->owners.from_file;
+        o->removed_cgroups = ctx->owners.removed_cgroups;
+        o->removed_bytes = ctx->owners.removed_bytes;
+        o->reused = true;
+        o->age = kmem_ts_diff(&ctx->owners_at, t0);
+        snprintf(st->msg, sizeof(st->msg), "%s", ctx->owners_status.msg);
+        return ctx->owners_status.err;
+    }
+    err = kmem_read_owners(&ctx->io, &ctx->walker, &next->owners, cgs);
+    ctx->owners_read = true;
+    ctx->owners_at = *t0;
+    ctx->owners_status.err = err;
+    snprintf(ctx->owners_status.msg, sizeof(ctx->owners_status.msg), "%s", err ? ctx->io.err : "");
+    ctx->owners.from_file = next->owners.from_file;
+    ctx->owners.removed_cgroups = next->owners.removed_cgroups;
+    ctx->owners.removed_bytes = next->owners.removed_bytes;
+    if (kmem_owners_copy(&ctx->owners.o, &next->owners.o)) {
+        ctx->owners_read = false;
+        return kmem_err(&ctx->io, ENOMEM, "out of memory");
+    }
     return err;
 }
 
@@ -221,15 +286,20 @@ static int read_part(struct kmem_ctx *ctx, enum kmem_part p, struct kmem_snapsho
     case KMEM_PART_DETAIL:
         err = read_detail(ctx, next, st, &t0);
         break;
+    case KMEM_PART_OWNERS:
+        err = read_owners(ctx, next, st, &t0);
+        break;
     case KMEM_PART_COUNT:
         break;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->err = err;
     st->seconds = kmem_ts_diff(&t0, &t1);
-    if (err && p != KMEM_PART_DETAIL)
+    if (err && p != KMEM_PART_DETAIL && p != KMEM_PART_OWNERS)
         snprintf(st->msg, sizeof(st->msg), "%s", ctx->io.err);
-    else if (err && !next->detail.reused)
+    else if (err && p == KMEM_PART_OWNERS && !next->owners.reused)
+        snprintf(st->msg, sizeof(st->msg), "%s", ctx->io.err);
+    else if (err && p == KMEM_PART_DETAIL && !next->detail.reused)
         snprintf(st->msg, sizeof(st->msg), "%s", ctx->io.err);
     return err;
 }
@@ -240,6 +310,8 @@ int kmem_collect(struct kmem_ctx *ctx, unsigned flags)
     const struct kmem_snapshot *prev = ctx->nsnaps ? &ctx->snap[ctx->cur] : NULL;
     int first = 0;
 
+    if (flags & KMEM_COLLECT_OWNERS)
+        flags |= KMEM_COLLECT_CGROUPS; /* names the owners' cgroups */
     clock_gettime(CLOCK_MONOTONIC, &next->when);
     next->flags = flags;
     memset(next->status, 0, sizeof(next->status));
@@ -249,6 +321,11 @@ int kmem_collect(struct kmem_ctx *ctx, unsigned flags)
     next->slab.attrs_known = 0;
     next->cgroups.n = 0;
     memset(&next->detail, 0, sizeof(next->detail));
+    kmem_owners_free(&next->owners.o);
+    next->owners.reused = next->owners.from_file = false;
+    next->owners.age = 0;
+    next->owners.removed_cgroups = 0;
+    next->owners.removed_bytes = 0;
     for (int p = 0; p < KMEM_PART_COUNT; p++) {
         int err;
 

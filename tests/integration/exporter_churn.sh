@@ -1,16 +1,20 @@
 #!/bin/sh
 # Scrapes during cgroup churn: live v1 memory cgroups are created and removed
-# under /sys/fs/cgroup/memory/kmem-test-churn-PID as fast as possible (for
-# ~20 s) while parallel clients scrape kmem_exporter with
-# --collect.min-interval 0. Every scrape is complete (200, ends with the last
-# family, the cgroup collector did not fail), and a sample of them passes
-# `promtool check metrics` and has no duplicate series. Cleans up in a trap.
+# under /sys/fs/cgroup/memory/kmem-test-churn-PID as fast as possible while
+# parallel clients scrape kmem_exporter with --collect.min-interval 0, a fixed
+# amount of work (4 clients x 50 scrapes; the churn goes on until they are
+# done and at least 100 cgroups were made), however long it takes: no time,
+# speed or rate is asserted (that is bench/). Every scrape is complete (200,
+# ends with the last family, the cgroup collector did not fail), and a sample
+# of them passes `promtool check metrics` and has no duplicate series. Cleans
+# up in a trap.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exporter.lib.sh"
 M=/sys/fs/cgroup/memory
 CG=$M/kmem-test-churn-$$
-SECONDS_CHURN=20
+SCRAPES=50
 WORKERS=4
+MIN_CHURN=100
 T=$(tmpdir)
 churn_pid=
 cleanup() {
@@ -34,10 +38,9 @@ P=$(free_port)
 spawn "$T/exporter.log" "$E" --web.listen-address "127.0.0.1:$P" --collect.min-interval 0
 check "exporter answers" wait_url "http://127.0.0.1:$P/metrics"
 
-end=$(($(date +%s) + SECONDS_CHURN))
 (
     i=0
-    while [ "$(date +%s)" -lt "$end" ]; do
+    while [ ! -e "$T/done" ] || [ $i -lt $MIN_CHURN ]; do
         i=$((i + 1))
         mkdir -p "$CG/c$i/nested"
         [ $i -gt 8 ] && rmdir "$CG/c$((i - 8))/nested" "$CG/c$((i - 8))"
@@ -46,10 +49,10 @@ end=$(($(date +%s) + SECONDS_CHURN))
 ) &
 churn_pid=$!
 
-# worker N: scrape until the churn ends; one line per scrape in $T/wN.
+# worker N: SCRAPES scrapes; one line per scrape in $T/wN.
 worker() {
     n=0
-    while [ "$(date +%s)" -lt "$end" ]; do
+    while [ $n -lt $SCRAPES ]; do
         n=$((n + 1))
         f="$T/s$1"
         code=$(curl -s -m 10 -o "$f" -w '%{http_code}' "http://127.0.0.1:$P/metrics")
@@ -72,16 +75,17 @@ while [ $w -le $WORKERS ]; do
     eval "wait \$wp$w"
     w=$((w + 1))
 done
+touch "$T/done"
 wait "$churn_pid"
 churn_pid=
 
 total=$(cat "$T"/w* | wc -l)
 good=$(cat "$T"/w* | grep -c '^200 process_max_fds 1$')
-check "hundreds of scrapes ($total)" test "$total" -ge 200
+check_eq "every client made its scrapes" $((WORKERS * SCRAPES)) "$total"
 check_eq "every scrape complete (200, ends with process_max_fds, cgroup collector ok)" \
     "$total" "$good"
 [ "$good" = "$total" ] && : || cat "$T"/w* | grep -v '^200 process_max_fds 1$' | sort | uniq -c | head | sed 's/^/# /'
-check "cgroups churned ($(cat "$T/churned" 2>/dev/null) created)" test "$(cat "$T/churned" 2>/dev/null || echo 0)" -ge 100
+echo "# $(cat "$T/churned" 2>/dev/null) cgroups made and removed meanwhile"
 bad=0
 nsamp=0
 for s in "$T"/sample-*; do

@@ -12,7 +12,7 @@ DOS="$(dirname "$0")/exporter_dos.py"
 P=$(free_port)
 spawn "$T/slow.log" "$E" --web.listen-address "127.0.0.1:$P" --root "$SHARED_FIXTURE"
 check "exporter answers" wait_url "http://127.0.0.1:$P/metrics"
-timeout 60 python3 "$DOS" slowloris "$P"
+timeout 120 python3 "$DOS" slowloris "$P"
 check "slowloris client finished" test $? -eq 0
 stop_all
 
@@ -23,7 +23,7 @@ P=$(free_port)
 spawn "$T/auth.log" "$E" --web.listen-address "127.0.0.1:$P" --root "$SHARED_FIXTURE" \
     --web.config.file "$T/web.yml"
 check "authenticated exporter answers" wait_url "http://127.0.0.1:$P/metrics" 10 -u 'prometheus:s3cret!'
-timeout 60 python3 "$DOS" badpass "$P" prometheus 's3cret!' second 'other-pass'
+timeout 120 python3 "$DOS" badpass "$P" prometheus 's3cret!' second 'other-pass'
 check "wrong-password client finished" test $? -eq 0
 
 # SIGTERM while password checks wait (suspended connections): a clean stop.

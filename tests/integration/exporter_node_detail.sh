@@ -17,8 +17,11 @@ value() { awk -v s="$2" 'index($0, s " ") == 1 { print $NF; f = 1; exit } END { 
 compare_tree() { # name tree
     n=$1
     "$X" --root "$2" --once --collector.slabinfo.empty >"$T/$n.prom" 2>"$T/$n.err"
+    check_eq "$n: kmem_exporter --once exits 0" 0 $?
     "$K" --root "$2" --json >"$T/$n.json" 2>/dev/null
-    check_eq "$n: --once exits 0" 0 $?
+    check_eq "$n: kmemtop --json exits 0" 0 $?
+    nk=$(jq -r '.node.kinds | length' "$T/$n.json")
+    check "$n: kinds to compare ($nk, at least 8)" test "${nk:-0}" -ge 8
     if command -v promtool >/dev/null; then
         check "$n: promtool check metrics" sh -c "promtool check metrics <'$T/$n.prom' >'$T/$n.promtool' 2>&1 || grep -qv . '$T/$n.promtool'"
     fi

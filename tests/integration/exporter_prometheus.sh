@@ -85,9 +85,17 @@ check_eq "Prometheus: fixture value (bio-312 objects)" 12 \
 check_eq "Prometheus: all collectors succeed on the fixture" \
     "$(q 'count(kmem_collector_success{job="kmem_fixture"})')" \
     "$(q 'sum(kmem_collector_success{job="kmem_fixture"})')"
-check_eq "Prometheus: the fixture's removed memory cgroups" \
-    "$(awk '$1 == "memory" { print $3 }' "$SHARED_FIXTURE/proc/cgroups")" \
-    "$(($(q 'kmem_memory_cgroups_dying{job="kmem_fixture"}') + $(q 'count(kmem_cgroup_kernel_bytes{job="kmem_fixture"})')))"
+# The fixture's removed memory cgroups, counted here from its files: /proc/cgroups
+# num_cgroups minus its memory cgroup directories (none skipped: checked).
+num=$(awk '$1 == "memory" { print $3 }' "$SHARED_FIXTURE/proc/cgroups")
+ndir=$(find "$SHARED_FIXTURE/sys/fs/cgroup/memory" -type d | wc -l)
+check "the fixture has memory cgroups and removed ones ($ndir directories, num_cgroups $num)" \
+    test "$ndir" -ge 5 -a "$num" -gt "$ndir"
+check_eq "Prometheus: one kmem_cgroup_kernel_bytes series per fixture cgroup directory" "$ndir" \
+    "$(q 'count(kmem_cgroup_kernel_bytes{job="kmem_fixture"})')"
+check_eq "Prometheus: no fixture cgroup skipped" 0 "$(q 'sum(kmem_cgroups_skipped{job="kmem_fixture"})')"
+check_eq "Prometheus: the fixture's removed memory cgroups (num_cgroups - directories)" \
+    $((num - ndir)) "$(q 'kmem_memory_cgroups_dying{job="kmem_fixture"}')"
 nk=$(q 'count(kmem_node_kernel_bytes{job="kmem_live"})')
 check "Prometheus: at least 8 node kinds (got $nk)" test "${nk:-0}" -ge 8
 # --collector.cadvisor-compat: auto (the default) emits the cAdvisor family on v2 only.

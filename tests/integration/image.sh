@@ -277,7 +277,8 @@ t0=$(date +%s)
 podman stop -t "$GRACE" "$CTR" >/dev/null 2>&1
 took=$(($(date +%s) - t0))
 check_eq "SIGTERM stops the exporter cleanly (exit code)" 0 "$(podman inspect --format '{{.State.ExitCode}}' "$CTR")"
-check "... within the pod's grace period ($took s < ${GRACE} s)" test "$took" -lt "$GRACE"
+# Exit code 0, not 137: it ended on SIGTERM itself, before podman's SIGKILL at the grace period.
+echo "# stopped in $took s (grace period $GRACE s)"
 podman logs "$CTR" 2>&1 | tail -3 | sed 's/^/# log: /'
 
 cleanup

@@ -163,7 +163,8 @@ keys '?'
 check "?: the help screen" has 'keys (any key closes this help)'
 for k in '1 slab caches  2 cgroups  3 node  4 allocations (BPF)' 'TAB next view' 'PgUp/PgDn' \
     'Enter keeps it, Esc clears it' 'b        reset the baseline' 'B objects per slab' 'G growth' \
-    'r per min' 't tree or flat list' 'Left/- fold' 'Enter toggles' \
+    'r per min' 't tree or flat list' 'Left/- fold' \
+    "Enter the cgroup's slab caches (a folded + unfolds); Esc/Left back" \
     'Allocs     n net growth since the view opened (default)   c change' \
     'r allocation rate; traced with BPF only while the view is shown' \
     '~ = sum of the parts' 'Quit       q'; do
@@ -283,6 +284,47 @@ start 200 50 "$K --root $CG --cgroups"
 check "200x50 cgroups: the parts of cgroup v2 (SLAB, STACK, PGTABLE, OTHER)" \
     has 'SLAB    STACK  PGTABLE .*   OTHER'
 check "200x50 cgroups: SHARE, PERCPU, SOCK and USAGE appear" has 'SHARE .* SOCK    USAGE'
+tm kill-session -t "$S"
+
+# ---- Enter on a cgroup: its slab caches (the owner snapshot) ---------------
+OW="$T/ow"
+cp -r "$FIXTURES/owners-v2" "$OW"
+start 100 30 "$K --root $OW --cgroups"
+check "the key line says Enter shows caches" has '| sort: kernel, tree, Enter caches |'
+keys Down
+keys Left
+check "Left folds system.slice" has '+ system.slice$'
+keys Enter
+check "Enter on a folded parent still unfolds it" has 'containerd.service$'
+check "... and stays in the cgroup tree" lacks 'slab caches'
+keys t
+keys / p r o m e t h e u s Enter
+keys Down
+keys Enter
+check "Enter on a cgroup: its slab caches" has '^monitoring/prometheus-0/prometheus: slab caches   (Esc or Left: back to the cgroups)$'
+check "... the key line says how to go back" has '| caches of a cgroup, Esc back |'
+check "... memory.stat's slab beside" has '^kernel 22M, slab 18M (memory.stat, with its descendants)$'
+check "... what the cgroup itself holds" has '^objects charged to this cgroup itself: 18M in 10 caches'
+# every cache of the container's rows in the file (id 2533), and only those
+n=0
+screen >"$T/drill"
+for c in $(awk -F '\t' 'NR > 8 && $1 == 2533 { print $4 }' "$OW/kmem-owners.txt"); do # cache names: no blanks
+    if grep -q " $c\$" "$T/drill"; then n=$((n + 1)); else not_ok "drilldown shows $c"; fi
+done
+check_eq "... every cache of the file's rows for it (10)" 10 "$n"
+check_eq "... and no other row" 10 "$(screen | grep -c '%  ')"
+check "... objects and share of its dentry row" has '^     5.0M        27525  28.0%  dentry$'
+check "... no cache of another cgroup" lacks 'ext4_inode_cache'
+keys Escape
+check "Esc: back to the cgroups (the filter kept)" has 'filter "prometheus": 2 of 14 cgroups'
+keys Enter
+keys Left
+check "Left: back as well" has 'filter "prometheus": 2 of 14 cgroups'
+tm kill-session -t "$S"
+start 100 30 "$K --root $CG --cgroups"
+keys Enter
+check "no owner snapshot: the drilldown says so" has '^Slab caches per cgroup are not known:$'
+check "... in one line, the reason" has 'no owner snapshot: .*kmem-owners.txt is not there'
 tm kill-session -t "$S"
 
 # ---- a capture: the screen says which, since its numbers do not change ----

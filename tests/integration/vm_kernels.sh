@@ -1,11 +1,12 @@
 #!/bin/sh
 # Live kernels: boot Debian's cloud kernels (5.10 bullseye, 6.1 bookworm,
-# 6.12 bookworm-backports) under qemu (TCG) with a busybox initramfs holding
+# 6.12 bookworm-backports, 7.x trixie-backports) under qemu (TCG) with a busybox initramfs holding
 # the current build, run each scenario of tests/vm/guest/ as /init, and
 # compare kmem's numbers with the kernel's own files read at the same moment
 # (tests/vm/check.py). One boot per (scenario, kernel), each with a timeout.
 #
-#   KMEM_VM_KERNELS   suites to boot (default: bullseye bookworm bookworm-backports)
+#   KMEM_VM_KERNELS   suites to boot (default: bullseye bookworm bookworm-backports
+#                     trixie-backports)
 #   KMEM_VM_SCENARIOS scenarios (default: every tests/vm/guest/*.sh but vmlib)
 #   KMEM_VM_JOBS      boots at a time (default 2)
 #   KMEM_VM_TIMEOUT   seconds per boot (default 240)
@@ -15,7 +16,7 @@
 #   KMEM_VM_CACHE     kernel cache (default /var/cache/kmem-vm)
 . "$(dirname "$0")/../lib.sh"
 VM=$TOP/tests/vm
-KERNELS=${KMEM_VM_KERNELS:-bullseye bookworm bookworm-backports}
+KERNELS=${KMEM_VM_KERNELS:-bullseye bookworm bookworm-backports trixie-backports}
 JOBS=${KMEM_VM_JOBS:-2}
 TIMEOUT=${KMEM_VM_TIMEOUT:-240}
 OUT=${KMEM_VM_OUT:-$B/vm}
@@ -108,6 +109,11 @@ for b in $boots; do
     sed -n 's/.*\(kmem-vm \[\)/#   \1/p' "$o.console"
     oops=$(grep -E 'Oops|BUG:|Kernel panic|double fault|general protection' "$o.console" | head -3)
     check "$release $s: no kernel oops or panic on the console${oops:+: $oops}" test -z "$oops"
+    # v2-owners: the owner snapshot against memory.stat and slabinfo (its own checks).
+    if [ "$s" = v2-owners ]; then
+        python3 "$VM/check_owners.py" --data "$o.data" --kernel "$release" || _fail=1
+        continue
+    fi
     python3 "$VM/check.py" --data "$o.data" --scenario "$s" --kernel "$release" \
         --tree-dir "$o.tree" || _fail=1
     # v2-fds checks itself (tests/vm/cgfds.c): no node sample to compare.

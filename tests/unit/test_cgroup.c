@@ -1165,6 +1165,47 @@ static void test_root_unreadable(void **state)
     sh("rm -rf %s", dir);
 }
 
+/*
+ * v1: a cgroup that cannot be read is skipped and counted (n_errors) with
+ * every cgroup below it, and none of them is counted as removed: the count of
+ * removed cgroups is /proc/cgroups num_cgroups minus all of them.
+ */
+static void test_v1_unreadable_not_dying(void **state)
+{
+    char dir[256];
+    const struct kmem_cgroups *cgs;
+    struct kmem_ctx *ctx;
+
+    (void)state;
+    copy_fixture("v1-cgroupfs", dir, sizeof(dir));
+    ctx = open_root(dir);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 11);
+    assert_int_equal(cgs->n_errors, 0);
+    assert_int_equal(cgs->dying, 4);
+    /* kubepods/burstable: its file unparsable; a pod and its two containers below. */
+    sh("echo lots > '%s/sys/fs/cgroup/memory/kubepods/burstable/memory.kmem.usage_in_bytes'", dir);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 7);
+    assert_int_equal(cgs->n_errors, 4);
+    assert_int_equal(cgs->dying_source, KMEM_CG_DYING_PROC_CGROUPS);
+    assert_int_equal(cgs->dying, 4);
+    /* A leaf that cannot be read: one skipped, still 4 removed. */
+    sh("echo 1 > '%s/sys/fs/cgroup/memory/kubepods/burstable/memory.kmem.usage_in_bytes'", dir);
+    sh("echo -1 > '%s/sys/fs/cgroup/memory/system.slice/docker.service/memory.kmem.usage_in_bytes'",
+       dir);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 10);
+    assert_int_equal(cgs->n_errors, 1);
+    assert_int_equal(cgs->dying, 4);
+    /* /proc/cgroups counting fewer than were seen: none removed, never negative. */
+    sh("sed -i 's/^memory\t4\t15/memory\t4\t9/' '%s/proc/cgroups'", dir);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->dying, 0);
+    kmem_ctx_free(ctx);
+    sh("rm -rf %s", dir);
+}
+
 /* Cgroups that vanish (files gone, dir removed) are skipped, not errors. */
 static void test_vanished(void **state)
 {
@@ -1346,6 +1387,7 @@ int main(void)
         cmocka_unit_test(test_memstat_unknown_shapes),
         cmocka_unit_test(test_cgstat_table),
         cmocka_unit_test(test_proc_cgroups_and_cpulist),
+        cmocka_unit_test(test_v1_unreadable_not_dying),
         cmocka_unit_test(test_v2_systemd_containerd),
         cmocka_unit_test(test_v2_crio),
         cmocka_unit_test(test_v2_no_kernel_stat),

@@ -129,7 +129,7 @@ static void test_issue17_bytes_everywhere(void **state)
 {
     static const char bug[] = "a\xf5\x80\x80z";
     char out[64], *s;
-    struct kx_buf kb;
+    struct kmem_buf kb;
 
     (void)state;
     s = escaped(bug, strlen(bug), 0);
@@ -146,10 +146,10 @@ static void test_issue17_bytes_everywhere(void **state)
     free(s);
     assert_int_equal(kt_printable(out, sizeof(out), bug, KT_ESC_QMARK), 5);
     assert_string_equal(out, "a???z"); /* screens */
-    kx_buf_init(&kb, 1024);
+    kmem_buf_init(&kb, 1024);
     assert_int_equal(kx_expo_escape_label(&kb, bug), 0); /* the exposition */
     assert_string_equal(kb.data, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
-    kx_buf_free(&kb);
+    kmem_buf_free(&kb);
     char line[256]; /* the exporter's JSON log, as Go's encoding/json */
     assert_true(log_json(line, sizeof(line), "v", bug, (char *)NULL) > 0);
     assert_non_null(strstr(line, "\"v\":\"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\""));

@@ -44,23 +44,23 @@ static void test_escape(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(esc_cases) / sizeof(esc_cases[0]); i++) {
-        struct kx_buf b;
-        kx_buf_init(&b, 1024);
+        struct kmem_buf b;
+        kmem_buf_init(&b, 1024);
         assert_int_equal(kx_expo_escape_label(&b, esc_cases[i].in), 0);
-        kx_buf_addc(&b, '\0');
+        kmem_buf_addc(&b, '\0');
         assert_string_equal(b.data, esc_cases[i].label);
-        kx_buf_reset(&b);
+        kmem_buf_reset(&b);
         assert_int_equal(kx_expo_escape_help(&b, esc_cases[i].in), 0);
         assert_string_equal(b.data, esc_cases[i].help);
-        kx_buf_free(&b);
+        kmem_buf_free(&b);
     }
 }
 
 static void test_sample_lines(void **state)
 {
     (void)state;
-    struct kx_buf b;
-    kx_buf_init(&b, 4096);
+    struct kmem_buf b;
+    kmem_buf_init(&b, 4096);
     struct kx_label l[] = {{"a", "x\"y"}, {"b", NULL}};
     kx_expo_family(&b, "m", "Help with \\ and\nnewline.", "gauge");
     kx_expo_sample_u64(&b, "m", l, 2, UINT64_MAX, KX_NO_TIMESTAMP);
@@ -80,38 +80,50 @@ static void test_sample_lines(void **state)
                                 "m -Inf\n"
                                 "m 1e-09\n"
                                 "m 3 -5\n");
-    kx_buf_free(&b);
+    kmem_buf_free(&b);
 }
 
 static void test_buf_cap(void **state)
 {
     (void)state;
-    struct kx_buf b;
-    kx_buf_init(&b, 10);
-    assert_int_equal(kx_buf_adds(&b, "0123456789"), 0);
+    struct kmem_buf b;
+    kmem_buf_init(&b, 10);
+    assert_int_equal(kmem_buf_adds(&b, "0123456789"), 0);
     assert_int_equal(b.len, 10);
     /* Over the cap: the buffer frees itself and stays failed. */
-    assert_int_equal(kx_buf_addc(&b, 'x'), -E2BIG);
+    assert_int_equal(kmem_buf_addc(&b, 'x'), -E2BIG);
     assert_null(b.data);
     assert_int_equal(b.len, 0);
-    assert_int_equal(kx_buf_adds(&b, "y"), -E2BIG);
-    assert_int_equal(kx_buf_printf(&b, "%d", 1), -E2BIG);
-    assert_null(kx_buf_take(&b, NULL));
-    kx_buf_reset(&b);
-    assert_int_equal(kx_buf_printf(&b, "%s-%d", "ab", 7), 0);
+    assert_int_equal(kmem_buf_adds(&b, "y"), -E2BIG);
+    assert_int_equal(kmem_buf_printf(&b, "%d", 1), -E2BIG);
+    assert_null(kmem_buf_take(&b, NULL));
+    kmem_buf_reset(&b);
+    assert_int_equal(kmem_buf_printf(&b, "%s-%d", "ab", 7), 0);
     size_t len;
-    char *p = kx_buf_take(&b, &len);
+    char *p = kmem_buf_take(&b, &len);
     assert_string_equal(p, "ab-7");
     assert_int_equal(len, 4);
     free(p);
     /* A long printf goes through the grow path. */
-    kx_buf_init(&b, 1 << 20);
+    kmem_buf_init(&b, 1 << 20);
     char big[600];
     memset(big, 'z', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    assert_int_equal(kx_buf_printf(&b, "<%s>", big), 0);
+    assert_int_equal(kmem_buf_printf(&b, "<%s>", big), 0);
     assert_int_equal(b.len, sizeof(big) + 1);
-    kx_buf_free(&b);
+    kmem_buf_free(&b);
+    /* An exposition may grow to its own cap (256 MiB), past KMEM_FILE_MAX,
+     * the cap of whole-file reads. */
+    size_t chunk = (size_t)1 << 20, want = KMEM_FILE_MAX * 2 + chunk;
+    char *mb = malloc(chunk);
+    assert_non_null(mb);
+    memset(mb, 'm', chunk);
+    kmem_buf_init(&b, (size_t)256 << 20);
+    for (size_t n = 0; n < want; n += chunk)
+        assert_int_equal(kmem_buf_add(&b, mb, chunk), 0);
+    assert_int_equal(b.len, want);
+    kmem_buf_free(&b);
+    free(mb);
 }
 
 static void test_gzip_roundtrip(void **state)
@@ -268,10 +280,10 @@ static size_t count(const char *hay, const char *needle)
 
 static char *render(const struct kx_collection *c, const struct kx_render_opts *o)
 {
-    struct kx_buf b;
-    kx_buf_init(&b, 1 << 24);
+    struct kmem_buf b;
+    kmem_buf_init(&b, 1 << 24);
     assert_int_equal(kx_render(&b, c, o), 0);
-    char *p = kx_buf_take(&b, NULL);
+    char *p = kmem_buf_take(&b, NULL);
     assert_non_null(p);
     return p;
 }
@@ -728,8 +740,8 @@ static void test_family_declared(void **state)
     (void)state;
     static const struct kx_family two = {"t_two", "Two labels.", KX_GAUGE, {"a", "b"}};
     static const struct kx_family none = {"t_none", "No label.", KX_COUNTER, {NULL}};
-    struct kx_buf b;
-    kx_buf_init(&b, 4096);
+    struct kmem_buf b;
+    kmem_buf_init(&b, 4096);
     assert_int_equal(kx_family_nlabels(&two), 2);
     assert_int_equal(kx_family_nlabels(&none), 0);
     kx_family_head(&b, &two);
@@ -743,15 +755,15 @@ static void test_family_declared(void **state)
     /* One value short, one too many, values for a family without labels. */
     assert_int_equal(kx_family_u64(&b, &two, KX_VALUES("x"), 1, KX_NO_TIMESTAMP), -EINVAL);
     assert_int_equal(b.err, -EINVAL);
-    assert_null(kx_buf_take(&b, NULL));
-    kx_buf_free(&b);
-    kx_buf_init(&b, 4096);
+    assert_null(kmem_buf_take(&b, NULL));
+    kmem_buf_free(&b);
+    kmem_buf_init(&b, 4096);
     assert_int_equal(kx_family_u64(&b, &two, KX_VALUES("x", "y", "z"), 1, KX_NO_TIMESTAMP),
                      -EINVAL);
-    kx_buf_free(&b);
-    kx_buf_init(&b, 4096);
+    kmem_buf_free(&b);
+    kmem_buf_init(&b, 4096);
     assert_int_equal(kx_family_double(&b, &none, KX_VALUES("x"), 1, KX_NO_TIMESTAMP), -EINVAL);
-    kx_buf_free(&b);
+    kmem_buf_free(&b);
 }
 
 /* The collector table: unique names, a render function and a snapshot part

@@ -14,6 +14,7 @@
 
 #include "../../src/exporter/expo.h"
 #include "../../src/exporter/log.h"
+#include "utf8.h"
 
 #define T0 1700000000123LL /* 2023-11-14T22:13:20.123Z */
 
@@ -112,6 +113,34 @@ static void test_cut(void **state)
                 assert_int_equal(b[n - (f == KX_LOG_JSON ? 4 : 3)], '"');
         }
     }
+    /* A long plain or multi-byte value is cut, not dropped, and never inside
+     * a character: the line stays valid UTF-8. */
+    static const char *const unit[] = {"a ", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+    for (size_t u = 0; u < sizeof(unit) / sizeof(unit[0]); u++) {
+        size_t ul = strlen(unit[u]), k = 0;
+        while (k + ul < sizeof(big)) {
+            memcpy(big + k, unit[u], ul);
+            k += ul;
+        }
+        big[k] = '\0';
+        for (int f = KX_LOG_LOGFMT; f <= KX_LOG_JSON; f++) {
+            for (size_t len = 100; len <= sizeof(b); len += 7) {
+                size_t n =
+                    line(b, len, (enum kx_log_format)f, KX_LOG_ERROR, "message", "err", big, NULL);
+                assert_true(n < len);
+                assert_int_equal(b[n - 1], '\n');
+                assert_true(kmem_utf8_valid(b, n));
+                char want[32];
+                snprintf(want, sizeof(want), f == KX_LOG_JSON ? "\"err\":\"%s" : "err=\"%s",
+                         unit[u]);
+                assert_non_null(strstr(b, want));
+                if (f == KX_LOG_JSON)
+                    assert_int_equal(b[n - 2], '}');
+                assert_int_equal(b[n - (f == KX_LOG_JSON ? 3 : 2)], '"');
+                assert_true(n + 8 > len); /* cut near the end, not dropped */
+            }
+        }
+    }
 }
 
 static void test_levels(void **state)
@@ -169,10 +198,10 @@ static void test_utf8_as_exposition(void **state)
     };
     size_t compared = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct kx_buf b;
-        kx_buf_init(&b, 4096);
+        struct kmem_buf b;
+        kmem_buf_init(&b, 4096);
         assert_int_equal(kx_expo_escape_label(&b, cases[i]), 0);
-        char *label = kx_buf_take(&b, NULL);
+        char *label = kmem_buf_take(&b, NULL);
         assert_non_null(label);
 
         for (int f = 0; f < 2; f++) {

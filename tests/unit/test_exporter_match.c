@@ -327,12 +327,47 @@ static void test_against_posix(void **state)
     assert_true(compared > 10000);
 }
 
+/* Remembered results: 10000 subjects (the memo fills and starts over twice),
+ * each asked three times, answer as the automaton does; subjects longer than
+ * the memo keeps and a NUL inside a subject too. */
+static void test_memo(void **state)
+{
+    (void)state;
+    struct kx_re *re = NULL;
+    char err[256];
+    assert_int_equal(kx_re_compile(&re, "cache-[0-9]*7(-x)?", err, sizeof(err)), 0);
+    size_t asked = 0;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 10000; i++) {
+            char name[64];
+            int n = snprintf(name, sizeof(name), "cache-%d%s", i, i % 3 ? "" : "-x");
+            bool want = i % 10 == 7;
+            assert_int_equal(kx_re_match(re, name, (size_t)n), want);
+            asked++;
+        }
+    }
+    assert_int_equal(asked, 30000);
+    char longname[400];
+    memset(longname, '1', sizeof(longname));
+    memcpy(longname, "cache-", 6);
+    longname[sizeof(longname) - 1] = '7';
+    for (int k = 0; k < 2; k++)
+        assert_true(kx_re_match(re, longname, sizeof(longname)));
+    longname[sizeof(longname) - 1] = '8';
+    assert_false(kx_re_match(re, longname, sizeof(longname)));
+    /* Same bytes up to a NUL: different subjects. */
+    assert_true(kx_re_match(re, "cache-7", 7));
+    assert_false(kx_re_match(re, "cache-7\0", 8));
+    assert_true(kx_re_match(re, "cache-7", 7));
+    kx_re_free(re);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches),       cmocka_unit_test(test_errors),
         cmocka_unit_test(test_limits),        cmocka_unit_test(test_no_catastrophe),
-        cmocka_unit_test(test_against_posix),
+        cmocka_unit_test(test_against_posix), cmocka_unit_test(test_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

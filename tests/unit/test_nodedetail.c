@@ -591,7 +591,8 @@ static void make_node_tree(char *dir)
 
 static const struct kmem_snapshot *collect(struct kmem_ctx *ctx)
 {
-    int rc = kmem_collect(ctx, KMEM_COLLECT_ALL & ~(unsigned)KMEM_COLLECT_CGROUPS);
+    int rc = kmem_collect(ctx, KMEM_COLLECT_ALL &
+                                   ~(unsigned)(KMEM_COLLECT_CGROUPS | KMEM_COLLECT_OWNERS));
 
     if (rc)
         fail_msg("collect: %s", kmem_strerror(ctx));

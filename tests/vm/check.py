@@ -257,6 +257,7 @@ def check_v2(c, sc, before, after, cgs, prom, files):
             for lab, v in prom.get("kmem_cgroup_kernel_component_bytes", [])}
     cadv = {lab.get("id"): v for lab, v in prom.get("container_memory_kernel_usage", [])}
     paths = sorted({k[0] for k in before if k[1] != "/proc/cgroups"})
+    compared = 0
     for p in paths:
         g = by_path.get(p)
         if p == "/":
@@ -265,9 +266,10 @@ def check_v2(c, sc, before, after, cgs, prom, files):
             continue
         stat = {k[2]: stable_value(c, before, after, k)
                 for k in before if k[0] == p and k[1] == "memory.stat"}
-        if any(v is None for v in stat.values()):
-            c.ok(False, "%s: memory.stat stable while kmem ran" % p)
+        if not stat or any(v is None for v in stat.values()):
+            c.ok(False, "%s: memory.stat read and stable while kmem ran" % p)
             continue
+        compared += 1
         if "kernel" in stat:
             want = stat["kernel"]
             c.eq("%s: kernel_bytes = memory.stat kernel" % p, want, g["kernel_bytes"])
@@ -321,7 +323,16 @@ def check_v2(c, sc, before, after, cgs, prom, files):
         c.eq("%s: kmem_cgroup_dying_descendants = cgroup.stat" % p, ds,
              {lab.get("cgroup"): v for lab, v in
               prom.get("kmem_cgroup_dying_descendants", [])}.get(p))
+    least_compared(c, sc, compared, len(by_path))
     check_v2_root(c, before, after, by_path.get("/"), kb, prom)
+
+
+def least_compared(c, sc, compared, listed):
+    """Every comparison says how many cgroups it compared, and fails below
+    the scenario's own: 0 compared is never a pass."""
+    least = len(sc["ids"])
+    c.ok(compared >= least, "compared %d non-root cgroups with the kernel's files (at least %d; "
+         "kmemtop listed %d)" % (compared, least, listed))
 
 
 def check_v2_root(c, before, after, root, kb, prom):
@@ -335,7 +346,11 @@ def check_v2_root(c, before, after, root, kb, prom):
         c.ok(False, "kmemtop --json lists the root /")
         return
     c.ok(True, "kmemtop --json lists the root /")
-    if stat and all(v is not None for v in stat.values()):
+    if stat and not c.ok(all(v is not None for v in stat.values()),
+                         "/: root memory.stat stable while kmem ran (the guest samples until it is)",
+                         "moved: %s" % " ".join(k for k, v in stat.items() if v is None)):
+        return
+    if stat:
         want = stat["kernel"] if "kernel" in stat else sum(stat.get(k, 0) for k in V2_PARTS)
         c.eq("/: kernel_bytes = root memory.stat %s" %
              ("kernel" if "kernel" in stat else "parts"), want, root["kernel_bytes"])
@@ -377,6 +392,7 @@ def check_v1(c, sc, before, after, cgs, prom, files):
             for lab, v in prom.get("kmem_cgroup_kernel_component_bytes", [])}
     cadv = {lab.get("id"): v for lab, v in prom.get("container_memory_kernel_usage", [])}
     paths = sorted({k[0] for k in before if k[1] != "/proc/cgroups"})
+    compared = 0
     for p in paths:
         g = by_path.get(p)
         if not c.ok(g is not None, "kmemtop --json lists %s" % p):
@@ -384,6 +400,7 @@ def check_v1(c, sc, before, after, cgs, prom, files):
         want = stable_value(c, before, after, (p, "memory.kmem.usage_in_bytes", "-"))
         if not c.ok(want is not None, "%s: memory.kmem.usage_in_bytes stable while kmem ran" % p):
             continue
+        compared += 1 if p != "/" else 0
         c.eq("%s: kernel_bytes = memory.kmem.usage_in_bytes" % p, want, g["kernel_bytes"])
         c.eq("%s: approx false" % p, False, g["approx"])
         c.eq("%s: exporter kmem_cgroup_kernel_bytes" % p, want, kb.get(p))
@@ -403,16 +420,17 @@ def check_v1(c, sc, before, after, cgs, prom, files):
         kinds = {k: v for (q, k), v in comp.items() if q == p}
         c.eq("%s: exporter components add up to kmem_cgroup_kernel_bytes" % p, want,
              sum(kinds.values()))
+    least_compared(c, sc, compared, len(by_path))
     # --collector.cadvisor-compat=auto (the default): the cAdvisor family only
     # where the kubelet reports 0, i.e. not on v1 or hybrid.
     c.eq("container_memory_kernel_usage absent on %s (cadvisor-compat auto)" % sc["layout"],
          False, "container_memory_kernel_usage" in prom)
     # Dying: /proc/cgroups counts memory cgroups until they are freed.
-    n = before.get(("/", "/proc/cgroups", "num_cgroups"))
+    n = stable_value(c, before, after, ("/", "/proc/cgroups", "num_cgroups"))
     got = [v for lab, v in prom.get("kmem_memory_cgroups_dying", [])]
-    if n is not None:
-        c.eq("kmem_memory_cgroups_dying = /proc/cgroups num_cgroups - live cgroups",
-             n - len(paths), got[0] if got else None)
+    c.eq("kmem_memory_cgroups_dying = /proc/cgroups num_cgroups - live cgroups (%d)" % len(paths),
+         n - len(paths) if n is not None else "num_cgroups unread or unstable",
+         got[0] if got else None)
     c.eq("kernel_exact on v1", True, c.doc_cgroups.get("kernel_exact"))
 
 
@@ -510,16 +528,18 @@ def check_freed(c, sc, blocks, keys, prom):
         return
     before, after = keys.get(("freed", "before"), {}), keys.get(("freed", "after"), {})
     want = kernel_dying(sc["layout"], before)
-    if want is None or want != kernel_dying(sc["layout"], after):
-        c.note("freed: the kernel's count moved while kmem ran")
-        return
+    c.ok(want is not None and want == kernel_dying(sc["layout"], after),
+         "freed: the kernel's count read and stable while kmem ran (the guest samples until it is)",
+         "before %r, after %r" % (want, kernel_dying(sc["layout"], after)))
     got = [v for lab, v in parse_prom(pb[0]).get("kmem_memory_cgroups_dying", [])]
     got = got[0] if got else None
     c.eq("freed: kmem_memory_cgroups_dying = the kernel's count", want, got)
     was = [v for lab, v in prom.get("kmem_memory_cgroups_dying", [])]
-    if was and got is not None:
-        c.ok(was[0] - got >= sc["dying"], "freed: kmem's count fell by the %d removed cgroups "
-             "(%d -> %d)" % (sc["dying"], was[0], got))
+    was = was[0] if was else None
+    # In the VM nothing else makes or frees cgroups: the fall is exact.
+    c.ok(was is not None and got is not None and was - got == sc["dying"],
+         "freed: kmem's count fell by exactly the %d removed cgroups (%r -> %r)" % (
+             sc["dying"], was, got))
 
 
 def check_tap(c, blocks):
@@ -592,7 +612,8 @@ def main():
     if not c.ok(bool(samp), "a sample was taken"):
         return 1
     tag = samp[0]["tag"]
-    c.note("sample %s: %s tries, stable=%s" % (tag, samp[0].get("tries"), samp[0].get("stable")))
+    c.ok(samp[0].get("stable") == "yes", "sample %s: the kernel's values stable across kmem's run "
+         "(%s tries)" % (tag, samp[0].get("tries")))
     before, after = keys.get((tag, "before"), {}), keys.get((tag, "after"), {})
     jb = [(at, body) for k, at, body in blocks if k == "json" and at.get("tag") == tag]
     pb = [(at, body) for k, at, body in blocks if k == "prom" and at.get("tag") == tag]

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build the VM initramfs from the current build:
 #   mkinitramfs.sh BUILD OUT
-# OUT/base.cpio: busybox-static, BUILD/kmemtop and BUILD/kmem_exporter with
+# OUT/base.cpio: busybox-static, BUILD/kmemtop, BUILD/kmem_exporter and
+# BUILD/tests/ownwalk_dump with
 # every library ldd lists (and the dynamic loader), the charge helper
 # (tests/vm/charge.c, static), cgfds and cgroups_bench (static, with
 # BUILD/libkmem.a) and /vmlib.sh. OUT/<scenario>.cpio: base.cpio
@@ -23,7 +24,13 @@ for a in $(/bin/busybox --list); do
 done
 cp "$B/kmemtop" "$B/kmem_exporter" "$R/kmem/"
 ln -s kmemtop "$R/kmem/slabtop"
-for l in $(ldd "$B/kmemtop" "$B/kmem_exporter" |
+# The owner walk as text (guest/v2-owners.sh); absent in builds without BPF.
+OWN=
+if [ -x "$B/tests/ownwalk_dump" ]; then
+    OWN=$B/tests/ownwalk_dump
+    cp "$OWN" "$R/kmem/"
+fi
+for l in $(ldd "$B/kmemtop" "$B/kmem_exporter" $OWN |
     awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u); do
     mkdir -p "$R$(dirname "$l")"
     cp -L "$l" "$R$l"
@@ -31,9 +38,9 @@ done
 ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -pthread -o "$R/kmem/charge" "$HERE/charge.c"
 # libkmem's kept cgroup fds on v2 (guest/v2-fds.sh): a check and the benchmark.
 TOP=$(cd "$HERE/../.." && pwd)
-${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$TOP/src/lib" \
+${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$TOP/src/common" -I"$TOP/src/lib" \
     -o "$R/kmem/cgfds" "$HERE/cgfds.c" "$B/libkmem.a" -lm
-${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -I"$TOP/src/lib" \
+${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -I"$TOP/src/common" -I"$TOP/src/lib" \
     -o "$R/kmem/cgroups_bench" "$TOP/bench/cgroups_bench.c" "$B/libkmem.a" -lm
 cp "$HERE/guest/vmlib.sh" "$R/vmlib.sh"
 echo "root:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"

@@ -1,0 +1,190 @@
+#!/bin/sh
+# The flight recorder (docs/recorder.md): record a --root tree changed
+# between samples by tests/integration/rec_tree.py, replay each moment and
+# compare it with a capture of the same tree state; diff; crash (kill -9),
+# torn and corrupt tails, the lock, a full disk.
+. "$(dirname "$0")/../lib.sh"
+
+K="$B/kmemtop"
+T=$(tmpdir)
+MNT=""
+cleanup() {
+    [ -n "$MNT" ] && umount "$MNT" 2>/dev/null
+    [ -n "${BGPID:-}" ] && kill "$BGPID" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+# where kmemtop writes a sample out (kmem-replay.*): checked empty at the end
+mkdir "$T/tmp"
+export TMPDIR="$T/tmp"
+TREE_PY="$TOP/tests/integration/rec_tree.py"
+CG=kubepods.slice
+T0=1796000000 # a fixed synthetic timeline: sample k at T0 + 60 k
+
+json_nocap() { jq -S 'del(.capture)'; }
+
+# ---- one sample replays as the capture of the same moment ------------------
+for fx in v2-systemd-containerd debian12-linux6.18-hybrid v1-cgroupfs; do
+    tree="$T/tree-$fx"
+    cp -a "$FIXTURES/$fx" "$tree"
+    "$K" --root "$tree" --record "$T/rec-$fx" --record.count 1 --quiet
+    "$K" --root "$tree" --capture "$T/cap-$fx" 2>/dev/null
+    "$K" --replay "$T/rec-$fx" --json | json_nocap >"$T/a.json"
+    "$K" --root "$T/cap-$fx" --json | json_nocap >"$T/b.json"
+    n=$(jq '.slab.caches | length' "$T/a.json")
+    if [ "$n" -ge 20 ] && cmp -s "$T/a.json" "$T/b.json"; then
+        ok "$fx: the replayed sample's --json equals the capture's ($n caches)"
+    else
+        not_ok "$fx: replayed --json differs from the capture's ($n caches)"
+        diff "$T/a.json" "$T/b.json" | head -20
+    fi
+    for out in "-o" "--cgroups -o" "--node -o"; do
+        # shellcheck disable=SC2086 # $out is two words on purpose
+        a=$("$K" --replay "$T/rec-$fx" $out | cksum)
+        # shellcheck disable=SC2086
+        b=$("$K" --root "$T/cap-$fx" $out | cksum)
+        check_eq "$fx: replay $out equals the capture's" "$b" "$a"
+    done
+    a=$("$K" --replay "$T/rec-$fx" --report | sed -e '/^Read from a capture: /d' -e '/^  with: /d' | cksum)
+    b=$("$K" --root "$T/cap-$fx" --report | sed -e '/^Read from a capture: /d' -e '/^  with: /d' | cksum)
+    check_eq "$fx: replay --report equals the capture's (but its capture line)" "$b" "$a"
+done
+left=$(find "$T/tmp" -mindepth 1 -maxdepth 1 | wc -l)
+check_eq "no sample written out is left behind" 0 "$left"
+
+# ---- a timeline: three samples of a changing tree ------------------------------
+tree="$T/tl"
+cp -a "$FIXTURES/v2-systemd-containerd" "$tree"
+R="$T/rec-tl"
+for k in 0 1 2; do
+    if [ "$k" -gt 0 ]; then
+        python3 "$TREE_PY" "$tree" slab dentry 1000
+        python3 "$TREE_PY" "$tree" cgstat "$CG" slab_reclaimable 4096000
+    fi
+    "$K" --root "$tree" --capture "$T/cap-tl$k" 2>/dev/null
+    "$K" --root "$tree" --record "$R" --record.count 1 --record.time $((T0 + 60 * k)) --quiet
+done
+check_eq "three samples listed" 3 "$("$K" --replay "$R" --list | wc -l)"
+for k in 0 1 2; do
+    at=$(date -d "@$((T0 + 60 * k))" '+%Y-%m-%d %H:%M:%S')
+    "$K" --replay "$R" --at "$at" --json | json_nocap >"$T/a.json"
+    "$K" --root "$T/cap-tl$k" --json | json_nocap >"$T/b.json"
+    check "sample $k (--at '$at') equals the capture of that state" cmp -s "$T/a.json" "$T/b.json"
+done
+at1=$(date -d "@$((T0 + 60 + 30))" '+%Y-%m-%d %H:%M:%S')
+"$K" --replay "$R" --at "$at1" --json | json_nocap >"$T/a.json"
+"$K" --root "$T/cap-tl1" --json | json_nocap >"$T/b.json"
+check "--at between two samples shows the earlier one" cmp -s "$T/a.json" "$T/b.json"
+at_before=$(date -d "@$((T0 - 3600))" '+%Y-%m-%d %H:%M')
+if "$K" --replay "$R" --at "$at_before" -o >/dev/null 2>"$T/err"; then
+    not_ok "--at before the recording fails"
+else
+    check "--at before the recording says where it starts" grep -q "the recording starts at" "$T/err"
+fi
+if "$K" --replay "$R" --at "yesterday-ish" -o >/dev/null 2>"$T/err"; then
+    not_ok "a bad time is refused"
+else
+    check "a bad time is refused with the accepted forms" grep -q "N{s,m,h,d} ago" "$T/err"
+fi
+"$K" --replay "$R" --at "1d ago" -o >/dev/null 2>&1
+check_eq "'1d ago' (after the synthetic timeline) gives the newest sample" 0 $?
+
+# ---- diff: two times of the recording, and two captures -----------------------
+a0=$(date -d "@$T0" '+%Y-%m-%d %H:%M:%S')
+a2=$(date -d "@$((T0 + 120))" '+%Y-%m-%d %H:%M:%S')
+"$K" --replay "$R" --diff "$a0" "$a2" --json >"$T/d.json"
+# dentry: 2000 slabs of 1 page more
+check_eq "diff: dentry grew by 2000 pages" $((2000 * $(getconf PAGESIZE))) \
+    "$(jq '.slabs[] | select(.name == "dentry") | .change_bytes' "$T/d.json")"
+check_eq "diff: one cache changed" 1 "$(jq '.slabs | length' "$T/d.json")"
+check_eq "diff: $CG grew by 2 x 4096000 bytes" 8192000 \
+    "$(jq --arg p "/$CG" '.cgroups[] | select(.cgroup == $p) | .change_bytes' "$T/d.json")"
+"$K" --diff "$T/cap-tl0" "$T/cap-tl2" --json >"$T/d2.json"
+jq -S 'del(.a, .b)' "$T/d.json" >"$T/d1.sorted"
+jq -S 'del(.a, .b)' "$T/d2.json" >"$T/d2.sorted"
+check "diff of two captures equals the diff of the same two moments recorded" \
+    cmp -s "$T/d1.sorted" "$T/d2.sorted"
+"$K" --replay "$R" --diff "$a0" "$a2" >"$T/d.txt"
+check "text diff shows dentry's growth" grep -q "^  dentry  *9.7M  *18M  *+7.8M$" "$T/d.txt"
+
+# ---- torn tail and corrupt records ---------------------------------------------
+cp -a "$R" "$T/torn"
+last=$(find "$T/torn" -name 'kmem-*.seg' | sort | tail -1)
+truncate -s -7 "$last"
+"$K" --replay "$T/torn" --list >"$T/list" 2>"$T/err"
+check_eq "torn tail: the two earlier samples remain" 2 "$(wc -l <"$T/list")"
+check "torn tail: skipped with a message naming the file" grep -q "$(basename "$last"): a torn tail" "$T/err"
+"$K" --replay "$T/torn" --at "$a0" --json | json_nocap >"$T/a.json"
+"$K" --root "$T/cap-tl0" --json | json_nocap >"$T/b.json"
+check "torn tail: an earlier sample still replays exactly" cmp -s "$T/a.json" "$T/b.json"
+
+cp -a "$R" "$T/corrupt"
+last=$(find "$T/corrupt" -name 'kmem-*.seg' | sort | tail -1)
+size=$(stat -c %s "$last")
+printf '\377' | dd of="$last" bs=1 seek=$((size - 10)) conv=notrunc status=none
+"$K" --replay "$T/corrupt" --list >"$T/list" 2>"$T/err"
+check_eq "corrupt record: the two earlier samples remain" 2 "$(wc -l <"$T/list")"
+check "corrupt record: skipped with a message" grep -q "checksum does not match" "$T/err"
+
+# ---- kill -9 while recording: every earlier sample intact ----------------------
+# a real capture: sys/kernel/slab, read once, is carried into every later sample
+cp -a "$FIXTURES/debian12-linux6.18-hybrid" "$T/live"
+"$K" --root "$T/live" --record "$T/rec-kill" -d 1 --quiet &
+BGPID=$!
+i=0
+while [ "$i" -lt 100 ] && [ "$("$K" --replay "$T/rec-kill" --list 2>/dev/null | wc -l)" -lt 3 ]; do
+    sleep 0.2
+    i=$((i + 1))
+done
+# a second recorder on the same directory is refused while the first runs
+if "$K" --root "$T/live" --record "$T/rec-kill" --record.count 1 2>"$T/err"; then
+    not_ok "a second recorder on one directory is refused"
+else
+    check "a second recorder is refused, naming the first one's pid" \
+        grep -q "another recorder (pid $BGPID)" "$T/err"
+fi
+kill -9 "$BGPID"
+wait "$BGPID" 2>/dev/null
+BGPID=""
+n=$("$K" --replay "$T/rec-kill" --list 2>"$T/err" | wc -l)
+check "kill -9: at least 3 samples kept" test "$n" -ge 3
+"$K" --root "$T/live" --json | json_nocap >"$T/b.json"
+good=0
+"$K" --replay "$T/rec-kill" --list 2>/dev/null | cut -c1-19 >"$T/times"
+while read -r at; do
+    "$K" --replay "$T/rec-kill" --at "$at" --json 2>/dev/null | json_nocap >"$T/a.json"
+    cmp -s "$T/a.json" "$T/b.json" && good=$((good + 1))
+done <"$T/times"
+check_eq "kill -9: every kept sample replays exactly" "$n" "$good"
+"$K" --root "$T/live" --record "$T/rec-kill" --record.count 1 --quiet
+check_eq "after kill -9 the lock is free again and recording goes on" $((n + 1)) \
+    "$("$K" --replay "$T/rec-kill" --list 2>/dev/null | wc -l)"
+
+# ---- a full disk: recording stops with a message, nothing earlier is lost ------
+MNT="$T/small"
+mkdir "$MNT"
+if mount -t tmpfs -o size=192k,mode=0700 kmem-recorder-test "$MNT" 2>"$T/err"; then
+    # one segment per sample (-d 3600 on a synthetic clock): a keyframe each time
+    if "$K" --root "$FIXTURES/debian12-linux6.18-hybrid" --record "$MNT/rec" -d 3600 \
+        --record.time "$T0" --record.count 1000 --quiet 2>"$T/err"; then
+        not_ok "a full disk stops the recording with exit 1"
+    else
+        check "full disk: the message says so and that earlier samples are intact" \
+            grep -q "No space left on device.*recording stopped; the [0-9]* samples written before are intact" "$T/err"
+        kept=$(sed -n 's/.*the \([0-9]*\) samples written before.*/\1/p' "$T/err")
+        listed=$("$K" --replay "$MNT/rec" --list 2>"$T/err2" | wc -l)
+        check_eq "full disk: every sample written before is listed, without warnings" \
+            "$kept:" "$listed:$(cat "$T/err2")"
+        check "full disk: several samples were written first" test "$kept" -ge 2
+        last_t=$(date -d "@$((T0 + 3600 * (kept - 1)))" '+%Y-%m-%d %H:%M:%S')
+        "$K" --replay "$MNT/rec" --at "$last_t" --json | json_nocap >"$T/a.json"
+        "$K" --root "$FIXTURES/debian12-linux6.18-hybrid" --json | json_nocap >"$T/b.json"
+        check "full disk: the last sample written replays exactly" cmp -s "$T/a.json" "$T/b.json"
+    fi
+    umount "$MNT"
+    MNT=""
+else
+    not_ok "cannot mount a small tmpfs for the full-disk test: $(cat "$T/err")"
+fi
+
+finish
