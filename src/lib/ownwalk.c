@@ -16,6 +16,7 @@
  */
 #include "ownwalk.h"
 #include "buf.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,10 +116,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static double thread_cpu(void)
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    return kmem_clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int run_prog(struct kmem_ownwalk *w)
