@@ -47,6 +47,8 @@ KMEMTOP   := $(BUILD)/kmemtop
 EXPORTER  := $(if $(EXPORTER_SRC),$(BUILD)/kmem_exporter)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 REPLAYS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/replay_%,$(FUZZ_SRC))
+# Built where kmem has BPF (HAVE_BPF, below; expanded at the "all" rule).
+OWNWALK_DUMP = $(if $(filter 1,$(HAVE_BPF)),$(BUILD)/tests/ownwalk_dump)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 # Exporter objects other than main.c are linked into exporter unit tests.
@@ -65,7 +67,7 @@ BPF_DIR     := $(BUILD)/bpf
 ifeq ($(HAVE_BPF),1)
 LIBS_BPF    := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 else
-$(warning kmem: building without the BPF tracer (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
+$(warning kmem: building without the BPF tracer and owner walker (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
 endif
 
 # libkmem's recorder (src/lib/recorder.c, recording.c) compresses with zstd.
@@ -132,10 +134,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_KMEMTOP) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # The owner walk as text, for the VM checks and the bench (tests/vm/ownwalk_dump.c).
-OWNWALK_DUMP := $(BUILD)/tests/ownwalk_dump
 $(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF)
+# (all's prerequisite line above is read before OWNWALK_DUMP is set: here it is set)
+all: $(OWNWALK_DUMP)
 
 # Each fuzz target is also built with a plain main() that replays files (the
 # corpus). A target links what it tests (libkx.a, libkmem.a); none includes a .c.

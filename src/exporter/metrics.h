@@ -53,7 +53,8 @@ struct kx_collection {
     const struct kmem_slabinfo *slab;
     const struct kmem_node *node;
     const struct kmem_cgroups *cgroups;
-    const struct kmem_detail *detail; /* node detail (may be a copy up to a minute old) */
+    const struct kmem_detail *detail;     /* node detail (may be a copy up to a minute old) */
+    const struct kmem_owner_snap *owners; /* owner snapshot (may be a copy: its own interval) */
     struct kx_part part[KX_COLLECTORS_MAX];
     /* A collector with a start function: its state (NULL: not started, off). */
     void *state[KX_COLLECTORS_MAX];

@@ -19,6 +19,7 @@
 #include "timeutil.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -26,11 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <linux/types.h>
 
 #include "../bpf/kmem_owners.h"
+#include "buf.h"
 
 #ifdef KMEM_HAVE_BPF
 #include <bpf/bpf.h>
@@ -51,6 +52,8 @@ struct kmem_ownwalk {
     int prog_fd;
     uint64_t vmemmap, end_pfn, gen;
     const char *method;
+    bool prealloc;
+    unsigned scale; /* the maps' sizes: KMEM_OWNERS_MAPS x scale (grown when full) */
 };
 
 const char *kmem_ownwalk_method(const struct kmem_ownwalk *w)
@@ -152,18 +155,50 @@ static int kernel_has_slab(char *err, size_t errlen)
     return 0;
 }
 
-static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
+/*
+ * Open and load the skeleton. The hash maps grow with use (BPF_F_NO_PREALLOC:
+ * a few hundred (cgroup, cache) pairs take tens of KiB, where preallocated
+ * maps would hold ~8.5 MiB of kernel memory for their maxima); kernels that
+ * refuse that in a sleepable program (before 6.1) get preallocated ones.
+ */
+static int load_one(struct kmem_owners_bpf **out, bool prealloc, unsigned scale)
 {
-    struct kmem_owners_bpf *sk;
+    struct kmem_owners_bpf *sk = kmem_owners_bpf__open();
+    struct bpf_map *maps[3];
     int rc;
 
-    sk = kmem_owners_bpf__open();
-    if (!sk) {
-        rc = -errno;
-        kmem_msgf(err, errlen, "cannot open the BPF owner walker: %s", strerror(-rc));
-        return rc;
+    if (!sk)
+        return -errno;
+    maps[0] = sk->maps.owners;
+    maps[1] = sk->maps.caches;
+    maps[2] = sk->maps.objcgs;
+    for (int i = 0; i < 3; i++) {
+        bpf_map__set_max_entries(maps[i], bpf_map__max_entries(maps[i]) * scale);
+        if (!prealloc)
+            bpf_map__set_map_flags(maps[i], BPF_F_NO_PREALLOC);
     }
     rc = kmem_owners_bpf__load(sk);
+    if (rc) {
+        kmem_owners_bpf__destroy(sk);
+        return rc;
+    }
+    *out = sk;
+    return 0;
+}
+
+static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
+{
+    struct kmem_owners_bpf *sk = NULL;
+    int rc;
+
+    if (!w->scale)
+        w->scale = 1;
+    rc = w->prealloc ? -EINVAL : load_one(&sk, false, w->scale);
+    if (rc && rc != -EPERM && rc != -EACCES) {
+        libbpf_last[0] = '\0';
+        rc = load_one(&sk, true, w->scale);
+        w->prealloc = true;
+    }
     if (rc) {
         if (rc == -EPERM || rc == -EACCES)
             kmem_msgf(err, errlen,
@@ -176,7 +211,6 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
                 "this kernel refused the BPF owner walker (%s; it needs "
                 "BPF_PROG_TYPE_SYSCALL, bpf_loop and bpf_kallsyms_lookup_name, Linux 5.17+)%s%s",
                 strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
-        kmem_owners_bpf__destroy(sk);
         return rc;
     }
     w->skel = sk;
@@ -184,54 +218,18 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
     return 0;
 }
 
-static int read_text(const char *path, char **text, size_t *len)
-{
-    FILE *f = fopen(path, "re");
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-
-    if (!f || !b) {
-        int e = f ? ENOMEM : errno;
-
-        free(b);
-        if (f)
-            fclose(f);
-        return -e;
-    }
-    for (;;) {
-        size_t r = fread(b + n, 1, cap - n, f);
-
-        n += r;
-        if (n < cap)
-            break;
-        char *nb = realloc(b, cap * 2);
-
-        if (!nb) {
-            free(b);
-            fclose(f);
-            return -ENOMEM;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    fclose(f);
-    *text = b;
-    *len = n;
-    return 0;
-}
-
 static int end_pfn_of_zoneinfo(uint64_t *end, char *err, size_t errlen)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = read_text("/proc/zoneinfo", &text, &len);
+    struct kmem_buf b = {0};
+    int rc = kmem_buf_read_file(&b, AT_FDCWD, "/proc/zoneinfo", 0);
 
     if (rc) {
         kmem_msgf(err, errlen, "/proc/zoneinfo: %s", strerror(-rc));
+        kmem_buf_free(&b);
         return rc;
     }
-    rc = kmem_ownwalk_zoneinfo_end(text, len, end);
-    free(text);
+    rc = kmem_ownwalk_zoneinfo_end(b.data, b.len, end);
+    kmem_buf_free(&b);
     if (rc)
         kmem_msgf(err, errlen, "/proc/zoneinfo: no zone with spanned and start_pfn lines");
     return rc;
@@ -349,6 +347,7 @@ void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats 
     st->map_full = bss->map_full;
     st->layout = bss->layout;
     st->page_size = bss->page_size;
+    st->maps_prealloc = w->prealloc;
 }
 
 struct cache_row {
@@ -464,13 +463,12 @@ out:
     return rc;
 }
 
-int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, size_t errlen)
+/* One walk over every page frame into the maps of the loaded skeleton. */
+static int walk_all(struct kmem_ownwalk *w, char *err, size_t errlen)
 {
     struct kmem_owners_bpf__bss *bss = w->skel->bss;
-    double cpu0 = thread_cpu();
     int rc;
 
-    clock_gettime(CLOCK_REALTIME, &o->taken);
     w->gen++;
     bss->mode = KMEM_OWNERS_MODE_WALK;
     bss->gen = w->gen;
@@ -488,6 +486,52 @@ int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, s
             return rc < 0 ? rc : -EIO;
         }
     }
+    return 0;
+}
+
+/*
+ * A map was full: load the walker again with maps 4 times larger (they grow
+ * with use, so only what is filled costs memory). 0, or -errno and the old
+ * walker stays.
+ */
+static int grow(struct kmem_ownwalk *w)
+{
+    struct kmem_owners_bpf *old = w->skel;
+    unsigned scale = w->scale;
+    int rc;
+
+    w->scale = scale * 4;
+    rc = load(w, NULL, 0);
+    if (!rc) {
+        w->skel->bss->mode = KMEM_OWNERS_MODE_SETUP; /* the layouts, again */
+        rc = run_prog(w);
+    }
+    if (rc) {
+        if (w->skel != old)
+            kmem_owners_bpf__destroy(w->skel);
+        w->skel = old;
+        w->prog_fd = bpf_program__fd(old->progs.kmem_owners_walk);
+        w->scale = scale;
+        return rc < 0 ? rc : -EIO;
+    }
+    kmem_owners_bpf__destroy(old);
+    return 0;
+}
+
+int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, size_t errlen)
+{
+    struct kmem_owners_bpf__bss *bss;
+    double cpu0 = thread_cpu();
+    int rc;
+
+    clock_gettime(CLOCK_REALTIME, &o->taken);
+    rc = walk_all(w, err, errlen);
+    /* Maps too small for this machine: larger ones, twice at most (x16). */
+    for (int i = 0; !rc && w->skel->bss->map_full && i < 2 && !grow(w); i++)
+        rc = walk_all(w, err, errlen);
+    if (rc)
+        return rc;
+    bss = w->skel->bss;
     rc = collect(w, o, err, errlen);
     if (rc)
         return rc;

@@ -222,6 +222,11 @@ check_tree() { # name dir
         done
         check_eq "$n: cgroup kernel_bytes equal the cgroup files ($checked checked)" 0 "$bad"
         check_eq "$n: every cgroup ($layout) was compared with its files" "$ncg" "$checked"
+        # ... and every cgroup of the tree is in the JSON (the root even without its file).
+        ndir=$(find "$F/$mount" -mindepth 1 -type d \( -exec test -e '{}/memory.stat' \; \
+            -o -exec test -e '{}/memory.kmem.usage_in_bytes' \; \) -print | wc -l)
+        check_eq "$n: the JSON lists the root and the $ndir memory cgroup directories below it" \
+            $((ndir + 1)) "$ncg"
         # The components add up exactly to kernel_bytes, for every cgroup.
         bad=$(jq '[.cgroups.items[] | select(([.components[]] | add // 0) != .kernel_bytes)] | length' "$J")
         check_eq "$n: every cgroup's components add up to kernel_bytes" 0 "$bad"

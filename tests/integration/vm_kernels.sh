@@ -54,6 +54,10 @@ has_v1() { ! grep -q '^# CONFIG_MEMCG_V1 is not set' "$1/config"; }
 boots=""
 while read -r suite release dir; do
     for s in $KMEM_VM_SCENARIOS; do
+        if [ "$s" = v2-owners ] && [ ! -x "$B/tests/ownwalk_dump" ]; then
+            ok "$release $s # SKIP kmem built without BPF (no $B/tests/ownwalk_dump)"
+            continue
+        fi
         if needs_v1 "$s" && ! has_v1 "$dir"; then
             ok "$release $s # SKIP no cgroup v1 memory controller (CONFIG_MEMCG_V1 is not set)"
             continue
