@@ -152,6 +152,7 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/repl
 # Test objects and archives stay between builds (make would delete them as
 # intermediates of the test binaries).
 .SECONDARY: $(call obj,$(UNIT_SRC) $(FUZZ_SRC) tests/fuzz/replay_main.c)
+.SECONDARY: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(FUZZ_SRC))
 
 # libFuzzer builds (clang) live apart from the gcc objects: the library and
 # the exporter's objects are compiled once with the fuzzer's flags into one
