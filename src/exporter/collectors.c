@@ -138,6 +138,15 @@ static const struct kx_family fam[F_COUNT] = {
     [F_MAX_FDS] = {"process_max_fds", "Maximum number of open file descriptors.", KX_GAUGE, {NULL}},
 };
 
+bool kx_collector_succeeded(const struct kx_collection *c, size_t i)
+{
+    const struct kmem_status *st = c->part[i].status;
+    bool ok = st && st->err == 0;
+    if (ok && kx_collectors[i].complete)
+        ok = kx_collectors[i].complete(c);
+    return ok;
+}
+
 static void render_collectors(struct kmem_buf *b, const struct kx_collection *c,
                               const struct kx_render_opts *o)
 {
@@ -145,11 +154,8 @@ static void render_collectors(struct kmem_buf *b, const struct kx_collection *c,
     for (size_t i = 0; i < kx_ncollectors; i++) {
         if (!kx_collector_on(c, o, i))
             continue;
-        const struct kmem_status *st = c->part[i].status;
-        bool ok = st && st->err == 0;
-        if (ok && kx_collectors[i].complete)
-            ok = kx_collectors[i].complete(c);
-        kx_family_u64(b, &fam[F_SUCCESS], KX_VALUES(kx_collectors[i].name), ok, KX_NO_TIMESTAMP);
+        kx_family_u64(b, &fam[F_SUCCESS], KX_VALUES(kx_collectors[i].name),
+                      kx_collector_succeeded(c, i), KX_NO_TIMESTAMP);
     }
     kx_family_head(b, &fam[F_DURATION]);
     for (size_t i = 0; i < kx_ncollectors; i++)

@@ -73,4 +73,9 @@ int kx_collector_index(const char *name);
  * it has a start function. */
 bool kx_collector_on(const struct kx_collection *c, const struct kx_render_opts *o, size_t i);
 
+/* kmem_collector_success of collector @i in @c (its status read, and the
+ * part complete). --once and --textfile exit 1 when any enabled collector's
+ * is false: the one rule for the exit status. */
+bool kx_collector_succeeded(const struct kx_collection *c, size_t i);
+
 #endif
