@@ -474,7 +474,7 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
         fputs("live", f);
     if (*kernel)
         fputs(", kernel ", f), kt_html_esc_raw(f, kernel);
-    if (*when)
+    if (*when && !(info && info->sample))
         fputs(", ", f), kt_html_esc_raw(f, when);
     fprintf(f,
             "; kmemtop %s --html. Every box is sized by its bytes; hover (or focus, then "
@@ -594,6 +594,18 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
             kt_hseries_free(&series);
             free(tmp);
             return EXIT_FAILURE;
+        }
+        if (series.n) {
+            /* The series ends at the sample shown: its own time (the capture's date is when
+             * it was recorded, which a recording with a synthetic timeline does not share). */
+            time_t t = (time_t)(series.t_ns[series.n - 1] / 1000000000u);
+            struct tm tm;
+            char w[64] = "";
+
+            if (localtime_r(&t, &tm))
+                strftime(w, sizeof(w), "%Y-%m-%d %H:%M:%S", &tm);
+            snprintf(sample, sizeof(sample), "%s at %s (the sample of %s)", o->replay,
+                     o->at && *o->at ? o->at : "its newest sample", w);
         }
     }
     snprintf(tmp, len, "%s.XXXXXX", o->html);

@@ -428,7 +428,7 @@ static void top_table(FILE *f, const struct kt_hseries *h, bool cgroup)
     }
     fprintf(f,
             "<table class=\"top\"><thead><tr><th>%s</th><th>first</th><th>last</th>"
-            "<th>growth</th><th>per hour</th><th>over time</th></tr></thead><tbody>\n",
+            "<th>growth</th><th>per hour (average)</th><th>over time</th></tr></thead><tbody>\n",
             cgroup ? "cgroup" : "cache");
     for (size_t i = 0; i < n; i++) {
         const struct kt_hs_item *it = &h->items[idx[i]];
@@ -523,13 +523,14 @@ static void verdict_table(FILE *f, const struct kt_hseries *h)
                 h->n_noise, h->vpoints);
         return;
     }
-    fprintf(f,
-            "<p>The recorder's judgement over %zu points (%zu more subjects are noise): a leak "
-            "suspect is unreclaimable memory rising steadily through the window.</p>\n"
-            "<table class=\"verdicts\"><thead><tr><th>verdict</th><th>what</th><th>first</th>"
-            "<th>last</th><th>growth</th><th>per hour</th><th>until the limit</th></tr></thead>"
-            "<tbody>\n",
-            h->vpoints, h->n_noise);
+    fprintf(
+        f,
+        "<p>The recorder's judgement over %zu points (%zu more subjects are noise): a leak "
+        "suspect is unreclaimable memory rising steadily through the window.</p>\n"
+        "<table class=\"verdicts\"><thead><tr><th>verdict</th><th>what</th><th>first</th>"
+        "<th>last</th><th>growth</th><th>per hour (trend)</th><th>until the limit</th></tr></thead>"
+        "<tbody>\n",
+        h->vpoints, h->n_noise);
     for (size_t i = 0; i < h->nverdicts; i++) {
         const struct kt_hverdict *v = &h->verdicts[i];
 
