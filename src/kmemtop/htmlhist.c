@@ -606,7 +606,10 @@ void kt_html_history(FILE *f, const struct kt_hseries *h, const char *source)
             hum(c, sizeof(c), kernel_at(h, 0)), hum(d, sizeof(d), kernel_at(h, h->n - 1)),
             kt_human_delta(e, sizeof(e),
                            (double)kmem_sub_signed(kernel_at(h, h->n - 1), kernel_at(h, 0))));
-    fprintf(f, "; %zu sample%s taken at an OOM kill.</p>\n", ooms, ooms == 1 ? "" : "s");
+    if (h->nooms)
+        fprintf(f, "; %zu OOM kill%s.</p>\n", h->nooms, h->nooms == 1 ? "" : "s");
+    else
+        fprintf(f, "; %zu sample%s taken at an OOM kill.</p>\n", ooms, ooms == 1 ? "" : "s");
     fputs("<ul class=\"legend\" aria-label=\"colours\">", f);
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
         if (used[k])

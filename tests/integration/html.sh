@@ -91,6 +91,36 @@ check_eq "with --at the second sample, the chart ends there (2 samples)" 2 \
     "$(grep -c '<tr data-t=' "$T/rec-at.html")"
 check "the page says which sample the treemaps show" grep -q "the treemaps show .* at $at" "$T/rec-at.html"
 
+# A recorded leak ending in an OOM kill (the recorder's scenario tool,
+# rec_tree.py): a cache and a container's unreclaimable slab grow every ten
+# minutes; the container is OOM-killed at the fourth sample. The page shows
+# the recorder's verdicts and the kill, as --replay --window --json has them.
+PY="$TOP/tests/integration/rec_tree.py"
+tree="$T/tree"
+cp -a "$FIXTURES/v2-systemd-containerd" "$tree"
+cp -a "$FIXTURES/debian12-linux6.18-hybrid/sys/kernel" "$tree/sys/"
+POD=kubepods.slice/kubepods-pod0f1e2d3c_4b5a_4968_8776_655443322110.slice
+CT=$POD/cri-containerd-c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7.scope
+python3 "$PY" "$tree" cgset "$CT" memory.max "1073741824\n"
+python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n'
+for k in 0 1 2 3 4 5; do
+    if [ "$k" -gt 0 ]; then
+        python3 "$PY" "$tree" slab kmalloc-256 512
+        python3 "$PY" "$tree" cgstat "$CT" slab_unreclaimable 4194304
+    fi
+    [ "$k" -eq 4 ] &&
+        python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n'
+    "$K" --root "$tree" --record "$T/leakrec" --record.count 1 --record.time $((1796000000 + 600 * k)) \
+        --quiet
+done
+rec="$T/leakrec"
+replay_page leak 50m 2
+check_eq "the leak's page lists its one OOM kill" 1 "$(grep -c '<tr data-oom-t=' "$T/leak.html")"
+check "the OOM kill is marked on the chart's time axis, with its container" \
+    grep -q 'OOM kill at .* in monitoring/prometheus-0/prometheus' "$T/leak.html"
+check "kmalloc-256 is a leak suspect in the page" \
+    grep -q 'data-k="verdict:cache:kmalloc-256" data-verdict="leak_suspect"' "$T/leak.html"
+
 # A node with 200 more cgroups: 50 pods of 3 containers in 5 namespaces, each
 # a copy of a fixture container. The page stays under 2 MiB.
 big="$T/big"
