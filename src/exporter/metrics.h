@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Metric logic: renders the parts of a kmem snapshot (and this process's own
- * figures) as the families of SPEC.md into an exposition buffer. No I/O
+ * figures) as the families of docs/exporter.md into an exposition buffer. No I/O
  * except the process_* self metrics, read from the real /proc/self.
  */
 #ifndef KX_METRICS_H

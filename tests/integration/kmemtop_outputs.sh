@@ -383,7 +383,7 @@ for src in fixture live; do
     "$K" "$@" --capture "$X/cap-$src.tar.gz" --json >"$X/capturing.json" 2>"$X/err"
     check_eq "$src: --capture FILE.tar.gz --json exits 0" 0 $?
     check "$src: the tarball is the only file left next to it" \
-        test "$(ls -A "$X" | grep -v -e '^capturing.json$' -e '^err$')" = "cap-$src.tar.gz"
+        test "$(find "$X" -mindepth 1 -maxdepth 1 ! -name capturing.json ! -name err -printf '%f\n')" = "cap-$src.tar.gz"
     mkdir "$X/x"
     tar -xzf "$X/cap-$src.tar.gz" -C "$X/x"
     check_eq "$src: tar -xzf gives one directory named after the tarball" "cap-$src" "$(ls -A "$X/x")"
