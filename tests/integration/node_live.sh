@@ -14,7 +14,7 @@ dump_get() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 # /proc/meminfo read taken right after it (up to 40 times: other work on the machine moves them), parsed by awk.
 wd=$(tmpdir)  # (lib.sh check() uses $d)
 matched=0
-for i in $(seq 1 40); do
+for _ in $(seq 1 40); do
     mkdir -p "$wd/live/proc"
     # The copy is read by the collecting process itself: its own page tables
     # and slab objects (large under ASan) are gone once it exits.
@@ -93,7 +93,7 @@ if [ -x "$K" ] && [ "$(id -u)" = 0 ]; then
     # Two kernel sources that must agree, read a moment apart: retry until one
     # collection matches (the machine is shared and busy).
     vm_ok=0 recl_ok=0
-    for i in 1 2 3 4 5 6 7 8 9 10; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
         "$K" --json >"$wd/live.json" 2>/dev/null || break
         python3 - "$wd/live.json" >"$wd/match" <<'EOF'
 import json, sys

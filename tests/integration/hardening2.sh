@@ -1,0 +1,73 @@
+#!/bin/sh
+# Hardening, second pass (issue 24): flags that fail open, login starvation,
+# probes behind a collection, --once's exit status, capture safety, terminal
+# controls, names that differ in invalid UTF-8, trees that cannot be named,
+# the exposition's size, slow connections. Hostile trees are built here in a
+# temporary directory; servers listen on loopback only.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/exporter.lib.sh"
+K="$B/kmemtop"
+T=$(tmpdir)
+trap 'stop_all; rm -rf "$T"' EXIT INT TERM
+R="--root $SHARED_FIXTURE"
+
+# --- 3. A flag missing its value never swallows the next flag.
+printf 'basic_auth_users:\n  u: x\n' >"$T/web.yml"
+for args in "--collector.slabinfo.exclude --web.config.file=$T/web.yml" \
+    "--collector.slabinfo.exclude --run-as=nobody" \
+    "--web.listen-address --web.config.file $T/web.yml" \
+    "--log.level --once"; do
+    # shellcheck disable=SC2086
+    st=$(timeout 5 "$E" $R --once $args 2>"$T/err" >/dev/null; echo $?)
+    check "exporter refuses '$args' (exit $st: $(head -c 120 "$T/err"))" \
+        sh -c "[ $st -eq 2 ] && grep -q 'needs a value' '$T/err'"
+done
+# --flag=--value is still a value (here a regexp that matches nothing).
+"$E" $R --once --collector.slabinfo.exclude=--x >"$T/out" 2>"$T/err"
+check_eq "exporter takes --collector.slabinfo.exclude=--x" 0 $?
+for args in "--record --quiet" "--replay --at" "--html --once" "--diff --json" \
+    "-d --once" "--root --once" "--at --replay"; do
+    # shellcheck disable=SC2086
+    st=$(timeout 5 "$K" $args x y 2>"$T/err" >/dev/null; echo $?)
+    check "kmemtop refuses '$args' (exit $st: $(head -c 120 "$T/err"))" \
+        sh -c "[ $st -ne 0 ] && grep -q 'needs a value' '$T/err'"
+done
+[ -d ./--quiet ] && not_ok "kmemtop created a directory named --quiet"
+
+# --- 2. Wrong passwords from 24 addresses never keep a fresh login out.
+PY="$(dirname "$0")/hardening2.py"
+H1=$(htpasswd -nbBC 10 prometheus 's3cret!' | cut -d: -f2- | tr -d '\n')
+printf 'basic_auth_users:\n  prometheus: %s\n' "$H1" >"$T/auth.yml"
+P=$(free_port)
+spawn "$T/auth.log" "$E" --web.listen-address "127.0.0.1:$P" $R --web.config.file "$T/auth.yml"
+check "authenticated exporter answers" wait_url "http://127.0.0.1:$P/-/healthy"
+timeout 120 python3 "$PY" starve "$P" prometheus 's3cret!'
+check "login starvation client finished" test $? -eq 0
+stop_all
+
+# --- 11. Probes answer while collections run (a tree of 10 000 cgroups makes
+# each collection long; four scrapes are sent before the probes).
+TREE="$(dirname "$0")/hostile_tree.py"
+V2="$FIXTURES/v2-systemd-containerd"
+python3 "$TREE" "$V2" "$T/wide" wide 10000
+P=$(free_port)
+spawn "$T/probe.log" "$E" --web.listen-address "127.0.0.1:$P" --root "$T/wide" --collect.min-interval=0
+check "exporter on 10 000 cgroups answers" wait_url "http://127.0.0.1:$P/-/ready" 60
+timeout 200 python3 "$PY" probe "$P"
+check "probe client finished" test $? -eq 0
+stop_all
+
+# --- 12. --once: exit 1 exactly when some kmem_collector_success is 0, and
+# the exposition is written all the same.
+once_case() { # NAME ROOT WANT-STATUS
+    "$E" --once --root "$2" >"$T/once.txt" 2>"$T/once.err"
+    st=$?
+    zero=$(grep -c '^kmem_collector_success{.*} 0$' "$T/once.txt")
+    check "--once $1: exit $st (want $3), $zero collectors at success 0, families written" \
+        sh -c "[ $st -eq $3 ] && [ \$(( $zero > 0 )) -eq $3 ] && grep -q '^kmem_exporter_build_info' '$T/once.txt'"
+}
+once_case "clean fixture" "$V2" 0
+cp -a "$V2" "$T/noslab" && rm "$T/noslab/proc/slabinfo"
+once_case "without slabinfo" "$T/noslab" 1
+cp -a "$V2" "$T/badcg" && echo "kernel abc" >"$T/badcg/sys/fs/cgroup/system.slice/memory.stat"
+once_case "with an unreadable cgroup (skipped on errors)" "$T/badcg" 1
