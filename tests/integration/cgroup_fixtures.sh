@@ -120,4 +120,20 @@ for rel in 6.18.5-cloud-amd64 6.19.2 6.12.48+deb13-cloud-amd64 7.3.1 none; do
         "$(jq '[.cgroups.items[] | select(([.components[]] | add) != .kernel_bytes)] | length' "$T/pt.json")"
 done
 
+# ---- CRI-O names as the kubelet's /metrics/cadvisor gives them (docs/exporter.md)
+# The sandbox (no log link in a pod that has one) is container="POD", name
+# k8s_POD_<pod>_<ns>_<uid>_0; the app container's attempt is the one its log
+# link points at (2.log), not the highest N.log (3.log); a capture keeps it.
+U=5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f70819
+"$E" --once --root "$FIXTURES/v2-crio" --collector.cadvisor-compat=always >"$T/crio.txt" 2>/dev/null
+check_eq "crio sandbox: container=POD, name=k8s_POD_redis-0_default_<uid>_0" 1 \
+    "$(grep -c "^container_memory_kernel_usage{container=\"POD\",id=\"[^\"]*crio-c0c0[0-9a-f]*.scope\",image=\"\",name=\"k8s_POD_redis-0_default_${U}_0\"," "$T/crio.txt")"
+check_eq "crio container: attempt from the log link's target" 1 \
+    "$(grep -c "name=\"k8s_redis_redis-0_default_${U}_2\"" "$T/crio.txt")"
+rm -rf "$T/crio-cap"
+"$K" --root "$FIXTURES/v2-crio" --capture "$T/crio-cap" --json >/dev/null 2>&1
+"$K" --root "$T/crio-cap" --json >"$T/crio-cap.json" 2>/dev/null
+check_eq "crio capture replay: attempts and the sandbox's name kept" "redis 2|POD 0" \
+    "$(jq -r '[.cgroups.items[] | select(.container == "redis" or .container == "POD") | "\(.container) \(.attempt)"] | sort | reverse | join("|")' "$T/crio-cap.json")"
+
 finish
