@@ -73,6 +73,16 @@ check_eq "unreadable v1 cgroup: .cgroups.items has the $((dirs - below - 1)) oth
     $((dirs - below - 1)) "$(jq '.cgroups.items | length' "$T/k.json")"
 check_eq "unreadable v1 cgroup: --report removed, still held" "$want" \
     "$(awk '/^  removed, still held / { print $4; exit }' "$T/report")"
+# The cost of one removed cgroup per version (docs/cgroups.md): 1.9 KiB of
+# per-CPU statistics per CPU on 6.x (and an unknown release), 2.9 KiB on 5.x.
+mkdir -p "$R/proc/sys/kernel"
+for rel in none 5.10.0-30-cloud-amd64 6.1.0-28-cloud-amd64; do
+    if [ "$rel" = none ]; then rm -f "$R/proc/sys/kernel/osrelease"; else echo "$rel" >"$R/proc/sys/kernel/osrelease"; fi
+    case $rel in 5.*) w=2900 ;; *) w=1900 ;; esac
+    "$K" --root "$R" --report >"$T/report" 2>/dev/null
+    check_eq "dying cost $rel: per-CPU bytes of one removed cgroup" "$w" \
+        "$(sed -n 's/^  they pin about .* CPUs x \([0-9]*\))$/\1/p' "$T/report")"
+done
 # ---- the 6.18 pagetables regression (docs/cgroups.md) -----------------------
 # A copy of a v2 tree as a 6.18 kernel shows it: memory.stat pagetables 0 in
 # every cgroup (kernel unchanged: the page tables are still charged). kmem
