@@ -323,8 +323,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
          * --quiet" would record into a directory named --quiet. A value that
          * begins with "--" is taken only as --flag=value. */
         if (optarg && optind > 0 && optarg == argv[optind - 1] && !strncmp(optarg, "--", 2)) {
-            fprintf(stderr, "%s: option '%s' needs a value, got the flag '%s' (write %s=%s if "
-                            "that is the value)\n",
+            fprintf(stderr,
+                    "%s: option '%s' needs a value, got the flag '%s' (write %s=%s if "
+                    "that is the value)\n",
                     o->prog, optind > 1 ? argv[optind - 2] : "?", optarg,
                     optind > 1 ? argv[optind - 2] : "?", optarg);
             exit(EXIT_FAILURE);
