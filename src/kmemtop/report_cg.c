@@ -37,6 +37,19 @@ static void cg_table(struct rep *r, const size_t *idx, size_t n, uint64_t whole)
         fprintf(r->f, "  ... and %zu more\n", n - TOP_N);
 }
 
+/*
+ * What the node's kernel memory has charged to cgroups: the root's kernel, and
+ * on v2 its sock too (charged outside "kernel"; the node counts socket buffers
+ * in its unaccounted rest), so that "not charged" leaves both out.
+ */
+uint64_t kt_rep_charged(const struct kmem_cgroups *cgs)
+{
+    const struct kmem_cgroup *root = &cgs->v[0];
+    uint64_t sock = cgs->layout == KMEM_CG_V2 && root->has_sock ? root->sock : 0;
+
+    return root->kernel + sock < root->kernel ? UINT64_MAX : root->kernel + sock;
+}
+
 /* Where the root's figure ("charged to cgroups") comes from. */
 static const char *charged_source(const struct kmem_cgroups *cgs)
 {
@@ -263,13 +276,15 @@ void kt_rep_cgroups(struct rep *r)
     fprintf(r->f, "  %-20s %15" PRIu64 " bytes %8s  %s\n", "charged to cgroups", root->kernel,
             kt_rep_hum(h, root->kernel), charged_source(cgs));
     if (r->node_ok) {
-        uint64_t not_charged =
-            node->kernel_total > root->kernel ? node->kernel_total - root->kernel : 0;
+        uint64_t sock = cgs->layout == KMEM_CG_V2 && root->has_sock ? root->sock : 0;
+        uint64_t charged = kt_rep_charged(cgs);
+        uint64_t not_charged = node->kernel_total > charged ? node->kernel_total - charged : 0;
 
         fprintf(r->f,
-                "  %-20s %15" PRIu64 " bytes %8s  node kernel memory %" PRIu64 " - charged%s\n",
+                "  %-20s %15" PRIu64 " bytes %8s  node kernel memory %" PRIu64 " - charged%s%s\n",
                 "not charged", not_charged, kt_rep_hum(h, not_charged), node->kernel_total,
-                node->kernel_total < root->kernel ? " (below 0: shown as 0)" : "");
+                sock ? " - the root's sock" : "",
+                node->kernel_total < charged ? " (below 0: shown as 0)" : "");
         fprintf(r->f, "  %.1f%% of the node's kernel memory is charged to some cgroup.\n",
                 kt_pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
                        node->kernel_total));
