@@ -71,3 +71,19 @@ cp -a "$V2" "$T/noslab" && rm "$T/noslab/proc/slabinfo"
 once_case "without slabinfo" "$T/noslab" 1
 cp -a "$V2" "$T/badcg" && echo "kernel abc" >"$T/badcg/sys/fs/cgroup/system.slice/memory.stat"
 once_case "with an unreadable cgroup (skipped on errors)" "$T/badcg" 1
+
+# --- 4. --capture X.tar.gz runs /usr/bin/tar (or /bin/tar) with an
+# environment of its own: neither a tar on PATH nor TAR_OPTIONS runs.
+mkdir "$T/fakebin" && printf '#!/bin/sh\ntouch %s/fake-tar-ran\nexit 0\n' "$T" >"$T/fakebin/tar"
+chmod 755 "$T/fakebin/tar"
+PATH="$T/fakebin:$PATH" TAR_OPTIONS="--checkpoint=1 --checkpoint-action=exec=touch\\ $T/tar-options-ran" \
+    "$K" --root "$V2" --capture "$T/cap.tar.gz" --json >/dev/null 2>"$T/cap.err"
+check_eq "capture into a tarball with a fake tar on PATH and TAR_OPTIONS exits 0" 0 $?
+check "... the fake tar did not run" test ! -e "$T/fake-tar-ran"
+check "... TAR_OPTIONS did not run a command" test ! -e "$T/tar-options-ran"
+n=$(tar -tzf "$T/cap.tar.gz" 2>/dev/null | wc -l)
+check "... the tarball lists the capture ($n entries)" test "$n" -ge 5
+TAR_OPTIONS="--checkpoint=1 --checkpoint-action=exec=touch\\ $T/tar-options-ran" \
+    "$K" --root "$V2" --capture "$T/cap2.tar.gz" --json >/dev/null 2>"$T/cap.err"
+check_eq "capture into a tarball with TAR_OPTIONS exits 0" 0 $?
+check "... TAR_OPTIONS did not run a command (tar on PATH)" test ! -e "$T/tar-options-ran"
