@@ -21,6 +21,10 @@ int kx_alloc_col_start(void **state, char *warn, size_t warnlen);
 void kx_alloc_col_collect(void *state, struct kmem_ctx *ctx, const struct kmem_snapshot *s,
                           struct kmem_status *st);
 void kx_alloc_col_stop(void *state);
+/* collector_owners.c */
+kx_render_fn kx_owners_col_render;
+void kx_owners_col_setup(struct kmem_ctx *ctx);
+extern const struct kx_flag kx_owners_col_flags[];
 
 /*
  * One row per collector, in the order of the exposition: their families,
@@ -60,6 +64,15 @@ const struct kx_collector_def kx_collectors[] = {
      .collect = kx_alloc_col_collect,
      .stop = kx_alloc_col_stop,
      .refuses_run_as = "reading the BPF maps needs CAP_BPF"},
+    {.name = "owners",
+     .default_on = false,
+     .part = KMEM_PART_OWNERS, /* with the cgroups, which name its cgroup ids */
+     .render = kx_owners_col_render,
+     .help = "slab bytes per memory cgroup and cache from the owner snapshot, "
+             "kmem_cgroup_slab_bytes (a BPF walk of the slab pages at most every "
+             "--collector.owners.interval; needs root, BPF and a kernel it can walk)",
+     .flags = kx_owners_col_flags,
+     .setup = kx_owners_col_setup},
 };
 const size_t kx_ncollectors = sizeof(kx_collectors) / sizeof(kx_collectors[0]);
 static_assert(sizeof(kx_collectors) / sizeof(kx_collectors[0]) <= KX_COLLECTORS_MAX,

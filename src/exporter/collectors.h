@@ -59,6 +59,8 @@ struct kx_collector_def {
                     struct kmem_status *st);
     void (*stop)(void *state);
     const char *refuses_run_as; /* why it cannot be combined with --run-as, or NULL */
+    /* Configure the context once it is made (the collector is on): its part's interval. */
+    void (*setup)(struct kmem_ctx *ctx);
 };
 
 extern const struct kx_collector_def kx_collectors[];

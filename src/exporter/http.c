@@ -215,8 +215,7 @@ static enum MHD_Result answer_metrics(struct kx_http *h, struct MHD_Connection *
 
 /* A scrape: collected on the scraper thread, the connection suspended
  * meanwhile (answered when resumed); here only without a socket context. */
-static enum MHD_Result serve_metrics(struct kx_http *h, struct MHD_Connection *conn,
-                                     struct conn *c)
+static enum MHD_Result serve_metrics(struct kx_http *h, struct MHD_Connection *conn, struct conn *c)
 {
     const char *ae =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
@@ -424,7 +423,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     struct conn *c = conn_of(conn);
     if (c)
-        done_reading(h, c); /* the whole request is in: its deadline is met */
+        done_reading(h, c);              /* the whole request is in: its deadline is met */
     if (c && c->scrape == SCRAPE_DONE) { /* resumed by the scraper */
         struct kx_body *b = c->scrape_body;
         c->scrape_body = NULL;

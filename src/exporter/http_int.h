@@ -33,7 +33,7 @@ struct conn {
     struct conn *scrape_next; /* in kx_http.scrapes while pending */
     int scrape_r;             /* the body provider's result */
     struct kx_body *scrape_body;
-    char *scrape_err; /* its message when it failed (or NULL) */
+    char *scrape_err;  /* its message when it failed (or NULL) */
     bool auth_evicted; /* AUTH_DONE without a check: its queue slot went to a
                           fresher address (answered 429) */
 };
@@ -52,7 +52,7 @@ struct kx_http {
     pthread_cond_t wake_watchdog, wake_verifier, wake_scraper;
     bool lock_ready, threads_started, stopping;
     pthread_t watchdog, verifier, scraper;
-    struct conn *scrapes; /* waiting for the scraper, oldest first */
+    struct conn *scrapes;     /* waiting for the scraper, oldest first */
     struct conn *head, *tail; /* reading a request, in deadline order */
     struct auth_job queue[KX_HTTP_AUTH_QUEUE];
     unsigned nqueue;         /* jobs in queue[0..nqueue) */

@@ -76,10 +76,9 @@ void *kx_http_scraper_main(void *arg)
 
         char err[512] = "";
         struct kx_body *b = calloc(1, sizeof(*b));
-        int r = !b ? -ENOMEM
-                : stopping
-                    ? -ESHUTDOWN
-                    : h->o.metrics(h->o.metrics_cls, gzip, b, err, sizeof(err));
+        int r = !b         ? -ENOMEM
+                : stopping ? -ESHUTDOWN
+                           : h->o.metrics(h->o.metrics_cls, gzip, b, err, sizeof(err));
         if (r) {
             free(b);
             b = NULL;

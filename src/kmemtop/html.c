@@ -173,6 +173,9 @@ static void css(FILE *f)
           ".chart{display:block;width:100%;height:auto;border:1px solid #333333}\n"
           ".ax{font:11px system-ui,sans-serif;fill:#1a1a1a}\n"
           ".spark{display:block}\n"
+          "table.verdicts td:nth-child(2),table.ooms td:nth-child(2),table.verdicts "
+          "th:nth-child(2),table.ooms th:nth-child(2),table.ooms td:nth-child(7),"
+          "table.ooms th:nth-child(7){text-align:left}\n"
           ".oomsw{border:2px dashed #000000;width:10px;height:10px}\n",
           f);
     for (int d = 1; d <= 9; d++)
@@ -201,9 +204,11 @@ static const char script[] =
     "tip.style.left=x+'px';tip.style.top=y+'px';}\n"
     "function show(b,x,y){tip.textContent=b.getAttribute('data-t');tip.hidden=false;place(x,y);}\n"
     "function hide(){tip.hidden=true;}\n"
-    "function row(b){var k=b.getAttribute('data-k'),rs=document.querySelectorAll('tr[data-k]');\n"
+    "function row(b){var k=b.getAttribute('data-k'),n=b.getAttribute('data-i'),"
+    "s=b.closest('section'),rs=document.querySelectorAll('tr[data-k]');\n"
     " for(var i=0;i<rs.length;i++){rs[i].classList.remove('hl');}\n"
-    " for(i=0;i<rs.length;i++){if(rs[i].getAttribute('data-k')===k){"
+    " for(i=0;i<rs.length;i++){if(n!==null?rs[i].getAttribute('data-i')===n&&"
+    "rs[i].closest('section')===s:rs[i].getAttribute('data-k')===k){"
     "rs[i].closest('details').open=true;"
     "rs[i].classList.add('hl');rs[i].scrollIntoView({block:'center'});return;}}}\n"
     "var maps=document.querySelectorAll('.tm');\n"
@@ -266,7 +271,13 @@ static void hover_text(FILE *f, const struct kt_hmap *m, int i)
     }
 }
 
-static void boxes(FILE *f, const struct kt_hmap *m, double width, double height, int *tints)
+/*
+ * The boxes. @by_index: a box names its table row by index (data-i, in the
+ * same section; cgroup keys are long and a node can have thousands of boxes),
+ * else by key (data-k: the kernel map, whose rows are in the MemTotal table).
+ */
+static void boxes(FILE *f, const struct kt_hmap *m, double width, double height, int *tints,
+                  bool by_index)
 {
     bool first = true;
 
@@ -281,12 +292,18 @@ static void boxes(FILE *f, const struct kt_hmap *m, double width, double height,
             continue;
         hum(h, sizeof(h), n->bytes);
         fprintf(f,
-                "<div class=\"b c%dt%d\" style=\"left:%.3f%%;top:%.3f%%;width:%.3f%%;"
-                "height:%.3f%%\" data-k=\"",
+                "<div class=\"b c%dt%d\" style=\"left:%.2f%%;top:%.2f%%;width:%.2f%%;"
+                "height:%.2f%%\" ",
                 n->colour, tints[i], 100 * n->r.x / width, 100 * n->r.y / height,
                 100 * n->r.w / width, 100 * n->r.h / height);
-        kt_html_esc(f, n->key);
-        fprintf(f, "\" data-b=\"%" PRIu64 "\" tabindex=\"%d\" title=\"", n->bytes, first ? 0 : -1);
+        if (by_index) {
+            fprintf(f, "data-i=\"%d\"", i);
+        } else {
+            fputs("data-k=\"", f);
+            kt_html_esc(f, n->key);
+            fputc('"', f);
+        }
+        fprintf(f, " data-b=\"%" PRIu64 "\" tabindex=\"%d\" title=\"", n->bytes, first ? 0 : -1);
         hover_text(f, m, i);
         fputs("\">", f);
         first = false;
@@ -310,14 +327,42 @@ static void boxes(FILE *f, const struct kt_hmap *m, double width, double height,
     }
 }
 
-static void table_rows(FILE *f, const struct kt_hmap *m, int i)
+/*
+ * A row's key. In the cgroup table, the path of the cgroup above (@cgpath)
+ * is left out of its parts' keys ("cgkind:PATH:vmalloc" is written
+ * "cgkind::vmalloc", "rest:cg:PATH" "rest:cg:"): a node with hundreds of
+ * containers would otherwise repeat every long path ten times. data-p names
+ * the parent row, so the full key can be rebuilt.
+ */
+static void row_key(FILE *f, const char *key, const char *cgpath)
+{
+    size_t pl = cgpath ? strlen(cgpath) : 0, kl = strlen(key);
+    const char *p;
+
+    if (cgpath && strncmp(key, "cg:", 3) != 0) {
+        for (p = strchr(key, ':'); p; p = strchr(p + 1, ':'))
+            if (strncmp(p + 1, cgpath, pl) == 0 && p[1 + pl] == ':') {
+                fprintf(f, "%.*s:", (int)(p - key + 1), key);
+                kt_html_esc(f, p + 2 + pl);
+                return;
+            }
+        if (kl > pl && key[kl - pl - 1] == ':' && strcmp(key + kl - pl, cgpath) == 0) {
+            fprintf(f, "%.*s", (int)(kl - pl), key);
+            return;
+        }
+    }
+    kt_html_esc(f, key);
+}
+
+static void table_rows(FILE *f, const struct kt_hmap *m, int i, const char *cgpath, bool cgtable)
 {
     for (; i >= 0; i = m->v[i].next) {
         const struct kt_hnode *n = &m->v[i];
+        const char *below = cgtable && strncmp(n->key, "cg:", 3) == 0 ? n->key + 3 : cgpath;
         char h[32];
 
-        fputs("<tr data-k=\"", f);
-        kt_html_esc(f, n->key);
+        fprintf(f, "<tr data-i=\"%d\" data-p=\"%d\" data-k=\"", i, n->parent);
+        row_key(f, n->key, cgtable ? cgpath : NULL);
         fprintf(f, "\" data-b=\"%" PRIu64 "\"><td class=\"l%d\">", n->bytes,
                 n->depth > 9 ? 9 : n->depth);
         kt_html_esc(f, n->name);
@@ -327,7 +372,7 @@ static void table_rows(FILE *f, const struct kt_hmap *m, int i)
         else
             fputs("<td></td>", f);
         fprintf(f, "<td>%.1f%%</td></tr>\n", kt_pct(n->bytes, m->v[0].bytes));
-        table_rows(f, m, n->first);
+        table_rows(f, m, n->first, below, cgtable);
     }
 }
 
@@ -362,7 +407,7 @@ static int treemap(FILE *f, struct kt_hmap *m, const char *id, const char *intro
             "<div class=\"tm\" style=\"aspect-ratio:%.0f/%.0f\" role=\"group\" "
             "aria-label=\"%s treemap: the table below lists every box\">\n",
             MAP_W, height, m->title);
-    boxes(f, m, MAP_W, height, tints);
+    boxes(f, m, MAP_W, height, tints, table);
     free(tints);
     if (!table) {
         fputs("</div>\n</section>\n", f);
@@ -373,7 +418,7 @@ static int treemap(FILE *f, struct kt_hmap *m, const char *id, const char *intro
             "<thead><tr><th>name</th><th>size</th><th>bytes</th><th>of parent</th>"
             "<th>of %s</th></tr></thead>\n<tbody>\n",
             m->title, m->n, m->v[0].name);
-    table_rows(f, m, 0);
+    table_rows(f, m, 0, NULL, strcmp(id, "cgroups") == 0);
     fputs("</tbody></table></details>\n</section>\n", f);
     return 0;
 }
@@ -448,7 +493,9 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
                     kmem_add_sat(kmem_add_sat(n->lru_bytes, n->isolated_bytes), n->hugetlb_bytes)));
     }
     for (int p = 0; p < KMEM_PART_COUNT; p++)
-        if ((snap->flags & (1u << p)) && snap->status[p].err) {
+        if ((snap->flags & (1u << p)) && snap->status[p].err &&
+            !(p == KMEM_PART_OWNERS && snap->status[p].err == -ENOENT)) /* said below */
+        {
             fprintf(f, "<p class=\"muted\">%s not shown: ", kmem_part_name[p]);
             kt_html_esc_raw(f, snap->status[p].msg[0] ? snap->status[p].msg
                                                       : strerror(-snap->status[p].err));
@@ -513,6 +560,8 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
 {
     struct kmem_capture_meta meta;
     struct kt_html_info info = {.root = o->root};
+    struct kt_hseries series = {0};
+    char sample[4200];
     const struct kmem_snapshot *snap;
     size_t len = strlen(o->html) + 16;
     char *tmp = malloc(len);
@@ -528,7 +577,25 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
     if ((o->capture && kmem_ctx_capture_written(ctx, &meta) == 0) ||
         kmem_ctx_capture_meta(ctx, &meta) == 0)
         info.capture = &meta;
-    /* TODO(owners): info.owners = the snapshot's owner snapshot once kmem_snapshot carries it. */
+    if (kt_part_ok(snap, KMEM_PART_OWNERS))
+        info.owners = &snap->owners.o;
+    if (o->replay) {
+        /* The treemaps show the sample --replay opened (a capture written out for it). */
+        char e[512];
+
+        info.root = NULL;
+        snprintf(sample, sizeof(sample), "%s at %s", o->replay,
+                 o->at && *o->at ? o->at : "its newest sample");
+        info.sample = sample;
+        info.series = &series;
+        info.series_source = o->replay;
+        if (kt_html_series(o->replay, o->at, o->window, &series, e, sizeof(e))) {
+            fprintf(stderr, "%s: %s\n", o->prog, e);
+            kt_hseries_free(&series);
+            free(tmp);
+            return EXIT_FAILURE;
+        }
+    }
     snprintf(tmp, len, "%s.XXXXXX", o->html);
     fd = mkstemp(tmp);
     if (fd < 0 || fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
@@ -541,6 +608,7 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
         return EXIT_FAILURE;
     }
     err = kt_html(f, snap, &info);
+    kt_hseries_free(&series);
     if (fclose(f) != 0 && !err)
         err = -(errno ? errno : EIO);
     if (!err && rename(tmp, o->html) != 0)

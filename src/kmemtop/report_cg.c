@@ -52,8 +52,9 @@ static const char *charged_source(const struct kmem_cgroups *cgs)
 }
 
 /* The parts of the charged total; they add up to it exactly. */
-static void root_parts(struct rep *r, const struct kmem_cgroup *root)
+static void root_parts(struct rep *r, const struct kmem_cgroups *cgs)
 {
+    const struct kmem_cgroup *root = &cgs->v[0];
     char h[H];
 
     if (!root->comp_present)
@@ -73,6 +74,25 @@ static void root_parts(struct rep *r, const struct kmem_cgroup *root)
                 "    (the parts the kernel reported were %" PRIu64 " bytes above its \"kernel\":\n"
                 "    per-CPU counter lag; taken off the largest parts)\n",
                 root->comp_excess);
+    if (cgs->pagetables_unreported) {
+        char text[900], rel[40] = "release unknown";
+        size_t n = 0;
+
+        for (size_t i = 0; i < cgs->n; i++)
+            n += cgs->v[i].pagetables_unreported;
+        if (cgs->kernel_release)
+            snprintf(rel, sizeof(rel), "%u.%u", cgs->kernel_release / 1000,
+                     cgs->kernel_release % 1000);
+        snprintf(text, sizeof(text),
+                 "pagetables reads 0 in %zu cgroups that have processes (anonymous pages): "
+                 "the memory.stat regression of Linux 6.18 (upstream f0c92726e89f, reverted "
+                 "for stable in March 2026; this kernel: %s). The page tables are still "
+                 "charged inside kernel, so here they are part of other, not missing. "
+                 "/proc/meminfo PageTables is not affected.",
+                 n, rel);
+        fputc('\n', r->f);
+        kt_rep_wrap(r->f, "    ", 4, text);
+    }
 }
 
 /* Which figures are the kernel's own counters, and how far off the others can be. */
@@ -250,7 +270,7 @@ void kt_rep_cgroups(struct rep *r)
     } else {
         fputs("  (the part not charged needs the node counters, which are not available)\n", r->f);
     }
-    root_parts(r, root);
+    root_parts(r, cgs);
     exactness(r, cgs, approx);
     if (cgs->n_errors)
         fprintf(r->f, "  %zu cgroups could not be read and are left out.\n", cgs->n_errors);

@@ -34,6 +34,7 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
+KMEM_PRINTF(3, 0)
 static bool curses_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, va_list ap)
 {
     char buf[2048];

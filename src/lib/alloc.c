@@ -441,6 +441,8 @@ static bool privileged(void)
 static char libbpf_last[256];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
     char line[256];
     size_t n;

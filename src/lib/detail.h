@@ -95,12 +95,13 @@ enum kmem_outside_part {
     KMEM_OUT_KERNEL_IMAGE,       /* iomem Kernel code/rodata/data/bss (or their span - freed) */
     KMEM_OUT_CRASH_KERNEL,       /* iomem Crash kernel */
     KMEM_OUT_BOOT_HASH_TABLES,   /* kernel log: HASH_EARLY tables (dentry, inode) */
-    KMEM_OUT_PERCPU_FIRST_CHUNK, /* kernel log: percpu first chunk x possible CPUs */
+    KMEM_OUT_PERCPU_FIRST_CHUNK, /* kernel log: percpu first chunk x used units */
+    KMEM_OUT_SWIOTLB,            /* kernel log: swiotlb's default pool */
     KMEM_OUT_UNEXPLAINED,        /* keep last: System RAM - MemTotal - the parts above */
     KMEM_OUT_PART_COUNT
 };
 /* "memmap", "kernel_image", "crash_kernel", "boot_hash_tables", "percpu_first_chunk",
- * "unexplained". */
+ * "swiotlb", "unexplained". */
 extern const char *const kmem_outside_part_name[KMEM_OUT_PART_COUNT];
 
 struct kmem_outside {

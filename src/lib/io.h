@@ -51,7 +51,8 @@ struct kmem_io {
     /* Capture into memory instead (kmem_io_set_capture_sink): each file handed to @sink. */
     kmem_capture_sink_fn sink;
     void *sink_arg;
-    unsigned possible_cpus; /* kmem_possible_cpus(): 0 until read */
+    unsigned possible_cpus;  /* kmem_possible_cpus(): 0 until read */
+    unsigned release_number; /* kmem_root_release_number(): 0 until known */
 };
 
 /* Canonical directory names inside a tree: "", "proc", "sys", "var/log". */
@@ -103,6 +104,14 @@ static inline int kmem_io_dir(const struct kmem_io *io, enum kmem_dir d)
  * capturing, the file is copied.
  */
 int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_buf *buf);
+/*
+ * The root's kernel release ("6.18.44-cloud-amd64"): ROOT/proc/sys/kernel/
+ * osrelease, else the third word of ROOT/proc/version, else uname() when
+ * the root is "/". False if unknown (or longer than @outlen - 1).
+ */
+bool kmem_root_release(struct kmem_io *io, char *out, size_t outlen);
+/* Its "major.minor" as major * 1000 + minor (6.18 -> 6018); 0 if unknown. */
+unsigned kmem_root_release_number(struct kmem_io *io);
 
 /*
  * Read the file open at @fd whole from offset 0 with pread(2) into @buf

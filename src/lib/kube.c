@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "readers.h"
+#include "io.h"
 #include "arena.h"
 #include "kube.h"
 

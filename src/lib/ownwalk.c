@@ -107,6 +107,8 @@ void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats 
 static char libbpf_last[256];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
     char line[256];
     int n;

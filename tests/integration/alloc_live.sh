@@ -28,7 +28,7 @@ NFILES=20000
 TOL=$((NFILES / 100))
 T=$(test "$(id -u)" -eq 0 && tmpdir)
 CG=kmem-alloc-$$
-idle= long= short= work= exp=
+idle='' long='' short='' work='' exp=''
 PORT=$((20000 + $$ % 20000))
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -179,6 +179,8 @@ sed 's/^/# /' "$T/long.err" "$T/short.err"
 check "short trace is valid JSON" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$T/short.json"
 check "long trace is valid JSON" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$T/long.json"
 
+# shellcheck disable=SC2046 # the fields of one line
+
 set -- $(summary "$T/short.json" "/$CG/a")
 echo "# short trace, /$CG/a: dentry allocs $1 net $2; shmem_inode_cache allocs $3 net $4; $5 entries, net $6 B of $7 B; not followed $8"
 check "short: a allocated >= $NFILES dentries ($1)" test "${1:-0}" -ge $NFILES
@@ -188,6 +190,7 @@ check "short: a's dentries are live (net $2 + not followed >= $NFILES - $TOL)" \
     test $((${2:-0} + ${8:-0})) -ge $((NFILES - TOL))
 check "short: a's shmem inodes are live (net $4 + not followed >= $NFILES - $TOL)" \
     test $((${4:-0} + ${8:-0})) -ge $((NFILES - TOL))
+# shellcheck disable=SC2046 # the fields of one line
 set -- $(summary "$T/short.json" "/$CG/b")
 check_eq "short: b has no allocations" 0 "${5:-x}"
 
@@ -197,6 +200,7 @@ d = json.load(open(sys.argv[1]))
 print({k: d[k] for k in ("events", "events_lost", "events_missed", "not_tracked", "frees_seen_at_reuse", "live_objects")},
       "untracked dentry frees:", sum(e["frees"] for e in d["untracked_frees"] if e["cache"] == "dentry"))
 EOF
+# shellcheck disable=SC2046 # the fields of one line
 set -- $(summary "$T/long.json" "/$CG/a")
 echo "# long trace, /$CG/a: dentry allocs $1 net $2; shmem_inode_cache allocs $3 net $4; $5 entries, net $6 B of $7 B; not followed $8"
 check "long: a allocated >= $NFILES dentries ($1)" test "${1:-0}" -ge $NFILES
@@ -205,6 +209,7 @@ check "long: a's dentry growth back to ~0 (|$2| <= $TOL)" test "${2#-}" -le $TOL
 check "long: a's shmem inode growth back to ~0 (|$4| <= $TOL)" test "${4#-}" -le $TOL
 check "long: a's net bytes over all caches ($6) < 5% of allocated ($7)" \
     test "$(( ${6#-} * 20 ))" -lt "${7:-0}"
+# shellcheck disable=SC2046 # the fields of one line
 set -- $(summary "$T/long.json" "/$CG/b")
 check_eq "long: b has no allocations" 0 "${5:-x}"
 

@@ -222,6 +222,11 @@ check_tree() { # name dir
         done
         check_eq "$n: cgroup kernel_bytes equal the cgroup files ($checked checked)" 0 "$bad"
         check_eq "$n: every cgroup ($layout) was compared with its files" "$ncg" "$checked"
+        # ... and every cgroup of the tree is in the JSON (the root even without its file).
+        ndir=$(find "$F/$mount" -mindepth 1 -type d \( -exec test -e '{}/memory.stat' \; \
+            -o -exec test -e '{}/memory.kmem.usage_in_bytes' \; \) -print | wc -l)
+        check_eq "$n: the JSON lists the root and the $ndir memory cgroup directories below it" \
+            $((ndir + 1)) "$ncg"
         # The components add up exactly to kernel_bytes, for every cgroup.
         bad=$(jq '[.cgroups.items[] | select(([.components[]] | add // 0) != .kernel_bytes)] | length' "$J")
         check_eq "$n: every cgroup's components add up to kernel_bytes" 0 "$bad"
@@ -378,7 +383,7 @@ for src in fixture live; do
     "$K" "$@" --capture "$X/cap-$src.tar.gz" --json >"$X/capturing.json" 2>"$X/err"
     check_eq "$src: --capture FILE.tar.gz --json exits 0" 0 $?
     check "$src: the tarball is the only file left next to it" \
-        test "$(ls -A "$X" | grep -v -e '^capturing.json$' -e '^err$')" = "cap-$src.tar.gz"
+        test "$(find "$X" -mindepth 1 -maxdepth 1 ! -name capturing.json ! -name err -printf '%f\n')" = "cap-$src.tar.gz"
     mkdir "$X/x"
     tar -xzf "$X/cap-$src.tar.gz" -C "$X/x"
     check_eq "$src: tar -xzf gives one directory named after the tarball" "cap-$src" "$(ls -A "$X/x")"

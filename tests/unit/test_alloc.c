@@ -112,6 +112,7 @@ static void slot_counts(void **state)
 static char lines[64][512];
 static int nlines;
 
+KMEM_PRINTF(3, 0)
 static bool keep_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, va_list ap)
 {
     (void)s;
