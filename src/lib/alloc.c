@@ -16,6 +16,7 @@
 
 #include "alloc_int.h"
 #include "buf.h"
+#include "hindex.h"
 #include "../bpf/kmem_alloc.h"
 
 /* The counters' enum indexes arrays of the same length in allocread.c. */
@@ -243,30 +244,37 @@ size_t kmem_alloc_cache_find(const struct kmem_alloc *a, uint64_t key, bool *fou
                                   found);
 }
 
-static int cmp_name(const void *key, const void *elem)
-{
-    return strcmp((const char *)key, *(char *const *)elem);
-}
-
 /* The one copy of @name: equal names are one pointer, so tables compare caches
- * by pointer (the kmalloc-64 of kmalloc() and of kmem_cache_alloc() merge). */
+ * by pointer (the kmalloc-64 of kmalloc() and of kmem_cache_alloc() merge).
+ * The copies are found through the library's hash index over a->names. */
 static const char *intern(struct kmem_alloc *a, const char *name)
 {
-    bool found;
-    size_t lo =
-        kmem_alloc_lower_bound(a->names, a->n_names, sizeof(*a->names), name, cmp_name, &found);
+    uint64_t h = kmem_hash_str(name);
+    size_t it;
     char *copy;
 
-    if (found)
-        return a->names[lo];
+    for (long i = kmem_hindex_first(&a->name_ix, h, &it); i >= 0;
+         i = kmem_hindex_next(&a->name_ix, &it))
+        if (strcmp(a->names[i], name) == 0)
+            return a->names[i];
     if (kmem_grow((void **)&a->names, &a->cap_names, a->n_names + 1, sizeof(*a->names)))
         return NULL;
     copy = strdup(name);
     if (!copy)
         return NULL;
-    memmove(&a->names[lo + 1], &a->names[lo], (a->n_names - lo) * sizeof(*a->names));
-    a->names[lo] = copy;
-    a->n_names++;
+    a->names[a->n_names++] = copy;
+    /* The index stays at most half full: past that, rebuilt twice as large. */
+    if (a->n_names * 2 > a->name_ix.size) {
+        if (kmem_hindex_reset(&a->name_ix, a->n_names * 2)) {
+            a->n_names--;
+            free(copy);
+            return NULL;
+        }
+        for (size_t i = 0; i < a->n_names; i++)
+            kmem_hindex_add(&a->name_ix, kmem_hash_str(a->names[i]), i);
+    } else {
+        kmem_hindex_add(&a->name_ix, h, a->n_names - 1);
+    }
     return copy;
 }
 
@@ -304,6 +312,7 @@ void kmem_alloc_free_names(struct kmem_alloc *a)
     for (size_t i = 0; i < a->n_names; i++)
         free(a->names[i]);
     free(a->names);
+    kmem_hindex_free(&a->name_ix);
     for (size_t i = 0; i < a->n_old; i++)
         free(a->old[i]);
     free(a->old);

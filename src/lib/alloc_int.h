@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "hindex.h"
 
 /* A cache key and its name (interned: tables point to it). */
 struct cache_name {
@@ -52,9 +53,10 @@ struct kmem_alloc {
     char fentry_err[512]; /* why the programs with fentry/fexit did not load ("" if they did) */
     struct cache_name *caches; /* sorted by key */
     size_t n_caches, cap_caches;
-    char **names; /* every cache name once, sorted */
+    char **names; /* every cache name once, in the order met */
     size_t n_names, cap_names;
-    struct cg_name *cgs; /* sorted by id */
+    struct kmem_hindex name_ix; /* names by hash (hindex.h) */
+    struct cg_name *cgs;        /* sorted by id */
     size_t n_cgs, cap_cgs;
     char **old; /* replaced strings: tables may still point to them */
     size_t n_old, cap_old;
