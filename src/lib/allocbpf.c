@@ -24,10 +24,11 @@
 #include <bpf/libbpf.h>
 
 #include "alloc_int.h"
+#include "buf.h"
 #include "kmem_alloc.h"
 #include "kmem_alloc.skel.h"
 
-#define seterr kmem_alloc_seterr
+#define seterr kmem_msgf
 
 /* ---- checks of the running kernel ---- */
 /* The BTF function prototype behind "btf_trace_<tp>", or NULL. */
