@@ -408,10 +408,7 @@ int kmem_read_bootlog(struct kmem_io *io, struct kmem_bootlog *out)
         fd = io->kmsg_fd;
         io->kmsg_fd = -1;
     } else {
-        fd = root < 0 ? root
-                      : openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-            fd = root < 0 ? root : -errno;
+        fd = kmem_open_kmsg(root); /* 1:11 or a regular file, no symlink */
     }
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
         err = read_kmsg(fd, out, &keep);

@@ -662,7 +662,7 @@ void kmem_io_preopen(struct kmem_io *io)
         io->hotfd[KMEM_F_IOMEM] = fd < 0 ? -1 : fd;
     }
     if (io->kmsg_fd < 0 && root >= 0) {
-        int fd = openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        int fd = kmem_open_kmsg(root);
 
         io->kmsg_fd = fd < 0 ? -1 : fd;
     }

@@ -104,6 +104,17 @@ static inline int kmem_io_dir(const struct kmem_io *io, enum kmem_dir d)
  * capturing, the file is copied.
  */
 int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_buf *buf);
+
+/* Open the regular file @path below @dirfd for reading, every symlink on the
+ * way resolved beneath @dirfd (never out of it, never absolute, no magic
+ * links): an fd, or -errno (-EXDEV when it would leave @dirfd). */
+int kmem_open_beneath(int dirfd, const char *path);
+/* kmem_buf_read_file() through kmem_open_beneath(). */
+int kmem_buf_read_beneath(struct kmem_buf *b, int dirfd, const char *path);
+/* ROOT/dev/kmsg, not through a symlink: a character device only if it is
+ * 1:11 (/dev/kmsg itself; checked before it is opened), or a regular file
+ * (a capture). An fd, or -errno. */
+int kmem_open_kmsg(int root);
 /*
  * The root's kernel release ("6.18.44-cloud-amd64"): ROOT/proc/sys/kernel/
  * osrelease, else the third word of ROOT/proc/version, else uname() when

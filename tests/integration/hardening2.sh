@@ -71,3 +71,39 @@ cp -a "$V2" "$T/noslab" && rm "$T/noslab/proc/slabinfo"
 once_case "without slabinfo" "$T/noslab" 1
 cp -a "$V2" "$T/badcg" && echo "kernel abc" >"$T/badcg/sys/fs/cgroup/system.slice/memory.stat"
 once_case "with an unreadable cgroup (skipped on errors)" "$T/badcg" 1
+
+# --- 4. --capture X.tar.gz runs /usr/bin/tar (or /bin/tar) with an
+# environment of its own: neither a tar on PATH nor TAR_OPTIONS runs.
+mkdir "$T/fakebin" && printf '#!/bin/sh\ntouch %s/fake-tar-ran\nexit 0\n' "$T" >"$T/fakebin/tar"
+chmod 755 "$T/fakebin/tar"
+PATH="$T/fakebin:$PATH" TAR_OPTIONS="--checkpoint=1 --checkpoint-action=exec=touch\\ $T/tar-options-ran" \
+    "$K" --root "$V2" --capture "$T/cap.tar.gz" --json >/dev/null 2>"$T/cap.err"
+check_eq "capture into a tarball with a fake tar on PATH and TAR_OPTIONS exits 0" 0 $?
+check "... the fake tar did not run" test ! -e "$T/fake-tar-ran"
+check "... TAR_OPTIONS did not run a command" test ! -e "$T/tar-options-ran"
+n=$(tar -tzf "$T/cap.tar.gz" 2>/dev/null | wc -l)
+check "... the tarball lists the capture ($n entries)" test "$n" -ge 5
+TAR_OPTIONS="--checkpoint=1 --checkpoint-action=exec=touch\\ $T/tar-options-ran" \
+    "$K" --root "$V2" --capture "$T/cap2.tar.gz" --json >/dev/null 2>"$T/cap.err"
+check_eq "capture into a tarball with TAR_OPTIONS exits 0" 0 $?
+check "... TAR_OPTIONS did not run a command (tar on PATH)" test ! -e "$T/tar-options-ran"
+
+# --- 5. A capture never follows a planted symlink out of --root, and opens
+# dev/kmsg only if it is 1:11 (or a regular file).
+echo "SECRET-harden-$$ 1 2 3 4 5 6 7 8" >"$T/secret"
+H5="$T/h5"
+cp -a "$V2" "$H5"
+rm -rf "$H5/proc/net" "$H5/sys/block" "$H5/dev"
+mkdir -p "$H5/proc/net" "$H5/sys/block/zram0" "$H5/sys/block" "$H5/dev"
+ln -s "$T/secret" "$H5/proc/net/sockstat"
+ln -s ../../../../secret "$H5/proc/net/sockstat6"
+rmdir "$H5/sys/block/zram0" && mkdir "$T/zdir" && cp "$T/secret" "$T/zdir/mm_stat"
+ln -s "$T/zdir" "$H5/sys/block/zram0"
+mknod "$H5/dev/kmsg" c 1 3 # /dev/null: opened as kmsg it reads as an empty log
+"$K" --root "$H5" --capture "$T/cap5" --json >/dev/null 2>"$T/cap5.err"
+check_eq "capture of a tree with planted links exits 0" 0 $?
+check "... no file outside the root was copied into it" sh -c "! grep -rq SECRET-harden '$T/cap5'"
+check "... a 1:3 dev/kmsg was not read as the kernel log" test ! -e "$T/cap5/dev/kmsg"
+rm "$H5/dev/kmsg" && ln -s "$T/secret" "$H5/dev/kmsg"
+"$K" --root "$H5" --capture "$T/cap5b" --json >/dev/null 2>"$T/cap5.err"
+check "... nor a dev/kmsg that is a symlink out of the root" sh -c "! grep -rq SECRET-harden '$T/cap5b'"

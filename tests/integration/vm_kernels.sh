@@ -123,6 +123,11 @@ for b in $boots; do
     sed -n 's/.*\(kmem-vm \[\)/#   \1/p' "$o.console"
     oops=$(grep -E 'Oops|BUG:|Kernel panic|double fault|general protection' "$o.console" | head -3)
     check "$release $s: no kernel oops or panic on the console${oops:+: $oops}" test -z "$oops"
+    # v2-alloc: the allocation tracer, checked by its own script.
+    if [ "$s" = v2-alloc ]; then
+        python3 "$VM/check_alloc.py" --data "$o.data" --kernel "$release" || _fail=1
+        continue
+    fi
     # v2-owners: the owner snapshot against memory.stat and slabinfo (its own checks).
     if [ "$s" = v2-owners ]; then
         python3 "$VM/check_owners.py" --data "$o.data" --kernel "$release" || _fail=1
