@@ -57,8 +57,8 @@ for F in "$FIXTURES"/v2-systemd-containerd "$FIXTURES"/v2-crio "$FIXTURES"/owner
 
     # Who: v2 fixtures with a root memory.stat (the share's denominator).
     if [ -f "$F/sys/fs/cgroup/memory.stat" ] && [ -f "$F/sys/fs/cgroup/cgroup.controllers" ]; then
-        set -- $(top_leaf "$F")
-        bytes=$1 path=$2
+        top=$(top_leaf "$F")
+        bytes=${top%% *} path=${top#* }
         root=$(kernel_of "$F/sys/fs/cgroup")
         pct=$(awk -v a="$bytes" -v b="$root" 'BEGIN { printf "%.1f", 100 * a / b }')
         J="$T/$n.json"
