@@ -480,7 +480,12 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             o->window = optarg;
             break;
         default:
-            usage(o, stderr);
+            /* getopt said which option; one more line, not the whole usage
+             * (slabtop prints its usage, as procps's). */
+            if (o->slabtop_mode)
+                usage(o, stderr);
+            fprintf(stderr, "Try '%s --help' for more information.\n", o->prog);
+            exit(EXIT_FAILURE);
         }
     }
     if (o->diff_a && optind + 1 == argc)
@@ -488,8 +493,13 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
     else if (o->diff_a)
         die(o, "--diff takes two arguments: --diff A B (captures, recordings, or with --replay "
                "DIR two times)");
-    if (optind != argc)
-        usage(o, stderr);
+    if (optind != argc) {
+        if (o->slabtop_mode)
+            usage(o, stderr);
+        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for more information.\n",
+                o->prog, argv[optind], o->prog);
+        exit(EXIT_FAILURE);
+    }
     if (!o->slabtop_mode) {
         check_opts(o, sort_arg);
         check_recorder_opts(o);
