@@ -507,6 +507,12 @@ static bool tui_key(struct tui *t, int c)
     default:
         break;
     }
+    if (c == '1' + KT_VIEW_ALLOC && t->o->root) {
+        /* BPF traces the running kernel: a recording or a capture has none. */
+        snprintf(t->note, sizeof(t->note), "view 4 traces the live kernel (BPF): %s has none",
+                 t->o->replay ? "a recording (--replay)" : "a capture (--root)");
+        return true;
+    }
     if (c >= '1' && c < '1' + KT_VIEW_COUNT) {
         t->view = (enum kt_view)(c - '1');
         return true;

@@ -105,6 +105,9 @@ check_eq "the next refresh: CHANGE of dentry back to 0" "0" "$(cell CHANGE dentr
 check_eq "... while GROWTH since the start holds at +1.0M" "+1.0M" "$(cell GROWTH dentry)"
 keys b
 check "b: the status line says the baseline was reset" has 'baseline reset: GROWTH counts from now'
+keys 4
+check "4 under --root: says the allocation view needs the live kernel" has 'view 4 traces the live kernel (BPF): a capture (--root) has none'
+check "... and stays in the slab view" has ' dentry$'
 check_eq "b: GROWTH of dentry restarts at 0" "0" "$(cell GROWTH dentry)"
 grow dentry 512
 wait_for ' +2.0M .* dentry$' 200
