@@ -547,6 +547,7 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsig
     }
     kt_slab_sort(&snap->slab, o->sort, idx);
     kt_sink_file(&sink, stdout);
+    sink.escape = !o->slabtop_mode; /* slabtop: procps prints names raw */
     kt_slab_render(&sink, &snap->slab, idx, kmem_previous(ctx) ? KT_CHANGE_SHOW : KT_CHANGE_NONE);
     free(idx);
     return EXIT_SUCCESS;

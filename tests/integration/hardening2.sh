@@ -107,3 +107,23 @@ check "... a 1:3 dev/kmsg was not read as the kernel log" test ! -e "$T/cap5/dev
 rm "$H5/dev/kmsg" && ln -s "$T/secret" "$H5/dev/kmsg"
 "$K" --root "$H5" --capture "$T/cap5b" --json >/dev/null 2>"$T/cap5.err"
 check "... nor a dev/kmsg that is a symlink out of the root" sh -c "! grep -rq SECRET-harden '$T/cap5b'"
+
+# --- 6. kmemtop -o escapes terminal controls in cache names; slabtop mode
+# prints them raw, as procps does.
+mkdir -p "$T/esc/proc"
+{
+    head -2 "$FIXTURES/slab-long-names/proc/slabinfo"
+    printf 'evil\033]0;pwned\007x 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n'
+    printf 'csi\23331mred 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n'
+    printf 'utf8c1\302\233x 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n'
+    printf 'plain 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n'
+} >"$T/esc/proc/slabinfo"
+"$K" --root "$T/esc" -o >"$T/esc.out" 2>"$T/esc.err"
+check_eq "kmemtop -o on names with controls exits 0" 0 $?
+check "... no ESC, BEL, 0x9b or UTF-8 C1 byte reaches the terminal" \
+    sh -c "! LC_ALL=C grep -q \"\$(printf '[\033\007\233]')\" '$T/esc.out'"
+check "... the names are shown escaped" sh -c "grep -qF 'evil\\x1b]0;pwned\\x07x' '$T/esc.out' && grep -qF 'csi\\x9b31mred' '$T/esc.out' && grep -qF 'utf8c1\\xc2\\x9bx' '$T/esc.out'"
+ln -sf kmemtop "$T/slabtop" 2>/dev/null; ln -sf "$K" "$T/slabtop"
+"$T/slabtop" --root "$T/esc" -o >"$T/esc.slabtop" 2>/dev/null
+check "slabtop -o prints names raw, as procps does" \
+    sh -c "LC_ALL=C grep -q \"\$(printf 'evil\033]0;pwned\007x')\" '$T/esc.slabtop'"
