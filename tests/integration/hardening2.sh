@@ -127,3 +127,24 @@ ln -sf kmemtop "$T/slabtop" 2>/dev/null; ln -sf "$K" "$T/slabtop"
 "$T/slabtop" --root "$T/esc" -o >"$T/esc.slabtop" 2>/dev/null
 check "slabtop -o prints names raw, as procps does" \
     sh -c "LC_ALL=C grep -q \"\$(printf 'evil\033]0;pwned\007x')\" '$T/esc.slabtop'"
+
+# --- 7. Names that differ only in invalid UTF-8 stay distinct (escaped as
+# \xHH, never replaced) in the exposition and in --json.
+mkdir -p "$T/dup/proc"
+{
+    head -2 "$FIXTURES/slab-long-names/proc/slabinfo"
+    for n in 'dupA\377' 'dupA\376' 'dupA\357\277\275' 'dupA\303\277' 'dupA'; do
+        printf "$n 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n"
+    done
+} >"$T/dup/proc/slabinfo"
+"$E" --once --root "$T/dup" >"$T/dup.prom" 2>/dev/null
+series=$(grep -c '^kmem_slab_objects{.*dupA' "$T/dup.prom")
+uniq=$(grep '^kmem_slab_objects{.*dupA' "$T/dup.prom" | sed 's/ [0-9]*$//' | sort -u | wc -l)
+check_eq "exposition: 5 dupA caches give 5 kmem_slab_objects series" 5 "$series"
+check_eq "... 5 distinct series" 5 "$uniq"
+check "... \\xff shown as \\\\xff" grep -qF 'cache="dupA\\xff"' "$T/dup.prom"
+"$K" --root "$T/dup" --json >"$T/dup.json" 2>/dev/null
+check_eq "--json: 5 distinct dupA names" 5 \
+    "$(jq -r '.slab.caches[].name | select(startswith("dupA"))' "$T/dup.json" | sort -u | wc -l)"
+check_eq "--json: the byte 0xff is not ÿ" 1 \
+    "$(jq -r '.slab.caches[].name' "$T/dup.json" | grep -cxF 'dupA\xff')"
