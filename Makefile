@@ -99,8 +99,10 @@ $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 .PRECIOUS: $(BPF_DIR)/%.bpf.o
-$(BUILD)/obj/src/lib/alloc.o: $(BPF_DIR)/kmem_alloc.skel.h
-$(BUILD)/obj/src/lib/alloc.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
+ALLOC_OBJ := $(call obj,src/lib/alloc.c src/lib/allocbpf.c src/lib/allocread.c)
+$(BPF_DIR)/kmem_alloc.bpf.o: src/bpf/kmem_alloc_rates.bpf.h src/bpf/kmem_alloc_extras.bpf.h
+$(ALLOC_OBJ): $(BPF_DIR)/kmem_alloc.skel.h
+$(ALLOC_OBJ): CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 $(BUILD)/obj/src/lib/ownwalk.o: $(BPF_DIR)/kmem_owners.skel.h
 $(BUILD)/obj/src/lib/ownpair.o: $(BPF_DIR)/kmem_pair.skel.h
 $(BUILD)/obj/src/lib/ownwalk.o $(BUILD)/obj/src/lib/ownpair.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
@@ -150,6 +152,7 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/repl
 # Test objects and archives stay between builds (make would delete them as
 # intermediates of the test binaries).
 .SECONDARY: $(call obj,$(UNIT_SRC) $(FUZZ_SRC) tests/fuzz/replay_main.c)
+.SECONDARY: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(FUZZ_SRC))
 
 # libFuzzer builds (clang) live apart from the gcc objects: the library and
 # the exporter's objects are compiled once with the fuzzer's flags into one

@@ -72,7 +72,8 @@ const struct kx_collector_def kx_collectors[] = {
              "kmem_cgroup_slab_bytes (a BPF walk of the slab pages at most every "
              "--collector.owners.interval; needs root, BPF and a kernel it can walk)",
      .flags = kx_owners_col_flags,
-     .setup = kx_owners_col_setup},
+     .setup = kx_owners_col_setup,
+     .refuses_run_as = "the owner walk loads BPF (CAP_BPF, CAP_PERFMON) at every interval"},
 };
 const size_t kx_ncollectors = sizeof(kx_collectors) / sizeof(kx_collectors[0]);
 static_assert(sizeof(kx_collectors) / sizeof(kx_collectors[0]) <= KX_COLLECTORS_MAX,

@@ -142,42 +142,46 @@ static const char *hum(char *buf, size_t len, uint64_t b)
 
 static void css(FILE *f)
 {
-    fputs("<style>\n"
-          ":root{color-scheme:light}\n"
-          "body{margin:0 auto;max-width:1240px;padding:8px 12px 40px;font:14px/1.4 "
-          "system-ui,sans-serif;color:#1a1a1a;background:#ffffff}\n"
-          "h1{font-size:20px;margin:4px 0}h2{font-size:17px;margin:18px 0 4px}\n"
-          "p{margin:4px 0}.sum b{font-variant-numeric:tabular-nums}\n"
-          ".muted{color:#595959;background:#ffffff}\n"
-          ".legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0;padding:0;"
-          "list-style:none;font-size:13px}\n"
-          ".legend li{display:flex;align-items:center;gap:5px}\n"
-          ".sw{display:inline-block;width:14px;height:14px;border:1px solid #333333}\n"
-          ".tm{position:relative;width:100%;border:1px solid #333333;overflow:hidden;"
-          "background:#ffffff}\n"
-          ".b{position:absolute;box-sizing:border-box;overflow:hidden;border:1px solid "
-          "#ffffff;font:11px/13px system-ui,sans-serif;padding:1px 3px;white-space:nowrap;"
-          "text-overflow:ellipsis}\n"
-          ".b span{display:block;overflow:hidden;text-overflow:ellipsis}\n"
-          ".b:focus{outline:3px solid #000000;outline-offset:-3px;z-index:2}\n"
-          ".b.hl{outline:3px dashed #000000;outline-offset:-3px}\n"
-          "#tip{position:fixed;z-index:9;max-width:420px;padding:6px 8px;font-size:13px;"
-          "color:#ffffff;background:#1a1a1a;border-radius:4px;pointer-events:none;"
-          "white-space:pre-line}\n"
-          "details{margin:8px 0}summary{cursor:pointer;font-weight:600}\n"
-          "table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}\n"
-          "th,td{padding:1px 8px;text-align:right;border-bottom:1px solid #e6e6e6}\n"
-          "th:first-child,td:first-child{text-align:left}\n"
-          "tr.hl td{color:#000000;background:#ffe066}\n"
-          "h3{font-size:15px;margin:14px 0 4px}\n"
-          ".chart{display:block;width:100%;height:auto;border:1px solid #333333}\n"
-          ".ax{font:11px system-ui,sans-serif;fill:#1a1a1a}\n"
-          ".spark{display:block}\n"
-          "table.verdicts td:nth-child(2),table.ooms td:nth-child(2),table.verdicts "
-          "th:nth-child(2),table.ooms th:nth-child(2),table.ooms td:nth-child(7),"
-          "table.ooms th:nth-child(7){text-align:left}\n"
-          ".oomsw{border:2px dashed #000000;width:10px;height:10px}\n",
-          f);
+    fputs(
+        "<style>\n"
+        ":root{color-scheme:light}\n"
+        "body{margin:0 auto;max-width:1240px;padding:8px 12px 40px;font:14px/1.4 "
+        "system-ui,sans-serif;color:#1a1a1a;background:#ffffff}\n"
+        "h1{font-size:20px;margin:4px 0}h2{font-size:17px;margin:18px 0 4px}\n"
+        "p{margin:4px 0}.sum b{font-variant-numeric:tabular-nums}\n"
+        ".muted{color:#595959;background:#ffffff}\n"
+        ".legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0;padding:0;"
+        "list-style:none;font-size:13px}\n"
+        ".legend li{display:flex;align-items:center;gap:5px}\n"
+        ".sw{display:inline-block;width:14px;height:14px;border:1px solid #333333}\n"
+        ".tm{position:relative;width:100%;border:1px solid #333333;overflow:hidden;"
+        "background:#ffffff}\n"
+        ".b{position:absolute;box-sizing:border-box;overflow:hidden;border:1px solid "
+        "#ffffff;font:11px/13px system-ui,sans-serif;padding:1px 3px;white-space:nowrap;"
+        "text-overflow:ellipsis}\n"
+        ".b span{display:block;overflow:hidden;text-overflow:ellipsis}\n"
+        ".b:focus{outline:3px solid #000000;outline-offset:-3px;z-index:2}\n"
+        ".b.hl{outline:3px dashed #000000;outline-offset:-3px}\n"
+        "#tip{position:fixed;z-index:9;max-width:420px;padding:6px 8px;font-size:13px;"
+        "color:#ffffff;background:#1a1a1a;border-radius:4px;pointer-events:none;"
+        "white-space:pre-line}\n"
+        "details{margin:8px 0}summary{cursor:pointer;font-weight:600}\n"
+        "table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}\n"
+        "th,td{padding:1px 8px;text-align:right;border-bottom:1px solid #e6e6e6}\n"
+        "th:first-child,td:first-child{text-align:left}\n"
+        "tr.hl td{color:#000000;background:#ffe066}\n"
+        "h3{font-size:15px;margin:14px 0 4px}\n"
+        ".chart{display:block;width:100%;height:auto;border:1px solid #333333}\n"
+        ".ax{font:11px system-ui,sans-serif;fill:#1a1a1a}\n"
+        ".spark{display:block}\n"
+        "table.verdicts td:nth-child(2),table.ooms td:nth-child(2),table.verdicts "
+        "th:nth-child(2),table.ooms th:nth-child(2),table.ooms td:nth-child(7),"
+        "table.ooms th:nth-child(7){text-align:left}\n"
+        ".verdicts td,.ooms td,.verdicts th,.ooms th{white-space:nowrap}\n"
+        ".verdicts td:nth-child(2),.ooms td:nth-child(2),.ooms td:nth-child(7){white-space:normal;"
+        "overflow-wrap:anywhere;max-width:520px}\n"
+        ".oomsw{border:2px dashed #000000;width:10px;height:10px}\n",
+        f);
     for (int d = 1; d <= 9; d++)
         fprintf(f, "td.l%d{padding-left:%dem}\n", d, d + 1);
     for (int c = 0; c < KT_HC_COUNT; c++)
@@ -474,7 +478,7 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
         fputs("live", f);
     if (*kernel)
         fputs(", kernel ", f), kt_html_esc_raw(f, kernel);
-    if (*when)
+    if (*when && !(info && info->sample))
         fputs(", ", f), kt_html_esc_raw(f, when);
     fprintf(f,
             "; kmemtop %s --html. Every box is sized by its bytes; hover (or focus, then "
@@ -594,6 +598,18 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
             kt_hseries_free(&series);
             free(tmp);
             return EXIT_FAILURE;
+        }
+        if (series.n) {
+            /* The series ends at the sample shown: its own time (the capture's date is when
+             * it was recorded, which a recording with a synthetic timeline does not share). */
+            time_t t = (time_t)(series.t_ns[series.n - 1] / 1000000000u);
+            struct tm tm;
+            char w[64] = "";
+
+            if (localtime_r(&t, &tm))
+                strftime(w, sizeof(w), "%Y-%m-%d %H:%M:%S", &tm);
+            snprintf(sample, sizeof(sample), "%s at %s (the sample of %s)", o->replay,
+                     o->at && *o->at ? o->at : "its newest sample", w);
         }
     }
     snprintf(tmp, len, "%s.XXXXXX", o->html);

@@ -428,7 +428,7 @@ static void top_table(FILE *f, const struct kt_hseries *h, bool cgroup)
     }
     fprintf(f,
             "<table class=\"top\"><thead><tr><th>%s</th><th>first</th><th>last</th>"
-            "<th>growth</th><th>per hour</th><th>over time</th></tr></thead><tbody>\n",
+            "<th>growth</th><th>per hour (average)</th><th>over time</th></tr></thead><tbody>\n",
             cgroup ? "cgroup" : "cache");
     for (size_t i = 0; i < n; i++) {
         const struct kt_hs_item *it = &h->items[idx[i]];
@@ -523,13 +523,14 @@ static void verdict_table(FILE *f, const struct kt_hseries *h)
                 h->n_noise, h->vpoints);
         return;
     }
-    fprintf(f,
-            "<p>The recorder's judgement over %zu points (%zu more subjects are noise): a leak "
-            "suspect is unreclaimable memory rising steadily through the window.</p>\n"
-            "<table class=\"verdicts\"><thead><tr><th>verdict</th><th>what</th><th>first</th>"
-            "<th>last</th><th>growth</th><th>per hour</th><th>until the limit</th></tr></thead>"
-            "<tbody>\n",
-            h->vpoints, h->n_noise);
+    fprintf(
+        f,
+        "<p>The recorder's judgement over %zu points (%zu more subjects are noise): a leak "
+        "suspect is unreclaimable memory rising steadily through the window.</p>\n"
+        "<table class=\"verdicts\"><thead><tr><th>verdict</th><th>what</th><th>first</th>"
+        "<th>last</th><th>growth</th><th>per hour (trend)</th><th>until the limit</th></tr></thead>"
+        "<tbody>\n",
+        h->vpoints, h->n_noise);
     for (size_t i = 0; i < h->nverdicts; i++) {
         const struct kt_hverdict *v = &h->verdicts[i];
 
@@ -605,7 +606,10 @@ void kt_html_history(FILE *f, const struct kt_hseries *h, const char *source)
             hum(c, sizeof(c), kernel_at(h, 0)), hum(d, sizeof(d), kernel_at(h, h->n - 1)),
             kt_human_delta(e, sizeof(e),
                            (double)kmem_sub_signed(kernel_at(h, h->n - 1), kernel_at(h, 0))));
-    fprintf(f, "; %zu sample%s taken at an OOM kill.</p>\n", ooms, ooms == 1 ? "" : "s");
+    if (h->nooms)
+        fprintf(f, "; %zu OOM kill%s.</p>\n", h->nooms, h->nooms == 1 ? "" : "s");
+    else
+        fprintf(f, "; %zu sample%s taken at an OOM kill.</p>\n", ooms, ooms == 1 ? "" : "s");
     fputs("<ul class=\"legend\" aria-label=\"colours\">", f);
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
         if (used[k])

@@ -15,6 +15,7 @@
 #include "html.h"
 #include "htmlhist.h"
 #include "kmemrec.h"
+#include "macros.h"
 
 /* Samples drawn at most (evenly spaced; samples taken at an OOM kill always). */
 #define MAX_POINTS 120
@@ -49,6 +50,69 @@ static int add_sample(struct kmem_recording *rec, size_t i, struct kt_hseries *h
     }
     kmem_rec_remove_tree(dir);
     return e;
+}
+
+/* The recorder's verdicts over [from, to] and its OOM events, copied for the page. */
+static int add_verdicts(struct kmem_recording *rec, uint64_t from, uint64_t to,
+                        struct kt_hseries *h)
+{
+    static const char *const subject[] = {
+        [KMEM_SUBJECT_NODE] = "node",
+        [KMEM_SUBJECT_CACHE] = "cache",
+        [KMEM_SUBJECT_CGROUP] = "cgroup",
+        [KMEM_SUBJECT_DYING] = "dying",
+    };
+    struct kmem_verdicts v = {0};
+    int e = kmem_recording_verdicts(rec, from, to, &v);
+
+    if (e)
+        return e == -ENOENT ? 0 : e;
+    h->verdicts = calloc(v.n ? v.n : 1, sizeof(*h->verdicts));
+    h->ooms = calloc(v.n_oom ? v.n_oom : 1, sizeof(*h->ooms));
+    if (!h->verdicts || !h->ooms) {
+        kmem_verdicts_free(&v);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < v.n; i++) {
+        const struct kmem_verdict *s = &v.v[i];
+        struct kt_hverdict *d = &h->verdicts[i];
+
+        snprintf(d->verdict, sizeof(d->verdict), "%s",
+                 (unsigned)s->verdict < KMEM_VERDICT_COUNT ? kmem_verdict_name[s->verdict] : "?");
+        snprintf(d->subject, sizeof(d->subject), "%s",
+                 (unsigned)s->subject < ARRAY_SIZE(subject) ? subject[s->subject] : "?");
+        snprintf(d->name, sizeof(d->name), "%s", s->name);
+        d->first = s->first;
+        d->last = s->last;
+        d->growth = s->growth;
+        d->rate_per_hour = s->rate_per_hour;
+        d->hours_to_limit = s->hours_to_limit;
+        d->limit = s->limit;
+        d->stabilised = s->stabilised;
+    }
+    for (size_t i = 0; i < v.n_oom; i++) {
+        const struct kmem_oom_event *s = &v.oom[i];
+        struct kt_hoom *d = &h->ooms[i];
+
+        d->t_ns = s->time_ns;
+        snprintf(d->cgroup, sizeof(d->cgroup), "%s", s->cgroup);
+        snprintf(d->pod, sizeof(d->pod), "%s", s->pod);
+        d->kills = s->kills;
+        d->usage = s->usage;
+        d->limit = s->limit;
+        d->kernel = s->kernel;
+        d->comp_present = s->comp_present;
+        memcpy(d->comp, s->comp, sizeof(d->comp));
+    }
+    h->nverdicts = v.n;
+    h->n_noise = v.n_noise;
+    h->nooms = v.n_oom;
+    h->vfrom_ns = v.from_ns;
+    h->vto_ns = v.to_ns;
+    h->vpoints = v.points;
+    h->verdicts_known = true;
+    kmem_verdicts_free(&v);
+    return 0;
 }
 
 int kt_html_series(const char *dir, const char *at, const char *window, struct kt_hseries *h,
@@ -91,6 +155,12 @@ int kt_html_series(const char *dir, const char *at, const char *window, struct k
         if (span <= MAX_POINTS || bucket != prev || oom || i == last)
             e = add_sample(rec, i, h, err, len);
         prev = bucket;
+    }
+    /* The recorder's leak verdicts over the same span, and the OOM kills in it. */
+    if (!e) {
+        e = add_verdicts(rec, kmem_recording_sample(rec, first)->time_ns, to, h);
+        if (e)
+            snprintf(err, len, "%s: leak verdicts: %s", dir, kmem_recording_strerror(rec));
     }
     kmem_recording_close(rec);
     return e;

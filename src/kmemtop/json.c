@@ -340,6 +340,7 @@ static void json_detail(struct kmem_jw *w, const struct kmem_snapshot *snap)
     kmem_jw_u64(w, "bytes", v->bytes);
     kmem_jw_u64(w, "vsize_bytes", v->vsize);
     kmem_jw_u64(w, "ioremap_vsize_bytes", v->ioremap_vsize);
+    kmem_jw_u64(w, "other_pages_bytes", v->other_pages);
     kmem_jw_u64(w, "callers", v->callers);
     kmem_jw_arr(w, "top");
     for (unsigned i = 0; i < v->n_top; i++) {

@@ -35,6 +35,7 @@ enum {
     OPT_FORCE,
     OPT_ALLOC,
     OPT_ALLOC_COUNTS,
+    OPT_ALLOC_RATES,
     OPT_ALLOC_KEYS,
     OPT_ALLOC_OBJECTS,
     OPT_BY_CACHE,
@@ -112,6 +113,8 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "     --alloc <secs>  trace slab allocations per cgroup and cache with BPF for\n"
             "                     <secs> seconds, then print them (with --json: one document)\n"
             "     --alloc-counts  with --alloc: counts only, no live-object tracking (cheaper)\n"
+            "     --alloc-rates   with --alloc: allocations only, one window (the exporter's\n"
+            "                     cheap mode: no free hooks, no live objects)\n"
             "     --alloc-objects <n>  live objects tracked (default 262144)\n"
             "     --alloc-keys <n>     (cgroup, cache) pairs counted (default 65536)\n"
             " -h, --help          display this help and exit\n"
@@ -296,6 +299,7 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"force", no_argument, NULL, OPT_FORCE},
         {"alloc", required_argument, NULL, OPT_ALLOC},
         {"alloc-counts", no_argument, NULL, OPT_ALLOC_COUNTS},
+        {"alloc-rates", no_argument, NULL, OPT_ALLOC_RATES},
         {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
         {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
         {"by-cache", no_argument, NULL, OPT_BY_CACHE},
@@ -394,6 +398,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_ALLOC_COUNTS:
             o->alloc_counts = true;
+            break;
+        case OPT_ALLOC_RATES:
+            o->alloc_rates = true;
             break;
         case OPT_ALLOC_KEYS:
             o->alloc_keys = parse_count(o, "--alloc-keys", optarg);

@@ -200,7 +200,8 @@ static void summary(struct rep *r)
     }
     if (r->node_ok && r->cg_ok && r->snap->cgroups.n > 0 && len < sizeof(text)) {
         uint64_t ch = r->snap->cgroups.v[0].kernel;
-        uint64_t not_charged = n->kernel_total > ch ? n->kernel_total - ch : 0;
+        uint64_t charged = kt_rep_charged(&r->snap->cgroups);
+        uint64_t not_charged = n->kernel_total > charged ? n->kernel_total - charged : 0;
 
         snprintf(text + len, sizeof(text) - len,
                  " Cgroups are charged %s; %s (%.1f%%) belongs to no cgroup.", kt_rep_hum(h, ch),

@@ -37,6 +37,19 @@ static void cg_table(struct rep *r, const size_t *idx, size_t n, uint64_t whole)
         fprintf(r->f, "  ... and %zu more\n", n - TOP_N);
 }
 
+/*
+ * What the node's kernel memory has charged to cgroups: the root's kernel, and
+ * on v2 its sock too (charged outside "kernel"; the node counts socket buffers
+ * in its unaccounted rest), so that "not charged" leaves both out.
+ */
+uint64_t kt_rep_charged(const struct kmem_cgroups *cgs)
+{
+    const struct kmem_cgroup *root = &cgs->v[0];
+    uint64_t sock = cgs->layout == KMEM_CG_V2 && root->has_sock ? root->sock : 0;
+
+    return root->kernel + sock < root->kernel ? UINT64_MAX : root->kernel + sock;
+}
+
 /* Where the root's figure ("charged to cgroups") comes from. */
 static const char *charged_source(const struct kmem_cgroups *cgs)
 {
@@ -139,6 +152,8 @@ static void exactness(struct rep *r, const struct kmem_cgroups *cgs, bool approx
  */
 #define DYING_SLAB_BYTES       (16 * 1024)
 #define DYING_PERCPU_CPU_BYTES 1900
+/* 5.x kernels: 2.9 KiB per CPU (the kernel-source audit of 5.10, issue 22) */
+#define DYING_PERCPU_CPU_BYTES_5X 2900
 
 static int cmp_dying(const void *pa, const void *pb, void *v)
 {
@@ -156,6 +171,7 @@ void kt_rep_dying(struct rep *r)
     uint64_t per, total;
     char h[H], text[1500];
     size_t *idx, n = 0;
+    int pcpu;
 
     if (!r->cg_ok || cgs->layout == KMEM_CG_NONE || cgs->n == 0)
         return;
@@ -174,31 +190,34 @@ void kt_rep_dying(struct rep *r)
         fputs("  None: no removed memory cgroup is held.\n", r->f);
         return;
     }
-    per = DYING_SLAB_BYTES + (uint64_t)cgs->possible_cpus * DYING_PERCPU_CPU_BYTES;
+    /* Per-CPU statistics were larger before 6.x (docs/cgroups.md: 2.9 KiB per CPU on 5.10). */
+    pcpu = cgs->kernel_release && cgs->kernel_release < 6000 ? DYING_PERCPU_CPU_BYTES_5X
+                                                             : DYING_PERCPU_CPU_BYTES;
+    per = DYING_SLAB_BYTES + (uint64_t)cgs->possible_cpus * pcpu;
     if (__builtin_mul_overflow(cgs->dying, per, &total))
         total = UINT64_MAX;
     if (cgs->possible_cpus)
         fprintf(r->f,
                 "  %-20s %15" PRIu64 " bytes %8s  estimate: %" PRIu64 " x (%d + %u CPUs x %d)\n",
                 "they pin about", total, kt_rep_hum(h, total), cgs->dying, DYING_SLAB_BYTES,
-                cgs->possible_cpus, DYING_PERCPU_CPU_BYTES);
+                cgs->possible_cpus, pcpu);
     else
         fprintf(r->f,
                 "  %-20s %15" PRIu64 " bytes %8s  estimate: %" PRIu64 " x %d, plus per-CPU "
                 "statistics\n",
                 "they pin about", total, kt_rep_hum(h, total), cgs->dying, DYING_SLAB_BYTES);
-    snprintf(
-        text, sizeof(text),
-        "A memory cgroup removed (rmdir, a container that ended) stays in the kernel while "
-        "anything is still charged to it, mostly page cache and tmpfs or shm files its "
-        "processes left behind. Each one keeps its own bookkeeping: about %d KiB of slab "
-        "(struct mem_cgroup, its statistics, the cgroup) and about %.1f KiB of per-CPU "
-        "statistics per possible CPU (measured on Linux 6.18; docs/cgroups.md), besides the pages "
-        "that hold it. A few are normal; a count that keeps growing is a leak. To free "
-        "them, free what holds them: delete files no one needs, or reclaim page cache "
-        "(echo 1 > /proc/sys/vm/drop_caches, or memory.reclaim of the parent cgroup on "
-        "cgroup v2, Linux 5.19+).",
-        DYING_SLAB_BYTES / 1024, DYING_PERCPU_CPU_BYTES / 1024.0);
+    snprintf(text, sizeof(text),
+             "A memory cgroup removed (rmdir, a container that ended) stays in the kernel while "
+             "anything is still charged to it, mostly page cache and tmpfs or shm files its "
+             "processes left behind. Each one keeps its own bookkeeping: about %d KiB of slab "
+             "(struct mem_cgroup, its statistics, the cgroup) and about %.1f KiB of per-CPU "
+             "statistics per possible CPU (measured on Linux 6.18; about 2.9 KiB on 5.x kernels; "
+             "docs/cgroups.md), besides the pages that hold it. A few are normal; a count that "
+             "keeps growing is a leak. To free "
+             "them, free what holds them: delete files no one needs, or reclaim page cache "
+             "(echo 1 > /proc/sys/vm/drop_caches, or memory.reclaim of the parent cgroup on "
+             "cgroup v2, Linux 5.19+).",
+             DYING_SLAB_BYTES / 1024, pcpu / 1024.0);
     kt_rep_wrap(r->f, "  ", 2, text);
     /* v2: where they are (top-level cgroups with the most). */
     idx = malloc(cgs->n * sizeof(*idx));
@@ -257,13 +276,15 @@ void kt_rep_cgroups(struct rep *r)
     fprintf(r->f, "  %-20s %15" PRIu64 " bytes %8s  %s\n", "charged to cgroups", root->kernel,
             kt_rep_hum(h, root->kernel), charged_source(cgs));
     if (r->node_ok) {
-        uint64_t not_charged =
-            node->kernel_total > root->kernel ? node->kernel_total - root->kernel : 0;
+        uint64_t sock = cgs->layout == KMEM_CG_V2 && root->has_sock ? root->sock : 0;
+        uint64_t charged = kt_rep_charged(cgs);
+        uint64_t not_charged = node->kernel_total > charged ? node->kernel_total - charged : 0;
 
         fprintf(r->f,
-                "  %-20s %15" PRIu64 " bytes %8s  node kernel memory %" PRIu64 " - charged%s\n",
+                "  %-20s %15" PRIu64 " bytes %8s  node kernel memory %" PRIu64 " - charged%s%s\n",
                 "not charged", not_charged, kt_rep_hum(h, not_charged), node->kernel_total,
-                node->kernel_total < root->kernel ? " (below 0: shown as 0)" : "");
+                sock ? " - the root's sock" : "",
+                node->kernel_total < charged ? " (below 0: shown as 0)" : "");
         fprintf(r->f, "  %.1f%% of the node's kernel memory is charged to some cgroup.\n",
                 kt_pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
                        node->kernel_total));

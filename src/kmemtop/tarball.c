@@ -156,8 +156,9 @@ static int spawn_tar(const struct kt_opts *o, char *const argv[], int out)
     int err, status;
 
     if (!tar)
-        return fail(o, ENOENT, "cannot run tar: neither /usr/bin/tar nor /bin/tar (install tar, "
-                               "or --capture a directory)");
+        return fail(o, ENOENT,
+                    "cannot run tar: neither /usr/bin/tar nor /bin/tar (install tar, "
+                    "or --capture a directory)");
     if (posix_spawn_file_actions_init(&fa))
         return fail(o, ENOMEM, "out of memory");
     err = posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
@@ -193,8 +194,7 @@ static int count_entry(const char *path, const struct stat *st, int flag, struct
 
 /* Check the tarball on @fd (at offset 0 after reading): not empty, and it
  * lists as many entries as the capture directory holds. 0 or -1. */
-static int check_tar(const struct kt_tarball *tb, const struct kt_opts *o, int fd,
-                     const char *part)
+static int check_tar(const struct kt_tarball *tb, const struct kt_opts *o, int fd, const char *part)
 {
     struct stat st;
     if (fstat(fd, &st) < 0 || st.st_size == 0)

@@ -487,12 +487,11 @@ static bool may_reuse(const struct walk *w)
  * evidence per cgroup (pagetables 0 with anonymous pages) counts on 6.18 and
  * 6.19, and on a kernel of unknown release; elsewhere it is cleared.
  */
-static void pagetables_check(struct kmem_io *io, struct kmem_cgroups *cgs)
+static void pagetables_check(struct kmem_cgroups *cgs)
 {
-    unsigned rel = kmem_root_release_number(io);
+    unsigned rel = cgs->kernel_release;
     bool affected = rel == 0 || (rel >= 6018 && rel < 7000);
 
-    cgs->kernel_release = rel;
     for (size_t i = 0; i < cgs->n; i++) {
         if (!affected)
             cgs->v[i].pagetables_unreported = false;
@@ -627,8 +626,9 @@ again:
     cgs->kernel_exact = !cgs->v[0].kernel_lower_bound;
     for (size_t i = 0; i < cgs->n; i++)
         cgs->kernel_exact &= !cgs->v[i].kernel_approx;
+    cgs->kernel_release = kmem_root_release_number(io);
     if (w.v2)
-        pagetables_check(io, cgs);
+        pagetables_check(cgs);
     fix_pointers(cgs, st);
     if (build_index(st, cgs->n))
         st->indexed_n = (size_t)-1;

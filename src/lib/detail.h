@@ -41,7 +41,8 @@ struct kmem_vmalloc_group {
 struct kmem_vmallocinfo {
     int err;                /* 0, or -errno of reading/parsing the file */
     uint64_t areas;         /* lines */
-    uint64_t bytes;         /* sum of pages=N x page size: compare with VmallocUsed */
+    uint64_t bytes;         /* sum of pages=N x page size of "vmalloc" areas: = VmallocUsed */
+    uint64_t other_pages;   /* pages=N x page size of the other areas (vmap with pages) */
     uint64_t vsize;         /* address space of every area */
     uint64_t ioremap_vsize; /* device memory mapped (no RAM behind it) */
     uint64_t callers;       /* distinct callers */

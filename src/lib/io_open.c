@@ -71,8 +71,9 @@ int kmem_open_kmsg(int root)
         return -errno;
     if (!is_kmsg(&before))
         return -EINVAL;
-    fd = openat2_beneath(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
-                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+    fd =
+        openat2_beneath(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
+                        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     if (fd == -ENOSYS) { /* before Linux 5.6 */
         fd = openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)

@@ -73,6 +73,16 @@ check_eq "unreadable v1 cgroup: .cgroups.items has the $((dirs - below - 1)) oth
     $((dirs - below - 1)) "$(jq '.cgroups.items | length' "$T/k.json")"
 check_eq "unreadable v1 cgroup: --report removed, still held" "$want" \
     "$(awk '/^  removed, still held / { print $4; exit }' "$T/report")"
+# The cost of one removed cgroup per version (docs/cgroups.md): 1.9 KiB of
+# per-CPU statistics per CPU on 6.x (and an unknown release), 2.9 KiB on 5.x.
+mkdir -p "$R/proc/sys/kernel"
+for rel in none 5.10.0-30-cloud-amd64 6.1.0-28-cloud-amd64; do
+    if [ "$rel" = none ]; then rm -f "$R/proc/sys/kernel/osrelease"; else echo "$rel" >"$R/proc/sys/kernel/osrelease"; fi
+    case $rel in 5.*) w=2900 ;; *) w=1900 ;; esac
+    "$K" --root "$R" --report >"$T/report" 2>/dev/null
+    check_eq "dying cost $rel: per-CPU bytes of one removed cgroup" "$w" \
+        "$(sed -n 's/^  they pin about .* CPUs x \([0-9]*\))$/\1/p' "$T/report")"
+done
 # ---- the 6.18 pagetables regression (docs/cgroups.md) -----------------------
 # A copy of a v2 tree as a 6.18 kernel shows it: memory.stat pagetables 0 in
 # every cgroup (kernel unchanged: the page tables are still charged). kmem
@@ -119,5 +129,21 @@ for rel in 6.18.5-cloud-amd64 6.19.2 6.12.48+deb13-cloud-amd64 7.3.1 none; do
     check_eq "pagetables $rel: every cgroup's parts add up to kernel" 0 \
         "$(jq '[.cgroups.items[] | select(([.components[]] | add) != .kernel_bytes)] | length' "$T/pt.json")"
 done
+
+# ---- CRI-O names as the kubelet's /metrics/cadvisor gives them (docs/exporter.md)
+# The sandbox (no log link in a pod that has one) is container="POD", name
+# k8s_POD_<pod>_<ns>_<uid>_0; the app container's attempt is the one its log
+# link points at (2.log), not the highest N.log (3.log); a capture keeps it.
+U=5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f70819
+"$E" --once --root "$FIXTURES/v2-crio" --collector.cadvisor-compat=always >"$T/crio.txt" 2>/dev/null
+check_eq "crio sandbox: container=POD, name=k8s_POD_redis-0_default_<uid>_0" 1 \
+    "$(grep -c "^container_memory_kernel_usage{container=\"POD\",id=\"[^\"]*crio-c0c0[0-9a-f]*.scope\",image=\"\",name=\"k8s_POD_redis-0_default_${U}_0\"," "$T/crio.txt")"
+check_eq "crio container: attempt from the log link's target" 1 \
+    "$(grep -c "name=\"k8s_redis_redis-0_default_${U}_2\"" "$T/crio.txt")"
+rm -rf "$T/crio-cap"
+"$K" --root "$FIXTURES/v2-crio" --capture "$T/crio-cap" --json >/dev/null 2>&1
+"$K" --root "$T/crio-cap" --json >"$T/crio-cap.json" 2>/dev/null
+check_eq "crio capture replay: attempts and the sandbox's name kept" "redis 2|POD 0" \
+    "$(jq -r '[.cgroups.items[] | select(.container == "redis" or .container == "POD") | "\(.container) \(.attempt)"] | sort | reverse | join("|")' "$T/crio-cap.json")"
 
 finish

@@ -61,10 +61,11 @@ rec="$T/rec"
     --record.time 1765000000 -d 10 --quiet
 "$K" --record "$rec" --root "$FIXTURES/debian12-linux6.18-full" --record.count 3 \
     --record.time 1765000030 -d 10 --quiet
-# replay_page NAME [--at TIME]: the page, the JSON of its sample, the JSON of every sample drawn.
+# replay_page NAME SPAN MIN [--at TIME]: the page, the JSON of its sample, the JSON of every
+# sample drawn, and the recorder's verdicts over the SPAN the chart covers (at least MIN).
 replay_page() {
-    n=$1
-    shift
+    n=$1 span=$2 least=$3
+    shift 3
     if ! "$K" --html "$T/$n.html" --replay "$rec" "$@" 2>"$T/$n.err"; then
         not_ok "kmemtop --html --replay $* exits 0: $(cat "$T/$n.err")"
         return
@@ -76,17 +77,49 @@ replay_page() {
         "$K" --replay "$rec" --at "$(date -d "@$((t / 1000000000))" '+%Y-%m-%d %H:%M:%S')" \
             --json >"$T/$n.series/$t.json"
     done
+    "$K" --replay "$rec" "$@" --window "$span" --json >"$T/$n.verdicts.json"
     python3 "$CHECK" "$T/$n.html" "$T/$n.json" --series-dir "$T/$n.series" \
+        --verdicts "$T/$n.verdicts.json" --min-verdicts "$least" \
         --screenshot "$T/$n.png" || not_ok "html_check.py passes on $n.html"
 }
-replay_page rec
+replay_page rec 50s 5
 check_eq "the growth chart of the whole recording has its 6 samples" 6 \
     "$(grep -c '<tr data-t=' "$T/rec.html")"
 at=$(date -d @1765000010 '+%Y-%m-%d %H:%M:%S')
-replay_page rec-at --at "$at"
+replay_page rec-at 10s 0 --at "$at"
 check_eq "with --at the second sample, the chart ends there (2 samples)" 2 \
     "$(grep -c '<tr data-t=' "$T/rec-at.html")"
 check "the page says which sample the treemaps show" grep -q "the treemaps show .* at $at" "$T/rec-at.html"
+
+# A recorded leak ending in an OOM kill (the recorder's scenario tool,
+# rec_tree.py): a cache and a container's unreclaimable slab grow every ten
+# minutes; the container is OOM-killed at the fourth sample. The page shows
+# the recorder's verdicts and the kill, as --replay --window --json has them.
+PY="$TOP/tests/integration/rec_tree.py"
+tree="$T/tree"
+cp -a "$FIXTURES/v2-systemd-containerd" "$tree"
+cp -a "$FIXTURES/debian12-linux6.18-hybrid/sys/kernel" "$tree/sys/"
+POD=kubepods.slice/kubepods-pod0f1e2d3c_4b5a_4968_8776_655443322110.slice
+CT=$POD/cri-containerd-c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7.scope
+python3 "$PY" "$tree" cgset "$CT" memory.max "1073741824\n"
+python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n'
+for k in 0 1 2 3 4 5; do
+    if [ "$k" -gt 0 ]; then
+        python3 "$PY" "$tree" slab kmalloc-256 512
+        python3 "$PY" "$tree" cgstat "$CT" slab_unreclaimable 4194304
+    fi
+    [ "$k" -eq 4 ] &&
+        python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n'
+    "$K" --root "$tree" --record "$T/leakrec" --record.count 1 --record.time $((1796000000 + 600 * k)) \
+        --quiet
+done
+rec="$T/leakrec"
+replay_page leak 50m 2
+check_eq "the leak's page lists its one OOM kill" 1 "$(grep -c '<tr data-oom-t=' "$T/leak.html")"
+check "the OOM kill is marked on the chart's time axis, with its container" \
+    grep -q 'OOM kill at .* in monitoring/prometheus-0/prometheus' "$T/leak.html"
+check "kmalloc-256 is a leak suspect in the page" \
+    grep -q 'data-k="verdict:cache:kmalloc-256" data-verdict="leak_suspect"' "$T/leak.html"
 
 # A node with 200 more cgroups: 50 pods of 3 containers in 5 namespaces, each
 # a copy of a fixture container. The page stays under 2 MiB.

@@ -48,6 +48,8 @@ class Dom(html.parser.HTMLParser):
         self.rows = {}  # key -> {"b": bytes, "cells": [...]}
         self.samples = []  # growth table rows: {"t": ns, "b": kernel, "kinds": {key: bytes}}
         self.tops = {}  # top growers: key -> (first, last)
+        self.verdicts = {}  # "verdict:SUBJECT:NAME" -> (verdict, growth)
+        self.ooms = []  # OOM kills: times
         self.row_keys = []
         self.boxes = []  # dicts of attributes
         self.body = {}
@@ -71,6 +73,10 @@ class Dom(html.parser.HTMLParser):
             self.samples.append({"t": int(a["data-t"]), "b": int(a["data-b"]), "kinds": {}})
         elif tag == "td" and "data-k" in a and self.samples:
             self.samples[-1]["kinds"][a["data-k"]] = int(a["data-b"])
+        elif tag == "tr" and "data-verdict" in a:
+            self.verdicts[a["data-k"]] = (a["data-verdict"], int(a["data-growth"]))
+        elif tag == "tr" and "data-oom-t" in a:
+            self.ooms.append(int(a["data-oom-t"]))
         elif tag == "tr" and "data-first" in a:
             self.tops[a["data-k"]] = (int(a["data-first"]), int(a["data-last"]))
         elif tag == "tr" and "data-k" in a:
@@ -543,6 +549,21 @@ def compare_series(dom, series_dir):
        "%d samples of the growth chart equal --replay --at TIME --json%s" % (n, "; " + "; ".join(bad[:5]) if bad else ""))
 
 
+def compare_verdicts(dom, path, least):
+    """The page's leak verdicts and OOM kills against --replay DIR --window D --json's."""
+    with open(path) as f:
+        doc = json.load(f)
+    want = {"verdict:%s:%s" % (v["subject"], v["name"]): (v["verdict"], v["growth_bytes"])
+            for v in doc["verdicts"]}
+    bad = ["%s: page %s, JSON %s" % (k, dom.verdicts.get(k), w) for k, w in want.items()
+           if dom.verdicts.get(k) != w]
+    bad += ["%s only in the page" % k for k in dom.verdicts if k not in want]
+    ok(not bad and len(want) >= least,
+       "%d leak verdicts (kind, growth) equal --replay --window --json's%s" % (len(want), "; " + "; ".join(bad[:5]) if bad else ""))
+    ok(len(dom.ooms) == len(doc.get("oom_kills", [])),
+       "%d OOM kills in the page, %d in the JSON" % (len(dom.ooms), len(doc.get("oom_kills", []))))
+
+
 def main():
     args = sys.argv[1:]
     page, jpath = args[0], args[1]
@@ -587,6 +608,8 @@ def main():
     compare(dom, doc, int(opt["--memtotal"]) if "--memtotal" in opt else None)
     if "--series-dir" in opt:
         compare_series(dom, opt["--series-dir"])
+    if "--verdicts" in opt:
+        compare_verdicts(dom, opt["--verdicts"], int(opt.get("--min-verdicts", "1")))
     ok(len(dom.boxes) == len(dom_file.boxes) and all(re.match(r"left:", b.get("style", "")) for b in dom_file.boxes),
        "the file itself has all %d boxes positioned (the script adds none)" % len(dom_file.boxes))
     if "--screenshot" in opt:

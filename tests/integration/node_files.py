@@ -255,13 +255,17 @@ if det["status"]["ok"]:
     vi = read("proc/vmallocinfo")
     if vi is not None:
         per = {}
-        pages = areas = 0
+        pages = areas = other = 0
         for line in vi.splitlines():
             p = line.split()
             if not p:
                 continue
             areas += 1
             npg = sum(int(t[6:]) for t in p[3:] if t.startswith("pages="))
+            # mm/vmalloc.c vmalloc_info_show(): only VM_ALLOC areas ("vmalloc") are VmallocUsed
+            if "vmalloc" not in p[3:]:
+                other += npg
+                npg = 0
             pages += npg
             caller = p[2] if len(p) > 2 and "=" not in p[2] else "(no caller)"
             caller = caller.split("+")[0]
@@ -272,7 +276,8 @@ if det["status"]["ok"]:
             c[0] += npg * ps
             c[1] += 1
         eq("vmalloc: areas = lines of vmallocinfo", areas, v["areas"])
-        eq("vmalloc: bytes = sum of pages=N x page size", pages * ps, v["bytes"])
+        eq("vmalloc: bytes = sum of pages=N x page size of vmalloc areas", pages * ps, v["bytes"])
+        eq("vmalloc: other_pages = pages=N of the other areas (vmap)", other * ps, v["other_pages_bytes"])
         eq("vmalloc: distinct callers", len(per), v["callers"])
         eq("vmalloc: top callers' bytes and areas", [per.get(t["caller"]) for t in v["top"]],
            [[t["bytes"], t["areas"]] for t in v["top"]])

@@ -245,6 +245,18 @@ static void test_buf_append(void **state)
     kmem_buf_free(&b);
 }
 
+static void test_msgf(void **state)
+{
+    char m[8] = "x";
+
+    (void)state;
+    kmem_msgf(m, sizeof(m), "%s %d", "abc", 12345); /* truncated, terminated */
+    assert_string_equal(m, "abc 123");
+    kmem_msgf(NULL, 0, "%d", 1); /* no buffer: nothing */
+    kmem_msgf(m, 0, "%d", 1);
+    assert_string_equal(m, "abc 123");
+}
+
 static void test_grow(void **state)
 {
     uint64_t *v = NULL;
@@ -292,16 +304,22 @@ static void test_cpulist_time_array(void **state)
         assert_int_equal(kmem_cpulist_count(t[i].text, strlen(t[i].text)), t[i].want);
     assert_true(kmem_ts_diff(&a, &b) > 1.1999 && kmem_ts_diff(&a, &b) < 1.2001);
     assert_true(kmem_ts_diff(&b, &a) < -1.1999);
+    assert_true(kmem_clock_seconds(CLOCK_MONOTONIC) > 0);
     assert_int_equal(ARRAY_SIZE(arr), 7);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8_seq),    cmocka_unit_test(test_issue17_bytes_everywhere),
-        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_json_writer),
-        cmocka_unit_test(test_buf_append),  cmocka_unit_test(test_grow),
-        cmocka_unit_test(test_advice),      cmocka_unit_test(test_cpulist_time_array),
+        cmocka_unit_test(test_utf8_seq),
+        cmocka_unit_test(test_issue17_bytes_everywhere),
+        cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_buf_append),
+        cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_msgf),
+        cmocka_unit_test(test_advice),
+        cmocka_unit_test(test_cpulist_time_array),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -338,6 +338,10 @@ static const char VMALLOCINFO[] =
     "0x0000000011111111-0x0000000022222222   12288 xfs_buf_alloc+0x50/0x80 [xfs] pages=2 vmalloc\n"
     "0x0000000033333333-0x0000000044444444   20480 unpurged vm_area\n"
     "0x0000000055555555-0x0000000066666666   16384 vm_map_ram\n"
+    /* vmap(VM_MAP_PUT_PAGES) of a GPU driver: pages, but not vmalloc'd (not in VmallocUsed) */
+    "0x0000000077777777-0x0000000088888888 1052672 i915_gem_object_map_page+0x1f0/0x250 [i915] "
+    "pages=256 vmap N0=256\n"
+    "0x0000000099999999-0x00000000aaaaaaaa   16384 pcpu_mem_zalloc+0x2b/0x60 pages=3 vmalloc N0=3\n"
     "\n";
 
 static void test_vmallocinfo(void **state)
@@ -347,11 +351,13 @@ static void test_vmallocinfo(void **state)
 
     (void)state;
     assert_int_equal(kmem_vmallocinfo_parse(VMALLOCINFO, strlen(VMALLOCINFO), 4096, &v, &perr), 0);
-    assert_int_equal(v.areas, 8);
-    assert_int_equal(v.bytes, (4 + 4 + 1026 + 2) * 4096);
-    assert_int_equal(v.vsize, 20480 + 8192 + 20480 * 2 + 4206592 + 12288 + 20480 + 16384);
+    assert_int_equal(v.areas, 10);
+    assert_int_equal(v.bytes, (4 + 4 + 1026 + 2 + 3) * 4096);
+    assert_int_equal(v.other_pages, 256 * 4096);
+    assert_int_equal(v.vsize,
+                     20480 + 8192 + 20480 * 2 + 4206592 + 12288 + 20480 + 16384 + 1052672 + 16384);
     assert_int_equal(v.ioremap_vsize, 8192);
-    assert_int_equal(v.callers, 7);
+    assert_int_equal(v.callers, 9);
     /* by RAM, then address space, then name */
     assert_string_equal(v.top[0].caller, "htab_map_alloc");
     assert_string_equal(v.top[0].plain, "BPF maps");
@@ -359,14 +365,19 @@ static void test_vmallocinfo(void **state)
     assert_int_equal(v.top[1].areas, 2);
     assert_int_equal(v.top[1].bytes, 8 * 4096);
     assert_string_equal(v.top[1].plain, "thread stacks");
-    assert_string_equal(v.top[2].caller, "xfs_buf_alloc [xfs]");
-    assert_null(v.top[2].plain);
-    assert_string_equal(v.top[3].caller, "irq_init_percpu_irqstack");
-    assert_int_equal(v.top[3].bytes, 0);
+    assert_string_equal(v.top[2].caller, "pcpu_mem_zalloc");
+    assert_string_equal(v.top[2].plain, "per-CPU allocator bookkeeping");
+    assert_string_equal(v.top[3].caller, "xfs_buf_alloc [xfs]");
+    assert_null(v.top[3].plain);
+    /* the GPU mapping's pages are not vmalloc's: 0 bytes, its address space kept */
+    assert_string_equal(v.top[4].caller, "i915_gem_object_map_page [i915]");
+    assert_int_equal(v.top[4].bytes, 0);
+    assert_int_equal(v.top[4].vsize, 1052672);
     assert_string_equal(v.groups[0].name, "BPF maps");
     assert_string_equal(v.groups[1].name, "thread stacks");
-    assert_string_equal(v.groups[2].name, "other");
-    assert_int_equal(v.groups[2].bytes, 2 * 4096);
+    assert_string_equal(v.groups[2].name, "per-CPU allocator bookkeeping");
+    assert_string_equal(v.groups[3].name, "other");
+    assert_int_equal(v.groups[3].bytes, 2 * 4096);
     assert_int_equal(v.rest_bytes, 0);
 
     /* errors name the line */
@@ -388,7 +399,7 @@ static void test_vmalloc_plain_names(void **state)
         {"array_map_alloc", "BPF maps"},
         {"bpf_prog_pack_alloc", "BPF programs"},
         {"bpf_jit_binary_alloc", "BPF programs"},
-        {"pcpu_create_chunk", "per-CPU chunks"},
+        {"pcpu_create_chunk", "per-CPU allocator bookkeeping"},
         {"execmem_alloc", "module code and data"},
         {"alloc_large_system_hash", "boot hash tables"},
         {"alloc_thread_stack_node", "thread stacks"},
@@ -729,7 +740,8 @@ static void test_tree(void **state)
     /* detail: vmalloc callers, iomem, no allocinfo, outside */
     assert_int_equal(s->status[KMEM_PART_DETAIL].err, 0);
     assert_false(d->reused);
-    assert_int_equal(d->vmalloc.bytes, (4 + 4 + 1026 + 2) * ps);
+    assert_int_equal(d->vmalloc.bytes, (4 + 4 + 1026 + 2 + 3) * ps);
+    assert_int_equal(d->vmalloc.other_pages, 256 * ps); /* the vmap with pages= is apart */
     assert_false(d->alloc.present);
     assert_true(d->outside.known);
     assert_int_equal(d->outside.memtotal, 1000000 * KB);
@@ -738,7 +750,7 @@ static void test_tree(void **state)
     put_file(dir, "proc/vmallocinfo", "garbage\n");
     s = collect(ctx);
     assert_true(s->detail.reused);
-    assert_int_equal(s->detail.vmalloc.bytes, (4 + 4 + 1026 + 2) * ps);
+    assert_int_equal(s->detail.vmalloc.bytes, (4 + 4 + 1026 + 2 + 3) * ps);
     assert_true(s->slab.attrs_reused);
     assert_true(s->slab.attrs_ok);
     /* with interval 0 the broken file is read again, and its error named */
