@@ -113,9 +113,9 @@ static const struct kx_family fam[F_COUNT] = {
                       KX_GAUGE,
                       {"cgroup"}},
     [F_SKIPPED] = {"kmem_cgroups_skipped",
-                   "Memory cgroups not in this scrape: removed while it ran (vanished), or "
-                   "unreadable or nested deeper than 64 levels (error; "
-                   "kmem_collector_success{collector=\"cgroup\"} is then 0).",
+                   "Memory cgroups not in this scrape: removed while it ran (vanished), "
+                   "unreadable (error; kmem_collector_success{collector=\"cgroup\"} is then "
+                   "0), or nested deeper than 64 levels or with a path too long (unnamed).",
                    KX_GAUGE,
                    {"reason"}},
     [F_CADVISOR] = {"container_memory_kernel_usage",
@@ -193,6 +193,7 @@ int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
         kx_family_head(b, &fam[F_SKIPPED]);
         kx_family_u64(b, &fam[F_SKIPPED], KX_VALUES("vanished"), cgs->n_vanished, KX_NO_TIMESTAMP);
         kx_family_u64(b, &fam[F_SKIPPED], KX_VALUES("error"), cgs->n_errors, KX_NO_TIMESTAMP);
+        kx_family_u64(b, &fam[F_SKIPPED], KX_VALUES("unnamed"), cgs->n_unnamed, KX_NO_TIMESTAMP);
     }
 
     if (!cadvisor_family(cgs, o))

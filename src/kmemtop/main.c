@@ -659,6 +659,9 @@ static int finish_capture(struct kmem_ctx *ctx, const struct kt_opts *o, int rc,
     for (int p = 0; snap && p < KMEM_PART_COUNT; p++)
         if (snap->status[p].err)
             fprintf(stderr, "%s: warning: %s\n", o->prog, snap->status[p].msg);
+    if (kmem_capture_unnamed(ctx))
+        fprintf(stderr, "%s: warning: %zu files not captured: paths longer than PATH_MAX\n",
+                o->prog, kmem_capture_unnamed(ctx));
     if (!tb) {
         fprintf(stderr, "%s: captured into %s; replay with: kmemtop --root %s\n", o->prog,
                 o->capture, o->capture);

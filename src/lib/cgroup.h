@@ -115,8 +115,12 @@ struct kmem_cgroups {
     size_t n;
     struct kmem_cgroup *v; /* v[0] is the root of the hierarchy */
     size_t n_vanished;     /* cgroups removed during the walk (skipped silently) */
-    size_t n_errors;       /* cgroups skipped on another error (or too deep), with the
+    size_t n_errors;       /* cgroups skipped on another error, with the
                             * cgroups below them (not walked, not removed either) */
+    size_t n_unnamed;      /* cgroups that cannot be named: nested deeper than
+                            * KMEM_CG_MAX_DEPTH or a path too long, with the cgroups
+                            * below them; any user with a delegated subtree can make
+                            * them, so they are counted, not an error (issue 24) */
     /* Every kernel value is the kernel's own counter (v1; v2 5.18+ with a
      * root memory.stat); false when any is estimated. */
     bool kernel_exact;

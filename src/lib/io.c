@@ -303,7 +303,7 @@ static void capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
     if (!kmem_capturing(io))
         return;
     if (!fd_path(fd, abs, sizeof(abs))) {
-        capture_fail(io, ENAMETOOLONG, "cannot name a file to capture", "", NULL);
+        io->capture_unnamed++; /* a path longer than PATH_MAX: skipped, counted */
         return;
     }
     if (!canonical(io, abs, rel, sizeof(rel))) {
@@ -323,11 +323,12 @@ static void capture_in_dir(struct kmem_io *io, int dirfd, const char *name, cons
 {
     char abs[PATH_MAX], rel[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
 
-    if (!fd_path(dirfd, abs, sizeof(abs))) {
-        capture_fail(io, ENAMETOOLONG, "cannot name the directory to capture of", name, NULL);
+    if (!fd_path(dirfd, abs, sizeof(abs)) ||
+        (size_t)snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name) >=
+            PATH_MAX) {
+        io->capture_unnamed++; /* a path longer than PATH_MAX: skipped, counted */
         return;
     }
-    snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name);
     if (!canonical(io, full, rel, sizeof(rel))) {
         capture_fail(io, EXDEV, "refusing to copy", full,
                      "it lies outside the root (a symlink leads out of it)");
@@ -368,6 +369,7 @@ void kmem_io_set_capture_sink(struct kmem_io *io, kmem_capture_sink_fn sink, voi
     free(io->capdir);
     io->capdir = NULL;
     io->capture_err = 0;
+    io->capture_unnamed = 0;
     io->capture_msg[0] = '\0';
     io->sink = sink;
     io->sink_arg = arg;
@@ -512,6 +514,7 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
     free(io->capdir);
     io->capdir = NULL;
     io->capture_err = 0;
+    io->capture_unnamed = 0;
     io->capture_msg[0] = '\0';
     io->sink = NULL;
     if (!dir)

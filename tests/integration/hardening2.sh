@@ -148,3 +148,19 @@ check_eq "--json: 5 distinct dupA names" 5 \
     "$(jq -r '.slab.caches[].name | select(startswith("dupA"))' "$T/dup.json" | sort -u | wc -l)"
 check_eq "--json: the byte 0xff is not ÿ" 1 \
     "$(jq -r '.slab.caches[].name' "$T/dup.json" | grep -cxF 'dupA\xff')"
+
+# --- 8. Paths longer than PATH_MAX (chains of 255-byte names) never abort a
+# capture, and cgroups that cannot be named are counted, not an error.
+python3 "$TREE" "$V2" "$T/long" chains 2 20
+"$K" --root "$T/long" --capture "$T/cap8" --json >"$T/long.json" 2>"$T/cap8.err"
+check_eq "capture of a tree with paths longer than PATH_MAX exits 0" 0 $?
+check "... says how many files it left out" grep -q 'files not captured: paths longer than PATH_MAX' "$T/cap8.err"
+check "... and captured the rest (slabinfo, a cgroup)" \
+    sh -c "test -s '$T/cap8/proc/slabinfo' && test -s '$T/cap8/sys/fs/cgroup/system.slice/memory.stat'"
+python3 "$TREE" "$V2" "$T/deep8" deep 80
+"$E" --once --root "$T/deep8" >"$T/deep8.prom" 2>/dev/null
+check_eq "80 levels: --once exits 0 (the rest was read)" 0 $?
+check "... kmem_collector_success{collector=\"cgroup\"} is 1" \
+    grep -q '^kmem_collector_success{collector="cgroup"} 1$' "$T/deep8.prom"
+check "... the cgroups below level 64 are counted as unnamed" \
+    sh -c "awk '\$1 == \"kmem_cgroups_skipped{reason=\\\"unnamed\\\"}\" && \$2 >= 15 { f = 1 } END { exit !f }' '$T/deep8.prom'"
