@@ -538,6 +538,15 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
                         "refusing to capture into %s: it belongs to uid %u, not to you (uid %u)",
                         dir, (unsigned)st.st_uid, (unsigned)geteuid());
     }
+    /* A shared directory (/tmp, /var/tmp, a group's drop box): never made
+     * private, never emptied; the capture goes into a new directory in it. */
+    if (st.st_mode & (S_ISVTX | S_IWOTH)) {
+        close(fd);
+        return kmem_err(io, EPERM,
+                        "refusing to capture into %s: a shared directory (%s); name a new "
+                        "directory inside it",
+                        dir, st.st_mode & S_ISVTX ? "sticky" : "world-writable");
+    }
     if (!dir_is_empty(fd)) {
         struct mount_key top;
         struct stat meta;
@@ -556,6 +565,13 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
                             "refusing to replace %s: it holds no " KMEM_CAPTURE_META
                             ", so it is not a kmem capture (remove it yourself)",
                             dir);
+        }
+        if (meta.st_uid != geteuid()) { /* planted by someone else */
+            close(fd);
+            return kmem_err(io, EPERM,
+                            "refusing to replace %s: its " KMEM_CAPTURE_META
+                            " belongs to uid %u, not to you (uid %u), so it is not your capture",
+                            dir, (unsigned)meta.st_uid, (unsigned)geteuid());
         }
         what[0] = '\0';
         mount_key_of(fd, "", &st, &top);

@@ -164,3 +164,20 @@ check "... kmem_collector_success{collector=\"cgroup\"} is 1" \
     grep -q '^kmem_collector_success{collector="cgroup"} 1$' "$T/deep8.prom"
 check "... the cgroups below level 64 are counted as unnamed" \
     sh -c "awk '\$1 == \"kmem_cgroups_skipped{reason=\\\"unnamed\\\"}\" && \$2 >= 15 { f = 1 } END { exit !f }' '$T/deep8.prom'"
+
+# --- 9. A shared directory is never made private nor emptied; --force
+# replaces only a capture whose marker is the caller's.
+mkdir "$T/shared" && chmod 1777 "$T/shared"
+"$K" --root "$V2" --capture "$T/shared" --json >/dev/null 2>"$T/cap9.err"
+check_eq "capture into a sticky world-writable directory exits 1" 1 $?
+check_eq "... its mode stays 1777" 1777 "$(stat -c %a "$T/shared")"
+check "... and says why" grep -q 'shared directory' "$T/cap9.err"
+mkdir "$T/ww" && chmod 0777 "$T/ww"
+"$K" --root "$V2" --capture "$T/ww" --json >/dev/null 2>&1
+check_eq "capture into a world-writable directory exits 1, mode kept" "1 777" "$? $(stat -c %a "$T/ww")"
+mkdir "$T/planted" && chmod 0755 "$T/planted"
+echo "another user's work" >"$T/planted/precious" && chown 65534:65534 "$T/planted/precious"
+echo x >"$T/planted/kmem-capture.txt" && chown 65534:65534 "$T/planted/kmem-capture.txt"
+"$K" --root "$V2" --capture "$T/planted" --force --json >/dev/null 2>"$T/cap9.err"
+check_eq "--force with a marker planted by another user exits 1" 1 $?
+check "... and the other user's file is still there" test -s "$T/planted/precious"
