@@ -161,6 +161,10 @@ enum kmem_cg_extra {
 
 /* Deepest cgroup level walked (the root is level 0); deeper ones are counted in n_errors. */
 #define KMEM_CG_MAX_DEPTH 64
+/* Longest cgroup path kept (bytes, from the hierarchy's root): a longer one
+ * (a user's delegated subtree of 255-byte names) is counted in n_unnamed with
+ * the cgroups below it, so that a snapshot's memory stays bounded (issue 24). */
+#define KMEM_CG_PATH_MAX 1024
 
 /* The cgroup at @path ("/" the root) in @cgs, or NULL. */
 const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, const char *path);

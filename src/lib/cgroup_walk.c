@@ -535,7 +535,7 @@ int cg_walk_tree(struct walk *w, int hfd)
         plen = f->pathlen;
         /* r->path[0, plen) is the parent's path ("/" for the root); frames
          * below only ever write past their own prefix. */
-        if (plen + 1 + nlen + 1 > sizeof(r->path)) {
+        if (plen + 1 + nlen + 1 > sizeof(r->path) || plen + 1 + nlen > KMEM_CG_PATH_MAX) {
             int sfd =
                 openat(dirfd(f->dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 

@@ -181,3 +181,29 @@ echo x >"$T/planted/kmem-capture.txt" && chown 65534:65534 "$T/planted/kmem-capt
 "$K" --root "$V2" --capture "$T/planted" --force --json >/dev/null 2>"$T/cap9.err"
 check_eq "--force with a marker planted by another user exits 1" 1 $?
 check "... and the other user's file is still there" test -s "$T/planted/precious"
+
+# --- 1. 10 000 hostile cgroups (chains of 255-byte names) keep the exporter
+# under 32 MiB (peak RSS, VmHWM), with the slab and node families present:
+# paths over 1024 bytes are unnamed, the rest beyond the series budget are
+# counted as over_budget, the deepest first.
+python3 "$TREE" "$V2" "$T/h1" chains 2500 4
+P=$(free_port)
+spawn "$T/h1.log" "$E" --web.listen-address "127.0.0.1:$P" --root "$T/h1" --collect.min-interval=0
+pid1=$spawned
+check "exporter on 10 000 hostile cgroups answers" wait_url "http://127.0.0.1:$P/-/ready" 60
+curl -s -o "$T/h1.prom" "http://127.0.0.1:$P/metrics"
+curl -s -H 'Accept-Encoding: gzip' -o "$T/h1.gz" "http://127.0.0.1:$P/metrics"
+curl -s -o "$T/h1b.prom" "http://127.0.0.1:$P/metrics"
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid1/status")
+check "peak RSS after three scrapes ${hwm} kB <= 32 MiB" test "${hwm:-999999}" -le 32768
+check "... slab and node families present" \
+    sh -c "grep -q '^kmem_slab_objects{' '$T/h1.prom' && grep -q '^kmem_node_kernel_bytes{' '$T/h1.prom'"
+check "... every collector succeeded" sh -c "! grep -q '^kmem_collector_success{.*} 0\$' '$T/h1.prom'"
+ob=$(awk '$1 == "kmem_cgroups_skipped{reason=\"over_budget\"}" { print $2 }' "$T/h1.prom")
+un=$(awk '$1 == "kmem_cgroups_skipped{reason=\"unnamed\"}" { print $2 }' "$T/h1.prom")
+exported=$(grep -c '^kmem_cgroup_kernel_bytes{' "$T/h1.prom")
+check_eq "... every cgroup is exported or counted (exported $exported, over_budget $ob, unnamed $un)" \
+    "$(find "$T/h1/sys/fs/cgroup" -type d | wc -l)" $((exported + ${ob:-0} + ${un:-0}))
+check "... the exposition is bounded ($(wc -c <"$T/h1.prom") bytes <= 16 MiB)" \
+    test "$(wc -c <"$T/h1.prom")" -le 16777216
+stop_all
