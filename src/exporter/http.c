@@ -349,6 +349,27 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
+/*
+ * At the connection limit, a new connection takes the place of the oldest
+ * one still reading a request (it has not finished its headers, or it idles
+ * between requests): slow clients from many addresses cannot keep a scrape
+ * out until their deadlines expire (issue 24). MHD itself accepts up to
+ * KX_HTTP_LIMIT_SLACK more, so that the new connection gets here at all.
+ */
+static void make_room(struct kx_http *h, struct conn *c)
+{
+    pthread_mutex_lock(&h->lock);
+    h->nconns++;
+    if (h->nconns > h->o.conn_limit && h->head && h->head != c) {
+        struct conn *old = h->head;
+        unlink_reading(h, old);
+        if (old->fd >= 0)
+            shutdown(old->fd, SHUT_RDWR);
+        h->dropped++;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -368,12 +389,16 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
         }
         *socket_context = c;
         start_reading(h, c);
+        make_room(h, c);
         return;
     }
     struct conn *c = *socket_context;
     if (!c)
         return;
     done_reading(h, c);
+    pthread_mutex_lock(&h->lock);
+    h->nconns--;
+    pthread_mutex_unlock(&h->lock);
     kx_http_scrape_reset(c);
     free(c);
     *socket_context = NULL;
@@ -584,7 +609,7 @@ static int make_priorities(struct kx_http *h)
 static int fit_fd_limit(unsigned conns, char *err, size_t errlen)
 {
     struct rlimit rl;
-    rlim_t need = (rlim_t)conns + 64;
+    rlim_t need = (rlim_t)conns + KX_HTTP_LIMIT_SLACK + 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
@@ -689,7 +714,8 @@ int kx_http_start(struct kx_http **out, const struct kx_http_opts *o, char *err,
         (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)(void *)on_connection, h};
     opt[n++] =
         (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)(void *)on_completed, h};
-    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, NULL};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                       o->conn_limit + KX_HTTP_LIMIT_SLACK, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,

@@ -15,6 +15,10 @@
 
 #include "http.h"
 
+/* Connections MHD accepts beyond the limit, each closing an older one that
+ * is still reading a request (http.c make_room). */
+#define KX_HTTP_LIMIT_SLACK 32
+
 /* One client connection (MHD's socket context). */
 struct conn {
     int fd;
@@ -63,6 +67,8 @@ struct kx_http {
     struct conn failed[256];
     unsigned nfailed_next;
     unsigned long expired, auth_refused;
+    unsigned nconns;        /* open connections (MHD may accept a few over o.conn_limit) */
+    unsigned long dropped;  /* connections shut down to make room (at the limit) */
     struct kx_http_opts o;
     char *path;
     char *landing;

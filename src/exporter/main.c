@@ -47,6 +47,7 @@ struct options {
     bool once;
     const char *textfile;
     double min_interval;
+    double read_timeout;
     const char *include;
     const char *exclude;
     const char *run_as;
@@ -84,6 +85,9 @@ static const struct kx_flag main_flags[] = {
      "Write one exposition atomically to FILE (for node_exporter's textfile collector) and "
      "exit.",
      0},
+    {"web.read-timeout", KX_F_SECONDS, OFF(read_timeout), "SECONDS",
+     "Time a client has to send a whole request, from its connection or its previous "
+     "response (default 5s); a connection that misses it is closed.", 0},
     {"collect.min-interval", KX_F_SECONDS, OFF(min_interval), "SECONDS",
      "Reuse a collection younger than this for further scrapes (default 1; 0 = never; at most "
      "1h).",
@@ -536,7 +540,7 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
         .conn_limit = o->max_conns,
         .per_ip_limit = o->max_conns_per_ip,
         .timeout_s = 10,
-        .header_timeout_ms = 5000,
+        .header_timeout_ms = o->read_timeout > 0 ? (unsigned)(o->read_timeout * 1000) : 5000,
         /* Over 32 KiB, libmicrohttpd maps each connection's memory with
          * mmap(2), returned at close; at 32 KiB or less it mallocs it, and
          * a burst of 512 connections leaves ~16 MiB of heap resident. */
@@ -583,6 +587,7 @@ int main(int argc, char **argv)
         .listen = DEFAULT_LISTEN,
         .path = "/metrics",
         .min_interval = 1,
+        .read_timeout = 5,
         .max_conns = 512,
         .max_conns_per_ip = 8,
         .log_level = "info",

@@ -207,3 +207,15 @@ check_eq "... every cgroup is exported or counted (exported $exported, over_budg
 check "... the exposition is bounded ($(wc -c <"$T/h1.prom") bytes <= 16 MiB)" \
     test "$(wc -c <"$T/h1.prom")" -le 16777216
 stop_all
+
+# --- 10. 2048 slow connections from 256 addresses (each sends half a request
+# line and stops) never keep a scrape out: at the limit, the oldest
+# connection still reading a request makes room. With a 60 s read timeout,
+# the slow connections are not cut by their deadline within the hang bound.
+P=$(free_port)
+spawn "$T/slow.log" "$E" --web.listen-address "127.0.0.1:$P" $R --web.read-timeout=60s
+check "exporter answers" wait_url "http://127.0.0.1:$P/-/healthy"
+timeout 120 python3 "$PY" slow "$P"
+check "slow-connection client finished" test $? -eq 0
+stop_all
+finish
