@@ -67,8 +67,8 @@ struct kx_http {
     struct conn failed[256];
     unsigned nfailed_next;
     unsigned long expired, auth_refused;
-    unsigned nconns;        /* open connections (MHD may accept a few over o.conn_limit) */
-    unsigned long dropped;  /* connections shut down to make room (at the limit) */
+    unsigned nconns;       /* open connections (MHD may accept a few over o.conn_limit) */
+    unsigned long dropped; /* connections shut down to make room (at the limit) */
     struct kx_http_opts o;
     char *path;
     char *landing;

@@ -87,7 +87,8 @@ static const struct kx_flag main_flags[] = {
      0},
     {"web.read-timeout", KX_F_SECONDS, OFF(read_timeout), "SECONDS",
      "Time a client has to send a whole request, from its connection or its previous "
-     "response (default 5s); a connection that misses it is closed.", 0},
+     "response (default 5s); a connection that misses it is closed.",
+     0},
     {"collect.min-interval", KX_F_SECONDS, OFF(min_interval), "SECONDS",
      "Reuse a collection younger than this for further scrapes (default 1; 0 = never; at most "
      "1h).",

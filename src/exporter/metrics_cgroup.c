@@ -168,9 +168,9 @@ static bool *series_kept(const struct kmem_cgroups *cgs, size_t *dropped)
             const struct kmem_cgroup *cg = &cgs->v[i];
             if (cg->depth != depth)
                 continue;
-            size_t cost = 14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) +
-                                strlen(nz(cg->namespace_name)) +
-                                strlen(nz(cg->container_name)) + 110);
+            size_t cost =
+                14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) +
+                      strlen(nz(cg->namespace_name)) + strlen(nz(cg->container_name)) + 110);
             if (est + cost <= KX_CGROUP_EXPO_BUDGET) {
                 keep[i] = true;
                 est += cost;

@@ -93,7 +93,7 @@ check "... TAR_OPTIONS did not run a command (tar on PATH)" test ! -e "$T/tar-op
 echo "SECRET-harden-$$ 1 2 3 4 5 6 7 8" >"$T/secret"
 H5="$T/h5"
 cp -a "$V2" "$H5"
-rm -rf "$H5/proc/net" "$H5/sys/block" "$H5/dev"
+rm -rf "${H5:?}/proc/net" "${H5:?}/sys/block" "${H5:?}/dev"
 mkdir -p "$H5/proc/net" "$H5/sys/block/zram0" "$H5/sys/block" "$H5/dev"
 ln -s "$T/secret" "$H5/proc/net/sockstat"
 ln -s ../../../../secret "$H5/proc/net/sockstat6"

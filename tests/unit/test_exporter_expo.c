@@ -30,13 +30,13 @@ static const struct {
     {"two\nlines", "two\\nlines", "two\\nlines"},
     {"\\\"\n", "\\\\\\\"\\n", "\\\\\"\\n"},
     {"tab\there", "tab\there", "tab\there"},
-    {"caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9"},                        /* valid UTF-8 kept */
-    {"\xe2\x82\xac euro", "\xe2\x82\xac euro", "\xe2\x82\xac euro"},      /* 3 bytes */
-    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},         /* 4 bytes */
+    {"caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9"},                   /* valid UTF-8 kept */
+    {"\xe2\x82\xac euro", "\xe2\x82\xac euro", "\xe2\x82\xac euro"}, /* 3 bytes */
+    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},    /* 4 bytes */
     /* invalid bytes: the text \xHH (backslash escaped), never U+FFFD (issue 24) */
     {"bad\xff", "bad\\\\xff", "bad\\\\xff"},
-    {"\xc3", "\\\\xc3", "\\\\xc3"},                             /* truncated */
-    {"\xc0\xaf", "\\\\xc0\\\\xaf", "\\\\xc0\\\\xaf"}, /* overlong */
+    {"\xc3", "\\\\xc3", "\\\\xc3"},                                     /* truncated */
+    {"\xc0\xaf", "\\\\xc0\\\\xaf", "\\\\xc0\\\\xaf"},                   /* overlong */
     {"\xed\xa0\x80", "\\\\xed\\\\xa0\\\\x80", "\\\\xed\\\\xa0\\\\x80"}, /* surrogate */
 };
 
