@@ -22,9 +22,6 @@ void kt_write_escaped(FILE *f, const char *p, size_t len)
             for (size_t j = 0; j < k; j++)
                 fprintf(f, "\\x%02x", u[i + j]);
             i += k;
-        } else if (u[i] == '\\') {
-            fputs("\\\\", f);
-            i++;
         } else {
             fwrite(u + i, 1, n, f);
             i += n;

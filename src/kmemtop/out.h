@@ -28,7 +28,7 @@ struct kt_sink {
     int rows_left; /* lines that still fit; -1 = unlimited */
     FILE *f;       /* for stdout sinks */
     /* stdout sinks: write terminal controls (C0, DEL, C1 as raw bytes or as
-     * UTF-8) and invalid UTF-8 as \xHH, a backslash as \\ (kmemtop mode;
+     * UTF-8) and invalid UTF-8 as \xHH (kmemtop mode;
      * slabtop mode prints names raw, byte-identical to procps). */
     bool escape;
 };
