@@ -91,8 +91,10 @@ int kx_record_start(struct kx_recorder **out, const struct kx_record_opts *o, ch
     }
     r->interval = o->interval > 0 ? o->interval : 10;
     rc = kmem_ctx_new_opts(&r->ctx, &o->paths, err, errlen);
-    if (!rc)
+    if (!rc) {
+        kmem_ctx_set_owners_interval(r->ctx, KMEM_REC_OWNERS_INTERVAL);
         rc = kmem_recorder_open(&r->rec, &ro, err, errlen);
+    }
     if (rc) {
         kx_record_stop(r);
         return rc;

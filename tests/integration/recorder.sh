@@ -188,6 +188,46 @@ check_eq "kill -9: every kept sample replays exactly" "$n" "$good"
 check_eq "after kill -9 the lock is free again and recording goes on" $((n + 1)) \
     "$("$K" --replay "$T/rec-kill" --list 2>/dev/null | wc -l)"
 
+# ---- retention: whole old segments go, by size and by age -----------------------
+# -d 3600 on a synthetic clock: one segment (one keyframe) per sample
+"$K" --root "$T/live" --record "$T/ret" -d 3600 --record.time "$T0" --record.count 1 --quiet
+segsize=$(stat -c %s "$(find "$T/ret" -name 'kmem-*.seg')")
+"$K" --root "$T/live" --record "$T/ret" -d 3600 --record.time $((T0 + 3600)) --record.count 9 \
+    --record.max-size $((segsize * 3 + segsize / 2)) --quiet
+check_eq "max-size: three segments kept (3.5 allowed, the current one included)" 3 \
+    "$(find "$T/ret" -name 'kmem-*.seg' | wc -l)"
+newest=$(date -d "@$((T0 + 9 * 3600))" '+%Y-%m-%d %H:%M:%S')
+check_eq "max-size: the newest sample is among them" "$newest" \
+    "$("$K" --replay "$T/ret" --list | tail -1 | cut -c1-19)"
+find "$T/ret" -name 'kmem-*.seg' -exec touch -d '10 days ago' {} +
+"$K" --root "$T/live" --record "$T/ret" -d 3600 --record.time $((T0 + 10 * 3600)) --record.count 1 \
+    --record.retain 7d --quiet
+check_eq "retain 7d: segments last written 10 days ago are removed" 1 \
+    "$(find "$T/ret" -name 'kmem-*.seg' | wc -l)"
+
+# ---- an OOM kill is sampled at once and marked ------------------------------------
+ev="$T/oomtree/sys/fs/cgroup/$CG/memory.events"
+cp -a "$FIXTURES/v2-systemd-containerd" "$T/oomtree"
+printf 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n' >"$ev"
+"$K" --root "$T/oomtree" --record "$T/rec-oom" -d 60 --quiet &
+BGPID=$!
+i=0
+while [ "$i" -lt 100 ] && [ "$("$K" --replay "$T/rec-oom" --list 2>/dev/null | wc -l)" -lt 1 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+printf 'low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n' >"$ev.tmp" && mv "$ev.tmp" "$ev"
+i=0
+while [ "$i" -lt 100 ] && [ "$("$K" --replay "$T/rec-oom" --list 2>/dev/null | wc -l)" -lt 2 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+kill -INT "$BGPID"
+wait "$BGPID"
+BGPID=""
+check "an OOM kill is sampled within seconds (not at the 60 s interval) and marked" \
+    sh -c "'$K' --replay '$T/rec-oom' --list | tail -1 | grep -q 'oom-kill'"
+
 # ---- kmem_exporter --record.dir: records while it serves -------------------------
 E="$B/kmem_exporter"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
