@@ -15,6 +15,8 @@
  * object's owner in its free hook, before the object reaches any cache.
  */
 #include "ownwalk.h"
+#include "buf.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -54,19 +56,6 @@ struct kmem_ownwalk {
     unsigned scale; /* the maps' sizes: KMEM_OWNERS_MAPS x scale (grown when full) */
 };
 
-static void seterr(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!buf || !len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
-
 const char *kmem_ownwalk_method(const struct kmem_ownwalk *w)
 {
     return w ? w->method : "";
@@ -77,9 +66,10 @@ const char *kmem_ownwalk_method(const struct kmem_ownwalk *w)
 int kmem_ownwalk_open(struct kmem_ownwalk **out, char *err, size_t errlen)
 {
     *out = NULL;
-    seterr(err, errlen,
-           "kmem was built without BPF (needs clang, bpftool, libbpf-dev and the kernel's BTF at "
-           "build time): the owner snapshot cannot run");
+    kmem_msgf(
+        err, errlen,
+        "kmem was built without BPF (needs clang, bpftool, libbpf-dev and the kernel's BTF at "
+        "build time): the owner snapshot cannot run");
     return -ENOTSUP;
 }
 
@@ -87,7 +77,7 @@ int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, s
 {
     (void)w;
     (void)o;
-    seterr(err, errlen, "kmem was built without BPF: the owner snapshot cannot run");
+    kmem_msgf(err, errlen, "kmem was built without BPF: the owner snapshot cannot run");
     return -ENOTSUP;
 }
 
@@ -106,6 +96,8 @@ void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats 
 
 static char libbpf_last[256];
 
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
     char line[256];
@@ -127,10 +119,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static double thread_cpu(void)
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    return kmem_clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int run_prog(struct kmem_ownwalk *w)
@@ -150,17 +139,17 @@ static int kernel_has_slab(char *err, size_t errlen)
     int found;
 
     if (!btf) {
-        seterr(err, errlen,
-               "the owner snapshot needs the kernel's BTF (/sys/kernel/btf/vmlinux, "
-               "CONFIG_DEBUG_INFO_BTF), which this kernel does not have");
+        kmem_msgf(err, errlen,
+                  "the owner snapshot needs the kernel's BTF (/sys/kernel/btf/vmlinux, "
+                  "CONFIG_DEBUG_INFO_BTF), which this kernel does not have");
         return -ENOTSUP;
     }
     found = btf__find_by_name_kind(btf, "slab", BTF_KIND_STRUCT) >= 0;
     btf__free(btf);
     if (!found) {
-        seterr(err, errlen,
-               "the owner snapshot needs Linux 5.17 or later (struct slab): this kernel's BTF "
-               "has no struct slab");
+        kmem_msgf(err, errlen,
+                  "the owner snapshot needs Linux 5.17 or later (struct slab): this kernel's BTF "
+                  "has no struct slab");
         return -ENOTSUP;
     }
     return 0;
@@ -212,15 +201,16 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
     }
     if (rc) {
         if (rc == -EPERM || rc == -EACCES)
-            seterr(err, errlen,
-                   "loading the BPF owner walker was refused (%s): it needs root (CAP_BPF and "
-                   "CAP_PERFMON)",
-                   strerror(-rc));
+            kmem_msgf(err, errlen,
+                      "loading the BPF owner walker was refused (%s): it needs root (CAP_BPF and "
+                      "CAP_PERFMON)",
+                      strerror(-rc));
         else
-            seterr(err, errlen,
-                   "this kernel refused the BPF owner walker (%s; it needs "
-                   "BPF_PROG_TYPE_SYSCALL, bpf_loop and bpf_kallsyms_lookup_name, Linux 5.17+)%s%s",
-                   strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
+            kmem_msgf(
+                err, errlen,
+                "this kernel refused the BPF owner walker (%s; it needs "
+                "BPF_PROG_TYPE_SYSCALL, bpf_loop and bpf_kallsyms_lookup_name, Linux 5.17+)%s%s",
+                strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
         return rc;
     }
     w->skel = sk;
@@ -234,14 +224,14 @@ static int end_pfn_of_zoneinfo(uint64_t *end, char *err, size_t errlen)
     int rc = kmem_buf_read_file(&b, AT_FDCWD, "/proc/zoneinfo", 0);
 
     if (rc) {
-        seterr(err, errlen, "/proc/zoneinfo: %s", strerror(-rc));
+        kmem_msgf(err, errlen, "/proc/zoneinfo: %s", strerror(-rc));
         kmem_buf_free(&b);
         return rc;
     }
     rc = kmem_ownwalk_zoneinfo_end(b.data, b.len, end);
     kmem_buf_free(&b);
     if (rc)
-        seterr(err, errlen, "/proc/zoneinfo: no zone with spanned and start_pfn lines");
+        kmem_msgf(err, errlen, "/proc/zoneinfo: no zone with spanned and start_pfn lines");
     return rc;
 }
 
@@ -259,26 +249,27 @@ static int setup(struct kmem_ownwalk *w, char *err, size_t errlen)
     bss->mode = KMEM_OWNERS_MODE_SETUP;
     rc = run_prog(w);
     if (rc) {
-        seterr(err, errlen, "running the BPF owner walker failed: %s", strerror(rc < 0 ? -rc : rc));
+        kmem_msgf(err, errlen, "running the BPF owner walker failed: %s",
+                  strerror(rc < 0 ? -rc : rc));
         return rc < 0 ? rc : -EIO;
     }
     if (!(bss->layout & (KMEM_OWNERS_SLAB_PGTY | KMEM_OWNERS_SLAB_PGFLAG))) {
-        seterr(err, errlen,
-               "this kernel's BTF shows neither page type PGTY_slab (6.12+) nor page flag "
-               "PG_slab (before 6.10): the owner walker cannot tell slab pages");
+        kmem_msgf(err, errlen,
+                  "this kernel's BTF shows neither page type PGTY_slab (6.12+) nor page flag "
+                  "PG_slab (before 6.10): the owner walker cannot tell slab pages");
         return -ENOTSUP;
     }
     if (!(bss->layout & (KMEM_OWNERS_VEC_OBJEXTS | KMEM_OWNERS_VEC_MEMCGDATA))) {
-        seterr(err, errlen,
-               "this kernel keeps no owner per slab object (struct slab has neither obj_exts "
-               "nor memcg_data: built without CONFIG_MEMCG)");
+        kmem_msgf(err, errlen,
+                  "this kernel keeps no owner per slab object (struct slab has neither obj_exts "
+                  "nor memcg_data: built without CONFIG_MEMCG)");
         return -ENOTSUP;
     }
     if (!bss->page_size || bss->page_size > KMEM_OWNERS_PAGE_MAX) {
-        seterr(err, errlen,
-               "struct page is %u bytes in this kernel's BTF (the walker reads up "
-               "to %u)",
-               bss->page_size, KMEM_OWNERS_PAGE_MAX);
+        kmem_msgf(err, errlen,
+                  "struct page is %u bytes in this kernel's BTF (the walker reads up "
+                  "to %u)",
+                  bss->page_size, KMEM_OWNERS_PAGE_MAX);
         return -ENOTSUP;
     }
     if (!bss->err_vmemmap && kernel_ptr(bss->out_vmemmap)) {
@@ -289,10 +280,10 @@ static int setup(struct kmem_ownwalk *w, char *err, size_t errlen)
 
         rc = kmem_ownpair_vmemmap(bss->page_size, &v, why, sizeof(why));
         if (rc) {
-            seterr(err, errlen,
-                   "this kernel lists no data symbols in /proc/kallsyms (vmemmap_base: %s) and "
-                   "the page array could not be located: %s",
-                   strerror(bss->err_vmemmap < 0 ? (int)-bss->err_vmemmap : ENOENT), why);
+            kmem_msgf(err, errlen,
+                      "this kernel lists no data symbols in /proc/kallsyms (vmemmap_base: %s) and "
+                      "the page array could not be located: %s",
+                      strerror(bss->err_vmemmap < 0 ? (int)-bss->err_vmemmap : ENOENT), why);
             return rc;
         }
         w->vmemmap = v;
@@ -316,7 +307,7 @@ int kmem_ownwalk_open(struct kmem_ownwalk **out, char *err, size_t errlen)
         return rc;
     w = calloc(1, sizeof(*w));
     if (!w) {
-        seterr(err, errlen, "out of memory");
+        kmem_msgf(err, errlen, "out of memory");
         return -ENOMEM;
     }
     libbpf_last[0] = '\0';
@@ -422,13 +413,13 @@ static int collect(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, siz
                    sizeof(struct kmem_owners_val), bpf_map__max_entries(sk->maps.owners), &ok, &ov,
                    &no);
     if (rc) {
-        seterr(err, errlen, "reading the owner walker's maps: %s", strerror(-rc));
+        kmem_msgf(err, errlen, "reading the owner walker's maps: %s", strerror(-rc));
         goto out;
     }
     rows = calloc(nc ? nc : 1, sizeof(*rows));
     if (!rows) {
         rc = -ENOMEM;
-        seterr(err, errlen, "out of memory");
+        kmem_msgf(err, errlen, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < nc; i++) {
@@ -462,7 +453,7 @@ static int collect(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, siz
                                  (c->inuse - c->charged) * c->size);
     }
     if (rc)
-        seterr(err, errlen, "out of memory");
+        kmem_msgf(err, errlen, "out of memory");
 out:
     free(rows);
     free(ck);
@@ -490,8 +481,8 @@ static int walk_all(struct kmem_ownwalk *w, char *err, size_t errlen)
         bss->nr_pfns = w->end_pfn - pfn < CHUNK_PFNS ? w->end_pfn - pfn : CHUNK_PFNS;
         rc = run_prog(w);
         if (rc) {
-            seterr(err, errlen, "running the BPF owner walker failed: %s",
-                   strerror(rc < 0 ? -rc : rc));
+            kmem_msgf(err, errlen, "running the BPF owner walker failed: %s",
+                      strerror(rc < 0 ? -rc : rc));
             return rc < 0 ? rc : -EIO;
         }
     }
@@ -545,10 +536,10 @@ int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, s
     if (rc)
         return rc;
     if (!bss->slabs) {
-        seterr(err, errlen,
-               "the owner walker found no slab in %" PRIu64 " page frames at 0x%" PRIx64
-               " (found by %s): the page array is not where it was looked for",
-               (uint64_t)bss->pages, w->vmemmap, w->method);
+        kmem_msgf(err, errlen,
+                  "the owner walker found no slab in %" PRIu64 " page frames at 0x%" PRIx64
+                  " (found by %s): the page array is not where it was looked for",
+                  (uint64_t)bss->pages, w->vmemmap, w->method);
         return -ENODATA;
     }
     o->present = true;
