@@ -230,7 +230,7 @@ static int read_owners(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
             : NULL;
     int err;
 
-    if (ctx->owners_read && !kmem_capturing(&ctx->io) &&
+    if (ctx->owners_read && !kmem_capturing_dir(&ctx->io) &&
         kmem_ts_diff(&ctx->owners_at, t0) < ctx->owners_interval) {
         struct kmem_owner_snap *o = &next->owners;
 
