@@ -2,7 +2,8 @@
 #
 #   make            build everything into build/
 #   make run        install what building and running needs, build the programs, start kmemtop
-#   make test       install every missing package, build (plain and ASan/UBSan), run every test
+#   make check      build, run the unit tests and fuzz-corpus replays (no package installs)
+#   make test       install every missing package, build (gcc, ASan/UBSan, clang), run every test
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS
 #   make bench      run every benchmark and print one table
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -46,6 +47,8 @@ KMEMTOP   := $(BUILD)/kmemtop
 EXPORTER  := $(if $(EXPORTER_SRC),$(BUILD)/kmem_exporter)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 REPLAYS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/replay_%,$(FUZZ_SRC))
+# Built where kmem has BPF (HAVE_BPF, below; expanded at the "all" rule).
+OWNWALK_DUMP = $(if $(filter 1,$(HAVE_BPF)),$(BUILD)/tests/ownwalk_dump)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 # Exporter objects other than main.c are linked into exporter unit tests.
@@ -64,7 +67,7 @@ BPF_DIR     := $(BUILD)/bpf
 ifeq ($(HAVE_BPF),1)
 LIBS_BPF    := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 else
-$(warning kmem: building without the BPF tracer (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
+$(warning kmem: building without the BPF tracer and owner walker (needs clang, bpftool, libbpf-dev and /sys/kernel/btf/vmlinux or VMLINUX_BTF=file); run scripts/deps.sh)
 endif
 
 # libkmem's recorder (src/lib/recorder.c, recording.c) compresses with zstd.
@@ -73,8 +76,9 @@ LIBS_KMEMTOP  := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncurse
 LIBS_EXPORTER := -lmicrohttpd -lgnutls -lyaml -lcrypt -lcap -lz -lm -lpthread $(LIBS_ZSTD) $(LIBS_BPF)
 LIBS_TEST     := -lcmocka
 
-.PHONY: all programs run test check fuzz bench install deps deps-run clean format format-check
-all: programs $(UNITS) $(REPLAYS) $(OWNWALK_DUMP)
+.PHONY: all programs run test check shellcheck fuzz bench install deps deps-run clean format format-check
+MANPAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.in))
+all: programs $(UNITS) $(REPLAYS) $(MANPAGES) $(OWNWALK_DUMP)
 programs: $(KMEMTOP) $(BUILD)/slabtop $(EXPORTER)
 
 $(BUILD)/obj/%.o: %.c
@@ -95,12 +99,19 @@ $(BPF_DIR)/%.skel.h: $(BPF_DIR)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 .PRECIOUS: $(BPF_DIR)/%.bpf.o
-$(BUILD)/obj/src/lib/alloc.o: $(BPF_DIR)/kmem_alloc.skel.h
-$(BUILD)/obj/src/lib/alloc.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
+ALLOC_OBJ := $(call obj,src/lib/alloc.c src/lib/allocbpf.c src/lib/allocread.c)
+$(BPF_DIR)/kmem_alloc.bpf.o: src/bpf/kmem_alloc_rates.bpf.h src/bpf/kmem_alloc_extras.bpf.h
+$(ALLOC_OBJ): $(BPF_DIR)/kmem_alloc.skel.h
+$(ALLOC_OBJ): CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 $(BUILD)/obj/src/lib/ownwalk.o: $(BPF_DIR)/kmem_owners.skel.h
 $(BUILD)/obj/src/lib/ownpair.o: $(BPF_DIR)/kmem_pair.skel.h
 $(BUILD)/obj/src/lib/ownwalk.o $(BUILD)/obj/src/lib/ownpair.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 endif
+
+# Man pages carry the version of VERSION.
+$(BUILD)/man/%: man/%.in VERSION
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(VERSION)/g' $< > $@.tmp && mv $@.tmp $@
 
 $(LIB): $(call obj,$(LIB_SRC))
 	@mkdir -p $(dir $@)
@@ -125,7 +136,6 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_KMEMTOP) $(if $(EXPORTER_SRC),$(LIBS_EXPORTER))
 
 # The owner walk as text, for the VM checks and the bench (tests/vm/ownwalk_dump.c).
-OWNWALK_DUMP := $(BUILD)/tests/ownwalk_dump
 $(OWNWALK_DUMP): $(BUILD)/obj/tests/vm/ownwalk_dump.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_BPF)
@@ -142,12 +152,13 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/repl
 # Test objects and archives stay between builds (make would delete them as
 # intermediates of the test binaries).
 .SECONDARY: $(call obj,$(UNIT_SRC) $(FUZZ_SRC) tests/fuzz/replay_main.c)
+.SECONDARY: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(FUZZ_SRC))
 
 # libFuzzer builds (clang) live apart from the gcc objects: the library and
 # the exporter's objects are compiled once with the fuzzer's flags into one
 # archive that every target links.
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc/common -Isrc/lib -Isrc/exporter -g -O1 \
-               -fsanitize=fuzzer-no-link,address,undefined
+               -fsanitize=fuzzer-no-link,address,undefined -MMD -MP
 FUZZ_LIBSRC := $(LIB_SRC) $(filter-out src/exporter/main.c,$(EXPORTER_SRC))
 FUZZ_LIB    := $(BUILD)/fuzz/libfuzzkmem.a
 $(BUILD)/fuzzobj/%.o: %.c
@@ -171,11 +182,22 @@ run: deps-run
 	$(MAKE) programs
 	$(KMEMTOP)
 
-test check: deps
+# The whole suite: formatting, gcc, ASan/UBSan and clang builds, shellcheck,
+# every test (tests/run.sh).
+test: deps
 	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) all BUILD=build-san SAN=1
+	$(MAKE) all BUILD=build-clang CC=clang
 	tests/run.sh
+
+# The edit-compile-test loop: build, unit tests and fuzz-corpus replays; no
+# package installed, no integration script.
+check: all
+	tests/run.sh --check
+
+shellcheck:
+	scripts/shellcheck.sh
 
 FUZZ_SECONDS ?= 30
 fuzz: $(FUZZERS)
@@ -188,14 +210,14 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh
 
-install: programs
+install: programs $(MANPAGES)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(KMEMTOP) $(DESTDIR)$(PREFIX)/bin/kmemtop
 	ln -sf kmemtop $(DESTDIR)$(PREFIX)/bin/kmem-slabtop
 	$(if $(EXPORTER),install -m 755 $(EXPORTER) $(DESTDIR)$(PREFIX)/sbin/kmem_exporter)
-	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
-	for m in man/*.8; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+	install -m 644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(filter %.8,$(MANPAGES)) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -203,6 +225,6 @@ format-check:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') && echo "format: ok"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-clang
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)

@@ -141,9 +141,10 @@ static double quartile(const double *v, int n, int q)
     return q == 1 ? v[(n - 1) / 4] : v[(3 * (n - 1) + 3) / 4];
 }
 
-/* FLOOR: the programs attached with bodies that return at once. */
-enum { NONE, FLOOR, COUNTS, TRACK, SETTINGS };
-static const char *const setting_name[SETTINGS] = {"none", "floor", "counts", "tracking"};
+/* FLOOR: the programs attached with bodies that return at once. RATES: the
+ * cheap mode inside its window (attached for the whole load). */
+enum { NONE, FLOOR, COUNTS, TRACK, RATES, SETTINGS };
+static const char *const setting_name[SETTINGS] = {"none", "floor", "counts", "tracking", "rates"};
 
 #define LOADS 3
 static const char *const load_name[LOADS] = {"files", "sockets", "build"};
@@ -156,6 +157,7 @@ static double run_load(int l, int files, int sockets, int builds, const char *di
 static int overhead(int rounds, int files, int sockets, int builds, const char *dir)
 {
     double *ratio[LOADS][SETTINGS], base_ms[LOADS][SETTINGS], events[LOADS] = {0, 0, 0};
+    double rate_events[LOADS] = {0, 0, 0}, attach_ms = 0, detach_ms = 0;
 
     for (int l = 0; l < LOADS; l++)
         for (int s = 0; s < SETTINGS; s++) {
@@ -172,7 +174,9 @@ static int overhead(int rounds, int files, int sockets, int builds, const char *
 
         for (int k = 0; k < SETTINGS; k++) {
             int s = (r + k) % SETTINGS;
-            struct kmem_alloc_opts o = {.counts_only = s == COUNTS, .empty_programs = s == FLOOR};
+            struct kmem_alloc_opts o = {.counts_only = s == COUNTS,
+                                        .empty_programs = s == FLOOR,
+                                        .mode = s == RATES ? KMEM_ALLOC_RATES : KMEM_ALLOC_TRACK};
             struct kmem_alloc *a = NULL;
             char err[512];
 
@@ -183,6 +187,23 @@ static int overhead(int rounds, int files, int sockets, int builds, const char *
             for (int l = 0; l < LOADS; l++) {
                 struct kmem_alloc_table t = {0};
 
+                if (s == RATES) {
+                    /* One window around the load; attach and detach + read timed apart. */
+                    double t0 = thread_cpu(), t1, t2;
+
+                    if (kmem_alloc_window_start(a))
+                        die("kmem_alloc_window_start");
+                    t1 = thread_cpu();
+                    cpu[l][s] = run_load(l, files, sockets, builds, dir);
+                    t2 = thread_cpu();
+                    if (kmem_alloc_window_stop(a, &t))
+                        die("kmem_alloc_window_stop");
+                    attach_ms += (t1 - t0) * 1000 / rounds / LOADS;
+                    detach_ms += (thread_cpu() - t2) * 1000 / rounds / LOADS;
+                    rate_events[l] += (double)t.events / rounds;
+                    kmem_alloc_table_free(&t);
+                    continue;
+                }
                 /* The tracer is read around each load: events of the load (plus the machine's). */
                 if (a && s != FLOOR && kmem_alloc_read(a, &t) == 0)
                     events[l] -= (double)t.events / rounds / 2;
@@ -200,7 +221,9 @@ static int overhead(int rounds, int files, int sockets, int builds, const char *
             }
     }
     for (int l = 0; l < LOADS; l++)
-        printf("%s_events %.0f\n", load_name[l], events[l]);
+        printf("%s_events %.0f\n%s_rate_events %.0f\n", load_name[l], events[l], load_name[l],
+               rate_events[l]);
+    printf("rates_attach_ms %.2f\nrates_detach_ms %.2f\n", attach_ms, detach_ms);
     for (int l = 0; l < LOADS; l++)
         for (int s = 0; s < SETTINGS; s++) {
             printf("%s_%s_ms %.1f\n%s_%s_ratio %.3f\n", load_name[l], setting_name[s],

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Helpers for the bench/*.sh scripts (sourced; not a benchmark).
 #
 # Each script prints rows of bench/run.sh's table, tab-separated:

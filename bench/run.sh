@@ -8,7 +8,7 @@
 # peer, floor, ratio, target, verdict. A missed target does not change the
 # exit status (the figures are noisy); a benchmark that fails does.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 smoke=${1:-}
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT

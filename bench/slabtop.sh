@@ -28,6 +28,7 @@ for _ in $(seq "$rounds"); do
     ps="$ps $p" ks="$ks $k" rs="$rs $(ratio_of "$k" "$p")"
 done
 # shellcheck disable=SC2086
+# shellcheck disable=SC2046,SC2086 # the fields of one line
 set -- $(stats $rs)
 r="$*"
 row "slabtop -o, whole process (CPU ms)" "$(stats $ks | awk '{ printf "%.2f", $1 }')" \
@@ -41,6 +42,7 @@ for _ in $(seq "$rounds"); do
     ks="$ks $(echo "$line" | cut -f2)" fs="$fs $(echo "$line" | cut -f3)" rs="$rs $(echo "$line" | cut -f4)"
 done
 # shellcheck disable=SC2086
+# shellcheck disable=SC2046,SC2086 # the fields of one line
 set -- $(stats $rs)
 r="$*"
 row "slab refresh: read+parse+sort (CPU us)" "$(stats $ks | cut -d' ' -f1)" - \

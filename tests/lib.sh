@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034 # sourced: its variables are for the tests
 # Shared helpers for integration tests (sourced). Output is TAP-like:
 # "ok - desc" / "not ok - desc"; tests/run.sh counts them.
 : "${KMEM_BUILD:=build}"

@@ -1,13 +1,16 @@
 #!/bin/sh
-# Run every test of kmem, in two passes:
-#   1. plain build (build/): every unit test and fuzz-corpus replay, then every
-#      integration script;
+# Run every test of kmem, in three passes:
+#   1. plain build (build/): shellcheck of every script, every unit test and
+#      fuzz-corpus replay, then every integration script;
 #   2. ASan+UBSan build (build-san/): every unit test and replay again, then the
 #      integration scripts that drive kmemtop, the readers and the exporter
 #      (SAN_SCRIPTS). Sanitizers write their reports to files in one directory
 #      (ASAN_OPTIONS/UBSAN_OPTIONS log_path), so a report from a program whose
 #      stderr went to a temp file or a server log is still seen: any report
-#      file is a failure of the test that ran.
+#      file is a failure of the test that ran;
+#   3. clang build (build-clang/, -Werror under clang too): every unit test
+#      and replay again.
+# tests/run.sh --check (make check): build/'s unit tests and replays only.
 # Counting: each "ok " line is a pass, "ok ... # SKIP" a skip, "not ok " a
 # failure. A test that exits non-zero, or prints no "ok"/"not ok" at all, is a
 # failure; so is a missing build directory, a missing unit/replay binary, or a
@@ -20,7 +23,8 @@
 # exits non-zero if anything failed.
 cd "$(dirname "$0")/.." || exit 1
 SAN_SCRIPTS="kmemtop_outputs kmemtop_options kmemtop_tui slabtop_compat node_live cgroup_live
-exporter_node_exporter capture_safety cgroup_fds cgroup_fixtures cgroup_new_live"
+exporter_node_exporter capture_safety cgroup_fds cgroup_fixtures cgroup_new_live kmemtop_owners
+exporter_owners"
 pass=0 fail=0 skip=0     # whole run
 ppass=0 pfail=0 pskip=0 # current pass
 failed=""
@@ -136,7 +140,20 @@ end_pass() {
     ppass=0 pfail=0 pskip=0
 }
 
+# make check: build/'s unit tests and fuzz-corpus replays only (the
+# edit-compile-test loop: no integration script, no package installed).
+if [ "${1:-}" = --check ]; then
+    echo "== check: unit tests and fuzz-corpus replays (build/)"
+    if [ -d build ]; then binaries build; else missing build "build/ exists (make all)"; fi
+    end_pass "check, plain build (build/)"
+    [ -n "$failed" ] && echo "failed:$failed"
+    echo "tests: $(echo "$names" | wc -w) tests ($runs runs) — $((pass + fail + skip)) assertions: $pass passed, $fail failed, $skip skipped"
+    [ "$fail" -eq 0 ]
+    exit
+fi
+
 echo "== pass 1: plain build (build/)"
+run_bin scripts/shellcheck.sh scripts/shellcheck.sh
 if [ -d build ]; then
     binaries build
     for s in tests/integration/*.sh; do
@@ -165,6 +182,14 @@ else
     missing build-san "build-san/ exists (make all BUILD=build-san SAN=1)"
 fi
 end_pass "pass 2, ASan+UBSan build (build-san/)"
+
+echo "== pass 3: clang build (build-clang/)"
+if [ -d build-clang ]; then
+    binaries build-clang
+else
+    missing build-clang "build-clang/ exists (make all BUILD=build-clang CC=clang)"
+fi
+end_pass "pass 3, clang build (build-clang/)"
 
 printf '%s' "$summary"
 [ -n "$failed" ] && echo "failed:$failed"

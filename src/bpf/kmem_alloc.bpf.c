@@ -37,6 +37,28 @@ const volatile __u32 kmalloc_max = 8192;       /* largest kmalloc cache object: 
 const volatile __u32 stats_bits = 17;          /* 2^stats_bits (cgroup, cache) slots */
 const volatile __u32 obj_bits = 16;            /* 2^obj_bits buckets of live objects */
 const volatile bool empty = false;             /* benchmarks: programs that return at once */
+const volatile bool rates = false;             /* cheap mode: allocation counts only */
+const volatile bool kvfree_old_abi = false;    /* 6.1: kvfree_call_rcu(head, func) */
+const volatile bool ctx_void = true;           /* the verifier lets us read void * arguments */
+
+/*
+ * Argument @i of a tracing program when its type is a pointer to void (or
+ * to a pointer): verifiers before Linux 6.16 refuse to read those from the
+ * context ("invalid bpf_context access"); there (ctx_void false, the loader
+ * retries) it is read with a helper. The load is an asm statement so that
+ * it stays inside its branch, which the verifier then never visits.
+ */
+static __always_inline __u64 arg_ptr(unsigned long long *ctx, int i)
+{
+    __u64 v = 0;
+
+    if (ctx_void)
+        /* A load at a constant offset from the context register itself. */
+        asm volatile("%0 = *(u64 *)(%1 + %2)" : "=r"(v) : "r"(ctx), "i"(i * 8));
+    else
+        bpf_probe_read_kernel(&v, sizeof(v), &ctx[i]);
+    return v;
+}
 
 /* Sizes are set by the loader (bpf_map__set_max_entries). Both arrays are
  * mmap()ed by the loader, which also makes their values page-aligned: a slot
@@ -167,9 +189,15 @@ static __always_inline __u64 current_memcg_id(void)
         ->cgroup->kn->id;
 }
 
+/* Slab sheaves (Linux 6.18+): absent from older kernels' struct kmem_cache. */
+struct kmem_cache___sheaves {
+    unsigned int sheaf_capacity;
+} __attribute__((preserve_access_index));
+
 /* Remember a named cache's name and size the first time it is seen. */
 static __always_inline void note_cache(const struct kmem_cache *s)
 {
+    const struct kmem_cache___sheaves *sh = (const void *)s;
     __u64 k = (__u64)s;
     struct kmem_alloc_cache c = {};
 
@@ -178,6 +206,8 @@ static __always_inline void note_cache(const struct kmem_cache *s)
     bpf_probe_read_kernel_str(c.name, sizeof(c.name), BPF_CORE_READ(s, name));
     c.size = BPF_CORE_READ(s, size);
     c.accounted = (BPF_CORE_READ(s, flags) & slab_account) != 0;
+    if (bpf_core_field_exists(sh->sheaf_capacity) && BPF_CORE_READ(sh, sheaf_capacity))
+        c.flags |= KMEM_ALLOC_CACHE_SHEAVES;
     bpf_map_update_elem(&caches, &k, &c, BPF_NOEXIST);
 }
 
@@ -343,8 +373,13 @@ static __always_inline bool track_alloc(__u64 p, __u64 cgid, __u32 slot, __u32 s
             break;
     }
     if (o) {
-        credit_free(o->ptr, o->slot, o->cgid);
-        count(KMEM_ALLOC_REUSED);
+        __u64 x = o->ptr;
+
+        /* A kfree_rcu()'d object was credited then: not again. */
+        if (o->slot != KMEM_ALLOC_SLOT_RCU) {
+            credit_free(x, o->slot, o->cgid);
+            count(KMEM_ALLOC_REUSED);
+        }
         o->ptr = word;
     } else {
         /* Take a free way, in the emptier bucket first; another CPU may take
@@ -370,8 +405,12 @@ static __always_inline bool track_alloc(__u64 p, __u64 cgid, __u32 slot, __u32 s
     return true;
 }
 
-/* Forget @p and credit its free to its owner: true if it was followed. */
-static __always_inline bool track_free(__u64 p)
+/*
+ * Forget @p and credit its free to its owner: true if it was followed. With
+ * @rcu (kfree_rcu()), credit it but keep it, marked: its real free comes
+ * later (or, with slab sheaves, unseen until its address is reused).
+ */
+static __always_inline bool track_free_how(__u64 p, bool rcu)
 {
     struct buckets bs;
     __u32 w, k;
@@ -390,6 +429,18 @@ static __always_inline bool track_free(__u64 p)
                 continue;
             slot = o->slot;
             cgid = o->cgid;
+            if (slot == KMEM_ALLOC_SLOT_RCU) {
+                /* Credited at kfree_rcu(): the real free is not counted again. */
+                if (!rcu)
+                    __sync_val_compare_and_swap(&o->ptr, x, 0);
+                return true;
+            }
+            if (rcu) {
+                /* Keep the way, marked: credited now, released at the real free. */
+                o->slot = KMEM_ALLOC_SLOT_RCU;
+                credit_free(x, slot, cgid);
+                return true;
+            }
             /* Fully ordered: the owner is read before the way is handed back. */
             if (__sync_val_compare_and_swap(&o->ptr, x, 0) != x)
                 return false;
@@ -398,6 +449,11 @@ static __always_inline bool track_free(__u64 p)
         }
     }
     return false;
+}
+
+static __always_inline bool track_free(__u64 p)
+{
+    return track_free_how(p, false);
 }
 
 static __always_inline void on_alloc(const void *ptr, const struct ckey *k, __u32 size)
@@ -422,25 +478,27 @@ static __always_inline void on_alloc(const void *ptr, const struct ckey *k, __u3
     }
 }
 
-static __always_inline void on_free(const void *ptr, const struct ckey *k, __u32 size)
+/* A free not matched to an allocation of the trace: counted for the freeing
+ * task's cgroup (counts only) or as older than the trace (tracking). */
+static __always_inline void free_unmatched(const struct ckey *k, __u32 size)
 {
     struct kmem_alloc_slot *sl;
-    __u64 cgid;
+    __u64 cgid = track ? KMEM_ALLOC_CG_UNTRACKED : current_memcg_id();
     __u32 idx = 0;
 
-    if (track) {
-        if (track_free((__u64)ptr))
-            return;
-        cgid = KMEM_ALLOC_CG_UNTRACKED;
-    } else {
-        cgid = current_memcg_id();
-    }
     sl = slot_of(cgid, k, &idx);
     if (!sl)
         return;
     __sync_fetch_and_add(&sl->frees, 1);
     if (k->variable)
         __sync_fetch_and_add(&sl->bytes_freed, size);
+}
+
+static __always_inline void on_free(const void *ptr, const struct ckey *k, __u32 size)
+{
+    if (track && track_free((__u64)ptr))
+        return;
+    free_unmatched(k, size);
 }
 
 /* ZERO_SIZE_PTR (16) and NULL: kmalloc(0), failed allocations, kfree(NULL). */
@@ -479,13 +537,11 @@ static __always_inline void do_cache_free(const void *ptr, const struct kmem_cac
     on_free(ptr, &k, s->size);
 }
 
-static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_t gfp)
+/* The key of a kmalloc() allocation: its size class (the tracepoint names no cache). */
+static __always_inline void kmalloc_key(struct ckey *k, size_t bytes_alloc, gfp_t gfp)
 {
     __u64 type, cls = bytes_alloc;
-    struct ckey k = {};
 
-    if (no_object(ptr))
-        return;
     /* The kernel's kmalloc_type(): DMA, then reclaimable, then accounted. */
     if (gfp & gfp_dma)
         type = KMEM_ALLOC_KM_DMA;
@@ -495,24 +551,55 @@ static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_
         type = KMEM_ALLOC_KM_CGROUP;
     else
         type = KMEM_ALLOC_KM_NORMAL;
+    k->variable = false;
     if (bytes_alloc > kmalloc_max) {
         type = KMEM_ALLOC_KM_LARGE;
         cls = 0;
-        k.variable = true;
+        k->variable = true;
     }
-    k.cache = KMEM_ALLOC_KMALLOC | type << 32 | (cls & 0xfffffff8) |
-              ((gfp & gfp_account) ? KMEM_ALLOC_ACCT : 0);
-    k.hash = k.cache;
-    on_alloc(ptr, &k, (__u32)bytes_alloc);
+    k->cache = KMEM_ALLOC_KMALLOC | type << 32 | (cls & 0xfffffff8) |
+               ((gfp & gfp_account) ? KMEM_ALLOC_ACCT : 0);
+    k->hash = k->cache;
+    k->s = NULL;
 }
 
-static __always_inline void do_kfree(const void *ptr)
+static __always_inline void do_kmalloc(const void *ptr, size_t bytes_alloc, gfp_t gfp)
 {
-    struct ckey k = {.cache = KMEM_ALLOC_KFREE, .hash = KMEM_ALLOC_KFREE};
+    struct ckey k;
 
     if (no_object(ptr))
         return;
-    on_free(ptr, &k, 0);
+    kmalloc_key(&k, bytes_alloc, gfp);
+    on_alloc(ptr, &k, (__u32)bytes_alloc);
+}
+
+/*
+ * The cache of an object (Linux 6.13+): names the cache of a kfree(). Only
+ * the program kfree_named calls it, and the loader loads that one only
+ * where the kernel has the kfunc (older verifiers refuse a call to an
+ * unresolved kfunc even where it cannot run).
+ */
+extern struct kmem_cache *bpf_get_kmem_cache(__u64 addr) __ksym __weak;
+
+static __always_inline void do_kfree(const void *ptr, bool named)
+{
+    struct ckey k = {.cache = KMEM_ALLOC_KFREE, .hash = KMEM_ALLOC_KFREE};
+    __u32 size = 0;
+
+    if (no_object(ptr))
+        return;
+    if (track && track_free((__u64)ptr))
+        return;
+    /* Not an object of the trace: name its cache where the kernel can. */
+    if (named) {
+        struct kmem_cache *s = bpf_get_kmem_cache((__u64)ptr);
+
+        if (s) {
+            cache_key(&k, s, (s->flags & slab_account) != 0);
+            size = s->size;
+        }
+    }
+    free_unmatched(&k, size);
 }
 
 /*
@@ -563,130 +650,94 @@ struct {
     } while (0)
 
 SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+int BPF_PROG(kmem_cache_alloc, unsigned long call_site, const void *ptr_, struct kmem_cache *s,
              gfp_t gfp, int node)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     FIRST(CLAIM_CACHE_ALLOC, nested_alloc, ptr, do_cache_alloc(ptr, s, gfp));
     return 0;
 }
 
 SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(kmem_cache_alloc_nested, unsigned long call_site, const void *ptr,
+int BPF_PROG(kmem_cache_alloc_nested, unsigned long call_site, const void *ptr_,
              struct kmem_cache *s, gfp_t gfp, int node)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     NESTED(CLAIM_CACHE_ALLOC, ptr, do_cache_alloc(ptr, s, gfp));
     return 0;
 }
 
 SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+int BPF_PROG(kmem_cache_free, unsigned long call_site, const void *ptr_, const struct kmem_cache *s)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     FIRST(CLAIM_CACHE_FREE, nested_free, ptr, do_cache_free(ptr, s));
     return 0;
 }
 
 SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr,
+int BPF_PROG(kmem_cache_free_nested, unsigned long call_site, const void *ptr_,
              const struct kmem_cache *s)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     NESTED(CLAIM_CACHE_FREE, ptr, do_cache_free(ptr, s));
     return 0;
 }
 
 SEC("tp_btf/kmalloc")
-int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+int BPF_PROG(kmalloc, unsigned long call_site, const void *ptr_, size_t bytes_req,
              size_t bytes_alloc, gfp_t gfp)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     FIRST(CLAIM_KMALLOC, nested_alloc, ptr, do_kmalloc(ptr, bytes_alloc, gfp));
     return 0;
 }
 
 SEC("tp_btf/kmalloc")
-int BPF_PROG(kmalloc_nested, unsigned long call_site, const void *ptr, size_t bytes_req,
+int BPF_PROG(kmalloc_nested, unsigned long call_site, const void *ptr_, size_t bytes_req,
              size_t bytes_alloc, gfp_t gfp)
 {
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
     NESTED(CLAIM_KMALLOC, ptr, do_kmalloc(ptr, bytes_alloc, gfp));
     return 0;
 }
 
 SEC("tp_btf/kfree")
-int BPF_PROG(kfree, unsigned long call_site, const void *ptr)
+int BPF_PROG(kfree, unsigned long call_site, const void *ptr_)
 {
-    FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr));
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
+    FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr, false));
+    return 0;
+}
+
+/* kfree with bpf_get_kmem_cache() (6.13+), loaded instead of kfree there. */
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_named, unsigned long call_site, const void *ptr_)
+{
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
+    FIRST(CLAIM_KFREE, nested_free, ptr, do_kfree(ptr, true));
     return 0;
 }
 
 SEC("tp_btf/kfree")
-int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr)
+int BPF_PROG(kfree_nested, unsigned long call_site, const void *ptr_)
 {
-    NESTED(CLAIM_KFREE, ptr, do_kfree(ptr));
+    const void *ptr = (const void *)arg_ptr(ctx, 1);
+
+    NESTED(CLAIM_KFREE, ptr, do_kfree(ptr, false));
     return 0;
 }
 
-/*
- * Paths without a tracepoint, followed where the kernel has the function:
- * bulk allocations and frees (networking, the maple tree, kfree_bulk() of
- * kfree_rcu() batches), and kfree_rcu() itself (kvfree_call_rcu(): the object
- * is dead for its owner from then on; with slab sheaves, Linux 6.18, it never
- * reaches kfree()). The loader leaves out whichever does not exist.
- */
-#define BULK_MAX 4096
+/* The paths without a tracepoint (fentry/fexit): their own file. */
+#include "kmem_alloc_extras.bpf.h"
 
-struct bulk_ctx {
-    void **p;
-    struct ckey k;
-    __u32 size;
-    bool alloc;
-};
-
-static long bulk_one(__u32 i, void *data)
-{
-    struct bulk_ctx *c = data;
-    void *obj = NULL;
-
-    bpf_probe_read_kernel(&obj, sizeof(obj), &c->p[i]);
-    if (no_object(obj))
-        return 0;
-    if (c->alloc)
-        on_alloc(obj, &c->k, c->size);
-    else
-        on_free(obj, &c->k, c->size);
-    return 0;
-}
-
-SEC("fexit/kmem_cache_alloc_bulk_noprof")
-int BPF_PROG(kmem_cache_alloc_bulk, struct kmem_cache *s, gfp_t gfp, size_t size, void **p, int ret)
-{
-    struct bulk_ctx c = {.p = p, .alloc = true};
-
-    if (!s || ret <= 0)
-        return 0;
-    cache_key(&c.k, s, (gfp & gfp_account) || (s->flags & slab_account));
-    c.size = s->size;
-    bpf_loop(ret < BULK_MAX ? ret : BULK_MAX, bulk_one, &c, 0);
-    return 0;
-}
-
-SEC("fentry/kmem_cache_free_bulk")
-int BPF_PROG(kmem_cache_free_bulk, struct kmem_cache *s, size_t size, void **p)
-{
-    struct bulk_ctx c = {.p = p, .k = {.cache = KMEM_ALLOC_KFREE, .hash = KMEM_ALLOC_KFREE}};
-
-    /* s is NULL for kfree_bulk(): each object's own cache, unknown here. */
-    if (s) {
-        cache_key(&c.k, s, (s->flags & slab_account) != 0);
-        c.size = s->size;
-    }
-    bpf_loop(size < BULK_MAX ? size : BULK_MAX, bulk_one, &c, 0);
-    return 0;
-}
-
-SEC("fentry/kvfree_call_rcu")
-int BPF_PROG(kvfree_call_rcu, struct callback_head *head, void *ptr)
-{
-    /* Objects allocated during the trace only: a kfree_rcu() of an older one
-     * (or of vmalloc memory) is not known to be slab, so it is not counted. */
-    if (track && !no_object(ptr))
-        track_free((__u64)ptr);
-    return 0;
-}
+/* The cheap mode: its own file, sharing this one's helpers and maps. */
+#include "kmem_alloc_rates.bpf.h"

@@ -91,7 +91,47 @@ struct kmem_alloc_bucket {
 struct kmem_alloc_cache {
     char name[KMEM_ALLOC_CACHE_NAME];
     __u32 size;      /* s->size: object size with metadata, as /proc/slabinfo objsize */
-    __u32 accounted; /* SLAB_ACCOUNT */
+    __u16 accounted; /* SLAB_ACCOUNT */
+    __u16 flags;     /* KMEM_ALLOC_CACHE_* */
+};
+
+/* The cache has slab sheaves (Linux 6.18+): its kfree_rcu() frees reach no
+ * tracepoint (they go from an RCU sheaf back to the slab in bulk). */
+#define KMEM_ALLOC_CACHE_SHEAVES 1
+
+/*
+ * kfree_rcu() (fentry kvfree_call_rcu, tracking only): the object is dead for
+ * its owner from then on, and its free is credited at once; its way keeps
+ * the object with this slot number (no slot has it), so that the real free
+ * later (kfree(), a bulk free) is not counted a second time, and an
+ * allocation at its address (the free unseen: slab sheaves) credits nothing.
+ */
+#define KMEM_ALLOC_SLOT_RCU 0xffffffffU
+
+/*
+ * The cheap mode (rates): allocation counts only, per (cgroup, cache key),
+ * in a per-CPU hash map, while attached (a window of a duty cycle). No frees,
+ * no live objects. Read and cleared by user space at the end of a window.
+ */
+struct kmem_alloc_rkey {
+    __u64 cgid;
+    __u64 cache; /* as kmem_alloc_slot.cache */
+};
+
+struct kmem_alloc_rate {
+    __u64 allocs;
+    __u64 bytes;
+};
+
+/* The per-CPU direct-mapped table in front of the hash map (rate_front). */
+#define KMEM_ALLOC_RATE_FRONT_BITS 8
+#define KMEM_ALLOC_RATE_FRONT      (1U << KMEM_ALLOC_RATE_FRONT_BITS)
+
+struct kmem_alloc_rate_slot {
+    __u64 cgid;
+    __u64 cache; /* 0: empty */
+    __u64 allocs;
+    __u64 bytes;
 };
 
 /* Global counters (a per-CPU array indexed by these). */

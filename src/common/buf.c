@@ -226,6 +226,17 @@ int kmem_buf_add_i64(struct kmem_buf *b, int64_t v)
     return kmem_buf_add_u64(b, (uint64_t)0 - (uint64_t)v);
 }
 
+void kmem_msgf(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!buf || !len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
 char *kmem_buf_take(struct kmem_buf *b, size_t *len)
 {
     char *p;

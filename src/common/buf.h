@@ -94,6 +94,14 @@ int kmem_buf_adds(struct kmem_buf *b, const char *s);
 int kmem_buf_printf(struct kmem_buf *b, const char *fmt, ...) KMEM_PRINTF(2, 3);
 int kmem_buf_add_u64(struct kmem_buf *b, uint64_t v);
 int kmem_buf_add_i64(struct kmem_buf *b, int64_t v);
+/*
+ * The one message setter: printf into the fixed buffer @buf of @len bytes
+ * (truncated, NUL-terminated; nothing when @buf is NULL or @len 0), for the
+ * "char *err, size_t errlen" arguments of functions that cannot return a
+ * message otherwise.
+ */
+void kmem_msgf(char *buf, size_t len, const char *fmt, ...) KMEM_PRINTF(3, 4);
+
 /* Hand the data (NUL-terminated; its length in *len) to the caller, who frees it; NULL on error. */
 char *kmem_buf_take(struct kmem_buf *b, size_t *len);
 

@@ -11,13 +11,13 @@ static inline double kmem_ts_diff(const struct timespec *a, const struct timespe
     return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* CLOCK_MONOTONIC now, in seconds. */
-static inline double kmem_mono_seconds(void)
+/* Clock @id now, in seconds (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID, ...). */
+static inline double kmem_clock_seconds(clockid_t id)
 {
     static const struct timespec zero;
     struct timespec t;
 
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(id, &t);
     return kmem_ts_diff(&zero, &t);
 }
 

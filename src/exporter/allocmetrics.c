@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* --collector.alloc: the BPF allocation tracer as Prometheus families. */
+/*
+ * --collector.alloc: libkmem's BPF allocation tracer as Prometheus families.
+ * Default mode "rates": allocation-only hooks attached for a window of every
+ * period (a duty cycle run by a thread of its own), per-second gauges of the
+ * last window. Modes "track" and "counts": the tracer attached for good,
+ * counters since start (docs/alloc.md).
+ */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "allocmetrics.h"
@@ -20,33 +28,70 @@ struct pair {
 };
 
 struct kx_alloc {
-    struct kmem_alloc *a; /* NULL: the tracer could not start */
+    struct kmem_alloc *a; /* NULL: the tracer could not start (or a fixture) */
     char err[512];
-    unsigned top;
+    struct kx_alloc_cfg cfg;
     struct kmem_alloc_table t, prev; /* this collection and the one before */
     bool have;                       /* t holds the last collection */
     struct pair *set;                /* the exported pairs, sorted (kmem_alloc_entry_cmp) */
     size_t n_set;
     uint64_t *absent; /* cgroups absent from the last collection, sorted */
     size_t n_absent;
+    /* Tracking: the live-object table, emptied when half full. */
+    uint64_t live, live_cap;
+    /* Rates: the duty cycle's thread and the last window it read (under lock). */
+    pthread_t thread;
+    bool thread_started, quit;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct kmem_alloc_table win;
+    bool have_win;
+    uint64_t windows, lost_full, lost_missed;
+    char win_err[512];
 };
 
-int kx_alloc_new(struct kx_alloc **out, unsigned top, bool counts_only, char *err, size_t errlen)
+static void *duty_cycle(void *arg);
+
+int kx_alloc_new(struct kx_alloc **out, const struct kx_alloc_cfg *cfg, char *err, size_t errlen)
 {
-    struct kmem_alloc_opts ao = {.counts_only = counts_only};
+    struct kmem_alloc_opts ao = {.mode = cfg->mode, .max_objects = cfg->objects};
     struct kx_alloc *x = calloc(1, sizeof(*x));
 
     *out = NULL;
     if (!x)
         return -ENOMEM;
-    x->top = top ? top : KX_ALLOC_DEFAULT_TOP;
-    x->set = calloc(x->top, sizeof(*x->set));
-    if (!x->set) {
+    x->cfg = *cfg;
+    x->cfg.top = cfg->top ? cfg->top : KX_ALLOC_DEFAULT_TOP;
+    if (x->cfg.window <= 0)
+        x->cfg.window = KMEM_ALLOC_DEFAULT_WINDOW;
+    if (x->cfg.period < x->cfg.window)
+        x->cfg.period =
+            x->cfg.window > KMEM_ALLOC_DEFAULT_PERIOD ? x->cfg.window : KMEM_ALLOC_DEFAULT_PERIOD;
+    x->set = calloc(x->cfg.top, sizeof(*x->set));
+    if (!x->set || pthread_mutex_init(&x->lock, NULL)) {
+        free(x->set);
         free(x);
         return -ENOMEM;
     }
+    pthread_cond_init(&x->wake, NULL);
+    if (cfg->fixture) {
+        *out = x;
+        return 0;
+    }
+    if (cfg->invalid) {
+        snprintf(x->err, sizeof(x->err), "%s", cfg->invalid);
+        snprintf(err, errlen, "%s", cfg->invalid);
+        *out = x;
+        return 0;
+    }
     if (kmem_alloc_open(&x->a, &ao, x->err, sizeof(x->err)))
         snprintf(err, errlen, "%s", x->err);
+    if (x->a && cfg->mode == KMEM_ALLOC_RATES) {
+        if (pthread_create(&x->thread, NULL, duty_cycle, x) == 0)
+            x->thread_started = true;
+        else
+            snprintf(err, errlen, "cannot start the duty cycle's thread");
+    }
     *out = x;
     return 0;
 }
@@ -55,29 +100,89 @@ void kx_alloc_free(struct kx_alloc *x)
 {
     if (!x)
         return;
+    if (x->thread_started) {
+        pthread_mutex_lock(&x->lock);
+        x->quit = true;
+        pthread_cond_signal(&x->wake);
+        pthread_mutex_unlock(&x->lock);
+        pthread_join(x->thread, NULL);
+    }
     kmem_alloc_table_free(&x->t);
     kmem_alloc_table_free(&x->prev);
+    kmem_alloc_table_free(&x->win);
     kmem_alloc_close(x->a);
+    pthread_cond_destroy(&x->wake);
+    pthread_mutex_destroy(&x->lock);
     free(x->set);
     free(x->absent);
     free(x);
 }
 
+/* Wait (lock held) until @until (CLOCK_REALTIME) or quit. */
+static void wait_until(struct kx_alloc *x, const struct timespec *until)
+{
+    while (!x->quit && pthread_cond_timedwait(&x->wake, &x->lock, until) != ETIMEDOUT)
+        ;
+}
+
+static struct timespec plus(struct timespec t, double s)
+{
+    t.tv_sec += (time_t)s;
+    t.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+/* The duty cycle: attached cfg.window seconds at the start of every cfg.period. */
+static void *duty_cycle(void *arg)
+{
+    struct kx_alloc *x = arg;
+    struct kmem_alloc_table t = {0};
+    struct timespec start, until;
+
+    pthread_mutex_lock(&x->lock);
+    while (!x->quit) {
+        clock_gettime(CLOCK_REALTIME, &start);
+        if (kmem_alloc_window_start(x->a) == 0) {
+            until = plus(start, x->cfg.window);
+            wait_until(x, &until);
+            if (kmem_alloc_window_stop(x->a, &t) == 0) {
+                struct kmem_alloc_table tmp = x->win;
+
+                x->win = t;
+                t = tmp;
+                x->have_win = true;
+                x->windows++;
+                x->lost_full += x->win.dropped;
+                x->lost_missed += x->win.missed;
+                x->win_err[0] = '\0';
+            } else {
+                snprintf(x->win_err, sizeof(x->win_err), "%s", kmem_alloc_strerror(x->a));
+            }
+        } else {
+            snprintf(x->win_err, sizeof(x->win_err), "%s", kmem_alloc_strerror(x->a));
+        }
+        until = plus(start, x->cfg.period);
+        wait_until(x, &until);
+    }
+    pthread_mutex_unlock(&x->lock);
+    kmem_alloc_table_free(&t);
+    return NULL;
+}
+
+static int cmp_u64(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
 static bool in_sorted(const uint64_t *v, size_t n, uint64_t id)
 {
-    size_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (v[mid] == id)
-            return true;
-        if (v[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return n && bsearch(&id, v, n, sizeof(*v), cmp_u64) != NULL;
 }
 
 static int cmp_pair(const void *pa, const void *pb)
@@ -91,40 +196,37 @@ static const struct pair *exported(const struct kx_alloc *x, const struct kmem_a
 {
     struct pair k = {.cgid = e->cgid, .cache = e->cache};
 
-    return bsearch(&k, x->set, x->n_set, sizeof(k), cmp_pair);
+    return x->n_set ? bsearch(&k, x->set, x->n_set, sizeof(k), cmp_pair) : NULL;
 }
 
 static uint64_t value(const struct kmem_alloc_entry *e, enum fam f);
 
-static const struct kmem_alloc_table *sort_table; /* for cmp_bytes (qsort has no context) */
-
-static int cmp_bytes(const void *pa, const void *pb)
+/* Indexes of a table by bytes allocated, descending (qsort_r: the table is the context). */
+static int cmp_bytes(const void *pa, const void *pb, void *ctx)
 {
-    const struct kmem_alloc_entry *a = &sort_table->v[*(const size_t *)pa];
-    const struct kmem_alloc_entry *b = &sort_table->v[*(const size_t *)pb];
+    const struct kmem_alloc_table *t = ctx;
+    const struct kmem_alloc_entry *a = &t->v[*(const size_t *)pa];
+    const struct kmem_alloc_entry *b = &t->v[*(const size_t *)pb];
 
     if (a->bytes_alloc != b->bytes_alloc)
         return a->bytes_alloc > b->bytes_alloc ? -1 : 1;
     return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
 }
 
+static int cmp_entry(const void *pa, const void *pb)
+{
+    const struct kmem_alloc_entry *a = pa, *b = pb;
+
+    return kmem_alloc_entry_cmp(a->cgid, a->cache, b->cgid, b->cache);
+}
+
 /* The index in @t (sorted by kmem_alloc_entry_cmp) of (cgid, cache), or t->n. */
 static size_t find_entry(const struct kmem_alloc_table *t, uint64_t cgid, const char *cache)
 {
-    size_t lo = 0, hi = t->n;
+    struct kmem_alloc_entry k = {.cgid = cgid, .cache = cache};
+    const struct kmem_alloc_entry *e = t->n ? bsearch(&k, t->v, t->n, sizeof(k), cmp_entry) : NULL;
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = kmem_alloc_entry_cmp(t->v[mid].cgid, t->v[mid].cache, cgid, cache);
-
-        if (c == 0)
-            return mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return t->n;
+    return e ? (size_t)(e - t->v) : t->n;
 }
 
 /*
@@ -153,12 +255,11 @@ static void update_set(struct kx_alloc *x)
     }
     for (size_t i = 0; i < t->n; i++)
         idx[i] = i;
-    sort_table = t;
-    qsort(idx, t->n, sizeof(*idx), cmp_bytes);
-    for (size_t i = 0, r = 0; i < t->n && r < 2 * (size_t)x->top; i++) {
+    qsort_r(idx, t->n, sizeof(*idx), cmp_bytes, (void *)t);
+    for (size_t i = 0, r = 0; i < t->n && r < 2 * (size_t)x->cfg.top; i++) {
         if (t->v[idx[i]].cgid == KMEM_ALLOC_CGID_UNTRACKED)
             continue;
-        rank[idx[i]] = r < x->top ? 2 : 1;
+        rank[idx[i]] = r < x->cfg.top ? 2 : 1;
         r++;
     }
     for (size_t i = 0; i < x->n_set; i++) {
@@ -167,8 +268,8 @@ static void update_set(struct kx_alloc *x)
         if (e < t->n && rank[e])
             x->set[o++] = x->set[i];
     }
-    x->n_set = o;
-    for (size_t i = 0; i < t->n && x->n_set < x->top; i++) {
+    x->n_set = x->cfg.mode == KMEM_ALLOC_RATES ? 0 : o; /* rates: gauges, the top N of the window */
+    for (size_t i = 0; i < t->n && x->n_set < x->cfg.top; i++) {
         const struct kmem_alloc_entry *e = &t->v[idx[i]];
         struct pair *p;
 
@@ -226,13 +327,30 @@ static void forget_absent(struct kx_alloc *x)
     x->n_absent = n_now;
 }
 
-void kx_alloc_collect(struct kx_alloc *x, struct kmem_ctx *ctx, const struct kmem_snapshot *snap,
-                      struct kmem_status *st)
+/* Make @dst a copy of @src's entries and figures (reusing @dst's storage). 0 or -ENOMEM. */
+static int table_copy(struct kmem_alloc_table *dst, const struct kmem_alloc_table *src)
 {
-    int r;
+    struct kmem_alloc_entry *v = dst->v;
+    size_t cap = dst->cap;
 
-    memset(st, 0, sizeof(*st));
-    if (x->have) { /* the last table becomes prev; prev's storage is reused */
+    if (src->n > cap) {
+        v = realloc(dst->v, src->n * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        cap = src->n;
+    }
+    *dst = *src;
+    dst->v = v;
+    dst->cap = cap;
+    if (src->n)
+        memcpy(v, src->v, src->n * sizeof(*v));
+    return 0;
+}
+
+/* The last table becomes prev (its storage reused for the new one). */
+static void rotate(struct kx_alloc *x)
+{
+    if (x->have) {
         struct kmem_alloc_table tmp = x->prev;
 
         x->prev = x->t;
@@ -241,51 +359,173 @@ void kx_alloc_collect(struct kx_alloc *x, struct kmem_ctx *ctx, const struct kme
         x->prev.n = 0;
     }
     x->have = false;
+}
+
+static void fail(struct kx_alloc *x, struct kmem_status *st, int r, const char *msg)
+{
+    st->err = r;
+    snprintf(st->msg, sizeof(st->msg), "%s", msg && *msg ? msg : strerror(-r));
+    (void)x;
+}
+
+/* Rates: the last window the duty cycle read, named with this collection's cgroups. */
+static void collect_rates(struct kx_alloc *x, struct kmem_ctx *ctx,
+                          const struct kmem_snapshot *snap, struct kmem_status *st)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&x->lock);
+    if (x->win_err[0] && !x->have_win)
+        fail(x, st, -EIO, x->win_err);
+    else if (x->have_win && (r = table_copy(&x->t, &x->win)) == 0)
+        r = kmem_alloc_resolve(x->a, ctx, snap, &x->t);
+    if (r)
+        fail(x, st, r, kmem_alloc_strerror(x->a));
+    if (!st->err && x->have_win) {
+        update_set(x);
+        x->have = true;
+    }
+    pthread_mutex_unlock(&x->lock);
+}
+
+void kx_alloc_collect(struct kx_alloc *x, struct kmem_ctx *ctx, const struct kmem_snapshot *snap,
+                      struct kmem_status *st)
+{
+    int r;
+
+    memset(st, 0, sizeof(*st));
+    rotate(x);
     if (!x->a) {
-        st->err = -ENOTSUP;
-        snprintf(st->msg, sizeof(st->msg), "%s", x->err);
+        fail(x, st, -ENOTSUP, x->err);
+        return;
+    }
+    if (x->cfg.mode == KMEM_ALLOC_RATES) {
+        collect_rates(x, ctx, snap, st);
         return;
     }
     r = kmem_alloc_read(x->a, &x->t);
     if (r == 0)
         r = kmem_alloc_resolve(x->a, ctx, snap, &x->t);
     if (r) {
-        st->err = r;
-        snprintf(st->msg, sizeof(st->msg), "%s",
-                 *kmem_alloc_strerror(x->a) ? kmem_alloc_strerror(x->a) : strerror(-r));
+        fail(x, st, r, kmem_alloc_strerror(x->a));
         return;
     }
     /* Only with a cgroup snapshot: without one every cgroup looks removed. */
     if (!snap->status[KMEM_PART_CGROUPS].err)
         forget_absent(x);
+    /* Ageing: a tracer that runs for days fills its live-object table with
+     * long-lived objects and frees it never saw; past 3/4 full (where two
+     * choices start to leave objects unfollowed) it is emptied (live bytes
+     * restart from 0; kmem_alloc_live_table_resets_total). */
+    if (x->t.tracking && kmem_alloc_live_objects(x->a, &x->live) == 0) {
+        x->live_cap = kmem_alloc_live_capacity(x->a);
+        if (x->live_cap && x->live > x->live_cap / 4 * 3 && kmem_alloc_reset_live(x->a) == 0)
+            x->t.resets++;
+    }
     update_set(x);
     x->have = true;
 }
 
-static const struct {
-    const char *name, *help, *type;
-} fam[F_COUNT] = {
+int kx_alloc_collect_table(struct kx_alloc *x, const struct kmem_alloc_table *t)
+{
+    int r;
+
+    rotate(x);
+    r = table_copy(&x->t, t);
+    if (r)
+        return r;
+    if (x->cfg.mode == KMEM_ALLOC_RATES) {
+        x->windows++;
+        x->lost_full += t->dropped;
+        x->lost_missed += t->missed;
+    }
+    update_set(x);
+    x->have = true;
+    return 0;
+}
+
+#define PAIR_LABELS                                                                                \
+    {                                                                                              \
+        "cgroup", "pod", "namespace", "container", "cache"                                         \
+    }
+
+/* Every family of the collector, declared once (expo.h). */
+static const struct kx_family fam[F_COUNT] = {
     [F_ALLOCS] = {"kmem_alloc_objects_allocated_total",
                   "Slab objects allocated since the tracer started, by the memory cgroup of the "
                   "allocating task (cache \"other\": the cgroup's pairs outside the top N).",
-                  "counter"},
+                  KX_COUNTER, PAIR_LABELS},
     [F_FREES] = {"kmem_alloc_objects_freed_total",
                  "Slab objects freed since the tracer started, credited to the cgroup that "
                  "allocated them (live-object tracking) or else to the freeing task's.",
-                 "counter"},
+                 KX_COUNTER, PAIR_LABELS},
     [F_BYTES] = {"kmem_alloc_bytes_allocated_total",
                  "Bytes of slab objects allocated since the tracer started (object size of the "
                  "cache).",
-                 "counter"},
+                 KX_COUNTER, PAIR_LABELS},
     [F_BYTES_FREED] = {"kmem_alloc_bytes_freed_total",
-                       "Bytes of slab objects freed since the tracer started.", "counter"},
+                       "Bytes of slab objects freed since the tracer started.", KX_COUNTER,
+                       PAIR_LABELS},
     [F_ACC_BYTES] = {"kmem_alloc_accounted_bytes_allocated_total",
                      "Bytes allocated that were charged to the memory cgroup (SLAB_ACCOUNT "
                      "cache or __GFP_ACCOUNT).",
-                     "counter"},
+                     KX_COUNTER, PAIR_LABELS},
     [F_LIVE] = {"kmem_alloc_live_bytes",
-                "Bytes allocated since the tracer started and not freed: net growth.", "gauge"},
+                "Bytes allocated since the tracer started (or the last reset of its live-object "
+                "table) and not freed: net growth.",
+                KX_GAUGE, PAIR_LABELS},
 };
+
+static const struct kx_family rate_fam[2] = {
+    {"kmem_alloc_rate_objects_per_second",
+     "Slab objects allocated per second during the last window of the duty cycle, by the "
+     "memory cgroup of the allocating task (cache \"other\": the cgroup's pairs outside the top "
+     "N).",
+     KX_GAUGE, PAIR_LABELS},
+    {"kmem_alloc_rate_bytes_per_second",
+     "Bytes of slab objects allocated per second during the last window of the duty cycle.",
+     KX_GAUGE, PAIR_LABELS},
+};
+
+static const struct kx_family fam_window = {
+    "kmem_alloc_rate_window_seconds",
+    "Length of the last window the allocation hooks were attached.",
+    KX_GAUGE,
+    {NULL}};
+static const struct kx_family fam_window_end = {"kmem_alloc_rate_window_end_timestamp_seconds",
+                                                "When the last window ended (Unix time).",
+                                                KX_GAUGE,
+                                                {NULL}};
+static const struct kx_family fam_windows = {"kmem_alloc_rate_windows_total",
+                                             "Windows of the duty cycle completed since the start.",
+                                             KX_COUNTER,
+                                             {NULL}};
+static const struct kx_family fam_lost = {
+    "kmem_alloc_events_lost_total",
+    "Allocation events not counted (reason: table_full, missed) or allocations not followed to "
+    "their free (not_tracked: the live-object table was full).",
+    KX_COUNTER,
+    {"reason"}};
+static const struct kx_family fam_untracked = {
+    "kmem_alloc_untracked_frees_total",
+    "Frees of objects allocated before the tracer started (or its last reset): not credited.",
+    KX_COUNTER,
+    {NULL}};
+static const struct kx_family fam_live_objects = {
+    "kmem_alloc_live_objects",
+    "Objects in the tracer's live-object table (allocated since the last reset and not freed, "
+    "or freed unseen).",
+    KX_GAUGE,
+    {NULL}};
+static const struct kx_family fam_live_capacity = {"kmem_alloc_live_objects_capacity",
+                                                   "Objects the live-object table can hold.",
+                                                   KX_GAUGE,
+                                                   {NULL}};
+static const struct kx_family fam_resets = {
+    "kmem_alloc_live_table_resets_total",
+    "Times the live-object table was emptied, past half full: live bytes then restart from 0.",
+    KX_COUNTER,
+    {NULL}};
 
 static uint64_t value(const struct kmem_alloc_entry *e, enum fam f)
 {
@@ -305,18 +545,72 @@ static uint64_t value(const struct kmem_alloc_entry *e, enum fam f)
     }
 }
 
-static void sample(struct kmem_buf *b, enum fam f, const struct kmem_alloc_entry *e,
+static void sample(struct kmem_buf *b, const struct kx_family *f, const struct kmem_alloc_entry *e,
                    const char *cache, uint64_t v)
 {
-    struct kx_label l[] = {
-        {"cgroup", e->cgroup},
-        {"pod", e->pod_name},
-        {"namespace", e->namespace_name},
-        {"container", e->container_name},
-        {"cache", cache},
-    };
+    kx_family_u64(b, f,
+                  KX_VALUES(e->cgroup, e->pod_name, e->namespace_name, e->container_name, cache), v,
+                  KX_NO_TIMESTAMP);
+}
 
-    kx_expo_sample_u64(b, fam[f].name, l, 5, v, KX_NO_TIMESTAMP);
+static void rate_sample(struct kmem_buf *b, const struct kx_family *f,
+                        const struct kmem_alloc_entry *e, const char *cache, double v)
+{
+    kx_family_double(b, f,
+                     KX_VALUES(e->cgroup, e->pod_name, e->namespace_name, e->container_name, cache),
+                     v, KX_NO_TIMESTAMP);
+}
+
+/* Rates mode: gauges of the last window; the top N pairs, the rest per cgroup as "other". */
+static void render_rates(struct kx_alloc *x, struct kmem_buf *b)
+{
+    const struct kmem_alloc_table *t = &x->t;
+    double secs = t->seconds > 0 ? t->seconds : 1;
+
+    for (int f = 0; f < 2; f++) {
+        kx_family_head(b, &rate_fam[f]);
+        for (size_t i = 0; i < t->n;) {
+            const struct kmem_alloc_entry *first = &t->v[i];
+            uint64_t other = 0;
+            bool any_other = false;
+
+            for (; i < t->n && t->v[i].cgid == first->cgid; i++) {
+                const struct kmem_alloc_entry *e = &t->v[i];
+                uint64_t v = f == 0 ? e->allocs : e->bytes_alloc;
+
+                if (exported(x, e)) {
+                    rate_sample(b, &rate_fam[f], e, e->cache, (double)v / secs);
+                } else {
+                    other += v;
+                    any_other = true;
+                }
+            }
+            if (any_other)
+                rate_sample(b, &rate_fam[f], first, "other", (double)other / secs);
+        }
+    }
+    kx_family_head(b, &fam_window);
+    kx_family_double(b, &fam_window, KX_NO_VALUES, t->seconds, KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_window_end);
+    kx_family_double(b, &fam_window_end, KX_NO_VALUES,
+                     (double)t->window_end.tv_sec + (double)t->window_end.tv_nsec / 1e9,
+                     KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_windows);
+    kx_family_u64(b, &fam_windows, KX_NO_VALUES, x->windows, KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_lost);
+    kx_family_u64(b, &fam_lost, KX_VALUES("table_full"), x->lost_full, KX_NO_TIMESTAMP);
+    kx_family_u64(b, &fam_lost, KX_VALUES("missed"), x->lost_missed, KX_NO_TIMESTAMP);
+}
+
+/* Tracking: the live-object table's fill and resets. */
+static void render_live_table(struct kx_alloc *x, struct kmem_buf *b)
+{
+    kx_family_head(b, &fam_live_objects);
+    kx_family_u64(b, &fam_live_objects, KX_NO_VALUES, x->live, KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_live_capacity);
+    kx_family_u64(b, &fam_live_capacity, KX_NO_VALUES, x->live_cap, KX_NO_TIMESTAMP);
+    kx_family_head(b, &fam_resets);
+    kx_family_u64(b, &fam_resets, KX_NO_VALUES, x->t.resets, KX_NO_TIMESTAMP);
 }
 
 void kx_alloc_render(struct kx_alloc *x, struct kmem_buf *b)
@@ -325,10 +619,16 @@ void kx_alloc_render(struct kx_alloc *x, struct kmem_buf *b)
 
     if (!x->have)
         return;
+    if (x->cfg.mode == KMEM_ALLOC_RATES) {
+        render_rates(x, b);
+        return;
+    }
+    if (t->tracking)
+        render_live_table(x, b);
     for (int f = 0; f < F_COUNT; f++) {
         if (f == F_LIVE && !t->tracking)
             continue; /* counts only: frees are not matched to allocations */
-        kx_expo_family(b, fam[f].name, fam[f].help, fam[f].type);
+        kx_family_head(b, &fam[f]);
         /* Entries come sorted by cgroup: "other" sums a run of one cgroup. */
         for (size_t i = 0; i < t->n;) {
             const struct kmem_alloc_entry *first = &t->v[i];
@@ -344,10 +644,10 @@ void kx_alloc_render(struct kx_alloc *x, struct kmem_buf *b)
                 const struct pair *p = exported(x, e);
 
                 if (p && f < F_COUNTERS) {
-                    sample(b, (enum fam)f, e, e->cache, value(e, (enum fam)f) - p->base[f]);
+                    sample(b, &fam[f], e, e->cache, value(e, (enum fam)f) - p->base[f]);
                     other += p->base[f];
                 } else if (p) {
-                    sample(b, (enum fam)f, e, e->cache, value(e, (enum fam)f));
+                    sample(b, &fam[f], e, e->cache, value(e, (enum fam)f));
                 } else {
                     other += value(e, (enum fam)f);
                     other_net += kmem_alloc_net(e);
@@ -355,33 +655,23 @@ void kx_alloc_render(struct kx_alloc *x, struct kmem_buf *b)
                 }
             }
             if (any_other || (f < F_COUNTERS && other))
-                sample(b, (enum fam)f, first, "other",
+                sample(b, &fam[f], first, "other",
                        f != F_LIVE     ? other
                        : other_net > 0 ? (uint64_t)other_net
                                        : 0);
         }
     }
-    kx_expo_family(b, "kmem_alloc_untracked_frees_total",
-                   "Frees of objects allocated before the tracer started (not credited).",
-                   "counter");
+    kx_family_head(b, &fam_untracked);
     {
         uint64_t n = 0;
 
         for (size_t i = 0; i < t->n; i++)
             if (t->v[i].cgid == KMEM_ALLOC_CGID_UNTRACKED)
                 n += t->v[i].frees;
-        kx_expo_sample_u64(b, "kmem_alloc_untracked_frees_total", NULL, 0, n, KX_NO_TIMESTAMP);
+        kx_family_u64(b, &fam_untracked, KX_NO_VALUES, n, KX_NO_TIMESTAMP);
     }
-    kx_expo_family(b, "kmem_alloc_events_lost_total",
-                   "Allocation events not counted (reason: table_full, missed) or allocations "
-                   "not followed to their free (not_tracked).",
-                   "counter");
-    {
-        struct kx_label r[] = {
-            {"reason", "table_full"}, {"reason", "missed"}, {"reason", "not_tracked"}};
-        uint64_t v[] = {t->dropped, t->missed, t->not_tracked};
-
-        for (int i = 0; i < 3; i++)
-            kx_expo_sample_u64(b, "kmem_alloc_events_lost_total", &r[i], 1, v[i], KX_NO_TIMESTAMP);
-    }
+    kx_family_head(b, &fam_lost);
+    kx_family_u64(b, &fam_lost, KX_VALUES("table_full"), t->dropped, KX_NO_TIMESTAMP);
+    kx_family_u64(b, &fam_lost, KX_VALUES("missed"), t->missed, KX_NO_TIMESTAMP);
+    kx_family_u64(b, &fam_lost, KX_VALUES("not_tracked"), t->not_tracked, KX_NO_TIMESTAMP);
 }

@@ -97,6 +97,9 @@ int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *
         return r;
     }
     kmem_ctx_set_cgroup_reading(c->ctx, o->cg_extras, KMEM_CG_FDS_AUTO);
+    for (size_t i = 0; i < kx_ncollectors; i++)
+        if (kx_collectors[i].setup && !(o->render.disabled & (1u << i)))
+            kx_collectors[i].setup(c->ctx);
     /* The paths are the caller's; the context keeps its own copies. */
     memset(&c->o.paths, 0, sizeof(c->o.paths));
     *out = c;
@@ -177,6 +180,8 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
             col.cgroups = &s->cgroups;
         if (s->status[KMEM_PART_DETAIL].err == 0 && (flags & KMEM_COLLECT_DETAIL))
             col.detail = &s->detail;
+        if (s->status[KMEM_PART_OWNERS].err == 0 && (flags & KMEM_COLLECT_OWNERS))
+            col.owners = &s->owners;
     }
 
     struct kx_blob *b = calloc(1, sizeof(*b));
@@ -212,6 +217,15 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
                      status[i].msg[0] ? status[i].msg : strerror(-status[i].err));
         }
         log_result(c, i, &status[i]);
+    }
+    /* One rule for --once and --textfile: the collection is incomplete
+     * (exit 1) when any enabled collector's kmem_collector_success is 0. */
+    for (size_t i = 0; i < kx_ncollectors && b->ok; i++) {
+        if (on[i] && !kx_collector_succeeded(&col, i)) {
+            b->ok = false;
+            snprintf(b->msg, sizeof(b->msg), "collector %s: kmem_collector_success is 0",
+                     kx_collectors[i].name);
+        }
     }
 
     /* Render straight into the blob's own buffer, sized from the last one,

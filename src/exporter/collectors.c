@@ -21,6 +21,10 @@ int kx_alloc_col_start(void **state, char *warn, size_t warnlen);
 void kx_alloc_col_collect(void *state, struct kmem_ctx *ctx, const struct kmem_snapshot *s,
                           struct kmem_status *st);
 void kx_alloc_col_stop(void *state);
+/* collector_owners.c */
+kx_render_fn kx_owners_col_render;
+void kx_owners_col_setup(struct kmem_ctx *ctx);
+extern const struct kx_flag kx_owners_col_flags[];
 
 /*
  * One row per collector, in the order of the exposition: their families,
@@ -60,6 +64,16 @@ const struct kx_collector_def kx_collectors[] = {
      .collect = kx_alloc_col_collect,
      .stop = kx_alloc_col_stop,
      .refuses_run_as = "reading the BPF maps needs CAP_BPF"},
+    {.name = "owners",
+     .default_on = false,
+     .part = KMEM_PART_OWNERS, /* with the cgroups, which name its cgroup ids */
+     .render = kx_owners_col_render,
+     .help = "slab bytes per memory cgroup and cache from the owner snapshot, "
+             "kmem_cgroup_slab_bytes (a BPF walk of the slab pages at most every "
+             "--collector.owners.interval; needs root, BPF and a kernel it can walk)",
+     .flags = kx_owners_col_flags,
+     .setup = kx_owners_col_setup,
+     .refuses_run_as = "the owner walk loads BPF (CAP_BPF, CAP_PERFMON) at every interval"},
 };
 const size_t kx_ncollectors = sizeof(kx_collectors) / sizeof(kx_collectors[0]);
 static_assert(sizeof(kx_collectors) / sizeof(kx_collectors[0]) <= KX_COLLECTORS_MAX,
@@ -124,6 +138,15 @@ static const struct kx_family fam[F_COUNT] = {
     [F_MAX_FDS] = {"process_max_fds", "Maximum number of open file descriptors.", KX_GAUGE, {NULL}},
 };
 
+bool kx_collector_succeeded(const struct kx_collection *c, size_t i)
+{
+    const struct kmem_status *st = c->part[i].status;
+    bool ok = st && st->err == 0;
+    if (ok && kx_collectors[i].complete)
+        ok = kx_collectors[i].complete(c);
+    return ok;
+}
+
 static void render_collectors(struct kmem_buf *b, const struct kx_collection *c,
                               const struct kx_render_opts *o)
 {
@@ -131,11 +154,8 @@ static void render_collectors(struct kmem_buf *b, const struct kx_collection *c,
     for (size_t i = 0; i < kx_ncollectors; i++) {
         if (!kx_collector_on(c, o, i))
             continue;
-        const struct kmem_status *st = c->part[i].status;
-        bool ok = st && st->err == 0;
-        if (ok && kx_collectors[i].complete)
-            ok = kx_collectors[i].complete(c);
-        kx_family_u64(b, &fam[F_SUCCESS], KX_VALUES(kx_collectors[i].name), ok, KX_NO_TIMESTAMP);
+        kx_family_u64(b, &fam[F_SUCCESS], KX_VALUES(kx_collectors[i].name),
+                      kx_collector_succeeded(c, i), KX_NO_TIMESTAMP);
     }
     kx_family_head(b, &fam[F_DURATION]);
     for (size_t i = 0; i < kx_ncollectors; i++)

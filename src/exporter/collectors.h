@@ -59,6 +59,8 @@ struct kx_collector_def {
                     struct kmem_status *st);
     void (*stop)(void *state);
     const char *refuses_run_as; /* why it cannot be combined with --run-as, or NULL */
+    /* Configure the context once it is made (the collector is on): its part's interval. */
+    void (*setup)(struct kmem_ctx *ctx);
 };
 
 extern const struct kx_collector_def kx_collectors[];
@@ -70,5 +72,10 @@ int kx_collector_index(const char *name);
 /* True when collector @i is on for this render: not disabled, and started if
  * it has a start function. */
 bool kx_collector_on(const struct kx_collection *c, const struct kx_render_opts *o, size_t i);
+
+/* kmem_collector_success of collector @i in @c (its status read, and the
+ * part complete). --once and --textfile exit 1 when any enabled collector's
+ * is false: the one rule for the exit status. */
+bool kx_collector_succeeded(const struct kx_collection *c, size_t i);
 
 #endif

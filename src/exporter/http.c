@@ -186,20 +186,15 @@ static void body_release(void *cls)
     free(b);
 }
 
-static enum MHD_Result serve_metrics(struct kx_http *h, struct MHD_Connection *conn)
+/* Answer a scrape with @b (taken), or a 500 with @r and @err. */
+static enum MHD_Result answer_metrics(struct kx_http *h, struct MHD_Connection *conn, int r,
+                                      struct kx_body *b, const char *err)
 {
-    const char *ae =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    struct kx_body *b = calloc(1, sizeof(*b));
-    char err[512] = "";
-    if (!b)
-        return MHD_NO;
-    int r = h->o.metrics(h->o.metrics_cls, kx_accepts_gzip(ae), b, err, sizeof(err));
     if (r) {
         free(b);
         char msg[600];
         snprintf(msg, sizeof(msg), "An error has occurred while serving metrics:\n\n%s\n",
-                 err[0] ? err : strerror(-r));
+                 err && err[0] ? err : strerror(-r));
         return reply(h, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", msg);
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
@@ -216,6 +211,23 @@ static enum MHD_Result serve_metrics(struct kx_http *h, struct MHD_Connection *c
     enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* A scrape: collected on the scraper thread, the connection suspended
+ * meanwhile (answered when resumed); here only without a socket context. */
+static enum MHD_Result serve_metrics(struct kx_http *h, struct MHD_Connection *conn, struct conn *c)
+{
+    const char *ae =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    bool gzip = kx_accepts_gzip(ae);
+    if (c && kx_http_queue_scrape(h, c, conn, gzip) == 0)
+        return MHD_YES;
+    struct kx_body *b = calloc(1, sizeof(*b));
+    char err[512] = "";
+    if (!b)
+        return MHD_NO;
+    int r = h->o.metrics(h->o.metrics_cls, gzip, b, err, sizeof(err));
+    return answer_metrics(h, conn, r, b, err);
 }
 
 /* The client certificate policy of client_auth_type, checked per request:
@@ -362,6 +374,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
     if (!c)
         return;
     done_reading(h, c);
+    kx_http_scrape_reset(c);
     free(c);
     *socket_context = NULL;
 }
@@ -385,6 +398,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     if (!c)
         return;
     c->auth = AUTH_NONE;
+    kx_http_scrape_reset(c);
     start_reading(h, c);
 }
 
@@ -409,7 +423,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     struct conn *c = conn_of(conn);
     if (c)
-        done_reading(h, c); /* the whole request is in: its deadline is met */
+        done_reading(h, c);              /* the whole request is in: its deadline is met */
+    if (c && c->scrape == SCRAPE_DONE) { /* resumed by the scraper */
+        struct kx_body *b = c->scrape_body;
+        c->scrape_body = NULL;
+        enum MHD_Result ret = answer_metrics(h, conn, c->scrape_r, b, c->scrape_err);
+        kx_http_scrape_reset(c);
+        return ret;
+    }
     if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
         struct MHD_Response *r = MHD_create_response_from_buffer(19, (void *)"Method Not Allowed\n",
                                                                  MHD_RESPMEM_PERSISTENT);
@@ -471,7 +492,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return ret;
     }
     if (!strcmp(url, h->path))
-        return serve_metrics(h, conn);
+        return serve_metrics(h, conn, c);
     if (!strcmp(url, "/")) {
         struct MHD_Response *r =
             MHD_create_response_from_buffer(h->landing_len, h->landing, MHD_RESPMEM_PERSISTENT);
@@ -590,21 +611,25 @@ static int start_threads(struct kx_http *h)
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->wake_watchdog, &ca);
     pthread_cond_init(&h->wake_verifier, NULL);
+    pthread_cond_init(&h->wake_scraper, NULL);
     pthread_condattr_destroy(&ca);
     h->lock_ready = true;
     h->threads_started = true;
     if (pthread_create(&h->watchdog, NULL, watchdog_main, h))
         return -EAGAIN;
-    if (pthread_create(&h->verifier, NULL, kx_http_verifier_main, h)) {
-        pthread_mutex_lock(&h->lock);
-        h->stopping = true;
-        pthread_cond_signal(&h->wake_watchdog);
-        pthread_mutex_unlock(&h->lock);
-        pthread_join(h->watchdog, NULL);
-        h->threads_started = false;
-        return -EAGAIN;
-    }
-    return 0;
+    bool verifier = !pthread_create(&h->verifier, NULL, kx_http_verifier_main, h);
+    if (verifier && !pthread_create(&h->scraper, NULL, kx_http_scraper_main, h))
+        return 0;
+    pthread_mutex_lock(&h->lock);
+    h->stopping = true;
+    pthread_cond_signal(&h->wake_watchdog);
+    pthread_cond_signal(&h->wake_verifier);
+    pthread_mutex_unlock(&h->lock);
+    pthread_join(h->watchdog, NULL);
+    if (verifier)
+        pthread_join(h->verifier, NULL);
+    h->threads_started = false;
+    return -EAGAIN;
 }
 
 static void stop_threads(struct kx_http *h)
@@ -615,10 +640,12 @@ static void stop_threads(struct kx_http *h)
     h->stopping = true;
     pthread_cond_broadcast(&h->wake_watchdog);
     pthread_cond_broadcast(&h->wake_verifier);
+    pthread_cond_broadcast(&h->wake_scraper);
     pthread_mutex_unlock(&h->lock);
     /* The verifier first: it resumes every suspended connection (answered
      * 401), since MHD may not be stopped with one suspended. */
     pthread_join(h->verifier, NULL);
+    pthread_join(h->scraper, NULL);
     pthread_join(h->watchdog, NULL);
     h->threads_started = false;
 }
@@ -722,6 +749,7 @@ void kx_http_stop(struct kx_http *h)
     if (h->lock_ready) {
         pthread_cond_destroy(&h->wake_watchdog);
         pthread_cond_destroy(&h->wake_verifier);
+        pthread_cond_destroy(&h->wake_scraper);
         pthread_mutex_destroy(&h->lock);
     }
     free(h->path);

@@ -12,7 +12,12 @@
  *  - bcrypt off the server threads: a password that is not the cached good
  *    one is checked on one verifier thread, the connection suspended
  *    meanwhile; at most KX_HTTP_AUTH_QUEUE checks wait, one per client
- *    address, and beyond that the answer is 429 at once.
+ *    address, and beyond that the answer is 429 at once, except for an
+ *    address without a recent failure, which takes the slot of a queued
+ *    check from an address whose last check failed (issue 24);
+ *  - collections off the server threads: a scrape suspends its connection
+ *    and one scraper thread calls the body provider, so that probes and
+ *    other connections never wait behind a collection.
  */
 #ifndef KX_HTTP_H
 #define KX_HTTP_H

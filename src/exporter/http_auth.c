@@ -102,16 +102,50 @@ void *kx_http_verifier_main(void *arg)
     return NULL;
 }
 
+/* With h->lock held and the queue full: make room for @c, an address
+ * without a recent failure, by taking the newest suspended job of an address
+ * whose last check failed out of the queue (it is answered 429). Returns
+ * that job's connection to resume once the lock is released, or NULL when
+ * every queued job is from an address without failures (then @c waits its
+ * turn: 429). So addresses sending wrong passwords can never keep a fresh
+ * login out, however many they are. */
+static struct MHD_Connection *evict_failed(struct kx_http *h, const struct conn *c)
+{
+    if (find_failed(h, c) >= 0)
+        return NULL;
+    for (unsigned i = h->nqueue; i-- > 0;) {
+        struct auth_job *q = &h->queue[i];
+        if (!q->suspended || find_failed(h, q->c) < 0)
+            continue;
+        struct MHD_Connection *mc = q->mc;
+        q->c->auth = AUTH_DONE;
+        q->c->auth_ok = false;
+        q->c->auth_evicted = true;
+        explicit_bzero(&q->job, sizeof(q->job));
+        memmove(&h->queue[i], &h->queue[i + 1], (h->nqueue - i - 1) * sizeof(h->queue[0]));
+        h->nqueue--;
+        explicit_bzero(&h->queue[h->nqueue], sizeof(h->queue[0]));
+        h->auth_refused++;
+        return mc;
+    }
+    return NULL;
+}
+
 /* Queue the slow half of a check and suspend the connection: 0, or -EBUSY
- * when the queue is full or this address already has a check waiting. */
+ * when the queue is full (of addresses without failures, or @c has failed
+ * recently) or this address already has a check waiting. */
 static int queue_check(struct kx_http *h, struct conn *c, struct MHD_Connection *mc,
                        const struct kx_auth_job *job)
 {
+    struct MHD_Connection *evicted = NULL;
     pthread_mutex_lock(&h->lock);
-    bool busy = h->stopping || h->nqueue == KX_HTTP_AUTH_QUEUE ||
-                (h->running.c && same_address(h->running.c, c));
+    bool busy = h->stopping || (h->running.c && same_address(h->running.c, c));
     for (unsigned i = 0; i < h->nqueue && !busy; i++)
         busy = same_address(h->queue[i].c, c);
+    if (!busy && h->nqueue == KX_HTTP_AUTH_QUEUE) {
+        evicted = evict_failed(h, c);
+        busy = !evicted;
+    }
     if (busy) {
         h->auth_refused++;
         pthread_mutex_unlock(&h->lock);
@@ -134,6 +168,8 @@ static int queue_check(struct kx_http *h, struct conn *c, struct MHD_Connection 
             h->queue[i].suspended = true;
     pthread_cond_signal(&h->wake_verifier);
     pthread_mutex_unlock(&h->lock);
+    if (evicted)
+        MHD_resume_connection(evicted);
     return 0;
 }
 
@@ -141,8 +177,12 @@ enum auth_outcome kx_http_check_auth(struct kx_http *h, struct conn *c, struct M
 {
     if (!kx_auth_enabled(h->o.auth))
         return AUTH_OUT_OK;
-    if (c && c->auth == AUTH_DONE) { /* resumed after the verifier */
+    if (c && c->auth == AUTH_DONE) { /* resumed after the verifier, or evicted */
         c->auth = AUTH_NONE;
+        if (c->auth_evicted) {
+            c->auth_evicted = false;
+            return AUTH_OUT_BUSY;
+        }
         return c->auth_ok ? AUTH_OUT_OK : AUTH_OUT_DENIED;
     }
     char *pass = NULL;

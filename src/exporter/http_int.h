@@ -25,6 +25,17 @@ struct conn {
     bool reading;             /* in that list */
     enum { AUTH_NONE, AUTH_PENDING, AUTH_DONE } auth;
     bool auth_ok;
+    /* A scrape collected on the scraper thread, not on a server thread (so
+     * that probes and other connections on this thread answer meanwhile). */
+    enum { SCRAPE_NONE, SCRAPE_PENDING, SCRAPE_DONE } scrape;
+    bool scrape_gzip, scrape_suspended;
+    struct MHD_Connection *scrape_mc;
+    struct conn *scrape_next; /* in kx_http.scrapes while pending */
+    int scrape_r;             /* the body provider's result */
+    struct kx_body *scrape_body;
+    char *scrape_err;  /* its message when it failed (or NULL) */
+    bool auth_evicted; /* AUTH_DONE without a check: its queue slot went to a
+                          fresher address (answered 429) */
 };
 
 /* A password check waiting for the verifier thread. */
@@ -38,9 +49,10 @@ struct auth_job {
 struct kx_http {
     struct MHD_Daemon *d;
     pthread_mutex_t lock; /* the lists below, the queue, the counters */
-    pthread_cond_t wake_watchdog, wake_verifier;
+    pthread_cond_t wake_watchdog, wake_verifier, wake_scraper;
     bool lock_ready, threads_started, stopping;
-    pthread_t watchdog, verifier;
+    pthread_t watchdog, verifier, scraper;
+    struct conn *scrapes;     /* waiting for the scraper, oldest first */
     struct conn *head, *tail; /* reading a request, in deadline order */
     struct auth_job queue[KX_HTTP_AUTH_QUEUE];
     unsigned nqueue;         /* jobs in queue[0..nqueue) */
@@ -48,7 +60,7 @@ struct kx_http {
     /* Addresses whose last password check failed, most recent kept: their
      * checks wait behind those of other addresses, so that a flood from a
      * few addresses delays a new login by one check at most. */
-    struct conn failed[64];
+    struct conn failed[256];
     unsigned nfailed_next;
     unsigned long expired, auth_refused;
     struct kx_http_opts o;
@@ -73,5 +85,15 @@ enum auth_outcome { AUTH_OUT_OK, AUTH_OUT_DENIED, AUTH_OUT_SUSPENDED, AUTH_OUT_B
 enum auth_outcome kx_http_check_auth(struct kx_http *h, struct conn *c, struct MHD_Connection *mc);
 /* The verifier thread (h->verifier). */
 void *kx_http_verifier_main(void *arg);
+
+/* ---- scrapes off the server threads (http_scrape.c) ---- */
+
+/* Queue a scrape of @c for the scraper thread and suspend the connection:
+ * 0, or -errno (then serve it here). */
+int kx_http_queue_scrape(struct kx_http *h, struct conn *c, struct MHD_Connection *mc, bool gzip);
+/* Free what a finished scrape left on @c (a body never sent). */
+void kx_http_scrape_reset(struct conn *c);
+/* The scraper thread (h->scraper). */
+void *kx_http_scraper_main(void *arg);
 
 #endif

@@ -318,6 +318,12 @@ static int parse_args(int argc, char **argv, struct options *o)
             if (i + 1 >= argc)
                 return 1 + usage_error("expected argument for flag '--%s'", fl->name);
             v = argv[++i];
+            /* A flag missing its value must not swallow the next flag (which
+             * would then silently not apply: --web.config.file, --run-as). */
+            if (!strncmp(v, "--", 2))
+                return 1 + usage_error("flag '--%s' needs a value, got the flag '%s' (write "
+                                       "--%s=%s if that is the value)",
+                                       fl->name, v, fl->name, v);
         }
         if (set_flag(o, fl, v))
             return 1 + usage_error("invalid value '%s' for flag '--%s'%s", v, fl->name,

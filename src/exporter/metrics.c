@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Metric logic: snapshot -> families of SPEC.md. */
+/* Metric logic: snapshot -> families (docs/exporter.md, "Metrics"). */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>

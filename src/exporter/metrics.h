@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Metric logic: renders the parts of a kmem snapshot (and this process's own
- * figures) as the families of SPEC.md into an exposition buffer. No I/O
+ * figures) as the families of docs/exporter.md into an exposition buffer. No I/O
  * except the process_* self metrics, read from the real /proc/self.
  */
 #ifndef KX_METRICS_H
@@ -53,7 +53,8 @@ struct kx_collection {
     const struct kmem_slabinfo *slab;
     const struct kmem_node *node;
     const struct kmem_cgroups *cgroups;
-    const struct kmem_detail *detail; /* node detail (may be a copy up to a minute old) */
+    const struct kmem_detail *detail;     /* node detail (may be a copy up to a minute old) */
+    const struct kmem_owner_snap *owners; /* owner snapshot (may be a copy: its own interval) */
     struct kx_part part[KX_COLLECTORS_MAX];
     /* A collector with a start function: its state (NULL: not started, off). */
     void *state[KX_COLLECTORS_MAX];

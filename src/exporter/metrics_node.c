@@ -106,12 +106,13 @@ static const struct kx_family detail_fam[F_DETAIL_COUNT] = {
                "(at most once a minute; the figures below are from then).",
                KX_GAUGE,
                {NULL}},
-    [F_OUTSIDE] = {"kmem_node_outside_bytes",
-                   "RAM outside MemTotal by part (System RAM from /proc/iomem - MemTotal): "
-                   "memmap, kernel_image, crash_kernel, boot_hash_tables, percpu_first_chunk, "
-                   "unexplained. Only when /proc/iomem shows addresses (root).",
-                   KX_GAUGE,
-                   {"part"}},
+    [F_OUTSIDE] =
+        {"kmem_node_outside_bytes",
+         "RAM outside MemTotal by part (System RAM from /proc/iomem - MemTotal): "
+         "memmap, kernel_image, crash_kernel, boot_hash_tables, percpu_first_chunk, swiotlb, "
+         "unexplained. Only when /proc/iomem shows addresses (root).",
+         KX_GAUGE,
+         {"part"}},
     [F_SYSTEM_RAM] = {"kmem_node_system_ram_bytes",
                       "System RAM ranges of /proc/iomem (RAM the firmware handed to Linux).",
                       KX_GAUGE,

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "allocview.h"
+#include "jsonw.h"
 
 /* ---- names and sorting ---- */
 
@@ -40,6 +41,13 @@ static const char *entry_name(char *buf, size_t len, const struct kmem_alloc_ent
     return buf;
 }
 
+/* Its frees are short on this kernel: kfree_rcu() of a cache with slab sheaves
+ * reaches no tracepoint, and kvfree_call_rcu() is not followed. */
+static bool frees_short(const struct kmem_alloc_table *t, const struct kmem_alloc_entry *e)
+{
+    return e->sheaves && t->mode != KMEM_ALLOC_RATES && !(t->tracking && t->bulk_traced);
+}
+
 static const char *acct_cell(const struct kmem_alloc_entry *e)
 {
     if (e->allocs == 0)
@@ -56,6 +64,7 @@ struct row {
     double arate;   /* allocations per second since the previous read */
     double frate;   /* frees per second */
     bool has_prev;
+    bool short_frees; /* frees_short(): marked ~ */
 };
 
 static int cmp_row_common(const struct row *a, const struct row *b)
@@ -134,6 +143,7 @@ static struct row *make_rows(const struct kmem_alloc_table *t, const struct kmem
         memset(w, 0, sizeof(*w));
         w->e = e;
         w->net = kmem_alloc_net(e);
+        w->short_frees = frees_short(t, e);
         p = prev ? find_prev(prev, e) : NULL;
         w->has_prev = prev != NULL;
         w->change = w->net - (p ? kmem_alloc_net(p) : 0);
@@ -178,10 +188,25 @@ static bool render_summary(struct kt_sink *s, const struct kmem_alloc_table *t, 
     uint64_t uo, ub;
     char b1[32];
 
+    bool short_frees = false;
+
+    for (size_t i = 0; i < t->n && !short_frees; i++)
+        short_frees = frees_short(t, &t->v[i]);
+    if (t->mode == KMEM_ALLOC_RATES)
+        return sum_line(s,
+                        "rates, one window of %.1f s: %" PRIu64
+                        " allocations counted%s (%s; no frees: NET is what was allocated)",
+                        t->seconds, t->events, t->dropped || t->missed ? "" : ", none lost",
+                        t->charged_only ? "charged allocations only, from the memcg charge hook"
+                                        : "every allocation, from the tracepoints");
     if (!sum_line(s, "traced %.1f s, %s: %" PRIu64 " allocations and frees counted%s", t->seconds,
                   t->tracking ? "live objects tracked (frees credited to the allocating cgroup)"
                               : "counts only (frees credited to the freeing task's cgroup)",
                   t->events, t->dropped || t->missed ? "" : ", none lost"))
+        return false;
+    if (short_frees && !sum_line(s, "  caches marked ~ have slab sheaves: their kfree_rcu() frees "
+                                    "reach no tracepoint on this kernel (FREES short, NET "
+                                    "overstated)"))
         return false;
     if (t->dropped &&
         !sum_line(s, "  %" PRIu64 " events lost: the (cgroup, cache) table was full (--alloc-keys)",
@@ -325,6 +350,12 @@ static void render_screen(struct kt_sink *s, const struct row *r, size_t n,
             kt_cell(line, sizeof(line), &pos, &alloc_cols[c], cell);
         }
         kt_printable(cache, sizeof(cache), row->e->cache, KT_ESC_QMARK);
+        if (row->short_frees && strlen(cache) + 1 < sizeof(cache)) {
+            size_t cl = strlen(cache) < cache_cols ? strlen(cache) : cache_cols - 1;
+
+            cache[cl] = '~';
+            cache[cl + 1] = '\0';
+        }
         kt_printable(name, sizeof(name), entry_name(shown, sizeof(shown), row->e), KT_ESC_QMARK);
         room = s->width > 0 ? s->width - (int)pos - (int)cache_cols - 1 : 0;
         if (room > 0 && kt_text_width(name) > (size_t)room)
@@ -364,15 +395,16 @@ static void alloc_render(struct kt_sink *s, const struct kmem_alloc_table *t,
         goto out;
     for (size_t i = 0; i < n; i++) {
         const struct kmem_alloc_entry *e = r[i].e;
-        char net[32], al[32], name[4096];
+        char net[32], al[32], name[4096], cache[256];
 
         kt_human_delta(net, sizeof(net), (double)r[i].net);
         entry_name(name, sizeof(name), e);
+        snprintf(cache, sizeof(cache), "%s%s", e->cache, r[i].short_frees ? "~" : "");
         if (!kt_line(s, KT_NORMAL,
                      "%8s %9" PRId64 " %10" PRIu64 " %10" PRIu64 " %9s %7" PRIu32 " %4s %-22s %s",
                      net, kmem_alloc_net_objects(e), e->allocs, e->frees,
                      kt_human(al, sizeof(al), (double)e->bytes_alloc), e->objsize, acct_cell(e),
-                     e->cache, name))
+                     cache, name))
             break;
     }
 out:
@@ -395,75 +427,82 @@ void kt_alloc_screen(struct kt_sink *s, const struct kmem_alloc_table *t,
     alloc_render(s, t, prev, sort, true, NULL, &scr);
 }
 
-/* ---- JSON ---- */
-
-static void json_kv_str(FILE *f, const char *key, const char *v, bool null_if_empty)
-{
-    fprintf(f, ", \"%s\": ", key);
-    if (null_if_empty && (!v || !*v))
-        fputs("null", f);
-    else
-        kt_json_string(f, v);
-}
+/* ---- JSON (docs/alloc.md), through the common JSON writer ---- */
 
 static int alloc_json(FILE *f, const struct kmem_alloc_table *t, uint64_t live, uint64_t map_bytes,
                       const char *layout)
 {
     size_t n;
     struct row *r = make_rows(t, NULL, 'n', &n);
-    bool first = true;
+    struct kmem_jw w = {.f = f};
 
     if (!r)
         return -ENOMEM;
-    fprintf(f, "{\n  \"version\": \"%s\",\n  \"seconds\": %.3f,\n  \"tracking\": %s,\n",
-            KMEM_VERSION, t->seconds, t->tracking ? "true" : "false");
-    fprintf(f, "  \"cgroup_layout\": \"%s\",\n", layout);
-    fprintf(f,
-            "  \"events\": %" PRIu64 ",\n  \"events_lost\": %" PRIu64
-            ",\n  \"frees_seen_at_reuse\": %" PRIu64 ",\n  \"events_missed\": %" PRIu64
-            ",\n  \"not_tracked\": %" PRIu64 ",\n  \"bulk_traced\": %s,\n",
-            t->events, t->dropped, t->reused, t->missed, t->not_tracked,
-            t->bulk_traced ? "true" : "false");
+    kmem_jw_obj(&w, NULL);
+    kmem_jw_str(&w, "version", KMEM_VERSION);
+    kmem_jw_key(&w, "seconds");
+    fprintf(f, "%.3f", t->seconds);
+    kmem_jw_bool(&w, "tracking", t->tracking);
+    kmem_jw_str(&w, "mode",
+                t->mode == KMEM_ALLOC_RATES    ? "rates"
+                : t->mode == KMEM_ALLOC_COUNTS ? "counts"
+                                               : "track");
+    kmem_jw_bool(&w, "charged_only", t->charged_only);
+    kmem_jw_bool(&w, "kfree_named", t->kfree_named);
+    kmem_jw_str(&w, "fentry_error", t->fentry_error ? t->fentry_error : "");
+    kmem_jw_str(&w, "cgroup_layout", layout);
+    kmem_jw_u64(&w, "events", t->events);
+    kmem_jw_u64(&w, "events_lost", t->dropped);
+    kmem_jw_u64(&w, "frees_seen_at_reuse", t->reused);
+    kmem_jw_u64(&w, "events_missed", t->missed);
+    kmem_jw_u64(&w, "not_tracked", t->not_tracked);
+    kmem_jw_bool(&w, "bulk_traced", t->bulk_traced);
     if (t->tracking)
-        fprintf(f, "  \"live_objects\": %" PRIu64 ",\n", live);
-    fprintf(f, "  \"bpf_map_bytes\": %" PRIu64 ",\n  \"entries\": [", map_bytes);
+        kmem_jw_u64(&w, "live_objects", live);
+    kmem_jw_u64(&w, "bpf_map_bytes", map_bytes);
+    kmem_jw_arr(&w, "entries");
     for (size_t i = 0; i < n; i++) {
         const struct kmem_alloc_entry *e = r[i].e;
 
-        fprintf(f, "%s\n    {\"cgroup\": ", first ? "" : ",");
-        first = false;
-        kt_json_string(f, e->cgroup);
-        fprintf(f, ", \"cgroup_id\": %" PRIu64 ", \"removed\": %s", e->cgid,
-                e->removed ? "true" : "false");
-        json_kv_str(f, "namespace", e->namespace_name, true);
-        json_kv_str(f, "pod", e->pod_name, true);
-        json_kv_str(f, "container", e->container_name, true);
-        json_kv_str(f, "cache", e->cache, false);
-        fprintf(f,
-                ", \"object_size\": %" PRIu32 ", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
-                ", \"bytes_allocated\": %" PRIu64 ", \"bytes_freed\": %" PRIu64
-                ", \"net_bytes\": %" PRId64 ", \"net_objects\": %" PRId64
-                ", \"accounted\": %s, \"accounted_allocs\": %" PRIu64
-                ", \"accounted_bytes\": %" PRIu64 ", \"not_followed\": %" PRIu64 "}",
-                e->objsize, e->allocs, e->frees, e->bytes_alloc, e->bytes_freed, r[i].net,
-                kmem_alloc_net_objects(e),
-                e->allocs && e->acc_allocs == e->allocs ? "true" : "false", e->acc_allocs,
-                e->acc_bytes, e->nf_allocs);
+        kmem_jw_obj(&w, NULL);
+        kmem_jw_str(&w, "cgroup", e->cgroup);
+        kmem_jw_u64(&w, "cgroup_id", e->cgid);
+        kmem_jw_bool(&w, "removed", e->removed);
+        kmem_jw_str_or_null(&w, "namespace", e->namespace_name);
+        kmem_jw_str_or_null(&w, "pod", e->pod_name);
+        kmem_jw_str_or_null(&w, "container", e->container_name);
+        kmem_jw_str(&w, "cache", e->cache);
+        kmem_jw_u64(&w, "object_size", e->objsize);
+        kmem_jw_u64(&w, "allocs", e->allocs);
+        kmem_jw_u64(&w, "frees", e->frees);
+        kmem_jw_u64(&w, "bytes_allocated", e->bytes_alloc);
+        kmem_jw_u64(&w, "bytes_freed", e->bytes_freed);
+        kmem_jw_i64(&w, "net_bytes", r[i].net);
+        kmem_jw_i64(&w, "net_objects", kmem_alloc_net_objects(e));
+        kmem_jw_bool(&w, "accounted", e->allocs && e->acc_allocs == e->allocs);
+        kmem_jw_u64(&w, "accounted_allocs", e->acc_allocs);
+        kmem_jw_u64(&w, "accounted_bytes", e->acc_bytes);
+        kmem_jw_u64(&w, "not_followed", e->nf_allocs);
+        kmem_jw_bool(&w, "sheaves", e->sheaves);
+        kmem_jw_bool(&w, "frees_short", r[i].short_frees);
+        kmem_jw_obj_end(&w);
     }
-    fputs(n ? "\n  ],\n  \"untracked_frees\": [" : "],\n  \"untracked_frees\": [", f);
-    first = true;
+    kmem_jw_arr_end(&w);
+    kmem_jw_arr(&w, "untracked_frees");
     for (size_t i = 0; i < t->n; i++) {
         const struct kmem_alloc_entry *e = &t->v[i];
 
         if (e->cgid != KMEM_ALLOC_CGID_UNTRACKED)
             continue;
-        fprintf(f, "%s\n    {\"cache\": ", first ? "" : ",");
-        first = false;
-        kt_json_string(f, e->cache);
-        fprintf(f, ", \"frees\": %" PRIu64 ", \"bytes_freed\": %" PRIu64 "}", e->frees,
-                e->bytes_freed);
+        kmem_jw_obj(&w, NULL);
+        kmem_jw_str(&w, "cache", e->cache);
+        kmem_jw_u64(&w, "frees", e->frees);
+        kmem_jw_u64(&w, "bytes_freed", e->bytes_freed);
+        kmem_jw_obj_end(&w);
     }
-    fputs(first ? "]\n}\n" : "\n  ]\n}\n", f);
+    kmem_jw_arr_end(&w);
+    kmem_jw_obj_end(&w);
+    fputc('\n', f);
     free(r);
     return ferror(f) ? -EIO : 0;
 }
@@ -482,6 +521,7 @@ static struct kmem_alloc_opts tracer_opts(const struct kt_opts *o)
 {
     struct kmem_alloc_opts ao = {
         .counts_only = o->alloc_counts,
+        .mode = o->alloc_rates ? KMEM_ALLOC_RATES : KMEM_ALLOC_TRACK,
         .max_keys = o->alloc_keys,
         .max_objects = o->alloc_objects,
     };
@@ -521,6 +561,11 @@ int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o)
     }
     /* Names of the cgroups that exist now, in case they are removed before the end. */
     resolve(a, ctx, &t, o, false);
+    if (o->alloc_rates && kmem_alloc_window_start(a)) {
+        fprintf(stderr, "%s: --alloc: %s\n", o->prog, kmem_alloc_strerror(a));
+        kmem_alloc_close(a);
+        return EXIT_FAILURE;
+    }
     fprintf(stderr, "%s: tracing slab allocations for %g s (Ctrl-C stops early)\n", o->prog,
             o->alloc_seconds);
     memset(&sa, 0, sizeof(sa));
@@ -543,7 +588,7 @@ int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o)
             break;
         nanosleep(&step, NULL);
     }
-    rc = kmem_alloc_read(a, &t);
+    rc = o->alloc_rates ? kmem_alloc_window_stop(a, &t) : kmem_alloc_read(a, &t);
     if (rc) {
         fprintf(stderr, "%s: --alloc: %s\n", o->prog, kmem_alloc_strerror(a));
         goto out;

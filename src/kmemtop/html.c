@@ -142,39 +142,46 @@ static const char *hum(char *buf, size_t len, uint64_t b)
 
 static void css(FILE *f)
 {
-    fputs("<style>\n"
-          ":root{color-scheme:light}\n"
-          "body{margin:0 auto;max-width:1240px;padding:8px 12px 40px;font:14px/1.4 "
-          "system-ui,sans-serif;color:#1a1a1a;background:#ffffff}\n"
-          "h1{font-size:20px;margin:4px 0}h2{font-size:17px;margin:18px 0 4px}\n"
-          "p{margin:4px 0}.sum b{font-variant-numeric:tabular-nums}\n"
-          ".muted{color:#595959;background:#ffffff}\n"
-          ".legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0;padding:0;"
-          "list-style:none;font-size:13px}\n"
-          ".legend li{display:flex;align-items:center;gap:5px}\n"
-          ".sw{display:inline-block;width:14px;height:14px;border:1px solid #333333}\n"
-          ".tm{position:relative;width:100%;border:1px solid #333333;overflow:hidden;"
-          "background:#ffffff}\n"
-          ".b{position:absolute;box-sizing:border-box;overflow:hidden;border:1px solid "
-          "#ffffff;font:11px/13px system-ui,sans-serif;padding:1px 3px;white-space:nowrap;"
-          "text-overflow:ellipsis}\n"
-          ".b span{display:block;overflow:hidden;text-overflow:ellipsis}\n"
-          ".b:focus{outline:3px solid #000000;outline-offset:-3px;z-index:2}\n"
-          ".b.hl{outline:3px dashed #000000;outline-offset:-3px}\n"
-          "#tip{position:fixed;z-index:9;max-width:420px;padding:6px 8px;font-size:13px;"
-          "color:#ffffff;background:#1a1a1a;border-radius:4px;pointer-events:none;"
-          "white-space:pre-line}\n"
-          "details{margin:8px 0}summary{cursor:pointer;font-weight:600}\n"
-          "table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}\n"
-          "th,td{padding:1px 8px;text-align:right;border-bottom:1px solid #e6e6e6}\n"
-          "th:first-child,td:first-child{text-align:left}\n"
-          "tr.hl td{color:#000000;background:#ffe066}\n"
-          "h3{font-size:15px;margin:14px 0 4px}\n"
-          ".chart{display:block;width:100%;height:auto;border:1px solid #333333}\n"
-          ".ax{font:11px system-ui,sans-serif;fill:#1a1a1a}\n"
-          ".spark{display:block}\n"
-          ".oomsw{border:2px dashed #000000;width:10px;height:10px}\n",
-          f);
+    fputs(
+        "<style>\n"
+        ":root{color-scheme:light}\n"
+        "body{margin:0 auto;max-width:1240px;padding:8px 12px 40px;font:14px/1.4 "
+        "system-ui,sans-serif;color:#1a1a1a;background:#ffffff}\n"
+        "h1{font-size:20px;margin:4px 0}h2{font-size:17px;margin:18px 0 4px}\n"
+        "p{margin:4px 0}.sum b{font-variant-numeric:tabular-nums}\n"
+        ".muted{color:#595959;background:#ffffff}\n"
+        ".legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0;padding:0;"
+        "list-style:none;font-size:13px}\n"
+        ".legend li{display:flex;align-items:center;gap:5px}\n"
+        ".sw{display:inline-block;width:14px;height:14px;border:1px solid #333333}\n"
+        ".tm{position:relative;width:100%;border:1px solid #333333;overflow:hidden;"
+        "background:#ffffff}\n"
+        ".b{position:absolute;box-sizing:border-box;overflow:hidden;border:1px solid "
+        "#ffffff;font:11px/13px system-ui,sans-serif;padding:1px 3px;white-space:nowrap;"
+        "text-overflow:ellipsis}\n"
+        ".b span{display:block;overflow:hidden;text-overflow:ellipsis}\n"
+        ".b:focus{outline:3px solid #000000;outline-offset:-3px;z-index:2}\n"
+        ".b.hl{outline:3px dashed #000000;outline-offset:-3px}\n"
+        "#tip{position:fixed;z-index:9;max-width:420px;padding:6px 8px;font-size:13px;"
+        "color:#ffffff;background:#1a1a1a;border-radius:4px;pointer-events:none;"
+        "white-space:pre-line}\n"
+        "details{margin:8px 0}summary{cursor:pointer;font-weight:600}\n"
+        "table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}\n"
+        "th,td{padding:1px 8px;text-align:right;border-bottom:1px solid #e6e6e6}\n"
+        "th:first-child,td:first-child{text-align:left}\n"
+        "tr.hl td{color:#000000;background:#ffe066}\n"
+        "h3{font-size:15px;margin:14px 0 4px}\n"
+        ".chart{display:block;width:100%;height:auto;border:1px solid #333333}\n"
+        ".ax{font:11px system-ui,sans-serif;fill:#1a1a1a}\n"
+        ".spark{display:block}\n"
+        "table.verdicts td:nth-child(2),table.ooms td:nth-child(2),table.verdicts "
+        "th:nth-child(2),table.ooms th:nth-child(2),table.ooms td:nth-child(7),"
+        "table.ooms th:nth-child(7){text-align:left}\n"
+        ".verdicts td,.ooms td,.verdicts th,.ooms th{white-space:nowrap}\n"
+        ".verdicts td:nth-child(2),.ooms td:nth-child(2),.ooms td:nth-child(7){white-space:normal;"
+        "overflow-wrap:anywhere;max-width:520px}\n"
+        ".oomsw{border:2px dashed #000000;width:10px;height:10px}\n",
+        f);
     for (int d = 1; d <= 9; d++)
         fprintf(f, "td.l%d{padding-left:%dem}\n", d, d + 1);
     for (int c = 0; c < KT_HC_COUNT; c++)
@@ -201,9 +208,11 @@ static const char script[] =
     "tip.style.left=x+'px';tip.style.top=y+'px';}\n"
     "function show(b,x,y){tip.textContent=b.getAttribute('data-t');tip.hidden=false;place(x,y);}\n"
     "function hide(){tip.hidden=true;}\n"
-    "function row(b){var k=b.getAttribute('data-k'),rs=document.querySelectorAll('tr[data-k]');\n"
+    "function row(b){var k=b.getAttribute('data-k'),n=b.getAttribute('data-i'),"
+    "s=b.closest('section'),rs=document.querySelectorAll('tr[data-k]');\n"
     " for(var i=0;i<rs.length;i++){rs[i].classList.remove('hl');}\n"
-    " for(i=0;i<rs.length;i++){if(rs[i].getAttribute('data-k')===k){"
+    " for(i=0;i<rs.length;i++){if(n!==null?rs[i].getAttribute('data-i')===n&&"
+    "rs[i].closest('section')===s:rs[i].getAttribute('data-k')===k){"
     "rs[i].closest('details').open=true;"
     "rs[i].classList.add('hl');rs[i].scrollIntoView({block:'center'});return;}}}\n"
     "var maps=document.querySelectorAll('.tm');\n"
@@ -266,7 +275,13 @@ static void hover_text(FILE *f, const struct kt_hmap *m, int i)
     }
 }
 
-static void boxes(FILE *f, const struct kt_hmap *m, double width, double height, int *tints)
+/*
+ * The boxes. @by_index: a box names its table row by index (data-i, in the
+ * same section; cgroup keys are long and a node can have thousands of boxes),
+ * else by key (data-k: the kernel map, whose rows are in the MemTotal table).
+ */
+static void boxes(FILE *f, const struct kt_hmap *m, double width, double height, int *tints,
+                  bool by_index)
 {
     bool first = true;
 
@@ -281,12 +296,18 @@ static void boxes(FILE *f, const struct kt_hmap *m, double width, double height,
             continue;
         hum(h, sizeof(h), n->bytes);
         fprintf(f,
-                "<div class=\"b c%dt%d\" style=\"left:%.3f%%;top:%.3f%%;width:%.3f%%;"
-                "height:%.3f%%\" data-k=\"",
+                "<div class=\"b c%dt%d\" style=\"left:%.2f%%;top:%.2f%%;width:%.2f%%;"
+                "height:%.2f%%\" ",
                 n->colour, tints[i], 100 * n->r.x / width, 100 * n->r.y / height,
                 100 * n->r.w / width, 100 * n->r.h / height);
-        kt_html_esc(f, n->key);
-        fprintf(f, "\" data-b=\"%" PRIu64 "\" tabindex=\"%d\" title=\"", n->bytes, first ? 0 : -1);
+        if (by_index) {
+            fprintf(f, "data-i=\"%d\"", i);
+        } else {
+            fputs("data-k=\"", f);
+            kt_html_esc(f, n->key);
+            fputc('"', f);
+        }
+        fprintf(f, " data-b=\"%" PRIu64 "\" tabindex=\"%d\" title=\"", n->bytes, first ? 0 : -1);
         hover_text(f, m, i);
         fputs("\">", f);
         first = false;
@@ -310,14 +331,42 @@ static void boxes(FILE *f, const struct kt_hmap *m, double width, double height,
     }
 }
 
-static void table_rows(FILE *f, const struct kt_hmap *m, int i)
+/*
+ * A row's key. In the cgroup table, the path of the cgroup above (@cgpath)
+ * is left out of its parts' keys ("cgkind:PATH:vmalloc" is written
+ * "cgkind::vmalloc", "rest:cg:PATH" "rest:cg:"): a node with hundreds of
+ * containers would otherwise repeat every long path ten times. data-p names
+ * the parent row, so the full key can be rebuilt.
+ */
+static void row_key(FILE *f, const char *key, const char *cgpath)
+{
+    size_t pl = cgpath ? strlen(cgpath) : 0, kl = strlen(key);
+    const char *p;
+
+    if (cgpath && strncmp(key, "cg:", 3) != 0) {
+        for (p = strchr(key, ':'); p; p = strchr(p + 1, ':'))
+            if (strncmp(p + 1, cgpath, pl) == 0 && p[1 + pl] == ':') {
+                fprintf(f, "%.*s:", (int)(p - key + 1), key);
+                kt_html_esc(f, p + 2 + pl);
+                return;
+            }
+        if (kl > pl && key[kl - pl - 1] == ':' && strcmp(key + kl - pl, cgpath) == 0) {
+            fprintf(f, "%.*s", (int)(kl - pl), key);
+            return;
+        }
+    }
+    kt_html_esc(f, key);
+}
+
+static void table_rows(FILE *f, const struct kt_hmap *m, int i, const char *cgpath, bool cgtable)
 {
     for (; i >= 0; i = m->v[i].next) {
         const struct kt_hnode *n = &m->v[i];
+        const char *below = cgtable && strncmp(n->key, "cg:", 3) == 0 ? n->key + 3 : cgpath;
         char h[32];
 
-        fputs("<tr data-k=\"", f);
-        kt_html_esc(f, n->key);
+        fprintf(f, "<tr data-i=\"%d\" data-p=\"%d\" data-k=\"", i, n->parent);
+        row_key(f, n->key, cgtable ? cgpath : NULL);
         fprintf(f, "\" data-b=\"%" PRIu64 "\"><td class=\"l%d\">", n->bytes,
                 n->depth > 9 ? 9 : n->depth);
         kt_html_esc(f, n->name);
@@ -327,7 +376,7 @@ static void table_rows(FILE *f, const struct kt_hmap *m, int i)
         else
             fputs("<td></td>", f);
         fprintf(f, "<td>%.1f%%</td></tr>\n", kt_pct(n->bytes, m->v[0].bytes));
-        table_rows(f, m, n->first);
+        table_rows(f, m, n->first, below, cgtable);
     }
 }
 
@@ -362,7 +411,7 @@ static int treemap(FILE *f, struct kt_hmap *m, const char *id, const char *intro
             "<div class=\"tm\" style=\"aspect-ratio:%.0f/%.0f\" role=\"group\" "
             "aria-label=\"%s treemap: the table below lists every box\">\n",
             MAP_W, height, m->title);
-    boxes(f, m, MAP_W, height, tints);
+    boxes(f, m, MAP_W, height, tints, table);
     free(tints);
     if (!table) {
         fputs("</div>\n</section>\n", f);
@@ -373,7 +422,7 @@ static int treemap(FILE *f, struct kt_hmap *m, const char *id, const char *intro
             "<thead><tr><th>name</th><th>size</th><th>bytes</th><th>of parent</th>"
             "<th>of %s</th></tr></thead>\n<tbody>\n",
             m->title, m->n, m->v[0].name);
-    table_rows(f, m, 0);
+    table_rows(f, m, 0, NULL, strcmp(id, "cgroups") == 0);
     fputs("</tbody></table></details>\n</section>\n", f);
     return 0;
 }
@@ -429,7 +478,7 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
         fputs("live", f);
     if (*kernel)
         fputs(", kernel ", f), kt_html_esc_raw(f, kernel);
-    if (*when)
+    if (*when && !(info && info->sample))
         fputs(", ", f), kt_html_esc_raw(f, when);
     fprintf(f,
             "; kmemtop %s --html. Every box is sized by its bytes; hover (or focus, then "
@@ -448,7 +497,9 @@ static void header(FILE *f, const struct kmem_snapshot *snap, const struct kt_ht
                     kmem_add_sat(kmem_add_sat(n->lru_bytes, n->isolated_bytes), n->hugetlb_bytes)));
     }
     for (int p = 0; p < KMEM_PART_COUNT; p++)
-        if ((snap->flags & (1u << p)) && snap->status[p].err) {
+        if ((snap->flags & (1u << p)) && snap->status[p].err &&
+            !(p == KMEM_PART_OWNERS && snap->status[p].err == -ENOENT)) /* said below */
+        {
             fprintf(f, "<p class=\"muted\">%s not shown: ", kmem_part_name[p]);
             kt_html_esc_raw(f, snap->status[p].msg[0] ? snap->status[p].msg
                                                       : strerror(-snap->status[p].err));
@@ -513,6 +564,8 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
 {
     struct kmem_capture_meta meta;
     struct kt_html_info info = {.root = o->root};
+    struct kt_hseries series = {0};
+    char sample[4200];
     const struct kmem_snapshot *snap;
     size_t len = strlen(o->html) + 16;
     char *tmp = malloc(len);
@@ -528,7 +581,37 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
     if ((o->capture && kmem_ctx_capture_written(ctx, &meta) == 0) ||
         kmem_ctx_capture_meta(ctx, &meta) == 0)
         info.capture = &meta;
-    /* TODO(owners): info.owners = the snapshot's owner snapshot once kmem_snapshot carries it. */
+    if (kt_part_ok(snap, KMEM_PART_OWNERS))
+        info.owners = &snap->owners.o;
+    if (o->replay) {
+        /* The treemaps show the sample --replay opened (a capture written out for it). */
+        char e[512];
+
+        info.root = NULL;
+        snprintf(sample, sizeof(sample), "%s at %s", o->replay,
+                 o->at && *o->at ? o->at : "its newest sample");
+        info.sample = sample;
+        info.series = &series;
+        info.series_source = o->replay;
+        if (kt_html_series(o->replay, o->at, o->window, &series, e, sizeof(e))) {
+            fprintf(stderr, "%s: %s\n", o->prog, e);
+            kt_hseries_free(&series);
+            free(tmp);
+            return EXIT_FAILURE;
+        }
+        if (series.n) {
+            /* The series ends at the sample shown: its own time (the capture's date is when
+             * it was recorded, which a recording with a synthetic timeline does not share). */
+            time_t t = (time_t)(series.t_ns[series.n - 1] / 1000000000u);
+            struct tm tm;
+            char w[64] = "";
+
+            if (localtime_r(&t, &tm))
+                strftime(w, sizeof(w), "%Y-%m-%d %H:%M:%S", &tm);
+            snprintf(sample, sizeof(sample), "%s at %s (the sample of %s)", o->replay,
+                     o->at && *o->at ? o->at : "its newest sample", w);
+        }
+    }
     snprintf(tmp, len, "%s.XXXXXX", o->html);
     fd = mkstemp(tmp);
     if (fd < 0 || fchmod(fd, 0644) != 0 || !(f = fdopen(fd, "w"))) {
@@ -541,6 +624,7 @@ int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o)
         return EXIT_FAILURE;
     }
     err = kt_html(f, snap, &info);
+    kt_hseries_free(&series);
     if (fclose(f) != 0 && !err)
         err = -(errno ? errno : EIO);
     if (!err && rename(tmp, o->html) != 0)

@@ -114,6 +114,14 @@ struct kt_html_info {
 int kt_html(FILE *f, const struct kmem_snapshot *snap, const struct kt_html_info *info);
 
 struct kt_opts;
+/*
+ * The growth series of the recording @dir (htmlrec.c): up to 120 samples
+ * evenly spaced (every sample taken at an OOM kill too) up to @at (NULL:
+ * the newest), over the last @window (NULL: all of it). 0, or -errno with
+ * the reason in @err.
+ */
+int kt_html_series(const char *dir, const char *at, const char *window, struct kt_hseries *h,
+                   char *err, size_t len);
 /* kmemtop --html FILE: collect, write the page into FILE (replaced in one rename). Exit status. */
 int kt_html_run(struct kmem_ctx *ctx, const struct kt_opts *o);
 

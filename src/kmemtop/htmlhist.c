@@ -150,6 +150,8 @@ void kt_hseries_free(struct kt_hseries *h)
     free(h->node_ok);
     free(h->kind);
     free(h->memtotal);
+    free(h->verdicts);
+    free(h->ooms);
     kmem_hindex_free(&h->ix);
     memset(h, 0, sizeof(*h));
 }
@@ -197,7 +199,7 @@ size_t kt_hseries_top(const struct kt_hseries *h, bool cgroup, size_t max, size_
 #define CH_L    64.0 /* room for the byte labels */
 #define CH_R    12.0
 #define CH_T    18.0
-#define CH_B    30.0 /* room for the time labels */
+#define CH_B    48.0 /* room for the time labels and the verdict window */
 #define TOP_N   10
 #define SPARK_W 160.0
 #define SPARK_H 28.0
@@ -236,6 +238,17 @@ static double x_of(const struct kt_hseries *h, size_t s)
     if (t1 <= t0)
         return CH_L + w * (double)s / (double)(h->n - 1);
     return CH_L + w * (double)(h->t_ns[s] - t0) / (double)(t1 - t0);
+}
+
+/* The x of a time, clamped to the samples' span. */
+static double x_at(const struct kt_hseries *h, uint64_t t)
+{
+    uint64_t t0 = h->t_ns[0], t1 = h->t_ns[h->n - 1];
+
+    if (h->n == 1 || t1 <= t0)
+        return x_of(h, 0);
+    t = t < t0 ? t0 : t > t1 ? t1 : t;
+    return CH_L + (CH_W - CH_L - CH_R) * (double)(t - t0) / (double)(t1 - t0);
 }
 
 static double y_of(double bytes, double ymax)
@@ -314,7 +327,7 @@ static void chart(FILE *f, const struct kt_hseries *h, const bool *used)
         if (j == 4)
             t = t1;
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\" class=\"ax\">%s</text>\n", x,
-                CH_H - 10,
+                CH_H - CH_B + 16,
                 h->n == 1 ? "middle"
                 : j == 0  ? "start"
                 : j == 4  ? "end"
@@ -327,7 +340,7 @@ static void chart(FILE *f, const struct kt_hseries *h, const bool *used)
         double x = x_of(h, s), x0 = s ? (x_of(h, s - 1) + x) / 2 : x - 4;
         double x1 = s + 1 < h->n ? (x + x_of(h, s + 1)) / 2 : x + 4;
 
-        if (h->oom[s])
+        if (h->oom[s] && !h->nooms)
             fprintf(f,
                     "<line class=\"oom\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" "
                     "stroke=\"#000000\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>"
@@ -345,6 +358,32 @@ static void chart(FILE *f, const struct kt_hseries *h, const bool *used)
                 fprintf(f, "\n%s: %s", kt_html_kind_words(k),
                         hum(a, sizeof(a), h->kind[s * KMEM_NODE_KIND_COUNT + k]));
         fputs("</title></rect>\n", f);
+    }
+    for (size_t i = 0; i < h->nooms; i++) {
+        const struct kt_hoom *o = &h->ooms[i];
+        double x = x_at(h, o->t_ns);
+        char c[32], d[32], e[32];
+
+        fprintf(f,
+                "<g class=\"oom\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" "
+                "stroke=\"#000000\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>"
+                "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" class=\"ax\">OOM</text><title>"
+                "OOM kill at %s in ",
+                x, x, CH_T, CH_H - CH_B, x, CH_T - 5, when(b, sizeof(b), o->t_ns));
+        kt_html_esc_raw(f, *o->pod ? o->pod : o->cgroup);
+        fprintf(f, ": usage %s of limit %s, kernel %s</title></g>\n", hum(c, sizeof(c), o->usage),
+                o->limit ? hum(d, sizeof(d), o->limit) : "none", hum(e, sizeof(e), o->kernel));
+    }
+    if (h->verdicts_known) {
+        double x0 = x_at(h, h->vfrom_ns), x1 = x_at(h, h->vto_ns), y = CH_H - 10;
+
+        fprintf(f,
+                "<g class=\"window\"><path d=\"M%.1f %.0f V%.0f H%.1f V%.0f\" fill=\"none\" "
+                "stroke=\"#1a1a1a\" stroke-width=\"1.5\"/><text x=\"%.1f\" y=\"%.0f\" "
+                "text-anchor=\"middle\" class=\"ax\">verdict window: %zu leak verdict%s</text>"
+                "<title>the recorder's verdicts (below) are over this span</title></g>\n",
+                x0, y - 6, y, x1, y - 6, (x0 + x1) / 2, y - 3, h->nverdicts,
+                h->nverdicts == 1 ? "" : "s");
     }
     fputs("</svg>\n", f);
     free(cum);
@@ -389,7 +428,7 @@ static void top_table(FILE *f, const struct kt_hseries *h, bool cgroup)
     }
     fprintf(f,
             "<table class=\"top\"><thead><tr><th>%s</th><th>first</th><th>last</th>"
-            "<th>growth</th><th>per hour</th><th>over time</th></tr></thead><tbody>\n",
+            "<th>growth</th><th>per hour (average)</th><th>over time</th></tr></thead><tbody>\n",
             cgroup ? "cgroup" : "cache");
     for (size_t i = 0; i < n; i++) {
         const struct kt_hs_item *it = &h->items[idx[i]];
@@ -441,6 +480,112 @@ static void sample_table(FILE *f, const struct kt_hseries *h, const bool *used)
     fputs("</tbody></table></details>\n", f);
 }
 
+/* Words for a verdict (kmem_verdict_name) and a subject. */
+static const char *verdict_words(const char *v)
+{
+    static const struct {
+        const char *name, *words;
+    } w[] = {
+        {"leak_suspect", "leak suspect"},
+        {"reclaimable_warming", "reclaimable, warming up"},
+        {"dying_pinned", "pinned by dying cgroups"},
+        {"noise", "noise"},
+    };
+
+    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+        if (strcmp(v, w[i].name) == 0)
+            return w[i].words;
+    return v;
+}
+
+static const char *until(char *buf, size_t len, double hours)
+{
+    if (hours < 0)
+        snprintf(buf, len, "-");
+    else if (hours < 48)
+        snprintf(buf, len, "%.1f h", hours);
+    else
+        snprintf(buf, len, "%.1f d", hours / 24);
+    return buf;
+}
+
+/* The recorder's verdicts over its window: what grows, and how it is judged. */
+static void verdict_table(FILE *f, const struct kt_hseries *h)
+{
+    char a[64], b[64], c[32], d[32], e[32], g[32];
+
+    if (!h->verdicts_known)
+        return;
+    fprintf(f, "<h3>Leak verdicts from %s to %s</h3>\n", when(a, sizeof(a), h->vfrom_ns),
+            when(b, sizeof(b), h->vto_ns));
+    if (!h->nverdicts) {
+        fprintf(f, "<p>Nothing grew beyond noise (%zu subjects judged over %zu points).</p>\n",
+                h->n_noise, h->vpoints);
+        return;
+    }
+    fprintf(
+        f,
+        "<p>The recorder's judgement over %zu points (%zu more subjects are noise): a leak "
+        "suspect is unreclaimable memory rising steadily through the window.</p>\n"
+        "<table class=\"verdicts\"><thead><tr><th>verdict</th><th>what</th><th>first</th>"
+        "<th>last</th><th>growth</th><th>per hour (trend)</th><th>until the limit</th></tr></thead>"
+        "<tbody>\n",
+        h->vpoints, h->n_noise);
+    for (size_t i = 0; i < h->nverdicts; i++) {
+        const struct kt_hverdict *v = &h->verdicts[i];
+
+        fputs("<tr data-k=\"verdict:", f);
+        kt_html_esc_raw(f, v->subject);
+        fputc(':', f);
+        kt_html_esc_raw(f, v->name);
+        fprintf(f, "\" data-verdict=\"%s\" data-growth=\"%" PRId64 "\"><td>%s%s</td><td>",
+                v->verdict, v->growth, verdict_words(v->verdict),
+                v->stabilised ? " (levelled off)" : "");
+        kt_html_esc_raw(f, v->subject);
+        fputc(' ', f);
+        kt_html_esc_raw(f, v->name);
+        fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s%s%s</td></tr>\n",
+                kt_human(c, sizeof(c), v->first), kt_human(d, sizeof(d), v->last),
+                kt_human_delta(e, sizeof(e), (double)v->growth),
+                kt_human_delta(g, sizeof(g), v->rate_per_hour),
+                until(a, sizeof(a), v->hours_to_limit),
+                v->limit && v->hours_to_limit >= 0 ? " to " : "",
+                v->limit && v->hours_to_limit >= 0 ? hum(b, sizeof(b), v->limit) : "");
+    }
+    fputs("</tbody></table>\n", f);
+}
+
+/* Each OOM kill: where, and what the cgroup held then. */
+static void oom_table(FILE *f, const struct kt_hseries *h)
+{
+    char a[64], b[32], c[32], d[32];
+
+    if (!h->nooms)
+        return;
+    fputs("<h3>OOM kills</h3>\n<table class=\"ooms\"><thead><tr><th>time</th><th>where</th>"
+          "<th>kills</th><th>usage</th><th>limit</th><th>kernel</th><th>kernel made of</th></tr>"
+          "</thead><tbody>\n",
+          f);
+    for (size_t i = 0; i < h->nooms; i++) {
+        const struct kt_hoom *o = &h->ooms[i];
+
+        fprintf(f, "<tr data-oom-t=\"%" PRIu64 "\"><td>%s</td><td>", o->t_ns,
+                when(a, sizeof(a), o->t_ns));
+        kt_html_esc_raw(f, *o->pod ? o->pod : o->cgroup);
+        fprintf(f, "</td><td>%" PRIu64 "</td><td>%s</td><td>%s</td><td>%s</td><td>", o->kills,
+                hum(b, sizeof(b), o->usage), o->limit ? hum(c, sizeof(c), o->limit) : "none",
+                hum(d, sizeof(d), o->kernel));
+        for (int k = 0, first = 1; k < KMEM_CG_KIND_COUNT; k++)
+            if ((o->comp_present & (UINT32_C(1) << k)) && o->comp[k]) {
+                fprintf(f, "%s%s %s", first ? "" : ", ", kmem_cg_kind_name[k],
+                        hum(b, sizeof(b), o->comp[k]));
+                first = 0;
+            }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table>\n", f);
+}
+
 void kt_html_history(FILE *f, const struct kt_hseries *h, const char *source)
 {
     bool used[KMEM_NODE_KIND_COUNT] = {false};
@@ -461,7 +606,10 @@ void kt_html_history(FILE *f, const struct kt_hseries *h, const char *source)
             hum(c, sizeof(c), kernel_at(h, 0)), hum(d, sizeof(d), kernel_at(h, h->n - 1)),
             kt_human_delta(e, sizeof(e),
                            (double)kmem_sub_signed(kernel_at(h, h->n - 1), kernel_at(h, 0))));
-    fprintf(f, "; %zu sample%s taken at an OOM kill.</p>\n", ooms, ooms == 1 ? "" : "s");
+    if (h->nooms)
+        fprintf(f, "; %zu OOM kill%s.</p>\n", h->nooms, h->nooms == 1 ? "" : "s");
+    else
+        fprintf(f, "; %zu sample%s taken at an OOM kill.</p>\n", ooms, ooms == 1 ? "" : "s");
     fputs("<ul class=\"legend\" aria-label=\"colours\">", f);
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)
         if (used[k])
@@ -469,13 +617,15 @@ void kt_html_history(FILE *f, const struct kt_hseries *h, const char *source)
                     kt_html_rgb(kt_html_kind_colour(k)), kt_html_kind_words(k));
     fputs("<li><span class=\"sw oomsw\"></span>OOM kill</li></ul>\n", f);
     chart(f, h, used);
-    if (ooms) {
+    if (ooms && !h->nooms) {
         fputs("<p>OOM kills (a sample was taken when a cgroup's oom_kill count rose): ", f);
         for (size_t s = 0, i = 0; s < h->n; s++)
             if (h->oom[s])
                 fprintf(f, "%s%s", i++ ? ", " : "", when(a, sizeof(a), h->t_ns[s]));
         fputs(".</p>\n", f);
     }
+    verdict_table(f, h);
+    oom_table(f, h);
     top_table(f, h, false);
     top_table(f, h, true);
     sample_table(f, h, used);

@@ -23,6 +23,29 @@ struct kt_hs_item {
     uint64_t *v; /* bytes at each sample (0 where absent); kt_hseries.cap entries */
 };
 
+/* A verdict of the recorder over a window (kmem_recording_verdicts), as the page shows it. */
+struct kt_hverdict {
+    char verdict[32]; /* kmem_verdict_name: "leak_suspect", "reclaimable_warming", ... */
+    char subject[16]; /* "node", "cache", "cgroup", "dying" */
+    char name[512];
+    double first, last; /* bytes at the window's first and last point */
+    int64_t growth;
+    double rate_per_hour;
+    double hours_to_limit; /* -1: unknown */
+    uint64_t limit;
+    bool stabilised;
+};
+
+/* An OOM kill the recorder saw: when, where, what the cgroup held. */
+struct kt_hoom {
+    uint64_t t_ns;
+    char cgroup[4096];
+    char pod[768]; /* "namespace/pod/container" or "" */
+    uint64_t kills, usage, limit, kernel;
+    uint32_t comp_present; /* its kernel parts then (1 << enum kmem_cg_kind) */
+    uint64_t comp[KMEM_CG_KIND_COUNT];
+};
+
 struct kt_hseries {
     size_t n, cap;  /* samples */
     uint64_t *t_ns; /* CLOCK_REALTIME of each sample */
@@ -33,6 +56,14 @@ struct kt_hseries {
     size_t nitems, icap;
     struct kt_hs_item *items;
     struct kmem_hindex ix; /* items by key */
+    /* The recorder's verdicts over [vfrom_ns, vto_ns], and the OOM kills in it. */
+    bool verdicts_known;
+    uint64_t vfrom_ns, vto_ns;
+    size_t vpoints, n_noise;
+    struct kt_hverdict *verdicts; /* owned */
+    size_t nverdicts;
+    struct kt_hoom *ooms; /* owned */
+    size_t nooms;
 };
 
 /*

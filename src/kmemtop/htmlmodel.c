@@ -324,6 +324,8 @@ int kt_html_mem_tree(struct kt_hmap *m, const struct kmem_snapshot *snap, bool k
 
 /* ---- cgroups ------------------------------------------------------------- */
 
+#define OWNER_TOP 8 /* caches of a cgroup shown one by one; the rest summed */
+
 static enum kt_hcol cg_kind_colour(int k)
 {
     static const enum kt_hcol c[KMEM_CG_KIND_COUNT] = {
@@ -412,29 +414,77 @@ static bool owns(const struct kmem_owners *own, const char *path)
  * The owner snapshot's caches of @cg under its slab parts @slab_r / @slab_u
  * (by the cache's reclaim_account), else under @fallback (-1: nowhere).
  */
+static int cmp_row_bytes(const void *pa, const void *pb, void *arg)
+{
+    const struct kmem_owner_row *r = arg, *a = &r[*(const size_t *)pa],
+                                *b = &r[*(const size_t *)pb];
+
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    return strcmp(a->cache, b->cache);
+}
+
+/*
+ * The OWNER_TOP largest caches of @cg one by one; the rest summed per part
+ * ("N more caches"), so that a node with many cgroups keeps a small page.
+ */
 static void add_owner_caches(struct kt_hmap *m, const struct kmem_snapshot *snap,
                              const struct kmem_owners *own, const struct kmem_cgroup *cg,
                              int slab_r, int slab_u, int fallback)
 {
+    uint64_t more_bytes[2] = {0, 0};
+    size_t more[2] = {0, 0}, n = 0, *idx;
+    int more_parent[2] = {-1, -1};
+
     if (!own || !own->present || (slab_r < 0 && slab_u < 0 && fallback < 0))
         return;
-    for (size_t i = 0; i < own->nrows; i++) {
-        const struct kmem_owner_row *row = &own->rows[i];
+    idx = malloc((own->nrows ? own->nrows : 1) * sizeof(*idx));
+    if (!idx) {
+        m->err = -ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < own->nrows; i++)
+        if (own->rows[i].cgroup && own->rows[i].cache && strcmp(own->rows[i].cgroup, cg->path) == 0)
+            idx[n++] = i;
+    qsort_r(idx, n, sizeof(*idx), cmp_row_bytes, own->rows);
+    for (size_t j = 0; j < n; j++) {
+        const struct kmem_owner_row *row = &own->rows[idx[j]];
         const struct kmem_slab *s = NULL;
         char key[4400];
-        int parent;
+        int parent, rcl;
 
-        if (!row->cgroup || strcmp(row->cgroup, cg->path) != 0 || !row->cache)
-            continue;
         for (size_t k = 0; k < snap->slab.n && !s; k++)
             if (strcmp(snap->slab.v[k].name, row->cache) == 0)
                 s = &snap->slab.v[k];
-        parent = s && s->attr.known && s->attr.reclaimable ? slab_r : slab_u;
+        rcl = s && s->attr.known && s->attr.reclaimable;
+        parent = rcl ? slab_r : slab_u;
         if (parent < 0)
             parent = slab_r >= 0 ? slab_r : slab_u >= 0 ? slab_u : fallback;
+        if (j >= OWNER_TOP) {
+            more[rcl]++;
+            more_bytes[rcl] = kmem_add_sat(more_bytes[rcl], row->bytes);
+            more_parent[rcl] = parent;
+            continue;
+        }
         snprintf(key, sizeof(key), "cgcache:%s:%s", cg->path, row->cache);
-        kt_hmap_add(m, parent, key, row->cache, row->bytes, m->v[parent].colour);
+        /* The colour of the slab kind that counts the cache, wherever it sits (v1: "other"). */
+        kt_hmap_add(m, parent, key, row->cache, row->bytes,
+                    s && s->attr.known ? (s->attr.reclaimable ? KT_HC_SLAB_R : KT_HC_SLAB_U)
+                                       : m->v[parent].colour);
     }
+    for (int r = 0; r < 2; r++) {
+        char key[4400], name[64];
+        int i;
+
+        if (!more[r])
+            continue;
+        snprintf(key, sizeof(key), "cgcache:%s:(%s)", cg->path, r ? "more reclaimable" : "more");
+        snprintf(name, sizeof(name), "%zu more caches", more[r]);
+        i = kt_hmap_add(m, more_parent[r], key, name, more_bytes[r], m->v[more_parent[r]].colour);
+        if (i >= 0)
+            m->v[i].synthetic = true;
+    }
+    free(idx);
 }
 
 /* The kernel parts of a leaf cgroup @i, and its caches where the owner snapshot has them. */
@@ -451,6 +501,28 @@ static void add_parts(struct kt_hmap *m, const struct kmem_snapshot *snap,
             continue;
         snprintf(key, sizeof(key), "cgkind:%s:%s", cg->path, kmem_cg_kind_name[k]);
         part[k] = kt_hmap_add(m, i, key, kmem_cg_kind_name[k], cg->comp[k], cg_kind_colour(k));
+    }
+    /*
+     * Caches go under the part that counts them (reclaim_account). Without
+     * sys/kernel/slab that is not known: the two slab parts are then rows
+     * of the table only, and one "slab" box holds them (as in the node's tree).
+     */
+    if (owns(own, cg->path) && !split_known(&snap->slab) && part[KMEM_CG_SLAB_RECLAIMABLE] >= 0 &&
+        part[KMEM_CG_SLAB_UNRECLAIMABLE] >= 0) {
+        int r = part[KMEM_CG_SLAB_RECLAIMABLE], u = part[KMEM_CG_SLAB_UNRECLAIMABLE], slab;
+        char key[4200];
+
+        snprintf(key, sizeof(key), "cgslab:%s", cg->path);
+        slab = kt_hmap_add(m, i, key, "slab", kmem_add_sat(m->v[r].bytes, m->v[u].bytes),
+                           KT_HC_SLAB_U);
+        if (slab >= 0) {
+            m->v[r].hidden = m->v[u].hidden = true;
+            m->v[slab].synthetic = true;
+            kt_hmap_note(m, slab,
+                         "Slab, reclaimable and not: sys/kernel/slab was not read, so which "
+                         "cache counts in which is not known.");
+            part[KMEM_CG_SLAB_RECLAIMABLE] = part[KMEM_CG_SLAB_UNRECLAIMABLE] = slab;
+        }
     }
     /* Without slab parts (v1: all of it is "other"), under other, else the cgroup itself. */
     add_owner_caches(m, snap, own, cg, part[KMEM_CG_SLAB_RECLAIMABLE],

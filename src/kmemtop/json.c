@@ -162,6 +162,8 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
     kmem_jw_bool(w, "scs_in_slab", n->scs_in_slab);
     kmem_jw_str(w, "scs_source", src_name(n->scs_source));
     kmem_jw_u64(w, "percpu_first_chunk_bytes", n->percpu_first_chunk_bytes);
+    kmem_jw_u64(w, "percpu_units", n->percpu_units);
+    kmem_jw_u64(w, "percpu_units_used", n->percpu_units_used);
     if (n->slab_gap_known) {
         kmem_jw_obj(w, "slab_gap");
         kmem_jw_u64(w, "slabinfo_bytes", n->slabinfo_bytes);
@@ -211,6 +213,17 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
         kmem_jw_u64(w, "possible_cpus", b->possible_cpus);
     else
         kmem_jw_null(w, "possible_cpus");
+    if (b->percpu_units) {
+        kmem_jw_u64(w, "percpu_units", b->percpu_units);
+        kmem_jw_u64(w, "percpu_units_unused", b->percpu_units_unused);
+    } else {
+        kmem_jw_null(w, "percpu_units");
+        kmem_jw_null(w, "percpu_units_unused");
+    }
+    if (b->swiotlb_seen || b->swiotlb_torn_down)
+        kmem_jw_u64(w, "swiotlb_bytes", b->swiotlb_bytes);
+    else
+        kmem_jw_null(w, "swiotlb_bytes");
     kmem_jw_obj_end(w);
 
     kmem_jw_obj(w, "zram");
@@ -327,6 +340,7 @@ static void json_detail(struct kmem_jw *w, const struct kmem_snapshot *snap)
     kmem_jw_u64(w, "bytes", v->bytes);
     kmem_jw_u64(w, "vsize_bytes", v->vsize);
     kmem_jw_u64(w, "ioremap_vsize_bytes", v->ioremap_vsize);
+    kmem_jw_u64(w, "other_pages_bytes", v->other_pages);
     kmem_jw_u64(w, "callers", v->callers);
     kmem_jw_arr(w, "top");
     for (unsigned i = 0; i < v->n_top; i++) {
@@ -459,6 +473,15 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
         kmem_jw_u64(w, "possible_cpus", cgs->possible_cpus);
     else
         kmem_jw_null(w, "possible_cpus");
+    if (cgs->kernel_release) {
+        char rel[32];
+
+        snprintf(rel, sizeof(rel), "%u.%u", cgs->kernel_release / 1000, cgs->kernel_release % 1000);
+        kmem_jw_str(w, "kernel_release", rel);
+    } else {
+        kmem_jw_null(w, "kernel_release");
+    }
+    kmem_jw_bool(w, "pagetables_unreported", cgs->pagetables_unreported);
     if (cgs->n) {
         idx = malloc(cgs->n * sizeof(*idx));
         if (idx)
@@ -486,6 +509,7 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
                 kmem_jw_u64(w, kmem_cg_kind_name[k], cg->comp[k]);
         kmem_jw_obj_end(w);
         kmem_jw_u64(w, "components_excess_bytes", cg->comp_excess);
+        kmem_jw_bool(w, "pagetables_unreported", cg->pagetables_unreported);
         if (cg->has_sock)
             kmem_jw_u64(w, "sock_bytes", cg->sock);
         else

@@ -31,6 +31,7 @@ struct kt_opts {
     /* --alloc SECONDS (allocview.c); 0 when not asked */
     double alloc_seconds;
     bool alloc_counts;      /* --alloc-counts: no live-object tracking */
+    bool alloc_rates;       /* --alloc-rates: allocation-only hooks (the exporter's mode) */
     unsigned alloc_keys;    /* --alloc-keys N (0: default) */
     unsigned alloc_objects; /* --alloc-objects N (0: default) */
     char alloc_sort;        /* allocations view: n net, c change, r rate */

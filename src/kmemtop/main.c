@@ -35,6 +35,7 @@ enum {
     OPT_FORCE,
     OPT_ALLOC,
     OPT_ALLOC_COUNTS,
+    OPT_ALLOC_RATES,
     OPT_ALLOC_KEYS,
     OPT_ALLOC_OBJECTS,
     OPT_BY_CACHE,
@@ -112,6 +113,8 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "     --alloc <secs>  trace slab allocations per cgroup and cache with BPF for\n"
             "                     <secs> seconds, then print them (with --json: one document)\n"
             "     --alloc-counts  with --alloc: counts only, no live-object tracking (cheaper)\n"
+            "     --alloc-rates   with --alloc: allocations only, one window (the exporter's\n"
+            "                     cheap mode: no free hooks, no live objects)\n"
             "     --alloc-objects <n>  live objects tracked (default 262144)\n"
             "     --alloc-keys <n>     (cgroup, cache) pairs counted (default 65536)\n"
             " -h, --help          display this help and exit\n"
@@ -171,8 +174,11 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
                "apply");
     if (o->by_cache && o->delay_given && !o->json)
         die(o, "--by-cache shows one owner snapshot: -d does not apply");
-    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0))
-        die(o, "--html FILE is an output of its own: without --report, --json, -o or --alloc");
+    if (o->html && (o->report || o->json || o->once || o->alloc_seconds > 0 || o->view_given))
+        die(o, "--html FILE is an output of its own: without --report, --json, -o, --cgroups, "
+               "--node or --alloc");
+    if (o->html && (o->delay_given || sort_arg))
+        die(o, "--html FILE shows one snapshot, all of it: -d and -s do not apply");
     if (o->force && !o->capture)
         die(o, "--force goes with --capture DIR (it replaces an earlier capture there)");
     if (o->delay_given && o->report)
@@ -218,7 +224,7 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
 /* The recorder's options (docs/recorder.md): each must do what it says. */
 static void check_recorder_opts(const struct kt_opts *o)
 {
-    bool output = o->once || o->report || o->json || o->capture || o->alloc_seconds > 0;
+    bool output = o->once || o->report || o->json || o->html || o->capture || o->alloc_seconds > 0;
 
     if (o->record && (output || o->replay || o->diff_a || o->openmetrics || o->list))
         die(o, "--record DIR records until stopped: it takes -d, --root and --record.* only");
@@ -233,13 +239,16 @@ static void check_recorder_opts(const struct kt_opts *o)
     if ((o->list || o->openmetrics) && !o->replay)
         die(o, "--list and --openmetrics read a recording: give it with --replay DIR");
     if ((o->list || o->openmetrics || o->diff_a) &&
-        (o->once || o->report || o->capture || o->alloc_seconds > 0 || o->at ||
+        (o->once || o->report || o->html || o->capture || o->alloc_seconds > 0 || o->at ||
          (o->json && !o->diff_a)))
         die(o, "--list, --openmetrics and --diff are outputs of their own");
     if (o->diff_a && o->replay && o->root)
         die(o, "--diff A B with --replay DIR: A and B are times in DIR");
-    if (o->window && !o->replay && !o->diff_a)
-        die(o, "--window goes with --replay DIR");
+    if (o->window && !o->replay)
+        die(o, "--window DURATION goes with --replay DIR");
+    if (o->window && (o->once || o->capture || o->diff_a || o->list))
+        die(o, "--window gives leak verdicts (alone, with --json, or after --report) or bounds "
+               "--openmetrics");
 }
 
 /* --alloc SECONDS: a positive number, at most a day. */
@@ -290,6 +299,7 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"force", no_argument, NULL, OPT_FORCE},
         {"alloc", required_argument, NULL, OPT_ALLOC},
         {"alloc-counts", no_argument, NULL, OPT_ALLOC_COUNTS},
+        {"alloc-rates", no_argument, NULL, OPT_ALLOC_RATES},
         {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
         {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
         {"by-cache", no_argument, NULL, OPT_BY_CACHE},
@@ -313,6 +323,17 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "d:s:ohV", longopts, NULL)) != -1) {
         if (o->slabtop_mode && c > OPT_ROOT)
             usage(o, stderr); /* slabtop knows only --root beyond procps */
+        /* A flag missing its value must not swallow the next flag: "--record
+         * --quiet" would record into a directory named --quiet. A value that
+         * begins with "--" is taken only as --flag=value. */
+        if (optarg && optind > 0 && optarg == argv[optind - 1] && !strncmp(optarg, "--", 2)) {
+            fprintf(stderr,
+                    "%s: option '%s' needs a value, got the flag '%s' (write %s=%s if "
+                    "that is the value)\n",
+                    o->prog, optind > 1 ? argv[optind - 2] : "?", optarg,
+                    optind > 1 ? argv[optind - 2] : "?", optarg);
+            exit(EXIT_FAILURE);
+        }
         switch (c) {
         case 'd':
             /* procps refuses -d with -o; kmemtop takes two samples that far apart */
@@ -377,6 +398,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_ALLOC_COUNTS:
             o->alloc_counts = true;
+            break;
+        case OPT_ALLOC_RATES:
+            o->alloc_rates = true;
             break;
         case OPT_ALLOC_KEYS:
             o->alloc_keys = parse_count(o, "--alloc-keys", optarg);
@@ -683,6 +707,10 @@ int main(int argc, char **argv)
         return kt_replay_list(&o);
     if (o.diff_a)
         return kt_diff_run(&o);
+    if (o.openmetrics)
+        return kt_openmetrics_run(&o);
+    if (o.window && !o.report)
+        return kt_verdicts_run(&o);
     if (o.replay) {
         struct kt_source *g = &replay;
 
@@ -728,6 +756,8 @@ int main(int argc, char **argv)
     if (o.capture)
         rc = finish_capture(ctx, &o, rc, tb);
     kmem_ctx_free(ctx);
+    if (o.window && rc == EXIT_SUCCESS)
+        rc = kt_verdicts_run(&o); /* --report --window: the verdicts after the report */
     kt_source_close(&replay);
     free(o.command);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -5,6 +5,7 @@
 #include "common.h"
 #include "out.h"
 
+KMEM_PRINTF(3, 0)
 static bool file_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, va_list ap)
 {
     (void)attr;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "kmem.h"
+#include "macros.h"
 
 enum kt_attr {
     KT_NORMAL = 0,
@@ -28,8 +29,8 @@ struct kt_sink {
     FILE *f;       /* for stdout sinks */
 };
 
-__attribute__((format(printf, 3, 4))) static inline bool
-kt_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, ...)
+KMEM_PRINTF(3, 4)
+static inline bool kt_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, ...)
 {
     va_list ap;
     bool ok;

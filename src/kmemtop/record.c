@@ -297,3 +297,166 @@ int kt_replay_list(const struct kt_opts *o)
     kmem_recording_close(r);
     return EXIT_SUCCESS;
 }
+
+/* ---- --window: leak verdicts ------------------------------------------- */
+
+static const char *const verdict_words[KMEM_VERDICT_COUNT] = {
+    [KMEM_VERDICT_NOISE] = "noise",
+    [KMEM_VERDICT_RECLAIMABLE_WARMING] = "reclaimable cache warming up",
+    [KMEM_VERDICT_LEAK_SUSPECT] = "LEAK SUSPECT: unreclaimable, steady growth",
+    [KMEM_VERDICT_DYING_PINNED] = "pinned by dying cgroups",
+};
+
+static const char *subject_word(enum kmem_verdict_subject s)
+{
+    return s == KMEM_SUBJECT_NODE     ? "node"
+           : s == KMEM_SUBJECT_CACHE  ? "cache"
+           : s == KMEM_SUBJECT_CGROUP ? "cgroup"
+                                      : "dying";
+}
+
+static void verdicts_text(const struct kmem_verdicts *vs)
+{
+    char a[32], b[32], d[32], from[32], to[32];
+
+    kmem_format_time(vs->from_ns, from, sizeof(from));
+    kmem_format_time(vs->to_ns, to, sizeof(to));
+    printf("\nLeak verdicts from %s to %s (%zu samples, %zu read back; %zu series were noise):\n",
+           from, to, vs->samples, vs->points, vs->n_noise);
+    if (!vs->n)
+        printf("  nothing grew beyond max(1 MiB, 5 %%)\n");
+    for (size_t i = 0; i < vs->n; i++) {
+        const struct kmem_verdict *v = &vs->v[i];
+
+        printf("  %-6s %s%s: %s\n", subject_word(v->subject), v->name,
+               v->subject == KMEM_SUBJECT_CGROUP
+                   ? (v->reclaimable ? " (slab_reclaimable)" : " (kernel - slab_reclaimable)")
+                   : "",
+               verdict_words[v->verdict]);
+        printf("         %s -> %s (%s), %s/h", kt_human(a, sizeof(a), v->first),
+               kt_human(b, sizeof(b), v->last), kt_human_delta(d, sizeof(d), (double)v->growth),
+               kt_human_delta(from, sizeof(from), v->rate_per_hour));
+        if (v->verdict == KMEM_VERDICT_RECLAIMABLE_WARMING)
+            printf("; reclaim could free up to %s; %s",
+                   kt_human(a, sizeof(a), v->reclaimable_bytes),
+                   v->stabilised ? "stabilising" : "still growing");
+        if (v->verdict == KMEM_VERDICT_LEAK_SUSPECT && v->hours_to_limit >= 0)
+            printf("; %.1f h until the limit (%s) at this rate", v->hours_to_limit,
+                   kt_human(a, sizeof(a), (double)v->limit));
+        printf("\n");
+    }
+    for (size_t i = 0; i < vs->n_oom; i++) {
+        const struct kmem_oom_event *e = &vs->oom[i];
+
+        kmem_format_time(e->time_ns, from, sizeof(from));
+        printf("  OOM kill at %s in %s%s%s%s: memory %s of %s, kernel %s", from, e->cgroup,
+               *e->pod ? " (" : "", e->pod, *e->pod ? ")" : "",
+               kt_human(a, sizeof(a), (double)e->usage),
+               e->limit ? kt_human(b, sizeof(b), (double)e->limit) : "no limit",
+               kt_human(d, sizeof(d), (double)e->kernel));
+        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
+            if (e->comp_present & (1u << k) && e->comp[k])
+                printf(", %s %s", kmem_cg_kind_name[k], kt_human(a, sizeof(a), (double)e->comp[k]));
+        printf("\n");
+    }
+}
+
+static void verdicts_json(const struct kmem_verdicts *vs)
+{
+    printf("{\"from_unix\":%.3f,\"to_unix\":%.3f,\"samples\":%zu,\"points\":%zu,\"noise\":%zu,"
+           "\"verdicts\":[",
+           (double)vs->from_ns / 1e9, (double)vs->to_ns / 1e9, vs->samples, vs->points,
+           vs->n_noise);
+    for (size_t i = 0; i < vs->n; i++) {
+        const struct kmem_verdict *v = &vs->v[i];
+
+        printf("%s{\"subject\":\"%s\",\"name\":", i ? "," : "", subject_word(v->subject));
+        kt_json_string(stdout, v->name);
+        printf(",\"reclaimable\":%s,\"verdict\":\"%s\",\"first_bytes\":%.0f,\"last_bytes\":%.0f,"
+               "\"growth_bytes\":%lld,\"growth_first_half_bytes\":%lld,"
+               "\"growth_second_half_bytes\":%lld,\"rate_bytes_per_hour\":%.0f,\"points\":%zu",
+               v->reclaimable ? "true" : "false", kmem_verdict_name[v->verdict], v->first, v->last,
+               (long long)v->growth, (long long)v->growth_first_half,
+               (long long)v->growth_second_half, v->rate_per_hour, v->points);
+        if (v->verdict == KMEM_VERDICT_RECLAIMABLE_WARMING)
+            printf(",\"reclaimable_bytes\":%.0f,\"stabilised\":%s", v->reclaimable_bytes,
+                   v->stabilised ? "true" : "false");
+        if (v->verdict == KMEM_VERDICT_LEAK_SUSPECT) {
+            printf(",\"limit_bytes\":%llu,\"hours_to_limit\":", (unsigned long long)v->limit);
+            if (v->hours_to_limit >= 0)
+                printf("%.2f", v->hours_to_limit);
+            else
+                printf("null");
+        }
+        printf("}");
+    }
+    printf("],\"oom_kills\":[");
+    for (size_t i = 0; i < vs->n_oom; i++) {
+        const struct kmem_oom_event *e = &vs->oom[i];
+        bool first = true;
+
+        printf("%s{\"time_unix\":%.3f,\"cgroup\":", i ? "," : "", (double)e->time_ns / 1e9);
+        kt_json_string(stdout, e->cgroup);
+        printf(",\"pod\":");
+        kt_json_string(stdout, e->pod);
+        printf(",\"kills\":%llu,\"usage_bytes\":%llu,\"limit_bytes\":%llu,\"kernel_bytes\":%llu,"
+               "\"kernel_parts\":{",
+               (unsigned long long)e->kills, (unsigned long long)e->usage,
+               (unsigned long long)e->limit, (unsigned long long)e->kernel);
+        for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
+            if (e->comp_present & (1u << k)) {
+                printf("%s\"%s\":%llu", first ? "" : ",", kmem_cg_kind_name[k],
+                       (unsigned long long)e->comp[k]);
+                first = false;
+            }
+        printf("}}");
+    }
+    printf("]}\n");
+}
+
+int kt_verdicts_run(const struct kt_opts *o)
+{
+    struct kmem_recording *r;
+    struct kmem_verdicts vs;
+    uint64_t to = UINT64_MAX, from, dur;
+    char err[768];
+    int rc;
+
+    if (kmem_parse_duration(o->window, &dur)) {
+        fprintf(stderr, "%s: --window: '%s' is no duration (e.g. 6h, 2d)\n", o->prog, o->window);
+        return EXIT_FAILURE;
+    }
+    if (o->at && kmem_parse_time(o->at, now_ns(), &to)) {
+        fprintf(stderr, "%s: cannot read the time '%s'\n", o->prog, o->at);
+        return EXIT_FAILURE;
+    }
+    if (kmem_recording_open(&r, o->replay, err, sizeof(err))) {
+        fprintf(stderr, "%s: %s\n", o->prog, err);
+        return EXIT_FAILURE;
+    }
+    if (kmem_recording_scan(r, 0)) {
+        fprintf(stderr, "%s: %s\n", o->prog, kmem_recording_strerror(r));
+        kmem_recording_close(r);
+        return EXIT_FAILURE;
+    }
+    print_warnings(o, r);
+    if (to == UINT64_MAX && kmem_recording_count(r))
+        to = kmem_recording_sample(r, kmem_recording_count(r) - 1)->time_ns;
+    /* (to - DURATION, to], from the whole second of @to (--at names a second) */
+    from = to / 1000000000ull * 1000000000ull;
+    from = from > dur * 1000000000ull ? from - dur * 1000000000ull : 0;
+    rc = kmem_recording_verdicts(r, from, to, &vs);
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", o->prog,
+                rc == -ENOENT ? "no sample in that window" : kmem_recording_strerror(r));
+        kmem_recording_close(r);
+        return EXIT_FAILURE;
+    }
+    if (o->json)
+        verdicts_json(&vs);
+    else
+        verdicts_text(&vs);
+    kmem_verdicts_free(&vs);
+    kmem_recording_close(r);
+    return EXIT_SUCCESS;
+}

@@ -39,6 +39,12 @@ int kt_source_guard(struct kt_source *const *srcs, int n);
 /* --diff A B (diff.c): text, or JSON with --json. */
 int kt_diff_run(const struct kt_opts *o);
 
+/* --replay DIR --window DUR [--at TIME] [--json]: leak verdicts over the window ending at TIME. */
+int kt_verdicts_run(const struct kt_opts *o);
+
+/* --replay DIR --openmetrics [--window DUR] (openmetrics.c). */
+int kt_openmetrics_run(const struct kt_opts *o);
+
 /* --replay DIR --list: one line per sample. */
 int kt_replay_list(const struct kt_opts *o);
 

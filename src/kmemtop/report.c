@@ -53,6 +53,26 @@ static const char *const kind_help[KMEM_NODE_KIND_COUNT] = {
 };
 static_assert(sizeof(kind_help) / sizeof(kind_help[0]) == KMEM_NODE_KIND_COUNT, "kind_help");
 
+/* What a kind means on the root's kernel, where that differs (docs/node.md, per version). */
+static const char *kind_note(const struct kmem_node *n, int k)
+{
+    if (n->release < 6018)
+        return "";
+    switch (k) {
+    case KMEM_NODE_PAGETABLES:
+        return "; on this kernel (6.18+) PageTables also counts the kernel's own page tables "
+               "(vmalloc and ioremap mappings)";
+    case KMEM_NODE_BOUNCE:
+        return "; always 0 on this kernel (6.18+ prints a constant 0: block bounce buffers "
+               "are gone)";
+    case KMEM_NODE_WRITEBACK_TMP:
+        return "; always 0 on this kernel (6.18+ prints a constant 0: FUSE no longer makes "
+               "temporary pages)";
+    default:
+        return "";
+    }
+}
+
 const char *kt_rep_hum(char *buf, uint64_t v)
 {
     return kt_human(buf, H, (double)v);
@@ -180,7 +200,8 @@ static void summary(struct rep *r)
     }
     if (r->node_ok && r->cg_ok && r->snap->cgroups.n > 0 && len < sizeof(text)) {
         uint64_t ch = r->snap->cgroups.v[0].kernel;
-        uint64_t not_charged = n->kernel_total > ch ? n->kernel_total - ch : 0;
+        uint64_t charged = kt_rep_charged(&r->snap->cgroups);
+        uint64_t not_charged = n->kernel_total > charged ? n->kernel_total - charged : 0;
 
         snprintf(text + len, sizeof(text) - len,
                  " Cgroups are charged %s; %s (%.1f%%) belongs to no cgroup.", kt_rep_hum(h, ch),
@@ -214,7 +235,7 @@ static void kinds(struct rep *r)
         char first[64], text[512];
 
         snprintf(first, sizeof(first), "  %s: ", kmem_node_kind_name[k]);
-        snprintf(text, sizeof(text), "%s.", kind_help[k]);
+        snprintf(text, sizeof(text), "%s%s.", kind_help[k], kind_note(n, k));
         kt_rep_wrap(r->f, first, 6, text);
     }
     {
@@ -263,13 +284,25 @@ static void kinds(struct rep *r)
             kt_rep_wrap(r->f, "  ", 2, text);
         }
         if (n->percpu_first_chunk_bytes) {
-            snprintf(text, sizeof(text),
-                     "Percpu also counts the first per-CPU chunk, which was set aside at boot "
-                     "outside MemTotal (kernel log: %" PRIu64 " pages per CPU x %" PRIu64
-                     " possible CPUs); percpu leaves it out: percpu = Percpu - first chunk = "
-                     "%" PRIu64 " - %" PRIu64 " = %" PRIu64 ".",
-                     n->boot.percpu_unit_pages, n->boot.possible_cpus, mi[KMEM_MI_PERCPU],
-                     n->percpu_first_chunk_bytes, n->kind[KMEM_NODE_PERCPU]);
+            int len =
+                snprintf(text, sizeof(text),
+                         "Percpu also counts the first per-CPU chunk, which was set aside at boot "
+                         "outside MemTotal (kernel log: %" PRIu64 " pages per unit x %" PRIu64
+                         " units%s); percpu leaves it out: percpu = Percpu - first chunk = "
+                         "%" PRIu64 " - %" PRIu64 " = %" PRIu64 ".",
+                         n->boot.percpu_unit_pages, n->percpu_units,
+                         n->boot.percpu_units ? ", pcpu-alloc lines" : ", one per possible CPU",
+                         mi[KMEM_MI_PERCPU], n->percpu_first_chunk_bytes,
+                         mi[KMEM_MI_PERCPU] - n->percpu_first_chunk_bytes);
+
+            if (n->percpu_units > n->percpu_units_used && len > 0 && (size_t)len < sizeof(text))
+                snprintf(
+                    text + len, sizeof(text) - (size_t)len,
+                    " Percpu multiplies by every unit, %" PRIu64
+                    " of them unused (\"-\"), but later chunks have pages only for the %" PRIu64
+                    " used: percpu = %" PRIu64 ".",
+                    n->percpu_units - n->percpu_units_used, n->percpu_units_used,
+                    n->kind[KMEM_NODE_PERCPU]);
             fputc('\n', r->f);
             kt_rep_wrap(r->f, "  ", 2, text);
         }
@@ -556,7 +589,11 @@ static void outside(struct rep *r)
     fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "percpu_first_chunk",
             o->part[KMEM_OUT_PERCPU_FIRST_CHUNK],
             kt_rep_hum(h, o->part[KMEM_OUT_PERCPU_FIRST_CHUNK]),
-            "kernel log \"percpu: Embedded N pages/cpu\" x CPUs");
+            "kernel log \"percpu: Embedded N pages/cpu\" x used units");
+    fprintf(r->f, "  %-20s %15" PRIu64 " %8s  %s\n", "swiotlb", o->part[KMEM_OUT_SWIOTLB],
+            kt_rep_hum(h, o->part[KMEM_OUT_SWIOTLB]),
+            n->boot.swiotlb_torn_down ? "kernel log: swiotlb pool torn down (given back)"
+                                      : "kernel log \"software IO TLB: mapped [mem A-B]\"");
     if (o->known) {
         fprintf(r->f, "  %-20s %15" PRId64 " %8s  %s\n", "unexplained", o->unexplained_signed,
                 o->unexplained_signed >= 0 ? kt_rep_hum(h, (uint64_t)o->unexplained_signed) : "<0",

@@ -31,5 +31,7 @@ void kt_rep_advice(struct rep *r);
 /* report_cg.c */
 void kt_rep_cgroups(struct rep *r);
 void kt_rep_dying(struct rep *r);
+/* The root's kernel, plus its sock on v2: what "not charged" leaves out. */
+uint64_t kt_rep_charged(const struct kmem_cgroups *cgs);
 
 #endif

@@ -75,7 +75,8 @@ static const char *vmalloc_hint(const char *group)
         {"BPF programs", "bpftool prog show lists the programs"},
         {"module code and data", "lsmod lists the modules and their sizes"},
         {"thread stacks", "each thread has one: ps -eLf | wc -l counts them"},
-        {"per-CPU chunks", "per-CPU allocations grow with cgroups, BPF maps and network devices"},
+        {"per-CPU allocator bookkeeping",
+         "per-CPU allocations grow with cgroups, BPF maps and network devices"},
     };
 
     for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)

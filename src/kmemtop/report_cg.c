@@ -37,6 +37,19 @@ static void cg_table(struct rep *r, const size_t *idx, size_t n, uint64_t whole)
         fprintf(r->f, "  ... and %zu more\n", n - TOP_N);
 }
 
+/*
+ * What the node's kernel memory has charged to cgroups: the root's kernel, and
+ * on v2 its sock too (charged outside "kernel"; the node counts socket buffers
+ * in its unaccounted rest), so that "not charged" leaves both out.
+ */
+uint64_t kt_rep_charged(const struct kmem_cgroups *cgs)
+{
+    const struct kmem_cgroup *root = &cgs->v[0];
+    uint64_t sock = cgs->layout == KMEM_CG_V2 && root->has_sock ? root->sock : 0;
+
+    return root->kernel + sock < root->kernel ? UINT64_MAX : root->kernel + sock;
+}
+
 /* Where the root's figure ("charged to cgroups") comes from. */
 static const char *charged_source(const struct kmem_cgroups *cgs)
 {
@@ -52,8 +65,9 @@ static const char *charged_source(const struct kmem_cgroups *cgs)
 }
 
 /* The parts of the charged total; they add up to it exactly. */
-static void root_parts(struct rep *r, const struct kmem_cgroup *root)
+static void root_parts(struct rep *r, const struct kmem_cgroups *cgs)
 {
+    const struct kmem_cgroup *root = &cgs->v[0];
     char h[H];
 
     if (!root->comp_present)
@@ -73,6 +87,25 @@ static void root_parts(struct rep *r, const struct kmem_cgroup *root)
                 "    (the parts the kernel reported were %" PRIu64 " bytes above its \"kernel\":\n"
                 "    per-CPU counter lag; taken off the largest parts)\n",
                 root->comp_excess);
+    if (cgs->pagetables_unreported) {
+        char text[900], rel[40] = "release unknown";
+        size_t n = 0;
+
+        for (size_t i = 0; i < cgs->n; i++)
+            n += cgs->v[i].pagetables_unreported;
+        if (cgs->kernel_release)
+            snprintf(rel, sizeof(rel), "%u.%u", cgs->kernel_release / 1000,
+                     cgs->kernel_release % 1000);
+        snprintf(text, sizeof(text),
+                 "pagetables reads 0 in %zu cgroups that have processes (anonymous pages): "
+                 "the memory.stat regression of Linux 6.18 (upstream f0c92726e89f, reverted "
+                 "for stable in March 2026; this kernel: %s). The page tables are still "
+                 "charged inside kernel, so here they are part of other, not missing. "
+                 "/proc/meminfo PageTables is not affected.",
+                 n, rel);
+        fputc('\n', r->f);
+        kt_rep_wrap(r->f, "    ", 4, text);
+    }
 }
 
 /* Which figures are the kernel's own counters, and how far off the others can be. */
@@ -119,6 +152,8 @@ static void exactness(struct rep *r, const struct kmem_cgroups *cgs, bool approx
  */
 #define DYING_SLAB_BYTES       (16 * 1024)
 #define DYING_PERCPU_CPU_BYTES 1900
+/* 5.x kernels: 2.9 KiB per CPU (the kernel-source audit of 5.10, issue 22) */
+#define DYING_PERCPU_CPU_BYTES_5X 2900
 
 static int cmp_dying(const void *pa, const void *pb, void *v)
 {
@@ -136,6 +171,7 @@ void kt_rep_dying(struct rep *r)
     uint64_t per, total;
     char h[H], text[1500];
     size_t *idx, n = 0;
+    int pcpu;
 
     if (!r->cg_ok || cgs->layout == KMEM_CG_NONE || cgs->n == 0)
         return;
@@ -154,31 +190,34 @@ void kt_rep_dying(struct rep *r)
         fputs("  None: no removed memory cgroup is held.\n", r->f);
         return;
     }
-    per = DYING_SLAB_BYTES + (uint64_t)cgs->possible_cpus * DYING_PERCPU_CPU_BYTES;
+    /* Per-CPU statistics were larger before 6.x (docs/cgroups.md: 2.9 KiB per CPU on 5.10). */
+    pcpu = cgs->kernel_release && cgs->kernel_release < 6000 ? DYING_PERCPU_CPU_BYTES_5X
+                                                             : DYING_PERCPU_CPU_BYTES;
+    per = DYING_SLAB_BYTES + (uint64_t)cgs->possible_cpus * pcpu;
     if (__builtin_mul_overflow(cgs->dying, per, &total))
         total = UINT64_MAX;
     if (cgs->possible_cpus)
         fprintf(r->f,
                 "  %-20s %15" PRIu64 " bytes %8s  estimate: %" PRIu64 " x (%d + %u CPUs x %d)\n",
                 "they pin about", total, kt_rep_hum(h, total), cgs->dying, DYING_SLAB_BYTES,
-                cgs->possible_cpus, DYING_PERCPU_CPU_BYTES);
+                cgs->possible_cpus, pcpu);
     else
         fprintf(r->f,
                 "  %-20s %15" PRIu64 " bytes %8s  estimate: %" PRIu64 " x %d, plus per-CPU "
                 "statistics\n",
                 "they pin about", total, kt_rep_hum(h, total), cgs->dying, DYING_SLAB_BYTES);
-    snprintf(
-        text, sizeof(text),
-        "A memory cgroup removed (rmdir, a container that ended) stays in the kernel while "
-        "anything is still charged to it, mostly page cache and tmpfs or shm files its "
-        "processes left behind. Each one keeps its own bookkeeping: about %d KiB of slab "
-        "(struct mem_cgroup, its statistics, the cgroup) and about %.1f KiB of per-CPU "
-        "statistics per possible CPU (measured on Linux 6.18; docs/cgroups.md), besides the pages "
-        "that hold it. A few are normal; a count that keeps growing is a leak. To free "
-        "them, free what holds them: delete files no one needs, or reclaim page cache "
-        "(echo 1 > /proc/sys/vm/drop_caches, or memory.reclaim of the parent cgroup on "
-        "cgroup v2, Linux 5.19+).",
-        DYING_SLAB_BYTES / 1024, DYING_PERCPU_CPU_BYTES / 1024.0);
+    snprintf(text, sizeof(text),
+             "A memory cgroup removed (rmdir, a container that ended) stays in the kernel while "
+             "anything is still charged to it, mostly page cache and tmpfs or shm files its "
+             "processes left behind. Each one keeps its own bookkeeping: about %d KiB of slab "
+             "(struct mem_cgroup, its statistics, the cgroup) and about %.1f KiB of per-CPU "
+             "statistics per possible CPU (measured on Linux 6.18; about 2.9 KiB on 5.x kernels; "
+             "docs/cgroups.md), besides the pages that hold it. A few are normal; a count that "
+             "keeps growing is a leak. To free "
+             "them, free what holds them: delete files no one needs, or reclaim page cache "
+             "(echo 1 > /proc/sys/vm/drop_caches, or memory.reclaim of the parent cgroup on "
+             "cgroup v2, Linux 5.19+).",
+             DYING_SLAB_BYTES / 1024, pcpu / 1024.0);
     kt_rep_wrap(r->f, "  ", 2, text);
     /* v2: where they are (top-level cgroups with the most). */
     idx = malloc(cgs->n * sizeof(*idx));
@@ -237,20 +276,22 @@ void kt_rep_cgroups(struct rep *r)
     fprintf(r->f, "  %-20s %15" PRIu64 " bytes %8s  %s\n", "charged to cgroups", root->kernel,
             kt_rep_hum(h, root->kernel), charged_source(cgs));
     if (r->node_ok) {
-        uint64_t not_charged =
-            node->kernel_total > root->kernel ? node->kernel_total - root->kernel : 0;
+        uint64_t sock = cgs->layout == KMEM_CG_V2 && root->has_sock ? root->sock : 0;
+        uint64_t charged = kt_rep_charged(cgs);
+        uint64_t not_charged = node->kernel_total > charged ? node->kernel_total - charged : 0;
 
         fprintf(r->f,
-                "  %-20s %15" PRIu64 " bytes %8s  node kernel memory %" PRIu64 " - charged%s\n",
+                "  %-20s %15" PRIu64 " bytes %8s  node kernel memory %" PRIu64 " - charged%s%s\n",
                 "not charged", not_charged, kt_rep_hum(h, not_charged), node->kernel_total,
-                node->kernel_total < root->kernel ? " (below 0: shown as 0)" : "");
+                sock ? " - the root's sock" : "",
+                node->kernel_total < charged ? " (below 0: shown as 0)" : "");
         fprintf(r->f, "  %.1f%% of the node's kernel memory is charged to some cgroup.\n",
                 kt_pct(root->kernel < node->kernel_total ? root->kernel : node->kernel_total,
                        node->kernel_total));
     } else {
         fputs("  (the part not charged needs the node counters, which are not available)\n", r->f);
     }
-    root_parts(r, root);
+    root_parts(r, cgs);
     exactness(r, cgs, approx);
     if (cgs->n_errors)
         fprintf(r->f, "  %zu cgroups could not be read and are left out.\n", cgs->n_errors);

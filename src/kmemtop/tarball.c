@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -132,27 +133,42 @@ out:
     return err;
 }
 
-/* Run tar, its archive on @fd; 0 or -1 (said why). */
-static int run_tar(const struct kt_tarball *tb, const struct kt_opts *o, int fd)
+/* tar by absolute path, never by the caller's PATH (a tar planted there
+ * would run as root), with an environment of our own (TAR_OPTIONS could add
+ * --checkpoint-action=exec=..., GZIP options to gzip). */
+static const char *tar_path(void)
 {
-    char *argv[] = {"tar",      "--create",    "--gzip",    "--file=-",  "--directory",
-                    tb->tmpdir, "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
-                    "--",       tb->name,      NULL};
+    static const char *const where[] = {"/usr/bin/tar", "/bin/tar"};
+    for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+        if (access(where[i], X_OK) == 0)
+            return where[i];
+    return NULL;
+}
+
+static char *const tar_env[] = {"PATH=/usr/bin:/bin", "LC_ALL=C", NULL};
+
+/* Run tar with @argv, stdout on @out, stdin /dev/null; 0 or -1 (said why). */
+static int spawn_tar(const struct kt_opts *o, char *const argv[], int out)
+{
+    const char *tar = tar_path();
     posix_spawn_file_actions_t fa;
     pid_t pid;
     int err, status;
 
+    if (!tar)
+        return fail(o, ENOENT,
+                    "cannot run tar: neither /usr/bin/tar nor /bin/tar (install tar, "
+                    "or --capture a directory)");
     if (posix_spawn_file_actions_init(&fa))
         return fail(o, ENOMEM, "out of memory");
-    err = posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
+    err = posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
     if (!err)
         err = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     if (!err)
-        err = posix_spawnp(&pid, "tar", &fa, NULL, argv, environ);
+        err = posix_spawn(&pid, tar, &fa, NULL, argv, tar_env);
     posix_spawn_file_actions_destroy(&fa);
     if (err)
-        return fail(o, err, "cannot run tar: %s%s", strerror(err),
-                    err == ENOENT ? " (install tar, or --capture a directory)" : "");
+        return fail(o, err, "cannot run %s: %s", tar, strerror(err));
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return fail(o, errno, "waiting for tar: %s", strerror(errno));
@@ -162,6 +178,68 @@ static int run_tar(const struct kt_tarball *tb, const struct kt_opts *o, int fd)
         return fail(o, EIO, "tar failed (exit status %d)",
                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     return 0;
+}
+
+static size_t walk_entries;
+
+static int count_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)path;
+    (void)st;
+    (void)flag;
+    (void)f;
+    walk_entries++;
+    return 0;
+}
+
+/* Check the tarball on @fd (at offset 0 after reading): not empty, and it
+ * lists as many entries as the capture directory holds. 0 or -1. */
+static int check_tar(const struct kt_tarball *tb, const struct kt_opts *o, int fd, const char *part)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size == 0)
+        return fail(o, EIO, "tar wrote an empty archive %s", part);
+    walk_entries = 0;
+    if (nftw(tb->capdir, count_entry, 16, FTW_PHYS) < 0)
+        return fail(o, errno, "cannot walk %s: %s", tb->capdir, strerror(errno));
+    char *list = NULL;
+    if (asprintf(&list, "%s.list", part) < 0)
+        return fail(o, ENOMEM, "out of memory");
+    int lfd = open(list, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (lfd < 0) {
+        int e = errno;
+        free(list);
+        return fail(o, e, "cannot create a file to list the archive: %s", strerror(e));
+    }
+    unlink(list);
+    free(list);
+    char *file = (char *)part;
+    char *argv[] = {"tar", "--list", "--gzip", "--file", file, NULL};
+    int err = spawn_tar(o, argv, lfd);
+    size_t lines = 0;
+    if (!err) {
+        char buf[8192];
+        ssize_t n;
+        lseek(lfd, 0, SEEK_SET);
+        while ((n = read(lfd, buf, sizeof(buf))) > 0)
+            for (ssize_t i = 0; i < n; i++)
+                lines += buf[i] == '\n';
+        if (lines != walk_entries)
+            err = fail(o, EIO, "the archive lists %zu entries, the capture has %zu", lines,
+                       walk_entries);
+    }
+    close(lfd);
+    return err;
+}
+
+/* Run tar, its archive on @fd; 0 or -1 (said why). */
+static int run_tar(const struct kt_tarball *tb, const struct kt_opts *o, int fd, const char *part)
+{
+    char *argv[] = {"tar",      "--create",    "--gzip",    "--file=-",  "--directory",
+                    tb->tmpdir, "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
+                    "--",       tb->name,      NULL};
+    int err = spawn_tar(o, argv, fd);
+    return err ? err : check_tar(tb, o, fd, part);
 }
 
 /* Make the rename of @file durable: fsync its directory. 0 or -errno. */
@@ -195,7 +273,7 @@ int kt_tarball_pack(struct kt_tarball *tb, const struct kt_opts *o)
         err = fail(o, errno, "cannot create %s: %s", part, strerror(errno));
         goto out;
     }
-    err = run_tar(tb, o, fd);
+    err = run_tar(tb, o, fd, part);
     if (!err && fsync(fd) < 0)
         err = fail(o, errno, "cannot write %s: %s", part, strerror(errno));
     if (close(fd) < 0 && !err)

@@ -34,6 +34,7 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
+KMEM_PRINTF(3, 0)
 static bool curses_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, va_list ap)
 {
     char buf[2048];
@@ -145,7 +146,7 @@ struct tui {
     char filter[KT_VIEW_COUNT][FILTER_MAX];
     bool editing; /* typing a filter on the last line */
     bool help;
-    double next_refresh;     /* kmem_mono_seconds() of the next timed refresh */
+    double next_refresh;     /* kmem_clock_seconds(CLOCK_MONOTONIC) of the next timed refresh */
     char note[160];          /* one-off message on the status line (e.g. "baseline reset") */
     char capture[512];       /* reading a capture (--root): where it comes from; "" if not */
     struct kt_allocview *av; /* the BPF tracer of the allocations view, loaded while shown */
@@ -541,7 +542,7 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
         t.view = kt_part_ok(snap, KMEM_PART_CGROUPS) ? KT_VIEW_CGROUPS
                  : kt_part_ok(snap, KMEM_PART_NODE)  ? KT_VIEW_NODE
                                                      : KT_VIEW_SLABS;
-    t.next_refresh = kmem_mono_seconds() + (double)o->delay;
+    t.next_refresh = kmem_clock_seconds(CLOCK_MONOTONIC) + (double)o->delay;
     set_escdelay(25);
     for (;;) {
         double left;
@@ -553,16 +554,17 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
         else
             kt_allocview_leave(t.av);
         draw(&t);
-        left = t.next_refresh - kmem_mono_seconds();
+        left = t.next_refresh - kmem_clock_seconds(CLOCK_MONOTONIC);
         timeout(left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1);
         c = getch();
         if (interrupted)
             break;
-        if (c == ERR && kmem_mono_seconds() >= t.next_refresh) {
+        if (c == ERR && kmem_clock_seconds(CLOCK_MONOTONIC) >= t.next_refresh) {
             refresh_data(&t);
             t.next_refresh += (double)o->delay;
-            if (t.next_refresh < kmem_mono_seconds()) /* suspended, or a slow collection */
-                t.next_refresh = kmem_mono_seconds() + (double)o->delay;
+            if (t.next_refresh <
+                kmem_clock_seconds(CLOCK_MONOTONIC)) /* suspended, or a slow collection */
+                t.next_refresh = kmem_clock_seconds(CLOCK_MONOTONIC) + (double)o->delay;
             continue;
         }
         if (!tui_key(&t, c))

@@ -31,11 +31,31 @@ struct kmem_alloc;
 /* Defaults of the BPF map sizes (docs/alloc.md has their memory). */
 #define KMEM_ALLOC_DEFAULT_KEYS    65536  /* (cgroup, cache) pairs */
 #define KMEM_ALLOC_DEFAULT_OBJECTS 262144 /* live objects tracked */
+/* Rates mode: (cgroup, cache) pairs of one window, preallocated per CPU
+ * (4096 x 16 bytes a CPU); the table is emptied at every window. */
+#define KMEM_ALLOC_DEFAULT_RATE_KEYS 4096
+
+/*
+ * What is traced. The tracker (TRACK, COUNTS) is attached from open to close;
+ * RATES is loaded by open and attached only between kmem_alloc_window_start()
+ * and kmem_alloc_window_stop() (a duty cycle: the exporter's default).
+ */
+enum kmem_alloc_mode {
+    KMEM_ALLOC_TRACK,  /* allocations and frees, each free credited to the allocating cgroup */
+    KMEM_ALLOC_COUNTS, /* allocations and frees, frees to the freeing task's cgroup */
+    KMEM_ALLOC_RATES,  /* allocations only, per-CPU counters, no free hooks, no live objects */
+};
+
+/* Default duty cycle of the rates mode: attached WINDOW seconds in every PERIOD. */
+#define KMEM_ALLOC_DEFAULT_WINDOW 3
+#define KMEM_ALLOC_DEFAULT_PERIOD 60
 
 struct kmem_alloc_opts {
-    bool counts_only;     /* no live-object tracking: frees go to the freeing task's cgroup */
-    uint32_t max_keys;    /* 0: KMEM_ALLOC_DEFAULT_KEYS */
-    uint32_t max_objects; /* 0: KMEM_ALLOC_DEFAULT_OBJECTS */
+    enum kmem_alloc_mode mode; /* counts_only, when set, means KMEM_ALLOC_COUNTS */
+    bool counts_only;          /* no live-object tracking: frees go to the freeing task's cgroup */
+    bool no_fentry;            /* never try fentry/fexit programs (tests, benchmarks) */
+    uint32_t max_keys;         /* 0: KMEM_ALLOC_DEFAULT_KEYS */
+    uint32_t max_objects;      /* 0: KMEM_ALLOC_DEFAULT_OBJECTS */
     /* Benchmarks only: the programs attached as with counts_only, but with
      * bodies that return at once - the cost of the tracepoint calls alone. */
     bool empty_programs;
@@ -54,6 +74,9 @@ struct kmem_alloc_entry {
     const char *cgroup; /* path in the memory hierarchy, "(interrupt)", "(cgroup id N)" */
     const char *pod_name, *namespace_name, *container_name; /* "" when not a pod */
     bool removed; /* the cgroup was seen earlier and is gone now */
+    /* The cache has slab sheaves (Linux 6.18+): its kfree_rcu() frees reach no
+     * tracepoint, so its frees are undercounted and its net overstated. */
+    bool sheaves;
 };
 
 struct kmem_alloc_table {
@@ -67,6 +90,12 @@ struct kmem_alloc_table {
     uint64_t reused;      /* allocations at a tracked address: that free was not traced */
     uint64_t not_tracked; /* allocations not followed: the live-object table was full */
     uint64_t missed; /* events the kernel skipped: the tracer was already running on that CPU */
+    enum kmem_alloc_mode mode;
+    bool charged_only;        /* rates through the memcg charge hook: charged allocations only */
+    bool kfree_named;         /* kfree()'s cache named by bpf_get_kmem_cache() (6.13+) */
+    const char *fentry_error; /* why fentry/fexit programs are not used ("" when they are) */
+    uint64_t resets;          /* live-object table resets so far (tracking, the exporter) */
+    struct timespec window_start, window_end; /* rates: CLOCK_REALTIME of the window */
 };
 
 /*
@@ -109,6 +138,9 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
 /* Detach and free the tracer, its maps and every string it handed out. NULL is fine. */
 void kmem_alloc_close(struct kmem_alloc *a);
 /* Message of the last failure on @a. */
+/* What the rates mode hooks ("memcg charge hook", "tracepoints"); "" for the tracker. */
+const char *kmem_alloc_rates_source(const struct kmem_alloc *a);
+
 const char *kmem_alloc_strerror(const struct kmem_alloc *a);
 
 /*
@@ -136,6 +168,53 @@ int kmem_alloc_forget(struct kmem_alloc *a, const uint64_t *gone, size_t n);
 
 /* Objects currently in the live-object table (walks it: seconds for a full table). */
 int kmem_alloc_live_objects(struct kmem_alloc *a, uint64_t *n);
+/* Ways of the live-object table (objects it can follow at most). */
+uint64_t kmem_alloc_live_capacity(const struct kmem_alloc *a);
+
+/*
+ * Empty the live-object table (tracking), for a tracer that runs for days
+ * (the exporter): the objects live at that moment are no longer followed -
+ * each slot's live objects join its "not followed" counts, so the net of
+ * every entry restarts from 0 - and their later frees count as frees of
+ * objects older than the trace. Events racing with the reset may be off by
+ * a few objects. 0 or -errno.
+ */
+int kmem_alloc_reset_live(struct kmem_alloc *a);
+
+/* Rates mode: attach the programs and start a window (its counts start at 0). */
+int kmem_alloc_window_start(struct kmem_alloc *a);
+/*
+ * Rates mode: detach, and read the window's counts into @t (as
+ * kmem_alloc_read(); t->seconds is the window's length, t->window_start/end
+ * its times). Frees are 0: the rates mode has no free hook. 0 or -errno.
+ */
+int kmem_alloc_window_stop(struct kmem_alloc *a, struct kmem_alloc_table *t);
+
+/*
+ * The charged allocations of a window, per (memory cgroup id, cache), for
+ * the owner snapshot (owners.h), whose rows have the same keys: allocations
+ * charged to no cgroup (unaccounted caches, interrupts, the root cgroup,
+ * whose id is 1) are under id 0, as the snapshot's uncharged objects.
+ */
+struct kmem_alloc_pair {
+    uint64_t memcg_id; /* kernfs id of the charged memory cgroup; 0: not charged */
+    const char *cache; /* as /proc/slabinfo names it (the tracer's interned name) */
+    uint64_t allocs, bytes;
+};
+
+/* Fill *@out (n pairs, malloc()ed, sorted by id then cache name) from window @t. 0 or -ENOMEM. */
+int kmem_alloc_window_pairs(const struct kmem_alloc_table *t, struct kmem_alloc_pair **out,
+                            size_t *n);
+
+/*
+ * Frees per second of one (cgroup, cache) pair between two owner snapshots:
+ * what was allocated minus what the pair still holds more, i.e.
+ *   alloc_rate - (objects_after - objects_before) / seconds_between
+ * with alloc_rate = @allocs / @window_seconds (the window sampled the
+ * interval). Clamped at 0 (the sampled rate can understate a burst).
+ */
+double kmem_alloc_frees_per_second(uint64_t allocs, double window_seconds, uint64_t objects_before,
+                                   uint64_t objects_after, double seconds_between);
 
 /* Bytes of kernel memory the tracer's maps use (from their sizes). */
 uint64_t kmem_alloc_map_bytes(const struct kmem_alloc *a);

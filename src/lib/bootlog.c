@@ -7,6 +7,9 @@
  *   VFS: Dquot-cache hash table entries: 512 (order 0, 4096 bytes)
  *   Freeing unused kernel image (initmem) memory: 3728K
  *   percpu: Embedded 53 pages/cpu s185560 r0 d31528 u1048576
+ *   pcpu-alloc: [0] 0 1 2 3 4 5 - -
+ *   futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, linear).
+ *   software IO TLB: mapped [mem 0x00000000bbfd0000-0x00000000bffd0000] (64MB)
  *
  * Lines come as /dev/kmsg records ("6,123,168362,-;text"), as dmesg prints
  * them ("[    0.168362] text"), from syslog ("Dec  1 ... kernel: text") or
@@ -116,6 +119,29 @@ static bool expect(const char **pp, const char *end, const char *word)
 }
 
 /*
+ * The futex table of 6.17+ (kernel/futex/core.c futex_init(), one table per
+ * node from alloc_pages_exact_nid() or vmalloc_huge_node()):
+ * " (B bytes on N NUMA nodes, total T KiB" with @p after the entries; the
+ * bytes are B x N. @p is left before ", linear).".
+ */
+static bool futex_sizes(const char **pp, const char *end, uint64_t *bytes)
+{
+    const char *p = *pp;
+    uint64_t b, nodes, kib;
+
+    if (!expect(&p, end, " (") || !number(&p, end, &b) || !expect(&p, end, " bytes on ") ||
+        !number(&p, end, &nodes) || !expect(&p, end, " NUMA node"))
+        return false;
+    if (p < end && *p == 's')
+        p++;
+    if (!expect(&p, end, ", total ") || !number(&p, end, &kib) || !expect(&p, end, " KiB"))
+        return false;
+    *bytes = kmem_mul_sat(b, nodes);
+    *pp = p;
+    return true;
+}
+
+/*
  * "<name> hash table entries: E (order: O, B bytes[, linear|vmalloc[ hugepage]])"
  * (or "(order O, B bytes)" as fs/dquot.c prints it). True if the line is one.
  */
@@ -129,14 +155,18 @@ static bool hash_line(const char *m, const char *end, struct kmem_bootlog *out)
     if (!tag || tag == m)
         return false;
     p = tag + strlen(" hash table entries: ");
-    if (!number(&p, end, &entries) || !expect(&p, end, " (order"))
+    if (!number(&p, end, &entries))
         return false;
-    if (p < end && *p == ':')
-        p++;
-    p = kmem_skip_blanks(p, end);
-    if (!number(&p, end, &order) || !expect(&p, end, ", ") || !number(&p, end, &bytes) ||
-        !expect(&p, end, " bytes"))
+    if (expect(&p, end, " (order")) {
+        if (p < end && *p == ':')
+            p++;
+        p = kmem_skip_blanks(p, end);
+        if (!number(&p, end, &order) || !expect(&p, end, ", ") || !number(&p, end, &bytes) ||
+            !expect(&p, end, " bytes"))
+            return false;
+    } else if (!futex_sizes(&p, end, &bytes)) {
         return false;
+    }
     if (expect(&p, end, ", ")) {
         if (starts(p, end, "vmalloc"))
             home = KMEM_HASH_VMALLOC;
@@ -166,6 +196,61 @@ static bool hash_line(const char *m, const char *end, struct kmem_bootlog *out)
         h->bytes = bytes;
         h->home = home;
     }
+    return true;
+}
+
+/* Unsigned hexadecimal at *pp after "0x" (no blanks skipped). */
+static bool hex_number(const char **pp, const char *end, uint64_t *v)
+{
+    const char *p = *pp;
+    uint64_t n = 0;
+    int digits = 0;
+
+    if (!expect(&p, end, "0x"))
+        return false;
+    for (; p < end; p++, digits++) {
+        int d = *p >= '0' && *p <= '9'   ? *p - '0'
+                : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+                : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+                                         : -1;
+        if (d < 0)
+            break;
+        if (n > (UINT64_MAX >> 4))
+            return false;
+        n = n << 4 | (uint64_t)d;
+    }
+    if (!digits)
+        return false;
+    *pp = p;
+    *v = n;
+    return true;
+}
+
+/*
+ * The swiotlb default pool (kernel/dma/swiotlb.c), allocated from memblock
+ * at boot: "software IO TLB: mapped [mem 0x...-0x...] (64MB)" (the end is
+ * exclusive: start + bytes). Freed again when an IOMMU makes it useless:
+ * "software IO TLB: tearing down default memory pool".
+ */
+static bool swiotlb_line(const char *m, const char *end, struct kmem_bootlog *out)
+{
+    const char *p = m;
+    uint64_t start, stop, mb;
+
+    if (!expect(&p, end, "software IO TLB: "))
+        return false;
+    if (starts(p, end, "tearing down default memory pool")) {
+        out->swiotlb_torn_down = true;
+        out->swiotlb_bytes = 0;
+        return true;
+    }
+    if (!expect(&p, end, "mapped [mem ") || !hex_number(&p, end, &start) || !expect(&p, end, "-") ||
+        !hex_number(&p, end, &stop) || !expect(&p, end, "] (") || !number(&p, end, &mb) ||
+        !expect(&p, end, "MB)") || stop < start)
+        return false;
+    out->swiotlb_seen = true;
+    out->swiotlb_torn_down = false;
+    out->swiotlb_bytes = stop - start;
     return true;
 }
 
@@ -214,6 +299,50 @@ static bool percpu_line(const char *m, const char *end, struct kmem_bootlog *out
     return true;
 }
 
+/*
+ * "pcpu-alloc: [0] 0 1 2 3 [1] 4 5 - - " (mm/percpu.c pcpu_dump_alloc_info):
+ * each CPU number or dash run after a "[group]" is one unit. The first line,
+ * "pcpu-alloc: s.. r.. d.. u.. alloc=N*SIZE", lists none.
+ */
+static bool pcpu_alloc_line(const char *m, const char *end, struct kmem_bootlog *out)
+{
+    const char *p = m, *tok;
+    size_t tl;
+    uint64_t units = 0, unused = 0;
+    bool group = false;
+
+    if (!expect(&p, end, "pcpu-alloc: "))
+        return false;
+    if (p < end && *p == 's')
+        return true; /* the sizes line */
+    while (kmem_next_token(&p, end, &tok, &tl)) {
+        size_t i = 0;
+
+        if (tok[0] == '[' && tok[tl - 1] == ']' && tl > 2) {
+            group = true;
+            continue;
+        }
+        if (!group)
+            return false;
+        if (tok[0] == '-') {
+            while (i < tl && tok[i] == '-')
+                i++;
+            unused++;
+        } else {
+            while (i < tl && tok[i] >= '0' && tok[i] <= '9')
+                i++;
+        }
+        if (i != tl)
+            return false;
+        units++;
+    }
+    if (!units)
+        return false;
+    out->percpu_units = kmem_add_sat(out->percpu_units, units);
+    out->percpu_units_unused = kmem_add_sat(out->percpu_units_unused, unused);
+    return true;
+}
+
 int kmem_bootlog_parse(const char *buf, size_t len, struct kmem_bootlog *out, struct kmem_buf *keep)
 {
     const char *p = buf, *end = buf + len;
@@ -221,7 +350,8 @@ int kmem_bootlog_parse(const char *buf, size_t len, struct kmem_bootlog *out, st
     while (p < end) {
         const char *next, *eol = kmem_line_end(p, end, &next);
         const char *m = message(p, eol);
-        bool used = hash_line(m, eol, out) || freed_line(m, eol, out) || percpu_line(m, eol, out);
+        bool used = hash_line(m, eol, out) || freed_line(m, eol, out) || percpu_line(m, eol, out) ||
+                    pcpu_alloc_line(m, eol, out) || swiotlb_line(m, eol, out);
 
         if (used && keep) {
             size_t ll = (size_t)(eol - p);
@@ -278,10 +408,7 @@ int kmem_read_bootlog(struct kmem_io *io, struct kmem_bootlog *out)
         fd = io->kmsg_fd;
         io->kmsg_fd = -1;
     } else {
-        fd = root < 0 ? root
-                      : openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-            fd = root < 0 ? root : -errno;
+        fd = kmem_open_kmsg(root); /* 1:11 or a regular file, no symlink */
     }
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode)) {
         err = read_kmsg(fd, out, &keep);

@@ -480,6 +480,25 @@ static bool may_reuse(const struct walk *w)
     return now.tv_sec - K->walked_at.tv_sec < CG_REWALK_SECONDS;
 }
 
+/*
+ * The 6.18 regression (upstream f0c92726e89f "ptdesc: remove references to
+ * folios from __pagetable_ctor()"; reverted for stable in March 2026): memcg
+ * pagetables reads 0 while the page tables stay charged inside kernel. The
+ * evidence per cgroup (pagetables 0 with anonymous pages) counts on 6.18 and
+ * 6.19, and on a kernel of unknown release; elsewhere it is cleared.
+ */
+static void pagetables_check(struct kmem_cgroups *cgs)
+{
+    unsigned rel = cgs->kernel_release;
+    bool affected = rel == 0 || (rel >= 6018 && rel < 7000);
+
+    for (size_t i = 0; i < cgs->n; i++) {
+        if (!affected)
+            cgs->v[i].pagetables_unreported = false;
+        cgs->pagetables_unreported |= cgs->v[i].pagetables_unreported;
+    }
+}
+
 int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_cgroups *cgs)
 {
     struct walk w = {.io = io, .cgs = cgs};
@@ -497,6 +516,8 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     cgs->dying = 0;
     cgs->dying_source = KMEM_CG_DYING_NONE;
     cgs->possible_cpus = 0;
+    cgs->kernel_release = 0;
+    cgs->pagetables_unreported = false;
     if (!cgs->priv) {
         cgs->priv = calloc(1, sizeof(struct cg_store));
         if (!cgs->priv)
@@ -605,6 +626,9 @@ again:
     cgs->kernel_exact = !cgs->v[0].kernel_lower_bound;
     for (size_t i = 0; i < cgs->n; i++)
         cgs->kernel_exact &= !cgs->v[i].kernel_approx;
+    cgs->kernel_release = kmem_root_release_number(io);
+    if (w.v2)
+        pagetables_check(cgs);
     fix_pointers(cgs, st);
     if (build_index(st, cgs->n))
         st->indexed_n = (size_t)-1;

@@ -73,6 +73,13 @@ struct kmem_cgroup {
      * still holds (nr_dying_subsys_memory, else nr_dying_descendants). */
     bool has_dying;
     bool kube_conmon; /* CRI-O conmon cgroup of a pod: pod identity, no container */
+    /*
+     * v2: memory.stat pagetables reads 0 although the cgroup has anonymous
+     * pages (so processes with page tables): the 6.18 regression (upstream
+     * f0c92726e89f; docs/cgroups.md). The page tables are then inside other.
+     * Cleared after the walk on kernels outside the affected releases.
+     */
+    bool pagetables_unreported;
     /* Change since the previous snapshot (same path). */
     bool has_prev;
     /* Socket memory charged to the cgroup but outside kernel: v2 memory.stat
@@ -118,7 +125,15 @@ struct kmem_cgroups {
     enum kmem_cg_dying_source dying_source; /* KMEM_CG_DYING_NONE: dying unknown */
     uint64_t dying;
     unsigned possible_cpus; /* sys/devices/system/cpu/possible; 0 unknown */
-    void *priv;             /* storage owned by the reader */
+    /* The root's kernel, major * 1000 + minor (6.18 -> 6018); 0 unknown. */
+    unsigned kernel_release;
+    /*
+     * Some cgroup has pagetables_unreported, on a kernel of the affected
+     * releases (6.18, 6.19) or of an unknown release: their pagetables read
+     * 0 and the page tables are inside other (docs/cgroups.md).
+     */
+    bool pagetables_unreported;
+    void *priv; /* storage owned by the reader */
 };
 
 /*

@@ -128,6 +128,7 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
     cg->has_sock = false;
     cg->sock = 0;
     cg->lru = 0;
+    cg->pagetables_unreported = false;
     for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
         cg->comp[k] = 0;
     rc = kmem_kv_parse(&memstat_table, buf, len, x, &seen, err);
@@ -160,6 +161,10 @@ int kmem_cg_memstat_parse(const char *buf, size_t len, struct kmem_cgroup *cg,
     }
     for (int k = X_INACTIVE_ANON; k <= X_UNEVICTABLE; k++)
         cg->lru = kmem_add_sat(cg->lru, x[k]);
+    /* Anonymous pages on the LRU are mapped by some process, whose page tables are charged. */
+    cg->pagetables_unreported = (seen & (UINT64_C(1) << KMEM_CG_PAGETABLES)) &&
+                                x[KMEM_CG_PAGETABLES] == 0 &&
+                                kmem_add_sat(x[X_INACTIVE_ANON], x[X_ACTIVE_ANON]) > 0;
     return 0;
 }
 

@@ -18,6 +18,7 @@ const char *const kmem_outside_part_name[KMEM_OUT_PART_COUNT] = {
     [KMEM_OUT_CRASH_KERNEL] = "crash_kernel",
     [KMEM_OUT_BOOT_HASH_TABLES] = "boot_hash_tables",
     [KMEM_OUT_PERCPU_FIRST_CHUNK] = "percpu_first_chunk",
+    [KMEM_OUT_SWIOTLB] = "swiotlb",
     [KMEM_OUT_UNEXPLAINED] = "unexplained",
 };
 static_assert(sizeof(kmem_outside_part_name) / sizeof(kmem_outside_part_name[0]) ==
@@ -34,7 +35,8 @@ void kmem_outside_compute(struct kmem_outside *o, const struct kmem_node *node,
         o->memtotal = node->mi.v[KMEM_MI_MEMTOTAL];
         o->part[KMEM_OUT_MEMMAP] = node->memmap_boot_bytes;
         o->part[KMEM_OUT_BOOT_HASH_TABLES] = node->boot.hash_bytes[KMEM_HASH_MEMBLOCK];
-        o->part[KMEM_OUT_PERCPU_FIRST_CHUNK] = node->percpu_first_chunk_bytes;
+        o->part[KMEM_OUT_PERCPU_FIRST_CHUNK] = node->percpu_first_chunk_kept_bytes;
+        o->part[KMEM_OUT_SWIOTLB] = node->boot.swiotlb_bytes;
     }
     if (iomem && iomem->err == 0 && iomem->ram_ranges) {
         o->known = node != NULL;

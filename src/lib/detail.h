@@ -41,7 +41,8 @@ struct kmem_vmalloc_group {
 struct kmem_vmallocinfo {
     int err;                /* 0, or -errno of reading/parsing the file */
     uint64_t areas;         /* lines */
-    uint64_t bytes;         /* sum of pages=N x page size: compare with VmallocUsed */
+    uint64_t bytes;         /* sum of pages=N x page size of "vmalloc" areas: = VmallocUsed */
+    uint64_t other_pages;   /* pages=N x page size of the other areas (vmap with pages) */
     uint64_t vsize;         /* address space of every area */
     uint64_t ioremap_vsize; /* device memory mapped (no RAM behind it) */
     uint64_t callers;       /* distinct callers */
@@ -95,12 +96,13 @@ enum kmem_outside_part {
     KMEM_OUT_KERNEL_IMAGE,       /* iomem Kernel code/rodata/data/bss (or their span - freed) */
     KMEM_OUT_CRASH_KERNEL,       /* iomem Crash kernel */
     KMEM_OUT_BOOT_HASH_TABLES,   /* kernel log: HASH_EARLY tables (dentry, inode) */
-    KMEM_OUT_PERCPU_FIRST_CHUNK, /* kernel log: percpu first chunk x possible CPUs */
+    KMEM_OUT_PERCPU_FIRST_CHUNK, /* kernel log: percpu first chunk x used units */
+    KMEM_OUT_SWIOTLB,            /* kernel log: swiotlb's default pool */
     KMEM_OUT_UNEXPLAINED,        /* keep last: System RAM - MemTotal - the parts above */
     KMEM_OUT_PART_COUNT
 };
 /* "memmap", "kernel_image", "crash_kernel", "boot_hash_tables", "percpu_first_chunk",
- * "unexplained". */
+ * "swiotlb", "unexplained". */
 extern const char *const kmem_outside_part_name[KMEM_OUT_PART_COUNT];
 
 struct kmem_outside {

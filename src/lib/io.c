@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -661,7 +662,7 @@ void kmem_io_preopen(struct kmem_io *io)
         io->hotfd[KMEM_F_IOMEM] = fd < 0 ? -1 : fd;
     }
     if (io->kmsg_fd < 0 && root >= 0) {
-        int fd = openat(root, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        int fd = kmem_open_kmsg(root);
 
         io->kmsg_fd = fd < 0 ? -1 : fd;
     }
@@ -754,4 +755,65 @@ unsigned kmem_possible_cpus(struct kmem_io *io)
         0)
         io->possible_cpus = kmem_cpulist_count(io->buf.data, io->buf.len);
     return io->possible_cpus;
+}
+
+/* ---- the root's kernel release ------------------------------------------ */
+
+/* Kernel release of the root's kernel into @out; false if unknown. */
+bool kmem_root_release(struct kmem_io *io, char *out, size_t outlen)
+{
+    struct utsname u;
+    const char *p, *end, *tok = NULL;
+    size_t len = 0;
+
+    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "sys/kernel/osrelease", &io->buf) == 0) {
+        p = io->buf.data;
+        end = p + io->buf.len;
+        kmem_next_token(&p, end, &tok, &len);
+    } else if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "version", &io->buf) == 0) {
+        /* "Linux version 6.18.44-foo (builder@host) ..." */
+        p = io->buf.data;
+        end = p + io->buf.len;
+        for (int i = 0; i < 3; i++) {
+            if (!kmem_next_token(&p, end, &tok, &len))
+                return false;
+        }
+    }
+    if (!tok && io->dirabs[KMEM_DIR_ROOT] && strcmp(io->dirabs[KMEM_DIR_ROOT], "/") == 0) {
+        /* the running kernel, when procfs cannot tell (a procfs without sys/) */
+        if (uname(&u) == 0) {
+            tok = u.release;
+            len = strlen(u.release);
+        }
+    }
+    if (!tok || len == 0 || len >= outlen)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (tok[i] == '/' || tok[i] == '\0' || (i == 0 && tok[i] == '.'))
+            return false;
+    memcpy(out, tok, len);
+    out[len] = '\0';
+    return true;
+}
+
+/* The "major.minor" of the root's kernel, as major * 1000 + minor; 0 if unknown. */
+unsigned kmem_root_release_number(struct kmem_io *io)
+{
+    char rel[128];
+    const char *p = rel;
+    uint64_t major, minor;
+
+    if (io->release_number && !kmem_capturing(io))
+        return io->release_number;
+    if (!kmem_root_release(io, rel, sizeof(rel)))
+        return 0;
+    major = minor = 0; /* "6.18.44-foo" */
+    while (*p >= '0' && *p <= '9' && major < 100000)
+        major = major * 10 + (uint64_t)(*p++ - '0');
+    if (*p++ != '.')
+        return 0;
+    while (*p >= '0' && *p <= '9' && minor < 1000)
+        minor = minor * 10 + (uint64_t)(*p++ - '0');
+    io->release_number = major < 100000 && minor < 1000 ? (unsigned)(major * 1000 + minor) : 0;
+    return io->release_number;
 }

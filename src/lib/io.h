@@ -51,7 +51,8 @@ struct kmem_io {
     /* Capture into memory instead (kmem_io_set_capture_sink): each file handed to @sink. */
     kmem_capture_sink_fn sink;
     void *sink_arg;
-    unsigned possible_cpus; /* kmem_possible_cpus(): 0 until read */
+    unsigned possible_cpus;  /* kmem_possible_cpus(): 0 until read */
+    unsigned release_number; /* kmem_root_release_number(): 0 until known */
 };
 
 /* Canonical directory names inside a tree: "", "proc", "sys", "var/log". */
@@ -103,6 +104,25 @@ static inline int kmem_io_dir(const struct kmem_io *io, enum kmem_dir d)
  * capturing, the file is copied.
  */
 int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_buf *buf);
+
+/* Open the regular file @path below @dirfd for reading, every symlink on the
+ * way resolved beneath @dirfd (never out of it, never absolute, no magic
+ * links): an fd, or -errno (-EXDEV when it would leave @dirfd). */
+int kmem_open_beneath(int dirfd, const char *path);
+/* kmem_buf_read_file() through kmem_open_beneath(). */
+int kmem_buf_read_beneath(struct kmem_buf *b, int dirfd, const char *path);
+/* ROOT/dev/kmsg, not through a symlink: a character device only if it is
+ * 1:11 (/dev/kmsg itself; checked before it is opened), or a regular file
+ * (a capture). An fd, or -errno. */
+int kmem_open_kmsg(int root);
+/*
+ * The root's kernel release ("6.18.44-cloud-amd64"): ROOT/proc/sys/kernel/
+ * osrelease, else the third word of ROOT/proc/version, else uname() when
+ * the root is "/". False if unknown (or longer than @outlen - 1).
+ */
+bool kmem_root_release(struct kmem_io *io, char *out, size_t outlen);
+/* Its "major.minor" as major * 1000 + minor (6.18 -> 6018); 0 if unknown. */
+unsigned kmem_root_release_number(struct kmem_io *io);
 
 /*
  * Read the file open at @fd whole from offset 0 with pread(2) into @buf

@@ -3,11 +3,8 @@
  * libkmem — read the kernel's memory counters into a snapshot.
  *
  * Data flows one way: kernel files -> readers -> snapshot -> renderers.
- * Layers inside the library, bottom up: buf/arena/hindex/parse (one
- * vocabulary), io (directories, hot files, capture, errors; knows no
- * reader), the readers (slabinfo, meminfo/vmstat/zoneinfo -> node, cgroup,
- * kube), and snapshot (this header's context: calls the readers, owns the
- * two snapshots, hands each reader its previous data).
+ * The layers (src/common, then the library's, bottom up) are listed once,
+ * in README.md ("Layout").
  *
  * The library never prints and never exits. Actions return 0 or -errno; the
  * human-readable detail of the last failure (file, line, what to do) is kept

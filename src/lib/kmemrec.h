@@ -147,4 +147,68 @@ int kmem_parse_duration(const char *s, uint64_t *out_s);
 /* "256MiB", "1GiB", "500M", "100k", plain bytes. 0 or -EINVAL. */
 int kmem_parse_size(const char *s, uint64_t *out);
 
+/* ---- leak verdicts over a window (verdict.c) ----------------------------- */
+
+#define KMEM_VERDICT_MAX_POINTS 48 /* samples read back per window, spread evenly */
+
+enum kmem_verdict_kind {
+    KMEM_VERDICT_NOISE,               /* grew less than max(1 MiB, 5 %), or shrank, or unsteady */
+    KMEM_VERDICT_RECLAIMABLE_WARMING, /* reclaimable (slab) memory that grew: reclaim can free it */
+    KMEM_VERDICT_LEAK_SUSPECT,        /* unreclaimable, rising steadily through the window */
+    KMEM_VERDICT_DYING_PINNED,        /* removed cgroups held by the kernel, growing */
+    KMEM_VERDICT_COUNT
+};
+extern const char *const kmem_verdict_name[KMEM_VERDICT_COUNT];
+
+enum kmem_verdict_subject {
+    KMEM_SUBJECT_NODE,   /* "SUnreclaim", "SReclaimable" */
+    KMEM_SUBJECT_CACHE,  /* a slab cache ("name" or "name#dup") */
+    KMEM_SUBJECT_CGROUP, /* a cgroup's kernel memory: unreclaimable (kernel - slab_reclaimable),
+                          * or its slab_reclaimable (reclaimable) */
+    KMEM_SUBJECT_DYING,  /* what the dying memory cgroups pin (estimate) */
+};
+
+struct kmem_verdict {
+    enum kmem_verdict_kind verdict;
+    enum kmem_verdict_subject subject;
+    char name[512];
+    bool reclaimable;
+    double first, last; /* bytes at the window's first and last point */
+    int64_t growth;     /* last - first */
+    int64_t growth_first_half, growth_second_half;
+    double rate_per_hour; /* least-squares slope, bytes per hour */
+    size_t points;
+    bool stabilised;          /* warming: the second half grew < 1/4 of the first */
+    double reclaimable_bytes; /* warming: what reclaim could free at most (the last value) */
+    uint64_t limit;           /* leak: memory.max / limit_in_bytes, or MemTotal */
+    double hours_to_limit;    /* leak: at this rate, until the limit; -1 unknown */
+};
+
+struct kmem_oom_event {
+    uint64_t time_ns;
+    char cgroup[4096];
+    char pod[768]; /* "namespace/pod/container" or "" */
+    uint64_t kills;
+    uint64_t usage, limit, kernel;
+    uint32_t comp_present;
+    uint64_t comp[KMEM_CG_KIND_COUNT];
+};
+
+struct kmem_verdicts {
+    struct kmem_verdict *v; /* not noise, leak suspects first, then by growth */
+    size_t n, n_noise;
+    struct kmem_oom_event *oom; /* each OOM kill recorded in the window */
+    size_t n_oom, cap_oom;
+    uint64_t from_ns, to_ns;
+    size_t points, samples;
+};
+
+/*
+ * Verdicts over the samples of @r (scanned) between @from_ns and @to_ns.
+ * 0, -ENOENT (no sample in the window), or -errno.
+ */
+int kmem_recording_verdicts(struct kmem_recording *r, uint64_t from_ns, uint64_t to_ns,
+                            struct kmem_verdicts *out);
+void kmem_verdicts_free(struct kmem_verdicts *v);
+
 #endif

@@ -14,9 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "readers.h"
+#include "io.h"
 #include "arena.h"
 #include "kube.h"
 
@@ -255,6 +256,7 @@ struct kn_pod { /* var/log/pods/<ns>_<pod>_<uid> */
 };
 struct kn_ctr { /* var/log/containers/<pod>_<ns>_<container>-<id>.log */
     size_t id, ns, pod, name;
+    int attempt; /* <N> of the link's target .../<container>/<N>.log; -1 if not a link */
 };
 struct kn_pc { /* var/log/pods/<ns>_<pod>_<uid>/<container>/<attempt>.log */
     size_t uid, name;
@@ -413,6 +415,46 @@ static int load_pods(struct kmem_io *io, struct kmem_kube_names *kn)
     return err;
 }
 
+/*
+ * The kubelet's link var/log/containers/<pod>_<ns>_<container>-<id>.log ->
+ * /var/log/pods/<ns>_<pod>_<uid>/<container>/<N>.log names the log of that
+ * very container ID: N is its attempt (readlink only, no log is opened). A
+ * capture keeps the target as the contents of an empty-named regular file
+ * (links are copied only within a directory): a regular file of at most
+ * PATH_MAX bytes whose whole contents end in "/<N>.log" gives N too. @target
+ * receives the target ("" if none).
+ */
+static int link_attempt(int dirfd, const char *name, char *target, size_t tlen)
+{
+    ssize_t n = readlinkat(dirfd, name, target, tlen - 1);
+    const char *base;
+
+    if (n < 0 && errno == EINVAL) { /* not a link: a capture's regular file */
+        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+
+        n = -1;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+            (size_t)st.st_size < tlen)
+            n = read(fd, target, tlen - 1);
+        if (fd >= 0)
+            close(fd);
+        if (n > 0 && target[0] != '/')
+            n = -1; /* a log's own contents, not a captured target */
+    }
+    if (n <= 0) {
+        target[0] = '\0';
+        return -1;
+    }
+    target[n] = '\0';
+    if (memchr(target, '\n', (size_t)n)) {
+        target[0] = '\0';
+        return -1;
+    }
+    base = strrchr(target, '/');
+    return log_attempt(base ? base + 1 : target);
+}
+
 static int load_containers(struct kmem_io *io, struct kmem_kube_names *kn)
 {
     DIR *d = kmem_opendir(kmem_io_dir(io, KMEM_DIR_PODLOGS), "containers");
@@ -454,8 +496,13 @@ static int load_containers(struct kmem_io *io, struct kmem_kube_names *kn)
             err = kn_str(kn, dash + 1, (size_t)(end - dash - 1), &c->id);
         if (err)
             break;
-        kn->nctrs++;
-        kmem_capture(io, dirfd(d), name, "", 0);
+        {
+            char target[4096];
+
+            c->attempt = link_attempt(dirfd(d), name, target, sizeof(target));
+            kn->nctrs++;
+            kmem_capture(io, dirfd(d), name, target, strlen(target));
+        }
     }
     closedir(d);
     return err;
@@ -543,6 +590,16 @@ struct pc_key {
     const char *uid, *name;
 };
 
+/* Some log link of var/log/containers names pod @pod of namespace @ns. */
+static bool pod_has_link(const struct kmem_kube_names *kn, const char *ns, const char *pod)
+{
+    for (size_t i = 0; i < kn->nctrs; i++)
+        if (!strcmp(kn->arena.p + kn->ctrs[i].pod, pod) &&
+            !strcmp(kn->arena.p + kn->ctrs[i].ns, ns))
+            return true;
+    return false;
+}
+
 static int key_pc(const void *key, const void *e, void *arena)
 {
     const struct pc_key *k = key;
@@ -572,8 +629,19 @@ void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_
     if (!id->container_id[0] || !kn->nctrs)
         return;
     c = kn_find(kn, kn->ctrs, kn->nctrs, sizeof(*c), key_ctr, id->container_id);
-    if (!c)
+    if (!c) {
+        /*
+         * A container of a known pod without a log link, while another
+         * container of the pod has one: the pod's sandbox ("pause"), which
+         * the kubelet names "POD". Its attempt (the sandbox's, not in
+         * /var/log) is taken as 0, the pod's first sandbox.
+         */
+        if (p && !id->conmon && pod_has_link(kn, *ns, *pod)) {
+            *container = "POD";
+            *attempt = 0;
+        }
         return;
+    }
     if (p) {
         /* The log link must agree with the pod the path names (same pod name
          * reused by a new UID, e.g. a StatefulSet): same namespace and pod, and
@@ -585,7 +653,8 @@ void kmem_kube_names_lookup(const struct kmem_kube_names *kn, const struct kmem_
         pc = kn_find(kn, kn->pcs, kn->npcs, sizeof(struct kn_pc), key_pc, &k);
         if (!pc)
             return;
-        *attempt = pc->attempt;
+        /* The link's target names this container ID's log; else the newest log. */
+        *attempt = c->attempt >= 0 ? c->attempt : pc->attempt;
     } else {
         *ns = kn->arena.p + c->ns;
         *pod = kn->arena.p + c->pod;

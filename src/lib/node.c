@@ -92,16 +92,40 @@ void kmem_node_compute(struct kmem_node *node, uint64_t page_size)
                      node->scs_in_slab ? 0 : mi[KMEM_MI_SHADOWCALLSTACK]);
     kind[KMEM_NODE_VMALLOC] = sub0(mi[KMEM_MI_VMALLOCUSED], in_vmalloc);
     /*
+     * Percpu = populated pages x units (mm/percpu.c pcpu_nr_pages()), and the
+     * embed allocator may set up more units than CPUs (a group rounded up to
+     * whole atoms): the kernel log's pcpu-alloc lines list them, "-" for a
+     * unit no CPU uses. Without them: one unit per possible CPU.
+     */
+    node->percpu_units = node->boot.possible_cpus;
+    node->percpu_units_used = node->boot.possible_cpus;
+    if (node->boot.percpu_units && node->boot.percpu_units > node->boot.percpu_units_unused) {
+        node->percpu_units = node->boot.percpu_units;
+        node->percpu_units_used = node->boot.percpu_units - node->boot.percpu_units_unused;
+    }
+    /*
      * Percpu counts the first chunk too, which was allocated at boot from
      * memblock (outside MemTotal): known from the kernel log, it moves out.
+     * Memblock keeps it for the used units only (unused units were freed).
      */
-    if (node->boot.percpu_seen && node->boot.possible_cpus)
-        first_chunk = kmem_mul_sat(kmem_mul_sat(node->boot.percpu_unit_pages, page_size),
-                                   node->boot.possible_cpus);
+    if (node->boot.percpu_seen && node->percpu_units)
+        first_chunk =
+            kmem_mul_sat(kmem_mul_sat(node->boot.percpu_unit_pages, page_size), node->percpu_units);
     if (first_chunk > mi[KMEM_MI_PERCPU])
         first_chunk = 0; /* not what this kernel counts: leave Percpu whole */
     node->percpu_first_chunk_bytes = first_chunk;
+    node->percpu_first_chunk_kept_bytes =
+        first_chunk ? kmem_mul_sat(kmem_mul_sat(node->boot.percpu_unit_pages, page_size),
+                                   node->percpu_units_used)
+                    : 0;
+    /*
+     * Later chunks get pages for each possible CPU only (mm/percpu-vm.c
+     * pcpu_alloc_pages()), while Percpu multiplies by every unit.
+     */
     kind[KMEM_NODE_PERCPU] = mi[KMEM_MI_PERCPU] - first_chunk;
+    if (node->percpu_units > node->percpu_units_used)
+        kind[KMEM_NODE_PERCPU] =
+            kind[KMEM_NODE_PERCPU] / node->percpu_units * node->percpu_units_used;
     kind[KMEM_NODE_OTHER_RECLAIMABLE] = sub0(mi[KMEM_MI_KRECLAIMABLE], mi[KMEM_MI_SRECLAIMABLE]);
     kind[KMEM_NODE_ZSWAP] = mi[KMEM_MI_ZSWAP];
     /* nr_zspages counts every zsmalloc page: zswap's pool and zram devices. */
@@ -207,42 +231,13 @@ static struct vmalloc_stacks vmallocinfo_stacks(const char *buf, size_t len)
     return st;
 }
 
-/* Kernel release of the root's kernel into @out; false if unknown. */
-static bool root_release(struct kmem_io *io, char *out, size_t outlen)
-{
-    const char *p, *end, *tok = NULL;
-    size_t len = 0;
-
-    if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "sys/kernel/osrelease", &io->buf) == 0) {
-        p = io->buf.data;
-        end = p + io->buf.len;
-        kmem_next_token(&p, end, &tok, &len);
-    } else if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "version", &io->buf) == 0) {
-        /* "Linux version 6.18.44-foo (builder@host) ..." */
-        p = io->buf.data;
-        end = p + io->buf.len;
-        for (int i = 0; i < 3; i++) {
-            if (!kmem_next_token(&p, end, &tok, &len))
-                return false;
-        }
-    }
-    if (!tok || len == 0 || len >= outlen)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (tok[i] == '/' || tok[i] == '\0' || (i == 0 && tok[i] == '.'))
-            return false;
-    memcpy(out, tok, len);
-    out[len] = '\0';
-    return true;
-}
-
 /* 1 if CONFIG_VMAP_STACK=y in the root's boot/config-<release>, 0 if not, -1 unknown. */
 static int config_vmap_stack(struct kmem_io *io)
 {
     char rel[128], path[160];
     const char *p, *end;
 
-    if (!root_release(io, rel, sizeof(rel)))
+    if (!kmem_root_release(io, rel, sizeof(rel)))
         return -1;
     snprintf(path, sizeof(path), "boot/config-%s", rel);
     if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_ROOT), path, &io->buf) != 0)
@@ -272,25 +267,6 @@ static bool arch_default_vmap_stack(void)
 #else
     return false;
 #endif
-}
-
-/* The "major.minor" of the root's kernel, as major * 1000 + minor; 0 if unknown. */
-static unsigned release_number(struct kmem_io *io)
-{
-    char rel[128];
-    const char *p = rel;
-    uint64_t major, minor;
-
-    if (!root_release(io, rel, sizeof(rel)))
-        return 0;
-    major = minor = 0; /* "6.18.44-foo" */
-    while (*p >= '0' && *p <= '9' && major < 100000)
-        major = major * 10 + (uint64_t)(*p++ - '0');
-    if (*p++ != '.')
-        return 0;
-    while (*p >= '0' && *p <= '9' && minor < 1000)
-        minor = minor * 10 + (uint64_t)(*p++ - '0');
-    return major < 100000 && minor < 1000 ? (unsigned)(major * 1000 + minor) : 0;
 }
 
 /* sys/kernel/slab/<cache> exists (a directory or a link to a merged one). */
@@ -365,7 +341,7 @@ static void detect_stacks(struct kmem_io *io, struct kmem_node *node, const stru
         node->scs_in_slab = false;
         node->scs_source = KMEM_VMAP_STACK_VMALLOCINFO;
     } else {
-        unsigned rel = release_number(io);
+        unsigned rel = kmem_root_release_number(io);
 
         node->scs_in_slab = rel >= 5008 && rel < 5014;
         node->scs_source = rel ? KMEM_VMAP_STACK_RELEASE : KMEM_VMAP_STACK_ARCH;
@@ -468,6 +444,7 @@ int kmem_read_node(struct kmem_io *io, struct kmem_node *node, const struct kmem
     node->vmap_stack = node->vmap_stack_detected && !node->stack_in_slab &&
                        node->mi.v[KMEM_MI_VMALLOCUSED] >= node->mi.v[KMEM_MI_KERNELSTACK];
     read_boot_facts(io, node, prev);
+    node->release = kmem_root_release_number(io);
     kmem_read_zram(io, &node->zram);
     kmem_read_sockstat(io, &node->sock, kmem_page_size());
     kmem_node_compute(node, kmem_page_size());

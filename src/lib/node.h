@@ -159,7 +159,21 @@ struct kmem_bootlog {
     uint64_t image_freed_bytes;                /* their sum: parts of the kernel image given back */
     bool percpu_seen;                          /* "percpu: Embedded N pages/cpu ..." */
     uint64_t percpu_unit_pages;                /* N: pages of the first chunk per CPU */
-    uint64_t possible_cpus;                    /* sys/devices/system/cpu/possible (0: unknown) */
+    /*
+     * "pcpu-alloc: [0] 0 1 2 3 4 5 - -" lines (KERN_DEBUG, after the
+     * "pcpu-alloc: s.. r.. d.. u.. alloc=.." line): one token per unit, "-"
+     * for a unit no CPU uses. Percpu counts populated pages x every unit.
+     */
+    uint64_t percpu_units;        /* units listed (0: no such lines) */
+    uint64_t percpu_units_unused; /* of which "-" */
+    /*
+     * swiotlb's default pool, from memblock (outside MemTotal): "software IO
+     * TLB: mapped [mem A-B] (64MB)"; 0 again after "tearing down default
+     * memory pool" (given back to the page allocator).
+     */
+    bool swiotlb_seen, swiotlb_torn_down;
+    uint64_t swiotlb_bytes;
+    uint64_t possible_cpus; /* sys/devices/system/cpu/possible (0: unknown) */
 };
 
 /* zram devices: /sys/block/zram<N>/mm_stat, bytes. */
@@ -228,9 +242,18 @@ struct kmem_node {
     int64_t large_kmalloc;               /* SUnreclaim - unreclaimable caches (kmalloc > 2 pages) */
     /* The kernel log, the per-CPU first chunk (allocated at boot, outside MemTotal). */
     struct kmem_bootlog boot;
-    uint64_t percpu_first_chunk_bytes; /* percpu_unit_pages x page size x possible CPUs */
+    /*
+     * The per-CPU allocator's units: from the kernel log's pcpu-alloc lines,
+     * else the possible CPUs (units_used: units a CPU uses).
+     */
+    uint64_t percpu_units, percpu_units_used;
+    uint64_t percpu_first_chunk_bytes; /* percpu_unit_pages x page size x units (in Percpu) */
+    /* percpu_unit_pages x page size x used units: the part memblock kept (outside MemTotal) */
+    uint64_t percpu_first_chunk_kept_bytes;
     struct kmem_zram zram;
     struct kmem_sockstat sock;
+    /* The root's kernel, major * 1000 + minor (6.18 -> 6018); 0 unknown. */
+    unsigned release;
 };
 
 /*

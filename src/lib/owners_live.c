@@ -13,6 +13,7 @@
 
 #if __has_include("ownwalk.h")
 #include "ownwalk.h"
+#include "timeutil.h"
 
 int kmem_owners_live(void **state, struct kmem_owners *o, char *err, size_t errlen)
 {
@@ -35,7 +36,7 @@ int kmem_owners_live(void **state, struct kmem_owners *o, char *err, size_t errl
     if (!o->taken.tv_sec)
         clock_gettime(CLOCK_REALTIME, &o->taken);
     if (!(o->cpu_seconds > 0))
-        o->cpu_seconds = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+        o->cpu_seconds = kmem_ts_diff(&c0, &c1);
     return 0;
 }
 

@@ -21,7 +21,8 @@
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
 
-#define OWNERS_FILE "kmem-owners.txt"
+#define OWNERS_FILE       "kmem-owners.txt"
+#define OWNERS_ERROR_FILE "kmem-owners-error.txt" /* why a capture has no OWNERS_FILE */
 
 /* The cgroups of this collection by inode number, for path_of. */
 struct namer {
@@ -89,6 +90,33 @@ static int read_file(struct kmem_io *io, struct kmem_owners *o, bool *found)
     return 0;
 }
 
+/* The reason a capture's owner part failed, kept beside it: one line. */
+static int read_error(struct kmem_io *io, char *msg, size_t len)
+{
+    struct kmem_buf b = {0};
+    int err = kmem_buf_read_file(&b, kmem_io_dir(io, KMEM_DIR_ROOT), OWNERS_ERROR_FILE, 4096);
+
+    if (!err && b.len)
+        snprintf(msg, len, "%.*s", (int)strcspn(b.data, "\n"), b.data);
+    else if (!err)
+        err = -ENOENT;
+    free(b.data);
+    return err;
+}
+
+/* Fail the part with @msg; a capture keeps it (the replay says the same). */
+static int fail(struct kmem_io *io, int err, const char *msg)
+{
+    if (kmem_capturing(io)) {
+        char line[600];
+        int n = snprintf(line, sizeof(line), "%s\n", msg);
+
+        kmem_capture_put(io, OWNERS_ERROR_FILE, line,
+                         n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
+    }
+    return kmem_err(io, err, "%s", msg);
+}
+
 int kmem_read_owners(struct kmem_io *io, void **walker, struct kmem_owner_snap *out,
                      const struct kmem_cgroups *cgs)
 {
@@ -107,16 +135,18 @@ int kmem_read_owners(struct kmem_io *io, void **walker, struct kmem_owner_snap *
         return err;
     out->from_file = found;
     if (!found) {
-        char shown[PATH_MAX];
-
-        if (!live_proc(io))
-            return kmem_err(
-                io, ENOENT, "no owner snapshot: %s is not there (a capture taken without it)",
-                kmem_display_path(io, KMEM_DIR_ROOT, OWNERS_FILE, shown, sizeof(shown)));
+        if (!live_proc(io)) {
+            /* A capture whose owner part failed says why, as its capturing run did. */
+            if (read_error(io, msg, sizeof(msg)) == 0)
+                return fail(io, ENOENT, msg);
+            return fail(io, ENOENT,
+                        "no owner snapshot: no " OWNERS_FILE " under this root (a capture taken "
+                        "without it)");
+        }
         err = kmem_owners_live(walker, &out->o, msg, sizeof(msg));
         if (err) {
             kmem_owners_free(&out->o);
-            return kmem_err(io, err, "%s", msg[0] ? msg : strerror(-err));
+            return fail(io, err, msg[0] ? msg : strerror(-err));
         }
     }
     /* Name the ids the file or the walk left unnamed. */
@@ -147,6 +177,12 @@ int kmem_read_owners(struct kmem_io *io, void **walker, struct kmem_owner_snap *
         }
         kmem_capture_put(io, OWNERS_FILE, b.data, b.len);
         free(b.data);
+        /* What this run shows is what the capture's replay will show (as
+         * its metadata): the file, with the CPU time as the file holds it. */
+        char cpu[64];
+        snprintf(cpu, sizeof(cpu), "%.6f", out->o.cpu_seconds);
+        out->o.cpu_seconds = strtod(cpu, NULL);
+        out->from_file = true;
     }
     return 0;
 nomem:

@@ -10,6 +10,7 @@
  * recorded pointers too; they vote for nothing in particular.
  */
 #include "ownpair.h"
+#include "buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,25 +33,12 @@
 
 #define NPAGES 64
 
-static void seterr(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!buf || !len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
-
 #ifndef KMEM_HAVE_BPF
 int kmem_ownpair_vmemmap(unsigned page_size, uint64_t *vmemmap, char *why, size_t whylen)
 {
     (void)page_size;
     (void)vmemmap;
-    seterr(why, whylen, "built without BPF");
+    kmem_msgf(why, whylen, "built without BPF");
     return -ENOTSUP;
 }
 #else
@@ -63,21 +51,21 @@ static int pfns_of(const char *mem, long psz, uint64_t *pfns, char *why, size_t 
     ssize_t r;
 
     if (fd < 0) {
-        seterr(why, whylen, "/proc/self/pagemap: %s", strerror(errno));
+        kmem_msgf(why, whylen, "/proc/self/pagemap: %s", strerror(errno));
         return -errno;
     }
     r = pread(fd, e, sizeof(e), (off_t)((uintptr_t)mem / (uintptr_t)psz * sizeof(e[0])));
     close(fd);
     if (r != (ssize_t)sizeof(e)) {
-        seterr(why, whylen, "/proc/self/pagemap: %s", r < 0 ? strerror(errno) : "short read");
+        kmem_msgf(why, whylen, "/proc/self/pagemap: %s", r < 0 ? strerror(errno) : "short read");
         return -EIO;
     }
     for (int i = 0; i < NPAGES; i++) {
         pfns[i] = e[i] & ((UINT64_C(1) << 55) - 1);
         if (!(e[i] >> 63) || !pfns[i]) {
-            seterr(why, whylen,
-                   "/proc/self/pagemap shows no frame numbers (they are hidden without "
-                   "CAP_SYS_ADMIN)");
+            kmem_msgf(why, whylen,
+                      "/proc/self/pagemap shows no frame numbers (they are hidden without "
+                      "CAP_SYS_ADMIN)");
             return -EPERM;
         }
     }
@@ -94,7 +82,7 @@ int kmem_ownpair_vmemmap(unsigned page_size, uint64_t *vmemmap, char *why, size_
     int rc;
 
     if (!sk) {
-        seterr(why, whylen, "opening the mm_page_alloc tracepoint program: %s", strerror(errno));
+        kmem_msgf(why, whylen, "opening the mm_page_alloc tracepoint program: %s", strerror(errno));
         return -errno;
     }
     sk->bss->target_tgid = (__u32)getpid();
@@ -102,14 +90,14 @@ int kmem_ownpair_vmemmap(unsigned page_size, uint64_t *vmemmap, char *why, size_
     if (!rc)
         rc = kmem_pair_bpf__attach(sk);
     if (rc) {
-        seterr(why, whylen, "attaching a tp_btf program to mm_page_alloc: %s", strerror(-rc));
+        kmem_msgf(why, whylen, "attaching a tp_btf program to mm_page_alloc: %s", strerror(-rc));
         goto out;
     }
     mem = mmap(NULL, (size_t)psz * NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                0);
     if (mem == MAP_FAILED) {
         rc = -errno;
-        seterr(why, whylen, "mmap: %s", strerror(errno));
+        kmem_msgf(why, whylen, "mmap: %s", strerror(errno));
         goto out;
     }
     madvise(mem, (size_t)psz * NPAGES, MADV_NOHUGEPAGE);
@@ -123,12 +111,12 @@ int kmem_ownpair_vmemmap(unsigned page_size, uint64_t *vmemmap, char *why, size_
     rc = kmem_ownpair_vote((const uint64_t *)sk->bss->ptrs, got, pfns, NPAGES, page_size,
                            NPAGES / 2, vmemmap, &votes);
     if (rc == -ENOENT)
-        seterr(why, whylen,
-               "pairing %zu struct page pointers from mm_page_alloc with the frame numbers of "
-               "%d pages this process faulted in: at most %zu of %d agree on one page array",
-               got, NPAGES, votes, NPAGES);
+        kmem_msgf(why, whylen,
+                  "pairing %zu struct page pointers from mm_page_alloc with the frame numbers of "
+                  "%d pages this process faulted in: at most %zu of %d agree on one page array",
+                  got, NPAGES, votes, NPAGES);
     else if (rc)
-        seterr(why, whylen, "out of memory");
+        kmem_msgf(why, whylen, "out of memory");
 out:
     if (mem != MAP_FAILED)
         munmap(mem, (size_t)psz * NPAGES);

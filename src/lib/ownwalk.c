@@ -15,8 +15,11 @@
  * object's owner in its free hook, before the object reaches any cache.
  */
 #include "ownwalk.h"
+#include "buf.h"
+#include "timeutil.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -24,11 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <linux/types.h>
 
 #include "../bpf/kmem_owners.h"
+#include "buf.h"
 
 #ifdef KMEM_HAVE_BPF
 #include <bpf/bpf.h>
@@ -49,20 +52,9 @@ struct kmem_ownwalk {
     int prog_fd;
     uint64_t vmemmap, end_pfn, gen;
     const char *method;
+    bool prealloc;
+    unsigned scale; /* the maps' sizes: KMEM_OWNERS_MAPS x scale (grown when full) */
 };
-
-static void seterr(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!buf || !len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
 
 const char *kmem_ownwalk_method(const struct kmem_ownwalk *w)
 {
@@ -74,9 +66,10 @@ const char *kmem_ownwalk_method(const struct kmem_ownwalk *w)
 int kmem_ownwalk_open(struct kmem_ownwalk **out, char *err, size_t errlen)
 {
     *out = NULL;
-    seterr(err, errlen,
-           "kmem was built without BPF (needs clang, bpftool, libbpf-dev and the kernel's BTF at "
-           "build time): the owner snapshot cannot run");
+    kmem_msgf(
+        err, errlen,
+        "kmem was built without BPF (needs clang, bpftool, libbpf-dev and the kernel's BTF at "
+        "build time): the owner snapshot cannot run");
     return -ENOTSUP;
 }
 
@@ -84,7 +77,7 @@ int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, s
 {
     (void)w;
     (void)o;
-    seterr(err, errlen, "kmem was built without BPF: the owner snapshot cannot run");
+    kmem_msgf(err, errlen, "kmem was built without BPF: the owner snapshot cannot run");
     return -ENOTSUP;
 }
 
@@ -103,6 +96,8 @@ void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats 
 
 static char libbpf_last[256];
 
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
     char line[256];
@@ -124,10 +119,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static double thread_cpu(void)
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    return kmem_clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int run_prog(struct kmem_ownwalk *w)
@@ -147,46 +139,78 @@ static int kernel_has_slab(char *err, size_t errlen)
     int found;
 
     if (!btf) {
-        seterr(err, errlen,
-               "the owner snapshot needs the kernel's BTF (/sys/kernel/btf/vmlinux, "
-               "CONFIG_DEBUG_INFO_BTF), which this kernel does not have");
+        kmem_msgf(err, errlen,
+                  "the owner snapshot needs the kernel's BTF (/sys/kernel/btf/vmlinux, "
+                  "CONFIG_DEBUG_INFO_BTF), which this kernel does not have");
         return -ENOTSUP;
     }
     found = btf__find_by_name_kind(btf, "slab", BTF_KIND_STRUCT) >= 0;
     btf__free(btf);
     if (!found) {
-        seterr(err, errlen,
-               "the owner snapshot needs Linux 5.17 or later (struct slab): this kernel's BTF "
-               "has no struct slab");
+        kmem_msgf(err, errlen,
+                  "the owner snapshot needs Linux 5.17 or later (struct slab): this kernel's BTF "
+                  "has no struct slab");
         return -ENOTSUP;
     }
     return 0;
 }
 
-static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
+/*
+ * Open and load the skeleton. The hash maps grow with use (BPF_F_NO_PREALLOC:
+ * a few hundred (cgroup, cache) pairs take tens of KiB, where preallocated
+ * maps would hold ~8.5 MiB of kernel memory for their maxima); kernels that
+ * refuse that in a sleepable program (before 6.1) get preallocated ones.
+ */
+static int load_one(struct kmem_owners_bpf **out, bool prealloc, unsigned scale)
 {
-    struct kmem_owners_bpf *sk;
+    struct kmem_owners_bpf *sk = kmem_owners_bpf__open();
+    struct bpf_map *maps[3];
     int rc;
 
-    sk = kmem_owners_bpf__open();
-    if (!sk) {
-        rc = -errno;
-        seterr(err, errlen, "cannot open the BPF owner walker: %s", strerror(-rc));
-        return rc;
+    if (!sk)
+        return -errno;
+    maps[0] = sk->maps.owners;
+    maps[1] = sk->maps.caches;
+    maps[2] = sk->maps.objcgs;
+    for (int i = 0; i < 3; i++) {
+        bpf_map__set_max_entries(maps[i], bpf_map__max_entries(maps[i]) * scale);
+        if (!prealloc)
+            bpf_map__set_map_flags(maps[i], BPF_F_NO_PREALLOC);
     }
     rc = kmem_owners_bpf__load(sk);
     if (rc) {
-        if (rc == -EPERM || rc == -EACCES)
-            seterr(err, errlen,
-                   "loading the BPF owner walker was refused (%s): it needs root (CAP_BPF and "
-                   "CAP_PERFMON)",
-                   strerror(-rc));
-        else
-            seterr(err, errlen,
-                   "this kernel refused the BPF owner walker (%s; it needs "
-                   "BPF_PROG_TYPE_SYSCALL, bpf_loop and bpf_kallsyms_lookup_name, Linux 5.17+)%s%s",
-                   strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
         kmem_owners_bpf__destroy(sk);
+        return rc;
+    }
+    *out = sk;
+    return 0;
+}
+
+static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
+{
+    struct kmem_owners_bpf *sk = NULL;
+    int rc;
+
+    if (!w->scale)
+        w->scale = 1;
+    rc = w->prealloc ? -EINVAL : load_one(&sk, false, w->scale);
+    if (rc && rc != -EPERM && rc != -EACCES) {
+        libbpf_last[0] = '\0';
+        rc = load_one(&sk, true, w->scale);
+        w->prealloc = true;
+    }
+    if (rc) {
+        if (rc == -EPERM || rc == -EACCES)
+            kmem_msgf(err, errlen,
+                      "loading the BPF owner walker was refused (%s): it needs root (CAP_BPF and "
+                      "CAP_PERFMON)",
+                      strerror(-rc));
+        else
+            kmem_msgf(
+                err, errlen,
+                "this kernel refused the BPF owner walker (%s; it needs "
+                "BPF_PROG_TYPE_SYSCALL, bpf_loop and bpf_kallsyms_lookup_name, Linux 5.17+)%s%s",
+                strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
         return rc;
     }
     w->skel = sk;
@@ -194,56 +218,20 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
     return 0;
 }
 
-static int read_text(const char *path, char **text, size_t *len)
-{
-    FILE *f = fopen(path, "re");
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-
-    if (!f || !b) {
-        int e = f ? ENOMEM : errno;
-
-        free(b);
-        if (f)
-            fclose(f);
-        return -e;
-    }
-    for (;;) {
-        size_t r = fread(b + n, 1, cap - n, f);
-
-        n += r;
-        if (n < cap)
-            break;
-        char *nb = realloc(b, cap * 2);
-
-        if (!nb) {
-            free(b);
-            fclose(f);
-            return -ENOMEM;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    fclose(f);
-    *text = b;
-    *len = n;
-    return 0;
-}
-
 static int end_pfn_of_zoneinfo(uint64_t *end, char *err, size_t errlen)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = read_text("/proc/zoneinfo", &text, &len);
+    struct kmem_buf b = {0};
+    int rc = kmem_buf_read_file(&b, AT_FDCWD, "/proc/zoneinfo", 0);
 
     if (rc) {
-        seterr(err, errlen, "/proc/zoneinfo: %s", strerror(-rc));
+        kmem_msgf(err, errlen, "/proc/zoneinfo: %s", strerror(-rc));
+        kmem_buf_free(&b);
         return rc;
     }
-    rc = kmem_ownwalk_zoneinfo_end(text, len, end);
-    free(text);
+    rc = kmem_ownwalk_zoneinfo_end(b.data, b.len, end);
+    kmem_buf_free(&b);
     if (rc)
-        seterr(err, errlen, "/proc/zoneinfo: no zone with spanned and start_pfn lines");
+        kmem_msgf(err, errlen, "/proc/zoneinfo: no zone with spanned and start_pfn lines");
     return rc;
 }
 
@@ -261,26 +249,27 @@ static int setup(struct kmem_ownwalk *w, char *err, size_t errlen)
     bss->mode = KMEM_OWNERS_MODE_SETUP;
     rc = run_prog(w);
     if (rc) {
-        seterr(err, errlen, "running the BPF owner walker failed: %s", strerror(rc < 0 ? -rc : rc));
+        kmem_msgf(err, errlen, "running the BPF owner walker failed: %s",
+                  strerror(rc < 0 ? -rc : rc));
         return rc < 0 ? rc : -EIO;
     }
     if (!(bss->layout & (KMEM_OWNERS_SLAB_PGTY | KMEM_OWNERS_SLAB_PGFLAG))) {
-        seterr(err, errlen,
-               "this kernel's BTF shows neither page type PGTY_slab (6.12+) nor page flag "
-               "PG_slab (before 6.10): the owner walker cannot tell slab pages");
+        kmem_msgf(err, errlen,
+                  "this kernel's BTF shows neither page type PGTY_slab (6.12+) nor page flag "
+                  "PG_slab (before 6.10): the owner walker cannot tell slab pages");
         return -ENOTSUP;
     }
     if (!(bss->layout & (KMEM_OWNERS_VEC_OBJEXTS | KMEM_OWNERS_VEC_MEMCGDATA))) {
-        seterr(err, errlen,
-               "this kernel keeps no owner per slab object (struct slab has neither obj_exts "
-               "nor memcg_data: built without CONFIG_MEMCG)");
+        kmem_msgf(err, errlen,
+                  "this kernel keeps no owner per slab object (struct slab has neither obj_exts "
+                  "nor memcg_data: built without CONFIG_MEMCG)");
         return -ENOTSUP;
     }
     if (!bss->page_size || bss->page_size > KMEM_OWNERS_PAGE_MAX) {
-        seterr(err, errlen,
-               "struct page is %u bytes in this kernel's BTF (the walker reads up "
-               "to %u)",
-               bss->page_size, KMEM_OWNERS_PAGE_MAX);
+        kmem_msgf(err, errlen,
+                  "struct page is %u bytes in this kernel's BTF (the walker reads up "
+                  "to %u)",
+                  bss->page_size, KMEM_OWNERS_PAGE_MAX);
         return -ENOTSUP;
     }
     if (!bss->err_vmemmap && kernel_ptr(bss->out_vmemmap)) {
@@ -291,10 +280,10 @@ static int setup(struct kmem_ownwalk *w, char *err, size_t errlen)
 
         rc = kmem_ownpair_vmemmap(bss->page_size, &v, why, sizeof(why));
         if (rc) {
-            seterr(err, errlen,
-                   "this kernel lists no data symbols in /proc/kallsyms (vmemmap_base: %s) and "
-                   "the page array could not be located: %s",
-                   strerror(bss->err_vmemmap < 0 ? (int)-bss->err_vmemmap : ENOENT), why);
+            kmem_msgf(err, errlen,
+                      "this kernel lists no data symbols in /proc/kallsyms (vmemmap_base: %s) and "
+                      "the page array could not be located: %s",
+                      strerror(bss->err_vmemmap < 0 ? (int)-bss->err_vmemmap : ENOENT), why);
             return rc;
         }
         w->vmemmap = v;
@@ -318,7 +307,7 @@ int kmem_ownwalk_open(struct kmem_ownwalk **out, char *err, size_t errlen)
         return rc;
     w = calloc(1, sizeof(*w));
     if (!w) {
-        seterr(err, errlen, "out of memory");
+        kmem_msgf(err, errlen, "out of memory");
         return -ENOMEM;
     }
     libbpf_last[0] = '\0';
@@ -358,6 +347,7 @@ void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats 
     st->map_full = bss->map_full;
     st->layout = bss->layout;
     st->page_size = bss->page_size;
+    st->maps_prealloc = w->prealloc;
 }
 
 struct cache_row {
@@ -423,13 +413,13 @@ static int collect(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, siz
                    sizeof(struct kmem_owners_val), bpf_map__max_entries(sk->maps.owners), &ok, &ov,
                    &no);
     if (rc) {
-        seterr(err, errlen, "reading the owner walker's maps: %s", strerror(-rc));
+        kmem_msgf(err, errlen, "reading the owner walker's maps: %s", strerror(-rc));
         goto out;
     }
     rows = calloc(nc ? nc : 1, sizeof(*rows));
     if (!rows) {
         rc = -ENOMEM;
-        seterr(err, errlen, "out of memory");
+        kmem_msgf(err, errlen, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < nc; i++) {
@@ -463,7 +453,7 @@ static int collect(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, siz
                                  (c->inuse - c->charged) * c->size);
     }
     if (rc)
-        seterr(err, errlen, "out of memory");
+        kmem_msgf(err, errlen, "out of memory");
 out:
     free(rows);
     free(ck);
@@ -473,13 +463,12 @@ out:
     return rc;
 }
 
-int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, size_t errlen)
+/* One walk over every page frame into the maps of the loaded skeleton. */
+static int walk_all(struct kmem_ownwalk *w, char *err, size_t errlen)
 {
     struct kmem_owners_bpf__bss *bss = w->skel->bss;
-    double cpu0 = thread_cpu();
     int rc;
 
-    clock_gettime(CLOCK_REALTIME, &o->taken);
     w->gen++;
     bss->mode = KMEM_OWNERS_MODE_WALK;
     bss->gen = w->gen;
@@ -492,19 +481,65 @@ int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, s
         bss->nr_pfns = w->end_pfn - pfn < CHUNK_PFNS ? w->end_pfn - pfn : CHUNK_PFNS;
         rc = run_prog(w);
         if (rc) {
-            seterr(err, errlen, "running the BPF owner walker failed: %s",
-                   strerror(rc < 0 ? -rc : rc));
+            kmem_msgf(err, errlen, "running the BPF owner walker failed: %s",
+                      strerror(rc < 0 ? -rc : rc));
             return rc < 0 ? rc : -EIO;
         }
     }
+    return 0;
+}
+
+/*
+ * A map was full: load the walker again with maps 4 times larger (they grow
+ * with use, so only what is filled costs memory). 0, or -errno and the old
+ * walker stays.
+ */
+static int grow(struct kmem_ownwalk *w)
+{
+    struct kmem_owners_bpf *old = w->skel;
+    unsigned scale = w->scale;
+    int rc;
+
+    w->scale = scale * 4;
+    rc = load(w, NULL, 0);
+    if (!rc) {
+        w->skel->bss->mode = KMEM_OWNERS_MODE_SETUP; /* the layouts, again */
+        rc = run_prog(w);
+    }
+    if (rc) {
+        if (w->skel != old)
+            kmem_owners_bpf__destroy(w->skel);
+        w->skel = old;
+        w->prog_fd = bpf_program__fd(old->progs.kmem_owners_walk);
+        w->scale = scale;
+        return rc < 0 ? rc : -EIO;
+    }
+    kmem_owners_bpf__destroy(old);
+    return 0;
+}
+
+int kmem_ownwalk_run(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, size_t errlen)
+{
+    struct kmem_owners_bpf__bss *bss;
+    double cpu0 = thread_cpu();
+    int rc;
+
+    clock_gettime(CLOCK_REALTIME, &o->taken);
+    rc = walk_all(w, err, errlen);
+    /* Maps too small for this machine: larger ones, twice at most (x16). */
+    for (int i = 0; !rc && w->skel->bss->map_full && i < 2 && !grow(w); i++)
+        rc = walk_all(w, err, errlen);
+    if (rc)
+        return rc;
+    bss = w->skel->bss;
     rc = collect(w, o, err, errlen);
     if (rc)
         return rc;
     if (!bss->slabs) {
-        seterr(err, errlen,
-               "the owner walker found no slab in %" PRIu64 " page frames at 0x%" PRIx64
-               " (found by %s): the page array is not where it was looked for",
-               (uint64_t)bss->pages, w->vmemmap, w->method);
+        kmem_msgf(err, errlen,
+                  "the owner walker found no slab in %" PRIu64 " page frames at 0x%" PRIx64
+                  " (found by %s): the page array is not where it was looked for",
+                  (uint64_t)bss->pages, w->vmemmap, w->method);
         return -ENODATA;
     }
     o->present = true;

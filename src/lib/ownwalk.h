@@ -50,6 +50,7 @@ struct kmem_ownwalk_stats {
     uint64_t map_full;    /* objects not counted: a BPF map was full */
     unsigned layout;      /* KMEM_OWNERS_* bits of src/bpf/kmem_owners.h */
     unsigned page_size;   /* sizeof(struct page) */
+    int maps_prealloc;    /* 1: the hash maps are preallocated (kernels before 6.1) */
 };
 void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats *st);
 

@@ -106,7 +106,8 @@ void kmem_read_sockstat(struct kmem_io *io, struct kmem_sockstat *out, uint64_t 
     for (int v6 = 0; v6 < 2; v6++) {
         const char *name = v6 ? "net/sockstat6" : "net/sockstat";
 
-        if (proc < 0 || kmem_buf_read_file(&io->buf, proc, name, 0) != 0)
+        /* Beneath proc: a planted link out of the root is never followed. */
+        if (proc < 0 || kmem_buf_read_beneath(&io->buf, proc, name) != 0)
             continue;
         kmem_capture(io, proc, name, io->buf.data, io->buf.len);
         if (kmem_sockstat_parse(io->buf.data, io->buf.len, v6, out, NULL) != 0) {
@@ -159,7 +160,8 @@ static int cmp_dev(const void *a, const void *b)
 
 void kmem_read_zram(struct kmem_io *io, struct kmem_zram *out)
 {
-    DIR *d = kmem_opendir(kmem_io_dir(io, KMEM_DIR_SYS), "block");
+    int sys = kmem_io_dir(io, KMEM_DIR_SYS);
+    DIR *d = kmem_opendir(sys, "block");
     struct kmem_zram_dev all[64];
     unsigned n = 0;
     const struct dirent *de;
@@ -177,8 +179,12 @@ void kmem_read_zram(struct kmem_io *io, struct kmem_zram *out)
          * sys/block/zramN is a symlink to the device directory: follow it,
          * and capture the file under sys/block/zramN/ where a replay looks.
          */
+        char path[NAME_MAX + 32];
+
         snprintf(rel, sizeof(rel), "%s/mm_stat", de->d_name);
-        if (kmem_buf_read_file(&io->buf, dirfd(d), rel, 0) != 0)
+        snprintf(path, sizeof(path), "block/%s", rel);
+        /* Beneath sys (the link goes to ../devices/...), never out of it. */
+        if (kmem_buf_read_beneath(&io->buf, sys, path) != 0)
             continue;
         kmem_capture(io, dirfd(d), rel, io->buf.data, io->buf.len);
         if (kmem_zram_mm_stat_parse(io->buf.data, io->buf.len, &dev, NULL) != 0)

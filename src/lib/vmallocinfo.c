@@ -9,7 +9,10 @@
  *   0x...-0x...   16384 vm_map_ram
  *
  * SIZE is the address space (with the guard page); pages=N is the RAM behind
- * a vmalloc area: their sum is VmallocUsed. Callers are summed by function
+ * an area. Only areas flagged "vmalloc" (VM_ALLOC) count toward VmallocUsed
+ * (vmalloc_info_show() prints pages= for any area with pages: vmap() with
+ * VM_MAP_PUT_PAGES, e.g. i915, has them too, flagged "vmap"): the others'
+ * pages are summed apart (other_pages). Callers are summed by function
  * (the "+off/len" dropped), the top ones kept, and well-known callers given a
  * plain name.
  */
@@ -53,10 +56,14 @@ static const struct {
     {"bpf_ringbuf_area_alloc", "BPF maps"},
     {"prealloc_init", "BPF maps"},
     {"pcpu_freelist_init", "BPF maps"},
-    /* mm/percpu-vm.c: chunks beyond the first */
-    {"pcpu_get_vm_areas", "per-CPU chunks"},
-    {"pcpu_create_chunk", "per-CPU chunks"},
-    {"pcpu_mem_zalloc", "per-CPU chunks"},
+    /*
+     * mm/percpu: the chunks' address space (pcpu_get_vm_areas: no pages= of
+     * its own, the pages are mapped into it apart) and their maps and bitmaps
+     * (pcpu_mem_zalloc): the per-CPU memory itself is in Percpu
+     */
+    {"pcpu_get_vm_areas", "per-CPU allocator bookkeeping"},
+    {"pcpu_create_chunk", "per-CPU allocator bookkeeping"},
+    {"pcpu_mem_zalloc", "per-CPU allocator bookkeeping"},
     /* modules */
     {"module_alloc", "module code and data"},
     {"execmem_alloc", "module code and data"},
@@ -178,7 +185,7 @@ static const char *line_into(struct acc *a, const char *p, const char *eol, uint
     uint64_t size, pages = 0;
     char name[sizeof(a->v[0].caller)];
     size_t nl = 0;
-    bool ioremap = false, have_caller = false;
+    bool ioremap = false, vmalloc = false, have_caller = false;
     struct kmem_vmalloc_caller *c;
 
     if (!kmem_next_token(&p, eol, &tok, &tl) || !is_hex_range(tok, tl))
@@ -193,6 +200,8 @@ static const char *line_into(struct acc *a, const char *p, const char *eol, uint
                 return "expected \"pages=N\"";
         } else if (kmem_tok_eq(tok, tl, "ioremap")) {
             ioremap = true;
+        } else if (have_caller && kmem_tok_eq(tok, tl, "vmalloc")) {
+            vmalloc = true;
         } else if (!have_caller && nl == 0 && !memchr(tok, '=', tl)) {
             /* The caller ("func+0x1/0x2"), "unpurged", "vm_map_ram". */
             size_t sl = tl;
@@ -223,6 +232,10 @@ static const char *line_into(struct acc *a, const char *p, const char *eol, uint
     if (!c)
         return "out of memory";
     pages = kmem_mul_sat(pages, page_size);
+    if (!vmalloc) { /* vmap, vm_map_ram, ioremap: pages not in VmallocUsed */
+        out->other_pages = kmem_add_sat(out->other_pages, pages);
+        pages = 0;
+    }
     c->bytes = kmem_add_sat(c->bytes, pages);
     c->vsize = kmem_add_sat(c->vsize, size);
     c->areas++;

@@ -30,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (a.n_hash_lines != b.n_hash_lines || a.n_hash != b.n_hash ||
         memcmp(a.hash_bytes, b.hash_bytes, sizeof(a.hash_bytes)) != 0 ||
-        a.image_freed_bytes != b.image_freed_bytes || a.percpu_unit_pages != b.percpu_unit_pages)
+        a.image_freed_bytes != b.image_freed_bytes || a.percpu_unit_pages != b.percpu_unit_pages ||
+        a.percpu_units != b.percpu_units || a.percpu_units_unused != b.percpu_units_unused ||
+        a.percpu_units_unused > a.percpu_units)
         abort();
     if (a.n_hash > KMEM_BOOT_HASH_MAX)
         abort();

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2046,SC2016 # summary's words are meant to split; sh -c '... $1' on purpose
 # Live test of kmemtop --alloc (root, BPF, cgroup v1 memory controller).
 #
 # Two memory cgroups kmem-alloc-PID/{a,b}; "b" holds an idle process. Two
@@ -28,7 +29,7 @@ NFILES=20000
 TOL=$((NFILES / 100))
 T=$(test "$(id -u)" -eq 0 && tmpdir)
 CG=kmem-alloc-$$
-idle= long= short= work= exp=
+idle='' long='' short='' rates='' work='' exp='' exp2=''
 PORT=$((20000 + $$ % 20000))
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -42,8 +43,8 @@ fi
 
 ORIG=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
 cleanup() {
-    for p in $idle $long $short $work $exp; do kill "$p" 2>/dev/null; done
-    for p in $idle $long $short $work $exp; do wait "$p" 2>/dev/null; done
+    for p in $idle $long $short $rates $work $exp $exp2; do kill "$p" 2>/dev/null; done
+    for p in $idle $long $short $rates $work $exp $exp2; do wait "$p" 2>/dev/null; done
     for c in a b; do
         [ -f "$M/$CG/$c/cgroup.procs" ] || continue
         for p in $(cat "$M/$CG/$c/cgroup.procs"); do
@@ -103,19 +104,37 @@ check "long tracer attached" wait_for "$T/long.err" tracing
 "$B/kmemtop" --alloc 300 --json >"$T/short.json" 2>"$T/short.err" &
 short=$!
 check "short tracer attached" wait_for "$T/short.err" tracing
+# The cheap mode (the exporter's default) over the same moments: one window.
+"$B/kmemtop" --alloc 300 --alloc-rates --json >"$T/rates.json" 2>"$T/rates.err" &
+rates=$!
+check "rates tracer attached" wait_for "$T/rates.err" tracing
 # The exporter's collector too (top 1000 pairs: a's are surely among them; no reuse
 # of a collection younger than 1 s: each scrape below must see the moment).
 "$B/kmem_exporter" --web.listen-address "127.0.0.1:$PORT" --collect.min-interval 0 --collector.alloc \
-    --collector.alloc.top 1000 2>"$T/exp.err" &
+    --collector.alloc.mode track --collector.alloc.top 1000 --collector.alloc.objects 2000000 \
+    2>"$T/exp.err" &
 exp=$!
 check "exporter with --collector.alloc listening" wait_for "$T/exp.err" "Listening on"
+# A second one with a small live-object table: it must be emptied, not fill.
+"$B/kmem_exporter" --web.listen-address "127.0.0.1:$((PORT + 1))" --collect.min-interval 0 \
+    --collector.alloc --collector.alloc.mode track --collector.alloc.objects 4096 2>"$T/exp2.err" &
+exp2=$!
+check "exporter with a 4096-object table listening" wait_for "$T/exp2.err" "Listening on"
+curl -sf "http://127.0.0.1:$((PORT + 1))/metrics" >/dev/null
 # scrape NAME: the exposition into $T/NAME.prom; "a"'s dentry series into $T/NAME.a
 scrape() {
     curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/$1.prom"
     grep "cgroup=\"/$CG/a\".*cache=\"dentry\"" "$T/$1.prom" >"$T/$1.a"
+    grep "^kmem_alloc_live_bytes{cgroup=\"/$CG/a\".*cache=\"shmem_inode_cache\"" "$T/$1.prom" |
+        sed 's/.* //' >"$T/$1.s"
     sed 's/^/# /' "$T/$1.a"
 }
 val() { sed -n "s/^$1{.*} //p" "$T/$2.a"; }
+
+# /proc/slabinfo's active objects of shmem_inode_cache (a quiet cache: tmpfs
+# inodes), read with the short tracers attached, before the files and after.
+slab_active() { awk -v c="$1" '$1 == c { print $2 }' /proc/slabinfo; }
+slab0=$(slab_active shmem_inode_cache)
 
 # "a": create the files, say so, wait for the go, remove them, unmount.
 sh -c "echo \$\$ >'$M/$CG/a/cgroup.procs' && exec unshare -m sh -c '
@@ -131,15 +150,30 @@ work=$!
 check "a created $NFILES files" wait_for "$T/created"
 check_eq "files counted by a" "$NFILES" "$(cat "$T/created" 2>/dev/null)"
 
-kill -INT "$short"
+slab1=$(slab_active shmem_inode_cache)
+kill -INT "$short" "$rates"
 wait "$short"
 check_eq "short tracer exit status" 0 "$?"
 short=
+wait "$rates"
+check_eq "rates tracer exit status" 0 "$?"
+rates=
 scrape created
 check "exporter: a allocated >= $NFILES dentries" \
     test "$(val kmem_alloc_objects_allocated_total created)" -ge $NFILES
 check "exporter: a's dentries are live (>= $((NFILES - TOL)) x 192 bytes)" \
     test "$(val kmem_alloc_live_bytes created)" -ge $(((NFILES - TOL) * 192))
+# The small table: 20000 files were more than 3/4 of it: emptied at this
+# collection, and it holds no more than it can.
+curl -sf "http://127.0.0.1:$((PORT + 1))/metrics" >"$T/small.prom"
+m() { sed -n "s/^$1 //p" "$T/small.prom"; }
+echo "# small table: capacity $(m kmem_alloc_live_objects_capacity), live $(m kmem_alloc_live_objects), resets $(m kmem_alloc_live_table_resets_total)"
+check_eq "small table: capacity 4096" 4096 "$(m kmem_alloc_live_objects_capacity)"
+check "small table: emptied when 3/4 full (resets >= 1)" test "$(m kmem_alloc_live_table_resets_total)" -ge 1
+check "small table: live objects <= capacity" test "$(m kmem_alloc_live_objects)" -le 4096
+kill "$exp2"
+wait "$exp2"
+exp2=
 echo go >"$T/go"
 wait "$work"
 check_eq "a removed its files and unmounted the tmpfs" 0 "$?"
@@ -152,11 +186,13 @@ i=0
 while [ $i -lt 40 ]; do
     scrape removed >/dev/null
     v=$(val kmem_alloc_live_bytes removed)
-    [ -n "$v" ] && [ "$v" -le $((TOL * 192)) ] && break
+    w=$(cat "$T/removed.s")
+    # both caches: inodes go in RCU callbacks of their own, after the dentries
+    [ -n "$v" ] && [ "$v" -le $((TOL * 192)) ] && [ "${w:-0}" -le $((TOL * 1024)) ] && break
     sleep 0.5
     i=$((i + 1))
 done
-echo "# waited $((i / 2)) s for the RCU frees"
+echo "# waited $((i / 2)) s for the RCU frees of the dentries and inodes"
 sleep 1
 scrape removed
 check "exporter: a's dentry counter kept growing" \
@@ -190,6 +226,52 @@ check "short: a's shmem inodes are live (net $4 + not followed >= $NFILES - $TOL
     test $((${4:-0} + ${8:-0})) -ge $((NFILES - TOL))
 set -- $(summary "$T/short.json" "/$CG/b")
 check_eq "short: b has no allocations" 0 "${5:-x}"
+
+# Upper bounds: every event counted once. "a" creates NFILES files: one dentry
+# and one tmpfs inode each; besides them its processes allocate a few: the
+# tmpfs root's dentry and inode at mount, the marker file's dentry, the
+# shell's own path lookups (measured: 0-10 here). UPPER_SLACK allows 50.
+UPPER_SLACK=50
+set -- $(summary "$T/short.json" "/$CG/a")
+check "short: a allocated <= $NFILES + $UPPER_SLACK dentries ($1)" test "${1:-0}" -le $((NFILES + UPPER_SLACK))
+check "short: a allocated <= $NFILES + $UPPER_SLACK shmem inodes ($3)" test "${3:-0}" -le $((NFILES + UPPER_SLACK))
+# Cross-check with the kernel's count: the change of /proc/slabinfo's active
+# shmem_inode_cache objects between the two reads, against the tracer's net
+# for that cache over every cgroup (allocations - frees, frees of older
+# objects included). Both see everyone, so other processes' tmpfs files
+# cancel out; what differs is the moments (the tracer attached a little
+# before the first read and stopped a little after the second) and SLUB's
+# per-CPU slabs, whose free objects /proc/slabinfo counts as active: per
+# CPU at most objperslab (the CPU slab) + 2 x cpu_partial (SLUB turns
+# cpu_partial objects into 2 x cpu_partial / objperslab partial slabs) +
+# objperslab (rounding).
+ops=$(awk '$1 == "shmem_inode_cache" { print $5 }' /proc/slabinfo)
+cpp=$(cat /sys/kernel/slab/shmem_inode_cache/cpu_partial 2>/dev/null || echo 0)
+SLUB_SLACK=$(($(nproc) * (2 * ops + 2 * cpp)))
+dslab=$((slab1 - slab0))
+tnet=$(python3 - "$T/short.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = "shmem_inode_cache"
+print(sum(e["allocs"] - e["frees"] for e in d["entries"] if e["cache"] == c)
+      - sum(e["frees"] for e in d["untracked_frees"] if e["cache"] == c))
+EOF
+)
+echo "# shmem_inode_cache: /proc/slabinfo active $slab0 -> $slab1 (change $dslab); tracer net over all cgroups $tnet; slack $SLUB_SLACK"
+check "slabinfo: tracer's net shmem inodes ($tnet) = slabinfo change ($dslab) +- $SLUB_SLACK" \
+    test "$((tnet - dslab))" -le $SLUB_SLACK -a "$((dslab - tnet))" -le $SLUB_SLACK
+
+# The rates mode over the same moments: allocations only, the same bounds.
+check "rates trace is valid JSON" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$T/rates.json"
+set -- $(summary "$T/rates.json" "/$CG/a")
+echo "# rates window, /$CG/a: dentry allocs $1; shmem_inode_cache allocs $3"
+check "rates: a allocated $NFILES..$NFILES + $UPPER_SLACK dentries ($1)" \
+    test "${1:-0}" -ge $NFILES -a "${1:-0}" -le $((NFILES + UPPER_SLACK))
+check "rates: a allocated $NFILES..$NFILES + $UPPER_SLACK shmem inodes ($3)" \
+    test "${3:-0}" -ge $NFILES -a "${3:-0}" -le $((NFILES + UPPER_SLACK))
+check "rates: no frees counted" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['mode'] == 'rates' and all(e['frees'] == 0 for e in d['entries'])" "$T/rates.json"
+set -- $(summary "$T/rates.json" "/$CG/b")
+check_eq "rates: b has no allocations" 0 "${5:-x}"
 
 python3 - "$T/long.json" <<'EOF' | sed 's/^/# long trace: /'
 import json, sys

@@ -95,7 +95,7 @@ mkdir -p "$T/deep/proc" "$T/deep/sys/fs/cgroup/memory"
 cp "$FIXTURES/v1-cgroupfs/proc/"* "$T/deep/proc/"
 cp "$FIXTURES/v1-cgroupfs/sys/fs/cgroup/memory/"memory.* "$T/deep/sys/fs/cgroup/memory/"
 d="$T/deep/sys/fs/cgroup/memory"
-for i in $(seq 1 200); do
+for _ in $(seq 1 200); do
     d="$d/x"
     mkdir "$d" && echo 4096 >"$d/memory.kmem.usage_in_bytes" && echo 0 >"$d/memory.usage_in_bytes"
 done

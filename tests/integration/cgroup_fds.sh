@@ -39,7 +39,7 @@ done
 # scrape PORT: the cgroups of $CG in the exposition, sorted, as "path value".
 scrape() {
     curl -s "http://127.0.0.1:$1/metrics" >"$T/s.txt"
-    sed -n "s|^kmem_cgroup_kernel_bytes{cgroup=\"\\(/$CG[^\"]*\\)\".*} \\([0-9]*\\)\$|\\1 \\2|p" "$T/s.txt" | sort
+    sed -n "s|^kmem_cgroup_kernel_bytes{cgroup=\"\\(/${CG}[^\"]*\\)\".*} \\([0-9]*\\)\$|\\1 \\2|p" "$T/s.txt" | sort
 }
 # tree: the same from the kernel's files.
 tree() {

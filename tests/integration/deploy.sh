@@ -330,7 +330,7 @@ in_real_scrape() { # names-file extra-ignored
     "$B/kmem_exporter" --once --root "$FIXTURES/v2-systemd-containerd" >"$T/scrape" 2>/dev/null || return 1
     missing=$(cut -f1 "$1" | sort -u | while read -r n; do
         case " up $2 " in *" $n "*) continue ;; esac
-        grep -q "^$n[{ ]" "$T/scrape" || echo "$n"
+        grep -q "^${n}[{ ]" "$T/scrape" || echo "$n"
     done | tr '\n' ' ')
     [ -z "$missing" ] || { echo "# not in the scrape: $missing"; return 1; }
 }
@@ -368,7 +368,7 @@ done
 # Each kustomization (base, components) lists every manifest next to it.
 for kdir in "$KB" "$K"/components/*; do
     check_eq "$kdir/kustomization.yaml lists every manifest of its directory" \
-        "$(cd "$kdir" && ls *.yaml | grep -vx kustomization.yaml | sort | tr '\n' ' ')" \
+        "$(find "$kdir" -maxdepth 1 -name '*.yaml' ! -name kustomization.yaml -printf '%f\n' | sort | tr '\n' ' ')" \
         "$(python3 -c 'import sys, yaml; print(" ".join(sorted(yaml.safe_load(open(sys.argv[1]))["resources"])), end=" ")' "$kdir/kustomization.yaml")"
 done
 check_eq "components are kind: Component" "" \
@@ -499,7 +499,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     # point ExecStart at a stand-in and MANPATH at man/.
     verify_unit() {
         mkdir -p "$T/unit" "$T/man/man1" "$T/man/man8" &&
-            cp man/*.1 "$T/man/man1/" && cp man/*.8 "$T/man/man8/" &&
+            cp "$B"/man/*.1 "$T/man/man1/" && cp "$B"/man/*.8 "$T/man/man8/" &&
             ln -sf /bin/true "$T/unit/kmem_exporter" &&
             sed "s|^ExecStart=/usr/local/sbin/kmem_exporter|ExecStart=$T/unit/kmem_exporter|" "$U" \
                 >"$T/unit/kmem_exporter.service" &&
@@ -594,13 +594,15 @@ check "Dockerfile runtime stage installs every library the programs link" runtim
 check "port 10465 everywhere (DaemonSet, Service, systemd, Dockerfile, man page)" sh -c "
     grep -q ':10465' $KB/daemonset.yaml && grep -q 'port: 10465' $KB/service.yaml &&
     grep -q -- '--web.listen-address=:10465' $U && grep -q '^EXPOSE 10465' $F &&
-    grep -q ':10465' man/kmem_exporter.8"
+    grep -q ':10465' $B/man/kmem_exporter.8"
 default_port=$("$B/kmem_exporter" --help 2>&1 | sed -n 's/.*listen-address.*(default :\([0-9]*\)).*/\1/p')
 check "the exporter's default port ($default_port) is outside 9100-9999 (the Prometheus wiki's allocated range)" \
     sh -c "[ -n '$default_port' ] && { [ '$default_port' -lt 9100 ] || [ '$default_port' -gt 9999 ]; } && [ '$default_port' = 10465 ]"
 
 # ------------------------------------------------------------------ man pages
-for m in man/*.1 man/*.8; do
+# The pages are generated into $B/man from man/*.in with the version of VERSION.
+for m in "$B"/man/*.1 "$B"/man/*.8; do
+    check "$m carries VERSION ($(cat "$TOP/VERSION"))" grep -qF "\"kmem $(cat "$TOP/VERSION")\"" "$m"
     check "$m renders with man -l without warnings" \
         sh -c "out=\$(MANWIDTH=80 man -l '$m' 2>&1 >/dev/null); [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
     check "$m: groff -man -ww -z is silent" \
@@ -608,12 +610,12 @@ for m in man/*.1 man/*.8; do
 done
 for o in -o --once -s --sort -d --delay --root --cgroups --report --json --capture -h -V \
     'SLABTOP COMPATIBILITY' /proc/slabinfo /proc/meminfo /proc/vmstat /proc/zoneinfo /sys/fs/cgroup /var/log/pods; do
-    check "kmemtop(1) documents $o" sh -c "MANWIDTH=200 man -l man/kmemtop.1 2>/dev/null | grep -qF -- '$o'"
+    check "kmemtop(1) documents $o" sh -c "MANWIDTH=200 man -l $B/man/kmemtop.1 2>/dev/null | grep -qF -- '$o'"
 done
 for o in --web.listen-address --web.telemetry-path --web.config.file --root --path.procfs --path.sysfs \
     --once --textfile --collect.min-interval --collector.slabinfo.include --collector.slabinfo.exclude \
     --run-as --web.timestamps; do
-    check "kmem_exporter(8) documents $o" sh -c "MANWIDTH=200 man -l man/kmem_exporter.8 2>/dev/null | grep -qF -- '$o'"
+    check "kmem_exporter(8) documents $o" sh -c "MANWIDTH=200 man -l $B/man/kmem_exporter.8 2>/dev/null | grep -qF -- '$o'"
 done
 
 # Every option that the programs' --help lists is in their man page.
@@ -629,8 +631,8 @@ help_documented() { # PROG MANPAGE
     done
     return $r
 }
-check "every option of kmemtop --help is in kmemtop(1)" help_documented kmemtop man/kmemtop.1
-check "every option of kmem_exporter --help is in kmem_exporter(8)" help_documented kmem_exporter man/kmem_exporter.8
+check "every option of kmemtop --help is in kmemtop(1)" help_documented kmemtop "$B/man/kmemtop.1"
+check "every option of kmem_exporter --help is in kmem_exporter(8)" help_documented kmem_exporter "$B/man/kmem_exporter.8"
 
 # -------------------------------------- the program accepts the deploy flags
 # Run the exporter with exactly the flags the DaemonSet, the systemd unit and

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034 # sourced: its variables are for the tests
 # Helpers shared by the exporter_*.sh integration tests (sourced after
 # tests/lib.sh; not a test itself, so not executable).
 E="$B/kmem_exporter"
@@ -41,7 +42,7 @@ wait_url() {
     return 1
 }
 
-# Every family of SPEC.md, in exposition order.
+# Every family of docs/exporter.md ("Metrics"), in exposition order.
 FAMILIES="kmem_slab_objects kmem_slab_active_objects kmem_slab_slabs kmem_slab_size_bytes
 kmem_slab_active_bytes kmem_slab_info kmem_node_kernel_bytes kmem_cgroup_kernel_bytes
 kmem_cgroup_kernel_component_bytes kmem_cgroup_sock_bytes kmem_cgroup_kernel_exact

@@ -7,6 +7,7 @@
 . "$(dirname "$0")/exporter.lib.sh"
 T=$(tmpdir)
 trap 'stop_all; rm -rf "$T"' EXIT INT TERM
+# shellcheck disable=SC3045 # dash has ulimit -n
 ulimit -n 8192 2>/dev/null
 
 P=$(free_port)

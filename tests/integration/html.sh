@@ -9,16 +9,28 @@
 
 K="$B/kmemtop"
 CHECK="$TOP/tests/integration/html_check.py"
-T=$(tmpdir)
+# Under the build directory: on a machine shared with other test runs, files
+# under /tmp were seen to disappear in the middle of this test.
+T=$(mktemp -d "$B/html-test.XXXXXX") || T=$(tmpdir)
 trap 'rm -rf "$T"' EXIT INT TERM
 
 if [ ! -x "$K" ]; then
     not_ok "kmemtop is built at $K"
-    finish
+    if "$K" --html "$T/x.html" -d 2 >/dev/null 2>"$T/e3"; then
+    not_ok "--html with -d is refused"
+else
+    check "--html with -d is refused with a reason" grep -q -- "-d and -s do not apply" "$T/e3"
+fi
+finish
 fi
 if ! command -v chromium >/dev/null; then
     not_ok "chromium is installed (scripts/deps.sh TEST_PKGS)"
-    finish
+    if "$K" --html "$T/x.html" -d 2 >/dev/null 2>"$T/e3"; then
+    not_ok "--html with -d is refused"
+else
+    check "--html with -d is refused with a reason" grep -q -- "-d and -s do not apply" "$T/e3"
+fi
+finish
 fi
 
 # page NAME ROOT [CHECK OPTIONS...]: --html and --json of ROOT, then the checks.
@@ -36,6 +48,78 @@ page() {
 
 page full "$FIXTURES/debian12-linux6.18-full" --noscript --screenshot "$T/full.png"
 page k8s "$FIXTURES/v2-systemd-containerd" --screenshot "$T/k8s.png"
+
+# With an owner snapshot (kmem-owners.txt): the containers' slab parts split into caches.
+page owners "$FIXTURES/owners-v2"
+
+# A recording: three samples of one node, then three of another (synthetic
+# times 10 s apart), so that the kinds, caches and cgroups change. The page
+# of --replay has the growth chart; every sample in it equals --replay --at
+# <its time> --json, and the treemaps equal --json of the sample shown.
+rec="$T/rec"
+"$K" --record "$rec" --root "$FIXTURES/v2-systemd-containerd" --record.count 3 \
+    --record.time 1765000000 -d 10 --quiet
+"$K" --record "$rec" --root "$FIXTURES/debian12-linux6.18-full" --record.count 3 \
+    --record.time 1765000030 -d 10 --quiet
+# replay_page NAME SPAN MIN [--at TIME]: the page, the JSON of its sample, the JSON of every
+# sample drawn, and the recorder's verdicts over the SPAN the chart covers (at least MIN).
+replay_page() {
+    n=$1 span=$2 least=$3
+    shift 3
+    if ! "$K" --html "$T/$n.html" --replay "$rec" "$@" 2>"$T/$n.err"; then
+        not_ok "kmemtop --html --replay $* exits 0: $(cat "$T/$n.err")"
+        return
+    fi
+    ok "kmemtop --html $n.html --replay DIR $* ($(wc -c <"$T/$n.html") bytes)"
+    "$K" --replay "$rec" "$@" --json >"$T/$n.json"
+    mkdir -p "$T/$n.series"
+    for t in $(grep -o 'data-t="[0-9]*"' "$T/$n.html" | tr -dc '0-9\n'); do
+        "$K" --replay "$rec" --at "$(date -d "@$((t / 1000000000))" '+%Y-%m-%d %H:%M:%S')" \
+            --json >"$T/$n.series/$t.json"
+    done
+    "$K" --replay "$rec" "$@" --window "$span" --json >"$T/$n.verdicts.json"
+    python3 "$CHECK" "$T/$n.html" "$T/$n.json" --series-dir "$T/$n.series" \
+        --verdicts "$T/$n.verdicts.json" --min-verdicts "$least" \
+        --screenshot "$T/$n.png" || not_ok "html_check.py passes on $n.html"
+}
+replay_page rec 50s 5
+check_eq "the growth chart of the whole recording has its 6 samples" 6 \
+    "$(grep -c '<tr data-t=' "$T/rec.html")"
+at=$(date -d @1765000010 '+%Y-%m-%d %H:%M:%S')
+replay_page rec-at 10s 0 --at "$at"
+check_eq "with --at the second sample, the chart ends there (2 samples)" 2 \
+    "$(grep -c '<tr data-t=' "$T/rec-at.html")"
+check "the page says which sample the treemaps show" grep -q "the treemaps show .* at $at" "$T/rec-at.html"
+
+# A recorded leak ending in an OOM kill (the recorder's scenario tool,
+# rec_tree.py): a cache and a container's unreclaimable slab grow every ten
+# minutes; the container is OOM-killed at the fourth sample. The page shows
+# the recorder's verdicts and the kill, as --replay --window --json has them.
+PY="$TOP/tests/integration/rec_tree.py"
+tree="$T/tree"
+cp -a "$FIXTURES/v2-systemd-containerd" "$tree"
+cp -a "$FIXTURES/debian12-linux6.18-hybrid/sys/kernel" "$tree/sys/"
+POD=kubepods.slice/kubepods-pod0f1e2d3c_4b5a_4968_8776_655443322110.slice
+CT=$POD/cri-containerd-c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7.scope
+python3 "$PY" "$tree" cgset "$CT" memory.max "1073741824\n"
+python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n'
+for k in 0 1 2 3 4 5; do
+    if [ "$k" -gt 0 ]; then
+        python3 "$PY" "$tree" slab kmalloc-256 512
+        python3 "$PY" "$tree" cgstat "$CT" slab_unreclaimable 4194304
+    fi
+    [ "$k" -eq 4 ] &&
+        python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n'
+    "$K" --root "$tree" --record "$T/leakrec" --record.count 1 --record.time $((1796000000 + 600 * k)) \
+        --quiet
+done
+rec="$T/leakrec"
+replay_page leak 50m 2
+check_eq "the leak's page lists its one OOM kill" 1 "$(grep -c '<tr data-oom-t=' "$T/leak.html")"
+check "the OOM kill is marked on the chart's time axis, with its container" \
+    grep -q 'OOM kill at .* in monitoring/prometheus-0/prometheus' "$T/leak.html"
+check "kmalloc-256 is a leak suspect in the page" \
+    grep -q 'data-k="verdict:cache:kmalloc-256" data-verdict="leak_suspect"' "$T/leak.html"
 
 # A node with 200 more cgroups: 50 pods of 3 containers in 5 namespaces, each
 # a copy of a fixture container. The page stays under 2 MiB.
@@ -58,6 +142,16 @@ for p in $(seq 10 59); do
         : >"$big/var/log/containers/app-${p}_ns$((p % 5))_ctr$c-$id.log"
     done
 done
+# ... and an owner snapshot of every cgroup with 60 caches each (the page shows
+# each cgroup's 8 largest and sums the rest).
+(cd "$big/sys/fs/cgroup" && find . -type d) | sed 's|^\.||; s|^$|/|' >"$T/cgpaths"
+awk 'NR > 2 && n < 60 { print $1; n++ }' "$big/proc/slabinfo" >"$T/caches"
+awk -v ncg="$(wc -l <"$T/cgpaths")" '
+    NR == FNR { c[n++] = $1; next }
+    FNR == 1 { printf "kmem-owners 1\ntaken 1764964800.0\ncpu_seconds 0\npages 1\nslabs 1\n"
+               printf "objects_charged %d\nobjects_uncharged 0\nrows %d\n", ncg * n * (n + 1) / 2, ncg * n }
+    { for (i = 0; i < n; i++) printf "%d\t%d\t%d\t%s\t%s\n", FNR + 100, i + 1, (FNR * 7919 + i * 104729) % 900000 + 4096, c[i], $0 }
+' "$T/caches" "$T/cgpaths" >"$big/kmem-owners.txt"
 page big "$big" --max-bytes 2097152 --min-cgroups 200
 
 # This machine: the page and a capture of what it read, so that --json of the
@@ -76,6 +170,13 @@ fi
 sed 's|</body>|<img alt="" src="http://kmem-probe.invalid/x.png"></body>|' "$T/k8s.html" >"$T/probe.html"
 python3 "$CHECK" "$T/probe.html" "$T/k8s.json" --probe-network ||
     not_ok "html_check.py --probe-network sees the request"
+sed 's|</body>|<script>kmemNoSuchFunction();</script></body>|' "$T/k8s.html" >"$T/scripterr.html"
+if python3 "$CHECK" "$T/scripterr.html" "$T/k8s.json" >"$T/scripterr.out" 2>&1; then
+    not_ok "a page with a script error fails the check"
+else
+    check "a page with a script error fails the check (the console's message)" \
+        grep -q '^not ok - no script error.*kmemNoSuchFunction' "$T/scripterr.out"
+fi
 sed 's|\(data-k="cache:dentry" data-b="\)[0-9]*|\1123|' "$T/k8s.html" >"$T/wrong.html"
 if python3 "$CHECK" "$T/wrong.html" "$T/k8s.json" >"$T/wrong.out" 2>&1; then
     not_ok "a page with a wrong figure fails the check"
@@ -95,5 +196,10 @@ if "$K" --html "$T/x.html" --json >/dev/null 2>"$T/e2"; then
     not_ok "--html with --json is refused"
 else
     check "--html with --json is refused with a reason" grep -q -- "--html" "$T/e2"
+fi
+if "$K" --html "$T/x.html" -d 2 >/dev/null 2>"$T/e3"; then
+    not_ok "--html with -d is refused"
+else
+    check "--html with -d is refused with a reason" grep -q -- "-d and -s do not apply" "$T/e3"
 fi
 finish

@@ -48,6 +48,8 @@ class Dom(html.parser.HTMLParser):
         self.rows = {}  # key -> {"b": bytes, "cells": [...]}
         self.samples = []  # growth table rows: {"t": ns, "b": kernel, "kinds": {key: bytes}}
         self.tops = {}  # top growers: key -> (first, last)
+        self.verdicts = {}  # "verdict:SUBJECT:NAME" -> (verdict, growth)
+        self.ooms = []  # OOM kills: times
         self.row_keys = []
         self.boxes = []  # dicts of attributes
         self.body = {}
@@ -55,9 +57,13 @@ class Dom(html.parser.HTMLParser):
         self._row = None
         self._cell = None
         self._in_style = False
+        self.section = ""
+        self.rows_i = {}  # (section, data-i) -> row
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "section":
+            self.section = a.get("id", "")
         if tag == "body":
             self.body = a
         elif tag == "style":
@@ -67,13 +73,29 @@ class Dom(html.parser.HTMLParser):
             self.samples.append({"t": int(a["data-t"]), "b": int(a["data-b"]), "kinds": {}})
         elif tag == "td" and "data-k" in a and self.samples:
             self.samples[-1]["kinds"][a["data-k"]] = int(a["data-b"])
+        elif tag == "tr" and "data-verdict" in a:
+            self.verdicts[a["data-k"]] = (a["data-verdict"], int(a["data-growth"]))
+        elif tag == "tr" and "data-oom-t" in a:
+            self.ooms.append(int(a["data-oom-t"]))
         elif tag == "tr" and "data-first" in a:
             self.tops[a["data-k"]] = (int(a["data-first"]), int(a["data-last"]))
         elif tag == "tr" and "data-k" in a:
-            self._row = {"k": a["data-k"], "b": a.get("data-b"), "cells": []}
+            k = a["data-k"]
+            parent = self.rows_i.get((self.section, a.get("data-p")))
+            if self.section == "cgroups" and not k.startswith("cg:") and parent:
+                # The cgroup table leaves out the path of the cgroup above (html.c row_key).
+                up = parent
+                while up and not up["k"].startswith("cg:"):
+                    up = self.rows_i.get((self.section, up["p"]))
+                path = up["k"][3:] if up else ""
+                k = k.replace("::", ":" + path + ":", 1) if "::" in k else k + path if k.endswith(":") else k
+            self._row = {"k": k, "b": a.get("data-b"), "cells": [],
+                         "i": (self.section, a.get("data-i")), "p": a.get("data-p")}
+            self.rows_i[self._row["i"]] = self._row
         elif tag == "td" and self._row is not None:
             self._cell = ""
         elif tag == "div" and "b" in a.get("class", "").split():
+            a["section"] = self.section
             self.boxes.append(a)
 
     def handle_endtag(self, tag):
@@ -103,13 +125,13 @@ def parse(text):
 # ---- static checks -------------------------------------------------------------
 
 NETWORK = [
-    (r"https?:", "an http: or https: URL"),
-    (r"(?<![:/\w])//[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]", "a protocol-relative //host"),
-    (r"\b(?:src|href|action|srcset|poster)\s*=", "an attribute that loads something"),
-    (r"url\(", "a CSS url()"),
-    (r"@import", "a CSS @import"),
-    (r"<(?:link|iframe|object|embed|img|audio|video|source)\b", "an element that loads"),
-    (r"\b(?:fetch|XMLHttpRequest|WebSocket|EventSource|sendBeacon)\b", "a script request"),
+    (r"https?:", "http: or https: URL"),
+    (r"(?<![:/\w])//[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]", "protocol-relative //host"),
+    (r"\b(?:src|href|action|srcset|poster)\s*=", "attribute that loads something"),
+    (r"url\(", "CSS url()"),
+    (r"@import", "CSS @import"),
+    (r"<(?:link|iframe|object|embed|img|audio|video|source)\b", "element that loads"),
+    (r"\b(?:fetch|XMLHttpRequest|WebSocket|EventSource|sendBeacon)\b", "script request"),
 ]
 
 
@@ -465,11 +487,37 @@ def compare(dom, doc, memtotal):
                     parts += row_eq("cgkind:%s:%s" % (c["path"], k), v, "part", bad)
         ok(not bad and n == len(cgs["items"]) and n >= 1 and parts >= 1,
            "%d cgroups and %d kernel parts of leaf cgroups equal the JSON's%s" % (n, parts, "; " + "; ".join(bad[:5]) if bad else ""))
-    # Every box shows its row's bytes.
-    bad = [b.get("data-k") for b in dom.boxes
-           if b.get("data-k") in rows and rows[b["data-k"]]["b"] != b.get("data-b")]
+    own = doc.get("owners") or {}
+    if own.get("status", {}).get("ok"):
+        bad = []
+        n = 0
+        paths = {c["path"] for c in cgs.get("items", [])}
+        for c in own.get("cgroups", []):
+            if c.get("removed") or c.get("path") not in paths:
+                continue
+            # The 8 largest one by one (OWNER_TOP in htmlmodel.c), the rest summed.
+            caches = sorted(c["caches"], key=lambda k: (-k["bytes"], k["cache"]))
+            for k in caches[:8]:
+                n += row_eq("cgcache:%s:%s" % (c["path"], k["cache"]), k["bytes"], "owner cache", bad)
+            rest = caches[8:]
+            if rest:
+                got = sum(int(rows[k]["b"]) for k in ("cgcache:%s:(more)" % c["path"],
+                                                      "cgcache:%s:(more reclaimable)" % c["path"])
+                          if k in rows)
+                if got != sum(k["bytes"] for k in rest):
+                    bad.append("%s: the %d more caches sum to %d in the page, %d in the JSON"
+                               % (c["path"], len(rest), got, sum(k["bytes"] for k in rest)))
+                n += len(rest)
+        ok(not bad and n >= 1,
+           "%d (cgroup, cache) pairs of the owner snapshot equal the JSON's%s" % (n, "; " + "; ".join(bad[:5]) if bad else ""))
+    # Every box shows its row's bytes (its row by index in its section, or by key).
+    bad = []
+    for b in dom.boxes:
+        r = dom.rows_i.get((b["section"], b["data-i"])) if "data-i" in b else rows.get(b.get("data-k"))
+        if r is None or r["b"] != b.get("data-b"):
+            bad.append("%s/%s" % (b["section"], b.get("data-i", b.get("data-k"))))
     ok(len(dom.boxes) >= 10 and not bad,
-       "%d treemap boxes carry their table row's bytes%s" % (len(dom.boxes), ": " + ", ".join(bad[:5]) if bad else ""))
+       "every one of the %d treemap boxes has a table row with its bytes%s" % (len(dom.boxes), ": " + ", ".join(bad[:5]) if bad else ""))
     # Positioned boxes, inside their treemap.
     outside = 0
     for b in dom.boxes:
@@ -499,6 +547,21 @@ def compare_series(dom, series_dir):
         n += 1
     ok(n >= 2 and n == len(dom.samples) and not bad,
        "%d samples of the growth chart equal --replay --at TIME --json%s" % (n, "; " + "; ".join(bad[:5]) if bad else ""))
+
+
+def compare_verdicts(dom, path, least):
+    """The page's leak verdicts and OOM kills against --replay DIR --window D --json's."""
+    with open(path) as f:
+        doc = json.load(f)
+    want = {"verdict:%s:%s" % (v["subject"], v["name"]): (v["verdict"], v["growth_bytes"])
+            for v in doc["verdicts"]}
+    bad = ["%s: page %s, JSON %s" % (k, dom.verdicts.get(k), w) for k, w in want.items()
+           if dom.verdicts.get(k) != w]
+    bad += ["%s only in the page" % k for k in dom.verdicts if k not in want]
+    ok(not bad and len(want) >= least,
+       "%d leak verdicts (kind, growth) equal --replay --window --json's%s" % (len(want), "; " + "; ".join(bad[:5]) if bad else ""))
+    ok(len(dom.ooms) == len(doc.get("oom_kills", [])),
+       "%d OOM kills in the page, %d in the JSON" % (len(dom.ooms), len(doc.get("oom_kills", []))))
 
 
 def main():
@@ -545,6 +608,8 @@ def main():
     compare(dom, doc, int(opt["--memtotal"]) if "--memtotal" in opt else None)
     if "--series-dir" in opt:
         compare_series(dom, opt["--series-dir"])
+    if "--verdicts" in opt:
+        compare_verdicts(dom, opt["--verdicts"], int(opt.get("--min-verdicts", "1")))
     ok(len(dom.boxes) == len(dom_file.boxes) and all(re.match(r"left:", b.get("style", "")) for b in dom_file.boxes),
        "the file itself has all %d boxes positioned (the script adds none)" % len(dom_file.boxes))
     if "--screenshot" in opt:
@@ -578,8 +643,17 @@ def main():
                         cdp.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": key,
                                                             "windowsVirtualKeyCode": code})
                     keys.append(json.loads(cdp.send("Runtime.evaluate", {"expression": js})["result"]["value"]))
+                # Enter on a box opens its table and marks its row.
+                for kind in ("keyDown", "keyUp"):
+                    cdp.send("Input.dispatchKeyEvent", {"type": kind, "key": "Enter", "code": "Enter",
+                                                        "windowsVirtualKeyCode": 13})
+                hl = json.loads(cdp.send("Runtime.evaluate", {"expression": (
+                    "(function(){var r=document.querySelector('tr.hl');return JSON.stringify("
+                    "{b:r&&r.getAttribute('data-b'),open:!!(r&&r.closest('details').open)});})()")})["result"]["value"])
             finally:
                 cdp.close()
+            ok(hl["open"] and hl["b"] == keys[1]["b"],
+               "keyboard: Enter on a box opens its table at its row (%s)" % hl)
             ok(keys[0]["i"] == 0 and keys[1]["i"] == 1 and keys[1]["b"] and
                ("(%s bytes)" % keys[1]["b"]) in keys[1]["tip"],
                "keyboard: Tab reaches the first box, ArrowRight the next, its card shows the exact bytes (%s)" % keys[1])

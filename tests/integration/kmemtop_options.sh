@@ -95,8 +95,8 @@ run -h
 check_eq "-h exits 0" 0 "$rc"
 for o in -d --delay -o --once -s --sort --cgroups --node --report --json --capture --force --root \
     -h --help -V --version; do
-    check "-h lists $o" grep -q -- " $o[ ,]" "$T/out"
-    check "man/kmemtop.1 lists $o" grep -q -- "$(echo "$o" | sed 's/-/\\\\-/g')" "$TOP/man/kmemtop.1"
+    check "-h lists $o" grep -q -- " ${o}[ ,]" "$T/out"
+    check "kmemtop(1) lists $o" grep -q -- "$(echo "$o" | sed 's/-/\\\\-/g')" "$B/man/kmemtop.1"
 done
 check "-h: --root reads var/log too" out_has "<dir>/var/log"
 check "-h: -d with -o takes two samples" out_has "take two samples"

@@ -324,7 +324,7 @@ tm kill-session -t "$S"
 start 100 30 "$K --root $CG --cgroups"
 keys Enter
 check "no owner snapshot: the drilldown says so" has '^Slab caches per cgroup are not known:$'
-check "... in one line, the reason" has 'no owner snapshot: .*kmem-owners.txt is not there'
+check "... in one line, the reason" has 'no owner snapshot: no kmem-owners.txt under this root'
 tm kill-session -t "$S"
 
 # ---- a capture: the screen says which, since its numbers do not change ----

@@ -84,6 +84,10 @@ hash_bytes = {"boot": 0, "pages": 0, "vmalloc": 0}
 hash_lines = 0
 freed = None
 pcpu_pages = None
+units = unused = 0
+swiotlb = None
+# 6.17+: "futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, linear)."
+FUTEX = re.compile(r"futex hash table entries: \d+ \((\d+) bytes on (\d+) NUMA nodes?, total \d+ KiB, (linear|vmalloc)\)")
 log = read("dev/kmsg")
 for line in (log or "").splitlines():
     h = HASH.search(line)
@@ -93,6 +97,18 @@ for line in (log or "").splitlines():
         home = "vmalloc" if typ == "vmalloc" else ("boot" if name in EARLY else "pages")
         hash_bytes[home] += b
         continue
+    fx = FUTEX.search(line)
+    if fx:
+        hash_lines += 1
+        hash_bytes["vmalloc" if fx.group(3) == "vmalloc" else "pages"] += int(fx.group(1)) * int(fx.group(2))
+        continue
+    t = re.search(r"software IO TLB: mapped \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\] \(\d+MB\)", line)
+    if t:
+        swiotlb = int(t.group(2), 16) - int(t.group(1), 16)
+        continue
+    if "software IO TLB: tearing down default memory pool" in line:
+        swiotlb = 0
+        continue
     f = re.search(r"Freeing (?:unused kernel.*|SMP alternatives|unused decrypted) memory: (\d+)K$", line)
     if f:
         freed = (freed or 0) + int(f.group(1)) * 1024
@@ -100,6 +116,13 @@ for line in (log or "").splitlines():
     p = re.search(r"percpu: (?:Embedded (\d+) pages/cpu|(\d+) \d+K pages/cpu)", line)
     if p:
         pcpu_pages = int(p.group(1) or p.group(2))
+        continue
+    # mm/percpu.c pcpu_dump_alloc_info: "pcpu-alloc: [0] 0 1 2 3 4 5 - -"
+    a = re.search(r"pcpu-alloc: (\[.*)$", line)
+    if a:
+        toks = [t for t in a.group(1).split() if not t.startswith("[")]
+        units += len(toks)
+        unused += sum(1 for t in toks if set(t) == {"-"})
 
 bl = node["boot_log"]
 if log is not None:
@@ -117,10 +140,16 @@ if pos:
         a, _, b = r.partition("-")
         cpus += (int(b) if b else int(a)) - int(a) + 1
 eq("possible CPUs", cpus, bl["possible_cpus"])
-first = 0
-if pcpu_pages and cpus and pcpu_pages * ps * cpus <= m("Percpu"):
-    first = pcpu_pages * ps * cpus
-eq("percpu_first_chunk_bytes = kernel log pages x page size x possible CPUs", first, node["percpu_first_chunk_bytes"])
+if log is not None:
+    eq("boot log: pcpu-alloc units", units or None, bl["percpu_units"])
+    eq("boot log: pcpu-alloc unused units", unused if units else None, bl["percpu_units_unused"])
+    eq("boot log: swiotlb pool = end - start of 'software IO TLB: mapped'", swiotlb, bl["swiotlb_bytes"])
+nunits, used = (units, units - unused) if units else (cpus or 0, cpus or 0)
+eq("per-CPU units (pcpu-alloc lines, else possible CPUs)", nunits, node["percpu_units"])
+first = kept = 0
+if pcpu_pages and nunits and pcpu_pages * ps * nunits <= m("Percpu"):
+    first, kept = pcpu_pages * ps * nunits, pcpu_pages * ps * used
+eq("percpu_first_chunk_bytes = kernel log pages x page size x units", first, node["percpu_first_chunk_bytes"])
 
 # ---- kinds
 stack_slab = "thread_stack" in names
@@ -135,7 +164,8 @@ eq("slab_unreclaimable = SUnreclaim - stacks from slab caches",
 eq("kernel_stack = KernelStack + ShadowCallStack", m("KernelStack") + m("ShadowCallStack"), kinds["kernel_stack"])
 in_vm = (m("KernelStack") if node["vmap_stack"] and not stack_slab else 0) + (0 if scs_slab else m("ShadowCallStack"))
 eq("vmalloc = VmallocUsed - stacks in vmalloc", max(0, m("VmallocUsed") - in_vm), kinds["vmalloc"])
-eq("percpu = Percpu - first chunk", m("Percpu") - first, kinds["percpu"])
+eq("percpu = (Percpu - first chunk) x used units / units",
+   (m("Percpu") - first) // nunits * used if nunits > used else m("Percpu") - first, kinds["percpu"])
 eq("bounce = Bounce", m("Bounce"), kinds["bounce"])
 eq("writeback_tmp = WritebackTmp", m("WritebackTmp"), kinds["writeback_tmp"])
 eq("hash_tables = kernel log tables from the page allocator", hash_bytes["pages"] if log is not None else 0, kinds["hash_tables"])
@@ -225,13 +255,17 @@ if det["status"]["ok"]:
     vi = read("proc/vmallocinfo")
     if vi is not None:
         per = {}
-        pages = areas = 0
+        pages = areas = other = 0
         for line in vi.splitlines():
             p = line.split()
             if not p:
                 continue
             areas += 1
             npg = sum(int(t[6:]) for t in p[3:] if t.startswith("pages="))
+            # mm/vmalloc.c vmalloc_info_show(): only VM_ALLOC areas ("vmalloc") are VmallocUsed
+            if "vmalloc" not in p[3:]:
+                other += npg
+                npg = 0
             pages += npg
             caller = p[2] if len(p) > 2 and "=" not in p[2] else "(no caller)"
             caller = caller.split("+")[0]
@@ -242,7 +276,8 @@ if det["status"]["ok"]:
             c[0] += npg * ps
             c[1] += 1
         eq("vmalloc: areas = lines of vmallocinfo", areas, v["areas"])
-        eq("vmalloc: bytes = sum of pages=N x page size", pages * ps, v["bytes"])
+        eq("vmalloc: bytes = sum of pages=N x page size of vmalloc areas", pages * ps, v["bytes"])
+        eq("vmalloc: other_pages = pages=N of the other areas (vmap)", other * ps, v["other_pages_bytes"])
         eq("vmalloc: distinct callers", len(per), v["callers"])
         eq("vmalloc: top callers' bytes and areas", [per.get(t["caller"]) for t in v["top"]],
            [[t["bytes"], t["areas"]] for t in v["top"]])
@@ -289,7 +324,8 @@ if det["status"]["ok"]:
             img = max(span) - min(span) + 1 - freed
         eq("outside: kernel image (span - freed, or the named ranges)", img, parts["kernel_image"])
         eq("outside: boot hash tables = kernel log tables made before MemTotal", hash_bytes["boot"] if log is not None else 0, parts["boot_hash_tables"])
-        eq("outside: per-CPU first chunk", first, parts["percpu_first_chunk"])
+        eq("outside: per-CPU first chunk (used units)", kept, parts["percpu_first_chunk"])
+        eq("outside: swiotlb = kernel log pool", swiotlb or 0, parts["swiotlb"])
         eq("outside: the parts and the raw rest add up to the total",
            o["total_bytes"], sum(v for kk, v in parts.items() if kk != "unexplained") + o["unexplained_raw_bytes"])
         eq("outside: unexplained_total = unaccounted + unexplained", kinds["unaccounted"] + parts["unexplained"], o["unexplained_total_bytes"])

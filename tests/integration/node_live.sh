@@ -14,7 +14,7 @@ dump_get() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 # /proc/meminfo read taken right after it (up to 40 times: other work on the machine moves them), parsed by awk.
 wd=$(tmpdir)  # (lib.sh check() uses $d)
 matched=0
-for i in $(seq 1 40); do
+for _ in $(seq 1 40); do
     mkdir -p "$wd/live/proc"
     # The copy is read by the collecting process itself: its own page tables
     # and slab objects (large under ASan) are gone once it exits.
@@ -93,7 +93,7 @@ if [ -x "$K" ] && [ "$(id -u)" = 0 ]; then
     # Two kernel sources that must agree, read a moment apart: retry until one
     # collection matches (the machine is shared and busy).
     vm_ok=0 recl_ok=0
-    for i in 1 2 3 4 5 6 7 8 9 10; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
         "$K" --json >"$wd/live.json" 2>/dev/null || break
         python3 - "$wd/live.json" >"$wd/match" <<'EOF'
 import json, sys
@@ -135,6 +135,9 @@ hb = {"boot": 0, "pages": 0, "vmalloc": 0}
 for m in re.finditer(r"\] (.+?) hash table entries: \d+ \(order:? \d+, (\d+) bytes(?:, (linear|vmalloc))?", log):
     home = "vmalloc" if m.group(3) == "vmalloc" else ("boot" if m.group(1) in EARLY else "pages")
     hb[home] += int(m.group(2))
+# 6.17+: "futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, linear)."
+for m in re.finditer(r"\] futex hash table entries: \d+ \((\d+) bytes on (\d+) NUMA nodes?, total \d+ KiB, (linear|vmalloc)\)", log):
+    hb["vmalloc" if m.group(3) == "vmalloc" else "pages"] += int(m.group(1)) * int(m.group(2))
 if sum(hb.values()):
     check("kernel log hash tables (dmesg) by home", hb, n["boot_log"]["hash_bytes"])
     check("hash_tables kind = dmesg tables from the page allocator", hb["pages"], n["kinds"]["hash_tables"])
@@ -142,8 +145,11 @@ m = re.search(r"percpu: Embedded (\d+) pages/cpu", log)
 cpus = 0
 for r in open("/sys/devices/system/cpu/possible").read().strip().split(","):
     a, _, b = r.partition("-"); cpus += (int(b) if b else int(a)) - int(a) + 1
+toks = [t for a in re.findall(r"pcpu-alloc: (\[.*)$", log, re.M) for t in a.split() if not t.startswith("[")]
+units = len(toks) or cpus
+check("per-CPU units = dmesg pcpu-alloc units (else possible CPUs)", units, n["percpu_units"])
 if m:
-    check("per-CPU first chunk = dmesg pages x page size x possible CPUs", int(m.group(1)) * ps * cpus, n["percpu_first_chunk_bytes"])
+    check("per-CPU first chunk = dmesg pages x page size x units", int(m.group(1)) * ps * units, n["percpu_first_chunk_bytes"])
 # Smaller than before: the old kmem explained none of these.
 o = det["outside"]
 old_in = max(0, n["unaccounted_raw_bytes"] + n["kinds"]["hash_tables"] + n["kinds"]["bounce"] +

@@ -107,6 +107,27 @@ check "diff of two captures equals the diff of the same two moments recorded" \
 "$K" --replay "$R" --diff "$a0" "$a2" >"$T/d.txt"
 check "text diff shows dentry's growth" grep -q "^  dentry  *9.7M  *18M  *+7.8M$" "$T/d.txt"
 
+# ---- OpenMetrics: backfilled into a Prometheus TSDB by promtool, read back ------
+"$K" --replay "$R" --openmetrics >"$T/om.txt"
+check_eq "openmetrics ends in # EOF" "# EOF" "$(tail -1 "$T/om.txt")"
+nsamples=$(grep -vc '^#' "$T/om.txt")
+mkdir -p "$T/tsdb"
+if promtool tsdb create-blocks-from openmetrics "$T/om.txt" "$T/tsdb" >"$T/promtool.out" 2>&1; then
+    got=$(awk '$1 ~ /^01/ {s += $5} END {print s + 0}' "$T/promtool.out")
+    check_eq "promtool created blocks holding every sample ($nsamples)" "$nsamples" "$got"
+    mkdir -p "$T/tsdb/wal"
+    promtool tsdb dump --match='kmem_slab_size_bytes{cache="dentry"}' "$T/tsdb" >"$T/dump" 2>&1
+    ps=$(getconf PAGESIZE)
+    want=$(printf '%s\n' $((2482 * ps)) $((3482 * ps)) $((4482 * ps)))
+    check_eq "Prometheus holds dentry's size at the three moments" "$want" \
+        "$(awk '{printf "%.0f\n", $(NF - 1)}' "$T/dump")"
+    check_eq "... at the recorded times (ms)" \
+        "$(printf '%s\n' "${T0}000" "$((T0 + 60))000" "$((T0 + 120))000")" \
+        "$(awk '{print $NF}' "$T/dump")"
+else
+    not_ok "promtool refused the OpenMetrics export: $(tail -3 "$T/promtool.out")"
+fi
+
 # ---- torn tail and corrupt records ---------------------------------------------
 cp -a "$R" "$T/torn"
 last=$(find "$T/torn" -name 'kmem-*.seg' | sort | tail -1)

@@ -19,6 +19,7 @@
 
 #include "alloc.h"
 #include "../../src/bpf/kmem_alloc.h"
+#include "../../src/exporter/allocmetrics.h"
 #include "../../src/kmemtop/allocview.h"
 
 #define KM (UINT64_C(1) << 40) /* KMEM_ALLOC_KMALLOC (src/bpf/kmem_alloc.h) */
@@ -112,7 +113,8 @@ static void slot_counts(void **state)
 static char lines[64][512];
 static int nlines;
 
-static bool keep_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static bool keep_line(struct kt_sink *s, enum kt_attr attr,
+                                                            const char *fmt, va_list ap)
 {
     (void)s;
     (void)attr;
@@ -205,13 +207,225 @@ static void render_table(void **state)
     assert_non_null(strstr(lines[d], "+19K"));
 }
 
+/* The rates mode's pairs for the owner snapshot: charged allocations under
+ * their cgroup; uncharged ones, interrupts' and the root cgroup's (id 1)
+ * under 0, merged per cache. */
+static void window_pairs(void **state)
+{
+    static const char *dentry = "dentry", *filp = "filp";
+    struct kmem_alloc_entry v[] = {
+        {.cgid = 0,
+         .cache = dentry,
+         .allocs = 5,
+         .bytes_alloc = 960,
+         .acc_allocs = 5,
+         .acc_bytes = 960},
+        {.cgid = 1,
+         .cache = dentry,
+         .allocs = 7,
+         .bytes_alloc = 1344,
+         .acc_allocs = 7,
+         .acc_bytes = 1344},
+        {.cgid = 7,
+         .cache = dentry,
+         .allocs = 120,
+         .bytes_alloc = 23040,
+         .acc_allocs = 100,
+         .acc_bytes = 19200},
+        {.cgid = 7, .cache = filp, .allocs = 3, .bytes_alloc = 768},
+    };
+    struct kmem_alloc_table t = {.n = 4, .v = v, .mode = KMEM_ALLOC_RATES, .seconds = 3};
+    struct kmem_alloc_pair *p;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(kmem_alloc_window_pairs(&t, &p, &n), 0);
+    assert_int_equal(n, 3);
+    /* (0, dentry): 5 of interrupts + 7 of the root + 20 uncharged of cgroup 7 */
+    assert_true(p[0].memcg_id == 0 && strcmp(p[0].cache, "dentry") == 0);
+    assert_int_equal(p[0].allocs, 32);
+    assert_int_equal(p[0].bytes, 960 + 1344 + 3840);
+    assert_true(p[1].memcg_id == 0 && strcmp(p[1].cache, "filp") == 0);
+    assert_int_equal(p[1].allocs, 3);
+    assert_true(p[2].memcg_id == 7 && strcmp(p[2].cache, "dentry") == 0);
+    assert_int_equal(p[2].allocs, 100);
+    assert_int_equal(p[2].bytes, 19200);
+    free(p);
+    /* Frees per second: 3000 allocated in a 3 s window (1000/s), the pair held
+     * 600 objects more 60 s later (10/s): 990 freed per second; never < 0. */
+    assert_true(kmem_alloc_frees_per_second(3000, 3, 5000, 5600, 60) > 989.99);
+    assert_true(kmem_alloc_frees_per_second(3000, 3, 5000, 5600, 60) < 990.01);
+    assert_true(kmem_alloc_frees_per_second(0, 3, 0, 600, 60) == 0);
+    assert_true(kmem_alloc_frees_per_second(10, 0, 0, 0, 60) == 0);
+}
+
+/* A cache with slab sheaves: marked ~ (its kfree_rcu() frees reach no
+ * tracepoint) unless kvfree_call_rcu() is followed (fentry and tracking). */
+static void sheaves_marked(void **state)
+{
+    static const char *mn = "maple_node";
+    struct kmem_alloc_entry v[] = {{.cgid = 7,
+                                    .cache = mn,
+                                    .objsize = 256,
+                                    .allocs = 10,
+                                    .bytes_alloc = 2560,
+                                    .cgroup = "/a",
+                                    .pod_name = "",
+                                    .namespace_name = "",
+                                    .container_name = "",
+                                    .sheaves = true}};
+    struct kmem_alloc_table t = {.n = 1, .v = v, .seconds = 1, .tracking = true, .events = 10};
+    struct kt_sink sink = {.line = keep_line, .width = 0, .rows_left = -1};
+
+    (void)state;
+    nlines = 0;
+    kt_alloc_render(&sink, &t, NULL, 'n', false, NULL);
+    assert_true(find_line("caches marked ~ have slab sheaves") >= 0);
+    assert_true(find_line(" maple_node~ ") >= 0);
+    t.bulk_traced = true;
+    nlines = 0;
+    kt_alloc_render(&sink, &t, NULL, 'n', false, NULL);
+    assert_int_equal(find_line("caches marked ~"), -1);
+    assert_int_equal(find_line("maple_node~"), -1);
+}
+
+/*
+ * The labels of every alloc family of the exporter, for a pod's cgroup, a
+ * plain cgroup and the interrupts' pseudo-cgroup, in both modes: each sample
+ * line with a cgroup label carries the namespace, pod and container of that
+ * cgroup (empty for the others). Counts the lines checked.
+ */
+static int check_labels(const char *text, int *families)
+{
+    static const struct {
+        const char *cgroup, *ns, *pod, *ctr;
+    } want[] = {
+        {"/kubepods/burstable/pod1/c1", "prod", "web", "nginx"},
+        {"/system.slice/a.service", "", "", ""},
+        {"(interrupt)", "", "", ""},
+    };
+    char fam[16][96];
+    int checked = 0, nf = 0;
+
+    for (const char *l = text; *l;) {
+        const char *end = strchr(l, '\n');
+        char line[1024], name[96];
+        size_t len = end ? (size_t)(end - l) : strlen(l);
+
+        snprintf(line, sizeof(line), "%.*s", (int)len, l);
+        l += len + (end ? 1 : 0);
+        if (line[0] == '#' || !strstr(line, "cgroup=\""))
+            continue;
+        sscanf(line, "%95[^{]", name);
+        int w = -1;
+        for (int i = 0; i < 3; i++) {
+            char c[160];
+
+            snprintf(c, sizeof(c), "cgroup=\"%s\"", want[i].cgroup);
+            if (strstr(line, c))
+                w = i;
+        }
+        assert_true(w >= 0);
+        char exp[512];
+        snprintf(exp, sizeof(exp), "pod=\"%s\",namespace=\"%s\",container=\"%s\",cache=\"",
+                 want[w].pod, want[w].ns, want[w].ctr);
+        if (!strstr(line, exp))
+            fail_msg("labels of %s: want %s in\n%s", want[w].cgroup, exp, line);
+        checked++;
+        int seen = 0;
+        for (int i = 0; i < nf; i++)
+            seen |= strcmp(fam[i], name) == 0;
+        if (!seen && nf < 16)
+            snprintf(fam[nf++], sizeof(fam[0]), "%s", name);
+    }
+    *families = nf;
+    return checked;
+}
+
+static void exporter_labels(void **state)
+{
+    static const char *dentry = "dentry", *filp = "filp";
+    struct kmem_alloc_entry v[] = {
+        {.cgid = 0,
+         .cache = dentry,
+         .objsize = 192,
+         .allocs = 4,
+         .frees = 1,
+         .bytes_alloc = 768,
+         .bytes_freed = 192,
+         .cgroup = "(interrupt)"},
+        {.cgid = 5,
+         .cache = dentry,
+         .objsize = 192,
+         .allocs = 10,
+         .frees = 2,
+         .bytes_alloc = 1920,
+         .bytes_freed = 384,
+         .acc_allocs = 10,
+         .acc_bytes = 1920,
+         .cgroup = "/system.slice/a.service"},
+        {.cgid = 9,
+         .cache = dentry,
+         .objsize = 192,
+         .allocs = 100,
+         .frees = 10,
+         .bytes_alloc = 19200,
+         .bytes_freed = 1920,
+         .acc_allocs = 100,
+         .acc_bytes = 19200,
+         .cgroup = "/kubepods/burstable/pod1/c1",
+         .pod_name = "web",
+         .namespace_name = "prod",
+         .container_name = "nginx"},
+        {.cgid = 9,
+         .cache = filp,
+         .objsize = 256,
+         .allocs = 1,
+         .bytes_alloc = 256,
+         .cgroup = "/kubepods/burstable/pod1/c1",
+         .pod_name = "web",
+         .namespace_name = "prod",
+         .container_name = "nginx"},
+    };
+    struct kmem_alloc_table t = {.n = 4, .v = v, .seconds = 3, .tracking = true};
+    const enum kmem_alloc_mode modes[] = {KMEM_ALLOC_TRACK, KMEM_ALLOC_COUNTS, KMEM_ALLOC_RATES};
+    const int min_families[] = {6, 5, 2};
+
+    (void)state;
+    for (size_t j = 0; j < 4; j++)
+        if (!v[j].pod_name)
+            v[j].pod_name = v[j].namespace_name = v[j].container_name = "";
+    for (int m = 0; m < 3; m++) {
+        /* top 2: one pair of the pod has its own series, its other pair is in "other" */
+        struct kx_alloc_cfg cfg = {.top = 2, .mode = modes[m], .fixture = true};
+        struct kx_alloc *x;
+        struct kmem_buf b;
+        char err[64] = "";
+        int nf = 0, n;
+
+        t.mode = modes[m];
+        t.tracking = modes[m] == KMEM_ALLOC_TRACK;
+        assert_int_equal(kx_alloc_new(&x, &cfg, err, sizeof(err)), 0);
+        assert_int_equal(kx_alloc_collect_table(x, &t), 0);
+        kmem_buf_init(&b, 1 << 20);
+        kx_alloc_render(x, &b);
+        n = check_labels(b.data, &nf);
+        /* every family with cgroup labels, each with the 3 cgroups (+ "other") */
+        assert_true(nf >= min_families[m]);
+        assert_true(n >= 3 * min_families[m]);
+        assert_non_null(strstr(b.data, "cache=\"other\""));
+        kmem_buf_free(&b);
+        kx_alloc_free(x);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(kmalloc_names),
-        cmocka_unit_test(net_and_order),
-        cmocka_unit_test(slot_counts),
-        cmocka_unit_test(render_table),
+        cmocka_unit_test(kmalloc_names),   cmocka_unit_test(net_and_order),
+        cmocka_unit_test(slot_counts),     cmocka_unit_test(render_table),
+        cmocka_unit_test(window_pairs),    cmocka_unit_test(sheaves_marked),
+        cmocka_unit_test(exporter_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -497,7 +497,7 @@ static const struct v2_expect sc_expect[] = {
      "web-7d4b9c8f6d-x2x9k",
      "nginx",
      false},
-    /* the sandbox (pause) container has no log: no container name */
+    /* the sandbox (pause) container has no log link: the kubelet's "POD" */
     {SC_PB "/cri-containerd-" ID("b2") ".scope",
      32768,
      65536,
@@ -516,7 +516,7 @@ static const struct v2_expect sc_expect[] = {
      "containerd",
      "default",
      "web-7d4b9c8f6d-x2x9k",
-     "",
+     "POD",
      false},
     {SC_E, 204800, 409600, 32768, 126976, 0, 8192, 4096, 8192, 0, 2252800, 794624, NOKUBE},
     {SC_PE,   204800, 409600, 32768,        126976, 0,  8192,          4096,          8192, 0,
@@ -636,7 +636,7 @@ static const struct v2_expect crio_expect[] = {
      "crio",
      "default",
      "redis-0",
-     "",
+     "POD",
      false},
 };
 
@@ -768,7 +768,7 @@ static void test_v2_systemd_containerd(void **state)
     assert_int_equal(cgs->possible_cpus, 8);
     /* Restart attempts from the pod-log directories. */
     assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b1") ".scope")->container_attempt, 0);
-    assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b2") ".scope")->container_attempt, -1);
+    assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b2") ".scope")->container_attempt, 0);
     assert_int_equal(find(cgs, SC_PB)->depth, 3);
     assert_int_equal(find(cgs, SC_PB "/cri-containerd-" ID("b1") ".scope")->depth, 4);
     /* The whole snapshot reads the tree too (other parts are tested elsewhere). */
@@ -793,9 +793,11 @@ static void test_v2_crio(void **state)
     assert_int_equal(cgs->dying, 3);
     assert_int_equal(find(cgs, "/kubepods.slice")->dying, 3);
     assert_int_equal(cgs->possible_cpus, 4);
-    /* The highest <N>.log of the pod-log directory (rotated logs do not count). */
-    assert_int_equal(find(cgs, CR_P "/crio-" ID("c1") ".scope")->container_attempt, 3);
-    assert_int_equal(find(cgs, CR_P "/crio-" ID("c0") ".scope")->container_attempt, -1);
+    /* The attempt of the log link's target (2.log), not the highest <N>.log (3). */
+    assert_int_equal(find(cgs, CR_P "/crio-" ID("c1") ".scope")->container_attempt, 2);
+    /* The sandbox: no log link in a pod that has one: "POD", attempt 0. */
+    assert_string_equal(find(cgs, CR_P "/crio-" ID("c0") ".scope")->container_name, "POD");
+    assert_int_equal(find(cgs, CR_P "/crio-" ID("c0") ".scope")->container_attempt, 0);
     kmem_ctx_free(ctx);
 }
 
@@ -893,7 +895,7 @@ static const struct v1_expect v1_expect[] = {
     {V1_PA "/" ID("a1"), 3403776, 16384, 73400320, UID_A, "burstable", ID("a1"), "shop",
      "api-5f6d8c7b9-qwert", "api"},
     {V1_PA "/" ID("a0"), 192512, 0, 1048576, UID_A, "burstable", ID("a0"), "shop",
-     "api-5f6d8c7b9-qwert", ""},
+     "api-5f6d8c7b9-qwert", "POD"},
     {V1_PG, 12582912, 245760, 536870912, UID_G1, "guaranteed", "", "kube-system", "etcd-node1", ""},
     {V1_PG "/" ID("e7"), 12582912, 245760, 536870912, UID_G1, "guaranteed", ID("e7"), "kube-system",
      "etcd-node1", "etcd"},

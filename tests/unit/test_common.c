@@ -26,6 +26,7 @@
 #include "../../src/kmemtop/common.h"
 #include "../../src/kmemtop/views.h"
 #include "../../src/exporter/expo.h"
+#include "../../src/exporter/log.h"
 
 static const struct {
     const char *s;
@@ -109,9 +110,21 @@ static char *file_text(void (*fn)(FILE *, const char *), const char *s)
 /*
  * The bytes of issue 17, a\xf5\x80\x80z: three invalid bytes, each treated
  * alone by every writer (none passes 0xF5 through raw): JSON writes the
- * byte's code point (kmemtop --json, documented) or U+FFFD (as Go does),
- * the exposition U+FFFD, the screens '?' and --report \xNN.
+ * byte's code point (kmemtop --json, documented) or U+FFFD (as Go does,
+ * and the exporter's JSON log), the exposition U+FFFD, the screens '?' and
+ * --report \xNN.
  */
+static size_t log_json(char *buf, size_t len, ...)
+{
+    va_list ap;
+    size_t n;
+
+    va_start(ap, len);
+    n = kx_log_format_line(buf, len, KX_LOG_JSON, 0, KX_LOG_INFO, "m", ap);
+    va_end(ap);
+    return n;
+}
+
 static void test_issue17_bytes_everywhere(void **state)
 {
     static const char bug[] = "a\xf5\x80\x80z";
@@ -137,6 +150,9 @@ static void test_issue17_bytes_everywhere(void **state)
     assert_int_equal(kx_expo_escape_label(&kb, bug), 0); /* the exposition */
     assert_string_equal(kb.data, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
     kmem_buf_free(&kb);
+    char line[256]; /* the exporter's JSON log, as Go's encoding/json */
+    assert_true(log_json(line, sizeof(line), "v", bug, (char *)NULL) > 0);
+    assert_non_null(strstr(line, "\"v\":\"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\""));
 }
 
 static void test_json_escape(void **state)
@@ -229,6 +245,18 @@ static void test_buf_append(void **state)
     kmem_buf_free(&b);
 }
 
+static void test_msgf(void **state)
+{
+    char m[8] = "x";
+
+    (void)state;
+    kmem_msgf(m, sizeof(m), "%s %d", "abc", 12345); /* truncated, terminated */
+    assert_string_equal(m, "abc 123");
+    kmem_msgf(NULL, 0, "%d", 1); /* no buffer: nothing */
+    kmem_msgf(m, 0, "%d", 1);
+    assert_string_equal(m, "abc 123");
+}
+
 static void test_grow(void **state)
 {
     uint64_t *v = NULL;
@@ -276,16 +304,22 @@ static void test_cpulist_time_array(void **state)
         assert_int_equal(kmem_cpulist_count(t[i].text, strlen(t[i].text)), t[i].want);
     assert_true(kmem_ts_diff(&a, &b) > 1.1999 && kmem_ts_diff(&a, &b) < 1.2001);
     assert_true(kmem_ts_diff(&b, &a) < -1.1999);
+    assert_true(kmem_clock_seconds(CLOCK_MONOTONIC) > 0);
     assert_int_equal(ARRAY_SIZE(arr), 7);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8_seq),    cmocka_unit_test(test_issue17_bytes_everywhere),
-        cmocka_unit_test(test_json_escape), cmocka_unit_test(test_json_writer),
-        cmocka_unit_test(test_buf_append),  cmocka_unit_test(test_grow),
-        cmocka_unit_test(test_advice),      cmocka_unit_test(test_cpulist_time_array),
+        cmocka_unit_test(test_utf8_seq),
+        cmocka_unit_test(test_issue17_bytes_everywhere),
+        cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_buf_append),
+        cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_msgf),
+        cmocka_unit_test(test_advice),
+        cmocka_unit_test(test_cpulist_time_array),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

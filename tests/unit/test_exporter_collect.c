@@ -36,6 +36,10 @@ static struct kx_collector *new_collector(const char *root, double min_interval)
     struct kx_collector_opts o = {.paths = {.root = root}, .min_interval = min_interval};
     struct kx_collector *c = NULL;
     char err[512] = "";
+
+    for (size_t i = 0; i < kx_ncollectors; i++)
+        if (!kx_collectors[i].default_on) /* as main.c: off unless asked for */
+            o.render.disabled |= 1u << i;
     if (kx_collector_new(&c, &o, err, sizeof(err)))
         fail_msg("kx_collector_new(%s): %s", root, err);
     return c;
@@ -166,7 +170,8 @@ static void test_independent_collectors(void **state)
     /* --no-collector.slabinfo: the file is not read, the collection is
      * complete, and nothing of the collector is left in the exposition. */
     struct kx_collector_opts o = {.paths = {.root = dir},
-                                  .render = {.disabled = 1u << kx_collector_index("slabinfo")}};
+                                  .render = {.disabled = 1u << kx_collector_index("slabinfo") |
+                                                         1u << kx_collector_index("owners")}};
     char err[512] = "";
     assert_int_equal(kx_collector_new(&c, &o, err, sizeof(err)), 0);
     assert_false(kx_collector_ready(c)); /* /-/ready: not before the first collection */

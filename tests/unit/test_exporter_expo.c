@@ -602,10 +602,10 @@ static void test_render_disabled(void **state)
     struct kx_collection c = {.slab = &si, .node = &node};
     for (size_t i = 0; i < kx_ncollectors; i++)
         c.part[i].status = &ok;
-    struct kx_render_opts o = {.page_size = 4096,
-                               .disabled = 1u << kx_collector_index("node") |
-                                           1u << kx_collector_index("cgroup") |
-                                           1u << kx_collector_index("node_detail")};
+    struct kx_render_opts o = {
+        .page_size = 4096,
+        .disabled = 1u << kx_collector_index("node") | 1u << kx_collector_index("cgroup") |
+                    1u << kx_collector_index("node_detail") | 1u << kx_collector_index("owners")};
     char *out = render(&c, &o);
     assert_non_null(strstr(out, "\nkmem_slab_objects{cache=\"foo\"} 20\n"));
     assert_non_null(strstr(out, "kmem_collector_success{collector=\"slabinfo\"} 1\n"));

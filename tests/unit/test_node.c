@@ -322,6 +322,7 @@ struct node_in {
     bool stack_slab, scs_slab; /* thread_stack / scs_cache slab caches */
     uint64_t hash_pages_kb;    /* kernel log: hash tables from the page allocator */
     uint64_t pcpu_unit_pages, cpus;
+    uint64_t units, unused; /* kernel log pcpu-alloc lines */
 };
 
 static void node_from(struct kmem_node *n, const struct node_in *in)
@@ -345,6 +346,8 @@ static void node_from(struct kmem_node *n, const struct node_in *in)
     n->boot.percpu_seen = in->pcpu_unit_pages > 0;
     n->boot.percpu_unit_pages = in->pcpu_unit_pages;
     n->boot.possible_cpus = in->cpus;
+    n->boot.percpu_units = in->units;
+    n->boot.percpu_units_unused = in->unused;
 }
 
 struct compute_case {
@@ -366,17 +369,28 @@ static const struct compute_case compute_cases[] = {
     /* used = 1000000 - 600000 - 255000 (LRU) - 4000 (pcp 1000 pages) = 141000
      * explained (vmap) = 30000 + 20000 + 4000 + 3000 + 200 + 6000 + 1500 + 500 = 65200 */
     {"vmap'd stacks",
-     {{BASE_MI}, {0}, 1000, true, true, false, false, 0, 0, 0},
+     {{BASE_MI}, {0}, 1000, true, true, false, false, 0, 0, 0, 0, 0},
      {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 75800},
      75800},
     /* not vmap'd: vmalloc keeps all 10000, stacks counted apart: explained 69200 */
     {"stacks not vmap'd",
-     {{BASE_MI}, {0}, 1000, false, true, false, false, 0, 0, 0},
+     {{BASE_MI}, {0}, 1000, false, true, false, false, 0, 0, 0, 0, 0},
      {30000, 20000, 4000, 3000, 200, 10000, 1500, 500, 0, 0, 0, 0, 0, 71800},
      71800},
     /* ShadowCallStack (arm64) lives in vmalloc: kernel_stack grows, vmalloc shrinks */
     {"shadow call stack",
-     {{BASE_MI, [KMEM_MI_SHADOWCALLSTACK] = 700}, {0}, 1000, true, true, false, false, 0, 0, 0},
+     {{BASE_MI, [KMEM_MI_SHADOWCALLSTACK] = 700},
+      {0},
+      1000,
+      true,
+      true,
+      false,
+      false,
+      0,
+      0,
+      0,
+      0,
+      0},
      {30000, 20000, 4700, 3000, 200, 5300, 1500, 500, 0, 0, 0, 0, 0, 75800},
      75800},
     /* 2 default huge pages of 2048 kB without a Hugetlb line = 4096 kB */
@@ -388,6 +402,8 @@ static const struct compute_case compute_cases[] = {
       false,
       false,
       false,
+      0,
+      0,
       0,
       0,
       0},
@@ -405,6 +421,8 @@ static const struct compute_case compute_cases[] = {
       false,
       0,
       0,
+      0,
+      0,
       0},
      {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 65800},
      65800},
@@ -419,6 +437,8 @@ static const struct compute_case compute_cases[] = {
       false,
       0,
       0,
+      0,
+      0,
       0},
      {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 8000, 4000, 0, 0, 0, 63800},
      63800},
@@ -431,6 +451,8 @@ static const struct compute_case compute_cases[] = {
       true,
       false,
       false,
+      0,
+      0,
       0,
       0,
       0},
@@ -460,18 +482,31 @@ static const struct compute_case compute_cases[] = {
       false,
       0,
       0,
+      0,
+      0,
       0},
      {30000, 20000, 4000, 3000, 200, 0, 1500, 0, 0, 0, 0, 0, 0, 0},
      -(int64_t)(900000 + 255000 + 4000 + 58700 - 1000000)},
-    {"all zero", {{0}, {0}, 0, true, true, false, false, 0, 0, 0}, {0}, 0},
+    {"all zero", {{0}, {0}, 0, true, true, false, false, 0, 0, 0, 0, 0}, {0}, 0},
     /* thread_stack slab cache: KernelStack is inside SUnreclaim, not in VmallocUsed */
     {"thread stacks from a slab cache",
-     {{BASE_MI}, {0}, 1000, false, true, true, false, 0, 0, 0},
+     {{BASE_MI}, {0}, 1000, false, true, true, false, 0, 0, 0, 0, 0},
      {30000, 16000, 4000, 3000, 200, 10000, 1500, 500, 0, 0, 0, 0, 0, 75800},
      75800},
     /* scs_cache (5.8-5.13): ShadowCallStack is inside SUnreclaim, VmallocUsed keeps it out */
     {"shadow call stacks from a slab cache",
-     {{BASE_MI, [KMEM_MI_SHADOWCALLSTACK] = 700}, {0}, 1000, true, true, false, true, 0, 0, 0},
+     {{BASE_MI, [KMEM_MI_SHADOWCALLSTACK] = 700},
+      {0},
+      1000,
+      true,
+      true,
+      false,
+      true,
+      0,
+      0,
+      0,
+      0,
+      0},
      {30000, 19300, 4700, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 75800},
      75800},
     /* Bounce and WritebackTmp are kinds; isolated user pages (25 pages) only leave the rest */
@@ -485,19 +520,35 @@ static const struct compute_case compute_cases[] = {
       false,
       0,
       0,
+      0,
+      0,
       0},
      {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 100, 50, 0, 75550},
      75550},
     /* kernel log: 2048 kB of hash tables from the page allocator; first chunk 50 pages x 2 */
     {"boot hash tables and the per-CPU first chunk",
-     {{BASE_MI}, {0}, 1000, true, true, false, false, 2048, 50, 2},
+     {{BASE_MI}, {0}, 1000, true, true, false, false, 2048, 50, 2, 0, 0},
      {30000, 20000, 4000, 3000, 200, 6000, 1100, 500, 0, 0, 0, 0, 2048, 74152},
      74152},
     /* a first chunk larger than Percpu is not what this kernel counts: Percpu stays whole */
     {"first chunk larger than Percpu",
-     {{BASE_MI}, {0}, 1000, true, true, false, false, 0, 1000, 2},
+     {{BASE_MI}, {0}, 1000, true, true, false, false, 0, 1000, 2, 0, 0},
      {30000, 20000, 4000, 3000, 200, 6000, 1500, 500, 0, 0, 0, 0, 0, 75800},
      75800},
+    /*
+     * 6 CPUs in 8 units (x86-64 2 MiB atoms): Percpu = populated pages x 8 units.
+     * First chunk 25 pages x 8 = 800 kB; later chunks (1500 - 800 = 700 kB
+     * as Percpu counts them) have pages for the 6 used units only: 525 kB.
+     */
+    {"per-CPU units: 6 CPUs, 8 units",
+     {{BASE_MI}, {0}, 1000, true, true, false, false, 0, 25, 6, 8, 2},
+     {30000, 20000, 4000, 3000, 200, 6000, 525, 500, 0, 0, 0, 0, 0, 76775},
+     76775},
+    /* the same log without its pcpu-alloc lines: one unit per possible CPU */
+    {"per-CPU units unknown: possible CPUs",
+     {{BASE_MI}, {0}, 1000, true, true, false, false, 0, 25, 6, 0, 0},
+     {30000, 20000, 4000, 3000, 200, 6000, 900, 500, 0, 0, 0, 0, 0, 76400},
+     76400},
 };
 
 static uint64_t kind_sum(const struct kmem_node *n)
@@ -573,8 +624,15 @@ static void test_no_overlap(void **state)
                              mi[KMEM_MI_KERNELSTACK] + mi[KMEM_MI_SHADOWCALLSTACK]);
             assert_int_equal(n.kind[KMEM_NODE_PAGETABLES], mi[KMEM_MI_PAGETABLES]);
             assert_int_equal(n.kind[KMEM_NODE_SEC_PAGETABLES], mi[KMEM_MI_SECPAGETABLES]);
-            assert_int_equal(n.kind[KMEM_NODE_PERCPU] + n.percpu_first_chunk_bytes,
-                             mi[KMEM_MI_PERCPU]);
+            if (n.percpu_units == n.percpu_units_used)
+                assert_int_equal(n.kind[KMEM_NODE_PERCPU] + n.percpu_first_chunk_bytes,
+                                 mi[KMEM_MI_PERCPU]);
+            else
+                assert_int_equal(n.kind[KMEM_NODE_PERCPU] * n.percpu_units,
+                                 (mi[KMEM_MI_PERCPU] - n.percpu_first_chunk_bytes) *
+                                     n.percpu_units_used);
+            assert_int_equal(n.percpu_first_chunk_kept_bytes * n.percpu_units,
+                             n.percpu_first_chunk_bytes * n.percpu_units_used);
             assert_int_equal(n.kind[KMEM_NODE_BOUNCE], mi[KMEM_MI_BOUNCE]);
             assert_int_equal(n.kind[KMEM_NODE_WRITEBACK_TMP], mi[KMEM_MI_WRITEBACKTMP]);
             assert_int_equal(n.kind[KMEM_NODE_ZSWAP], mi[KMEM_MI_ZSWAP]);

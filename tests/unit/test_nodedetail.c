@@ -86,6 +86,8 @@ static char *read_whole(const char *path)
 #define LOG_X86                                                                                    \
     "6,70,103916,-;setup_percpu: NR_CPUS:256 nr_cpumask_bits:2 nr_cpu_ids:2 nr_node_ids:1\n"       \
     "6,71,108035,-;percpu: Embedded 53 pages/cpu s185560 r0 d31528 u1048576\n"                     \
+    "7,72,108040,-;pcpu-alloc: s185560 r0 d31528 u1048576 alloc=1*2097152\n"                       \
+    "7,73,108041,-;pcpu-alloc: [0] 0 1 \n"                                                         \
     "6,75,108116,-;PV qspinlock hash table entries: 256 (order: 0, 4096 bytes, linear)\n"          \
     " SUBSYSTEM=cpu\n"                                                                             \
     "6,80,168362,-;Dentry cache hash table entries: 4194304 (order: 13, 33554432 bytes, linear)\n" \
@@ -109,12 +111,50 @@ struct log_case {
     uint64_t freed;
     bool pcpu_seen;
     uint64_t pcpu_pages;
-    unsigned kept_lines; /* lines written to keep */
+    unsigned kept_lines;    /* lines written to keep */
+    uint64_t units, unused; /* pcpu-alloc lines */
+    uint64_t swiotlb;       /* swiotlb's default pool */
 };
 
 static const struct log_case log_cases[] = {
-    {"kmsg records of 6.18 (x86_64)", LOG_X86, 6, 6, (4096 + 33554432 + 16777216),
-     (524288 + 4096 + 2097152), 0, true, (3728 + 2000 + 2008) * KB, true, 53, 10},
+    {"kmsg records of 6.18 (x86_64)", LOG_X86, 7, 7, (4096 + 33554432 + 16777216),
+     (524288 + 32768 + 4096 + 2097152), 0, true, (3728 + 2000 + 2008) * KB, true, 53, 13, 2, 0, 0},
+    /* 6.17+ futex tables (one per node) and swiotlb's pool (kernel/dma/swiotlb.c) */
+    {"futex per node, swiotlb",
+     "[    0.2] futex hash table entries: 65536 (4194304 bytes on 2 NUMA nodes, total 8192 KiB, "
+     "linear).\n"
+     "[    0.2] futex hash table entries: 1048576 (67108864 bytes on 1 NUMA node, total 65536 KiB, "
+     "vmalloc).\n"
+     "[    0.3] software IO TLB: area num 4.\n"
+     "[    0.3] software IO TLB: mapped [mem 0x00000000bbfd0000-0x00000000bffd0000] (64MB)\n",
+     2, 2, 0, 2 * 4194304, 67108864, false, 0, false, 0, 3, 0, 0, 64 * MiB},
+    {"swiotlb torn down (an IOMMU took over)",
+     "software IO TLB: mapped [mem 0x00000000bbfd0000-0x00000000bffd0000] (64MB)\n"
+     "software IO TLB: tearing down default memory pool\n",
+     0, 0, 0, 0, 0, false, 0, false, 0, 2, 0, 0, 0},
+    {"not futex or swiotlb lines",
+     "futex hash table entries: 512 (32768 bytes on x NUMA nodes, total 32 KiB, linear).\n"
+     "futex hash table entries: 512 (32768 bytes, total 32 KiB, linear).\n"
+     "futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, odd).\n"
+     "software IO TLB: mapped [mem 0xbffd0000-0xbbfd0000] (64MB)\n"
+     "software IO TLB: mapped [mem 0x-0x10] (64MB)\n"
+     "software IO TLB: No low mem\n",
+     0, 0, 0, 0, 0, false, 0, false, 0, 0, 0, 0, 0},
+    /* mm/percpu.c pcpu_dump_alloc_info: 6 CPUs in 8 units, 12 CPUs in 16 (2 groups) */
+    {"pcpu-alloc units, unused units, several groups and lines",
+     "[    0.1] percpu: Embedded 60 pages/cpu s208896 r8192 d28672 u262144\n"
+     "[    0.1] pcpu-alloc: s208896 r8192 d28672 u262144 alloc=1*2097152\n"
+     "[    0.1] pcpu-alloc: [0] 0 1 2 3 4 5 - - \n"
+     "[T0] pcpu-alloc: [0] 00 01 02 03 04 05 -- -- [1] 06 07 08 09 \n"
+     "pcpu-alloc: [1] 10 11 -- -- \n",
+     0, 0, 0, 0, 0, false, 0, true, 60, 5, 8 + 16, 2 + 4, 0},
+    {"not pcpu-alloc unit lines",
+     "pcpu-alloc: 0 1 2\n"
+     "pcpu-alloc: [0] 0 1 x\n"
+     "pcpu-alloc: [0] 0 -1\n"
+     "pcpu-alloc: [0]\n"
+     "pcpu-alloc:[0] 0 1\n",
+     0, 0, 0, 0, 0, false, 0, false, 0, 0, 0, 0, 0},
     {"dmesg and syslog forms, NUMA (vmalloc) tables, old kernels",
      "[    0.1] Dentry cache hash table entries: 1048576 (order: 11, 8388608 bytes, vmalloc)\n"
      "Dec  1 14:25:01 host kernel: [    0.2] Inode-cache hash table entries: 524288 (order: 10, "
@@ -125,7 +165,7 @@ static const struct log_case log_cases[] = {
      "Freeing unused kernel memory: 1024K\n"
      "Freeing SMP alternatives memory: 52K\n"
      "Freeing unused decrypted memory: 2036K\n",
-     4, 4, 32768, 1048576, 8388608 + 4194304, true, (1024 + 52 + 2036) * KB, true, 59, 8},
+     4, 4, 32768, 1048576, 8388608 + 4194304, true, (1024 + 52 + 2036) * KB, true, 59, 8, 0, 0, 0},
     {"not hash table lines",
      "hash table entries: 1 (order: 0, 4096 bytes, linear)\n"
      "X hash table entries: 1 (order: 0, 4096 bytes, odd)\n"
@@ -134,8 +174,8 @@ static const struct log_case log_cases[] = {
      "Freeing unused kernel memory: lots\n"
      "percpu: Embedded pages/cpu\n"
      "percpu: 12 pages/cpu\n",
-     0, 0, 0, 0, 0, false, 0, false, 0, 0},
-    {"empty", "", 0, 0, 0, 0, 0, false, 0, false, 0, 0},
+     0, 0, 0, 0, 0, false, 0, false, 0, 0, 0, 0, 0},
+    {"empty", "", 0, 0, 0, 0, 0, false, 0, false, 0, 0, 0, 0, 0},
 };
 
 static void test_bootlog_parse(void **state)
@@ -159,6 +199,9 @@ static void test_bootlog_parse(void **state)
         assert_int_equal(b.image_freed_bytes, c->freed);
         assert_int_equal(b.percpu_seen, c->pcpu_seen);
         assert_int_equal(b.percpu_unit_pages, c->pcpu_pages);
+        assert_int_equal(b.percpu_units, c->units);
+        assert_int_equal(b.percpu_units_unused, c->unused);
+        assert_int_equal(b.swiotlb_bytes, c->swiotlb);
         for (size_t k = 0; k < keep.len; k++)
             kept_lines += keep.data[k] == '\n';
         assert_int_equal(kept_lines, c->kept_lines);
@@ -167,6 +210,9 @@ static void test_bootlog_parse(void **state)
         assert_int_equal(kmem_bootlog_parse(keep.data ? keep.data : "", keep.len, &again, NULL), 0);
         assert_memory_equal(again.hash_bytes, b.hash_bytes, sizeof(b.hash_bytes));
         assert_int_equal(again.image_freed_bytes, b.image_freed_bytes);
+        assert_int_equal(again.percpu_units, b.percpu_units);
+        assert_int_equal(again.percpu_units_unused, b.percpu_units_unused);
+        assert_int_equal(again.swiotlb_bytes, b.swiotlb_bytes);
         free(keep.data);
     }
 }
@@ -184,7 +230,10 @@ static void test_bootlog_names(void **state)
     assert_int_equal(b.hash[1].entries, 4194304);
     assert_string_equal(b.hash[3].name, "Mount-cache");
     assert_int_equal(b.hash[3].home, KMEM_HASH_PAGES);
-    assert_string_equal(b.hash[4].name, "VFS: Dquot-cache");
+    assert_string_equal(b.hash[4].name, "futex");
+    assert_int_equal(b.hash[4].bytes, 32768);
+    assert_int_equal(b.hash[4].home, KMEM_HASH_PAGES);
+    assert_string_equal(b.hash[5].name, "VFS: Dquot-cache");
     /* More lines than slots: every line still counts. */
     {
         char big[64 * 100] = "";
@@ -289,6 +338,10 @@ static const char VMALLOCINFO[] =
     "0x0000000011111111-0x0000000022222222   12288 xfs_buf_alloc+0x50/0x80 [xfs] pages=2 vmalloc\n"
     "0x0000000033333333-0x0000000044444444   20480 unpurged vm_area\n"
     "0x0000000055555555-0x0000000066666666   16384 vm_map_ram\n"
+    /* vmap(VM_MAP_PUT_PAGES) of a GPU driver: pages, but not vmalloc'd (not in VmallocUsed) */
+    "0x0000000077777777-0x0000000088888888 1052672 i915_gem_object_map_page+0x1f0/0x250 [i915] "
+    "pages=256 vmap N0=256\n"
+    "0x0000000099999999-0x00000000aaaaaaaa   16384 pcpu_mem_zalloc+0x2b/0x60 pages=3 vmalloc N0=3\n"
     "\n";
 
 static void test_vmallocinfo(void **state)
@@ -298,11 +351,13 @@ static void test_vmallocinfo(void **state)
 
     (void)state;
     assert_int_equal(kmem_vmallocinfo_parse(VMALLOCINFO, strlen(VMALLOCINFO), 4096, &v, &perr), 0);
-    assert_int_equal(v.areas, 8);
-    assert_int_equal(v.bytes, (4 + 4 + 1026 + 2) * 4096);
-    assert_int_equal(v.vsize, 20480 + 8192 + 20480 * 2 + 4206592 + 12288 + 20480 + 16384);
+    assert_int_equal(v.areas, 10);
+    assert_int_equal(v.bytes, (4 + 4 + 1026 + 2 + 3) * 4096);
+    assert_int_equal(v.other_pages, 256 * 4096);
+    assert_int_equal(v.vsize,
+                     20480 + 8192 + 20480 * 2 + 4206592 + 12288 + 20480 + 16384 + 1052672 + 16384);
     assert_int_equal(v.ioremap_vsize, 8192);
-    assert_int_equal(v.callers, 7);
+    assert_int_equal(v.callers, 9);
     /* by RAM, then address space, then name */
     assert_string_equal(v.top[0].caller, "htab_map_alloc");
     assert_string_equal(v.top[0].plain, "BPF maps");
@@ -310,14 +365,19 @@ static void test_vmallocinfo(void **state)
     assert_int_equal(v.top[1].areas, 2);
     assert_int_equal(v.top[1].bytes, 8 * 4096);
     assert_string_equal(v.top[1].plain, "thread stacks");
-    assert_string_equal(v.top[2].caller, "xfs_buf_alloc [xfs]");
-    assert_null(v.top[2].plain);
-    assert_string_equal(v.top[3].caller, "irq_init_percpu_irqstack");
-    assert_int_equal(v.top[3].bytes, 0);
+    assert_string_equal(v.top[2].caller, "pcpu_mem_zalloc");
+    assert_string_equal(v.top[2].plain, "per-CPU allocator bookkeeping");
+    assert_string_equal(v.top[3].caller, "xfs_buf_alloc [xfs]");
+    assert_null(v.top[3].plain);
+    /* the GPU mapping's pages are not vmalloc's: 0 bytes, its address space kept */
+    assert_string_equal(v.top[4].caller, "i915_gem_object_map_page [i915]");
+    assert_int_equal(v.top[4].bytes, 0);
+    assert_int_equal(v.top[4].vsize, 1052672);
     assert_string_equal(v.groups[0].name, "BPF maps");
     assert_string_equal(v.groups[1].name, "thread stacks");
-    assert_string_equal(v.groups[2].name, "other");
-    assert_int_equal(v.groups[2].bytes, 2 * 4096);
+    assert_string_equal(v.groups[2].name, "per-CPU allocator bookkeeping");
+    assert_string_equal(v.groups[3].name, "other");
+    assert_int_equal(v.groups[3].bytes, 2 * 4096);
     assert_int_equal(v.rest_bytes, 0);
 
     /* errors name the line */
@@ -339,7 +399,7 @@ static void test_vmalloc_plain_names(void **state)
         {"array_map_alloc", "BPF maps"},
         {"bpf_prog_pack_alloc", "BPF programs"},
         {"bpf_jit_binary_alloc", "BPF programs"},
-        {"pcpu_create_chunk", "per-CPU chunks"},
+        {"pcpu_create_chunk", "per-CPU allocator bookkeeping"},
         {"execmem_alloc", "module code and data"},
         {"alloc_large_system_hash", "boot hash tables"},
         {"alloc_thread_stack_node", "thread stacks"},
@@ -482,7 +542,9 @@ static void test_outside(void **state)
     n.mi.v[KMEM_MI_MEMTOTAL] = 24684084 * KB;
     n.memmap_boot_bytes = 98304 * 4096;
     n.boot.hash_bytes[KMEM_HASH_MEMBLOCK] = 48 * MiB + 4096;
-    n.percpu_first_chunk_bytes = 53 * 4096 * 2;
+    n.percpu_first_chunk_bytes = 53 * 4096 * 4; /* with 2 unused units: */
+    n.percpu_first_chunk_kept_bytes = 53 * 4096 * 2;
+    n.boot.swiotlb_bytes = 64 * MiB;
     assert_int_equal(kmem_iomem_parse(IOMEM, strlen(IOMEM), &io, &perr), 0);
 
     /* without the freed lines: the four named ranges */
@@ -497,7 +559,8 @@ static void test_outside(void **state)
     assert_int_equal(o.unexplained_signed,
                      (int64_t)o.total -
                          (int64_t)(o.part[KMEM_OUT_MEMMAP] + o.part[KMEM_OUT_KERNEL_IMAGE] +
-                                   128 * MiB + 48 * MiB + 4096 + 53 * 4096 * 2));
+                                   128 * MiB + 48 * MiB + 4096 + 53 * 4096 * 2 + 64 * MiB));
+    assert_int_equal(o.part[KMEM_OUT_SWIOTLB], 64 * MiB);
     /* with them: the span minus what was freed */
     n.boot.image_freed_seen = true;
     n.boot.image_freed_bytes = (3728 + 2000 + 2008) * KB;
@@ -631,9 +694,10 @@ static void test_tree(void **state)
     assert_int_equal(n->kind[KMEM_NODE_BOUNCE], 100 * KB);
     assert_int_equal(n->kind[KMEM_NODE_WRITEBACK_TMP], 50 * KB);
     assert_int_equal(n->isolated_bytes, 25 * ps);
-    /* the kernel log: hash tables, first chunk 53 pages x 2 CPUs */
+    /* the kernel log: hash tables (futex 32768 bytes on 1 node included), first chunk 53 pages x 2
+     * CPUs */
     assert_int_equal(n->boot.err, 0);
-    assert_int_equal(n->kind[KMEM_NODE_HASH_TABLES], (524288 + 4096 + 2097152));
+    assert_int_equal(n->kind[KMEM_NODE_HASH_TABLES], (524288 + 32768 + 4096 + 2097152));
     assert_int_equal(n->boot.possible_cpus, 2);
     assert_int_equal(n->percpu_first_chunk_bytes, 53 * ps * 2);
     assert_int_equal(n->kind[KMEM_NODE_PERCPU], 1500 * KB - 53 * ps * 2);
@@ -676,7 +740,8 @@ static void test_tree(void **state)
     /* detail: vmalloc callers, iomem, no allocinfo, outside */
     assert_int_equal(s->status[KMEM_PART_DETAIL].err, 0);
     assert_false(d->reused);
-    assert_int_equal(d->vmalloc.bytes, (4 + 4 + 1026 + 2) * ps);
+    assert_int_equal(d->vmalloc.bytes, (4 + 4 + 1026 + 2 + 3) * ps);
+    assert_int_equal(d->vmalloc.other_pages, 256 * ps); /* the vmap with pages= is apart */
     assert_false(d->alloc.present);
     assert_true(d->outside.known);
     assert_int_equal(d->outside.memtotal, 1000000 * KB);
@@ -685,7 +750,7 @@ static void test_tree(void **state)
     put_file(dir, "proc/vmallocinfo", "garbage\n");
     s = collect(ctx);
     assert_true(s->detail.reused);
-    assert_int_equal(s->detail.vmalloc.bytes, (4 + 4 + 1026 + 2) * ps);
+    assert_int_equal(s->detail.vmalloc.bytes, (4 + 4 + 1026 + 2 + 3) * ps);
     assert_true(s->slab.attrs_reused);
     assert_true(s->slab.attrs_ok);
     /* with interval 0 the broken file is read again, and its error named */

@@ -867,7 +867,8 @@ static void test_json(void **state)
                          "\"usage_bytes\": 0, \"components\": "
                          "{\"slab_reclaimable\": 6291456, \"slab_unreclaimable\": 4194304, "
                          "\"kernel_stack\": 3145728, \"pagetables\": 2097152, \"other\": 5242880}, "
-                         "\"components_excess_bytes\": 0, \"sock_bytes\": 7340032, "
+                         "\"components_excess_bytes\": 0, \"pagetables_unreported\": false, "
+                         "\"sock_bytes\": 7340032, "
                          "\"dying_descendants\": null, \"pod_uid\": null,");
     assert_contains(out, "\"kernel_exact\": false,");
     assert_contains(out, "\"dying\": null,");

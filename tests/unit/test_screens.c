@@ -30,6 +30,7 @@ struct screen {
     FILE *f;
 };
 
+KMEM_PRINTF(3, 0)
 static bool screen_line(struct kt_sink *s, enum kt_attr attr, const char *fmt, va_list ap)
 {
     (void)attr;

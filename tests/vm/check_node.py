@@ -69,8 +69,20 @@ def main():
         print("ok - %s: # SKIP schema: python3-jsonschema is not installed" % label)
 
     # Two counters of the kernel that must agree (read a moment apart in a quiet guest).
-    check("vmallocinfo: sum of pages=N x page size = VmallocUsed", mi["VmallocUsed"],
-          det["vmalloc"]["bytes"])
+    vs = {}
+    for line in files.get("/proc/vmstat", "").splitlines():
+        kv = line.split()
+        if len(kv) == 2 and kv[1].isdigit():
+            vs[kv[0]] = int(kv[1])
+    if "nr_vmalloc" in vs:
+        # 7.x: VmallocUsed is the node counter NR_VMALLOC (vmstat nr_vmalloc, per-CPU
+        # batched); kmem's own reads (seq_file buffers are kvmalloc'd) move it while it
+        # runs: compare with the guest's quiet dump of the counter itself.
+        check("vmallocinfo: sum of pages=N x page size of vmalloc areas = vmstat nr_vmalloc "
+              "(7.x: VmallocUsed's node counter)", vs["nr_vmalloc"] * ps, det["vmalloc"]["bytes"])
+    else:
+        check("vmallocinfo: sum of pages=N x page size = VmallocUsed", mi["VmallocUsed"],
+              det["vmalloc"]["bytes"])
     gap = n["slab_gap"]
     if gap and gap["reclaimable_caches_bytes"] is not None:
         # meminfo shows the global part of a node counter; each CPU keeps up to
@@ -115,6 +127,9 @@ def main():
     for m in re.finditer(r"\] (.+?) hash table entries: \d+ \(order:? \d+, (\d+) bytes(?:, (linear|vmalloc))?", log):
         home = "vmalloc" if m.group(3) == "vmalloc" else ("boot" if m.group(1) in EARLY else "pages")
         hb[home] += int(m.group(2))
+    # 6.17+: "futex hash table entries: 512 (32768 bytes on 1 NUMA nodes, total 32 KiB, linear)."
+    for m in re.finditer(r"\] futex hash table entries: \d+ \((\d+) bytes on (\d+) NUMA nodes?, total \d+ KiB, (linear|vmalloc)\)", log):
+        hb["vmalloc" if m.group(3) == "vmalloc" else "pages"] += int(m.group(1)) * int(m.group(2))
     check("kernel log read in the guest", True, n["boot_log"]["available"])
     check("hash tables by home = dmesg", hb, n["boot_log"]["hash_bytes"])
     check("hash_tables kind = dmesg tables from the page allocator", hb["pages"],
@@ -125,9 +140,14 @@ def main():
         if r:
             lo, _, hi = r.partition("-")
             cpus += (int(hi) if hi else int(lo)) - int(lo) + 1
+    # mm/percpu.c pcpu_dump_alloc_info: "pcpu-alloc: [0] 0 1 2 3 - -", one token a unit
+    toks = [t for a in re.findall(r"pcpu-alloc: (\[.*)$", log, re.M) for t in a.split()
+            if not t.startswith("[")]
+    units = len(toks) or cpus
+    check("per-CPU units = pcpu-alloc units (else possible CPUs)", units, n["percpu_units"])
     if m:
-        want = int(m.group(1)) * ps * cpus
-        check("per-CPU first chunk = dmesg pages x page size x possible CPUs",
+        want = int(m.group(1)) * ps * units
+        check("per-CPU first chunk = dmesg pages x page size x units",
               want if want <= mi["Percpu"] else 0, n["percpu_first_chunk_bytes"])
 
     # Smaller than the formula of kmem before the node work.

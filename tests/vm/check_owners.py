@@ -24,6 +24,7 @@ Checks (TAP-like "ok - ..." / "not ok - ..." lines, exit 1 on a failure):
 - Kernels without struct slab (5.10): the walker's message says why.
 """
 import argparse
+import json
 import os
 import sys
 
@@ -101,8 +102,10 @@ def main():
     for k, at, body in blocks:
         if k == "note" and body.startswith("error:"):
             c.ok(False, "guest: " + body.strip())
-    one = {k: (at, body) for k, at, body in blocks if k in ("owners", "stderr", "ids", "cpus",
-                                                             "cost")}
+    one = {k: (at, body) for k, at, body in blocks if k in ("owners", "ids", "cpus", "cost",
+                                                             "json")}
+    one.update({"stderr": (at, body) for k, at, body in blocks
+                if k == "stderr" and at.get("prog") == "ownwalk_dump"})
     if not c.ok("owners" in one, "the walk ran"):
         return 1
     oat, obody = one["owners"]
@@ -118,9 +121,9 @@ def main():
          "tries %s" % oat.get("tries"))
     meta, rows = parse_owners(obody)
     c.note("walk: method %s, %s page frames, %s slabs (%s with an owner vector, %s of them "
-           "inside the objects), layout %s, %d rows" % (
+           "inside the objects), layout %s, maps preallocated %s, %d rows" % (
                meta.get("method"), meta.get("pages"), meta.get("slabs"), meta.get("vec_slabs"),
-               meta.get("inobj_slabs"), meta.get("layout"), len(rows)))
+               meta.get("inobj_slabs"), meta.get("layout"), meta.get("maps_prealloc"), len(rows)))
     # The pairing method (kernels without data symbols) finds the same array.
     if meta.get("method") == "kallsyms":
         c.eq("the page array found by pairing = vmemmap_base from kallsyms", meta.get("vmemmap"),
@@ -212,6 +215,41 @@ def main():
             got = sum(o for cc, o, _ in by_path.get(q, []) if cc == cache)
             c.ok(got <= SLACK, "%s %s: %d objects (the scenario made them in %s)" % (
                 q, cache, got, p))
+
+    # 4. The same through kmemtop --cgroups --by-cache --json (a second walk,
+    # named by path): per cgroup against memory.stat, and the placements.
+    jat, jbody = one.get("json", ({}, ""))
+    try:
+        own = json.loads(jbody).get("owners") or {}
+    except ValueError as e:
+        own = {}
+        c.ok(False, "kmemtop --cgroups --by-cache --json is valid JSON", str(e))
+    if c.ok(jat.get("rc") == "0" and own.get("status", {}).get("ok") is True,
+            "kmemtop --cgroups --by-cache --json: exit 0, owners part read",
+            "rc %s, %s" % (jat.get("rc"), own.get("status"))):
+        jcg = {g.get("path"): g for g in own.get("cgroups", [])}
+        n = 0
+        for p in sorted(set(ids.values()) - {"/"}):
+            ks = [(p, "memory.stat", "slab_reclaimable"),
+                  (p, "memory.stat", "slab_unreclaimable")]
+            if any(k not in before or before.get(k) != after.get(k) for k in ks):
+                continue
+            kernel = sum(before[k] for k in ks)
+            sub = [g for q, g in jcg.items() if q == p or (q or "").startswith(p + "/")]
+            walk = sum(g["bytes"] + 8 * g["objects"] for g in sub)
+            biggest = max([cc["bytes"] // cc["objects"] + 8 for g in sub for cc in g["caches"]
+                           if cc["objects"]] or [0])
+            tol = cpus * 2 * (PAGE + biggest)
+            c.ok(abs(walk - kernel) <= tol, "json %s: bytes (+8 B an object) = memory.stat slab "
+                 "%d B within %d B" % (p, kernel, tol), "json %d" % walk)
+            n += 1
+        c.ok(n >= MIN_CGROUPS, "json: compared >= %d cgroups with memory.stat" % MIN_CGROUPS,
+             "compared %d" % n)
+        for p, cache, want in PLACED:
+            got = sum(cc["objects"] for cc in jcg.get(p, {}).get("caches", [])
+                      if cc["cache"] == cache)
+            c.ok(want <= got <= want + SLACK, "json %s %s: %d objects, made %d (slack %d)" % (
+                p, cache, got, want, SLACK))
 
     # The cost, for the record (no assertion on time: that is make bench).
     cost = [ln.split() for ln in one.get("cost", ({}, ""))[1].splitlines() if ln.startswith("walk")]

@@ -1,25 +1,26 @@
 #!/bin/sh
 # Fetch the Debian cloud kernels the VM tests boot, once, into a cache outside
-# the repository (KMEM_VM_CACHE, default /var/cache/kmem-vm):
-#
-#   bullseye            Debian 11, 5.10
-#   bookworm            Debian 12, 6.1
-#   bookworm-backports  Debian 12 backports, 6.12
-#   trixie              Debian 13, 6.12 (usr/lib/modules)
-#   trixie-backports    Debian 13 backports, 7.x (image in linux-binary-<abi>)
+# the repository (KMEM_VM_CACHE, default /var/cache/kmem-vm). The kernels are
+# listed in tests/vm/kernels.list, one line per kernel (suite, default/extra,
+# what it is).
 #
 # For each suite: a private apt configuration (sources, lists and cache under
 # the cache directory; /etc/apt is never touched) pointing at the Debian mirror
 # of this machine's own apt sources, then `apt-get download` of the image
 # package that linux-image-cloud-amd64 depends on, unpacked with dpkg-deb -x.
+# A suite the mirror no longer has (bullseye, moving to the archive) is
+# fetched from archive.debian.org instead, when that answers.
 # A suite already unpacked is not fetched again (no network needed then).
 # Only the kernel image and its config are kept: the tests need no module.
 #
-# Usage: fetch-kernels.sh [SUITE...]   (default: all three)
+# Usage: fetch-kernels.sh [SUITE...]   (default: the "default" lines of kernels.list)
 # Prints one line per suite: SUITE RELEASE DIR (DIR holds vmlinuz and config).
+# Exit status 1 if any suite could not be fetched (the others are printed).
 set -eu
 CACHE=${KMEM_VM_CACHE:-/var/cache/kmem-vm}
-SUITES=${*:-bullseye bookworm bookworm-backports}
+LIST=$(dirname "$0")/kernels.list
+SUITES=${*:-$(awk '!/^#/ && $2 == "default" { print $1 }' "$LIST")}
+ARCHIVE=http://archive.debian.org/debian
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 # The Debian mirror of this machine: the first URI of a deb source whose suite
@@ -46,6 +47,13 @@ mirror() {
     done
 }
 
+# The real image package behind the meta-package, e.g.
+# linux-image-6.1.0-37-cloud-amd64 (backports: 6.12.x+bpo-cloud-amd64); "" if none.
+image_pkg() { # apt options
+    apt-cache "$@" depends linux-image-cloud-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\(-unsigned\)\?\)$/\1/p' | head -n 1
+}
+
 fetch() { # suite
     suite=$1
     d=$CACHE/kernels/$suite
@@ -65,14 +73,25 @@ fetch() { # suite
         -o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" \
         -o Dir::Etc::preferences="$a/preferences" -o Dir::Etc::preferencesparts="$a/preferences.d" \
         -o APT::Sandbox::User=root -o Acquire::Languages=none
+    set -- "$@" -o Acquire::http::Timeout=30 -o Acquire::Retries=1
     echo "fetch-kernels: $suite from $uri" >&2
-    apt-get -q "$@" update >&2
-    # The real image package behind the meta-package, e.g.
-    # linux-image-6.1.0-37-cloud-amd64 (backports: 6.12.x+bpo-cloud-amd64).
-    pkg=$(apt-cache "$@" depends linux-image-cloud-amd64 |
-        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\(-unsigned\)\?\)$/\1/p' | head -n 1)
+    pkg=
+    if apt-get -q "$@" update >&2; then
+        pkg=$(image_pkg "$@")
+    fi
+    if [ -z "$pkg" ] && [ "$uri" != "$ARCHIVE" ]; then
+        # Gone from the mirror (an old release moved to the archive): the
+        # archive's Release files are past their Valid-Until, by design.
+        echo "fetch-kernels: $suite: not on $uri; trying $ARCHIVE" >&2
+        echo "deb [signed-by=$KEYRING] $ARCHIVE $suite main" >"$a/sources.list"
+        rm -f "$a/lists"/*_dists_* 2>/dev/null || :
+        if apt-get -q "$@" -o Acquire::Check-Valid-Until=false update >&2; then
+            pkg=$(image_pkg "$@")
+        fi
+    fi
     if [ -z "$pkg" ]; then
-        echo "fetch-kernels: $suite: linux-image-cloud-amd64 has no image dependency" >&2
+        echo "fetch-kernels: $suite: no linux-image-cloud-amd64 image package reachable" \
+            "(network, or the suite is gone from $uri and $ARCHIVE)" >&2
         return 1
     fi
     # From 7.x the image package is a shell: the kernel is in linux-binary-<abi>

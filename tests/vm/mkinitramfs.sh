@@ -38,10 +38,16 @@ done
 ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -pthread -o "$R/kmem/charge" "$HERE/charge.c"
 # libkmem's kept cgroup fds on v2 (guest/v2-fds.sh): a check and the benchmark.
 TOP=$(cd "$HERE/../.." && pwd)
+# libkmem.a holds the owner walker where kmem was built with BPF: link libbpf
+# (static: libbpf, libelf, zlib and zstd archives of Debian's -dev packages).
+BPFLIBS=
+if [ -f "$B/bpf/kmem_owners.skel.h" ]; then
+    BPFLIBS="$(pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lzstd"
+fi
 ${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$TOP/src/common" -I"$TOP/src/lib" \
-    -o "$R/kmem/cgfds" "$HERE/cgfds.c" "$B/libkmem.a" -lm
+    -o "$R/kmem/cgfds" "$HERE/cgfds.c" "$B/libkmem.a" $BPFLIBS -lm
 ${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -I"$TOP/src/common" -I"$TOP/src/lib" \
-    -o "$R/kmem/cgroups_bench" "$TOP/bench/cgroups_bench.c" "$B/libkmem.a" -lm
+    -o "$R/kmem/cgroups_bench" "$TOP/bench/cgroups_bench.c" "$B/libkmem.a" $BPFLIBS -lm
 cp "$HERE/guest/vmlib.sh" "$R/vmlib.sh"
 echo "root:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"
 echo "root:x:0:" >"$R/etc/group"

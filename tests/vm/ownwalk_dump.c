@@ -113,11 +113,11 @@ int main(int argc, char **argv)
             printf("pairing 0x%llx\n", (unsigned long long)v);
     }
     printf("vmemmap 0x%llx end_pfn %llu layout 0x%x vec_slabs %llu inobj_slabs %llu objects %llu "
-           "read_errors %llu bad_objcg %llu map_full %llu\n",
+           "read_errors %llu bad_objcg %llu map_full %llu maps_prealloc %d\n",
            (unsigned long long)st.vmemmap, (unsigned long long)st.end_pfn, st.layout,
            (unsigned long long)st.vec_slabs, (unsigned long long)st.inobj_slabs,
            (unsigned long long)st.objects, (unsigned long long)st.read_errors,
-           (unsigned long long)st.bad_objcg, (unsigned long long)st.map_full);
+           (unsigned long long)st.bad_objcg, (unsigned long long)st.map_full, st.maps_prealloc);
     printf("pages %llu slabs %llu cpu_seconds %.6f rows %zu\n", (unsigned long long)o.pages,
            (unsigned long long)o.slabs, o.cpu_seconds, o.nrows);
     for (size_t i = 0; i < o.nrows; i++)

@@ -10,7 +10,7 @@
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$TOP/build/vm}
-while read -r suite release dir; do
+while read -r suite release _; do
     t=$OUT/$suite-v2-kube.tree
     [ -d "$t" ] || { echo "update-trees: no $t (run tests/integration/vm_kernels.sh)" >&2; exit 1; }
     case $suite in

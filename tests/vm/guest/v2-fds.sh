@@ -22,6 +22,7 @@ cleanup() { # remove kmemfds and bench trees
 cleanup
 log tracked
 # Room for the benchmark's own fds (one per cgroup) beside kmem's.
+# shellcheck disable=SC3045 # busybox sh has ulimit -n
 ulimit -n 65536
 sizes=1000
 case " $(cat /proc/cmdline) " in *" kmem.bench=5000 "*) sizes="1000 5000" ;; esac
@@ -47,4 +48,4 @@ for n in $sizes; do
     end
     cleanup
 done
-log done
+log "done"

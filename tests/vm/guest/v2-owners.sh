@@ -7,7 +7,8 @@
 # cgroup: its objects now belong to /kmem-own). Then, until two reads of the
 # kernel's values around the walk agree (v2 memory.stat is flushed lazily):
 # memory.stat of every cgroup, the walk (with /proc/slabinfo read around it by
-# the walker's process, its own objects included), memory.stat again.
+# the walker's process, its own objects included), kmemtop --cgroups
+# --by-cache --json (a second walk, through the front end), memory.stat again.
 # tests/vm/check_owners.py compares them. Also: the page array found by
 # pairing (as where kallsyms lists no data symbols) against kallsyms' one, and
 # the walk's cost (5 walks).
@@ -47,6 +48,9 @@ while [ $try -lt 6 ]; do
     rm -f /tmp/si.before /tmp/si.after
     ownwalk_dump -p -s /tmp/si >/tmp/own 2>/tmp/own.err
     orc=$?
+    # The same through kmemtop (the front ends' walker, ids named by path).
+    kmemtop --cgroups --by-cache --json >/tmp/ownjson 2>/tmp/ownjson.err
+    jrc=$?
     keys $CG >/tmp/k2
     if cmp -s /tmp/k1 /tmp/k2; then
         stable=yes
@@ -72,6 +76,12 @@ cat /tmp/si.after >&3 2>/dev/null
 end
 begin keys tag=owners when=after
 cat /tmp/k2 >&3
+end
+begin json tag=owners "rc=$jrc"
+cat /tmp/ownjson >&3
+end
+begin stderr prog=kmemtop
+cat /tmp/ownjson.err >&3
 end
 begin ids
 ids >&3

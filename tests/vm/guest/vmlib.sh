@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034 # sourced: its variables are for the scenarios
 # Sourced by every scenario's /init inside the VM (busybox sh, PID 1).
 #
 # Console (ttyS0): kernel and progress messages. Data (ttyS1, a file on the
@@ -35,7 +36,7 @@ fail() { log "error: $*"; note "error: $*"; }
 
 # Power off however the scenario ends (the host also has a timeout).
 finish() {
-    begin done
+    begin "done"
     end
     sync
     poweroff -f

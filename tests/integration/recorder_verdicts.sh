@@ -1,0 +1,96 @@
+#!/bin/sh
+# Leak verdicts over recorded scenarios whose truth this script makes
+# (docs/recorder.md): a reclaimable cache that grows then stabilises, a
+# steady unreclaimable growth in a cache and in a cgroup with a memory.max,
+# dying cgroups piling up, and an OOM kill in that cgroup.
+. "$(dirname "$0")/../lib.sh"
+
+K="$B/kmemtop"
+T=$(tmpdir)
+trap 'rm -rf "$T"' EXIT
+mkdir "$T/tmp"
+export TMPDIR="$T/tmp"
+PY="$TOP/tests/integration/rec_tree.py"
+tree="$T/tree"
+cp -a "$FIXTURES/v2-systemd-containerd" "$tree"
+# the same machine's sys/kernel/slab: which caches are reclaimable
+cp -a "$FIXTURES/debian12-linux6.18-hybrid/sys/kernel" "$tree/sys/"
+POD=kubepods.slice/kubepods-pod0f1e2d3c_4b5a_4968_8776_655443322110.slice
+CT=$POD/cri-containerd-c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7.scope
+MAX=$((1024 * 1024 * 1024))
+python3 "$PY" "$tree" cgset "$CT" memory.max "$MAX\n"
+python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n'
+python3 "$PY" "$tree" cgset "$POD" memory.events 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n'
+T0=1796000000
+STEP=600 # ten minutes between samples, twelve samples: two hours
+PS=$(getconf PAGESIZE)
+for k in $(seq 0 11); do
+    if [ "$k" -gt 0 ]; then
+        # dentry (reclaimable): +3000 slabs a step for six steps, then flat
+        [ "$k" -le 6 ] && python3 "$PY" "$tree" slab dentry 3000
+        # kmalloc-256 (unreclaimable): +512 slabs (2 MiB with 4 KiB pages) every step
+        python3 "$PY" "$tree" slab kmalloc-256 512
+        # the container: +4 MiB of unreclaimable slab every step
+        python3 "$PY" "$tree" cgstat "$CT" slab_unreclaimable 4194304
+        # the node's SUnreclaim: +2048 kB a step
+        python3 "$PY" "$tree" meminfo SUnreclaim 2048
+        # removed cgroups pile up: +500 a step
+        python3 "$PY" "$tree" dying $((7 + 500 * k))
+    fi
+    if [ "$k" -eq 9 ]; then
+        python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n'
+        python3 "$PY" "$tree" cgset "$POD" memory.events 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n'
+    fi
+    "$K" --root "$tree" --record "$T/rec" --record.count 1 --record.time $((T0 + STEP * k)) --quiet
+done
+"$K" --replay "$T/rec" --window 1d --json >"$T/v.json"
+"$K" --replay "$T/rec" --window 1d >"$T/v.txt"
+[ -n "${SHOW:-}" ] && cat "$T/v.txt"
+v() { jq -r --arg s "$1" --arg n "$2" --arg r "$3" \
+    '.verdicts[] | select(.subject == $s and .name == $n and (.reclaimable|tostring) == $r) | '"$4" "$T/v.json"; }
+check_eq "all twelve samples in the window" 12 "$(jq .samples "$T/v.json")"
+check_eq "dentry: reclaimable cache warming up" reclaimable_warming "$(v cache dentry true .verdict)"
+check_eq "dentry: stabilised (flat for the last five steps)" true "$(v cache dentry true .stabilised)"
+check_eq "dentry: grew by 18000 pages" $((18000 * PS)) "$(v cache dentry true .growth_bytes)"
+check_eq "dentry: reclaim could free all of it" $(((2482 + 18000) * PS)) \
+    "$(v cache dentry true .reclaimable_bytes)"
+check_eq "kmalloc-256: leak suspect" leak_suspect "$(v cache kmalloc-256 false .verdict)"
+check_eq "kmalloc-256: rate 512 pages per ten minutes" $((512 * PS * 6)) \
+    "$(v cache kmalloc-256 false .rate_bytes_per_hour)"
+check_eq "container: leak suspect (kernel - slab_reclaimable)" leak_suspect \
+    "$(v cgroup "/$CT" false .verdict)"
+check_eq "container: 24 MiB an hour" $((4194304 * 6)) "$(v cgroup "/$CT" false .rate_bytes_per_hour)"
+usage=427270144
+want=$(echo "($MAX - $usage) / (4194304 * 6)" | bc -l | xargs printf '%.2f')
+check_eq "container: hours until memory.max at that rate" "$want" \
+    "$(v cgroup "/$CT" false .hours_to_limit)"
+avail=$(awk '/^MemAvailable:/ {printf "%.0f", $2 * 1024}' "$tree/proc/meminfo")
+total=$(awk '/^MemTotal:/ {printf "%.0f", $2 * 1024}' "$tree/proc/meminfo")
+check_eq "node: SUnreclaim is a leak suspect" leak_suspect "$(v node SUnreclaim false .verdict)"
+check_eq "node: 12 MiB an hour" $((2048 * 1024 * 6)) "$(v node SUnreclaim false .rate_bytes_per_hour)"
+want=$(echo "$avail / (2048 * 1024 * 6)" | bc -l | xargs printf '%.2f')
+check_eq "node: hours until MemTotal is used up (MemAvailable at that rate)" "$want" \
+    "$(v node SUnreclaim false .hours_to_limit)"
+check_eq "node: the limit is MemTotal" "$total" "$(v node SUnreclaim false .limit_bytes)"
+check_eq "dying cgroups: pinned" dying_pinned "$(v dying "dying memory cgroups" false .verdict)"
+check_eq "the pod's own slab_reclaimable did not change: no verdict" "" \
+    "$(v cgroup "/$POD" true .verdict)"
+check_eq "one OOM kill, in the container (not its pod too)" "1 /$CT" \
+    "$(jq -r '.oom_kills | "\(length) \(.[0].cgroup)"' "$T/v.json")"
+check_eq "the OOM kill's kernel memory: 23388160 + 9 x 4 MiB" $((23388160 + 9 * 4194304)) \
+    "$(jq '.oom_kills[0].kernel_bytes' "$T/v.json")"
+check_eq "the OOM kill's slab_unreclaimable" $((2097152 + 9 * 4194304)) \
+    "$(jq '.oom_kills[0].kernel_parts.slab_unreclaimable' "$T/v.json")"
+check "text: the leak suspect is named with its time to the limit" \
+    grep -q "until the limit (1.0G) at this rate" "$T/v.txt"
+check "text: the OOM kill says what the memory was made of" \
+    grep -q "OOM kill at .* in /$CT.*slab_unreclaimable" "$T/v.txt"
+# a window of the first hour only: kmalloc-256 still a suspect, dentry still growing
+at=$(date -d "@$((T0 + 3600))" '+%Y-%m-%d %H:%M:%S')
+"$K" --replay "$T/rec" --at "$at" --window 1h --json >"$T/v1.json"
+check_eq "first hour: seven samples" 7 "$(jq .samples "$T/v1.json")"
+check_eq "first hour: dentry still growing" false \
+    "$(jq -r '.verdicts[] | select(.name == "dentry") | .stabilised' "$T/v1.json")"
+check_eq "first hour: no OOM kill yet" 0 "$(jq '.oom_kills | length' "$T/v1.json")"
+check_eq "nothing written out is left behind" 0 "$(find "$T/tmp" -mindepth 1 | wc -l)"
+finish
