@@ -105,7 +105,7 @@ $(ALLOC_OBJ): $(BPF_DIR)/kmem_alloc.skel.h
 $(ALLOC_OBJ): CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 $(BUILD)/obj/src/lib/ownwalk.o: $(BPF_DIR)/kmem_owners.skel.h
 $(BUILD)/obj/src/lib/ownpair.o: $(BPF_DIR)/kmem_pair.skel.h
-$(BUILD)/obj/src/lib/ownwalk.o $(BUILD)/obj/src/lib/ownpair.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
+$(BUILD)/obj/src/lib/ownwalk.o $(BUILD)/obj/src/lib/ownpair.o $(BUILD)/obj/src/lib/bpflog.o: CPPFLAGS += -DKMEM_HAVE_BPF -I$(BPF_DIR) -Isrc/bpf
 endif
 
 # Man pages carry the version of VERSION.

@@ -142,8 +142,13 @@ static int cmp_cg(const void *pa, const void *pb, void *arg)
     size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
     const struct kmem_cgroup *a = &sc->v[ia], *b = &sc->v[ib];
     double da = sort_value(sc, ia), db = sort_value(sc, ib);
+    bool ra = a->path && strcmp(a->path, "/") == 0, rb = b->path && strcmp(b->path, "/") == 0;
     int c;
 
+    /* By kernel memory the root leads: it holds every row below it, even when
+     * a child read a moment later has grown past it. */
+    if (sc->sort == KT_CG_SORT_KERNEL && ra != rb)
+        return ra ? -1 : 1;
     if (da != db)
         return da > db ? -1 : 1;
     /* Kernel memory orders the kernel sort and breaks ties of the others. */

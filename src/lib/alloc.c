@@ -22,17 +22,6 @@
 /* The counters' enum indexes arrays of the same length in allocread.c. */
 _Static_assert(KMEM_ALLOC_COUNTER_COUNT == 3, "kmem_alloc_read() reads three counters");
 
-void kmem_alloc_seterr(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!buf || !len)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
-
 const char *kmem_alloc_strerror(const struct kmem_alloc *a)
 {
     return a ? a->err : "";
@@ -402,10 +391,9 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
 {
     (void)o;
     *out = NULL;
-    kmem_alloc_seterr(
-        err, errlen,
-        "this kmem was built without BPF support (clang, bpftool, libbpf-dev or "
-        "the kernel's BTF were missing at build time); rebuild after scripts/deps.sh");
+    kmem_msgf(err, errlen,
+              "this kmem was built without BPF support (clang, bpftool, libbpf-dev or "
+              "the kernel's BTF were missing at build time); rebuild after scripts/deps.sh");
     return -ENOTSUP;
 }
 

@@ -63,9 +63,6 @@ struct kmem_alloc {
     int ncpus;
 };
 
-void kmem_alloc_seterr(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /*
  * The one binary search of the loader: the first index of sorted @base (@n
  * elements of @size bytes) whose element is not below @key (@cmp(key, elem)

@@ -24,10 +24,12 @@
 #include <bpf/libbpf.h>
 
 #include "alloc_int.h"
+#include "bpflog.h"
+#include "buf.h"
 #include "kmem_alloc.h"
 #include "kmem_alloc.skel.h"
 
-#define seterr kmem_alloc_seterr
+#define seterr kmem_msgf
 
 /* ---- checks of the running kernel ---- */
 /* The BTF function prototype behind "btf_trace_<tp>", or NULL. */
@@ -99,82 +101,6 @@ static bool privileged(void)
         return geteuid() == 0;
     return has_cap(d, 21 /* CAP_SYS_ADMIN */) ||
            (has_cap(d, 39 /* CAP_BPF */) && has_cap(d, 38 /* CAP_PERFMON */));
-}
-
-/* libbpf's last warning, for the message of a failed load (libbpf's print
- * callback takes no user data: the one static of the library). */
-/*
- * libbpf's last warning, for the message of a failed load. libbpf's print
- * callback is global and takes no user data: loads are serialised by
- * load_lock, which also guards this buffer, so two tracers opened at once
- * (threads) neither mix their messages nor reset each other's callback.
- */
-static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
-static char libbpf_last[256];
-/*
- * The verifier's reason, from libbpf's "prog 'X': -- BEGIN PROG LOAD LOG --
- * ... -- END PROG LOAD LOG --" message: the program and the last line of
- * the log before the instruction count (the error). Guarded by load_lock.
- */
-static char libbpf_verifier[384];
-
-static void keep_verifier_reason(const char *msg)
-{
-    const char *b = strstr(msg, "-- BEGIN PROG LOAD LOG --"), *e, *p, *q;
-    const char *name = strstr(msg, "prog '");
-    char prog[64] = "";
-
-    if (!b)
-        return;
-    if (name && name < b) {
-        name += 6;
-        q = strchr(name, '\'');
-        if (q && q - name < (long)sizeof(prog))
-            snprintf(prog, sizeof(prog), "%.*s", (int)(q - name), name);
-    }
-    e = strstr(b, "-- END PROG LOAD LOG --");
-    if (!e)
-        e = b + strlen(b);
-    /* The last line that is not the count of processed instructions. */
-    for (p = e; p > b;) {
-        const char *end = p;
-
-        while (end > b && (end[-1] == '\n' || end[-1] == ' '))
-            end--;
-        q = end;
-        while (q > b && q[-1] != '\n')
-            q--;
-        if (end > q && strncmp(q, "processed ", 10) != 0 && strncmp(q, "verification time", 17) &&
-            strncmp(q, "stack depth", 11) && strncmp(q, "-- BEGIN", 8)) {
-            snprintf(libbpf_verifier, sizeof(libbpf_verifier), "verifier, program %s: %.*s",
-                     prog[0] ? prog : "?", (int)(end - q), q);
-            return;
-        }
-        p = q;
-        if (p > b)
-            p--;
-    }
-}
-
-__attribute__((format(printf, 2, 0))) static int libbpf_print(enum libbpf_print_level level,
-                                                              const char *fmt, va_list ap)
-{
-    static char msg[16384];
-    char line[256];
-    size_t n;
-
-    if (level == LIBBPF_DEBUG)
-        return 0;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    keep_verifier_reason(msg);
-    n = strnlen(msg, sizeof(line) - 1);
-    memcpy(line, msg, n);
-    line[n] = '\0';
-    while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
-        line[--n] = '\0';
-    if (n)
-        memcpy(libbpf_last, line, n + 1);
-    return 0;
 }
 
 static const char *const tracepoints[] = {"kmem_cache_alloc", "kmem_cache_free", "kmalloc",
@@ -313,8 +239,7 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
     bool rates = a->mode == KMEM_ALLOC_RATES, hook = rates && extras && kb->memcg_hook;
     int rc;
 
-    libbpf_last[0] = '\0';
-    libbpf_verifier[0] = '\0';
+    kmem_bpf_log_clear();
     sk = kmem_alloc_bpf__open();
     if (!sk) {
         rc = -errno;
@@ -390,12 +315,10 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
                    "the kernel refused to load the BPF tracer (%s): needs root, or CAP_BPF "
                    "and CAP_PERFMON; kernel lockdown (/sys/kernel/security/lockdown) "
                    "also forbids it%s%s",
-                   strerror(-rc), libbpf_verifier[0] || libbpf_last[0] ? "; libbpf: " : "",
-                   libbpf_verifier[0] ? libbpf_verifier : libbpf_last);
+                   strerror(-rc), kmem_bpf_log_last()[0] ? "; libbpf: " : "", kmem_bpf_log_last());
         else
             seterr(err, errlen, "cannot load the BPF tracer: %s%s%s", strerror(-rc),
-                   libbpf_verifier[0] || libbpf_last[0] ? "; libbpf: " : "",
-                   libbpf_verifier[0] ? libbpf_verifier : libbpf_last);
+                   kmem_bpf_log_last()[0] ? "; libbpf: " : "", kmem_bpf_log_last());
         kmem_alloc_bpf__destroy(sk);
         return rc;
     }
@@ -405,7 +328,7 @@ static int load_tracer(struct kmem_alloc *a, const struct kmem_alloc_opts *o,
     if (rc) {
         rc = rc < 0 ? rc : -EINVAL;
         seterr(err, errlen, "cannot attach the BPF tracer to the slab tracepoints: %s%s%s",
-               strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
+               strerror(-rc), kmem_bpf_log_last()[0] ? "; libbpf: " : "", kmem_bpf_log_last());
         kmem_alloc_bpf__destroy(sk);
         return rc;
     }
@@ -444,8 +367,7 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
     *out = NULL;
     if (!o)
         o = &def;
-    pthread_mutex_lock(&load_lock);
-    libbpf_set_print(libbpf_print);
+    kmem_bpf_log_begin();
     rc = check_kernel(&kb, err, errlen);
     if (!rc && !privileged()) {
         seterr(err, errlen,
@@ -478,15 +400,14 @@ int kmem_alloc_open(struct kmem_alloc **out, const struct kmem_alloc_opts *o, ch
                 rc = load_tracer(a, o, &kb, false, v, err, errlen);
             else
                 a->fentry_err[0] = '\0';
-            if (!rc || !strstr(libbpf_verifier, "invalid bpf_context access"))
+            if (!rc || !strstr(kmem_bpf_log_verifier(), "invalid bpf_context access"))
                 break;
         }
         /* Without anything to gain from fentry/fexit (rates before 6.10), no reason. */
         if (!rc && a->mode == KMEM_ALLOC_RATES && !kb.memcg_hook)
             a->fentry_err[0] = '\0';
     }
-    libbpf_set_print(NULL);
-    pthread_mutex_unlock(&load_lock);
+    kmem_bpf_log_end();
     if (rc) {
         free(a);
         return rc;

@@ -23,7 +23,7 @@
 #include "kmem_alloc.h"
 #include "kmem_alloc.skel.h"
 
-#define seterr kmem_alloc_seterr
+#define seterr kmem_msgf
 
 /* ---- cache names ---- */
 

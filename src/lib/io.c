@@ -360,7 +360,8 @@ void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, siz
         capture_write(io, rel, data, len, NULL);
 }
 
-void kmem_io_set_capture_sink(struct kmem_io *io, kmem_capture_sink_fn sink, void *arg)
+/* Stop any capture: no directory, no sink, no error. */
+static void capture_reset(struct kmem_io *io)
 {
     if (io->capfd >= 0)
         close(io->capfd);
@@ -369,6 +370,12 @@ void kmem_io_set_capture_sink(struct kmem_io *io, kmem_capture_sink_fn sink, voi
     io->capdir = NULL;
     io->capture_err = 0;
     io->capture_msg[0] = '\0';
+    io->sink = NULL;
+}
+
+void kmem_io_set_capture_sink(struct kmem_io *io, kmem_capture_sink_fn sink, void *arg)
+{
+    capture_reset(io);
     io->sink = sink;
     io->sink_arg = arg;
 }
@@ -506,14 +513,7 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
     struct stat st;
     int fd;
 
-    if (io->capfd >= 0)
-        close(io->capfd);
-    io->capfd = -1;
-    free(io->capdir);
-    io->capdir = NULL;
-    io->capture_err = 0;
-    io->capture_msg[0] = '\0';
-    io->sink = NULL;
+    capture_reset(io);
     if (!dir)
         return 0;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)

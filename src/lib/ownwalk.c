@@ -40,6 +40,7 @@
 
 #include "kmem_owners.skel.h"
 #include "ownpair.h"
+#include "bpflog.h"
 #endif
 
 /* Page frames a run walks: 1 GiB of 4 KiB pages, a few ms of CPU. */
@@ -93,29 +94,6 @@ void kmem_ownwalk_stats(const struct kmem_ownwalk *w, struct kmem_ownwalk_stats 
 }
 
 #else
-
-static char libbpf_last[256];
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-    char line[256];
-    int n;
-
-    if (level == LIBBPF_DEBUG)
-        return 0;
-    n = vsnprintf(line, sizeof(line), fmt, ap);
-    if (n > 0) {
-        size_t l = strlen(line);
-
-        while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
-            line[--l] = '\0';
-        if (l)
-            memcpy(libbpf_last, line, l + 1);
-    }
-    return 0;
-}
 
 static double thread_cpu(void)
 {
@@ -195,7 +173,7 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
         w->scale = 1;
     rc = w->prealloc ? -EINVAL : load_one(&sk, false, w->scale);
     if (rc && rc != -EPERM && rc != -EACCES) {
-        libbpf_last[0] = '\0';
+        kmem_bpf_log_clear();
         rc = load_one(&sk, true, w->scale);
         w->prealloc = true;
     }
@@ -210,7 +188,7 @@ static int load(struct kmem_ownwalk *w, char *err, size_t errlen)
                 err, errlen,
                 "this kernel refused the BPF owner walker (%s; it needs "
                 "BPF_PROG_TYPE_SYSCALL, bpf_loop and bpf_kallsyms_lookup_name, Linux 5.17+)%s%s",
-                strerror(-rc), libbpf_last[0] ? "; libbpf: " : "", libbpf_last);
+                strerror(-rc), kmem_bpf_log_last()[0] ? "; libbpf: " : "", kmem_bpf_log_last());
         return rc;
     }
     w->skel = sk;
@@ -310,12 +288,11 @@ int kmem_ownwalk_open(struct kmem_ownwalk **out, char *err, size_t errlen)
         kmem_msgf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    libbpf_last[0] = '\0';
-    libbpf_set_print(libbpf_print);
+    kmem_bpf_log_begin();
     rc = load(w, err, errlen);
     if (!rc)
         rc = setup(w, err, errlen);
-    libbpf_set_print(NULL);
+    kmem_bpf_log_end();
     if (rc) {
         kmem_ownwalk_close(w);
         return rc;
@@ -501,7 +478,9 @@ static int grow(struct kmem_ownwalk *w)
     int rc;
 
     w->scale = scale * 4;
+    kmem_bpf_log_begin();
     rc = load(w, NULL, 0);
+    kmem_bpf_log_end();
     if (!rc) {
         w->skel->bss->mode = KMEM_OWNERS_MODE_SETUP; /* the layouts, again */
         rc = run_prog(w);

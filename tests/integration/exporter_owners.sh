@@ -45,7 +45,8 @@ def identity(path):
         return ("", "", "")
     ns, pod = pods[m.group(1)]
     m2 = re.search(r"cri-containerd-([0-9a-f]{64})\.scope$", path)
-    return (ns, pod, ctrs.get(m2.group(1), "") if m2 else "")
+    # a container without a log of its own is the pod's sandbox: "POD", as cAdvisor names it
+    return (ns, pod, ctrs.get(m2.group(1), "POD") if m2 else "")
 rows = defaultdict(list)
 for line in open(root + "/kmem-owners.txt").read().splitlines()[8:]:
     cid, objs, b, cache, path = line.split("\t")
