@@ -13,7 +13,7 @@ smoke=${1:-}
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 status=0
-for b in bench/slabtop.sh bench/cgroups.sh bench/exporter.sh bench/alloc.sh bench/owners.sh; do
+for b in bench/slabtop.sh bench/cgroups.sh bench/exporter.sh bench/alloc.sh bench/owners.sh bench/recorder.sh; do
     if [ ! -x "$b" ]; then
         echo "bench: $b is not executable" >&2
         status=1

@@ -24,7 +24,7 @@
 cd "$(dirname "$0")/.." || exit 1
 SAN_SCRIPTS="kmemtop_outputs kmemtop_options kmemtop_tui slabtop_compat node_live cgroup_live
 exporter_node_exporter capture_safety cgroup_fds cgroup_fixtures cgroup_new_live kmemtop_owners
-exporter_owners"
+exporter_owners recorder recorder_verdicts"
 pass=0 fail=0 skip=0     # whole run
 ppass=0 pfail=0 pskip=0 # current pass
 failed=""

@@ -60,10 +60,13 @@ void kmem_json_escape(const char *str, size_t left, unsigned flags, kmem_json_pu
             put_u(put, ctx, c); /* other C0 controls, DEL */
         } else if (n == 0) {
             n = 1; /* not UTF-8 */
-            if (flags & KMEM_JSON_FFFD)
+            if (flags & KMEM_JSON_FFFD) {
                 put(ctx, "\xef\xbf\xbd", 3);
-            else
-                put_u(put, ctx, c); /* the byte as the code point of the same value */
+            } else { /* the text \xHH: distinct from U+00HH and from U+FFFD */
+                static const char hex[] = "0123456789abcdef";
+                char x[5] = {'\\', '\\', 'x', hex[c >> 4], hex[c & 15]};
+                put(ctx, x, 5);
+            }
         } else if (n == 2) {
             put_u(put, ctx, s[1]); /* C1 control */
         } else {

@@ -5,9 +5,10 @@
  * can take it; and a small streaming document writer over a FILE.
  *
  * Strings: valid UTF-8 is copied; '"', '\\', C0 controls and DEL are
- * escaped; a byte that is not part of a valid UTF-8 sequence becomes
- * \u00XX (the code point of the byte's value, recoverable), or U+FFFD with
- * KMEM_JSON_FFFD (as Go's encoding/json does).
+ * escaped; a byte that is not part of a valid UTF-8 sequence becomes the
+ * four characters \xHH (JSON "\\xHH": names that differ only in invalid
+ * bytes stay distinct, and distinct from U+00HH and U+FFFD), or U+FFFD
+ * with KMEM_JSON_FFFD (as Go's encoding/json does).
  */
 #ifndef KMEM_JSONW_H
 #define KMEM_JSONW_H

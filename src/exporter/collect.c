@@ -218,15 +218,6 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
         }
         log_result(c, i, &status[i]);
     }
-    /* One rule for --once and --textfile: the collection is incomplete
-     * (exit 1) when any enabled collector's kmem_collector_success is 0. */
-    for (size_t i = 0; i < kx_ncollectors && b->ok; i++) {
-        if (on[i] && !kx_collector_succeeded(&col, i)) {
-            b->ok = false;
-            snprintf(b->msg, sizeof(b->msg), "collector %s: kmem_collector_success is 0",
-                     kx_collectors[i].name);
-        }
-    }
 
     /* Render straight into the blob's own buffer, sized from the last one,
      * so there is no second copy of the exposition to keep resident. */
@@ -234,6 +225,16 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
     kmem_buf_init(&text, EXPO_MAX);
     kmem_buf_reserve(&text, c->last_len + c->last_len / 8 + 4096);
     r = kx_render(&text, &col, &c->o.render);
+    /* One rule for --once and --textfile: the collection is incomplete
+     * (exit 1) when any enabled collector's kmem_collector_success is 0. */
+    for (size_t i = 0; i < kx_ncollectors && b->ok; i++) {
+        if (on[i] && !kx_collector_succeeded(&col, i)) {
+            b->ok = false;
+            snprintf(b->msg, sizeof(b->msg), "collector %s: kmem_collector_success is 0%s",
+                     kx_collectors[i].name,
+                     col.render_failed[i] ? " (its series did not fit the exposition)" : "");
+        }
+    }
     if (r == 0) {
         b->text = kmem_buf_take(&text, &b->len);
         if (!b->text)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The collector table, and the exposition made from it. */
+#include <errno.h>
 #include <assert.h>
 #include <string.h>
 
@@ -141,7 +142,7 @@ static const struct kx_family fam[F_COUNT] = {
 bool kx_collector_succeeded(const struct kx_collection *c, size_t i)
 {
     const struct kmem_status *st = c->part[i].status;
-    bool ok = st && st->err == 0;
+    bool ok = st && st->err == 0 && !c->render_failed[i];
     if (ok && kx_collectors[i].complete)
         ok = kx_collectors[i].complete(c);
     return ok;
@@ -190,9 +191,17 @@ int kx_render(struct kmem_buf *b, const struct kx_collection *c, const struct kx
     for (size_t i = 0; i < kx_ncollectors; i++) {
         if (!kx_collector_on(c, o, i))
             continue;
+        size_t before = b->len;
         int r = kx_collectors[i].render(b, c, o, c->state[i]);
-        if (r)
+        if (r == -E2BIG || r == -ENOMEM) {
+            /* This collector's families did not fit: leave them out, so that
+             * the others (and kmem_collector_success 0 for it) still are. */
+            b->len = before;
+            b->err = 0;
+            ((struct kx_collection *)c)->render_failed[i] = true; /* collect_render's own */
+        } else if (r) {
             return r;
+        }
     }
     render_collectors(b, c, o);
     if (o->process)

@@ -64,8 +64,12 @@ static int escape(struct kmem_buf *b, const char *v, bool quote)
             kmem_buf_add(b, "\\\"", 2);
         else if (c == '\n')
             kmem_buf_add(b, "\\n", 2);
-        else
-            kmem_buf_add(b, "\xef\xbf\xbd", 3); /* U+FFFD for an invalid byte */
+        else { /* an invalid byte: the text \xHH (escaped backslash), never U+FFFD,
+                * so that names differing only in invalid bytes stay distinct */
+            char x[6];
+            snprintf(x, sizeof(x), "\\\\x%02x", c);
+            kmem_buf_add(b, x, 5);
+        }
         s++;
         run = s;
     }

@@ -322,6 +322,12 @@ static void done_reading(struct kx_http *h, struct conn *c)
  * Shut down the socket of each connection past its deadline. MHD then reads
  * end-of-file and closes it. The fd is still open here: MHD calls
  * on_connection(CLOSED), which takes h->lock, before it closes the socket.
+ *
+ * Over the connection limit (MHD accepts KX_HTTP_LIMIT_SLACK more), the
+ * oldest connection still reading a request is shut down too once it has
+ * been reading for KX_HTTP_SLOW_MS, so that slow clients from many
+ * addresses never keep a scrape out until their deadlines (issue 24); a
+ * burst of clients that send their requests at once is not cut.
  */
 static void *watchdog_main(void *arg)
 {
@@ -333,17 +339,40 @@ static void *watchdog_main(void *arg)
             pthread_cond_wait(&h->wake_watchdog, &h->lock);
             continue;
         }
-        struct timespec now;
+        struct timespec now, until = c->deadline;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (before(&now, &c->deadline)) {
-            struct timespec until = c->deadline;
+        bool over = h->nconns - h->evicting > h->o.conn_limit, evict = false;
+        if (over) {
+            /* the moment it has been reading KX_HTTP_SLOW_MS */
+            struct timespec slow = c->deadline;
+            long back = (long)h->o.header_timeout_ms - KX_HTTP_SLOW_MS;
+            if (back > 0) {
+                slow.tv_sec -= back / 1000;
+                slow.tv_nsec -= (back % 1000) * 1000000;
+                if (slow.tv_nsec < 0) {
+                    slow.tv_sec--;
+                    slow.tv_nsec += 1000000000;
+                }
+            }
+            if (!before(&now, &slow))
+                evict = true;
+            else if (before(&slow, &until))
+                until = slow;
+        }
+        if (!evict && before(&now, &c->deadline)) {
             pthread_cond_timedwait(&h->wake_watchdog, &h->lock, &until);
             continue;
         }
         unlink_reading(h, c);
         if (c->fd >= 0)
             shutdown(c->fd, SHUT_RDWR);
-        h->expired++;
+        if (evict && before(&now, &c->deadline)) {
+            c->evicted = true;
+            h->evicting++;
+            h->dropped++;
+        } else {
+            h->expired++;
+        }
     }
     pthread_mutex_unlock(&h->lock);
     return NULL;
@@ -368,12 +397,22 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
         }
         *socket_context = c;
         start_reading(h, c);
+        pthread_mutex_lock(&h->lock);
+        h->nconns++;
+        if (h->nconns - h->evicting > h->o.conn_limit)
+            pthread_cond_signal(&h->wake_watchdog);
+        pthread_mutex_unlock(&h->lock);
         return;
     }
     struct conn *c = *socket_context;
     if (!c)
         return;
     done_reading(h, c);
+    pthread_mutex_lock(&h->lock);
+    h->nconns--;
+    if (c->evicted)
+        h->evicting--;
+    pthread_mutex_unlock(&h->lock);
     kx_http_scrape_reset(c);
     free(c);
     *socket_context = NULL;
@@ -584,7 +623,7 @@ static int make_priorities(struct kx_http *h)
 static int fit_fd_limit(unsigned conns, char *err, size_t errlen)
 {
     struct rlimit rl;
-    rlim_t need = (rlim_t)conns + 64;
+    rlim_t need = (rlim_t)conns + KX_HTTP_LIMIT_SLACK + 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
@@ -689,7 +728,8 @@ int kx_http_start(struct kx_http **out, const struct kx_http_opts *o, char *err,
         (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)(void *)on_connection, h};
     opt[n++] =
         (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)(void *)on_completed, h};
-    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, NULL};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                       o->conn_limit + KX_HTTP_LIMIT_SLACK, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, NULL};
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,

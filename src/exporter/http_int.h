@@ -15,6 +15,12 @@
 
 #include "http.h"
 
+/* Connections MHD accepts beyond the limit, each closing an older one that
+ * is still reading a request (http.c watchdog_main). */
+#define KX_HTTP_LIMIT_SLACK 32
+/* ... once they have been reading a request this long (ms) */
+#define KX_HTTP_SLOW_MS 250
+
 /* One client connection (MHD's socket context). */
 struct conn {
     int fd;
@@ -34,6 +40,7 @@ struct conn {
     int scrape_r;             /* the body provider's result */
     struct kx_body *scrape_body;
     char *scrape_err;  /* its message when it failed (or NULL) */
+    bool evicted;      /* shut down to make room at the connection limit */
     bool auth_evicted; /* AUTH_DONE without a check: its queue slot went to a
                           fresher address (answered 429) */
 };
@@ -63,6 +70,9 @@ struct kx_http {
     struct conn failed[256];
     unsigned nfailed_next;
     unsigned long expired, auth_refused;
+    unsigned nconns;       /* open connections (MHD may accept a few over o.conn_limit) */
+    unsigned evicting;     /* of which shut down to make room, not closed yet */
+    unsigned long dropped; /* connections shut down to make room (at the limit) */
     struct kx_http_opts o;
     char *path;
     char *landing;

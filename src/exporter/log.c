@@ -118,11 +118,11 @@ static void put_quoted(void *ctx, const char *p, size_t n)
     put(o, p, n);
 }
 
-/* A quoted string with Go/JSON escapes; invalid UTF-8 becomes U+FFFD. */
+/* A quoted string with Go/JSON escapes; an invalid byte becomes \\xHH, as in the exposition. */
 static void quoted(struct out *o, const char *v)
 {
     struct quoting q = {.o = o};
-    kmem_json_escape(v, strlen(v), KMEM_JSON_FFFD, put_quoted, &q);
+    kmem_json_escape(v, strlen(v), 0, put_quoted, &q);
 }
 
 /* logfmt leaves a value bare when it has no space, '=', '"', control

@@ -29,6 +29,7 @@
 #include "privs.h"
 #include "trim.h"
 #include "webconfig.h"
+#include "record.h"
 
 #ifndef KMEM_VERSION
 #define KMEM_VERSION "unknown"
@@ -47,6 +48,7 @@ struct options {
     bool once;
     const char *textfile;
     double min_interval;
+    double read_timeout;
     const char *include;
     const char *exclude;
     const char *run_as;
@@ -60,6 +62,9 @@ struct options {
     bool collector[KX_COLLECTORS_MAX]; /* --[no-]collector.<name>, indexed like kx_collectors */
     bool slab_empty, slab_static, slab_ne_names;
     bool cg_v1_sock, cg_dying;
+    const char *record_dir; /* --record.dir: the flight recorder (record.c) */
+    double record_interval;
+    const char *record_retain, *record_max_size;
 };
 
 #define OFF(f) offsetof(struct options, f), NULL
@@ -83,6 +88,10 @@ static const struct kx_flag main_flags[] = {
     {"textfile", KX_F_STR, OFF(textfile), "FILE",
      "Write one exposition atomically to FILE (for node_exporter's textfile collector) and "
      "exit.",
+     0},
+    {"web.read-timeout", KX_F_SECONDS, OFF(read_timeout), "SECONDS",
+     "Time a client has to send a whole request, from its connection or its previous "
+     "response (default 5s); a connection that misses it is closed.",
      0},
     {"collect.min-interval", KX_F_SECONDS, OFF(min_interval), "SECONDS",
      "Reuse a collection younger than this for further scrapes (default 1; 0 = never; at most "
@@ -122,6 +131,16 @@ static const struct kx_flag main_flags[] = {
      0},
     {"log.format", KX_F_STR, OFF(log_format), "FORMAT",
      "Output format of log messages: logfmt or json (default logfmt).", 0},
+    {"record.dir", KX_F_STR, OFF(record_dir), "DIR",
+     "Record every --record.interval into DIR while serving, as kmemtop --record DIR does "
+     "(replay with kmemtop --replay DIR).",
+     0},
+    {"record.interval", KX_F_SECONDS, OFF(record_interval), "SECONDS",
+     "Seconds between two samples of --record.dir (default 10).", 0},
+    {"record.retain", KX_F_STR, OFF(record_retain), "DURATION",
+     "Remove recorded segments older than this (default 7d; 0 keeps them).", 0},
+    {"record.max-size", KX_F_STR, OFF(record_max_size), "SIZE",
+     "Remove the oldest recorded segments beyond this total (default 256MiB; 0: no limit).", 0},
     {"bench", KX_F_LONG, OFF(bench), "N", "Run N collections and print their CPU cost.", 1},
 };
 
@@ -536,7 +555,7 @@ static int serve(const struct options *o, struct kx_collector *c, const struct k
         .conn_limit = o->max_conns,
         .per_ip_limit = o->max_conns_per_ip,
         .timeout_s = 10,
-        .header_timeout_ms = 5000,
+        .header_timeout_ms = o->read_timeout > 0 ? (unsigned)(o->read_timeout * 1000) : 5000,
         /* Over 32 KiB, libmicrohttpd maps each connection's memory with
          * mmap(2), returned at close; at 32 KiB or less it mallocs it, and
          * a burst of 512 connections leaves ~16 MiB of heap resident. */
@@ -583,6 +602,7 @@ int main(int argc, char **argv)
         .listen = DEFAULT_LISTEN,
         .path = "/metrics",
         .min_interval = 1,
+        .read_timeout = 5,
         .max_conns = 512,
         .max_conns_per_ip = 8,
         .log_level = "info",
@@ -612,6 +632,12 @@ int main(int argc, char **argv)
         return usage_error("--run-as %s: that is uid 0, which keeps root's files writable; name "
                            "an unprivileged user such as nobody",
                            o.run_as);
+    if (o.record_dir && o.run_as)
+        return usage_error("--record.dir cannot be combined with --run-as (the recorder writes "
+                           "DIR as the user that starts it; run it under that user instead)");
+    if ((o.record_interval || o.record_retain || o.record_max_size) && !o.record_dir)
+        return usage_error("--record.interval, --record.retain and --record.max-size go with "
+                           "--record.dir DIR");
     /* A collector that needs privileges after the drop (a BPF tracer's maps). */
     for (size_t i = 0; i < kx_ncollectors; i++)
         if (o.collector[i] && o.run_as && kx_collectors[i].refuses_run_as)
@@ -731,8 +757,25 @@ int main(int argc, char **argv)
             goto out_free;
         }
     }
+    struct kx_recorder *rec = NULL;
+    if (o.record_dir) {
+        struct kx_record_opts ro = {
+            .dir = o.record_dir,
+            .interval = o.record_interval,
+            .retain = o.record_retain,
+            .max_size = o.record_max_size,
+            .paths = {.root = o.root, .procfs = o.procfs, .sysfs = o.sysfs},
+            .command = "kmem_exporter --record.dir",
+        };
+        if (kx_record_start(&rec, &ro, err, sizeof(err))) {
+            kx_log(KX_LOG_ERROR, "Cannot record", "dir", o.record_dir, "err", err, NULL);
+            goto out_free;
+        }
+        kx_log(KX_LOG_INFO, "Recording", "dir", o.record_dir, NULL);
+    }
     status = serve(&o, c, &web, auth, fd);
     fd = -1; /* the server closed it */
+    kx_record_stop(rec);
 
 out_free:
     if (fd >= 0)

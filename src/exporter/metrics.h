@@ -59,6 +59,9 @@ struct kx_collection {
     /* A collector with a start function: its state (NULL: not started, off). */
     void *state[KX_COLLECTORS_MAX];
     int64_t when_ms; /* wall-clock time of the collection */
+    /* Set by kx_render(): the collector's families did not fit (they are
+     * left out, its kmem_collector_success is 0, the others are written). */
+    bool render_failed[KX_COLLECTORS_MAX];
 };
 
 /*

@@ -3,6 +3,7 @@
  * container_memory_kernel_usage. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "collectors.h"
@@ -113,9 +114,11 @@ static const struct kx_family fam[F_COUNT] = {
                       KX_GAUGE,
                       {"cgroup"}},
     [F_SKIPPED] = {"kmem_cgroups_skipped",
-                   "Memory cgroups not in this scrape: removed while it ran (vanished), or "
-                   "unreadable or nested deeper than 64 levels (error; "
-                   "kmem_collector_success{collector=\"cgroup\"} is then 0).",
+                   "Memory cgroups not in this scrape: removed while it ran (vanished), "
+                   "unreadable (error; kmem_collector_success{collector=\"cgroup\"} is then "
+                   "0), nested deeper than 64 levels or with a path longer than 1024 bytes "
+                   "(unnamed), or beyond the exposition's budget for cgroup series, deepest "
+                   "first (over_budget).",
                    KX_GAUGE,
                    {"reason"}},
     [F_CADVISOR] = {"container_memory_kernel_usage",
@@ -130,15 +133,70 @@ bool kx_cgroup_complete(const struct kx_collection *c)
     return !(c->cgroups && c->cgroups->n_errors);
 }
 
+/*
+ * Which cgroups get series: the shallowest first (the root, then level 1,
+ * ...) while the estimated size of their series stays within
+ * KX_CGROUP_EXPO_BUDGET, so that the exposition (and the exporter's memory)
+ * is bounded whatever the tree (issue 24: any user with a delegated subtree
+ * makes cgroups). The rest are counted in kmem_cgroups_skipped{reason=
+ * "over_budget"}. A malloc'ed array of flags (NULL: all, or out of memory).
+ */
+#define KX_CGROUP_EXPO_BUDGET ((size_t)6 << 20)
+
+static bool *series_kept(const struct kmem_cgroups *cgs, size_t *dropped)
+{
+    size_t est = 0, total = 0;
+    bool *keep;
+
+    *dropped = 0;
+    if (!cgs || !cgs->n)
+        return NULL;
+    for (size_t i = 0; i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[i];
+        /* ~13 series, each with the path once (cAdvisor's: twice) and
+         * the Kubernetes names */
+        total += 14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) +
+                       strlen(nz(cg->namespace_name)) + strlen(nz(cg->container_name)) + 110);
+    }
+    if (total <= KX_CGROUP_EXPO_BUDGET)
+        return NULL;
+    keep = calloc(cgs->n, sizeof(*keep));
+    if (!keep)
+        return NULL;
+    for (int depth = 0; depth <= KMEM_CG_MAX_DEPTH; depth++) {
+        for (size_t i = 0; i < cgs->n; i++) {
+            const struct kmem_cgroup *cg = &cgs->v[i];
+            if (cg->depth != depth)
+                continue;
+            size_t cost =
+                14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) +
+                      strlen(nz(cg->namespace_name)) + strlen(nz(cg->container_name)) + 110);
+            if (est + cost <= KX_CGROUP_EXPO_BUDGET) {
+                keep[i] = true;
+                est += cost;
+            }
+        }
+    }
+    for (size_t i = 0; i < cgs->n; i++)
+        *dropped += !keep[i];
+    return keep;
+}
+
+#define KEPT(i) (!keep || keep[i])
+
 int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
                      const struct kx_render_opts *o, void *state)
 {
     const struct kmem_cgroups *cgs = c->cgroups;
+    size_t dropped;
+    bool *keep = series_kept(cgs, &dropped);
     (void)state;
 
     kx_family_head(b, &fam[F_KERNEL]);
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
+        if (!KEPT(i))
+            continue;
         kx_family_u64(b, &fam[F_KERNEL],
                       KX_VALUES(nz(cg->path), nz(cg->pod_name), nz(cg->namespace_name),
                                 nz(cg->container_name)),
@@ -148,6 +206,8 @@ int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
     kx_family_head(b, &fam[F_COMPONENT]);
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
+        if (!KEPT(i))
+            continue;
         for (int k = 0; k < KMEM_CG_KIND_COUNT; k++) {
             if (!(cg->comp_present & (UINT32_C(1) << k)))
                 continue;
@@ -159,6 +219,8 @@ int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
     kx_family_head(b, &fam[F_SOCK]);
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
+        if (!KEPT(i))
+            continue;
         if (cg->has_sock)
             kx_family_u64(b, &fam[F_SOCK], KX_VALUES(nz(cg->path)), cg->sock, KX_NO_TIMESTAMP);
     }
@@ -170,6 +232,8 @@ int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
     kx_family_head(b, &fam[F_UPPER]);
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
+        if (!KEPT(i))
+            continue;
         if (cg->kernel_approx && cg->has_upper_bound)
             kx_family_u64(b, &fam[F_UPPER], KX_VALUES(nz(cg->path)), cg->kernel_upper_bound,
                           KX_NO_TIMESTAMP);
@@ -182,6 +246,8 @@ int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
     kx_family_head(b, &fam[F_DYING_DESC]);
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
+        if (!KEPT(i))
+            continue;
         if (cg->has_dying)
             kx_family_u64(b, &fam[F_DYING_DESC], KX_VALUES(nz(cg->path)), cg->dying,
                           KX_NO_TIMESTAMP);
@@ -193,13 +259,19 @@ int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
         kx_family_head(b, &fam[F_SKIPPED]);
         kx_family_u64(b, &fam[F_SKIPPED], KX_VALUES("vanished"), cgs->n_vanished, KX_NO_TIMESTAMP);
         kx_family_u64(b, &fam[F_SKIPPED], KX_VALUES("error"), cgs->n_errors, KX_NO_TIMESTAMP);
+        kx_family_u64(b, &fam[F_SKIPPED], KX_VALUES("unnamed"), cgs->n_unnamed, KX_NO_TIMESTAMP);
+        kx_family_u64(b, &fam[F_SKIPPED], KX_VALUES("over_budget"), dropped, KX_NO_TIMESTAMP);
     }
 
-    if (!cadvisor_family(cgs, o))
+    if (!cadvisor_family(cgs, o)) {
+        free(keep);
         return b->err;
+    }
     kx_family_head(b, &fam[F_CADVISOR]);
     for (size_t i = 0; cgs && i < cgs->n; i++) {
         const struct kmem_cgroup *cg = &cgs->v[i];
+        if (!KEPT(i))
+            continue;
         char name[512];
         kx_cadvisor_name(cg, name, sizeof(name));
         kx_family_u64(b, &fam[F_CADVISOR],
@@ -207,5 +279,6 @@ int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
                                 nz(cg->namespace_name), nz(cg->pod_name)),
                       cg->kernel, o->timestamps ? c->when_ms : KX_NO_TIMESTAMP);
     }
+    free(keep);
     return b->err;
 }

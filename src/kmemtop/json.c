@@ -461,6 +461,7 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
     kmem_jw_str_or_null(w, "mount", cgs->mount);
     kmem_jw_u64(w, "skipped_vanished", cgs->n_vanished);
     kmem_jw_u64(w, "skipped_errors", cgs->n_errors);
+    kmem_jw_u64(w, "skipped_unnamed", cgs->n_unnamed);
     kmem_jw_bool(w, "kernel_exact", cgs->kernel_exact);
     if (cgs->dying_source != KMEM_CG_DYING_NONE) {
         kmem_jw_u64(w, "dying", cgs->dying);

@@ -117,6 +117,17 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "                     cheap mode: no free hooks, no live objects)\n"
             "     --alloc-objects <n>  live objects tracked (default 262144)\n"
             "     --alloc-keys <n>     (cgroup, cache) pairs counted (default 65536)\n"
+            "     --record <dir>  the flight recorder: a sample every -d seconds (default\n"
+            "                     10) into <dir> until stopped (--record.retain 7d,\n"
+            "                     --record.max-size 256MiB); see docs/recorder.md\n"
+            "     --replay <dir>  a moment of a recording (newest, or --at <time>) as a\n"
+            "                     capture: with -o, --json, --report, or the full screen\n"
+            "     --at <time>     \"YYYY-MM-DD HH:MM[:SS]\" (local) or \"N{s,m,h,d} ago\"\n"
+            "     --list          with --replay: every sample\n"
+            "     --diff <a> <b>  what grew and shrank: two times of --replay <dir>, or two\n"
+            "                     captures or recordings (--json too)\n"
+            "     --window <dur>  with --replay: leak verdicts over <dur> (e.g. 6h)\n"
+            "     --openmetrics   with --replay: the recording for promtool backfilling\n"
             " -h, --help          display this help and exit\n"
             " -V, --version       output version information and exit\n"
             "\nSlab sort keys (as slabtop): a active objects, b objects per slab, c cache\n"
@@ -578,6 +589,7 @@ static int print_slabs_once(struct kmem_ctx *ctx, const struct kt_opts *o, unsig
     }
     kt_slab_sort(&snap->slab, o->sort, idx);
     kt_sink_file(&sink, stdout);
+    sink.escape = !o->slabtop_mode; /* slabtop: procps prints names raw */
     kt_slab_render(&sink, &snap->slab, idx, kmem_previous(ctx) ? KT_CHANGE_SHOW : KT_CHANGE_NONE);
     free(idx);
     return EXIT_SUCCESS;
@@ -682,6 +694,9 @@ static int finish_capture(struct kmem_ctx *ctx, const struct kt_opts *o, int rc,
     for (int p = 0; snap && p < KMEM_PART_COUNT; p++)
         if (snap->status[p].err)
             fprintf(stderr, "%s: warning: %s\n", o->prog, snap->status[p].msg);
+    if (kmem_capture_unnamed(ctx))
+        fprintf(stderr, "%s: warning: %zu files not captured: paths longer than PATH_MAX\n",
+                o->prog, kmem_capture_unnamed(ctx));
     if (!tb) {
         fprintf(stderr, "%s: captured into %s; replay with: kmemtop --root %s\n", o->prog,
                 o->capture, o->capture);

@@ -168,11 +168,10 @@ int kt_openmetrics_run(const struct kt_opts *o)
     if (!m.t)
         goto out;
     for (size_t k = 0; k < m.points; k++) {
-        const char *tmp = getenv("TMPDIR");
         char dir[4096], e2[512];
         struct kmem_ctx *ctx;
 
-        snprintf(dir, sizeof(dir), "%s/kmem-om.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        snprintf(dir, sizeof(dir), "%s/kmem-om.XXXXXX", kmem_rec_tmpdir());
         if (kmem_recording_materialize(r, lo + k, dir)) {
             fprintf(stderr, "%s: %s\n", o->prog, kmem_recording_strerror(r));
             goto out;

@@ -27,6 +27,10 @@ struct kt_sink {
     int width;     /* columns available; 0 = unlimited (stdout) */
     int rows_left; /* lines that still fit; -1 = unlimited */
     FILE *f;       /* for stdout sinks */
+    /* stdout sinks: write terminal controls (C0, DEL, C1 as raw bytes or as
+     * UTF-8) and invalid UTF-8 as \xHH (kmemtop mode;
+     * slabtop mode prints names raw, byte-identical to procps). */
+    bool escape;
 };
 
 KMEM_PRINTF(3, 4)
@@ -54,7 +58,10 @@ bool kt_part_missing(struct kt_sink *s, const struct kmem_snapshot *snap, enum k
  */
 bool kt_line_wrap(struct kt_sink *s, enum kt_attr attr, const char *text);
 
-/* A sink that writes to @f with a newline after each line. */
+/* A sink that writes to @f with a newline after each line, escaped. */
 void kt_sink_file(struct kt_sink *s, FILE *f);
+
+/* Write @len bytes at @p to @f, controls and invalid UTF-8 as \xHH. */
+void kt_write_escaped(FILE *f, const char *p, size_t len);
 
 #endif

@@ -68,6 +68,7 @@ int kt_record_run(struct kt_opts *o)
         kmem_ctx_free(ctx);
         return EXIT_FAILURE;
     }
+    kmem_ctx_set_owners_interval(ctx, KMEM_REC_OWNERS_INTERVAL);
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -175,7 +176,6 @@ int kt_source_open(const struct kt_opts *o, const char *dir, const char *when,
     struct kmem_recording *r;
     const struct kmem_rec_sample *s;
     char err[768];
-    const char *tmp = getenv("TMPDIR");
     long i;
 
     memset(src, 0, sizeof(*src));
@@ -208,7 +208,7 @@ int kt_source_open(const struct kt_opts *o, const char *dir, const char *when,
     s = kmem_recording_sample(r, (size_t)i);
     src->time_ns = s->time_ns;
     src->flags = s->flags;
-    if (asprintf(&src->root, "%s/kmem-replay.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0) {
+    if (asprintf(&src->root, "%s/kmem-replay.XXXXXX", kmem_rec_tmpdir()) < 0) {
         src->root = NULL;
         kmem_recording_close(r);
         return -1;

@@ -317,6 +317,9 @@ void kt_rep_cgroups(struct rep *r)
     exactness(r, cgs, approx);
     if (cgs->n_errors)
         fprintf(r->f, "  %zu cgroups could not be read and are left out.\n", cgs->n_errors);
+    if (cgs->n_unnamed)
+        fprintf(r->f, "  %zu cgroups nested too deep (or with paths too long) are left out.\n",
+                cgs->n_unnamed);
 
     idx = malloc(2 * cgs->n * sizeof(*idx));
     if (!idx) {

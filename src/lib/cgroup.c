@@ -310,7 +310,7 @@ static void root_from_children(struct kmem_cgroups *cgs)
 /* v1: removed memory cgroups are counted in /proc/cgroups but have no directory. */
 static void v1_dying(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_cgroups *cgs)
 {
-    uint64_t num, walked = cgs->n + cgs->n_errors;
+    uint64_t num, walked = cgs->n + cgs->n_errors + cgs->n_unnamed;
 
     if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_PROC), "cgroups", &r->buf) ||
         kmem_cg_proc_cgroups_parse(r->buf.data, r->buf.len, &num))
@@ -410,6 +410,7 @@ static int reuse_tree(struct walk *w, int hfd)
     w->cgs->n = K->n;
     w->cgs->n_vanished = K->n_vanished;
     w->cgs->n_errors = K->n_errors;
+    w->cgs->n_unnamed = K->n_unnamed;
     w->cgs->possible_cpus = K->possible_cpus;
     return 0;
 }
@@ -461,6 +462,7 @@ static int known_save(struct walk *w, uint64_t descendants)
     K->root_nlink = w->root_nlink;
     K->n_vanished = w->cgs->n_vanished;
     K->n_errors = w->cgs->n_errors;
+    K->n_unnamed = w->cgs->n_unnamed;
     K->possible_cpus = w->cgs->possible_cpus;
     clock_gettime(CLOCK_MONOTONIC, &K->walked_at);
     /* v2 needs the root's count of descendants to tell a changed tree. */
@@ -510,6 +512,7 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     cgs->n = 0;
     cgs->n_vanished = 0;
     cgs->n_errors = 0;
+    cgs->n_unnamed = 0;
     cgs->layout = KMEM_CG_NONE;
     cgs->mount = NULL;
     cgs->kernel_exact = false;
@@ -561,7 +564,7 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
 again:
     /* The root ("/"), then every cgroup below it: the known tree again, or a
      * walk, depth first. */
-    cgs->n = cgs->n_vanished = cgs->n_errors = 0;
+    cgs->n = cgs->n_vanished = cgs->n_errors = cgs->n_unnamed = 0;
     err = kmem_arena_reset(&st->arena);
     if (err) {
         close(hfd);

@@ -115,8 +115,12 @@ struct kmem_cgroups {
     size_t n;
     struct kmem_cgroup *v; /* v[0] is the root of the hierarchy */
     size_t n_vanished;     /* cgroups removed during the walk (skipped silently) */
-    size_t n_errors;       /* cgroups skipped on another error (or too deep), with the
+    size_t n_errors;       /* cgroups skipped on another error, with the
                             * cgroups below them (not walked, not removed either) */
+    size_t n_unnamed;      /* cgroups that cannot be named: nested deeper than
+                            * KMEM_CG_MAX_DEPTH or a path too long, with the cgroups
+                            * below them; any user with a delegated subtree can make
+                            * them, so they are counted, not an error (issue 24) */
     /* Every kernel value is the kernel's own counter (v1; v2 5.18+ with a
      * root memory.stat); false when any is estimated. */
     bool kernel_exact;
@@ -157,6 +161,10 @@ enum kmem_cg_extra {
 
 /* Deepest cgroup level walked (the root is level 0); deeper ones are counted in n_errors. */
 #define KMEM_CG_MAX_DEPTH 64
+/* Longest cgroup path kept (bytes, from the hierarchy's root): a longer one
+ * (a user's delegated subtree of 255-byte names) is counted in n_unnamed with
+ * the cgroups below it, so that a snapshot's memory stays bounded (issue 24). */
+#define KMEM_CG_PATH_MAX 1024
 
 /* The cgroup at @path ("/" the root) in @cgs, or NULL. */
 const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, const char *path);

@@ -80,7 +80,7 @@ struct cg_known {
     struct kmem_hindex index; /* path -> entry, to hand fds over at the next walk */
     uint64_t descendants;     /* v2: root cgroup.stat nr_descendants before the walk */
     nlink_t root_nlink;       /* v1: the hierarchy root's link count before the walk */
-    size_t n_vanished, n_errors;
+    size_t n_vanished, n_errors, n_unnamed;
     unsigned possible_cpus;
     struct timespec walked_at; /* CLOCK_MONOTONIC */
 };

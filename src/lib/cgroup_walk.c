@@ -441,7 +441,7 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         return 0;
     }
     if (depth > KMEM_CG_MAX_DEPTH) {
-        w->cgs->n_errors += 1 + count_below(fd, KMEM_CG_MAX_DEPTH);
+        w->cgs->n_unnamed += 1 + count_below(fd, KMEM_CG_MAX_DEPTH);
         close(fd);
         return 0;
     }
@@ -535,11 +535,11 @@ int cg_walk_tree(struct walk *w, int hfd)
         plen = f->pathlen;
         /* r->path[0, plen) is the parent's path ("/" for the root); frames
          * below only ever write past their own prefix. */
-        if (plen + 1 + nlen + 1 > sizeof(r->path)) {
+        if (plen + 1 + nlen + 1 > sizeof(r->path) || plen + 1 + nlen > KMEM_CG_PATH_MAX) {
             int sfd =
                 openat(dirfd(f->dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-            w->cgs->n_errors += 1 + (sfd >= 0 ? count_below(sfd, KMEM_CG_MAX_DEPTH - sp) : 0);
+            w->cgs->n_unnamed += 1 + (sfd >= 0 ? count_below(sfd, KMEM_CG_MAX_DEPTH - sp) : 0);
             if (sfd >= 0)
                 close(sfd);
             continue;

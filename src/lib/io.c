@@ -303,7 +303,7 @@ static void capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
     if (!kmem_capturing(io))
         return;
     if (!fd_path(fd, abs, sizeof(abs))) {
-        capture_fail(io, ENAMETOOLONG, "cannot name a file to capture", "", NULL);
+        io->capture_unnamed++; /* a path longer than PATH_MAX: skipped, counted */
         return;
     }
     if (!canonical(io, abs, rel, sizeof(rel))) {
@@ -323,11 +323,12 @@ static void capture_in_dir(struct kmem_io *io, int dirfd, const char *name, cons
 {
     char abs[PATH_MAX], rel[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
 
-    if (!fd_path(dirfd, abs, sizeof(abs))) {
-        capture_fail(io, ENAMETOOLONG, "cannot name the directory to capture of", name, NULL);
+    if (!fd_path(dirfd, abs, sizeof(abs)) ||
+        (size_t)snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name) >=
+            PATH_MAX) {
+        io->capture_unnamed++; /* a path longer than PATH_MAX: skipped, counted */
         return;
     }
-    snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name);
     if (!canonical(io, full, rel, sizeof(rel))) {
         capture_fail(io, EXDEV, "refusing to copy", full,
                      "it lies outside the root (a symlink leads out of it)");
@@ -369,6 +370,7 @@ static void capture_reset(struct kmem_io *io)
     free(io->capdir);
     io->capdir = NULL;
     io->capture_err = 0;
+    io->capture_unnamed = 0;
     io->capture_msg[0] = '\0';
     io->sink = NULL;
 }
@@ -535,6 +537,15 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
                         "refusing to capture into %s: it belongs to uid %u, not to you (uid %u)",
                         dir, (unsigned)st.st_uid, (unsigned)geteuid());
     }
+    /* A shared directory (/tmp, /var/tmp, a group's drop box): never made
+     * private, never emptied; the capture goes into a new directory in it. */
+    if (st.st_mode & (S_ISVTX | S_IWOTH)) {
+        close(fd);
+        return kmem_err(io, EPERM,
+                        "refusing to capture into %s: a shared directory (%s); name a new "
+                        "directory inside it",
+                        dir, st.st_mode & S_ISVTX ? "sticky" : "world-writable");
+    }
     if (!dir_is_empty(fd)) {
         struct mount_key top;
         struct stat meta;
@@ -553,6 +564,13 @@ int kmem_io_set_capture(struct kmem_io *io, const char *dir, bool replace)
                             "refusing to replace %s: it holds no " KMEM_CAPTURE_META
                             ", so it is not a kmem capture (remove it yourself)",
                             dir);
+        }
+        if (meta.st_uid != geteuid()) { /* planted by someone else */
+            close(fd);
+            return kmem_err(io, EPERM,
+                            "refusing to replace %s: its " KMEM_CAPTURE_META
+                            " belongs to uid %u, not to you (uid %u), so it is not your capture",
+                            dir, (unsigned)meta.st_uid, (unsigned)geteuid());
         }
         what[0] = '\0';
         mount_key_of(fd, "", &st, &top);

@@ -47,6 +47,7 @@ struct kmem_io {
     int capfd;
     char *capdir; /* as given, for messages */
     int capture_err;
+    size_t capture_unnamed; /* files not captured: their path is longer than PATH_MAX */
     char capture_msg[512];
     /* Capture into memory instead (kmem_io_set_capture_sink): each file handed to @sink. */
     kmem_capture_sink_fn sink;

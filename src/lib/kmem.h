@@ -179,6 +179,9 @@ void kmem_ctx_capture_put_meta(struct kmem_ctx *ctx, const char *command,
 
 /* 0 if every file of the capture so far was written, else -errno (message in kmem_strerror). */
 int kmem_capture_status(struct kmem_ctx *ctx);
+/* Files a capture left out because their path is longer than PATH_MAX
+ * (deeply nested cgroups): counted, not an error. */
+size_t kmem_capture_unnamed(const struct kmem_ctx *ctx);
 
 /*
  * How cgroups are read (docs/cgroups.md, "Cost"): @extras (KMEM_CG_EXTRA_*,

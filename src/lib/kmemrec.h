@@ -35,6 +35,10 @@ struct kmem_recorder_opts {
     const char *command;      /* the command line, in each sample's kmem-capture.txt */
 };
 
+/* The owner snapshot (a BPF walk of every slab page) is taken at most this often
+ * while recording, and carried into the samples between. */
+#define KMEM_REC_OWNERS_INTERVAL 300.0
+
 #define KMEM_REC_DEFAULT_RETAIN    (7 * 86400ull)
 #define KMEM_REC_DEFAULT_MAX_BYTES (256ull << 20)
 
@@ -126,6 +130,13 @@ int kmem_recording_materialize(struct kmem_recording *r, size_t i, char *tmpl);
 
 /* Write @fs below the directory @dirfd (new files only). 0 or -errno, @what names the file. */
 int kmem_fs_write_tree(const struct kmem_fileset *fs, int dirfd, char *what, size_t whatlen);
+
+/*
+ * Where samples are written out: $TMPDIR, else /dev/shm (a tmpfs: writing
+ * ~1000 small files there takes milliseconds, on a disk up to seconds),
+ * else /tmp.
+ */
+const char *kmem_rec_tmpdir(void);
 
 /* Remove a directory that kmem_recording_materialize() made. 0 or -errno. */
 int kmem_rec_remove_tree(const char *dir);

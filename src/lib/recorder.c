@@ -36,6 +36,7 @@ struct kmem_recorder {
     char segname[64];
     uint64_t seg_start_ns;
     size_t seg_off;      /* bytes in the current segment */
+    size_t last_seg;     /* bytes of the segment before it: room kept for the current one */
     size_t key_off;      /* offset of the segment's last keyframe */
     struct kmem_buf key; /* that keyframe's blob */
     uint32_t key_comp;   /* its compressed length */
@@ -229,8 +230,10 @@ static int new_segment(struct kmem_recorder *r, uint64_t t)
     struct iovec iov = {hdr, sizeof(hdr)};
     int err;
 
-    if (r->segfd >= 0)
+    if (r->segfd >= 0) {
         close(r->segfd);
+        r->last_seg = r->seg_off;
+    }
     r->segfd = -1;
     for (int tries = 0; tries < 1000; tries++, t++) {
         time_t s = (time_t)(t / 1000000000ull);
@@ -321,7 +324,8 @@ static void retention(struct kmem_recorder *r)
     qsort(v, n, sizeof(*v), cmp_seg);
     for (size_t i = 0; i < n; i++) {
         bool old = r->o.retain_seconds && (uint64_t)(now - v[i].mtime) > r->o.retain_seconds;
-        bool big = r->o.max_bytes && total > r->o.max_bytes;
+        /* room for the current segment too, as large as the one before it */
+        bool big = r->o.max_bytes && total + r->last_seg > r->o.max_bytes;
 
         if (!strcmp(v[i].name, r->segname) || (!old && !big))
             continue;

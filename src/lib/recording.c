@@ -569,6 +569,18 @@ out:
     return err;
 }
 
+const char *kmem_rec_tmpdir(void)
+{
+    const char *t = getenv("TMPDIR");
+    struct stat st;
+
+    if (t && *t)
+        return t;
+    if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK | X_OK) == 0)
+        return "/dev/shm";
+    return "/tmp";
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;

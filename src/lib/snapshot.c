@@ -185,6 +185,11 @@ size_t kmem_ctx_cgroup_fds(const struct kmem_ctx *ctx)
     return kmem_cg_reader_fds(ctx->cg);
 }
 
+size_t kmem_capture_unnamed(const struct kmem_ctx *ctx)
+{
+    return ctx->io.capture_unnamed;
+}
+
 int kmem_capture_status(struct kmem_ctx *ctx)
 {
     if (!ctx->io.capture_err)
@@ -225,7 +230,7 @@ static int read_owners(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
             : NULL;
     int err;
 
-    if (ctx->owners_read && !kmem_capturing(&ctx->io) &&
+    if (ctx->owners_read && !kmem_capturing_dir(&ctx->io) &&
         kmem_ts_diff(&ctx->owners_at, t0) < ctx->owners_interval) {
         struct kmem_owner_snap *o = &next->owners;
 

@@ -196,11 +196,10 @@ static uint64_t oom_kills(const char *text)
 static int snap_of(struct kmem_recording *r, size_t i, struct kmem_fileset *fs,
                    struct kmem_ctx **ctx, char *dir, size_t dirlen)
 {
-    const char *tmp = getenv("TMPDIR");
     char err[512];
     int rc;
 
-    snprintf(dir, dirlen, "%s/kmem-verdict.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(dir, dirlen, "%s/kmem-verdict.XXXXXX", kmem_rec_tmpdir());
     rc = kmem_recording_load(r, i, fs);
     if (rc)
         return rc;

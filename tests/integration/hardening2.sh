@@ -93,7 +93,7 @@ check "... TAR_OPTIONS did not run a command (tar on PATH)" test ! -e "$T/tar-op
 echo "SECRET-harden-$$ 1 2 3 4 5 6 7 8" >"$T/secret"
 H5="$T/h5"
 cp -a "$V2" "$H5"
-rm -rf "$H5/proc/net" "$H5/sys/block" "$H5/dev"
+rm -rf "${H5:?}/proc/net" "${H5:?}/sys/block" "${H5:?}/dev"
 mkdir -p "$H5/proc/net" "$H5/sys/block/zram0" "$H5/sys/block" "$H5/dev"
 ln -s "$T/secret" "$H5/proc/net/sockstat"
 ln -s ../../../../secret "$H5/proc/net/sockstat6"
@@ -107,3 +107,116 @@ check "... a 1:3 dev/kmsg was not read as the kernel log" test ! -e "$T/cap5/dev
 rm "$H5/dev/kmsg" && ln -s "$T/secret" "$H5/dev/kmsg"
 "$K" --root "$H5" --capture "$T/cap5b" --json >/dev/null 2>"$T/cap5.err"
 check "... nor a dev/kmsg that is a symlink out of the root" sh -c "! grep -rq SECRET-harden '$T/cap5b'"
+
+# --- 6. kmemtop -o escapes terminal controls in cache names; slabtop mode
+# prints them raw, as procps does.
+mkdir -p "$T/esc/proc"
+{
+    head -2 "$FIXTURES/slab-long-names/proc/slabinfo"
+    printf 'evil\033]0;pwned\007x 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n'
+    printf 'csi\23331mred 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n'
+    printf 'utf8c1\302\233x 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n'
+    printf 'plain 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n'
+} >"$T/esc/proc/slabinfo"
+"$K" --root "$T/esc" -o >"$T/esc.out" 2>"$T/esc.err"
+check_eq "kmemtop -o on names with controls exits 0" 0 $?
+check "... no ESC, BEL, 0x9b or UTF-8 C1 byte reaches the terminal" \
+    sh -c "! LC_ALL=C grep -q \"\$(printf '[\033\007\233]')\" '$T/esc.out'"
+check "... the names are shown escaped" sh -c "grep -qF 'evil\\x1b]0;pwned\\x07x' '$T/esc.out' && grep -qF 'csi\\x9b31mred' '$T/esc.out' && grep -qF 'utf8c1\\xc2\\x9bx' '$T/esc.out'"
+ln -sf kmemtop "$T/slabtop" 2>/dev/null; ln -sf "$K" "$T/slabtop"
+"$T/slabtop" --root "$T/esc" -o >"$T/esc.slabtop" 2>/dev/null
+check "slabtop -o prints names raw, as procps does" \
+    sh -c "LC_ALL=C grep -q \"\$(printf 'evil\033]0;pwned\007x')\" '$T/esc.slabtop'"
+
+# --- 7. Names that differ only in invalid UTF-8 stay distinct (escaped as
+# \xHH, never replaced) in the exposition and in --json.
+mkdir -p "$T/dup/proc"
+{
+    head -2 "$FIXTURES/slab-long-names/proc/slabinfo"
+    for n in 'dupA\377' 'dupA\376' 'dupA\357\277\275' 'dupA\303\277' 'dupA'; do
+        printf "$n 10 20 128 32 1 : tunables 0 0 0 : slabdata 1 1 0\n"
+    done
+} >"$T/dup/proc/slabinfo"
+"$E" --once --root "$T/dup" >"$T/dup.prom" 2>/dev/null
+series=$(grep -c '^kmem_slab_objects{.*dupA' "$T/dup.prom")
+uniq=$(grep '^kmem_slab_objects{.*dupA' "$T/dup.prom" | sed 's/ [0-9]*$//' | sort -u | wc -l)
+check_eq "exposition: 5 dupA caches give 5 kmem_slab_objects series" 5 "$series"
+check_eq "... 5 distinct series" 5 "$uniq"
+check "... \\xff shown as \\\\xff" grep -qF 'cache="dupA\\xff"' "$T/dup.prom"
+"$K" --root "$T/dup" --json >"$T/dup.json" 2>/dev/null
+check_eq "--json: 5 distinct dupA names" 5 \
+    "$(jq -r '.slab.caches[].name | select(startswith("dupA"))' "$T/dup.json" | sort -u | wc -l)"
+check_eq "--json: the byte 0xff is not ÿ" 1 \
+    "$(jq -r '.slab.caches[].name' "$T/dup.json" | grep -cxF 'dupA\xff')"
+
+# --- 8. Paths longer than PATH_MAX (chains of 255-byte names) never abort a
+# capture, and cgroups that cannot be named are counted, not an error.
+python3 "$TREE" "$V2" "$T/long" chains 2 20
+"$K" --root "$T/long" --capture "$T/cap8" --json >"$T/long.json" 2>"$T/cap8.err"
+check_eq "capture of a tree with paths longer than PATH_MAX exits 0" 0 $?
+check "... counts the cgroups it cannot name ($(jq .cgroups.skipped_unnamed "$T/long.json"))" \
+    test "$(jq .cgroups.skipped_unnamed "$T/long.json")" -gt 0
+check "... and captured the rest (slabinfo, a cgroup)" \
+    sh -c "test -s '$T/cap8/proc/slabinfo' && test -s '$T/cap8/sys/fs/cgroup/system.slice/memory.stat'"
+python3 "$TREE" "$V2" "$T/deep8" deep 80
+"$E" --once --root "$T/deep8" >"$T/deep8.prom" 2>/dev/null
+check_eq "80 levels: --once exits 0 (the rest was read)" 0 $?
+check "... kmem_collector_success{collector=\"cgroup\"} is 1" \
+    grep -q '^kmem_collector_success{collector="cgroup"} 1$' "$T/deep8.prom"
+check "... the cgroups below level 64 are counted as unnamed" \
+    sh -c "awk '\$1 == \"kmem_cgroups_skipped{reason=\\\"unnamed\\\"}\" && \$2 >= 15 { f = 1 } END { exit !f }' '$T/deep8.prom'"
+
+# --- 9. A shared directory is never made private nor emptied; --force
+# replaces only a capture whose marker is the caller's.
+mkdir "$T/shared" && chmod 1777 "$T/shared"
+"$K" --root "$V2" --capture "$T/shared" --json >/dev/null 2>"$T/cap9.err"
+check_eq "capture into a sticky world-writable directory exits 1" 1 $?
+check_eq "... its mode stays 1777" 1777 "$(stat -c %a "$T/shared")"
+check "... and says why" grep -q 'shared directory' "$T/cap9.err"
+mkdir "$T/ww" && chmod 0777 "$T/ww"
+"$K" --root "$V2" --capture "$T/ww" --json >/dev/null 2>&1
+check_eq "capture into a world-writable directory exits 1, mode kept" "1 777" "$? $(stat -c %a "$T/ww")"
+mkdir "$T/planted" && chmod 0755 "$T/planted"
+echo "another user's work" >"$T/planted/precious" && chown 65534:65534 "$T/planted/precious"
+echo x >"$T/planted/kmem-capture.txt" && chown 65534:65534 "$T/planted/kmem-capture.txt"
+"$K" --root "$V2" --capture "$T/planted" --force --json >/dev/null 2>"$T/cap9.err"
+check_eq "--force with a marker planted by another user exits 1" 1 $?
+check "... and the other user's file is still there" test -s "$T/planted/precious"
+
+# --- 1. 10 000 hostile cgroups (chains of 255-byte names) keep the exporter
+# under 32 MiB (peak RSS, VmHWM), with the slab and node families present:
+# paths over 1024 bytes are unnamed, the rest beyond the series budget are
+# counted as over_budget, the deepest first.
+python3 "$TREE" "$V2" "$T/h1" chains 2500 4
+P=$(free_port)
+spawn "$T/h1.log" "$E" --web.listen-address "127.0.0.1:$P" --root "$T/h1" --collect.min-interval=0
+pid1=$spawned
+check "exporter on 10 000 hostile cgroups answers" wait_url "http://127.0.0.1:$P/-/ready" 60
+curl -s -o "$T/h1.prom" "http://127.0.0.1:$P/metrics"
+curl -s -H 'Accept-Encoding: gzip' -o "$T/h1.gz" "http://127.0.0.1:$P/metrics"
+curl -s -o "$T/h1b.prom" "http://127.0.0.1:$P/metrics"
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid1/status")
+check "peak RSS after three scrapes ${hwm} kB <= 32 MiB" test "${hwm:-999999}" -le 32768
+check "... slab and node families present" \
+    sh -c "grep -q '^kmem_slab_objects{' '$T/h1.prom' && grep -q '^kmem_node_kernel_bytes{' '$T/h1.prom'"
+check "... every collector succeeded" sh -c "! grep -q '^kmem_collector_success{.*} 0\$' '$T/h1.prom'"
+ob=$(awk '$1 == "kmem_cgroups_skipped{reason=\"over_budget\"}" { print $2 }' "$T/h1.prom")
+un=$(awk '$1 == "kmem_cgroups_skipped{reason=\"unnamed\"}" { print $2 }' "$T/h1.prom")
+exported=$(grep -c '^kmem_cgroup_kernel_bytes{' "$T/h1.prom")
+check_eq "... every cgroup is exported or counted (exported $exported, over_budget $ob, unnamed $un)" \
+    "$(find "$T/h1/sys/fs/cgroup" -type d | wc -l)" $((exported + ${ob:-0} + ${un:-0}))
+check "... the exposition is bounded ($(wc -c <"$T/h1.prom") bytes <= 16 MiB)" \
+    test "$(wc -c <"$T/h1.prom")" -le 16777216
+stop_all
+
+# --- 10. 2048 slow connections from 256 addresses (each sends half a request
+# line and stops) never keep a scrape out: at the limit, the oldest
+# connection still reading a request makes room. With a 60 s read timeout,
+# the slow connections are not cut by their deadline within the hang bound.
+P=$(free_port)
+spawn "$T/slow.log" "$E" --web.listen-address "127.0.0.1:$P" $R --web.read-timeout=60s
+check "exporter answers" wait_url "http://127.0.0.1:$P/-/healthy"
+timeout 120 python3 "$PY" slow "$P"
+check "slow-connection client finished" test $? -eq 0
+stop_all
+finish

@@ -210,20 +210,20 @@ check "... it says to name it" err_has "name the tarball"
 run --root "$F" --capture /proc/kmem-capture-test.tar.gz
 check_eq "a tarball in a directory that cannot be written: exit 1" 1 "$rc"
 check "... it names the directory" err_has "cannot create a private directory for the capture in /proc"
+# tar runs by absolute path (/usr/bin/tar or /bin/tar) with an environment
+# of its own (issue 24): a tar on PATH, or no PATH at all, changes nothing.
 mkdir -p "$T/fakebin"
 printf '#!/bin/sh\necho "tar: pretending to fail" >&2\nexit 2\n' >"$T/fakebin/tar"
 chmod 755 "$T/fakebin/tar"
 # (an assignment before a shell function may outlive it: on the command itself)
 PATH="$T/fakebin:$PATH" "$K" --root "$F" --capture "$TB/f.tar.gz" --json >"$T/out" 2>"$T/err"
 rc=$?
-check_eq "tar fails: exit 1" 1 "$rc"
-check "... tar's message and the exit status" sh -c "grep -q 'pretending to fail' '$T/err' && grep -q 'tar failed (exit status 2)' '$T/err'"
-check "... no tarball" [ ! -e "$TB/f.tar.gz" ]
+check_eq "a failing tar on PATH is not the one run: exit 0" 0 "$rc"
+check "... the tarball lists the capture" sh -c "tar -tzf '$TB/f.tar.gz' | grep -q kmem-capture.txt"
 check_eq "... no private directory left" 0 "$(leftovers)"
 PATH=/nonexistent "$K" --root "$F" --capture "$TB/n.tar.gz" >"$T/out" 2>"$T/err"
 rc=$?
-check_eq "no tar at all: exit 1" 1 "$rc"
-check "... it says what to do" err_has "cannot run tar: No such file or directory (install tar, or --capture a directory)"
+check_eq "no PATH: tar still found by its absolute path, exit 0" 0 "$rc"
 check_eq "... no private directory left" 0 "$(leftovers)"
 "$K" --root "$F" --capture "$TB/i.tar.gz" --json -d 30 >"$T/out" 2>"$T/err" &
 pid=$!

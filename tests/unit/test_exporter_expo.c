@@ -30,14 +30,14 @@ static const struct {
     {"two\nlines", "two\\nlines", "two\\nlines"},
     {"\\\"\n", "\\\\\\\"\\n", "\\\\\"\\n"},
     {"tab\there", "tab\there", "tab\there"},
-    {"caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9"},                        /* valid UTF-8 kept */
-    {"\xe2\x82\xac euro", "\xe2\x82\xac euro", "\xe2\x82\xac euro"},      /* 3 bytes */
-    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},         /* 4 bytes */
-    {"bad\xff", "bad\xef\xbf\xbd", "bad\xef\xbf\xbd"},                    /* invalid byte */
-    {"\xc3", "\xef\xbf\xbd", "\xef\xbf\xbd"},                             /* truncated */
-    {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd", "\xef\xbf\xbd\xef\xbf\xbd"}, /* overlong */
-    {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
-     "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
+    {"caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9"},                   /* valid UTF-8 kept */
+    {"\xe2\x82\xac euro", "\xe2\x82\xac euro", "\xe2\x82\xac euro"}, /* 3 bytes */
+    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},    /* 4 bytes */
+    /* invalid bytes: the text \xHH (backslash escaped), never U+FFFD (issue 24) */
+    {"bad\xff", "bad\\\\xff", "bad\\\\xff"},
+    {"\xc3", "\\\\xc3", "\\\\xc3"},                                     /* truncated */
+    {"\xc0\xaf", "\\\\xc0\\\\xaf", "\\\\xc0\\\\xaf"},                   /* overlong */
+    {"\xed\xa0\x80", "\\\\xed\\\\xa0\\\\x80", "\\\\xed\\\\xa0\\\\x80"}, /* surrogate */
 };
 
 static void test_escape(void **state)
