@@ -215,6 +215,7 @@ install: programs $(MANPAGES)
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(KMEMTOP) $(DESTDIR)$(PREFIX)/bin/kmemtop
 	ln -sf kmemtop $(DESTDIR)$(PREFIX)/bin/kmem-slabtop
+	install -m 755 deploy/kubectl-kmem $(DESTDIR)$(PREFIX)/bin/kubectl-kmem
 	$(if $(EXPORTER),install -m 755 $(EXPORTER) $(DESTDIR)$(PREFIX)/sbin/kmem_exporter)
 	install -m 644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(filter %.8,$(MANPAGES)) $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -215,8 +215,8 @@ static int usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, ", try --help\n\n");
-    usage(stderr);
+    /* One line, as node_exporter's (kingpin): the usage is --help's. */
+    fprintf(stderr, ", try --help\n");
     return 2;
 }
 

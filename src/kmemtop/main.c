@@ -132,7 +132,9 @@ static void usage_kmemtop(FILE *out, const char *prog)
             " -V, --version       output version information and exit\n"
             "\nSlab sort keys (as slabtop): a active objects, b objects per slab, c cache\n"
             " size, l slabs, v active slabs, n name, o objects (default), p pages per slab,\n"
-            " s object size, u utilization; g change since the last refresh (needs -d with -o).\n"
+            " s object size, u utilization; g change since the last refresh (needs -d with -o),\n"
+            " G growth since kmemtop started (with -o -d N: over those N seconds), r rate per\n"
+            " minute (not with -o). Only G and r are case-sensitive.\n"
             "\nInvoked as 'slabtop' it behaves as procps-ng slabtop. See kmemtop(1).\n",
             prog);
 }
@@ -205,29 +207,41 @@ static void check_opts(struct kt_opts *o, const char *sort_arg)
             exit(EXIT_FAILURE);
         }
         if (cg_table && !kt_cg_sort_from_char(sort_arg[0], &o->cg_sort)) {
-            fprintf(stderr,
-                    "%s: unknown sort key '%s' for the cgroup table (k kernel, g change, n name)\n",
-                    o->prog, sort_arg);
+            fprintf(
+                stderr,
+                "%s: unknown sort key '%s' for the cgroup table (k kernel, g change, G growth, r "
+                "per min, n name)\n",
+                o->prog, sort_arg);
             exit(EXIT_FAILURE);
         }
         if (!cg_table) {
-            o->sort = kt_slab_sort_key((unsigned char)sort_arg[0]);
+            /* G (growth since the start) and r (rate) need the history of
+             * the interactive view; with -o the growth over its two samples
+             * is their change, g. The other keys ignore case, as slabtop's. */
+            if ((sort_arg[0] == 'G' || sort_arg[0] == 'r') && !o->once)
+                o->sort = sort_arg[0];
+            else if (sort_arg[0] != 'r')
+                o->sort = kt_slab_sort_key((unsigned char)sort_arg[0]);
+            else
+                o->sort = 0;
             if (!o->sort) {
                 fprintf(stderr,
-                        "%s: unknown sort key '%s' for the slab view (a b c l v n o p s u g; "
-                        "see %s -h)\n",
-                        o->prog, sort_arg, o->prog);
+                        "%s: unknown sort key '%s' for the slab view%s (a b c l v n o p s u g G "
+                        "r; see %s -h)\n",
+                        o->prog, sort_arg, sort_arg[0] == 'r' ? " printed once" : "", o->prog);
                 exit(EXIT_FAILURE);
             }
         }
         o->sort_given = true;
     }
     if (o->once && !o->delay_given &&
-        (cg_table ? o->cg_sort == KT_CG_SORT_CHANGE : o->sort == 'g')) {
+        (cg_table ? o->cg_sort == KT_CG_SORT_CHANGE || o->cg_sort == KT_CG_SORT_GROWTH
+                  : o->sort == 'g')) {
         fprintf(stderr,
-                "%s: -s g sorts by the change since the previous sample, and -o takes only one;\n"
-                "  add -d SECONDS to take two samples that far apart, e.g.: %s%s -o -d 5 -s g\n",
-                o->prog, o->prog, cg_table ? " --cgroups" : "");
+                "%s: -s %c sorts by the change since the previous sample, and -o takes only one;\n"
+                "  add -d SECONDS to take two samples that far apart, e.g.: %s%s -o -d 5 -s %c\n",
+                o->prog, sort_arg ? sort_arg[0] : 'g', o->prog, cg_table ? " --cgroups" : "",
+                sort_arg ? sort_arg[0] : 'g');
         exit(EXIT_FAILURE);
     }
 }
@@ -477,7 +491,12 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             o->window = optarg;
             break;
         default:
-            usage(o, stderr);
+            /* getopt said which option; one more line, not the whole usage
+             * (slabtop prints its usage, as procps's). */
+            if (o->slabtop_mode)
+                usage(o, stderr);
+            fprintf(stderr, "Try '%s --help' for more information.\n", o->prog);
+            exit(EXIT_FAILURE);
         }
     }
     if (o->diff_a && optind + 1 == argc)
@@ -485,8 +504,13 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
     else if (o->diff_a)
         die(o, "--diff takes two arguments: --diff A B (captures, recordings, or with --replay "
                "DIR two times)");
-    if (optind != argc)
-        usage(o, stderr);
+    if (optind != argc) {
+        if (o->slabtop_mode)
+            usage(o, stderr);
+        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for more information.\n",
+                o->prog, argv[optind], o->prog);
+        exit(EXIT_FAILURE);
+    }
     if (!o->slabtop_mode) {
         check_opts(o, sort_arg);
         check_recorder_opts(o);

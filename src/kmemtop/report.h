@@ -28,10 +28,16 @@ void kt_rep_missing(struct rep *r, unsigned part, const struct kmem_status *st, 
 void kt_rep_notes(struct rep *r);
 void kt_rep_advice(struct rep *r);
 
+/* cachehint.c: what a cache holds in plain words ("sockets"), NULL unknown. */
+const char *kt_cache_meaning(const char *name);
+
 /* report_cg.c */
 void kt_rep_cgroups(struct rep *r);
 void kt_rep_dying(struct rep *r);
 /* The root's kernel, plus its sock on v2: what "not charged" leaves out. */
 uint64_t kt_rep_charged(const struct kmem_cgroups *cgs);
+/* The leaf cgroup (container, service) with the most kernel memory; NULL when
+ * there is none below the root or it holds nothing. */
+const struct kmem_cgroup *kt_rep_top_leaf(const struct kmem_cgroups *cgs);
 
 #endif

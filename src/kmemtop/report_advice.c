@@ -85,6 +85,83 @@ static const char *vmalloc_hint(const char *group)
     return "the callers are in /proc/vmallocinfo (section below)";
 }
 
+/*
+ * " The largest is dentry (1.2 GiB, 80% of it: file paths looked up ...)."
+ * The largest cache of the kind (reclaim_account from /sys/kernel/slab); of
+ * all caches when the attributes are unknown. "" when there is none.
+ */
+static void largest_cache(const struct rep *r, bool reclaimable, uint64_t kind_bytes, char *out,
+                          size_t len)
+{
+    const struct kmem_slabinfo *si = &r->snap->slab;
+    const struct kmem_slab *best = NULL;
+    uint64_t best_b = 0, ps = r->snap->node.page_size ? r->snap->node.page_size : kmem_page_size();
+    bool by_attr = si->attrs_ok && si->attrs_known;
+    const char *means;
+    char h[H];
+    int n;
+
+    *out = 0;
+    if (!r->slab_ok)
+        return;
+    for (size_t i = 0; i < si->n; i++) {
+        const struct kmem_slab *s = &si->v[i];
+        uint64_t b = kmem_slab_bytes(s, ps);
+
+        if (by_attr && (!s->attr.known || s->attr.reclaimable != reclaimable))
+            continue;
+        if (b > best_b)
+            best = s, best_b = b;
+    }
+    if (!best)
+        return;
+    means = kt_cache_meaning(best->name);
+    n = snprintf(out, len, " The largest %s is %s (%s", by_attr ? "such cache" : "slab cache",
+                 best->name, kt_rep_hum(h, best_b));
+    if (n > 0 && (size_t)n < len && by_attr && kind_bytes)
+        n += snprintf(out + n, len - (size_t)n, ", %.0f%% of it", kt_pct(best_b, kind_bytes));
+    if (n > 0 && (size_t)n < len)
+        snprintf(out + n, len - (size_t)n, "%s%s).", means ? ": " : "", means ? means : "");
+}
+
+/*
+ * Who holds it: the leaf cgroup with the most kernel memory, its share of
+ * what is charged to cgroups, and the command that shows its caches.
+ */
+static void top_cgroup(struct rep *r)
+{
+    const struct kmem_cgroups *cgs = &r->snap->cgroups;
+    const struct kmem_cgroup *cg;
+    char text[1536], name[512], pod[800], h[H];
+
+    if (!r->cg_ok || cgs->layout == KMEM_CG_NONE || cgs->n < 2 || !cgs->v[0].kernel ||
+        !(cg = kt_rep_top_leaf(cgs)))
+        return;
+    /* "pod NS/POD (container C)" in Kubernetes, else the cgroup's name. */
+    kt_cg_name(name, sizeof(name), cg, KT_ESC_HEX);
+    if (cg->pod_name && *cg->pod_name && cg->container_name && *cg->container_name) {
+        char *slash = strrchr(name, '/');
+
+        if (slash && !strcmp(slash + 1, cg->container_name)) {
+            char c[256];
+
+            snprintf(c, sizeof(c), "%s", slash + 1);
+            *slash = '\0';
+            snprintf(pod, sizeof(pod), "pod %s (container %s)", name, c);
+        } else {
+            snprintf(pod, sizeof(pod), "%s", name);
+        }
+    } else {
+        snprintf(pod, sizeof(pod), "cgroup %s", name);
+    }
+    snprintf(text, sizeof(text),
+             "Most kernel memory is held by %s: %s, %.1f%% of the kernel memory charged to "
+             "cgroups. 'kmemtop --cgroups --by-cache -o' shows which caches each cgroup is "
+             "charged for; 'kmemtop --cgroups -o -d 10 -s G' which cgroups grow.",
+             pod, kt_rep_hum(h, cg->kernel), kt_pct(cg->kernel, cgs->v[0].kernel));
+    kt_rep_wrap(r->f, "  - ", 4, text);
+}
+
 void kt_rep_advice(struct rep *r)
 {
     const struct kmem_node *n = &r->snap->node;
@@ -92,30 +169,33 @@ void kt_rep_advice(struct rep *r)
     bool detail = (r->snap->flags & KMEM_COLLECT_DETAIL) != 0;
     uint64_t total = n->kernel_total;
     unsigned said = 0;
-    char text[1024], h[H], h2[H];
+    char text[1280], big[320], h[H], h2[H];
 
     if (!r->node_ok)
         return;
     kt_rep_section(r, "What to do");
     if (over(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total, ADV_SHARE_RECLAIMABLE)) {
+        largest_cache(r, true, n->kind[KMEM_NODE_SLAB_RECLAIMABLE], big, sizeof(big));
         snprintf(text, sizeof(text),
                  "Reclaimable slab (%s, %.0f%% of kernel memory) is returned on demand when "
                  "memory runs short, so it is not lost; to see how much comes back, compare "
                  "SReclaimable in /proc/meminfo before and after 'echo 2 > "
                  "/proc/sys/vm/drop_caches' (this drops cached file names and inodes, which "
-                 "are then read again).",
+                 "are then read again).%s",
                  kt_rep_hum(h, n->kind[KMEM_NODE_SLAB_RECLAIMABLE]),
-                 kt_pct(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total));
+                 kt_pct(n->kind[KMEM_NODE_SLAB_RECLAIMABLE], total), big);
         kt_rep_wrap(r->f, "  - ", 4, text);
         said++;
     }
     if (over(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total, ADV_SHARE_UNRECL)) {
+        largest_cache(r, false, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], big, sizeof(big));
         snprintf(text, sizeof(text),
-                 "Unreclaimable slab holds %s (%.0f%% of kernel memory); a cache that grows "
-                 "from one refresh to the next is the usual sign of a leak: watch 'kmemtop -s "
-                 "g' (sorted by growth) for a few minutes.",
+                 "Unreclaimable slab holds %s (%.0f%% of kernel memory).%s A cache that "
+                 "keeps growing is the usual sign of a leak: run 'kmemtop -d 10' and press G "
+                 "(sorted by growth since the start) for a few minutes, or 'kmemtop -o -d 60 "
+                 "-s G' once.",
                  kt_rep_hum(h, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]),
-                 kt_pct(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total));
+                 kt_pct(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total), big);
         kt_rep_wrap(r->f, "  - ", 4, text);
         said++;
     }
@@ -203,7 +283,9 @@ void kt_rep_advice(struct rep *r)
         kt_rep_wrap(r->f, "  - ", 4, text);
         said++;
     }
-    if (!said)
+    if (said)
+        top_cgroup(r);
+    else
         kt_rep_wrap(r->f, "  ", 2,
                     "Nothing stands out: no kind of kernel memory passes the thresholds of "
                     "docs/node.md, and no more than a few percent of it is unexplained.");

@@ -50,6 +50,28 @@ uint64_t kt_rep_charged(const struct kmem_cgroups *cgs)
     return root->kernel + sock < root->kernel ? UINT64_MAX : root->kernel + sock;
 }
 
+const struct kmem_cgroup *kt_rep_top_leaf(const struct kmem_cgroups *cgs)
+{
+    const struct kmem_cgroup *best = NULL;
+    size_t *idx;
+
+    if (cgs->n < 2 || !(idx = malloc(cgs->n * sizeof(*idx))))
+        return NULL;
+    /* In tree order, a cgroup followed by one of its descendants is no leaf. */
+    kt_cg_tree_order(cgs->v, cgs->n, idx);
+    for (size_t i = 0; i < cgs->n; i++) {
+        const struct kmem_cgroup *cg = &cgs->v[idx[i]];
+        bool leaf = i + 1 == cgs->n || !kt_cg_is_ancestor(cg->path, cgs->v[idx[i + 1]].path);
+
+        if (leaf && cg->depth > 0 && cg->kernel &&
+            (!best || cg->kernel > best->kernel ||
+             (cg->kernel == best->kernel && strcmp(cg->path, best->path) < 0)))
+            best = cg;
+    }
+    free(idx);
+    return best;
+}
+
 /* Where the root's figure ("charged to cgroups") comes from. */
 static const char *charged_source(const struct kmem_cgroups *cgs)
 {

@@ -47,9 +47,12 @@ T=$(tmpdir)
 MNT=$T/tmpfs
 mkdir "$MNT" && mount -t tmpfs -o size=64m kmem-dying "$MNT" || { not_ok "mount a tmpfs at $MNT"; finish; }
 
-# kernel: "num_cgroups live-directories" now.
+# kernel: "num_cgroups live-directories listing" now; the listing (a hash
+# of every directory's inode and path) tells a cgroup made and another
+# removed, which the two counts alone do not.
 kernel() {
-    echo "$(awk '$1 == "memory" { print $3 }' /proc/cgroups) $(find "$M" -type d | wc -l)"
+    find "$M" -type d -printf '%i %p\n' | sort >"$T/dirs"
+    echo "$(awk '$1 == "memory" { print $3 }' /proc/cgroups) $(wc -l <"$T/dirs") $(md5sum <"$T/dirs" | cut -c1-16)"
 }
 # counts WHAT: kmem's count by WHAT (json, exporter, report) between two
 # equal readings of the independent one; prints "kmem independent tries", or
@@ -65,7 +68,8 @@ counts() {
         report) k=$("$K" --report 2>/dev/null | awk '/^  removed, still held / { print $4; exit }') ;;
         esac
         after=$(kernel)
-        # Nothing made, removed or freed while kmem ran: compare.
+        # Nothing made, removed or freed while kmem ran (a cgroup freed
+        # lowers num_cgroups; only one made raises it): compare.
         if [ "$before" = "$after" ]; then
             set -- $after
             echo "${k:-none} $(($1 - $2)) $i"

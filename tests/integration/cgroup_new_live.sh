@@ -94,16 +94,18 @@ if command -v tmux >/dev/null; then
         done
         return 1
     }
-    check "tui: kmemtop shows the cgroup view" wait_for "$BASE"
+    wait_for "KERNEL" || echo "# kmemtop did not start: $(tm capture-pane -p -t kt | head -5)"
+    # A filter keeps this test's cgroups on the screen however many the
+    # machine has (it shows the matches and their ancestors).
+    tm send-keys -t kt / "-$$" Enter
+    check "tui: kmemtop shows the cgroup view, filtered" wait_for "$BASE"
     sleep 2.5 # two refreshes: the known tree is in use
-    # The filter keeps the new cgroup on the screen however many there are.
-    tm send-keys -t kt / "$NEW-tui" Enter
     mkdir "$M/$NEW-tui"
     check "tui: a new top-level cgroup appears (refresh every 1 s)" wait_for "$NEW-tui"
-    mkdir "$M/$NEW-tui/t2"
-    check "tui: a new depth-2 cgroup appears" wait_for "t2"
+    mkdir "$M/$NEW-tui/kmem-suite-t2-$$"
+    check "tui: a new depth-2 cgroup appears" wait_for "kmem-suite-t2-$$"
     tm kill-session -t kt
-    rmdir "$M/$NEW-tui/t2" "$M/$NEW-tui"
+    rmdir "$M/$NEW-tui/kmem-suite-t2-$$" "$M/$NEW-tui"
 else
     not_ok "tmux is installed (scripts/deps.sh)"
 fi

@@ -403,6 +403,33 @@ if command -v kubectl >/dev/null 2>&1; then
             sh -c "kubectl kustomize '$dir' >'$T/render-$name.yaml' 2>'$T/kustomize.err' || { cat '$T/kustomize.err'; exit 1; }"
         rendered="$rendered $name=$T/render-$name.yaml"
     done
+    # The runbook base is a kustomize setting: change the overlay's one line
+    # (in a copy) and every alert's runbook_url of the rendered
+    # PrometheusRule moves to it, anchors kept; the ConfigMap is not applied.
+    runbook_base() {
+        rm -rf "$T/kcopy" && cp -r "$K" "$T/kcopy" &&
+            sed -i 's|base=https://kmem.invalid/docs/runbooks.md|base=https://wiki.example.org/kmem/runbooks.md|' \
+                "$T/kcopy/overlays/$1/kustomization.yaml" &&
+            kubectl kustomize "$T/kcopy/overlays/$1" >"$T/rb.yaml" &&
+            python3 - "$T/rb.yaml" "$D/prometheus/rules.yml" <<'EOF2'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+rules = yaml.safe_load(open(sys.argv[2]))
+want = sorted("https://wiki.example.org/kmem/runbooks.md#" + r["alert"].lower()
+              for g in rules["groups"] for r in g["rules"] if "alert" in r)
+got = sorted(r["annotations"]["runbook_url"] for d in docs if d["kind"] == "PrometheusRule"
+             for g in d["spec"]["groups"] for r in g["rules"] if "alert" in r)
+cms = [d["metadata"]["name"] for d in docs if d["kind"] == "ConfigMap"]
+if got != want or len(want) < 8 or cms:
+    print("runbook_urls %s, expected %s; ConfigMaps applied: %s" % (got, want, cms))
+    sys.exit(1)
+EOF2
+    }
+    for o in "$K"/overlays/*/; do
+        o=${o%/}
+        check "overlay ${o##*/}: the runbook base is its kmem-runbooks base= (every alert's runbook_url follows)" \
+            runbook_base "${o##*/}"
+    done
     check "at least two overlays (ServiceMonitor and PodMonitor)" test "$(ls -d "$K"/overlays/*/ | wc -l)" -ge 2
     # shellcheck disable=SC2086
     python3 tests/integration/kustomize_check.py "$D/prometheus/rules.yml" "$D/prometheus/prometheus.yml" \

@@ -42,7 +42,7 @@ check_eq "-s cache: exit 1 (kmemtop does not guess from a word)" 1 "$rc"
 check "-s cache: says a key is one letter" err_has "a sort key is one letter"
 run --root "$CG" --cgroups -o -s c
 check_eq "--cgroups -s c: exit 1" 1 "$rc"
-check "--cgroups -s c: lists the cgroup keys" err_has "(k kernel, g change, n name)"
+check "--cgroups -s c: lists the cgroup keys" err_has "(k kernel, g change, G growth, r per min, n name)"
 run --root "$F" -o -s C
 check_eq "-s C: the case of a slab key does not matter, as in slabtop" 0 "$rc"
 run --root "$F" -o -s g

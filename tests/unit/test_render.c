@@ -18,6 +18,7 @@
 
 #include "kmem.h"
 #include "../../src/kmemtop/views.h"
+#include "../../src/kmemtop/report.h"
 #include "textcheck.h"
 
 #define MiB (UINT64_C(1) << 20)
@@ -1098,6 +1099,41 @@ static void test_node_view(void **state)
     free(out);
 }
 
+/* What a cache means in --report's "What to do": the caches of issue 23, the
+ * prefixes (specific before generic), and none for an unknown cache. */
+static void test_cache_meaning(void **state)
+{
+    static const struct {
+        const char *cache, *words;
+    } cases[] = {
+        {"shmem_inode_cache", "tmpfs"},
+        {"dentry", "paths looked up"},
+        {"sock_inode_cache", "sockets"},
+        {"ext4_inode_cache", "ext4"},
+        {"task_struct", "processes and threads"},
+        {"kmalloc-64", "generic kernel allocations, kmalloc"},
+        {"kmalloc-cg-192", "charged to cgroups"},
+        {"kmalloc-rcl-8k", "reclaimable"},
+        {"radix_tree_node", "page cache"},
+        {"xfs_inode", "files of XFS"},
+        {"xfs_buf", "XFS file system metadata"},
+        {"maple_node", "memory maps"},
+        {"skbuff_head_cache", "network packets"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *m = kt_cache_meaning(cases[i].cache);
+
+        assert_non_null(m);
+        assert_non_null(strstr(m, cases[i].words));
+        assert_null(strchr(m, '(')); /* the report puts it in parentheses */
+    }
+    assert_null(kt_cache_meaning("no_such_cache"));
+    assert_null(kt_cache_meaning("kmalloc")); /* a prefix needs its '-' */
+    assert_null(kt_cache_meaning(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1115,6 +1151,7 @@ int main(void)
         cmocka_unit_test(test_cgroup_table),
         cmocka_unit_test(test_cgroup_table_v1_limits_errors),
         cmocka_unit_test(test_node_view),
+        cmocka_unit_test(test_cache_meaning),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

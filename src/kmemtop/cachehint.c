@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* What a slab cache holds, in plain words, for --report's "What to do". */
+#include <string.h>
+
+#include "report.h"
+
+/*
+ * name: a cache name, or a prefix when it ends in '*'. First match wins, so
+ * the specific names come before the prefixes that would take them. The
+ * words say what makes the cache grow (what to count or look for), not the
+ * kernel structure's name; no parentheses (the report puts them in some).
+ */
+static const struct {
+    const char *name, *means;
+} cache_hints[] = {
+    {"shmem_inode_cache", "files in tmpfs and shared memory, /dev/shm, emptyDir: medium Memory"},
+    {"dentry", "file paths looked up, including names that were not found"},
+    {"sock_inode_cache", "sockets"},
+    {"TCP", "TCP sockets"},
+    {"TCPv6", "TCP sockets over IPv6"},
+    {"UDP", "UDP sockets"},
+    {"UDPv6", "UDP sockets over IPv6"},
+    {"skbuff_*", "network packets in flight or queued on sockets"},
+    {"ext4_inode_cache", "files of ext4 file systems that were opened or looked up"},
+    {"xfs_inode", "files of XFS file systems that were opened or looked up"},
+    {"xfs_*", "XFS file system metadata"},
+    {"btrfs_inode", "files of btrfs file systems that were opened or looked up"},
+    {"proc_inode_cache", "/proc files looked up, one per process entry read"},
+    {"inode_cache", "files of in-memory file systems, sysfs, cgroupfs, pipes"},
+    {"ovl_inode", "files of overlay file systems, container root file systems"},
+    {"nfs_inode_cache", "files of NFS mounts that were opened or looked up"},
+    {"radix_tree_node", "the page cache's index: files cached in memory"},
+    {"xarray_node", "the page cache's index: files cached in memory"},
+    {"task_struct", "processes and threads, one each, also zombies not yet reaped"},
+    {"pid", "process IDs, processes, threads, zombies"},
+    {"signal_cache", "processes, one per thread group"},
+    {"cred_jar", "process credentials, one per process or thread that changed them"},
+    {"files_cache", "open file tables, one per process"},
+    {"filp", "open files"},
+    {"mm_struct", "process address spaces, one per process"},
+    {"vm_area_struct", "memory maps of processes, mmap regions"},
+    {"maple_node", "memory maps of processes, the index of their mmap regions"},
+    {"anon_vma*", "anonymous memory of processes and their forks"},
+    {"kmalloc-cg-*", "generic kernel allocations charged to cgroups, kmalloc with __GFP_ACCOUNT"},
+    {"kmalloc-rcl-*", "generic reclaimable kernel allocations"},
+    {"kmalloc-*", "generic kernel allocations, kmalloc, from any code"},
+    {"dma-kmalloc-*", "generic kernel allocations for DMA, drivers"},
+    {"buffer_head", "blocks of block devices cached in memory, file system metadata"},
+    {"bio-*", "block I/O requests in flight"},
+    {"eventpoll_*", "epoll watches, event loops of servers"},
+    {"inotify_inode_mark", "inotify watches"},
+    {"fsnotify_mark_connector", "inotify and fanotify watches"},
+    {"kernfs_node_cache", "sysfs and cgroupfs entries, grows with cgroups and devices"},
+    {"mnt_cache", "mounts, grows with containers and their mount namespaces"},
+    {"nf_conntrack*", "tracked network connections, conntrack"},
+    {"audit_buffer", "audit records waiting to be written"},
+    {"zs_handle*", "zram or zswap compressed pages"},
+    {"zspage", "zram or zswap compressed pages"},
+};
+
+const char *kt_cache_meaning(const char *name)
+{
+    for (size_t i = 0; i < sizeof(cache_hints) / sizeof(cache_hints[0]); i++) {
+        const char *h = cache_hints[i].name;
+        size_t n = strlen(h);
+
+        if (h[n - 1] == '*' ? !strncmp(name, h, n - 1) : !strcmp(name, h))
+            return cache_hints[i].means;
+    }
+    return NULL;
+}
