@@ -104,6 +104,7 @@ void kt_hist_free(struct kt_history *h)
 {
     for (int p = 0; p < KT_HIST_PARTS; p++) {
         tally_free(&h->base[p]);
+        tally_free(&h->prev[p]);
         for (int i = 0; i < KT_HIST_SAMPLES; i++)
             tally_free(&h->ring[p][i]);
     }
@@ -149,6 +150,30 @@ static int ring_push(struct kt_history *h, int part, const struct kmem_snapshot 
     return 0;
 }
 
+/*
+ * The oldest earlier sample holding (@key, @dup), from the ring or else the
+ * previous refresh, with its age in @span; NULL when this is its first.
+ */
+static const struct kt_tval *first_seen(const struct kt_history *h, int part, const char *key,
+                                        unsigned dup, const struct timespec *now, double *span)
+{
+    for (int i = 1; i < h->nring[part]; i++) {
+        const struct kt_tally *t = &h->ring[part][i];
+        const struct kt_tval *r = tally_find(t, key, dup);
+        double dt = kmem_ts_diff(&t->when, now);
+
+        if (r && dt > 0) {
+            *span = dt;
+            return r;
+        }
+    }
+    if (h->prev[part].v && kmem_ts_diff(&h->prev[part].when, now) > 0) {
+        *span = kmem_ts_diff(&h->prev[part].when, now);
+        return tally_find(&h->prev[part], key, dup);
+    }
+    return NULL;
+}
+
 static int fill_grows(struct kt_history *h, int part, const struct kmem_snapshot *snap)
 {
     size_t n = part_n(snap, part);
@@ -183,6 +208,16 @@ static int fill_grows(struct kt_history *h, int part, const struct kmem_snapshot
         if (r) {
             e->has_rate = true;
             e->per_min = ((double)v - (double)r->v) * 60.0 / dt;
+        } else if (!ref || !tally_find(ref, key, dup)) {
+            /* Appeared since the oldest sample: rate it over what it has. */
+            double span = 0;
+
+            r = first_seen(h, part, key, dup, &snap->when, &span);
+            if (r) {
+                e->has_rate = true;
+                e->short_span = span < h->window / 4;
+                e->per_min = ((double)v - (double)r->v) * 60.0 / span;
+            }
         }
     }
     return 0;
@@ -214,6 +249,8 @@ int kt_hist_record(struct kt_history *h, const struct kmem_snapshot *snap)
         if (ring_push(h, p, snap))
             err = -ENOMEM;
         if (fill_grows(h, p, snap))
+            err = -ENOMEM;
+        if (tally_fill(&h->prev[p], snap, p))
             err = -ENOMEM;
     }
     return err;

@@ -18,10 +18,13 @@
 
 /* Growth of one entry of the current snapshot. */
 struct kt_grow {
-    bool has_base;  /* the entry existed at the baseline */
-    bool has_rate;  /* a sample at least a quarter of the window old exists */
-    int64_t base;   /* bytes now - bytes at the baseline */
-    double per_min; /* bytes per minute over the rate window */
+    bool has_base;   /* the entry existed at the baseline */
+    bool has_rate;   /* a sample at least a quarter of the window old exists, or
+                      * (an entry that appeared since) any earlier sample of it */
+    bool short_span; /* the rate is over less than a quarter window: an entry that
+                      * appeared since, rated from its second sample */
+    int64_t base;    /* bytes now - bytes at the baseline */
+    double per_min;  /* bytes per minute over the rate window */
 };
 
 /* Values of one part (slab caches or cgroups) at one time, sorted by key. */
@@ -43,7 +46,8 @@ struct kt_history {
     time_t base_wall[KT_HIST_PARTS]; /* when each baseline was taken (wall clock) */
     struct kt_tally base[KT_HIST_PARTS];
     struct kt_tally ring[KT_HIST_PARTS][KT_HIST_SAMPLES];
-    int nring[KT_HIST_PARTS]; /* samples in ring, oldest first */
+    int nring[KT_HIST_PARTS];            /* samples in ring, oldest first */
+    struct kt_tally prev[KT_HIST_PARTS]; /* the previous refresh, kept or not in ring */
     /* Growth of each entry of the current snapshot, in snapshot order. */
     struct kt_grow *slab, *cg;
     size_t slab_cap, cg_cap;

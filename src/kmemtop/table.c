@@ -69,8 +69,13 @@ void kt_growth_cell(char *buf, size_t len, enum kt_growth_col col, bool has_prev
             snprintf(buf, len, "new");
         break;
     case KT_COL_RATE:
-        if (g && g->has_rate)
+        if (g && g->has_rate && g->short_span && len > 1) {
+            /* "~": over the few seconds an entry that just appeared has */
+            buf[0] = '~';
+            kt_human_delta(buf + 1, len - 1, g->per_min);
+        } else if (g && g->has_rate) {
             kt_human_delta(buf, len, g->per_min);
+        }
         break;
     }
 }

@@ -247,7 +247,7 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "Growth     CHANGE   since the last refresh (only the timer refreshes;",
         "                    keys redraw the same numbers)",
         "           GROWTH   since the baseline: kmemtop's start, or the last b",
-        "           PER MIN  rate over the last minute",
+        "           PER MIN  rate over the last minute (~: a new one's first seconds)",
         "           b        reset the baseline to now",
         "Slab sort  c cache size   o objects (default)   a active objects   u use",
         "           s object size  B objects per slab   l slabs   v active slabs",

@@ -154,6 +154,84 @@ static void test_history(void **state)
     kt_hist_free(&h);
 }
 
+/* A cgroup (or cache) that appears after the start has a rate from its second
+ * sample, over the span it has (marked short), not 60 s later. */
+static void test_history_new_entry(void **state)
+{
+    static struct kmem_cgroup cg[2];
+    struct kt_history h;
+    struct kmem_snapshot s;
+    int rated = 0;
+
+    (void)state;
+    kt_hist_init(&h, 60);
+    make_slabs(&s, 3, 1000);
+    memset(cg, 0, sizeof(cg));
+    cg[0].path = "/";
+    cg[0].kernel = 1000000;
+    s.cgroups.v = cg;
+    s.cgroups.n = 1;
+    assert_int_equal(kt_hist_record(&h, &s), 0);
+    for (int t = 1003; t <= 1030; t += 3) {
+        make_slabs(&s, 3, t);
+        s.cgroups.v = cg;
+        s.cgroups.n = 1;
+        assert_int_equal(kt_hist_record(&h, &s), 0);
+    }
+    /* t = 1033: the cgroup appears with 10 MB; a cache appears too. */
+    make_slabs(&s, 4, 1033);
+    cg[1].path = "/fleet2-new";
+    cg[1].kernel = 10000000;
+    s.cgroups.n = 2;
+    s.cgroups.v = cg;
+    assert_int_equal(kt_hist_record(&h, &s), 0);
+    assert_false(h.cg[1].has_rate);
+    assert_false(h.cg[1].has_base);
+    assert_false(h.slab[3].has_rate);
+    /* Its second sample, 3 s later, +1.25 MB: 25 MB/min, marked as over 3 s. */
+    make_slabs(&s, 4, 1036);
+    slab_v[3].num_slabs += 30;
+    cg[1].kernel = 11250000;
+    s.cgroups.v = cg;
+    s.cgroups.n = 2;
+    assert_int_equal(kt_hist_record(&h, &s), 0);
+    assert_true(h.cg[1].has_rate);
+    assert_true(h.cg[1].short_span);
+    assert_true(h.cg[1].per_min > 24.9e6 && h.cg[1].per_min < 25.1e6);
+    assert_true(h.slab[3].has_rate);
+    assert_true(h.slab[3].short_span);
+    assert_true(h.slab[3].per_min > 599 * (double)page() &&
+                h.slab[3].per_min < 601 * (double)page());
+    /* An old entry keeps its full rate, not marked. */
+    assert_true(h.cg[0].has_rate);
+    assert_false(h.cg[0].short_span);
+    /* Later on the rate spans more of its samples, then the whole window. */
+    for (int t = 1039; t <= 1120; t += 3) {
+        make_slabs(&s, 4, t);
+        cg[1].kernel += 1250000;
+        s.cgroups.v = cg;
+        s.cgroups.n = 2;
+        assert_int_equal(kt_hist_record(&h, &s), 0);
+        assert_true(h.cg[1].has_rate);
+        assert_true(h.cg[1].per_min > 24.9e6 && h.cg[1].per_min < 25.1e6);
+        rated++;
+    }
+    assert_int_equal(rated, 28);
+    assert_false(h.cg[1].short_span);
+    {
+        /* On screen a short-span rate is marked "~" (the legend says why). */
+        struct kt_grow g = {.has_rate = true, .short_span = true, .per_min = 25e6};
+        char cell[16];
+
+        kt_growth_cell(cell, sizeof(cell), KT_COL_RATE, true, 0, true, &g);
+        assert_true(cell[0] == '~' && strlen(cell) <= 8);
+        g.short_span = false;
+        kt_growth_cell(cell, sizeof(cell), KT_COL_RATE, true, 0, true, &g);
+        assert_true(cell[0] == '+' && strlen(cell) <= 8);
+    }
+    kt_hist_free(&h);
+}
+
 /* ---- table helpers ---------------------------------------------------------- */
 
 static void test_cols_fit(void **state)
@@ -626,10 +704,10 @@ static void test_alloc_screen(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_history),      cmocka_unit_test(test_cols_fit),
-        cmocka_unit_test(test_window),       cmocka_unit_test(test_slab_screen),
-        cmocka_unit_test(test_cgroup_tree),  cmocka_unit_test(test_slab_attrs),
-        cmocka_unit_test(test_alloc_screen),
+        cmocka_unit_test(test_history),     cmocka_unit_test(test_history_new_entry),
+        cmocka_unit_test(test_cols_fit),    cmocka_unit_test(test_window),
+        cmocka_unit_test(test_slab_screen), cmocka_unit_test(test_cgroup_tree),
+        cmocka_unit_test(test_slab_attrs),  cmocka_unit_test(test_alloc_screen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
