@@ -295,10 +295,11 @@ static void slab_cell(const struct slab_row_ctx *r, size_t i, enum slab_col col,
         break;
     case SC_ACCT: /* "?": sysfs does not show SLAB_ACCOUNT of an unmerged cache */
         snprintf(buf, len, "%s",
-                 !c->attr.known          ? "-"
-                 : c->attr.accounted < 0 ? "?"
-                 : c->attr.accounted     ? "yes"
-                                         : "no");
+                 !c->attr.known              ? "-"
+                 : c->attr.accounted < 0     ? "?"
+                 : c->attr.accounted_charged ? "yes*" /* the owner snapshot's charged objects */
+                 : c->attr.accounted         ? "yes"
+                                             : "no");
         break;
     case SC_ALIASES:
         if (c->attr.known)
@@ -327,7 +328,7 @@ static void slab_cell(const struct slab_row_ctx *r, size_t i, enum slab_col col,
 }
 
 /* What the attribute columns and their marks mean, most needed first. */
-enum legend_piece { LP_QMARK, LP_DASH, LP_ACCT, LP_RECL, LP_ALIASES, LP_ORDER, LP_COUNT };
+enum legend_piece { LP_QMARK, LP_DASH, LP_ACCT, LP_RECL, LP_ALIASES, LP_ORDER, LP_STAR, LP_COUNT };
 
 /*
  * The line above the heading: the filter (if any), then, when attribute
@@ -344,8 +345,9 @@ static bool info_line(struct kt_sink *s, const struct kmem_slabinfo *si, const s
         [LP_ALIASES] = "ALIASES: caches merged in",
         [LP_ORDER] = "ORDER: 2^n pages a slab",
         [LP_DASH] = "- = not in /sys/kernel/slab",
+        [LP_STAR] = "yes* = seen charged (owner snapshot)",
     };
-    static const enum legend_piece shown_order[LP_COUNT] = {LP_RECL,    LP_ACCT,  LP_QMARK,
+    static const enum legend_piece shown_order[LP_COUNT] = {LP_RECL,    LP_ACCT,  LP_QMARK, LP_STAR,
                                                             LP_ALIASES, LP_ORDER, LP_DASH};
     bool want[LP_COUNT] = {false}, use[LP_COUNT] = {false};
     char line[1024];
@@ -369,6 +371,7 @@ static bool info_line(struct kt_sink *s, const struct kmem_slabinfo *si, const s
 
             want[LP_DASH] |= !a->known;
             want[LP_QMARK] |= want[LP_ACCT] && a->known && a->accounted < 0;
+            want[LP_STAR] |= want[LP_ACCT] && a->known && a->accounted_charged;
         }
     }
     /* By importance, each piece that still fits ("  " before it)... */

@@ -23,6 +23,15 @@ int kmem_read_slabinfo(struct kmem_io *io, struct kmem_slabinfo *out);
  */
 int kmem_read_slab_attrs(struct kmem_io *io, struct kmem_slabinfo *cur,
                          const struct kmem_slabinfo *prev);
+/*
+ * An unmerged cache's SLAB_ACCOUNT is not in sysfs (6.1 to 7.x have no
+ * attribute for it); a cache of @si whose accounted is unknown (-1) and of
+ * which the owner snapshot @o holds objects charged to a cgroup (cgroup id
+ * not 0) is charged to cgroups: accounted = 1, accounted_charged. Caches
+ * without charged objects stay unknown (a cache used only by root-cgroup
+ * tasks is not charged either). Returns how many caches it settled.
+ */
+size_t kmem_slab_attrs_from_owners(struct kmem_slabinfo *si, const struct kmem_owners *o);
 
 /*
  * /proc/meminfo, vmstat, zoneinfo into @node; @prev (may be NULL) carries

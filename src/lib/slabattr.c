@@ -226,3 +226,31 @@ int kmem_read_slab_attrs(struct kmem_io *io, struct kmem_slabinfo *cur,
     cur->attrs_ok = err == 0;
     return err;
 }
+
+size_t kmem_slab_attrs_from_owners(struct kmem_slabinfo *si, const struct kmem_owners *o)
+{
+    size_t n = 0;
+
+    if (!o->present || !o->rows)
+        return 0;
+    for (size_t r = 0; r < o->nrows; r++) {
+        const struct kmem_owner_row *row = &o->rows[r];
+
+        if (!row->cgroup_id || !row->objects || !row->cache)
+            continue;
+        for (unsigned dup = 0;; dup++) {
+            long i = kmem_slabinfo_find(si, row->cache, dup);
+            struct kmem_slab_attr *a;
+
+            if (i < 0)
+                break;
+            a = &si->v[i].attr;
+            if (!a->known || a->accounted >= 0)
+                continue;
+            a->accounted = 1;
+            a->accounted_charged = true;
+            n++;
+        }
+    }
+    return n;
+}

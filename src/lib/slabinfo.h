@@ -24,9 +24,12 @@
  * directory; flags a = reclaim accounted, A = SLAB_ACCOUNT, d/D = DMA/DMA32.
  */
 struct kmem_slab_attr {
-    bool known;         /* the cache's sysfs directory was read */
-    bool reclaimable;   /* reclaim_account: counted in SReclaimable */
-    int8_t accounted;   /* SLAB_ACCOUNT (charged to memory cgroups): 1, 0, -1 unknown */
+    bool known;       /* the cache's sysfs directory was read */
+    bool reclaimable; /* reclaim_account: counted in SReclaimable */
+    int8_t accounted; /* SLAB_ACCOUNT (charged to memory cgroups): 1, 0, -1 unknown */
+    /* accounted is 1 because the owner snapshot found objects of this cache
+     * charged to a cgroup (sysfs shows no SLAB_ACCOUNT for an unmerged cache) */
+    bool accounted_charged;
     bool merged;        /* the name links to a shared ":flags-size" directory */
     bool dma;           /* cache_dma */
     uint8_t order;      /* page order of a slab */

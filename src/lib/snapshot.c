@@ -356,6 +356,9 @@ int kmem_collect(struct kmem_ctx *ctx, unsigned flags)
             clock_gettime(CLOCK_MONOTONIC, &t1);
             next->status[KMEM_PART_SLAB].seconds += kmem_ts_diff(&t0, &t1);
         }
+        /* SLAB_ACCOUNT sysfs does not show: caches with objects charged to a cgroup. */
+        if ((flags & KMEM_COLLECT_OWNERS) && !next->status[KMEM_PART_OWNERS].err)
+            kmem_slab_attrs_from_owners(&next->slab, &next->owners.o);
         if ((flags & KMEM_COLLECT_NODE) && !next->status[KMEM_PART_NODE].err && next->slab.n)
             kmem_node_slab_gap(&next->node, &next->slab, kmem_page_size());
     }

@@ -250,6 +250,9 @@ if [ -d /sys/kernel/slab/dentry ]; then
             case $(readlink "$d" | sed 's,.*/,,; s,-.*,,') in *A*) acct=yes ;; *) acct=no ;; esac
         fi
         got="$(cell RECL "$c" 4) $(cell ACCT "$c" 4) $(cell ALIASES "$c" 7) $(cell ORDER "$c" 5)"
+        # Unmerged: sysfs has no SLAB_ACCOUNT; yes* when the owner walk saw charged
+        # objects of it (checked on a fixture by test_owners), else "?".
+        if [ "$acct" = '?' ] && [ "$(cell ACCT "$c" 4)" = 'yes*' ]; then acct='yes*'; fi
         check_eq "live 200x50: RECL ACCT ALIASES ORDER of $c are /sys/kernel/slab's" \
             "$(yn "$d/reclaim_account") $acct $(cat "$d/aliases") $(cat "$d/order")" "$got"
         keys Escape

@@ -359,6 +359,72 @@ static void test_snapshot_part(void **state)
  * cgroup id the walker reports). Cgroups removed meanwhile are skipped; at
  * least the root is compared.
  */
+/*
+ * ACCT of an unmerged cache (sysfs has no SLAB_ACCOUNT attribute for it):
+ * the owner snapshot of the fixture owners-v2 holds objects of dentry,
+ * shmem_inode_cache and ext4_inode_cache charged to cgroups, so they are
+ * accounted; buffer_head has none and stays unknown; kmalloc-64 keeps what
+ * its name says.
+ */
+static void test_accounted_from_owners(void **state)
+{
+    static const char *const unmerged[] = {"dentry", "shmem_inode_cache", "ext4_inode_cache",
+                                           "buffer_head", "kmalloc-64"};
+    char root[] = "/tmp/kmem-test-fleet2-acct-XXXXXX", cmd[PATH_MAX * 2 + 64], d[PATH_MAX],
+         err[512];
+    const char *src = getenv("KMEM_FIXTURES");
+    struct kmem_ctx *ctx;
+    const struct kmem_snapshot *s;
+    const struct kmem_slabinfo *si;
+    size_t checked = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(root));
+    snprintf(cmd, sizeof(cmd), "cp -a '%s/owners-v2/.' '%s'", src ? src : "tests/fixtures", root);
+    assert_int_equal(system(cmd), 0);
+    snprintf(d, sizeof(d), "%s/sys/kernel", root);
+    assert_int_equal(mkdir(d, 0755), 0);
+    snprintf(d, sizeof(d), "%s/sys/kernel/slab", root);
+    assert_int_equal(mkdir(d, 0755), 0);
+    for (size_t i = 0; i < sizeof(unmerged) / sizeof(*unmerged); i++) {
+        snprintf(d, sizeof(d), "%s/sys/kernel/slab/%s", root, unmerged[i]);
+        assert_int_equal(mkdir(d, 0755), 0);
+        write_file(d, "reclaim_account", i < 3 ? "1\n" : "0\n");
+        write_file(d, "order", "0\n");
+        write_file(d, "aliases", "0\n");
+    }
+    assert_int_equal(kmem_ctx_new(&ctx, root, err, sizeof(err)), 0);
+    kmem_collect(ctx, KMEM_COLLECT_SLAB | KMEM_COLLECT_SLAB_ATTRS | KMEM_COLLECT_OWNERS);
+    s = kmem_current(ctx);
+    assert_int_equal(s->status[KMEM_PART_OWNERS].err, 0);
+    si = &s->slab;
+    for (size_t i = 0; i < sizeof(unmerged) / sizeof(*unmerged); i++) {
+        long k = kmem_slabinfo_find(si, unmerged[i], 0);
+
+        assert_true(k >= 0);
+        assert_true(si->v[k].attr.known);
+        assert_false(si->v[k].attr.merged);
+        if (i < 3) {
+            assert_int_equal(si->v[k].attr.accounted, 1);
+            assert_true(si->v[k].attr.accounted_charged);
+        } else {
+            assert_int_equal(si->v[k].attr.accounted, i == 3 ? -1 : 0);
+            assert_false(si->v[k].attr.accounted_charged);
+        }
+        checked++;
+    }
+    assert_int_equal(checked, 5);
+    kmem_ctx_free(ctx);
+    /* Without the owner part, dentry is unknown again (the flag is not in sysfs). */
+    assert_int_equal(kmem_ctx_new(&ctx, root, err, sizeof(err)), 0);
+    kmem_collect(ctx, KMEM_COLLECT_SLAB | KMEM_COLLECT_SLAB_ATTRS);
+    s = kmem_current(ctx);
+    assert_int_equal(s->slab.v[kmem_slabinfo_find(&s->slab, "dentry", 0)].attr.accounted, -1);
+    kmem_ctx_free(ctx);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_live_ino(void **state)
 {
     struct kmem_ctx *ctx;
@@ -401,7 +467,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_finish_sort), cmocka_unit_test(test_copy),
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_snapshot_part),   cmocka_unit_test(test_live_ino),
+        cmocka_unit_test(test_snapshot_part),   cmocka_unit_test(test_accounted_from_owners),
+        cmocka_unit_test(test_live_ino),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

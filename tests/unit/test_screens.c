@@ -430,6 +430,16 @@ static void test_slab_attrs(void **state)
         assert_contains(out, "    -    -       -     -  ");
     }
     free(out);
+    /* cache-26: unmerged, accounted because the owner snapshot saw charged objects. */
+    slab_v[26].attr =
+        (struct kmem_slab_attr){.known = true, .accounted = 1, .accounted_charged = true};
+    out = slab_screen(&s, 200, 50, "cache-26", NULL, &h, 'c');
+    assert_contains(out, "yes*       0     0 ");
+    assert_contains(
+        out,
+        "ACCT: charged to cgroups (SLAB_ACCOUNT)  yes* = seen charged (owner snapshot)  ALIASES");
+    free(out);
+    slab_v[26].attr = (struct kmem_slab_attr){.known = true, .accounted = 0};
     /* No cache with a "?" or a "-" shown: no legend for them. */
     out = slab_screen(&s, 200, 50, "cache-0", NULL, &h, 'c');
     assert_contains(out, "\nfilter \"cache-0\": 10 of 30 caches  RECL: in SReclaimable  ACCT: "
