@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "advice.h"
+#include "needs.h"
 #include "report.h"
 
 #ifndef KMEM_VERSION
@@ -607,13 +608,15 @@ static void outside(struct rep *r)
                 n->kind[KMEM_NODE_UNACCOUNTED], o->part[KMEM_OUT_UNEXPLAINED]);
     }
     if (n->boot.err) {
-        char text[512];
+        char text[768], why[320];
+        struct kmem_privs p;
 
+        kmem_privs_self(&p);
         snprintf(text, sizeof(text),
                  "The kernel log was not readable (%s): boot hash tables, the freed parts of the "
-                 "kernel image and the per-CPU first chunk are not known. Run as root or grant "
-                 "CAP_SYSLOG.",
-                 strerror(n->boot.err < 0 ? -n->boot.err : n->boot.err));
+                 "kernel image and the per-CPU first chunk are not known; %s.",
+                 strerror(n->boot.err < 0 ? -n->boot.err : n->boot.err),
+                 kmem_need_text(why, sizeof(why), KMEM_NEED_KLOG, n->boot.err, &p));
         fputc('\n', r->f);
         kt_rep_wrap(r->f, "  ", 2, text);
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "needs.h"
 #include "report.h"
 
 /* Socket buffers and zram devices: notes, not kinds. */
@@ -265,21 +266,23 @@ void kt_rep_advice(struct rep *r)
     }
     if (detail &&
         (r->snap->status[KMEM_PART_DETAIL].err || d->vmalloc.err || d->iomem.err || n->boot.err)) {
-        char what[128] = "";
+        struct kmem_privs p;
+        char why[3][320];
+        size_t nw = 0;
 
+        kmem_privs_self(&p);
         if (d->vmalloc.err)
-            strcat(what, ", /proc/vmallocinfo");
+            kmem_need_text(why[nw++], sizeof(why[0]), KMEM_NEED_VMINFO, d->vmalloc.err, &p);
         if (d->iomem.err)
-            strcat(what, ", /proc/iomem");
+            kmem_need_text(why[nw++], sizeof(why[0]), KMEM_NEED_IOMEM, d->iomem.err, &p);
         if (n->boot.err)
-            strcat(what, ", the kernel log");
-        if (r->snap->status[KMEM_PART_DETAIL].err && !*what)
-            strcat(what, ", the detail files");
+            kmem_need_text(why[nw++], sizeof(why[0]), KMEM_NEED_KLOG, n->boot.err, &p);
         snprintf(text, sizeof(text),
-                 "Some figures are missing (%s): run kmemtop as root (the kernel log needs "
-                 "CAP_SYSLOG when dmesg_restrict is set) for the vmalloc callers and the memory "
-                 "outside MemTotal.",
-                 what + 2);
+                 "Some figures are missing (the vmalloc callers, the memory outside MemTotal, "
+                 "the boot-time allocations)%s%s%s%s%s%s%s",
+                 nw ? ": " : ": the detail files were not read.", nw ? why[0] : "",
+                 nw > 1 ? "; " : "", nw > 1 ? why[1] : "", nw > 2 ? "; " : "", nw > 2 ? why[2] : "",
+                 nw ? "." : "");
         kt_rep_wrap(r->f, "  - ", 4, text);
         said++;
     }

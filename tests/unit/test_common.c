@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "jsonw.h"
 #include "macros.h"
+#include "needs.h"
 #include "parse.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -308,9 +309,54 @@ static void test_cpulist_time_array(void **state)
     assert_int_equal(ARRAY_SIZE(arr), 7);
 }
 
+/*
+ * What is missing, per datum: the DaemonSet's uid 0 with only
+ * CAP_DAC_READ_SEARCH is told the capability it lacks, not "run as root".
+ */
+static void test_need_text(void **state)
+{
+    static const struct {
+        enum kmem_need need;
+        int err;
+        bool euid0;
+        uint64_t eff;
+        const char *has, *lacks;
+    } t[] = {
+        /* uid 0, only DAC_READ_SEARCH (the shipped securityContext) */
+        {KMEM_NEED_KLOG, -EPERM, true, 1u << KMEM_CAP_DAC_READ_SEARCH, "uid 0 but lacks CAP_SYSLOG",
+         "run as root"},
+        {KMEM_NEED_IOMEM, -EPERM, true, 1u << KMEM_CAP_DAC_READ_SEARCH,
+         "uid 0 but lacks CAP_SYS_ADMIN", "run as root"},
+        {KMEM_NEED_KLOG, -ENOENT, true, 1u << KMEM_CAP_DAC_READ_SEARCH, "/dev/kmsg", "CAP_SYSLOG"},
+        /* a normal user */
+        {KMEM_NEED_KLOG, -EACCES, false, 0, "not uid 0 and lacks CAP_SYSLOG", "uid 0 but"},
+        {KMEM_NEED_VMINFO, -EACCES, false, 0, "lacks CAP_DAC_READ_SEARCH", "uid 0 but"},
+        /* holds CAP_SYSLOG: the device rules */
+        {KMEM_NEED_KLOG, -EPERM, true, UINT64_C(1) << KMEM_CAP_SYSLOG, "device rules", "lacks"},
+        /* uid 0 may read vmallocinfo: something else refused it */
+        {KMEM_NEED_VMINFO, -EACCES, true, 0, "security module", "lacks"},
+        {KMEM_NEED_IOMEM, -EPERM, true, UINT64_C(1) << KMEM_CAP_SYS_ADMIN, "user namespace",
+         "lacks"},
+    };
+    char buf[320];
+    size_t n = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+        struct kmem_privs p = {.known = true, .euid0 = t[i].euid0, .eff = t[i].eff};
+
+        kmem_need_text(buf, sizeof(buf), t[i].need, t[i].err, &p);
+        if (!strstr(buf, t[i].has) || strstr(buf, t[i].lacks))
+            fail_msg("case %zu: \"%s\"", i, buf);
+        n++;
+    }
+    assert_int_equal(n, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_need_text),
         cmocka_unit_test(test_utf8_seq),
         cmocka_unit_test(test_issue17_bytes_everywhere),
         cmocka_unit_test(test_json_escape),
