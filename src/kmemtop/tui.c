@@ -266,6 +266,8 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "           slabs: RECL reclaimable, ACCT charged to cgroups (? = sysfs does",
         "           not say), ALIASES caches merged in, ORDER 2^n pages a slab",
         "           cgroups: ~ = sum of the parts (no \"kernel\" in memory.stat)",
+        "Replay     [ ] the sample before/after  { } oldest/newest  T jump to a time",
+        "           (--replay)  b baseline at the sample shown; no timed refresh",
         "Quit       q",
     };
     char title[128];
