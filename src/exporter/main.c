@@ -61,6 +61,7 @@ struct options {
     const char *log_format;
     bool collector[KX_COLLECTORS_MAX]; /* --[no-]collector.<name>, indexed like kx_collectors */
     bool slab_empty, slab_static, slab_ne_names;
+    unsigned slab_top; /* --collector.slabinfo.top: 0 every cache */
     bool cg_v1_sock, cg_dying;
     const char *record_dir; /* --record.dir: the flight recorder (record.c) */
     double record_interval;
@@ -101,6 +102,10 @@ static const struct kx_flag main_flags[] = {
      "Only export slab caches whose whole name matches this regular expression (RE2 syntax).", 0},
     {"collector.slabinfo.exclude", KX_F_STR, OFF(exclude), "REGEX",
      "Do not export slab caches whose whole name matches this regular expression.", 0},
+    {"collector.slabinfo.top", KX_F_UINT, OFF(slab_top), "N",
+     "Export the N largest slab caches by size (after include/exclude) and the rest summed "
+     "as cache=\"other\" (default 0: every cache).",
+     0},
     {"collector.slabinfo.empty", KX_F_BOOL, OFF(slab_empty), NULL,
      "Also export slab caches that hold no object (all their series 0; default: off).", 0},
     {"collector.slabinfo.static-families", KX_F_BOOL, OFF(slab_static), NULL,
@@ -694,6 +699,7 @@ int main(int argc, char **argv)
                 .timestamps = o.timestamps && !o.textfile,
                 .process = server || o.bench,
                 .slab = {.empty = o.slab_empty,
+                         .top = o.slab_top,
                          .static_families = o.slab_static,
                          .node_exporter_names = o.slab_ne_names},
                 .cadvisor_compat = compat,

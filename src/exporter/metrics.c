@@ -244,6 +244,12 @@ struct slab_labels {
     struct kmem_buf text;
     size_t *off; /* 2n + 1 offsets: cache label of i at [off[2i], off[2i+1]),
                   * slab label at [off[2i+1], off[2i+2]); empty when not selected */
+    /* --collector.slabinfo.top: the caches past the N largest (drop[i]), summed per family */
+    unsigned char *drop;
+    bool rest;
+    size_t rest_caches;
+    uint64_t rest_value[SF_COUNT];
+    char rest_label[32]; /* "other", or "other (rest)" when a cache is named other */
 };
 
 /* '{name="value"} ': the label text of a family with one label. */
@@ -254,6 +260,61 @@ static void label_text(struct kmem_buf *b, const char *name, const char *value)
     kmem_buf_add(b, "=\"", 2);
     kx_expo_escape_label(b, value);
     kmem_buf_add(b, "\"} ", 3);
+}
+
+struct by_size {
+    uint64_t bytes;
+    size_t i;
+};
+
+/* Largest first; equal sizes keep the file's order. */
+static int cmp_by_size(const void *pa, const void *pb)
+{
+    const struct by_size *a = pa, *b = pb;
+
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/*
+ * Keep the @top largest of the selected caches (by kmem_slab_size_bytes) and
+ * sum the others into sl->rest_value: their label pieces become empty.
+ */
+static int slab_keep_top(struct slab_labels *sl, const struct kmem_slabinfo *si, unsigned top,
+                         uint64_t page_size)
+{
+    struct by_size *v = calloc(si->n ? si->n : 1, sizeof(*v));
+    size_t n = 0;
+
+    sl->drop = calloc(si->n ? si->n : 1, 1);
+    if (!v || !sl->drop) {
+        free(v);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < si->n; i++)
+        if (sl->off[2 * i + 1] != sl->off[2 * i])
+            v[n++] = (struct by_size){kmem_slab_bytes(&si->v[i], page_size), i};
+    if (n > top) {
+        qsort(v, n, sizeof(*v), cmp_by_size);
+        sl->rest = true;
+        snprintf(sl->rest_label, sizeof(sl->rest_label), "other");
+        for (size_t k = 0; k < n; k++) {
+            size_t i = v[k].i;
+
+            if (k < top) {
+                if (strcmp(si->v[i].name, "other") == 0)
+                    snprintf(sl->rest_label, sizeof(sl->rest_label), "other (rest)");
+                continue;
+            }
+            for (int f = 0; f < SF_COUNT; f++)
+                sl->rest_value[f] += slab_value(&si->v[i], (enum slab_family)f, page_size);
+            sl->rest_caches++;
+            sl->drop[i] = 1;
+        }
+    }
+    free(v);
+    return 0;
 }
 
 static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo *si,
@@ -276,6 +337,8 @@ static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo 
             label_text(&sl->text, ne_family[0].fam.labels[0], label);
     }
     sl->off[2 * si->n] = sl->text.len;
+    if (!sl->text.err && o->slab.top)
+        return slab_keep_top(sl, si, o->slab.top, o->page_size);
     return sl->text.err;
 }
 
@@ -283,6 +346,7 @@ static void slab_labels_free(struct slab_labels *sl)
 {
     kmem_buf_free(&sl->text);
     free(sl->off);
+    free(sl->drop);
 }
 
 /* One family's samples: @which 0 for the cache label, 1 for the slab label. */
@@ -293,10 +357,23 @@ static void slab_samples(struct kmem_buf *b, const struct kmem_slabinfo *si,
     size_t nlen = strlen(name);
     for (size_t i = 0; si && i < si->n; i++) {
         size_t from = sl->off[2 * i + which], to = sl->off[2 * i + which + 1];
-        if (to == from)
+        if (to == from || (sl->drop && sl->drop[i]))
             continue;
         kx_expo_line_u64(b, name, nlen, sl->text.data + from, to - from,
                          slab_value(&si->v[i], f, page_size));
+    }
+    /* The rest of --collector.slabinfo.top: the families that add up (never a size
+     * per object or per slab, nor node_exporter's names). */
+    if (sl->rest && which == 0 && !slab_static(f)) {
+        struct kmem_buf lab = {0};
+
+        kmem_buf_init(&lab, 256);
+        label_text(&lab, slab_family[0].labels[0], sl->rest_label);
+        if (!lab.err)
+            kx_expo_line_u64(b, name, nlen, lab.data, lab.len, sl->rest_value[f]);
+        else
+            b->err = lab.err;
+        kmem_buf_free(&lab);
     }
 }
 
@@ -325,7 +402,7 @@ static void slab_info(struct kmem_buf *b, const struct kmem_slabinfo *si,
     kx_family_head(b, &slab_info_family);
     for (size_t i = 0; si && i < si->n; i++) {
         size_t from = sl->off[2 * i], to = sl->off[2 * i + 1];
-        if (to == from)
+        if (to == from || (sl->drop && sl->drop[i]))
             continue;
         const struct kmem_slab *s = &si->v[i];
         /* The cache label piece is "{cache=\"...\"} ": reuse all but "} ". */

@@ -84,6 +84,8 @@ struct kx_render_opts {
                         * collected, no families, no kmem_collector_* series */
     struct kx_slab_opts {
         bool empty;               /* also caches with no object (num_objs = num_slabs = 0) */
+        unsigned top;             /* the N largest caches by size, the rest summed as
+                                   * cache="other"; 0: every cache */
         bool static_families;     /* kmem_slab_object_size_bytes, _objects_per_slab,
                                    * _pages_per_slab per cache (in kmem_slab_info anyway) */
         bool node_exporter_names; /* node_slabinfo_* families, label slab, as node_exporter */

@@ -1,0 +1,63 @@
+#!/bin/sh
+# --collector.slabinfo.top N on fixtures: exactly the N largest caches by
+# size (num_slabs x pagesperslab x page size, ties in file order) keep their
+# own series, every other non-empty cache is summed into cache="other" in the
+# families that add up, kmem_slab_info has no "other", the totals equal those
+# without the flag, and promtool accepts the exposition.
+. "$(dirname "$0")/../lib.sh"
+E="$B/kmem_exporter"
+T=$(tmpdir)
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM
+[ -x "$E" ] || { not_ok "kmem_exporter is built in $B"; finish; }
+PS=$(getconf PAGESIZE)
+
+# sum FILE FAMILY: the sum of FAMILY's samples.
+sum() { awk -v f="$2" 'index($1, f "{") == 1 { s += $2 } END { printf "%.0f\n", s }' "$1"; }
+
+n=0
+for fx in debian12-linux6.18-full slab-dup-names slab-ties; do
+    R="$FIXTURES/$fx"
+    [ -f "$R/proc/slabinfo" ] || continue
+    for top in 1 5; do
+        "$E" --root "$R" --once --no-collector.cgroup --no-collector.node \
+            --no-collector.node_detail >"$T/all.prom" 2>/dev/null
+        "$E" --root "$R" --once --no-collector.cgroup --no-collector.node \
+            --no-collector.node_detail --collector.slabinfo.top "$top" >"$T/top.prom" 2>/dev/null
+        check_eq "$fx top $top: exit 0" 0 $?
+        # The expected kept caches: non-empty lines by size, file order on ties.
+        awk -v ps="$PS" 'NR > 2 && ($3 > 0 || $2 > 0 || $15 > 0) {
+                printf "%d %d %s\n", $15 * $6 * ps, NR, $1 }' "$R/proc/slabinfo" |
+            sort -k1,1nr -k2,2n >"$T/sizes"
+        nonempty=$(wc -l <"$T/sizes")
+        if [ "$nonempty" -le "$top" ]; then
+            check_eq "$fx top $top: no other when every cache fits" 0 \
+                "$(grep -c 'cache="other"' "$T/top.prom")"
+            continue
+        fi
+        n=$((n + 1))
+        want=$(head -n "$top" "$T/sizes" | awk '{ print $3 }' | sort | tr '\n' ' ')
+        got=$(awk -F'"' '/^kmem_slab_size_bytes\{/ && $2 != "other" { print $2 }' "$T/top.prom" |
+            sed 's/ #[0-9]*$//' | sort | tr '\n' ' ')
+        check_eq "$fx top $top: the $top largest caches keep their series" "$want" "$got"
+        for fam in kmem_slab_objects kmem_slab_active_objects kmem_slab_slabs \
+            kmem_slab_size_bytes kmem_slab_active_bytes; do
+            check_eq "$fx top $top: $fam sums to the same total" "$(sum "$T/all.prom" "$fam")" \
+                "$(sum "$T/top.prom" "$fam")"
+            check_eq "$fx top $top: $fam has $top + other series" $((top + 1)) \
+                "$(grep -c "^$fam{" "$T/top.prom")"
+        done
+        rest=$(tail -n +$((top + 1)) "$T/sizes" | awk '{ s += $1 } END { printf "%.0f\n", s }')
+        check_eq "$fx top $top: other's size = the rest's (from the file)" "$rest" \
+            "$(awk '/^kmem_slab_size_bytes\{cache="other"\}/ { print $2 }' "$T/top.prom")"
+        check_eq "$fx top $top: no kmem_slab_info for other" 0 \
+            "$(grep -c '^kmem_slab_info{cache="other"' "$T/top.prom")"
+        if command -v promtool >/dev/null; then
+            check "$fx top $top: promtool check metrics" sh -c "promtool check metrics <'$T/top.prom' >/dev/null 2>&1"
+        fi
+    done
+done
+check "compared at least 2 fixtures x sizes with a rest" [ "$n" -ge 2 ]
+"$E" --root "$FIXTURES/debian12-linux6.18-full" --once --collector.slabinfo.top x >/dev/null 2>&1
+check_eq "--collector.slabinfo.top x is refused" 2 $?
+finish
