@@ -266,7 +266,7 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "           slabs: RECL reclaimable, ACCT charged to cgroups (? = sysfs does",
         "           not say), ALIASES caches merged in, ORDER 2^n pages a slab",
         "           cgroups: ~ = sum of the parts (no \"kernel\" in memory.stat)",
-        "Replay     [ ] the sample before/after  { } oldest/newest  T jump to a time",
+        "Replay     [ ] the sample before/after  { } oldest/newest  T jump (replay)",
         "           (--replay)  b baseline at the sample shown; no timed refresh",
         "Quit       q",
     };
@@ -274,10 +274,12 @@ static void draw_help(struct tui *t, struct kt_sink *s)
 
     snprintf(title, sizeof(title), "kmemtop %s keys (any key closes this help)", KMEM_VERSION);
     kt_line(s, KT_HEADING, "%s", title);
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        if (!t->rp && strstr(lines[i], "replay"))
+            continue; /* the replay's keys only in a replay */
         if (!kt_line(s, KT_NORMAL, "%s", lines[i]))
             break;
-    (void)t;
+    }
 }
 
 static void draw(struct tui *t)

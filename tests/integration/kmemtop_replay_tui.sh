@@ -98,6 +98,9 @@ keys 2
 check "the cgroup view shows the sample's time too" has "replay $t2, sample 3 of 3"
 keys 3
 check "the node view shows the sample's time too" has "replay $t2, sample 3 of 3"
+keys '?'
+check "the help lists the replay's keys" has 'Replay     \[ \] the sample before/after'
+keys x
 screen >"$T/last"
 keys q
 sleep 0.5
