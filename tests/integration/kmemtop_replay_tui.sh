@@ -65,7 +65,8 @@ has() { screen | grep -q -- "$1"; }
 # slabs of dentry shown: the SLABS column
 shown_slabs() { cell SLABS dentry 7; }
 
-tm new-session -d -s "$S" -x 120 -y 40 "$K --replay $REC"
+mkdir "$T/tmp"
+tm new-session -d -s "$S" -x 120 -y 40 "TMPDIR=$T/tmp $K --replay $REC"
 wait_for 'help' || echo "# kmemtop did not start: $(screen)"
 check "opens at the newest sample, and says so" has "replay $t2, sample 3 of 3"
 check "the header names the baseline (the oldest sample)" has "GROWTH: since $t0"
@@ -73,37 +74,53 @@ check_eq "newest: CHANGE of dentry is the last step (+2.0M)" "+2.0M" "$(cell CHA
 check_eq "newest: GROWTH of dentry since the oldest (+3.0M)" "+3.0M" "$(cell GROWTH dentry)"
 check_eq "newest: dentry has all its slabs" "$((n0 + 768))" "$(shown_slabs)"
 keys '['
+wait_for "replay $t1"
 check "[ steps to the sample before" has "replay $t1, sample 2 of 3"
 check_eq "... and shows its number of dentry slabs" "$((n0 + 256))" "$(shown_slabs)"
 check_eq "... its CHANGE (+1.0M)" "+1.0M" "$(cell CHANGE dentry)"
 keys b
+wait_for "GROWTH: since $t1"
 check "b sets the baseline at the sample shown" has "GROWTH: since $t1"
 keys ']'
+wait_for "replay $t2"
 check "] steps to the next sample" has "replay $t2, sample 3 of 3"
 check_eq "GROWTH since the new baseline is the difference made (+2.0M)" "+2.0M" \
     "$(cell GROWTH dentry)"
 keys T
 keys "$t0" Enter
+wait_for "replay $t0"
 check "T jumps to the sample at a typed time" has "replay $t0, sample 1 of 3"
 check_eq "... with its number of dentry slabs" "$n0" "$(shown_slabs)"
 keys T
 keys "1m ago" Enter
+wait_for "sample 3 of 3"
 check "T takes N{s,m,h,d} ago (after the recording: the newest)" has "sample 3 of 3"
 keys T
 keys 'yesterday-ish' Enter
+wait_for 'not a time'
 check "a time that is no time is named" has 'not a time: "yesterday-ish"'
 keys 4
+wait_for 'view 4 traces'
 check "4 says a recording has no BPF tracing" has "view 4 traces the live kernel (BPF): a recording"
 keys 2
+wait_for 'KERNEL'
 check "the cgroup view shows the sample's time too" has "replay $t2, sample 3 of 3"
 keys 3
+wait_for 'MemTotal'
 check "the node view shows the sample's time too" has "replay $t2, sample 3 of 3"
 keys '?'
+wait_for 'any key closes'
 check "the help lists the replay's keys" has 'Replay     \[ \] the sample before/after'
 keys x
 screen >"$T/last"
+check "the sample being shown is written out under TMPDIR" test -n "$(ls "$T/tmp")"
 keys q
-sleep 0.5
+i=0
+while [ -n "$(ls "$T/tmp")" ] && [ "$i" -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+check_eq "quitting removes the written-out sample" "" "$(ls "$T/tmp")"
 san=$(cat "$T"/san/* 2>/dev/null | head -20)
 check_eq "no sanitizer report" "" "$san"
 head -5 "$T/last" | sed "s/^/# /"
