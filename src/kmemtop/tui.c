@@ -565,8 +565,7 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
                  host, kernel, when);
     }
     kt_hist_init(&t.hist, RATE_WINDOW);
-    kt_hist_record(&t.hist, snap);
-    if (o->replay && kmem_is_recording(o->replay)) {
+    if (o->replay && kmem_is_recording(o->replay)) { /* no rate window: samples are not a clock */
         char err[768];
 
         if (kt_replay_open(&t.rp, o->replay, o->root, o->at, ctx, &t.hist, err, sizeof(err))) {
@@ -578,6 +577,8 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
         }
         t.capture[0] = '\0'; /* the replay's line says which sample */
         snap = kmem_current(ctx);
+    } else {
+        kt_hist_record(&t.hist, snap);
     }
     /* Without /proc/slabinfo (not root), open on a view that has data. */
     if (t.view == KT_VIEW_SLABS && !o->view_given && !o->sort_given &&
