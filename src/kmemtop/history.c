@@ -228,3 +228,13 @@ int kt_hist_reset_base(struct kt_history *h, const struct kmem_snapshot *snap)
             err = -ENOMEM;
     return err;
 }
+
+int kt_hist_regrow(struct kt_history *h, const struct kmem_snapshot *snap)
+{
+    int err = 0;
+
+    for (int p = 0; p < KT_HIST_PARTS; p++)
+        if (part_ok(snap, p) && fill_grows(h, p, snap))
+            err = -ENOMEM;
+    return err;
+}

@@ -61,5 +61,7 @@ int kt_hist_record(struct kt_history *h, const struct kmem_snapshot *snap);
 
 /* Make @snap the baseline of every part (key 'b'); growth restarts at 0. */
 int kt_hist_reset_base(struct kt_history *h, const struct kmem_snapshot *snap);
+/* Recompute GROWTH of @snap against the baseline; the rate window is left alone (replay). */
+int kt_hist_regrow(struct kt_history *h, const struct kmem_snapshot *snap);
 
 #endif

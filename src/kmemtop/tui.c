@@ -24,6 +24,8 @@
 
 #include "kmemtop.h"
 #include "allocview.h"
+#include "kmemrec.h"
+#include "tui_replay.h"
 #include "timeutil.h"
 
 static volatile sig_atomic_t interrupted;
@@ -150,6 +152,7 @@ struct tui {
     char note[160];          /* one-off message on the status line (e.g. "baseline reset") */
     char capture[512];       /* reading a capture (--root): where it comes from; "" if not */
     struct kt_allocview *av; /* the BPF tracer of the allocations view, loaded while shown */
+    struct kt_replay *rp;    /* --replay DIR of a recording: the samples stepped through */
 };
 
 static const char *const view_name[KT_VIEW_COUNT] = {
@@ -184,7 +187,7 @@ static void draw_keys(struct tui *t, struct kt_sink *s)
                       : t->o->alloc_sort == 'r' ? "rate"
                                                 : "net");
     /* The refresh interval goes first when the line would not fit (80 columns). */
-    if (n + (int)sizeof(" | every 99999s | ? help  q quit") - 1 > COLS && COLS > 0)
+    if (t->rp || (n + (int)sizeof(" | every 99999s | ? help  q quit") - 1 > COLS && COLS > 0))
         snprintf(line + n, sizeof(line) - (size_t)n, " | ? help  q quit");
     else
         snprintf(line + n, sizeof(line) - (size_t)n, " | every %lds | ? help  q quit", t->o->delay);
@@ -199,6 +202,8 @@ static void draw_growth_line(struct tui *t, struct kt_sink *s)
     long age = 0;
     struct tm tm;
 
+    if (t->rp)
+        return; /* draw() gave the replay's line */
     if (t->note[0]) {
         kt_line(s, KT_NORMAL, "%s", t->note);
         return;
@@ -261,16 +266,20 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "           slabs: RECL reclaimable, ACCT charged to cgroups (? = sysfs does",
         "           not say), ALIASES caches merged in, ORDER 2^n pages a slab",
         "           cgroups: ~ = sum of the parts (no \"kernel\" in memory.stat)",
+        "Replay     [ ] the sample before/after  { } oldest/newest  T jump (replay)",
+        "           (--replay)  b baseline at the sample shown; no timed refresh",
         "Quit       q",
     };
     char title[128];
 
     snprintf(title, sizeof(title), "kmemtop %s keys (any key closes this help)", KMEM_VERSION);
     kt_line(s, KT_HEADING, "%s", title);
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        if (!t->rp && strstr(lines[i], "replay"))
+            continue; /* the replay's keys only in a replay */
         if (!kt_line(s, KT_NORMAL, "%s", lines[i]))
             break;
-    (void)t;
+    }
 }
 
 static void draw(struct tui *t)
@@ -289,6 +298,12 @@ static void draw(struct tui *t)
     if (t->editing && sink.rows_left > 1)
         sink.rows_left--; /* the last line is the filter prompt */
     draw_keys(t, &sink);
+    if (t->rp && !t->help) { /* which sample, always */
+        char line[512];
+
+        kt_replay_header(t->rp, line, sizeof(line));
+        kt_line(&sink, KT_NORMAL, "%s", t->note[0] ? t->note : line);
+    }
     if (t->help) {
         draw_help(t, &sink);
     } else if (t->view == KT_VIEW_SLABS) {
@@ -310,7 +325,14 @@ static void draw(struct tui *t)
             kt_line(&sink, KT_NORMAL, "%s", t->capture);
         kt_node_render(&sink, snap);
     }
-    if (t->editing) {
+    if (t->rp && kt_replay_prompt(t->rp)) {
+        attron(A_BOLD);
+        mvprintw(LINES - 1, 0, "time: %s", kt_replay_prompt(t->rp));
+        attrset(A_NORMAL);
+        printw("   (e.g. 3h ago, 2026-12-05 14:00; Enter jumps, Esc cancels)");
+        move(LINES - 1, 6 + (int)strlen(kt_replay_prompt(t->rp)));
+        curs_set(1);
+    } else if (t->editing) {
         char shown[FILTER_MAX * 4];
 
         kt_printable(shown, sizeof(shown), t->filter[t->view], KT_ESC_QMARK);
@@ -472,6 +494,8 @@ static bool tui_key(struct tui *t, int c)
         filter_key(t, c);
         return true;
     }
+    if (t->rp && kt_replay_key(t->rp, c, t->ctx, &t->hist))
+        return true;
     switch (c) {
     case 'q':
     case 'Q':
@@ -541,7 +565,21 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
                  host, kernel, when);
     }
     kt_hist_init(&t.hist, RATE_WINDOW);
-    kt_hist_record(&t.hist, snap);
+    if (o->replay && kmem_is_recording(o->replay)) { /* no rate window: samples are not a clock */
+        char err[768];
+
+        if (kt_replay_open(&t.rp, o->replay, o->root, o->at, ctx, &t.hist, err, sizeof(err))) {
+            endwin();
+            fprintf(stderr, "%s: %s\n", o->prog, err);
+            kt_hist_free(&t.hist);
+            kt_allocview_free(t.av);
+            return EXIT_FAILURE;
+        }
+        t.capture[0] = '\0'; /* the replay's line says which sample */
+        snap = kmem_current(ctx);
+    } else {
+        kt_hist_record(&t.hist, snap);
+    }
     /* Without /proc/slabinfo (not root), open on a view that has data. */
     if (t.view == KT_VIEW_SLABS && !o->view_given && !o->sort_given &&
         !kt_part_ok(snap, KMEM_PART_SLAB))
@@ -561,10 +599,20 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
             kt_allocview_leave(t.av);
         draw(&t);
         left = t.next_refresh - kmem_clock_seconds(CLOCK_MONOTONIC);
-        timeout(left <= 0 ? 0 : left > 86400 ? 86400000 : (int)(left * 1000) + 1);
+        timeout(t.rp           ? -1 /* a replay changes only on a key */
+                : left <= 0    ? 0
+                : left > 86400 ? 86400000
+                               : (int)(left * 1000) + 1);
         c = getch();
         if (interrupted)
             break;
+        if (t.rp) {
+            if (c != ERR)
+                t.note[0] = '\0';
+            if (!tui_key(&t, c))
+                break;
+            continue;
+        }
         if (c == ERR && kmem_clock_seconds(CLOCK_MONOTONIC) >= t.next_refresh) {
             refresh_data(&t);
             t.next_refresh += (double)o->delay;
@@ -579,6 +627,7 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
     kt_hist_free(&t.hist);
     kt_cg_state_free(&t.cg);
     kt_allocview_free(t.av);
+    kt_replay_free(t.rp);
     return EXIT_SUCCESS;
 }
 
