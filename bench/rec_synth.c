@@ -2,11 +2,13 @@
 /*
  * Synthesize a long recording for bench/recorder.sh from one real segment:
  * rec_synth SEGMENT OUTDIR HOURS SAMPLES_PER_HOUR STEP_SECONDS START_UNIX
- * writes HOURS segments, each the real segment's keyframe followed by its
- * deltas (those that refer to it) repeated up to SAMPLES_PER_HOUR records,
- * with times STEP_SECONDS apart and every CRC32C recomputed. What a reader
- * does with it (list segments, scan one, decompress two records) is what
- * it does with a real recording of that length.
+ * writes HOURS segments, each the real segment's keyframe followed by the
+ * records that refer to it, up to SAMPLES_PER_HOUR records, with times
+ * STEP_SECONDS apart and every CRC32C recomputed. Records chained to the one
+ * before (KMEM_REC_CHAIN) stay valid: what repeats starts at the first record
+ * not chained (against the keyframe), or if there is none, at a copy of the
+ * keyframe. What a reader does with it (list segments, scan one, decompress
+ * a keyframe and a chain) is what it does with a real recording of that length.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@
 int main(int argc, char **argv)
 {
     struct kmem_buf seg = {0};
-    size_t recs[4096], n = 0, off = KMEM_SEG_HDR;
+    size_t recs[4096], n = 0, off = KMEM_SEG_HDR, cyc = 0;
     struct kmem_rec_hdr h;
     FILE *f;
 
@@ -35,8 +37,11 @@ int main(int argc, char **argv)
     fclose(f);
     while (off < seg.len && n < 4096 &&
            kmem_rec_parse((unsigned char *)seg.data, seg.len, off, &h, NULL) == 0) {
-        if ((h.flags & KMEM_REC_KEYFRAME) ? off == KMEM_SEG_HDR : h.key_off == KMEM_SEG_HDR)
-            recs[n++] = off;
+        if ((h.flags & KMEM_REC_KEYFRAME) ? off != KMEM_SEG_HDR : h.key_off != KMEM_SEG_HDR)
+            break; /* the first keyframe's group only, unbroken */
+        if (!cyc && n && !(h.flags & KMEM_REC_CHAIN))
+            cyc = n;
+        recs[n++] = off;
         off += KMEM_REC_HDR + h.comp_len;
     }
     if (n < 2) {
@@ -62,16 +67,22 @@ int main(int argc, char **argv)
         }
         kmem_seg_hdr_put(hdr);
         fwrite(hdr, 1, sizeof(hdr), f);
-        for (long k = 0; k < per; k++) {
-            size_t src = recs[k == 0 ? 0 : 1 + (size_t)(k - 1) % (n - 1)];
+        size_t at = KMEM_SEG_HDR, key_at = KMEM_SEG_HDR;
+        for (long k = 0, i = 0; k < per; k++, i++) {
+            if (i == (long)n)
+                i = cyc ? (long)cyc : 0; /* repeat from a record that needs only the keyframe */
+            size_t src = recs[i];
             const unsigned char *p = (unsigned char *)seg.data + src;
 
             kmem_rec_parse((unsigned char *)seg.data, seg.len, src, &h, NULL);
             h.time_ns = (uint64_t)(ts + k * step) * 1000000000ull;
-            /* in the new file the keyframe is at the same offset, the deltas follow it */
+            if (h.flags & KMEM_REC_KEYFRAME)
+                key_at = at;
+            h.key_off = (uint32_t)key_at;
             kmem_rec_hdr_put(&h, p + KMEM_REC_HDR, rh);
             fwrite(rh, 1, sizeof(rh), f);
             fwrite(p + KMEM_REC_HDR, 1, h.comp_len, f);
+            at += KMEM_REC_HDR + h.comp_len;
         }
         if (fclose(f)) {
             perror(name);

@@ -4,9 +4,11 @@
 # synthetic memory cgroups (real v1 cgroups made for the run), against raw
 # captures of the same samples; the recorder's CPU at 10 s and its RSS; and
 # opening a 7-day recording to show one moment.
-# The recording is taken at -d 1 (30 samples; --smoke: 8), so counters move
+# The recording is taken at -d 1 (61 samples, so that two chains of
+# KMEM_REC_DEFAULT_CHAIN = 30 samples are in it; --smoke: 8), so counters move
 # less between samples than at 10 s: the storage figure is the keyframe plus
-# 359 times the mean delta measured, a lower bound of a real hour's. CPU at
+# 359 times the mean of the other records measured (chained ones and those
+# against the keyframe, in an hour's proportion), a lower bound of a real hour's. CPU at
 # 10 s is the CPU of one sample (user + system of the recorder over the run,
 # divided by the samples) over 10 s. The 7-day recording is synthesized by
 # bench/rec_synth.c from the real segment (168 hourly segments of 360
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 B=${KMEM_BUILD:-build}
 SMOKE=
-samples=30
+samples=61
 # shellcheck disable=SC2034 # SMOKE: read by verdict (bench/lib.sh)
 [ "${1:-}" = "--smoke" ] && { SMOKE=1; samples=8; }
 M=/sys/fs/cgroup/memory

@@ -291,7 +291,9 @@ int kt_replay_list(const struct kt_opts *o)
 
         kmem_format_time(s->time_ns, when, sizeof(when));
         printf("%s  %10u  %8u%s%s\n", when, s->raw_len, s->comp_len,
-               s->flags & KMEM_REC_KEYFRAME ? "  keyframe" : "",
+               s->flags & KMEM_REC_KEYFRAME ? "  keyframe"
+               : s->flags & KMEM_REC_CHAIN  ? "  chained"
+                                            : "",
                s->flags & KMEM_REC_OOM ? "  oom-kill" : "");
     }
     kmem_recording_close(r);

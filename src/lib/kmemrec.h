@@ -31,6 +31,8 @@ struct kmem_recorder_opts {
     uint64_t segment_seconds; /* start a new segment file after this long (default 3600) */
     unsigned keyframe_every;  /* a keyframe at least every N samples (default 360) */
     int level;                /* zstd level (default 3) */
+    unsigned chain_every;     /* a sample not chained to the one before at least every N
+                                 (default KMEM_REC_DEFAULT_CHAIN) */
     bool no_sync;             /* do not fdatasync after each record (tests, benchmarks) */
     const char *command;      /* the command line, in each sample's kmem-capture.txt */
 };
@@ -39,6 +41,8 @@ struct kmem_recorder_opts {
  * while recording, and carried into the samples between. */
 #define KMEM_REC_OWNERS_INTERVAL 300.0
 
+/* Reading a chained sample decompresses at most this many records after the keyframe. */
+#define KMEM_REC_DEFAULT_CHAIN     30
 #define KMEM_REC_DEFAULT_RETAIN    (7 * 86400ull)
 #define KMEM_REC_DEFAULT_MAX_BYTES (256ull << 20)
 
@@ -96,6 +100,8 @@ struct kmem_rec_sample {
     unsigned seg; /* index of its segment */
     size_t off;   /* offset of its record in the segment */
     size_t key_off;
+    size_t link_off; /* where its chain starts (KMEM_REC_CHAIN): the records from there to
+                        it are decompressed in turn; its own offset if not chained */
 };
 
 /* Open a recording directory (read only; a recorder may be writing it). */

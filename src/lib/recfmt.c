@@ -280,7 +280,8 @@ void kmem_seg_hdr_put(unsigned char *out)
 
 int kmem_seg_hdr_check(const unsigned char *p, size_t len)
 {
-    if (len < KMEM_SEG_HDR || memcmp(p, KMEM_SEG_MAGIC, 8) != 0 || get32(p + 8) != KMEM_SEG_VERSION)
+    if (len < KMEM_SEG_HDR || memcmp(p, KMEM_SEG_MAGIC, 8) != 0 || get32(p + 8) < 1 ||
+        get32(p + 8) > KMEM_SEG_VERSION)
         return -EBADMSG;
     return 0;
 }
@@ -325,6 +326,8 @@ int kmem_rec_parse(const unsigned char *seg, size_t len, size_t off, struct kmem
     crc = kmem_crc32c(kmem_crc32c(0, p, 28), p + KMEM_REC_HDR, h->comp_len);
     if (crc != h->crc)
         return (why ? *why = "a record whose checksum does not match" : NULL), -EBADMSG;
+    if ((h->flags & KMEM_REC_KEYFRAME) && (h->flags & KMEM_REC_CHAIN))
+        return (why ? *why = "a record both keyframe and chained" : NULL), -EBADMSG;
     if (h->flags & KMEM_REC_KEYFRAME ? h->key_off != off
                                      : h->key_off >= off || h->key_off < KMEM_SEG_HDR)
         return (why ? *why = "a record whose keyframe is not before it" : NULL), -EBADMSG;

@@ -64,7 +64,7 @@ int kmem_fs_decode(const char *blob, size_t len, struct kmem_fileset *fs, const 
 /* ---- records and segments ----------------------------------------------- */
 
 #define KMEM_SEG_MAGIC   "KMEMREC\n"
-#define KMEM_SEG_VERSION 1
+#define KMEM_SEG_VERSION 2           /* 2 adds KMEM_REC_CHAIN; version 1 segments are read too */
 #define KMEM_SEG_HDR     16          /* magic, u32 version, u32 reserved */
 #define KMEM_REC_MAGIC   0x31524d4bu /* "KMR1" */
 #define KMEM_REC_HDR     32
@@ -75,6 +75,7 @@ enum kmem_rec_flags {
     KMEM_REC_KEYFRAME = 1u << 0, /* compressed alone; others against the keyframe at key_off */
     KMEM_REC_OOM = 1u << 1,      /* taken because a cgroup's oom_kill count rose */
     KMEM_REC_FIRST = 1u << 2,    /* the first sample of a recorder's run */
+    KMEM_REC_CHAIN = 1u << 3,    /* compressed against the record just before it (version 2) */
 };
 
 struct kmem_rec_hdr {

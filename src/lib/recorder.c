@@ -41,8 +41,10 @@ struct kmem_recorder {
     struct kmem_buf key; /* that keyframe's blob */
     uint32_t key_comp;   /* its compressed length */
     unsigned since_key;  /* samples since it */
+    unsigned since_link; /* samples since the last one not chained to the one before */
     struct kmem_fileset cur, prev;
     struct kmem_buf blob, comp;
+    struct kmem_buf last; /* the previous sample's blob: a chained sample refers to it */
     ZSTD_CCtx *cctx;
     struct oom_seen *oom;
     size_t n_oom, cap_oom;
@@ -137,6 +139,8 @@ int kmem_recorder_open(struct kmem_recorder **out, const struct kmem_recorder_op
         r->o.keyframe_every = 360;
     if (!r->o.level)
         r->o.level = 3;
+    if (!r->o.chain_every)
+        r->o.chain_every = KMEM_REC_DEFAULT_CHAIN;
     r->dir = strdup(o->dir);
     if (o->command)
         r->o.command = strdup(o->command);
@@ -191,6 +195,7 @@ void kmem_recorder_close(struct kmem_recorder *r)
     free(r->blob.data);
     free(r->comp.data);
     free(r->key.data);
+    free(r->last.data);
     ZSTD_freeCCtx(r->cctx);
     free(r->dir);
     free((char *)r->o.command);
@@ -270,6 +275,7 @@ static int new_segment(struct kmem_recorder *r, uint64_t t)
     r->seg_off = KMEM_SEG_HDR;
     r->since_key = 0;
     r->key.len = 0;
+    r->last.len = 0;
     return 0;
 }
 
@@ -495,11 +501,11 @@ bool kmem_recorder_oom_rose(struct kmem_recorder *r)
     return false;
 }
 
-/* Compress the blob, alone (a keyframe) or against the keyframe's blob. */
-static int compress_blob(struct kmem_recorder *r, bool key)
+/* Compress the blob alone (no @prefix: a keyframe) or against @prefix. */
+static int compress_blob(struct kmem_recorder *r, const struct kmem_buf *prefix)
 {
     size_t bound = ZSTD_compressBound(r->blob.len), n;
-    size_t span = r->blob.len + (key ? 0 : r->key.len);
+    size_t span = r->blob.len + (prefix ? prefix->len : 0);
     int wlog = 17, err;
 
     while (wlog < 27 && ((size_t)1 << wlog) < span)
@@ -511,7 +517,7 @@ static int compress_blob(struct kmem_recorder *r, bool key)
     ZSTD_CCtx_setParameter(r->cctx, ZSTD_c_compressionLevel, r->o.level);
     ZSTD_CCtx_setParameter(r->cctx, ZSTD_c_windowLog, wlog);
     ZSTD_CCtx_setParameter(r->cctx, ZSTD_c_checksumFlag, 0);
-    if (!key && ZSTD_isError(ZSTD_CCtx_refPrefix(r->cctx, r->key.data, r->key.len)))
+    if (prefix && ZSTD_isError(ZSTD_CCtx_refPrefix(r->cctx, prefix->data, prefix->len)))
         return -EINVAL;
     n = ZSTD_compress2(r->cctx, r->comp.data, bound, r->blob.data, r->blob.len);
     if (ZSTD_isError(n))
@@ -525,19 +531,21 @@ static int append_record(struct kmem_recorder *r, uint64_t t, uint32_t flags)
     unsigned char hdr[KMEM_REC_HDR];
     struct kmem_rec_hdr h = {.flags = flags, .time_ns = t};
     bool key = r->key.len == 0 || r->since_key >= r->o.keyframe_every;
+    bool chain = !key && r->last.len && r->since_link < r->o.chain_every;
     struct iovec iov[2];
     int err;
 
-    err = compress_blob(r, key);
+    err = compress_blob(r, key ? NULL : chain ? &r->last : &r->key);
     if (!err && !key && r->comp.len > r->key_comp / 2 + 4096) {
         key = true; /* drifted far from the keyframe: a new one costs less from here */
-        err = compress_blob(r, true);
+        chain = false;
+        err = compress_blob(r, NULL);
     }
     if (err)
         return err == -ENOMEM ? rerr(r, err, "out of memory") : err;
     if (r->seg_off + KMEM_REC_HDR + r->comp.len > UINT32_MAX)
         return rerr(r, EFBIG, "segment too large");
-    h.flags |= key ? KMEM_REC_KEYFRAME : 0;
+    h.flags |= key ? KMEM_REC_KEYFRAME : chain ? KMEM_REC_CHAIN : 0;
     h.comp_len = (uint32_t)r->comp.len;
     h.raw_len = (uint32_t)r->blob.len;
     h.key_off = (uint32_t)(key ? r->seg_off : r->key_off);
@@ -560,15 +568,23 @@ static int append_record(struct kmem_recorder *r, uint64_t t, uint32_t flags)
                         : "");
     }
     if (key) {
-        struct kmem_buf tmp = r->key;
-
-        r->key = r->blob; /* keep the keyframe's blob: the next samples refer to it */
-        r->blob = tmp;
+        err = kmem_buf_reserve(&r->key, r->blob.len + 1);
+        if (err)
+            return rerr(r, err, "out of memory");
+        memcpy(r->key.data, r->blob.data, r->blob.len); /* the next samples may refer to it */
+        r->key.len = r->blob.len;
         r->key_off = r->seg_off;
         r->key_comp = h.comp_len;
         r->since_key = 0;
         r->st.keyframes++;
     }
+    {
+        struct kmem_buf tmp = r->last;
+
+        r->last = r->blob; /* the next sample is chained to this one */
+        r->blob = tmp;
+    }
+    r->since_link = chain ? r->since_link + 1 : 1;
     r->since_key++;
     r->seg_off += KMEM_REC_HDR + h.comp_len;
     r->st.samples++;

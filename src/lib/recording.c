@@ -38,7 +38,9 @@ struct kmem_recording {
     struct kmem_buf segdata;
     long key_seg;
     size_t key_off;
-    struct kmem_buf key, raw;
+    struct kmem_buf key, raw, tmp;
+    long raw_seg; /* the record whose blob r->raw holds: segment (-1: none), offset */
+    size_t raw_off, raw_end;
     ZSTD_DCtx *dctx;
     char err[768];
 };
@@ -153,6 +155,7 @@ int kmem_recording_open(struct kmem_recording **out, const char *dir, char *errb
         return -ENOMEM;
     }
     r->cached_seg = r->key_seg = -1;
+    r->raw_seg = -1;
     r->dirfd = -1;
     r->dir = strdup(dir);
     r->dctx = ZSTD_createDCtx();
@@ -224,6 +227,7 @@ void kmem_recording_close(struct kmem_recording *r)
     free(r->segdata.data);
     free(r->key.data);
     free(r->raw.data);
+    free(r->tmp.data);
     ZSTD_freeDCtx(r->dctx);
     if (r->dirfd >= 0)
         close(r->dirfd);
@@ -276,7 +280,7 @@ static size_t resync(const unsigned char *p, size_t len, size_t off)
 static int scan_seg(struct kmem_recording *r, size_t si)
 {
     const unsigned char *p;
-    size_t off = KMEM_SEG_HDR, len, key_ok = 0;
+    size_t off = KMEM_SEG_HDR, len, key_ok = 0, end_ok = 0, link = 0;
     bool have_key = false;
     int err;
 
@@ -317,7 +321,15 @@ static int scan_seg(struct kmem_recording *r, size_t si)
         if (!have_key || h.key_off != key_ok) {
             warn(r, "%s/%s: the sample at byte %zu refers to a keyframe that is lost: skipped",
                  r->dir, r->seg[si].name, off);
+        } else if ((h.flags & KMEM_REC_CHAIN) && end_ok != off) {
+            warn(r,
+                 "%s/%s: the sample at byte %zu refers to a sample before it that is lost: "
+                 "skipped",
+                 r->dir, r->seg[si].name, off);
         } else {
+            end_ok = off + KMEM_REC_HDR + h.comp_len;
+            if (!(h.flags & KMEM_REC_CHAIN))
+                link = off;
             KMEM_GROW(err, r->s, &r->cap, r->n + 1);
             if (err)
                 return recerr(r, err, "out of memory");
@@ -329,6 +341,7 @@ static int scan_seg(struct kmem_recording *r, size_t si)
                 .seg = (unsigned)si,
                 .off = off,
                 .key_off = h.key_off,
+                .link_off = link,
             };
         }
         off += KMEM_REC_HDR + h.comp_len;
@@ -411,6 +424,44 @@ static int decompress(struct kmem_recording *r, const unsigned char *src, size_t
     return 0;
 }
 
+/* Decompress the record at @off of segment @si into r->raw, against r->key or
+ * (chained) r->raw (a keyframe's blob is r->key's); @off is moved to the record after it. */
+static int load_one(struct kmem_recording *r, size_t si, size_t *off)
+{
+    const unsigned char *p = (const unsigned char *)r->segdata.data;
+    struct kmem_rec_hdr h;
+    const char *why = "";
+    struct kmem_buf t;
+    int err;
+
+    if (kmem_rec_parse(p, r->segdata.len, *off, &h, &why))
+        return recerr(r, EBADMSG, "%s/%s: sample at byte %zu: %s", r->dir, r->seg[si].name, *off,
+                      why);
+    if ((h.flags & KMEM_REC_CHAIN) && r->raw_seg != (long)si)
+        return recerr(r, EBADMSG, "%s/%s: sample at byte %zu: not in the chain read", r->dir,
+                      r->seg[si].name, *off);
+    r->raw_seg = -1;
+    if (h.flags & KMEM_REC_KEYFRAME) { /* a chain that starts at the keyframe (loaded) */
+        err = kmem_buf_reserve(&r->tmp, r->key.len + 1);
+        if (!err)
+            memcpy(r->tmp.data, r->key.data, r->key.len);
+        r->tmp.len = r->key.len;
+    } else {
+        err = decompress(r, p + *off + KMEM_REC_HDR, h.comp_len, h.raw_len,
+                         h.flags & KMEM_REC_CHAIN ? &r->raw : &r->key, &r->tmp);
+    }
+    if (err)
+        return err == -ENOMEM ? recerr(r, err, "out of memory") : err;
+    t = r->raw;
+    r->raw = r->tmp;
+    r->tmp = t;
+    r->raw_seg = (long)si;
+    r->raw_off = *off;
+    *off += KMEM_REC_HDR + h.comp_len;
+    r->raw_end = *off;
+    return 0;
+}
+
 int kmem_recording_load(struct kmem_recording *r, size_t i, struct kmem_fileset *fs)
 {
     const struct kmem_rec_sample *s = kmem_recording_sample(r, i);
@@ -437,13 +488,21 @@ int kmem_recording_load(struct kmem_recording *r, size_t i, struct kmem_fileset 
         r->key_seg = (long)s->seg;
         r->key_off = s->key_off;
     }
-    if (kmem_rec_parse(p, r->segdata.len, s->off, &h, &why))
-        return recerr(r, EBADMSG, "%s/%s: sample at byte %zu: %s", r->dir, r->seg[s->seg].name,
-                      s->off, why);
     if (s->off == s->key_off) {
         err = kmem_fs_decode(r->key.data, r->key.len, fs, &why, &at);
     } else {
-        err = decompress(r, p + s->off + KMEM_REC_HDR, h.comp_len, h.raw_len, &r->key, &r->raw);
+        /*
+         * A chained sample needs the records from its chain's start (scan kept
+         * only unbroken chains, contiguous in one segment) decompressed in
+         * turn; start after the one r->raw holds if it is on the way.
+         */
+        size_t off = s->link_off;
+
+        if (r->raw_seg == (long)s->seg && r->raw_off >= s->link_off && r->raw_off <= s->off)
+            off = r->raw_off == s->off ? s->off + 1 : r->raw_end;
+        err = 0;
+        while (!err && off <= s->off)
+            err = load_one(r, s->seg, &off);
         if (err)
             return err;
         err = kmem_fs_decode(r->raw.data, r->raw.len, fs, &why, &at);

@@ -56,11 +56,11 @@ static size_t inflate(ZSTD_DCtx *d, const uint8_t *src, size_t len, const char *
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ZSTD_DCtx *d = ZSTD_createDCtx();
-    char *key = malloc(OUT_MAX), *raw = malloc(OUT_MAX);
-    size_t off = KMEM_SEG_HDR, klen = (size_t)-1, koff = 0;
+    char *key = malloc(OUT_MAX), *raw = malloc(OUT_MAX), *tmp = malloc(OUT_MAX), *t;
+    size_t off = KMEM_SEG_HDR, klen = (size_t)-1, koff = 0, rlen = (size_t)-1, rend = 0;
 
     check_blob((const char *)data, size);
-    if (!d || !key || !raw || kmem_seg_hdr_check(data, size) != 0)
+    if (!d || !key || !raw || !tmp || kmem_seg_hdr_check(data, size) != 0)
         goto out;
     while (off < size) {
         struct kmem_rec_hdr h;
@@ -83,8 +83,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             koff = off;
             if (klen != (size_t)-1)
                 check_blob(key, klen);
+            rlen = (size_t)-1;
         } else if (klen != (size_t)-1 && h.key_off == koff) {
-            n = inflate(d, data + off + KMEM_REC_HDR, h.comp_len, key, klen, raw);
+            /* A chained record (version 2) refers to the blob of the record just before it. */
+            if (h.flags & KMEM_REC_CHAIN)
+                n = rlen != (size_t)-1 && rend == off
+                        ? inflate(d, data + off + KMEM_REC_HDR, h.comp_len, raw, rlen, tmp)
+                        : (size_t)-1;
+            else
+                n = inflate(d, data + off + KMEM_REC_HDR, h.comp_len, key, klen, tmp);
+            t = raw;
+            raw = tmp;
+            tmp = t;
+            rlen = n;
+            rend = off + KMEM_REC_HDR + h.comp_len;
             if (n != (size_t)-1)
                 check_blob(raw, n);
         }
@@ -93,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
     free(key);
     free(raw);
+    free(tmp);
     ZSTD_freeDCtx(d);
     return 0;
 }

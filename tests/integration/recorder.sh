@@ -184,6 +184,8 @@ while read -r at; do
     cmp -s "$T/a.json" "$T/b.json" && good=$((good + 1))
 done <"$T/times"
 check_eq "kill -9: every kept sample replays exactly" "$n" "$good"
+check "kill -9: the samples after the keyframe are chained (each against the one before)" \
+    test "$("$K" --replay "$T/rec-kill" --list 2>/dev/null | grep -c ' chained$')" -ge 2
 "$K" --root "$T/live" --record "$T/rec-kill" --record.count 1 --quiet
 check_eq "after kill -9 the lock is free again and recording goes on" $((n + 1)) \
     "$("$K" --replay "$T/rec-kill" --list 2>/dev/null | wc -l)"
@@ -281,5 +283,27 @@ if mount -t tmpfs -o size=192k,mode=0700 kmem-recorder-test "$MNT" 2>"$T/err"; t
 else
     not_ok "cannot mount a small tmpfs for the full-disk test: $(cat "$T/err")"
 fi
+
+# ---- format versions: a version 1 segment still opens; a broken chain -------------
+# tests/fuzz/corpus/recseg/three-samples.seg was written by the version 1 recorder
+mkdir "$T/v1"
+cp "$TOP/tests/fuzz/corpus/recseg/three-samples.seg" "$T/v1/kmem-20261130T005320.000000000Z.seg"
+check_eq "a version 1 recording lists its 3 samples, without warnings" "3:" \
+    "$("$K" --replay "$T/v1" --list 2>"$T/err" | wc -l):$(cat "$T/err")"
+check "a version 1 recording replays its last (delta) sample" \
+    sh -c "'$K' --replay '$T/v1' --at '2026-11-30 00:53:40' --json | jq -e '.version == 1' >/dev/null"
+mkdir -p "$T/tiny/proc"
+printf 'MemTotal: 1000 kB\n' >"$T/tiny/proc/meminfo"
+"$K" --root "$T/tiny" --record "$T/chain" -d 10 --record.time "$T0" --record.count 4 --quiet
+seg=$(find "$T/chain" -name 'kmem-*.seg')
+check_eq "a chain: a keyframe then 3 chained samples" "keyframe chained chained chained" \
+    "$("$K" --replay "$T/chain" --list | awk '{ printf "%s%s", (NR > 1 ? " " : ""), $5 }')"
+# flip a byte in the second record's payload: it and the two chained after it go
+k=$("$K" --replay "$T/chain" --list | awk 'NR == 1 { print $4 }')
+printf '\377' | dd of="$seg" bs=1 seek=$((16 + 32 + k + 32 + 4)) conv=notrunc 2>/dev/null
+check_eq "a broken chain: only the keyframe is listed" 1 \
+    "$("$K" --replay "$T/chain" --list 2>"$T/err" | wc -l)"
+check_eq "a broken chain: the two samples after the lost one are named" 2 \
+    "$(grep -c 'refers to a sample before it that is lost' "$T/err")"
 
 finish
