@@ -132,21 +132,14 @@ int kt_openmetrics_run(const struct kt_opts *o)
     struct om m = {0};
     uint64_t to = UINT64_MAX, from = 0, dur = 0;
     size_t lo = SIZE_MAX, hi = 0;
-    char err[768];
     int rc = EXIT_FAILURE;
 
     if (o->window && kmem_parse_duration(o->window, &dur)) {
         fprintf(stderr, "%s: --window: '%s' is no duration (e.g. 6h, 2d)\n", o->prog, o->window);
         return EXIT_FAILURE;
     }
-    if (kmem_recording_open(&r, o->replay, err, sizeof(err))) {
-        fprintf(stderr, "%s: %s\n", o->prog, err);
+    if (kt_recording_open(o, &r))
         return EXIT_FAILURE;
-    }
-    if (kmem_recording_scan(r, 0)) {
-        fprintf(stderr, "%s: %s\n", o->prog, kmem_recording_strerror(r));
-        goto out;
-    }
     if (kmem_recording_count(r) && o->window) {
         to = kmem_recording_sample(r, kmem_recording_count(r) - 1)->time_ns;
         from = to > dur * 1000000000ull ? to - dur * 1000000000ull : 0;

@@ -135,6 +135,25 @@ static void print_warnings(const struct kt_opts *o, const struct kmem_recording 
     }
 }
 
+int kt_recording_open(const struct kt_opts *o, struct kmem_recording **out)
+{
+    char err[768];
+
+    *out = NULL;
+    if (kmem_recording_open(out, o->replay, err, sizeof(err))) {
+        fprintf(stderr, "%s: %s\n", o->prog, err);
+        return -1;
+    }
+    if (kmem_recording_scan(*out, 0)) {
+        fprintf(stderr, "%s: %s\n", o->prog, kmem_recording_strerror(*out));
+        kmem_recording_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    print_warnings(o, *out);
+    return 0;
+}
+
 /* The index of the sample for @when ("" or NULL: the newest), or -1 with a message. */
 static long pick(const struct kt_opts *o, struct kmem_recording *r, const char *dir,
                  const char *when)
@@ -274,18 +293,10 @@ void kt_source_close(struct kt_source *src)
 int kt_replay_list(const struct kt_opts *o)
 {
     struct kmem_recording *r;
-    char err[768], when[32];
+    char when[32];
 
-    if (kmem_recording_open(&r, o->replay, err, sizeof(err))) {
-        fprintf(stderr, "%s: %s\n", o->prog, err);
+    if (kt_recording_open(o, &r))
         return EXIT_FAILURE;
-    }
-    if (kmem_recording_scan(r, 0)) {
-        fprintf(stderr, "%s: %s\n", o->prog, kmem_recording_strerror(r));
-        kmem_recording_close(r);
-        return EXIT_FAILURE;
-    }
-    print_warnings(o, r);
     for (size_t i = 0; i < kmem_recording_count(r); i++) {
         const struct kmem_rec_sample *s = kmem_recording_sample(r, i);
 
@@ -421,7 +432,6 @@ int kt_verdicts_run(const struct kt_opts *o)
     struct kmem_recording *r;
     struct kmem_verdicts vs;
     uint64_t to = UINT64_MAX, from, dur;
-    char err[768];
     int rc;
 
     if (kmem_parse_duration(o->window, &dur)) {
@@ -432,16 +442,8 @@ int kt_verdicts_run(const struct kt_opts *o)
         fprintf(stderr, "%s: cannot read the time '%s'\n", o->prog, o->at);
         return EXIT_FAILURE;
     }
-    if (kmem_recording_open(&r, o->replay, err, sizeof(err))) {
-        fprintf(stderr, "%s: %s\n", o->prog, err);
+    if (kt_recording_open(o, &r))
         return EXIT_FAILURE;
-    }
-    if (kmem_recording_scan(r, 0)) {
-        fprintf(stderr, "%s: %s\n", o->prog, kmem_recording_strerror(r));
-        kmem_recording_close(r);
-        return EXIT_FAILURE;
-    }
-    print_warnings(o, r);
     if (to == UINT64_MAX && kmem_recording_count(r))
         to = kmem_recording_sample(r, kmem_recording_count(r) - 1)->time_ns;
     /* (to - DURATION, to], from the whole second of @to (--at names a second) */

@@ -45,6 +45,10 @@ int kt_verdicts_run(const struct kt_opts *o);
 /* --replay DIR --openmetrics [--window DUR] (openmetrics.c). */
 int kt_openmetrics_run(const struct kt_opts *o);
 
+struct kmem_recording;
+/* Open and scan o->replay, printing its warnings: 0, or -1 with a message printed. */
+int kt_recording_open(const struct kt_opts *o, struct kmem_recording **out);
+
 /* --replay DIR --list: one line per sample. */
 int kt_replay_list(const struct kt_opts *o);
 
