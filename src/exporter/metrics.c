@@ -421,7 +421,9 @@ static void slab_info(struct kmem_buf *b, const struct kmem_slabinfo *si,
             info_label(b, 4);
             kmem_buf_adds(b, s->attr.reclaimable ? "true\"" : "false\"");
             info_label(b, 5);
-            kmem_buf_adds(b, tri[s->attr.accounted + 1]);
+            /* sysfs and the name only: the owner snapshot's evidence
+             * (accounted_charged) would make the label depend on --collector.owners */
+            kmem_buf_adds(b, tri[s->attr.accounted_charged ? 0 : s->attr.accounted + 1]);
             kmem_buf_addc(b, '"');
             info_label(b, 6);
             kmem_buf_adds(b, s->attr.merged ? "true\"" : "false\"");

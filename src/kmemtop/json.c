@@ -58,10 +58,14 @@ static void json_slab_attr(struct kmem_jw *w, const struct kmem_slabinfo *si,
         return;
     }
     kmem_jw_bool(w, "reclaimable", a->reclaimable);
-    if (a->accounted < 0)
+    /* "accounted" is what sysfs and the name say (as kmem_slab_info's label);
+     * the owner snapshot's evidence is a key of its own, present when true. */
+    if (a->accounted < 0 || a->accounted_charged)
         kmem_jw_null(w, "accounted");
     else
         kmem_jw_bool(w, "accounted", a->accounted);
+    if (a->accounted_charged)
+        kmem_jw_bool(w, "accounted_charged", true);
     kmem_jw_bool(w, "merged", a->merged);
     kmem_jw_u64(w, "order", a->order);
     kmem_jw_u64(w, "aliases", a->aliases);
