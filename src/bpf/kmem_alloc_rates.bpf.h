@@ -108,15 +108,8 @@ int BPF_PROG(rate_kmalloc, unsigned long call_site, const void *ptr_, size_t byt
     return 0;
 }
 
-/*
- * Where fentry/fexit load: the memory cgroup charge of slab objects (Linux
- * 6.10+), called for charged allocations only (SLAB_ACCOUNT caches,
- * __GFP_ACCOUNT), bulk ones included, with the cache: one call for @size
- * objects, instead of two tracepoints seeing every allocation.
- */
-SEC("fexit/__memcg_slab_post_alloc_hook")
-int BPF_PROG(rate_memcg_alloc, struct kmem_cache *s, struct list_lru *lru, gfp_t flags, size_t size,
-             void **p, bool ret)
+/* The body of both prototypes of the hook: @size objects of @s were charged (@ret). */
+static __always_inline int rate_memcg(struct kmem_cache *s, size_t size, bool ret)
 {
     struct ckey k;
 
@@ -127,16 +120,23 @@ int BPF_PROG(rate_memcg_alloc, struct kmem_cache *s, struct list_lru *lru, gfp_t
     return 0;
 }
 
+/*
+ * Where fentry/fexit load: the memory cgroup charge of slab objects (Linux
+ * 6.10+), called for charged allocations only (SLAB_ACCOUNT caches,
+ * __GFP_ACCOUNT), bulk ones included, with the cache: one call for @size
+ * objects, instead of two tracepoints seeing every allocation.
+ */
+SEC("fexit/__memcg_slab_post_alloc_hook")
+int BPF_PROG(rate_memcg_alloc, struct kmem_cache *s, struct list_lru *lru, gfp_t flags, size_t size,
+             void **p, bool ret)
+{
+    return rate_memcg(s, size, ret);
+}
+
 /* The same hook since Linux 7.0 (slab_alloc_flags before size). */
 SEC("fexit/__memcg_slab_post_alloc_hook")
 int BPF_PROG(rate_memcg_alloc6, struct kmem_cache *s, struct list_lru *lru, gfp_t flags,
              unsigned int slab_alloc_flags, size_t size, void **p, bool ret)
 {
-    struct ckey k;
-
-    if (empty || !ret || !s)
-        return 0;
-    cache_key(&k, s, true);
-    rate_add(&k, s->size, size);
-    return 0;
+    return rate_memcg(s, size, ret);
 }
