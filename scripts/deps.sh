@@ -11,7 +11,7 @@ libncurses-dev libmicrohttpd-dev libgnutls28-dev libyaml-dev libcap-dev libcrypt
 TEST_PKGS="libclang-rt-14-dev clang-format libcmocka-dev
 procps prometheus prometheus-node-exporter curl jq tmux util-linux apache2-utils hyperfine
 man-db groff-base iproute2 python3 python3-yaml python3-jsonschema openssl
-bsdextrautils systemd gzip time stress-ng chromium fonts-dejavu-core
+bsdextrautils systemd gzip time stress-ng chromium fonts-dejavu-core shellcheck
 podman buildah mmdebstrap runc
 qemu-system-x86 busybox-static cpio"
 case "${1:-test}" in
