@@ -635,6 +635,11 @@ int kmem_io_remove_tree(struct kmem_io *io, const char *dir)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* Longer than any /proc/slabinfo line of SLUB or SLAB (a name of up to 64
+ * bytes, 13 numbers and the statistics columns of SLAB): less than this is
+ * asked of each read() of it, so that its page never overflows. */
+#define SLABINFO_LINE_MAX 512
+
 int kmem_read_hot(struct kmem_io *io, enum kmem_hot_file f)
 {
     char shown[PATH_MAX];
@@ -658,7 +663,9 @@ int kmem_read_hot(struct kmem_io *io, enum kmem_hot_file f)
                             strerror(-err), kmem_errno_hint(err));
         }
     }
-    err = kmem_buf_read_fd(&io->buf, *fd, 0);
+    /* /proc/slabinfo: no line generated twice (kmem_buf_read_fd_chunked). */
+    err = kmem_buf_read_fd_chunked(&io->buf, *fd, 0,
+                                   f == KMEM_F_SLABINFO ? kmem_page_size() - SLABINFO_LINE_MAX : 0);
     if (err) {
         close(*fd);
         *fd = -1;
