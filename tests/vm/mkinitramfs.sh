@@ -4,7 +4,8 @@
 # OUT/base.cpio: busybox-static, BUILD/kmemtop, BUILD/kmem_exporter and
 # BUILD/tests/ownwalk_dump with
 # every library ldd lists (and the dynamic loader), the charge helper
-# (tests/vm/charge.c, static), cgfds and cgroups_bench (static, with
+# (tests/vm/charge.c, static), vmpair (tests/vm/vmpair.c, static), cgfds
+# and cgroups_bench (static, with
 # BUILD/libkmem.a) and /vmlib.sh. OUT/<scenario>.cpio: base.cpio
 # followed by a small archive holding tests/vm/guest/<scenario>.sh as /init
 # (the kernel unpacks concatenated newc archives in order).
