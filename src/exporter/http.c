@@ -18,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "htmlesc.h"
 #include "http_int.h"
 #include "log.h"
 
@@ -561,34 +562,12 @@ static void logger(void *cls, const char *fmt, va_list ap)
     kx_log(h->starting ? KX_LOG_ERROR : KX_LOG_DEBUG, "HTTP server", "err", msg, NULL);
 }
 
-static char *html_escape(const char *s)
-{
-    size_t n = 1;
-    for (const char *p = s; *p; p++)
-        n += (*p == '<' || *p == '>' || *p == '&' || *p == '"') ? 6 : 1;
-    char *out = malloc(n), *o = out;
-    if (!out)
-        return NULL;
-    for (; *s; s++) {
-        const char *rep = *s == '<'   ? "&lt;"
-                          : *s == '>' ? "&gt;"
-                          : *s == '&' ? "&amp;"
-                          : *s == '"' ? "&quot;"
-                                      : NULL;
-        if (rep) {
-            strcpy(o, rep);
-            o += strlen(rep);
-        } else {
-            *o++ = *s;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static int make_landing(struct kx_http *h)
 {
-    char *p = html_escape(h->path);
+    struct kmem_buf esc;
+    kmem_buf_init(&esc, 0);
+    kmem_buf_add_html(&esc, h->path);
+    char *p = kmem_buf_take(&esc, NULL);
     if (!p)
         return -ENOMEM;
     int n = asprintf(&h->landing,
