@@ -171,9 +171,23 @@ out:
         close(cur);
 }
 
+/* Capture the file at the real path @abs: its place is its path below the root. */
+static void capture_at(struct kmem_io *io, const char *abs, const char *data, size_t len,
+                       const char *target)
+{
+    char rel[PATH_MAX];
+
+    if (!canonical(io, abs, rel, sizeof(rel))) {
+        capture_fail(io, EXDEV, "refusing to copy", abs,
+                     "it lies outside the root (a symlink leads out of it)");
+        return;
+    }
+    capture_write(io, rel, data, len, target);
+}
+
 void kmem_capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
 {
-    char abs[PATH_MAX], rel[PATH_MAX];
+    char abs[PATH_MAX];
 
     if (!kmem_capturing(io))
         return;
@@ -181,12 +195,7 @@ void kmem_capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
         io->capture_unnamed++; /* a path longer than PATH_MAX: skipped, counted */
         return;
     }
-    if (!canonical(io, abs, rel, sizeof(rel))) {
-        capture_fail(io, EXDEV, "refusing to copy", abs,
-                     "it lies outside the root (a symlink leads out of it)");
-        return;
-    }
-    capture_write(io, rel, data, len, NULL);
+    capture_at(io, abs, data, len, NULL);
 }
 
 /*
@@ -196,7 +205,7 @@ void kmem_capture_fd(struct kmem_io *io, int fd, const char *data, size_t len)
 static void capture_in_dir(struct kmem_io *io, int dirfd, const char *name, const char *data,
                            size_t len, const char *target)
 {
-    char abs[PATH_MAX], rel[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
+    char abs[PATH_MAX], full[PATH_MAX + NAME_MAX + 2];
 
     if (!fd_path(dirfd, abs, sizeof(abs)) ||
         (size_t)snprintf(full, sizeof(full), "%s/%s", strcmp(abs, "/") ? abs : "", name) >=
@@ -204,12 +213,7 @@ static void capture_in_dir(struct kmem_io *io, int dirfd, const char *name, cons
         io->capture_unnamed++; /* a path longer than PATH_MAX: skipped, counted */
         return;
     }
-    if (!canonical(io, full, rel, sizeof(rel))) {
-        capture_fail(io, EXDEV, "refusing to copy", full,
-                     "it lies outside the root (a symlink leads out of it)");
-        return;
-    }
-    capture_write(io, rel, data, len, target);
+    capture_at(io, full, data, len, target);
 }
 
 void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len)
