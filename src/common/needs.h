@@ -35,7 +35,7 @@ enum kmem_need {
 /*
  * One sentence (into @buf, returned) saying what @need lacks, given @err
  * (the reader's -errno; for KMEM_NEED_IOMEM -EPERM means addresses shown
- * as zero) and @p: the capability missing (and that uid 0 is not enough),
+ * as zero; for KMEM_NEED_KLOG -ENODATA means a log without boot messages) and @p: the capability missing (and that uid 0 is not enough),
  * or the mount missing (ENOENT), or, when @p holds what is needed, the
  * other cause (a container's device rules for /dev/kmsg).
  */
