@@ -36,6 +36,11 @@ charger=
 cleanup() {
     podman rm -f -t 0 "$CTR" >/dev/null 2>&1
     podman rmi -f "$IMG" "$IMG-build" >/dev/null 2>&1
+    # The rootfs stage's layers belong to no tagged image: remove what the
+    # builds printed, newest first (a layer still used by another image stays).
+    for id in $(sed -n 's/^--> \([0-9a-f]\{11,\}\)$/\1/p' "$T"/build-*.log 2>/dev/null | tac); do
+        podman rmi "$id" >/dev/null 2>&1
+    done
     [ -n "$charger" ] && kill "$charger" 2>/dev/null && wait "$charger" 2>/dev/null
     rmdir "$M$CG" "$M/kubepods/besteffort/pod$POD_UID" 2>/dev/null
     rmdir "$M/kubepods/besteffort" "$M/kubepods" 2>/dev/null # only if now empty
@@ -187,10 +192,10 @@ podman rm -f -t 0 "$DOC" >/dev/null 2>&1
 podman create --name "$CTR-files" "$IMG" >/dev/null 2>&1 &&
     podman export "$CTR-files" | tar -t | sed 's|/$||' | sort >"$T/files"
 podman rm -f "$CTR-files" >/dev/null 2>&1
-others=$(grep -vxE 'bin|sbin|lib|lib64|etc|etc/(passwd|group|nsswitch.conf|hosts|hostname|resolv.conf)|tmp|dev|proc|sys|run|run/.*|dev/.*|usr|usr/bin|usr/bin/(kmemtop|kmem_exporter|slabtop|tar|gzip|sleep)|usr/lib|usr/lib64|usr/lib64/ld-linux[^/]*|usr/lib/[a-z0-9_]+-linux-gnu(/lib[^/]*\.so[.0-9]*|/ld-linux[^/]*)?|usr/lib/terminfo(/[a-z](/[a-z0-9-]+)?)?' "$T/files" | tr '\n' ' ')
+others=$(grep -vxE 'bin|sbin|lib|lib64|etc|etc/(passwd|group|nsswitch.conf|hosts|hostname|resolv.conf)|tmp|dev|proc|sys|run|run/.*|dev/.*|usr|usr/bin|usr/bin/(kmemtop|kmem_exporter|slabtop|tar|gzip|sleep|dash|sh)|usr/lib|usr/lib64|usr/lib64/ld-linux[^/]*|usr/lib/[a-z0-9_]+-linux-gnu(/lib[^/]*\.so[.0-9]*|/ld-linux[^/]*)?|usr/lib/terminfo(/[a-z](/[a-z0-9-]+)?)?' "$T/files" | tr '\n' ' ')
 check "the image holds $(wc -l <"$T/files") files (at least 30): the programs, libraries, terminfo, passwd" \
     test "$(wc -l <"$T/files")" -ge 30
-check_eq "no other file in the image (no shell, no package manager)" "" "$others"
+check_eq "no other file in the image (no package manager, no coreutils)" "" "$others"
 for t in d/dumb l/linux s/screen t/tmux v/vt100 x/xterm x/xterm-256color; do
     check "terminfo $t in the image" grep -qx "usr/lib/terminfo/$t" "$T/files"
 done
@@ -200,12 +205,14 @@ check_eq "image entrypoint" "[/usr/bin/kmem_exporter]" \
 check_eq "image exposes 10465/tcp" "10465/tcp" \
     "$(podman image inspect --format '{{range $p, $v := .Config.ExposedPorts}}{{$p}} {{end}}' "$IMG" | sed 's/ $//')"
 # Each program starts in the image: the dynamic loader finds every library.
-for prog in "kmem_exporter --version" "kmemtop -V" "tar --version" "gzip --version" "sleep --version"; do
+for prog in "kmem_exporter --version" "kmemtop -V" "tar --version" "gzip --version" "sleep --version" "sh -c :"; do
     # shellcheck disable=SC2086 # program and its flag
     set -- $prog
+    p=$1
+    shift
     # shellcheck disable=SC2086 # $UL: --ulimit flags
-    check "$1 runs in the image (every library it loads is there)" \
-        sh -c "podman run --rm --network none $UL --entrypoint '$1' '$IMG' $2 >'$T/v.out' 2>&1 || { cat '$T/v.out'; exit 1; }"
+    check "$p runs in the image (every library it loads is there)" \
+        sh -c "podman run --rm --network none $UL --entrypoint '$p' '$IMG' $* >'$T/v.out' 2>&1 || { cat '$T/v.out'; exit 1; }"
 done
 check "slabtop in the image is kmemtop's procps-compatible mode" \
     sh -c "podman run --rm --network none $UL --entrypoint slabtop '$IMG' -V 2>&1 | grep -q '^slabtop from procps-ng'"
@@ -353,10 +360,11 @@ check_eq "every collector succeeds in the container" "" "$failed"
 # (hash_tables) must be equal in every read. The others move while the two
 # programs read (other processes allocate and free on this busy machine, by
 # tens of MB between two reads at times), so the medians are compared: the
-# DaemonSet's median within 4 MiB + 1 % of the host's, unaccounted included.
-# What a missing privilege or mount costs is far outside that: without the
-# boot log, hash_tables (10 MB here) and the per-CPU first chunk move into
-# unaccounted in every read.
+# DaemonSet's median within 4 MiB + 1 % + the spread (max - min) of the
+# host's own six reads of that kind (what moves between reads, measured),
+# unaccounted included. On a quiet machine that is 4 MiB + 1 %; a missing
+# privilege or mount costs more: without the boot log, hash_tables (10 MB
+# here) and the per-CPU first chunk move into unaccounted in every read.
 compare_reads() {
     "$B/kmemtop" --json >"$T/h0.json" 2>/dev/null || return 1
     for i in 1 2 3 4 5; do
@@ -393,9 +401,10 @@ for k in kinds:
               % ("PASS" if ok else "FAIL", hs[0], sorted(set(hs)), sorted(set(cs))))
         continue
     h, c = statistics.median(hs), statistics.median(cs)
-    tol = 4 * MiB + h // 100
-    print("%s|kind %s: DaemonSet median %d, host median %d, |difference| %d <= %d"
-          % ("PASS" if abs(c - h) <= tol else "FAIL", k, c, h, abs(c - h), tol))
+    spread = max(hs) - min(hs)
+    tol = 4 * MiB + h // 100 + spread
+    print("%s|kind %s: DaemonSet median %d, host median %d, |difference| %d <= %d (host spread %d)"
+          % ("PASS" if abs(c - h) <= tol else "FAIL", k, c, h, abs(c - h), tol, spread))
 print("COUNT|%d" % len(kinds))
 # /proc/iomem: the host (root, CAP_SYS_ADMIN) has the outside-MemTotal
 # figures; the DaemonSet (no CAP_SYS_ADMIN) does not export them.
