@@ -754,7 +754,7 @@ int main(int argc, char **argv)
         return kt_diff_run(&o);
     if (o.openmetrics)
         return kt_openmetrics_run(&o);
-    if (o.window && !o.report)
+    if (o.window && !o.report && !o.html) /* --html: --window bounds the growth chart */
         return kt_verdicts_run(&o);
     if (o.replay) {
         struct kt_source *g = &replay;
@@ -801,7 +801,7 @@ int main(int argc, char **argv)
     if (o.capture)
         rc = finish_capture(ctx, &o, rc, tb);
     kmem_ctx_free(ctx);
-    if (o.window && rc == EXIT_SUCCESS)
+    if (o.window && o.report && rc == EXIT_SUCCESS)
         rc = kt_verdicts_run(&o); /* --report --window: the verdicts after the report */
     kt_source_close(&replay);
     free(o.command);

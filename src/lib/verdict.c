@@ -332,10 +332,12 @@ static int add_ooms(struct kmem_recording *r, size_t i, struct kmem_verdicts *ou
             memset(ev, 0, sizeof(*ev));
             ev->time_ns = kmem_recording_sample(r, i)->time_ns;
             snprintf(ev->cgroup, sizeof(ev->cgroup), "%s", g->path);
-            snprintf(ev->pod, sizeof(ev->pod), "%s%s%s%s%s",
-                     g->namespace_name ? g->namespace_name : "", g->pod_name ? "/" : "",
-                     g->pod_name ? g->pod_name : "", g->container_name ? "/" : "",
-                     g->container_name ? g->container_name : "");
+            /* "ns/pod/container" for a named cgroup; empty, not "//", for the others */
+            if (g->pod_name && *g->pod_name)
+                snprintf(ev->pod, sizeof(ev->pod), "%s/%s%s%s",
+                         g->namespace_name ? g->namespace_name : "", g->pod_name,
+                         g->container_name && *g->container_name ? "/" : "",
+                         g->container_name ? g->container_name : "");
             ev->kills = oom_kills(e1->data) - (e0 ? oom_kills(e0->data) : 0);
             ev->usage = g->usage;
             ev->limit = (uint64_t)cg_limit(&at, cg, g);
