@@ -126,6 +126,39 @@ static void largest_cache(const struct rep *r, bool reclaimable, uint64_t kind_b
 }
 
 /*
+ * A report of a recorded moment (kmemtop --replay DIR --at TIME --report):
+ * its commands show that moment, not the machine now. Shell-quoted.
+ */
+static char replay_dir[4200], replay_at[64];
+
+static void shq(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+
+    out[n++] = '\'';
+    for (; *s && n + 6 < len; s++) {
+        if (*s == '\'') {
+            memcpy(out + n, "'\\''", 4);
+            n += 4;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n++] = '\'';
+    out[n] = 0;
+}
+
+void kt_report_set_replay(const char *dir, const char *when)
+{
+    *replay_dir = *replay_at = 0;
+    if (!dir || !*dir)
+        return;
+    shq(replay_dir, sizeof(replay_dir), dir);
+    if (when && *when)
+        shq(replay_at, sizeof(replay_at), when);
+}
+
+/*
  * Who holds it: the leaf cgroup with the most kernel memory, its share of
  * what is charged to cgroups, and the command that shows its caches.
  */
@@ -133,7 +166,7 @@ static void top_cgroup(struct rep *r)
 {
     const struct kmem_cgroups *cgs = &r->snap->cgroups;
     const struct kmem_cgroup *cg;
-    char text[1536], name[512], pod[800], h[H];
+    char text[12288], name[512], pod[800], h[H];
 
     if (!r->cg_ok || cgs->layout == KMEM_CG_NONE || cgs->n < 2 || !cgs->v[0].kernel ||
         !(cg = kt_rep_top_leaf(cgs)))
@@ -155,11 +188,20 @@ static void top_cgroup(struct rep *r)
     } else {
         snprintf(pod, sizeof(pod), "cgroup %s", name);
     }
-    snprintf(text, sizeof(text),
-             "Most kernel memory is held by %s: %s, %.1f%% of the kernel memory charged to "
-             "cgroups. 'kmemtop --cgroups --by-cache -o' shows which caches each cgroup is "
-             "charged for; 'kmemtop --cgroups -o -d 10 -s G' which cgroups grow.",
-             pod, kt_rep_hum(h, cg->kernel), kt_pct(cg->kernel, cgs->v[0].kernel));
+    if (*replay_dir && *replay_at)
+        snprintf(text, sizeof(text),
+                 "Most kernel memory is held by %s: %s, %.1f%% of the kernel memory charged to "
+                 "cgroups. 'kmemtop --replay %s --at %s --cgroups --by-cache -o' shows which "
+                 "caches each cgroup was charged for then (the owner snapshot of that sample); "
+                 "'kmemtop --replay %s --at %s --window 1h' what grew in the hour before.",
+                 pod, kt_rep_hum(h, cg->kernel), kt_pct(cg->kernel, cgs->v[0].kernel), replay_dir,
+                 replay_at, replay_dir, replay_at);
+    else
+        snprintf(text, sizeof(text),
+                 "Most kernel memory is held by %s: %s, %.1f%% of the kernel memory charged to "
+                 "cgroups. 'kmemtop --cgroups --by-cache -o' shows which caches each cgroup is "
+                 "charged for; 'kmemtop --cgroups -o -d 10 -s G' which cgroups grow.",
+                 pod, kt_rep_hum(h, cg->kernel), kt_pct(cg->kernel, cgs->v[0].kernel));
     kt_rep_wrap(r->f, "  - ", 4, text);
 }
 
@@ -170,7 +212,7 @@ void kt_rep_advice(struct rep *r)
     bool detail = (r->snap->flags & KMEM_COLLECT_DETAIL) != 0;
     uint64_t total = n->kernel_total;
     unsigned said = 0;
-    char text[1280], big[320], h[H], h2[H];
+    char text[6144], big[320], h[H], h2[H];
 
     if (!r->node_ok)
         return;
@@ -190,13 +232,22 @@ void kt_rep_advice(struct rep *r)
     }
     if (over(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total, ADV_SHARE_UNRECL)) {
         largest_cache(r, false, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], big, sizeof(big));
-        snprintf(text, sizeof(text),
-                 "Unreclaimable slab holds %s (%.0f%% of kernel memory).%s A cache that "
-                 "keeps growing is the usual sign of a leak: run 'kmemtop -d 10' and press G "
-                 "(sorted by growth since the start) for a few minutes, or 'kmemtop -o -d 60 "
-                 "-s G' once.",
-                 kt_rep_hum(h, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]),
-                 kt_pct(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total), big);
+        if (*replay_dir && *replay_at)
+            snprintf(text, sizeof(text),
+                     "Unreclaimable slab holds %s (%.0f%% of kernel memory).%s A cache that "
+                     "keeps growing is the usual sign of a leak: 'kmemtop --replay %s --at %s "
+                     "--window 6h' judges each cache and cgroup over the 6 hours before.",
+                     kt_rep_hum(h, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]),
+                     kt_pct(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total), big, replay_dir,
+                     replay_at);
+        else
+            snprintf(text, sizeof(text),
+                     "Unreclaimable slab holds %s (%.0f%% of kernel memory).%s A cache that "
+                     "keeps growing is the usual sign of a leak: run 'kmemtop -d 10' and press G "
+                     "(sorted by growth since the start) for a few minutes, or 'kmemtop -o -d 60 "
+                     "-s G' once.",
+                     kt_rep_hum(h, n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE]),
+                     kt_pct(n->kind[KMEM_NODE_SLAB_UNRECLAIMABLE], total), big);
         kt_rep_wrap(r->f, "  - ", 4, text);
         said++;
     }
