@@ -258,6 +258,15 @@ for s in negdent sockets threads pgtables tmpfs; do
         "$(($(kb last $s) - $(kb first $s)))" ] && ok_diff=$((ok_diff + 1))
 done
 check_eq "--diff: the five cgroups changed by last - first" 5 "$ok_diff"
+# the report of the last moment: its own bullet gives the replay's commands, which work
+"$K" --replay "$T/rec" --at "$last" --report >"$T/report.txt"
+check "--report of a recorded moment says so in What to do" \
+    grep -q "^  - This report is of a recorded moment, '$last'" "$T/report.txt"
+cmd=$(sed -n '/^  - This report is of a recorded moment/,/^$/p' "$T/report.txt" |
+    sed -n 's/^ *kmemtop \(--replay .* --cgroups --by-cache -o\)$/\1/p')
+check "its --by-cache command runs and names our cgroups" \
+    sh -c "eval \"'$K' \$1\" | grep -q '/$P-'" - "$cmd"
 phase "checked"
+[ -n "${KEEP:-}" ] && cp -a "$T/rec" "$KEEP"
 check_eq "nothing written out is left behind" 0 "$(find "$T/tmp" -mindepth 1 | wc -l)"
 finish
