@@ -116,8 +116,10 @@ static void advise(const struct vctx *c, const struct kmem_verdict *v)
         break;
     }
     case KMEM_SUBJECT_CGROUP:
-        holder(who, sizeof(who), v);
-        printf("%s%s\n", pfx, who);
+        if (*v->pod) { /* a plain cgroup is named on the verdict's line already */
+            holder(who, sizeof(who), v);
+            printf("%s%s\n", pfx, who);
+        }
         if (v->whole_kernel) {
             if (v->owned_reclaimable >= 0)
                 printf("%scgroup v1 gives no kernel parts; the owner snapshot at the end charges "
