@@ -200,7 +200,8 @@ check "negdent: the owner snapshot charges it at least half of that in reclaimab
     test "${o%.*}" -ge $((g / 2))
 check_eq "negdent: stabilised (flat after the first third)" true "$(cgv negdent .stabilised)"
 check "negdent: the text says it is no leak" \
-    sh -c "grep -A8 '^  cgroup /$P-negdent ' '$T/v.txt' | grep -q 'not a leak: reclaim gives it back'"
+    sh -c "awk -v h='  cgroup /$P-negdent ' 'index(\$0, h) == 1 { on = 1; next } on && /^  [^ ]/ { exit } on' '$T/v.txt' |
+        grep -q 'not a leak: reclaim gives it back'"
 # churn: grew, then gave most of it back
 check "churn: not a leak suspect ($(cgv churn .verdict))" test "$(cgv churn .verdict)" != leak_suspect
 # OOM: one kill in the OOM cgroup, with its limit and what it held before
@@ -232,7 +233,9 @@ check_eq "no verdict calls a reclaimable series a leak suspect" 0 \
     "$(jq '[.verdicts[] | select(.reclaimable and .verdict == "leak_suspect")] | length' "$T/v.json")"
 
 # What to do: the commands under the sockets verdict work when pasted, and show it.
-grep -A8 "^  cgroup /$P-sockets " "$T/v.txt" | sed -n 's/^ *-> [a-z ]*: \(kmemtop .*\)$/\1/p' >"$T/cmds"
+# block VERDICT-LINE-START: the lines of one verdict, its header to the next one
+block() { awk -v h="$1" 'index($0, h) == 1 { on = 1; print; next } on && /^  [^ ]/ { exit } on' "$T/v.txt"; }
+block "  cgroup /$P-sockets " | sed -n 's/^ *-> [a-z ]*: \(kmemtop .*\)$/\1/p' >"$T/cmds"
 check_eq "sockets: two commands to paste" 2 "$(wc -l <"$T/cmds")"
 ran=0
 while read -r cmd; do
