@@ -11,6 +11,7 @@
 #include "collect.h"
 #include "collectors.h"
 #include "log.h"
+#include "needs_log.h"
 
 #define EXPO_MAX ((size_t)256 << 20) /* refuse to render more than 256 MiB */
 
@@ -40,6 +41,7 @@ struct kx_collector {
     char *spare;            /* text of a released exposition, rendered into next */
     size_t spare_cap;
     char logged[KX_COLLECTORS_MAX][320]; /* last message logged per collector */
+    struct kx_unavail unavail;           /* data missing for want of a capability or mount */
 };
 
 const char *kx_blob_text(const struct kx_blob *b, size_t *len)
@@ -105,6 +107,7 @@ int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *
         c->o.render.page_size = kmem_page_size();
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->done, NULL);
+    c->unavail.live = kx_procfs_is_live(o->paths.root, o->paths.procfs);
     int r = kmem_ctx_new_opts(&c->ctx, &o->paths, err, errlen);
     if (r) {
         kx_collector_free(c);
@@ -233,6 +236,8 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
         }
         log_result(c, i, &status[i]);
     }
+    if (c->o.log_errors)
+        kx_log_unavailable(&c->unavail, &col);
 
     /* Render straight into the blob's own buffer, sized from the last one,
      * so there is no second copy of the exposition to keep resident. The
