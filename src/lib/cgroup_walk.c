@@ -436,9 +436,8 @@ static void note_vanished(struct walk *w)
     char rel[KMEM_CG_PATH_MAX + 128];
 
     w->cgs->n_vanished++;
-    if (kmem_capturing(w->io) &&
-        (size_t)snprintf(rel, sizeof(rel), "sys/%s%s/" CG_VANISHED_MARK, w->mount, w->r->path) <
-            sizeof(rel))
+    if (kmem_capturing(w->io) && (size_t)snprintf(rel, sizeof(rel), "sys/%s%s/" CG_VANISHED_MARK,
+                                                  w->mount, w->r->path) < sizeof(rel))
         kmem_capture_put(w->io, rel, "", 0);
 }
 

@@ -84,8 +84,7 @@ static bool fd_path(int fd, char *out, size_t outlen)
         return false;
     out[n] = '\0';
     if ((size_t)n > dl && strcmp(out + n - dl, deleted) == 0 &&
-        !(stat(out, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
-          a.st_ino == b.st_ino))
+        !(stat(out, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino))
         out[n - dl] = '\0';
     return true;
 }
