@@ -105,6 +105,14 @@ void kmem_ctx_set_detail_interval(struct kmem_ctx *ctx, double seconds);
  * takes it, and writes kmem-owners.txt into the capture.
  */
 void kmem_ctx_set_owners_interval(struct kmem_ctx *ctx, double seconds);
+/*
+ * Take each owner snapshot in a child process (fork, load the walker, walk,
+ * send the rows back through a pipe, exit) instead of keeping the walker
+ * loaded here: for callers that walk seldom (the recorder, every 5 min) and
+ * must stay small; each walk then costs the walker's load again (~60 ms).
+ * The snapshot is the same. Default off.
+ */
+void kmem_ctx_set_owners_isolated(struct kmem_ctx *ctx, bool isolated);
 
 /* The root this context reads from, as given (never NULL). */
 const char *kmem_ctx_root(const struct kmem_ctx *ctx);
@@ -191,6 +199,8 @@ size_t kmem_capture_unnamed(const struct kmem_ctx *ctx);
  * pread(2), the rest opened and closed each time.
  */
 void kmem_ctx_set_cgroup_reading(struct kmem_ctx *ctx, unsigned extras, size_t max_fds);
+/* The settings of kmem_ctx_set_cgroup_reading() now. */
+void kmem_ctx_cgroup_reading(const struct kmem_ctx *ctx, unsigned *extras, size_t *max_fds);
 
 /* Files and directories of cgroups kept open now. */
 size_t kmem_ctx_cgroup_fds(const struct kmem_ctx *ctx);
