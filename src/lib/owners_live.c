@@ -152,8 +152,7 @@ int kmem_owners_live_isolated(struct kmem_owners *o, char *err, size_t errlen)
         e = -errno;
         close(p[0]);
         close(p[1]);
-        snprintf(err, errlen, "owner snapshot: cannot start the walker process: %s",
-                 strerror(-e));
+        snprintf(err, errlen, "owner snapshot: cannot start the walker process: %s", strerror(-e));
         return e;
     }
     if (pid == 0) {

@@ -117,8 +117,8 @@ static int fail(struct kmem_io *io, int err, const char *msg)
     return kmem_err(io, err, "%s", msg);
 }
 
-int kmem_read_owners(struct kmem_io *io, void **walker, bool isolated,
-                     struct kmem_owner_snap *out, const struct kmem_cgroups *cgs)
+int kmem_read_owners(struct kmem_io *io, void **walker, bool isolated, struct kmem_owner_snap *out,
+                     const struct kmem_cgroups *cgs)
 {
     struct namer n = {.cgs = cgs};
     char msg[512] = "";

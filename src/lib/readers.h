@@ -88,8 +88,8 @@ int kmem_read_detail(struct kmem_io *io, struct kmem_detail *out, uint64_t page_
  * (may be NULL). Written into the capture when capturing. 0 or -errno with
  * message.
  */
-int kmem_read_owners(struct kmem_io *io, void **walker, bool isolated,
-                     struct kmem_owner_snap *out, const struct kmem_cgroups *cgs);
+int kmem_read_owners(struct kmem_io *io, void **walker, bool isolated, struct kmem_owner_snap *out,
+                     const struct kmem_cgroups *cgs);
 /* One walk of the live kernel (owners_live.c). 0 or -errno with @err. */
 int kmem_owners_live(void **state, struct kmem_owners *o, char *err, size_t errlen);
 /*
