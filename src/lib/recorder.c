@@ -432,6 +432,28 @@ static bool has_prefix(const char *s, const char *p)
  * sample replays as a whole capture. Cgroups and pod logs never are: what
  * was not seen is gone.
  */
+static bool never_carried(const char *path, const char *cgmount)
+{
+    return (cgmount && *cgmount && has_prefix(path, cgmount)) || has_prefix(path, "var/log/") ||
+           has_prefix(path, "sys/fs/cgroup/") || !strcmp(path, KMEM_CAPTURE_META);
+}
+
+/* Keep of the sample just taken only what the next one may carry (sorted stays sorted). */
+static void keep_carried(struct kmem_fileset *fs, const char *cgmount)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < fs->n; i++) {
+        if (never_carried(fs->v[i].path, cgmount)) {
+            free(fs->v[i].path);
+            free(fs->v[i].data);
+            continue;
+        }
+        fs->v[k++] = fs->v[i];
+    }
+    fs->n = k;
+}
+
 static int carry_over(struct kmem_recorder *r, const char *cgmount)
 {
     bool slab_now = false;
@@ -445,9 +467,7 @@ static int carry_over(struct kmem_recorder *r, const char *cgmount)
     for (size_t i = 0; i < r->prev.n; i++) {
         const struct kmem_fs_entry *e = &r->prev.v[i];
 
-        if ((cgmount && *cgmount && has_prefix(e->path, cgmount)) ||
-            has_prefix(e->path, "var/log/") || has_prefix(e->path, "sys/fs/cgroup/") ||
-            !strcmp(e->path, KMEM_CAPTURE_META) ||
+        if (never_carried(e->path, cgmount) ||
             (slab_now && has_prefix(e->path, "sys/kernel/slab/")) || kmem_fs_find(&r->cur, e->path))
             continue;
         err = kmem_fs_add(&r->cur, e->path, e->data, e->len, e->kind);
@@ -711,5 +731,6 @@ int kmem_recorder_sample(struct kmem_recorder *r, struct kmem_ctx *ctx, bool oom
     tmp = r->prev;
     r->prev = r->cur;
     r->cur = tmp;
+    keep_carried(&r->prev, snap->cgroups.mount);
     return 0;
 }
