@@ -43,7 +43,8 @@ struct kmem_recorder {
     size_t seg_off;      /* bytes in the current segment */
     size_t last_seg;     /* bytes of the segment before it: room kept for the current one */
     size_t key_off;      /* offset of the segment's last keyframe */
-    struct kmem_buf key; /* that keyframe's blob */
+    struct kmem_buf key; /* that keyframe, compressed (as written) */
+    size_t key_raw;      /* its blob's length */
     uint32_t key_comp;   /* its compressed length */
     unsigned since_key;  /* samples since it */
     unsigned since_link; /* samples since the last one not chained to the one before */
@@ -151,7 +152,7 @@ int kmem_recorder_open(struct kmem_recorder **out, const struct kmem_recorder_op
     if (!r->o.keyframe_every)
         r->o.keyframe_every = 360;
     if (!r->o.level)
-        r->o.level = 3;
+        r->o.level = 1; /* as small as 3 on samples (+-3 %), half the memory (0.6 MiB) */
     if (!r->o.chain_every)
         r->o.chain_every = KMEM_REC_DEFAULT_CHAIN;
     r->dir = strdup(o->dir);
@@ -605,7 +606,21 @@ static int append_record(struct kmem_recorder *r, uint64_t t, uint32_t flags)
     struct iovec iov[2];
     int err;
 
-    err = compress_blob(r, key ? NULL : chain ? &r->last : &r->key);
+    if (!key && !chain) {
+        /* Against the keyframe: kept compressed (a few KB, not a sample's
+         * size); back into r->last, which this sample does not need. */
+        size_t n;
+
+        err = kmem_buf_reserve(&r->last, r->key_raw + 1);
+        if (err)
+            return rerr(r, err, "out of memory");
+        n = ZSTD_decompress(r->last.data, r->key_raw, r->key.data, r->key.len);
+        if (ZSTD_isError(n) || n != r->key_raw)
+            return rerr(r, EIO, "zstd: cannot read back the keyframe: %s",
+                        ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short");
+        r->last.len = n;
+    }
+    err = compress_blob(r, key ? NULL : &r->last);
     if (!err && !key && r->comp.len > r->key_comp / 2 + 4096) {
         key = true; /* drifted far from the keyframe: a new one costs less from here */
         chain = false;
@@ -638,11 +653,12 @@ static int append_record(struct kmem_recorder *r, uint64_t t, uint32_t flags)
                         : "");
     }
     if (key) {
-        err = kmem_buf_reserve(&r->key, r->blob.len + 1);
+        err = kmem_buf_reserve(&r->key, r->comp.len + 1);
         if (err)
             return rerr(r, err, "out of memory");
-        memcpy(r->key.data, r->blob.data, r->blob.len); /* the next samples may refer to it */
-        r->key.len = r->blob.len;
+        memcpy(r->key.data, r->comp.data, r->comp.len); /* the next samples may refer to it */
+        r->key.len = r->comp.len;
+        r->key_raw = r->blob.len;
         r->key_off = r->seg_off;
         r->key_comp = h.comp_len;
         r->since_key = 0;

@@ -6,8 +6,9 @@
  * (KMEM_CG_EXTRA_OOM), and every sample, not only the first one (a walk),
  * holds them, under the paths a capture holds them at, with the kernel's
  * contents; the owner walks run in a child process
- * (kmem_ctx_set_owners_isolated). Checked on a cgroup subtree of the test's
- * own (others' cgroups come and go).
+ * (kmem_ctx_set_owners_isolated); the sample compressed against the
+ * keyframe (kept compressed by the recorder) reads back. Checked on a
+ * cgroup subtree of the test's own (others' cgroups come and go).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,8 @@
 #include "kmemrec.h"
 
 #define LIMIT "268435456\n"
+/* Past the first chain's reset (KMEM_REC_DEFAULT_CHAIN). */
+#define NSAMPLES (KMEM_REC_DEFAULT_CHAIN + 2)
 
 static char *slurp(const char *path)
 {
@@ -127,7 +130,7 @@ static void recorder_live(void **state)
     assert_int_equal(kmem_ctx_new(&ctx, "/", err, sizeof(err)), 0);
     kmem_ctx_set_owners_isolated(ctx, true);
     assert_int_equal(kmem_recorder_open(&r, &o, err, sizeof(err)), 0);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NSAMPLES; i++) {
         kmem_recorder_set_time(r, 1800000000000000000ull + (uint64_t)i * 10000000000ull);
         assert_int_equal(kmem_recorder_sample(r, ctx, false), 0);
     }
@@ -138,8 +141,15 @@ static void recorder_live(void **state)
 
     assert_int_equal(kmem_recording_open(&rd, rec, err, sizeof(err)), 0);
     assert_int_equal(kmem_recording_scan(rd, 0), 0);
-    assert_int_equal(kmem_recording_count(rd), 3);
-    for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(kmem_recording_count(rd), NSAMPLES);
+    /* The chain's reset: sample KMEM_REC_DEFAULT_CHAIN is compressed against
+     * the keyframe (which the recorder keeps compressed and reads back). */
+    assert_int_equal(kmem_recording_sample(rd, 0)->flags & KMEM_REC_KEYFRAME, KMEM_REC_KEYFRAME);
+    assert_int_equal(kmem_recording_sample(rd, KMEM_REC_DEFAULT_CHAIN)->flags &
+                         (KMEM_REC_KEYFRAME | KMEM_REC_CHAIN),
+                     0);
+    assert_true(kmem_recording_sample(rd, KMEM_REC_DEFAULT_CHAIN + 1)->flags & KMEM_REC_CHAIN);
+    for (size_t i = 0; i < NSAMPLES; i++) {
         const char *cgs[] = {"", cg, sub};
         const struct kmem_fs_entry *e;
         struct kmem_fileset fs = {0};
