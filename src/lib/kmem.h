@@ -178,7 +178,10 @@ int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir);
  * from now on is handed to @sink with its path relative to the root
  * ("proc/slabinfo"); a symlink as @link. A file read twice in one
  * collection is handed twice (the last one counts). The detail files are
- * read at the detail interval as without capture. NULL stops.
+ * read at the detail interval as without capture, and what does not change
+ * while the kernel runs (the kernel log, the possible CPUs, the release,
+ * vmallocinfo for the stacks' place) once per context: the caller carries
+ * what a collection did not read again (the recorder does). NULL stops.
  */
 void kmem_ctx_set_capture_sink(struct kmem_ctx *ctx, kmem_capture_sink_fn sink, void *arg);
 /* Hand the capture's metadata file (kmem-capture.txt, taken now) to the sink; @out may be NULL. */
