@@ -404,6 +404,9 @@ static void sink(void *arg, const char *rel, const char *data, size_t len, const
     }
     kmem_fs_add(&r->cur, rel, data, len, KMEM_FS_FILE);
     if (!strcmp(rel, "proc/vmstat")) {
+        /* Read before the cgroups (the node part comes first): a kill
+         * between the two reads is in this sample's cgroup counters, and
+         * the next poll sees /proc/vmstat rise and finds nothing new. */
         r->vm_seen = counter_of(data, len, "oom_kill", &r->vm_oom);
         return;
     }
