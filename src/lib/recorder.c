@@ -429,13 +429,6 @@ static bool has_prefix(const char *s, const char *p)
     return strncmp(s, p, strlen(p)) == 0;
 }
 
-/*
- * Files the context reads only now and then (sys/kernel/slab when the cache
- * list changes; the detail files once a minute; the kernel log once) are
- * carried from the previous sample while not read again, so that every
- * sample replays as a whole capture. Cgroups and pod logs never are: what
- * was not seen is gone.
- */
 static bool never_carried(const char *path, const char *cgmount)
 {
     return (cgmount && *cgmount && has_prefix(path, cgmount)) || has_prefix(path, "var/log/") ||
@@ -458,6 +451,13 @@ static void keep_carried(struct kmem_fileset *fs, const char *cgmount)
     fs->n = k;
 }
 
+/*
+ * Files the context reads only now and then (sys/kernel/slab when the cache
+ * list changes; the detail files once a minute; the kernel log once) are
+ * carried from the previous sample while not read again, so that every
+ * sample replays as a whole capture. Cgroups and pod logs never are: what
+ * was not seen is gone.
+ */
 static int carry_over(struct kmem_recorder *r, const char *cgmount)
 {
     bool slab_now = false;
