@@ -397,7 +397,8 @@ int kmem_alloc_forget(struct kmem_alloc *a, const uint64_t *gone, size_t n)
  * its events (allocations + frees), as far as one scan sees them. */
 static void cache_scan(struct kmem_alloc *a, const char *name, int64_t *net, uint64_t *events)
 {
-    bool reload = false; /* the caller loaded the names just before */
+    bool reload = false; /* kmalloc keys only: their names are made here */
+    bool loaded = false; /* names of new caches loaded once per scan */
 
     *net = 0;
     *events = 0;
@@ -405,10 +406,21 @@ static void cache_scan(struct kmem_alloc *a, const char *name, int64_t *net, uin
         const struct kmem_alloc_slot *sl = &a->slots[i];
         uint64_t cache = __atomic_load_n(&sl->cache, __ATOMIC_ACQUIRE), al, fr;
         const struct cache_name *c;
+        bool found;
+        size_t k;
 
         if (cache <= KMEM_ALLOC_SLOT_DEAD)
             continue;
-        c = cache_of(a, cache & ~KMEM_ALLOC_ACCT, &reload);
+        /* Found, or loaded now: never a made-up name (cache_of() would keep it). */
+        k = kmem_alloc_cache_find(a, cache & ~KMEM_ALLOC_ACCT, &found);
+        if (!found && (cache & (UINT64_C(1) << 63)) && !loaded) {
+            loaded = true;
+            if (load_cache_names(a) == 0)
+                k = kmem_alloc_cache_find(a, cache & ~KMEM_ALLOC_ACCT, &found);
+        }
+        c = found                           ? &a->caches[k]
+            : (cache & (UINT64_C(1) << 63)) ? NULL /* no name yet: not counted, not kept */
+                                            : cache_of(a, cache & ~KMEM_ALLOC_ACCT, &reload);
         if (!c || strcmp(c->name, name) != 0)
             continue;
         al = __atomic_load_n(&sl->allocs, __ATOMIC_RELAXED);

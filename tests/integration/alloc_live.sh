@@ -189,6 +189,8 @@ done
 echo "# waited $((i / 2)) s for the RCU frees of the dentries and inodes"
 sleep 1
 scrape removed
+grep -E '^kmem_alloc_(live_objects|live_table_resets_total|events_lost_total|untracked_frees_total)' \
+    "$T/removed.prom" | tr '\n' ' ' | sed 's/^/# exporter: /;s/$/\n/'
 check "exporter: a's dentry counter kept growing" \
     test "$(val kmem_alloc_objects_allocated_total removed)" -ge "$(val kmem_alloc_objects_allocated_total created)"
 check "exporter: a's live dentry bytes back to ~0 (<= $TOL x 192)" \
