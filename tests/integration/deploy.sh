@@ -438,6 +438,33 @@ EOF2
     # shellcheck disable=SC2086
     python3 tests/integration/kustomize_check.py "$D/prometheus/rules.yml" "$D/prometheus/prometheus.yml" \
         "$KB/kustomization.yaml" $rendered || not_ok "kustomize_check.py found errors (above)"
+    # Every rendered variant records: the recorder's flags, the writable
+    # hostPath /var/lib/kmem (DirectoryOrCreate) and its mount.
+    recording_rendered() {
+        python3 - "$@" <<'EOF'
+import sys, yaml
+n = 0
+for f in sys.argv[1:]:
+    for d in yaml.safe_load_all(open(f)):
+        if not d or d.get("kind") != "DaemonSet":
+            continue
+        pod = d["spec"]["template"]["spec"]
+        [c] = pod["containers"]
+        args = c.get("args", [])
+        vol = [v for v in pod["volumes"] if v.get("hostPath", {}).get("path") == "/var/lib/kmem"]
+        ok = ("--record.dir=/var/lib/kmem" in args and "--record.retain=7d" in args and
+              "--record.max-size=256MiB" in args and len(vol) == 1 and
+              vol[0]["hostPath"].get("type") == "DirectoryOrCreate" and
+              [m for m in c["volumeMounts"] if m["name"] == vol[0]["name"] and
+               m["mountPath"] == "/var/lib/kmem" and not m.get("readOnly")])
+        print("%s: %s" % (f, "records to /var/lib/kmem" if ok else "does NOT record (args %s)" % args))
+        n += bool(ok)
+sys.exit(0 if n == len(sys.argv) - 1 and n >= 3 else 1)
+EOF
+    }
+    # shellcheck disable=SC2086
+    check "every rendered DaemonSet records to the hostPath /var/lib/kmem ($(echo $rendered | wc -w) variants)" \
+        recording_rendered $(printf '%s\n' $rendered | sed 's/^[^=]*=//')
 else
     ok "kubectl kustomize renders every variant # SKIP kubectl is not installed (not packaged in Debian 12)"
 fi
@@ -476,7 +503,8 @@ want(pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", "pod 
 [c] = pod["containers"]
 argv = c["command"] + c.get("args", [])
 want(argv[0].endswith("kmem_exporter"), "runs kmem_exporter")
-want(" ".join(argv[1:]) == "--root /host --web.listen-address :10465", "args: %s" % argv[1:])
+want(" ".join(argv[1:]) == "--root /host --web.listen-address :10465 --record.dir=/var/lib/kmem"
+     " --record.retain=7d --record.max-size=256MiB", "args: %s" % argv[1:])
 sc = c["securityContext"]
 want(sc["runAsUser"] == 0, "runAsUser 0")
 want(sc["readOnlyRootFilesystem"] is True, "readOnlyRootFilesystem")
@@ -484,29 +512,36 @@ want(sc["allowPrivilegeEscalation"] is False, "allowPrivilegeEscalation false")
 want(sc.get("privileged") in (None, False), "not privileged")
 want(sc["capabilities"] == {"drop": ["ALL"], "add": ["DAC_READ_SEARCH"]}, "capabilities %s" % sc["capabilities"])
 want(sc["seccompProfile"]["type"] == "RuntimeDefault", "container seccomp RuntimeDefault")
-want(c["resources"] == {"requests": {"cpu": "10m", "memory": "8Mi"},
-                        "limits": {"cpu": "100m", "memory": "32Mi"}}, "resources %s" % c["resources"])
+# The limit holds the exporter (~3 MiB) and the recorder (27 MiB at 5000 cgroups, docs/recorder.md).
+want(c["resources"] == {"requests": {"cpu": "10m", "memory": "16Mi"},
+                        "limits": {"cpu": "100m", "memory": "64Mi"}}, "resources %s" % c["resources"])
 ports = {p["name"]: p["containerPort"] for p in c["ports"]}
 want(ports.get("metrics") == 10465, "container port metrics 10465")
 for probe in ("livenessProbe", "readinessProbe"):
     h = c[probe]["httpGet"]
     want(h["path"] in ("/metrics", "/-/healthy", "/-/ready") and h["port"] in ("metrics", 10465),
          "%s httpGet /metrics (or /-/healthy, /-/ready)" % probe)
-# Exactly these host paths, read-only, at /host<path>: not all of /var/log.
+# Exactly these host paths, read-only, at /host<path>: not all of /var/log;
+# and the recording, the one writable mount, at /var/lib/kmem.
 vols = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
 mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
 HOST = ("/proc", "/sys", "/var/log/pods", "/var/log/containers", "/var/log/dmesg")
-want(sorted(vols.values()) == sorted(HOST), "hostPath volumes %s, want %s" % (sorted(vols.values()), HOST))
+REC = "/var/lib/kmem"
+want(sorted(vols.values()) == sorted(HOST + (REC,)), "hostPath volumes %s, want %s" % (sorted(vols.values()), HOST + (REC,)))
+m = mounts.get(REC)
+want(m is not None and vols.get(m["name"]) == REC and not m.get("readOnly"), "%s mounted read-write at %s" % (REC, REC))
+want([mm["mountPath"] for mm in c["volumeMounts"] if not mm.get("readOnly")] == [REC], "only %s is writable" % REC)
 for host in HOST:
     m = mounts.get("/host" + host)
     want(m is not None and vols.get(m["name"]) == host and m.get("readOnly") is True,
          "%s mounted read-only at /host%s" % (host, host))
-want(len(mounts) == len(HOST), "only the host mounts: %s" % sorted(mounts))
+want(len(mounts) == len(HOST) + 1, "only the host mounts and the recording: %s" % sorted(mounts))
 # The boot log is a file the node may lack (deploy/systemd/kmem-dmesg.service
 # saves it): FileOrCreate, so the pod starts anyway; the others are directories.
 types = {v["hostPath"]["path"]: v["hostPath"].get("type") for v in pod["volumes"]}
 want(types.get("/var/log/dmesg") == "FileOrCreate", "/var/log/dmesg hostPath type FileOrCreate")
 want(all(types.get(h) == "Directory" for h in HOST if h != "/var/log/dmesg"), "directory hostPaths %s" % types)
+want(types.get(REC) == "DirectoryOrCreate", "%s hostPath type DirectoryOrCreate (the kubelet makes it)" % REC)
 # What the pod may not see, by choice: no capability for the kernel log or /proc/iomem.
 want(not {"SYSLOG", "SYS_ADMIN"} & set(sc["capabilities"].get("add", [])), "no SYSLOG or SYS_ADMIN")
 want(svc["spec"]["clusterIP"] == "None", "Service is headless")
@@ -527,9 +562,12 @@ for d in DynamicUser=yes AmbientCapabilities=CAP_DAC_READ_SEARCH CapabilityBound
     NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes \
     ProtectKernelTunables=yes ProtectKernelModules=yes ProtectControlGroups=yes \
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" MemoryDenyWriteExecute=yes \
-    SystemCallFilter=@system-service LockPersonality=yes RestrictRealtime=yes RestrictNamespaces=yes; do
+    SystemCallFilter=@system-service LockPersonality=yes RestrictRealtime=yes RestrictNamespaces=yes \
+    StateDirectory=kmem; do
     check "systemd unit sets $d" grep -qx "$d" "$U"
 done
+check "systemd unit records to its StateDirectory (--record.dir=/var/lib/kmem)" \
+    grep -q '^ExecStart=.* --record.dir=/var/lib/kmem ' "$U"
 check "systemd unit does not set ProcSubset=pid or PrivateUsers (they break reading /proc/slabinfo)" \
     sh -c "! grep -Eq '^(ProcSubset=pid|PrivateUsers=(yes|true|1))' $U"
 if command -v systemd-analyze >/dev/null 2>&1; then
