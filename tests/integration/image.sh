@@ -283,7 +283,15 @@ if "cpu" in lim:
 vols = {v["name"]: v for v in pod.get("volumes", [])}
 for vm in c.get("volumeMounts", []):
     hp = vols[vm["name"]]["hostPath"]["path"]
-    src = hp if os.path.isdir(hp) and not hp.startswith("/var/log/") else T + hp
+    # The node's read-only host paths are this machine's (but the pod logs);
+    # a writable one (the recording, /var/lib/kmem) is always a directory of
+    # $T, made here as DirectoryOrCreate makes it, never this machine's.
+    writable = not vm.get("readOnly")
+    src = hp if os.path.isdir(hp) and not hp.startswith("/var/log/") and not writable else T + hp
+    if writable:
+        assert vols[vm["name"]]["hostPath"].get("type") == "DirectoryOrCreate", "writable hostPath type"
+        os.makedirs(src, exist_ok=True)
+        print("RECDIR=%s" % shlex.quote(src))
     opts = ["ro" if vm.get("readOnly") else "rw"]
     if vm.get("mountPropagation") == "HostToContainer":
         opts.append("rslave")
@@ -455,7 +463,9 @@ rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$(podman inspect --format '{{.State.Pid
 echo "# exporter RSS after a scrape: ${rss:-?} kB (limit $(podman inspect --format '{{.HostConfig.Memory}}' "$CTR") bytes)"
 check_eq "the container was not OOM-killed" "false" "$(podman inspect --format '{{.State.OOMKilled}}' "$CTR")"
 
-# -------------------------------------------------------------------- stop
+# ------------------------------------------------- the recording it writes
+# The DaemonSet records (--record.dir) into the hostPath, here a directory
+# of $T: after the stop below, kmemtop on the host opens it.
 t0=$(date +%s)
 podman stop -t "$GRACE" "$CTR" >/dev/null 2>&1
 took=$(($(date +%s) - t0))
@@ -463,6 +473,15 @@ check_eq "SIGTERM stops the exporter cleanly (exit code)" 0 "$(podman inspect --
 # Exit code 0, not 137: it ended on SIGTERM itself, before podman's SIGKILL at the grace period.
 echo "# stopped in $took s (grace period $GRACE s)"
 podman logs "$CTR" 2>&1 | tail -3 | sed 's/^/# log: /'
+if [ -n "${RECDIR:-}" ]; then
+    "$B/kmemtop" --replay "$RECDIR" --list >"$T/reclist" 2>&1
+    check_eq "kmemtop --replay on the host opens the container's recording ($RECDIR)" 0 $?
+    nrec=$(grep -cE '^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] ' "$T/reclist")
+    sed 's/^/# /' "$T/reclist" | head -5
+    check "the recording holds at least one sample ($nrec)" test "$nrec" -ge 1
+else
+    not_ok "the DaemonSet has a writable hostPath for its recording"
+fi
 
 cleanup
 check_eq "no container of this test is left" "" "$(podman ps -a --filter "name=$CTR" --format '{{.Names}}')"
