@@ -10,36 +10,46 @@ T="$B/tests/test_node"
 mi() { awk -v k="$1:" '$1 == k { print $2 * 1024; f = 1 } END { if (!f) print 0 }' "$2/proc/meminfo"; }
 dump_get() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 
-# Live figures move between reads: retry until one collection matches a
-# /proc/meminfo read taken right after it (up to 40 times: other work on the machine moves them), parsed by awk.
+# Live figures move between reads. A window counts only when /proc/meminfo,
+# copied by the collecting process itself just before and just after its
+# collection (its own page tables and slab, large under ASan, are there in
+# both), agrees on every field compared: then kmem must equal it, and one
+# wrong stable window fails at once. Unstable windows are retried (up to 200
+# tries, each one collection; other work on the machine moves the counters),
+# and no stable window at all fails too. The tries are printed.
 wd=$(tmpdir)  # (lib.sh check() uses $d)
-matched=0
-for _ in $(seq 1 40); do
-    mkdir -p "$wd/live/proc"
-    # The copy is read by the collecting process itself: its own page tables
-    # and slab objects (large under ASan) are gone once it exits.
-    if ! KMEM_NODE_DUMP=1 KMEM_NODE_MEMINFO_COPY="$wd/live/proc/meminfo" "$T" >"$wd/dump" \
-        2>"$wd/err"; then
+mkdir -p "$wd/live/proc" "$wd/before/proc"
+fields() {
+    sr=$(mi SReclaimable "$1"); su=$(mi SUnreclaim "$1")
+    ks=$(mi KernelStack "$1"); pt=$(mi PageTables "$1"); pc=$(mi Percpu "$1")
+    echo "$sr $su $ks $pt $pc"
+}
+stable=0 tries=0 want='' got=''
+while [ "$tries" -lt 200 ]; do
+    tries=$((tries + 1))
+    if ! KMEM_NODE_DUMP=1 KMEM_NODE_MEMINFO_BEFORE="$wd/before/proc/meminfo" \
+        KMEM_NODE_MEMINFO_COPY="$wd/live/proc/meminfo" "$T" >"$wd/dump" 2>"$wd/err"; then
         not_ok "node: live collection failed: $(cat "$wd/err")"
         break
     fi
-    sr=$(mi SReclaimable "$wd/live"); su=$(mi SUnreclaim "$wd/live")
-    ks=$(mi KernelStack "$wd/live"); pt=$(mi PageTables "$wd/live"); pc=$(mi Percpu "$wd/live")
+    want=$(fields "$wd/live")
+    [ "$(fields "$wd/before")" = "$want" ] || continue
+    stable=1
     # percpu leaves out the first chunk (set aside at boot, outside MemTotal);
     # thread stacks from a slab cache leave slab_unreclaimable.
     fc=$(dump_get percpu_first_chunk_bytes "$wd/dump")
-    [ "$(dump_get stack_in_slab "$wd/dump")" = 1 ] && su=$((su - ks))
-    if [ "$(dump_get kind_slab_reclaimable "$wd/dump")" = "$sr" ] &&
-        [ "$(dump_get kind_slab_unreclaimable "$wd/dump")" = "$su" ] &&
-        [ "$(dump_get kind_kernel_stack "$wd/dump")" = "$ks" ] &&
-        [ "$(dump_get kind_pagetables "$wd/dump")" = "$pt" ] &&
-        [ "$(($(dump_get kind_percpu "$wd/dump") + fc))" = "$pc" ]; then
-        matched=1
-        break
-    fi
-    sleep 0.2
+    su=$(dump_get kind_slab_unreclaimable "$wd/dump")
+    [ "$(dump_get stack_in_slab "$wd/dump")" = 1 ] && su=$((su + $(dump_get kind_kernel_stack "$wd/dump")))
+    got="$(dump_get kind_slab_reclaimable "$wd/dump") $su $(dump_get kind_kernel_stack "$wd/dump")"
+    got="$got $(dump_get kind_pagetables "$wd/dump") $(($(dump_get kind_percpu "$wd/dump") + fc))"
+    break
 done
-check "node: live kinds equal /proc/meminfo (SReclaimable, SUnreclaim, KernelStack, PageTables, Percpu - first chunk)" [ "$matched" = 1 ]
+echo "# node: $tries tries for a window in which /proc/meminfo stood still"
+check "node: live /proc/meminfo stood still around one collection (of $tries tries)" [ "$stable" = 1 ]
+[ "$stable" = 1 ] &&
+    check_eq "node: live kinds equal /proc/meminfo (SReclaimable, SUnreclaim, KernelStack, PageTables, Percpu - first chunk)" \
+        "$want" "$got"
+check "node: live kinds compared: 5" [ "$(echo "$got" | wc -w)" -eq 5 ]
 
 total=$(dump_get kernel_total "$wd/dump")
 sum=$(awk '/^kind_/ { s += $2 } END { printf "%.0f", s }' "$wd/dump")
@@ -90,25 +100,41 @@ fi
 # ---- the new figures against the kernel's own counters and files, live
 K="$B/kmemtop"
 if [ -x "$K" ] && [ "$(id -u)" = 0 ]; then
-    # Two kernel sources that must agree, read a moment apart: retry until one
-    # collection matches (the machine is shared and busy).
-    vm_ok=0 recl_ok=0
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        "$K" --json >"$wd/live.json" 2>/dev/null || break
-        python3 - "$wd/live.json" >"$wd/match" <<'EOF'
+    # Two kernel files that must agree, read by kmem a moment apart. A window
+    # counts when /proc/meminfo read just before and just after kmemtop agrees
+    # on the field (kmemtop's own allocations come and go inside): then kmem's sum must equal
+    # it, and a wrong stable window fails. Up to 100 tries; printed.
+    vm_try=0 recl_try=0 vm_res='' recl_res='' tries=0
+    mf() { awk -v k="$1:" '$1 == k { print $2 * 1024 }' /proc/meminfo; }
+    while [ "$tries" -lt 100 ] && { [ -z "$vm_res" ] || [ -z "$recl_res" ]; }; do
+        tries=$((tries + 1))
+        v1=$(mf VmallocUsed) r1=$(mf SReclaimable)
+        "$K" --json >"$wd/live.json" 2>"$wd/err" || { not_ok "node: kmemtop --json: $(cat "$wd/err")"; break; }
+        v2=$(mf VmallocUsed) r2=$(mf SReclaimable)
+        python3 - "$wd/live.json" "$v1" "$v2" "$r1" "$r2" >"$wd/match" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
+v1, v2, r1, r2 = (int(x) for x in sys.argv[2:6])
 mi, det, gap = d["node"]["meminfo"], d["node_detail"], d["node"]["slab_gap"]
-print("vm", int(det["vmalloc"]["bytes"] == mi["VmallocUsed"]))
-print("recl", int(gap is not None and gap["reclaimable_caches_bytes"] == mi["SReclaimable"]))
+if v1 == v2:
+    print("vm", det["vmalloc"]["bytes"], mi["VmallocUsed"])
+if r1 == r2:
+    print("recl", None if gap is None else gap["reclaimable_caches_bytes"], mi["SReclaimable"])
 EOF
-        [ "$(dump_get vm "$wd/match")" = 1 ] && vm_ok=1
-        [ "$(dump_get recl "$wd/match")" = 1 ] && recl_ok=1
-        [ $vm_ok = 1 ] && [ $recl_ok = 1 ] && break
-        sleep 0.3
+        if [ -z "$vm_res" ] && grep -q '^vm ' "$wd/match"; then
+            vm_res=$(awk '$1 == "vm" { print $2, $3 }' "$wd/match") vm_try=$tries
+        fi
+        if [ -z "$recl_res" ] && grep -q '^recl ' "$wd/match"; then
+            recl_res=$(awk '$1 == "recl" { print $2, $3 }' "$wd/match") recl_try=$tries
+        fi
     done
-    check "node: live vmallocinfo sum of pages=N x page size = meminfo VmallocUsed" [ $vm_ok = 1 ]
-    check "node: live caches with reclaim_account (sysfs) sum to meminfo SReclaimable" [ $recl_ok = 1 ]
+    echo "# node: VmallocUsed stood still at try $vm_try, SReclaimable at try $recl_try (of $tries)"
+    check "node: live VmallocUsed stood still around one kmemtop (of $tries tries)" [ -n "$vm_res" ]
+    check "node: live SReclaimable stood still around one kmemtop (of $tries tries)" [ -n "$recl_res" ]
+    [ -n "$vm_res" ] && check_eq "node: live vmallocinfo sum of pages=N x page size = meminfo VmallocUsed" \
+        "${vm_res#* }" "${vm_res% *}"
+    [ -n "$recl_res" ] && check_eq "node: live caches with reclaim_account (sysfs) sum to meminfo SReclaimable" \
+        "${recl_res#* }" "${recl_res% *}"
     # Static files: exact.
     dmesg >"$wd/dmesg" 2>/dev/null
     python3 - "$wd/live.json" "$wd/dmesg" "$(getconf PAGESIZE)" >"$wd/static.tap" <<'EOF'
