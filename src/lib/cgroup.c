@@ -426,7 +426,9 @@ static int reuse_tree(struct walk *w, int hfd)
         return err;
     memcpy(st->offs, K->offs, K->n * sizeof(*K->offs));
     w->cgs->n = K->n;
-    w->cgs->n_vanished = K->n_vanished;
+    /* Nothing was listed, so nothing vanished from the listing: a capture
+     * of this collection (a recorder sample) has no cgroup to mark. */
+    w->cgs->n_vanished = 0;
     w->cgs->n_errors = K->n_errors;
     w->cgs->n_unnamed = K->n_unnamed;
     w->cgs->possible_cpus = K->possible_cpus;

@@ -25,6 +25,9 @@
 #include "sat.h"
 #include "cgroup_int.h"
 
+/* Left by a capture in the directory of a cgroup that vanished while it was taken. */
+#define CG_VANISHED_MARK ".kmem-vanished"
+
 static const char *const cgf_name[2][CGF_COUNT] = {
     /* v1 */ {"memory.kmem.usage_in_bytes", "memory.kmem.tcp.usage_in_bytes",
               "memory.usage_in_bytes", NULL, "memory.oom_control", "memory.limit_in_bytes"},
@@ -449,6 +452,22 @@ static size_t count_below(int fd, int depth)
     return n;
 }
 
+/*
+ * The cgroup at r->path was listed but is gone (removed during the walk):
+ * counted. A capture keeps its place with an empty CG_VANISHED_MARK in its
+ * directory, whatever of its files were copied before it went, so that the
+ * replay skips and counts it the same way (README "Capture under churn").
+ */
+static void note_vanished(struct walk *w)
+{
+    char rel[KMEM_CG_PATH_MAX + 128];
+
+    w->cgs->n_vanished++;
+    if (kmem_capturing(w->io) && (size_t)snprintf(rel, sizeof(rel), "sys/%s%s/" CG_VANISHED_MARK,
+                                                  w->mount, w->r->path) < sizeof(rel))
+        kmem_capture_put(w->io, rel, "", 0);
+}
+
 /* Open the child @name of @parent_fd and read it. 1 if added, 0 if skipped, -errno fatal. */
 static int visit_child(struct walk *w, int parent_fd, const char *name, int depth, int *fdout)
 {
@@ -462,9 +481,15 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         if (err == -ENOTDIR)
             return 0; /* a file (d_type was unknown) */
         if (vanished(err))
-            w->cgs->n_vanished++;
+            note_vanished(w);
         else
             w->cgs->n_errors++;
+        return 0;
+    }
+    /* A capture of a cgroup that vanished while it was taken. */
+    if (!w->live && faccessat(fd, CG_VANISHED_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+        note_vanished(w);
+        close(fd);
         return 0;
     }
     if (depth > KMEM_CG_MAX_DEPTH) {
@@ -482,7 +507,7 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
             goto out_close;
         if (err) {
             if (vanished(err))
-                w->cgs->n_vanished++;
+                note_vanished(w);
             else /* skipped with the cgroups below it, none of them removed */
                 w->cgs->n_errors += 1 + count_below(fd, KMEM_CG_MAX_DEPTH - depth);
             cg_fds_close(w->r, k);
