@@ -59,6 +59,8 @@ struct kmem_cg_reader *kmem_cg_reader_new(void)
     if (r) {
         r->extras = KMEM_CG_EXTRA_ALL;
         r->fd_max = KMEM_CG_FDS_AUTO;
+        r->ino_fd = -1;
+        r->root_wd = -1;
     }
     return r;
 }
@@ -66,6 +68,7 @@ struct kmem_cg_reader *kmem_cg_reader_new(void)
 void cg_fds_init(struct cg_fds *k)
 {
     k->dir = -1;
+    k->wd = -1;
     for (int f = 0; f < CGF_COUNT; f++)
         k->f[f] = -1;
     k->nlink = 0;
@@ -100,6 +103,9 @@ void kmem_cg_reader_free(struct kmem_cg_reader *r)
     if (!r)
         return;
     known_drop(r);
+    cg_watch_close(r);
+    free(r->known.dirty);
+    kmem_hindex_free(&r->known.wdindex);
     free(r->known.offs);
     free(r->known.meta);
     free(r->known.fds);
@@ -339,7 +345,7 @@ static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
 /* ---- the known tree ------------------------------------------------------ */
 
 /* Is entry @i's identity incomplete (its pod or container names not found yet)? */
-static bool unresolved(const struct cg_known *K, size_t i)
+bool cg_unresolved(const struct cg_known *K, size_t i)
 {
     const uint32_t *o = K->offs[i].s;
 
@@ -359,9 +365,10 @@ static int reuse_tree(struct walk *w, int hfd)
     bool names_checked = false;
     int err;
 
-    /* v1: a cgroup made or removed at the top level changes only the root's
-     * link count (the other entries' are compared below). */
-    if (!w->v2 && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
+    /* v1 without inotify: a cgroup made or removed at the top level changes
+     * only the root's link count (the other entries' are compared below). */
+    bool links = !w->v2 && r->watch != CG_WATCH_INOTIFY;
+    if (links && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
         return -ESTALE;
     KMEM_GROW(err, st->v, &st->cap, K->n);
     if (!err)
@@ -379,7 +386,7 @@ static int reuse_tree(struct walk *w, int hfd)
             fd = k->dir;
         else
             prefix = path + 1; /* "/a/b" -> "a/b", below the hierarchy's root */
-        if (!w->v2) {
+        if (links) {
             struct stat sb;
 
             if (k->dir >= 0 ? fstat(k->dir, &sb) : fstatat(hfd, path + 1, &sb, AT_SYMLINK_NOFOLLOW))
@@ -387,7 +394,7 @@ static int reuse_tree(struct walk *w, int hfd)
             if (sb.st_nlink != k->nlink)
                 return -ESTALE;
         }
-        if (unresolved(K, i) && !names_checked) {
+        if (cg_unresolved(K, i) && !names_checked) {
             /* Names may have appeared since (a pod's log directory made
              * after its cgroup): the walk looks them up again. */
             if (cg_names_changed(w))
@@ -415,9 +422,9 @@ static int reuse_tree(struct walk *w, int hfd)
     return 0;
 }
 
-/* After a full walk: the walked tree becomes the known one; fds of cgroups
- * that are gone are closed. */
-static int known_save(struct walk *w, uint64_t descendants)
+/* After a walk (@full) or a merge: the walked tree becomes the known one;
+ * fds of cgroups that are gone are closed. */
+static int known_save(struct walk *w, uint64_t descendants, bool full)
 {
     struct kmem_cg_reader *r = w->r;
     struct cg_known *K = &r->known;
@@ -464,9 +471,11 @@ static int known_save(struct walk *w, uint64_t descendants)
     K->n_errors = w->cgs->n_errors;
     K->n_unnamed = w->cgs->n_unnamed;
     K->possible_cpus = w->cgs->possible_cpus;
-    clock_gettime(CLOCK_MONOTONIC, &K->walked_at);
+    if (full)
+        clock_gettime(CLOCK_MONOTONIC, &K->walked_at);
     /* v2 needs the root's count of descendants to tell a changed tree. */
     K->valid = !w->v2 || descendants != UINT64_MAX;
+    cg_watch_index(r);
     return 0;
 }
 
@@ -557,13 +566,18 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
              (sfs.f_type == CGROUP2_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC);
     struct stat rsb;
     /* Before anything is listed: a child made during the walk changes it again. */
-    w.root_nlink = fstat(hfd, &rsb) == 0 ? rsb.st_nlink : 0;
+    bool rsb_ok = fstat(hfd, &rsb) == 0;
+    w.root_nlink = rsb_ok ? rsb.st_nlink : 0;
     if (!w.live)
         known_drop(r); /* a tree that changed from a live one to a copy: no fd kept */
     bool reuse = may_reuse(&w);
+    /* inotify: which known directories changed since (before anything is read) */
+    int changed = w.live ? cg_watch_drain(r) : 0;
+    if (changed < 0 || (changed > 0 && (r->known.n_errors || r->known.n_unnamed)))
+        reuse = false; /* events lost, or counts a merge cannot redo: walk */
 again:
-    /* The root ("/"), then every cgroup below it: the known tree again, or a
-     * walk, depth first. */
+    /* The root ("/"), then every cgroup below it: the known tree again (with
+     * the changed directories listed again), or a walk, depth first. */
     cgs->n = cgs->n_vanished = cgs->n_errors = cgs->n_unnamed = 0;
     err = kmem_arena_reset(&st->arena);
     if (err) {
@@ -583,15 +597,33 @@ again:
         return cg_root_error(&w, err, w.bad_file);
     }
     cgs->n = 1;
-    if (w.live) {
-        struct stat isb;
-
-        if (fstat(hfd, &isb) == 0)
-            root->ino = isb.st_ino;
-    }
-    if (reuse && w.v2 && w.descendants != r->known.descendants)
+    if (w.live && rsb_ok)
+        root->ino = rsb.st_ino;
+    /* v2 without inotify events: a changed count of descendants is a changed tree. */
+    if (reuse && w.v2 && w.descendants != r->known.descendants && changed <= 0)
         reuse = false;
-    if (reuse) {
+    if (reuse && changed > 0) {
+        uint64_t descendants = w.descendants;
+
+        err = cg_merge_tree(&w, hfd);
+        if (!err) {
+            cgs->possible_cpus = kmem_possible_cpus(io);
+            err = known_save(&w, descendants, false);
+        } else {
+            for (size_t i = 1; i < cgs->n; i++)
+                cg_fds_close(r, &r->wfds[i]);
+        }
+        if (err == -ESTALE) {
+            reuse = false;
+            goto again;
+        }
+        close(hfd);
+        if (err) {
+            known_drop(r);
+            cgs->n = 0;
+            return kmem_err(io, err, "reading memory cgroups: %s", strerror(-err));
+        }
+    } else if (reuse) {
         err = reuse_tree(&w, hfd);
         if (err == -ESTALE) {
             reuse = false;
@@ -608,7 +640,7 @@ again:
         err = cg_walk_tree(&w, hfd); /* closes hfd */
         if (!err) {
             cgs->possible_cpus = kmem_possible_cpus(io);
-            err = w.live ? known_save(&w, descendants) : 0;
+            err = w.live ? known_save(&w, descendants, true) : 0;
             if (err)
                 err = kmem_err(io, err, "out of memory");
         } else {

@@ -72,7 +72,9 @@ check "exporter answers" wait_url "http://127.0.0.1:$P/metrics"
 run "every cgroup, values as the kernel's files"
 run "again (the known tree re-read through kept fds)"
 n0=$(fds)
-check "fds kept for the cgroups (process_open_fds $n0 >= 2 x 200)" [ "$n0" -ge 400 ]
+# One kept file per cgroup (with inotify no directory is kept; without it,
+# v1 keeps each directory too, for its link count).
+check "fds kept for the cgroups (process_open_fds $n0 >= 200)" [ "$n0" -ge 200 ]
 mkdir "$M/$CG/g1/c7/new"
 run "a cgroup created at depth 3 is seen at the next scrape"
 mkdir "$M/$CG/g4"
@@ -88,7 +90,7 @@ for c in $(seq 0 49); do [ -d "$M/$CG/g3/c$c" ] && rmdir "$M/$CG/g3/c$c"; done
 rmdir "$M/$CG/g3"
 run "51 cgroups removed"
 n1=$(fds)
-check "their fds are closed (process_open_fds $n0 -> $n1)" [ "$n1" -le $((n0 - 90)) ]
+check "their fds are closed (process_open_fds $n0 -> $n1, at least 45 fewer)" [ "$n1" -le $((n0 - 45)) ]
 # Charge kernel memory to one cgroup: the value follows.
 sh -c "echo \$\$ >'$M/$CG/g0/c1/cgroup.procs' && mkdir '$T/d' && cd '$T/d' && seq 1 300 | xargs mkdir"
 run "a charged cgroup's value follows"
