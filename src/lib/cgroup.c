@@ -174,18 +174,23 @@ static int build_index(struct cg_store *st, size_t n)
     return 0;
 }
 
+/* By path: through the index, built on the first look-up of a snapshot (a
+ * collection builds none: most snapshots are never searched, and the diff
+ * of an unchanged tree goes in order). */
 static const struct kmem_cgroup *find_path(const struct kmem_cgroups *cgs, const char *path)
 {
-    const struct cg_store *st = cgs->priv;
+    struct cg_store *st = cgs->priv;
     size_t it;
 
-    if (!st || st->indexed_n != cgs->n || !path) {
-        for (size_t i = 0; st && path && i < cgs->n; i++)
+    if (!st || !path)
+        return NULL;
+    if (st->done_n != cgs->n || st->v != cgs->v ||
+        (st->indexed_n != cgs->n && build_index(st, cgs->n))) {
+        for (size_t i = 0; i < cgs->n; i++)
             if (strcmp(cgs->v[i].path, path) == 0)
                 return &cgs->v[i];
         return NULL;
     }
-
     for (long i = kmem_hindex_first(&st->index, kmem_hash_str(path), &it); i >= 0;
          i = kmem_hindex_next(&st->index, &it))
         if (strcmp(cgs->v[i].path, path) == 0)
@@ -201,7 +206,7 @@ const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, cons
 void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev)
 {
     const struct cg_store *pst = prev ? prev->priv : NULL;
-    bool usable = pst && prev->n && pst->v == prev->v && pst->indexed_n == prev->n;
+    bool usable = pst && prev->n && pst->v == prev->v && pst->done_n == prev->n;
 
     for (size_t i = 0; i < cur->n; i++) {
         struct kmem_cgroup *c = &cur->v[i];
@@ -449,13 +454,13 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
         return err;
     }
     memcpy(K->offs, st->offs, n * sizeof(*K->offs));
-    /* The walk's fds become the known ones: swap the arrays (no copy). */
-    struct cg_fds *tf = K->fds;
-    size_t tc = K->fcap;
+    /* The walk's fds become the known ones (no copy); the old array is
+     * freed: between walks and merges it would only hold memory. */
+    free(K->fds);
     K->fds = r->wfds;
     K->fcap = r->wcap;
-    r->wfds = tf;
-    r->wcap = tc;
+    r->wfds = NULL;
+    r->wcap = 0;
     cg_fds_init(&K->fds[0]);
     for (size_t i = 0; i < n; i++) {
         K->meta[i].depth = st->v[i].depth;
@@ -536,7 +541,7 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
             return kmem_err(io, ENOMEM, "out of memory");
     }
     st = cgs->priv;
-    st->indexed_n = (size_t)-1;
+    st->indexed_n = st->done_n = (size_t)-1;
     r->names_loaded = false;
     w.r = r;
     w.st = st;
@@ -665,7 +670,6 @@ again:
     if (w.v2)
         pagetables_check(cgs);
     fix_pointers(cgs, st);
-    if (build_index(st, cgs->n))
-        st->indexed_n = (size_t)-1;
+    st->done_n = cgs->n;
     return 0;
 }

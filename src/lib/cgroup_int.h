@@ -33,7 +33,8 @@ struct cg_store {
     size_t cap, ocap;
     struct kmem_arena arena;
     struct kmem_hindex index; /* by path */
-    size_t indexed_n;         /* n the index was built for */
+    size_t indexed_n;         /* n the index was built for (on the first look-up) */
+    size_t done_n;            /* n of the collection that completed; (size_t)-1 */
 };
 
 /* Per context, owned by the snapshot module. */

@@ -593,6 +593,11 @@ int cg_walk_tree(struct walk *w, int hfd)
 
     if (w->live)
         cg_watch_walk_start(w, hfd);
+    KMEM_GROW(err, w->r->wfds, &w->r->wcap, w->r->known.n + 1); /* once, not doubling */
+    if (err) {
+        close(hfd);
+        return kmem_err(w->io, err, "out of memory");
+    }
     err = push_dir(w, &sp, hfd, 1);
     if (err)
         return cg_root_error(w, err, NULL);

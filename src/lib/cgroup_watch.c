@@ -331,7 +331,7 @@ int cg_merge_tree(struct walk *w, int hfd)
     struct merge m = {.w = w, .hfd = hfd};
     int err;
 
-    KMEM_GROW(err, w->r->wfds, &w->r->wcap, 1);
+    KMEM_GROW(err, w->r->wfds, &w->r->wcap, w->r->known.n + 1); /* once, not doubling */
     if (err)
         return err;
     cg_fds_init(&w->r->wfds[0]);
