@@ -206,7 +206,10 @@ const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, cons
 void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev)
 {
     const struct cg_store *pst = prev ? prev->priv : NULL;
+    const struct cg_store *cst = cur->priv;
     bool usable = pst && prev->n && pst->v == prev->v && pst->done_n == prev->n;
+    /* Both read from one known tree: the same paths in the same order. */
+    bool same = usable && cst && cst->gen && cst->gen == pst->gen && cur->n == prev->n;
 
     for (size_t i = 0; i < cur->n; i++) {
         struct kmem_cgroup *c = &cur->v[i];
@@ -217,7 +220,7 @@ void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev
         if (!usable)
             continue;
         /* Walks of an unchanged tree list cgroups in the same order. */
-        if (i < prev->n && strcmp(prev->v[i].path, c->path) == 0)
+        if (same || (i < prev->n && strcmp(prev->v[i].path, c->path) == 0))
             p = &prev->v[i];
         else
             p = find_path(prev, c->path);
@@ -454,13 +457,14 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
         return err;
     }
     memcpy(K->offs, st->offs, n * sizeof(*K->offs));
-    /* The walk's fds become the known ones (no copy); the old array is
-     * freed: between walks and merges it would only hold memory. */
-    free(K->fds);
+    /* The walk's fds become the known ones: swap the arrays (no copy; kept
+     * for the next walk: freed and allocated again, a busy heap grows). */
+    struct cg_fds *tf = K->fds;
+    size_t tc = K->fcap;
     K->fds = r->wfds;
     K->fcap = r->wcap;
-    r->wfds = NULL;
-    r->wcap = 0;
+    r->wfds = tf;
+    r->wcap = tc;
     cg_fds_init(&K->fds[0]);
     for (size_t i = 0; i < n; i++) {
         K->meta[i].depth = st->v[i].depth;
@@ -469,6 +473,7 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
         kmem_hindex_add(&K->index, kmem_hash_str(K->arena.p + K->offs[i].s[S_PATH]), i);
     }
     K->n = n;
+    K->gen++;
     K->v2 = w->v2;
     K->descendants = descendants;
     K->root_nlink = w->root_nlink;
@@ -542,6 +547,7 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     }
     st = cgs->priv;
     st->indexed_n = st->done_n = (size_t)-1;
+    st->gen = 0;
     r->names_loaded = false;
     w.r = r;
     w.st = st;
@@ -671,5 +677,6 @@ again:
         pagetables_check(cgs);
     fix_pointers(cgs, st);
     st->done_n = cgs->n;
+    st->gen = w.live && r->known.valid ? r->known.gen : 0;
     return 0;
 }

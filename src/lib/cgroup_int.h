@@ -35,6 +35,7 @@ struct cg_store {
     struct kmem_hindex index; /* by path */
     size_t indexed_n;         /* n the index was built for (on the first look-up) */
     size_t done_n;            /* n of the collection that completed; (size_t)-1 */
+    uint64_t gen;             /* the known tree's gen it was read from or saved as; 0 */
 };
 
 /* Per context, owned by the snapshot module. */
@@ -78,6 +79,7 @@ struct cg_meta {
 struct cg_known {
     bool valid;
     bool v2;
+    uint64_t gen; /* raised each time the known tree is saved */
     size_t n, cap, mcap, fcap;
     struct cg_offs *offs;
     struct cg_meta *meta;
