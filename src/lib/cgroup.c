@@ -69,7 +69,7 @@ void cg_fds_init(struct cg_fds *k)
 {
     k->dir = -1;
     k->wd = -1;
-    for (int f = 0; f < CGF_COUNT; f++)
+    for (int f = 0; f < CG_SLOTS; f++)
         k->f[f] = -1;
     k->nlink = 0;
     k->ino = 0;
@@ -81,7 +81,7 @@ void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k)
         close(k->dir);
         r->fd_open--;
     }
-    for (int f = 0; f < CGF_COUNT; f++)
+    for (int f = 0; f < CG_SLOTS; f++)
         if (k->f[f] >= 0) {
             close(k->f[f]);
             r->fd_open--;

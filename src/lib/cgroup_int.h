@@ -47,14 +47,19 @@ struct cg_frame {
 /* The files of one cgroup that a collection may read. */
 enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_COUNT };
 
+/* A cgroup has at most three of them (v1 no cgroup.stat, v2 no sock file):
+ * the slot of each in cg_fds.f, v2's cgroup.stat in v1's sock slot. */
+#define CG_SLOTS   3
+#define CG_SLOT(f) ((f) == CGF_STAT ? CGF_SOCK : (int)(f))
+
 /* What a cgroup of the last walk keeps open between collections. */
 struct cg_fds {
-    int dir;          /* v1 without inotify: the cgroup's directory, for its link count; -1 */
-    int wd;           /* its inotify watch (cg_watch); -1 */
-    int f[CGF_COUNT]; /* files re-read with pread(2); -1 */
-    nlink_t nlink;    /* v1: the directory's link count (2 + subdirectories) at the walk */
-    ino_t ino;        /* the directory's inode: a cgroup removed and made again under its name
-                       * is another inode, whose files the old fds do not read */
+    int dir;         /* v1 without inotify: the cgroup's directory, for its link count; -1 */
+    int wd;          /* its inotify watch (cg_watch); -1 */
+    int f[CG_SLOTS]; /* files re-read with pread(2), by CG_SLOT(); -1 */
+    uint32_t nlink;  /* v1: the directory's link count (2 + subdirectories) at the walk */
+    ino_t ino;       /* the directory's inode: a cgroup removed and made again under its name
+                      * is another inode, whose files the old fds do not read */
 };
 
 struct cg_meta {

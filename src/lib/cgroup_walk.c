@@ -65,11 +65,13 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
     int err, ffd;
 
     w->bad_file = name;
-    if (k && k->f[f] >= 0) {
-        err = kmem_read_single_fd(w->io, k->f[f], &r->buf);
+    int *kf = k ? &k->f[CG_SLOT(f)] : NULL;
+
+    if (kf && *kf >= 0) {
+        err = kmem_read_single_fd(w->io, *kf, &r->buf);
         if (err) {
-            close(k->f[f]);
-            k->f[f] = -1;
+            close(*kf);
+            *kf = -1;
             r->fd_open--;
         }
         return err;
@@ -84,7 +86,7 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
         return ffd;
     err = kmem_read_single_fd(w->io, ffd, &r->buf);
     if (!err && k && w->live && cg_may_keep(r)) {
-        k->f[f] = ffd;
+        *kf = ffd;
         r->fd_open++;
         return 0;
     }
@@ -357,7 +359,7 @@ static int walk_fds(struct walk *w, size_t i, int fd, ino_t dino, struct cg_fds 
         (*out)->ino = dino;
     } else if (fstat(fd, &sb) == 0) {
         (*out)->ino = sb.st_ino;
-        (*out)->nlink = sb.st_nlink;
+        (*out)->nlink = (uint32_t)sb.st_nlink;
     }
     if (!K->n || K->index.size == 0)
         return 0;
@@ -366,7 +368,7 @@ static int walk_fds(struct walk *w, size_t i, int fd, ino_t dino, struct cg_fds 
          j = kmem_hindex_next(&K->index, &it)) {
         if (strcmp(K->arena.p + K->offs[j].s[S_PATH], r->path) == 0) {
             if (K->fds[j].ino == (*out)->ino) {
-                nlink_t nl = (*out)->nlink;
+                uint32_t nl = (*out)->nlink;
 
                 **out = K->fds[j];
                 (*out)->nlink = nl;
