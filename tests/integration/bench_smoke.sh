@@ -11,7 +11,7 @@ for fig in "slabtop -o, whole process" "slab refresh" "exporter collection" "exp
     "alloc tracer overhead, tmpfs files, tracking" "alloc rates mode, tmpfs files, 3 s in 60 s" \
     "alloc tracer BPF maps" "alloc tracer refresh"; do
     line=$(echo "$out" | grep -F "$fig" | head -1)
-    if echo "$line" | grep -Eq "^$fig.* [0-9]+(\.[0-9]+)? "; then ok "figure: $fig"; else not_ok "figure: $fig ($line)"; fi
+    if echo "$line" | grep -Eq "^$fig.* -?[0-9]+(\.[0-9]+)? "; then ok "figure: $fig"; else not_ok "figure: $fig ($line)"; fi
     if echo "$line" | grep -Eq " (<= [0-9.]+x [a-z_]+|flat \(<= \+[0-9]+ KiB\)|<= [0-9.]+ (MiB|ms|s)|<= [0-9.]+%)\s*$"; then ok "target: $fig"; else not_ok "target: $fig ($line)"; fi
 done
 # Every row of the table has a target (make bench gives each a verdict).
