@@ -333,21 +333,23 @@ static void v1_dying(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_c
     cgs->dying_source = KMEM_CG_DYING_PROC_CGROUPS;
 }
 
+/* The strings of one entry, from its offsets into arena @a. */
+static void set_pointers(struct kmem_cgroup *c, const char *a, const uint32_t *s)
+{
+    c->path = a + s[S_PATH];
+    c->pod_uid = a + s[S_UID];
+    c->qos = a + s[S_QOS];
+    c->container_id = a + s[S_CID];
+    c->runtime = a + s[S_RUNTIME];
+    c->namespace_name = a + s[S_NS];
+    c->pod_name = a + s[S_POD];
+    c->container_name = a + s[S_CONTAINER];
+}
+
 static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
 {
-    for (size_t i = 0; i < cgs->n; i++) {
-        struct kmem_cgroup *c = &st->v[i];
-        const uint32_t *s = st->offs[i].s;
-
-        c->path = st->arena.p + s[S_PATH];
-        c->pod_uid = st->arena.p + s[S_UID];
-        c->qos = st->arena.p + s[S_QOS];
-        c->container_id = st->arena.p + s[S_CID];
-        c->runtime = st->arena.p + s[S_RUNTIME];
-        c->namespace_name = st->arena.p + s[S_NS];
-        c->pod_name = st->arena.p + s[S_POD];
-        c->container_name = st->arena.p + s[S_CONTAINER];
-    }
+    for (size_t i = 0; i < cgs->n; i++)
+        set_pointers(&st->v[i], st->arena.p, st->offs[i].s);
 }
 
 /* ---- the known tree ------------------------------------------------------ */
@@ -379,14 +381,16 @@ static int reuse_tree(struct walk *w, int hfd)
     if (links && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
         return -ESTALE;
     KMEM_GROW(err, st->v, &st->cap, K->n);
-    if (!err)
-        KMEM_GROW(err, st->offs, &st->ocap, K->n);
+    if (!err) /* the known tree's strings, the entries' offsets are its */
+        err = kmem_arena_copy(&st->arena, &K->arena);
     if (err)
         return err;
+    set_pointers(&st->v[0], st->arena.p, K->offs[0].s);
+    size_t o = 1; /* entries out: fewer than K->n when some were removed meanwhile */
     for (size_t i = 1; i < K->n; i++) {
         struct cg_fds *k = &K->fds[i];
         const char *path = K->arena.p + K->offs[i].s[S_PATH];
-        struct kmem_cgroup *cg = &st->v[i];
+        struct kmem_cgroup *cg = &st->v[o];
         const char *prefix = NULL;
         int fd = hfd;
 
@@ -412,18 +416,33 @@ static int reuse_tree(struct walk *w, int hfd)
         memset(cg, 0, sizeof(*cg));
         cg->depth = K->meta[i].depth;
         err = cg_read_counters(w, fd, prefix, k, cg);
+        if (!links && cg_vanished(err)) {
+            /* inotify: removed since the queue was drained (the kernel
+             * notifies the parent after the files stop reading). Left out
+             * with what the known tree has below it, as a walk would; the
+             * parent is listed again at the next collection. */
+            int d = K->meta[i].depth;
+
+            cg_watch_mark_parent(r, i);
+            w->cgs->n_vanished++;
+            while (i + 1 < K->n && K->meta[i + 1].depth > d) {
+                i++;
+                w->cgs->n_vanished++;
+            }
+            w->left_out = true;
+            continue;
+        }
         if (err)
             return err == -ENOMEM ? err : -ESTALE;
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
         cg->ino = k->ino;
+        set_pointers(cg, st->arena.p, K->offs[i].s); /* while the entry is in cache */
+        o++;
     }
-    err = kmem_arena_copy(&st->arena, &K->arena);
-    if (err)
-        return err;
-    memcpy(st->offs, K->offs, K->n * sizeof(*K->offs));
-    w->cgs->n = K->n;
-    w->cgs->n_vanished = K->n_vanished;
+    w->pointers_set = true;
+    w->cgs->n = o;
+    w->cgs->n_vanished += K->n_vanished;
     w->cgs->n_errors = K->n_errors;
     w->cgs->n_unnamed = K->n_unnamed;
     w->cgs->possible_cpus = K->possible_cpus;
@@ -675,8 +694,9 @@ again:
     cgs->kernel_release = kmem_root_release_number(io);
     if (w.v2)
         pagetables_check(cgs);
-    fix_pointers(cgs, st);
+    if (!w.pointers_set)
+        fix_pointers(cgs, st);
     st->done_n = cgs->n;
-    st->gen = w.live && r->known.valid ? r->known.gen : 0;
+    st->gen = w.live && r->known.valid && !w.left_out ? r->known.gen : 0;
     return 0;
 }

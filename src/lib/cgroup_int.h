@@ -95,6 +95,7 @@ struct cg_known {
     uint8_t *dirty;             /* per entry: a child made, removed or renamed (cg_watch) */
     size_t dcap;
     bool root_dirty;
+    bool dirty_pending;   /* marked by the reader itself (a cgroup gone before its event) */
     uint64_t descendants; /* v2: root cgroup.stat nr_descendants before the walk */
     nlink_t root_nlink;   /* v1: the hierarchy root's link count before the walk */
     size_t n_vanished, n_errors, n_unnamed;
@@ -155,6 +156,8 @@ struct walk {
      * fixture or a capture): only there is a kept fd of a removed cgroup
      * an error, and a changed tree seen in counts and link counts. */
     bool live;
+    bool pointers_set; /* the entries' strings are set (a reused tree) */
+    bool left_out;     /* a reused tree without the cgroups removed meanwhile */
 };
 
 /* cgroup.c */
@@ -174,6 +177,7 @@ int cg_walk_below(struct walk *w, int fd, size_t pathlen, int depth);
 int cg_visit_child(struct walk *w, int parent_fd, const char *name, ino_t dino, int depth,
                    int *fdout);
 bool cg_skip_entry(const struct dirent *de);
+bool cg_vanished(int err);
 int cg_arena_str(struct kmem_arena *a, const char *str, uint32_t *off);
 
 /* cgroup_watch.c */
@@ -182,6 +186,7 @@ void cg_watch_walk_start(struct walk *w, int hfd);
 void cg_watch_add(struct walk *w, int fd, struct cg_fds *k);
 int cg_watch_drain(struct kmem_cg_reader *r);
 void cg_watch_index(struct kmem_cg_reader *r);
+void cg_watch_mark_parent(struct kmem_cg_reader *r, size_t i);
 int cg_merge_tree(struct walk *w, int hfd);
 
 #endif

@@ -46,7 +46,7 @@ int cg_arena_str(struct kmem_arena *a, const char *str, uint32_t *off)
 
 /* ---- reading one cgroup ------------------------------------------------- */
 
-static bool vanished(int err)
+bool cg_vanished(int err)
 {
     return err == -ENOENT || err == -ENODEV || err == -ESTALE;
 }
@@ -442,7 +442,7 @@ int cg_visit_child(struct walk *w, int parent_fd, const char *name, ino_t dino, 
         err = -errno;
         if (err == -ENOTDIR)
             return 0; /* a file (d_type was unknown) */
-        if (vanished(err))
+        if (cg_vanished(err))
             w->cgs->n_vanished++;
         else
             w->cgs->n_errors++;
@@ -462,7 +462,7 @@ int cg_visit_child(struct walk *w, int parent_fd, const char *name, ino_t dino, 
         if (err == -ENOMEM)
             goto out_close;
         if (err) {
-            if (vanished(err))
+            if (cg_vanished(err))
                 w->cgs->n_vanished++;
             else /* skipped with the cgroups below it, none of them removed */
                 w->cgs->n_errors += 1 + count_below(fd, KMEM_CG_MAX_DEPTH - depth);
@@ -532,7 +532,7 @@ static int walk_loop(struct walk *w, int depth)
         errno = 0;
         de = readdir(f->dir);
         if (!de) {
-            if (errno && !vanished(-errno))
+            if (errno && !cg_vanished(-errno))
                 w->cgs->n_errors++;
             closedir(f->dir);
             sp--;

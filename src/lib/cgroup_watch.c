@@ -78,7 +78,7 @@ static int drain(struct kmem_cg_reader *r, bool mark)
 {
     struct cg_known *K = &r->known;
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-    int ret = 0;
+    int ret = mark && K->dirty_pending ? 1 : 0;
 
     for (;;) {
         ssize_t n = read(r->ino_fd, buf, sizeof(buf));
@@ -156,6 +156,7 @@ void cg_watch_index(struct kmem_cg_reader *r)
     int err;
 
     K->root_dirty = false;
+    K->dirty_pending = false;
     if (r->watch != CG_WATCH_INOTIFY)
         return;
     KMEM_GROW(err, K->dirty, &K->dcap, K->n);
@@ -169,6 +170,25 @@ void cg_watch_index(struct kmem_cg_reader *r)
     for (size_t i = 1; i < K->n; i++)
         if (K->fds[i].wd >= 0)
             kmem_hindex_add(&K->wdindex, kmem_hash_mem(&K->fds[i].wd, sizeof(int)), i);
+}
+
+/*
+ * Known entry @i was removed before its event was queued (its files read
+ * ENODEV while the kernel had not yet notified its parent): its parent is
+ * listed again at the next collection, whatever the queue says.
+ */
+void cg_watch_mark_parent(struct kmem_cg_reader *r, size_t i)
+{
+    struct cg_known *K = &r->known;
+    size_t p = i;
+
+    while (p > 0 && K->meta[p].depth >= K->meta[i].depth)
+        p--;
+    if (p == 0)
+        K->root_dirty = true;
+    else if (p < K->dcap)
+        K->dirty[p] = 1;
+    K->dirty_pending = true;
 }
 
 /* ---- merging the changed directories into the known tree ---------------- */
@@ -191,7 +211,8 @@ static long known_at(const struct cg_known *K, const char *path)
     return -1;
 }
 
-/* Append known entry @j (its path in r->path) with its kept fds, re-read. */
+/* Append known entry @j (its path in r->path) with its kept fds, re-read.
+ * 1 if it was removed meanwhile (not appended), 0, or -errno. */
 static int reuse_entry(struct merge *m, size_t j)
 {
     struct walk *w = m->w;
@@ -215,8 +236,16 @@ static int reuse_entry(struct merge *m, size_t j)
         err = cg_names_changed(w) ? -ESTALE : 0;
         m->names_checked = true;
     }
-    if (!err)
+    if (!err) {
         err = cg_read_counters(w, m->hfd, r->path + 1, k, cg);
+        if (cg_vanished(err)) {
+            /* Removed since the drain (its event may not be queued yet):
+             * left out with what was below it, as a walk would. */
+            cg_fds_close(r, k);
+            w->cgs->n_vanished++;
+            return 1;
+        }
+    }
     if (err) {
         cg_fds_close(r, k);
         return err == -ENOMEM ? err : -ESTALE;
@@ -241,6 +270,8 @@ static int merge_entry(struct merge *m, size_t j, size_t plen, int depth)
 {
     int err = reuse_entry(m, j);
 
+    if (err > 0)
+        return 0; /* removed meanwhile */
     return err ? err : merge_children(m, j, plen, depth);
 }
 
