@@ -69,7 +69,7 @@ void cg_fds_init(struct cg_fds *k)
 {
     k->dir = -1;
     k->wd = -1;
-    for (int f = 0; f < CG_SLOTS; f++)
+    for (int f = 0; f < CGF_COUNT; f++)
         k->f[f] = -1;
     k->nlink = 0;
     k->ino = 0;
@@ -81,7 +81,7 @@ void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k)
         close(k->dir);
         r->fd_open--;
     }
-    for (int f = 0; f < CG_SLOTS; f++)
+    for (int f = 0; f < CGF_COUNT; f++)
         if (k->f[f] >= 0) {
             close(k->f[f]);
             r->fd_open--;
@@ -121,8 +121,14 @@ void kmem_cg_reader_set(struct kmem_cg_reader *r, unsigned extras, size_t fd_max
 {
     if (extras != r->extras || fd_max != r->fd_max)
         known_drop(r);
-    r->extras = extras & KMEM_CG_EXTRA_ALL;
+    r->extras = extras & (KMEM_CG_EXTRA_ALL | KMEM_CG_EXTRA_OOM);
     r->fd_max = fd_max;
+}
+
+void kmem_cg_reader_get(const struct kmem_cg_reader *r, unsigned *extras, size_t *fd_max)
+{
+    *extras = r->extras;
+    *fd_max = r->fd_max;
 }
 
 size_t kmem_cg_reader_fds(const struct kmem_cg_reader *r)
@@ -385,6 +391,16 @@ static int reuse_tree(struct walk *w, int hfd)
         err = kmem_arena_copy(&st->arena, &K->arena);
     if (err)
         return err;
+    /* A capture holds the pod logs the walk would have read for the names
+     * (and names that changed at all are looked up again by a walk). */
+    if (r->names_used && kmem_capturing(w->io)) {
+        if (cg_names_changed(w))
+            return -ESTALE;
+        err = cg_load_names(w);
+        if (err)
+            return err == -ENOMEM ? err : -ESTALE;
+        names_checked = true;
+    }
     set_pointers(&st->v[0], st->arena.p, K->offs[0].s);
     size_t o = 1; /* entries out: fewer than K->n when some were removed meanwhile */
     for (size_t i = 1; i < K->n; i++) {
@@ -415,8 +431,10 @@ static int reuse_tree(struct walk *w, int hfd)
         }
         memset(cg, 0, sizeof(*cg));
         cg->depth = K->meta[i].depth;
+        w->cgpath = path;
         err = cg_read_counters(w, fd, prefix, k, cg);
-        if (!links && cg_vanished(err)) {
+        w->cgpath = NULL;
+        if (!links && !kmem_capturing(w->io) && cg_vanished(err)) {
             /* inotify: removed since the queue was drained (the kernel
              * notifies the parent after the files stop reading). Left out
              * with what the known tree has below it, as a walk would; the
@@ -442,7 +460,8 @@ static int reuse_tree(struct walk *w, int hfd)
     }
     w->pointers_set = true;
     w->cgs->n = o;
-    w->cgs->n_vanished += K->n_vanished;
+    /* Nothing was listed: only the cgroups left out vanished (a capture
+     * walks instead, so it has no cgroup to mark). */
     w->cgs->n_errors = K->n_errors;
     w->cgs->n_unnamed = K->n_unnamed;
     w->cgs->possible_cpus = K->possible_cpus;
@@ -494,6 +513,7 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
     K->n = n;
     K->gen++;
     K->v2 = w->v2;
+    r->names_used = r->names_loaded;
     K->descendants = descendants;
     K->root_nlink = w->root_nlink;
     K->n_vanished = w->cgs->n_vanished;
@@ -514,7 +534,9 @@ static bool may_reuse(const struct walk *w)
     const struct cg_known *K = &w->r->known;
     struct timespec now;
 
-    if (!K->valid || K->v2 != w->v2 || !w->live || kmem_capturing(w->io))
+    /* A capture into a directory is whole by itself: it walks. A capture
+     * into memory (the recorder) reads the known tree as any collection. */
+    if (!K->valid || K->v2 != w->v2 || !w->live || kmem_capturing_dir(w->io))
         return false;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return now.tv_sec - K->walked_at.tv_sec < CG_REWALK_SECONDS;
@@ -591,6 +613,8 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
         known_drop(r);
         return cg_root_error(&w, hfd, NULL);
     }
+    if (!kmem_capturing(io) || !kmem_capture_rel_of(io, hfd, r->capbase, sizeof(r->capbase)))
+        r->capbase[0] = '\0';
     struct statfs sfs;
     w.live = fstatfs(hfd, &sfs) == 0 &&
              (sfs.f_type == CGROUP2_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC);

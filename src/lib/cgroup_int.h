@@ -45,21 +45,16 @@ struct cg_frame {
 };
 
 /* The files of one cgroup that a collection may read. */
-enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_COUNT };
-
-/* A cgroup has at most three of them (v1 no cgroup.stat, v2 no sock file):
- * the slot of each in cg_fds.f, v2's cgroup.stat in v1's sock slot. */
-#define CG_SLOTS   3
-#define CG_SLOT(f) ((f) == CGF_STAT ? CGF_SOCK : (int)(f))
+enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_OOM, CGF_LIMIT, CGF_COUNT };
 
 /* What a cgroup of the last walk keeps open between collections. */
 struct cg_fds {
-    int dir;         /* v1 without inotify: the cgroup's directory, for its link count; -1 */
-    int wd;          /* its inotify watch (cg_watch); -1 */
-    int f[CG_SLOTS]; /* files re-read with pread(2), by CG_SLOT(); -1 */
-    uint32_t nlink;  /* v1: the directory's link count (2 + subdirectories) at the walk */
-    ino_t ino;       /* the directory's inode: a cgroup removed and made again under its name
-                      * is another inode, whose files the old fds do not read */
+    int dir;          /* v1 without inotify: the cgroup's directory, for its link count; -1 */
+    int wd;           /* its inotify watch (cg_watch); -1 */
+    int f[CGF_COUNT]; /* files re-read with pread(2); -1 */
+    uint32_t nlink;   /* v1: the directory's link count (2 + subdirectories) at the walk */
+    ino_t ino;        /* the directory's inode: a cgroup removed and made again under its name
+                       * is another inode, whose files the old fds do not read */
 };
 
 struct cg_meta {
@@ -137,6 +132,12 @@ struct kmem_cg_reader {
     struct cg_known known;
     struct cg_fds *wfds; /* fds of the walk in progress, by entry */
     size_t wcap;
+    /* Capturing: where the hierarchy's files go in the capture
+     * ("sys/fs/cgroup/memory"), so that each file read is captured under
+     * a path built here instead of one asked of the kernel; "" unknown. */
+    char capbase[4096];
+    char capfile[(KMEM_CG_MAX_DEPTH + 1) * 256 + 64 + 4096];
+    bool names_used; /* the last full walk loaded the Kubernetes names */
 };
 
 struct walk {
@@ -158,6 +159,8 @@ struct walk {
     bool live;
     bool pointers_set; /* the entries' strings are set (a reused tree) */
     bool left_out;     /* a reused tree without the cgroups removed meanwhile */
+    /* The path of the cgroup being read ("/a/b"); NULL: r->path. */
+    const char *cgpath;
 };
 
 /* cgroup.c */
@@ -170,6 +173,8 @@ bool cg_unresolved(const struct cg_known *K, size_t i);
 int cg_read_counters(struct walk *w, int fd, const char *prefix, struct cg_fds *k,
                      struct kmem_cgroup *cg);
 int cg_add_cgroup(struct walk *w, int depth, struct kmem_cgroup **out);
+/* Load the Kubernetes names once per collection (captured when capturing). */
+int cg_load_names(struct walk *w);
 bool cg_names_changed(struct walk *w);
 int cg_root_error(struct walk *w, int err, const char *what);
 int cg_walk_tree(struct walk *w, int hfd);

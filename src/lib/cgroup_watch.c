@@ -238,7 +238,7 @@ static int reuse_entry(struct merge *m, size_t j)
     }
     if (!err) {
         err = cg_read_counters(w, m->hfd, r->path + 1, k, cg);
-        if (cg_vanished(err)) {
+        if (cg_vanished(err) && !kmem_capturing(w->io)) {
             /* Removed since the drain (its event may not be queued yet):
              * left out with what was below it, as a walk would. */
             cg_fds_close(r, k);
