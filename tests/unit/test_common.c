@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -322,6 +324,31 @@ static void test_grow(void **state)
     free(v);
 }
 
+/* kmem_buf_read_fd_chunked: no read() asks more than the chunk, and the
+ * reads go on to EOF. A SOCK_SEQPACKET socket shows the size asked: a
+ * message longer than the read is cut (the rest dropped). */
+static void test_read_chunked(void **state)
+{
+    static const char *const msg[] = {"0123", "4567", "89", "abcd"};
+    struct kmem_buf b = {0};
+    int sv[2];
+
+    (void)state;
+    for (int chunk = 4; chunk <= 5; chunk++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+        for (size_t i = 0; i < ARRAY_SIZE(msg); i++)
+            assert_int_equal(send(sv[1], msg[i], strlen(msg[i]), 0), (ssize_t)strlen(msg[i]));
+        assert_int_equal(send(sv[1], "long message", 12, 0), 12);
+        close(sv[1]);
+        assert_int_equal(kmem_buf_read_fd_chunked(&b, sv[0], 0, (size_t)chunk), 0);
+        close(sv[0]);
+        /* Each message whole, the last one cut at the chunk. */
+        assert_string_equal(b.data, chunk == 4 ? "0123456789abcdlong" : "0123456789abcdlong ");
+        assert_int_equal(b.len, strlen(b.data));
+    }
+    kmem_buf_free(&b);
+}
+
 static void test_advice(void **state)
 {
     (void)state;
@@ -410,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_buf_append),
         cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_read_chunked),
         cmocka_unit_test(test_msgf),
         cmocka_unit_test(test_advice),
         cmocka_unit_test(test_cpulist_time_array),
