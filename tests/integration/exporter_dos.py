@@ -171,7 +171,7 @@ def badpass(port, user, pw, user2, pw2):
     gave_up = sum(v for k, v in statuses.items() if not isinstance(k, int))
     ok(all(str(k).startswith("no answer: timeout") for k in statuses if not isinstance(k, int))
        and gave_up * 100 <= answers,
-       "wrong passwords: no request closed unanswered by the server; %d given up by this client "
+       "wrong passwords: no request closed unanswered by the server; %d without an answer, each given up by this client "
        "after 5 s (at most 1%% of %d)" % (gave_up, answers))
     report(res, "wrong-password flood, cached login")
     ok(st == 200, "wrong-password flood: first login from another address answered during "
