@@ -39,6 +39,7 @@ enum {
     OPT_ALLOC_RATES,
     OPT_ALLOC_KEYS,
     OPT_ALLOC_OBJECTS,
+    OPT_ALLOC_CHECK,
     OPT_BY_CACHE,
     OPT_RECORD,
     OPT_REPLAY,
@@ -118,6 +119,8 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "                     cheap mode: no free hooks, no live objects)\n"
             "     --alloc-objects <n>  live objects tracked (default 262144)\n"
             "     --alloc-keys <n>     (cgroup, cache) pairs counted (default 65536)\n"
+            "     --alloc-check <cache>  with --alloc: the traced net of <cache> against\n"
+            "                     /proc/slabinfo over the same moments (docs/alloc.md)\n"
             "     --record <dir>  the flight recorder: a sample every -d seconds (default\n"
             "                     10) into <dir> until stopped (--record.retain 7d,\n"
             "                     --record.max-size 256MiB); see docs/recorder.md\n"
@@ -328,6 +331,7 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"alloc-rates", no_argument, NULL, OPT_ALLOC_RATES},
         {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
         {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
+        {"alloc-check", required_argument, NULL, OPT_ALLOC_CHECK},
         {"by-cache", no_argument, NULL, OPT_BY_CACHE},
         {"record", required_argument, NULL, OPT_RECORD},
         {"replay", required_argument, NULL, OPT_REPLAY},
@@ -433,6 +437,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_ALLOC_OBJECTS:
             o->alloc_objects = parse_count(o, "--alloc-objects", optarg);
+            break;
+        case OPT_ALLOC_CHECK:
+            o->alloc_check = optarg;
             break;
         case OPT_BY_CACHE:
             o->by_cache = true;
