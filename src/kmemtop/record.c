@@ -69,6 +69,7 @@ int kt_record_run(struct kt_opts *o)
         return EXIT_FAILURE;
     }
     kmem_ctx_set_owners_interval(ctx, KMEM_REC_OWNERS_INTERVAL);
+    kmem_ctx_set_owners_isolated(ctx, true); /* the recorder stays small (docs/recorder.md) */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

@@ -76,7 +76,9 @@ int kmem_recorder_sample(struct kmem_recorder *r, struct kmem_ctx *ctx, bool oom
 /*
  * Read every memory cgroup's OOM-kill counter (v2 memory.events oom_kill,
  * v1 memory.oom_control oom_kill) of the cgroups seen in the last sample:
- * true when one rose since the last sample. Cheap: one small file per cgroup.
+ * true when one rose since the last sample. Cheap: on the live procfs it
+ * reads /proc/vmstat oom_kill (every OOM kill) and the cgroups' files only
+ * when that rose; elsewhere one small file per cgroup.
  */
 bool kmem_recorder_oom_rose(struct kmem_recorder *r);
 
