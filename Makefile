@@ -130,6 +130,10 @@ $(KXLIB): $(EXPORTER_LIBOBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Unit tests find tests/fixtures in the tree they were built from (an
+# absolute path, so they run from anywhere); $KMEM_TOP names another tree.
+$(BUILD)/obj/tests/unit/%.o: CPPFLAGS += -DKMEM_SRCDIR='"$(CURDIR)"'
+
 # Unit tests link the library and the non-main objects of both front ends.
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(KMEMTOP_LIBOBJ) $(KXLIB) $(LIB)
 	@mkdir -p $(dir $@)

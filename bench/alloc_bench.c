@@ -14,6 +14,18 @@
  *       CPU is this thread's user + system time: BPF programs run in the
  *       allocating thread.
  *
+ *   alloc_bench walkload ROUNDS FILES SOCKETS DIR
+ *       The files and sockets loads above, pinned to the first CPU of this
+ *       process's set, in rounds of two: plain, and with the owner walker
+ *       (src/lib/ownwalk.c) walking in a loop in a child pinned to another
+ *       CPU, in alternating order. The walker is opened (and finds the page
+ *       array) before its load starts and is killed after it: the walk is on
+ *       demand and attaches nothing to the allocation path (issue 18), so the
+ *       load's CPU should not move. Prints per load the median ratio (with
+ *       walker / plain) and its quartiles, the walks done during the loads,
+ *       and the traced allocations of one load (the tracer in counts mode,
+ *       once before the rounds) for the per-event figure.
+ *
  *   alloc_bench refresh CGROUPS CACHES ITERATIONS
  *       Fills the tracer's (cgroup, cache) map with CGROUPS x CACHES entries
  *       and measures the user-space CPU of one refresh (kmem_alloc_read +
@@ -23,6 +35,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +52,7 @@
 #include "alloc.h"
 #include "kmem.h"
 #include "kmem_alloc.h"
+#include "ownwalk.h"
 
 static double thread_cpu(void)
 {
@@ -236,6 +251,165 @@ static int overhead(int rounds, int files, int sockets, int builds, const char *
     return 0;
 }
 
+/* ---- the allocation load with and without an owner walk running ---------- */
+
+/* Pin the calling thread (pid 0) or process @pid to CPU @cpu. */
+static int pin(pid_t pid, int cpu)
+{
+    cpu_set_t set;
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(pid, sizeof(set), &set);
+}
+
+/*
+ * The walker child: open the walker on @cpu, say so on @fd (one byte 'r', or
+ * 'e' when it cannot run), then walk until killed, one byte 'w' a walk.
+ */
+static void walker_child(int fd, int cpu)
+{
+    struct kmem_ownwalk *w;
+    struct kmem_owners o;
+    char err[512];
+
+    if (cpu >= 0)
+        pin(0, cpu);
+    if (kmem_ownwalk_open(&w, err, sizeof(err))) {
+        fprintf(stderr, "alloc_bench: the owner walker cannot run: %s\n", err);
+        if (write(fd, "e", 1) != 1)
+            _exit(1);
+        _exit(1);
+    }
+    if (write(fd, "r", 1) != 1)
+        _exit(1);
+    kmem_owners_init(&o);
+    for (;;) {
+        kmem_owners_free(&o);
+        if (kmem_ownwalk_run(w, &o, err, sizeof(err))) {
+            fprintf(stderr, "alloc_bench: owner walk: %s\n", err);
+            _exit(1);
+        }
+        if (write(fd, "w", 1) != 1)
+            _exit(1);
+    }
+}
+
+/* Start the walker child; its pid once it is walking, else -1. */
+static pid_t walker_start(int cpu, int *rfd)
+{
+    int p[2];
+    pid_t pid;
+    char c = 0;
+
+    if (pipe(p) != 0)
+        die("pipe");
+    pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        close(p[0]);
+        walker_child(p[1], cpu);
+    }
+    close(p[1]);
+    if (read(p[0], &c, 1) != 1 || c != 'r') {
+        close(p[0]);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    *rfd = p[0];
+    return pid;
+}
+
+/* Stop the walker child; the walks it finished. */
+static int walker_stop(pid_t pid, int rfd)
+{
+    char buf[4096];
+    ssize_t n;
+    int walks = 0;
+
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    while ((n = read(rfd, buf, sizeof(buf))) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            walks += buf[i] == 'w';
+    close(rfd);
+    return walks;
+}
+
+static int walkload(int rounds, int files, int sockets, const char *dir)
+{
+    double *ratio[2], ms[2][2] = {{0, 0}, {0, 0}}, events[2] = {0, 0};
+    int walks[2] = {0, 0}, cpus[2], ncpu = 0;
+    struct kmem_alloc *a = NULL;
+    struct kmem_alloc_opts o = {.counts_only = true, .mode = KMEM_ALLOC_TRACK};
+    cpu_set_t set;
+    char err[512];
+
+    /* The load on the first CPU of our set, the walker on the next one. */
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        die("sched_getaffinity");
+    for (int c = 0; c < CPU_SETSIZE && ncpu < 2; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[ncpu++] = c;
+    if (pin(0, cpus[0]) != 0)
+        die("sched_setaffinity");
+    for (int l = 0; l < 2; l++) {
+        ratio[l] = calloc((size_t)rounds, sizeof(double));
+        if (!ratio[l])
+            die("calloc");
+        run_load(l, files, sockets, 1, dir); /* warm up */
+    }
+    /* The traced allocations of one load (machine-wide, no walker running). */
+    if (kmem_alloc_open(&a, &o, err, sizeof(err)) == 0) {
+        for (int l = 0; l < 2; l++) {
+            struct kmem_alloc_table t = {0};
+
+            if (kmem_alloc_read(a, &t) == 0)
+                events[l] -= (double)t.events;
+            kmem_alloc_table_free(&t);
+            run_load(l, files, sockets, 1, dir);
+            if (kmem_alloc_read(a, &t) == 0)
+                events[l] += (double)t.events;
+            kmem_alloc_table_free(&t);
+        }
+        kmem_alloc_close(a);
+    }
+    for (int r = 0; r < rounds; r++) {
+        for (int l = 0; l < 2; l++) {
+            double cpu[2];
+
+            for (int k = 0; k < 2; k++) {
+                int with = (r + k) % 2, rfd = -1;
+                pid_t pid = -1;
+
+                if (with) {
+                    pid = walker_start(ncpu > 1 ? cpus[1] : -1, &rfd);
+                    if (pid < 0)
+                        return 1;
+                }
+                cpu[with] = run_load(l, files, sockets, 1, dir);
+                if (with)
+                    walks[l] += walker_stop(pid, rfd);
+            }
+            ratio[l][r] = cpu[1] / cpu[0];
+            ms[l][0] += cpu[0] * 1000 / rounds;
+            ms[l][1] += cpu[1] * 1000 / rounds;
+        }
+    }
+    printf("walk_cpus %d\n", ncpu);
+    for (int l = 0; l < 2; l++) {
+        double med = median(ratio[l], rounds);
+
+        printf("walk_%s_plain_ms %.1f\nwalk_%s_walking_ms %.1f\nwalk_%s_ratio %.3f\n"
+               "walk_%s_q1 %.3f\nwalk_%s_q3 %.3f\nwalk_%s_walks %d\nwalk_%s_events %.0f\n",
+               load_name[l], ms[l][0], load_name[l], ms[l][1], load_name[l], med, load_name[l],
+               quartile(ratio[l], rounds, 1), load_name[l], quartile(ratio[l], rounds, 3),
+               load_name[l], walks[l], load_name[l], events[l]);
+    }
+    return 0;
+}
+
 /* The fd of the newest map called "stats": the one kmem_alloc_open() just made. */
 static int stats_map_fd(__u32 *slots)
 {
@@ -317,9 +491,12 @@ int main(int argc, char **argv)
 {
     if (argc == 7 && strcmp(argv[1], "overhead") == 0)
         return overhead(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), argv[6]);
+    if (argc == 6 && strcmp(argv[1], "walkload") == 0)
+        return walkload(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5]);
     if (argc == 5 && strcmp(argv[1], "refresh") == 0)
         return refresh(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     fprintf(stderr, "usage: alloc_bench overhead ROUNDS FILES SOCKETS BUILDS DIR\n"
+                    "       alloc_bench walkload ROUNDS FILES SOCKETS DIR\n"
                     "       alloc_bench refresh CGROUPS CACHES ITERATIONS\n");
     return 2;
 }

@@ -10,6 +10,14 @@
  * The exporter's process_* metrics read /proc/self/stat and list
  * /proc/self/fd on every scrape, so the floor does too.
  * Prints the mean CPU (user+sys) per iteration in milliseconds.
+ * /proc/slabinfo is read as kmem reads it: in chunks a little under a page,
+ * so that the kernel generates no line twice (kmem_buf_read_fd_chunked).
+ *
+ * exporter_readfloor --slabinfo-per-line ROOT: read ROOT/proc/slabinfo whole
+ * (the same way) once per line read from stdin, until EOF. bench/exporter.sh
+ * runs it beside the HTTP scrapes, one read per round of scrapes: its CPU is
+ * the kernel's generation of /proc/slabinfo that every server pays, at the
+ * same moments.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,6 +35,30 @@ static void drain(int fd)
     ssize_t n;
     while ((n = pread(fd, buf, sizeof(buf), off)) > 0)
         off += n;
+}
+
+/* /proc/slabinfo, in chunks of a page less its longest line (512 bytes). */
+static void drain_slabinfo(int fd)
+{
+    size_t chunk = (size_t)sysconf(_SC_PAGESIZE) - 512;
+    off_t off = 0;
+    ssize_t n;
+    while ((n = pread(fd, buf, chunk, off)) > 0)
+        off += n;
+}
+
+static int per_line(const char *root)
+{
+    char path[4096], line[256];
+    snprintf(path, sizeof(path), "%s/proc/slabinfo", root);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        perror(path);
+        return 1;
+    }
+    while (fgets(line, sizeof(line), stdin))
+        drain_slabinfo(fd);
+    return 0;
 }
 
 static void read_at(int dfd, const char *name)
@@ -81,8 +113,10 @@ static void list(int dfd, const char *rel, const char *file)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--slabinfo-per-line"))
+        return per_line(argv[2]);
     if (argc != 3 || atol(argv[2]) < 1) {
-        fprintf(stderr, "usage: exporter_readfloor ROOT N\n");
+        fprintf(stderr, "usage: exporter_readfloor ROOT N | --slabinfo-per-line ROOT\n");
         return 2;
     }
     const char *root = argv[1];
@@ -115,7 +149,8 @@ int main(int argc, char **argv)
     struct rusage r0, r1;
     getrusage(RUSAGE_SELF, &r0);
     for (long i = 0; i < n; i++) {
-        for (int k = 0; k < NHOT; k++)
+        drain_slabinfo(fds[0]);
+        for (int k = 1; k < NHOT; k++)
             drain(fds[k]);
         /* The node collector's zram devices: list sys/block, read each mm_stat. */
         DIR *blk = fdopendir(openat(rfd, "sys/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -132,6 +132,7 @@ struct kmem_alloc_rate_slot {
     __u64 cache; /* 0: empty */
     __u64 allocs;
     __u64 bytes;
+    __u64 memcg; /* the BPF side's key of the memory cgroup (see rate_add); not read */
 };
 
 /* Global counters (a per-CPU array indexed by these). */

@@ -53,25 +53,56 @@ struct {
     __type(value, struct kmem_alloc_rate_slot);
 } rate_front SEC(".maps");
 
+/*
+ * The memory cgroup of the current context as a number standing for its
+ * address (the struct mem_cgroup, whose first member is its css), 0 in
+ * interrupt context; *m gets the pointer. The front table's slots compare
+ * this, so that a hit does not walk on to the cgroup's id (css -> cgroup ->
+ * kernfs node -> id, three dependent loads per allocation): the id is read
+ * when a slot is taken. A memory cgroup freed and another made at the same
+ * address within one window would share a slot: counted under the first id.
+ */
+static __always_inline __u64 current_memcg_key(const struct cgroup_subsys_state **m)
+{
+    struct task_struct *t;
+
+    *m = NULL;
+    if (in_interrupt())
+        return 0;
+    t = bpf_get_current_task_btf();
+    if (bpf_core_field_exists(t->active_memcg) && t->active_memcg)
+        *m = &t->active_memcg->css;
+    else
+        *m = t->cgroups->subsys[bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id)];
+    return *m ? (__u64)*m - (__u64)&rate_front : 0;
+}
+
+static __always_inline __u64 memcg_id_of(const struct cgroup_subsys_state *m)
+{
+    return m ? m->cgroup->kn->id : KMEM_ALLOC_CG_IRQ;
+}
+
 static __always_inline void rate_add(const struct ckey *k, __u64 size, __u64 n)
 {
-    __u64 cgid = current_memcg_id();
-    __u32 i = (__u32)((((cgid * 0x9E3779B97F4A7C15ULL) ^ k->hash) * 0xC2B2AE3D27D4EB4FULL) >>
+    const struct cgroup_subsys_state *m;
+    __u64 key = current_memcg_key(&m);
+    __u32 i = (__u32)((((key * 0x9E3779B97F4A7C15ULL) ^ k->hash) * 0xC2B2AE3D27D4EB4FULL) >>
                       (64 - KMEM_ALLOC_RATE_FRONT_BITS));
     struct kmem_alloc_rate_slot *sl = bpf_map_lookup_elem(&rate_front, &i);
 
     if (!sl) {
-        rate_hash_add(cgid, k->cache, n, size * n);
+        rate_hash_add(memcg_id_of(m), k->cache, n, size * n);
         return;
     }
-    if (sl->cache == k->cache && sl->cgid == cgid) {
+    if (sl->cache == k->cache && sl->memcg == key) {
         sl->allocs += n;
         sl->bytes += size * n;
         return;
     }
     if (sl->allocs)
         rate_hash_add(sl->cgid, sl->cache, sl->allocs, sl->bytes);
-    sl->cgid = cgid;
+    sl->cgid = memcg_id_of(m);
+    sl->memcg = key;
     sl->cache = k->cache;
     sl->allocs = n;
     sl->bytes = size * n;

@@ -59,6 +59,11 @@ int kmem_buf_reserve(struct kmem_buf *b, size_t need)
 
 int kmem_buf_read_fd(struct kmem_buf *b, int fd, size_t max)
 {
+    return kmem_buf_read_fd_chunked(b, fd, max, 0);
+}
+
+int kmem_buf_read_fd_chunked(struct kmem_buf *b, int fd, size_t max, size_t chunk)
+{
     int err;
 
     if (!max || max > KMEM_FILE_MAX)
@@ -72,7 +77,9 @@ int kmem_buf_read_fd(struct kmem_buf *b, int fd, size_t max)
         err = kmem_buf_reserve(b, b->len + 4096 + 1);
         if (err)
             return err;
-        n = read(fd, b->data + b->len, b->cap - b->len - 1);
+        size_t room = b->cap - b->len - 1;
+
+        n = read(fd, b->data + b->len, chunk && chunk < room ? chunk : room);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

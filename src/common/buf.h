@@ -38,6 +38,17 @@ int kmem_buf_reserve(struct kmem_buf *b, size_t need);
 int kmem_buf_read_fd(struct kmem_buf *b, int fd, size_t max);
 
 /*
+ * kmem_buf_read_fd() asking at most @chunk bytes per read() (0: no limit).
+ * A seq_file fills its page-sized buffer record by record until it holds
+ * what read() asked for; the record that does not fit is generated, thrown
+ * away and generated again by the next read(). Asking a little less than a
+ * page (the page less the longest record) means no record is ever generated
+ * twice: worth it where a record is costly, as /proc/slabinfo's (SLUB walks
+ * the cache's partial slabs for each line).
+ */
+int kmem_buf_read_fd_chunked(struct kmem_buf *b, int fd, size_t max, size_t chunk);
+
+/*
  * Open @name relative to @dirfd (AT_FDCWD for a path) without blocking and
  * without following a final symlink when @nofollow, refuse anything but a
  * regular file (-EINVAL: a FIFO or device would block or never end), and

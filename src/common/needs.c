@@ -46,10 +46,16 @@ const char *kmem_need_text(char *buf, size_t len, enum kmem_need need, int err,
                      "the kernel log is not in this tree: mount the host's /dev/kmsg (it is "
                      "not in a container's /dev) or the boot log saved at boot to "
                      "/var/log/dmesg");
+        else if (err == ENODATA)
+            snprintf(buf, len,
+                     "the kernel log holds none of the boot messages kmem reads: "
+                     "/var/log/dmesg is empty or not this boot's (save it at boot: "
+                     "deploy/systemd/kmem-dmesg.service, `dmesg --kernel >/var/log/dmesg`)");
         else if (!has(p, KMEM_CAP_SYSLOG))
             snprintf(buf, len,
                      "/dev/kmsg needs CAP_SYSLOG when dmesg_restrict is set: %s lacks "
-                     "CAP_SYSLOG (add SYSLOG to the container's capabilities)",
+                     "CAP_SYSLOG (add SYSLOG to the capabilities, or read the boot log saved "
+                     "at boot to /var/log/dmesg instead)",
                      who(p));
         else
             snprintf(buf, len,

@@ -35,9 +35,9 @@ enum kmem_need {
 /*
  * One sentence (into @buf, returned) saying what @need lacks, given @err
  * (the reader's -errno; for KMEM_NEED_IOMEM -EPERM means addresses shown
- * as zero) and @p: the capability missing (and that uid 0 is not enough),
- * or the mount missing (ENOENT), or, when @p holds what is needed, the
- * other cause (a container's device rules for /dev/kmsg).
+ * as zero; for KMEM_NEED_KLOG -ENODATA means a log without boot messages) and @p: the capability
+ * missing (and that uid 0 is not enough), or the mount missing (ENOENT), or, when @p holds what is
+ * needed, the other cause (a container's device rules for /dev/kmsg).
  */
 const char *kmem_need_text(char *buf, size_t len, enum kmem_need need, int err,
                            const struct kmem_privs *p);

@@ -11,6 +11,7 @@
 #include "collect.h"
 #include "collectors.h"
 #include "log.h"
+#include "needs_log.h"
 
 #define EXPO_MAX ((size_t)256 << 20) /* refuse to render more than 256 MiB */
 
@@ -18,7 +19,7 @@ struct kx_blob {
     atomic_uint refs;
     pthread_mutex_t gz_lock;
     char *text;
-    size_t len;
+    size_t len, cap; /* cap: text's allocation, for its reuse */
     char *gz;
     size_t gzlen;
     bool ok;
@@ -30,14 +31,17 @@ struct kx_collector {
     pthread_cond_t done;
     struct kx_collector_opts o;
     struct kmem_ctx *ctx;
-    struct kx_blob *cur;                 /* NULL before the first collection */
-    struct timespec cur_at;              /* CLOCK_MONOTONIC start of cur's collection */
-    bool busy;                           /* a collection is running */
-    atomic_bool ready;                   /* a collection has been rendered */
-    unsigned long gen;                   /* bumped when a collection ends */
-    int last_err;                        /* result of the last collection */
-    size_t last_len;                     /* size of the last exposition, to size the next */
+    struct kx_blob *cur;    /* NULL before the first collection */
+    struct timespec cur_at; /* CLOCK_MONOTONIC start of cur's collection */
+    bool busy;              /* a collection is running */
+    atomic_bool ready;      /* a collection has been rendered */
+    unsigned long gen;      /* bumped when a collection ends */
+    int last_err;           /* result of the last collection */
+    size_t last_len;        /* size of the last exposition, to size the next */
+    char *spare;            /* text of a released exposition, rendered into next */
+    size_t spare_cap;
     char logged[KX_COLLECTORS_MAX][320]; /* last message logged per collector */
+    struct kx_unavail unavail;           /* data missing for want of a capability or mount */
 };
 
 const char *kx_blob_text(const struct kx_blob *b, size_t *len)
@@ -58,14 +62,26 @@ void kx_blob_get(struct kx_blob *b)
     atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
-void kx_blob_put(struct kx_blob *b)
+/* Drop a reference; the last one frees @b, and hands its text over in
+ * *@text (the caller's then) instead of freeing it when @text is given. */
+static void blob_put(struct kx_blob *b, char **text, size_t *cap)
 {
     if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
         return;
     pthread_mutex_destroy(&b->gz_lock);
-    free(b->text);
+    if (text) {
+        *text = b->text;
+        *cap = b->cap;
+    } else {
+        free(b->text);
+    }
     free(b->gz);
     free(b);
+}
+
+void kx_blob_put(struct kx_blob *b)
+{
+    blob_put(b, NULL, NULL);
 }
 
 int kx_blob_gzip(struct kx_blob *b, const char **data, size_t *len)
@@ -91,6 +107,7 @@ int kx_collector_new(struct kx_collector **out, const struct kx_collector_opts *
         c->o.render.page_size = kmem_page_size();
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->done, NULL);
+    c->unavail.live = kx_procfs_is_live(o->paths.root, o->paths.procfs);
     int r = kmem_ctx_new_opts(&c->ctx, &o->paths, err, errlen);
     if (r) {
         kx_collector_free(c);
@@ -112,6 +129,7 @@ void kx_collector_free(struct kx_collector *c)
         return;
     kmem_ctx_free(c->ctx);
     kx_blob_put(c->cur);
+    free(c->spare);
     pthread_cond_destroy(&c->done);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -218,11 +236,21 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
         }
         log_result(c, i, &status[i]);
     }
+    if (c->o.log_errors)
+        kx_log_unavailable(&c->unavail, &col);
 
     /* Render straight into the blob's own buffer, sized from the last one,
-     * so there is no second copy of the exposition to keep resident. */
+     * so there is no second copy of the exposition to keep resident. The
+     * buffer is the one of the exposition released before, when there is
+     * one: a fresh one is a new mapping (M_MMAP_THRESHOLD) whose pages the
+     * kernel faults in and zeroes on every scrape, and unmaps after. */
     struct kmem_buf text;
     kmem_buf_init(&text, EXPO_MAX);
+    if (c->spare) {
+        text.data = c->spare;
+        text.cap = c->spare_cap;
+        c->spare = NULL;
+    }
     kmem_buf_reserve(&text, c->last_len + c->last_len / 8 + 4096);
     r = kx_render(&text, &col, &c->o.render);
     /* One rule for --once and --textfile: the collection is incomplete
@@ -236,6 +264,7 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
         }
     }
     if (r == 0) {
+        b->cap = text.cap;
         b->text = kmem_buf_take(&text, &b->len);
         if (!b->text)
             r = text.err ? text.err : -ENOMEM;
@@ -266,7 +295,12 @@ static int run_collection(struct kx_collector *c, struct kx_blob **out)
     c->last_err = r;
     if (r == 0) {
         atomic_store_explicit(&c->ready, true, memory_order_release);
-        kx_blob_put(c->cur);
+        /* Unless a scrape still sends it, the old exposition's buffer is
+         * the next one's (one spare at most). */
+        if (!c->spare)
+            blob_put(c->cur, &c->spare, &c->spare_cap);
+        else
+            kx_blob_put(c->cur);
         c->cur = b;
         c->cur_at = start;
         kx_blob_get(b);

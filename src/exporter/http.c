@@ -18,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "htmlesc.h"
 #include "http_int.h"
 #include "log.h"
 
@@ -164,18 +165,28 @@ static void add_headers(const struct kx_http *h, struct MHD_Response *r)
         MHD_add_response_header(r, h->o.web->headers[i].name, h->o.web->headers[i].value);
 }
 
-static enum MHD_Result reply(struct kx_http *h, struct MHD_Connection *conn, unsigned status,
-                             const char *type, const char *text)
+/* Answer @text as @type with @status, and header @hname: @hvalue where @hname is not NULL. */
+static enum MHD_Result reply_hdr(struct kx_http *h, struct MHD_Connection *conn, unsigned status,
+                                 const char *type, const char *text, const char *hname,
+                                 const char *hvalue)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
+    if (hname)
+        MHD_add_response_header(r, hname, hvalue);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     add_headers(h, r);
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result reply(struct kx_http *h, struct MHD_Connection *conn, unsigned status,
+                             const char *type, const char *text)
+{
+    return reply_hdr(h, conn, status, type, text, NULL, NULL);
 }
 
 static void body_release(void *cls)
@@ -470,18 +481,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         kx_http_scrape_reset(c);
         return ret;
     }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(19, (void *)"Method Not Allowed\n",
-                                                                 MHD_RESPMEM_PERSISTENT);
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-        add_headers(h, r);
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-        MHD_destroy_response(r);
-        return ret;
-    }
+    if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+        return reply_hdr(h, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
+                         "Method Not Allowed\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     /* Probes (a kubelet has neither the password nor a client certificate):
      * they tell only that the process is up, which the open port tells too. */
     if (!strcmp(url, KX_HTTP_HEALTHY_PATH))
@@ -505,19 +507,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     enum auth_outcome auth = kx_http_check_auth(h, c, conn);
     if (auth == AUTH_OUT_SUSPENDED)
         return MHD_YES; /* called again when the verifier resumes it */
-    if (auth == AUTH_OUT_BUSY) {
-        static const char text[] = "Too many password checks in progress; try again\n";
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        add_headers(h, r);
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_TOO_MANY_REQUESTS, r);
-        MHD_destroy_response(r);
-        return ret;
-    }
+    if (auth == AUTH_OUT_BUSY)
+        return reply_hdr(h, conn, MHD_HTTP_TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
+                         "Too many password checks in progress; try again\n",
+                         MHD_HTTP_HEADER_RETRY_AFTER, "1");
     if (auth == AUTH_OUT_DENIED) {
         static const char text[] = "Unauthorized\n";
         struct MHD_Response *r =
@@ -532,17 +525,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     if (!strcmp(url, h->path))
         return serve_metrics(h, conn, c);
-    if (!strcmp(url, "/")) {
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(h->landing_len, h->landing, MHD_RESPMEM_PERSISTENT);
-        if (!r)
-            return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-        add_headers(h, r);
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-        MHD_destroy_response(r);
-        return ret;
-    }
+    if (!strcmp(url, "/"))
+        return reply(h, conn, MHD_HTTP_OK, "text/html; charset=utf-8", h->landing);
     return reply(h, conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "404 page not found\n");
 }
 
@@ -561,34 +545,12 @@ static void logger(void *cls, const char *fmt, va_list ap)
     kx_log(h->starting ? KX_LOG_ERROR : KX_LOG_DEBUG, "HTTP server", "err", msg, NULL);
 }
 
-static char *html_escape(const char *s)
-{
-    size_t n = 1;
-    for (const char *p = s; *p; p++)
-        n += (*p == '<' || *p == '>' || *p == '&' || *p == '"') ? 6 : 1;
-    char *out = malloc(n), *o = out;
-    if (!out)
-        return NULL;
-    for (; *s; s++) {
-        const char *rep = *s == '<'   ? "&lt;"
-                          : *s == '>' ? "&gt;"
-                          : *s == '&' ? "&amp;"
-                          : *s == '"' ? "&quot;"
-                                      : NULL;
-        if (rep) {
-            strcpy(o, rep);
-            o += strlen(rep);
-        } else {
-            *o++ = *s;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static int make_landing(struct kx_http *h)
 {
-    char *p = html_escape(h->path);
+    struct kmem_buf esc;
+    kmem_buf_init(&esc, 0);
+    kmem_buf_add_html(&esc, h->path);
+    char *p = kmem_buf_take(&esc, NULL);
     if (!p)
         return -ENOMEM;
     int n = asprintf(&h->landing,
@@ -602,7 +564,6 @@ static int make_landing(struct kx_http *h)
         h->landing = NULL;
         return -ENOMEM;
     }
-    h->landing_len = (size_t)n;
     return 0;
 }
 

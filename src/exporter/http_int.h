@@ -76,7 +76,6 @@ struct kx_http {
     struct kx_http_opts o;
     char *path;
     char *landing;
-    size_t landing_len;
     char *priorities;
     const char *trust; /* PEM given to MHD as the client trust list, or NULL */
     bool starting;     /* MHD's messages are printed only while starting */

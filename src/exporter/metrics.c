@@ -249,7 +249,9 @@ struct slab_labels {
     bool rest;
     size_t rest_caches;
     uint64_t rest_value[SF_COUNT];
-    char rest_label[32]; /* "other", or "other (rest)" when a cache is named other */
+    /* its label piece, built once in text: cache="other", or "other (rest)"
+     * when a cache kept is named other */
+    size_t rest_from, rest_to;
 };
 
 /* '{name="value"} ': the label text of a family with one label. */
@@ -296,15 +298,16 @@ static int slab_keep_top(struct slab_labels *sl, const struct kmem_slabinfo *si,
         if (sl->off[2 * i + 1] != sl->off[2 * i])
             v[n++] = (struct by_size){kmem_slab_bytes(&si->v[i], page_size), i};
     if (n > top) {
+        const char *rest_label = "other";
+
         qsort(v, n, sizeof(*v), cmp_by_size);
         sl->rest = true;
-        snprintf(sl->rest_label, sizeof(sl->rest_label), "other");
         for (size_t k = 0; k < n; k++) {
             size_t i = v[k].i;
 
             if (k < top) {
                 if (strcmp(si->v[i].name, "other") == 0)
-                    snprintf(sl->rest_label, sizeof(sl->rest_label), "other (rest)");
+                    rest_label = "other (rest)";
                 continue;
             }
             for (int f = 0; f < SF_COUNT; f++)
@@ -312,9 +315,12 @@ static int slab_keep_top(struct slab_labels *sl, const struct kmem_slabinfo *si,
             sl->rest_caches++;
             sl->drop[i] = 1;
         }
+        sl->rest_from = sl->text.len;
+        label_text(&sl->text, slab_family[0].labels[0], rest_label);
+        sl->rest_to = sl->text.len;
     }
     free(v);
-    return 0;
+    return sl->text.err;
 }
 
 static int slab_labels_build(struct slab_labels *sl, const struct kmem_slabinfo *si,
@@ -364,17 +370,9 @@ static void slab_samples(struct kmem_buf *b, const struct kmem_slabinfo *si,
     }
     /* The rest of --collector.slabinfo.top: the families that add up (never a size
      * per object or per slab, nor node_exporter's names). */
-    if (sl->rest && which == 0 && !slab_static(f)) {
-        struct kmem_buf lab = {0};
-
-        kmem_buf_init(&lab, 256);
-        label_text(&lab, slab_family[0].labels[0], sl->rest_label);
-        if (!lab.err)
-            kx_expo_line_u64(b, name, nlen, lab.data, lab.len, sl->rest_value[f]);
-        else
-            b->err = lab.err;
-        kmem_buf_free(&lab);
-    }
+    if (sl->rest && which == 0 && !slab_static(f))
+        kx_expo_line_u64(b, name, nlen, sl->text.data + sl->rest_from, sl->rest_to - sl->rest_from,
+                         sl->rest_value[f]);
 }
 
 /*

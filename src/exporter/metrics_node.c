@@ -110,7 +110,7 @@ static const struct kx_family detail_fam[F_DETAIL_COUNT] = {
         {"kmem_node_outside_bytes",
          "RAM outside MemTotal by part (System RAM from /proc/iomem - MemTotal): "
          "memmap, kernel_image, crash_kernel, boot_hash_tables, percpu_first_chunk, swiotlb, "
-         "unexplained. Only when /proc/iomem shows addresses (root).",
+         "unexplained. Only when /proc/iomem shows addresses (CAP_SYS_ADMIN).",
          KX_GAUGE,
          {"part"}},
     [F_SYSTEM_RAM] = {"kmem_node_system_ram_bytes",

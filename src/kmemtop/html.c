@@ -20,6 +20,7 @@
 
 #include "html.h"
 #include "htmlhist.h"
+#include "htmlesc.h"
 #include "macros.h"
 #include "sat.h"
 #include "kmemtop.h"
@@ -102,27 +103,12 @@ static unsigned text_on(unsigned bg)
 
 void kt_html_esc(FILE *f, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
+    struct kmem_buf b;
+
+    kmem_buf_init(&b, 0);
+    if (kmem_buf_add_html(&b, s) == 0)
+        fwrite(b.data, 1, b.len, f);
+    kmem_buf_free(&b);
 }
 
 void kt_html_esc_raw(FILE *f, const char *s)

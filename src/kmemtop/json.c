@@ -12,18 +12,103 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "advice.h"
 #include "jsonw.h"
+#include "macros.h"
 #include "sat.h"
 #include "views.h"
 
 #ifndef KMEM_VERSION
 #define KMEM_VERSION "0.0.0"
 #endif
+
+/*
+ * Members written straight from a struct's fields, by table: a row names
+ * the member, how it is written and the field (its type checked at compile
+ * time by the JM_ macros: a row whose field has another type does not build).
+ */
+enum jm_kind {
+    JK_U64,           /* uint64_t */
+    JK_UINT,          /* unsigned, as a number */
+    JK_I64,           /* int64_t */
+    JK_CHARS,         /* char[], a string */
+    JK_CHARS_OR_NULL, /* char[], null when empty */
+    JK_STR,           /* const char *, a string */
+    JK_STR_OR_NULL,   /* const char *, null when NULL or empty */
+    JK_NOT,           /* bool, written negated */
+};
+
+struct jm {
+    const char *key;
+    enum jm_kind kind;
+    size_t off;
+};
+
+/* A row: field @f of struct @T, which must be of C type @type, written as @kind under @key. */
+/* clang-format off */
+#define JM_(T, key, f, kind, type) {key, kind, _Generic(((T *)0)->f, type: offsetof(T, f))}
+/* clang-format on */
+#define JM_U64(T, key, f)           JM_(T, key, f, JK_U64, uint64_t)
+#define JM_UINT(T, key, f)          JM_(T, key, f, JK_UINT, unsigned)
+#define JM_I64(T, key, f)           JM_(T, key, f, JK_I64, int64_t)
+#define JM_CHARS(T, key, f)         JM_(T, key, f, JK_CHARS, char *) /* char[]: a pointer here */
+#define JM_CHARS_OR_NULL(T, key, f) JM_(T, key, f, JK_CHARS_OR_NULL, char *)
+#define JM_STR(T, key, f)           JM_(T, key, f, JK_STR, const char *)
+#define JM_STR_OR_NULL(T, key, f)   JM_(T, key, f, JK_STR_OR_NULL, const char *)
+#define JM_NOT(T, key, f)           JM_(T, key, f, JK_NOT, bool)
+
+static void json_members(struct kmem_jw *w, const void *base, const struct jm *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p = (const char *)base + m[i].off;
+
+        switch (m[i].kind) {
+        case JK_U64:
+            kmem_jw_u64(w, m[i].key, *(const uint64_t *)p);
+            break;
+        case JK_UINT:
+            kmem_jw_u64(w, m[i].key, *(const unsigned *)p);
+            break;
+        case JK_I64:
+            kmem_jw_i64(w, m[i].key, *(const int64_t *)p);
+            break;
+        case JK_CHARS:
+            kmem_jw_str(w, m[i].key, p);
+            break;
+        case JK_CHARS_OR_NULL:
+            kmem_jw_str_or_null(w, m[i].key, p);
+            break;
+        case JK_STR:
+            kmem_jw_str(w, m[i].key, *(const char *const *)p);
+            break;
+        case JK_STR_OR_NULL:
+            kmem_jw_str_or_null(w, m[i].key, *(const char *const *)p);
+            break;
+        case JK_NOT:
+            kmem_jw_bool(w, m[i].key, !*(const bool *)p);
+            break;
+        }
+    }
+}
+
+/* "@key": [one object of members @m per element of @v (@n of @size bytes)]. */
+static void json_rows(struct kmem_jw *w, const char *key, const void *v, size_t n, size_t size,
+                      const struct jm *m, size_t nm)
+{
+    kmem_jw_arr(w, key);
+    for (size_t i = 0; i < n; i++) {
+        kmem_jw_obj(w, NULL);
+        json_members(w, (const char *)v + i * size, m, nm);
+        kmem_jw_obj_end(w);
+    }
+    kmem_jw_arr_end(w);
+}
+#define JSON_ROWS(w, key, v, n, m) json_rows(w, key, v, n, sizeof((v)[0]), m, ARRAY_SIZE(m))
 
 /* "status": {"ok": ..., "error": ...}; returns true when the part is usable. */
 static bool json_status(struct kmem_jw *w, const struct kmem_snapshot *snap, unsigned part,
@@ -156,6 +241,39 @@ static const char *src_name(enum kmem_vmap_stack_source s)
     return (unsigned)s < KMEM_VMAP_STACK_SOURCE_COUNT ? kmem_vmap_stack_source_name[s] : "unknown";
 }
 
+static const struct jm boot_hash_members[] = {
+    JM_CHARS(struct kmem_boot_hash, "name", name),
+    JM_U64(struct kmem_boot_hash, "entries", entries),
+    JM_U64(struct kmem_boot_hash, "bytes", bytes),
+};
+
+static const struct jm zram_dev_members[] = {
+    JM_CHARS(struct kmem_zram_dev, "name", name),
+    JM_U64(struct kmem_zram_dev, "orig_data_bytes", orig_data),
+    JM_U64(struct kmem_zram_dev, "compr_data_bytes", compr_data),
+    JM_U64(struct kmem_zram_dev, "mem_used_bytes", mem_used),
+    JM_U64(struct kmem_zram_dev, "mem_limit_bytes", mem_limit),
+    JM_U64(struct kmem_zram_dev, "mem_used_max_bytes", mem_used_max),
+    JM_U64(struct kmem_zram_dev, "same_pages", same_pages),
+    JM_U64(struct kmem_zram_dev, "huge_pages", huge_pages),
+};
+
+static const struct jm sock_members[] = {
+    JM_U64(struct kmem_sockstat, "memory_bytes", mem_bytes),
+    JM_U64(struct kmem_sockstat, "sockets_used", sockets_used),
+    JM_U64(struct kmem_sockstat, "tcp_inuse", tcp_inuse),
+    JM_U64(struct kmem_sockstat, "tcp_orphan", tcp_orphan),
+    JM_U64(struct kmem_sockstat, "tcp_tw", tcp_tw),
+    JM_U64(struct kmem_sockstat, "tcp_alloc", tcp_alloc),
+    JM_U64(struct kmem_sockstat, "tcp_mem_pages", tcp_mem_pages),
+    JM_U64(struct kmem_sockstat, "udp_inuse", udp_inuse),
+    JM_U64(struct kmem_sockstat, "udp_mem_pages", udp_mem_pages),
+    JM_U64(struct kmem_sockstat, "frag_bytes", frag_bytes),
+    JM_U64(struct kmem_sockstat, "frag6_bytes", frag6_bytes),
+    JM_U64(struct kmem_sockstat, "tcp6_inuse", tcp6_inuse),
+    JM_U64(struct kmem_sockstat, "udp6_inuse", udp6_inuse),
+};
+
 static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
 {
     const struct kmem_bootlog *b = &n->boot;
@@ -198,9 +316,7 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
     kmem_jw_arr(w, "hash_tables");
     for (unsigned i = 0; i < b->n_hash; i++) {
         kmem_jw_obj(w, NULL);
-        kmem_jw_str(w, "name", b->hash[i].name);
-        kmem_jw_u64(w, "entries", b->hash[i].entries);
-        kmem_jw_u64(w, "bytes", b->hash[i].bytes);
+        json_members(w, &b->hash[i], boot_hash_members, ARRAY_SIZE(boot_hash_members));
         kmem_jw_str(w, "home", kmem_hash_home_name[b->hash[i].home]);
         kmem_jw_obj_end(w);
     }
@@ -233,41 +349,12 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
     kmem_jw_obj(w, "zram");
     kmem_jw_u64(w, "devices_total", n->zram.n_total);
     kmem_jw_u64(w, "mem_used_total_bytes", n->zram.mem_used_total);
-    kmem_jw_arr(w, "devices");
-    for (unsigned i = 0; i < n->zram.n; i++) {
-        const struct kmem_zram_dev *z = &n->zram.dev[i];
-
-        kmem_jw_obj(w, NULL);
-        kmem_jw_str(w, "name", z->name);
-        kmem_jw_u64(w, "orig_data_bytes", z->orig_data);
-        kmem_jw_u64(w, "compr_data_bytes", z->compr_data);
-        kmem_jw_u64(w, "mem_used_bytes", z->mem_used);
-        kmem_jw_u64(w, "mem_limit_bytes", z->mem_limit);
-        kmem_jw_u64(w, "mem_used_max_bytes", z->mem_used_max);
-        kmem_jw_u64(w, "same_pages", z->same_pages);
-        kmem_jw_u64(w, "huge_pages", z->huge_pages);
-        kmem_jw_obj_end(w);
-    }
-    kmem_jw_arr_end(w);
+    JSON_ROWS(w, "devices", n->zram.dev, n->zram.n, zram_dev_members);
     kmem_jw_obj_end(w);
 
     if (n->sock.present) {
-        const struct kmem_sockstat *k = &n->sock;
-
         kmem_jw_obj(w, "sockets");
-        kmem_jw_u64(w, "memory_bytes", k->mem_bytes);
-        kmem_jw_u64(w, "sockets_used", k->sockets_used);
-        kmem_jw_u64(w, "tcp_inuse", k->tcp_inuse);
-        kmem_jw_u64(w, "tcp_orphan", k->tcp_orphan);
-        kmem_jw_u64(w, "tcp_tw", k->tcp_tw);
-        kmem_jw_u64(w, "tcp_alloc", k->tcp_alloc);
-        kmem_jw_u64(w, "tcp_mem_pages", k->tcp_mem_pages);
-        kmem_jw_u64(w, "udp_inuse", k->udp_inuse);
-        kmem_jw_u64(w, "udp_mem_pages", k->udp_mem_pages);
-        kmem_jw_u64(w, "frag_bytes", k->frag_bytes);
-        kmem_jw_u64(w, "frag6_bytes", k->frag6_bytes);
-        kmem_jw_u64(w, "tcp6_inuse", k->tcp6_inuse);
-        kmem_jw_u64(w, "udp6_inuse", k->udp6_inuse);
+        json_members(w, &n->sock, sock_members, ARRAY_SIZE(sock_members));
         kmem_jw_obj_end(w);
     } else {
         kmem_jw_null(w, "sockets");
@@ -321,6 +408,53 @@ static void json_file_error(struct kmem_jw *w, int err)
         kmem_jw_str(w, "error", kmem_errno_text(err, KMEM_ADVICE_JSON));
 }
 
+static const struct jm vmalloc_members[] = {
+    JM_U64(struct kmem_vmallocinfo, "areas", areas),
+    JM_U64(struct kmem_vmallocinfo, "bytes", bytes),
+    JM_U64(struct kmem_vmallocinfo, "vsize_bytes", vsize),
+    JM_U64(struct kmem_vmallocinfo, "ioremap_vsize_bytes", ioremap_vsize),
+    JM_U64(struct kmem_vmallocinfo, "other_pages_bytes", other_pages),
+    JM_U64(struct kmem_vmallocinfo, "callers", callers),
+};
+
+static const struct jm vmalloc_caller_members[] = {
+    JM_CHARS(struct kmem_vmalloc_caller, "caller", caller),
+    JM_STR_OR_NULL(struct kmem_vmalloc_caller, "plain", plain),
+    JM_U64(struct kmem_vmalloc_caller, "bytes", bytes),
+    JM_U64(struct kmem_vmalloc_caller, "vsize_bytes", vsize),
+    JM_U64(struct kmem_vmalloc_caller, "areas", areas),
+};
+
+static const struct jm vmalloc_group_members[] = {
+    JM_STR(struct kmem_vmalloc_group, "name", name),
+    JM_U64(struct kmem_vmalloc_group, "bytes", bytes),
+    JM_U64(struct kmem_vmalloc_group, "areas", areas),
+};
+
+static const struct jm iomem_members[] = {
+    JM_U64(struct kmem_iomem, "system_ram_bytes", system_ram),
+    JM_UINT(struct kmem_iomem, "ram_ranges", ram_ranges),
+    JM_U64(struct kmem_iomem, "kernel_code_bytes", kernel_code),
+    JM_U64(struct kmem_iomem, "kernel_rodata_bytes", kernel_rodata),
+    JM_U64(struct kmem_iomem, "kernel_data_bytes", kernel_data),
+    JM_U64(struct kmem_iomem, "kernel_bss_bytes", kernel_bss),
+};
+
+static const struct jm allocinfo_members[] = {
+    JM_U64(struct kmem_allocinfo, "sites", sites),
+    JM_I64(struct kmem_allocinfo, "bytes", bytes),
+    JM_U64(struct kmem_allocinfo, "calls", calls),
+};
+
+static const struct jm alloc_site_members[] = {
+    JM_CHARS(struct kmem_alloc_site, "site", site),
+    JM_CHARS_OR_NULL(struct kmem_alloc_site, "func", func),
+    JM_CHARS_OR_NULL(struct kmem_alloc_site, "module", module),
+    JM_I64(struct kmem_alloc_site, "bytes", bytes),
+    JM_U64(struct kmem_alloc_site, "calls", calls),
+    JM_NOT(struct kmem_alloc_site, "accurate", inaccurate),
+};
+
 static void json_detail(struct kmem_jw *w, const struct kmem_snapshot *snap)
 {
     const struct kmem_detail *d = &snap->detail;
@@ -340,43 +474,15 @@ static void json_detail(struct kmem_jw *w, const struct kmem_snapshot *snap)
 
     kmem_jw_obj(w, "vmalloc");
     json_file_error(w, v->err);
-    kmem_jw_u64(w, "areas", v->areas);
-    kmem_jw_u64(w, "bytes", v->bytes);
-    kmem_jw_u64(w, "vsize_bytes", v->vsize);
-    kmem_jw_u64(w, "ioremap_vsize_bytes", v->ioremap_vsize);
-    kmem_jw_u64(w, "other_pages_bytes", v->other_pages);
-    kmem_jw_u64(w, "callers", v->callers);
-    kmem_jw_arr(w, "top");
-    for (unsigned i = 0; i < v->n_top; i++) {
-        kmem_jw_obj(w, NULL);
-        kmem_jw_str(w, "caller", v->top[i].caller);
-        kmem_jw_str_or_null(w, "plain", v->top[i].plain);
-        kmem_jw_u64(w, "bytes", v->top[i].bytes);
-        kmem_jw_u64(w, "vsize_bytes", v->top[i].vsize);
-        kmem_jw_u64(w, "areas", v->top[i].areas);
-        kmem_jw_obj_end(w);
-    }
-    kmem_jw_arr_end(w);
+    json_members(w, v, vmalloc_members, ARRAY_SIZE(vmalloc_members));
+    JSON_ROWS(w, "top", v->top, v->n_top, vmalloc_caller_members);
     kmem_jw_u64(w, "rest_bytes", v->rest_bytes);
-    kmem_jw_arr(w, "groups");
-    for (unsigned i = 0; i < v->n_groups; i++) {
-        kmem_jw_obj(w, NULL);
-        kmem_jw_str(w, "name", v->groups[i].name);
-        kmem_jw_u64(w, "bytes", v->groups[i].bytes);
-        kmem_jw_u64(w, "areas", v->groups[i].areas);
-        kmem_jw_obj_end(w);
-    }
-    kmem_jw_arr_end(w);
+    JSON_ROWS(w, "groups", v->groups, v->n_groups, vmalloc_group_members);
     kmem_jw_obj_end(w);
 
     kmem_jw_obj(w, "iomem");
     json_file_error(w, io->err);
-    kmem_jw_u64(w, "system_ram_bytes", io->system_ram);
-    kmem_jw_u64(w, "ram_ranges", io->ram_ranges);
-    kmem_jw_u64(w, "kernel_code_bytes", io->kernel_code);
-    kmem_jw_u64(w, "kernel_rodata_bytes", io->kernel_rodata);
-    kmem_jw_u64(w, "kernel_data_bytes", io->kernel_data);
-    kmem_jw_u64(w, "kernel_bss_bytes", io->kernel_bss);
+    json_members(w, io, iomem_members, ARRAY_SIZE(iomem_members));
     if (io->kernel_seen)
         kmem_jw_u64(w, "kernel_span_bytes", io->kernel_end - io->kernel_start + 1);
     else
@@ -395,21 +501,8 @@ static void json_detail(struct kmem_jw *w, const struct kmem_snapshot *snap)
     } else {
         kmem_jw_null(w, "version");
     }
-    kmem_jw_u64(w, "sites", a->sites);
-    kmem_jw_i64(w, "bytes", a->bytes);
-    kmem_jw_u64(w, "calls", a->calls);
-    kmem_jw_arr(w, "top");
-    for (unsigned i = 0; i < a->n_top; i++) {
-        kmem_jw_obj(w, NULL);
-        kmem_jw_str(w, "site", a->top[i].site);
-        kmem_jw_str_or_null(w, "func", a->top[i].func);
-        kmem_jw_str_or_null(w, "module", a->top[i].module);
-        kmem_jw_i64(w, "bytes", a->top[i].bytes);
-        kmem_jw_u64(w, "calls", a->top[i].calls);
-        kmem_jw_bool(w, "accurate", !a->top[i].inaccurate);
-        kmem_jw_obj_end(w);
-    }
-    kmem_jw_arr_end(w);
+    json_members(w, a, allocinfo_members, ARRAY_SIZE(allocinfo_members));
+    JSON_ROWS(w, "top", a->top, a->n_top, alloc_site_members);
     kmem_jw_obj_end(w);
 
     kmem_jw_obj(w, "outside");

@@ -44,6 +44,25 @@ size_t kmem_alloc_lower_bound(const void *base, size_t n, size_t size, const voi
     return lo;
 }
 
+/*
+ * A zeroed element opened at index @i of the array *@v (*@n elements of
+ * @size bytes, room for *@cap): the ones from @i on move up one. The sorted
+ * name tables insert where kmem_alloc_lower_bound() says, the entry tables
+ * at the end. NULL on -ENOMEM (the array unchanged).
+ */
+static void *insert_at(void **v, size_t *cap, size_t *n, size_t i, size_t size)
+{
+    char *p;
+
+    if (kmem_grow(v, cap, *n + 1, size))
+        return NULL;
+    p = (char *)*v + i * size;
+    memmove(p + size, p, (*n - i) * size);
+    memset(p, 0, size);
+    (*n)++;
+    return p;
+}
+
 const char *kmem_alloc_kmalloc_name(uint64_t key, char *buf, size_t len)
 {
     static const char *const prefix[] = {"kmalloc-", "kmalloc-cg-", "kmalloc-rcl-", "dma-kmalloc-"};
@@ -114,16 +133,14 @@ static struct cg_name *cg_insert(struct kmem_alloc *a, uint64_t id)
 {
     bool found;
     size_t i = cg_find(a, id, &found);
+    struct cg_name *n;
 
     if (found)
         return &a->cgs[i];
-    if (kmem_grow((void **)&a->cgs, &a->cap_cgs, a->n_cgs + 1, sizeof(*a->cgs)))
-        return NULL;
-    memmove(&a->cgs[i + 1], &a->cgs[i], (a->n_cgs - i) * sizeof(*a->cgs));
-    a->n_cgs++;
-    memset(&a->cgs[i], 0, sizeof(a->cgs[i]));
-    a->cgs[i].id = id;
-    return &a->cgs[i];
+    n = insert_at((void **)&a->cgs, &a->cap_cgs, &a->n_cgs, i, sizeof(*a->cgs));
+    if (n)
+        n->id = id;
+    return n;
 }
 
 /* Replace *dst by a copy of @src unless equal; the old string is kept until
@@ -272,20 +289,19 @@ struct cache_name *kmem_alloc_cache_insert(struct kmem_alloc *a, uint64_t key, c
     bool found;
     size_t i = kmem_alloc_cache_find(a, key, &found);
     const char *in;
+    struct cache_name *n;
 
     if (found)
         return &a->caches[i];
     in = intern(a, name);
     if (!in)
         return NULL;
-    if (kmem_grow((void **)&a->caches, &a->cap_caches, a->n_caches + 1, sizeof(*a->caches)))
-        return NULL;
-    memmove(&a->caches[i + 1], &a->caches[i], (a->n_caches - i) * sizeof(*a->caches));
-    a->n_caches++;
-    memset(&a->caches[i], 0, sizeof(a->caches[i]));
-    a->caches[i].key = key;
-    a->caches[i].name = in;
-    return &a->caches[i];
+    n = insert_at((void **)&a->caches, &a->cap_caches, &a->n_caches, i, sizeof(*a->caches));
+    if (n) {
+        n->key = key;
+        n->name = in;
+    }
+    return n;
 }
 
 void kmem_alloc_free_names(struct kmem_alloc *a)
@@ -311,11 +327,8 @@ void kmem_alloc_free_names(struct kmem_alloc *a)
 
 int kmem_alloc_table_push(struct kmem_alloc_table *t, struct kmem_alloc_entry **e)
 {
-    if (kmem_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
-        return -ENOMEM;
-    *e = &t->v[t->n++];
-    memset(*e, 0, sizeof(**e));
-    return 0;
+    *e = insert_at((void **)&t->v, &t->cap, &t->n, t->n, sizeof(*t->v));
+    return *e ? 0 : -ENOMEM;
 }
 
 struct sort_rec {

@@ -145,6 +145,8 @@ DIR *kmem_opendir(int dirfd, const char *relpath);
 void kmem_capture(struct kmem_io *io, int dirfd, const char *name, const char *data, size_t len);
 /* Record @name in directory @dirfd as a symlink to @target, a name in the same directory. */
 void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const char *target);
+/* Record the file open at @fd, read as @data (its real path decides where it goes). */
+void kmem_capture_fd(struct kmem_io *io, int fd, const char *data, size_t len);
 
 static inline bool kmem_capturing(const struct kmem_io *io)
 {

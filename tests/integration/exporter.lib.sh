@@ -4,6 +4,16 @@
 E="$B/kmem_exporter"
 _pids=""
 
+# raw_http SECONDS CLIENT ARGS...: run the Python CLIENT (bounded to SECONDS)
+# with this directory on its path, for clients that import rawhttp.py (raw
+# HTTP/1.x requests on loopback and their ok/not ok lines).
+_rawhttp_dir=$(cd "$(dirname "$0")" && pwd)
+raw_http() {
+    _secs=$1
+    shift
+    PYTHONPATH="$_rawhttp_dir${PYTHONPATH:+:$PYTHONPATH}" timeout "$_secs" python3 "$@"
+}
+
 # A TCP port free on 127.0.0.1 right now.
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

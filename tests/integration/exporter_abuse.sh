@@ -19,61 +19,20 @@ check "exporter answers" wait_url "http://127.0.0.1:$P/metrics"
 cat >"$T/abuse.py" <<'EOP'
 import socket, sys, time
 
+from rawhttp import conn, exchange, exit_code, ok, status
+
 port = int(sys.argv[1])
-failed = False
-
-
-def ok(cond, desc):
-    global failed
-    print(("ok - " if cond else "not ok - ") + desc, flush=True)
-    failed |= not cond
-
-
-def conn(src="127.0.0.1", timeout=5.0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    return s
-
-
-def exchange(payload, timeout=5.0, src="127.0.0.1"):
-    """Send payload, read until close or timeout; return the reply bytes."""
-    s = conn(src, timeout)
-    try:
-        s.sendall(payload)
-    except OSError:
-        pass  # the server may close before reading it all
-    data = b""
-    t0 = time.monotonic()
-    try:
-        while time.monotonic() - t0 < timeout:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-    except OSError:
-        pass
-    s.close()
-    return data
-
-
-def status(reply):
-    try:
-        return int(reply.split(b" ", 2)[1])
-    except (IndexError, ValueError):
-        return 0
 
 
 def scrape(src):
     t0 = time.monotonic()
-    r = exchange(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 60, src)
+    r = exchange(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 60, src)
     return r, time.monotonic() - t0
 
 
 # 1. The idle client: headers never finished. A thread notes when the
 # server closes it (the 5 s request deadline).
-slow = conn()
+slow = conn(port)
 slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
 slow_t0 = time.monotonic()
 slow_closed = []
@@ -97,7 +56,7 @@ watcher = threading.Thread(target=watch_slow, daemon=True)
 watcher.start()
 
 # 2. A 64 KiB header: refused (431) or the connection closed, never served.
-big = exchange(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n")
+big = exchange(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n")
 ok(status(big) != 200 and (status(big) in (0, 400, 413, 414, 431)),
    "64 KiB header refused (status %d)" % status(big))
 
@@ -117,7 +76,7 @@ garbage = [
 ]
 codes = []
 for g in garbage:
-    codes.append(status(exchange(g, 3)))
+    codes.append(status(exchange(port, g, 3)))
 ok(all(c != 200 for c in codes), "garbage requests refused (statuses %s)" % codes)
 
 # 4. 300 concurrent connections from one address, held open.
@@ -125,7 +84,7 @@ held = []
 refused = 0
 for i in range(300):
     try:
-        s = conn(timeout=2)
+        s = conn(port, timeout=2)
         s.sendall(b"GET /metrics HTTP/1.1\r\n")
         held.append(s)
     except OSError:
@@ -152,9 +111,9 @@ t, closed = slow_closed[0] if slow_closed else (-1, False)
 ok(closed and t >= 4.5, "idle client with unfinished headers cut by the server at the 5 s "
    "request deadline (after %.1f s)" % t)
 slow.close()
-sys.exit(1 if failed else 0)
+sys.exit(exit_code())
 EOP
-check "abuse client finished" python3 "$T/abuse.py" "$P"
+check "abuse client finished" raw_http 300 "$T/abuse.py" "$P"
 check "exporter still running" kill -0 "$pid"
 rss=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")
 check "VmRSS bounded (${rss} kB < $RSS_MAX_KB kB)" test "${rss:-999999}" -lt $RSS_MAX_KB

@@ -15,12 +15,13 @@ from 127.0.0.6 must answer 200 in under 1 s, and the first login of USER2
 
 Prints TAP-like "ok - " / "not ok - " lines; exits 1 if any failed.
 """
-import base64
 import os
 import socket
 import sys
 import threading
 import time
+
+from rawhttp import basic, conn, exit_code, ok, request
 
 ATTACK_ADDRS = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
 # A scrape under attack must not wait for a slot that the 5 s request
@@ -28,50 +29,6 @@ ATTACK_ADDRS = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
 # speed: a scrape of the fixture costs ~10 ms of CPU, so 4 s holds on any
 # loaded machine (the speed under attack is for bench/).
 LIMIT = 4.0
-failed = False
-
-
-def ok(cond, desc):
-    global failed
-    print(("ok - " if cond else "not ok - ") + desc, flush=True)
-    failed |= not cond
-
-
-def conn(port, src, timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    return s
-
-
-def request(port, src, headers=b"", timeout=5.0, path=b"/metrics"):
-    """One GET on a new connection: (status, seconds, body length)."""
-    t0 = time.monotonic()
-    data = b""
-    try:
-        s = conn(port, src, timeout)
-        s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers + b"\r\n")
-        while time.monotonic() - t0 < timeout:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-        s.close()
-    except OSError:
-        pass
-    dt = time.monotonic() - t0
-    try:
-        st = int(data.split(b" ", 2)[1])
-    except (IndexError, ValueError):
-        st = 0
-    return st, dt, len(data)
-
-
-def basic(user, pw):
-    return b"Authorization: Basic " + base64.b64encode(user.encode() + b":" + pw.encode()) + b"\r\n"
-
-
 def scrapes(port, src, n, gap, headers=b""):
     res = []
     for _ in range(n):
@@ -217,4 +174,4 @@ if __name__ == "__main__":
         badpass(port, *sys.argv[3:7])
     else:
         sys.exit("unknown mode " + mode)
-    sys.exit(1 if failed else 0)
+    sys.exit(exit_code())

@@ -18,52 +18,9 @@ check "exporter answers" wait_url "http://127.0.0.1:$P/metrics"
 cat >"$T/http.py" <<'EOP'
 import selectors, socket, sys, time
 
+from rawhttp import exchange, exit_code, header, ok, status
+
 port = int(sys.argv[1])
-failed = False
-
-
-def ok(cond, desc):
-    global failed
-    print(("ok - " if cond else "not ok - ") + desc, flush=True)
-    failed |= not cond
-
-
-def exchange(payload, timeout=5.0, src="127.0.0.1"):
-    s = socket.socket()
-    s.settimeout(timeout)
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    try:
-        s.sendall(payload)
-    except OSError:
-        pass
-    data = b""
-    t0 = time.monotonic()
-    try:
-        while time.monotonic() - t0 < timeout:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-    except OSError:
-        pass
-    s.close()
-    return data
-
-
-def status(reply):
-    try:
-        return int(reply.split(b" ", 2)[1])
-    except (IndexError, ValueError):
-        return 0
-
-
-def header(reply, name):
-    for line in reply.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == name.lower():
-            return v.strip()
-    return None
 
 
 C = b"Host: x\r\nConnection: close\r\n"
@@ -91,13 +48,13 @@ cases = [
     ("/metrics/ with a slash", b"GET /metrics/ HTTP/1.1\r\n" + C + b"\r\n", (404,)),
 ]
 for name, payload, want in cases:
-    r = exchange(payload)
+    r = exchange(port, payload)
     ok(status(r) in want and b"root:" not in r,
        "%s: %d (want %s)" % (name, status(r), "/".join(map(str, want))))
     if name == "POST":
         ok(header(r, b"Allow") == b"GET, HEAD", "405 says Allow: GET, HEAD (%r)" % header(r, b"Allow"))
 
-r = exchange(b"HEAD /metrics HTTP/1.1\r\n" + C + b"\r\n")
+r = exchange(port, b"HEAD /metrics HTTP/1.1\r\n" + C + b"\r\n")
 ok(status(r) == 200 and r.endswith(b"\r\n\r\n"), "HEAD /metrics: 200 and no body")
 
 # Keep-alive: three requests on one connection, answered in order.
@@ -191,11 +148,11 @@ done, left, dt = flood(["127.0.0.1"], 2000, 60)
 ok(left == 0 and set(done) <= {200, 0} and done.get(200, 0) >= 8,
    "2000 concurrent scrapes from one address: %s (0: closed at once), %d left, %.1f s"
    % (done, left, dt))
-r = exchange(b"GET /metrics HTTP/1.1\r\n" + C + b"\r\n")
+r = exchange(port, b"GET /metrics HTTP/1.1\r\n" + C + b"\r\n")
 ok(status(r) == 200 and b"\nprocess_max_fds " in r, "a scrape after the floods is complete")
-sys.exit(1 if failed else 0)
+sys.exit(exit_code())
 EOP
-timeout 300 python3 "$T/http.py" "$P"
+raw_http 300 "$T/http.py" "$P"
 check "HTTP client finished" test $? -eq 0
 check "exporter still running" kill -0 "$pid"
 rss=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$pid/status")

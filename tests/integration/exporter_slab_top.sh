@@ -58,6 +58,22 @@ for fx in debian12-linux6.18-full slab-dup-names slab-ties; do
     done
 done
 check "compared at least 2 fixtures x sizes with a rest" [ "$n" -ge 2 ]
+
+# A cache named "other" among the kept ones: the rest is labelled "other (rest)",
+# one series in each family that adds up, beside the cache's own.
+mkdir -p "$T/named/proc"
+awk -v ps="$PS" 'NR > 2 { print $15 * $6 * ps, NR }' "$FIXTURES/debian12-linux6.18-full/proc/slabinfo" |
+    sort -k1,1nr -k2,2n | head -n 1 >"$T/largest"
+read -r _ big <"$T/largest"
+awk -v big="$big" 'NR == big { $1 = "other" } { print }' \
+    "$FIXTURES/debian12-linux6.18-full/proc/slabinfo" >"$T/named/proc/slabinfo"
+"$E" --root "$T/named" --once --no-collector.cgroup --no-collector.node \
+    --no-collector.node_detail --collector.slabinfo.top 1 >"$T/named.prom" 2>/dev/null
+check_eq "a kept cache named other: exit 0" 0 $?
+check_eq "a kept cache named other: its own series in the 5 summed families + info" 6 \
+    "$(grep -c '{cache="other"' "$T/named.prom")"
+check_eq "a kept cache named other: the rest is \"other (rest)\" in the 5 summed families" 5 \
+    "$(grep -c '^kmem_slab_[a-z_]*{cache="other (rest)"} [0-9]' "$T/named.prom")"
 "$E" --root "$FIXTURES/debian12-linux6.18-full" --once --collector.slabinfo.top x >/dev/null 2>&1
 check_eq "--collector.slabinfo.top x is refused" 2 $?
 finish

@@ -10,54 +10,12 @@ slow PORT: 256 addresses (127.0.1.0..255) open 8 connections each that send
 half a request line and then nothing; a scrape from 127.0.0.250 must be
 answered 200 while they hold on.
 """
-import base64
 import os
-import socket
 import sys
 import threading
 import time
 
-failed = False
-
-
-def ok(cond, desc):
-    global failed
-    print(("ok - " if cond else "not ok - ") + desc, flush=True)
-    failed |= not cond
-
-
-def conn(port, src, timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    return s
-
-
-def request(port, src, headers=b"", timeout=5.0, path=b"/metrics"):
-    t0 = time.monotonic()
-    data = b""
-    try:
-        s = conn(port, src, timeout)
-        s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers + b"\r\n")
-        while time.monotonic() - t0 < timeout:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-        s.close()
-    except OSError:
-        pass
-    try:
-        st = int(data.split(b" ", 2)[1])
-    except (IndexError, ValueError):
-        st = 0
-    return st, time.monotonic() - t0
-
-
-def basic(user, pw):
-    return b"Authorization: Basic " + base64.b64encode(user.encode() + b":" + pw.encode()) + b"\r\n"
-
+from rawhttp import basic, conn, exit_code, ok, request
 
 def starve(port, user, pw):
     addrs = ["127.0.0.%d" % i for i in range(10, 34)]
@@ -72,7 +30,7 @@ def starve(port, user, pw):
         i = 0
         while not done.is_set() and time.monotonic() < deadline:
             name = user if i % 2 else "nosuchuser%d" % i
-            st, _ = request(port, src, basic(name, "wrong-" + os.urandom(4).hex()), 10)
+            st, _, _ = request(port, src, basic(name, "wrong-" + os.urandom(4).hex()), 10)
             i += 1
             with lock:
                 statuses[st] = statuses.get(st, 0) + 1
@@ -87,7 +45,7 @@ def starve(port, user, pw):
     ready.wait(50)
     ok(ready.is_set(), "%d attacking addresses each had a wrong password refused, queue full "
        "(answers so far %s)" % (len(addrs), statuses))
-    st, dt = request(port, "127.0.0.200", basic(user, pw), 30)  # 30 s: a hang bound
+    st, dt, _ = request(port, "127.0.0.200", basic(user, pw), 30)  # 30 s: a hang bound
     with lock:
         during = dict(statuses)
     done.set()
@@ -113,7 +71,7 @@ def slow(port):
             except OSError:
                 pass
     ok(len(socks) >= 1024, "%d slow connections made from %d addresses" % (len(socks), len(addrs)))
-    st, dt = request(port, "127.0.0.250", b"", 10)  # 10 s: a hang bound, ten times the goal
+    st, dt, _ = request(port, "127.0.0.250", b"", 10)  # 10 s: a hang bound, ten times the goal
     ok(st == 200, "scrape while %d slow connections are held: %d in %.3f s" % (len(socks), st, dt))
     for s in socks:
         s.close()
@@ -136,7 +94,7 @@ def probe(port):
         r, _, _ = select.select(scr, [], [], 0)
         if r:
             break
-        st, _ = probe_once(port)
+        st, _, _ = probe_once(port)
         statuses.append(st)
         r, _, _ = select.select(scr, [], [], 0)
         if r:
@@ -169,4 +127,4 @@ if __name__ == "__main__":
         probe(port)
     elif mode == "slow":
         slow(port)
-    sys.exit(1 if failed else 0)
+    sys.exit(exit_code())

@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "testtree.h"
+
 #include "kmem.h"
 #include "parse.h"
 
@@ -38,18 +40,11 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static const char *top(void)
-{
-    const char *t = getenv("KMEM_TOP");
-
-    return t && *t ? t : ".";
-}
-
 static char *fixture(const char *name)
 {
     static char path[4096];
 
-    snprintf(path, sizeof(path), "%s/tests/fixtures/%s", top(), name);
+    snprintf(path, sizeof(path), "%s/tests/fixtures/%s", test_top(), name);
     return path;
 }
 
@@ -964,7 +959,7 @@ static void test_shared_hybrid(void **state)
     struct kmem_ctx *ctx;
 
     (void)state;
-    snprintf(root, sizeof(root), "%s/tests/fixtures/debian12-linux6.18-hybrid", top());
+    snprintf(root, sizeof(root), "%s/tests/fixtures/debian12-linux6.18-hybrid", test_top());
     if (access(root, F_OK) != 0)
         snprintf(root, sizeof(root), "%s", fixture("debian12-linux6.18-hybrid"));
     ctx = open_root(root);
@@ -1085,9 +1080,9 @@ static void test_every_tree_parts_add_up(void **state)
     char dir[4096];
 
     (void)state;
-    snprintf(dir, sizeof(dir), "%s/tests/fixtures", top());
+    snprintf(dir, sizeof(dir), "%s/tests/fixtures", test_top());
     check_trees_in(dir);
-    snprintf(dir, sizeof(dir), "%s/tests/vm/trees", top());
+    snprintf(dir, sizeof(dir), "%s/tests/vm/trees", test_top());
     check_trees_in(dir);
 }
 

@@ -3,7 +3,7 @@
  * src/common: the one UTF-8 validator (and the bug of issue 17: leads
  * 0xF5..0xF7 taken as valid by one of three validators), every writer that
  * escapes through it agreeing on the same bytes, the JSON writer, the
- * appending buffer, the errno advice, the CPU list, ARRAY_SIZE.
+ * appending buffer, the HTML escaper, the errno advice, the CPU list, ARRAY_SIZE.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "advice.h"
 #include "buf.h"
+#include "htmlesc.h"
 #include "jsonw.h"
 #include "macros.h"
 #include "needs.h"
@@ -25,6 +28,7 @@
 #include "timeutil.h"
 #include "utf8.h"
 #include "../../src/kmemtop/common.h"
+#include "../../src/kmemtop/html.h"
 #include "../../src/kmemtop/views.h"
 #include "../../src/exporter/expo.h"
 #include "../../src/exporter/log.h"
@@ -246,6 +250,50 @@ static void test_buf_append(void **state)
     kmem_buf_free(&b);
 }
 
+static const struct {
+    const char *in, *want;
+} html_cases[] = {
+    {"", ""},
+    {"kmalloc-64", "kmalloc-64"},
+    {"&", "&amp;"},
+    {"<>", "&lt;&gt;"},
+    {"\"'", "&quot;&#39;"},
+    {"a<b>&c\"d'e", "a&lt;b&gt;&amp;c&quot;d&#39;e"},
+    {"&amp;", "&amp;amp;"},                               /* escaped again, never taken as one */
+    {"/metrics?x=<script>", "/metrics?x=&lt;script&gt;"}, /* the exporter's landing link */
+    {"caf\xc3\xa9 \x01", "caf\xc3\xa9 \x01"},             /* other bytes as they are */
+};
+
+/* The one escaper, and kmemtop's --html writing through it. */
+static void test_html_escape(void **state)
+{
+    struct kmem_buf b;
+    size_t n = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(html_cases); i++, n++) {
+        char *mem = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&mem, &len);
+
+        kmem_buf_init(&b, 0);
+        assert_int_equal(kmem_buf_add_html(&b, html_cases[i].in), 0);
+        assert_string_equal(b.data ? b.data : "", html_cases[i].want);
+        kmem_buf_free(&b);
+        assert_non_null(f);
+        kt_html_esc(f, html_cases[i].in);
+        fclose(f);
+        assert_string_equal(mem, html_cases[i].want);
+        free(mem);
+    }
+    assert_int_equal(n, 9);
+    /* Past the buffer's max: the sticky error, nothing half-written kept. */
+    kmem_buf_init(&b, 8);
+    assert_int_equal(kmem_buf_add_html(&b, "<<<"), -E2BIG);
+    assert_null(b.data);
+    kmem_buf_free(&b);
+}
+
 static void test_msgf(void **state)
 {
     char m[8] = "x";
@@ -274,6 +322,31 @@ static void test_grow(void **state)
     assert_int_equal(err, -ENOMEM);
     assert_true(cap >= 100 && cap < SIZE_MAX / 4);
     free(v);
+}
+
+/* kmem_buf_read_fd_chunked: no read() asks more than the chunk, and the
+ * reads go on to EOF. A SOCK_SEQPACKET socket shows the size asked: a
+ * message longer than the read is cut (the rest dropped). */
+static void test_read_chunked(void **state)
+{
+    static const char *const msg[] = {"0123", "4567", "89", "abcd"};
+    struct kmem_buf b = {0};
+    int sv[2];
+
+    (void)state;
+    for (int chunk = 4; chunk <= 5; chunk++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+        for (size_t i = 0; i < ARRAY_SIZE(msg); i++)
+            assert_int_equal(send(sv[1], msg[i], strlen(msg[i]), 0), (ssize_t)strlen(msg[i]));
+        assert_int_equal(send(sv[1], "long message", 12, 0), 12);
+        close(sv[1]);
+        assert_int_equal(kmem_buf_read_fd_chunked(&b, sv[0], 0, (size_t)chunk), 0);
+        close(sv[0]);
+        /* Each message whole, the last one cut at the chunk. */
+        assert_string_equal(b.data, chunk == 4 ? "0123456789abcdlong" : "0123456789abcdlong ");
+        assert_int_equal(b.len, strlen(b.data));
+    }
+    kmem_buf_free(&b);
 }
 
 static void test_advice(void **state)
@@ -362,7 +435,9 @@ int main(void)
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_json_writer),
         cmocka_unit_test(test_buf_append),
+        cmocka_unit_test(test_html_escape),
         cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_read_chunked),
         cmocka_unit_test(test_msgf),
         cmocka_unit_test(test_advice),
         cmocka_unit_test(test_cpulist_time_array),

@@ -16,19 +16,16 @@
 
 #include <cmocka.h>
 
+#include "testtree.h"
+
 #include "../../src/exporter/collect.h"
 #include "../../src/exporter/collectors.h"
 
 static const char *fixture_root(void)
 {
     static char root[4096];
-    const char *t = getenv("KMEM_TOP");
-    if (!t || !*t)
-        t = ".";
-    snprintf(root, sizeof(root), "%s/tests/fixtures/debian12-linux6.18-hybrid", t);
-    if (access(root, F_OK) != 0)
-        snprintf(root, sizeof(root), "%s/tests/fixtures/debian12-linux6.18-hybrid", t);
-    return root;
+
+    return fixture_path(root, sizeof(root), "debian12-linux6.18-hybrid");
 }
 
 static struct kx_collector *new_collector(const char *root, double min_interval)

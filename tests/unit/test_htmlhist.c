@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "testtree.h"
+
 #include "../../src/kmemtop/common.h"
 #include "../../src/kmemtop/html.h"
 #include "../../src/kmemtop/htmlhist.h"
@@ -21,10 +23,8 @@
 static const char *fixture(const char *name)
 {
     static char path[4096];
-    const char *t = getenv("KMEM_TOP");
 
-    snprintf(path, sizeof(path), "%s/tests/fixtures/%s", t && *t ? t : ".", name);
-    return path;
+    return fixture_path(path, sizeof(path), name);
 }
 
 static size_t count(const char *hay, const char *needle)

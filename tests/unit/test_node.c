@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "testtree.h"
+
 #include "kmem.h"
 #include "kv.h"
 
@@ -703,10 +705,7 @@ static void test_names(void **state)
 
 static const char *fixture_root(char *buf, size_t len)
 {
-    const char *top = getenv("KMEM_TOP");
-
-    snprintf(buf, len, "%s/tests/fixtures/debian12-linux6.18-hybrid", top ? top : ".");
-    return buf;
+    return fixture_path(buf, len, "debian12-linux6.18-hybrid");
 }
 
 /*
@@ -772,36 +771,6 @@ static void test_fixture(void **state)
 }
 
 /* ---- temporary roots --------------------------------------------------- */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void put_file(const char *root, const char *rel, const char *text)
-{
-    char path[4096];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    for (char *s = strchr(path + strlen(root) + 1, '/'); s; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
-    }
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static void copy_fixture(const char *root, const char *rel)
 {

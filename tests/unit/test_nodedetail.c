@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "testtree.h"
+
 #include "buf.h"
 #include "kmem.h"
 #include "parse.h"
@@ -31,36 +33,6 @@
 #define MiB (UINT64_C(1) << 20)
 
 /* ---- temporary trees ------------------------------------------------------ */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void put_file(const char *root, const char *rel, const char *text)
-{
-    char path[4096];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", root, rel);
-    for (char *s = strchr(path + strlen(root) + 1, '/'); s; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
-    }
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 static void put_link(const char *root, const char *rel, const char *target)
 {

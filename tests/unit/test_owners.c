@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "testtree.h"
+
 #include "buf.h"
 #include "kmem.h"
 #include "owners.h"
@@ -250,18 +252,6 @@ static void test_malformed(void **state)
 
 /* ---- the snapshot part ----------------------------------------------------- */
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char path[PATH_MAX];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
 static const char good[] =
     "kmem-owners 1\ntaken 1764967000.000000000\ncpu_seconds 0.010000\npages 100\nslabs 10\n"
     "objects_charged 13\nobjects_uncharged 4\nrows 4\n"
@@ -278,7 +268,7 @@ static void test_snapshot_part(void **state)
 
     (void)state;
     assert_non_null(mkdtemp(root));
-    write_file(root, "kmem-owners.txt", good);
+    put_file(root, "kmem-owners.txt", good);
     assert_int_equal(kmem_ctx_new(&ctx, root, err, sizeof(err)), 0);
     kmem_ctx_set_owners_interval(ctx, 3600);
     kmem_collect(ctx, KMEM_COLLECT_OWNERS);
@@ -296,7 +286,7 @@ static void test_snapshot_part(void **state)
     assert_int_equal(s->owners.o.rows[3].cgroup_id, 0);
 
     /* Within the interval: reused, even though the file changed. */
-    write_file(root, "kmem-owners.txt", "kmem-owners 1\ntaken 1.5\nbroken\n");
+    put_file(root, "kmem-owners.txt", "kmem-owners 1\ntaken 1.5\nbroken\n");
     kmem_collect(ctx, KMEM_COLLECT_OWNERS);
     s = kmem_current(ctx);
     assert_int_equal(s->status[KMEM_PART_OWNERS].err, 0);
@@ -324,7 +314,7 @@ static void test_snapshot_part(void **state)
     kmem_ctx_free(ctx);
 
     /* A capture of a root with the file holds the same rows. */
-    write_file(root, "kmem-owners.txt", good);
+    put_file(root, "kmem-owners.txt", good);
     assert_int_equal(kmem_ctx_new(&ctx, root, err, sizeof(err)), 0);
     snprintf(cap, sizeof(cap), "%s/cap", root);
     assert_int_equal(kmem_ctx_capture_start(ctx, cap, NULL), 0);
@@ -346,12 +336,7 @@ static void test_snapshot_part(void **state)
         kmem_owners_free(&o);
         free(b.data);
     }
-    {
-        char cmd[PATH_MAX + 16];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-        assert_int_equal(system(cmd), 0);
-    }
+    rm_tree(root);
 }
 
 /*
@@ -372,7 +357,7 @@ static void test_accounted_from_owners(void **state)
                                            "buffer_head", "kmalloc-64"};
     char root[] = "/tmp/kmem-test-fleet2-acct-XXXXXX", cmd[PATH_MAX * 2 + 64], d[PATH_MAX],
          err[512];
-    const char *src = getenv("KMEM_FIXTURES");
+    char src[PATH_MAX];
     struct kmem_ctx *ctx;
     const struct kmem_snapshot *s;
     const struct kmem_slabinfo *si;
@@ -380,7 +365,8 @@ static void test_accounted_from_owners(void **state)
 
     (void)state;
     assert_non_null(mkdtemp(root));
-    snprintf(cmd, sizeof(cmd), "cp -a '%s/owners-v2/.' '%s'", src ? src : "tests/fixtures", root);
+    snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s'", fixture_path(src, sizeof(src), "owners-v2"),
+             root);
     assert_int_equal(system(cmd), 0);
     snprintf(d, sizeof(d), "%s/sys/kernel", root);
     assert_int_equal(mkdir(d, 0755), 0);
@@ -389,9 +375,9 @@ static void test_accounted_from_owners(void **state)
     for (size_t i = 0; i < sizeof(unmerged) / sizeof(*unmerged); i++) {
         snprintf(d, sizeof(d), "%s/sys/kernel/slab/%s", root, unmerged[i]);
         assert_int_equal(mkdir(d, 0755), 0);
-        write_file(d, "reclaim_account", i < 3 ? "1\n" : "0\n");
-        write_file(d, "order", "0\n");
-        write_file(d, "aliases", "0\n");
+        put_file(d, "reclaim_account", i < 3 ? "1\n" : "0\n");
+        put_file(d, "order", "0\n");
+        put_file(d, "aliases", "0\n");
     }
     assert_int_equal(kmem_ctx_new(&ctx, root, err, sizeof(err)), 0);
     kmem_collect(ctx, KMEM_COLLECT_SLAB | KMEM_COLLECT_SLAB_ATTRS | KMEM_COLLECT_OWNERS);
@@ -421,8 +407,7 @@ static void test_accounted_from_owners(void **state)
     s = kmem_current(ctx);
     assert_int_equal(s->slab.v[kmem_slabinfo_find(&s->slab, "dentry", 0)].attr.accounted, -1);
     kmem_ctx_free(ctx);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    assert_int_equal(system(cmd), 0);
+    rm_tree(root);
 }
 
 static void test_live_ino(void **state)

@@ -4,7 +4,8 @@
 # OUT/base.cpio: busybox-static, BUILD/kmemtop, BUILD/kmem_exporter and
 # BUILD/tests/ownwalk_dump with
 # every library ldd lists (and the dynamic loader), the charge helper
-# (tests/vm/charge.c, static), cgfds and cgroups_bench (static, with
+# (tests/vm/charge.c, static), vmpair (tests/vm/vmpair.c, static), cgfds
+# and cgroups_bench (static, with
 # BUILD/libkmem.a) and /vmlib.sh. OUT/<scenario>.cpio: base.cpio
 # followed by a small archive holding tests/vm/guest/<scenario>.sh as /init
 # (the kernel unpacks concatenated newc archives in order).
@@ -36,6 +37,8 @@ for l in $(ldd "$B/kmemtop" "$B/kmem_exporter" $OWN |
     cp -L "$l" "$R$l"
 done
 ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -pthread -o "$R/kmem/charge" "$HERE/charge.c"
+# vmallocinfo and the vmalloc counter at one moment (check_node.py).
+${CC:-gcc} -static -O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$R/kmem/vmpair" "$HERE/vmpair.c"
 # libkmem's kept cgroup fds on v2 (guest/v2-fds.sh): a check and the benchmark.
 TOP=$(cd "$HERE/../.." && pwd)
 # libkmem.a holds the owner walker where kmem was built with BPF: link libbpf

@@ -181,6 +181,19 @@ dump() {
     done
     # The kernel log, for the node checks (tests/vm/check_node.py).
     dmesg >/tmp/dmesg 2>/dev/null && emit_file /tmp/dmesg
+    # vmallocinfo and the vmalloc counter read at one moment (tests/vm/vmpair.c).
+    rm -rf /tmp/vmpair
+    if vmpair /tmp/vmpair >/tmp/vmpair.out 2>&1; then
+        begin vmpair "$(cat /tmp/vmpair.out)"
+        end
+        for f in vmstat meminfo vmallocinfo; do
+            begin file "path=vmpair:/proc/$f"
+            cat /tmp/vmpair/proc/$f >&3
+            end
+        done
+    else
+        fail "vmpair: $(cat /tmp/vmpair.out)"
+    fi
     find "$1" -type d | sort | while read -r d; do
         for f in memory.stat memory.current cgroup.stat cgroup.procs cgroup.controllers \
             cgroup.subtree_control memory.kmem.usage_in_bytes memory.kmem.tcp.usage_in_bytes \
