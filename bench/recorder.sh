@@ -39,7 +39,20 @@ mkdir -p "$B/bench"
 ${CC:-cc} -std=c17 -D_GNU_SOURCE -O2 -Isrc/common -Isrc/lib -o "$B/bench/rec_synth" bench/rec_synth.c "$B/libkmem.a" -lm $KMEM_LIBS
 
 /usr/bin/time -f '%e %U %S %M' -o "$T/time" "$B/kmemtop" --record "$T/rec" -d 1 \
-    --record.count "$samples" 2>"$T/err"
+    --record.count "$samples" 2>"$T/err" &
+tpid=$!
+# The recorder's own peak (VmHWM of its process, read until it ends): time's
+# %M also holds the owner walker's child process (kmem_ctx_set_owners_isolated),
+# which loads the walker for a fraction of a second every 5 minutes.
+self_kb=0
+while kill -0 "$tpid" 2>/dev/null; do
+    for p in $(pgrep -P "$tpid"); do
+        h=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+        [ -n "$h" ] && [ "$h" -gt "$self_kb" ] && self_kb=$h
+    done
+    sleep 0.1
+done
+wait "$tpid"
 read -r _wall user sys rss_kb <"$T/time"
 "$B/kmemtop" --replay "$T/rec" --list >"$T/list"
 n=$(wc -l <"$T/list")
@@ -58,7 +71,10 @@ cpu_sample=$(awk -v u="$user" -v s="$sys" -v n="$n" 'BEGIN { printf "%.4f", (u +
 cpu_pct=$(awk -v c="$cpu_sample" 'BEGIN { printf "%.2f", c / 10 * 100 }')
 row "recorder CPU at 10 s ($cpu_sample s a sample, $n samples)" "$cpu_pct%" - - - "<= 0.2%" "$(verdict "$cpu_pct" 0.2)"
 rss_mib=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-row "recorder RSS (max, 200+ cgroups)" "$rss_mib MiB" - - - "<= 8 MiB" "$(verdict "$rss_mib" 8)"
+self_mib=$(awk -v k="$self_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+ncg=$(find "$M" -type d | wc -l)
+row "recorder RSS (max of its process, $ncg memory cgroups)" "$self_mib MiB" - - \
+    "with the owner walker's child process: $rss_mib MiB" "<= 8 MiB" "$(verdict "$self_mib" 8)"
 
 # 7 days at 10 s: 168 hourly segments of 360 records each (--smoke: a day of 36 a segment)
 hours=168 per=360 what="7-day recording"

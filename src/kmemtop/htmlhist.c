@@ -489,6 +489,7 @@ static const char *verdict_words(const char *v)
         {"leak_suspect", "leak suspect"},
         {"reclaimable_warming", "reclaimable, warming up"},
         {"dying_pinned", "pinned by dying cgroups"},
+        {"grew_not_steady", "grew, not steadily"},
         {"noise", "noise"},
     };
 

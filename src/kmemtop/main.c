@@ -18,6 +18,7 @@
 #include "kmemrec.h"
 #include "record.h"
 #include "html.h"
+#include "report.h"
 
 #define DEFAULT_DELAY        3
 #define DEFAULT_RECORD_DELAY 10
@@ -757,6 +758,7 @@ int main(int argc, char **argv)
             return EXIT_FAILURE;
         kt_source_guard(&g, 1);
         o.root = replay.root;
+        kt_report_set_replay(o.replay, replay.when);
     }
     if (kmem_ctx_new(&ctx, o.root, err, sizeof(err))) {
         fprintf(stderr, "%s: %s\n", o.prog, err);

@@ -27,9 +27,14 @@ void kt_rep_missing(struct rep *r, unsigned part, const struct kmem_status *st, 
 /* report_advice.c */
 void kt_rep_notes(struct rep *r);
 void kt_rep_advice(struct rep *r);
+/* The report is of a recorded moment (DIR, "YYYY-MM-DD HH:MM:SS"): its
+ * commands replay that moment. NULL: the machine now. */
+void kt_report_set_replay(const char *dir, const char *when);
 
 /* cachehint.c: what a cache holds in plain words ("sockets"), NULL unknown. */
 const char *kt_cache_meaning(const char *name);
+/* "NAME: meaning", then the caches @merged into it ("a,b", may be NULL) and theirs. */
+void kt_cache_explain(char *out, size_t len, const char *name, const char *merged);
 
 /* report_cg.c */
 void kt_rep_cgroups(struct rep *r);

@@ -126,6 +126,39 @@ static void largest_cache(const struct rep *r, bool reclaimable, uint64_t kind_b
 }
 
 /*
+ * A report of a recorded moment (kmemtop --replay DIR --at TIME --report):
+ * its commands show that moment, not the machine now. Shell-quoted.
+ */
+static char replay_dir[4200], replay_at[64];
+
+static void shq(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+
+    out[n++] = '\'';
+    for (; *s && n + 6 < len; s++) {
+        if (*s == '\'') {
+            memcpy(out + n, "'\\''", 4);
+            n += 4;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n++] = '\'';
+    out[n] = 0;
+}
+
+void kt_report_set_replay(const char *dir, const char *when)
+{
+    *replay_dir = *replay_at = 0;
+    if (!dir || !*dir)
+        return;
+    shq(replay_dir, sizeof(replay_dir), dir);
+    if (when && *when)
+        shq(replay_at, sizeof(replay_at), when);
+}
+
+/*
  * Who holds it: the leaf cgroup with the most kernel memory, its share of
  * what is charged to cgroups, and the command that shows its caches.
  */
@@ -292,4 +325,22 @@ void kt_rep_advice(struct rep *r)
         kt_rep_wrap(r->f, "  ", 2,
                     "Nothing stands out: no kind of kernel memory passes the thresholds of "
                     "docs/node.md, and no more than a few percent of it is unexplained.");
+    if (*replay_dir && *replay_at) {
+        /* a bullet of its own, each command on a line of its own (to paste);
+         * tests/integration/recorder.sh leaves it out when it compares a
+         * replayed report with a capture's */
+        snprintf(text, sizeof(text),
+                 "This report is of a recorded moment, %s; the other commands here show the "
+                 "machine now. The same moment:",
+                 replay_at);
+        kt_rep_wrap(r->f, "  - ", 4, text);
+        fprintf(r->f,
+                "      which caches each cgroup was charged for then (its owner snapshot):\n"
+                "        kmemtop --replay %s --at %s --cgroups --by-cache -o\n"
+                "      what grew in the hour before:\n"
+                "        kmemtop --replay %s --at %s --window 1h\n"
+                "      in the TUI:\n"
+                "        kmemtop --replay %s --at %s\n",
+                replay_dir, replay_at, replay_dir, replay_at, replay_dir, replay_at);
+    }
 }

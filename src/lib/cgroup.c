@@ -115,8 +115,14 @@ void kmem_cg_reader_set(struct kmem_cg_reader *r, unsigned extras, size_t fd_max
 {
     if (extras != r->extras || fd_max != r->fd_max)
         known_drop(r);
-    r->extras = extras & KMEM_CG_EXTRA_ALL;
+    r->extras = extras & (KMEM_CG_EXTRA_ALL | KMEM_CG_EXTRA_OOM);
     r->fd_max = fd_max;
+}
+
+void kmem_cg_reader_get(const struct kmem_cg_reader *r, unsigned *extras, size_t *fd_max)
+{
+    *extras = r->extras;
+    *fd_max = r->fd_max;
 }
 
 size_t kmem_cg_reader_fds(const struct kmem_cg_reader *r)
@@ -368,6 +374,16 @@ static int reuse_tree(struct walk *w, int hfd)
         KMEM_GROW(err, st->offs, &st->ocap, K->n);
     if (err)
         return err;
+    /* A capture holds the pod logs the walk would have read for the names
+     * (and names that changed at all are looked up again by a walk). */
+    if (r->names_used && kmem_capturing(w->io)) {
+        if (cg_names_changed(w))
+            return -ESTALE;
+        err = cg_load_names(w);
+        if (err)
+            return err == -ENOMEM ? err : -ESTALE;
+        names_checked = true;
+    }
     for (size_t i = 1; i < K->n; i++) {
         struct cg_fds *k = &K->fds[i];
         const char *path = K->arena.p + K->offs[i].s[S_PATH];
@@ -396,7 +412,9 @@ static int reuse_tree(struct walk *w, int hfd)
         }
         memset(cg, 0, sizeof(*cg));
         cg->depth = K->meta[i].depth;
+        w->cgpath = path;
         err = cg_read_counters(w, fd, prefix, k, cg);
+        w->cgpath = NULL;
         if (err)
             return err == -ENOMEM ? err : -ESTALE;
         cg->container_attempt = K->meta[i].container_attempt;
@@ -458,6 +476,7 @@ static int known_save(struct walk *w, uint64_t descendants)
     }
     K->n = n;
     K->v2 = w->v2;
+    r->names_used = r->names_loaded;
     K->descendants = descendants;
     K->root_nlink = w->root_nlink;
     K->n_vanished = w->cgs->n_vanished;
@@ -476,7 +495,9 @@ static bool may_reuse(const struct walk *w)
     const struct cg_known *K = &w->r->known;
     struct timespec now;
 
-    if (!K->valid || K->v2 != w->v2 || !w->live || kmem_capturing(w->io))
+    /* A capture into a directory is whole by itself: it walks. A capture
+     * into memory (the recorder) reads the known tree as any collection. */
+    if (!K->valid || K->v2 != w->v2 || !w->live || kmem_capturing_dir(w->io))
         return false;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return now.tv_sec - K->walked_at.tv_sec < CG_REWALK_SECONDS;
@@ -552,6 +573,8 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
         known_drop(r);
         return cg_root_error(&w, hfd, NULL);
     }
+    if (!kmem_capturing(io) || !kmem_capture_rel_of(io, hfd, r->capbase, sizeof(r->capbase)))
+        r->capbase[0] = '\0';
     struct statfs sfs;
     w.live = fstatfs(hfd, &sfs) == 0 &&
              (sfs.f_type == CGROUP2_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC);

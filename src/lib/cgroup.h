@@ -153,6 +153,10 @@ enum kmem_cg_extra {
     KMEM_CG_EXTRA_DYING = 1u << 2, /* v2 cgroup.stat of every cgroup: has_dying, dying (the
                                     * root's is always read) */
     KMEM_CG_EXTRA_ALL = 7u,
+    /* v1 memory.oom_control and memory.limit_in_bytes, v2 memory.events and
+     * memory.max: read for a capture only (the recorder's OOM-kill counters
+     * and limits), through the kept fds like the others; not in _ALL. */
+    KMEM_CG_EXTRA_OOM = 1u << 3,
 };
 
 /* Fds kept open between collections: the default cap (soft RLIMIT_NOFILE

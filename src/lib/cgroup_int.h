@@ -43,7 +43,7 @@ struct cg_frame {
 };
 
 /* The files of one cgroup that a collection may read. */
-enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_COUNT };
+enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_OOM, CGF_LIMIT, CGF_COUNT };
 
 /* What a cgroup of the last walk keeps open between collections. */
 struct cg_fds {
@@ -108,6 +108,12 @@ struct kmem_cg_reader {
     struct cg_known known;
     struct cg_fds *wfds; /* fds of the walk in progress, by entry */
     size_t wcap;
+    /* Capturing: where the hierarchy's files go in the capture
+     * ("sys/fs/cgroup/memory"), so that each file read is captured under
+     * a path built here instead of one asked of the kernel; "" unknown. */
+    char capbase[4096];
+    char capfile[(KMEM_CG_MAX_DEPTH + 1) * 256 + 64 + 4096];
+    bool names_used; /* the last full walk loaded the Kubernetes names */
 };
 
 struct walk {
@@ -127,6 +133,8 @@ struct walk {
      * fixture or a capture): only there is a kept fd of a removed cgroup
      * an error, and a changed tree seen in counts and link counts. */
     bool live;
+    /* The path of the cgroup being read ("/a/b"); NULL: r->path. */
+    const char *cgpath;
 };
 
 /* cgroup.c */
@@ -138,6 +146,8 @@ bool cg_may_keep(struct kmem_cg_reader *r);
 int cg_read_counters(struct walk *w, int fd, const char *prefix, struct cg_fds *k,
                      struct kmem_cgroup *cg);
 int cg_add_cgroup(struct walk *w, int depth, struct kmem_cgroup **out);
+/* Load the Kubernetes names once per collection (captured when capturing). */
+int cg_load_names(struct walk *w);
 bool cg_names_changed(struct walk *w);
 int cg_root_error(struct walk *w, int err, const char *what);
 int cg_walk_tree(struct walk *w, int hfd);

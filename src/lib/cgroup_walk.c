@@ -27,8 +27,8 @@
 
 static const char *const cgf_name[2][CGF_COUNT] = {
     /* v1 */ {"memory.kmem.usage_in_bytes", "memory.kmem.tcp.usage_in_bytes",
-              "memory.usage_in_bytes", NULL},
-    /* v2 */ {"memory.stat", NULL, "memory.current", "cgroup.stat"},
+              "memory.usage_in_bytes", NULL, "memory.oom_control", "memory.limit_in_bytes"},
+    /* v2 */ {"memory.stat", NULL, "memory.current", "cgroup.stat", "memory.events", "memory.max"},
 };
 
 /* kmem_arena_str() into a 32-bit offset (an arena of cgroup names stays far
@@ -62,11 +62,19 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
 {
     struct kmem_cg_reader *r = w->r;
     const char *name = cgf_name[w->v2][f];
+    const char *rel = NULL;
     int err, ffd;
 
     w->bad_file = name;
+    if (r->capbase[0] && kmem_capturing(w->io)) {
+        const char *p = w->cgpath ? w->cgpath : r->path;
+
+        if ((size_t)snprintf(r->capfile, sizeof(r->capfile), "%s%s/%s", r->capbase,
+                             strcmp(p, "/") ? p : "", name) < sizeof(r->capfile))
+            rel = r->capfile;
+    }
     if (k && k->f[f] >= 0) {
-        err = kmem_read_single_fd(w->io, k->f[f], &r->buf);
+        err = kmem_read_single_fd_as(w->io, k->f[f], &r->buf, rel);
         if (err) {
             close(k->f[f]);
             k->f[f] = -1;
@@ -82,7 +90,7 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
     ffd = kmem_open_regular(fd, name, 0);
     if (ffd < 0)
         return ffd;
-    err = kmem_read_single_fd(w->io, ffd, &r->buf);
+    err = kmem_read_single_fd_as(w->io, ffd, &r->buf, rel);
     if (!err && k && w->live && cg_may_keep(r)) {
         k->f[f] = ffd;
         r->fd_open++;
@@ -170,17 +178,12 @@ stat:
  * Read the counters of the cgroup open at @fd into @cg. 0, or -errno from
  * the kernel, or -EINVAL for content that does not parse (w->bad_*).
  */
-int cg_read_counters(struct walk *w, int fd, const char *prefix, struct cg_fds *k,
-                     struct kmem_cgroup *cg)
+static int read_v1(struct walk *w, int fd, const char *prefix, struct cg_fds *k,
+                   struct kmem_cgroup *cg)
 {
     struct kmem_buf *b = &w->r->buf;
     int err;
 
-    w->bad_file = NULL;
-    w->bad_line = 0;
-    cg->container_attempt = -1;
-    if (w->v2)
-        return read_v2(w, fd, prefix, k, cg);
     err = cg_read(w, k, fd, prefix, CGF_MAIN);
     if (err)
         return err;
@@ -207,6 +210,25 @@ int cg_read_counters(struct walk *w, int fd, const char *prefix, struct cg_fds *
     if (err)
         return err;
     return kmem_parse_single_u64(b->data, b->len, &cg->usage) ? -EINVAL : 0;
+}
+
+int cg_read_counters(struct walk *w, int fd, const char *prefix, struct cg_fds *k,
+                     struct kmem_cgroup *cg)
+{
+    int err;
+
+    w->bad_file = NULL;
+    w->bad_line = 0;
+    cg->container_attempt = -1;
+    err = w->v2 ? read_v2(w, fd, prefix, k, cg) : read_v1(w, fd, prefix, k, cg);
+    if (err || !(w->r->extras & KMEM_CG_EXTRA_OOM))
+        return err;
+    /* Read to be captured only (the recorder's OOM-kill counter and limit):
+     * a failure is no error of the cgroup (the file is not in the capture). */
+    cg_read(w, k, fd, prefix, CGF_OOM);
+    cg_read(w, k, fd, prefix, CGF_LIMIT);
+    w->bad_file = NULL;
+    return 0;
 }
 
 /* Append an entry for the cgroup at r->path; its counters are read by the caller. */
@@ -258,6 +280,11 @@ static int load_names(struct walk *w)
         return err;
     r->names_loaded = true;
     return 0;
+}
+
+int cg_load_names(struct walk *w)
+{
+    return load_names(w);
 }
 
 /* Have pods/ or containers/ changed since the names were loaded? */

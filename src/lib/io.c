@@ -217,6 +217,11 @@ int kmem_read_at(struct kmem_io *io, int dirfd, const char *name, struct kmem_bu
 
 int kmem_read_single_fd(struct kmem_io *io, int fd, struct kmem_buf *buf)
 {
+    return kmem_read_single_fd_as(io, fd, buf, NULL);
+}
+
+int kmem_read_single_fd_as(struct kmem_io *io, int fd, struct kmem_buf *buf, const char *rel)
+{
     size_t room = buf->cap > 4096 ? buf->cap - 1 : 4096;
 
     buf->len = 0;
@@ -240,7 +245,10 @@ int kmem_read_single_fd(struct kmem_io *io, int fd, struct kmem_buf *buf)
         room *= 2;
     }
     buf->data[buf->len] = '\0';
-    kmem_capture_fd(io, fd, buf->data, buf->len);
+    if (rel)
+        kmem_capture_put(io, rel, buf->data, buf->len);
+    else
+        kmem_capture_fd(io, fd, buf->data, buf->len);
     return 0;
 }
 
@@ -280,7 +288,7 @@ DIR *kmem_opendir(int dirfd, const char *relpath)
 
 unsigned kmem_possible_cpus(struct kmem_io *io)
 {
-    if (io->possible_cpus && !kmem_capturing(io))
+    if (io->possible_cpus && !kmem_capturing_dir(io))
         return io->possible_cpus;
     if (kmem_read_at(io, kmem_io_dir(io, KMEM_DIR_SYS), "devices/system/cpu/possible", &io->buf) ==
         0)
@@ -334,7 +342,7 @@ unsigned kmem_root_release_number(struct kmem_io *io)
     const char *p = rel;
     uint64_t major, minor;
 
-    if (io->release_number && !kmem_capturing(io))
+    if (io->release_number && !kmem_capturing_dir(io))
         return io->release_number;
     if (!kmem_root_release(io, rel, sizeof(rel)))
         return 0;

@@ -134,6 +134,15 @@ unsigned kmem_root_release_number(struct kmem_io *io);
  * /proc/slabinfo, which return short reads before their end.
  */
 int kmem_read_single_fd(struct kmem_io *io, int fd, struct kmem_buf *buf);
+/*
+ * The same, captured as @rel (the path a capture holds it at, as
+ * kmem_capture_rel_of() gives it) instead of asking the kernel for the
+ * fd's path (a readlink(2) of /proc/self/fd/N per file); NULL @rel: as
+ * kmem_read_single_fd().
+ */
+int kmem_read_single_fd_as(struct kmem_io *io, int fd, struct kmem_buf *buf, const char *rel);
+/* When capturing: the path in the capture of the file or directory open at @fd into @out. */
+bool kmem_capture_rel_of(struct kmem_io *io, int fd, char *out, size_t outlen);
 
 /* Open a directory relative to @dirfd (O_DIRECTORY|O_NOFOLLOW). fd or -errno. */
 int kmem_open_dir(int dirfd, const char *relpath);

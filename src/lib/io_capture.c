@@ -234,6 +234,13 @@ void kmem_capture_link(struct kmem_io *io, int dirfd, const char *name, const ch
     capture_in_dir(io, dirfd, name, NULL, 0, target);
 }
 
+bool kmem_capture_rel_of(struct kmem_io *io, int fd, char *out, size_t outlen)
+{
+    char abs[PATH_MAX];
+
+    return kmem_capturing(io) && fd_path(fd, abs, sizeof(abs)) && canonical(io, abs, out, outlen);
+}
+
 void kmem_capture_put(struct kmem_io *io, const char *rel, const char *data, size_t len)
 {
     if (kmem_capturing(io))

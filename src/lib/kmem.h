@@ -105,6 +105,14 @@ void kmem_ctx_set_detail_interval(struct kmem_ctx *ctx, double seconds);
  * takes it, and writes kmem-owners.txt into the capture.
  */
 void kmem_ctx_set_owners_interval(struct kmem_ctx *ctx, double seconds);
+/*
+ * Take each owner snapshot in a child process (fork, load the walker, walk,
+ * send the rows back through a pipe, exit) instead of keeping the walker
+ * loaded here: for callers that walk seldom (the recorder, every 5 min) and
+ * must stay small; each walk then costs the walker's load again (~60 ms).
+ * The snapshot is the same. Default off.
+ */
+void kmem_ctx_set_owners_isolated(struct kmem_ctx *ctx, bool isolated);
 
 /* The root this context reads from, as given (never NULL). */
 const char *kmem_ctx_root(const struct kmem_ctx *ctx);
@@ -170,7 +178,10 @@ int kmem_ctx_remove_capture(struct kmem_ctx *ctx, const char *dir);
  * from now on is handed to @sink with its path relative to the root
  * ("proc/slabinfo"); a symlink as @link. A file read twice in one
  * collection is handed twice (the last one counts). The detail files are
- * read at the detail interval as without capture. NULL stops.
+ * read at the detail interval as without capture, and what does not change
+ * while the kernel runs (the kernel log, the possible CPUs, the release,
+ * vmallocinfo for the stacks' place) once per context: the caller carries
+ * what a collection did not read again (the recorder does). NULL stops.
  */
 void kmem_ctx_set_capture_sink(struct kmem_ctx *ctx, kmem_capture_sink_fn sink, void *arg);
 /* Hand the capture's metadata file (kmem-capture.txt, taken now) to the sink; @out may be NULL. */
@@ -191,6 +202,8 @@ size_t kmem_capture_unnamed(const struct kmem_ctx *ctx);
  * pread(2), the rest opened and closed each time.
  */
 void kmem_ctx_set_cgroup_reading(struct kmem_ctx *ctx, unsigned extras, size_t max_fds);
+/* The settings of kmem_ctx_set_cgroup_reading() now. */
+void kmem_ctx_cgroup_reading(const struct kmem_ctx *ctx, unsigned *extras, size_t *max_fds);
 
 /* Files and directories of cgroups kept open now. */
 size_t kmem_ctx_cgroup_fds(const struct kmem_ctx *ctx);

@@ -76,7 +76,9 @@ int kmem_recorder_sample(struct kmem_recorder *r, struct kmem_ctx *ctx, bool oom
 /*
  * Read every memory cgroup's OOM-kill counter (v2 memory.events oom_kill,
  * v1 memory.oom_control oom_kill) of the cgroups seen in the last sample:
- * true when one rose since the last sample. Cheap: one small file per cgroup.
+ * true when one rose since the last sample. Cheap: on the live procfs it
+ * reads /proc/vmstat oom_kill (every OOM kill) and the cgroups' files only
+ * when that rose; elsewhere one small file per cgroup.
  */
 bool kmem_recorder_oom_rose(struct kmem_recorder *r);
 
@@ -173,6 +175,8 @@ enum kmem_verdict_kind {
     KMEM_VERDICT_RECLAIMABLE_WARMING, /* reclaimable (slab) memory that grew: reclaim can free it */
     KMEM_VERDICT_LEAK_SUSPECT,        /* unreclaimable, rising steadily through the window */
     KMEM_VERDICT_DYING_PINNED,        /* removed cgroups held by the kernel, growing */
+    KMEM_VERDICT_GREW_NOT_STEADY,     /* not reclaimable, grew beyond noise, but in a step or
+                                       * bursts, not steadily: not the shape of a leak */
     KMEM_VERDICT_COUNT
 };
 extern const char *const kmem_verdict_name[KMEM_VERDICT_COUNT];
@@ -199,7 +203,27 @@ struct kmem_verdict {
     double reclaimable_bytes; /* warming: what reclaim could free at most (the last value) */
     uint64_t limit;           /* leak: memory.max / limit_in_bytes, or MemTotal */
     double hours_to_limit;    /* leak: at this rate, until the limit; -1 unknown */
+    /* cache: reclaim_account, but its objects are freed only when their users
+     * close them (kmem_cache_pinned_while_used()): judged as unreclaimable */
+    bool pinned;
+    char merged[256]; /* cache: the other names merged into it ("UNIX,UNIX-STREAM"), or "" */
+    char pod[768];    /* cgroup: "namespace/pod/container", or "" */
+    /* cgroup without kernel parts (v1): the series is all of its kernel memory,
+     * reclaimable slab included */
+    bool whole_kernel;
+    /* whole_kernel: the reclaimable slab the owner snapshot at the last point
+     * charged to it (-1: no owner snapshot taken in the second half of the
+     * window), and its largest reclaimable cache */
+    double owned_reclaimable;
+    char owned_top[64];
 };
+
+/*
+ * A cache the kernel counts as reclaimable (reclaim_account) whose objects
+ * reclaim cannot free while they are used: sock_inode_cache holds one inode
+ * per open socket, freed when the socket is closed.
+ */
+bool kmem_cache_pinned_while_used(const char *name);
 
 struct kmem_oom_event {
     uint64_t time_ns;
@@ -209,6 +233,12 @@ struct kmem_oom_event {
     uint64_t usage, limit, kernel;
     uint32_t comp_present;
     uint64_t comp[KMEM_CG_KIND_COUNT];
+    /* The same at the sample before the kill (the sample marked by the
+     * recorder is taken after it, when the killed task's memory is freed). */
+    bool before_known;
+    uint64_t before_ns, before_usage, before_kernel;
+    uint32_t before_comp_present;
+    uint64_t before_comp[KMEM_CG_KIND_COUNT];
 };
 
 struct kmem_verdicts {

@@ -283,13 +283,16 @@ static bool sysfs_cache_exists(struct kmem_io *io, const char *cache)
  * Where stacks live: vmap'd or not (CONFIG_VMAP_STACK), from the
  * thread_stack slab cache or not, shadow call stacks from scs_cache or
  * vmalloc. A kernel's config does not change while it runs: decided once
- * per context (a capturing context decides again so that the files land in
- * the capture), except that this collection's /proc/slabinfo always counts.
+ * per context (a context capturing into a directory decides again so that
+ * the files land in the capture; the recorder, capturing into memory,
+ * carries them from its first sample), except that this collection's
+ * /proc/slabinfo always counts.
  */
 static void detect_stacks(struct kmem_io *io, struct kmem_node *node, const struct kmem_node *prev,
                           const struct kmem_slabinfo *slab)
 {
-    bool reuse = prev && prev->vmap_stack_source != KMEM_VMAP_STACK_UNKNOWN && !kmem_capturing(io);
+    bool reuse =
+        prev && prev->vmap_stack_source != KMEM_VMAP_STACK_UNKNOWN && !kmem_capturing_dir(io);
     bool have_slab = slab && slab->n > 0;
     struct vmalloc_stacks vs = {false, false};
     bool vmallocinfo = false;
@@ -352,7 +355,7 @@ static void detect_stacks(struct kmem_io *io, struct kmem_node *node, const stru
 static void read_boot_facts(struct kmem_io *io, struct kmem_node *node,
                             const struct kmem_node *prev)
 {
-    if (prev && prev->boot.read && !kmem_capturing(io)) {
+    if (prev && prev->boot.read && !kmem_capturing_dir(io)) {
         node->boot = prev->boot;
         return;
     }

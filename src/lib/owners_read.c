@@ -117,7 +117,7 @@ static int fail(struct kmem_io *io, int err, const char *msg)
     return kmem_err(io, err, "%s", msg);
 }
 
-int kmem_read_owners(struct kmem_io *io, void **walker, struct kmem_owner_snap *out,
+int kmem_read_owners(struct kmem_io *io, void **walker, bool isolated, struct kmem_owner_snap *out,
                      const struct kmem_cgroups *cgs)
 {
     struct namer n = {.cgs = cgs};
@@ -143,7 +143,8 @@ int kmem_read_owners(struct kmem_io *io, void **walker, struct kmem_owner_snap *
                         "no owner snapshot: no " OWNERS_FILE " under this root (a capture taken "
                         "without it)");
         }
-        err = kmem_owners_live(walker, &out->o, msg, sizeof(msg));
+        err = isolated ? kmem_owners_live_isolated(&out->o, msg, sizeof(msg))
+                       : kmem_owners_live(walker, &out->o, msg, sizeof(msg));
         if (err) {
             kmem_owners_free(&out->o);
             return fail(io, err, msg[0] ? msg : strerror(-err));

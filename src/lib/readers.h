@@ -63,6 +63,7 @@ void kmem_cg_reader_free(struct kmem_cg_reader *r);
 /* Which per-cgroup files beyond the kernel figure's (KMEM_CG_EXTRA_*) and
  * how many fds may stay open (KMEM_CG_FDS_AUTO, 0 for none). */
 void kmem_cg_reader_set(struct kmem_cg_reader *r, unsigned extras, size_t fd_max);
+void kmem_cg_reader_get(const struct kmem_cg_reader *r, unsigned *extras, size_t *fd_max);
 /* Fds kept open now. */
 size_t kmem_cg_reader_fds(const struct kmem_cg_reader *r);
 
@@ -87,10 +88,17 @@ int kmem_read_detail(struct kmem_io *io, struct kmem_detail *out, uint64_t page_
  * (may be NULL). Written into the capture when capturing. 0 or -errno with
  * message.
  */
-int kmem_read_owners(struct kmem_io *io, void **walker, struct kmem_owner_snap *out,
+int kmem_read_owners(struct kmem_io *io, void **walker, bool isolated, struct kmem_owner_snap *out,
                      const struct kmem_cgroups *cgs);
 /* One walk of the live kernel (owners_live.c). 0 or -errno with @err. */
 int kmem_owners_live(void **state, struct kmem_owners *o, char *err, size_t errlen);
+/*
+ * The same in a child process that loads the walker, walks and exits (the
+ * rows come back through a pipe): the caller's memory never holds the
+ * walker (libbpf and the kernel's BTF), at the cost of loading it for every
+ * walk. The same rows and figures as kmem_owners_live(). 0 or -errno with @err.
+ */
+int kmem_owners_live_isolated(struct kmem_owners *o, char *err, size_t errlen);
 void kmem_owners_live_close(void *state);
 
 #endif

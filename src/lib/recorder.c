@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -22,6 +23,10 @@
 #include "hindex.h"
 #include "io.h"
 #include "kmemrec.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
 
 /* Per memory cgroup: its OOM-kill counter as last seen. */
 struct oom_seen {
@@ -38,7 +43,8 @@ struct kmem_recorder {
     size_t seg_off;      /* bytes in the current segment */
     size_t last_seg;     /* bytes of the segment before it: room kept for the current one */
     size_t key_off;      /* offset of the segment's last keyframe */
-    struct kmem_buf key; /* that keyframe's blob */
+    struct kmem_buf key; /* that keyframe, compressed (as written) */
+    size_t key_raw;      /* its blob's length */
     uint32_t key_comp;   /* its compressed length */
     unsigned since_key;  /* samples since it */
     unsigned since_link; /* samples since the last one not chained to the one before */
@@ -49,6 +55,14 @@ struct kmem_recorder {
     struct oom_seen *oom;
     size_t n_oom, cap_oom;
     struct kmem_hindex oom_ix;
+    struct oom_seen *onext; /* the counters of the sample being taken (sink) */
+    size_t n_onext, cap_onext;
+    bool cg_extras_set; /* the context reads the cgroups' OOM files (KMEM_CG_EXTRA_OOM) */
+    /* The kernel's count of every OOM kill (/proc/vmstat oom_kill) at the
+     * last sample or poll: a poll reads the cgroups' counters only when it
+     * rose. Only where the root's proc is the live procfs (vm_gate). */
+    bool vm_gate, vm_known, vm_seen;
+    uint64_t vm_oom;
     bool stopped;
     uint64_t fake_ns; /* kmem_recorder_set_time() */
     struct kmem_recorder_stats st;
@@ -138,7 +152,7 @@ int kmem_recorder_open(struct kmem_recorder **out, const struct kmem_recorder_op
     if (!r->o.keyframe_every)
         r->o.keyframe_every = 360;
     if (!r->o.level)
-        r->o.level = 3;
+        r->o.level = 1; /* as small as 3 on samples (+-3 %), half the memory (0.6 MiB) */
     if (!r->o.chain_every)
         r->o.chain_every = KMEM_REC_DEFAULT_CHAIN;
     r->dir = strdup(o->dir);
@@ -189,6 +203,9 @@ void kmem_recorder_close(struct kmem_recorder *r)
     for (size_t i = 0; i < r->n_oom; i++)
         free(r->oom[i].file);
     free(r->oom);
+    for (size_t i = 0; i < r->n_onext; i++)
+        free(r->onext[i].file);
+    free(r->onext);
     kmem_hindex_free(&r->oom_ix);
     kmem_fs_free(&r->cur);
     kmem_fs_free(&r->prev);
@@ -345,19 +362,93 @@ static void retention(struct kmem_recorder *r)
 
 /* ---- one sample --------------------------------------------------------- */
 
+/* The value of the line "@key N" of @data (no NUL needed); false if none. */
+static bool counter_of(const char *data, size_t len, const char *key, uint64_t *v)
+{
+    size_t kl = strlen(key);
+    const char *p = data, *end = data + len;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+
+        if ((size_t)(e - p) > kl && !memcmp(p, key, kl) && p[kl] == ' ') {
+            uint64_t x = 0;
+
+            for (p += kl + 1; p < e && *p >= '0' && *p <= '9'; p++)
+                x = x * 10 + (uint64_t)(*p - '0');
+            *v = x;
+            return true;
+        }
+        p = e + 1;
+    }
+    return false;
+}
+
+static bool has_suffix(const char *s, const char *x)
+{
+    size_t sl = strlen(s), xl = strlen(x);
+
+    return sl >= xl && !strcmp(s + sl - xl, x);
+}
+
 static void sink(void *arg, const char *rel, const char *data, size_t len, const char *link)
 {
     struct kmem_recorder *r = arg;
+    uint64_t k = 0;
+    int err;
 
-    if (link)
+    if (link) {
         kmem_fs_add(&r->cur, rel, link, strlen(link), KMEM_FS_LINK);
-    else
-        kmem_fs_add(&r->cur, rel, data, len, KMEM_FS_FILE);
+        return;
+    }
+    kmem_fs_add(&r->cur, rel, data, len, KMEM_FS_FILE);
+    if (!strcmp(rel, "proc/vmstat")) {
+        /* Read before the cgroups (the node part comes first): a kill
+         * between the two reads is in this sample's cgroup counters, and
+         * the next poll sees /proc/vmstat rise and finds nothing new. */
+        r->vm_seen = counter_of(data, len, "oom_kill", &r->vm_oom);
+        return;
+    }
+    /* A cgroup's OOM-kill counter (read with KMEM_CG_EXTRA_OOM). */
+    if (strncmp(rel, "sys/fs/cgroup/", 14) ||
+        !(has_suffix(rel, "/memory.events") || has_suffix(rel, "/memory.oom_control")))
+        return;
+    counter_of(data, len, "oom_kill", &k);
+    KMEM_GROW(err, r->onext, &r->cap_onext, r->n_onext + 1);
+    if (err)
+        return;
+    r->onext[r->n_onext].file = strdup(rel);
+    r->onext[r->n_onext].kills = k;
+    if (r->onext[r->n_onext].file)
+        r->n_onext++;
 }
 
 static bool has_prefix(const char *s, const char *p)
 {
     return strncmp(s, p, strlen(p)) == 0;
+}
+
+static bool never_carried(const char *path, const char *cgmount)
+{
+    return (cgmount && *cgmount && has_prefix(path, cgmount)) || has_prefix(path, "var/log/") ||
+           has_prefix(path, "sys/fs/cgroup/") || !strcmp(path, KMEM_CAPTURE_META);
+}
+
+/* Keep of the sample just taken only what the next one may carry (sorted stays sorted). */
+static void keep_carried(struct kmem_fileset *fs, const char *cgmount)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < fs->n; i++) {
+        if (never_carried(fs->v[i].path, cgmount)) {
+            free(fs->v[i].path);
+            free(fs->v[i].data);
+            continue;
+        }
+        fs->v[k++] = fs->v[i];
+    }
+    fs->n = k;
 }
 
 /*
@@ -380,9 +471,7 @@ static int carry_over(struct kmem_recorder *r, const char *cgmount)
     for (size_t i = 0; i < r->prev.n; i++) {
         const struct kmem_fs_entry *e = &r->prev.v[i];
 
-        if ((cgmount && *cgmount && has_prefix(e->path, cgmount)) ||
-            has_prefix(e->path, "var/log/") || has_prefix(e->path, "sys/fs/cgroup/") ||
-            !strcmp(e->path, KMEM_CAPTURE_META) ||
+        if (never_carried(e->path, cgmount) ||
             (slab_now && has_prefix(e->path, "sys/kernel/slab/")) || kmem_fs_find(&r->cur, e->path))
             continue;
         err = kmem_fs_add(&r->cur, e->path, e->data, e->len, e->kind);
@@ -393,13 +482,12 @@ static int carry_over(struct kmem_recorder *r, const char *cgmount)
     return 0;
 }
 
-static uint64_t oom_kills(const char *text)
+static uint64_t oom_kills(const char *text, size_t len)
 {
-    const char *p = strstr(text, "oom_kill ");
+    uint64_t k = 0;
 
-    while (p && p != text && p[-1] != '\n')
-        p = strstr(p + 1, "oom_kill ");
-    return p ? strtoull(p + 9, NULL, 10) : 0;
+    counter_of(text, len, "oom_kill", &k);
+    return k;
 }
 
 static long oom_find(const struct kmem_recorder *r, const char *file)
@@ -429,57 +517,31 @@ static int read_small(int rootfd, const char *rel, char *buf, size_t len)
 }
 
 /*
- * The files a capture does not hold but the recorder needs: each cgroup's
- * OOM-kill counter and limit. Returns true when an OOM-kill counter rose.
+ * The OOM-kill counters of this sample (the cgroups' files the context read
+ * with KMEM_CG_EXTRA_OOM, handed to sink()) become the ones polled between
+ * samples. Returns true when one rose since the last sample.
  */
-static bool add_cgroup_extras(struct kmem_recorder *r, const struct kmem_cgroups *cg)
+static bool take_oom_counters(struct kmem_recorder *r)
 {
-    static const char *const v2[] = {"memory.events", "memory.max"};
-    static const char *const v1[] = {"memory.oom_control", "memory.limit_in_bytes"};
-    const char *const *files = cg->layout == KMEM_CG_V2 ? v2 : v1;
-    struct oom_seen *next = NULL;
-    size_t n_next = 0, cap_next = 0;
     bool rose = false;
-    char rel[4096 + 64], buf[4096];
 
-    if (cg->layout == KMEM_CG_NONE || !cg->mount || r->rootfd < 0)
-        return false;
-    for (size_t i = 0; i < cg->n; i++) {
-        const char *p = cg->v[i].path;
+    for (size_t i = 0; i < r->n_onext; i++) {
+        long old = oom_find(r, r->onext[i].file);
 
-        for (int f = 0; f < 2; f++) {
-            int n, err;
-
-            snprintf(rel, sizeof(rel), "%s%s/%s", cg->mount, strcmp(p, "/") ? p : "", files[f]);
-            n = read_small(r->rootfd, rel, buf, sizeof(buf));
-            if (n < 0)
-                continue;
-            kmem_fs_add(&r->cur, rel, buf, (size_t)n, KMEM_FS_FILE);
-            if (f == 0) {
-                uint64_t k = oom_kills(buf);
-                long old = oom_find(r, rel);
-
-                if (old >= 0 && k > r->oom[old].kills)
-                    rose = true;
-                KMEM_GROW(err, next, &cap_next, n_next + 1);
-                if (err)
-                    continue;
-                next[n_next].file = strdup(rel);
-                next[n_next].kills = k;
-                if (next[n_next].file)
-                    n_next++;
-            }
-        }
+        if (old >= 0 && r->onext[i].kills > r->oom[old].kills)
+            rose = true;
     }
     for (size_t i = 0; i < r->n_oom; i++)
         free(r->oom[i].file);
     free(r->oom);
-    r->oom = next;
-    r->n_oom = n_next;
-    r->cap_oom = cap_next;
-    if (kmem_hindex_reset(&r->oom_ix, n_next) == 0)
-        for (size_t i = 0; i < n_next; i++)
-            kmem_hindex_add(&r->oom_ix, kmem_hash_str(next[i].file), i);
+    r->oom = r->onext;
+    r->n_oom = r->n_onext;
+    r->cap_oom = r->cap_onext;
+    r->onext = NULL;
+    r->n_onext = r->cap_onext = 0;
+    if (kmem_hindex_reset(&r->oom_ix, r->n_oom) == 0)
+        for (size_t i = 0; i < r->n_oom; i++)
+            kmem_hindex_add(&r->oom_ix, kmem_hash_str(r->oom[i].file), i);
     return rose;
 }
 
@@ -491,13 +553,25 @@ void kmem_recorder_set_time(struct kmem_recorder *r, uint64_t t_ns)
 bool kmem_recorder_oom_rose(struct kmem_recorder *r)
 {
     char buf[4096];
+    uint64_t vm = 0;
 
+    if (r->vm_gate && r->vm_known) {
+        /* No OOM kill anywhere since the last look: no cgroup's counter rose. */
+        char big[16384];
+        int n = read_small(r->rootfd, "proc/vmstat", big, sizeof(big));
+
+        if (n < 0 || !counter_of(big, (size_t)n, "oom_kill", &vm))
+            r->vm_known = false;
+        else if (vm == r->vm_oom)
+            return false;
+    }
     for (size_t i = 0; i < r->n_oom; i++) {
         int n = read_small(r->rootfd, r->oom[i].file, buf, sizeof(buf));
 
-        if (n >= 0 && oom_kills(buf) > r->oom[i].kills)
+        if (n >= 0 && oom_kills(buf, (size_t)n) > r->oom[i].kills)
             return true;
     }
+    r->vm_oom = vm; /* a kill outside the cgroups read (a global OOM, a cgroup made since) */
     return false;
 }
 
@@ -535,7 +609,21 @@ static int append_record(struct kmem_recorder *r, uint64_t t, uint32_t flags)
     struct iovec iov[2];
     int err;
 
-    err = compress_blob(r, key ? NULL : chain ? &r->last : &r->key);
+    if (!key && !chain) {
+        /* Against the keyframe: kept compressed (a few KB, not a sample's
+         * size); back into r->last, which this sample does not need. */
+        size_t n;
+
+        err = kmem_buf_reserve(&r->last, r->key_raw + 1);
+        if (err)
+            return rerr(r, err, "out of memory");
+        n = ZSTD_decompress(r->last.data, r->key_raw, r->key.data, r->key.len);
+        if (ZSTD_isError(n) || n != r->key_raw)
+            return rerr(r, EIO, "zstd: cannot read back the keyframe: %s",
+                        ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short");
+        r->last.len = n;
+    }
+    err = compress_blob(r, key ? NULL : &r->last);
     if (!err && !key && r->comp.len > r->key_comp / 2 + 4096) {
         key = true; /* drifted far from the keyframe: a new one costs less from here */
         chain = false;
@@ -568,11 +656,12 @@ static int append_record(struct kmem_recorder *r, uint64_t t, uint32_t flags)
                         : "");
     }
     if (key) {
-        err = kmem_buf_reserve(&r->key, r->blob.len + 1);
+        err = kmem_buf_reserve(&r->key, r->comp.len + 1);
         if (err)
             return rerr(r, err, "out of memory");
-        memcpy(r->key.data, r->blob.data, r->blob.len); /* the next samples may refer to it */
-        r->key.len = r->blob.len;
+        memcpy(r->key.data, r->comp.data, r->comp.len); /* the next samples may refer to it */
+        r->key.len = r->comp.len;
+        r->key_raw = r->blob.len;
         r->key_off = r->seg_off;
         r->key_comp = h.comp_len;
         r->since_key = 0;
@@ -606,16 +695,37 @@ int kmem_recorder_sample(struct kmem_recorder *r, struct kmem_ctx *ctx, bool oom
 
     if (r->stopped)
         return rerr(r, EIO, "the recording was stopped: %s", r->err);
-    if (r->rootfd < 0)
+    if (r->rootfd < 0) {
+        struct statfs sfs;
+        int pfd;
+
         r->rootfd = open(kmem_ctx_root(ctx), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        pfd = r->rootfd < 0 ? -1 : openat(r->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r->vm_gate = pfd >= 0 && fstatfs(pfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+        if (pfd >= 0)
+            close(pfd);
+    }
+    if (!r->cg_extras_set) {
+        unsigned extras;
+        size_t fds;
+
+        kmem_ctx_cgroup_reading(ctx, &extras, &fds);
+        kmem_ctx_set_cgroup_reading(ctx, extras | KMEM_CG_EXTRA_OOM, fds);
+        r->cg_extras_set = true;
+    }
     kmem_fs_clear(&r->cur);
+    for (size_t i = 0; i < r->n_onext; i++)
+        free(r->onext[i].file);
+    r->n_onext = 0;
+    r->vm_seen = false;
     t = r->fake_ns ? r->fake_ns : now_ns();
     kmem_ctx_set_capture_sink(ctx, sink, r);
     kmem_ctx_capture_put_meta(ctx, r->o.command, NULL);
     kmem_collect(ctx, KMEM_COLLECT_ALL);
     kmem_ctx_set_capture_sink(ctx, NULL, NULL);
     snap = kmem_current(ctx);
-    if (add_cgroup_extras(r, &snap->cgroups) || oom)
+    r->vm_known = r->vm_seen;
+    if (take_oom_counters(r) || oom)
         flags |= KMEM_REC_OOM;
     if (r->st.samples == 0)
         flags |= KMEM_REC_FIRST;
@@ -640,5 +750,6 @@ int kmem_recorder_sample(struct kmem_recorder *r, struct kmem_ctx *ctx, bool oom
     tmp = r->prev;
     r->prev = r->cur;
     r->cur = tmp;
+    keep_carried(&r->prev, snap->cgroups.mount);
     return 0;
 }

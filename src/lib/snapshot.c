@@ -42,6 +42,7 @@ struct kmem_ctx {
     struct kmem_owner_snap owners; /* what it gave */
     struct kmem_status owners_status;
     void *walker;                     /* the live walker, opened on first use */
+    bool owners_isolated;             /* walk in a child process instead */
     struct kmem_capture_meta capmeta; /* of the capture started last */
     bool capmeta_written;
 };
@@ -89,6 +90,15 @@ void kmem_ctx_set_detail_interval(struct kmem_ctx *ctx, double seconds)
 void kmem_ctx_set_owners_interval(struct kmem_ctx *ctx, double seconds)
 {
     ctx->owners_interval = seconds > 0 ? seconds : 0;
+}
+
+void kmem_ctx_set_owners_isolated(struct kmem_ctx *ctx, bool isolated)
+{
+    ctx->owners_isolated = isolated;
+    if (isolated && ctx->walker) {
+        kmem_owners_live_close(ctx->walker);
+        ctx->walker = NULL;
+    }
 }
 
 int kmem_ctx_new(struct kmem_ctx **out, const char *root, char *errbuf, size_t errlen)
@@ -180,6 +190,11 @@ void kmem_ctx_set_cgroup_reading(struct kmem_ctx *ctx, unsigned extras, size_t m
     kmem_cg_reader_set(ctx->cg, extras, max_fds);
 }
 
+void kmem_ctx_cgroup_reading(const struct kmem_ctx *ctx, unsigned *extras, size_t *max_fds)
+{
+    kmem_cg_reader_get(ctx->cg, extras, max_fds);
+}
+
 size_t kmem_ctx_cgroup_fds(const struct kmem_ctx *ctx)
 {
     return kmem_cg_reader_fds(ctx->cg);
@@ -244,7 +259,7 @@ static int read_owners(struct kmem_ctx *ctx, struct kmem_snapshot *next, struct 
         snprintf(st->msg, sizeof(st->msg), "%s", ctx->owners_status.msg);
         return ctx->owners_status.err;
     }
-    err = kmem_read_owners(&ctx->io, &ctx->walker, &next->owners, cgs);
+    err = kmem_read_owners(&ctx->io, &ctx->walker, ctx->owners_isolated, &next->owners, cgs);
     ctx->owners_read = true;
     ctx->owners_at = *t0;
     ctx->owners_status.err = err;

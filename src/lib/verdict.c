@@ -18,7 +18,14 @@ const char *const kmem_verdict_name[KMEM_VERDICT_COUNT] = {
     [KMEM_VERDICT_RECLAIMABLE_WARMING] = "reclaimable_warming",
     [KMEM_VERDICT_LEAK_SUSPECT] = "leak_suspect",
     [KMEM_VERDICT_DYING_PINNED] = "dying_pinned",
+    [KMEM_VERDICT_GREW_NOT_STEADY] = "grew_not_steady",
 };
+
+bool kmem_cache_pinned_while_used(const char *name)
+{
+    /* net/socket.c: SLAB_RECLAIM_ACCOUNT, but an inode per open socket */
+    return !strcmp(name, "sock_inode_cache");
+}
 
 /* Per-dying-cgroup estimate of what it pins (bench/dying_memcg.sh; report_cg.c). */
 #define DYING_SLAB_BYTES       16384.0
@@ -31,6 +38,11 @@ struct series {
     double v[KMEM_VERDICT_MAX_POINTS];
     bool have[KMEM_VERDICT_MAX_POINTS];
     double limit, usage; /* the cgroup's memory.max / limit, its usage (last point) */
+    bool pinned, whole_kernel;
+    char merged[256], pod[768];
+    double owned_recl;  /* whole_kernel: see kmem_verdict.owned_reclaimable */
+    double owned_first; /* ... the same at the first point (taken before the middle), or -1 */
+    char owned_top[64];
 };
 
 static double slope(const double *t, const double *v, const bool *have, size_t n, size_t *used)
@@ -86,6 +98,12 @@ static void classify(const struct series *s, const double *t, size_t n, struct k
     out->rate_per_hour = slope(t, s->v, s->have, n, &used) * 3600.0;
     out->points = used;
     out->reclaimable = s->reclaimable;
+    out->pinned = s->pinned;
+    out->whole_kernel = s->whole_kernel;
+    out->owned_reclaimable = s->owned_recl;
+    snprintf(out->owned_top, sizeof(out->owned_top), "%s", s->owned_top);
+    snprintf(out->merged, sizeof(out->merged), "%s", s->merged);
+    snprintf(out->pod, sizeof(out->pod), "%s", s->pod);
     if (fabs(s->v[last] - s->v[first]) < fmax(1048576.0, 0.05 * s->v[first]) || used < 3) {
         out->verdict = KMEM_VERDICT_NOISE;
         return;
@@ -112,6 +130,18 @@ static void classify(const struct series *s, const double *t, size_t n, struct k
         out->reclaimable_bytes = s->v[last];
         return;
     }
+    /*
+     * A cgroup whose kernel memory is not split (v1): when a recent owner
+     * snapshot charges it at least half of the growth in reclaimable slab,
+     * the growth is (mostly) a cache warming up, not a leak.
+     */
+    if (s->whole_kernel && s->owned_recl >= 0 && s->owned_first >= 0 &&
+        s->owned_recl - s->owned_first >= 0.5 * (s->v[last] - s->v[first])) {
+        out->verdict = KMEM_VERDICT_RECLAIMABLE_WARMING;
+        out->stabilised = g2 < 0.25 * g1;
+        out->reclaimable_bytes = s->owned_recl;
+        return;
+    }
     if (steps && (double)ups >= 0.8 * (double)steps && g2 >= 0.3 * g1 && g2 > 0 &&
         out->rate_per_hour > 0) {
         out->verdict = KMEM_VERDICT_LEAK_SUSPECT;
@@ -122,7 +152,7 @@ static void classify(const struct series *s, const double *t, size_t n, struct k
             out->hours_to_limit = 0;
         return;
     }
-    out->verdict = KMEM_VERDICT_NOISE;
+    out->verdict = KMEM_VERDICT_GREW_NOT_STEADY; /* beyond noise, but a step or bursts */
 }
 
 /* ---- series from a recording -------------------------------------------- */
@@ -148,20 +178,77 @@ static struct series *get(struct acc *a, enum kmem_verdict_subject subj, const c
     snprintf(a->s[a->n].name, sizeof(a->s[a->n].name), "%s", name);
     a->s[a->n].subject = subj;
     a->s[a->n].reclaimable = reclaimable;
+    a->s[a->n].owned_recl = a->s[a->n].owned_first = -1;
     return &a->s[a->n++];
 }
 
-static void put(struct acc *a, enum kmem_verdict_subject subj, const char *name, bool recl,
-                size_t k, double v, double limit, double usage)
+static struct series *put(struct acc *a, enum kmem_verdict_subject subj, const char *name,
+                          bool recl, size_t k, double v, double limit, double usage)
 {
     struct series *s = get(a, subj, name, recl);
 
     if (!s)
-        return;
+        return NULL;
     s->v[k] = v;
     s->have[k] = true;
     s->limit = limit;
     s->usage = usage;
+    return s;
+}
+
+/* Is cache @name reclaimable for the verdicts: reclaim_account, and not pinned while used. */
+static bool cache_reclaimable(const struct kmem_slabinfo *si, const char *name)
+{
+    long i = kmem_slabinfo_find(si, name, 0);
+
+    return i >= 0 && si->v[i].attr.known && si->v[i].attr.reclaimable &&
+           !kmem_cache_pinned_while_used(name);
+}
+
+/*
+ * The reclaimable slab the owner snapshot @o charges to cgroup @path, and
+ * its largest such cache into @top; -1 when @o was not taken in
+ * [@min_ns, @max_ns] (at the last point, a snapshot from before the middle
+ * of the window says nothing of the growth; at the first, one from after it
+ * is no baseline).
+ */
+static double owned_reclaimable(const struct kmem_owner_snap *o, const struct kmem_slabinfo *si,
+                                const char *path, uint64_t min_ns, uint64_t max_ns, char *top,
+                                size_t toplen)
+{
+    uint64_t taken = (uint64_t)o->o.taken.tv_sec * 1000000000ull + (uint64_t)o->o.taken.tv_nsec;
+    double sum = 0, best = 0;
+
+    *top = 0;
+    if (!o->o.present || taken < min_ns || taken > max_ns)
+        return -1;
+    for (size_t i = 0; i < o->o.nrows; i++) {
+        const struct kmem_owner_row *r = &o->o.rows[i];
+
+        if (!r->cgroup || !r->cache || strcmp(r->cgroup, path) || !cache_reclaimable(si, r->cache))
+            continue;
+        sum += (double)r->bytes;
+        if ((double)r->bytes > best) {
+            best = (double)r->bytes;
+            snprintf(top, toplen, "%s", r->cache);
+        }
+    }
+    return sum;
+}
+
+/* "namespace/pod/container" of a cgroup, only the parts it has. */
+static void pod_of(const struct kmem_cgroup *g, char *out, size_t len)
+{
+    const char *part[3] = {g->namespace_name, g->pod_name, g->container_name};
+    size_t n = 0;
+
+    *out = 0;
+    for (int i = 0; i < 3; i++)
+        if (part[i] && *part[i] && n < len) {
+            int w = snprintf(out + n, len - n, "%s%s", n ? "/" : "", part[i]);
+
+            n = w > 0 ? n + (size_t)w : n;
+        }
 }
 
 /* A cgroup's limit from the sample's memory.max / memory.limit_in_bytes; 0 when none. */
@@ -211,12 +298,20 @@ static int snap_of(struct kmem_recording *r, size_t i, struct kmem_fileset *fs,
         kmem_rec_remove_tree(dir);
         return rc;
     }
-    kmem_collect(*ctx, KMEM_COLLECT_ALL);
+    /* no detail files: the verdicts use none of them (vmallocinfo, iomem...) */
+    kmem_collect(*ctx, KMEM_COLLECT_ALL & ~KMEM_COLLECT_DETAIL);
     return 0;
 }
 
+enum owner_role { OWN_NONE, OWN_FIRST, OWN_LAST };
+
+/*
+ * The points of sample @k. At the window's first and last points (@role),
+ * the owner snapshot of a cgroup without kernel parts is read too: taken
+ * before / after @mid_ns, the middle of the window.
+ */
 static void add_points(struct acc *a, const struct kmem_snapshot *s, const struct kmem_fileset *fs,
-                       size_t k)
+                       size_t k, enum owner_role role, uint64_t mid_ns)
 {
     const struct kmem_node *nd = &s->node;
     uint64_t ps = kmem_page_size();
@@ -236,8 +331,19 @@ static void add_points(struct acc *a, const struct kmem_snapshot *s, const struc
             snprintf(name, sizeof(name), "%s#%u", c->name, c->dup);
         else
             snprintf(name, sizeof(name), "%s", c->name);
-        put(a, KMEM_SUBJECT_CACHE, name, c->attr.known && c->attr.reclaimable, k,
-            (double)kmem_slab_bytes(c, ps), memtotal, used);
+        {
+            bool pinned = kmem_cache_pinned_while_used(c->name);
+            struct series *se =
+                put(a, KMEM_SUBJECT_CACHE, name, c->attr.known && c->attr.reclaimable && !pinned, k,
+                    (double)kmem_slab_bytes(c, ps), memtotal, used);
+
+            if (se) {
+                se->pinned = pinned && c->attr.known && c->attr.reclaimable;
+                if (c->attr.merged && c->attr.names && s->slab.attr_names.p)
+                    snprintf(se->merged, sizeof(se->merged), "%s",
+                             kmem_arena_at(&s->slab.attr_names, c->attr.names));
+            }
+        }
     }
     for (size_t i = 0; i < cg->n; i++) {
         const struct kmem_cgroup *c = &cg->v[i];
@@ -245,16 +351,52 @@ static void add_points(struct acc *a, const struct kmem_snapshot *s, const struc
 
         if (c->comp_present & (1u << KMEM_CG_SLAB_RECLAIMABLE))
             recl = (double)c->comp[KMEM_CG_SLAB_RECLAIMABLE];
-        put(a, KMEM_SUBJECT_CGROUP, c->path, false, k, (double)c->kernel - recl,
-            lim ? lim : memtotal, lim ? (double)c->usage : used);
-        if (recl > 0)
-            put(a, KMEM_SUBJECT_CGROUP, c->path, true, k, recl, lim ? lim : memtotal,
-                lim ? (double)c->usage : used);
+        struct series *se = put(a, KMEM_SUBJECT_CGROUP, c->path, false, k, (double)c->kernel - recl,
+                                lim ? lim : memtotal, lim ? (double)c->usage : used);
+
+        if (se) {
+            pod_of(c, se->pod, sizeof(se->pod));
+            /* no slab_reclaimable part: v1, whose memory.stat has no kernel parts */
+            se->whole_kernel = !(c->comp_present & (1u << KMEM_CG_SLAB_RECLAIMABLE));
+            if (role == OWN_LAST && se->whole_kernel)
+                se->owned_recl =
+                    owned_reclaimable(&s->owners, &s->slab, c->path, mid_ns, UINT64_MAX,
+                                      se->owned_top, sizeof(se->owned_top));
+            else if (role == OWN_FIRST && se->whole_kernel) {
+                char top[64];
+
+                se->owned_first =
+                    owned_reclaimable(&s->owners, &s->slab, c->path, 0, mid_ns, top, sizeof(top));
+            }
+        }
+        if (recl > 0 && (se = put(a, KMEM_SUBJECT_CGROUP, c->path, true, k, recl,
+                                  lim ? lim : memtotal, lim ? (double)c->usage : used)))
+            pod_of(c, se->pod, sizeof(se->pod));
     }
     if (cg->dying_source != KMEM_CG_DYING_NONE)
         put(a, KMEM_SUBJECT_DYING, "dying memory cgroups", false, k,
             (double)cg->dying * (DYING_SLAB_BYTES + cg->possible_cpus * DYING_PERCPU_CPU_BYTES),
             memtotal, used);
+}
+
+/* Fill the "before" figures of @n events from the cgroups of the sample before. */
+static void before_of(const struct kmem_cgroups *cg, uint64_t t_ns, struct kmem_oom_event *ev,
+                      size_t n)
+{
+    for (size_t e = 0; e < n; e++)
+        for (size_t c = 0; c < cg->n; c++) {
+            const struct kmem_cgroup *g = &cg->v[c];
+
+            if (strcmp(g->path, ev[e].cgroup))
+                continue;
+            ev[e].before_known = true;
+            ev[e].before_ns = t_ns;
+            ev[e].before_usage = g->usage;
+            ev[e].before_kernel = g->kernel;
+            ev[e].before_comp_present = g->comp_present;
+            memcpy(ev[e].before_comp, g->comp, sizeof(ev[e].before_comp));
+            break;
+        }
 }
 
 /* What each cgroup whose oom_kill rose between samples @i - 1 and @i was made of at @i. */
@@ -263,6 +405,7 @@ static int add_ooms(struct kmem_recording *r, size_t i, struct kmem_verdicts *ou
     struct kmem_fileset before = {0}, at = {0};
     struct kmem_ctx *ctx = NULL;
     char dir[4096];
+    size_t first_new = out->n_oom;
     int err;
 
     if (i == 0)
@@ -332,10 +475,7 @@ static int add_ooms(struct kmem_recording *r, size_t i, struct kmem_verdicts *ou
             memset(ev, 0, sizeof(*ev));
             ev->time_ns = kmem_recording_sample(r, i)->time_ns;
             snprintf(ev->cgroup, sizeof(ev->cgroup), "%s", g->path);
-            snprintf(ev->pod, sizeof(ev->pod), "%s%s%s%s%s",
-                     g->namespace_name ? g->namespace_name : "", g->pod_name ? "/" : "",
-                     g->pod_name ? g->pod_name : "", g->container_name ? "/" : "",
-                     g->container_name ? g->container_name : "");
+            pod_of(g, ev->pod, sizeof(ev->pod));
             ev->kills = oom_kills(e1->data) - (e0 ? oom_kills(e0->data) : 0);
             ev->usage = g->usage;
             ev->limit = (uint64_t)cg_limit(&at, cg, g);
@@ -343,6 +483,23 @@ static int add_ooms(struct kmem_recording *r, size_t i, struct kmem_verdicts *ou
             ev->comp_present = g->comp_present;
             memcpy(ev->comp, g->comp, sizeof(ev->comp));
         }
+    }
+    if (out->n_oom > first_new) {
+        /* what they were made of at the sample before the kill */
+        struct kmem_fileset fs0 = {0};
+
+        kmem_ctx_free(ctx);
+        kmem_rec_remove_tree(dir);
+        ctx = NULL;
+        err = snap_of(r, i - 1, &fs0, &ctx, dir, sizeof(dir));
+        kmem_fs_free(&fs0);
+        if (err) {
+            ctx = NULL;
+            err = 0; /* the event stands without it */
+            goto out;
+        }
+        before_of(&kmem_current(ctx)->cgroups, kmem_recording_sample(r, i - 1)->time_ns,
+                  out->oom + first_new, out->n_oom - first_new);
     }
 out:
     if (ctx) {
@@ -409,7 +566,12 @@ int kmem_recording_verdicts(struct kmem_recording *r, uint64_t from_ns, uint64_t
                1e9;
         err = snap_of(r, idx[k], &fs, &ctx, dir, sizeof(dir));
         if (!err) {
-            add_points(&a, kmem_current(ctx), &fs, k);
+            add_points(&a, kmem_current(ctx), &fs, k,
+                       k + 1 == n ? OWN_LAST
+                       : k == 0   ? OWN_FIRST
+                                  : OWN_NONE,
+                       kmem_recording_sample(r, lo)->time_ns / 2 +
+                           kmem_recording_sample(r, hi)->time_ns / 2);
             kmem_ctx_free(ctx);
             kmem_rec_remove_tree(dir);
         }

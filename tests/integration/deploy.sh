@@ -190,7 +190,7 @@ kmem_slab_active_bytes kmem_slab_info kmem_node_kernel_bytes kmem_cgroup_kernel_
 kmem_cgroup_kernel_component_bytes kmem_cgroup_sock_bytes kmem_cgroup_kernel_exact
 kmem_cgroup_kernel_upper_bound_bytes kmem_memory_cgroups_dying kmem_cgroup_dying_descendants
 container_memory_kernel_usage kmem_collector_success
-kmem_collector_duration_seconds kmem_exporter_build_info up"
+kmem_collector_duration_seconds kmem_exporter_build_info up kmem_cgroup_slab_bytes"
 export ALLOWED
 
 # promql_names.py MODE FILE: print every metric name used by the PromQL of
@@ -336,9 +336,13 @@ in_real_scrape() { # names-file extra-ignored
 }
 check "every family the dashboard queries has samples in a real kmem_exporter scrape" \
     in_real_scrape "$T/names" ""
+# kmem_cgroup_slab_bytes comes with --collector.owners (off by default): a
+# scrape of the owner snapshot's fixture with it.
 python3 "$T/promql_names.py" rules "$D/prometheus/rules.yml" >"$T/rnames" &&
     check "every family the rules use has samples in a real kmem_exporter scrape" \
-        in_real_scrape "$T/rnames" "$RECORDED"
+        in_real_scrape "$T/rnames" "$RECORDED kmem_cgroup_slab_bytes"
+check "kmem_cgroup_slab_bytes (rules.yml, v1 containers) is in a scrape with --collector.owners" \
+    sh -c "'$B/kmem_exporter' --once --collector.owners --root '$FIXTURES/owners-v2' 2>/dev/null | grep -q '^kmem_cgroup_slab_bytes{'"
 
 # Every dashboard query parses as PromQL: promtool checks them as recording
 # rules, with the Grafana variables replaced by sample values.

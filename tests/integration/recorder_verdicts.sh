@@ -121,6 +121,13 @@ check_eq "the OOM kill's slab_unreclaimable" $((2097152 + 9 * 4194304)) \
     "$(jq '.oom_kills[0].kernel_parts.slab_unreclaimable' "$T/v.json")"
 check "text: the leak suspect is named with its time to the limit" \
     grep -q "until the limit (1.0G) at this rate" "$T/v.txt"
+check_eq "container: its pod in JSON" monitoring/prometheus-0/prometheus "$(v cgroup "/$CT" false .pod)"
+check "text: what to do names the pod and the container" \
+    sh -c "grep -A3 '^  cgroup /$CT ' '$T/v.txt' | grep -q -- '-> pod monitoring/prometheus-0 (container prometheus, cgroup /$CT)'"
+check_eq "the OOM kill's pod, only the parts it has" monitoring/prometheus-0/prometheus \
+    "$(jq -r '.oom_kills[0].pod' "$T/v.json")"
+check_eq "the OOM kill: the sample before it is there too (8 steps of 4 MiB)" $((23388160 + 8 * 4194304)) \
+    "$(jq '.oom_kills[0].before.kernel_bytes' "$T/v.json")"
 check "text: the OOM kill says what the memory was made of" \
     grep -q "OOM kill at .* in /$CT.*slab_unreclaimable" "$T/v.txt"
 # a window of the first hour only: kmalloc-256 still a suspect, dentry still growing

@@ -1119,6 +1119,14 @@ static void test_cache_meaning(void **state)
         {"xfs_buf", "XFS file system metadata"},
         {"maple_node", "memory maps"},
         {"skbuff_head_cache", "network packets"},
+        {"UNIX", "UNIX domain sockets"},
+        {"UNIX-STREAM", "UNIX domain stream sockets"},
+        {"eventpoll_epi", "epoll watches"},
+        {"eventpoll_pwq", "epoll watches"},
+        {"inotify_inode_mark", "inotify watches"},
+        {"tw_sock_TCP", "TIME-WAIT"},
+        {"request_sock_TCPv6", "SYN received"},
+        {"filp", "open files"},
     };
 
     (void)state;
@@ -1132,6 +1140,28 @@ static void test_cache_meaning(void **state)
     assert_null(kt_cache_meaning("no_such_cache"));
     assert_null(kt_cache_meaning("kmalloc")); /* a prefix needs its '-' */
     assert_null(kt_cache_meaning(""));
+}
+
+/* The verdicts' line for a cache: its meaning, and for a merged cache the
+ * caches sharing its slabs with theirs (signal_cache holds UNIX sockets on 6.18). */
+static void test_cache_explain(void **state)
+{
+    char out[512], small[24];
+
+    (void)state;
+    kt_cache_explain(out, sizeof(out), "dentry", "");
+    assert_string_equal(out, "dentry: file paths looked up, including names that were not found");
+    kt_cache_explain(out, sizeof(out), "signal_cache", "UNIX,UNIX-STREAM,no_such");
+    assert_non_null(strstr(out, "signal_cache: processes"));
+    assert_non_null(strstr(out, "merged into it, sharing its slabs: UNIX,UNIX-STREAM,no_such"));
+    assert_non_null(strstr(out, "; UNIX: UNIX domain sockets"));
+    assert_non_null(strstr(out, "; UNIX-STREAM: UNIX domain stream sockets"));
+    assert_null(strstr(out, "; no_such:"));
+    kt_cache_explain(out, sizeof(out), "no_such_cache", NULL);
+    assert_string_equal(out, "no_such_cache: no plain-words hint for this cache");
+    /* cut short, still a string */
+    kt_cache_explain(small, sizeof(small), "signal_cache", "UNIX,UNIX-STREAM");
+    assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
 int main(void)
@@ -1152,6 +1182,7 @@ int main(void)
         cmocka_unit_test(test_cgroup_table_v1_limits_errors),
         cmocka_unit_test(test_node_view),
         cmocka_unit_test(test_cache_meaning),
+        cmocka_unit_test(test_cache_explain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

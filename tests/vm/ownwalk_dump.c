@@ -11,6 +11,10 @@
  * With -p, also the page array found by pairing (ownpair.c) whatever way the
  * walker found it: "pairing 0x<addr>" or "pairing_error <why>".
  *
+ * With -i, one walk taken as the recorder takes it (kmem_owners_live_isolated:
+ * in a child process that sends the rows back through a pipe), printed the
+ * same way ("method isolated", no walker statistics).
+ *
  * Usage: ownwalk_dump [-p] [-n WALKS] [-s PREFIX]  (the last walk is printed; the
  * cpu line of each walk goes to stderr; -s copies /proc/slabinfo to
  * PREFIX.before once the walker is loaded and to PREFIX.after after the
@@ -25,6 +29,38 @@
 #include "ownpair.h"
 #include "owners.h"
 #include "ownwalk.h"
+#include "readers.h"
+
+static void print_rows(const struct kmem_owners *o)
+{
+    printf("pages %llu slabs %llu cpu_seconds %.6f rows %zu\n", (unsigned long long)o->pages,
+           (unsigned long long)o->slabs, o->cpu_seconds, o->nrows);
+    for (size_t i = 0; i < o->nrows; i++)
+        printf("%llu\t%llu\t%llu\t%s\n", (unsigned long long)o->rows[i].cgroup_id,
+               (unsigned long long)o->rows[i].objects, (unsigned long long)o->rows[i].bytes,
+               o->rows[i].cache);
+}
+
+/* -i: one walk in a child process, as the recorder takes it. */
+static int isolated(void)
+{
+    struct kmem_owners o;
+    char err[512];
+
+    kmem_owners_init(&o);
+    if (kmem_owners_live_isolated(&o, err, sizeof(err))) {
+        fprintf(stderr, "ownwalk_dump: %s\n", err);
+        return 1;
+    }
+    if (kmem_owners_finish(&o, NULL, NULL)) {
+        fprintf(stderr, "ownwalk_dump: out of memory\n");
+        return 1;
+    }
+    printf("method isolated\nvmemmap - (the walk ran in a child process)\n");
+    print_rows(&o);
+    kmem_owners_free(&o);
+    return 0;
+}
 
 static int copy_slabinfo(const char *prefix, const char *suffix)
 {
@@ -57,6 +93,8 @@ int main(int argc, char **argv)
     char err[512];
     int walks = 1, pair = 0;
 
+    if (argc == 2 && !strcmp(argv[1], "-i"))
+        return isolated();
     if (argc > 1 && !strcmp(argv[1], "-p")) {
         pair = 1;
         argv++;
@@ -68,7 +106,7 @@ int main(int argc, char **argv)
         } else if (i + 1 < argc && !strcmp(argv[i], "-s")) {
             si = argv[i + 1];
         } else {
-            fprintf(stderr, "usage: ownwalk_dump [-p] [-n WALKS] [-s PREFIX]\n");
+            fprintf(stderr, "usage: ownwalk_dump [-p] [-n WALKS] [-s PREFIX] | -i\n");
             return 2;
         }
     }
@@ -118,12 +156,7 @@ int main(int argc, char **argv)
            (unsigned long long)st.vec_slabs, (unsigned long long)st.inobj_slabs,
            (unsigned long long)st.objects, (unsigned long long)st.read_errors,
            (unsigned long long)st.bad_objcg, (unsigned long long)st.map_full, st.maps_prealloc);
-    printf("pages %llu slabs %llu cpu_seconds %.6f rows %zu\n", (unsigned long long)o.pages,
-           (unsigned long long)o.slabs, o.cpu_seconds, o.nrows);
-    for (size_t i = 0; i < o.nrows; i++)
-        printf("%llu\t%llu\t%llu\t%s\n", (unsigned long long)o.rows[i].cgroup_id,
-               (unsigned long long)o.rows[i].objects, (unsigned long long)o.rows[i].bytes,
-               o.rows[i].cache);
+    print_rows(&o);
     kmem_owners_free(&o);
     kmem_ownwalk_close(w);
     return 0;
