@@ -340,7 +340,9 @@ static __always_inline void credit_free(__u64 word, __u32 slot, __u32 cgid)
     if (!sl || (__u32) * (volatile __u64 *)&sl->cgid != cgid)
         return;
     __sync_fetch_and_add(&sl->frees, 1);
-    if (word & 63)
+    /* Only a kmalloc-large word (page-aligned) carries its size in the low
+     * bits; another object's address may have low bits of its own. */
+    if ((word & 63) && !(word & 4095 & ~63ULL))
         __sync_fetch_and_add(&sl->bytes_freed, 1ULL << (word & 63));
 }
 

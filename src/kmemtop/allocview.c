@@ -429,8 +429,22 @@ void kt_alloc_screen(struct kt_sink *s, const struct kmem_alloc_table *t,
 
 /* ---- JSON (docs/alloc.md), through the common JSON writer ---- */
 
+/* --alloc-check: the traced net of one cache against /proc/slabinfo's change. */
+static void check_json(struct kmem_jw *w, const struct kmem_alloc_check *c)
+{
+    kmem_jw_obj(w, "kernel_check");
+    kmem_jw_str(w, "cache", c->cache);
+    kmem_jw_u64(w, "slabinfo_active_start", c->active[0]);
+    kmem_jw_u64(w, "slabinfo_active_end", c->active[1]);
+    kmem_jw_i64(w, "slabinfo_change", (int64_t)(c->active[1] - c->active[0]));
+    kmem_jw_i64(w, "traced_net", c->net[1] - c->net[0]);
+    kmem_jw_u64(w, "in_flight", c->in_flight);
+    kmem_jw_u64(w, "objects_per_slab", c->objperslab);
+    kmem_jw_obj_end(w);
+}
+
 static int alloc_json(FILE *f, const struct kmem_alloc_table *t, uint64_t live, uint64_t map_bytes,
-                      const char *layout)
+                      const char *layout, const struct kmem_alloc_check *chk)
 {
     size_t n;
     struct row *r = make_rows(t, NULL, 'n', &n);
@@ -460,6 +474,8 @@ static int alloc_json(FILE *f, const struct kmem_alloc_table *t, uint64_t live, 
     if (t->tracking)
         kmem_jw_u64(&w, "live_objects", live);
     kmem_jw_u64(&w, "bpf_map_bytes", map_bytes);
+    if (chk)
+        check_json(&w, chk);
     kmem_jw_arr(&w, "entries");
     for (size_t i = 0; i < n; i++) {
         const struct kmem_alloc_entry *e = r[i].e;
@@ -547,6 +563,7 @@ int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o)
 {
     struct kmem_alloc_opts ao = tracer_opts(o);
     struct kmem_alloc_table t = {0};
+    struct kmem_alloc_check chk = {.cache = o->alloc_check};
     struct kmem_alloc *a;
     struct sigaction sa;
     struct timespec end, now;
@@ -554,9 +571,20 @@ int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o)
     char err[512];
     int rc;
 
+    if (o->alloc_check && (o->alloc_rates || o->alloc_counts)) {
+        fprintf(stderr, "%s: --alloc-check needs the tracker (not --alloc-rates, --alloc-counts)\n",
+                o->prog);
+        return EXIT_FAILURE;
+    }
     rc = kmem_alloc_open(&a, &ao, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "%s: --alloc: %s\n", o->prog, err);
+        return EXIT_FAILURE;
+    }
+    /* First thing once attached: the kernel's count at the start of the trace. */
+    if (o->alloc_check && kmem_alloc_check_mark(a, "/proc/slabinfo", &chk, false)) {
+        fprintf(stderr, "%s: --alloc-check: %s\n", o->prog, kmem_alloc_strerror(a));
+        kmem_alloc_close(a);
         return EXIT_FAILURE;
     }
     /* Names of the cgroups that exist now, in case they are removed before the end. */
@@ -588,6 +616,11 @@ int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o)
             break;
         nanosleep(&step, NULL);
     }
+    if (o->alloc_check && kmem_alloc_check_mark(a, "/proc/slabinfo", &chk, true)) {
+        fprintf(stderr, "%s: --alloc-check: %s\n", o->prog, kmem_alloc_strerror(a));
+        rc = -1;
+        goto out;
+    }
     rc = o->alloc_rates ? kmem_alloc_window_stop(a, &t) : kmem_alloc_read(a, &t);
     if (rc) {
         fprintf(stderr, "%s: --alloc: %s\n", o->prog, kmem_alloc_strerror(a));
@@ -601,12 +634,19 @@ int kt_alloc_once(struct kmem_ctx *ctx, const struct kt_opts *o)
         const char *layout =
             (unsigned)cgs->layout <= KMEM_CG_HYBRID ? kmem_cg_layout_name[cgs->layout] : "none";
 
-        rc = alloc_json(stdout, &t, live, kmem_alloc_map_bytes(a), layout);
+        rc = alloc_json(stdout, &t, live, kmem_alloc_map_bytes(a), layout,
+                        o->alloc_check ? &chk : NULL);
     } else {
         struct kt_sink sink;
 
         kt_sink_file(&sink, stdout);
         kt_alloc_render(&sink, &t, NULL, 'n', false, t.tracking ? &live : NULL);
+        if (o->alloc_check)
+            printf("check: %s: traced net %+lld objects (every cgroup); /proc/slabinfo active "
+                   "%llu -> %llu (%+lld); events during the reads %llu\n",
+                   chk.cache, (long long)(chk.net[1] - chk.net[0]),
+                   (unsigned long long)chk.active[0], (unsigned long long)chk.active[1],
+                   (long long)(chk.active[1] - chk.active[0]), (unsigned long long)chk.in_flight);
         rc = 0;
     }
 out:

@@ -30,11 +30,12 @@ struct kt_opts {
     char *command; /* the command line, for the capture's metadata */
     /* --alloc SECONDS (allocview.c); 0 when not asked */
     double alloc_seconds;
-    bool alloc_counts;      /* --alloc-counts: no live-object tracking */
-    bool alloc_rates;       /* --alloc-rates: allocation-only hooks (the exporter's mode) */
-    unsigned alloc_keys;    /* --alloc-keys N (0: default) */
-    unsigned alloc_objects; /* --alloc-objects N (0: default) */
-    char alloc_sort;        /* allocations view: n net, c change, r rate */
+    bool alloc_counts;       /* --alloc-counts: no live-object tracking */
+    bool alloc_rates;        /* --alloc-rates: allocation-only hooks (the exporter's mode) */
+    unsigned alloc_keys;     /* --alloc-keys N (0: default) */
+    unsigned alloc_objects;  /* --alloc-objects N (0: default) */
+    const char *alloc_check; /* --alloc-check CACHE: the tracer against /proc/slabinfo */
+    char alloc_sort;         /* allocations view: n net, c change, r rate */
     /* The flight recorder (record.c, docs/recorder.md). */
     const char *record; /* --record DIR */
     const char *replay; /* --replay DIR */

@@ -39,6 +39,7 @@ enum {
     OPT_ALLOC_RATES,
     OPT_ALLOC_KEYS,
     OPT_ALLOC_OBJECTS,
+    OPT_ALLOC_CHECK,
     OPT_BY_CACHE,
     OPT_RECORD,
     OPT_REPLAY,
@@ -118,9 +119,17 @@ static void usage_kmemtop(FILE *out, const char *prog)
             "                     cheap mode: no free hooks, no live objects)\n"
             "     --alloc-objects <n>  live objects tracked (default 262144)\n"
             "     --alloc-keys <n>     (cgroup, cache) pairs counted (default 65536)\n"
+            "     --alloc-check <cache>  with --alloc: the traced net of <cache> against\n"
+            "                     /proc/slabinfo over the same moments (docs/alloc.md)\n"
             "     --record <dir>  the flight recorder: a sample every -d seconds (default\n"
-            "                     10) into <dir> until stopped (--record.retain 7d,\n"
-            "                     --record.max-size 256MiB); see docs/recorder.md\n"
+            "                     10) into <dir> until stopped; see docs/recorder.md\n"
+            "     --record.retain <dur>   remove segments older than <dur> (default 7d)\n"
+            "     --record.max-size <size>  remove the oldest segments beyond <size>\n"
+            "                     (default 256MiB)\n"
+            "     --record.count <n>  stop after <n> samples\n"
+            "     --record.time <secs>  with --record: the first sample's time (seconds since\n"
+            "                     the epoch), each next one -d later, without waiting\n"
+            "     --quiet         with --record: no start and end messages\n"
             "     --replay <dir>  a moment of a recording (newest, or --at <time>) as a\n"
             "                     capture: with -o, --json, --report, or the full screen\n"
             "     --at <time>     \"YYYY-MM-DD HH:MM[:SS]\" (local) or \"N{s,m,h,d} ago\"\n"
@@ -328,6 +337,7 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
         {"alloc-rates", no_argument, NULL, OPT_ALLOC_RATES},
         {"alloc-keys", required_argument, NULL, OPT_ALLOC_KEYS},
         {"alloc-objects", required_argument, NULL, OPT_ALLOC_OBJECTS},
+        {"alloc-check", required_argument, NULL, OPT_ALLOC_CHECK},
         {"by-cache", no_argument, NULL, OPT_BY_CACHE},
         {"record", required_argument, NULL, OPT_RECORD},
         {"replay", required_argument, NULL, OPT_REPLAY},
@@ -433,6 +443,9 @@ static void parse_opts(struct kt_opts *o, int argc, char **argv)
             break;
         case OPT_ALLOC_OBJECTS:
             o->alloc_objects = parse_count(o, "--alloc-objects", optarg);
+            break;
+        case OPT_ALLOC_CHECK:
+            o->alloc_check = optarg;
             break;
         case OPT_BY_CACHE:
             o->by_cache = true;
@@ -749,7 +762,7 @@ int main(int argc, char **argv)
         return kt_diff_run(&o);
     if (o.openmetrics)
         return kt_openmetrics_run(&o);
-    if (o.window && !o.report)
+    if (o.window && !o.report && !o.html) /* --html: --window bounds the growth chart */
         return kt_verdicts_run(&o);
     if (o.replay) {
         struct kt_source *g = &replay;
@@ -797,7 +810,7 @@ int main(int argc, char **argv)
     if (o.capture)
         rc = finish_capture(ctx, &o, rc, tb);
     kmem_ctx_free(ctx);
-    if (o.window && rc == EXIT_SUCCESS)
+    if (o.window && o.report && rc == EXIT_SUCCESS)
         rc = kt_verdicts_run(&o); /* --report --window: the verdicts after the report */
     kt_source_close(&replay);
     free(o.command);

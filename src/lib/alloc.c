@@ -473,4 +473,14 @@ uint64_t kmem_alloc_map_bytes(const struct kmem_alloc *a)
     (void)a;
     return 0;
 }
+
+int kmem_alloc_check_mark(struct kmem_alloc *a, const char *slabinfo_path,
+                          struct kmem_alloc_check *c, bool end)
+{
+    (void)a;
+    (void)slabinfo_path;
+    (void)c;
+    (void)end;
+    return -ENOTSUP;
+}
 #endif

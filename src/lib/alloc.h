@@ -216,6 +216,36 @@ int kmem_alloc_window_pairs(const struct kmem_alloc_table *t, struct kmem_alloc_
 double kmem_alloc_frees_per_second(uint64_t allocs, double window_seconds, uint64_t objects_before,
                                    uint64_t objects_after, double seconds_between);
 
+/*
+ * The tracer against the kernel's own count of one cache, over the same
+ * moments (the tracker; `kmemtop --alloc-check`, docs/alloc.md): at the start
+ * and at the end of a trace, the active objects of @c->cache in
+ * /proc/slabinfo, read between two scans of the (cgroup, cache) table. The
+ * traced net (allocations - frees over every cgroup, frees of objects older
+ * than the trace included) at the moment of each read is the first scan's,
+ * give or take the events of the cache counted between the two scans
+ * (in_flight, summed over both reads): an exact bound, however busy the
+ * machine. What remains is the allocator's own: SLUB counts the free objects
+ * of per-CPU slabs (and sheaves) as active.
+ */
+struct kmem_alloc_check {
+    const char *cache;   /* the cache, as /proc/slabinfo names it */
+    bool done[2];        /* [0] start, [1] end: marked */
+    uint64_t active[2];  /* /proc/slabinfo active_objs at each mark */
+    int64_t net[2];      /* traced allocations - frees of the cache at the scan before each read */
+    uint64_t in_flight;  /* events of the cache counted during the reads (both marks) */
+    uint64_t objperslab; /* /proc/slabinfo objperslab at the end mark */
+};
+
+/*
+ * Mark the start (@end false) or the end of @c, reading @slabinfo_path (e.g.
+ * "/proc/slabinfo"). 0, -ENOENT (no such cache in the file), -EINVAL (the
+ * file does not parse; kmem_alloc_strerror() says where), -EOPNOTSUPP (not
+ * the tracker), or another -errno of the read.
+ */
+int kmem_alloc_check_mark(struct kmem_alloc *a, const char *slabinfo_path,
+                          struct kmem_alloc_check *c, bool end);
+
 /* Bytes of kernel memory the tracer's maps use (from their sizes). */
 uint64_t kmem_alloc_map_bytes(const struct kmem_alloc *a);
 

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "kmem_alloc.h"
 #include "kmem_alloc.skel.h"
+#include "slabinfo.h"
 
 #define seterr kmem_msgf
 
@@ -388,6 +389,102 @@ int kmem_alloc_forget(struct kmem_alloc *a, const uint64_t *gone, size_t n)
             __atomic_store_n(&sl->cache, KMEM_ALLOC_SLOT_DEAD, __ATOMIC_RELEASE);
     }
     return 0;
+}
+
+/* ---- the tracer against /proc/slabinfo (kmem_alloc_check_mark) ---- */
+
+/* Traced allocations - frees of the cache named @name over every slot, and
+ * its events (allocations + frees), as far as one scan sees them. */
+static void cache_scan(struct kmem_alloc *a, const char *name, int64_t *net, uint64_t *events)
+{
+    bool reload = false; /* kmalloc keys only: their names are made here */
+    bool loaded = false; /* names of new caches loaded once per scan */
+
+    *net = 0;
+    *events = 0;
+    for (size_t i = 0; i < a->n_slots; i++) {
+        const struct kmem_alloc_slot *sl = &a->slots[i];
+        uint64_t cache = __atomic_load_n(&sl->cache, __ATOMIC_ACQUIRE), al, fr;
+        const struct cache_name *c;
+        bool found;
+        size_t k;
+
+        if (cache <= KMEM_ALLOC_SLOT_DEAD)
+            continue;
+        /* Found, or loaded now: never a made-up name (cache_of() would keep it). */
+        k = kmem_alloc_cache_find(a, cache & ~KMEM_ALLOC_ACCT, &found);
+        if (!found && (cache & (UINT64_C(1) << 63)) && !loaded) {
+            loaded = true;
+            if (load_cache_names(a) == 0)
+                k = kmem_alloc_cache_find(a, cache & ~KMEM_ALLOC_ACCT, &found);
+        }
+        c = found                           ? &a->caches[k]
+            : (cache & (UINT64_C(1) << 63)) ? NULL /* no name yet: not counted, not kept */
+                                            : cache_of(a, cache & ~KMEM_ALLOC_ACCT, &reload);
+        if (!c || strcmp(c->name, name) != 0)
+            continue;
+        al = __atomic_load_n(&sl->allocs, __ATOMIC_RELAXED);
+        fr = __atomic_load_n(&sl->frees, __ATOMIC_RELAXED);
+        *net += (int64_t)(al - fr);
+        *events += al + fr;
+    }
+}
+
+/*
+ * Each slot's counts only grow, so for the moment T of the read, between the
+ * two scans: |net(T) - first scan's net| <= second scan's events - first
+ * scan's (every event after a slot's first read and before T is counted by
+ * its second read).
+ */
+int kmem_alloc_check_mark(struct kmem_alloc *a, const char *slabinfo_path,
+                          struct kmem_alloc_check *c, bool end)
+{
+    struct kmem_buf b;
+    struct kmem_slabinfo si;
+    struct kmem_parse_error perr = {0};
+    int64_t net0, net1;
+    uint64_t ev0, ev1;
+    long k;
+    int rc;
+
+    if (a->mode != KMEM_ALLOC_TRACK || !a->tracking) {
+        seterr(a->err, sizeof(a->err), "--alloc-check needs the tracker (live-object tracking)");
+        return -EOPNOTSUPP;
+    }
+    if (load_cache_names(a)) {
+        seterr(a->err, sizeof(a->err), "out of memory");
+        return -ENOMEM;
+    }
+    kmem_buf_init(&b, 0);
+    memset(&si, 0, sizeof(si));
+    cache_scan(a, c->cache, &net0, &ev0);
+    rc = kmem_buf_read_file(&b, AT_FDCWD, slabinfo_path, 0);
+    cache_scan(a, c->cache, &net1, &ev1);
+    if (rc) {
+        seterr(a->err, sizeof(a->err), "%s: %s", slabinfo_path, strerror(-rc));
+        goto out;
+    }
+    rc = kmem_slabinfo_parse(b.data, b.len, &si, &perr);
+    if (rc) {
+        seterr(a->err, sizeof(a->err), "%s:%u: %s", slabinfo_path, perr.line,
+               perr.what ? perr.what : strerror(-rc));
+        goto out;
+    }
+    k = kmem_slabinfo_find(&si, c->cache, 0);
+    if (k < 0) {
+        seterr(a->err, sizeof(a->err), "%s: no cache \"%s\"", slabinfo_path, c->cache);
+        rc = -ENOENT;
+        goto out;
+    }
+    c->active[end] = si.v[k].active_objs;
+    c->objperslab = si.v[k].objperslab;
+    c->net[end] = net0;
+    c->in_flight += ev1 - ev0;
+    c->done[end] = true;
+out:
+    kmem_slabinfo_release(&si);
+    kmem_buf_free(&b);
+    return rc;
 }
 
 /* "memlock:" of a map fd in /proc/self/fdinfo: the bytes the kernel charges for it. */

@@ -64,9 +64,18 @@ static const char *canonical(const struct kmem_io *io, const char *abs, char *ou
     return out;
 }
 
+/*
+ * The path @fd was opened at. A file or directory removed since (a cgroup
+ * removed while it was read) reads "PATH (deleted)": its place in the
+ * capture is PATH, the place it was read at, unless the name really ends so
+ * (then the path names @fd itself).
+ */
 static bool fd_path(int fd, char *out, size_t outlen)
 {
+    static const char deleted[] = " (deleted)";
+    const size_t dl = sizeof(deleted) - 1;
     char link[64];
+    struct stat a, b;
     ssize_t n;
 
     snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -74,6 +83,9 @@ static bool fd_path(int fd, char *out, size_t outlen)
     if (n < 0 || (size_t)n >= outlen - 1)
         return false;
     out[n] = '\0';
+    if ((size_t)n > dl && strcmp(out + n - dl, deleted) == 0 &&
+        !(stat(out, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+        out[n - dl] = '\0';
     return true;
 }
 

@@ -90,6 +90,12 @@ replay_page rec-at 10s 0 --at "$at"
 check_eq "with --at the second sample, the chart ends there (2 samples)" 2 \
     "$(grep -c '<tr data-t=' "$T/rec-at.html")"
 check "the page says which sample the treemaps show" grep -q "the treemaps show .* at $at" "$T/rec-at.html"
+# --window bounds the chart (the page is written; no verdicts on stdout)
+"$K" --html "$T/rec-win.html" --replay "$rec" --window 20s >"$T/rec-win.out" 2>&1
+check_eq "--html --replay --window 20s exits 0" 0 $?
+check "--html --replay --window: nothing on stdout, the page written" \
+    sh -c "[ ! -s '$T/rec-win.out' ] && [ -s '$T/rec-win.html' ]"
+check_eq "--window 20s: the chart has the last 3 samples of 6" 3 "$(grep -c '<tr data-t=' "$T/rec-win.html" 2>/dev/null)"
 
 # A recorded leak ending in an OOM kill (the recorder's scenario tool,
 # rec_tree.py): a cache and a container's unreclaimable slab grow every ten

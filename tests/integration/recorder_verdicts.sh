@@ -139,5 +139,21 @@ check_eq "first hour: seven samples" 7 "$(jq .samples "$T/v1.json")"
 check_eq "first hour: dentry still growing" false \
     "$(jq -r '.verdicts[] | select(.name == "dentry") | .stabilised' "$T/v1.json")"
 check_eq "first hour: no OOM kill yet" 0 "$(jq '.oom_kills | length' "$T/v1.json")"
+check_eq "the OOM kill names the container's namespace/pod/container" monitoring/prometheus-0/prometheus \
+    "$(jq -r '.oom_kills[0].pod' "$T/v.json")"
+check "text: the OOM kill's pod in parentheses" \
+    grep -q "OOM kill at .* in /$CT (monitoring/prometheus-0/prometheus):" "$T/v.txt"
+# an OOM kill in a cgroup that is no pod: no pod name, not "//"
+SVC=system.slice/containerd.service
+python3 "$PY" "$tree" cgset "$SVC" memory.events 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n'
+"$K" --root "$tree" --record "$T/rec2" --record.count 1 --record.time "$T0" --quiet
+python3 "$PY" "$tree" cgset "$SVC" memory.events 'low 0\nhigh 0\nmax 1\noom 1\noom_kill 1\n'
+"$K" --root "$tree" --record "$T/rec2" --record.count 1 --record.time $((T0 + STEP)) --quiet
+"$K" --replay "$T/rec2" --window 1d --json >"$T/v2.json"
+"$K" --replay "$T/rec2" --window 1d >"$T/v2.txt"
+check_eq "an OOM kill outside any pod: its cgroup, and no pod name" "1 /$SVC " \
+    "$(jq -r '.oom_kills | "\(length) \(.[0].cgroup) \(.[0].pod)"' "$T/v2.json")"
+check "text: the OOM kill outside any pod has no parentheses" \
+    grep -q "OOM kill at .* in /$SVC: memory" "$T/v2.txt"
 check_eq "nothing written out is left behind" 0 "$(find "$T/tmp" -mindepth 1 | wc -l)"
 finish
