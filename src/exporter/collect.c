@@ -41,6 +41,7 @@ struct kx_collector {
     char *spare;            /* text of a released exposition, rendered into next */
     size_t spare_cap;
     char logged[KX_COLLECTORS_MAX][320]; /* last message logged per collector */
+    const char *cg_watch_logged;         /* kmem_ctx_cgroup_watch() last logged */
     struct kx_unavail unavail;           /* data missing for want of a capability or mount */
 };
 
@@ -189,6 +190,12 @@ static int collect_render(struct kx_collector *c, struct kx_blob **out)
         flags |= KMEM_COLLECT_SLAB_ATTRS; /* kmem_slab_info's sysfs labels */
     int r = kmem_collect(c->ctx, flags);
     const struct kmem_snapshot *s = kmem_current(c->ctx);
+    const char *watch = kmem_ctx_cgroup_watch(c->ctx);
+    if (watch && watch != c->cg_watch_logged) {
+        /* inotify, or why the link counts (the fallback) */
+        kx_log(KX_LOG_DEBUG, "Cgroup change detection", "method", watch, NULL);
+        c->cg_watch_logged = watch;
+    }
     if (s) {
         if (s->status[KMEM_PART_SLAB].err == 0 && (flags & KMEM_COLLECT_SLAB))
             col.slab = &s->slab;

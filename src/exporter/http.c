@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -301,22 +302,33 @@ static void unlink_reading(struct kx_http *h, struct conn *c)
     c->reading = false;
 }
 
-/* A request starts being read now: its deadline is now + header_timeout_ms.
- * Every deadline is the same span from a later time, so appending keeps the
- * list in deadline order. */
-static void start_reading(struct kx_http *h, struct conn *c)
+/* With h->lock held: append @c to the reading list. */
+static void append_reading(struct kx_http *h, struct conn *c)
 {
-    pthread_mutex_lock(&h->lock);
-    unlink_reading(h, c);
-    clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-    add_ms(&c->deadline, h->o.header_timeout_ms);
     c->prev = h->tail;
+    c->next = NULL;
     if (h->tail)
         h->tail->next = c;
     else
         h->head = c;
     h->tail = c;
     c->reading = true;
+}
+
+/* A request starts being read now: its deadline is now + header_timeout_ms.
+ * Every deadline is the same span from a later time, so appending keeps the
+ * list in deadline order (but for the few the watchdog put back: their
+ * deadline is near, and they are looked at once those before them are). */
+static void start_reading(struct kx_http *h, struct conn *c)
+{
+    pthread_mutex_lock(&h->lock);
+    unlink_reading(h, c);
+    clock_gettime(CLOCK_MONOTONIC, &c->since);
+    c->deadline = c->since;
+    add_ms(&c->deadline, h->o.header_timeout_ms);
+    c->last_chance = c->deadline;
+    add_ms(&c->last_chance, h->o.header_timeout_ms);
+    append_reading(h, c);
     if (h->head == c)
         pthread_cond_signal(&h->wake_watchdog);
     pthread_mutex_unlock(&h->lock);
@@ -329,6 +341,36 @@ static void done_reading(struct kx_http *h, struct conn *c)
     pthread_mutex_unlock(&h->lock);
 }
 
+/* Bytes that the client sent and the server has not read yet: a request
+ * that is slow only because the server is (a starved machine) has some. */
+static bool unread(const struct conn *c)
+{
+    int n = 0;
+    return c->fd >= 0 && ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* With h->lock held: the oldest connection that has been reading a request
+ * for KX_HTTP_SLOW_MS (@now) although the server has read all it sent, or
+ * NULL; *@next is when to look again when none is. */
+static struct conn *slow_reader(struct kx_http *h, const struct timespec *now,
+                                struct timespec *next)
+{
+    for (struct conn *c = h->head; c; c = c->next) {
+        struct timespec slow = c->since;
+        add_ms(&slow, KX_HTTP_SLOW_MS);
+        if (before(now, &slow)) { /* the list is in order of since */
+            *next = slow;
+            return NULL;
+        }
+        if (!unread(c))
+            return c;
+    }
+    /* Every old one has bytes waiting: look again once the server read them. */
+    *next = *now;
+    add_ms(next, KX_HTTP_STARVED_POLL_MS);
+    return NULL;
+}
+
 /*
  * Shut down the socket of each connection past its deadline. MHD then reads
  * end-of-file and closes it. The fd is still open here: MHD calls
@@ -338,7 +380,10 @@ static void done_reading(struct kx_http *h, struct conn *c)
  * oldest connection still reading a request is shut down too once it has
  * been reading for KX_HTTP_SLOW_MS, so that slow clients from many
  * addresses never keep a scrape out until their deadlines (issue 24); a
- * burst of clients that send their requests at once is not cut.
+ * burst of clients that send their requests at once is not cut. Neither is
+ * a connection whose bytes wait unread in its socket: then the server is
+ * the slow one (a starved machine, issue 21), not the client; its deadline
+ * waits for the server too, up to twice the request timeout.
  */
 static void *watchdog_main(void *arg)
 {
@@ -352,23 +397,27 @@ static void *watchdog_main(void *arg)
         }
         struct timespec now, until = c->deadline;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        bool over = h->nconns - h->evicting > h->o.conn_limit, evict = false;
-        if (over) {
-            /* the moment it has been reading KX_HTTP_SLOW_MS */
-            struct timespec slow = c->deadline;
-            long back = (long)h->o.header_timeout_ms - KX_HTTP_SLOW_MS;
-            if (back > 0) {
-                slow.tv_sec -= back / 1000;
-                slow.tv_nsec -= (back % 1000) * 1000000;
-                if (slow.tv_nsec < 0) {
-                    slow.tv_sec--;
-                    slow.tv_nsec += 1000000000;
-                }
-            }
-            if (!before(&now, &slow))
+        bool evict = false;
+        if (!before(&now, &c->deadline) && before(&now, &c->last_chance) && unread(c)) {
+            /* The server has not read what came in time: look again soon,
+             * after those behind it. */
+            unlink_reading(h, c);
+            c->deadline = now;
+            add_ms(&c->deadline, KX_HTTP_STARVED_POLL_MS);
+            if (before(&c->last_chance, &c->deadline))
+                c->deadline = c->last_chance;
+            append_reading(h, c);
+            continue;
+        }
+        if (before(&now, &c->deadline) && h->nconns - h->evicting > h->o.conn_limit) {
+            struct timespec next;
+            struct conn *x = slow_reader(h, &now, &next);
+            if (x) {
+                c = x;
                 evict = true;
-            else if (before(&slow, &until))
-                until = slow;
+            } else if (before(&next, &until)) {
+                until = next;
+            }
         }
         if (!evict && before(&now, &c->deadline)) {
             pthread_cond_timedwait(&h->wake_watchdog, &h->lock, &until);
@@ -377,7 +426,7 @@ static void *watchdog_main(void *arg)
         unlink_reading(h, c);
         if (c->fd >= 0)
             shutdown(c->fd, SHUT_RDWR);
-        if (evict && before(&now, &c->deadline)) {
+        if (evict) {
             c->evicted = true;
             h->evicting++;
             h->dropped++;

@@ -20,15 +20,20 @@
 #define KX_HTTP_LIMIT_SLACK 32
 /* ... once they have been reading a request this long (ms) */
 #define KX_HTTP_SLOW_MS 250
+/* How often the watchdog looks again at a connection whose bytes wait
+ * unread: the server, not the client, is slow (ms). */
+#define KX_HTTP_STARVED_POLL_MS 50
 
 /* One client connection (MHD's socket context). */
 struct conn {
     int fd;
     struct sockaddr_storage addr; /* the client's, for the per-address queue limit */
     socklen_t addrlen;
-    struct timespec deadline; /* for reading the current request */
-    struct conn *prev, *next; /* in kx_http.reading while a request is being read */
-    bool reading;             /* in that list */
+    struct timespec since;       /* the current request started being read */
+    struct timespec deadline;    /* for reading it */
+    struct timespec last_chance; /* the deadline waits for a starved server until then */
+    struct conn *prev, *next;    /* in kx_http.reading while a request is being read */
+    bool reading;                /* in that list */
     enum { AUTH_NONE, AUTH_PENDING, AUTH_DONE } auth;
     bool auth_ok;
     /* A scrape collected on the scraper thread, not on a server thread (so

@@ -400,6 +400,7 @@ void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char ke
 {
     const struct kmem_slabinfo *si = &snap->slab;
     struct slab_row_ctx r = {.si = si, .sc = sc};
+    struct kt_col cols[SC_COUNT];
     size_t *idx, n = 0, name_cols = 4;
     uint32_t avail = (UINT32_C(1) << SC_COUNT) - 1, mask;
     struct kt_window w;
@@ -429,7 +430,22 @@ void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char ke
     qsort_r(
         idx, n, sizeof(*idx), cmp_idx,
         &(struct slab_sort_ctx){.v = si->v, .grow = sc->hist ? sc->hist->slab : NULL, .key = key});
-    mask = kt_cols_fit(slab_cols, SC_COUNT, avail, s->width,
+    /* A column is as wide as its widest cell (1M+ dentries need 7 digits):
+     * measured over every listed row, so scrolling does not move columns. */
+    memcpy(cols, slab_cols, sizeof(cols));
+    for (size_t k = 0; k < n; k++)
+        for (int c = 0; c < SC_COUNT; c++) {
+            char cell[64];
+            int cw;
+
+            if (!(avail & (UINT32_C(1) << c)))
+                continue;
+            slab_cell(&r, idx[k], (enum slab_col)c, cell, sizeof(cell));
+            cw = (int)kt_text_width(cell);
+            if (cw > cols[c].width)
+                cols[c].width = cw;
+        }
+    mask = kt_cols_fit(cols, SC_COUNT, avail, s->width,
                        (int)(name_cols < NAME_COLS_MAX ? name_cols : NAME_COLS_MAX));
     /* The attributes come after every figure: none in a gap that UNUSED left. */
     if (!(mask & (UINT32_C(1) << SC_UNUSED)))
@@ -438,7 +454,7 @@ void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char ke
         free(idx);
         return;
     }
-    kt_heading(line, sizeof(line), slab_cols, SC_COUNT, mask, "NAME");
+    kt_heading(line, sizeof(line), cols, SC_COUNT, mask, "NAME");
     if (!kt_line(s, KT_HEADING, "%s", line)) {
         free(idx);
         return;
@@ -453,7 +469,7 @@ void kt_slab_screen(struct kt_sink *s, const struct kmem_snapshot *snap, char ke
             if (!(mask & (UINT32_C(1) << c)))
                 continue;
             slab_cell(&r, idx[k], (enum slab_col)c, cell, sizeof(cell));
-            kt_cell(line, sizeof(line), &pos, &slab_cols[c], cell);
+            kt_cell(line, sizeof(line), &pos, &cols[c], cell);
         }
         kt_printable(line + pos, sizeof(line) - pos, si->v[idx[k]].name, KT_ESC_QMARK);
         if (!kt_line(s, KT_NORMAL, "%s", line))

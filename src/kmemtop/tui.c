@@ -187,7 +187,10 @@ static void draw_keys(struct tui *t, struct kt_sink *s)
                       : t->o->alloc_sort == 'r' ? "rate"
                                                 : "net");
     /* The refresh interval goes first when the line would not fit (80 columns). */
-    if (t->rp || (n + (int)sizeof(" | every 99999s | ? help  q quit") - 1 > COLS && COLS > 0))
+    if (t->rp)
+        snprintf(line + n, sizeof(line) - (size_t)n, " | %s ? help  q quit",
+                 kt_replay_verdicts_shown(t->rp) ? "[V verdicts]" : "V verdicts");
+    else if ((n + (int)sizeof(" | every 99999s | ? help  q quit") - 1 > COLS && COLS > 0))
         snprintf(line + n, sizeof(line) - (size_t)n, " | ? help  q quit");
     else
         snprintf(line + n, sizeof(line) - (size_t)n, " | every %lds | ? help  q quit", t->o->delay);
@@ -268,6 +271,8 @@ static void draw_help(struct tui *t, struct kt_sink *s)
         "           cgroups: ~ = sum of the parts (no \"kernel\" in memory.stat)",
         "Replay     [ ] the sample before/after  { } oldest/newest  T jump (replay)",
         "           (--replay)  b baseline at the sample shown; no timed refresh",
+        "           V leak verdicts from the baseline to the sample shown (replay);",
+        "             Up/Down pick one, Enter shows its cache or cgroup (replay)",
         "Quit       q",
     };
     char title[128];
@@ -306,6 +311,8 @@ static void draw(struct tui *t)
     }
     if (t->help) {
         draw_help(t, &sink);
+    } else if (kt_replay_verdicts_shown(t->rp)) {
+        kt_replay_verdicts_draw(t->rp, &sink);
     } else if (t->view == KT_VIEW_SLABS) {
         if (!kt_part_ok(snap, KMEM_PART_SLAB) && (snap->flags & KMEM_COLLECT_SLAB)) {
             slab_unavailable(&sink, snap);
@@ -492,6 +499,24 @@ static bool tui_key(struct tui *t, int c)
     }
     if (t->editing) {
         filter_key(t, c);
+        return true;
+    }
+    if (kt_replay_verdicts_shown(t->rp) && (c == '\n' || c == '\r' || c == KEY_ENTER)) {
+        char name[4096];
+        int subj = kt_replay_verdict_pick(t->rp, name, sizeof(name));
+        size_t nl = strlen(name);
+        const char *tail = nl >= FILTER_MAX ? name + nl - (FILTER_MAX - 1) : name;
+
+        if (subj == KMEM_SUBJECT_CACHE || subj == KMEM_SUBJECT_CGROUP) {
+            t->view = subj == KMEM_SUBJECT_CACHE ? KT_VIEW_SLABS : KT_VIEW_CGROUPS;
+            if (t->view == KT_VIEW_CGROUPS && t->cg.drill) {
+                free(t->cg.drill);
+                t->cg.drill = NULL;
+            }
+            snprintf(t->filter[t->view], sizeof(t->filter[t->view]), "%s", tail);
+            t->scroll[t->view] = (struct kt_scroll){0};
+            kt_replay_verdicts_hide(t->rp);
+        }
         return true;
     }
     if (t->rp && kt_replay_key(t->rp, c, t->ctx, &t->hist))

@@ -19,7 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "kmemrec.h"
+#include "out.h"
 #include "recfmt.h"
 #include "tui_replay.h"
 
@@ -32,6 +34,11 @@ struct kt_replay {
     bool prompting;
     char prompt[PROMPT_MAX];
     char note[160];
+    /* the verdicts view (V): computed over [base, cur] when either moves */
+    bool vshown, vvalid;
+    struct kmem_verdicts vd;
+    size_t vbase, vcur, vsel, vtop;
+    double vsecs; /* what computing them took */
 };
 
 /* nftw has no user pointer: the file set and root of the sync under way. */
@@ -197,6 +204,7 @@ void kt_replay_free(struct kt_replay *r)
 {
     if (!r)
         return;
+    kmem_verdicts_free(&r->vd);
     kmem_recording_close(r->rec);
     free(r->root);
     free(r);
@@ -259,7 +267,30 @@ bool kt_replay_key(struct kt_replay *r, int c, struct kmem_ctx *ctx, struct kt_h
     }
     if (c != ERR && c != KEY_RESIZE)
         r->note[0] = '\0'; /* the message of the last key goes */
+    if (r->vshown && r->vvalid && r->vd.n) {
+        size_t last = r->vd.n - 1;
+
+        if (c == KEY_UP || c == 'k') {
+            r->vsel = r->vsel ? r->vsel - 1 : 0;
+            return true;
+        }
+        if (c == KEY_DOWN || c == 'j') {
+            r->vsel = r->vsel < last ? r->vsel + 1 : last;
+            return true;
+        }
+        if (c == KEY_HOME) {
+            r->vsel = 0;
+            return true;
+        }
+        if (c == KEY_END) {
+            r->vsel = last;
+            return true;
+        }
+    }
     switch (c) {
+    case 'V':
+        r->vshown = !r->vshown;
+        return true;
     case '[':
     case '<':
         jump(r, (long)r->cur - 1, ctx, h);
@@ -306,4 +337,156 @@ void kt_replay_header(const struct kt_replay *r, char *out, size_t len)
 const char *kt_replay_prompt(const struct kt_replay *r)
 {
     return r->prompting ? r->prompt : NULL;
+}
+
+/* The window of the verdicts: the baseline to the sample shown, or, when the
+ * baseline is not before it, the oldest sample to the sample shown. */
+static void vwindow(const struct kt_replay *r, size_t *from, size_t *to)
+{
+    *to = r->cur;
+    *from = r->base < r->cur ? r->base : 0;
+}
+
+static void vcompute(struct kt_replay *r)
+{
+    size_t from, to;
+    struct timespec a, b;
+
+    vwindow(r, &from, &to);
+    if (r->vvalid && r->vbase == from && r->vcur == to)
+        return;
+    kmem_verdicts_free(&r->vd);
+    memset(&r->vd, 0, sizeof(r->vd));
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    r->vvalid = kmem_recording_verdicts(r->rec, kmem_recording_sample(r->rec, from)->time_ns,
+                                        kmem_recording_sample(r->rec, to)->time_ns, &r->vd) == 0;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    r->vsecs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    r->vbase = from;
+    r->vcur = to;
+    r->vsel = r->vtop = 0;
+}
+
+bool kt_replay_verdicts_shown(const struct kt_replay *r)
+{
+    return r && r->vshown;
+}
+
+static const char *const vclass[KMEM_VERDICT_COUNT] = {
+    [KMEM_VERDICT_NOISE] = "noise",
+    [KMEM_VERDICT_RECLAIMABLE_WARMING] = "WARMING",
+    [KMEM_VERDICT_LEAK_SUSPECT] = "LEAK",
+    [KMEM_VERDICT_DYING_PINNED] = "DYING",
+    [KMEM_VERDICT_GREW_NOT_STEADY] = "UNSTEADY",
+};
+
+static const char *vsubject(enum kmem_verdict_subject s)
+{
+    return s == KMEM_SUBJECT_NODE     ? "node"
+           : s == KMEM_SUBJECT_CACHE  ? "cache"
+           : s == KMEM_SUBJECT_CGROUP ? "cgroup"
+                                      : "dying";
+}
+
+/* One verdict: class, subject, growth, rate, time to the limit, name, pod. */
+static void verdict_row(struct kt_sink *s, enum kt_attr attr, const struct kmem_verdict *v)
+{
+    char g[32], rate[32], lim[32], name[600], pod[800];
+
+    kt_human_delta(g, sizeof(g), (double)v->growth);
+    kt_human(rate, sizeof(rate), v->rate_per_hour);
+    if (v->verdict == KMEM_VERDICT_LEAK_SUSPECT && v->hours_to_limit >= 0)
+        snprintf(lim, sizeof(lim), "%.1fh", v->hours_to_limit);
+    else
+        snprintf(lim, sizeof(lim), "-");
+    kt_printable(name, sizeof(name), v->name, KT_ESC_QMARK);
+    kt_printable(pod, sizeof(pod), v->pod, KT_ESC_QMARK);
+    kt_line(s, attr, "%-8s %-6s %8s %8s/h %8s %5zu  %s%s%s%s", vclass[v->verdict],
+            vsubject(v->subject), g, rate, lim, v->points, name, *pod ? "  pod " : "", pod,
+            v->pinned ? "  (pinned while used)" : "");
+}
+
+/* Under the list: the selected verdict's supporting numbers, its pod, its whole name. */
+static void verdict_detail(struct kt_sink *s, const struct kmem_verdict *v)
+{
+    char a[32], b[32], h1[32], h2[32], lim[32], name[600], pod[800], text[1800];
+    int n;
+
+    kt_human(a, sizeof(a), v->first);
+    kt_human(b, sizeof(b), v->last);
+    kt_human_delta(h1, sizeof(h1), (double)v->growth_first_half);
+    kt_human_delta(h2, sizeof(h2), (double)v->growth_second_half);
+    kt_printable(name, sizeof(name), v->name, KT_ESC_QMARK);
+    kt_printable(pod, sizeof(pod), v->pod, KT_ESC_QMARK);
+    n = snprintf(text, sizeof(text), "%s %s%s%s: %s -> %s, halves %s then %s", vsubject(v->subject),
+                 name, *pod ? ", pod " : "", pod, a, b, h1, h2);
+    if (v->verdict == KMEM_VERDICT_RECLAIMABLE_WARMING && n > 0 && (size_t)n < sizeof(text))
+        n += snprintf(text + n, sizeof(text) - (size_t)n, ", %s; reclaim could free %s",
+                      v->stabilised ? "stabilised" : "still growing",
+                      kt_human(lim, sizeof(lim), v->reclaimable_bytes));
+    if (v->verdict == KMEM_VERDICT_LEAK_SUSPECT && v->limit && n > 0 && (size_t)n < sizeof(text))
+        n += snprintf(text + n, sizeof(text) - (size_t)n, ", limit %s",
+                      kt_human(lim, sizeof(lim), (double)v->limit));
+    if (*v->merged && n > 0 && (size_t)n < sizeof(text))
+        snprintf(text + n, sizeof(text) - (size_t)n, ", merged: %s", v->merged);
+    kt_line_wrap(s, KT_BOLD, text);
+}
+
+void kt_replay_verdicts_draw(struct kt_replay *r, struct kt_sink *s)
+{
+    char a[32], b[32];
+    int rows;
+
+    vcompute(r);
+    kmem_format_time(kmem_recording_sample(r->rec, r->vbase)->time_ns, a, sizeof(a));
+    kmem_format_time(kmem_recording_sample(r->rec, r->vcur)->time_ns, b, sizeof(b));
+    if (!r->vvalid) {
+        kt_line(s, KT_NORMAL, "verdicts %s to %s: no sample in the window", a, b);
+        return;
+    }
+    kt_line(s, KT_NORMAL,
+            "verdicts %s to %s: %zu shown, %zu noise hidden, %zu of %zu samples read in %.2fs "
+            "(%s) | V back, Up/Down, Enter shows it",
+            a, b, r->vd.n, r->vd.n_noise, r->vd.points, r->vd.samples, r->vsecs,
+            r->base < r->cur ? "b baseline to shown" : "oldest to shown: no baseline before it");
+    kt_line(s, KT_HEADING, "%-8s %-6s %8s %10s %8s %5s  %s", "VERDICT", "OF", "GROWTH", "RATE",
+            "TO LIMIT", "PTS", "NAME");
+    if (!r->vd.n) {
+        kt_line(s, KT_NORMAL, "no growth beyond noise in this window");
+        return;
+    }
+    rows = s->rows_left - 3; /* the "N more" line, the selected one's two lines */
+    if (rows < 1)
+        rows = 1;
+    if (r->vsel < r->vtop)
+        r->vtop = r->vsel;
+    if (r->vsel >= r->vtop + (size_t)rows)
+        r->vtop = r->vsel - (size_t)rows + 1;
+    for (size_t i = r->vtop; i < r->vd.n && i < r->vtop + (size_t)rows; i++)
+        verdict_row(s, i == r->vsel ? KT_SELECTED : KT_NORMAL, &r->vd.v[i]);
+    if (r->vtop + (size_t)rows < r->vd.n)
+        kt_line(s, KT_NORMAL, "%zu more", r->vd.n - r->vtop - (size_t)rows);
+    verdict_detail(s, &r->vd.v[r->vsel < r->vd.n ? r->vsel : 0]);
+}
+
+int kt_replay_verdict_pick(const struct kt_replay *r, char *name, size_t len)
+{
+    const struct kmem_verdict *v;
+
+    if (!r->vshown || !r->vvalid || r->vsel >= r->vd.n)
+        return -1;
+    v = &r->vd.v[r->vsel];
+    snprintf(name, len, "%s", v->name);
+    if (v->subject == KMEM_SUBJECT_CACHE) {
+        char *dup = strchr(name, '#'); /* "name#dup": the cache's own name */
+
+        if (dup)
+            *dup = '\0';
+    }
+    return (int)v->subject;
+}
+
+void kt_replay_verdicts_hide(struct kt_replay *r)
+{
+    r->vshown = false;
 }

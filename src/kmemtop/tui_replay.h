@@ -28,4 +28,13 @@ void kt_replay_header(const struct kt_replay *r, char *out, size_t len);
 /* The time prompt being typed, or NULL. */
 const char *kt_replay_prompt(const struct kt_replay *r);
 
+struct kt_sink;
+/* The verdicts view (V): shown? Drawn over the window baseline..shown sample. */
+bool kt_replay_verdicts_shown(const struct kt_replay *r);
+void kt_replay_verdicts_draw(struct kt_replay *r, struct kt_sink *s);
+void kt_replay_verdicts_hide(struct kt_replay *r);
+/* The selected verdict's name (a cache without "#dup") and its enum
+ * kmem_verdict_subject, or -1 when none. */
+int kt_replay_verdict_pick(const struct kt_replay *r, char *name, size_t len);
+
 #endif

@@ -59,6 +59,8 @@ struct kmem_cg_reader *kmem_cg_reader_new(void)
     if (r) {
         r->extras = KMEM_CG_EXTRA_ALL;
         r->fd_max = KMEM_CG_FDS_AUTO;
+        r->ino_fd = -1;
+        r->root_wd = -1;
     }
     return r;
 }
@@ -66,6 +68,7 @@ struct kmem_cg_reader *kmem_cg_reader_new(void)
 void cg_fds_init(struct cg_fds *k)
 {
     k->dir = -1;
+    k->wd = -1;
     for (int f = 0; f < CGF_COUNT; f++)
         k->f[f] = -1;
     k->nlink = 0;
@@ -100,6 +103,9 @@ void kmem_cg_reader_free(struct kmem_cg_reader *r)
     if (!r)
         return;
     known_drop(r);
+    cg_watch_close(r);
+    free(r->known.dirty);
+    kmem_hindex_free(&r->known.wdindex);
     free(r->known.offs);
     free(r->known.meta);
     free(r->known.fds);
@@ -174,18 +180,23 @@ static int build_index(struct cg_store *st, size_t n)
     return 0;
 }
 
+/* By path: through the index, built on the first look-up of a snapshot (a
+ * collection builds none: most snapshots are never searched, and the diff
+ * of an unchanged tree goes in order). */
 static const struct kmem_cgroup *find_path(const struct kmem_cgroups *cgs, const char *path)
 {
-    const struct cg_store *st = cgs->priv;
+    struct cg_store *st = cgs->priv;
     size_t it;
 
-    if (!st || st->indexed_n != cgs->n || !path) {
-        for (size_t i = 0; st && path && i < cgs->n; i++)
+    if (!st || !path)
+        return NULL;
+    if (st->done_n != cgs->n || st->v != cgs->v ||
+        (st->indexed_n != cgs->n && build_index(st, cgs->n))) {
+        for (size_t i = 0; i < cgs->n; i++)
             if (strcmp(cgs->v[i].path, path) == 0)
                 return &cgs->v[i];
         return NULL;
     }
-
     for (long i = kmem_hindex_first(&st->index, kmem_hash_str(path), &it); i >= 0;
          i = kmem_hindex_next(&st->index, &it))
         if (strcmp(cgs->v[i].path, path) == 0)
@@ -201,7 +212,10 @@ const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, cons
 void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev)
 {
     const struct cg_store *pst = prev ? prev->priv : NULL;
-    bool usable = pst && prev->n && pst->v == prev->v && pst->indexed_n == prev->n;
+    const struct cg_store *cst = cur->priv;
+    bool usable = pst && prev->n && pst->v == prev->v && pst->done_n == prev->n;
+    /* Both read from one known tree: the same paths in the same order. */
+    bool same = usable && cst && cst->gen && cst->gen == pst->gen && cur->n == prev->n;
 
     for (size_t i = 0; i < cur->n; i++) {
         struct kmem_cgroup *c = &cur->v[i];
@@ -212,7 +226,7 @@ void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev
         if (!usable)
             continue;
         /* Walks of an unchanged tree list cgroups in the same order. */
-        if (i < prev->n && strcmp(prev->v[i].path, c->path) == 0)
+        if (same || (i < prev->n && strcmp(prev->v[i].path, c->path) == 0))
             p = &prev->v[i];
         else
             p = find_path(prev, c->path);
@@ -325,27 +339,29 @@ static void v1_dying(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_c
     cgs->dying_source = KMEM_CG_DYING_PROC_CGROUPS;
 }
 
+/* The strings of one entry, from its offsets into arena @a. */
+static void set_pointers(struct kmem_cgroup *c, const char *a, const uint32_t *s)
+{
+    c->path = a + s[S_PATH];
+    c->pod_uid = a + s[S_UID];
+    c->qos = a + s[S_QOS];
+    c->container_id = a + s[S_CID];
+    c->runtime = a + s[S_RUNTIME];
+    c->namespace_name = a + s[S_NS];
+    c->pod_name = a + s[S_POD];
+    c->container_name = a + s[S_CONTAINER];
+}
+
 static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
 {
-    for (size_t i = 0; i < cgs->n; i++) {
-        struct kmem_cgroup *c = &st->v[i];
-        const uint32_t *s = st->offs[i].s;
-
-        c->path = st->arena.p + s[S_PATH];
-        c->pod_uid = st->arena.p + s[S_UID];
-        c->qos = st->arena.p + s[S_QOS];
-        c->container_id = st->arena.p + s[S_CID];
-        c->runtime = st->arena.p + s[S_RUNTIME];
-        c->namespace_name = st->arena.p + s[S_NS];
-        c->pod_name = st->arena.p + s[S_POD];
-        c->container_name = st->arena.p + s[S_CONTAINER];
-    }
+    for (size_t i = 0; i < cgs->n; i++)
+        set_pointers(&st->v[i], st->arena.p, st->offs[i].s);
 }
 
 /* ---- the known tree ------------------------------------------------------ */
 
 /* Is entry @i's identity incomplete (its pod or container names not found yet)? */
-static bool unresolved(const struct cg_known *K, size_t i)
+bool cg_unresolved(const struct cg_known *K, size_t i)
 {
     const uint32_t *o = K->offs[i].s;
 
@@ -365,13 +381,14 @@ static int reuse_tree(struct walk *w, int hfd)
     bool names_checked = false;
     int err;
 
-    /* v1: a cgroup made or removed at the top level changes only the root's
-     * link count (the other entries' are compared below). */
-    if (!w->v2 && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
+    /* v1 without inotify: a cgroup made or removed at the top level changes
+     * only the root's link count (the other entries' are compared below). */
+    bool links = !w->v2 && r->watch != CG_WATCH_INOTIFY;
+    if (links && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
         return -ESTALE;
     KMEM_GROW(err, st->v, &st->cap, K->n);
-    if (!err)
-        KMEM_GROW(err, st->offs, &st->ocap, K->n);
+    if (!err) /* the known tree's strings, the entries' offsets are its */
+        err = kmem_arena_copy(&st->arena, &K->arena);
     if (err)
         return err;
     /* A capture holds the pod logs the walk would have read for the names
@@ -384,10 +401,12 @@ static int reuse_tree(struct walk *w, int hfd)
             return err == -ENOMEM ? err : -ESTALE;
         names_checked = true;
     }
+    set_pointers(&st->v[0], st->arena.p, K->offs[0].s);
+    size_t o = 1; /* entries out: fewer than K->n when some were removed meanwhile */
     for (size_t i = 1; i < K->n; i++) {
         struct cg_fds *k = &K->fds[i];
         const char *path = K->arena.p + K->offs[i].s[S_PATH];
-        struct kmem_cgroup *cg = &st->v[i];
+        struct kmem_cgroup *cg = &st->v[o];
         const char *prefix = NULL;
         int fd = hfd;
 
@@ -395,7 +414,7 @@ static int reuse_tree(struct walk *w, int hfd)
             fd = k->dir;
         else
             prefix = path + 1; /* "/a/b" -> "a/b", below the hierarchy's root */
-        if (!w->v2) {
+        if (links) {
             struct stat sb;
 
             if (k->dir >= 0 ? fstat(k->dir, &sb) : fstatat(hfd, path + 1, &sb, AT_SYMLINK_NOFOLLOW))
@@ -403,7 +422,7 @@ static int reuse_tree(struct walk *w, int hfd)
             if (sb.st_nlink != k->nlink)
                 return -ESTALE;
         }
-        if (unresolved(K, i) && !names_checked) {
+        if (cg_unresolved(K, i) && !names_checked) {
             /* Names may have appeared since (a pod's log directory made
              * after its cgroup): the walk looks them up again. */
             if (cg_names_changed(w))
@@ -415,29 +434,43 @@ static int reuse_tree(struct walk *w, int hfd)
         w->cgpath = path;
         err = cg_read_counters(w, fd, prefix, k, cg);
         w->cgpath = NULL;
+        if (!links && !kmem_capturing(w->io) && cg_vanished(err)) {
+            /* inotify: removed since the queue was drained (the kernel
+             * notifies the parent after the files stop reading). Left out
+             * with what the known tree has below it, as a walk would; the
+             * parent is listed again at the next collection. */
+            int d = K->meta[i].depth;
+
+            cg_watch_mark_parent(r, i);
+            w->cgs->n_vanished++;
+            while (i + 1 < K->n && K->meta[i + 1].depth > d) {
+                i++;
+                w->cgs->n_vanished++;
+            }
+            w->left_out = true;
+            continue;
+        }
         if (err)
             return err == -ENOMEM ? err : -ESTALE;
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
         cg->ino = k->ino;
+        set_pointers(cg, st->arena.p, K->offs[i].s); /* while the entry is in cache */
+        o++;
     }
-    err = kmem_arena_copy(&st->arena, &K->arena);
-    if (err)
-        return err;
-    memcpy(st->offs, K->offs, K->n * sizeof(*K->offs));
-    w->cgs->n = K->n;
-    /* Nothing was listed, so nothing vanished from the listing: a capture
-     * of this collection (a recorder sample) has no cgroup to mark. */
-    w->cgs->n_vanished = 0;
+    w->pointers_set = true;
+    w->cgs->n = o;
+    /* Nothing was listed: only the cgroups left out vanished (a capture
+     * walks instead, so it has no cgroup to mark). */
     w->cgs->n_errors = K->n_errors;
     w->cgs->n_unnamed = K->n_unnamed;
     w->cgs->possible_cpus = K->possible_cpus;
     return 0;
 }
 
-/* After a full walk: the walked tree becomes the known one; fds of cgroups
- * that are gone are closed. */
-static int known_save(struct walk *w, uint64_t descendants)
+/* After a walk (@full) or a merge: the walked tree becomes the known one;
+ * fds of cgroups that are gone are closed. */
+static int known_save(struct walk *w, uint64_t descendants, bool full)
 {
     struct kmem_cg_reader *r = w->r;
     struct cg_known *K = &r->known;
@@ -462,7 +495,8 @@ static int known_save(struct walk *w, uint64_t descendants)
         return err;
     }
     memcpy(K->offs, st->offs, n * sizeof(*K->offs));
-    /* The walk's fds become the known ones: swap the arrays (no copy). */
+    /* The walk's fds become the known ones: swap the arrays (no copy; kept
+     * for the next walk: freed and allocated again, a busy heap grows). */
     struct cg_fds *tf = K->fds;
     size_t tc = K->fcap;
     K->fds = r->wfds;
@@ -477,6 +511,7 @@ static int known_save(struct walk *w, uint64_t descendants)
         kmem_hindex_add(&K->index, kmem_hash_str(K->arena.p + K->offs[i].s[S_PATH]), i);
     }
     K->n = n;
+    K->gen++;
     K->v2 = w->v2;
     r->names_used = r->names_loaded;
     K->descendants = descendants;
@@ -485,9 +520,11 @@ static int known_save(struct walk *w, uint64_t descendants)
     K->n_errors = w->cgs->n_errors;
     K->n_unnamed = w->cgs->n_unnamed;
     K->possible_cpus = w->cgs->possible_cpus;
-    clock_gettime(CLOCK_MONOTONIC, &K->walked_at);
+    if (full)
+        clock_gettime(CLOCK_MONOTONIC, &K->walked_at);
     /* v2 needs the root's count of descendants to tell a changed tree. */
     K->valid = !w->v2 || descendants != UINT64_MAX;
+    cg_watch_index(r);
     return 0;
 }
 
@@ -550,7 +587,8 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
             return kmem_err(io, ENOMEM, "out of memory");
     }
     st = cgs->priv;
-    st->indexed_n = (size_t)-1;
+    st->indexed_n = st->done_n = (size_t)-1;
+    st->gen = 0;
     r->names_loaded = false;
     w.r = r;
     w.st = st;
@@ -582,13 +620,18 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
              (sfs.f_type == CGROUP2_SUPER_MAGIC || sfs.f_type == CGROUP_SUPER_MAGIC);
     struct stat rsb;
     /* Before anything is listed: a child made during the walk changes it again. */
-    w.root_nlink = fstat(hfd, &rsb) == 0 ? rsb.st_nlink : 0;
+    bool rsb_ok = fstat(hfd, &rsb) == 0;
+    w.root_nlink = rsb_ok ? rsb.st_nlink : 0;
     if (!w.live)
         known_drop(r); /* a tree that changed from a live one to a copy: no fd kept */
     bool reuse = may_reuse(&w);
+    /* inotify: which known directories changed since (before anything is read) */
+    int changed = w.live ? cg_watch_drain(r) : 0;
+    if (changed < 0 || (changed > 0 && (r->known.n_errors || r->known.n_unnamed)))
+        reuse = false; /* events lost, or counts a merge cannot redo: walk */
 again:
-    /* The root ("/"), then every cgroup below it: the known tree again, or a
-     * walk, depth first. */
+    /* The root ("/"), then every cgroup below it: the known tree again (with
+     * the changed directories listed again), or a walk, depth first. */
     cgs->n = cgs->n_vanished = cgs->n_errors = cgs->n_unnamed = 0;
     err = kmem_arena_reset(&st->arena);
     if (err) {
@@ -608,15 +651,33 @@ again:
         return cg_root_error(&w, err, w.bad_file);
     }
     cgs->n = 1;
-    if (w.live) {
-        struct stat isb;
-
-        if (fstat(hfd, &isb) == 0)
-            root->ino = isb.st_ino;
-    }
-    if (reuse && w.v2 && w.descendants != r->known.descendants)
+    if (w.live && rsb_ok)
+        root->ino = rsb.st_ino;
+    /* v2 without inotify events: a changed count of descendants is a changed tree. */
+    if (reuse && w.v2 && w.descendants != r->known.descendants && changed <= 0)
         reuse = false;
-    if (reuse) {
+    if (reuse && changed > 0) {
+        uint64_t descendants = w.descendants;
+
+        err = cg_merge_tree(&w, hfd);
+        if (!err) {
+            cgs->possible_cpus = kmem_possible_cpus(io);
+            err = known_save(&w, descendants, false);
+        } else {
+            for (size_t i = 1; i < cgs->n; i++)
+                cg_fds_close(r, &r->wfds[i]);
+        }
+        if (err == -ESTALE) {
+            reuse = false;
+            goto again;
+        }
+        close(hfd);
+        if (err) {
+            known_drop(r);
+            cgs->n = 0;
+            return kmem_err(io, err, "reading memory cgroups: %s", strerror(-err));
+        }
+    } else if (reuse) {
         err = reuse_tree(&w, hfd);
         if (err == -ESTALE) {
             reuse = false;
@@ -633,7 +694,7 @@ again:
         err = cg_walk_tree(&w, hfd); /* closes hfd */
         if (!err) {
             cgs->possible_cpus = kmem_possible_cpus(io);
-            err = w.live ? known_save(&w, descendants) : 0;
+            err = w.live ? known_save(&w, descendants, true) : 0;
             if (err)
                 err = kmem_err(io, err, "out of memory");
         } else {
@@ -657,8 +718,9 @@ again:
     cgs->kernel_release = kmem_root_release_number(io);
     if (w.v2)
         pagetables_check(cgs);
-    fix_pointers(cgs, st);
-    if (build_index(st, cgs->n))
-        st->indexed_n = (size_t)-1;
+    if (!w.pointers_set)
+        fix_pointers(cgs, st);
+    st->done_n = cgs->n;
+    st->gen = w.live && r->known.valid && !w.left_out ? r->known.gen : 0;
     return 0;
 }

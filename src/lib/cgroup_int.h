@@ -33,7 +33,9 @@ struct cg_store {
     size_t cap, ocap;
     struct kmem_arena arena;
     struct kmem_hindex index; /* by path */
-    size_t indexed_n;         /* n the index was built for */
+    size_t indexed_n;         /* n the index was built for (on the first look-up) */
+    size_t done_n;            /* n of the collection that completed; (size_t)-1 */
+    uint64_t gen;             /* the known tree's gen it was read from or saved as; 0 */
 };
 
 /* Per context, owned by the snapshot module. */
@@ -47,9 +49,10 @@ enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_OOM, CGF_LIMIT, CGF_
 
 /* What a cgroup of the last walk keeps open between collections. */
 struct cg_fds {
-    int dir;          /* v1: the cgroup's directory, for its link count; -1 */
+    int dir;          /* v1 without inotify: the cgroup's directory, for its link count; -1 */
+    int wd;           /* its inotify watch (cg_watch); -1 */
     int f[CGF_COUNT]; /* files re-read with pread(2); -1 */
-    nlink_t nlink;    /* v1: the directory's link count (2 + subdirectories) at the walk */
+    uint32_t nlink;   /* v1: the directory's link count (2 + subdirectories) at the walk */
     ino_t ino;        /* the directory's inode: a cgroup removed and made again under its name
                        * is another inode, whose files the old fds do not read */
 };
@@ -61,25 +64,35 @@ struct cg_meta {
 };
 
 /*
- * The tree of the last full walk (docs/cgroups.md, "Cost"): each cgroup's
- * path and identity (a copy of that snapshot's arena and offsets), and its
- * kept fds. A later collection re-reads these cgroups without listing a
- * directory while the tree is unchanged: v2, the root's cgroup.stat
- * nr_descendants is the same and no kept file reads as removed; v1, every
- * cgroup directory has the link count it had (a child created or removed
- * changes its parent's). Anything else walks the tree again.
+ * The tree of the last walk (docs/cgroups.md, "Cost"): each cgroup's path
+ * and identity (a copy of that snapshot's arena and offsets), and its kept
+ * fds. A later collection re-reads these cgroups without listing a
+ * directory while the tree is unchanged. How a change is seen: with inotify
+ * (cgroup_watch.c), a watch on every cgroup directory reports the
+ * directories in which a child was made, removed or renamed, and only those
+ * are listed again (cg_merge_tree); without it (no inotify instance, the
+ * watch limit reached), v1: every cgroup directory has the link count it
+ * had (a child created or removed changes its parent's); v2: the root's
+ * cgroup.stat nr_descendants is the same and no kept file reads as removed;
+ * anything else walks the tree again.
  */
 struct cg_known {
     bool valid;
     bool v2;
+    uint64_t gen; /* raised each time the known tree is saved */
     size_t n, cap, mcap, fcap;
     struct cg_offs *offs;
     struct cg_meta *meta;
     struct cg_fds *fds; /* fds[0], the root, keeps none */
     struct kmem_arena arena;
-    struct kmem_hindex index; /* path -> entry, to hand fds over at the next walk */
-    uint64_t descendants;     /* v2: root cgroup.stat nr_descendants before the walk */
-    nlink_t root_nlink;       /* v1: the hierarchy root's link count before the walk */
+    struct kmem_hindex index;   /* path -> entry, to hand fds over at the next walk */
+    struct kmem_hindex wdindex; /* inotify watch -> entry (cg_watch) */
+    uint8_t *dirty;             /* per entry: a child made, removed or renamed (cg_watch) */
+    size_t dcap;
+    bool root_dirty;
+    bool dirty_pending;   /* marked by the reader itself (a cgroup gone before its event) */
+    uint64_t descendants; /* v2: root cgroup.stat nr_descendants before the walk */
+    nlink_t root_nlink;   /* v1: the hierarchy root's link count before the walk */
     size_t n_vanished, n_errors, n_unnamed;
     unsigned possible_cpus;
     struct timespec walked_at; /* CLOCK_MONOTONIC */
@@ -89,8 +102,19 @@ struct cg_known {
  * v1 cgroup renamed or memory enabled on an existing v2 subtree. */
 #define CG_REWALK_SECONDS 300
 
+/* How changes to the known tree are seen (cgroup_watch.c). */
+enum cg_watch_mode {
+    CG_WATCH_UNTRIED, /* no live walk yet */
+    CG_WATCH_INOTIFY, /* a watch on every cgroup directory */
+    CG_WATCH_LINKS,   /* link counts (v1), nr_descendants (v2): r->watch_why says why */
+};
+
 struct kmem_cg_reader {
     struct kmem_buf buf;
+    enum cg_watch_mode watch;
+    int ino_fd;          /* the inotify instance; -1 */
+    int root_wd;         /* the hierarchy root's watch; -1 */
+    char watch_why[160]; /* CG_WATCH_LINKS: why not inotify */
     char path[(KMEM_CG_MAX_DEPTH + 1) * 256 + 2];
     char fpath[(KMEM_CG_MAX_DEPTH + 1) * 256 + 64]; /* "<relative path>/<file>" */
     struct cg_frame stack[KMEM_CG_MAX_DEPTH + 1];
@@ -133,6 +157,8 @@ struct walk {
      * fixture or a capture): only there is a kept fd of a removed cgroup
      * an error, and a changed tree seen in counts and link counts. */
     bool live;
+    bool pointers_set; /* the entries' strings are set (a reused tree) */
+    bool left_out;     /* a reused tree without the cgroups removed meanwhile */
     /* The path of the cgroup being read ("/a/b"); NULL: r->path. */
     const char *cgpath;
 };
@@ -141,6 +167,7 @@ struct walk {
 void cg_fds_init(struct cg_fds *k);
 void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k);
 bool cg_may_keep(struct kmem_cg_reader *r);
+bool cg_unresolved(const struct cg_known *K, size_t i);
 
 /* cgroup_walk.c */
 int cg_read_counters(struct walk *w, int fd, const char *prefix, struct cg_fds *k,
@@ -151,5 +178,20 @@ int cg_load_names(struct walk *w);
 bool cg_names_changed(struct walk *w);
 int cg_root_error(struct walk *w, int err, const char *what);
 int cg_walk_tree(struct walk *w, int hfd);
+int cg_walk_below(struct walk *w, int fd, size_t pathlen, int depth);
+int cg_visit_child(struct walk *w, int parent_fd, const char *name, ino_t dino, int depth,
+                   int *fdout);
+bool cg_skip_entry(const struct dirent *de);
+bool cg_vanished(int err);
+int cg_arena_str(struct kmem_arena *a, const char *str, uint32_t *off);
+
+/* cgroup_watch.c */
+void cg_watch_close(struct kmem_cg_reader *r);
+void cg_watch_walk_start(struct walk *w, int hfd);
+void cg_watch_add(struct walk *w, int fd, struct cg_fds *k);
+int cg_watch_drain(struct kmem_cg_reader *r);
+void cg_watch_index(struct kmem_cg_reader *r);
+void cg_watch_mark_parent(struct kmem_cg_reader *r, size_t i);
+int cg_merge_tree(struct walk *w, int hfd);
 
 #endif

@@ -36,7 +36,7 @@ static const char *const cgf_name[2][CGF_COUNT] = {
 
 /* kmem_arena_str() into a 32-bit offset (an arena of cgroup names stays far
  * below 4 GiB: paths are bounded, and so is the number of cgroups). */
-static int arena_str(struct kmem_arena *a, const char *str, uint32_t *off)
+int cg_arena_str(struct kmem_arena *a, const char *str, uint32_t *off)
 {
     size_t o;
     int err = kmem_arena_str(a, str, &o);
@@ -49,7 +49,7 @@ static int arena_str(struct kmem_arena *a, const char *str, uint32_t *off)
 
 /* ---- reading one cgroup ------------------------------------------------- */
 
-static bool vanished(int err)
+bool cg_vanished(int err)
 {
     return err == -ENOENT || err == -ENODEV || err == -ESTALE;
 }
@@ -76,11 +76,13 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
                              strcmp(p, "/") ? p : "", name) < sizeof(r->capfile))
             rel = r->capfile;
     }
-    if (k && k->f[f] >= 0) {
-        err = kmem_read_single_fd_as(w->io, k->f[f], &r->buf, rel);
+    int *kf = k ? &k->f[f] : NULL;
+
+    if (kf && *kf >= 0) {
+        err = kmem_read_single_fd_as(w->io, *kf, &r->buf, rel);
         if (err) {
-            close(k->f[f]);
-            k->f[f] = -1;
+            close(*kf);
+            *kf = -1;
             r->fd_open--;
         }
         return err;
@@ -95,7 +97,7 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
         return ffd;
     err = kmem_read_single_fd_as(w->io, ffd, &r->buf, rel);
     if (!err && k && w->live && cg_may_keep(r)) {
-        k->f[f] = ffd;
+        *kf = ffd;
         r->fd_open++;
         return 0;
     }
@@ -254,7 +256,7 @@ int cg_add_cgroup(struct walk *w, int depth, struct kmem_cgroup **out)
     memset(o, 0, sizeof(*o));
     cg->depth = depth;
     *out = cg;
-    return arena_str(&st->arena, w->r->path, &o->s[S_PATH]);
+    return cg_arena_str(&st->arena, w->r->path, &o->s[S_PATH]);
 }
 
 /* Load the Kubernetes names (once per collection); note when their directories changed. */
@@ -323,19 +325,19 @@ static int add_identity(struct walk *w, struct kmem_cgroup *cg, struct cg_offs *
     kmem_kube_names_lookup(r->names, &id, &ns, &pod, &container, &attempt);
     cg->kube_conmon = id.conmon;
     cg->container_attempt = attempt;
-    err = arena_str(&w->st->arena, id.pod_uid, &o->s[S_UID]);
+    err = cg_arena_str(&w->st->arena, id.pod_uid, &o->s[S_UID]);
     if (!err)
-        err = arena_str(&w->st->arena, id.qos, &o->s[S_QOS]);
+        err = cg_arena_str(&w->st->arena, id.qos, &o->s[S_QOS]);
     if (!err)
-        err = arena_str(&w->st->arena, id.container_id, &o->s[S_CID]);
+        err = cg_arena_str(&w->st->arena, id.container_id, &o->s[S_CID]);
     if (!err)
-        err = arena_str(&w->st->arena, id.runtime, &o->s[S_RUNTIME]);
+        err = cg_arena_str(&w->st->arena, id.runtime, &o->s[S_RUNTIME]);
     if (!err)
-        err = arena_str(&w->st->arena, ns, &o->s[S_NS]);
+        err = cg_arena_str(&w->st->arena, ns, &o->s[S_NS]);
     if (!err)
-        err = arena_str(&w->st->arena, pod, &o->s[S_POD]);
+        err = cg_arena_str(&w->st->arena, pod, &o->s[S_POD]);
     if (!err)
-        err = arena_str(&w->st->arena, container, &o->s[S_CONTAINER]);
+        err = cg_arena_str(&w->st->arena, container, &o->s[S_CONTAINER]);
     return err;
 }
 
@@ -363,11 +365,11 @@ int cg_root_error(struct walk *w, int err, const char *what)
 }
 
 /*
- * The kept fds for entry @i of the walk in progress (r->path, open at @fd):
- * those of the same cgroup in the known tree (same path and inode), handed
- * over, or none yet.
+ * The kept fds for entry @i of the walk in progress (r->path, open at @fd,
+ * inode @dino from its directory entry, 0 unknown): those of the same cgroup
+ * in the known tree (same path and inode), handed over, or none yet.
  */
-static int walk_fds(struct walk *w, size_t i, int fd, struct cg_fds **out)
+static int walk_fds(struct walk *w, size_t i, int fd, ino_t dino, struct cg_fds **out)
 {
     struct kmem_cg_reader *r = w->r;
     struct cg_known *K = &r->known;
@@ -381,9 +383,13 @@ static int walk_fds(struct walk *w, size_t i, int fd, struct cg_fds **out)
     if (!w->live)
         return 0;
     struct stat sb;
-    if (fstat(fd, &sb) == 0) {
+    /* With inotify no link count is needed: the inode is the entry's
+     * (kernfs gives both its node id). */
+    if (r->watch == CG_WATCH_INOTIFY && dino) {
+        (*out)->ino = dino;
+    } else if (fstat(fd, &sb) == 0) {
         (*out)->ino = sb.st_ino;
-        (*out)->nlink = sb.st_nlink;
+        (*out)->nlink = (uint32_t)sb.st_nlink;
     }
     if (!K->n || K->index.size == 0)
         return 0;
@@ -392,7 +398,7 @@ static int walk_fds(struct walk *w, size_t i, int fd, struct cg_fds **out)
          j = kmem_hindex_next(&K->index, &it)) {
         if (strcmp(K->arena.p + K->offs[j].s[S_PATH], r->path) == 0) {
             if (K->fds[j].ino == (*out)->ino) {
-                nlink_t nl = (*out)->nlink;
+                uint32_t nl = (*out)->nlink;
 
                 **out = K->fds[j];
                 (*out)->nlink = nl;
@@ -468,8 +474,10 @@ static void note_vanished(struct walk *w)
         kmem_capture_put(w->io, rel, "", 0);
 }
 
-/* Open the child @name of @parent_fd and read it. 1 if added, 0 if skipped, -errno fatal. */
-static int visit_child(struct walk *w, int parent_fd, const char *name, int depth, int *fdout)
+/* Open the child @name (inode @dino, 0 unknown) of @parent_fd and read it.
+ * 1 if added (its fd in *fdout), 0 if skipped, -errno fatal. */
+int cg_visit_child(struct walk *w, int parent_fd, const char *name, ino_t dino, int depth,
+                   int *fdout)
 {
     struct kmem_cgroup *cg;
     int fd, err;
@@ -480,7 +488,7 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
         err = -errno;
         if (err == -ENOTDIR)
             return 0; /* a file (d_type was unknown) */
-        if (vanished(err))
+        if (cg_vanished(err))
             note_vanished(w);
         else
             w->cgs->n_errors++;
@@ -500,13 +508,13 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
     struct cg_fds *k = NULL;
     err = cg_add_cgroup(w, depth, &cg);
     if (!err)
-        err = walk_fds(w, w->cgs->n, fd, &k);
+        err = walk_fds(w, w->cgs->n, fd, dino, &k);
     if (!err) {
         err = cg_read_counters(w, fd, NULL, k, cg);
         if (err == -ENOMEM)
             goto out_close;
         if (err) {
-            if (vanished(err))
+            if (cg_vanished(err))
                 note_vanished(w);
             else /* skipped with the cgroups below it, none of them removed */
                 w->cgs->n_errors += 1 + count_below(fd, KMEM_CG_MAX_DEPTH - depth);
@@ -518,7 +526,9 @@ static int visit_child(struct walk *w, int parent_fd, const char *name, int dept
     }
     if (!err)
         cg->ino = k->ino; /* walk_fds: only on a live hierarchy */
-    if (!err && !w->v2 && w->live)
+    if (!err && w->live && w->r->watch == CG_WATCH_INOTIFY)
+        cg_watch_add(w, fd, k); /* before the directory is listed */
+    if (!err && !w->v2 && w->live && w->r->watch != CG_WATCH_INOTIFY)
         keep_dir(w->r, k, fd);
     if (err)
         goto out_close;
@@ -533,7 +543,7 @@ out_close:
     return err;
 }
 
-static bool skip_entry(const struct dirent *de)
+bool cg_skip_entry(const struct dirent *de)
 {
     if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
         return true;
@@ -558,14 +568,13 @@ static int push_dir(struct walk *w, int *sp, int fd, size_t pathlen)
     return 0;
 }
 
-int cg_walk_tree(struct walk *w, int hfd)
+/* The walk from the directory pushed on r->stack (at @depth): depth first,
+ * each cgroup appended. 0 or -errno (fatal: out of memory). */
+static int walk_loop(struct walk *w, int depth)
 {
     struct kmem_cg_reader *r = w->r;
-    int sp = 0, err = 0;
+    int sp = 1, err = 0;
 
-    err = push_dir(w, &sp, hfd, 1);
-    if (err)
-        return cg_root_error(w, err, NULL);
     while (sp > 0) {
         struct cg_frame *f = &r->stack[sp - 1];
         struct dirent *de;
@@ -575,13 +584,13 @@ int cg_walk_tree(struct walk *w, int hfd)
         errno = 0;
         de = readdir(f->dir);
         if (!de) {
-            if (errno && !vanished(-errno))
+            if (errno && !cg_vanished(-errno))
                 w->cgs->n_errors++;
             closedir(f->dir);
             sp--;
             continue;
         }
-        if (skip_entry(de))
+        if (cg_skip_entry(de))
             continue;
         nlen = strlen(de->d_name);
         plen = f->pathlen;
@@ -591,7 +600,8 @@ int cg_walk_tree(struct walk *w, int hfd)
             int sfd =
                 openat(dirfd(f->dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-            w->cgs->n_unnamed += 1 + (sfd >= 0 ? count_below(sfd, KMEM_CG_MAX_DEPTH - sp) : 0);
+            w->cgs->n_unnamed +=
+                1 + (sfd >= 0 ? count_below(sfd, KMEM_CG_MAX_DEPTH - depth - sp) : 0);
             if (sfd >= 0)
                 close(sfd);
             continue;
@@ -599,13 +609,13 @@ int cg_walk_tree(struct walk *w, int hfd)
         if (plen > 1)
             r->path[plen++] = '/';
         memcpy(r->path + plen, de->d_name, nlen + 1);
-        added = visit_child(w, dirfd(f->dir), de->d_name, sp, &cfd);
+        added = cg_visit_child(w, dirfd(f->dir), de->d_name, de->d_ino, depth + sp, &cfd);
         if (added < 0) {
             err = added;
             break;
         }
         if (added) {
-            /* depth sp <= KMEM_CG_MAX_DEPTH (visit_child), so stack[sp] exists */
+            /* depth + sp <= KMEM_CG_MAX_DEPTH (cg_visit_child), so stack[sp] exists */
             err = push_dir(w, &sp, cfd, plen + nlen);
             if (err == -ENOMEM)
                 break;
@@ -617,6 +627,35 @@ int cg_walk_tree(struct walk *w, int hfd)
     }
     while (sp > 0)
         closedir(r->stack[--sp].dir);
+    return err;
+}
+
+/*
+ * Walk the cgroups below the directory open at @fd (taken), at @depth, whose
+ * path is r->path[0, @pathlen) ("/" for the root, length 1). 0 or -errno.
+ */
+int cg_walk_below(struct walk *w, int fd, size_t pathlen, int depth)
+{
+    int sp = 0, err = push_dir(w, &sp, fd, pathlen);
+
+    return err ? err : walk_loop(w, depth);
+}
+
+int cg_walk_tree(struct walk *w, int hfd)
+{
+    int sp = 0, err;
+
+    if (w->live)
+        cg_watch_walk_start(w, hfd);
+    KMEM_GROW(err, w->r->wfds, &w->r->wcap, w->r->known.n + 1); /* once, not doubling */
+    if (err) {
+        close(hfd);
+        return kmem_err(w->io, err, "out of memory");
+    }
+    err = push_dir(w, &sp, hfd, 1);
+    if (err)
+        return cg_root_error(w, err, NULL);
+    err = walk_loop(w, 0);
     if (err)
         return kmem_err(w->io, err, "reading memory cgroups: %s", strerror(-err));
     return 0;

@@ -209,6 +209,15 @@ void kmem_ctx_cgroup_reading(const struct kmem_ctx *ctx, unsigned *extras, size_
 size_t kmem_ctx_cgroup_fds(const struct kmem_ctx *ctx);
 
 /*
+ * How a running collection sees new and removed cgroups of a live hierarchy
+ * (docs/cgroups.md, "Cost"): "inotify" (a watch per cgroup directory), or
+ * "link counts: <why not inotify>" (v1 link counts, v2 nr_descendants: the
+ * fallback, e.g. when fs.inotify.max_user_watches is reached); NULL before
+ * the first walk of a live hierarchy.
+ */
+const char *kmem_ctx_cgroup_watch(const struct kmem_ctx *ctx);
+
+/*
  * Take a new snapshot; the current one becomes the previous one. Parts that
  * fail record their status in the snapshot and leave the others intact.
  * Returns 0 when every asked-for part succeeded, else the first part's error.

@@ -66,6 +66,8 @@ void kmem_cg_reader_set(struct kmem_cg_reader *r, unsigned extras, size_t fd_max
 void kmem_cg_reader_get(const struct kmem_cg_reader *r, unsigned *extras, size_t *fd_max);
 /* Fds kept open now. */
 size_t kmem_cg_reader_fds(const struct kmem_cg_reader *r);
+/* kmem_ctx_cgroup_watch() */
+const char *kmem_cg_reader_watch(const struct kmem_cg_reader *r);
 
 /* Every memory cgroup into @out (its storage is reused). 0 or -errno with message. */
 int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_cgroups *out);

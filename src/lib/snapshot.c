@@ -200,6 +200,11 @@ size_t kmem_ctx_cgroup_fds(const struct kmem_ctx *ctx)
     return kmem_cg_reader_fds(ctx->cg);
 }
 
+const char *kmem_ctx_cgroup_watch(const struct kmem_ctx *ctx)
+{
+    return kmem_cg_reader_watch(ctx->cg);
+}
+
 size_t kmem_capture_unnamed(const struct kmem_ctx *ctx)
 {
     return ctx->io.capture_unnamed;

@@ -46,38 +46,79 @@ if [ "$(id -u)" -ne 0 ] || [ ! -f "$M/memory.kmem.usage_in_bytes" ]; then
     not_ok "needs root and a cgroup v1 memory controller at $M"
     finish
 fi
-mkdir "$M/$BASE" || { not_ok "mkdir $M/$BASE"; finish; }
-P=$(free_port)
-spawn "$T/v1.log" "$E" --web.listen-address "127.0.0.1:$P" --collect.min-interval 0
-check "v1: exporter answers" wait_url "http://127.0.0.1:$P/metrics" 60
-# Two scrapes: the second (and every later one) may re-read the known tree.
-scrape "$P"
-scrape "$P"
-check "v1: the base cgroup is seen ($(ncg) cgroups, at least 2)" sh -c "[ $(ncg) -ge 2 ] && grep -qxF /$BASE '$T/cg.txt'"
-# Depth 1, 2, 3 under a new top-level cgroup, and depth 2 under a known one.
-mkdir "$M/$NEW"
-scrape "$P"
-check "v1: a new top-level cgroup is seen by the next scrape" seen "/$NEW"
-scrape "$P"
-check "v1: ... and by the one after (the known tree has it)" seen "/$NEW"
-mkdir "$M/$NEW/d2"
-scrape "$P"
-check "v1: a new depth-2 cgroup is seen by the next scrape" seen "/$NEW/d2"
-mkdir "$M/$NEW/d2/d3"
-scrape "$P"
-check "v1: a new depth-3 cgroup is seen by the next scrape" seen "/$NEW/d2/d3"
-mkdir "$M/$BASE/b2"
-scrape "$P"
-check "v1: a new cgroup below a known top-level one is seen by the next scrape" seen "/$BASE/b2"
-rmdir "$M/$NEW/d2/d3" "$M/$NEW/d2"
-scrape "$P"
-check "v1: removed depth-2 and -3 cgroups leave the next scrape" sh -c "! grep -q '^/$NEW/' '$T/cg.txt'"
-rmdir "$M/$NEW"
-scrape "$P"
-check "v1: a removed top-level cgroup leaves the next scrape" absent "/$NEW"
-check "v1: every scrape's cgroup collector succeeded" \
-    grep -qx 'kmem_collector_success{collector="cgroup"} 1' "$T/s.txt"
-stop_all
+# v1_run LABEL METHOD CMD...: section 1 with the exporter run as CMD
+# (followed by its flags), which sees changes by METHOD ("inotify" or "link
+# counts", its debug log). With inotify a renamed cgroup is seen too; link
+# counts do not change on a rename (the fallback sees it at its next full
+# walk, within 300 s).
+v1_run() {
+    LBL=$1 METHOD=$2
+    shift 2
+    mkdir "$M/$BASE" || { not_ok "$LBL: mkdir $M/$BASE"; return; }
+    P=$(free_port)
+    spawn "$T/v1.log" "$@" --web.listen-address "127.0.0.1:$P" --collect.min-interval 0 \
+        --log.level debug
+    check "$LBL: exporter answers" wait_url "http://127.0.0.1:$P/metrics" 60
+    # Two scrapes: the second (and every later one) may re-read the known tree.
+    scrape "$P"
+    scrape "$P"
+    check "$LBL: the base cgroup is seen ($(ncg) cgroups, at least 2)" sh -c "[ $(ncg) -ge 2 ] && grep -qxF /$BASE '$T/cg.txt'"
+    # Depth 1, 2, 3 under a new top-level cgroup, and depth 2 under a known one.
+    mkdir "$M/$NEW"
+    scrape "$P"
+    check "$LBL: a new top-level cgroup is seen by the next scrape" seen "/$NEW"
+    scrape "$P"
+    check "$LBL: ... and by the one after (the known tree has it)" seen "/$NEW"
+    mkdir "$M/$NEW/d2"
+    scrape "$P"
+    check "$LBL: a new depth-2 cgroup is seen by the next scrape" seen "/$NEW/d2"
+    mkdir "$M/$NEW/d2/d3"
+    scrape "$P"
+    check "$LBL: a new depth-3 cgroup is seen by the next scrape" seen "/$NEW/d2/d3"
+    mkdir "$M/$BASE/b2"
+    scrape "$P"
+    check "$LBL: a new cgroup below a known top-level one is seen by the next scrape" seen "/$BASE/b2"
+    rmdir "$M/$NEW/d2/d3" "$M/$NEW/d2"
+    scrape "$P"
+    check "$LBL: removed depth-2 and -3 cgroups leave the next scrape" sh -c "! grep -q '^/$NEW/' '$T/cg.txt'"
+    rmdir "$M/$NEW"
+    scrape "$P"
+    check "$LBL: a removed top-level cgroup leaves the next scrape" absent "/$NEW"
+    # A burst between two scrapes, at several depths at once: made, removed,
+    # removed and made again under the same name (another cgroup), renamed.
+    # The next scrape lists exactly the cgroups the kernel has under BASE.
+    for i in 1 2 3 4 5 6; do mkdir -p "$M/$BASE/b2/x$i/y" "$M/$BASE/t$i"; done
+    scrape "$P"
+    rmdir "$M/$BASE/b2/x2/y" "$M/$BASE/b2/x2" "$M/$BASE/t3" "$M/$BASE/b2/x5/y"
+    rmdir "$M/$BASE/t4" && mkdir "$M/$BASE/t4" "$M/$BASE/t4/z"
+    mkdir -p "$M/$BASE/b2/x1/y/z/w" "$M/$BASE/n1/n2/n3"
+    [ "$METHOD" = inotify ] && mv "$M/$BASE/t6" "$M/$BASE/t6-renamed"
+    scrape "$P"
+    (cd "$M" && find "$BASE" -type d | sed 's,^,/,' | sort) >"$T/kernel.txt"
+    grep "^/$BASE" "$T/cg.txt" | sort >"$T/seen.txt"
+    nk=$(wc -l <"$T/kernel.txt")
+    check "$LBL: after a burst of changes the next scrape has the kernel's $nk cgroups under /$BASE (at least 20)" \
+        sh -c "[ $nk -ge 20 ] && cmp -s '$T/kernel.txt' '$T/seen.txt'" ||
+        diff "$T/kernel.txt" "$T/seen.txt" | sed 's/^/# /' | head -20
+    check "$LBL: every scrape's cgroup collector succeeded" \
+        grep -qx 'kmem_collector_success{collector="cgroup"} 1' "$T/s.txt"
+    stop_all
+    check "$LBL: the debug log says how changes are seen: $METHOD" \
+        grep -Eq "Cgroup change detection\" method=\"?$METHOD" "$T/v1.log" ||
+        grep "Cgroup change detection" "$T/v1.log" | sed 's/^/# /'
+    find "$M/$BASE" -depth -type d -exec rmdir {} + 2>/dev/null
+}
+v1_run v1 inotify "$E"
+# The fallback: a user namespace whose inotify watch limit is 1 (limits are
+# per user namespace; the cgroup files stay readable).
+if unshare -U -r true 2>/dev/null; then
+    # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
+    v1_run "v1 without inotify" "link counts" unshare -U -r \
+        sh -c 'echo 1 >/proc/sys/user/max_inotify_watches && exec "$0" "$@"' "$E"
+else
+    not_ok "unshare -U -r works (a user namespace for the inotify fallback)"
+fi
+mkdir "$M/$BASE" # for the kmemtop filter below
 
 # ---- 2. v1, the interactive kmemtop -------------------------------------
 if command -v tmux >/dev/null; then

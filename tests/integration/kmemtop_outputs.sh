@@ -109,6 +109,17 @@ check_tree() { # name dir
         ps=$(jqr .page_size "$J")
         bad=$(jq --argjson ps "$ps" '[.slab.caches[] | select(.size_bytes != .num_slabs * .pagesperslab * $ps or .active_bytes != .active_objs * .objsize)] | length' "$J")
         check_eq "$n: cache byte figures are num_slabs x pagesperslab x page size" 0 "$bad"
+        # every column of every line, in file order (repeats numbered), against the file
+        awk '!/^#/ && NR > 1 && NF { print $1, dup[$1]++, $2, $3, $4, $5, $6, $14, $15 }' \
+            "$F/proc/slabinfo" >"$T/$n.cols"
+        jq -r '.slab.caches[] | "\(.name) \(.dup) \(.active_objs) \(.num_objs) \(.objsize) \(.objperslab) \(.pagesperslab) \(.active_slabs) \(.num_slabs)"' \
+            "$J" >"$T/$n.jcols"
+        check "$n: every cache's columns equal proc/slabinfo's ($want lines)" \
+            cmp -s "$T/$n.cols" "$T/$n.jcols"
+        sums=$(awk '!/^#/ && NR > 1 && NF { a += $2; o += $3; as += $14; s += $15 } END {
+            printf "%.0f %.0f %.0f %.0f", a, o, as, s }' "$F/proc/slabinfo")
+        check_eq "$n: totals are the sums of proc/slabinfo's columns" "$sums" \
+            "$(jqr '.slab.totals | "\(.active_objs) \(.num_objs) \(.active_slabs) \(.num_slabs)"' "$J")"
         first=$(awk '!/^#/ && NR > 1 && NF { print $1; exit }' "$F/proc/slabinfo")
         [ -n "$first" ] && check_eq "$n: first cache in file order" "$first" "$(jqr '.slab.caches[0].name' "$J")"
     else

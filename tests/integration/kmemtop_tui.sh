@@ -39,15 +39,35 @@ start() {
     tm new-session -d -s "$S" -x "$w" -y "$h" "$*"
     wait_for 'help' || echo "# kmemtop did not start: $(screen)"
 }
+# keys KEY...: send, then let the screen settle (a loaded machine may take a
+# while to answer; where the answer matters, wait_for its marker as well)
 keys() {
     tm send-keys -t "$S" "$@"
     sleep 0.4
+    settle
 }
-# wait_for REGEX [TENTHS]: until the screen matches (default 10 s)
+# wait_for REGEX [TENTHS]: until a settled screen matches (default 30 s,
+# counted in polls, not asserted as a time): the match and two captures in a
+# row that are the same, so that the screen is not read in mid-redraw.
 wait_for() {
-    i=0
-    while [ "$i" -lt "${2:-100}" ]; do
-        screen | grep -q -- "$1" && return 0
+    i=0 prev=
+    while [ "$i" -lt "${2:-300}" ]; do
+        cur=$(screen)
+        [ "$cur" = "$prev" ] && printf '%s\n' "$cur" | grep -q -- "$1" && return 0
+        prev=$cur
+        sleep 0.1
+        i=$((i + 1))
+    done
+    echo "# wait_for '$1': not on a settled screen after $i polls"
+    return 1
+}
+# settle: until two captures in a row are the same (at most 300 polls)
+settle() {
+    i=0 prev=
+    while [ "$i" -lt 300 ]; do
+        cur=$(screen)
+        [ "$cur" = "$prev" ] && return 0
+        prev=$cur
         sleep 0.1
         i=$((i + 1))
     done
@@ -80,7 +100,7 @@ check "120x40: the key line names the views, the sort, help and quit" \
 check "120x40: GROWTH and PER MIN are explained" has 'GROWTH: since .* (.*; b resets)  PER MIN: last 60s'
 check_eq "first screen: CHANGE is blank before the first refresh" "" "$(cell CHANGE dentry)"
 grow dentry 256
-wait_for ' +1.0M .* dentry$' 200
+wait_for ' +1.0M .* dentry$' 300
 check_eq "after a refresh: CHANGE of dentry is +1.0M" "+1.0M" "$(cell CHANGE dentry)"
 check_eq "after a refresh: GROWTH of dentry is +1.0M" "+1.0M" "$(cell GROWTH dentry)"
 t0=$(date +%s)
@@ -100,7 +120,7 @@ if [ $(($(date +%s) - t0)) -lt 11 ]; then # the 12 s refresh has not come
 else
     not_ok "the key presses took longer than the refresh delay (a slow machine?)"
 fi
-wait_for ' 0  *+1.0M .* dentry$' 200
+wait_for ' 0  *+1.0M .* dentry$' 300
 check_eq "the next refresh: CHANGE of dentry back to 0" "0" "$(cell CHANGE dentry)"
 check_eq "... while GROWTH since the start holds at +1.0M" "+1.0M" "$(cell GROWTH dentry)"
 keys b
@@ -110,7 +130,7 @@ check "4 under --root: says the allocation view needs the live kernel" has 'view
 check "... and stays in the slab view" has ' dentry$'
 check_eq "b: GROWTH of dentry restarts at 0" "0" "$(cell GROWTH dentry)"
 grow dentry 512
-wait_for ' +2.0M .* dentry$' 200
+wait_for ' +2.0M .* dentry$' 300
 check_eq "after b and +2.0M: GROWTH is only what came after b" "+2.0M" "$(cell GROWTH dentry)"
 keys G
 check "G sorts by growth: dentry comes first" sh -c \
@@ -180,7 +200,7 @@ tm kill-session -t "$S"
 # ---- the allocations view at 80x24 (BPF, on this machine) -----------------
 start 80 24 "$K -d 1"
 keys 4
-if wait_for '^ *NET  *CHANGE' 100; then
+if wait_for '^ *NET  *CHANGE' 300; then
     check "80x24 allocs: NET, CHANGE, ACCT, CACHE and the name fit in 80 columns" \
         has '^     NET   CHANGE .*ACCT CACHE  *CGROUP or'
     check "80x24 allocs: the summary is wrapped, not cut (its second line is indented)" \
@@ -195,7 +215,8 @@ if wait_for '^ *NET  *CHANGE' 100; then
     keys c
     check "80x24 allocs: c sorts by change" has 'sort: change'
     keys / k m a l l o c Enter
-    check "80x24 allocs: / filters the rows by cache or name" has '^filter "kmalloc": [0-9]* of [0-9]* rows'
+    check "80x24 allocs: / filters the rows by cache or name" \
+        wait_for '^filter "kmalloc": [0-9]* of [0-9]* rows'
     keys Escape
 else
     echo "ok - # SKIP the allocations view did not start here: $(screen | sed -n 2p)"
@@ -217,6 +238,7 @@ for c in dentry kmalloc-512 task_struct; do
     keys /
     keys -l "$c"
     keys Enter
+    wait_for "^filter \"$c\": [0-9]* of " >/dev/null
     got="$(cell RECL "$c" 4) $(cell ACCT "$c" 4) $(cell ALIASES "$c" 7) $(cell ORDER "$c" 5)"
     want="$(yn "$SYS/$c/reclaim_account") $(case $c in kmalloc-*) echo no ;; *) echo '?' ;; esac) $(cat "$SYS/$c/aliases") $(cat "$SYS/$c/order")"
     check_eq "200x50: RECL ACCT ALIASES ORDER of $c are its sys/kernel/slab files" "$want" "$got"
@@ -244,6 +266,7 @@ if [ -d /sys/kernel/slab/dentry ]; then
         keys /
         keys -l "$c"
         keys Enter
+        wait_for "^filter \"$c\": [0-9]* of " >/dev/null
         d=/sys/kernel/slab/$c
         acct='?'
         if [ -L "$d" ]; then

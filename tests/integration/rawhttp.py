@@ -5,6 +5,7 @@ Not a test itself; a client imports it (the shell scripts run theirs through
 raw_http of exporter.lib.sh, which puts this directory on the path).
 """
 import base64
+import errno
 import socket
 import time
 
@@ -31,6 +32,52 @@ def conn(port, src="127.0.0.1", timeout=5.0):
     return s
 
 
+def error_kind(e):
+    """How a socket call failed: refused, reset, timeout or the errno name."""
+    if isinstance(e, socket.timeout):
+        return "timeout"
+    if isinstance(e, ConnectionRefusedError):
+        return "refused"
+    if isinstance(e, (ConnectionResetError, BrokenPipeError)):
+        return "reset"
+    return errno.errorcode.get(e.errno, "error") if getattr(e, "errno", None) else "error"
+
+
+def exchange_ex(port, payload, timeout=5.0, src="127.0.0.1"):
+    """Send @payload on a new connection, read until close or @timeout:
+    (reply bytes, how it ended). The end is "closed" (the server closed after
+    its reply, or without one when the bytes are empty), "reset", "refused"
+    (connect), "connect-timeout", "timeout" (this client gave up) or an errno
+    name."""
+    try:
+        s = conn(port, src, timeout)
+    except socket.timeout:
+        return b"", "connect-timeout"
+    except OSError as e:
+        return b"", error_kind(e)
+    end = None
+    try:
+        s.sendall(payload)
+    except OSError as e:
+        end = error_kind(e)  # the server may close before reading it all
+    data = b""
+    t0 = time.monotonic()
+    try:
+        while True:
+            if time.monotonic() - t0 >= timeout:
+                end = "timeout"
+                break
+            b = s.recv(65536)
+            if not b:
+                end = "closed"
+                break
+            data += b
+    except OSError as e:
+        end = error_kind(e)
+    s.close()
+    return data, end
+
+
 def exchange(port, payload, timeout=5.0, src="127.0.0.1"):
     """Send @payload on a new connection, read until close or @timeout; the
     reply bytes (a failed connect raises OSError)."""
@@ -53,6 +100,13 @@ def exchange(port, payload, timeout=5.0, src="127.0.0.1"):
     return data
 
 
+def outcome(data, end):
+    """A status code, or for no status the way the connection ended
+    ("no answer: reset" ...): what a test counts by kind."""
+    st = status(data)
+    return st if st else "no answer: " + end
+
+
 def status(reply):
     """The status code of @reply, 0 when there is none."""
     try:
@@ -73,13 +127,16 @@ def header(reply, name):
 def request(port, src, headers=b"", timeout=5.0, path=b"/metrics"):
     """One GET on a new connection: (status, seconds, reply length); status 0
     when the connection failed or nothing came back."""
+    st, dt, n, _ = request_ex(port, src, headers, timeout, path)
+    return st, dt, n
+
+
+def request_ex(port, src, headers=b"", timeout=5.0, path=b"/metrics"):
+    """request() and how the connection ended (exchange_ex)."""
     t0 = time.monotonic()
-    try:
-        data = exchange(port, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                        + headers + b"\r\n", timeout, src)
-    except OSError:
-        data = b""
-    return status(data), time.monotonic() - t0, len(data)
+    data, end = exchange_ex(port, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                            + headers + b"\r\n", timeout, src)
+    return status(data), time.monotonic() - t0, len(data), end
 
 
 def basic(user, pw):

@@ -84,6 +84,10 @@ at1=$(date -d "@$((T0 + 60 + 30))" '+%Y-%m-%d %H:%M:%S')
 "$K" --replay "$R" --at "$at1" --json | json_nocap >"$T/a.json"
 "$K" --root "$T/cap-tl1" --json | json_nocap >"$T/b.json"
 check "--at between two samples shows the earlier one" cmp -s "$T/a.json" "$T/b.json"
+# nearer the next sample than this one: still the one at or before the time
+at1=$(date -d "@$((T0 + 60 + 50))" '+%Y-%m-%d %H:%M:%S')
+"$K" --replay "$R" --at "$at1" --json | json_nocap >"$T/a.json"
+check "--at 10 s before the next sample shows the earlier one" cmp -s "$T/a.json" "$T/b.json"
 at_before=$(date -d "@$((T0 - 3600))" '+%Y-%m-%d %H:%M')
 if "$K" --replay "$R" --at "$at_before" -o >/dev/null 2>"$T/err"; then
     not_ok "--at before the recording fails"

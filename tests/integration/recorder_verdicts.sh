@@ -24,8 +24,37 @@ python3 "$PY" "$tree" cgset "$POD" memory.events 'low 0\nhigh 0\nmax 0\noom 0\no
 T0=1796000000
 STEP=600 # ten minutes between samples, twelve samples: two hours
 PS=$(getconf PAGESIZE)
+# The classification's thresholds, each met on one side and missed on the
+# other by two cgroups (unreclaimable: kernel - slab_reclaimable):
+#   growth at least max(1 MiB, 5 % of the start): B1 (4 %) and B2 (6 %) start
+#   at about 200 MiB; KUBELET grows 0.88 MiB in all, below 1 MiB;
+#   rising in at least 80 % of the steps: E1 rises in 9 of 11 (a leak
+#   suspect), CTRD in 8 of 11 (grew, not steadily).
+BURST=kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1b2c3d4e_5f60_4a7b_8c9d_0e1f2a3b4c5d.slice
+B1=$BURST/cri-containerd-b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1.scope
+B2=$BURST/cri-containerd-b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2.scope
+E1=kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-poda0b1c2d3_e4f5_4607_8899_aabbccddeeff.slice
+E1=$E1/cri-containerd-e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1.scope
+CTRD=system.slice/containerd.service
+KUBELET=system.slice/kubelet.service
+unrecl() { # cgroup: kernel - slab_reclaimable of its memory.stat
+    awk '$1 == "kernel" { k = $2 } $1 == "slab_reclaimable" { r = $2 } END { print k - r }' \
+        "$tree/sys/fs/cgroup/$1/memory.stat"
+}
+python3 "$PY" "$tree" cgstat "$B1" kernel_stack 209715200
+python3 "$PY" "$tree" cgstat "$B2" kernel_stack 209715200
+B1_STEP=$(($(unrecl "$B1") * 4 / 100 / 11))
+B2_STEP=$(($(unrecl "$B2") * 6 / 100 / 11))
+MiB=1048576
 for k in $(seq 0 11); do
     if [ "$k" -gt 0 ]; then
+        python3 "$PY" "$tree" cgstat "$B1" kernel_stack "$B1_STEP"
+        python3 "$PY" "$tree" cgstat "$B2" kernel_stack "$B2_STEP"
+        python3 "$PY" "$tree" cgstat "$KUBELET" kernel_stack 80000
+        case $k in 3 | 8) d=-$MiB ;; *) d=$((4 * MiB)) ;; esac
+        python3 "$PY" "$tree" cgstat "$E1" kernel_stack "$d"
+        case $k in 2 | 5 | 9) d=-$MiB ;; *) d=$((4 * MiB)) ;; esac
+        python3 "$PY" "$tree" cgstat "$CTRD" kernel_stack "$d"
         # dentry (reclaimable): +3000 slabs a step for six steps, then flat
         [ "$k" -le 6 ] && python3 "$PY" "$tree" slab dentry 3000
         # kmalloc-256 (unreclaimable): +512 slabs (2 MiB with 4 KiB pages) every step
@@ -75,6 +104,17 @@ check_eq "node: the limit is MemTotal" "$total" "$(v node SUnreclaim false .limi
 check_eq "dying cgroups: pinned" dying_pinned "$(v dying "dying memory cgroups" false .verdict)"
 check_eq "the pod's own slab_reclaimable did not change: no verdict" "" \
     "$(v cgroup "/$POD" true .verdict)"
+# the thresholds (the cgroups' series are what kmem read: compared with the tree)
+check_eq "B1 grew 4 % of its start (over 1 MiB): noise, no verdict" "" "$(v cgroup "/$B1" false .verdict)"
+check_eq "B2 grew 6 % of its start: leak suspect" leak_suspect "$(v cgroup "/$B2" false .verdict)"
+check_eq "B2: growth = the tree's kernel - slab_reclaimable, last minus first" $((11 * B2_STEP)) \
+    "$(v cgroup "/$B2" false .growth_bytes)"
+check_eq "KUBELET grew 880000 bytes (under 1 MiB, over 5 %): noise, no verdict" "" \
+    "$(v cgroup "/$KUBELET" false .verdict)"
+check_eq "E1 rose in 9 of 11 steps: leak suspect" leak_suspect "$(v cgroup "/$E1" false .verdict)"
+check_eq "E1: growth 9 x 4 MiB - 2 x 1 MiB" $((34 * MiB)) "$(v cgroup "/$E1" false .growth_bytes)"
+check_eq "CTRD rose in 8 of 11 steps: grew, not steadily" grew_not_steady \
+    "$(v cgroup "/$CTRD" false .verdict)"
 check_eq "one OOM kill, in the container (not its pod too)" "1 /$CT" \
     "$(jq -r '.oom_kills | "\(length) \(.[0].cgroup)"' "$T/v.json")"
 check_eq "the OOM kill's kernel memory: 23388160 + 9 x 4 MiB" $((23388160 + 9 * 4194304)) \

@@ -6,7 +6,8 @@
  *
  * With KMEM_NODE_DUMP=1 the binary instead prints one collection of the node
  * ("key value" lines, bytes) from KMEM_NODE_ROOT (default "/") and exits,
- * after copying /proc/meminfo to KMEM_NODE_MEMINFO_COPY if set:
+ * after copying /proc/meminfo to KMEM_NODE_MEMINFO_COPY if set (and, with
+ * KMEM_NODE_MEMINFO_BEFORE, to that file just before the collection):
  * tests/integration/node_live.sh checks those figures against /proc.
  */
 #include <errno.h>
@@ -1062,10 +1063,31 @@ static void test_live(void **state)
 
 /* ---- dump mode for tests/integration/node_live.sh ---------------------- */
 
+/* /proc/meminfo to PATH, read in this process (its page tables and slab are
+ * still there). */
+static int copy_meminfo(const char *path)
+{
+    char buf[1 << 16];
+    int in = open("/proc/meminfo", O_RDONLY);
+    ssize_t len = in >= 0 ? read(in, buf, sizeof(buf)) : -1;
+    FILE *f = fopen(path, "w");
+
+    if (in >= 0)
+        close(in);
+    if (len <= 0 || !f || fwrite(buf, 1, (size_t)len, f) != (size_t)len) {
+        fprintf(stderr, "test_node: cannot copy /proc/meminfo to %s\n", path);
+        if (f)
+            fclose(f);
+        return 1;
+    }
+    return fclose(f) ? 1 : 0;
+}
+
 static int dump(void)
 {
     const char *root = getenv("KMEM_NODE_ROOT");
     const char *copy = getenv("KMEM_NODE_MEMINFO_COPY");
+    const char *before = getenv("KMEM_NODE_MEMINFO_BEFORE");
     const struct kmem_node *n;
     struct kmem_ctx *ctx;
     char err[256];
@@ -1074,29 +1096,22 @@ static int dump(void)
         fprintf(stderr, "test_node: %s\n", err);
         return 1;
     }
-    if (kmem_collect(ctx, KMEM_COLLECT_NODE)) {
-        fprintf(stderr, "test_node: %s\n", kmem_strerror(ctx));
-        kmem_ctx_free(ctx);
-        return 1;
-    }
-    if (copy) {
-        /* /proc/meminfo right after the collection, for the script's own parse
-         * (read in this process: its page tables and slab are still there). */
-        char buf[1 << 16];
-        int in = open("/proc/meminfo", O_RDONLY);
-        ssize_t len = in >= 0 ? read(in, buf, sizeof(buf)) : -1;
-        FILE *f = fopen(copy, "w");
-
-        if (in >= 0)
-            close(in);
-        if (len <= 0 || !f || fwrite(buf, 1, (size_t)len, f) != (size_t)len) {
-            fprintf(stderr, "test_node: cannot copy /proc/meminfo to %s\n", copy);
-            if (f)
-                fclose(f);
+    /* With a "before" copy: one collection first, so that the measured one
+     * adds no page tables or slab of its own between the two copies. */
+    for (int pass = before ? 0 : 1; pass < 2; pass++) {
+        if (pass == 1 && before && copy_meminfo(before)) {
             kmem_ctx_free(ctx);
             return 1;
         }
-        fclose(f);
+        if (kmem_collect(ctx, KMEM_COLLECT_NODE)) {
+            fprintf(stderr, "test_node: %s\n", kmem_strerror(ctx));
+            kmem_ctx_free(ctx);
+            return 1;
+        }
+    }
+    if (copy && copy_meminfo(copy)) {
+        kmem_ctx_free(ctx);
+        return 1;
     }
     n = &kmem_current(ctx)->node;
     for (int k = 0; k < KMEM_NODE_KIND_COUNT; k++)

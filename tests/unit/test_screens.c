@@ -367,6 +367,20 @@ static void test_slab_screen(void **state)
     assert_contains(out, " x?[2J??\n");
     assert_lacks(out, "\033");
     free(out);
+    /* 1M+ objects: the OBJS and ACTIVE columns widen, heading and rows stay aligned. */
+    slab_v[1].num_objs = 1066527;
+    slab_v[1].active_objs = 996152;
+    out = slab_screen(&s, 200, 50, NULL, NULL, NULL, 'c');
+    assert_contains(out, "\n   OBJS  ACTIVE  USE ");
+    {
+        char *row = strstr(out, " cache-01\n");
+
+        assert_non_null(row);
+        while (row > out && row[-1] != '\n')
+            row--;
+        assert_memory_equal(row, "1066527  996152 ", 16);
+    }
+    free(out);
     /* No /proc/slabinfo: the part's message. */
     s.status[KMEM_PART_SLAB].err = -EACCES;
     snprintf(s.status[KMEM_PART_SLAB].msg, sizeof(s.status[KMEM_PART_SLAB].msg), "nope");
