@@ -462,9 +462,11 @@ for f in sys.argv[1:]:
 sys.exit(0 if n == len(sys.argv) - 1 and n >= 3 else 1)
 EOF
     }
-    # shellcheck disable=SC2086
-    check "every rendered DaemonSet records to the hostPath /var/lib/kmem ($(echo $rendered | wc -w) variants)" \
-        recording_rendered $(printf '%s\n' $rendered | sed 's/^[^=]*=//')
+    files=""
+    for r in $rendered; do files="$files ${r#*=}"; done
+    # shellcheck disable=SC2086 # one word per rendered file
+    check "every rendered DaemonSet records to the hostPath /var/lib/kmem ($(echo $files | wc -w) variants)" \
+        recording_rendered $files
 else
     ok "kubectl kustomize renders every variant # SKIP kubectl is not installed (not packaged in Debian 12)"
 fi
