@@ -281,6 +281,7 @@ if "cpu" in lim:
     cpu = lim["cpu"]
     a += ["--cpus", str(int(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu))]
 vols = {v["name"]: v for v in pod.get("volumes", [])}
+recdir = None
 for vm in c.get("volumeMounts", []):
     hp = vols[vm["name"]]["hostPath"]["path"]
     # The node's read-only host paths are this machine's (but the pod logs);
@@ -291,7 +292,7 @@ for vm in c.get("volumeMounts", []):
     if writable:
         assert vols[vm["name"]]["hostPath"].get("type") == "DirectoryOrCreate", "writable hostPath type"
         os.makedirs(src, exist_ok=True)
-        print("RECDIR=%s" % shlex.quote(src))
+        recdir = src  # printed after the podman line (the first line is the command)
     opts = ["ro" if vm.get("readOnly") else "rw"]
     if vm.get("mountPropagation") == "HostToContainer":
         opts.append("rslave")
@@ -312,6 +313,8 @@ print("LIVENESS='%s'" % probe("livenessProbe"))
 print("READINESS='%s'" % probe("readinessProbe"))
 print("GRACE=%d" % pod.get("terminationGracePeriodSeconds", 30))
 print("METRICS_PORT=%d" % ports["metrics"])
+if recdir:
+    print("RECDIR=%s" % shlex.quote(recdir))
 EOF
 sed 's/^/# /' "$T/run.sh"
 RUN=$(head -1 "$T/run.sh")
