@@ -16,6 +16,7 @@
 #include <curses.h>
 #include <errno.h>
 #include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,17 @@ static void on_sigint(int sig)
 {
     (void)sig;
     interrupted = 1;
+}
+
+/*
+ * The terminal was hung up (its tmux or ssh went away): getch() returns ERR
+ * at once, forever, and a loop waiting for keys would spin. Asked after ERR.
+ */
+static bool tty_gone(void)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
 KMEM_PRINTF(3, 0)
@@ -115,7 +127,7 @@ static int slabtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
         slabtop_draw(ctx, o, &idx, &idx_cap);
         timeout((int)(o->delay > 86400 ? 86400000 : o->delay * 1000));
         c = getch();
-        if (interrupted || !slabtop_key(o, c))
+        if (interrupted || (c == ERR && tty_gone()) || !slabtop_key(o, c))
             break;
         if (c == KEY_RESIZE)
             continue; /* redraw the same snapshot at the new size */
@@ -629,7 +641,7 @@ static int kmemtop_loop(struct kmem_ctx *ctx, struct kt_opts *o)
                 : left > 86400 ? 86400000
                                : (int)(left * 1000) + 1);
         c = getch();
-        if (interrupted)
+        if (interrupted || (c == ERR && tty_gone()))
             break;
         if (t.rp) {
             if (c != ERR)
@@ -675,6 +687,8 @@ int kt_tui_run(struct kmem_ctx *ctx, struct kt_opts *o)
     keypad(stdscr, TRUE);
     curs_set(0);
     signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    signal(SIGHUP, on_sigint);
     rc = o->slabtop_mode ? slabtop_loop(ctx, o) : kmemtop_loop(ctx, o);
     if (!isendwin())
         endwin();
