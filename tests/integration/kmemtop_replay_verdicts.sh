@@ -111,7 +111,7 @@ done
 
 # the window moves with the sample shown and the baseline (at 80x24)
 for i in 1 2 3; do keys '['; done
-wait_for "verdicts $t0 to $t8:"
+wait_for "verdicts $t0 to $t8:" || echo "# after [: $(screen | head -3)"
 check "[ moves the window's end to the sample shown" has "verdicts $t0 to $t8"
 expect "$T0" $((T0 + 8 * STEP)) | cut -c1-60 >"$T/w"
 shown | cut -c1-60 >"$T/g"
