@@ -242,3 +242,23 @@ void kt_cg_tree_order(const struct kmem_cgroup *v, size_t n, size_t *idx)
         idx[i] = i;
     qsort_r(idx, n, sizeof(*idx), cmp_tree, (void *)v);
 }
+
+const char *kt_shq(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+
+    if (len < 3)
+        return "''";
+    out[n++] = '\'';
+    for (; *s && n + 6 < len; s++) {
+        if (*s == '\'') {
+            memcpy(out + n, "'\\''", 4);
+            n += 4;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n++] = '\'';
+    out[n] = 0;
+    return out;
+}

@@ -57,6 +57,8 @@ bool kt_match(const char *hay, const char *needle);
 
 /* Number of characters (code points) of valid UTF-8 @s: its width on screen. */
 size_t kt_text_width(const char *s);
+/* @s quoted for a POSIX shell into @out ('...', a ' as '\''), cut to fit @len; returns @out. */
+const char *kt_shq(char *out, size_t len, const char *s);
 
 /*
  * Keep the last @cols characters of @s behind "..." when it is wider

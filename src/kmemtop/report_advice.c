@@ -131,31 +131,14 @@ static void largest_cache(const struct rep *r, bool reclaimable, uint64_t kind_b
  */
 static char replay_dir[4200], replay_at[64];
 
-static void shq(char *out, size_t len, const char *s)
-{
-    size_t n = 0;
-
-    out[n++] = '\'';
-    for (; *s && n + 6 < len; s++) {
-        if (*s == '\'') {
-            memcpy(out + n, "'\\''", 4);
-            n += 4;
-        } else {
-            out[n++] = *s;
-        }
-    }
-    out[n++] = '\'';
-    out[n] = 0;
-}
-
 void kt_report_set_replay(const char *dir, const char *when)
 {
     *replay_dir = *replay_at = 0;
     if (!dir || !*dir)
         return;
-    shq(replay_dir, sizeof(replay_dir), dir);
+    kt_shq(replay_dir, sizeof(replay_dir), dir);
     if (when && *when)
-        shq(replay_at, sizeof(replay_at), when);
+        kt_shq(replay_at, sizeof(replay_at), when);
 }
 
 /*

@@ -42,26 +42,6 @@ static const char *subject_word(enum kmem_verdict_subject s)
 }
 
 /* @s quoted for a POSIX shell: 'it'\''s'. */
-static const char *shq(char *out, size_t len, const char *s)
-{
-    size_t n = 0;
-
-    if (len < 3)
-        return "''";
-    out[n++] = '\'';
-    for (; *s && n + 6 < len; s++) {
-        if (*s == '\'') {
-            memcpy(out + n, "'\\''", 4);
-            n += 4;
-        } else {
-            out[n++] = *s;
-        }
-    }
-    out[n++] = '\'';
-    out[n] = 0;
-    return out;
-}
-
 /* Where the verdicts come from: what the commands need to show it again. */
 struct vctx {
     char dir[4200];        /* the recording, shell-quoted */
@@ -173,7 +153,7 @@ static void oom_text(const struct vctx *c, const struct kmem_oom_event *e)
             printf(", %s %s", kmem_cg_kind_name[k],
                    kt_human(a, sizeof(a), (double)e->before_comp[k]));
     printf("\n         -> what it held then: kmemtop --replay %s --at %s --cgroups -o\n", c->dir,
-           shq(q, sizeof(q), when));
+           kt_shq(q, sizeof(q), when));
 }
 
 static void verdicts_text(const struct vctx *c, const struct kmem_verdicts *vs)
@@ -343,11 +323,11 @@ int kt_verdicts_run(const struct kt_opts *o)
         kmem_recording_close(r);
         return EXIT_FAILURE;
     }
-    shq(c.dir, sizeof(c.dir), o->replay);
+    kt_shq(c.dir, sizeof(c.dir), o->replay);
     kmem_format_time(vs.from_ns, when, sizeof(when));
-    shq(c.from, sizeof(c.from), when);
+    kt_shq(c.from, sizeof(c.from), when);
     kmem_format_time(vs.to_ns, when, sizeof(when));
-    shq(c.to, sizeof(c.to), when);
+    kt_shq(c.to, sizeof(c.to), when);
     if (o->json)
         verdicts_json(&vs);
     else
