@@ -4,9 +4,11 @@
  * every memory cgroup with directory fds, the kernel memory charged to each,
  * Kubernetes identity, and the change since the previous snapshot.
  *
- * Storage: each snapshot's kmem_cgroups.priv holds its cgroup array and a
- * string arena, grown geometrically and reused by every later collection into
- * that snapshot, so a steady state allocates nothing. While walking, strings
+ * Storage: the reader's one store (kmem_cgroups.priv of the snapshot that
+ * read it) holds the cgroup array and a string arena, grown geometrically and
+ * reused by every later collection, so a steady state allocates nothing; the
+ * previous collection stays only as each cgroup's path and kernel, for the
+ * diff (the previous snapshot's cgroups are emptied). While walking, strings
  * are arena offsets (the arena may move); they become pointers at the end.
  * The reader state (struct kmem_cg_reader: file buffer, path buffer,
  * directory stack, Kubernetes name maps) is owned by the snapshot module and
@@ -38,18 +40,61 @@
 
 /* ---- storage ------------------------------------------------------------ */
 
+/* The store is the reader's (kmem_cg_reader_free()). */
 void kmem_cgroups_release(struct kmem_cgroups *cgs)
 {
-    struct cg_store *st = cgs->priv;
-
-    if (st) {
-        free(st->v);
-        free(st->offs);
-        kmem_arena_free(&st->arena);
-        kmem_hindex_free(&st->index);
-        free(st);
-    }
     memset(cgs, 0, sizeof(*cgs));
+}
+
+static void store_free(struct cg_store *st)
+{
+    if (!st)
+        return;
+    free(st->v);
+    free(st->offs);
+    kmem_arena_free(&st->arena);
+    kmem_hindex_free(&st->index);
+    free(st->last_kernel);
+    free(st->last_path);
+    kmem_arena_free(&st->last_arena);
+    kmem_hindex_free(&st->last_index);
+    free(st);
+}
+
+/*
+ * Before a collection overwrites the store: keep the completed one's paths
+ * and kernels for the diff. The arena is swapped with the last one, not
+ * copied (the collection refills its own). -ENOMEM.
+ */
+static int store_keep_last(struct cg_store *st)
+{
+    size_t n = st->done_n == (size_t)-1 ? 0 : st->done_n;
+    int err = 0;
+
+    st->last_n = 0;
+    st->last_indexed_n = (size_t)-1;
+    if (n) {
+        size_t c = st->last_cap;
+
+        KMEM_GROW(err, st->last_kernel, &c, n);
+        if (!err) {
+            c = st->last_cap;
+            KMEM_GROW(err, st->last_path, &c, n);
+            st->last_cap = c;
+        }
+        if (err)
+            return err;
+    }
+    for (size_t i = 0; i < n; i++) {
+        st->last_kernel[i] = st->v[i].kernel;
+        st->last_path[i] = (uint32_t)(st->v[i].path - st->arena.p);
+    }
+    struct kmem_arena t = st->last_arena;
+    st->last_arena = st->arena;
+    st->arena = t;
+    st->last_n = n;
+    st->last_gen = st->gen;
+    return 0;
 }
 
 struct kmem_cg_reader *kmem_cg_reader_new(void)
@@ -112,6 +157,7 @@ void kmem_cg_reader_free(struct kmem_cg_reader *r)
     kmem_arena_free(&r->known.arena);
     kmem_hindex_free(&r->known.index);
     free(r->wfds);
+    store_free(r->store);
     free(r->buf.data);
     kmem_kube_names_free(r->names);
     free(r);
@@ -209,31 +255,60 @@ const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, cons
     return find_path(cgs, path);
 }
 
+static const char *last_path(const struct cg_store *st, size_t i)
+{
+    return st->last_arena.p + st->last_path[i];
+}
+
+/* The previous collection's entry of @path, or -1 (index built on first use). */
+static long find_last(struct cg_store *st, const char *path)
+{
+    size_t it;
+
+    if (st->last_indexed_n != st->last_n) {
+        if (kmem_hindex_reset(&st->last_index, st->last_n)) {
+            for (size_t i = 0; i < st->last_n; i++)
+                if (strcmp(last_path(st, i), path) == 0)
+                    return (long)i;
+            return -1;
+        }
+        for (size_t i = 0; i < st->last_n; i++)
+            kmem_hindex_add(&st->last_index, kmem_hash_str(last_path(st, i)), i);
+        st->last_indexed_n = st->last_n;
+    }
+    for (long i = kmem_hindex_first(&st->last_index, kmem_hash_str(path), &it); i >= 0;
+         i = kmem_hindex_next(&st->last_index, &it))
+        if (strcmp(last_path(st, (size_t)i), path) == 0)
+            return i;
+    return -1;
+}
+
 void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev)
 {
-    const struct cg_store *pst = prev ? prev->priv : NULL;
-    const struct cg_store *cst = cur->priv;
-    bool usable = pst && prev->n && pst->v == prev->v && pst->done_n == prev->n;
+    struct cg_store *st = cur->priv;
+    /* The previous snapshot read cgroups (its n), and that collection is the
+     * store's last one. */
+    bool usable = st && prev && prev->n && prev->priv == st && st->last_n == prev->n;
     /* Both read from one known tree: the same paths in the same order. */
-    bool same = usable && cst && cst->gen && cst->gen == pst->gen && cur->n == prev->n;
+    bool same = usable && st->gen && st->gen == st->last_gen && cur->n == st->last_n;
 
     for (size_t i = 0; i < cur->n; i++) {
         struct kmem_cgroup *c = &cur->v[i];
-        const struct kmem_cgroup *p = NULL;
+        long p;
 
         c->has_prev = false;
         c->delta_kernel = 0;
         if (!usable)
             continue;
         /* Walks of an unchanged tree list cgroups in the same order. */
-        if (same || (i < prev->n && strcmp(prev->v[i].path, c->path) == 0))
-            p = &prev->v[i];
+        if (same || (i < st->last_n && strcmp(last_path(st, i), c->path) == 0))
+            p = (long)i;
         else
-            p = find_path(prev, c->path);
-        if (!p)
+            p = find_last(st, c->path);
+        if (p < 0)
             continue;
         c->has_prev = true;
-        c->delta_kernel = (int64_t)(c->kernel - p->kernel);
+        c->delta_kernel = (int64_t)(c->kernel - st->last_kernel[p]);
     }
 }
 
@@ -581,12 +656,17 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     cgs->possible_cpus = 0;
     cgs->kernel_release = 0;
     cgs->pagetables_unreported = false;
-    if (!cgs->priv) {
-        cgs->priv = calloc(1, sizeof(struct cg_store));
-        if (!cgs->priv)
+    if (!r->store) {
+        r->store = calloc(1, sizeof(struct cg_store));
+        if (!r->store)
             return kmem_err(io, ENOMEM, "out of memory");
+        r->store->done_n = (size_t)-1;
     }
-    st = cgs->priv;
+    st = r->store;
+    cgs->priv = st;
+    cgs->v = NULL;
+    if (store_keep_last(st))
+        return kmem_err(io, ENOMEM, "out of memory");
     st->indexed_n = st->done_n = (size_t)-1;
     st->gen = 0;
     r->names_loaded = false;

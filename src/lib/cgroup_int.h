@@ -26,7 +26,12 @@ struct cg_offs {
     uint32_t s[S_COUNT]; /* arena offsets; 0 is "" */
 };
 
-/* Per snapshot, in kmem_cgroups.priv. */
+/*
+ * The one cgroup array of a reader (kmem_cgroups.priv of the snapshot that
+ * read it last): every collection reads into it. The previous collection is
+ * kept only as what the diff needs, each cgroup's path and kernel (last_*),
+ * so that two snapshots do not hold two arrays of public records.
+ */
 struct cg_store {
     struct kmem_cgroup *v;
     struct cg_offs *offs;
@@ -36,6 +41,14 @@ struct cg_store {
     size_t indexed_n;         /* n the index was built for (on the first look-up) */
     size_t done_n;            /* n of the collection that completed; (size_t)-1 */
     uint64_t gen;             /* the known tree's gen it was read from or saved as; 0 */
+    /* The collection before this one (last_n 0: none completed). */
+    size_t last_n, last_cap;
+    uint64_t last_gen;
+    uint64_t *last_kernel;
+    uint32_t *last_path;          /* offsets in last_arena */
+    struct kmem_arena last_arena; /* the previous arena (swapped, not copied) */
+    struct kmem_hindex last_index;
+    size_t last_indexed_n; /* (size_t)-1: not built */
 };
 
 /* Per context, owned by the snapshot module. */
@@ -138,6 +151,7 @@ struct kmem_cg_reader {
     char capbase[4096];
     char capfile[(KMEM_CG_MAX_DEPTH + 1) * 256 + 64 + 4096];
     bool names_used; /* the last full walk loaded the Kubernetes names */
+    struct cg_store *store; /* the cgroup array every collection reads into */
 };
 
 struct walk {

@@ -1279,14 +1279,34 @@ static void test_diff(void **state)
     assert_true(c->has_prev);
     assert_int_equal(c->delta_kernel, 0);
     assert_false(has(cgs, "/system.slice/docker.service"));
-    /* The previous snapshot is still intact. */
-    assert_int_equal(kmem_previous(ctx)->cgroups.n, 11);
-    assert_true(has(&kmem_previous(ctx)->cgroups, "/system.slice/docker.service"));
+    /* One cgroup array per reader: the previous snapshot's cgroups were
+     * read over, and are emptied (the change is in has_prev / delta_kernel). */
+    assert_int_equal(kmem_previous(ctx)->cgroups.n, 0);
+    assert_null(kmem_previous(ctx)->cgroups.v);
+    assert_false(has(&kmem_previous(ctx)->cgroups, "/system.slice/docker.service"));
+    /* A third collection compares with the second, not the first. */
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup/memory%s/memory.kmem.usage_in_bytes", dir, leaf);
+    write_file(p, "3416064\n"); /* +3072 */
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 11);
+    c = find(cgs, leaf);
+    assert_true(c->has_prev);
+    assert_int_equal(c->delta_kernel, 3072);
+    c = find(cgs, "/kubepods/new");
+    assert_true(c->has_prev);
+    assert_int_equal(c->delta_kernel, 0);
+    /* A collection without cgroups in between: no previous value. */
+    assert_int_equal(kmem_collect(ctx, 0), 0);
+    assert_int_equal(kmem_current(ctx)->cgroups.n, 0);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 11);
+    for (size_t i = 0; i < cgs->n; i++)
+        assert_false(cgs->v[i].has_prev);
     kmem_ctx_free(ctx);
     sh("rm -rf %s", dir);
 }
 
-/* Steady state: every other collection reuses the same arrays. */
+/* Steady state: every collection reuses the reader's one array. */
 static void test_reuse(void **state)
 {
     struct kmem_ctx *ctx = open_root(fixture("v2-systemd-containerd"));
@@ -1295,8 +1315,9 @@ static void test_reuse(void **state)
     (void)state;
     for (int i = 0; i < 4; i++)
         v[i] = collect(ctx)->v;
-    assert_ptr_equal(v[0], v[2]);
-    assert_ptr_equal(v[1], v[3]);
+    assert_ptr_equal(v[0], v[1]);
+    assert_ptr_equal(v[1], v[2]);
+    assert_ptr_equal(v[2], v[3]);
     check_v2(&kmem_current(ctx)->cgroups, sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]),
              false, true);
     kmem_ctx_free(ctx);
