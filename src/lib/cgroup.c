@@ -31,6 +31,7 @@
 
 #include "readers.h"
 #include "arena.h"
+#include "buf.h"
 #include "hindex.h"
 #include "kube.h"
 #include "kv.h"
@@ -427,9 +428,9 @@ static void set_pointers(struct kmem_cgroup *c, const char *a, const uint32_t *s
     c->container_name = a + s[S_CONTAINER];
 }
 
-static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
+static void fix_pointers(struct cg_store *st, size_t n)
 {
-    for (size_t i = 0; i < cgs->n; i++)
+    for (size_t i = 0; i < n; i++)
         set_pointers(&st->v[i], st->arena.p, st->offs[i].s);
 }
 
@@ -549,7 +550,7 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
 {
     struct kmem_cg_reader *r = w->r;
     struct cg_known *K = &r->known;
-    const struct cg_store *st = w->st;
+    struct cg_store *st = w->st;
     size_t n = w->cgs->n;
     int err;
 
@@ -570,14 +571,21 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
         return err;
     }
     memcpy(K->offs, st->offs, n * sizeof(*K->offs));
-    /* The walk's fds become the known ones: swap the arrays (no copy; kept
-     * for the next walk: freed and allocated again, a busy heap grows). */
+    /* The entries' strings now; the walk's offsets are scratch until the
+     * next walk or merge (their pages dropped, docs/cgroups.md "Memory"). */
+    fix_pointers(st, n);
+    w->pointers_set = true;
+    kmem_drop_pages(st->offs, st->ocap * sizeof(*st->offs));
+    /* The walk's fds become the known ones: swap the arrays (no copy; the
+     * other is kept for the next walk, its pages dropped: freed and
+     * allocated again, a busy heap grows). */
     struct cg_fds *tf = K->fds;
     size_t tc = K->fcap;
     K->fds = r->wfds;
     K->fcap = r->wcap;
     r->wfds = tf;
     r->wcap = tc;
+    kmem_drop_pages(r->wfds, r->wcap * sizeof(*r->wfds));
     cg_fds_init(&K->fds[0]);
     for (size_t i = 0; i < n; i++) {
         K->meta[i].depth = st->v[i].depth;
@@ -799,7 +807,7 @@ again:
     if (w.v2)
         pagetables_check(cgs);
     if (!w.pointers_set)
-        fix_pointers(cgs, st);
+        fix_pointers(st, cgs->n);
     st->done_n = cgs->n;
     st->gen = w.live && r->known.valid && !w.left_out ? r->known.gen : 0;
     return 0;
