@@ -86,13 +86,20 @@ static int store_keep_last(struct cg_store *st)
         if (err)
             return err;
     }
+    const char *base = st->str_known ? st->known_arena->p : st->arena.p;
+
     for (size_t i = 0; i < n; i++) {
         st->last_kernel[i] = st->v[i].kernel;
-        st->last_path[i] = (uint32_t)(st->v[i].path - st->arena.p);
+        st->last_path[i] = (uint32_t)(st->v[i].path - base);
     }
-    struct kmem_arena t = st->last_arena;
-    st->last_arena = st->arena;
-    st->arena = t;
+    st->last_in_known = st->str_known;
+    if (!st->str_known) {
+        struct kmem_arena t = st->last_arena;
+
+        st->last_arena = st->arena;
+        st->arena = t;
+    }
+    st->str_known = false;
     st->last_n = n;
     st->last_gen = st->gen;
     return 0;
@@ -258,7 +265,7 @@ const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, cons
 
 static const char *last_path(const struct cg_store *st, size_t i)
 {
-    return st->last_arena.p + st->last_path[i];
+    return (st->last_in_known ? st->known_arena->p : st->last_arena.p) + st->last_path[i];
 }
 
 /* The previous collection's entry of @path, or -1 (index built on first use). */
@@ -310,6 +317,13 @@ void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev
             continue;
         c->has_prev = true;
         c->delta_kernel = (int64_t)(c->kernel - st->last_kernel[p]);
+    }
+    /* Read once: idle until the next walk's diff (docs/cgroups.md, "Memory"). */
+    if (st && !st->last_in_known)
+        kmem_drop_pages(st->last_arena.p, st->last_arena.cap);
+    if (st && st->last_indexed_n != (size_t)-1) {
+        kmem_drop_pages(st->last_index.slot, st->last_index.cap * sizeof(*st->last_index.slot));
+        st->last_indexed_n = (size_t)-1;
     }
 }
 
@@ -428,10 +442,10 @@ static void set_pointers(struct kmem_cgroup *c, const char *a, const uint32_t *s
     c->container_name = a + s[S_CONTAINER];
 }
 
-static void fix_pointers(struct cg_store *st, size_t n)
+static void fix_pointers(struct cg_store *st, size_t n, const char *base)
 {
     for (size_t i = 0; i < n; i++)
-        set_pointers(&st->v[i], st->arena.p, st->offs[i].s);
+        set_pointers(&st->v[i], base, st->offs[i].s);
 }
 
 /* ---- the known tree ------------------------------------------------------ */
@@ -463,8 +477,6 @@ static int reuse_tree(struct walk *w, int hfd)
     if (links && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
         return -ESTALE;
     KMEM_GROW(err, st->v, &st->cap, K->n);
-    if (!err) /* the known tree's strings, the entries' offsets are its */
-        err = kmem_arena_copy(&st->arena, &K->arena);
     if (err)
         return err;
     /* A capture holds the pod logs the walk would have read for the names
@@ -477,7 +489,8 @@ static int reuse_tree(struct walk *w, int hfd)
             return err == -ENOMEM ? err : -ESTALE;
         names_checked = true;
     }
-    set_pointers(&st->v[0], st->arena.p, K->offs[0].s);
+    /* The entries' strings are the known tree's own (not copied). */
+    set_pointers(&st->v[0], K->arena.p, K->offs[0].s);
     size_t o = 1; /* entries out: fewer than K->n when some were removed meanwhile */
     for (size_t i = 1; i < K->n; i++) {
         struct cg_fds *k = &K->fds[i];
@@ -531,10 +544,11 @@ static int reuse_tree(struct walk *w, int hfd)
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
         cg->ino = k->ino;
-        set_pointers(cg, st->arena.p, K->offs[i].s); /* while the entry is in cache */
+        set_pointers(cg, K->arena.p, K->offs[i].s); /* while the entry is in cache */
         o++;
     }
     w->pointers_set = true;
+    st->str_known = true;
     w->cgs->n = o;
     /* Nothing was listed: only the cgroups left out vanished (a capture
      * walks instead, so it has no cgroup to mark). */
@@ -561,6 +575,15 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
     KMEM_GROW(err, K->offs, &K->cap, n);
     if (!err)
         KMEM_GROW(err, K->meta, &K->mcap, n);
+    if (!err && st->last_in_known) {
+        /* The previous collection's paths are in the known arena: keep that
+         * one for the diff, and copy into the other. */
+        struct kmem_arena t = st->last_arena;
+
+        st->last_arena = K->arena;
+        K->arena = t;
+        st->last_in_known = false;
+    }
     if (!err)
         err = kmem_arena_copy(&K->arena, &st->arena);
     if (!err)
@@ -573,9 +596,11 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
     memcpy(K->offs, st->offs, n * sizeof(*K->offs));
     /* The entries' strings now; the walk's offsets are scratch until the
      * next walk or merge (their pages dropped, docs/cgroups.md "Memory"). */
-    fix_pointers(st, n);
+    fix_pointers(st, n, K->arena.p); /* the copy: same offsets */
     w->pointers_set = true;
+    st->str_known = true;
     kmem_drop_pages(st->offs, st->ocap * sizeof(*st->offs));
+    kmem_drop_pages(st->arena.p, st->arena.cap);
     /* The walk's fds become the known ones: swap the arrays (no copy; the
      * other is kept for the next walk, its pages dropped: freed and
      * allocated again, a busy heap grows). */
@@ -669,6 +694,7 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
         if (!r->store)
             return kmem_err(io, ENOMEM, "out of memory");
         r->store->done_n = (size_t)-1;
+        r->store->known_arena = &r->known.arena;
     }
     st = r->store;
     cgs->priv = st;
@@ -807,7 +833,7 @@ again:
     if (w.v2)
         pagetables_check(cgs);
     if (!w.pointers_set)
-        fix_pointers(st, cgs->n);
+        fix_pointers(st, cgs->n, st->arena.p);
     st->done_n = cgs->n;
     st->gen = w.live && r->known.valid && !w.left_out ? r->known.gen : 0;
     return 0;

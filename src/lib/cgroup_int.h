@@ -47,6 +47,11 @@ struct cg_store {
     uint64_t *last_kernel;
     uint32_t *last_path;          /* offsets in last_arena */
     struct kmem_arena last_arena; /* the previous arena (swapped, not copied) */
+    /* The strings of v point into the known tree's arena (a reused tree, or
+     * a walk once saved as the known tree), not into arena; likewise the
+     * last paths (until known_save swaps that arena into last_arena). */
+    bool str_known, last_in_known;
+    const struct kmem_arena *known_arena; /* &reader->known.arena */
     struct kmem_hindex last_index;
     size_t last_indexed_n; /* (size_t)-1: not built */
 };
