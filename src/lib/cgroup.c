@@ -160,6 +160,7 @@ void kmem_cg_reader_free(struct kmem_cg_reader *r)
     free(r->known.dirty);
     kmem_hindex_free(&r->known.wdindex);
     free(r->known.offs);
+    free(r->known.ids);
     free(r->known.meta);
     free(r->known.fds);
     kmem_arena_free(&r->known.arena);
@@ -442,6 +443,13 @@ static void set_pointers(struct kmem_cgroup *c, const char *a, const uint32_t *s
     c->container_name = a + s[S_CONTAINER];
 }
 
+/* The strings of known entry @i (in K->arena). */
+static void set_known_pointers(struct kmem_cgroup *c, const struct cg_known *K, size_t i)
+{
+    set_pointers(c, K->arena.p, K->ids[K->offs[i].id].s);
+    c->path = K->arena.p + K->offs[i].path;
+}
+
 static void fix_pointers(struct cg_store *st, size_t n, const char *base)
 {
     for (size_t i = 0; i < n; i++)
@@ -453,7 +461,7 @@ static void fix_pointers(struct cg_store *st, size_t n, const char *base)
 /* Is entry @i's identity incomplete (its pod or container names not found yet)? */
 bool cg_unresolved(const struct cg_known *K, size_t i)
 {
-    const uint32_t *o = K->offs[i].s;
+    const uint32_t *o = K->ids[K->offs[i].id].s;
 
     return (o[S_UID] && !o[S_POD]) || (o[S_CID] && !o[S_CONTAINER]);
 }
@@ -490,11 +498,11 @@ static int reuse_tree(struct walk *w, int hfd)
         names_checked = true;
     }
     /* The entries' strings are the known tree's own (not copied). */
-    set_pointers(&st->v[0], K->arena.p, K->offs[0].s);
+    set_known_pointers(&st->v[0], K, 0);
     size_t o = 1; /* entries out: fewer than K->n when some were removed meanwhile */
     for (size_t i = 1; i < K->n; i++) {
         struct cg_fds *k = &K->fds[i];
-        const char *path = K->arena.p + K->offs[i].s[S_PATH];
+        const char *path = K->arena.p + K->offs[i].path;
         struct kmem_cgroup *cg = &st->v[o];
         const char *prefix = NULL;
         int fd = hfd;
@@ -544,7 +552,7 @@ static int reuse_tree(struct walk *w, int hfd)
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
         cg->ino = k->ino;
-        set_pointers(cg, K->arena.p, K->offs[i].s); /* while the entry is in cache */
+        set_known_pointers(cg, K, i); /* while the entry is in cache */
         o++;
     }
     w->pointers_set = true;
@@ -575,6 +583,10 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
     KMEM_GROW(err, K->offs, &K->cap, n);
     if (!err)
         KMEM_GROW(err, K->meta, &K->mcap, n);
+    if (!err)
+        KMEM_GROW(err, K->ids, &K->icap, 1);
+    if (!err)
+        memset(&K->ids[0], 0, sizeof(K->ids[0]));
     if (!err && st->last_in_known) {
         /* The previous collection's paths are in the known arena: keep that
          * one for the diff, and copy into the other. */
@@ -593,7 +605,27 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
             cg_fds_close(r, &r->wfds[i]);
         return err;
     }
-    memcpy(K->offs, st->offs, n * sizeof(*K->offs));
+    size_t nid = 1;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct cg_offs *o = &st->offs[i];
+        bool id = false;
+
+        for (int k = S_UID; k < S_COUNT; k++)
+            id |= o->s[k] != 0;
+        K->offs[i].path = o->s[S_PATH];
+        K->offs[i].id = 0;
+        if (!id)
+            continue;
+        KMEM_GROW(err, K->ids, &K->icap, nid + 1);
+        if (err) {
+            for (size_t j = 1; j < n; j++)
+                cg_fds_close(r, &r->wfds[j]);
+            return err;
+        }
+        K->ids[nid] = *o;
+        K->offs[i].id = (uint32_t)nid++;
+    }
     /* The entries' strings now; the walk's offsets are scratch until the
      * next walk or merge (their pages dropped, docs/cgroups.md "Memory"). */
     fix_pointers(st, n, K->arena.p); /* the copy: same offsets */
@@ -616,7 +648,7 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
         K->meta[i].depth = st->v[i].depth;
         K->meta[i].container_attempt = st->v[i].container_attempt;
         K->meta[i].kube_conmon = st->v[i].kube_conmon;
-        kmem_hindex_add(&K->index, kmem_hash_str(K->arena.p + K->offs[i].s[S_PATH]), i);
+        kmem_hindex_add(&K->index, kmem_hash_str(K->arena.p + K->offs[i].path), i);
     }
     K->n = n;
     K->gen++;

@@ -76,9 +76,16 @@ struct cg_fds {
 };
 
 struct cg_meta {
-    int depth;
     int container_attempt;
+    uint16_t depth; /* at most KMEM_CG_MAX_DEPTH */
     bool kube_conmon;
+};
+
+/* A known cgroup's strings: its path, and its identity's offsets when it
+ * has one (most cgroups have none: 8 bytes each instead of 32). */
+struct cg_koffs {
+    uint32_t path;
+    uint32_t id; /* index in cg_known.ids; 0: no identity (ids[0] is all "") */
 };
 
 /*
@@ -98,8 +105,9 @@ struct cg_known {
     bool valid;
     bool v2;
     uint64_t gen; /* raised each time the known tree is saved */
-    size_t n, cap, mcap, fcap;
-    struct cg_offs *offs;
+    size_t n, cap, mcap, fcap, icap;
+    struct cg_koffs *offs;
+    struct cg_offs *ids; /* identities (s[S_PATH] unused); ids[0] is none */
     struct cg_meta *meta;
     struct cg_fds *fds; /* fds[0], the root, keeps none */
     struct kmem_arena arena;
@@ -181,6 +189,12 @@ struct walk {
     /* The path of the cgroup being read ("/a/b"); NULL: r->path. */
     const char *cgpath;
 };
+
+/* Offset of string @s (S_PATH, S_UID, ...) of known entry @i in K->arena. */
+static inline uint32_t cg_koff(const struct cg_known *K, size_t i, int s)
+{
+    return s == S_PATH ? K->offs[i].path : K->ids[K->offs[i].id].s[s];
+}
 
 /* cgroup.c */
 void cg_fds_init(struct cg_fds *k);

@@ -396,7 +396,7 @@ static int walk_fds(struct walk *w, size_t i, int fd, ino_t dino, struct cg_fds 
     size_t it;
     for (long j = kmem_hindex_first(&K->index, kmem_hash_str(r->path), &it); j >= 0;
          j = kmem_hindex_next(&K->index, &it)) {
-        if (strcmp(K->arena.p + K->offs[j].s[S_PATH], r->path) == 0) {
+        if (strcmp(K->arena.p + K->offs[j].path, r->path) == 0) {
             if (K->fds[j].ino == (*out)->ino) {
                 uint32_t nl = (*out)->nlink;
 
