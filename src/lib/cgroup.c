@@ -125,7 +125,7 @@ void cg_fds_init(struct cg_fds *k)
     for (int f = 0; f < CGF_COUNT; f++)
         k->f[f] = -1;
     k->nlink = 0;
-    k->ino = 0;
+    cg_fds_set_ino(k, 0);
 }
 
 void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k)
@@ -551,7 +551,7 @@ static int reuse_tree(struct walk *w, int hfd)
             return err == -ENOMEM ? err : -ESTALE;
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
-        cg->ino = k->ino;
+        cg->ino = cg_fds_ino(k);
         set_known_pointers(cg, K, i); /* while the entry is in cache */
         o++;
     }

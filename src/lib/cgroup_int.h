@@ -71,9 +71,22 @@ struct cg_fds {
     int wd;           /* its inotify watch (cg_watch); -1 */
     int f[CGF_COUNT]; /* files re-read with pread(2); -1 */
     uint32_t nlink;   /* v1: the directory's link count (2 + subdirectories) at the walk */
-    ino_t ino;        /* the directory's inode: a cgroup removed and made again under its name
-                       * is another inode, whose files the old fds do not read */
+    /* The directory's inode: a cgroup removed and made again under its name
+     * is another inode, whose files the old fds do not read. Two halves, so
+     * that the struct is 44 bytes, not 48: cg_fds_ino(), cg_fds_set_ino(). */
+    uint32_t ino_lo, ino_hi;
 };
+
+static inline ino_t cg_fds_ino(const struct cg_fds *k)
+{
+    return (ino_t)((uint64_t)k->ino_hi << 32 | k->ino_lo);
+}
+
+static inline void cg_fds_set_ino(struct cg_fds *k, uint64_t ino)
+{
+    k->ino_lo = (uint32_t)ino;
+    k->ino_hi = (uint32_t)(ino >> 32);
+}
 
 struct cg_meta {
     int container_attempt;

@@ -386,9 +386,9 @@ static int walk_fds(struct walk *w, size_t i, int fd, ino_t dino, struct cg_fds 
     /* With inotify no link count is needed: the inode is the entry's
      * (kernfs gives both its node id). */
     if (r->watch == CG_WATCH_INOTIFY && dino) {
-        (*out)->ino = dino;
+        cg_fds_set_ino(*out, dino);
     } else if (fstat(fd, &sb) == 0) {
-        (*out)->ino = sb.st_ino;
+        cg_fds_set_ino(*out, sb.st_ino);
         (*out)->nlink = (uint32_t)sb.st_nlink;
     }
     if (!K->n || K->index.size == 0)
@@ -397,7 +397,7 @@ static int walk_fds(struct walk *w, size_t i, int fd, ino_t dino, struct cg_fds 
     for (long j = kmem_hindex_first(&K->index, kmem_hash_str(r->path), &it); j >= 0;
          j = kmem_hindex_next(&K->index, &it)) {
         if (strcmp(K->arena.p + K->offs[j].path, r->path) == 0) {
-            if (K->fds[j].ino == (*out)->ino) {
+            if (cg_fds_ino(&K->fds[j]) == cg_fds_ino(*out)) {
                 uint32_t nl = (*out)->nlink;
 
                 **out = K->fds[j];
@@ -525,7 +525,7 @@ int cg_visit_child(struct walk *w, int parent_fd, const char *name, ino_t dino, 
         err = add_identity(w, cg, &w->st->offs[w->cgs->n]);
     }
     if (!err)
-        cg->ino = k->ino; /* walk_fds: only on a live hierarchy */
+        cg->ino = cg_fds_ino(k); /* walk_fds: only on a live hierarchy */
     if (!err && w->live && w->r->watch == CG_WATCH_INOTIFY)
         cg_watch_add(w, fd, k); /* before the directory is listed */
     if (!err && !w->v2 && w->live && w->r->watch != CG_WATCH_INOTIFY)

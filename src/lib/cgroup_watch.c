@@ -252,7 +252,7 @@ static int reuse_entry(struct merge *m, size_t j)
     }
     cg->container_attempt = K->meta[j].container_attempt;
     cg->kube_conmon = K->meta[j].kube_conmon;
-    cg->ino = k->ino;
+    cg->ino = cg_fds_ino(k);
     for (int s = S_UID; s < S_COUNT && !err; s++)
         if (cg_koff(K, j, s))
             err = cg_arena_str(&w->st->arena, K->arena.p + cg_koff(K, j, s), &w->st->offs[i].s[s]);
@@ -312,7 +312,7 @@ static int relist(struct merge *m, size_t j, size_t plen, int depth)
         memcpy(r->path + cl, de->d_name, nlen + 1);
         cl += nlen;
         c = known_at(K, r->path);
-        if (c > 0 && K->fds[c].ino == de->d_ino) {
+        if (c > 0 && cg_fds_ino(&K->fds[c]) == de->d_ino) {
             err = merge_entry(m, (size_t)c, cl, depth + 1);
         } else {
             int cfd, added = cg_visit_child(w, dirfd(d), de->d_name, de->d_ino, depth + 1, &cfd);
