@@ -114,6 +114,7 @@ struct kmem_cg_reader *kmem_cg_reader_new(void)
         r->fd_max = KMEM_CG_FDS_AUTO;
         r->ino_fd = -1;
         r->root_wd = -1;
+        r->xfree = -1;
     }
     return r;
 }
@@ -122,10 +123,36 @@ void cg_fds_init(struct cg_fds *k)
 {
     k->dir = -1;
     k->wd = -1;
-    for (int f = 0; f < CGF_COUNT; f++)
-        k->f[f] = -1;
+    k->main = -1;
+    k->x = -1;
     k->nlink = 0;
     cg_fds_set_ino(k, 0);
+}
+
+int *cg_fds_slot(struct kmem_cg_reader *r, struct cg_fds *k, enum cg_file f)
+{
+    if (f == CGF_MAIN)
+        return &k->main;
+    if (k->x < 0) {
+        if (r->xfree < 0) {
+            size_t c = r->xcap, i = c;
+            int err;
+
+            if (c >= INT32_MAX / 2)
+                return NULL;
+            KMEM_GROW(err, r->xf, &r->xcap, c + 1);
+            if (err)
+                return NULL; /* read, not kept */
+            for (; i < r->xcap; i++)
+                r->xf[i][0] = i + 1 < r->xcap ? (int)(i + 1) : r->xfree;
+            r->xfree = (int)c;
+        }
+        k->x = r->xfree;
+        r->xfree = r->xf[k->x][0];
+        for (int f2 = 0; f2 < CGF_COUNT - 1; f2++)
+            r->xf[k->x][f2] = -1;
+    }
+    return &r->xf[k->x][f - 1];
 }
 
 void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k)
@@ -134,11 +161,19 @@ void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k)
         close(k->dir);
         r->fd_open--;
     }
-    for (int f = 0; f < CGF_COUNT; f++)
-        if (k->f[f] >= 0) {
-            close(k->f[f]);
-            r->fd_open--;
-        }
+    if (k->main >= 0) {
+        close(k->main);
+        r->fd_open--;
+    }
+    if (k->x >= 0) {
+        for (int f = 0; f < CGF_COUNT - 1; f++)
+            if (r->xf[k->x][f] >= 0) {
+                close(r->xf[k->x][f]);
+                r->fd_open--;
+            }
+        r->xf[k->x][0] = r->xfree;
+        r->xfree = k->x;
+    }
     cg_fds_init(k);
 }
 
@@ -166,6 +201,7 @@ void kmem_cg_reader_free(struct kmem_cg_reader *r)
     kmem_arena_free(&r->known.arena);
     kmem_hindex_free(&r->known.index);
     free(r->wfds);
+    free(r->xf);
     store_free(r->store);
     free(r->buf.data);
     kmem_kube_names_free(r->names);

@@ -67,10 +67,14 @@ enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_OOM, CGF_LIMIT, CGF_
 
 /* What a cgroup of the last walk keeps open between collections. */
 struct cg_fds {
-    int dir;          /* v1 without inotify: the cgroup's directory, for its link count; -1 */
-    int wd;           /* its inotify watch (cg_watch); -1 */
-    int f[CGF_COUNT]; /* files re-read with pread(2); -1 */
-    uint32_t nlink;   /* v1: the directory's link count (2 + subdirectories) at the walk */
+    int dir;  /* v1 without inotify: the cgroup's directory, for its link count; -1 */
+    int wd;   /* its inotify watch (cg_watch); -1 */
+    int main; /* CGF_MAIN, re-read with pread(2); -1 */
+    /* The other files' fds (CGF_SOCK...): a slot of the reader's pool, only
+     * for a reader that reads them (kmem_exporter reads none by default:
+     * 28 bytes a cgroup instead of 48); -1 none. Moves with the struct. */
+    int x;
+    uint32_t nlink; /* v1: the directory's link count (2 + subdirectories) at the walk */
     /* The directory's inode: a cgroup removed and made again under its name
      * is another inode, whose files the old fds do not read. Two halves, so
      * that the struct is 44 bytes, not 48: cg_fds_ino(), cg_fds_set_ino(). */
@@ -176,8 +180,13 @@ struct kmem_cg_reader {
      * a path built here instead of one asked of the kernel; "" unknown. */
     char capbase[4096];
     char capfile[(KMEM_CG_MAX_DEPTH + 1) * 256 + 64 + 4096];
-    bool names_used; /* the last full walk loaded the Kubernetes names */
+    bool names_used;        /* the last full walk loaded the Kubernetes names */
     struct cg_store *store; /* the cgroup array every collection reads into */
+    /* Pool of the extra files' fds (cg_fds.x): per slot the fds of CGF_SOCK
+     * onwards; a free slot's first int is the next free one (-1 ends). */
+    int (*xf)[CGF_COUNT - 1];
+    size_t xcap;
+    int xfree;
 };
 
 struct walk {
@@ -212,6 +221,9 @@ static inline uint32_t cg_koff(const struct cg_known *K, size_t i, int s)
 /* cgroup.c */
 void cg_fds_init(struct cg_fds *k);
 void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k);
+/* Where file @f's kept fd of @k is (a pool slot taken for the extra files);
+ * NULL: no memory (the file is read, not kept). */
+int *cg_fds_slot(struct kmem_cg_reader *r, struct cg_fds *k, enum cg_file f);
 bool cg_may_keep(struct kmem_cg_reader *r);
 bool cg_unresolved(const struct cg_known *K, size_t i);
 

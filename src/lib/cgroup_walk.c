@@ -76,7 +76,8 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
                              strcmp(p, "/") ? p : "", name) < sizeof(r->capfile))
             rel = r->capfile;
     }
-    int *kf = k ? &k->f[f] : NULL;
+    /* The kept fd's place: a pool slot is taken only to keep one (below). */
+    int *kf = !k ? NULL : f == CGF_MAIN ? &k->main : k->x >= 0 ? &r->xf[k->x][f - 1] : NULL;
 
     if (kf && *kf >= 0) {
         err = kmem_read_single_fd_as(w->io, *kf, &r->buf, rel);
@@ -96,7 +97,7 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
     if (ffd < 0)
         return ffd;
     err = kmem_read_single_fd_as(w->io, ffd, &r->buf, rel);
-    if (!err && k && w->live && cg_may_keep(r)) {
+    if (!err && k && w->live && cg_may_keep(r) && (kf || (kf = cg_fds_slot(r, k, f)))) {
         *kf = ffd;
         r->fd_open++;
         return 0;

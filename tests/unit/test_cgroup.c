@@ -1486,7 +1486,8 @@ static void test_live_diff(void **state)
     cgs = collect(ctx);
     assert_false(has(cgs, p1));
     assert_true(check_deltas(cgs, &prev) >= 3);
-    kmem_ctx_set_cgroup_reading(ctx, KMEM_CG_EXTRA_USAGE, KMEM_CG_FDS_AUTO); /* drops the known tree */
+    kmem_ctx_set_cgroup_reading(ctx, KMEM_CG_EXTRA_USAGE,
+                                KMEM_CG_FDS_AUTO); /* drops the known tree */
     cgs = collect(ctx);
     assert_true(check_deltas(cgs, &prev) >= 4);
     cgs = collect(ctx);
