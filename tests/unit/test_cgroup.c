@@ -1492,6 +1492,24 @@ static void test_live_diff(void **state)
     assert_true(check_deltas(cgs, &prev) >= 4);
     cgs = collect(ctx);
     assert_true(check_deltas(cgs, &prev) >= 4);
+    /* The extra file is kept too (the reader's pool of extra fds): more
+     * than one fd a cgroup, and its value is the file's. */
+    assert_true(kmem_ctx_cgroup_fds(ctx) > cgs->n + cgs->n / 2);
+    {
+        char uf[4096];
+        uint64_t got = 0, want = 0;
+
+        snprintf(uf, sizeof(uf), "/sys/fs/cgroup/memory%s/memory.usage_in_bytes", cg);
+        for (int tries = 0; tries < 5; tries++) {
+            cgs = collect(ctx);
+            got = find(cgs, cg)->usage;
+            want = read_u64(uf);
+            if (got == want)
+                break;
+            usleep(200000);
+        }
+        assert_int_equal(got, want);
+    }
     assert_int_equal(rmdir(d2), 0);
     print_message("live diff %s: %zu cgroups compared in the last collection\n", cg, prev.n);
     seen_free(&prev);
