@@ -37,6 +37,9 @@ cleanup() {
         done
     done
     rm -rf "$T"
+    # test_live_diff's own cgroups, left when it failed half-way
+    rmdir "$M/$CG/a/kmem-diff-1" "$M/$CG/a/kmem-diff-2" "$M/$CG/b/kmem-diff-1" \
+        "$M/$CG/b/kmem-diff-2" 2>/dev/null
     rmdir "$M/$CG/a" "$M/$CG/b" "$M/$CG" 2>/dev/null
 }
 trap cleanup EXIT
@@ -66,6 +69,8 @@ rc=$?
 echo "$out" | sed 's/^/# /'
 check_eq "reader's kernel value for /$CG/a equals memory.kmem.usage_in_bytes" 0 "$rc"
 echo "$out" | grep -q "live /$CG/a: kmem" && ok "live test ran" || not_ok "live test did not run"
+echo "$out" | grep -q "live diff /$CG/a: [0-9]* cgroups compared" && ok "live diff test ran (walk, known tree, merges, walk again)" ||
+    not_ok "live diff test did not run"
 
 # "b" has no tasks: the reader sees it with exactly the file's value.
 out=$(KMEM_TOP="$TOP" KMEM_LIVE_CGROUP="/$CG/b" "$B/tests/test_cgroup" 2>&1)
