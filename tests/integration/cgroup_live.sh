@@ -6,21 +6,14 @@
 # comparison is test_live of tests/unit/test_cgroup.c, which runs only when
 # this script sets KMEM_LIVE_CGROUP (in both builds: tests/run.sh).
 . "$(dirname "$0")/../lib.sh"
-M=/sys/fs/cgroup/memory
+M=$V1
 NDIRS=2000
 DENTRY=192 # bytes per dentry object (slabinfo objsize); inodes come on top
 T=$(test "$(id -u)" -eq 0 && tmpdir)
 CG=kmem-test-$$
 pid=
 
-if [ "$(id -u)" -ne 0 ]; then
-    not_ok "cgroup_live must run as root"
-    finish
-fi
-if [ ! -f "$M/memory.kmem.usage_in_bytes" ]; then
-    not_ok "no cgroup v1 memory controller with kmem accounting at $M"
-    finish
-fi
+need_v1_kmem cgroup_live fail
 if [ ! -x "$B/tests/test_cgroup" ]; then
     not_ok "missing $B/tests/test_cgroup (run make)"
     finish

@@ -5,12 +5,11 @@
 # the baseline at the sample shown; CHANGE is against the sample before,
 # GROWTH against the baseline; 4 says why a recording has no allocations.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/tmux.lib.sh"
 K="$B/kmemtop"
 T=$(tmpdir)
-SOCK="kmem-replay-$$"
-S=kr
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$T"' EXIT INT TERM
-command -v tmux >/dev/null || { not_ok "tmux is installed (scripts/deps.sh)"; finish; }
+trap 'tm_cleanup; rm -rf "$T"' EXIT INT TERM
+tm_setup replay kr
 [ -x "$K" ] || { not_ok "kmemtop is built at $K"; finish; }
 
 R="$T/root"
@@ -44,34 +43,12 @@ t2=$(date -d "@$((T0 + 120))" '+%F %T')
 
 mkdir -p "$T/san" && chmod 1777 "$T/san"
 export ASAN_OPTIONS="log_path=$T/san/asan" UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1"
-tm() { tmux -L "$SOCK" "$@"; }
-tm new-session -d -s keep "sleep 100000"
-screen() { tm capture-pane -p -t "$S"; }
-wait_for() {
-    i=0
-    while [ "$i" -lt "${2:-100}" ]; do
-        screen | grep -q -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-keys() {
-    tm send-keys -t "$S" "$@"
-    sleep 0.5
-}
-cell() {
-    screen | awk -v w="$1" -v n="$2" -v cw="${3:-9}" '
-        e == 0 && index($0, w) && (/NAME/ || /KERNEL/) { e = index($0, w) + length(w) - 1; next }
-        e && $NF == n { s = substr($0, e - cw + 1, cw); gsub(/ /, "", s); print s; exit }'
-}
-has() { screen | grep -q -- "$1"; }
+tm_keep
 # slabs of dentry shown: the SLABS column
 shown_slabs() { cell SLABS dentry 7; }
 
 mkdir "$T/tmp"
-tm new-session -d -s "$S" -x 120 -y 40 "TMPDIR=$T/tmp $K --replay $REC"
-wait_for 'help' || echo "# kmemtop did not start: $(screen)"
+start 120 40 "TMPDIR=$T/tmp $K --replay $REC"
 check "opens at the newest sample, and says so" has "replay $t2, sample 3 of 3"
 check "the header names the baseline (the oldest sample)" has "GROWTH: since $t0"
 check_eq "newest: CHANGE of dentry is the last step (+2.0M)" "+2.0M" "$(cell CHANGE dentry)"
