@@ -4,14 +4,20 @@
 #
 #   tm_setup NAME [SESSION]  a private tmux server for this run: socket
 #                            kmem-NAME-PID (unique per run), session name S
-#                            (default NAME); no tmux: a failure and the end
+#                            (default NAME), K the kmemtop under test;
+#                            sanitizer reports of the programs (in tmux
+#                            they would only reach the pane) go to files in
+#                            $T/san (T: the test's temporary directory); no
+#                            tmux or no kmemtop: a failure and the end
+#   tm_no_sanitizer_report   the assertion that $T/san stayed empty
 #   tm_cleanup               kill that server and remove its socket (call it
 #                            from the test's EXIT trap)
 #   tm_keep                  a session that outlives every program the test
 #                            starts: the server stays up between them (a new
 #                            session racing a server that is shutting down fails)
 #   tm ARGS...               tmux on that server
-#   start W H CMD...         CMD in a fresh W x H session S, waited for ("help")
+#   start W H CMD...         CMD in a fresh W x H session S, waited for
+#                            ("help"); the first start makes the keep session
 #   screen                   the text of session S's pane
 #   settle                   until two captures in a row are the same
 #   wait_for REGEX [POLLS]   until a settled screen matches
@@ -28,10 +34,22 @@
 tm_setup() {
     SOCK="kmem-$1-$$"
     S=${2:-$1}
+    K="$B/kmemtop"
     command -v tmux >/dev/null || {
         not_ok "tmux is installed (scripts/deps.sh)"
         finish
     }
+    [ -x "$K" ] || {
+        not_ok "kmemtop is built at $K"
+        finish
+    }
+    mkdir -p "$T/san" && chmod 1777 "$T/san"
+    export ASAN_OPTIONS="log_path=$T/san/asan" UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1"
+}
+tm_no_sanitizer_report() {
+    _r=$(ls "$T/san")
+    check_eq "no sanitizer report from any kmemtop run here" "" "$_r"
+    [ -z "$_r" ] || head -40 "$T"/san/* | sed 's/^/# /'
 }
 # kill-server can leave the socket file behind: remove it too.
 tm_cleanup() {
@@ -47,6 +65,7 @@ screen() { tm capture-pane -p -t "$S"; }
 start() {
     _w=$1 _h=$2
     shift 2
+    tm has-session -t keep 2>/dev/null || tm_keep
     tm kill-session -t "$S" 2>/dev/null
     tm new-session -d -s "$S" -x "$_w" -y "$_h" "$*"
     wait_for 'help' || echo "# the program did not start: $(screen)"
