@@ -24,19 +24,35 @@ tmpdir() { mktemp -d "${TMPDIR:-/tmp}/kmem-test.XXXXXX"; }
 # cgroup v1's memory hierarchy (hybrid hosts), where the live tests make
 # their memory cgroups.
 V1=/sys/fs/cgroup/memory
+# stop_test fail|skip WHY: the end of a test that cannot run here, as a
+# failure or a skip saying WHY
+stop_test() {
+    if [ "$1" = skip ]; then ok "# SKIP $2"; else not_ok "$2"; fi
+    finish
+}
+# need_root NAME [fail|skip]: the end of test NAME (a failure by default)
+# unless it runs as root
+need_root() { [ "$(id -u)" -eq 0 ] || stop_test "${2:-fail}" "$1 must run as root"; }
 # need_v1_kmem NAME fail|skip: the end of test NAME, as a failure or a skip,
 # unless it runs as root with cgroup v1's memory controller and its kmem
 # accounting (memory.kmem.usage_in_bytes) at $V1.
 need_v1_kmem() {
-    if [ "$(id -u)" -ne 0 ]; then
-        _why="$1 needs root (memory cgroups)"
-    elif [ ! -f "$V1/memory.kmem.usage_in_bytes" ]; then
-        _why="no cgroup v1 memory controller with kmem accounting at $V1"
-    else
-        return 0
-    fi
-    if [ "$2" = skip ]; then ok "# SKIP $_why"; else not_ok "$_why"; fi
-    finish
+    need_root "$1" "$2"
+    [ -f "$V1/memory.kmem.usage_in_bytes" ] ||
+        stop_test "$2" "no cgroup v1 memory controller with kmem accounting at $V1"
+}
+# cg_evict HIER ORIG CGROUP...: the tasks of each CGROUP (a directory) back to
+# ORIG, the cgroup (a path in the hierarchy mounted at HIER) this script runs
+# in, else to HIER's root: so that the CGROUPs can be removed.
+cg_evict() {
+    _h=$1 _o=$2
+    shift 2
+    for _c; do
+        [ -f "$_c/cgroup.procs" ] || continue
+        for _p in $(cat "$_c/cgroup.procs"); do
+            echo "$_p" >"$_h$_o/cgroup.procs" 2>/dev/null || echo "$_p" >"$_h/cgroup.procs"
+        done
+    done
 }
 # rec_samples REC: how many samples the recording REC holds
 rec_samples() { "$B/kmemtop" --replay "$1" --list 2>/dev/null | wc -l; }

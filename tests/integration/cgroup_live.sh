@@ -23,12 +23,7 @@ fi
 ORIG=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    for c in a b; do
-        [ -f "$M/$CG/$c/cgroup.procs" ] || continue
-        for p in $(cat "$M/$CG/$c/cgroup.procs"); do
-            echo "$p" >"$M$ORIG/cgroup.procs" 2>/dev/null || echo "$p" >"$M/cgroup.procs"
-        done
-    done
+    cg_evict "$M" "$ORIG" "$M/$CG/a" "$M/$CG/b"
     rm -rf "$T"
     rmdir "$M/$CG/a" "$M/$CG/b" "$M/$CG" 2>/dev/null
 }
