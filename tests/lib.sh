@@ -41,10 +41,10 @@ need_v1_kmem() {
     [ -f "$V1/memory.kmem.usage_in_bytes" ] ||
         stop_test "$2" "no cgroup v1 memory controller with kmem accounting at $V1"
 }
-# cg_evict HIER ORIG CGROUP...: the tasks of each CGROUP (a directory) back to
-# ORIG, the cgroup (a path in the hierarchy mounted at HIER) this script runs
-# in, else to HIER's root: so that the CGROUPs can be removed.
-cg_evict() {
+# cg_remove HIER ORIG CGROUP...: remove the CGROUPs (directories, children
+# first), their tasks moved back to ORIG, the cgroup (a path in the hierarchy
+# mounted at HIER) this script runs in, else to HIER's root.
+cg_remove() {
     _h=$1 _o=$2
     shift 2
     for _c; do
@@ -53,6 +53,16 @@ cg_evict() {
             echo "$_p" >"$_h$_o/cgroup.procs" 2>/dev/null || echo "$_p" >"$_h/cgroup.procs"
         done
     done
+    rmdir "$@" 2>/dev/null
+}
+# grow_slab SLABINFO CACHE SLABS: add SLABS full slabs (their objects, all
+# active) to CACHE in a copy of a fixture's slabinfo, in place (kmem keeps
+# the file open and re-reads it)
+grow_slab() {
+    _t=$(mktemp) &&
+        awk -v c="$2" -v n="$3" '$1 == c { $2 += n * $5; $3 += n * $5; $14 += n; $15 += n } { print }' \
+            "$1" >"$_t" && cat "$_t" >"$1"
+    rm -f "$_t"
 }
 # rec_samples REC: how many samples the recording REC holds
 rec_samples() { "$B/kmemtop" --replay "$1" --list 2>/dev/null | wc -l; }

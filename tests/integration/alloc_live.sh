@@ -42,10 +42,9 @@ ORIG=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
 cleanup() {
     for p in $idle $long $short $rates $work $exp $exp2; do kill "$p" 2>/dev/null; done
     for p in $idle $long $short $rates $work $exp $exp2; do wait "$p" 2>/dev/null; done
-    cg_evict "$M" "$ORIG" "$M/$CG/a" "$M/$CG/b"
+    cg_remove "$M" "$ORIG" "$M/$CG/a" "$M/$CG/b" "$M/$CG"
     umount "$T/mnt" 2>/dev/null
     rm -rf "$T"
-    rmdir "$M/$CG/a" "$M/$CG/b" "$M/$CG" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

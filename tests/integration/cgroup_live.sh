@@ -23,9 +23,8 @@ fi
 ORIG=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    cg_evict "$M" "$ORIG" "$M/$CG/a" "$M/$CG/b"
+    cg_remove "$M" "$ORIG" "$M/$CG/a" "$M/$CG/b" "$M/$CG"
     rm -rf "$T"
-    rmdir "$M/$CG/a" "$M/$CG/b" "$M/$CG" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

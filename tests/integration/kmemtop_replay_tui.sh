@@ -13,11 +13,9 @@ tm_setup replay kr
 R="$T/root"
 cp -r "$SHARED_FIXTURE" "$R"
 SLAB="$R/proc/slabinfo"
-# grow CACHE SLABS: add SLABS full slabs to CACHE (dentry: 1 page a slab, 256 slabs = 1.0M)
-grow() {
-    awk -v c="$1" -v n="$2" '$1 == c { $2 += n * $5; $3 += n * $5; $14 += n; $15 += n } { print }' \
-        "$SLAB" >"$T/slab.new" && cat "$T/slab.new" >"$SLAB"
-}
+# grow CACHE SLABS: add SLABS full slabs to CACHE (grow_slab; dentry: 1 page a
+# slab, 256 slabs = 1.0M)
+grow() { grow_slab "$SLAB" "$@"; }
 pps=$(awk '$1 == "dentry" { print $6 }' "$SLAB")
 [ "$pps" = 1 ] || not_ok "the fixture's dentry cache has 1 page per slab (has '$pps')"
 slabs() { awk '$1 == "dentry" { print $15 }' "$SLAB"; }

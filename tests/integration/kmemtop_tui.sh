@@ -19,13 +19,9 @@ CG="$T/cg"
 cp -r "$FIXTURES/v2-systemd-containerd" "$CG"
 SLAB="$R/proc/slabinfo"
 
-# grow CACHE SLABS: add SLABS full slabs to CACHE in the fixture, in place
-# (kmem keeps the file open and re-reads it)
-grow() {
-    awk -v c="$1" -v n="$2" '$1 == c { $2 += n * $5; $3 += n * $5; $14 += n; $15 += n } { print }' \
-        "$SLAB" >"$T/slab.new" && cat "$T/slab.new" >"$SLAB"
-}
+# grow: slabs added to a cache of the fixture copy, in place (grow_slab);
 # dentry: 1 page per slab, so 256 slabs are +1.0M
+grow() { grow_slab "$SLAB" "$@"; }
 pps=$(awk '$1 == "dentry" { print $6 }' "$SLAB")
 [ "$pps" = 1 ] || not_ok "the fixture's dentry cache has 1 page per slab (has '$pps')"
 ncache=$(($(grep -c . "$SLAB") - 2))
