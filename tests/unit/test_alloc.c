@@ -461,24 +461,60 @@ static void exporter_values(void **state)
 {
     static const char *dentry = "dentry", *filp = "filp", *kmalloc = "kmalloc-64";
     struct kmem_alloc_entry v1[] = {
-        {.cgid = 5, .cache = dentry, .allocs = 10, .frees = 2, .bytes_alloc = 1920,
-         .bytes_freed = 384, .acc_bytes = 1900, .cgroup = "/b"},
-        {.cgid = 9, .cache = dentry, .allocs = 100, .frees = 10, .bytes_alloc = 19200,
-         .bytes_freed = 1920, .acc_bytes = 19000, .cgroup = "/a"},
+        {.cgid = 5,
+         .cache = dentry,
+         .allocs = 10,
+         .frees = 2,
+         .bytes_alloc = 1920,
+         .bytes_freed = 384,
+         .acc_bytes = 1900,
+         .cgroup = "/b"},
+        {.cgid = 9,
+         .cache = dentry,
+         .allocs = 100,
+         .frees = 10,
+         .bytes_alloc = 19200,
+         .bytes_freed = 1920,
+         .acc_bytes = 19000,
+         .cgroup = "/a"},
     };
     struct kmem_alloc_entry v2[] = {
-        {.cgid = 5, .cache = dentry, .allocs = 300, .frees = 20, .bytes_alloc = 57600,
-         .bytes_freed = 3840, .acc_bytes = 57000, .cgroup = "/b"},
-        {.cgid = 5, .cache = kmalloc, .allocs = 7, .frees = 1, .bytes_alloc = 448,
-         .bytes_freed = 64, .acc_bytes = 400, .cgroup = "/b"},
-        {.cgid = 7, .cache = filp, .allocs = 200, .frees = 30, .bytes_alloc = 51200,
-         .bytes_freed = 7680, .acc_bytes = 51000, .cgroup = "/c"},
-        {.cgid = 9, .cache = dentry, .allocs = 110, .frees = 12, .bytes_alloc = 21120,
-         .bytes_freed = 2304, .acc_bytes = 21000, .cgroup = "/a"},
+        {.cgid = 5,
+         .cache = dentry,
+         .allocs = 300,
+         .frees = 20,
+         .bytes_alloc = 57600,
+         .bytes_freed = 3840,
+         .acc_bytes = 57000,
+         .cgroup = "/b"},
+        {.cgid = 5,
+         .cache = kmalloc,
+         .allocs = 7,
+         .frees = 1,
+         .bytes_alloc = 448,
+         .bytes_freed = 64,
+         .acc_bytes = 400,
+         .cgroup = "/b"},
+        {.cgid = 7,
+         .cache = filp,
+         .allocs = 200,
+         .frees = 30,
+         .bytes_alloc = 51200,
+         .bytes_freed = 7680,
+         .acc_bytes = 51000,
+         .cgroup = "/c"},
+        {.cgid = 9,
+         .cache = dentry,
+         .allocs = 110,
+         .frees = 12,
+         .bytes_alloc = 21120,
+         .bytes_freed = 2304,
+         .acc_bytes = 21000,
+         .cgroup = "/a"},
     };
     static const char *const fams[] = {
-        "kmem_alloc_objects_allocated_total", "kmem_alloc_objects_freed_total",
-        "kmem_alloc_bytes_allocated_total", "kmem_alloc_bytes_freed_total",
+        "kmem_alloc_objects_allocated_total",         "kmem_alloc_objects_freed_total",
+        "kmem_alloc_bytes_allocated_total",           "kmem_alloc_bytes_freed_total",
         "kmem_alloc_accounted_bytes_allocated_total", "kmem_alloc_live_bytes"};
     struct kmem_alloc_table t1 = {.n = 2, .v = v1, .seconds = 4, .tracking = true};
     struct kmem_alloc_table t2 = {.n = 4, .v = v2, .seconds = 4, .tracking = true};
@@ -491,9 +527,8 @@ static void exporter_values(void **state)
         v2[j].pod_name = v2[j].namespace_name = v2[j].container_name = "";
     qsort(v2, 4, sizeof(v2[0]), entry_order); /* the order a tracer's table has */
     for (int mode = 0; mode < 2; mode++) {
-        struct kx_alloc_cfg cfg = {.top = 1,
-                                   .mode = mode ? KMEM_ALLOC_RATES : KMEM_ALLOC_TRACK,
-                                   .fixture = true};
+        struct kx_alloc_cfg cfg = {
+            .top = 1, .mode = mode ? KMEM_ALLOC_RATES : KMEM_ALLOC_TRACK, .fixture = true};
         struct kx_alloc *x;
         char err[64] = "";
 
@@ -527,9 +562,9 @@ static void exporter_values(void **state)
                     double by = family_sum(b.data, "kmem_alloc_rate_bytes_per_second", cg, &n);
 
                     if (o != (double)want[0] / 4 || by != (double)want[2] / 4)
-                        fail_msg("collection %d, %s: rates %g objects/s, %g bytes/s; want %g, %g\n%s",
-                                 c + 1, cg, o, by, (double)want[0] / 4, (double)want[2] / 4,
-                                 b.data);
+                        fail_msg(
+                            "collection %d, %s: rates %g objects/s, %g bytes/s; want %g, %g\n%s",
+                            c + 1, cg, o, by, (double)want[0] / 4, (double)want[2] / 4, b.data);
                     assert_true(n >= 1);
                     compared += 2;
                     continue;
@@ -546,9 +581,9 @@ static void exporter_values(void **state)
                 }
             }
             if (c == 1 && !mode) /* /b's dentry joined with a base: its own series + "other" */
-                assert_non_null(
-                    strstr(b.data, "kmem_alloc_objects_allocated_total{cgroup=\"/b\",pod=\"\","
-                                   "namespace=\"\",container=\"\",cache=\"dentry\"} 290\n"));
+                assert_non_null(strstr(b.data,
+                                       "kmem_alloc_objects_allocated_total{cgroup=\"/b\",pod=\"\","
+                                       "namespace=\"\",container=\"\",cache=\"dentry\"} 290\n"));
             kmem_buf_free(&b);
         }
         kx_alloc_free(x);

@@ -364,10 +364,9 @@ static void test_vmallocinfo(void **state)
 
         for (int i = 0; i < 30; i++)
             for (int a = 0; a < 2; a++)
-                len += (size_t)snprintf(big + len, sizeof(big) - len,
-                                        "0x%x-0x%x %d f%02d+0x10/0x40 pages=%d vmalloc\n",
-                                        0x1000 * (i * 2 + a), 0x1000 * (i * 2 + a + 1),
-                                        (i + 3) * 4096, i, i + 1);
+                len += (size_t)snprintf(
+                    big + len, sizeof(big) - len, "0x%x-0x%x %d f%02d+0x10/0x40 pages=%d vmalloc\n",
+                    0x1000 * (i * 2 + a), 0x1000 * (i * 2 + a + 1), (i + 3) * 4096, i, i + 1);
         assert_int_equal(kmem_vmallocinfo_parse(big, len, 4096, &v, &perr), 0);
         assert_int_equal(v.callers, 30);
         assert_int_equal(v.n_top, KMEM_VMALLOC_TOP);
