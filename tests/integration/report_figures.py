@@ -84,6 +84,17 @@ def main():
                     i + 1, b, i + 1, by_size[i]['size_bytes']))
             n += 1
         check('top slab caches: bytes, objects, in use, object size, order', n, errs)
+        # the slab gap split by reclaim_account, recomputed from the caches
+        m = re.search(r'reclaimable caches = (\d+) bytes \(SReclaimable = (\d+)\); large '
+                      r'kmallocs = SUnreclaim - the other caches = (-?\d+) bytes', flat)
+        if m:
+            recl = sum(c['size_bytes'] for c in caches if c['reclaimable'])
+            unrecl = sum(c['size_bytes'] for c in caches if c['reclaimable'] is False)
+            mi = node['meminfo']
+            want = (recl, mi['SReclaimable'], mi['SUnreclaim'] - unrecl)
+            got = tuple(int(x) for x in m.groups())
+            check('the slab gap by reclaim_account (reclaimable caches, large kmallocs)', 3,
+                  [] if got == want else ['report %s, from the caches %s' % (got, want)])
         # the advice's largest reclaimable / unreclaimable cache, by reclaim_account
         for such in re.finditer(r'(Reclaimable|Unreclaimable) slab \(\S+, \d+% of kernel memory\)'
                                 r'.*?The largest such cache is (\S+) \(\S+, (\d+)% of it', flat):
