@@ -9,18 +9,12 @@
 # fds; an open fd does not keep a removed cgroup (ENODEV after rmdir).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/exporter.lib.sh"
-M=/sys/fs/cgroup/memory
+M=$V1
 CG=kmem-fds-$$
 T=$(test "$(id -u)" -eq 0 && tmpdir)
 
-if [ "$(id -u)" -ne 0 ]; then
-    not_ok "cgroup_fds must run as root"
-    finish
-fi
-if [ ! -f "$M/memory.kmem.usage_in_bytes" ]; then
-    ok "no cgroup v1 memory hierarchy at $M # SKIP"
-    finish
-fi
+need_root cgroup_fds
+need_v1_kmem cgroup_fds skip
 cleanup() {
     stop_all
     [ -d "$M/$CG" ] && find "$M/$CG" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null
