@@ -74,6 +74,14 @@ spawn "$T/tls13.log" "$E" --web.listen-address "127.0.0.1:$P2" --web.config.file
 U2="https://127.0.0.1:$P2/metrics"
 check "TLS 1.3 client accepted" wait_url "$U2" 10 $C --tlsv1.3
 check_eq "TLS 1.2 client refused with min_version TLS13" 000 "$(code $C --tls-max 1.2 "$U2")"
+# max_version TLS12: a client that only speaks TLS 1.3 is refused, 1.2 is fine.
+P6=$(free_port)
+printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  max_version: TLS12\n' >"$T/web12.yml"
+spawn "$T/tls12.log" "$E" --web.listen-address "127.0.0.1:$P6" --web.config.file "$T/web12.yml" \
+    --root "$SHARED_FIXTURE"
+U6="https://127.0.0.1:$P6/metrics"
+check "TLS 1.2 client accepted with max_version TLS12" wait_url "$U6" 10 $C --tls-max 1.2
+check_eq "TLS 1.3-only client refused with max_version TLS12" 000 "$(code $C --tlsv1.3 "$U6")"
 
 # Client certificates.
 P3=$(free_port)
@@ -94,6 +102,32 @@ c=$(code $C "$U3")
 check "no client certificate refused (got $c)" test "$c" != 200
 c=$(code $C --cert "$T/rogue.crt" --key "$T/rogue.key" "$U3")
 check "client certificate from elsewhere refused (got $c)" test "$c" != 200
+
+# Every client_auth_type (Go's tls.ClientAuthType, as exporter-toolkit reads
+# it) against no certificate, the CA's and a self-signed one: 200 or refused.
+# "none ca rogue": y = answered 200, n = refused.
+nauth=0
+for spec in "RequestClientCert:y y y" "RequireAnyClientCert:n y y" \
+    "VerifyClientCertIfGiven:y y n" "RequireAndVerifyClientCert:n y n"; do
+    at=${spec%%:*}
+    want=${spec#*:}
+    printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: %s\n  client_ca_file: ca.crt\n' \
+        "$at" >"$T/web-$at.yml"
+    P5=$(free_port)
+    spawn "$T/tls-$at.log" "$E" --web.listen-address "127.0.0.1:$P5" --web.config.file "$T/web-$at.yml" \
+        --root "$SHARED_FIXTURE"
+    U5="https://127.0.0.1:$P5/metrics"
+    check "$at: answers" wait_url "$U5" 10 $C $CC
+    got=""
+    for cert in "" "$CC" "--cert $T/rogue.crt --key $T/rogue.key"; do
+        # shellcheck disable=SC2086 # $cert is curl's flags, or none
+        c=$(code $C $cert "$U5")
+        if [ "$c" = 200 ]; then got="$got y"; else got="$got n"; fi
+    done
+    check_eq "$at: no certificate, the CA's, a self-signed one" "$want" "${got# }"
+    nauth=$((nauth + 1))
+done
+check_eq "client_auth_type: 4 policies x 3 clients compared" 4 "$nauth"
 
 # Bad web configs stop the start with a message naming the file and line.
 printf 'tls_server_config:\n  cert_file: a\n  key_file: b\n  bogus: 1\n' >"$T/bad.yml"
