@@ -52,6 +52,9 @@ check_eq "right password: 200" 200 "$(code $C -u 'prometheus:s3cret!' "$U")"
 check "right password: metrics" grep -q '^kmem_slab_objects{cache="bio-312"} 12$' "$T/body"
 check_eq "wrong password: 401" 401 "$(code $C -u 'prometheus:wrong' "$U")"
 check_eq "unknown user: 401" 401 "$(code $C -u 'root:s3cret!' "$U")"
+check_eq "a user named by a prefix of the known one: 401" 401 "$(code $C -u 'prom:s3cret!' "$U")"
+check_eq "a user named by the known one and more: 401" 401 "$(code $C -u 'prometheus2:s3cret!' "$U")"
+check_eq "an empty user name: 401" 401 "$(code $C -u ':s3cret!' "$U")"
 check_eq "no password: 401" 401 "$(code $C "$U")"
 check "401 asks for basic auth" sh -c "curl -s -D - -o /dev/null $C '$U' | grep -qi '^WWW-Authenticate: Basic'"
 check_eq "landing page needs the password too" 401 "$(code $C "https://127.0.0.1:$P/")"
@@ -60,6 +63,11 @@ check "plain HTTP on the TLS port fails (got $plain)" test "$plain" != 200
 check_eq "repeat with the right password (cached check): 200" 200 \
     "$(code $C -u 'prometheus:s3cret!' "$U")"
 check_eq "TLS exporter still answers after plain HTTP" 200 "$(code $C -u 'prometheus:s3cret!' "$U")"
+# After a good login is cached: a wrong password is still refused, twice
+# (the cache holds the good one only), and the good one still passes.
+check_eq "wrong password after a cached login: 401" 401 "$(code $C -u 'prometheus:wrong' "$U")"
+check_eq "the same wrong password again: 401" 401 "$(code $C -u 'prometheus:wrong' "$U")"
+check_eq "the right password after wrong ones: 200" 200 "$(code $C -u 'prometheus:s3cret!' "$U")"
 
 # min_version TLS13: a TLS 1.2 client is refused.
 P2=$(free_port)

@@ -340,6 +340,50 @@ static char *slab_screen(const struct kmem_snapshot *snap, int width, int rows, 
     return screen_close(&sc);
 }
 
+/* SHARE is each cache's part of all caches' memory (num_slabs x pages), and
+ * UNUSED its memory not in live objects (free objects and the slack of its
+ * slabs); caches here have both, so neither equals the active bytes. */
+static void test_slab_share_unused(void **state)
+{
+    struct kmem_snapshot s;
+    uint64_t total = 0;
+    size_t compared = 0;
+    char *out;
+
+    (void)state;
+    make_slabs(&s, 4, 100);
+    for (size_t i = 0; i < 4; i++) {
+        slab_v[i].objsize = 1000; /* 96 bytes of slack per one-page slab of 4 */
+        if (i % 2)
+            slab_v[i].active_objs = slab_v[i].num_objs / 2;
+        total += slab_v[i].num_slabs * page();
+    }
+    kmem_slabinfo_totals(&s.slab, page());
+    out = slab_screen(&s, 200, 50, NULL, NULL, NULL, 'c');
+    assert_contains(out, " SHARE   UNUSED   CHANGE NAME\n");
+    for (size_t i = 0; i < 4; i++) {
+        const struct kmem_slab *c = &slab_v[i];
+        uint64_t bytes = c->num_slabs * page(), live = c->active_objs * c->objsize;
+        char share[32], unused[32], want[128], name[64];
+        const char *row;
+
+        snprintf(name, sizeof(name), " %.40s\n", c->name);
+        row = strstr(out, name);
+        assert_non_null(row);
+        while (row > out && row[-1] != '\n')
+            row--;
+        snprintf(share, sizeof(share), "%.1f%%", 100.0 * (double)bytes / (double)total);
+        kt_human(unused, sizeof(unused), (double)(bytes - live));
+        snprintf(want, sizeof(want), " %6s %8s        0 %.40s\n", share, unused, c->name);
+        if (!strstr(row, want) || strstr(row, want) > strstr(row, name))
+            fail_msg("%s: want \"%s\" in \"%.*s\"", c->name, want, (int)(strchr(row, '\n') - row),
+                     row);
+        compared++;
+    }
+    assert_int_equal(compared, 4);
+    free(out);
+}
+
 static void test_slab_screen(void **state)
 {
     struct kmem_snapshot s;
@@ -767,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_history_new_entry),
         cmocka_unit_test(test_history_repeated_names),
+        cmocka_unit_test(test_slab_share_unused),
         cmocka_unit_test(test_cols_fit),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_slab_screen),
