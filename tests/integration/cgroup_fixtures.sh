@@ -48,6 +48,28 @@ for f in "$FIXTURES"/*/; do
 done
 check "the exact flag checked on at least 6 fixtures, 2 of them estimated ($n)" test "$n" -ge 6
 
+# ---- the Kubernetes identity in --json, from each cgroup's own path -------
+# qos: burstable / besteffort where the path says so, else guaranteed;
+# runtime from the scope's prefix (none for a bare ID or a pod); the pod UID
+# is the path's, dashes for the systemd driver's underscores.
+nk=0
+for f in v1-cgroupfs v2-crio v2-systemd-containerd; do
+    "$K" --root "$FIXTURES/$f" --json >"$T/k.json" 2>/dev/null
+    jq -r '.cgroups.items[] | select(.pod_uid != null) | [.path, .qos, (.runtime // "-"), .pod_uid] | @tsv' \
+        "$T/k.json" >"$T/kube.tsv"
+    bad=$(awk -F'\t' '{
+        q = $1 ~ /burstable/ ? "burstable" : $1 ~ /besteffort/ ? "besteffort" : "guaranteed"
+        r = $1 ~ /\/cri-containerd-[^\/]*$/ ? "containerd" : $1 ~ /\/crio-[^\/]*$/ ? "crio" : $1 ~ /\/docker-[^\/]*$/ ? "docker" : "-"
+        u = $4; gsub("-", "_", u)
+        if ($2 != q || $3 != r || (index($1, u) == 0 && index($1, $4) == 0)) print $0
+    }' "$T/kube.tsv")
+    check_eq "$f: qos, runtime and pod UID of $(wc -l <"$T/kube.tsv") Kubernetes cgroups follow their paths" "" "$bad"
+    nk=$((nk + $(wc -l <"$T/kube.tsv")))
+    check_eq "$f: every cgroup's depth is its path's (the root 0), $(jq '.cgroups.items | length' "$T/k.json") cgroups" "[]" \
+        "$(jq -c '[.cgroups.items[] | select(.depth != (if .path == "/" then 0 else (.path | split("/") | length - 1) end)) | .path]' "$T/k.json")"
+done
+check "Kubernetes identities compared: at least 15 ($nk)" [ "$nk" -ge 15 ]
+
 # ---- v1: an unreadable cgroup is skipped, not removed ---------------------
 R="$T/v1"
 cp -r "$FIXTURES/v1-cgroupfs" "$R"
