@@ -69,6 +69,18 @@ for f in v1-cgroupfs v2-crio v2-systemd-containerd; do
         "$(jq -c '[.cgroups.items[] | select(.depth != (if .path == "/" then 0 else (.path | split("/") | length - 1) end)) | .path]' "$T/k.json")"
 done
 check "Kubernetes identities compared: at least 15 ($nk)" [ "$nk" -ge 15 ]
+# The restart attempt without a link's target to read it from (the
+# container's log entry a plain file): the highest N.log of the container's
+# log directory, 3; rotated logs (10.log.<date>, 2.log.<date>.gz) are not
+# attempts. Checked in --json and in the exporter's cAdvisor name.
+cp -a "$FIXTURES/v2-crio" "$T/crio"
+for l in "$T"/crio/var/log/containers/*.log; do rm "$l" && : >"$l"; done
+"$K" --root "$T/crio" --json >"$T/k.json" 2>/dev/null
+check_eq "crio without a log link: redis's attempt is its newest N.log's (3, not a rotated 10)" 3 \
+    "$(jq '.cgroups.items[] | select(.container == "redis") | .attempt' "$T/k.json")"
+"$E" --once --root "$T/crio" --collector.cadvisor-compat=always >"$T/e.txt" 2>/dev/null
+check "crio without a log link: the cAdvisor name ends in _3" \
+    grep -q '^container_memory_kernel_usage{container="redis",.*name="k8s_redis_redis-0_default_[0-9a-f-]*_3"' "$T/e.txt"
 
 # ---- v1: an unreadable cgroup is skipped, not removed ---------------------
 R="$T/v1"
