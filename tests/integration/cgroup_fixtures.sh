@@ -81,6 +81,14 @@ check_eq "crio without a log link: redis's attempt is its newest N.log's (3, not
 "$E" --once --root "$T/crio" --collector.cadvisor-compat=always >"$T/e.txt" 2>/dev/null
 check "crio without a log link: the cAdvisor name ends in _3" \
     grep -q '^container_memory_kernel_usage{container="redis",.*name="k8s_redis_redis-0_default_[0-9a-f-]*_3"' "$T/e.txt"
+# A log link naming another pod of the namespace (redis-1; the path's UID is
+# redis-0's: a StatefulSet's name reused by a new pod) names no container.
+cp -a "$FIXTURES/v2-crio" "$T/crio2"
+for l in "$T"/crio2/var/log/containers/redis-0_*.log; do mv "$l" "$(echo "$l" | sed 's,/redis-0_,/redis-1_,')"; done
+"$K" --root "$T/crio2" --json >"$T/k.json" 2>/dev/null
+check_eq "crio, a link of another pod: the container keeps its pod (redis-0) and has no name" \
+    "redis-0 null null" \
+    "$(jq -r '.cgroups.items[] | select(.container_id == "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1") | "\(.pod) \(.container) \(.attempt)"' "$T/k.json")"
 
 # ---- v1: an unreadable cgroup is skipped, not removed ---------------------
 R="$T/v1"
