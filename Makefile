@@ -188,11 +188,13 @@ run: deps-run
 
 # The whole suite: formatting, gcc, ASan/UBSan and clang builds, shellcheck,
 # every test (tests/run.sh).
+# The three builds use every CPU (JOBS): `make test` is run without -j.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
 	$(MAKE) format-check
-	$(MAKE) all
-	$(MAKE) all BUILD=build-san SAN=1
-	$(MAKE) all BUILD=build-clang CC=clang
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) all BUILD=build-san SAN=1
+	$(MAKE) -j$(JOBS) all BUILD=build-clang CC=clang
 	tests/run.sh
 
 # The edit-compile-test loop: build, unit tests and fuzz-corpus replays; no

@@ -36,6 +36,10 @@ sanlog=""
 trap 'rm -f "$log"; [ -n "$sanlog" ] && rm -rf "$sanlog"' EXIT
 trap 'exit 1' INT TERM
 
+# secs: the time since the test started ($t0), for finding a slow test.
+secs() {
+    [ -n "${t0:-}" ] && echo "in $(($(date +%s) - t0)) s"
+}
 # count NAME LOG STATUS: add LOG's assertions to the totals and print a line.
 count() {
     runs=$((runs + 1))
@@ -58,19 +62,20 @@ count() {
     pskip=$((pskip + s))
     if [ "$f" -ne 0 ]; then
         failed="$failed $1"
-        echo "FAIL $1"
+        echo "FAIL $1 $(secs)"
         grep '^not ok' "$2" | head -20 | sed 's/^/    /'
         tail -20 "$2" | grep -v '^ok' | sed 's/^/    | /'
     elif [ "$s" -ne 0 ]; then
-        echo "pass $1 ($p, $s skipped)"
+        echo "pass $1 ($p, $s skipped) $(secs)"
         grep -i '^ok .*#[[:space:]]*skip' "$2" | head -5 | sed 's/^/    /'
     else
-        echo "pass $1 ($p)"
+        echo "pass $1 ($p) $(secs)"
     fi
 }
 # missing NAME WHY: a test that should exist and does not.
 missing() {
     echo "not ok - $2" >"$log"
+    t0=
     count "$1" "$log" 0
 }
 # sanitizer_reports NAME: fail NAME's log if a sanitizer wrote a report.
@@ -90,6 +95,7 @@ sanitizer_reports() {
 run_bin() {
     n=$1
     shift
+    t0=$(date +%s)
     CMOCKA_MESSAGE_OUTPUT=TAP KMEM_TOP=$(pwd) timeout 300 "$@" >"$log" 2>&1
     st=$?
     sanitizer_reports "$n"
@@ -107,6 +113,7 @@ run_script() {
         missing "$n" "$2 is executable (tests are; sourced helpers are named *.lib.sh)"
         return
     fi
+    t0=$(date +%s)
     KMEM_BUILD=$1 timeout 900 "$2" >"$log" 2>&1
     st=$?
     sanitizer_reports "$n"

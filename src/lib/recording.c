@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -517,62 +516,101 @@ int kmem_recording_load(struct kmem_recording *r, size_t i, struct kmem_fileset 
 
 /* ---- writing a sample out as a directory -------------------------------- */
 
-/* Open (creating) the directory @dir (a relative path, "" for @root) below @root. */
-static int open_dirs(int root, const char *dir)
-{
-    char comp[256];
-    const char *p = dir;
-    int cur = dup(root);
+/*
+ * The directories open while a tree is written: fd[0] is the tree's root,
+ * fd[k] its k-th component of @path (the directory written last). Files
+ * come sorted by path, so the next directory mostly shares all but its last
+ * component with the one before: only what differs is made and opened.
+ */
+struct dirstack {
+    int *fd;
+    size_t depth, cap; /* fd[0..depth] are open */
+    char path[4097];
+};
 
-    while (cur >= 0 && *p) {
-        size_t l = strcspn(p, "/");
+static void dirstack_pop(struct dirstack *st, size_t keep)
+{
+    while (st->depth > keep)
+        close(st->fd[st->depth--]);
+}
+
+/* Make fd[depth] the directory @dir (relative, "" for the root), creating it. */
+static int dirstack_enter(struct dirstack *st, const char *dir, size_t dl)
+{
+    size_t same = 0, k = 0, i = 0;
+
+    /* The components @dir shares with st->path. */
+    while (i <= dl) {
+        size_t l = strcspn(dir + i, "/");
+
+        if (l > dl - i)
+            l = dl - i;
+        if (k >= st->depth || l == 0 || strncmp(st->path + i, dir + i, l) != 0 ||
+            (st->path[i + l] != '/' && st->path[i + l] != '\0'))
+            break;
+        same = ++k;
+        i += l + 1;
+    }
+    dirstack_pop(st, same);
+    memcpy(st->path, dir, dl);
+    st->path[dl] = '\0';
+    for (; i < dl;) {
+        size_t l = strcspn(dir + i, "/");
+        char comp[256];
         int next;
 
-        if (l >= sizeof(comp)) {
-            close(cur);
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        memcpy(comp, p, l);
+        if (l > dl - i)
+            l = dl - i;
+        if (l >= sizeof(comp))
+            return -ENAMETOOLONG;
+        memcpy(comp, dir + i, l);
         comp[l] = '\0';
-        if (mkdirat(cur, comp, 0700) < 0 && errno != EEXIST) {
-            close(cur);
-            return -1;
+        if (st->depth + 1 >= st->cap) {
+            size_t cap = st->cap ? st->cap * 2 : 16;
+            int *v = realloc(st->fd, cap * sizeof(*v));
+
+            if (!v)
+                return -ENOMEM;
+            st->fd = v;
+            st->cap = cap;
         }
-        next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        close(cur);
-        cur = next;
-        p += l;
-        if (*p == '/')
-            p++;
+        if (mkdirat(st->fd[st->depth], comp, 0700) < 0 && errno != EEXIST)
+            return -errno;
+        next = openat(st->fd[st->depth], comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0)
+            return -errno;
+        st->fd[++st->depth] = next;
+        i += l + 1;
     }
-    return cur;
+    return 0;
 }
 
 int kmem_fs_write_tree(const struct kmem_fileset *fs, int dirfd, char *what, size_t whatlen)
 {
-    char curdir[4097] = "";
-    int dfd = -1, err = 0;
+    struct dirstack st = {.fd = malloc(16 * sizeof(int)), .cap = 16};
+    int err = 0;
 
+    if (!st.fd)
+        return -ENOMEM;
+    st.fd[0] = dirfd; /* the caller's: never closed here */
     for (size_t i = 0; i < fs->n && !err; i++) {
         const struct kmem_fs_entry *e = &fs->v[i];
         const char *slash = strrchr(e->path, '/');
         size_t dl = slash ? (size_t)(slash - e->path) : 0;
         const char *name = slash ? slash + 1 : e->path;
-        int fd;
+        int fd, dfd;
 
         snprintf(what, whatlen, "%s", e->path);
-        if (dfd < 0 || strlen(curdir) != dl || strncmp(curdir, e->path, dl) != 0) {
-            if (dfd >= 0)
-                close(dfd);
-            memcpy(curdir, e->path, dl);
-            curdir[dl] = '\0';
-            dfd = open_dirs(dirfd, curdir);
-            if (dfd < 0) {
-                err = -errno;
-                break;
-            }
+        if (dl >= sizeof(st.path)) {
+            err = -ENAMETOOLONG;
+            break;
         }
+        if (strlen(st.path) != dl || strncmp(st.path, e->path, dl) != 0) {
+            err = dirstack_enter(&st, e->path, dl);
+            if (err)
+                break;
+        }
+        dfd = st.fd[st.depth];
         if (e->kind == KMEM_FS_LINK) {
             if (symlinkat(e->data, dfd, name) < 0)
                 err = -errno;
@@ -594,8 +632,8 @@ int kmem_fs_write_tree(const struct kmem_fileset *fs, int dirfd, char *what, siz
         if (close(fd) < 0 && !err)
             err = -errno;
     }
-    if (dfd >= 0)
-        close(dfd);
+    dirstack_pop(&st, 0);
+    free(st.fd);
     return err;
 }
 
@@ -640,16 +678,53 @@ const char *kmem_rec_tmpdir(void)
     return "/tmp";
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Remove what directory @dfd holds (closed here), without following links. */
+static int remove_below(int dfd)
 {
-    (void)st;
-    (void)ftw;
-    return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
+    DIR *d = fdopendir(dfd);
+    struct dirent *de;
+    int err = 0;
+
+    if (!d) {
+        err = -errno;
+        close(dfd);
+        return err;
+    }
+    while ((de = readdir(d))) {
+        const char *n = de->d_name;
+        bool dir = de->d_type == DT_DIR;
+
+        if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+            continue;
+        if (de->d_type == DT_UNKNOWN) {
+            struct stat st;
+
+            dir = fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        }
+        if (dir) {
+            int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int e = sub < 0 ? -errno : remove_below(sub);
+
+            if (!err)
+                err = e;
+        }
+        if (unlinkat(dirfd(d), n, dir ? AT_REMOVEDIR : 0) < 0 && !err)
+            err = -errno;
+    }
+    closedir(d);
+    return err;
 }
 
 int kmem_rec_remove_tree(const char *dir)
 {
-    return nftw(dir, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 ? -errno : 0;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), err;
+
+    if (dfd < 0)
+        return -errno;
+    err = remove_below(dfd);
+    if (rmdir(dir) < 0 && !err)
+        err = -errno;
+    return err;
 }
 
 /* ---- times -------------------------------------------------------------- */
