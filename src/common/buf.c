@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,15 @@ int kmem_grow(void **v, size_t *cap, size_t n, size_t size)
     *v = p;
     *cap = nc;
     return 0;
+}
+
+void kmem_drop_pages(void *p, size_t len)
+{
+    uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + ps - 1) & ~(ps - 1), b = ((uintptr_t)p + len) & ~(ps - 1);
+
+    if (p && ps && b > a)
+        (void)madvise((void *)a, b - a, MADV_DONTNEED); /* advice: nothing to do on failure */
 }
 
 /* Grow the allocation to at least @need bytes, doubling, up to about @limit. */

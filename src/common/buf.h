@@ -65,6 +65,15 @@ int kmem_open_regular(int dirfd, const char *name, int extra_flags);
  */
 int kmem_grow(void **v, size_t *cap, size_t n, size_t size);
 
+/*
+ * Hand the whole pages inside [p, p + len) of a live allocation back to the
+ * kernel (madvise MADV_DONTNEED): they read as zeros when touched again, and
+ * until then are not resident. For scratch arrays kept between uses, so that
+ * they cost no RSS while idle and need no new allocation (a freed large
+ * block moves glibc's mmap threshold and a busy heap grows instead).
+ */
+void kmem_drop_pages(void *p, size_t len);
+
 /* kmem_grow() for a typed array pointer @ptr with *@capp elements. */
 #define KMEM_GROW(err, ptr, capp, n)                                                               \
     do {                                                                                           \

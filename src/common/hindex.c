@@ -33,7 +33,7 @@ int kmem_hindex_reset(struct kmem_hindex *ix, size_t n)
 {
     size_t size = 16;
 
-    while (size < 2 * n) {
+    while (size < n + n / 2) {
         if (size > SIZE_MAX / 4 / sizeof(*ix->slot))
             return -ENOMEM;
         size *= 2;

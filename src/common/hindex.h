@@ -23,7 +23,8 @@ struct kmem_hindex {
 uint64_t kmem_hash_str(const char *s);
 uint64_t kmem_hash_mem(const void *p, size_t len);
 
-/* Empty the index and size it for @n entries (load <= 1/2). 0 or -ENOMEM. */
+/* Empty the index and size it for @n entries (load <= 2/3: 4 bytes a slot,
+ * 6 to 12 bytes an entry). 0 or -ENOMEM. */
 int kmem_hindex_reset(struct kmem_hindex *ix, size_t n);
 
 /* Add position @pos under @hash (no check for duplicates). */

@@ -215,3 +215,19 @@ void kmem_jw_str_or_null(struct kmem_jw *w, const char *key, const char *s)
     else
         kmem_jw_null(w, key);
 }
+
+void kmem_jw_u64_or_null(struct kmem_jw *w, const char *key, bool known, uint64_t v)
+{
+    if (known)
+        kmem_jw_u64(w, key, v);
+    else
+        kmem_jw_null(w, key);
+}
+
+void kmem_jw_i64_or_null(struct kmem_jw *w, const char *key, bool known, int64_t v)
+{
+    if (known)
+        kmem_jw_i64(w, key, v);
+    else
+        kmem_jw_null(w, key);
+}

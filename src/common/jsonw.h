@@ -62,5 +62,8 @@ void kmem_jw_null(struct kmem_jw *w, const char *key);
 void kmem_jw_str(struct kmem_jw *w, const char *key, const char *s);
 /* A string, or null when NULL or empty. */
 void kmem_jw_str_or_null(struct kmem_jw *w, const char *key, const char *s);
+/* A number when @known, else null (a value that was not read). */
+void kmem_jw_u64_or_null(struct kmem_jw *w, const char *key, bool known, uint64_t v);
+void kmem_jw_i64_or_null(struct kmem_jw *w, const char *key, bool known, int64_t v);
 
 #endif

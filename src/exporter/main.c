@@ -63,6 +63,7 @@ struct options {
     bool slab_empty, slab_static, slab_ne_names;
     unsigned slab_top; /* --collector.slabinfo.top: 0 every cache */
     bool cg_v1_sock, cg_dying;
+    unsigned cg_budget_mib; /* --collector.cgroup.series-budget */
     const char *record_dir; /* --record.dir: the flight recorder (record.c) */
     double record_interval;
     const char *record_retain, *record_max_size;
@@ -123,6 +124,11 @@ static const struct kx_flag main_flags[] = {
     {"collector.cgroup.dying-descendants", KX_F_BOOL, OFF(cg_dying), NULL,
      "cgroup v2: also read cgroup.stat of every cgroup for kmem_cgroup_dying_descendants (the "
      "root's is always read; default: off).",
+     0},
+    {"collector.cgroup.series-budget", KX_F_UINT, OFF(cg_budget_mib), "MIB",
+     "The cgroup series of one scrape at most about this size (default 6 MiB): beyond it "
+     "cgroups are left out, deepest first, and counted in "
+     "kmem_cgroups_skipped{reason=\"over_budget\"}.",
      0},
     {"collector.cadvisor-compat", KX_F_STR, OFF(cadvisor_compat), "auto|always|never",
      "When to emit container_memory_kernel_usage: auto (default) only on cgroup v2, where "
@@ -609,6 +615,7 @@ int main(int argc, char **argv)
         .min_interval = 1,
         .read_timeout = 5,
         .max_conns = 512,
+        .cg_budget_mib = 6,
         .max_conns_per_ip = 8,
         .log_level = "info",
         .log_format = "logfmt",
@@ -703,6 +710,7 @@ int main(int argc, char **argv)
                          .static_families = o.slab_static,
                          .node_exporter_names = o.slab_ne_names},
                 .cadvisor_compat = compat,
+                .cg_budget = (size_t)o.cg_budget_mib << 20,
             },
         .log_errors = server,
         .cg_extras =

@@ -91,6 +91,7 @@ struct kx_render_opts {
         bool node_exporter_names; /* node_slabinfo_* families, label slab, as node_exporter */
     } slab;
     enum kx_cadvisor_compat cadvisor_compat;
+    size_t cg_budget; /* bytes of cgroup series at most (0: KX_CGROUP_EXPO_BUDGET) */
 };
 
 /*

@@ -136,14 +136,15 @@ bool kx_cgroup_complete(const struct kx_collection *c)
 /*
  * Which cgroups get series: the shallowest first (the root, then level 1,
  * ...) while the estimated size of their series stays within
- * KX_CGROUP_EXPO_BUDGET, so that the exposition (and the exporter's memory)
+ * the budget (--collector.cgroup.series-budget, KX_CGROUP_EXPO_BUDGET by
+ * default), so that the exposition (and the exporter's memory)
  * is bounded whatever the tree (issue 24: any user with a delegated subtree
  * makes cgroups). The rest are counted in kmem_cgroups_skipped{reason=
  * "over_budget"}. A malloc'ed array of flags (NULL: all, or out of memory).
  */
 #define KX_CGROUP_EXPO_BUDGET ((size_t)6 << 20)
 
-static bool *series_kept(const struct kmem_cgroups *cgs, size_t *dropped)
+static bool *series_kept(const struct kmem_cgroups *cgs, size_t budget, size_t *dropped)
 {
     size_t est = 0, total = 0;
     bool *keep;
@@ -158,7 +159,7 @@ static bool *series_kept(const struct kmem_cgroups *cgs, size_t *dropped)
         total += 14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) +
                        strlen(nz(cg->namespace_name)) + strlen(nz(cg->container_name)) + 110);
     }
-    if (total <= KX_CGROUP_EXPO_BUDGET)
+    if (total <= budget)
         return NULL;
     keep = calloc(cgs->n, sizeof(*keep));
     if (!keep)
@@ -171,7 +172,7 @@ static bool *series_kept(const struct kmem_cgroups *cgs, size_t *dropped)
             size_t cost =
                 14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) +
                       strlen(nz(cg->namespace_name)) + strlen(nz(cg->container_name)) + 110);
-            if (est + cost <= KX_CGROUP_EXPO_BUDGET) {
+            if (est + cost <= budget) {
                 keep[i] = true;
                 est += cost;
             }
@@ -189,7 +190,7 @@ int kx_render_cgroup(struct kmem_buf *b, const struct kx_collection *c,
 {
     const struct kmem_cgroups *cgs = c->cgroups;
     size_t dropped;
-    bool *keep = series_kept(cgs, &dropped);
+    bool *keep = series_kept(cgs, o->cg_budget ? o->cg_budget : KX_CGROUP_EXPO_BUDGET, &dropped);
     (void)state;
 
     kx_family_head(b, &fam[F_KERNEL]);

@@ -202,10 +202,7 @@ static void json_slab(struct kmem_jw *w, const struct kmem_snapshot *snap)
         kmem_jw_u64(w, "num_slabs", s->num_slabs);
         kmem_jw_u64(w, "size_bytes", kmem_slab_bytes(s, page));
         kmem_jw_u64(w, "active_bytes", kmem_slab_active_bytes(s));
-        if (s->has_prev)
-            kmem_jw_i64(w, "delta_bytes", s->delta_bytes);
-        else
-            kmem_jw_null(w, "delta_bytes");
+        kmem_jw_i64_or_null(w, "delta_bytes", s->has_prev, s->delta_bytes);
         json_slab_attr(w, si, &s->attr);
         kmem_jw_obj_end(w);
     }
@@ -219,10 +216,7 @@ static void json_slab(struct kmem_jw *w, const struct kmem_snapshot *snap)
     kmem_jw_u64(w, "num_slabs", t->num_slabs);
     kmem_jw_u64(w, "size_bytes", t->size_bytes);
     kmem_jw_u64(w, "active_bytes", t->active_bytes);
-    if (t->has_delta)
-        kmem_jw_i64(w, "delta_bytes", t->delta_bytes);
-    else
-        kmem_jw_null(w, "delta_bytes");
+    kmem_jw_i64_or_null(w, "delta_bytes", t->has_delta, t->delta_bytes);
     kmem_jw_obj_end(w);
     kmem_jw_obj(w, "attributes");
     kmem_jw_bool(w, "read", si->attrs_read);
@@ -321,18 +315,9 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
         kmem_jw_obj_end(w);
     }
     kmem_jw_arr_end(w);
-    if (b->image_freed_seen)
-        kmem_jw_u64(w, "image_freed_bytes", b->image_freed_bytes);
-    else
-        kmem_jw_null(w, "image_freed_bytes");
-    if (b->percpu_seen)
-        kmem_jw_u64(w, "percpu_unit_pages", b->percpu_unit_pages);
-    else
-        kmem_jw_null(w, "percpu_unit_pages");
-    if (b->possible_cpus)
-        kmem_jw_u64(w, "possible_cpus", b->possible_cpus);
-    else
-        kmem_jw_null(w, "possible_cpus");
+    kmem_jw_u64_or_null(w, "image_freed_bytes", b->image_freed_seen, b->image_freed_bytes);
+    kmem_jw_u64_or_null(w, "percpu_unit_pages", b->percpu_seen, b->percpu_unit_pages);
+    kmem_jw_u64_or_null(w, "possible_cpus", b->possible_cpus != 0, b->possible_cpus);
     if (b->percpu_units) {
         kmem_jw_u64(w, "percpu_units", b->percpu_units);
         kmem_jw_u64(w, "percpu_units_unused", b->percpu_units_unused);
@@ -340,10 +325,8 @@ static void json_node_extra(struct kmem_jw *w, const struct kmem_node *n)
         kmem_jw_null(w, "percpu_units");
         kmem_jw_null(w, "percpu_units_unused");
     }
-    if (b->swiotlb_seen || b->swiotlb_torn_down)
-        kmem_jw_u64(w, "swiotlb_bytes", b->swiotlb_bytes);
-    else
-        kmem_jw_null(w, "swiotlb_bytes");
+    kmem_jw_u64_or_null(w, "swiotlb_bytes", b->swiotlb_seen || b->swiotlb_torn_down,
+                        b->swiotlb_bytes);
     kmem_jw_obj_end(w);
 
     kmem_jw_obj(w, "zram");
@@ -483,10 +466,8 @@ static void json_detail(struct kmem_jw *w, const struct kmem_snapshot *snap)
     kmem_jw_obj(w, "iomem");
     json_file_error(w, io->err);
     json_members(w, io, iomem_members, ARRAY_SIZE(iomem_members));
-    if (io->kernel_seen)
-        kmem_jw_u64(w, "kernel_span_bytes", io->kernel_end - io->kernel_start + 1);
-    else
-        kmem_jw_null(w, "kernel_span_bytes");
+    kmem_jw_u64_or_null(w, "kernel_span_bytes", io->kernel_seen,
+                        io->kernel_end - io->kernel_start + 1);
     kmem_jw_u64(w, "crash_kernel_bytes", io->crash_kernel);
     kmem_jw_obj_end(w);
 
@@ -519,20 +500,14 @@ static void json_detail(struct kmem_jw *w, const struct kmem_snapshot *snap)
     for (int p = 0; p < KMEM_OUT_PART_COUNT; p++)
         kmem_jw_u64(w, kmem_outside_part_name[p], o->part[p]);
     kmem_jw_obj_end(w);
-    if (o->known) {
-        kmem_jw_i64(w, "unexplained_raw_bytes", o->unexplained_signed);
-    } else {
-        kmem_jw_null(w, "unexplained_raw_bytes");
-    }
+    kmem_jw_i64_or_null(w, "unexplained_raw_bytes", o->known, o->unexplained_signed);
     kmem_jw_bool(w, "kernel_image_from_span", o->image_from_span);
     kmem_jw_bool(w, "memmap_estimated", o->memmap_estimated);
     kmem_jw_u64(w, "kernel_image_named_bytes", o->image_named);
-    if (o->known && (snap->flags & KMEM_COLLECT_NODE) && !snap->status[KMEM_PART_NODE].err)
-        kmem_jw_u64(
-            w, "unexplained_total_bytes",
-            kmem_add_sat(snap->node.kind[KMEM_NODE_UNACCOUNTED], o->part[KMEM_OUT_UNEXPLAINED]));
-    else
-        kmem_jw_null(w, "unexplained_total_bytes");
+    kmem_jw_u64_or_null(
+        w, "unexplained_total_bytes",
+        o->known && (snap->flags & KMEM_COLLECT_NODE) && !snap->status[KMEM_PART_NODE].err,
+        kmem_add_sat(snap->node.kind[KMEM_NODE_UNACCOUNTED], o->part[KMEM_OUT_UNEXPLAINED]));
     kmem_jw_obj_end(w);
     kmem_jw_obj_end(w);
 }
@@ -567,10 +542,7 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
         kmem_jw_null(w, "dying");
         kmem_jw_null(w, "dying_source");
     }
-    if (cgs->possible_cpus)
-        kmem_jw_u64(w, "possible_cpus", cgs->possible_cpus);
-    else
-        kmem_jw_null(w, "possible_cpus");
+    kmem_jw_u64_or_null(w, "possible_cpus", cgs->possible_cpus != 0, cgs->possible_cpus);
     if (cgs->kernel_release) {
         char rel[32];
 
@@ -596,10 +568,7 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
         kmem_jw_u64(w, "kernel_bytes", cg->kernel);
         kmem_jw_bool(w, "approx", cg->kernel_approx);
         kmem_jw_bool(w, "lower_bound", cg->kernel_lower_bound);
-        if (cg->has_upper_bound)
-            kmem_jw_u64(w, "upper_bound_bytes", cg->kernel_upper_bound);
-        else
-            kmem_jw_null(w, "upper_bound_bytes");
+        kmem_jw_u64_or_null(w, "upper_bound_bytes", cg->has_upper_bound, cg->kernel_upper_bound);
         kmem_jw_u64(w, "usage_bytes", cg->usage);
         kmem_jw_obj(w, "components");
         for (int k = 0; k < KMEM_CG_KIND_COUNT; k++)
@@ -608,14 +577,8 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
         kmem_jw_obj_end(w);
         kmem_jw_u64(w, "components_excess_bytes", cg->comp_excess);
         kmem_jw_bool(w, "pagetables_unreported", cg->pagetables_unreported);
-        if (cg->has_sock)
-            kmem_jw_u64(w, "sock_bytes", cg->sock);
-        else
-            kmem_jw_null(w, "sock_bytes");
-        if (cg->has_dying)
-            kmem_jw_u64(w, "dying_descendants", cg->dying);
-        else
-            kmem_jw_null(w, "dying_descendants");
+        kmem_jw_u64_or_null(w, "sock_bytes", cg->has_sock, cg->sock);
+        kmem_jw_u64_or_null(w, "dying_descendants", cg->has_dying, cg->dying);
         kmem_jw_str_or_null(w, "pod_uid", cg->pod_uid);
         kmem_jw_str_or_null(w, "qos", cg->qos);
         kmem_jw_str_or_null(w, "container_id", cg->container_id);
@@ -623,15 +586,11 @@ static void json_cgroups(struct kmem_jw *w, const struct kmem_snapshot *snap)
         kmem_jw_str_or_null(w, "namespace", cg->namespace_name);
         kmem_jw_str_or_null(w, "pod", cg->pod_name);
         kmem_jw_str_or_null(w, "container", cg->container_name);
-        if (cg->container_name && *cg->container_name && cg->container_attempt >= 0)
-            kmem_jw_i64(w, "attempt", cg->container_attempt);
-        else
-            kmem_jw_null(w, "attempt");
+        kmem_jw_i64_or_null(w, "attempt",
+                            cg->container_name && *cg->container_name && cg->container_attempt >= 0,
+                            cg->container_attempt);
         kmem_jw_bool(w, "conmon", cg->kube_conmon);
-        if (cg->has_prev)
-            kmem_jw_i64(w, "delta_kernel_bytes", cg->delta_kernel);
-        else
-            kmem_jw_null(w, "delta_kernel_bytes");
+        kmem_jw_i64_or_null(w, "delta_kernel_bytes", cg->has_prev, cg->delta_kernel);
         kmem_jw_obj_end(w);
     }
     kmem_jw_arr_end(w);

@@ -4,9 +4,11 @@
  * every memory cgroup with directory fds, the kernel memory charged to each,
  * Kubernetes identity, and the change since the previous snapshot.
  *
- * Storage: each snapshot's kmem_cgroups.priv holds its cgroup array and a
- * string arena, grown geometrically and reused by every later collection into
- * that snapshot, so a steady state allocates nothing. While walking, strings
+ * Storage: the reader's one store (kmem_cgroups.priv of the snapshot that
+ * read it) holds the cgroup array and a string arena, grown geometrically and
+ * reused by every later collection, so a steady state allocates nothing; the
+ * previous collection stays only as each cgroup's path and kernel, for the
+ * diff (the previous snapshot's cgroups are emptied). While walking, strings
  * are arena offsets (the arena may move); they become pointers at the end.
  * The reader state (struct kmem_cg_reader: file buffer, path buffer,
  * directory stack, Kubernetes name maps) is owned by the snapshot module and
@@ -29,6 +31,7 @@
 
 #include "readers.h"
 #include "arena.h"
+#include "buf.h"
 #include "hindex.h"
 #include "kube.h"
 #include "kv.h"
@@ -38,18 +41,68 @@
 
 /* ---- storage ------------------------------------------------------------ */
 
+/* The store is the reader's (kmem_cg_reader_free()). */
 void kmem_cgroups_release(struct kmem_cgroups *cgs)
 {
-    struct cg_store *st = cgs->priv;
-
-    if (st) {
-        free(st->v);
-        free(st->offs);
-        kmem_arena_free(&st->arena);
-        kmem_hindex_free(&st->index);
-        free(st);
-    }
     memset(cgs, 0, sizeof(*cgs));
+}
+
+static void store_free(struct cg_store *st)
+{
+    if (!st)
+        return;
+    free(st->v);
+    free(st->offs);
+    kmem_arena_free(&st->arena);
+    kmem_hindex_free(&st->index);
+    free(st->last_kernel);
+    free(st->last_path);
+    kmem_arena_free(&st->last_arena);
+    kmem_hindex_free(&st->last_index);
+    free(st);
+}
+
+/*
+ * Before a collection overwrites the store: keep the completed one's paths
+ * and kernels for the diff. The arena is swapped with the last one, not
+ * copied (the collection refills its own). -ENOMEM.
+ */
+static int store_keep_last(struct cg_store *st)
+{
+    size_t n = st->done_n == (size_t)-1 ? 0 : st->done_n;
+    int err = 0;
+
+    st->last_n = 0;
+    st->last_indexed_n = (size_t)-1;
+    if (n) {
+        size_t c = st->last_cap;
+
+        KMEM_GROW(err, st->last_kernel, &c, n);
+        if (!err) {
+            c = st->last_cap;
+            KMEM_GROW(err, st->last_path, &c, n);
+            st->last_cap = c;
+        }
+        if (err)
+            return err;
+    }
+    const char *base = st->str_known ? st->known_arena->p : st->arena.p;
+
+    for (size_t i = 0; i < n; i++) {
+        st->last_kernel[i] = st->v[i].kernel;
+        st->last_path[i] = (uint32_t)(st->v[i].path - base);
+    }
+    st->last_in_known = st->str_known;
+    if (!st->str_known) {
+        struct kmem_arena t = st->last_arena;
+
+        st->last_arena = st->arena;
+        st->arena = t;
+    }
+    st->str_known = false;
+    st->last_n = n;
+    st->last_gen = st->gen;
+    return 0;
 }
 
 struct kmem_cg_reader *kmem_cg_reader_new(void)
@@ -61,6 +114,7 @@ struct kmem_cg_reader *kmem_cg_reader_new(void)
         r->fd_max = KMEM_CG_FDS_AUTO;
         r->ino_fd = -1;
         r->root_wd = -1;
+        r->xfree = -1;
     }
     return r;
 }
@@ -69,10 +123,36 @@ void cg_fds_init(struct cg_fds *k)
 {
     k->dir = -1;
     k->wd = -1;
-    for (int f = 0; f < CGF_COUNT; f++)
-        k->f[f] = -1;
+    k->main = -1;
+    k->x = -1;
     k->nlink = 0;
-    k->ino = 0;
+    cg_fds_set_ino(k, 0);
+}
+
+int *cg_fds_slot(struct kmem_cg_reader *r, struct cg_fds *k, enum cg_file f)
+{
+    if (f == CGF_MAIN)
+        return &k->main;
+    if (k->x < 0) {
+        if (r->xfree < 0) {
+            size_t c = r->xcap, i = c;
+            int err;
+
+            if (c >= INT32_MAX / 2)
+                return NULL;
+            KMEM_GROW(err, r->xf, &r->xcap, c + 1);
+            if (err)
+                return NULL; /* read, not kept */
+            for (; i < r->xcap; i++)
+                r->xf[i][0] = i + 1 < r->xcap ? (int)(i + 1) : r->xfree;
+            r->xfree = (int)c;
+        }
+        k->x = r->xfree;
+        r->xfree = r->xf[k->x][0];
+        for (int f2 = 0; f2 < CGF_COUNT - 1; f2++)
+            r->xf[k->x][f2] = -1;
+    }
+    return &r->xf[k->x][f - 1];
 }
 
 void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k)
@@ -81,11 +161,19 @@ void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k)
         close(k->dir);
         r->fd_open--;
     }
-    for (int f = 0; f < CGF_COUNT; f++)
-        if (k->f[f] >= 0) {
-            close(k->f[f]);
-            r->fd_open--;
-        }
+    if (k->main >= 0) {
+        close(k->main);
+        r->fd_open--;
+    }
+    if (k->x >= 0) {
+        for (int f = 0; f < CGF_COUNT - 1; f++)
+            if (r->xf[k->x][f] >= 0) {
+                close(r->xf[k->x][f]);
+                r->fd_open--;
+            }
+        r->xf[k->x][0] = r->xfree;
+        r->xfree = k->x;
+    }
     cg_fds_init(k);
 }
 
@@ -107,11 +195,14 @@ void kmem_cg_reader_free(struct kmem_cg_reader *r)
     free(r->known.dirty);
     kmem_hindex_free(&r->known.wdindex);
     free(r->known.offs);
+    free(r->known.ids);
     free(r->known.meta);
     free(r->known.fds);
     kmem_arena_free(&r->known.arena);
     kmem_hindex_free(&r->known.index);
     free(r->wfds);
+    free(r->xf);
+    store_free(r->store);
     free(r->buf.data);
     kmem_kube_names_free(r->names);
     free(r);
@@ -209,31 +300,67 @@ const struct kmem_cgroup *kmem_cgroups_find(const struct kmem_cgroups *cgs, cons
     return find_path(cgs, path);
 }
 
+static const char *last_path(const struct cg_store *st, size_t i)
+{
+    return (st->last_in_known ? st->known_arena->p : st->last_arena.p) + st->last_path[i];
+}
+
+/* The previous collection's entry of @path, or -1 (index built on first use). */
+static long find_last(struct cg_store *st, const char *path)
+{
+    size_t it;
+
+    if (st->last_indexed_n != st->last_n) {
+        if (kmem_hindex_reset(&st->last_index, st->last_n)) {
+            for (size_t i = 0; i < st->last_n; i++)
+                if (strcmp(last_path(st, i), path) == 0)
+                    return (long)i;
+            return -1;
+        }
+        for (size_t i = 0; i < st->last_n; i++)
+            kmem_hindex_add(&st->last_index, kmem_hash_str(last_path(st, i)), i);
+        st->last_indexed_n = st->last_n;
+    }
+    for (long i = kmem_hindex_first(&st->last_index, kmem_hash_str(path), &it); i >= 0;
+         i = kmem_hindex_next(&st->last_index, &it))
+        if (strcmp(last_path(st, (size_t)i), path) == 0)
+            return i;
+    return -1;
+}
+
 void kmem_cgroups_diff(struct kmem_cgroups *cur, const struct kmem_cgroups *prev)
 {
-    const struct cg_store *pst = prev ? prev->priv : NULL;
-    const struct cg_store *cst = cur->priv;
-    bool usable = pst && prev->n && pst->v == prev->v && pst->done_n == prev->n;
+    struct cg_store *st = cur->priv;
+    /* The previous snapshot read cgroups (its n), and that collection is the
+     * store's last one. */
+    bool usable = st && prev && prev->n && prev->priv == st && st->last_n == prev->n;
     /* Both read from one known tree: the same paths in the same order. */
-    bool same = usable && cst && cst->gen && cst->gen == pst->gen && cur->n == prev->n;
+    bool same = usable && st->gen && st->gen == st->last_gen && cur->n == st->last_n;
 
     for (size_t i = 0; i < cur->n; i++) {
         struct kmem_cgroup *c = &cur->v[i];
-        const struct kmem_cgroup *p = NULL;
+        long p;
 
         c->has_prev = false;
         c->delta_kernel = 0;
         if (!usable)
             continue;
         /* Walks of an unchanged tree list cgroups in the same order. */
-        if (same || (i < prev->n && strcmp(prev->v[i].path, c->path) == 0))
-            p = &prev->v[i];
+        if (same || (i < st->last_n && strcmp(last_path(st, i), c->path) == 0))
+            p = (long)i;
         else
-            p = find_path(prev, c->path);
-        if (!p)
+            p = find_last(st, c->path);
+        if (p < 0)
             continue;
         c->has_prev = true;
-        c->delta_kernel = (int64_t)(c->kernel - p->kernel);
+        c->delta_kernel = (int64_t)(c->kernel - st->last_kernel[p]);
+    }
+    /* Read once: idle until the next walk's diff (docs/cgroups.md, "Memory"). */
+    if (st && !st->last_in_known)
+        kmem_drop_pages(st->last_arena.p, st->last_arena.cap);
+    if (st && st->last_indexed_n != (size_t)-1) {
+        kmem_drop_pages(st->last_index.slot, st->last_index.cap * sizeof(*st->last_index.slot));
+        st->last_indexed_n = (size_t)-1;
     }
 }
 
@@ -352,10 +479,17 @@ static void set_pointers(struct kmem_cgroup *c, const char *a, const uint32_t *s
     c->container_name = a + s[S_CONTAINER];
 }
 
-static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
+/* The strings of known entry @i (in K->arena). */
+static void set_known_pointers(struct kmem_cgroup *c, const struct cg_known *K, size_t i)
 {
-    for (size_t i = 0; i < cgs->n; i++)
-        set_pointers(&st->v[i], st->arena.p, st->offs[i].s);
+    set_pointers(c, K->arena.p, K->ids[K->offs[i].id].s);
+    c->path = K->arena.p + K->offs[i].path;
+}
+
+static void fix_pointers(struct cg_store *st, size_t n, const char *base)
+{
+    for (size_t i = 0; i < n; i++)
+        set_pointers(&st->v[i], base, st->offs[i].s);
 }
 
 /* ---- the known tree ------------------------------------------------------ */
@@ -363,7 +497,7 @@ static void fix_pointers(struct kmem_cgroups *cgs, struct cg_store *st)
 /* Is entry @i's identity incomplete (its pod or container names not found yet)? */
 bool cg_unresolved(const struct cg_known *K, size_t i)
 {
-    const uint32_t *o = K->offs[i].s;
+    const uint32_t *o = K->ids[K->offs[i].id].s;
 
     return (o[S_UID] && !o[S_POD]) || (o[S_CID] && !o[S_CONTAINER]);
 }
@@ -387,8 +521,6 @@ static int reuse_tree(struct walk *w, int hfd)
     if (links && (w->root_nlink == 0 || w->root_nlink != K->root_nlink))
         return -ESTALE;
     KMEM_GROW(err, st->v, &st->cap, K->n);
-    if (!err) /* the known tree's strings, the entries' offsets are its */
-        err = kmem_arena_copy(&st->arena, &K->arena);
     if (err)
         return err;
     /* A capture holds the pod logs the walk would have read for the names
@@ -401,11 +533,12 @@ static int reuse_tree(struct walk *w, int hfd)
             return err == -ENOMEM ? err : -ESTALE;
         names_checked = true;
     }
-    set_pointers(&st->v[0], st->arena.p, K->offs[0].s);
+    /* The entries' strings are the known tree's own (not copied). */
+    set_known_pointers(&st->v[0], K, 0);
     size_t o = 1; /* entries out: fewer than K->n when some were removed meanwhile */
     for (size_t i = 1; i < K->n; i++) {
         struct cg_fds *k = &K->fds[i];
-        const char *path = K->arena.p + K->offs[i].s[S_PATH];
+        const char *path = K->arena.p + K->offs[i].path;
         struct kmem_cgroup *cg = &st->v[o];
         const char *prefix = NULL;
         int fd = hfd;
@@ -454,11 +587,12 @@ static int reuse_tree(struct walk *w, int hfd)
             return err == -ENOMEM ? err : -ESTALE;
         cg->container_attempt = K->meta[i].container_attempt;
         cg->kube_conmon = K->meta[i].kube_conmon;
-        cg->ino = k->ino;
-        set_pointers(cg, st->arena.p, K->offs[i].s); /* while the entry is in cache */
+        cg->ino = cg_fds_ino(k);
+        set_known_pointers(cg, K, i); /* while the entry is in cache */
         o++;
     }
     w->pointers_set = true;
+    st->str_known = true;
     w->cgs->n = o;
     /* Nothing was listed: only the cgroups left out vanished (a capture
      * walks instead, so it has no cgroup to mark). */
@@ -474,7 +608,7 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
 {
     struct kmem_cg_reader *r = w->r;
     struct cg_known *K = &r->known;
-    const struct cg_store *st = w->st;
+    struct cg_store *st = w->st;
     size_t n = w->cgs->n;
     int err;
 
@@ -486,6 +620,19 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
     if (!err)
         KMEM_GROW(err, K->meta, &K->mcap, n);
     if (!err)
+        KMEM_GROW(err, K->ids, &K->icap, 1);
+    if (!err)
+        memset(&K->ids[0], 0, sizeof(K->ids[0]));
+    if (!err && st->last_in_known) {
+        /* The previous collection's paths are in the known arena: keep that
+         * one for the diff, and copy into the other. */
+        struct kmem_arena t = st->last_arena;
+
+        st->last_arena = K->arena;
+        K->arena = t;
+        st->last_in_known = false;
+    }
+    if (!err)
         err = kmem_arena_copy(&K->arena, &st->arena);
     if (!err)
         err = kmem_hindex_reset(&K->index, n);
@@ -494,21 +641,50 @@ static int known_save(struct walk *w, uint64_t descendants, bool full)
             cg_fds_close(r, &r->wfds[i]);
         return err;
     }
-    memcpy(K->offs, st->offs, n * sizeof(*K->offs));
-    /* The walk's fds become the known ones: swap the arrays (no copy; kept
-     * for the next walk: freed and allocated again, a busy heap grows). */
+    size_t nid = 1;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct cg_offs *o = &st->offs[i];
+        bool id = false;
+
+        for (int k = S_UID; k < S_COUNT; k++)
+            id |= o->s[k] != 0;
+        K->offs[i].path = o->s[S_PATH];
+        K->offs[i].id = 0;
+        if (!id)
+            continue;
+        KMEM_GROW(err, K->ids, &K->icap, nid + 1);
+        if (err) {
+            for (size_t j = 1; j < n; j++)
+                cg_fds_close(r, &r->wfds[j]);
+            return err;
+        }
+        K->ids[nid] = *o;
+        K->offs[i].id = (uint32_t)nid++;
+    }
+    /* The entries' strings now; the walk's offsets are scratch until the
+     * next walk or merge (their pages dropped, docs/cgroups.md "Memory"). */
+    fix_pointers(st, n, K->arena.p); /* the copy: same offsets */
+    w->pointers_set = true;
+    st->str_known = true;
+    kmem_drop_pages(st->offs, st->ocap * sizeof(*st->offs));
+    kmem_drop_pages(st->arena.p, st->arena.cap);
+    /* The walk's fds become the known ones: swap the arrays (no copy; the
+     * other is kept for the next walk, its pages dropped: freed and
+     * allocated again, a busy heap grows). */
     struct cg_fds *tf = K->fds;
     size_t tc = K->fcap;
     K->fds = r->wfds;
     K->fcap = r->wcap;
     r->wfds = tf;
     r->wcap = tc;
+    kmem_drop_pages(r->wfds, r->wcap * sizeof(*r->wfds));
     cg_fds_init(&K->fds[0]);
     for (size_t i = 0; i < n; i++) {
         K->meta[i].depth = st->v[i].depth;
         K->meta[i].container_attempt = st->v[i].container_attempt;
         K->meta[i].kube_conmon = st->v[i].kube_conmon;
-        kmem_hindex_add(&K->index, kmem_hash_str(K->arena.p + K->offs[i].s[S_PATH]), i);
+        kmem_hindex_add(&K->index, kmem_hash_str(K->arena.p + K->offs[i].path), i);
     }
     K->n = n;
     K->gen++;
@@ -581,12 +757,18 @@ int kmem_read_cgroups(struct kmem_io *io, struct kmem_cg_reader *r, struct kmem_
     cgs->possible_cpus = 0;
     cgs->kernel_release = 0;
     cgs->pagetables_unreported = false;
-    if (!cgs->priv) {
-        cgs->priv = calloc(1, sizeof(struct cg_store));
-        if (!cgs->priv)
+    if (!r->store) {
+        r->store = calloc(1, sizeof(struct cg_store));
+        if (!r->store)
             return kmem_err(io, ENOMEM, "out of memory");
+        r->store->done_n = (size_t)-1;
+        r->store->known_arena = &r->known.arena;
     }
-    st = cgs->priv;
+    st = r->store;
+    cgs->priv = st;
+    cgs->v = NULL;
+    if (store_keep_last(st))
+        return kmem_err(io, ENOMEM, "out of memory");
     st->indexed_n = st->done_n = (size_t)-1;
     st->gen = 0;
     r->names_loaded = false;
@@ -719,7 +901,7 @@ again:
     if (w.v2)
         pagetables_check(cgs);
     if (!w.pointers_set)
-        fix_pointers(cgs, st);
+        fix_pointers(st, cgs->n, st->arena.p);
     st->done_n = cgs->n;
     st->gen = w.live && r->known.valid && !w.left_out ? r->known.gen : 0;
     return 0;

@@ -43,24 +43,18 @@ enum kmem_cg_kind {
 
 extern const char *const kmem_cg_kind_name[KMEM_CG_KIND_COUNT]; /* "slab_reclaimable", ... */
 
+/*
+ * 216 bytes: the 8-byte fields first, then the small ones packed into 8
+ * (bit-fields: a cgroup's depth is at most KMEM_CG_MAX_DEPTH, there are
+ * KMEM_CG_KIND_COUNT parts; RSS at 5000 cgroups, docs/cgroups.md "Memory").
+ * Read and assign them as usual; only their address cannot be taken.
+ */
 struct kmem_cgroup {
     const char *path; /* "/" or "/kubepods.slice/..." (inside the memory hierarchy) */
-    int depth;        /* 0 for the root */
     /* Inode number of the cgroup's directory on a live hierarchy: the
      * kernel's cgroup id (kernfs id), by which the owner snapshot names
      * cgroups. 0 when the tree is a copy (a capture, a fixture). */
     uint64_t ino;
-    /* v2 without "kernel" (before Linux 5.18): kernel is the sum of the parts
-     * the kernel reports, an estimate (a lower bound). */
-    bool kernel_approx;
-    /* v2 root without its own memory.stat: kernel and the parts are the sums
-     * of the root's children, which miss what removed cgroups handed up. */
-    bool kernel_lower_bound;
-    /* v2 (not the root): memory.current - pages on the LRU lists - sock, never
-     * below kernel: what kernel can be at most (docs/cgroups.md). */
-    bool has_upper_bound;
-    /* Socket memory charged to the cgroup outside kernel (sock below). */
-    bool has_sock;
     uint64_t kernel; /* bytes charged to the cgroup (hierarchical) */
     uint64_t kernel_upper_bound;
     uint64_t usage; /* v1 memory.usage_in_bytes, v2 memory.current */
@@ -68,20 +62,6 @@ struct kmem_cgroup {
     /* v2: bytes by which the parts the kernel reported exceeded its "kernel"
      * (per-CPU counter lag); taken off the largest parts so that they add up. */
     uint64_t comp_excess;
-    uint32_t comp_present; /* bit (1 << kind) when reported; the present parts sum to kernel */
-    /* v2 cgroup.stat: removed memory cgroups below this one that the kernel
-     * still holds (nr_dying_subsys_memory, else nr_dying_descendants). */
-    bool has_dying;
-    bool kube_conmon; /* CRI-O conmon cgroup of a pod: pod identity, no container */
-    /*
-     * v2: memory.stat pagetables reads 0 although the cgroup has anonymous
-     * pages (so processes with page tables): the 6.18 regression (upstream
-     * f0c92726e89f; docs/cgroups.md). The page tables are then inside other.
-     * Cleared after the walk on kernels outside the affected releases.
-     */
-    bool pagetables_unreported;
-    /* Change since the previous snapshot (same path). */
-    bool has_prev;
     /* Socket memory charged to the cgroup but outside kernel: v2 memory.stat
      * sock, v1 memory.kmem.tcp.usage_in_bytes (has_sock). */
     uint64_t sock;
@@ -97,6 +77,32 @@ struct kmem_cgroup {
     const char *pod_name;
     const char *container_name;
     int container_attempt; /* highest <N>.log in the container's pod-log directory; -1 unknown */
+    unsigned comp_present : 16; /* bit (1 << kind) when reported; the present parts sum to kernel */
+    unsigned depth : 7;         /* 0 for the root; at most KMEM_CG_MAX_DEPTH */
+    /* v2 without "kernel" (before Linux 5.18): kernel is the sum of the parts
+     * the kernel reports, an estimate (a lower bound). */
+    bool kernel_approx : 1;
+    /* v2 root without its own memory.stat: kernel and the parts are the sums
+     * of the root's children, which miss what removed cgroups handed up. */
+    bool kernel_lower_bound : 1;
+    /* v2 (not the root): memory.current - pages on the LRU lists - sock, never
+     * below kernel: what kernel can be at most (docs/cgroups.md). */
+    bool has_upper_bound : 1;
+    /* Socket memory charged to the cgroup outside kernel (sock above). */
+    bool has_sock : 1;
+    /* v2 cgroup.stat: removed memory cgroups below this one that the kernel
+     * still holds (nr_dying_subsys_memory, else nr_dying_descendants). */
+    bool has_dying : 1;
+    bool kube_conmon : 1; /* CRI-O conmon cgroup of a pod: pod identity, no container */
+    /*
+     * v2: memory.stat pagetables reads 0 although the cgroup has anonymous
+     * pages (so processes with page tables): the 6.18 regression (upstream
+     * f0c92726e89f; docs/cgroups.md). The page tables are then inside other.
+     * Cleared after the walk on kernels outside the affected releases.
+     */
+    bool pagetables_unreported : 1;
+    /* Change since the previous snapshot (same path). */
+    bool has_prev : 1;
 };
 
 /* Where kmem_cgroups.dying comes from. */
@@ -165,6 +171,8 @@ enum kmem_cg_extra {
 
 /* Deepest cgroup level walked (the root is level 0); deeper ones are counted in n_errors. */
 #define KMEM_CG_MAX_DEPTH 64
+_Static_assert(KMEM_CG_MAX_DEPTH < 128 && KMEM_CG_KIND_COUNT <= 16,
+               "struct kmem_cgroup: depth is 7 bits, comp_present 16");
 /* Longest cgroup path kept (bytes, from the hierarchy's root): a longer one
  * (a user's delegated subtree of 255-byte names) is counted in n_unnamed with
  * the cgroups below it, so that a snapshot's memory stays bounded (issue 24). */

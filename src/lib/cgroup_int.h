@@ -26,7 +26,12 @@ struct cg_offs {
     uint32_t s[S_COUNT]; /* arena offsets; 0 is "" */
 };
 
-/* Per snapshot, in kmem_cgroups.priv. */
+/*
+ * The one cgroup array of a reader (kmem_cgroups.priv of the snapshot that
+ * read it last): every collection reads into it. The previous collection is
+ * kept only as what the diff needs, each cgroup's path and kernel (last_*),
+ * so that two snapshots do not hold two arrays of public records.
+ */
 struct cg_store {
     struct kmem_cgroup *v;
     struct cg_offs *offs;
@@ -36,6 +41,19 @@ struct cg_store {
     size_t indexed_n;         /* n the index was built for (on the first look-up) */
     size_t done_n;            /* n of the collection that completed; (size_t)-1 */
     uint64_t gen;             /* the known tree's gen it was read from or saved as; 0 */
+    /* The collection before this one (last_n 0: none completed). */
+    size_t last_n, last_cap;
+    uint64_t last_gen;
+    uint64_t *last_kernel;
+    uint32_t *last_path;          /* offsets in last_arena */
+    struct kmem_arena last_arena; /* the previous arena (swapped, not copied) */
+    /* The strings of v point into the known tree's arena (a reused tree, or
+     * a walk once saved as the known tree), not into arena; likewise the
+     * last paths (until known_save swaps that arena into last_arena). */
+    bool str_known, last_in_known;
+    const struct kmem_arena *known_arena; /* &reader->known.arena */
+    struct kmem_hindex last_index;
+    size_t last_indexed_n; /* (size_t)-1: not built */
 };
 
 /* Per context, owned by the snapshot module. */
@@ -49,18 +67,42 @@ enum cg_file { CGF_MAIN, CGF_SOCK, CGF_USAGE, CGF_STAT, CGF_OOM, CGF_LIMIT, CGF_
 
 /* What a cgroup of the last walk keeps open between collections. */
 struct cg_fds {
-    int dir;          /* v1 without inotify: the cgroup's directory, for its link count; -1 */
-    int wd;           /* its inotify watch (cg_watch); -1 */
-    int f[CGF_COUNT]; /* files re-read with pread(2); -1 */
-    uint32_t nlink;   /* v1: the directory's link count (2 + subdirectories) at the walk */
-    ino_t ino;        /* the directory's inode: a cgroup removed and made again under its name
-                       * is another inode, whose files the old fds do not read */
+    int dir;  /* v1 without inotify: the cgroup's directory, for its link count; -1 */
+    int wd;   /* its inotify watch (cg_watch); -1 */
+    int main; /* CGF_MAIN, re-read with pread(2); -1 */
+    /* The other files' fds (CGF_SOCK...): a slot of the reader's pool, only
+     * for a reader that reads them (kmem_exporter reads none by default:
+     * 28 bytes a cgroup instead of 48); -1 none. Moves with the struct. */
+    int x;
+    uint32_t nlink; /* v1: the directory's link count (2 + subdirectories) at the walk */
+    /* The directory's inode: a cgroup removed and made again under its name
+     * is another inode, whose files the old fds do not read. Two halves, so
+     * that the struct is 44 bytes, not 48: cg_fds_ino(), cg_fds_set_ino(). */
+    uint32_t ino_lo, ino_hi;
 };
 
+static inline ino_t cg_fds_ino(const struct cg_fds *k)
+{
+    return (ino_t)((uint64_t)k->ino_hi << 32 | k->ino_lo);
+}
+
+static inline void cg_fds_set_ino(struct cg_fds *k, uint64_t ino)
+{
+    k->ino_lo = (uint32_t)ino;
+    k->ino_hi = (uint32_t)(ino >> 32);
+}
+
 struct cg_meta {
-    int depth;
     int container_attempt;
+    uint16_t depth; /* at most KMEM_CG_MAX_DEPTH */
     bool kube_conmon;
+};
+
+/* A known cgroup's strings: its path, and its identity's offsets when it
+ * has one (most cgroups have none: 8 bytes each instead of 32). */
+struct cg_koffs {
+    uint32_t path;
+    uint32_t id; /* index in cg_known.ids; 0: no identity (ids[0] is all "") */
 };
 
 /*
@@ -80,8 +122,9 @@ struct cg_known {
     bool valid;
     bool v2;
     uint64_t gen; /* raised each time the known tree is saved */
-    size_t n, cap, mcap, fcap;
-    struct cg_offs *offs;
+    size_t n, cap, mcap, fcap, icap;
+    struct cg_koffs *offs;
+    struct cg_offs *ids; /* identities (s[S_PATH] unused); ids[0] is none */
     struct cg_meta *meta;
     struct cg_fds *fds; /* fds[0], the root, keeps none */
     struct kmem_arena arena;
@@ -137,7 +180,13 @@ struct kmem_cg_reader {
      * a path built here instead of one asked of the kernel; "" unknown. */
     char capbase[4096];
     char capfile[(KMEM_CG_MAX_DEPTH + 1) * 256 + 64 + 4096];
-    bool names_used; /* the last full walk loaded the Kubernetes names */
+    bool names_used;        /* the last full walk loaded the Kubernetes names */
+    struct cg_store *store; /* the cgroup array every collection reads into */
+    /* Pool of the extra files' fds (cg_fds.x): per slot the fds of CGF_SOCK
+     * onwards; a free slot's first int is the next free one (-1 ends). */
+    int (*xf)[CGF_COUNT - 1];
+    size_t xcap;
+    int xfree;
 };
 
 struct walk {
@@ -163,9 +212,18 @@ struct walk {
     const char *cgpath;
 };
 
+/* Offset of string @s (S_PATH, S_UID, ...) of known entry @i in K->arena. */
+static inline uint32_t cg_koff(const struct cg_known *K, size_t i, int s)
+{
+    return s == S_PATH ? K->offs[i].path : K->ids[K->offs[i].id].s[s];
+}
+
 /* cgroup.c */
 void cg_fds_init(struct cg_fds *k);
 void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k);
+/* Where file @f's kept fd of @k is (a pool slot taken for the extra files);
+ * NULL: no memory (the file is read, not kept). */
+int *cg_fds_slot(struct kmem_cg_reader *r, struct cg_fds *k, enum cg_file f);
 bool cg_may_keep(struct kmem_cg_reader *r);
 bool cg_unresolved(const struct cg_known *K, size_t i);
 

@@ -76,7 +76,8 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
                              strcmp(p, "/") ? p : "", name) < sizeof(r->capfile))
             rel = r->capfile;
     }
-    int *kf = k ? &k->f[f] : NULL;
+    /* The kept fd's place: a pool slot is taken only to keep one (below). */
+    int *kf = !k ? NULL : f == CGF_MAIN ? &k->main : k->x >= 0 ? &r->xf[k->x][f - 1] : NULL;
 
     if (kf && *kf >= 0) {
         err = kmem_read_single_fd_as(w->io, *kf, &r->buf, rel);
@@ -96,7 +97,7 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
     if (ffd < 0)
         return ffd;
     err = kmem_read_single_fd_as(w->io, ffd, &r->buf, rel);
-    if (!err && k && w->live && cg_may_keep(r)) {
+    if (!err && k && w->live && cg_may_keep(r) && (kf || (kf = cg_fds_slot(r, k, f)))) {
         *kf = ffd;
         r->fd_open++;
         return 0;
@@ -386,9 +387,9 @@ static int walk_fds(struct walk *w, size_t i, int fd, ino_t dino, struct cg_fds 
     /* With inotify no link count is needed: the inode is the entry's
      * (kernfs gives both its node id). */
     if (r->watch == CG_WATCH_INOTIFY && dino) {
-        (*out)->ino = dino;
+        cg_fds_set_ino(*out, dino);
     } else if (fstat(fd, &sb) == 0) {
-        (*out)->ino = sb.st_ino;
+        cg_fds_set_ino(*out, sb.st_ino);
         (*out)->nlink = (uint32_t)sb.st_nlink;
     }
     if (!K->n || K->index.size == 0)
@@ -396,8 +397,8 @@ static int walk_fds(struct walk *w, size_t i, int fd, ino_t dino, struct cg_fds 
     size_t it;
     for (long j = kmem_hindex_first(&K->index, kmem_hash_str(r->path), &it); j >= 0;
          j = kmem_hindex_next(&K->index, &it)) {
-        if (strcmp(K->arena.p + K->offs[j].s[S_PATH], r->path) == 0) {
-            if (K->fds[j].ino == (*out)->ino) {
+        if (strcmp(K->arena.p + K->offs[j].path, r->path) == 0) {
+            if (cg_fds_ino(&K->fds[j]) == cg_fds_ino(*out)) {
                 uint32_t nl = (*out)->nlink;
 
                 **out = K->fds[j];
@@ -525,7 +526,7 @@ int cg_visit_child(struct walk *w, int parent_fd, const char *name, ino_t dino, 
         err = add_identity(w, cg, &w->st->offs[w->cgs->n]);
     }
     if (!err)
-        cg->ino = k->ino; /* walk_fds: only on a live hierarchy */
+        cg->ino = cg_fds_ino(k); /* walk_fds: only on a live hierarchy */
     if (!err && w->live && w->r->watch == CG_WATCH_INOTIFY)
         cg_watch_add(w, fd, k); /* before the directory is listed */
     if (!err && !w->v2 && w->live && w->r->watch != CG_WATCH_INOTIFY)

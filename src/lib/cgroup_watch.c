@@ -206,7 +206,7 @@ static long known_at(const struct cg_known *K, const char *path)
 
     for (long j = kmem_hindex_first(&K->index, kmem_hash_str(path), &it); j >= 0;
          j = kmem_hindex_next(&K->index, &it))
-        if (strcmp(K->arena.p + K->offs[j].s[S_PATH], path) == 0)
+        if (strcmp(K->arena.p + K->offs[j].path, path) == 0)
             return j;
     return -1;
 }
@@ -252,10 +252,10 @@ static int reuse_entry(struct merge *m, size_t j)
     }
     cg->container_attempt = K->meta[j].container_attempt;
     cg->kube_conmon = K->meta[j].kube_conmon;
-    cg->ino = k->ino;
+    cg->ino = cg_fds_ino(k);
     for (int s = S_UID; s < S_COUNT && !err; s++)
-        if (K->offs[j].s[s])
-            err = cg_arena_str(&w->st->arena, K->arena.p + K->offs[j].s[s], &w->st->offs[i].s[s]);
+        if (cg_koff(K, j, s))
+            err = cg_arena_str(&w->st->arena, K->arena.p + cg_koff(K, j, s), &w->st->offs[i].s[s]);
     if (err) {
         cg_fds_close(r, k);
         return err;
@@ -312,7 +312,7 @@ static int relist(struct merge *m, size_t j, size_t plen, int depth)
         memcpy(r->path + cl, de->d_name, nlen + 1);
         cl += nlen;
         c = known_at(K, r->path);
-        if (c > 0 && K->fds[c].ino == de->d_ino) {
+        if (c > 0 && cg_fds_ino(&K->fds[c]) == de->d_ino) {
             err = merge_entry(m, (size_t)c, cl, depth + 1);
         } else {
             int cfd, added = cg_visit_child(w, dirfd(d), de->d_name, de->d_ino, depth + 1, &cfd);
@@ -337,7 +337,7 @@ static int merge_children(struct merge *m, size_t j, size_t plen, int depth)
     if (j == 0 ? K->root_dirty : K->dirty[j])
         return relist(m, j, plen, depth);
     for (size_t c = j + 1; c < K->n && K->meta[c].depth > depth; c++) {
-        const char *path = K->arena.p + K->offs[c].s[S_PATH];
+        const char *path = K->arena.p + K->offs[c].path;
         size_t len = strlen(path);
 
         if (K->meta[c].depth != depth + 1)

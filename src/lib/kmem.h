@@ -225,7 +225,10 @@ const char *kmem_ctx_cgroup_watch(const struct kmem_ctx *ctx);
 int kmem_collect(struct kmem_ctx *ctx, unsigned flags);
 
 const struct kmem_snapshot *kmem_current(const struct kmem_ctx *ctx);
-/* NULL before the second kmem_collect(). */
+/* NULL before the second kmem_collect(). Its cgroups are emptied (n 0, v
+ * NULL) once a later collection reads cgroups: one cgroup array per context
+ * (docs/cgroups.md, "Memory"); the change since is the current snapshot's
+ * has_prev / delta_kernel. */
 const struct kmem_snapshot *kmem_previous(const struct kmem_ctx *ctx);
 
 #endif

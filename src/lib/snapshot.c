@@ -307,6 +307,11 @@ static int read_part(struct kmem_ctx *ctx, enum kmem_part p, struct kmem_snapsho
     case KMEM_PART_CGROUPS:
         err = kmem_read_cgroups(&ctx->io, ctx->cg, &next->cgroups);
         kmem_cgroups_diff(&next->cgroups, prev ? &prev->cgroups : NULL);
+        /* One cgroup array per reader (docs/cgroups.md, "Memory"): the
+         * previous snapshot's cgroups were read over; the change since is
+         * next's has_prev / delta_kernel. */
+        ctx->snap[ctx->cur].cgroups.n = 0;
+        ctx->snap[ctx->cur].cgroups.v = NULL;
         break;
     case KMEM_PART_DETAIL:
         err = read_detail(ctx, next, st, &t0);

@@ -32,10 +32,7 @@ CG=kmem-alloc-$$
 idle='' long='' short='' rates='' work='' exp='' exp2=''
 PORT=$((20000 + $$ % 20000))
 
-if [ "$(id -u)" -ne 0 ]; then
-    not_ok "alloc_live must run as root"
-    finish
-fi
+need_root alloc_live
 if [ ! -d "$M" ]; then
     not_ok "no cgroup v1 memory controller at $M"
     finish
@@ -45,15 +42,9 @@ ORIG=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
 cleanup() {
     for p in $idle $long $short $rates $work $exp $exp2; do kill "$p" 2>/dev/null; done
     for p in $idle $long $short $rates $work $exp $exp2; do wait "$p" 2>/dev/null; done
-    for c in a b; do
-        [ -f "$M/$CG/$c/cgroup.procs" ] || continue
-        for p in $(cat "$M/$CG/$c/cgroup.procs"); do
-            echo "$p" >"$M$ORIG/cgroup.procs" 2>/dev/null || echo "$p" >"$M/cgroup.procs"
-        done
-    done
+    cg_remove "$M" "$ORIG" "$M/$CG/a" "$M/$CG/b" "$M/$CG"
     umount "$T/mnt" 2>/dev/null
     rm -rf "$T"
-    rmdir "$M/$CG/a" "$M/$CG/b" "$M/$CG" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

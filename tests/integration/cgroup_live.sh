@@ -6,21 +6,14 @@
 # comparison is test_live of tests/unit/test_cgroup.c, which runs only when
 # this script sets KMEM_LIVE_CGROUP (in both builds: tests/run.sh).
 . "$(dirname "$0")/../lib.sh"
-M=/sys/fs/cgroup/memory
+M=$V1
 NDIRS=2000
 DENTRY=192 # bytes per dentry object (slabinfo objsize); inodes come on top
 T=$(test "$(id -u)" -eq 0 && tmpdir)
 CG=kmem-test-$$
 pid=
 
-if [ "$(id -u)" -ne 0 ]; then
-    not_ok "cgroup_live must run as root"
-    finish
-fi
-if [ ! -f "$M/memory.kmem.usage_in_bytes" ]; then
-    not_ok "no cgroup v1 memory controller with kmem accounting at $M"
-    finish
-fi
+need_v1_kmem cgroup_live fail
 if [ ! -x "$B/tests/test_cgroup" ]; then
     not_ok "missing $B/tests/test_cgroup (run make)"
     finish
@@ -30,14 +23,11 @@ fi
 ORIG=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    for c in a b; do
-        [ -f "$M/$CG/$c/cgroup.procs" ] || continue
-        for p in $(cat "$M/$CG/$c/cgroup.procs"); do
-            echo "$p" >"$M$ORIG/cgroup.procs" 2>/dev/null || echo "$p" >"$M/cgroup.procs"
-        done
-    done
+    # test_live_diff's own cgroups, left when it failed half-way
+    rmdir "$M/$CG/a/kmem-diff-1" "$M/$CG/a/kmem-diff-2" "$M/$CG/b/kmem-diff-1" \
+        "$M/$CG/b/kmem-diff-2" 2>/dev/null
+    cg_remove "$M" "$ORIG" "$M/$CG/a" "$M/$CG/b" "$M/$CG"
     rm -rf "$T"
-    rmdir "$M/$CG/a" "$M/$CG/b" "$M/$CG" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -66,6 +56,8 @@ rc=$?
 echo "$out" | sed 's/^/# /'
 check_eq "reader's kernel value for /$CG/a equals memory.kmem.usage_in_bytes" 0 "$rc"
 echo "$out" | grep -q "live /$CG/a: kmem" && ok "live test ran" || not_ok "live test did not run"
+echo "$out" | grep -q "live diff /$CG/a: [0-9]* cgroups compared" && ok "live diff test ran (walk, known tree, merges, walk again)" ||
+    not_ok "live diff test did not run"
 
 # "b" has no tasks: the reader sees it with exactly the file's value.
 out=$(KMEM_TOP="$TOP" KMEM_LIVE_CGROUP="/$CG/b" "$B/tests/test_cgroup" 2>&1)

@@ -57,7 +57,7 @@ v1_run() {
     mkdir "$M/$BASE" || { not_ok "$LBL: mkdir $M/$BASE"; return; }
     P=$(free_port)
     spawn "$T/v1.log" "$@" --web.listen-address "127.0.0.1:$P" --collect.min-interval 0 \
-        --log.level debug
+        --log.level debug --collector.cgroup.series-budget 4096
     check "$LBL: exporter answers" wait_url "http://127.0.0.1:$P/metrics" 60
     # Two scrapes: the second (and every later one) may re-read the known tree.
     scrape "$P"

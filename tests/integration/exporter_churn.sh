@@ -35,7 +35,8 @@ fi
 mkdir "$CG" || { not_ok "mkdir $CG"; finish; }
 
 P=$(free_port)
-spawn "$T/exporter.log" "$E" --web.listen-address "127.0.0.1:$P" --collect.min-interval 0
+spawn "$T/exporter.log" "$E" --web.listen-address "127.0.0.1:$P" --collect.min-interval 0 \
+    --collector.cgroup.series-budget 4096
 check "exporter answers" wait_url "http://127.0.0.1:$P/metrics"
 
 (

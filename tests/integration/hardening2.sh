@@ -208,6 +208,24 @@ check_eq "... every cgroup is exported or counted (exported $exported, over_budg
 check "... the exposition is bounded ($(wc -c <"$T/h1.prom") bytes <= 16 MiB)" \
     test "$(wc -c <"$T/h1.prom")" -le 16777216
 stop_all
+# The budget is --collector.cgroup.series-budget: at 1 MiB more cgroups are
+# left out than at the default 6, at 64 MiB none (every named one exported).
+for mib in 1 64; do
+    P=$(free_port)
+    spawn "$T/h1-$mib.log" "$E" --web.listen-address "127.0.0.1:$P" --root "$T/h1" \
+        --collect.min-interval=0 --collector.cgroup.series-budget "$mib"
+    check "series budget $mib MiB: the exporter answers" wait_url "http://127.0.0.1:$P/-/ready" 60
+    curl -s -o "$T/h1-$mib.prom" "http://127.0.0.1:$P/metrics"
+    stop_all
+done
+ob1=$(awk '$1 == "kmem_cgroups_skipped{reason=\"over_budget\"}" { print $2 }' "$T/h1-1.prom")
+ob64=$(awk '$1 == "kmem_cgroups_skipped{reason=\"over_budget\"}" { print $2 }' "$T/h1-64.prom")
+ex64=$(grep -c '^kmem_cgroup_kernel_bytes{' "$T/h1-64.prom")
+check "series budget 1 MiB: more cgroups over budget than at 6 MiB (${ob1:-?} > ${ob:-?})" \
+    test "${ob1:-0}" -gt "${ob:-0}"
+check_eq "series budget 64 MiB: no cgroup over budget" 0 "${ob64:-missing}"
+check_eq "... every cgroup is exported or unnamed (exported $ex64, unnamed $un)" \
+    "$(find "$T/h1/sys/fs/cgroup" -type d | wc -l)" $((ex64 + ${un:-0}))
 
 # --- 10. 2048 slow connections from 256 addresses (each sends half a request
 # line and stops) never keep a scrape out: at the limit, the oldest

@@ -5,22 +5,17 @@
 # the baseline at the sample shown; CHANGE is against the sample before,
 # GROWTH against the baseline; 4 says why a recording has no allocations.
 . "$(dirname "$0")/../lib.sh"
-K="$B/kmemtop"
+. "$(dirname "$0")/tmux.lib.sh"
 T=$(tmpdir)
-SOCK="kmem-replay-$$"
-S=kr
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$T"' EXIT INT TERM
-command -v tmux >/dev/null || { not_ok "tmux is installed (scripts/deps.sh)"; finish; }
-[ -x "$K" ] || { not_ok "kmemtop is built at $K"; finish; }
+trap 'tm_cleanup; rm -rf "$T"' EXIT INT TERM
+tm_setup replay kr
 
 R="$T/root"
 cp -r "$SHARED_FIXTURE" "$R"
 SLAB="$R/proc/slabinfo"
-# grow CACHE SLABS: add SLABS full slabs to CACHE (dentry: 1 page a slab, 256 slabs = 1.0M)
-grow() {
-    awk -v c="$1" -v n="$2" '$1 == c { $2 += n * $5; $3 += n * $5; $14 += n; $15 += n } { print }' \
-        "$SLAB" >"$T/slab.new" && cat "$T/slab.new" >"$SLAB"
-}
+# grow CACHE SLABS: add SLABS full slabs to CACHE (grow_slab; dentry: 1 page a
+# slab, 256 slabs = 1.0M)
+grow() { grow_slab "$SLAB" "$@"; }
 pps=$(awk '$1 == "dentry" { print $6 }' "$SLAB")
 [ "$pps" = 1 ] || not_ok "the fixture's dentry cache has 1 page per slab (has '$pps')"
 slabs() { awk '$1 == "dentry" { print $15 }' "$SLAB"; }
@@ -42,36 +37,11 @@ t0=$(date -d "@$T0" '+%F %T')
 t1=$(date -d "@$((T0 + 60))" '+%F %T')
 t2=$(date -d "@$((T0 + 120))" '+%F %T')
 
-mkdir -p "$T/san" && chmod 1777 "$T/san"
-export ASAN_OPTIONS="log_path=$T/san/asan" UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1"
-tm() { tmux -L "$SOCK" "$@"; }
-tm new-session -d -s keep "sleep 100000"
-screen() { tm capture-pane -p -t "$S"; }
-wait_for() {
-    i=0
-    while [ "$i" -lt "${2:-100}" ]; do
-        screen | grep -q -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-keys() {
-    tm send-keys -t "$S" "$@"
-    sleep 0.5
-}
-cell() {
-    screen | awk -v w="$1" -v n="$2" -v cw="${3:-9}" '
-        e == 0 && index($0, w) && (/NAME/ || /KERNEL/) { e = index($0, w) + length(w) - 1; next }
-        e && $NF == n { s = substr($0, e - cw + 1, cw); gsub(/ /, "", s); print s; exit }'
-}
-has() { screen | grep -q -- "$1"; }
 # slabs of dentry shown: the SLABS column
 shown_slabs() { cell SLABS dentry 7; }
 
 mkdir "$T/tmp"
-tm new-session -d -s "$S" -x 120 -y 40 "TMPDIR=$T/tmp $K --replay $REC"
-wait_for 'help' || echo "# kmemtop did not start: $(screen)"
+start 120 40 "TMPDIR=$T/tmp $K --replay $REC"
 check "opens at the newest sample, and says so" has "replay $t2, sample 3 of 3"
 check "the header names the baseline (the oldest sample)" has "GROWTH: since $t0"
 check_eq "newest: CHANGE of dentry is the last step (+2.0M)" "+2.0M" "$(cell CHANGE dentry)"
@@ -127,6 +97,5 @@ while [ -n "$(ls "$T/tmp")" ] && [ "$i" -lt 100 ]; do
     i=$((i + 1))
 done
 check_eq "quitting removes the written-out sample" "" "$(ls "$T/tmp")"
-san=$(cat "$T"/san/* 2>/dev/null | head -20)
-check_eq "no sanitizer report" "" "$san"
+tm_no_sanitizer_report
 finish

@@ -7,35 +7,18 @@
 # `kmemtop --replay DIR --at TO --window TO-FROM --json` says of the same window; b and
 # [ move the window; Enter on a row shows its cache or cgroup.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/tmux.lib.sh"
+. "$(dirname "$0")/rec_scenario.lib.sh"
 
-K="$B/kmemtop"
 T=$(tmpdir)
-SOCK="kmem-rverd-$$"
-S=kv
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT INT TERM
-command -v tmux >/dev/null || { not_ok "tmux is installed (scripts/deps.sh)"; finish; }
-[ -x "$K" ] || { not_ok "kmemtop is built at $K"; finish; }
+trap 'tm_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT INT TERM
+tm_setup rverd kv
+TM_POLLS=600 # each step of the window recomputes the verdicts
 mkdir "$T/tmp"
 export TMPDIR="$T/tmp"
-PY="$TOP/tests/integration/rec_tree.py"
-tree="$T/tree"
-cp -a "$FIXTURES/v2-systemd-containerd" "$tree"
-cp -a "$FIXTURES/debian12-linux6.18-hybrid/sys/kernel" "$tree/sys/"
-POD=kubepods.slice/kubepods-pod0f1e2d3c_4b5a_4968_8776_655443322110.slice
-CT=$POD/cri-containerd-c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7.scope
-python3 "$PY" "$tree" cgset "$CT" memory.max "$((1024 * 1024 * 1024))\n"
-T0=1796000000
-STEP=600
-for k in $(seq 0 11); do
-    if [ "$k" -gt 0 ]; then
-        [ "$k" -le 6 ] && python3 "$PY" "$tree" slab dentry 3000
-        python3 "$PY" "$tree" slab kmalloc-256 512
-        python3 "$PY" "$tree" cgstat "$CT" slab_unreclaimable 4194304
-        python3 "$PY" "$tree" meminfo SUnreclaim 2048
-        python3 "$PY" "$tree" dying $((7 + 500 * k))
-    fi
-    "$K" --root "$tree" --record "$T/rec" --record.count 1 --record.time $((T0 + STEP * k)) --quiet
-done
+# the recording of recorder_verdicts.sh's scenario, without its extra cgroups
+scenario_tree "$T/tree"
+scenario_record "$T/tree" "$T/rec"
 
 # human sizes as kmemtop prints them (kt_human / kt_human_delta)
 HUMAN='function h(b,  u, i, a) { u = "BKMGTPE"; a = b < 0 ? -b : b; i = 1
@@ -57,34 +40,13 @@ expect() {
 # the rows on the screen, in the same words
 shown() { screen | awk '/^(LEAK|WARMING|DYING|UNSTEADY) / { print $1, $2, $3, $4, $5, $6, $7 }' | sort; }
 
-mkdir -p "$T/san" && chmod 1777 "$T/san"
-export ASAN_OPTIONS="log_path=$T/san/asan" UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1"
-tm() { tmux -L "$SOCK" "$@"; }
-tm new-session -d -s keep "sleep 100000"
-screen() { tm capture-pane -p -t "$S"; }
-wait_for() {
-    i=0
-    while [ "$i" -lt "${2:-600}" ]; do
-        screen | grep -q -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-keys() {
-    tm send-keys -t "$S" "$@"
-    sleep 0.5
-}
-has() { screen | grep -q -- "$1"; }
 t0=$(date -d "@$T0" '+%F %T')
 t11=$(date -d "@$((T0 + 11 * STEP))" '+%F %T')
 t8=$(date -d "@$((T0 + 8 * STEP))" '+%F %T')
 t4=$(date -d "@$((T0 + 4 * STEP))" '+%F %T')
 
 for size in 160x50 80x24; do
-    tm kill-session -t "$S" 2>/dev/null
-    tm new-session -d -s "$S" -x "${size%x*}" -y "${size#*x}" "$K --replay $T/rec"
-    wait_for 'help' || echo "# kmemtop did not start: $(screen)"
+    start "${size%x*}" "${size#*x}" "$K --replay $T/rec"
     check "$size: the key bar names V" has 'V verdicts'
     keys V
     wait_for "VERDICT" || echo "# no verdicts view: $(screen)"
@@ -111,7 +73,7 @@ done
 
 # the window moves with the sample shown and the baseline (at 80x24, where
 # long names are cut by the screen: the first 50 characters are compared)
-for i in 1 2 3; do keys '['; done
+for _ in 1 2 3; do keys '['; done
 wait_for "verdicts $t0 to $t8:" || echo "# after [: $(screen | head -3)"
 check "[ moves the window's end to the sample shown" has "verdicts $t0 to $t8"
 expect "$T0" $((T0 + 8 * STEP)) | cut -c1-50 >"$T/w"
@@ -141,8 +103,7 @@ cache*) wait_for 'sort:'; check "Enter on the cache row shows the slab view filt
     has "${first#* }" ;;
 *) wait_for 'KERNEL'; check "Enter on the cgroup row shows the cgroup view (${first#* })" has 'KERNEL' ;;
 esac
-check "... and leaves the verdicts view" sh -c "! tmux -L $SOCK capture-pane -p -t $S | grep -q VERDICT"
+check "... and leaves the verdicts view" lacks VERDICT
 keys q
-san=$(cat "$T"/san/* 2>/dev/null | head -20)
-check_eq "no sanitizer report" "" "$san"
+tm_no_sanitizer_report
 finish

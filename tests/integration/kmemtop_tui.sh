@@ -7,15 +7,11 @@
 # /sys/kernel/slab),
 # the cgroup tree (pod names, folding), and a start without root.
 . "$(dirname "$0")/../lib.sh"
-K="$B/kmemtop"
+. "$(dirname "$0")/tmux.lib.sh"
 T=$(tmpdir)
 chmod 755 "$T" # the unprivileged run below reads the fixture copy
-SOCK="kmem-tui-$$"
-S=kt
-# kill-server can leave the socket file behind: remove it too.
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$T"' EXIT INT TERM
-command -v tmux >/dev/null || { not_ok "tmux is installed (scripts/deps.sh)"; finish; }
-[ -x "$K" ] || { not_ok "kmemtop is built at $K"; finish; }
+trap 'tm_cleanup; rm -rf "$T"' EXIT INT TERM
+tm_setup tui kt
 
 R="$T/root"
 cp -r "$SHARED_FIXTURE" "$R"
@@ -23,72 +19,9 @@ CG="$T/cg"
 cp -r "$FIXTURES/v2-systemd-containerd" "$CG"
 SLAB="$R/proc/slabinfo"
 
-# Sanitizer reports of a kmemtop inside tmux would only reach its pane: to files.
-mkdir -p "$T/san" && chmod 1777 "$T/san"
-export ASAN_OPTIONS="log_path=$T/san/asan" UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1"
-tm() { tmux -L "$SOCK" "$@"; }
-# A session that outlives every kmemtop: the server stays up between them
-# (a new session racing a server that is shutting down fails).
-tm new-session -d -s keep "sleep 100000"
-screen() { tm capture-pane -p -t "$S"; }
-# start W H CMD...: kmemtop in a fresh W x H terminal
-start() {
-    w=$1 h=$2
-    shift 2
-    tm kill-session -t "$S" 2>/dev/null
-    tm new-session -d -s "$S" -x "$w" -y "$h" "$*"
-    wait_for 'help' || echo "# kmemtop did not start: $(screen)"
-}
-# keys KEY...: send, then let the screen settle (a loaded machine may take a
-# while to answer; where the answer matters, wait_for its marker as well)
-keys() {
-    tm send-keys -t "$S" "$@"
-    sleep 0.4
-    settle
-}
-# wait_for REGEX [TENTHS]: until a settled screen matches (default 30 s,
-# counted in polls, not asserted as a time): the match and two captures in a
-# row that are the same, so that the screen is not read in mid-redraw.
-wait_for() {
-    i=0 prev=
-    while [ "$i" -lt "${2:-300}" ]; do
-        cur=$(screen)
-        [ "$cur" = "$prev" ] && printf '%s\n' "$cur" | grep -q -- "$1" && return 0
-        prev=$cur
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "# wait_for '$1': not on a settled screen after $i polls"
-    return 1
-}
-# settle: until two captures in a row are the same (at most 300 polls)
-settle() {
-    i=0 prev=
-    while [ "$i" -lt 300 ]; do
-        cur=$(screen)
-        [ "$cur" = "$prev" ] && return 0
-        prev=$cur
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-# cell HEADING NAME [WIDTH]: the cell (WIDTH columns, default 9) under HEADING in the
-# row whose last field is NAME
-cell() {
-    screen | awk -v w="$1" -v n="$2" -v cw="${3:-9}" '
-        e == 0 && index($0, w) && (/NAME/ || /KERNEL/) { e = index($0, w) + length(w) - 1; next }
-        e && $NF == n { s = substr($0, e - cw + 1, cw); gsub(/ /, "", s); print s; exit }'
-}
-has() { screen | grep -q -- "$1"; }
-lacks() { ! screen | grep -q -- "$1"; }
-# grow CACHE SLABS: add SLABS full slabs to CACHE in the fixture, in place
-# (kmem keeps the file open and re-reads it)
-grow() {
-    awk -v c="$1" -v n="$2" '$1 == c { $2 += n * $5; $3 += n * $5; $14 += n; $15 += n } { print }' \
-        "$SLAB" >"$T/slab.new" && cat "$T/slab.new" >"$SLAB"
-}
+# grow: slabs added to a cache of the fixture copy, in place (grow_slab);
 # dentry: 1 page per slab, so 256 slabs are +1.0M
+grow() { grow_slab "$SLAB" "$@"; }
 pps=$(awk '$1 == "dentry" { print $6 }' "$SLAB")
 [ "$pps" = 1 ] || not_ok "the fixture's dentry cache has 1 page per slab (has '$pps')"
 ncache=$(($(grep -c . "$SLAB") - 2))
@@ -133,8 +66,7 @@ grow dentry 512
 wait_for ' +2.0M .* dentry$' 300
 check_eq "after b and +2.0M: GROWTH is only what came after b" "+2.0M" "$(cell GROWTH dentry)"
 keys G
-check "G sorts by growth: dentry comes first" sh -c \
-    "tmux -L '$SOCK' capture-pane -p -t '$S' | awk '/NAME/ { getline; print \$NF; exit }' | grep -qx dentry"
+check_eq "G sorts by growth: dentry comes first" dentry "$(screen | awk '/NAME/ { getline; print $NF; exit }')"
 
 # the cgroup view of the same tree keeps its own baseline and CHANGE
 keys 2
@@ -155,20 +87,22 @@ check "80x24: the list fills the screen ($rows rows)" [ "$rows" -ge 12 ]
 check_eq "80x24: '-- N more below' counts the rest" "$((ncache - rows))" \
     "$(screen | sed -n 's/^-- \([0-9]*\) more below.*/\1/p')"
 keys / a l l o c a t i o n Enter
-check "80x24: the longest names are whole (ext4_allocation_context)" \
-    sh -c "tmux -L '$SOCK' capture-pane -p -t '$S' | awk '{ print \$NF }' | grep -qx ext4_allocation_context"
+# a row whose last field is NAME
+row_named() { screen | awk '{ print $NF }' | grep -qx -- "$1"; }
+check "80x24: the longest names are whole (ext4_allocation_context)" row_named ext4_allocation_context
 keys Escape
-first=$(screen | awk '/NAME$/ { getline; print $NF; exit }')
+# the name in the first row under the heading
+top_row() { screen | awk '/NAME$/ { getline; print $NF; exit }'; }
+first=$(top_row)
 keys NPage
-check "PgDn: the first row moves on" sh -c \
-    "[ \"\$(tmux -L '$SOCK' capture-pane -p -t '$S' | awk '/NAME\$/ { getline; print \$NF; exit }')\" != '$first' ]"
+check "PgDn: the first row moves on" test "$(top_row)" != "$first"
 check "PgDn: rows above and below are counted" has '^-- [0-9]* more below, [0-9]* above'
 keys End
 last=$(awk 'NR > 2 { print $1, $3 }' "$SLAB" | sort -s -k2,2nr | tail -1 | cut -d' ' -f1)
 check "End: the last cache in sort order is on screen ($last)" has " $last\$"
 check "End: nothing below" has '^-- [0-9]* more above'
 keys Home
-check_eq "Home: back to the first row" "$first" "$(screen | awk '/NAME$/ { getline; print $NF; exit }')"
+check_eq "Home: back to the first row" "$first" "$(top_row)"
 
 # ---- filter --------------------------------------------------------------
 keys /
@@ -380,7 +314,5 @@ check "not root: ... and where to look meanwhile" has 'The cgroup view (2) and t
 keys q
 tm kill-session -t "$S" 2>/dev/null
 
-reports=$(ls "$T/san")
-check_eq "no sanitizer report from any kmemtop run here" "" "$reports"
-[ -n "$reports" ] && head -40 "$T"/san/* | sed 's/^/# /'
+tm_no_sanitizer_report
 finish

@@ -15,10 +15,7 @@ T=$(test "$(id -u)" -eq 0 && tmpdir)
 CG=kmem-ownui-$$
 pid=
 
-if [ "$(id -u)" -ne 0 ]; then
-    not_ok "owners_live must run as root"
-    finish
-fi
+need_root owners_live
 command -v jq >/dev/null || { not_ok "jq is installed (make deps)"; finish; }
 # The memory hierarchy kmem reads: v1 (hybrid) or the unified tree.
 if [ -f /sys/fs/cgroup/memory/memory.kmem.usage_in_bytes ]; then
@@ -34,14 +31,8 @@ else
 fi
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    for c in a b; do
-        [ -f "$M/$CG/$c/cgroup.procs" ] || continue
-        for p in $(cat "$M/$CG/$c/cgroup.procs"); do
-            echo "$p" >"$M$ORIG/cgroup.procs" 2>/dev/null || echo "$p" >"$M/cgroup.procs"
-        done
-    done
+    cg_remove "$M" "$ORIG" "$M/$CG/a" "$M/$CG/b" "$M/$CG"
     rm -rf "$T"
-    rmdir "$M/$CG/a" "$M/$CG/b" "$M/$CG" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -53,17 +53,22 @@ if ! "$D" >"$T/out" 2>"$T/err"; then
     finish
 fi
 echo "# $(head -2 "$T/out" | tr '\n' ' ')"
-got() { awk -F'\t' -v id="$id" -v c="$1" 'NF == 4 && $1 == id && $4 == c { s += $2 } END { print s + 0 }' "$T/out"; }
-for c in dentry shmem_inode_cache; do
-    n=$(got $c)
-    check "cgroup $id ($CGD) owns $N..$((N + SLACK)) $c objects: $n" \
-        test "$n" -ge "$N" -a "$n" -le $((N + SLACK))
-done
-# bytes = objects x objsize, for every cache of every row.
-bad=$(awk 'NR == FNR { if (FNR > 2) size[$1] = $4; next }
-    FNR > 2 && NF == 4 { n++; if (!($4 in size) || $3 != $2 * size[$4]) { print $4; exit } }
-    END { if (n < 40) print "only " n " rows" }' "$T/slabinfo" FS='\t' "$T/out")
-check "every row's bytes = objects x /proc/slabinfo objsize (>= 40 rows)${bad:+: $bad}" test -z "$bad"
+# walk_checks ROWS WHO: in a walk's rows, the test cgroup's id owns N..N+SLACK
+# objects of each cache the scenario fills, and every row's bytes = objects x
+# the cache's /proc/slabinfo objsize (at least 40 rows).
+walk_checks() {
+    for c in dentry shmem_inode_cache; do
+        n=$(awk -F'\t' -v id="$id" -v c="$c" 'NF == 4 && $1 == id && $4 == c { s += $2 } END { print s + 0 }' "$1")
+        check "$2: cgroup $id ($CGD) owns $N..$((N + SLACK)) $c objects: $n" \
+            test "$n" -ge "$N" -a "$n" -le $((N + SLACK))
+    done
+    bad=$(awk 'NR == FNR { if (FNR > 2) size[$1] = $4; next }
+        FNR > 2 && NF == 4 { n++; if (!($4 in size) || $3 != $2 * size[$4]) { print $4; exit } }
+        END { if (n < 40) print "only " n " rows" }' "$T/slabinfo" FS='\t' "$1")
+    check "$2: every row's bytes = objects x /proc/slabinfo objsize (>= 40 rows)${bad:+: $bad}" \
+        test -z "$bad"
+}
+walk_checks "$T/out" "in process"
 
 # The same walk taken in a child process (kmem_owners_live_isolated, as the
 # recorder takes it): the rows come back through a pipe, so they must be the
@@ -76,15 +81,7 @@ fi
 check_eq "the walk in a child process says so" "method isolated" "$(head -1 "$T/iso")"
 pages() { awk '$1 == "pages" { print $2 }' "$1"; }
 check_eq "the child process walked the same page frames" "$(pages "$T/out")" "$(pages "$T/iso")"
-for c in dentry shmem_inode_cache; do
-    a=$(got $c) b=$(awk -F'\t' -v id="$id" -v c="$c" 'NF == 4 && $1 == id && $4 == c { s += $2 } END { print s + 0 }' "$T/iso")
-    check "child process: cgroup $id owns $N..$((N + SLACK)) $c objects: $b (in process: $a)" \
-        test "$b" -ge "$N" -a "$b" -le $((N + SLACK))
-done
-bad=$(awk 'NR == FNR { if (FNR > 2) size[$1] = $4; next }
-    FNR > 2 && NF == 4 { n++; if (!($4 in size) || $3 != $2 * size[$4]) { print $4; exit } }
-    END { if (n < 40) print "only " n " rows" }' "$T/slabinfo" FS='\t' "$T/iso")
-check "child process: every row's bytes = objects x objsize (>= 40 rows)${bad:+: $bad}" test -z "$bad"
+walk_checks "$T/iso" "child process"
 rows_in=$(awk -F'\t' 'NF == 4' "$T/out" | wc -l) rows_iso=$(awk -F'\t' 'NF == 4' "$T/iso" | wc -l)
 check "child process: as many rows as in process, within 10% ($rows_iso, $rows_in)" \
     test $((rows_iso * 10)) -ge $((rows_in * 9)) -a $((rows_iso * 10)) -le $((rows_in * 11))

@@ -5,10 +5,11 @@
 # growth, also after the cgroup is removed, and the first and last samples
 # hold the kernel's own counter as the kernel wrote it.
 . "$(dirname "$0")/../lib.sh"
+need_v1_kmem recorder_live skip
 
 K="$B/kmemtop"
 T=$(tmpdir)
-CGROOT=/sys/fs/cgroup/memory
+CGROOT=$V1
 NAME="kmem-recorder-$$"
 CG="$CGROOT/$NAME"
 RECPID=""
@@ -21,27 +22,14 @@ cleanup() {
 trap cleanup EXIT
 mkdir "$T/tmp"
 export TMPDIR="$T/tmp"
-if [ ! -f "$CGROOT/memory.kmem.usage_in_bytes" ]; then
-    echo "ok - # SKIP no v1 memory controller with kmem accounting at $CGROOT"
-    finish
-fi
 mkdir "$CG" "$T/fs"
 mount -t tmpfs -o size=64m "kmem-rec-$$" "$T/fs"
-samples() { "$K" --replay "$T/rec" --list 2>/dev/null | wc -l; }
-wait_samples() {
-    i=0
-    while [ "$(samples)" -lt "$1" ] && [ "$i" -lt 300 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
 "$K" --record "$T/rec" -d 1 --quiet &
 RECPID=$!
-wait_samples 2
+rec_wait "$T/rec" 2 300
 # 4000 files from a shell inside our cgroup: their inodes and dentries are charged to it
 sh -c "echo \$\$ > '$CG/cgroup.procs' && i=0 && while [ \$i -lt 4000 ]; do : > '$T/fs/f'\$i; i=\$((i + 1)); done"
-n=$(samples)
-wait_samples $((n + 2))
+rec_wait "$T/rec" $(($(rec_samples "$T/rec") + 2)) 300
 kill -INT "$RECPID"
 wait "$RECPID"
 check_eq "the recorder stops on SIGINT with status 0" 0 $?

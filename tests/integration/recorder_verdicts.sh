@@ -4,25 +4,19 @@
 # steady unreclaimable growth in a cache and in a cgroup with a memory.max,
 # dying cgroups piling up, and an OOM kill in that cgroup.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/rec_scenario.lib.sh"
 
 K="$B/kmemtop"
 T=$(tmpdir)
 trap 'rm -rf "$T"' EXIT
 mkdir "$T/tmp"
 export TMPDIR="$T/tmp"
-PY="$TOP/tests/integration/rec_tree.py"
 tree="$T/tree"
-cp -a "$FIXTURES/v2-systemd-containerd" "$tree"
-# the same machine's sys/kernel/slab: which caches are reclaimable
-cp -a "$FIXTURES/debian12-linux6.18-hybrid/sys/kernel" "$tree/sys/"
-POD=kubepods.slice/kubepods-pod0f1e2d3c_4b5a_4968_8776_655443322110.slice
-CT=$POD/cri-containerd-c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7c7.scope
-MAX=$((1024 * 1024 * 1024))
-python3 "$PY" "$tree" cgset "$CT" memory.max "$MAX\n"
+# the scenario's tree (rec_scenario.lib.sh: dentry, kmalloc-256, the container
+# CT with its memory.max, SUnreclaim, dying cgroups), and this test's own
+scenario_tree "$tree"
 python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n'
 python3 "$PY" "$tree" cgset "$POD" memory.events 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n'
-T0=1796000000
-STEP=600 # ten minutes between samples, twelve samples: two hours
 PS=$(getconf PAGESIZE)
 # The classification's thresholds, each met on one side and missed on the
 # other by two cgroups (unreclaimable: kernel - slab_reclaimable):
@@ -55,36 +49,30 @@ python3 "$PY" "$tree" cgstat "$B2" kernel_stack 209715200
 B1_STEP=$(($(unrecl "$B1") * 4 / 100 / 11))
 B2_STEP=$(($(unrecl "$B2") * 6 / 100 / 11))
 MiB=1048576
-for k in $(seq 0 11); do
-    if [ "$k" -gt 0 ]; then
+# before sample k, on top of the scenario's growth (kmalloc-256: +512 slabs,
+# 2 MiB with 4 KiB pages, a step; the container +4 MiB of unreclaimable slab;
+# SUnreclaim +2048 kB; dying cgroups +500): the thresholds' cgroups, and at
+# the tenth sample an OOM kill in the container
+more() {
+    if [ "$1" -gt 0 ]; then
         python3 "$PY" "$tree" cgstat "$B1" kernel_stack "$B1_STEP"
         python3 "$PY" "$tree" cgstat "$B2" kernel_stack "$B2_STEP"
         python3 "$PY" "$tree" cgstat "$KUBELET" kernel_stack 80000
-        if [ "$k" -le 5 ]; then h1=$((6 * MiB)) h2=$((6 * MiB)); else h1=$((2 * MiB)) h2=$MiB; fi
+        if [ "$1" -le 5 ]; then h1=$((6 * MiB)) h2=$((6 * MiB)); else h1=$((2 * MiB)) h2=$MiB; fi
         python3 "$PY" "$tree" cgstat "$H1" kernel_stack "$h1"
         python3 "$PY" "$tree" cgstat "$H2" kernel_stack "$h2"
         python3 "$PY" "$tree" cgstat "$H3" slab_reclaimable "$h1"
-        case $k in 3 | 8) d=-$MiB ;; *) d=$((4 * MiB)) ;; esac
+        case $1 in 3 | 8) d=-$MiB ;; *) d=$((4 * MiB)) ;; esac
         python3 "$PY" "$tree" cgstat "$E1" kernel_stack "$d"
-        case $k in 2 | 5 | 9) d=-$MiB ;; *) d=$((4 * MiB)) ;; esac
+        case $1 in 2 | 5 | 9) d=-$MiB ;; *) d=$((4 * MiB)) ;; esac
         python3 "$PY" "$tree" cgstat "$CTRD" kernel_stack "$d"
-        # dentry (reclaimable): +3000 slabs a step for six steps, then flat
-        [ "$k" -le 6 ] && python3 "$PY" "$tree" slab dentry 3000
-        # kmalloc-256 (unreclaimable): +512 slabs (2 MiB with 4 KiB pages) every step
-        python3 "$PY" "$tree" slab kmalloc-256 512
-        # the container: +4 MiB of unreclaimable slab every step
-        python3 "$PY" "$tree" cgstat "$CT" slab_unreclaimable 4194304
-        # the node's SUnreclaim: +2048 kB a step
-        python3 "$PY" "$tree" meminfo SUnreclaim 2048
-        # removed cgroups pile up: +500 a step
-        python3 "$PY" "$tree" dying $((7 + 500 * k))
     fi
-    if [ "$k" -eq 9 ]; then
+    if [ "$1" -eq 9 ]; then
         python3 "$PY" "$tree" cgset "$CT" memory.events 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n'
         python3 "$PY" "$tree" cgset "$POD" memory.events 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n'
     fi
-    "$K" --root "$tree" --record "$T/rec" --record.count 1 --record.time $((T0 + STEP * k)) --quiet
-done
+}
+scenario_record "$tree" "$T/rec" more
 "$K" --replay "$T/rec" --window 1d --json >"$T/v.json"
 "$K" --replay "$T/rec" --window 1d >"$T/v.txt"
 [ -n "${SHOW:-}" ] && cat "$T/v.txt"

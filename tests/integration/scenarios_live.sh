@@ -28,21 +28,14 @@
 
 K="$B/kmemtop"
 PY="$TOP/tests/integration/kmem_scenarios.py"
-M=/sys/fs/cgroup/memory
+M=$V1
 P="sre-$$"
 DUR=${KMEM_SCENARIO_SECONDS:-12}
 T=
 PIDS=
 REC=
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "ok - # SKIP scenarios_live needs root (memory cgroups, tmpfs)"
-    finish
-fi
-if [ ! -f "$M/memory.kmem.usage_in_bytes" ]; then
-    echo "ok - # SKIP no v1 memory controller with kmem accounting at $M"
-    finish
-fi
+need_v1_kmem scenarios_live skip
 command -v jq >/dev/null || { not_ok "jq is installed (make deps)"; finish; }
 
 cleanup() {
@@ -80,17 +73,9 @@ echo "$OOM_LIMIT" >"$M/$P-oom/memory.memsw.limit_in_bytes" 2>/dev/null
 
 t0=$(date +%s)
 phase() { echo "# $(($(date +%s) - t0)) s: $*"; }
-samples() { "$K" --replay "$T/rec" --list 2>/dev/null | wc -l; }
-wait_samples() {
-    i=0
-    while [ "$(samples)" -lt "$1" ] && [ "$i" -lt 600 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
 "$K" --record "$T/rec" -d 1 --quiet &
 REC=$!
-wait_samples 2
+rec_wait "$T/rec" 2 600
 phase "recording"
 
 # The workloads hold what they made until fd 3 (the write end of their
@@ -131,8 +116,7 @@ while [ $i -lt 900 ]; do
 done
 check_eq "the six holding workloads are done" 6 "$n"
 phase "workloads done"
-n=$(samples)
-wait_samples $((n + 1))
+rec_wait "$T/rec" $(($(rec_samples "$T/rec") + 1)) 600
 kill -INT "$REC"
 wait "$REC"
 REC=

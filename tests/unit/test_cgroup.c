@@ -1312,14 +1312,34 @@ static void test_diff(void **state)
     assert_true(c->has_prev);
     assert_int_equal(c->delta_kernel, 0);
     assert_false(has(cgs, "/system.slice/docker.service"));
-    /* The previous snapshot is still intact. */
-    assert_int_equal(kmem_previous(ctx)->cgroups.n, 11);
-    assert_true(has(&kmem_previous(ctx)->cgroups, "/system.slice/docker.service"));
+    /* One cgroup array per reader: the previous snapshot's cgroups were
+     * read over, and are emptied (the change is in has_prev / delta_kernel). */
+    assert_int_equal(kmem_previous(ctx)->cgroups.n, 0);
+    assert_null(kmem_previous(ctx)->cgroups.v);
+    assert_false(has(&kmem_previous(ctx)->cgroups, "/system.slice/docker.service"));
+    /* A third collection compares with the second, not the first. */
+    snprintf(p, sizeof(p), "%s/sys/fs/cgroup/memory%s/memory.kmem.usage_in_bytes", dir, leaf);
+    write_file(p, "3416064\n"); /* +3072 */
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 11);
+    c = find(cgs, leaf);
+    assert_true(c->has_prev);
+    assert_int_equal(c->delta_kernel, 3072);
+    c = find(cgs, "/kubepods/new");
+    assert_true(c->has_prev);
+    assert_int_equal(c->delta_kernel, 0);
+    /* A collection without cgroups in between: no previous value. */
+    assert_int_equal(kmem_collect(ctx, 0), 0);
+    assert_int_equal(kmem_current(ctx)->cgroups.n, 0);
+    cgs = collect(ctx);
+    assert_int_equal(cgs->n, 11);
+    for (size_t i = 0; i < cgs->n; i++)
+        assert_false(cgs->v[i].has_prev);
     kmem_ctx_free(ctx);
     sh("rm -rf %s", dir);
 }
 
-/* Steady state: every other collection reuses the same arrays. */
+/* Steady state: every collection reuses the reader's one array. */
 static void test_reuse(void **state)
 {
     struct kmem_ctx *ctx = open_root(fixture("v2-systemd-containerd"));
@@ -1328,8 +1348,9 @@ static void test_reuse(void **state)
     (void)state;
     for (int i = 0; i < 4; i++)
         v[i] = collect(ctx)->v;
-    assert_ptr_equal(v[0], v[2]);
-    assert_ptr_equal(v[1], v[3]);
+    assert_ptr_equal(v[0], v[1]);
+    assert_ptr_equal(v[1], v[2]);
+    assert_ptr_equal(v[2], v[3]);
     check_v2(&kmem_current(ctx)->cgroups, sc_expect, sizeof(sc_expect) / sizeof(sc_expect[0]),
              false, true);
     kmem_ctx_free(ctx);
@@ -1409,6 +1430,125 @@ static void test_live(void **state)
     kmem_ctx_free(ctx);
 }
 
+/* The previous snapshot's kernel by path, as the test saw it. */
+struct seen {
+    char **path;
+    uint64_t *kernel;
+    size_t n;
+};
+
+static void seen_free(struct seen *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->path[i]);
+    free(p->path);
+    free(p->kernel);
+    memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Every cgroup of @cgs has a previous value exactly when its path was in
+ * @prev, and its delta_kernel is its kernel minus that one; then @prev
+ * becomes @cgs. Returns how many cgroups had a previous value.
+ */
+static size_t check_deltas(const struct kmem_cgroups *cgs, struct seen *prev)
+{
+    size_t with = 0;
+    struct seen next = {calloc(cgs->n + 1, sizeof(char *)), calloc(cgs->n + 1, 8), cgs->n};
+
+    assert_non_null(next.path);
+    assert_non_null(next.kernel);
+    for (size_t i = 0; i < cgs->n; i++) {
+        const struct kmem_cgroup *c = &cgs->v[i];
+        size_t j = 0;
+
+        while (j < prev->n && strcmp(prev->path[j], c->path) != 0)
+            j++;
+        if (j < prev->n) {
+            if (!c->has_prev)
+                fail_msg("%s: in the previous snapshot but no has_prev", c->path);
+            assert_int_equal(c->delta_kernel, (int64_t)(c->kernel - prev->kernel[j]));
+            with++;
+        } else if (c->has_prev) {
+            fail_msg("%s: has_prev but not in the previous snapshot", c->path);
+        }
+        next.path[i] = strdup(c->path);
+        next.kernel[i] = c->kernel;
+    }
+    seen_free(prev);
+    *prev = next;
+    return with;
+}
+
+/*
+ * has_prev / delta_kernel on the live hierarchy through every way a
+ * collection reads it: a walk, the known tree re-read, a merge of a changed
+ * directory (a cgroup made, one removed), a walk after the known tree was
+ * dropped. The deltas are checked against the snapshots the test kept.
+ */
+static void test_live_diff(void **state)
+{
+    const char *cg = getenv("KMEM_LIVE_CGROUP");
+    struct seen prev = {0};
+    const struct kmem_cgroups *cgs;
+    struct kmem_ctx *ctx;
+    char d1[4096], d2[4096], p1[1024];
+    size_t with;
+
+    (void)state;
+    snprintf(d1, sizeof(d1), "/sys/fs/cgroup/memory%s/kmem-diff-1", cg);
+    snprintf(d2, sizeof(d2), "/sys/fs/cgroup/memory%s/kmem-diff-2", cg);
+    snprintf(p1, sizeof(p1), "%s/kmem-diff-1", cg);
+    ctx = open_root("/");
+    kmem_ctx_set_cgroup_reading(ctx, 0, KMEM_CG_FDS_AUTO); /* as kmem_exporter reads */
+    cgs = collect(ctx);
+    assert_int_equal(check_deltas(cgs, &prev), 0);
+    cgs = collect(ctx); /* the known tree again */
+    assert_true(check_deltas(cgs, &prev) >= 3);
+    assert_int_equal(mkdir(d1, 0755), 0);
+    cgs = collect(ctx); /* a merge (inotify) or a walk */
+    with = check_deltas(cgs, &prev);
+    assert_true(has(cgs, p1));
+    assert_false(find(cgs, p1)->has_prev);
+    assert_true(with >= 3);
+    cgs = collect(ctx);
+    assert_true(find(cgs, p1)->has_prev);
+    assert_true(check_deltas(cgs, &prev) >= 4);
+    assert_int_equal(rmdir(d1), 0);
+    assert_int_equal(mkdir(d2, 0755), 0);
+    cgs = collect(ctx);
+    assert_false(has(cgs, p1));
+    assert_true(check_deltas(cgs, &prev) >= 3);
+    kmem_ctx_set_cgroup_reading(ctx, KMEM_CG_EXTRA_USAGE,
+                                KMEM_CG_FDS_AUTO); /* drops the known tree */
+    cgs = collect(ctx);
+    assert_true(check_deltas(cgs, &prev) >= 4);
+    cgs = collect(ctx);
+    assert_true(check_deltas(cgs, &prev) >= 4);
+    /* The extra file is kept too (the reader's pool of extra fds): more
+     * than one fd a cgroup, and its value is the file's. */
+    assert_true(kmem_ctx_cgroup_fds(ctx) > cgs->n + cgs->n / 2);
+    {
+        char uf[4096];
+        uint64_t got = 0, want = 0;
+
+        snprintf(uf, sizeof(uf), "/sys/fs/cgroup/memory%s/memory.usage_in_bytes", cg);
+        for (int tries = 0; tries < 5; tries++) {
+            cgs = collect(ctx);
+            got = find(cgs, cg)->usage;
+            want = read_u64(uf);
+            if (got == want)
+                break;
+            usleep(200000);
+        }
+        assert_int_equal(got, want);
+    }
+    assert_int_equal(rmdir(d2), 0);
+    print_message("live diff %s: %zu cgroups compared in the last collection\n", cg, prev.n);
+    seen_free(&prev);
+    kmem_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1437,6 +1577,7 @@ int main(void)
     };
     const struct CMUnitTest live[] = {
         cmocka_unit_test(test_live),
+        cmocka_unit_test(test_live_diff),
     };
 
     /*

@@ -207,6 +207,8 @@ static void jw_doc(FILE *f, const char *unused)
     kmem_jw_obj_end(&w);
     kmem_jw_arr_end(&w);
     kmem_jw_str_or_null(&w, "none", "");
+    kmem_jw_u64_or_null(&w, "known", true, 5);
+    kmem_jw_i64_or_null(&w, "unknown", false, -1);
     kmem_jw_obj_end(&w);
 }
 
@@ -216,7 +218,8 @@ static void test_json_writer(void **state)
 
     (void)state;
     assert_string_equal(s, "{\n  \"n\": 18446744073709551615,\n  \"d\": -3,\n  \"rows\": [\n"
-                           "    {\"name\": \"x\\\\xff\", \"ok\": true}\n  ],\n  \"none\": null\n}");
+                           "    {\"name\": \"x\\\\xff\", \"ok\": true}\n  ],\n  \"none\": null,\n"
+                           "  \"known\": 5,\n  \"unknown\": null\n}");
     free(s);
 }
 
