@@ -791,7 +791,7 @@ int main(int argc, char **argv)
     flags = o.capture                   ? KMEM_COLLECT_ALL
             : o.by_cache                ? KMEM_COLLECT_OWNERS | KMEM_COLLECT_CGROUPS
             : o.view == KT_VIEW_CGROUPS ? KMEM_COLLECT_CGROUPS
-            : o.view == KT_VIEW_NODE    ? KMEM_COLLECT_NODE
+            : o.view == KT_VIEW_NODE    ? KMEM_COLLECT_NODE | KMEM_COLLECT_SLAB
                                         : KMEM_COLLECT_SLAB;
     if (o.alloc_seconds > 0)
         rc = kt_alloc_once(ctx, &o);

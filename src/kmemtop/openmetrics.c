@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common.h"
 #include "kmemrec.h"
 #include "record.h"
 
@@ -95,7 +96,8 @@ static void add_snapshot(struct om *m, const struct kmem_snapshot *s, size_t k, 
     uint64_t ps = kmem_page_size();
     char lab[8192], a[1024], b[1024], c[4400], d[1024];
 
-    for (int i = 0; i < KMEM_NODE_KIND_COUNT; i++) {
+    /* A part that was not read has no figures: no point, rather than zeros. */
+    for (int i = 0; kt_part_ok(s, KMEM_PART_NODE) && i < KMEM_NODE_KIND_COUNT; i++) {
         snprintf(lab, sizeof(lab), "{kind=\"%s\"}", kmem_node_kind_name[i]);
         set(m, F_NODE, lab, k, np, (double)s->node.kind[i]);
     }
@@ -122,7 +124,7 @@ static void add_snapshot(struct om *m, const struct kmem_snapshot *s, size_t k, 
                  c, a, b, d);
         set(m, F_CGROUP, lab, k, np, (double)g->kernel);
     }
-    if (s->cgroups.dying_source != KMEM_CG_DYING_NONE)
+    if (kt_part_ok(s, KMEM_PART_CGROUPS) && s->cgroups.dying_source != KMEM_CG_DYING_NONE)
         set(m, F_DYING, "", k, np, (double)s->cgroups.dying);
 }
 

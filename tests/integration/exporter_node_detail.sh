@@ -14,6 +14,24 @@ trap 'stop_all; rm -rf "$T"' EXIT INT TERM
 # value FILE SERIES: the value of one exact series line, or "absent".
 value() { awk -v s="$2" 'index($0, s " ") == 1 { print $NF; f = 1; exit } END { if (!f) print "absent" }' "$1"; }
 
+# same_set NAME WHAT PREFIX JQ: the exporter's lines starting with PREFIX are
+# the lines JQ makes of --json (values printed as integers); counted.
+same_set() {
+    want=$(jq -r "$4" "$T/$1.json" | sort)
+    got=$(grep "^$3" "$T/$1.prom" | sed 's/ \([^ ]*\)$/\t\1/' |
+        awk -F '\t' '{ printf "%s %.0f\n", $1, $2 }' | sort)
+    nw=$(printf '%s\n' "$want" | grep -c .)
+    if [ "$want" = "$got" ]; then
+        ok "$1: $2: $nw series equal --json"
+        total_sets=$((total_sets + nw))
+    else
+        not_ok "$1: $2 differ from --json"
+        printf '%s\n' "$want" >"$T/want"
+        printf '%s\n' "$got" | diff "$T/want" - | head -6 | sed 's/^/#   /'
+    fi
+}
+total_sets=0
+
 compare_tree() { # name tree
     n=$1
     "$X" --root "$2" --once --collector.slabinfo.empty >"$T/$n.prom" 2>"$T/$n.err"
@@ -57,11 +75,16 @@ compare_tree() { # name tree
     got=$(grep '^kmem_slab_info{' "$T/$n.prom" | sed 's/,object_size_bytes="[0-9]*",objects_per_slab="[0-9]*",pages_per_slab="[0-9]*"//' | grep reclaimable= | sort)
     check "$n: kmem_slab_info equals the --json attributes ($(printf '%s\n' "$want" | grep -c .) caches)" \
         [ "$want" = "$got" ]
-    if [ "$(jq -r '.node.zram.devices | length' "$T/$n.json")" -gt 0 ]; then
-        d=$(jq -r '.node.zram.devices[0].name' "$T/$n.json")
-        check_eq "$n: kmem_zram_memory_used_bytes{device=\"$d\"}" \
-            "$(jq -r '.node.zram.devices[0].mem_used_bytes' "$T/$n.json")" \
-            "$(value "$T/$n.prom" "kmem_zram_memory_used_bytes{device=\"$d\"}")"
+    # every series of the families below, labels and value, as --json has them
+    same_set "$n" "kmem_vmalloc_bytes (every top caller, its purpose)" kmem_vmalloc_bytes \
+        '.node_detail.vmalloc.top[]? | "kmem_vmalloc_bytes{caller=\"\(.caller)\",purpose=\"\(.plain // "")\"} \(.bytes)"'
+    same_set "$n" "the three zram families of every device" kmem_zram_ \
+        '.node.zram.devices[]? | "kmem_zram_memory_used_bytes{device=\"\(.name)\"} \(.mem_used_bytes)", "kmem_zram_original_data_bytes{device=\"\(.name)\"} \(.orig_data_bytes)", "kmem_zram_compressed_data_bytes{device=\"\(.name)\"} \(.compr_data_bytes)"'
+    same_set "$n" "kmem_allocinfo_bytes (every top site)" kmem_allocinfo_bytes \
+        '.node_detail.allocinfo.top[]? | "kmem_allocinfo_bytes{site=\"\(.site)\",func=\"\(.func)\",module=\"\(.module // "")\"} \(.bytes)"'
+    if [ "$(jq -r '.node.sockets != null' "$T/$n.json")" = true ]; then
+        check_eq "$n: kmem_node_socket_memory_bytes" "$(jq -r .node.sockets.memory_bytes "$T/$n.json")" \
+            "$(value "$T/$n.prom" kmem_node_socket_memory_bytes)"
     fi
     check_eq "$n: kmem_collector_success{collector=\"node_detail\"}" \
         "$([ "$(jq -r .node_detail.status.ok "$T/$n.json")" = true ] && echo 1 || echo 0)" \
@@ -71,6 +94,22 @@ compare_tree() { # name tree
 for F in "$FIXTURES"/debian12-linux6.18-full "$FIXTURES"/node-*; do
     [ -d "$F" ] && compare_tree "$(basename "$F")" "$F"
 done
+# zram devices in use (each field different) and IPv6 fragments queued
+cp -a "$FIXTURES/debian12-linux6.18-full" "$T/zram-tree"
+printf '%s\n' "409600 102400 139264 0 143360 12 0 3" >"$T/zram-tree/sys/block/zram0/mm_stat"
+mkdir "$T/zram-tree/sys/block/zram10" "$T/zram-tree/sys/block/zram2"
+printf '%s\n' "81920 20480 32768 0 32768 0 0 0 0" >"$T/zram-tree/sys/block/zram10/mm_stat"
+printf '%s\n' "40960 10240 16384 0 16384 0 0 0" >"$T/zram-tree/sys/block/zram2/mm_stat"
+sed -i 's/^FRAG6: inuse 0 memory 0$/FRAG6: inuse 1 memory 2304/' "$T/zram-tree/proc/net/sockstat6"
+sed -i 's/^FRAG: inuse 0 memory 0$/FRAG: inuse 1 memory 1152/' "$T/zram-tree/proc/net/sockstat"
+compare_tree zram-tree "$T/zram-tree"
+check_eq "zram-tree: socket memory = TCP and UDP pages + both fragment queues" \
+    $(($(jq -r '.node.sockets.tcp_mem_pages + .node.sockets.udp_mem_pages' "$T/zram-tree.json") * $(getconf PAGESIZE) + 1152 + 2304)) \
+    "$(value "$T/zram-tree.prom" kmem_node_socket_memory_bytes)"
+check_eq "zram-tree: the devices in number order" "zram0 zram2 zram10" \
+    "$(grep '^kmem_zram_memory_used_bytes{' "$T/zram-tree.prom" | sed 's/.*device="\([^"]*\)".*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+check "series of the vmalloc, zram and allocinfo families compared: at least 60 ($total_sets)" \
+    test "$total_sets" -ge 60
 if [ "$(id -u)" = 0 ]; then
     "$K" --capture "$T/live" --json >/dev/null 2>&1
     compare_tree live-capture "$T/live"

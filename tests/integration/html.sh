@@ -49,6 +49,13 @@ page() {
 page full "$FIXTURES/debian12-linux6.18-full" --noscript --screenshot "$T/full.png"
 page k8s "$FIXTURES/v2-systemd-containerd" --screenshot "$T/k8s.png"
 
+# Thread stacks from a slab cache (under kernel_stack, not in slab), and
+# isolated pages and per-CPU free pages besides the LRU and MemFree.
+cp -a "$FIXTURES/node-stacks-in-slab" "$T/stacks"
+sed -i -e 's/^nr_isolated_anon 0$/nr_isolated_anon 37/' -e 's/^nr_isolated_file 0$/nr_isolated_file 5/' \
+    "$T/stacks/proc/vmstat"
+page stacks "$T/stacks"
+
 # With an owner snapshot (kmem-owners.txt): the containers' slab parts split into caches.
 page owners "$FIXTURES/owners-v2"
 

@@ -438,6 +438,11 @@ def human_ok(text, n):
     return abs(v - n) <= max(0.06 * n, 1)
 
 
+def rows_by_index(dom, section, i):
+    """The row of data-i @i in @section (a row's parent: its data-p)."""
+    return dom.rows_i.get((section, i)) if i is not None else None
+
+
 def compare(dom, doc, memtotal):
     rows = dom.rows
 
@@ -461,6 +466,40 @@ def compare(dom, doc, memtotal):
         n += row_eq("mem:MemTotal", node["meminfo"]["MemTotal"], "MemTotal", bad)
         ok(not bad and n == len(node["kinds"]) + 2 and n >= 10,
            "%d node figures (every kind, kernel, MemTotal) equal the JSON's%s" % (n, "; " + "; ".join(bad[:5]) if bad else ""))
+        # MemTotal's other parts: user space and free memory, and their parts
+        bad = []
+        lru, iso, huge = node["lru_bytes"], node["isolated_bytes"], node["hugetlb_bytes"]
+        free, pcp = node["meminfo"]["MemFree"], node["percpu_free_bytes"]
+        n = sum(row_eq(k, v, "MemTotal part", bad) for k, v in (
+            ("mem:user", lru + iso + huge), ("mem:lru", lru), ("mem:isolated", iso),
+            ("mem:hugetlb", huge), ("mem:free", free + pcp), ("mem:MemFree", free),
+            ("mem:percpu_free", pcp)))
+        ok(not bad and n == 7,
+           "%d parts of MemTotal besides the kernel (user space, free, and theirs) equal the JSON's%s"
+           % (n, "; " + "; ".join(bad[:5]) if bad else ""))
+        # Each cache under the kind that counts it: thread stacks from a slab
+        # cache under kernel_stack, the others by reclaim_account.
+        bad = []
+        n = 0
+        caches = (doc.get("slab") or {}).get("caches") or []
+        # split by reclaim_account only when every cache with slabs has it (htmlmodel.c split_known)
+        split = all(c["reclaimable"] is not None for c in caches if c["num_slabs"])
+        for c in caches:
+            r = rows.get("cache:" + c["name"] + ("#%d" % c["dup"] if c["dup"] else ""))
+            up = r and rows_by_index(dom, r["i"][0], r["p"])
+            if not r or not up:
+                continue
+            if c["name"] == "thread_stack" and node.get("stack_in_slab"):
+                want = "kind:kernel_stack"
+            elif not split:
+                want = "mem:slab"
+            else:
+                want = "kind:slab_reclaimable" if c["reclaimable"] else "kind:slab_unreclaimable"
+            if up["k"] != want:
+                bad.append("%s under %s, not %s" % (c["name"], up["k"], want))
+            n += 1
+        ok(not bad and n >= 1, "%d slab caches under the kind that counts them%s"
+           % (n, "; " + "; ".join(bad[:5]) if bad else ""))
         if memtotal is not None:
             ok(rows.get("mem:MemTotal", {}).get("b") == str(memtotal),
                "MemTotal in the page is /proc/meminfo's (%d)" % memtotal)

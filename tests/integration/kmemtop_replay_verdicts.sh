@@ -73,14 +73,18 @@ done
 
 # the window moves with the sample shown and the baseline (at 80x24, where
 # long names are cut by the screen: the first 50 characters are compared)
-for _ in 1 2 3; do keys '['; done
-wait_for "verdicts $t0 to $t8:" || echo "# after [: $(screen | head -3)"
+# one key at a time, each step waited for (the samples are 0 to 11: the
+# sample shown goes from 11 to 8)
+at() { date -d "@$((T0 + $1 * STEP))" '+%F %T'; }
+for k in 10 9 8; do
+    keys '['
+    wait_for "verdicts $t0 to $(at "$k"):" || echo "# after [ to sample $k: $(screen | head -3)"
+done
 check "[ moves the window's end to the sample shown" has "verdicts $t0 to $t8"
 expect "$T0" $((T0 + 8 * STEP)) | cut -c1-50 >"$T/w"
 shown | cut -c1-50 >"$T/g"
 check_eq "... and its rows equal --json over that window" "$(cat "$T/w")" "$(cat "$T/g")"
 # one key at a time, each step waited for: every step recomputes the verdicts
-at() { date -d "@$((T0 + $1 * STEP))" '+%F %T'; }
 for k in 7 6 5 4; do
     keys '['
     wait_for "to $(at "$k"):" || echo "# after [ to sample $k: $(screen | head -3)"

@@ -5,6 +5,7 @@
  * of a slot of the tracer's table, and the kmemtop table rendered from a
  * hand-built trace.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -419,13 +420,185 @@ static void exporter_labels(void **state)
     }
 }
 
+/*
+ * The sum of family @fam's samples (the top pairs and "other") for @cgroup
+ * in @text; *@n counts the samples.
+ */
+static int entry_order(const void *pa, const void *pb)
+{
+    const struct kmem_alloc_entry *a = pa, *b = pb;
+
+    return kmem_alloc_entry_cmp(a->cgid, a->cache, b->cgid, b->cache);
+}
+
+static double family_sum(const char *text, const char *fam, const char *cgroup, int *n)
+{
+    char head[160];
+    double sum = 0;
+    size_t hl = (size_t)snprintf(head, sizeof(head), "%s{cgroup=\"%s\",", fam, cgroup);
+
+    *n = 0;
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *sp;
+
+        if (strncmp(l, head, hl) != 0)
+            continue;
+        sp = strstr(l, "} ");
+        assert_non_null(sp);
+        sum += strtod(sp + 2, NULL);
+        (*n)++;
+    }
+    return sum;
+}
+
+/*
+ * The values of the alloc families: for each cgroup, its samples (its own
+ * pairs and "other") add up to its entries' counts, in both collections;
+ * the second collection has a pair join the top N with counts it already
+ * had in "other" (its base stays there). Rates are per second of the window.
+ */
+static void exporter_values(void **state)
+{
+    static const char *dentry = "dentry", *filp = "filp", *kmalloc = "kmalloc-64";
+    struct kmem_alloc_entry v1[] = {
+        {.cgid = 5,
+         .cache = dentry,
+         .allocs = 10,
+         .frees = 2,
+         .bytes_alloc = 1920,
+         .bytes_freed = 384,
+         .acc_bytes = 1900,
+         .cgroup = "/b"},
+        {.cgid = 9,
+         .cache = dentry,
+         .allocs = 100,
+         .frees = 10,
+         .bytes_alloc = 19200,
+         .bytes_freed = 1920,
+         .acc_bytes = 19000,
+         .cgroup = "/a"},
+    };
+    struct kmem_alloc_entry v2[] = {
+        {.cgid = 5,
+         .cache = dentry,
+         .allocs = 300,
+         .frees = 20,
+         .bytes_alloc = 57600,
+         .bytes_freed = 3840,
+         .acc_bytes = 57000,
+         .cgroup = "/b"},
+        {.cgid = 5,
+         .cache = kmalloc,
+         .allocs = 7,
+         .frees = 1,
+         .bytes_alloc = 448,
+         .bytes_freed = 64,
+         .acc_bytes = 400,
+         .cgroup = "/b"},
+        {.cgid = 7,
+         .cache = filp,
+         .allocs = 200,
+         .frees = 30,
+         .bytes_alloc = 51200,
+         .bytes_freed = 7680,
+         .acc_bytes = 51000,
+         .cgroup = "/c"},
+        {.cgid = 9,
+         .cache = dentry,
+         .allocs = 110,
+         .frees = 12,
+         .bytes_alloc = 21120,
+         .bytes_freed = 2304,
+         .acc_bytes = 21000,
+         .cgroup = "/a"},
+    };
+    static const char *const fams[] = {
+        "kmem_alloc_objects_allocated_total",         "kmem_alloc_objects_freed_total",
+        "kmem_alloc_bytes_allocated_total",           "kmem_alloc_bytes_freed_total",
+        "kmem_alloc_accounted_bytes_allocated_total", "kmem_alloc_live_bytes"};
+    struct kmem_alloc_table t1 = {.n = 2, .v = v1, .seconds = 4, .tracking = true};
+    struct kmem_alloc_table t2 = {.n = 4, .v = v2, .seconds = 4, .tracking = true};
+    int compared = 0;
+
+    (void)state;
+    for (size_t j = 0; j < 2; j++)
+        v1[j].pod_name = v1[j].namespace_name = v1[j].container_name = "";
+    for (size_t j = 0; j < 4; j++)
+        v2[j].pod_name = v2[j].namespace_name = v2[j].container_name = "";
+    qsort(v2, 4, sizeof(v2[0]), entry_order); /* the order a tracer's table has */
+    for (int mode = 0; mode < 2; mode++) {
+        struct kx_alloc_cfg cfg = {
+            .top = 1, .mode = mode ? KMEM_ALLOC_RATES : KMEM_ALLOC_TRACK, .fixture = true};
+        struct kx_alloc *x;
+        char err[64] = "";
+
+        t1.mode = t2.mode = cfg.mode;
+        t1.tracking = t2.tracking = !mode;
+        assert_int_equal(kx_alloc_new(&x, &cfg, err, sizeof(err)), 0);
+        for (int c = 0; c < 2; c++) {
+            const struct kmem_alloc_table *t = c ? &t2 : &t1;
+            struct kmem_buf b;
+
+            assert_int_equal(kx_alloc_collect_table(x, t), 0);
+            kmem_buf_init(&b, 1 << 20);
+            kx_alloc_render(x, &b);
+            for (size_t e = 0; e < t->n; e++) {
+                const char *cg = t->v[e].cgroup;
+                uint64_t want[6] = {0};
+                int n;
+
+                if (e && strcmp(t->v[e - 1].cgroup, cg) == 0)
+                    continue; /* each cgroup once */
+                for (size_t k = e; k < t->n && strcmp(t->v[k].cgroup, cg) == 0; k++) {
+                    want[0] += t->v[k].allocs;
+                    want[1] += t->v[k].frees;
+                    want[2] += t->v[k].bytes_alloc;
+                    want[3] += t->v[k].bytes_freed;
+                    want[4] += t->v[k].acc_bytes;
+                    want[5] += (uint64_t)kmem_alloc_net(&t->v[k]);
+                }
+                if (mode) {
+                    double o = family_sum(b.data, "kmem_alloc_rate_objects_per_second", cg, &n);
+                    double by = family_sum(b.data, "kmem_alloc_rate_bytes_per_second", cg, &n);
+
+                    if (o != (double)want[0] / 4 || by != (double)want[2] / 4)
+                        fail_msg(
+                            "collection %d, %s: rates %g objects/s, %g bytes/s; want %g, %g\n%s",
+                            c + 1, cg, o, by, (double)want[0] / 4, (double)want[2] / 4, b.data);
+                    assert_true(n >= 1);
+                    compared += 2;
+                    continue;
+                }
+                for (int f = 0; f < 6; f++) {
+                    double got = family_sum(b.data, fams[f], cg, &n);
+
+                    if (got != (double)want[f])
+                        fail_msg("collection %d, %s: %s sums to %.0f, its entries to %" PRIu64
+                                 "\n%s",
+                                 c + 1, cg, fams[f], got, want[f], b.data);
+                    assert_true(n >= 1);
+                    compared++;
+                }
+            }
+            if (c == 1 && !mode) /* /b's dentry joined with a base: its own series + "other" */
+                assert_non_null(strstr(b.data,
+                                       "kmem_alloc_objects_allocated_total{cgroup=\"/b\",pod=\"\","
+                                       "namespace=\"\",container=\"\",cache=\"dentry\"} 290\n"));
+            kmem_buf_free(&b);
+        }
+        kx_alloc_free(x);
+    }
+    /* track: 6 families x (2 + 3 cgroups); rates: 2 x (2 + 3) */
+    assert_int_equal(compared, 6 * 5 + 2 * 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kmalloc_names),   cmocka_unit_test(net_and_order),
         cmocka_unit_test(slot_counts),     cmocka_unit_test(render_table),
         cmocka_unit_test(window_pairs),    cmocka_unit_test(sheaves_marked),
-        cmocka_unit_test(exporter_labels),
+        cmocka_unit_test(exporter_labels), cmocka_unit_test(exporter_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -352,6 +352,37 @@ static void test_vmallocinfo(void **state)
     assert_int_equal(v.groups[3].bytes, 2 * 4096);
     assert_int_equal(v.rest_bytes, 0);
 
+    /*
+     * More callers than the top holds: 30 callers, each with two areas of
+     * i + 1 pages and i + 3 pages of address space; the 6 smallest are the
+     * rest (their RAM, not their address space), every area in "other".
+     */
+    {
+        char big[30 * 2 * 96];
+        size_t len = 0;
+        uint64_t rest = 0;
+
+        for (int i = 0; i < 30; i++)
+            for (int a = 0; a < 2; a++)
+                len += (size_t)snprintf(
+                    big + len, sizeof(big) - len, "0x%x-0x%x %d f%02d+0x10/0x40 pages=%d vmalloc\n",
+                    0x1000 * (i * 2 + a), 0x1000 * (i * 2 + a + 1), (i + 3) * 4096, i, i + 1);
+        assert_int_equal(kmem_vmallocinfo_parse(big, len, 4096, &v, &perr), 0);
+        assert_int_equal(v.callers, 30);
+        assert_int_equal(v.n_top, KMEM_VMALLOC_TOP);
+        assert_string_equal(v.top[0].caller, "f29");
+        assert_int_equal(v.top[0].areas, 2);
+        assert_int_equal(v.top[0].bytes, 2 * 30 * 4096);
+        assert_int_equal(v.top[0].vsize, 2 * 32 * 4096);
+        for (int i = 0; i < 30 - KMEM_VMALLOC_TOP; i++)
+            rest += 2 * (uint64_t)(i + 1) * 4096;
+        assert_int_equal(v.rest_bytes, rest);
+        assert_int_equal(v.n_groups, 1);
+        assert_string_equal(v.groups[0].name, "other");
+        assert_int_equal(v.groups[0].areas, 60);
+        assert_int_equal(v.groups[0].bytes, v.bytes);
+    }
+
     /* errors name the line */
     assert_int_equal(kmem_vmallocinfo_parse("\nnot an address\n", 16, 4096, &v, &perr), -EINVAL);
     assert_int_equal(perr.line, 2);
@@ -603,9 +634,15 @@ static void make_node_tree(char *dir)
     put_file(dir, "proc/iomem", IOMEM);
     put_file(dir, "proc/net/sockstat",
              "sockets: used 3\nTCP: inuse 1 orphan 0 tw 0 alloc 1 "
-             "mem 2\nUDP: inuse 0 mem 1\nFRAG: inuse 0 memory 0\n");
+             "mem 2\nUDP: inuse 0 mem 1\nFRAG: inuse 1 memory 1536\n");
+    put_file(dir, "proc/net/sockstat6",
+             "TCP6: inuse 2\nUDP6: inuse 1\nUDPLITE6: inuse 0\nRAW6: inuse 0\n"
+             "FRAG6: inuse 1 memory 768\n");
     put_file(dir, "sys/devices/system/cpu/possible", "0-1\n");
     put_file(dir, "sys/block/zram0/mm_stat", "4096 1024 8192 0 8192 0 0 0\n");
+    /* zram10 after zram2 (by number, not by name), each with its own fields */
+    put_file(dir, "sys/block/zram10/mm_stat", "40960 10240 12288 0 12288 0 0 0\n");
+    put_file(dir, "sys/block/zram2/mm_stat", "20480 5120 16384 0 16384 0 0 0 0\n");
     put_file(dir, "dev/kmsg", LOG_X86);
     /* sys/kernel/slab: dentry unmerged; anon_vma_chain merged with fs_cache; thread_stack */
     put_file(dir, "sys/kernel/slab/dentry/reclaim_account", "1\n");
@@ -681,10 +718,26 @@ static void test_tree(void **state)
     assert_int_equal(n->slabinfo_reclaimable_bytes, 7500 * ps);
     /* sockets, zram */
     assert_true(n->sock.present);
-    assert_int_equal(n->sock.mem_bytes, 3 * ps);
-    assert_int_equal(n->zram.n_total, 1);
-    assert_string_equal(n->zram.dev[0].name, "zram0");
-    assert_int_equal(n->zram.dev[0].mem_used, 8192);
+    /* TCP + UDP pages, and both fragment queues' bytes */
+    assert_int_equal(n->sock.mem_bytes, 3 * ps + 1536 + 768);
+    assert_int_equal(n->zram.n_total, 3);
+    assert_int_equal(n->zram.n, 3);
+    assert_int_equal(n->zram.mem_used_total, 8192 + 16384 + 12288);
+    {
+        static const struct {
+            const char *name;
+            uint64_t orig, compr, used;
+        } want[] = {{"zram0", 4096, 1024, 8192},
+                    {"zram2", 20480, 5120, 16384},
+                    {"zram10", 40960, 10240, 12288}};
+
+        for (int i = 0; i < 3; i++) {
+            assert_string_equal(n->zram.dev[i].name, want[i].name);
+            assert_int_equal(n->zram.dev[i].orig_data, want[i].orig);
+            assert_int_equal(n->zram.dev[i].compr_data, want[i].compr);
+            assert_int_equal(n->zram.dev[i].mem_used, want[i].used);
+        }
+    }
 
     /* slab attributes */
     {
