@@ -30,6 +30,18 @@ one_line "kmem_exporter --bogus" 2 "unknown long flag '--bogus'" "$B/kmem_export
 "$B/slabtop" --bogus >/dev/null 2>"$T/err"
 check_eq "slabtop --bogus: exit 1 (procps)" 1 $?
 check "slabtop --bogus: the usage, as procps slabtop" grep -q "^Usage:" "$T/err"
+# A delay must be a positive number of seconds: 0 and -3 are refused (as
+# procps slabtop refuses them: its words, its status), never taken.
+for dl in 0 -3; do
+    timeout 20 "$B/kmemtop" -o -d "$dl" >"$T/out" 2>"$T/err" </dev/null
+    check_eq "kmemtop -o -d $dl: refused (exit 1, nothing printed)" "1 0" "$? $(wc -c <"$T/out")"
+    check "kmemtop -o -d $dl: says the delay must be positive" grep -q "delay must be positive" "$T/err"
+    timeout 20 "$B/slabtop" -d "$dl" >"$T/out" 2>"$T/err" </dev/null
+    rc=$?
+    timeout 20 /usr/bin/slabtop -d "$dl" >"$T/pout" 2>"$T/perr" </dev/null
+    check_eq "slabtop -d $dl: the status and message of procps slabtop" "$? $(sed 's/^[^:]*: //' "$T/perr")" \
+        "$rc $(sed 's/^[^:]*: //' "$T/err")"
+done
 
 # The startup log names every collector of the table, the alloc (BPF) one
 # included: enabled or disabled, each once.

@@ -14,6 +14,18 @@ P=$(free_port)
 spawn "$T/http.log" "$E" --web.listen-address "127.0.0.1:$P" --root "$SHARED_FIXTURE"
 pid=$spawned
 check "exporter answers" wait_url "http://127.0.0.1:$P/metrics"
+# Each path's status and Content-Type (Prometheus's text format 0.0.4 for
+# the metrics, HTML for the landing page, plain text for the rest).
+nct=0
+for spec in "/metrics 200 text/plain; version=0.0.4; charset=utf-8" \
+    "/ 200 text/html; charset=utf-8" "/-/healthy 200 text/plain; charset=utf-8" \
+    "/-/ready 200 text/plain; charset=utf-8" "/nowhere 404 text/plain; charset=utf-8"; do
+    path=${spec%% *} rest=${spec#* }
+    check_eq "GET $path: status and Content-Type" "$rest" \
+        "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$P$path")"
+    nct=$((nct + 1))
+done
+check_eq "status and Content-Type compared on 5 paths" 5 "$nct"
 
 cat >"$T/http.py" <<'EOP'
 import selectors, socket, sys, time

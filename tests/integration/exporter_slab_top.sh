@@ -59,6 +59,46 @@ for fx in debian12-linux6.18-full slab-dup-names slab-ties; do
 done
 check "compared at least 2 fixtures x sizes with a rest" [ "$n" -ge 2 ]
 
+# Without --collector.slabinfo.top: every cache line with any object (a
+# cache whose objects are all free still holds its slabs: slab-idle) has
+# its five families, each equal to the file's columns, and an empty one
+# has none. Compared on the real fixture and the edge cases, one count.
+cmp=0
+for fx in debian12-linux6.18-full slab-idle slab-dup-names slab-64bit-sums slab-ties; do
+    R="$FIXTURES/$fx"
+    "$E" --root "$R" --once --no-collector.cgroup --no-collector.node \
+        --no-collector.node_detail >"$T/all.prom" 2>/dev/null
+    check_eq "$fx: exit 0" 0 $?
+    python3 - "$R/proc/slabinfo" "$PS" >"$T/want" <<'PY2'
+import sys
+ps, seen = int(sys.argv[2]), {}
+for line in open(sys.argv[1]).read().splitlines()[2:]:
+    f = line.split()
+    name, act, num, size, slabs = f[0], int(f[1]), int(f[2]), int(f[3]), int(f[14])
+    dup = seen.get(name, 0)
+    seen[name] = dup + 1
+    if not (act or num or slabs):
+        continue
+    label = name if dup == 0 else "%s#%d" % (name, dup)
+    for fam, v in (("objects", num), ("active_objects", act), ("slabs", slabs),
+                   ("size_bytes", slabs * int(f[5]) * ps), ("active_bytes", act * size)):
+        print('kmem_slab_%s{cache="%s"} %d' % (fam, label, v))
+PY2
+    grep -E '^kmem_slab_(objects|active_objects|slabs|size_bytes|active_bytes)\{' "$T/all.prom" |
+        sort >"$T/got"
+    sort -o "$T/want" "$T/want"
+    if cmp -s "$T/want" "$T/got"; then
+        ok "$fx: every cache with objects has its 5 families equal to proc/slabinfo, no empty one ($(wc -l <"$T/want") series)"
+    else
+        not_ok "$fx: every cache with objects has its 5 families equal to proc/slabinfo, no empty one"
+        diff "$T/want" "$T/got" | head -5 | sed 's/^/# /'
+    fi
+    cmp=$((cmp + $(wc -l <"$T/want")))
+    [ "$fx" = slab-idle ] && check_eq "slab-idle: the two caches with only free objects have series" 2 \
+        "$(grep -cE '^kmem_slab_objects\{cache="idle_(freed|order1)"\} (64|42)$' "$T/all.prom")"
+done
+check "compared at least 700 series with proc/slabinfo ($cmp)" [ "$cmp" -ge 700 ]
+
 # A cache named "other" among the kept ones: the rest is labelled "other (rest)",
 # one series in each family that adds up, beside the cache's own.
 mkdir -p "$T/named/proc"

@@ -52,6 +52,9 @@ check_eq "right password: 200" 200 "$(code $C -u 'prometheus:s3cret!' "$U")"
 check "right password: metrics" grep -q '^kmem_slab_objects{cache="bio-312"} 12$' "$T/body"
 check_eq "wrong password: 401" 401 "$(code $C -u 'prometheus:wrong' "$U")"
 check_eq "unknown user: 401" 401 "$(code $C -u 'root:s3cret!' "$U")"
+check_eq "a user named by a prefix of the known one: 401" 401 "$(code $C -u 'prom:s3cret!' "$U")"
+check_eq "a user named by the known one and more: 401" 401 "$(code $C -u 'prometheus2:s3cret!' "$U")"
+check_eq "an empty user name: 401" 401 "$(code $C -u ':s3cret!' "$U")"
 check_eq "no password: 401" 401 "$(code $C "$U")"
 check "401 asks for basic auth" sh -c "curl -s -D - -o /dev/null $C '$U' | grep -qi '^WWW-Authenticate: Basic'"
 check_eq "landing page needs the password too" 401 "$(code $C "https://127.0.0.1:$P/")"
@@ -60,6 +63,11 @@ check "plain HTTP on the TLS port fails (got $plain)" test "$plain" != 200
 check_eq "repeat with the right password (cached check): 200" 200 \
     "$(code $C -u 'prometheus:s3cret!' "$U")"
 check_eq "TLS exporter still answers after plain HTTP" 200 "$(code $C -u 'prometheus:s3cret!' "$U")"
+# After a good login is cached: a wrong password is still refused, twice
+# (the cache holds the good one only), and the good one still passes.
+check_eq "wrong password after a cached login: 401" 401 "$(code $C -u 'prometheus:wrong' "$U")"
+check_eq "the same wrong password again: 401" 401 "$(code $C -u 'prometheus:wrong' "$U")"
+check_eq "the right password after wrong ones: 200" 200 "$(code $C -u 'prometheus:s3cret!' "$U")"
 
 # min_version TLS13: a TLS 1.2 client is refused.
 P2=$(free_port)
@@ -74,6 +82,14 @@ spawn "$T/tls13.log" "$E" --web.listen-address "127.0.0.1:$P2" --web.config.file
 U2="https://127.0.0.1:$P2/metrics"
 check "TLS 1.3 client accepted" wait_url "$U2" 10 $C --tlsv1.3
 check_eq "TLS 1.2 client refused with min_version TLS13" 000 "$(code $C --tls-max 1.2 "$U2")"
+# max_version TLS12: a client that only speaks TLS 1.3 is refused, 1.2 is fine.
+P6=$(free_port)
+printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  max_version: TLS12\n' >"$T/web12.yml"
+spawn "$T/tls12.log" "$E" --web.listen-address "127.0.0.1:$P6" --web.config.file "$T/web12.yml" \
+    --root "$SHARED_FIXTURE"
+U6="https://127.0.0.1:$P6/metrics"
+check "TLS 1.2 client accepted with max_version TLS12" wait_url "$U6" 10 $C --tls-max 1.2
+check_eq "TLS 1.3-only client refused with max_version TLS12" 000 "$(code $C --tlsv1.3 "$U6")"
 
 # Client certificates.
 P3=$(free_port)
@@ -94,6 +110,32 @@ c=$(code $C "$U3")
 check "no client certificate refused (got $c)" test "$c" != 200
 c=$(code $C --cert "$T/rogue.crt" --key "$T/rogue.key" "$U3")
 check "client certificate from elsewhere refused (got $c)" test "$c" != 200
+
+# Every client_auth_type (Go's tls.ClientAuthType, as exporter-toolkit reads
+# it) against no certificate, the CA's and a self-signed one: 200 or refused.
+# "none ca rogue": y = answered 200, n = refused.
+nauth=0
+for spec in "RequestClientCert:y y y" "RequireAnyClientCert:n y y" \
+    "VerifyClientCertIfGiven:y y n" "RequireAndVerifyClientCert:n y n"; do
+    at=${spec%%:*}
+    want=${spec#*:}
+    printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: %s\n  client_ca_file: ca.crt\n' \
+        "$at" >"$T/web-$at.yml"
+    P5=$(free_port)
+    spawn "$T/tls-$at.log" "$E" --web.listen-address "127.0.0.1:$P5" --web.config.file "$T/web-$at.yml" \
+        --root "$SHARED_FIXTURE"
+    U5="https://127.0.0.1:$P5/metrics"
+    check "$at: answers" wait_url "$U5" 10 $C $CC
+    got=""
+    for cert in "" "$CC" "--cert $T/rogue.crt --key $T/rogue.key"; do
+        # shellcheck disable=SC2086 # $cert is curl's flags, or none
+        c=$(code $C $cert "$U5")
+        if [ "$c" = 200 ]; then got="$got y"; else got="$got n"; fi
+    done
+    check_eq "$at: no certificate, the CA's, a self-signed one" "$want" "${got# }"
+    nauth=$((nauth + 1))
+done
+check_eq "client_auth_type: 4 policies x 3 clients compared" 4 "$nauth"
 
 # Bad web configs stop the start with a message naming the file and line.
 printf 'tls_server_config:\n  cert_file: a\n  key_file: b\n  bogus: 1\n' >"$T/bad.yml"

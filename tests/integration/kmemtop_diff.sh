@@ -90,4 +90,39 @@ check_eq "swapped: the cgroup's change negated" $(($(kern "$A") - $(kern "$Bt"))
 # the pod's name from the tree's var/log/pods
 check "text: the pod's row (namespace/pod) shows a growth of +1.0M" \
     grep -q "^  default/web-7d4b9c8f6d-x2x9k  *2.0M  *3.0M  *+1.0M$" "$T/n.txt"
+# ---- gone, new and grown: rows, their order and the count of changes -----------
+# B: inode_cache gone, an empty cache new, kmalloc-256 one slab more (its
+# objects free: num_objs grows, active_objs does not), and the
+# kubelet's cgroup removed. Rows by the size of the change (the gone cache's
+# shrink first), the new empty cache counted as changed, the gone cgroup's
+# bytes on A's side; objects of each side from its file.
+A="$T/gA"
+Bt="$T/gB"
+cp -a "$FIXTURES/v2-systemd-containerd" "$A"
+# the same machine's sys/kernel/slab (objects are shown where it is known)
+cp -a "$FIXTURES/debian12-linux6.18-hybrid/sys/kernel" "$A/sys/"
+cp -a "$A" "$Bt"
+awk '$1 == "inode_cache" { next }
+    $1 == "kmalloc-256" { $3 += $5; $14 += 1; $15 += 1 } { print }
+    END { print "kmem_new_empty 0 0 64 64 1 : tunables 0 0 0 : slabdata 0 0 0" }' \
+    "$A/proc/slabinfo" >"$Bt/proc/slabinfo"
+KUB=system.slice/kubelet.service
+rm -rf "${Bt:?}/sys/fs/cgroup/$KUB"
+"$K" --diff "$A" "$Bt" --json >"$T/g.json"
+sl() { awk -v n="$2" -v c="$3" '$1 == n { print $c }' "$1/proc/slabinfo"; }
+ino=$(($(sl "$A" inode_cache 15) * $(sl "$A" inode_cache 6) * PS))
+check_eq "gone, grown, new: three cache rows, the largest change first" \
+    "inode_cache kmalloc-256 kmem_new_empty" "$(jq -r '[.slabs[].name] | join(" ")' "$T/g.json")"
+check_eq "the gone cache: A's bytes, none in B, the change -A" "true false $ino 0 -$ino" \
+    "$(jq -r '.slabs[0] | "\(.in_a) \(.in_b) \(.a_bytes) \(.b_bytes) \(.change_bytes)"' "$T/g.json")"
+check_eq "the grown cache: objects of each file (num_objs)" \
+    "$(sl "$A" kmalloc-256 3) $(sl "$Bt" kmalloc-256 3) $PS" \
+    "$(jq -r '.slabs[1] | "\(.a_objects) \(.b_objects) \(.change_bytes)"' "$T/g.json")"
+kub=$(awk '$1 == "kernel" { print $2 }' "$A/sys/fs/cgroup/$KUB/memory.stat")
+check_eq "the removed cgroup: A's kernel bytes, none in B, the change -A" "true false $kub 0 -$kub" \
+    "$(jq -r --arg p "/$KUB" '.cgroups[] | select(.cgroup == $p) | "\(.in_a) \(.in_b) \(.a_bytes) \(.b_bytes) \(.change_bytes)"' "$T/g.json")"
+"$K" --diff "$A" "$Bt" >"$T/g.txt"
+na=$(awk '!/^#/ && NR > 1 && NF' "$A/proc/slabinfo" | wc -l)
+check_eq "text: A's $na lines and the new one compared, 3 changed (the new empty one too)" \
+    "Slab caches ($((na + 1)) compared, 3 changed):" "$(grep '^Slab caches (' "$T/g.txt")"
 finish

@@ -112,6 +112,19 @@ for k in date hostname kernel kmem command; do
 done
 check "capture: the command line is recorded" grep -q -- "^command: .*kmemtop --root $F --capture $T/cap --json$" "$M"
 check "capture: the kernel is the captured tree's" grep -q "^kernel: $(cat "$F/proc/sys/kernel/osrelease" 2>/dev/null || echo unknown)$" "$M"
+# a tree that names its host and kernel (the shared fixture has neither):
+# each line has its own file's value
+mkdir -p "$T/named"
+cp -r "$F/." "$T/named/"
+mkdir -p "$T/named/proc/sys/kernel"
+echo kmem-named-host >"$T/named/proc/sys/kernel/hostname"
+echo 6.18.0-kmem-named >"$T/named/proc/sys/kernel/osrelease"
+run --root "$T/named" --capture "$T/cap-named" --json
+check_eq "capture of a named tree: exit 0" 0 "$rc"
+check_eq "capture: hostname is proc/sys/kernel/hostname's" "hostname: kmem-named-host" \
+    "$(grep '^hostname: ' "$T/cap-named/kmem-capture.txt")"
+check_eq "capture: kernel is proc/sys/kernel/osrelease's" "kernel: 6.18.0-kmem-named" \
+    "$(grep '^kernel: ' "$T/cap-named/kmem-capture.txt")"
 run --root "$T/cap" --report
 check "--report of a capture: the header says where it comes from" \
     sh -c "sed -n 2p '$T/out' | grep -q '^Read from a capture: taken .* on host .*, Linux .*, by kmem '"

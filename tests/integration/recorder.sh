@@ -101,6 +101,20 @@ else
 fi
 "$K" --replay "$R" --at "1d ago" -o >/dev/null 2>&1
 check_eq "'1d ago' (after the synthetic timeline) gives the newest sample" 0 $?
+# "N ago" counts seconds back from now: samples 2 h and 1 min ago, and
+# "90m ago" is the one of 2 h ago (the state of cap-tl0), "30s ago" the newest.
+tree2="$T/ago"
+cp -a "$FIXTURES/v2-systemd-containerd" "$tree2"
+now=$(date +%s)
+"$K" --root "$tree2" --record "$T/rec-ago" --record.count 1 --record.time $((now - 7200)) --quiet
+python3 "$TREE_PY" "$tree2" slab dentry 1000
+"$K" --root "$tree2" --record "$T/rec-ago" --record.count 1 --record.time $((now - 60)) --quiet
+"$K" --replay "$T/rec-ago" --at "90m ago" --json | json_nocap >"$T/a.json"
+"$K" --root "$T/cap-tl0" --json | json_nocap >"$T/b.json"
+check "--at '90m ago' shows the sample of 2 h ago" cmp -s "$T/a.json" "$T/b.json"
+check_eq "--at '30s ago' shows the newest sample (dentry 1000 slabs more)" \
+    "$(($(jq '.slab.caches[] | select(.name == "dentry") | .num_slabs' "$T/b.json") + 1000))" \
+    "$("$K" --replay "$T/rec-ago" --at "30s ago" --json | jq '.slab.caches[] | select(.name == "dentry") | .num_slabs')"
 
 # ---- diff: two times of the recording, and two captures -----------------------
 a0=$(date -d "@$T0" '+%Y-%m-%d %H:%M:%S')
@@ -110,6 +124,8 @@ a2=$(date -d "@$((T0 + 120))" '+%Y-%m-%d %H:%M:%S')
 check_eq "diff: dentry grew by 2000 pages" $((2000 * $(getconf PAGESIZE))) \
     "$(jq '.slabs[] | select(.name == "dentry") | .change_bytes' "$T/d.json")"
 check_eq "diff: one cache changed" 1 "$(jq '.slabs | length' "$T/d.json")"
+check_eq "diff: the times of A and B (time_unix, seconds)" "$T0 $((T0 + 120))" \
+    "$(jq -r '"\(.a.time_unix) \(.b.time_unix)"' "$T/d.json")"
 check_eq "diff: $CG grew by 2 x 4096000 bytes" 8192000 \
     "$(jq --arg p "/$CG" '.cgroups[] | select(.cgroup == $p) | .change_bytes' "$T/d.json")"
 "$K" --diff "$T/cap-tl0" "$T/cap-tl2" --json >"$T/d2.json"
@@ -207,6 +223,11 @@ check_eq "max-size: three segments kept (3.5 allowed, the current one included)"
 newest=$(date -d "@$((T0 + 9 * 3600))" '+%Y-%m-%d %H:%M:%S')
 check_eq "max-size: the newest sample is among them" "$newest" \
     "$("$K" --replay "$T/ret" --list | tail -1 | cut -c1-19)"
+# the oldest go first: what is left is the newest three hours, 7 to 9
+kept=""
+for h in 7 8 9; do kept="$kept$(date -d "@$((T0 + h * 3600))" '+%Y-%m-%d %H:%M:%S') "; done
+check_eq "max-size: the oldest segments were removed (samples of hours 7, 8, 9 kept)" "$kept" \
+    "$("$K" --replay "$T/ret" --list | cut -c1-19 | tr '\n' '#' | sed 's/#/ /g')"
 find "$T/ret" -name 'kmem-*.seg' -exec touch -d '10 days ago' {} +
 "$K" --root "$T/live" --record "$T/ret" -d 3600 --record.time $((T0 + 10 * 3600)) --record.count 1 \
     --record.retain 7d --quiet

@@ -35,6 +35,15 @@ unrecl() { # cgroup: kernel - slab_reclaimable of its memory.stat
     awk '$1 == "kernel" { k = $2 } $1 == "slab_reclaimable" { r = $2 } END { print k - r }' \
         "$tree/sys/fs/cgroup/$1/memory.stat"
 }
+# The shape of a growth: H1 and H2 grow 6 MiB a step for five steps, then
+# H1 2 MiB a step (its second half grows 0.4 x its first: still a leak
+# suspect, the bar is 0.3) and H2 1 MiB (0.2 x: grew, not steadily); H3's
+# slab_reclaimable does what H1's unreclaimable does (0.4 x: warming, not
+# yet stabilised, the bar is 0.25).
+H1=system.slice/kmem-shape-h1.service
+H2=system.slice/kmem-shape-h2.service
+H3=system.slice/kmem-shape-h3.service
+for h in "$H1" "$H2" "$H3"; do cp -a "$tree/sys/fs/cgroup/$KUBELET" "$tree/sys/fs/cgroup/$h"; done
 python3 "$PY" "$tree" cgstat "$B1" kernel_stack 209715200
 python3 "$PY" "$tree" cgstat "$B2" kernel_stack 209715200
 B1_STEP=$(($(unrecl "$B1") * 4 / 100 / 11))
@@ -49,6 +58,10 @@ more() {
         python3 "$PY" "$tree" cgstat "$B1" kernel_stack "$B1_STEP"
         python3 "$PY" "$tree" cgstat "$B2" kernel_stack "$B2_STEP"
         python3 "$PY" "$tree" cgstat "$KUBELET" kernel_stack 80000
+        if [ "$1" -le 5 ]; then h1=$((6 * MiB)) h2=$((6 * MiB)); else h1=$((2 * MiB)) h2=$MiB; fi
+        python3 "$PY" "$tree" cgstat "$H1" kernel_stack "$h1"
+        python3 "$PY" "$tree" cgstat "$H2" kernel_stack "$h2"
+        python3 "$PY" "$tree" cgstat "$H3" slab_reclaimable "$h1"
         case $1 in 3 | 8) d=-$MiB ;; *) d=$((4 * MiB)) ;; esac
         python3 "$PY" "$tree" cgstat "$E1" kernel_stack "$d"
         case $1 in 2 | 5 | 9) d=-$MiB ;; *) d=$((4 * MiB)) ;; esac
@@ -103,6 +116,14 @@ check_eq "E1 rose in 9 of 11 steps: leak suspect" leak_suspect "$(v cgroup "/$E1
 check_eq "E1: growth 9 x 4 MiB - 2 x 1 MiB" $((34 * MiB)) "$(v cgroup "/$E1" false .growth_bytes)"
 check_eq "CTRD rose in 8 of 11 steps: grew, not steadily" grew_not_steady \
     "$(v cgroup "/$CTRD" false .verdict)"
+check_eq "H1: second half 0.4 x the first, every step up: leak suspect" leak_suspect \
+    "$(v cgroup "/$H1" false .verdict)"
+check_eq "H1: growth in each half (5 x 6 MiB, 6 x 2 MiB)" "$((30 * MiB)) $((12 * MiB))" \
+    "$(v cgroup "/$H1" false '"\(.growth_first_half_bytes) \(.growth_second_half_bytes)"')"
+check_eq "H2: second half 0.2 x the first: grew, not steadily" grew_not_steady \
+    "$(v cgroup "/$H2" false .verdict)"
+check_eq "H3: reclaimable, second half 0.4 x the first: warming, not stabilised" \
+    "reclaimable_warming false" "$(v cgroup "/$H3" true '"\(.verdict) \(.stabilised)"')"
 check_eq "one OOM kill, in the container (not its pod too)" "1 /$CT" \
     "$(jq -r '.oom_kills | "\(length) \(.[0].cgroup)"' "$T/v.json")"
 check_eq "the OOM kill's kernel memory: 23388160 + 9 x 4 MiB" $((23388160 + 9 * 4194304)) \

@@ -59,7 +59,7 @@ done
 for f in $files; do
     name=$(basename "$(dirname "$(dirname "$f")")")
     [ "$f" = "$T/live-slabinfo" ] && name=live
-    for k in a b c l v n o p s u A N x ''; do
+    for k in a b c l v n o p s u A N x g G r ''; do
         run procps "$f" -o -s "$k"
         run kmem "$f" -o -s "$k"
         same "slabtop -o -s '$k' on $name" ok

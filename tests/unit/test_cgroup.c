@@ -341,6 +341,39 @@ static void test_memstat_table(void **state)
     }
 }
 
+/* pagetables_unreported: memory.stat says pagetables 0 while anonymous
+ * pages are on the LRU (some process maps them, so its page tables are
+ * charged somewhere): only then. */
+static void test_memstat_pagetables_unreported(void **state)
+{
+    static const struct {
+        const char *text;
+        bool want;
+    } cases[] = {
+        {"anon 8192\nkernel 4096\npagetables 0\ninactive_anon 4096\nactive_anon 4096\n", true},
+        {"kernel 4096\npagetables 0\ninactive_anon 0\nactive_anon 4096\n", true},
+        {"kernel 12288\npagetables 8192\ninactive_anon 4096\nactive_anon 4096\n", false},
+        {"kernel 4096\npagetables 0\ninactive_anon 0\nactive_anon 0\ninactive_file 4096\n", false},
+        {"kernel 4096\ninactive_anon 4096\nactive_anon 4096\n", false},
+    };
+    size_t compared = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct kmem_cgroup cg;
+        struct kmem_parse_error perr = {0, NULL};
+
+        memset(&cg, 0xa5, sizeof(cg));
+        assert_int_equal(kmem_cg_memstat_parse(cases[i].text, strlen(cases[i].text), &cg, &perr),
+                         0);
+        if (cg.pagetables_unreported != cases[i].want)
+            fail_msg("case %zu: pagetables_unreported %d, want %d", i, cg.pagetables_unreported,
+                     cases[i].want);
+        compared++;
+    }
+    assert_int_equal(compared, 5);
+}
+
 static void test_memstat_nul_inside(void **state)
 {
     static const char text[] = "kernel 9\0\nkernel_stack 4\n";
@@ -1520,6 +1553,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memstat_table),
+        cmocka_unit_test(test_memstat_pagetables_unreported),
         cmocka_unit_test(test_memstat_nul_inside),
         cmocka_unit_test(test_memstat_unknown_shapes),
         cmocka_unit_test(test_cgstat_table),

@@ -83,6 +83,35 @@ static void test_sample_lines(void **state)
     kmem_buf_free(&b);
 }
 
+/* Doubles read back exactly: the shortest of %.15g and %.17g that does,
+ * each value parsed back and compared (a gauge of seconds or a ratio must
+ * not lose its last digits). */
+static void test_double_round_trip(void **state)
+{
+    static const double v[] = {0.1 + 0.2, 1.0 / 3.0, 2.0 / 3.0, 1e300 / 7.0, 123456.789012345678,
+                               0.1,       0.5,       1e-9,      1234.5678};
+    size_t compared = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct kmem_buf b;
+        char want[40];
+
+        kmem_buf_init(&b, 4096);
+        kx_expo_add_double(&b, v[i]);
+        kmem_buf_addc(&b, '\0');
+        assert_int_equal(b.err, 0);
+        if (strtod(b.data, NULL) != v[i])
+            fail_msg("%.17g written as %s: does not read back", v[i], b.data);
+        snprintf(want, sizeof(want), "%.15g", v[i]);
+        if (strtod(want, NULL) == v[i] && strcmp(b.data, want) != 0)
+            fail_msg("%.17g written as %s, the shorter %s reads back", v[i], b.data, want);
+        kmem_buf_free(&b);
+        compared++;
+    }
+    assert_int_equal(compared, 9);
+}
+
 static void test_buf_cap(void **state)
 {
     (void)state;
@@ -827,6 +856,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_sample_lines),
+        cmocka_unit_test(test_double_round_trip),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_gzip_roundtrip),
         cmocka_unit_test(test_accept_encoding),

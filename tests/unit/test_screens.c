@@ -154,6 +154,42 @@ static void test_history(void **state)
     kt_hist_free(&h);
 }
 
+/* Repeated cache names (the kernel lists some caches twice, e.g. three
+ * mlx5_fs_fgs lines): each line's growth and rate are its own, the n-th
+ * line against the n-th line of the baseline, never another of its name. */
+static void test_history_repeated_names(void **state)
+{
+    struct kt_history h;
+    struct kmem_snapshot s;
+    size_t compared = 0;
+
+    (void)state;
+    kt_hist_init(&h, 60);
+    for (int t = 1000; t <= 1030; t += 15) {
+        make_slabs(&s, 4, t);
+        for (size_t i = 1; i < 4; i++) { /* lines 1..3 are "dup" #0, #1, #2 */
+            snprintf(slab_v[i].name, sizeof(slab_v[i].name), "dup");
+            slab_v[i].dup = (unsigned)(i - 1);
+        }
+        /* line 1 stays, line 2 grows 2 slabs, line 3 grows 7 slabs per 15 s */
+        slab_v[2].num_slabs += (size_t)(2 * (t - 1000) / 15);
+        slab_v[3].num_slabs += (size_t)(7 * (t - 1000) / 15);
+        assert_int_equal(kt_hist_record(&h, &s), 0);
+    }
+    /* t = 1030: 30 s after the baseline (a half window: rates too). */
+    static const int64_t grew[4] = {0, 0, 4, 14};
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(h.slab[i].has_base);
+        assert_int_equal(h.slab[i].base, grew[i] * (int64_t)page());
+        assert_true(h.slab[i].has_rate);
+        double want = (double)grew[i] * 2 * (double)page(); /* per minute: 30 s x 2 */
+        assert_true(h.slab[i].per_min > want - 1 && h.slab[i].per_min < want + 1);
+        compared++;
+    }
+    assert_int_equal(compared, 4);
+    kt_hist_free(&h);
+}
+
 /* A cgroup (or cache) that appears after the start has a rate from its second
  * sample, over the span it has (marked short), not 60 s later. */
 static void test_history_new_entry(void **state)
@@ -302,6 +338,50 @@ static char *slab_screen(const struct kmem_snapshot *snap, int width, int rows, 
     screen_open(&sc, width, rows);
     kt_slab_screen(&sc.s, snap, key, &o);
     return screen_close(&sc);
+}
+
+/* SHARE is each cache's part of all caches' memory (num_slabs x pages), and
+ * UNUSED its memory not in live objects (free objects and the slack of its
+ * slabs); caches here have both, so neither equals the active bytes. */
+static void test_slab_share_unused(void **state)
+{
+    struct kmem_snapshot s;
+    uint64_t total = 0;
+    size_t compared = 0;
+    char *out;
+
+    (void)state;
+    make_slabs(&s, 4, 100);
+    for (size_t i = 0; i < 4; i++) {
+        slab_v[i].objsize = 1000; /* 96 bytes of slack per one-page slab of 4 */
+        if (i % 2)
+            slab_v[i].active_objs = slab_v[i].num_objs / 2;
+        total += slab_v[i].num_slabs * page();
+    }
+    kmem_slabinfo_totals(&s.slab, page());
+    out = slab_screen(&s, 200, 50, NULL, NULL, NULL, 'c');
+    assert_contains(out, " SHARE   UNUSED   CHANGE NAME\n");
+    for (size_t i = 0; i < 4; i++) {
+        const struct kmem_slab *c = &slab_v[i];
+        uint64_t bytes = c->num_slabs * page(), live = c->active_objs * c->objsize;
+        char share[32], unused[32], want[128], name[64];
+        const char *row;
+
+        snprintf(name, sizeof(name), " %.40s\n", c->name);
+        row = strstr(out, name);
+        assert_non_null(row);
+        while (row > out && row[-1] != '\n')
+            row--;
+        snprintf(share, sizeof(share), "%.1f%%", 100.0 * (double)bytes / (double)total);
+        kt_human(unused, sizeof(unused), (double)(bytes - live));
+        snprintf(want, sizeof(want), " %6s %8s        0 %.40s\n", share, unused, c->name);
+        if (!strstr(row, want) || strstr(row, want) > strstr(row, name))
+            fail_msg("%s: want \"%s\" in \"%.*s\"", c->name, want, (int)(strchr(row, '\n') - row),
+                     row);
+        compared++;
+    }
+    assert_int_equal(compared, 4);
+    free(out);
 }
 
 static void test_slab_screen(void **state)
@@ -728,10 +808,16 @@ static void test_alloc_screen(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_history),     cmocka_unit_test(test_history_new_entry),
-        cmocka_unit_test(test_cols_fit),    cmocka_unit_test(test_window),
-        cmocka_unit_test(test_slab_screen), cmocka_unit_test(test_cgroup_tree),
-        cmocka_unit_test(test_slab_attrs),  cmocka_unit_test(test_alloc_screen),
+        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_history_new_entry),
+        cmocka_unit_test(test_history_repeated_names),
+        cmocka_unit_test(test_slab_share_unused),
+        cmocka_unit_test(test_cols_fit),
+        cmocka_unit_test(test_window),
+        cmocka_unit_test(test_slab_screen),
+        cmocka_unit_test(test_cgroup_tree),
+        cmocka_unit_test(test_slab_attrs),
+        cmocka_unit_test(test_alloc_screen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
