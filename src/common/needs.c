@@ -49,7 +49,8 @@ const char *kmem_need_text(char *buf, size_t len, enum kmem_need need, int err,
         else if (err == ENODATA)
             snprintf(buf, len,
                      "the kernel log holds none of the boot messages kmem reads: "
-                     "/var/log/dmesg is empty or not this boot's (save it at boot: "
+                     "/var/log/dmesg is empty or not this boot's, or the kernel's log "
+                     "buffer had dropped them when it was read (save it at boot: "
                      "deploy/systemd/kmem-dmesg.service, `dmesg --kernel >/var/log/dmesg`)");
         else if (!has(p, KMEM_CAP_SYSLOG))
             snprintf(buf, len,
