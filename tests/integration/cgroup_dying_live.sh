@@ -58,14 +58,18 @@ kernel() {
 # equal readings of the independent one; prints "kmem independent tries", or
 # "unstable independent 100" after 100 tries.
 counts() {
+    what=$1 # ($1 is reused below for the kernel's readings)
     i=0
     stable=
     raced=0
     while [ $i -lt 100 ]; do
         i=$((i + 1))
         before=$(kernel)
-        case $1 in
-        json) k=$("$K" --cgroups --json 2>/dev/null | jq -r .cgroups.dying) ;;
+        case $what in
+        json)
+            "$K" --cgroups --json >"$T/k.json" 2>/dev/null
+            k=$(jq -r .cgroups.dying "$T/k.json")
+            ;;
         exporter) k=$("$E" --once 2>/dev/null | awk '$1 == "kmem_memory_cgroups_dying" { print $2 }') ;;
         report) k=$("$K" --report 2>/dev/null | awk '/^  removed, still held / { print $4; exit }') ;;
         esac
@@ -84,6 +88,11 @@ counts() {
                 return
             fi
             raced=$((raced + 1))
+            # what kmem walked and skipped, for the first few of them
+            if [ "$what" = json ] && [ "$raced" -le 3 ]; then
+                echo "# $what window $i: kmem $k, kernel $(($1 - $2)) (num_cgroups $1, directories $2):" \
+                    "$(jq -c '.cgroups | {n: (.items | length), skipped_vanished, skipped_errors, skipped_unnamed}' "$T/k.json")" >&2
+            fi
         fi
         sleep 0.3
     done
