@@ -57,6 +57,11 @@ fi
 for tool in podman mmdebstrap runc curl promtool python3 flock; do
     command -v $tool >/dev/null 2>&1 || { not_ok "$tool is installed (scripts/deps.sh)"; finish; }
 done
+# One image test at a time on a machine: a build's cached layers are shared,
+# and the cleanup removes the layers its build printed (another run's build
+# lost them mid-way when two ran at once).
+exec 9>/run/lock/kmem-image-test.lock
+flock 9
 
 # No default_ulimits: the documented `podman run` (deploy/README.md) brings
 # its own --ulimit, and every other run here takes the same ($UL).
