@@ -23,6 +23,15 @@
 # CONTAINERS_CONF (crun refuses this machine's hybrid cgroups).
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP" || exit 1
+# One image test at a time on a machine: a build's cached layers are shared,
+# and the cleanup removes the layers its build printed (another run's build
+# lost them mid-way when two ran at once). flock -o: the lock stays with
+# flock itself, not with the containers' monitors this script starts.
+if [ -z "${KMEM_IMAGE_LOCKED:-}" ]; then
+    KMEM_IMAGE_LOCKED=1
+    export KMEM_IMAGE_LOCKED
+    exec flock -o /run/lock/kmem-image-test.lock "$TOP/tests/integration/image.sh" "$@"
+fi
 T=$(tmpdir)
 BASE=localhost/debian
 IMG=localhost/kmem-image-test:$$
@@ -57,11 +66,6 @@ fi
 for tool in podman mmdebstrap runc curl promtool python3 flock; do
     command -v $tool >/dev/null 2>&1 || { not_ok "$tool is installed (scripts/deps.sh)"; finish; }
 done
-# One image test at a time on a machine: a build's cached layers are shared,
-# and the cleanup removes the layers its build printed (another run's build
-# lost them mid-way when two ran at once).
-exec 9>/run/lock/kmem-image-test.lock
-flock 9
 
 # No default_ulimits: the documented `podman run` (deploy/README.md) brings
 # its own --ulimit, and every other run here takes the same ($UL).
