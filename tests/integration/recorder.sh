@@ -299,6 +299,8 @@ if mount -t tmpfs -o size=192k,mode=0700 kmem-recorder-test "$MNT" 2>"$T/err"; t
         listed=$("$K" --replay "$MNT/rec" --list 2>"$T/err2" | wc -l)
         check_eq "full disk: every sample written before is listed, without warnings" \
             "$kept:" "$listed:$(cat "$T/err2")"
+        [ "$kept:" = "$listed:$(cat "$T/err2")" ] ||
+            { sed 's/^/# recorder: /' "$T/err"; ls -l "$MNT/rec" | sed 's/^/# /'; }
         check "full disk: several samples were written first" test "$kept" -ge 2
         last_t=$(date -d "@$((T0 + 3600 * (kept - 1)))" '+%Y-%m-%d %H:%M:%S')
         "$K" --replay "$MNT/rec" --at "$last_t" --json | json_nocap >"$T/a.json"
