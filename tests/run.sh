@@ -114,7 +114,7 @@ run_script() {
         return
     fi
     t0=$(date +%s)
-    # A bound to catch a hang, 10x a quiet run: the live-kernel boots (qemu
+    # A bound to catch a hang, not a timing: the live-kernel boots (qemu
     # without KVM) take 5-8 minutes quiet, over 15 under load.
     to=900
     case $2 in */vm_kernels.sh) to=2700 ;; esac
