@@ -380,14 +380,6 @@ static const char *const vclass[KMEM_VERDICT_COUNT] = {
     [KMEM_VERDICT_GREW_NOT_STEADY] = "UNSTEADY",
 };
 
-static const char *vsubject(enum kmem_verdict_subject s)
-{
-    return s == KMEM_SUBJECT_NODE     ? "node"
-           : s == KMEM_SUBJECT_CACHE  ? "cache"
-           : s == KMEM_SUBJECT_CGROUP ? "cgroup"
-                                      : "dying";
-}
-
 /* One verdict: class, subject, growth, rate, time to the limit, name, pod. */
 static void verdict_row(struct kt_sink *s, enum kt_attr attr, const struct kmem_verdict *v)
 {
@@ -402,8 +394,8 @@ static void verdict_row(struct kt_sink *s, enum kt_attr attr, const struct kmem_
     kt_printable(name, sizeof(name), v->name, KT_ESC_QMARK);
     kt_printable(pod, sizeof(pod), v->pod, KT_ESC_QMARK);
     kt_line(s, attr, "%-8s %-6s %8s %8s/h %8s %5zu  %s%s%s%s", vclass[v->verdict],
-            vsubject(v->subject), g, rate, lim, v->points, name, *pod ? "  pod " : "", pod,
-            v->pinned ? "  (pinned while used)" : "");
+            kmem_verdict_subject_name[v->subject], g, rate, lim, v->points, name,
+            *pod ? "  pod " : "", pod, v->pinned ? "  (pinned while used)" : "");
 }
 
 /* Under the list: the selected verdict's supporting numbers, its pod, its whole name. */
@@ -418,8 +410,9 @@ static void verdict_detail(struct kt_sink *s, const struct kmem_verdict *v)
     kt_human_delta(h2, sizeof(h2), (double)v->growth_second_half);
     kt_printable(name, sizeof(name), v->name, KT_ESC_QMARK);
     kt_printable(pod, sizeof(pod), v->pod, KT_ESC_QMARK);
-    n = snprintf(text, sizeof(text), "%s %s%s%s: %s -> %s, halves %s then %s", vsubject(v->subject),
-                 name, *pod ? ", pod " : "", pod, a, b, h1, h2);
+    n = snprintf(text, sizeof(text), "%s %s%s%s: %s -> %s, halves %s then %s",
+                 kmem_verdict_subject_name[v->subject], name, *pod ? ", pod " : "", pod, a, b, h1,
+                 h2);
     if (v->verdict == KMEM_VERDICT_RECLAIMABLE_WARMING && n > 0 && (size_t)n < sizeof(text))
         n += snprintf(text + n, sizeof(text) - (size_t)n, ", %s; reclaim could free %s",
                       v->stabilised ? "stabilised" : "still growing",

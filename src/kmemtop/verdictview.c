@@ -33,15 +33,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static const char *subject_word(enum kmem_verdict_subject s)
-{
-    return s == KMEM_SUBJECT_NODE     ? "node"
-           : s == KMEM_SUBJECT_CACHE  ? "cache"
-           : s == KMEM_SUBJECT_CGROUP ? "cgroup"
-                                      : "dying";
-}
-
-/* @s quoted for a POSIX shell: 'it'\''s'. */
 /* Where the verdicts come from: what the commands need to show it again. */
 struct vctx {
     char dir[4200];        /* the recording, shell-quoted */
@@ -169,7 +160,7 @@ static void verdicts_text(const struct vctx *c, const struct kmem_verdicts *vs)
     for (size_t i = 0; i < vs->n; i++) {
         const struct kmem_verdict *v = &vs->v[i];
 
-        printf("  %-6s %s%s: %s\n", subject_word(v->subject), v->name,
+        printf("  %-6s %s%s: %s\n", kmem_verdict_subject_name[v->subject], v->name,
                v->subject != KMEM_SUBJECT_CGROUP ? ""
                : v->reclaimable                  ? " (slab_reclaimable)"
                : v->whole_kernel                 ? " (kernel)"
@@ -215,7 +206,8 @@ static void verdicts_json(const struct kmem_verdicts *vs)
     for (size_t i = 0; i < vs->n; i++) {
         const struct kmem_verdict *v = &vs->v[i];
 
-        printf("%s{\"subject\":\"%s\",\"name\":", i ? "," : "", subject_word(v->subject));
+        printf("%s{\"subject\":\"%s\",\"name\":", i ? "," : "",
+               kmem_verdict_subject_name[v->subject]);
         kt_json_string(stdout, v->name);
         printf(",\"reclaimable\":%s,\"verdict\":\"%s\",\"first_bytes\":%.0f,\"last_bytes\":%.0f,"
                "\"growth_bytes\":%lld,\"growth_first_half_bytes\":%lld,"

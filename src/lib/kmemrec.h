@@ -188,6 +188,8 @@ enum kmem_verdict_subject {
                           * or its slab_reclaimable (reclaimable) */
     KMEM_SUBJECT_DYING,  /* what the dying memory cgroups pin (estimate) */
 };
+/* "node", "cache", "cgroup", "dying": as --verdicts and the TUI name them */
+extern const char *const kmem_verdict_subject_name[KMEM_SUBJECT_DYING + 1];
 
 struct kmem_verdict {
     enum kmem_verdict_kind verdict;

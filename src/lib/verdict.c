@@ -21,6 +21,13 @@ const char *const kmem_verdict_name[KMEM_VERDICT_COUNT] = {
     [KMEM_VERDICT_GREW_NOT_STEADY] = "grew_not_steady",
 };
 
+const char *const kmem_verdict_subject_name[KMEM_SUBJECT_DYING + 1] = {
+    [KMEM_SUBJECT_NODE] = "node",
+    [KMEM_SUBJECT_CACHE] = "cache",
+    [KMEM_SUBJECT_CGROUP] = "cgroup",
+    [KMEM_SUBJECT_DYING] = "dying",
+};
+
 bool kmem_cache_pinned_while_used(const char *name)
 {
     /* net/socket.c: SLAB_RECLAIM_ACCOUNT, but an inode per open socket */
