@@ -63,7 +63,7 @@ struct options {
     bool slab_empty, slab_static, slab_ne_names;
     unsigned slab_top; /* --collector.slabinfo.top: 0 every cache */
     bool cg_v1_sock, cg_dying;
-    unsigned cg_budget_mib; /* --collector.cgroup.series-budget */
+    unsigned cg_budget_mib; /* --collector.cgroup.series-budget; 0: the default */
     const char *record_dir; /* --record.dir: the flight recorder (record.c) */
     double record_interval;
     const char *record_retain, *record_max_size;
@@ -615,7 +615,6 @@ int main(int argc, char **argv)
         .min_interval = 1,
         .read_timeout = 5,
         .max_conns = 512,
-        .cg_budget_mib = 6,
         .max_conns_per_ip = 8,
         .log_level = "info",
         .log_format = "logfmt",

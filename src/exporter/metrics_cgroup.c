@@ -144,6 +144,14 @@ bool kx_cgroup_complete(const struct kx_collection *c)
  */
 #define KX_CGROUP_EXPO_BUDGET ((size_t)6 << 20)
 
+/* A cgroup's estimated series bytes: ~13 series, each with the path once
+ * (cAdvisor's: twice) and the Kubernetes names. */
+static size_t series_cost(const struct kmem_cgroup *cg)
+{
+    return 14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) + strlen(nz(cg->namespace_name)) +
+                 strlen(nz(cg->container_name)) + 110);
+}
+
 static bool *series_kept(const struct kmem_cgroups *cgs, size_t budget, size_t *dropped)
 {
     size_t est = 0, total = 0;
@@ -152,13 +160,8 @@ static bool *series_kept(const struct kmem_cgroups *cgs, size_t budget, size_t *
     *dropped = 0;
     if (!cgs || !cgs->n)
         return NULL;
-    for (size_t i = 0; i < cgs->n; i++) {
-        const struct kmem_cgroup *cg = &cgs->v[i];
-        /* ~13 series, each with the path once (cAdvisor's: twice) and
-         * the Kubernetes names */
-        total += 14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) +
-                       strlen(nz(cg->namespace_name)) + strlen(nz(cg->container_name)) + 110);
-    }
+    for (size_t i = 0; i < cgs->n; i++)
+        total += series_cost(&cgs->v[i]);
     if (total <= budget)
         return NULL;
     keep = calloc(cgs->n, sizeof(*keep));
@@ -169,9 +172,7 @@ static bool *series_kept(const struct kmem_cgroups *cgs, size_t budget, size_t *
             const struct kmem_cgroup *cg = &cgs->v[i];
             if (cg->depth != depth)
                 continue;
-            size_t cost =
-                14 * (strlen(nz(cg->path)) + strlen(nz(cg->pod_name)) +
-                      strlen(nz(cg->namespace_name)) + strlen(nz(cg->container_name)) + 110);
+            size_t cost = series_cost(cg);
             if (est + cost <= budget) {
                 keep[i] = true;
                 est += cost;
