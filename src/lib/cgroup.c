@@ -131,27 +131,28 @@ void cg_fds_init(struct cg_fds *k)
 
 int *cg_fds_slot(struct kmem_cg_reader *r, struct cg_fds *k, enum cg_file f)
 {
-    if (f == CGF_MAIN)
-        return &k->main;
-    if (k->x < 0) {
-        if (r->xfree < 0) {
-            size_t c = r->xcap, i = c;
-            int err;
+    int *kf = cg_fds_kept(r, k, f);
 
-            if (c >= INT32_MAX / 2)
-                return NULL;
-            KMEM_GROW(err, r->xf, &r->xcap, c + 1);
-            if (err)
-                return NULL; /* read, not kept */
-            for (; i < r->xcap; i++)
-                r->xf[i][0] = i + 1 < r->xcap ? (int)(i + 1) : r->xfree;
-            r->xfree = (int)c;
-        }
-        k->x = r->xfree;
-        r->xfree = r->xf[k->x][0];
-        for (int f2 = 0; f2 < CGF_COUNT - 1; f2++)
-            r->xf[k->x][f2] = -1;
+    if (kf)
+        return kf;
+    /* A slot of the pool for this cgroup's extra files. */
+    if (r->xfree < 0) {
+        size_t c = r->xcap, i = c;
+        int err;
+
+        if (c >= INT32_MAX / 2)
+            return NULL;
+        KMEM_GROW(err, r->xf, &r->xcap, c + 1);
+        if (err)
+            return NULL; /* read, not kept */
+        for (; i < r->xcap; i++)
+            r->xf[i][0] = i + 1 < r->xcap ? (int)(i + 1) : r->xfree;
+        r->xfree = (int)c;
     }
+    k->x = r->xfree;
+    r->xfree = r->xf[k->x][0];
+    for (int f2 = 0; f2 < CGF_COUNT - 1; f2++)
+        r->xf[k->x][f2] = -1;
     return &r->xf[k->x][f - 1];
 }
 

@@ -218,6 +218,13 @@ static inline uint32_t cg_koff(const struct cg_known *K, size_t i, int s)
     return s == S_PATH ? K->offs[i].path : K->ids[K->offs[i].id].s[s];
 }
 
+/* Where file @f's kept fd of @k is, without taking a pool slot: NULL when
+ * @k has none for the extra files yet. */
+static inline int *cg_fds_kept(struct kmem_cg_reader *r, struct cg_fds *k, enum cg_file f)
+{
+    return f == CGF_MAIN ? &k->main : k->x >= 0 ? &r->xf[k->x][f - 1] : NULL;
+}
+
 /* cgroup.c */
 void cg_fds_init(struct cg_fds *k);
 void cg_fds_close(struct kmem_cg_reader *r, struct cg_fds *k);

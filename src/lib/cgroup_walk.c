@@ -77,7 +77,7 @@ static int cg_read(struct walk *w, struct cg_fds *k, int fd, const char *prefix,
             rel = r->capfile;
     }
     /* The kept fd's place: a pool slot is taken only to keep one (below). */
-    int *kf = !k ? NULL : f == CGF_MAIN ? &k->main : k->x >= 0 ? &r->xf[k->x][f - 1] : NULL;
+    int *kf = k ? cg_fds_kept(r, k, f) : NULL;
 
     if (kf && *kf >= 0) {
         err = kmem_read_single_fd_as(w->io, *kf, &r->buf, rel);
