@@ -678,8 +678,10 @@ const char *kmem_rec_tmpdir(void)
     return "/tmp";
 }
 
-/* Remove what directory @dfd holds (closed here), without following links. */
-static int remove_below(int dfd)
+/* Remove what directory @dfd holds (closed here), without following links
+ * and without entering another filesystem (device @dev): a directory
+ * mounted on stays, and its removal fails (EBUSY). */
+static int remove_below(int dfd, dev_t dev)
 {
     DIR *d = fdopendir(dfd);
     struct dirent *de;
@@ -703,8 +705,15 @@ static int remove_below(int dfd)
         }
         if (dir) {
             int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            int e = sub < 0 ? -errno : remove_below(sub);
+            struct stat st;
+            int e = sub < 0 ? -errno : 0;
 
+            if (!e && (fstat(sub, &st) < 0 || st.st_dev != dev)) {
+                e = -EXDEV;
+                close(sub);
+            } else if (!e) {
+                e = remove_below(sub, dev);
+            }
             if (!err)
                 err = e;
         }
@@ -718,10 +727,16 @@ static int remove_below(int dfd)
 int kmem_rec_remove_tree(const char *dir)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), err;
+    struct stat st;
 
     if (dfd < 0)
         return -errno;
-    err = remove_below(dfd);
+    if (fstat(dfd, &st) < 0) {
+        err = -errno;
+        close(dfd);
+        return err;
+    }
+    err = remove_below(dfd, st.st_dev);
     if (rmdir(dir) < 0 && !err)
         err = -errno;
     return err;
