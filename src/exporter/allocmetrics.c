@@ -284,7 +284,8 @@ static void update_set(struct kx_alloc *x)
             for (int f = 0; f < F_COUNTERS; f++)
                 p->base[f] = k < x->prev.n ? value(&x->prev.v[k], (enum fam)f) : 0;
         }
-        qsort(x->set, x->n_set, sizeof(*x->set), cmp_pair);
+        if (x->n_set > 1)
+            qsort(x->set, x->n_set, sizeof(*x->set), cmp_pair);
     }
     free(idx);
     free(rank);

@@ -152,10 +152,11 @@ static struct row *make_rows(const struct kmem_alloc_table *t, const struct kmem
             w->frate = (double)(e->frees - (p ? p->frees : 0)) / dt;
         }
     }
-    qsort(r, *n, sizeof(*r),
-          sort == 'c'   ? cmp_row_change
-          : sort == 'r' ? cmp_row_rate
-                        : cmp_row_net);
+    if (*n > 1)
+        qsort(r, *n, sizeof(*r),
+              sort == 'c'   ? cmp_row_change
+              : sort == 'r' ? cmp_row_rate
+                            : cmp_row_net);
     return r;
 }
 

@@ -78,7 +78,8 @@ static int tally_fill(struct kt_tally *t, const struct kmem_snapshot *snap, int 
         v[i].key = names + off;
         off += l;
     }
-    qsort(v, n, sizeof(*v), cmp_tval);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_tval);
     tally_free(t);
     t->when = snap->when;
     t->n = n;

@@ -53,7 +53,8 @@ int kt_owner_groups(const struct kmem_snapshot *snap, struct kt_owner_group **ou
         g[k - 1].bytes += r->bytes;
         g[k - 1].objects += r->objects;
     }
-    qsort(g, k, sizeof(*g), cmp_group);
+    if (k > 1)
+        qsort(g, k, sizeof(*g), cmp_group);
     *out = g;
     *n = k;
     return 0;
@@ -286,7 +287,8 @@ void kt_owner_report(FILE *f, const struct kmem_snapshot *snap, unsigned top)
     for (size_t k = 0; k < ng; k++)
         for (size_t i = 0; g[k].id && i < g[k].n; i++)
             p[np++] = (struct pair){.g = &g[k], .r = &o->rows[g[k].first + i]};
-    qsort(p, np, sizeof(*p), cmp_pair);
+    if (np > 1)
+        qsort(p, np, sizeof(*p), cmp_pair);
     if (!np)
         fputs("  No slab object is charged to any cgroup.\n", f);
     for (size_t i = 0; i < np && i < top; i++) {

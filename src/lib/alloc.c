@@ -379,7 +379,8 @@ int kmem_alloc_merge_same_name(struct kmem_alloc_table *t)
     }
     for (size_t i = 0; i < t->n; i++)
         r[i] = (struct sort_rec){t->v[i].cgid, t->v[i].cache, i};
-    qsort(r, t->n, sizeof(*r), cmp_rec);
+    if (t->n > 1)
+        qsort(r, t->n, sizeof(*r), cmp_rec);
     out[0] = t->v[r[0].i];
     for (size_t i = 1; i < t->n; i++) {
         const struct kmem_alloc_entry *e = &t->v[r[i].i];

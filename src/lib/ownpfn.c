@@ -78,7 +78,8 @@ int kmem_ownpair_vote(const uint64_t *ptrs, size_t nptrs, const uint64_t *pfns, 
             if (!(v & GIB_MASK) && (v >> 47) == 0x1ffff)
                 c[n++] = v;
         }
-    qsort(c, n, sizeof(*c), cmp_u64);
+    if (n > 1)
+        qsort(c, n, sizeof(*c), cmp_u64);
     for (size_t i = 0; i < n; i++) {
         run = i && c[i] == c[i - 1] ? run + 1 : 1;
         if (run > best) {

@@ -409,7 +409,8 @@ static int collect(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, siz
         rows[nrows].c.name[sizeof(c->name) - 1] = '\0';
         nrows++;
     }
-    qsort(rows, nrows, sizeof(*rows), cmp_cache);
+    if (nrows > 1)
+        qsort(rows, nrows, sizeof(*rows), cmp_cache);
     for (size_t i = 0; i < no && !rc; i++) {
         const struct kmem_owners_key *k = (const struct kmem_owners_key *)ok + i;
         const struct kmem_owners_val *v = (const struct kmem_owners_val *)ov + i;

@@ -133,7 +133,8 @@ void kmem_fs_sort(struct kmem_fileset *fs)
 
     if (fs->sorted)
         return;
-    qsort(fs->v, fs->n, sizeof(*fs->v), cmp_entry);
+    if (fs->n > 1)
+        qsort(fs->v, fs->n, sizeof(*fs->v), cmp_entry);
     for (size_t i = 0; i < fs->n; i++) {
         if (i + 1 < fs->n && strcmp(fs->v[i].path, fs->v[i + 1].path) == 0) {
             free(fs->v[i].path);

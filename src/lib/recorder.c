@@ -344,9 +344,13 @@ static void retention(struct kmem_recorder *r)
         n++;
     }
     closedir(d);
-    qsort(v, n, sizeof(*v), cmp_seg);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_seg);
     for (size_t i = 0; i < n; i++) {
-        bool old = r->o.retain_seconds && (uint64_t)(now - v[i].mtime) > r->o.retain_seconds;
+        /* A file's mtime can be a clock tick ahead of time(2) (fine-grained
+         * inode timestamps): not old, whatever the unsigned difference says. */
+        bool old = r->o.retain_seconds && now > v[i].mtime &&
+                   (uint64_t)(now - v[i].mtime) > r->o.retain_seconds;
         /* room for the current segment too, as large as the one before it */
         bool big = r->o.max_bytes && total + r->last_seg > r->o.max_bytes;
 

@@ -205,7 +205,8 @@ int kmem_recording_open(struct kmem_recording **out, const char *dir, char *errb
                      dir, dir);
         goto fail;
     }
-    qsort(r->seg, r->n_seg, sizeof(*r->seg), cmp_seg);
+    if (r->n_seg > 1)
+        qsort(r->seg, r->n_seg, sizeof(*r->seg), cmp_seg);
     *out = r;
     return 0;
 fail:
@@ -372,9 +373,11 @@ int kmem_recording_scan(struct kmem_recording *r, uint64_t t_ns)
             err = scan_seg(r, i);
             if (err)
                 return err;
-            qsort(r->s, r->n, sizeof(*r->s), cmp_sample);
+            if (r->n > 1)
+                qsort(r->s, r->n, sizeof(*r->s), cmp_sample);
         }
-    qsort(r->s, r->n, sizeof(*r->s), cmp_sample);
+    if (r->n > 1)
+        qsort(r->s, r->n, sizeof(*r->s), cmp_sample);
     return 0;
 }
 

@@ -196,7 +196,8 @@ void kmem_read_zram(struct kmem_io *io, struct kmem_zram *out)
             all[n++] = dev;
     }
     closedir(d);
-    qsort(all, n, sizeof(all[0]), cmp_dev);
+    if (n > 1)
+        qsort(all, n, sizeof(all[0]), cmp_dev);
     out->n = n < KMEM_ZRAM_MAX ? n : KMEM_ZRAM_MAX;
     memcpy(out->dev, all, out->n * sizeof(all[0]));
 }

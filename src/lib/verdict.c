@@ -598,7 +598,8 @@ int kmem_recording_verdicts(struct kmem_recording *r, uint64_t from_ns, uint64_t
         else
             out->n_noise++;
     }
-    qsort(out->v, out->n, sizeof(*out->v), cmp_verdict);
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(*out->v), cmp_verdict);
     out->from_ns = kmem_recording_sample(r, lo)->time_ns;
     out->to_ns = kmem_recording_sample(r, hi)->time_ns;
     out->points = n;

@@ -233,6 +233,13 @@ find "$T/ret" -name 'kmem-*.seg' -exec touch -d '10 days ago' {} +
     --record.retain 7d --quiet
 check_eq "retain 7d: segments last written 10 days ago are removed" 1 \
     "$(find "$T/ret" -name 'kmem-*.seg' | wc -l)"
+# A segment's mtime can be a clock tick ahead of time(2) (tmpfs stamps a file
+# with the fine-grained clock): one written "in the future" is not old.
+find "$T/ret" -name 'kmem-*.seg' -exec touch -d '1 hour' {} +
+"$K" --root "$T/live" --record "$T/ret" -d 3600 --record.time $((T0 + 11 * 3600)) --record.count 1 \
+    --record.retain 7d --quiet
+check_eq "retain 7d: a segment whose mtime is ahead of the clock is kept" 2 \
+    "$(find "$T/ret" -name 'kmem-*.seg' | wc -l)"
 
 # ---- an OOM kill is sampled at once and marked ------------------------------------
 ev="$T/oomtree/sys/fs/cgroup/$CG/memory.events"
