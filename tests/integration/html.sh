@@ -68,11 +68,12 @@ rec="$T/rec"
     --record.time 1765000000 -d 10 --quiet
 "$K" --record "$rec" --root "$FIXTURES/debian12-linux6.18-full" --record.count 3 \
     --record.time 1765000030 -d 10 --quiet
-# replay_page NAME SPAN MIN [--at TIME]: the page, the JSON of its sample, the JSON of every
-# sample drawn, and the recorder's verdicts over the SPAN the chart covers (at least MIN).
+# replay_page NAME SPAN MIN TOPS [--at TIME]: the page, the JSON of its sample, the JSON of
+# every sample drawn, the recorder's verdicts over the SPAN the chart covers (at least MIN),
+# and the top growing caches and cgroups (at least TOPS) against the first and last samples.
 replay_page() {
-    n=$1 span=$2 least=$3
-    shift 3
+    n=$1 span=$2 least=$3 tops=$4
+    shift 4
     if ! "$K" --html "$T/$n.html" --replay "$rec" "$@" 2>"$T/$n.err"; then
         not_ok "kmemtop --html --replay $* exits 0: $(cat "$T/$n.err")"
         return
@@ -86,14 +87,14 @@ replay_page() {
     done
     "$K" --replay "$rec" "$@" --window "$span" --json >"$T/$n.verdicts.json"
     python3 "$CHECK" "$T/$n.html" "$T/$n.json" --series-dir "$T/$n.series" \
-        --verdicts "$T/$n.verdicts.json" --min-verdicts "$least" \
+        --verdicts "$T/$n.verdicts.json" --min-verdicts "$least" --min-tops "$tops" \
         --screenshot "$T/$n.png" || not_ok "html_check.py passes on $n.html"
 }
-replay_page rec 50s 5
+replay_page rec 50s 5 20
 check_eq "the growth chart of the whole recording has its 6 samples" 6 \
     "$(grep -c '<tr data-t=' "$T/rec.html")"
 at=$(date -d @1765000010 '+%Y-%m-%d %H:%M:%S')
-replay_page rec-at 10s 0 --at "$at"
+replay_page rec-at 10s 0 0 --at "$at"
 check_eq "with --at the second sample, the chart ends there (2 samples)" 2 \
     "$(grep -c '<tr data-t=' "$T/rec-at.html")"
 check "the page says which sample the treemaps show" grep -q "the treemaps show .* at $at" "$T/rec-at.html"
@@ -127,7 +128,7 @@ for k in 0 1 2 3 4 5; do
         --quiet
 done
 rec="$T/leakrec"
-replay_page leak 50m 2
+replay_page leak 50m 2 2
 check_eq "the leak's page lists its one OOM kill" 1 "$(grep -c '<tr data-oom-t=' "$T/leak.html")"
 check "the OOM kill is marked on the chart's time axis, with its container" \
     grep -q 'OOM kill at .* in monitoring/prometheus-0/prometheus' "$T/leak.html"

@@ -3,6 +3,7 @@
 
 Usage: html_check.py PAGE JSON [--memtotal BYTES] [--screenshot PNG]
                      [--noscript] [--max-bytes N] [--min-cgroups N]
+                     [--series-dir DIR [--min-tops N]] [--verdicts JSON [--min-verdicts N]]
 
 Prints TAP-ish "ok - ..." / "not ok - ..." lines (tests/run.sh counts them):
 
@@ -15,6 +16,11 @@ Prints TAP-ish "ok - ..." / "not ok - ..." lines (tests/run.sh counts them):
   request, no script error (window errors, console errors), the script ran;
 - the DOM's figures equal the JSON's: every node kind, every slab cache,
   every cgroup and every leaf cgroup's kernel parts (counts asserted);
+- with --series-dir (DIR/<ns>.json: --replay --at each sample's time
+  --json), every sample of the growth table, and the top growing caches and
+  cgroups (first, last, growth, growth per hour; at least --min-tops of
+  them) against the first and last samples;
+- with --verdicts, the leak verdicts and OOM kills against --window --json;
 - with --screenshot, a 1280x800 screenshot; with --noscript, the page with
   scripts off still has every positioned box.
 """
@@ -47,7 +53,8 @@ class Dom(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.rows = {}  # key -> {"b": bytes, "cells": [...]}
         self.samples = []  # growth table rows: {"t": ns, "b": kernel, "kinds": {key: bytes}}
-        self.tops = {}  # top growers: key -> (first, last)
+        self.tops = {}  # top growers: key -> (first, last, [cells])
+        self._top = None
         self.verdicts = {}  # "verdict:SUBJECT:NAME" -> (verdict, growth)
         self.ooms = []  # OOM kills: times
         self.row_keys = []
@@ -78,7 +85,7 @@ class Dom(html.parser.HTMLParser):
         elif tag == "tr" and "data-oom-t" in a:
             self.ooms.append(int(a["data-oom-t"]))
         elif tag == "tr" and "data-first" in a:
-            self.tops[a["data-k"]] = (int(a["data-first"]), int(a["data-last"]))
+            self._top = (a["data-k"], int(a["data-first"]), int(a["data-last"]), [])
         elif tag == "tr" and "data-k" in a:
             k = a["data-k"]
             parent = self.rows_i.get((self.section, a.get("data-p")))
@@ -92,7 +99,7 @@ class Dom(html.parser.HTMLParser):
             self._row = {"k": k, "b": a.get("data-b"), "cells": [],
                          "i": (self.section, a.get("data-i")), "p": a.get("data-p")}
             self.rows_i[self._row["i"]] = self._row
-        elif tag == "td" and self._row is not None:
+        elif tag == "td" and (self._row is not None or self._top is not None):
             self._cell = ""
         elif tag == "div" and "b" in a.get("class", "").split():
             a["section"] = self.section
@@ -104,6 +111,12 @@ class Dom(html.parser.HTMLParser):
         elif tag == "td" and self._row is not None and self._cell is not None:
             self._row["cells"].append(self._cell.strip())
             self._cell = None
+        elif tag == "td" and self._top is not None and self._cell is not None:
+            self._top[3].append(self._cell.strip())
+            self._cell = None
+        elif tag == "tr" and self._top is not None:
+            self.tops[self._top[0]] = self._top[1:]
+            self._top = None
         elif tag == "tr" and self._row is not None:
             self.rows.setdefault(self._row["k"], self._row)
             self.row_keys.append(self._row["k"])
@@ -566,7 +579,7 @@ def compare(dom, doc, memtotal):
     ok(outside == 0, "every box is positioned inside its treemap (%d outside)" % outside)
 
 
-def compare_series(dom, series_dir):
+def compare_series(dom, series_dir, least_tops):
     """Every sample row of the growth table against --replay DIR --at <its time> --json."""
     bad = []
     n = 0
@@ -586,6 +599,51 @@ def compare_series(dom, series_dir):
         n += 1
     ok(n >= 2 and n == len(dom.samples) and not bad,
        "%d samples of the growth chart equal --replay --at TIME --json%s" % (n, "; " + "; ".join(bad[:5]) if bad else ""))
+    if n >= 2 and not bad:
+        compare_tops(dom, series_dir, least_tops)
+
+
+def human(b):
+    """kt_human (src/kmemtop/common.c): 1023.5 rounds up to the next unit."""
+    u = 0
+    while abs(b) >= 1023.5 and u < 6:
+        b /= 1024
+        u += 1
+    return ("%.0f%s" if u == 0 or abs(b) >= 9.95 else "%.1f%s") % (b, "BKMGTPE"[u])
+
+
+def human_delta(b):
+    return "0" if b == 0 else ("-" if b < 0 else "+") + human(abs(b))
+
+
+def compare_tops(dom, series_dir, least):
+    """The top growers' first, last, growth and growth per hour against the first and
+    last samples' --json (the hours between them from the sample table)."""
+    docs = []
+    for row in (dom.samples[0], dom.samples[-1]):
+        with open(os.path.join(series_dir, "%d.json" % row["t"])) as f:
+            docs.append(json.load(f))
+    vals = []
+    for doc in docs:
+        v = {}
+        for c in doc["slab"]["caches"]:
+            v["cache:%s%s" % (c["name"], "#%d" % c["dup"] if c["dup"] else "")] = c["size_bytes"]
+        for c in doc.get("cgroups", {}).get("items", []):
+            v["cg:" + c["path"]] = c["kernel_bytes"] or 0
+        vals.append(v)
+    hours = (dom.samples[-1]["t"] - dom.samples[0]["t"]) / 3.6e12
+    bad = []
+    for k, (first, last, cells) in dom.tops.items():
+        want_first, want_last = vals[0].get(k, 0), vals[1].get(k, 0)
+        g = want_last - want_first
+        want = [human(want_first), human(want_last), human_delta(g), human_delta(g / hours) if hours > 0 else "-"]
+        if (first, last) != (want_first, want_last) or cells[1:5] != want:
+            bad.append("%s: page %d %d %s, JSON %d %d %s" % (k, first, last, cells[1:5], want_first, want_last, want))
+    caches = sum(1 for k in dom.tops if k.startswith("cache:"))
+    cgroups = sum(1 for k in dom.tops if k.startswith("cg:"))
+    ok(caches + cgroups >= least and not bad,
+       "%d top growing caches and %d cgroups: first, last, growth and growth per hour (%.4f h) equal the "
+       "first and last samples' --json%s" % (caches, cgroups, hours, "; " + "; ".join(bad[:5]) if bad else ""))
 
 
 def compare_verdicts(dom, path, least):
@@ -646,7 +704,7 @@ def main():
        "no script error in %s%s" % (name, (": " + " | ".join(errs[:3])) if errs else ""))
     compare(dom, doc, int(opt["--memtotal"]) if "--memtotal" in opt else None)
     if "--series-dir" in opt:
-        compare_series(dom, opt["--series-dir"])
+        compare_series(dom, opt["--series-dir"], int(opt.get("--min-tops", "1")))
     if "--verdicts" in opt:
         compare_verdicts(dom, opt["--verdicts"], int(opt.get("--min-verdicts", "1")))
     ok(len(dom.boxes) == len(dom_file.boxes) and all(re.match(r"left:", b.get("style", "")) for b in dom_file.boxes),
