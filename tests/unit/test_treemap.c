@@ -108,6 +108,56 @@ static void test_layout_random(void **state)
     assert_true(compared >= 20);
 }
 
+/*
+ * The shape (squarified: each row along the shorter side, grown while its
+ * worst aspect ratio improves): equal values in a 2:1 or square rectangle
+ * are exact squares, and on random values the boxes' aspect ratio, weighted
+ * by area, stays low. Areas alone do not show a layout of long strips.
+ */
+static double aspect(const struct kt_rect *r)
+{
+    return r->w > r->h ? r->w / r->h : r->h / r->w;
+}
+
+static void test_layout_shape(void **state)
+{
+    static const double four[] = {1, 1, 1, 1}, six[] = {1, 1, 1, 1, 1, 1};
+    struct kt_rect out[300];
+    uint64_t seed = 7;
+    double weighted = 0, area = 0;
+    size_t boxes = 0;
+
+    (void)state;
+    assert_int_equal(kt_treemap_layout(four, 4, (struct kt_rect){0, 0, 100, 100}, out), 0);
+    for (size_t i = 0; i < 4; i++) {
+        assert_float_equal(out[i].w, 50, EPS);
+        assert_float_equal(out[i].h, 50, EPS);
+    }
+    assert_int_equal(kt_treemap_layout(six, 6, (struct kt_rect){0, 0, 300, 200}, out), 0);
+    for (size_t i = 0; i < 6; i++) {
+        assert_float_equal(out[i].w, 100, EPS);
+        assert_float_equal(out[i].h, 100, EPS);
+    }
+    for (int round = 0; round < 20; round++) {
+        size_t n = 20 + lcg(&seed) % 280;
+        double v[300];
+        struct kt_rect in = {0, 0, 200 + (double)(lcg(&seed) % 1800),
+                             200 + (double)(lcg(&seed) % 1800)};
+
+        for (size_t i = 0; i < n; i++)
+            v[i] = pow(10, (double)(lcg(&seed) % 400) / 100);
+        assert_int_equal(kt_treemap_layout(v, n, in, out), 0);
+        for (size_t i = 0; i < n; i++) {
+            weighted += aspect(&out[i]) * out[i].w * out[i].h;
+            area += out[i].w * out[i].h;
+            boxes++;
+        }
+    }
+    print_message("# %zu boxes, aspect ratio weighted by area %.3f\n", boxes, weighted / area);
+    assert_true(boxes >= 400);
+    assert_true(weighted / area < 2.0);
+}
+
 /* Nothing to lay out: empty boxes at the corner, no division by zero. */
 static void test_layout_empty(void **state)
 {
@@ -281,9 +331,8 @@ static void test_cgroup_tree(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_layout_table),
-        cmocka_unit_test(test_layout_random),
-        cmocka_unit_test(test_layout_empty),
+        cmocka_unit_test(test_layout_table), cmocka_unit_test(test_layout_random),
+        cmocka_unit_test(test_layout_shape), cmocka_unit_test(test_layout_empty),
         cmocka_unit_test(test_cgroup_tree),
     };
 
