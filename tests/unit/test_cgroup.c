@@ -353,6 +353,7 @@ static void test_memstat_pagetables_unreported(void **state)
         {"anon 8192\nkernel 4096\npagetables 0\ninactive_anon 4096\nactive_anon 4096\n", true},
         {"kernel 4096\npagetables 0\ninactive_anon 0\nactive_anon 4096\n", true},
         {"kernel 12288\npagetables 8192\ninactive_anon 4096\nactive_anon 4096\n", false},
+        {"kernel 8192\npagetables 4096\ninactive_anon 4096\nactive_anon 0\n", false}, /* one page */
         {"kernel 4096\npagetables 0\ninactive_anon 0\nactive_anon 0\ninactive_file 4096\n", false},
         {"kernel 4096\ninactive_anon 4096\nactive_anon 4096\n", false},
     };
@@ -371,7 +372,7 @@ static void test_memstat_pagetables_unreported(void **state)
                      cases[i].want);
         compared++;
     }
-    assert_int_equal(compared, 5);
+    assert_int_equal(compared, 6);
 }
 
 static void test_memstat_nul_inside(void **state)

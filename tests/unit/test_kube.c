@@ -99,6 +99,11 @@ static const struct kube_case cases[] = {
     {"/kubepods/../kubepods/pod" UID, NO},
     {"/kubepods/./pod" UID, NO},
     {"/kubepods/pod" UID "/pod" UID, NO},
+    /* a cgroup below a container is not one (even named like one) */
+    {"/kubepods/pod" UID "/" CID "/" CID, NO},
+    {"/kubepods.slice/kubepods-pod" UIDU ".slice/cri-containerd-" CID ".scope/cri-containerd-" CID
+     ".scope",
+     NO},
 };
 
 static void test_table(void **state)
