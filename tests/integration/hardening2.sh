@@ -224,6 +224,15 @@ ex64=$(grep -c '^kmem_cgroup_kernel_bytes{' "$T/h1-64.prom")
 check "series budget 1 MiB: more cgroups over budget than at 6 MiB (${ob1:-?} > ${ob:-?})" \
     test "${ob1:-0}" -gt "${ob:-0}"
 check_eq "series budget 64 MiB: no cgroup over budget" 0 "${ob64:-missing}"
+# The budget is used, not just obeyed: the kept cgroups' series (every line
+# with a cgroup label, and cAdvisor's) fill between half of it and all of it
+# (the estimate per cgroup is a little above what is written: about 77 %).
+for f in h1:6 h1-1:1; do
+    cgb=$(grep -E '(cgroup=|^container_memory_kernel_usage)' "$T/${f%:*}.prom" | wc -c)
+    budget=$((${f#*:} * 1048576))
+    check "series budget ${f#*:} MiB: the cgroups' series fill half of it to all of it ($cgb bytes)" \
+        test "$cgb" -ge $((budget / 2)) -a "$cgb" -le "$budget"
+done
 check_eq "... every cgroup is exported or unnamed (exported $ex64, unnamed $un)" \
     "$(find "$T/h1/sys/fs/cgroup" -type d | wc -l)" $((ex64 + ${un:-0}))
 

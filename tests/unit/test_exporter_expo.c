@@ -539,6 +539,9 @@ static void test_render_parts(void **state)
     memset(cg, 0, sizeof(cg));
     cg[0].path = "/";
     cg[0].kernel = 5000;
+    /* the root's usage is always read, giving a bound; the kernel's count is exact: no series */
+    cg[0].has_upper_bound = true;
+    cg[0].kernel_upper_bound = 6000;
     cg[1].path = "/kubepods.slice/pod/cri-containerd-abc.scope";
     cg[1].kernel = 700;
     cg[1].pod_name = "web-1";
