@@ -247,7 +247,6 @@ struct slab_labels {
     /* --collector.slabinfo.top: the caches past the N largest (drop[i]), summed per family */
     unsigned char *drop;
     bool rest;
-    size_t rest_caches;
     uint64_t rest_value[SF_COUNT];
     /* its label piece, built once in text: cache="other", or "other (rest)"
      * when a cache kept is named other */
@@ -312,7 +311,6 @@ static int slab_keep_top(struct slab_labels *sl, const struct kmem_slabinfo *si,
             }
             for (int f = 0; f < SF_COUNT; f++)
                 sl->rest_value[f] += slab_value(&si->v[i], (enum slab_family)f, page_size);
-            sl->rest_caches++;
             sl->drop[i] = 1;
         }
         sl->rest_from = sl->text.len;

@@ -94,6 +94,16 @@ compare_tree() { # name tree
 for F in "$FIXTURES"/debian12-linux6.18-full "$FIXTURES"/node-*; do
     [ -d "$F" ] && compare_tree "$(basename "$F")" "$F"
 done
+# A figure the node does not have has no series (not a 0): no
+# /proc/net/sockstat in the hybrid fixture, no slab gap without /proc/slabinfo.
+"$E" --root "$FIXTURES/debian12-linux6.18-hybrid" --once >"$T/nosock.prom" 2>/dev/null
+check_eq "no /proc/net/sockstat: no kmem_node_socket_memory_bytes" absent \
+    "$(value "$T/nosock.prom" kmem_node_socket_memory_bytes)"
+check "... while the node's kinds are there" grep -q '^kmem_node_kernel_bytes{kind="slab_reclaimable"}' "$T/nosock.prom"
+"$E" --root "$FIXTURES/debian12-linux6.18-full" --once --no-collector.slabinfo >"$T/noslab.prom" 2>/dev/null
+check_eq "no slab collector: no kmem_node_slab_gap_bytes" absent \
+    "$(value "$T/noslab.prom" kmem_node_slab_gap_bytes)"
+check "... while the socket memory is there" grep -q '^kmem_node_socket_memory_bytes ' "$T/noslab.prom"
 # zram devices in use (each field different) and IPv6 fragments queued
 cp -a "$FIXTURES/debian12-linux6.18-full" "$T/zram-tree"
 printf '%s\n' "409600 102400 139264 0 143360 12 0 3" >"$T/zram-tree/sys/block/zram0/mm_stat"
