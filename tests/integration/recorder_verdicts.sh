@@ -177,5 +177,40 @@ check_eq "an OOM kill outside any pod: its cgroup, and no pod name" "1 /$SVC " \
     "$(jq -r '.oom_kills | "\(length) \(.[0].cgroup) \(.[0].pod)"' "$T/v2.json")"
 check "text: the OOM kill outside any pod has no parentheses" \
     grep -q "OOM kill at .* in /$SVC: memory" "$T/v2.txt"
+# v1: a cgroup's kernel memory is one number (memory.kmem.usage_in_bytes);
+# owner snapshots before and after the window's middle tell how much of its
+# growth is reclaimable slab. W1 and W2 grow 2 MiB a step (22 MiB); the last
+# snapshot charges W1 60 % of that in dentries (at least half: a cache
+# warming up) and W2 40 % (a leak suspect).
+v1t="$T/v1tree"
+cp -a "$FIXTURES/debian12-linux6.18-hybrid" "$v1t"
+VM="$v1t/sys/fs/cgroup/memory/process_api"
+W1=67cb5dd1bdae9802ccde25d26c4d47e2 W2=f4dcaf737ac3fed81fc910a982ac585f
+owners() { # TAKEN W1_BYTES W2_BYTES: kmem-owners.txt of two dentry rows
+    printf 'kmem-owners 1\ntaken %s.000000000\ncpu_seconds 0.01\npages 4194304\nslabs 1000\n' "$1"
+    printf 'objects_charged 200\nobjects_uncharged 0\nrows 2\n'
+    printf '1\t100\t%s\tdentry\t/process_api/%s\n2\t100\t%s\tdentry\t/process_api/%s\n' "$2" "$W1" "$3" "$W2"
+}
+for w in $W1 $W2; do
+    for f in memory.kmem.usage_in_bytes memory.usage_in_bytes; do cp "$VM/$w/$f" "$VM/$w/$f.0"; done
+done
+for k in $(seq 0 11); do
+    for w in $W1 $W2; do
+        for f in memory.kmem.usage_in_bytes memory.usage_in_bytes; do
+            echo $(($(cat "$VM/$w/$f.0") + k * 2 * MiB)) >"$VM/$w/$f"
+        done
+    done
+    [ "$k" = 0 ] && owners "$T0" "$MiB" "$MiB" >"$v1t/kmem-owners.txt"
+    [ "$k" = 11 ] && owners $((T0 + 11 * STEP)) $((MiB + 22 * MiB * 6 / 10)) \
+        $((MiB + 22 * MiB * 4 / 10)) >"$v1t/kmem-owners.txt"
+    "$K" --root "$v1t" --record "$T/rec-v1" --record.count 1 --record.time $((T0 + STEP * k)) --quiet
+done
+"$K" --replay "$T/rec-v1" --window 1d --json >"$T/v1w.json"
+v1v() { jq -r --arg n "/process_api/$1" '.verdicts[] | select(.subject == "cgroup" and .name == $n) | '"$2" "$T/v1w.json"; }
+check_eq "v1: W1 grew 22 MiB, 60 % of it owned dentries: a cache warming up" \
+    "reclaimable_warming $((22 * MiB)) $((22 * MiB * 6 / 10 + MiB))" \
+    "$(v1v $W1 '"\(.verdict) \(.growth_bytes) \(.owned_reclaimable_bytes)"')"
+check_eq "v1: W2 grew 22 MiB, 40 % of it owned dentries: a leak suspect" \
+    "leak_suspect $((22 * MiB))" "$(v1v $W2 '"\(.verdict) \(.growth_bytes)"')"
 check_eq "nothing written out is left behind" 0 "$(find "$T/tmp" -mindepth 1 | wc -l)"
 finish
