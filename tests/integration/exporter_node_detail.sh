@@ -63,6 +63,21 @@ compare_tree() { # name tree
         check_eq "$n: kmem_node_slab_gap_bytes" "$(jq -r .node.slab_gap.gap_bytes "$T/$n.json")" \
             "$(value "$T/$n.prom" kmem_node_slab_gap_bytes)"
     fi
+    # --json's vmalloc totals summed again from the file: areas, RAM of
+    # vmalloc areas (pages=N, "vmalloc" flag), RAM of the other areas,
+    # address space, address space of ioremap areas
+    if [ -s "$2/proc/vmallocinfo" ]; then
+        ps=$(jq -r .page_size "$T/$n.json")
+        check_eq "$n: --json vmalloc totals = /proc/vmallocinfo's" \
+            "$(awk -v ps="$ps" '{ p = 0; vm = 0; io = 0
+                for (i = 3; i <= NF; i++) { if ($i ~ /^pages=/) p = substr($i, 7); if (i > 3 && $i == "vmalloc") vm = 1; if ($i == "ioremap") io = 1 }
+                n++; vs += $2; if (vm) b += p * ps; else o += p * ps; if (io) iv += $2 }
+                END { printf "%d %.0f %.0f %.0f %.0f\n", n, b, o, vs, iv }' "$2/proc/vmallocinfo")" \
+            "$(jq -r '.node_detail.vmalloc | "\(.areas) \(.bytes) \(.other_pages_bytes) \(.vsize_bytes) \(.ioremap_vsize_bytes)"' "$T/$n.json")"
+        check_eq "$n: --json vmalloc groups add up to the areas and bytes" \
+            "$(jq -r '.node_detail.vmalloc | "\(.areas) \(.bytes)"' "$T/$n.json")" \
+            "$(jq -r '.node_detail.vmalloc | "\([.groups[].areas] | add) \([.groups[].bytes] | add)"' "$T/$n.json")"
+    fi
     top=$(jq -r '.node_detail.vmalloc.top[0] // empty | "\(.caller)\t\(.plain // "")\t\(.bytes)"' "$T/$n.json")
     if [ -n "$top" ]; then
         c=$(printf '%s' "$top" | cut -f1); pl=$(printf '%s' "$top" | cut -f2); b=$(printf '%s' "$top" | cut -f3)
@@ -112,10 +127,24 @@ printf '%s\n' "81920 20480 32768 0 32768 0 0 0 0" >"$T/zram-tree/sys/block/zram1
 printf '%s\n' "40960 10240 16384 0 16384 0 0 0" >"$T/zram-tree/sys/block/zram2/mm_stat"
 sed -i 's/^FRAG6: inuse 0 memory 0$/FRAG6: inuse 1 memory 2304/' "$T/zram-tree/proc/net/sockstat6"
 sed -i 's/^FRAG: inuse 0 memory 0$/FRAG: inuse 1 memory 1152/' "$T/zram-tree/proc/net/sockstat"
+# every sockstat figure different, so that one read in another's place shows
+printf '%s\n' 'sockets: used 22' 'TCP: inuse 5 orphan 1 tw 23593 alloc 7 mem 2' 'UDP: inuse 3 mem 4' \
+    'UDPLITE: inuse 0' 'RAW: inuse 0' 'FRAG: inuse 1 memory 1152' >"$T/zram-tree/proc/net/sockstat"
+sed -i 's/^TCP6: inuse 0$/TCP6: inuse 8/; s/^UDP6: inuse 0$/UDP6: inuse 9/' "$T/zram-tree/proc/net/sockstat6"
 compare_tree zram-tree "$T/zram-tree"
 check_eq "zram-tree: socket memory = TCP and UDP pages + both fragment queues" \
     $(($(jq -r '.node.sockets.tcp_mem_pages + .node.sockets.udp_mem_pages' "$T/zram-tree.json") * $(getconf PAGESIZE) + 1152 + 2304)) \
     "$(value "$T/zram-tree.prom" kmem_node_socket_memory_bytes)"
+check_eq "zram-tree: --json's socket figures are sockstat's and sockstat6's" \
+    "22 5 1 23593 7 2 3 4 1152 2304 8 9" \
+    "$(jq -r '.node.sockets | "\(.sockets_used) \(.tcp_inuse) \(.tcp_orphan) \(.tcp_tw) \(.tcp_alloc) \(.tcp_mem_pages) \(.udp_inuse) \(.udp_mem_pages) \(.frag_bytes) \(.frag6_bytes) \(.tcp6_inuse) \(.udp6_inuse)"' "$T/zram-tree.json")"
+# --json's zram fields are mm_stat's columns (orig, compr, used, limit, max
+# used, same pages; huge pages is the 8th), for each of the three devices
+for d in zram0 zram2 zram10; do
+    check_eq "zram-tree: --json $d equals its mm_stat" \
+        "$(awk '{ print $1, $2, $3, $4, $5, $6, $8 }' "$T/zram-tree/sys/block/$d/mm_stat")" \
+        "$(jq -r --arg d "$d" '.node.zram.devices[] | select(.name == $d) | "\(.orig_data_bytes) \(.compr_data_bytes) \(.mem_used_bytes) \(.mem_limit_bytes) \(.mem_used_max_bytes) \(.same_pages) \(.huge_pages)"' "$T/zram-tree.json")"
+done
 check_eq "zram-tree: the devices in number order" "zram0 zram2 zram10" \
     "$(grep '^kmem_zram_memory_used_bytes{' "$T/zram-tree.prom" | sed 's/.*device="\([^"]*\)".*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 check "series of the vmalloc, zram and allocinfo families compared: at least 60 ($total_sets)" \
