@@ -78,6 +78,12 @@ compare_tree() { # name tree
             "$(jq -r '.node_detail.vmalloc | "\(.areas) \(.bytes)"' "$T/$n.json")" \
             "$(jq -r '.node_detail.vmalloc | "\([.groups[].areas] | add) \([.groups[].bytes] | add)"' "$T/$n.json")"
     fi
+    # --json's allocinfo totals summed again from the file: sites, bytes, calls
+    if [ -s "$2/proc/allocinfo" ]; then
+        check_eq "$n: --json allocinfo totals = /proc/allocinfo's" \
+            "$(awk 'NR > 2 && NF >= 3 { n++; b += $1; c += $2 } END { printf "%d %.0f %.0f\n", n, b, c }' "$2/proc/allocinfo")" \
+            "$(jq -r '.node_detail.allocinfo | "\(.sites) \(.bytes) \(.calls)"' "$T/$n.json")"
+    fi
     top=$(jq -r '.node_detail.vmalloc.top[0] // empty | "\(.caller)\t\(.plain // "")\t\(.bytes)"' "$T/$n.json")
     if [ -n "$top" ]; then
         c=$(printf '%s' "$top" | cut -f1); pl=$(printf '%s' "$top" | cut -f2); b=$(printf '%s' "$top" | cut -f3)
