@@ -140,6 +140,17 @@ for rel in none 5.10.0-30-cloud-amd64 6.1.0-28-cloud-amd64; do
     check_eq "dying cost $rel: per-CPU bytes of one removed cgroup" "$w" \
         "$(sed -n 's/^  they pin about .* CPUs x \([0-9]*\))$/\1/p' "$T/report")"
 done
+# One removed cgroup is one (its cost shown); none says so.
+for n in 1 0; do
+    awk -v num=$((dirs + n)) '$1 == "memory" { $3 = num } { print }' OFS='\t' "$FIXTURES/v1-cgroupfs/proc/cgroups" \
+        >"$R/proc/cgroups"
+    "$K" --root "$R" --report >"$T/report" 2>/dev/null
+    if [ "$n" = 1 ]; then
+        check "one removed cgroup: --report shows what it pins" grep -q '^  they pin about .* estimate: 1 x (' "$T/report"
+    else
+        check "no removed cgroup: --report says none is held" grep -q '^  None: no removed memory cgroup is held' "$T/report"
+    fi
+done
 # ---- the 6.18 pagetables regression (docs/cgroups.md) -----------------------
 # A copy of a v2 tree as a 6.18 kernel shows it: memory.stat pagetables 0 in
 # every cgroup (kernel unchanged: the page tables are still charged). kmem
