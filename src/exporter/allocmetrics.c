@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "allocmetrics.h"
+#include "sort.h"
 
 enum fam { F_ALLOCS, F_FREES, F_BYTES, F_BYTES_FREED, F_ACC_BYTES, F_LIVE, F_COUNT };
 #define F_COUNTERS F_LIVE /* the families before F_LIVE are counters */
@@ -284,8 +285,7 @@ static void update_set(struct kx_alloc *x)
             for (int f = 0; f < F_COUNTERS; f++)
                 p->base[f] = k < x->prev.n ? value(&x->prev.v[k], (enum fam)f) : 0;
         }
-        if (x->n_set > 1)
-            qsort(x->set, x->n_set, sizeof(*x->set), cmp_pair);
+        kmem_sort(x->set, x->n_set, sizeof(*x->set), cmp_pair);
     }
     free(idx);
     free(rank);

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "collectors.h"
+#include "sort.h"
 
 kx_render_fn kx_render_slabinfo;
 
@@ -299,7 +300,7 @@ static int slab_keep_top(struct slab_labels *sl, const struct kmem_slabinfo *si,
     if (n > top) {
         const char *rest_label = "other";
 
-        qsort(v, n, sizeof(*v), cmp_by_size);
+        kmem_sort(v, n, sizeof(*v), cmp_by_size);
         sl->rest = true;
         for (size_t k = 0; k < n; k++) {
             size_t i = v[k].i;

@@ -17,6 +17,7 @@
 
 #include "allocview.h"
 #include "jsonw.h"
+#include "sort.h"
 
 /* ---- names and sorting ---- */
 
@@ -152,8 +153,7 @@ static struct row *make_rows(const struct kmem_alloc_table *t, const struct kmem
             w->frate = (double)(e->frees - (p ? p->frees : 0)) / dt;
         }
     }
-    if (*n > 1)
-        qsort(r, *n, sizeof(*r),
+    kmem_sort(r, *n, sizeof(*r),
               sort == 'c'   ? cmp_row_change
               : sort == 'r' ? cmp_row_rate
                             : cmp_row_net);

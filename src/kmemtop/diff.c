@@ -10,6 +10,7 @@
 
 #include "kmemrec.h"
 #include "record.h"
+#include "sort.h"
 
 #define DIFF_TOP 25
 
@@ -129,8 +130,7 @@ static void print_rows(const char *title, const char *col, struct drow *v, size_
     char a[32], b[32], d[32], name[512];
     size_t shown = 0, changed = 0;
 
-    if (n > 1)
-        qsort(v, n, sizeof(*v), cmp_change);
+    kmem_sort(v, n, sizeof(*v), cmp_change);
     for (size_t i = 0; i < n; i++)
         changed += change(&v[i]) != 0 || v[i].in_a != v[i].in_b;
     printf("\n%s (%zu compared, %zu changed):\n", title, n, changed);
@@ -162,8 +162,7 @@ static void json_rows(const char *key, struct drow *v, size_t n, bool cgroups)
 {
     bool first = true;
 
-    if (n > 1)
-        qsort(v, n, sizeof(*v), cmp_change);
+    kmem_sort(v, n, sizeof(*v), cmp_change);
     printf(",\"%s\":[", key);
     for (size_t i = 0; i < n; i++) {
         const struct drow *r = &v[i];

@@ -5,6 +5,7 @@
 
 #include "history.h"
 #include "timeutil.h"
+#include "sort.h"
 
 struct kt_tval {
     const char *key; /* cache name or cgroup path */
@@ -78,8 +79,7 @@ static int tally_fill(struct kt_tally *t, const struct kmem_snapshot *snap, int 
         v[i].key = names + off;
         off += l;
     }
-    if (n > 1)
-        qsort(v, n, sizeof(*v), cmp_tval);
+    kmem_sort(v, n, sizeof(*v), cmp_tval);
     tally_free(t);
     t->when = snap->when;
     t->n = n;

@@ -14,6 +14,7 @@
 
 #include "jsonw.h"
 #include "views.h"
+#include "sort.h"
 
 /* Groups of rows by cgroup id: biggest first (then by path), not charged last. */
 static int cmp_group(const void *pa, const void *pb)
@@ -53,8 +54,7 @@ int kt_owner_groups(const struct kmem_snapshot *snap, struct kt_owner_group **ou
         g[k - 1].bytes += r->bytes;
         g[k - 1].objects += r->objects;
     }
-    if (k > 1)
-        qsort(g, k, sizeof(*g), cmp_group);
+    kmem_sort(g, k, sizeof(*g), cmp_group);
     *out = g;
     *n = k;
     return 0;
@@ -287,8 +287,7 @@ void kt_owner_report(FILE *f, const struct kmem_snapshot *snap, unsigned top)
     for (size_t k = 0; k < ng; k++)
         for (size_t i = 0; g[k].id && i < g[k].n; i++)
             p[np++] = (struct pair){.g = &g[k], .r = &o->rows[g[k].first + i]};
-    if (np > 1)
-        qsort(p, np, sizeof(*p), cmp_pair);
+    kmem_sort(p, np, sizeof(*p), cmp_pair);
     if (!np)
         fputs("  No slab object is charged to any cgroup.\n", f);
     for (size_t i = 0; i < np && i < top; i++) {

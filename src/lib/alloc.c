@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "hindex.h"
 #include "../bpf/kmem_alloc.h"
+#include "sort.h"
 
 /* The counters' enum indexes arrays of the same length in allocread.c. */
 _Static_assert(KMEM_ALLOC_COUNTER_COUNT == 3, "kmem_alloc_read() reads three counters");
@@ -379,8 +380,7 @@ int kmem_alloc_merge_same_name(struct kmem_alloc_table *t)
     }
     for (size_t i = 0; i < t->n; i++)
         r[i] = (struct sort_rec){t->v[i].cgid, t->v[i].cache, i};
-    if (t->n > 1)
-        qsort(r, t->n, sizeof(*r), cmp_rec);
+    kmem_sort(r, t->n, sizeof(*r), cmp_rec);
     out[0] = t->v[r[0].i];
     for (size_t i = 1; i < t->n; i++) {
         const struct kmem_alloc_entry *e = &t->v[r[i].i];

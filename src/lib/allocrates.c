@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "sort.h"
 
 /* The root of a cgroup hierarchy: kernfs gives its directory inode 1. The
  * kernel charges nothing to the root memory cgroup. */
@@ -49,8 +50,7 @@ int kmem_alloc_window_pairs(const struct kmem_alloc_table *t, struct kmem_alloc_
         if (e->allocs > acc)
             v[k++] = (struct kmem_alloc_pair){0, e->cache, e->allocs - acc, e->bytes_alloc - accb};
     }
-    if (k > 1)
-        qsort(v, k, sizeof(*v), cmp_pair);
+    kmem_sort(v, k, sizeof(*v), cmp_pair);
     for (size_t i = 0; i < k; i++) {
         if (o && cmp_pair(&v[o - 1], &v[i]) == 0) {
             v[o - 1].allocs += v[i].allocs;

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "hindex.h"
+#include "sort.h"
 
 struct row_off {
     uint64_t cgroup_id, objects, bytes;
@@ -230,8 +231,7 @@ int kmem_owners_finish(struct kmem_owners *o, const char *(*path_of)(void *arg, 
         };
     }
     o->nrows = m->n;
-    if (m->n > 1)
-        qsort(rows, m->n, sizeof(*rows), cmp_rows);
+    kmem_sort(rows, m->n, sizeof(*rows), cmp_rows);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "ownpair.h"
 #include "ownwalk.h"
+#include "sort.h"
 
 #define GIB_MASK ((UINT64_C(1) << 30) - 1)
 
@@ -78,8 +79,7 @@ int kmem_ownpair_vote(const uint64_t *ptrs, size_t nptrs, const uint64_t *pfns, 
             if (!(v & GIB_MASK) && (v >> 47) == 0x1ffff)
                 c[n++] = v;
         }
-    if (n > 1)
-        qsort(c, n, sizeof(*c), cmp_u64);
+    kmem_sort(c, n, sizeof(*c), cmp_u64);
     for (size_t i = 0; i < n; i++) {
         run = i && c[i] == c[i - 1] ? run + 1 : 1;
         if (run > best) {

@@ -41,6 +41,7 @@
 #include "kmem_owners.skel.h"
 #include "ownpair.h"
 #include "bpflog.h"
+#include "sort.h"
 #endif
 
 /* Page frames a run walks: 1 GiB of 4 KiB pages, a few ms of CPU. */
@@ -409,8 +410,7 @@ static int collect(struct kmem_ownwalk *w, struct kmem_owners *o, char *err, siz
         rows[nrows].c.name[sizeof(c->name) - 1] = '\0';
         nrows++;
     }
-    if (nrows > 1)
-        qsort(rows, nrows, sizeof(*rows), cmp_cache);
+    kmem_sort(rows, nrows, sizeof(*rows), cmp_cache);
     for (size_t i = 0; i < no && !rc; i++) {
         const struct kmem_owners_key *k = (const struct kmem_owners_key *)ok + i;
         const struct kmem_owners_val *v = (const struct kmem_owners_val *)ov + i;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "recfmt.h"
+#include "sort.h"
 
 #define FS_MAGIC     "KMFS1\0\0\0"
 #define FS_MAGIC_LEN 8
@@ -133,8 +134,7 @@ void kmem_fs_sort(struct kmem_fileset *fs)
 
     if (fs->sorted)
         return;
-    if (fs->n > 1)
-        qsort(fs->v, fs->n, sizeof(*fs->v), cmp_entry);
+    kmem_sort(fs->v, fs->n, sizeof(*fs->v), cmp_entry);
     for (size_t i = 0; i < fs->n; i++) {
         if (i + 1 < fs->n && strcmp(fs->v[i].path, fs->v[i + 1].path) == 0) {
             free(fs->v[i].path);

@@ -23,6 +23,7 @@
 #include "hindex.h"
 #include "io.h"
 #include "kmemrec.h"
+#include "sort.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -344,8 +345,7 @@ static void retention(struct kmem_recorder *r)
         n++;
     }
     closedir(d);
-    if (n > 1)
-        qsort(v, n, sizeof(*v), cmp_seg);
+    kmem_sort(v, n, sizeof(*v), cmp_seg);
     for (size_t i = 0; i < n; i++) {
         /* A file's mtime can be a clock tick ahead of time(2) (fine-grained
          * inode timestamps): not old, whatever the unsigned difference says. */

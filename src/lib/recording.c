@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "kmemrec.h"
+#include "sort.h"
 
 struct seg {
     char *name;
@@ -205,8 +206,7 @@ int kmem_recording_open(struct kmem_recording **out, const char *dir, char *errb
                      dir, dir);
         goto fail;
     }
-    if (r->n_seg > 1)
-        qsort(r->seg, r->n_seg, sizeof(*r->seg), cmp_seg);
+    kmem_sort(r->seg, r->n_seg, sizeof(*r->seg), cmp_seg);
     *out = r;
     return 0;
 fail:
@@ -373,11 +373,9 @@ int kmem_recording_scan(struct kmem_recording *r, uint64_t t_ns)
             err = scan_seg(r, i);
             if (err)
                 return err;
-            if (r->n > 1)
-                qsort(r->s, r->n, sizeof(*r->s), cmp_sample);
+            kmem_sort(r->s, r->n, sizeof(*r->s), cmp_sample);
         }
-    if (r->n > 1)
-        qsort(r->s, r->n, sizeof(*r->s), cmp_sample);
+    kmem_sort(r->s, r->n, sizeof(*r->s), cmp_sample);
     return 0;
 }
 

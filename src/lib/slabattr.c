@@ -27,6 +27,7 @@
 
 #include "readers.h"
 #include "parse.h"
+#include "sort.h"
 
 struct link {
     char name[KMEM_SLAB_NAME_MAX];
@@ -88,8 +89,7 @@ static int read_links(int dir, struct link **out, size_t *n)
     }
     closedir(d);
     /* readdir() order differs between sysfs and a copy of it: name order, for one output. */
-    if (*n)
-        qsort(*out, *n, sizeof(**out), cmp_link);
+    kmem_sort(*out, *n, sizeof(**out), cmp_link);
     return err;
 }
 

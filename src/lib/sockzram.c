@@ -27,6 +27,7 @@
 #include "readers.h"
 #include "parse.h"
 #include "sat.h"
+#include "sort.h"
 
 /* ---- sockstat ----------------------------------------------------------- */
 
@@ -196,8 +197,7 @@ void kmem_read_zram(struct kmem_io *io, struct kmem_zram *out)
             all[n++] = dev;
     }
     closedir(d);
-    if (n > 1)
-        qsort(all, n, sizeof(all[0]), cmp_dev);
+    kmem_sort(all, n, sizeof(all[0]), cmp_dev);
     out->n = n < KMEM_ZRAM_MAX ? n : KMEM_ZRAM_MAX;
     memcpy(out->dev, all, out->n * sizeof(all[0]));
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kmemrec.h"
+#include "sort.h"
 
 const char *const kmem_verdict_name[KMEM_VERDICT_COUNT] = {
     [KMEM_VERDICT_NOISE] = "noise",
@@ -598,8 +599,7 @@ int kmem_recording_verdicts(struct kmem_recording *r, uint64_t from_ns, uint64_t
         else
             out->n_noise++;
     }
-    if (out->n > 1)
-        qsort(out->v, out->n, sizeof(*out->v), cmp_verdict);
+    kmem_sort(out->v, out->n, sizeof(*out->v), cmp_verdict);
     out->from_ns = kmem_recording_sample(r, lo)->time_ns;
     out->to_ns = kmem_recording_sample(r, hi)->time_ns;
     out->points = n;

@@ -25,6 +25,7 @@
 #include "hindex.h"
 #include "parse.h"
 #include "sat.h"
+#include "sort.h"
 
 /* ---- plain names ---------------------------------------------------------- */
 
@@ -249,8 +250,7 @@ static const char *line_into(struct acc *a, const char *p, const char *eol, uint
 
 static void summarise(struct acc *a, struct kmem_vmallocinfo *out)
 {
-    if (a->n)
-        qsort(a->v, a->n, sizeof(a->v[0]), cmp_caller);
+    kmem_sort(a->v, a->n, sizeof(a->v[0]), cmp_caller);
     out->callers = a->n;
     for (size_t i = 0; i < a->n; i++) {
         struct kmem_vmalloc_caller *c = &a->v[i];
@@ -277,8 +277,7 @@ static void summarise(struct acc *a, struct kmem_vmallocinfo *out)
         out->groups[g].bytes = kmem_add_sat(out->groups[g].bytes, c->bytes);
         out->groups[g].areas += c->areas;
     }
-    if (out->n_groups)
-        qsort(out->groups, out->n_groups, sizeof(out->groups[0]), cmp_group);
+    kmem_sort(out->groups, out->n_groups, sizeof(out->groups[0]), cmp_group);
 }
 
 int kmem_vmallocinfo_parse(const char *buf, size_t len, uint64_t page_size,
