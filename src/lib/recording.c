@@ -707,13 +707,15 @@ static int remove_below(int dfd, dev_t dev)
         if (dir) {
             int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             struct stat st;
-            int e = sub < 0 ? -errno : 0;
+            int e;
 
-            if (!e && (fstat(sub, &st) < 0 || st.st_dev != dev)) {
-                e = -EXDEV;
+            if (sub < 0) {
+                e = -errno;
+            } else if (fstat(sub, &st) == 0 && st.st_dev == dev) {
+                e = remove_below(sub, dev); /* closes sub */
+            } else {
+                e = -EXDEV; /* another filesystem mounted here: left */
                 close(sub);
-            } else if (!e) {
-                e = remove_below(sub, dev);
             }
             if (!err)
                 err = e;
