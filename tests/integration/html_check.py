@@ -35,6 +35,8 @@ import sys
 import tempfile
 import threading
 
+from kt_format import human, human_delta
+
 failed = False
 
 
@@ -601,19 +603,6 @@ def compare_series(dom, series_dir, least_tops):
        "%d samples of the growth chart equal --replay --at TIME --json%s" % (n, "; " + "; ".join(bad[:5]) if bad else ""))
     if n >= 2 and not bad:
         compare_tops(dom, series_dir, least_tops)
-
-
-def human(b):
-    """kt_human (src/kmemtop/common.c): 1023.5 rounds up to the next unit."""
-    u = 0
-    while abs(b) >= 1023.5 and u < 6:
-        b /= 1024
-        u += 1
-    return ("%.0f%s" if u == 0 or abs(b) >= 9.95 else "%.1f%s") % (b, "BKMGTPE"[u])
-
-
-def human_delta(b):
-    return "0" if b == 0 else ("-" if b < 0 else "+") + human(abs(b))
 
 
 def compare_tops(dom, series_dir, least):

@@ -7,14 +7,7 @@ import json
 import re
 import sys
 
-
-def human(b):
-    u = 0
-    b = float(b)
-    while abs(b) >= 1023.5 and u < 6:
-        b /= 1024
-        u += 1
-    return ('%.0f%s' if u == 0 or abs(b) >= 9.95 else '%.1f%s') % (b, 'BKMGTPE'[u])
+from kt_format import human
 
 
 def pct(part, whole):
